@@ -1,0 +1,72 @@
+import { z } from "zod";
+
+/**
+ * The standard model-card sections (Mitchell et al., "Model Cards for Model Reporting",
+ * 2019), keyed for the API. Titles are what the Markdown export writes.
+ */
+export const STANDARD_SECTIONS = [
+  { key: "model_details", title: "Model Details" },
+  { key: "intended_use", title: "Intended Use" },
+  { key: "out_of_scope_use", title: "Out-of-Scope Use" },
+  { key: "factors", title: "Factors" },
+  { key: "metrics", title: "Metrics" },
+  { key: "evaluation_data", title: "Evaluation Data" },
+  { key: "training_data", title: "Training Data" },
+  { key: "quantitative_analyses", title: "Quantitative Analyses" },
+  { key: "ethical_considerations", title: "Ethical Considerations" },
+  { key: "caveats_and_recommendations", title: "Caveats and Recommendations" },
+] as const;
+
+export type SectionKey = (typeof STANDARD_SECTIONS)[number]["key"];
+export const SECTION_KEYS = STANDARD_SECTIONS.map((s) => s.key) as [SectionKey, ...SectionKey[]];
+export const SectionKeySchema = z.enum(SECTION_KEYS);
+
+export const CardContentSchema = z
+  .object({
+    /** The card's H1 title, e.g. "Model Card for support-assistant". */
+    title: z.string().max(500).optional(),
+    /**
+     * Hugging Face front matter, kept verbatim and in order (license, tags, datasets,
+     * base_model, language, pipeline_tag, model-index, and any other key).
+     */
+    metadata: z.record(z.string(), z.unknown()).default({}),
+    /** Markdown per standard section. */
+    sections: z.partialRecord(SectionKeySchema, z.string().max(200_000)).default({}),
+    /** Markdown sections that map to no standard section, kept in order for a lossless round trip. */
+    extraSections: z
+      .array(z.object({ heading: z.string().min(1).max(500), level: z.number().int().min(1).max(6), body: z.string() }))
+      .default([]),
+  })
+  .strict();
+
+export type CardContent = z.infer<typeof CardContentSchema>;
+
+export type MissingReason = "absent" | "empty" | "placeholder";
+
+export interface CardValidation {
+  complete: boolean;
+  required: SectionKey[];
+  missing: { section: SectionKey; title: string; reason: MissingReason }[];
+}
+
+/** Text that template cards leave in place of content; a section holding only this is missing. */
+const PLACEHOLDER = /^\s*(\[?more information needed\]?|tbd|todo|n\/a|-+)\s*\.?\s*$/i;
+
+export function sectionTitle(key: SectionKey): string {
+  return STANDARD_SECTIONS.find((s) => s.key === key)!.title;
+}
+
+/** Reports exactly which required sections are absent, empty or template placeholders. */
+export function validateCard(content: CardContent, required: readonly SectionKey[]): CardValidation {
+  const missing: CardValidation["missing"] = [];
+  for (const key of required) {
+    const body = content.sections[key];
+    let reason: MissingReason | undefined;
+    if (body === undefined) reason = "absent";
+    else if (body.replace(/<!--[\s\S]*?-->/g, "").trim() === "") reason = "empty";
+    else if (body.split("\n").every((line) => line.trim() === "" || PLACEHOLDER.test(line.replace(/<!--[\s\S]*?-->/g, ""))))
+      reason = "placeholder";
+    if (reason) missing.push({ section: key, title: sectionTitle(key), reason });
+  }
+  return { complete: missing.length === 0, required: [...required], missing };
+}
