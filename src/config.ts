@@ -17,10 +17,7 @@ const ConfigSchema = z.object({
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
-export function loadConfig(
-  overrides: Partial<Config> = {},
-  env: NodeJS.ProcessEnv = process.env,
-): Config {
+export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const raw = {
     host: env.MODELGOV_HOST ?? "127.0.0.1",
     port: env.MODELGOV_PORT ?? 7070,

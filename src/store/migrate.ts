@@ -4,7 +4,10 @@ import type { Db } from "./db.ts";
 
 function migrationsDir(): string {
   // From src/ the folder sits beside this file; from dist/ it ships under src/store/migrations.
-  const candidates = [new URL("./migrations/", import.meta.url), new URL("../../src/store/migrations/", import.meta.url)];
+  const candidates = [
+    new URL("./migrations/", import.meta.url),
+    new URL("../../src/store/migrations/", import.meta.url),
+  ];
   for (const c of candidates) {
     const p = fileURLToPath(c);
     if (existsSync(p)) return p;
@@ -36,7 +39,9 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<st
   )`);
   return db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock(7070001)");
-    const done = new Set((await tx.query<{ name: string }>("SELECT name FROM schema_migrations")).map((r) => r.name));
+    const done = new Set(
+      (await tx.query<{ name: string }>("SELECT name FROM schema_migrations")).map((r) => r.name),
+    );
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.name)) continue;

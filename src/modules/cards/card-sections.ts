@@ -34,7 +34,13 @@ export const CardContentSchema = z
     sections: z.partialRecord(SectionKeySchema, z.string().max(200_000)).default({}),
     /** Markdown sections that map to no standard section, kept in order for a lossless round trip. */
     extraSections: z
-      .array(z.object({ heading: z.string().min(1).max(500), level: z.number().int().min(1).max(6), body: z.string() }))
+      .array(
+        z.object({
+          heading: z.string().min(1).max(500),
+          level: z.number().int().min(1).max(6),
+          body: z.string(),
+        }),
+      )
       .default([]),
   })
   .strict();
@@ -64,7 +70,11 @@ export function validateCard(content: CardContent, required: readonly SectionKey
     let reason: MissingReason | undefined;
     if (body === undefined) reason = "absent";
     else if (body.replace(/<!--[\s\S]*?-->/g, "").trim() === "") reason = "empty";
-    else if (body.split("\n").every((line) => line.trim() === "" || PLACEHOLDER.test(line.replace(/<!--[\s\S]*?-->/g, ""))))
+    else if (
+      body
+        .split("\n")
+        .every((line) => line.trim() === "" || PLACEHOLDER.test(line.replace(/<!--[\s\S]*?-->/g, "")))
+    )
       reason = "placeholder";
     if (reason) missing.push({ section: key, title: sectionTitle(key), reason });
   }

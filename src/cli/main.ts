@@ -1,0 +1,123 @@
+import { Command, CommanderError, Option } from "commander";
+import { ApiError, createClient } from "../client/index.ts";
+import { loadConfig } from "../config.ts";
+import { registerApplyCommand } from "./commands/apply.ts";
+import { registerCardCommands } from "./commands/cards.ts";
+import { registerRegistryCommands } from "./commands/registry.ts";
+import type { Io } from "./output.ts";
+
+export interface CliEnv {
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+}
+
+/** Runs one CLI invocation; returns the exit code (0 success, 1 failure, 2 usage error). */
+export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
+  let exitCode = 0;
+  const program = new Command("modelgov")
+    .description("modelgov: model governance — registry, cards, approvals, rollouts, audit")
+    .version("0.1.0")
+    .option("--json", "machine-readable output")
+    .option("--url <url>", "server URL (default: $MODELGOV_URL or http://127.0.0.1:7070)")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => cli.io.out(s.trimEnd()), writeErr: (s) => cli.io.err(s.trimEnd()) });
+  const client = () => {
+    const url = program.opts().url ?? cli.env.MODELGOV_URL ?? "http://127.0.0.1:7070";
+    return createClient({
+      baseUrl: url,
+      actor: cli.env.MODELGOV_ACTOR ?? cli.env.USER ?? "cli",
+      fetch: cli.fetch,
+    });
+  };
+  const ctx = {
+    client,
+    io: cli.io,
+    json: () => !!program.opts().json,
+    fail: (code: number) => (exitCode = code),
+  };
+
+  program
+    .command("serve")
+    .description("run the server (embedded PGlite in --data-dir, or PostgreSQL from DATABASE_URL)")
+    .option("--host <host>", "listen address", "127.0.0.1")
+    .option("--port <port>", "listen port", "7070")
+    .option("--data-dir <dir>", "embedded store folder (default ./.modelgov)")
+    .addOption(new Option("--no-demo", "do not seed the demo workspace"))
+    .action(async (o) => {
+      const { startServer } = await import("../main.ts");
+      const config = loadConfig(
+        { host: o.host, port: Number(o.port), dataDir: o.dataDir, demo: o.demo },
+        cli.env,
+      );
+      const server = await startServer(config);
+      const stop = async () => {
+        await server.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      await new Promise(() => {});
+    });
+  program
+    .command("migrate")
+    .description("apply pending database migrations and exit")
+    .option("--data-dir <dir>", "embedded store folder (default ./.modelgov)")
+    .action(async (o) => {
+      const { openDb } = await import("../store/db.ts");
+      const { migrate } = await import("../store/migrate.ts");
+      const config = loadConfig({ dataDir: o.dataDir }, cli.env);
+      const db = await openDb({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.databaseUrl ? undefined : `${config.dataDir}/pgdata`,
+      });
+      try {
+        const applied = await migrate(db);
+        cli.io.out(
+          applied.length
+            ? `applied ${applied.length} migration(s): ${applied.join(", ")}`
+            : "up to date: no pending migrations",
+        );
+      } finally {
+        await db.close();
+      }
+    });
+  registerRegistryCommands(program, ctx);
+  registerCardCommands(program, ctx);
+  registerApplyCommand(program, ctx);
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.code === "commander.help"
+      )
+        return 0;
+      return 2;
+    }
+    if (err instanceof ApiError) {
+      cli.io.err(`error: ${err.problem.detail ?? err.message} (HTTP ${err.status})`);
+      for (const e of err.problem.errors ?? []) cli.io.err(`  ${e.field}: ${e.reason}`);
+      return 1;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === "ECONNREFUSED" || (e instanceof TypeError && /fetch failed/.test(e.message)))
+      cli.io.err(
+        `error: cannot reach the modelgov server (${program.opts().url ?? cli.env.MODELGOV_URL ?? "http://127.0.0.1:7070"}); start it with 'modelgov serve' or set MODELGOV_URL`,
+      );
+    else cli.io.err(`error: ${e?.message ?? String(err)}`);
+    return 1;
+  }
+}
+
+// Entry point when run as a program (bin/modelgov.js imports this module).
+const io: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
+if (process.env.MODELGOV_CLI_NO_AUTORUN !== "1") {
+  runCli(process.argv.slice(2), { io, env: process.env }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,193 @@
+import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
+import type {
+  Model,
+  ModelCreate,
+  ModelPatch,
+  Retention,
+  Status,
+  Version,
+  VersionCreate,
+  VersionPatch,
+} from "../modules/registry/registry.schemas.ts";
+
+/** An error answer of the API: the problem+json document, kept whole. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: {
+    code?: string;
+    detail?: string;
+    errors?: { field: string; reason: string }[];
+    [k: string]: unknown;
+  };
+  constructor(status: number, problem: ApiError["problem"]) {
+    super(problem.detail ?? `HTTP ${status}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  /** Who the caller is (until API tokens: sent as x-modelgov-actor). */
+  actor?: string;
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+export type Query = Record<string, string | number | boolean | undefined>;
+export interface CardRevisionView {
+  id: string;
+  revision: number;
+  contentHash: string;
+  source: string;
+  createdBy: string;
+  createdAt: string;
+  model: string;
+  version: string;
+  content: CardContent;
+  validation: CardValidation;
+  changed?: boolean;
+}
+export interface AliasMove {
+  alias: string;
+  version: string | null;
+  previousVersion: string | null;
+  reason: string;
+  actor: string;
+  at: string;
+}
+export interface PlanItem {
+  action: string;
+  target: string;
+  changes?: Record<string, { from: unknown; to: unknown }>;
+}
+export interface RegistryPolicy {
+  retention: Retention;
+  requiredCardSections: string[];
+}
+
+const enc = encodeURIComponent;
+
+export function createClient(opts: ClientOptions) {
+  const base = opts.baseUrl.replace(/\/+$/, "");
+  const doFetch = opts.fetch ?? ((input: string, init?: RequestInit) => fetch(input, init));
+
+  async function call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    query?: Query,
+    raw?: { contentType: string },
+  ): Promise<T> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== "") qs.set(k, String(v));
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (opts.actor) headers["x-modelgov-actor"] = opts.actor;
+    if (body !== undefined) headers["content-type"] = raw?.contentType ?? "application/json";
+    const res = await doFetch(`${base}${path}${qs.size ? `?${qs}` : ""}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : raw ? String(body) : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      let problem: ApiError["problem"];
+      try {
+        problem = JSON.parse(text);
+      } catch {
+        problem = { detail: text || res.statusText };
+      }
+      throw new ApiError(res.status, problem);
+    }
+    if (res.status === 204) return undefined as T;
+    return (res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as T;
+  }
+
+  const v = (model: string, version: string) => `/api/v1/models/${enc(model)}/versions/${enc(version)}`;
+
+  return {
+    health: () => call<{ status: string; version: string }>("GET", "/healthz"),
+    models: {
+      list: (q: Query = {}) => call<Page<Model>>("GET", "/api/v1/models", undefined, q),
+      get: (name: string) => call<Model>("GET", `/api/v1/models/${enc(name)}`),
+      create: (m: Partial<ModelCreate> & Pick<ModelCreate, "name" | "owner" | "riskTier">) =>
+        call<Model>("POST", "/api/v1/models", m),
+      update: (name: string, p: ModelPatch) => call<Model>("PATCH", `/api/v1/models/${enc(name)}`, p),
+      state: (name: string, at: string) =>
+        call<{
+          model: string;
+          at: string;
+          production: string | null;
+          aliases: Record<string, string>;
+          versions: { version: string; status: Status }[];
+        }>("GET", `/api/v1/models/${enc(name)}/state`, undefined, { at }),
+    },
+    versions: {
+      list: (q: Query = {}) => call<Page<Version>>("GET", "/api/v1/versions", undefined, q),
+      get: (model: string, version: string) => call<Version>("GET", v(model, version)),
+      register: (
+        model: string,
+        body: Partial<VersionCreate> & Pick<VersionCreate, "version" | "provider" | "providerModelId">,
+      ) => call<Version>("POST", `/api/v1/models/${enc(model)}/versions`, body),
+      update: (model: string, version: string, p: VersionPatch) =>
+        call<Version>("PATCH", v(model, version), p),
+      setStatus: (model: string, version: string, status: Status, reason = "") =>
+        call<Version>("POST", `${v(model, version)}/status`, { status, reason }),
+      history: (model: string, version: string) =>
+        call<{ from: Status | null; to: Status; reason: string; actor: string; at: string }[]>(
+          "GET",
+          `${v(model, version)}/history`,
+        ),
+    },
+    aliases: {
+      set: (model: string, alias: string, version: string, reason = "") =>
+        call<Version>("PUT", `/api/v1/models/${enc(model)}/aliases/${enc(alias)}`, { version, reason }),
+      remove: (model: string, alias: string, reason = "") =>
+        call<void>("DELETE", `/api/v1/models/${enc(model)}/aliases/${enc(alias)}`, undefined, { reason }),
+      history: (model: string, alias?: string) =>
+        call<AliasMove[]>("GET", `/api/v1/models/${enc(model)}/aliases/history`, undefined, { alias }),
+    },
+    cards: {
+      get: (model: string, version: string, revision?: number) =>
+        call<CardRevisionView>("GET", `${v(model, version)}/card`, undefined, { revision }),
+      put: (model: string, version: string, content: Partial<CardContent>) =>
+        call<CardRevisionView>("PUT", `${v(model, version)}/card`, content),
+      revisions: (model: string, version: string) =>
+        call<Omit<CardRevisionView, "content" | "validation" | "model" | "version">[]>(
+          "GET",
+          `${v(model, version)}/card/revisions`,
+        ),
+      validate: (model: string, version: string) =>
+        call<CardValidation & { revision: number | null }>("GET", `${v(model, version)}/card/validation`),
+      importHuggingFace: (model: string, version: string, markdown: string) =>
+        call<CardRevisionView>("POST", `${v(model, version)}/card/import`, markdown, undefined, {
+          contentType: "text/markdown",
+        }),
+      exportHuggingFace: (model: string, version: string, revision?: number) =>
+        call<string>("GET", `${v(model, version)}/card/export`, undefined, { revision }),
+    },
+    recommend: (q: { useCase: string; metric: string; order?: "asc" | "desc"; limit?: number }) =>
+      call<{
+        useCase: string;
+        metric: string;
+        order: string;
+        items: { rank: number; value: number; serving: boolean; version: Version }[];
+      }>("GET", "/api/v1/recommend", undefined, q),
+    policy: {
+      get: () => call<RegistryPolicy>("GET", "/api/v1/registry/policy"),
+      put: (p: RegistryPolicy) => call<RegistryPolicy>("PUT", "/api/v1/registry/policy", p),
+    },
+    apply: (spec: unknown, dryRun = false) =>
+      call<{ dryRun: boolean; applied: boolean; changes: PlanItem[]; specHash: string }>(
+        "POST",
+        "/api/v1/apply",
+        { spec, dryRun },
+      ),
+  };
+}
+
+export type Client = ReturnType<typeof createClient>;

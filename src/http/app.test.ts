@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { manualClock } from "../lib/clock.ts";
+import { createLogger } from "../lib/logger.ts";
+import { createHttpApp, createServices } from "../services.ts";
+import { type Harness, openHarness, storeTargets } from "../test-support/stores.ts";
+
+const json = (body: unknown, method = "POST") => ({
+  method,
+  headers: { "content-type": "application/json", "x-modelgov-actor": "carol" },
+  body: JSON.stringify(body),
+});
+
+for (const target of storeTargets()) {
+  describe(`HTTP API on ${target.name}`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await openHarness(target);
+    });
+    after(async () => h.cleanup());
+
+    test("health and readiness", async () => {
+      const live = await h.app.request("/healthz");
+      assert.equal(live.status, 200);
+      const ready = await h.app.request("/readyz");
+      assert.deepEqual(await ready.json(), { status: "ready", store: h.db.kind });
+    });
+
+    test("bad input is a problem+json naming the field and the reason, and writes nothing", async () => {
+      const res = await h.app.request(
+        "/api/v1/models",
+        json({ name: "Bad Name", owner: "", riskTier: "extreme" }),
+      );
+      assert.equal(res.status, 400);
+      assert.equal(res.headers.get("content-type"), "application/problem+json");
+      const p = await res.json();
+      assert.equal(p.code, "invalid_input");
+      const fields = p.errors.map((e: { field: string }) => e.field).sort();
+      assert.deepEqual(fields, ["body.name", "body.owner", "body.riskTier"]);
+      assert.ok(p.errors.every((e: { reason: string }) => e.reason.length > 0));
+      assert.match(p.requestId, /^req_/);
+      const list = await (await h.app.request("/api/v1/models")).json();
+      assert.equal(list.items.length, 0);
+    });
+
+    test("malformed JSON and unknown fields are refused with 400", async () => {
+      const res = await h.app.request("/api/v1/models", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{nope",
+      });
+      assert.equal(res.status, 400);
+      assert.equal((await res.json()).code, "invalid_input");
+      const extra = await h.app.request(
+        "/api/v1/models",
+        json({ name: "a", owner: "o", riskTier: "low", colour: "red" }),
+      );
+      assert.equal(extra.status, 400);
+      assert.match(JSON.stringify(await extra.json()), /colour/);
+    });
+
+    test("create, 409 on duplicate, 404 on unknown, with request ids echoed", async () => {
+      const res = await h.app.request("/api/v1/models", {
+        ...json({ name: "chat", owner: "team", riskTier: "low", useCases: ["support"] }),
+        headers: {
+          "content-type": "application/json",
+          "x-request-id": "abc-123",
+          "x-modelgov-actor": "carol",
+        },
+      });
+      assert.equal(res.status, 201);
+      assert.equal(res.headers.get("x-request-id"), "abc-123");
+      assert.equal((await res.json()).createdBy, "carol");
+      const dup = await h.app.request(
+        "/api/v1/models",
+        json({ name: "chat", owner: "team", riskTier: "low" }),
+      );
+      assert.equal(dup.status, 409);
+      assert.equal((await dup.json()).errors[0].field, "name");
+      const missing = await h.app.request("/api/v1/models/ghost/versions/1.0.0");
+      assert.equal(missing.status, 404);
+      assert.equal(missing.headers.get("content-type"), "application/problem+json");
+      const noRoute = await h.app.request("/api/v1/nothing-here");
+      assert.equal(noRoute.status, 404);
+    });
+
+    test("a version path refuses a non-semver version with the field named", async () => {
+      const res = await h.app.request(
+        "/api/v1/models/chat/versions",
+        json({ version: "v1.0", provider: "simulator", providerModelId: "x" }),
+      );
+      assert.equal(res.status, 400);
+      const p = await res.json();
+      assert.equal(p.errors[0].field, "body.version");
+      assert.match(p.errors[0].reason, /semantic version/);
+      const ok = await h.app.request(
+        "/api/v1/models/chat/versions",
+        json({ version: "1.0.0-rc.1+b5", provider: "simulator", providerModelId: "x" }),
+      );
+      assert.equal(ok.status, 201);
+      const got = await h.app.request(`/api/v1/models/chat/versions/${encodeURIComponent("1.0.0-rc.1+b5")}`);
+      assert.equal((await got.json()).version, "1.0.0-rc.1+b5");
+    });
+
+    test("an illegal transition is a 409 listing the allowed ones", async () => {
+      const res = await h.app.request(
+        `/api/v1/models/chat/versions/${encodeURIComponent("1.0.0-rc.1+b5")}/status`,
+        json({ status: "deprecated" }),
+      );
+      assert.equal(res.status, 409);
+      const p = await res.json();
+      assert.deepEqual(p.allowed, ["canary", "production", "retired"]);
+    });
+
+    test("the OpenAPI 3.1 document is generated from the validating schemas", async () => {
+      const doc = await (await h.app.request("/api/v1/openapi.json")).json();
+      assert.equal(doc.openapi, "3.1.0");
+      for (const p of [
+        "/api/v1/models",
+        "/api/v1/models/{model}/versions/{version}",
+        "/api/v1/recommend",
+        "/api/v1/apply",
+        "/api/v1/models/{model}/versions/{version}/card/import",
+      ])
+        assert.ok(doc.paths[p], `missing ${p}`);
+      const create = doc.components.schemas.ModelCreate;
+      assert.deepEqual(create.properties.riskTier.enum, ["low", "medium", "high", "critical"]);
+      assert.ok(doc.components.schemas.Problem);
+      assert.ok(doc.paths["/api/v1/models"].post.responses["400"]);
+    });
+  });
+}
+
+test("every log line written while serving a request carries its request id", async () => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).trim().split("\n"));
+      cb();
+    },
+  });
+  const target = storeTargets()[0]!;
+  const { db, cleanup } = await target.open();
+  try {
+    const { migrate } = await import("../store/migrate.ts");
+    await migrate(db);
+    const app = createHttpApp(createServices({ db, clock: manualClock() }), createLogger("info", sink));
+    await app.request("/api/v1/models", { headers: { "x-request-id": "trace-me" } });
+    await app.request("/api/v1/models/ghost");
+    const parsed = lines.map((l) => JSON.parse(l));
+    assert.equal(parsed.length, 2);
+    assert.equal(parsed[0].requestId, "trace-me");
+    assert.match(parsed[1].requestId, /^req_/);
+    assert.equal(parsed[1].status, 404);
+  } finally {
+    await cleanup();
+  }
+});

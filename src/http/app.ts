@@ -1,0 +1,74 @@
+import { randomUUID } from "node:crypto";
+import type { Hono } from "hono";
+import { AppError } from "../lib/errors.ts";
+import { type Logger, logContext } from "../lib/logger.ts";
+import type { Db } from "../store/db.ts";
+import type { AppEnv } from "./context.ts";
+import { createRouter } from "./openapi.ts";
+import { problemResponse } from "./problem.ts";
+
+export interface AppDeps {
+  db: Db;
+  logger: Logger;
+  version: string;
+  /** Routers mounted under /api/v1. */
+  api: Hono<AppEnv>[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ACTOR = /^[^\s].{0,199}$/;
+
+export function createApp(deps: AppDeps) {
+  const { logger } = deps;
+  const app = createRouter();
+
+  // Request id and actor for every request; every log line written while serving it carries the id.
+  app.use("*", async (c, next) => {
+    const given = c.req.header("x-request-id");
+    const requestId = given && REQUEST_ID.test(given) ? given : `req_${randomUUID()}`;
+    // Interim identity until API tokens land: the caller names itself, and audit records that name.
+    const actorHeader = c.req.header("x-modelgov-actor");
+    const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : "anonymous";
+    c.set("ctx", { actor, requestId });
+    const started = performance.now();
+    await logContext.run({ requestId }, async () => {
+      await next();
+      c.header("x-request-id", requestId);
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms, actor }, "request");
+    });
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }));
+  app.get("/readyz", async (c) => {
+    try {
+      await deps.db.ping();
+      return c.json({ status: "ready", store: deps.db.kind });
+    } catch (err) {
+      logger.warn({ err }, "store not reachable");
+      return c.json({ status: "unavailable", store: deps.db.kind }, 503);
+    }
+  });
+
+  const api = createRouter();
+  for (const r of deps.api) api.route("/", r);
+  app.route("/api/v1", api);
+  app.doc31("/api/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "modelgov control-plane API",
+      version: deps.version,
+      description:
+        "Registry, model cards and governance spec. Errors are application/problem+json (RFC 9457).",
+    },
+    servers: [{ url: "/" }],
+  });
+
+  app.notFound((c) =>
+    problemResponse(new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`), c, logger),
+  );
+  app.onError((err, c) => problemResponse(err, c, logger));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

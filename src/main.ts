@@ -1,0 +1,43 @@
+import { mkdirSync } from "node:fs";
+import { serve } from "@hono/node-server";
+import type { Config } from "./config.ts";
+import { seedDemo } from "./demo.ts";
+import { systemClock } from "./lib/clock.ts";
+import { createLogger } from "./lib/logger.ts";
+import { createHttpApp, createServices } from "./services.ts";
+import { openDb } from "./store/db.ts";
+import { migrate } from "./store/migrate.ts";
+
+/** Composition root: config → store → services → http → listen. */
+export async function startServer(config: Config) {
+  const logger = createLogger(config.logLevel);
+  if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.databaseUrl ? undefined : `${config.dataDir}/pgdata`,
+  });
+  const applied = await migrate(db);
+  logger.info(
+    { store: db.kind, where: config.databaseUrl ? "DATABASE_URL" : config.dataDir, applied },
+    "store ready",
+  );
+  const services = createServices({ db, clock: systemClock });
+  if (config.demo && (await seedDemo(services)))
+    logger.info("seeded the demo workspace (model support-assistant); --no-demo skips it");
+  const app = createHttpApp(services, logger);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+      logger.info(
+        { url: `http://${config.host}:${info.port}`, openapi: "/api/v1/openapi.json" },
+        "modelgov listening",
+      );
+      resolve(s);
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(() => db.close()));
+  return { app, services, port, url: `http://${config.host}:${port}`, close, logger };
+}

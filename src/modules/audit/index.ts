@@ -1,0 +1,1 @@
+export { type AuditEvent, type AuditInput, listAudit, recordAudit } from "./audit.store.ts";

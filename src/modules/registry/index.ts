@@ -1,0 +1,7 @@
+export { type Contract, checkContractCompat } from "./contract-compat.ts";
+export { allowedTransitions, DEFAULT_RETENTION, TRANSITIONS } from "./lifecycle.ts";
+export { DEFAULT_POLICY, type RegistryPolicy, RegistryPolicySchema, readPolicy } from "./policy.ts";
+export { registryRoutes } from "./registry.routes.ts";
+export * from "./registry.schemas.ts";
+export { createRegistryService, type RegistryService } from "./registry.service.ts";
+export { getVersion as findVersion, getVersionById } from "./registry.store.ts";

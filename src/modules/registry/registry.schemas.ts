@@ -1,0 +1,217 @@
+import { z } from "@hono/zod-openapi";
+import { CardContentSchema } from "../cards/card-sections.ts";
+import { PROVIDER_KINDS } from "../../providers/registrations.ts";
+
+// The semver 2.0.0 grammar (semver.org), strict: no leading "v", no leading zeros.
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+export const Slug = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a slug: lowercase letters, digits and inner hyphens");
+export const SemverString = z
+  .string()
+  .max(128)
+  .regex(SEMVER, "must be a strict semantic version (semver 2.0.0), e.g. 1.4.0");
+export const AliasName = z
+  .string()
+  .max(63)
+  .regex(/^[a-z][a-z0-9-]*$/, "must start with a letter and hold lowercase letters, digits and hyphens");
+const Label = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[a-z0-9][a-z0-9_.:/-]*$/, "lowercase letters, digits and _ . : / -");
+
+export const RISK_TIERS = ["low", "medium", "high", "critical"] as const;
+export const STATUSES = ["development", "canary", "production", "deprecated", "retired"] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const RetentionSchema = z
+  .object({
+    keepProduction: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .describe("production versions kept for instant rollback"),
+    keepDeprecated: z.number().int().min(0).max(100).describe("deprecated versions kept before retirement"),
+  })
+  .strict()
+  .openapi("Retention");
+export type Retention = z.infer<typeof RetentionSchema>;
+
+const JsonSchemaObject = z.union([z.record(z.string(), z.unknown()), z.boolean()]);
+export const ContractSchema = z
+  .object({ input: JsonSchemaObject.optional(), output: JsonSchemaObject.optional() })
+  .strict()
+  .openapi("Contract", { description: "Input/output contract as JSON Schema" });
+
+const Metrics = z.record(z.string().min(1).max(100), z.number().finite());
+
+export const ModelCreateSchema = z
+  .object({
+    name: Slug,
+    owner: z.string().min(1).max(200),
+    description: z.string().max(10_000).default(""),
+    useCases: z.array(Label).max(50).default([]),
+    riskTier: z.enum(RISK_TIERS),
+    tags: z.array(Label).max(50).default([]),
+    retention: RetentionSchema.optional(),
+  })
+  .strict()
+  .openapi("ModelCreate");
+export type ModelCreate = z.infer<typeof ModelCreateSchema>;
+
+export const ModelPatchSchema = z
+  .object({
+    owner: z.string().min(1).max(200),
+    description: z.string().max(10_000),
+    useCases: z.array(Label).max(50),
+    riskTier: z.enum(RISK_TIERS),
+    tags: z.array(Label).max(50),
+    retention: RetentionSchema.nullable(),
+  })
+  .partial()
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, "give at least one field to change")
+  .openapi("ModelPatch");
+export type ModelPatch = z.infer<typeof ModelPatchSchema>;
+
+export const VersionCreateSchema = z
+  .object({
+    version: SemverString,
+    provider: z.enum(PROVIDER_KINDS),
+    providerModelId: z.string().min(1).max(200).describe("pinned provider model id, e.g. gpt-4o-2024-08-06"),
+    endpoint: z.string().url().optional(),
+    parameters: z.record(z.string(), z.unknown()).default({}),
+    artifact: z
+      .object({
+        uri: z.string().min(1).max(2000),
+        digest: z.string().regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>"),
+      })
+      .strict()
+      .optional(),
+    contract: ContractSchema.optional(),
+    changelog: z.string().max(50_000).default(""),
+    metrics: Metrics.default({}),
+    limitations: z.array(z.string().min(1).max(2000)).max(100).default([]),
+    tags: z.array(Label).max(50).default([]),
+    card: CardContentSchema.optional(),
+  })
+  .strict()
+  .openapi("VersionCreate");
+export type VersionCreate = z.infer<typeof VersionCreateSchema>;
+
+export const VersionPatchSchema = z
+  .object({
+    metrics: Metrics,
+    limitations: z.array(z.string().min(1).max(2000)).max(100),
+    tags: z.array(Label).max(50),
+  })
+  .partial()
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, "give at least one of metrics, limitations, tags")
+  .openapi("VersionPatch");
+export type VersionPatch = z.infer<typeof VersionPatchSchema>;
+
+export const StatusChangeSchema = z
+  .object({ status: z.enum(STATUSES), reason: z.string().max(2000).default("") })
+  .strict()
+  .openapi("StatusChange");
+
+export const AliasSetSchema = z
+  .object({ version: SemverString, reason: z.string().max(2000).default("") })
+  .strict()
+  .openapi("AliasSet");
+
+const Limit = z.coerce.number().int().min(1).max(500).default(50);
+const Cursor = z.string().max(500).optional();
+
+export const ModelQuerySchema = z.object({
+  q: z.string().max(200).optional(),
+  useCase: z.string().max(100).optional(),
+  owner: z.string().max(200).optional(),
+  tag: z.string().max(100).optional(),
+  riskTier: z.enum(RISK_TIERS).optional(),
+  status: z.enum(STATUSES).optional().describe("models having a version in this status"),
+  provider: z.string().max(100).optional().describe("models having a version on this provider"),
+  limit: Limit,
+  cursor: Cursor,
+});
+export type ModelQuery = z.infer<typeof ModelQuerySchema>;
+
+export const VersionQuerySchema = z.object({
+  model: z.string().max(63).optional(),
+  q: z.string().max(200).optional(),
+  useCase: z.string().max(100).optional(),
+  owner: z.string().max(200).optional(),
+  tag: z.string().max(100).optional(),
+  status: z.enum(STATUSES).optional(),
+  provider: z.string().max(100).optional(),
+  limit: Limit,
+  cursor: Cursor,
+});
+export type VersionQuery = z.infer<typeof VersionQuerySchema>;
+
+export const RecommendQuerySchema = z.object({
+  useCase: z.string().min(1).max(100),
+  metric: z.string().min(1).max(100),
+  order: z
+    .enum(["asc", "desc"])
+    .optional()
+    .describe("default: asc for latency/cost/error metrics, else desc"),
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+});
+export type RecommendQuery = z.infer<typeof RecommendQuerySchema>;
+
+export const ModelSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    owner: z.string(),
+    description: z.string(),
+    useCases: z.array(z.string()),
+    riskTier: z.enum(RISK_TIERS),
+    tags: z.array(z.string()),
+    retention: RetentionSchema.nullable(),
+    aliases: z.record(z.string(), z.string()).describe("alias → version"),
+    versionCount: z.number().int(),
+    latestVersion: z.string().nullable(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Model");
+export type Model = z.infer<typeof ModelSchema>;
+
+export const VersionSchema = z
+  .object({
+    id: z.string(),
+    model: z.string(),
+    modelId: z.string(),
+    version: z.string(),
+    provider: z.string(),
+    providerModelId: z.string(),
+    endpoint: z.string().nullable(),
+    parameters: z.record(z.string(), z.unknown()),
+    artifact: z.object({ uri: z.string(), digest: z.string() }).nullable(),
+    contract: ContractSchema.nullable(),
+    changelog: z.string(),
+    pinnedDigest: z.string().describe("sha256 over the pinned fields"),
+    metrics: z.record(z.string(), z.number()),
+    limitations: z.array(z.string()),
+    tags: z.array(z.string()),
+    status: z.enum(STATUSES),
+    aliases: z.array(z.string()),
+    promotedAt: z.string().nullable(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Version");
+export type Version = z.infer<typeof VersionSchema>;
+
+export const page = <T extends z.ZodTypeAny>(item: T, name: string) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);

@@ -1,0 +1,3 @@
+export { ApplyRequestSchema, type Spec, SpecSchema } from "./spec.schemas.ts";
+export { createSpecService, type SpecService } from "./spec.service.ts";
+export { specRoutes } from "./spec.routes.ts";

@@ -1,0 +1,100 @@
+import { z } from "@hono/zod-openapi";
+import { CardContentSchema, SectionKeySchema } from "../cards/card-sections.ts";
+import { ModelCreateSchema, RetentionSchema, VersionCreateSchema } from "../registry/index.ts";
+
+/**
+ * `modelgov.yaml`: the governance spec. Fields a model or version leaves out are not
+ * managed by the spec; nothing absent from the spec is ever deleted. Later issues add
+ * sections (approvals, rollouts, routes, monitoring).
+ */
+export const SpecVersionSchema = VersionCreateSchema.omit({ card: true })
+  .extend({
+    card: CardContentSchema.optional().describe("the card as structured sections"),
+    cardMarkdown: z.string().max(1_000_000).optional().describe("the card as Hugging Face Markdown"),
+    cardFile: z
+      .string()
+      .max(1000)
+      .optional()
+      .describe("path of a Hugging Face card, relative to the spec file; the CLI inlines it as cardMarkdown"),
+  })
+  .strict()
+  .refine((v) => [v.card, v.cardMarkdown, v.cardFile].filter((x) => x !== undefined).length <= 1, {
+    message: "give at most one of card, cardMarkdown, cardFile",
+    path: ["card"],
+  });
+
+export const SpecModelSchema = ModelCreateSchema.extend({
+  description: z.string().max(10_000).optional(),
+  useCases: z.array(z.string()).max(50).optional(),
+  tags: z.array(z.string()).max(50).optional(),
+  versions: z.array(SpecVersionSchema).max(1000).default([]),
+}).strict();
+
+export const SpecSchema = z
+  .object({
+    $schema: z.string().optional(),
+    apiVersion: z.literal("modelgov/v1"),
+    registry: z
+      .object({
+        retention: RetentionSchema.optional(),
+        requiredCardSections: z.array(SectionKeySchema).optional(),
+      })
+      .strict()
+      .optional(),
+    models: z.array(SpecModelSchema).max(10_000).default([]),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    const seen = new Map<string, number>();
+    spec.models.forEach((m, i) => {
+      if (seen.has(m.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "name"],
+          message: `duplicate model '${m.name}' (also models[${seen.get(m.name)}])`,
+        });
+      seen.set(m.name, i);
+      const versions = new Set<string>();
+      m.versions.forEach((v, j) => {
+        if (versions.has(v.version))
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "versions", j, "version"],
+            message: `duplicate version ${v.version}`,
+          });
+        versions.add(v.version);
+      });
+    });
+  })
+  .openapi("GovernanceSpec");
+export type Spec = z.infer<typeof SpecSchema>;
+
+export const ApplyRequestSchema = z
+  .object({ spec: SpecSchema, dryRun: z.boolean().default(false) })
+  .strict()
+  .openapi("ApplyRequest");
+
+export const PlanItemSchema = z
+  .object({
+    action: z.enum([
+      "update_policy",
+      "create_model",
+      "update_model",
+      "register_version",
+      "update_version",
+      "revise_card",
+    ]),
+    target: z.string(),
+    changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })).optional(),
+  })
+  .openapi("PlanItem");
+export type PlanItem = z.infer<typeof PlanItemSchema>;
+
+export const ApplyResultSchema = z
+  .object({
+    dryRun: z.boolean(),
+    applied: z.boolean(),
+    changes: z.array(PlanItemSchema),
+    specHash: z.string(),
+  })
+  .openapi("ApplyResult");

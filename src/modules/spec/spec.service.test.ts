@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { parse as parseYaml } from "yaml";
+import { listAudit } from "../audit/index.ts";
+import { ctx, type Harness, openHarness, storeTargets } from "../../test-support/stores.ts";
+import { specJsonSchema } from "./json-schema.ts";
+import { SpecSchema } from "./spec.schemas.ts";
+
+const SPEC = `
+apiVersion: modelgov/v1
+registry:
+  retention: { keepProduction: 2, keepDeprecated: 1 }
+  requiredCardSections: [model_details, intended_use, out_of_scope_use]
+models:
+  - name: triage
+    owner: ops-ml
+    description: Routes tickets to queues
+    useCases: [ticket-routing]
+    riskTier: medium
+    tags: [classifier]
+    versions:
+      - version: 1.0.0
+        provider: openai
+        providerModelId: gpt-4o-mini-2024-07-18
+        parameters: { temperature: 0 }
+        metrics: { accuracy: 0.88 }
+        card:
+          sections:
+            model_details: Fine-tuned router.
+            intended_use: Routing support tickets.
+            out_of_scope_use: Anything else.
+      - version: 1.1.0
+        provider: openai
+        providerModelId: gpt-4o-mini-2024-07-18
+        parameters: { temperature: 0.2 }
+        cardMarkdown: |
+          ---
+          license: mit
+          tags: [router]
+          ---
+          # Triage 1.1
+          ## Model Details
+          Router v1.1.
+`;
+
+const load = (text = SPEC) => SpecSchema.parse(parseYaml(text));
+
+for (const target of storeTargets()) {
+  describe(`spec apply on ${target.name}`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await openHarness(target);
+    });
+    after(async () => h.cleanup());
+    const apply = (spec = load(), dryRun = false) => h.services.spec.apply(ctx("ci"), spec, dryRun);
+
+    test("a dry run prints the plan and changes nothing", async () => {
+      const r = await apply(load(), true);
+      assert.equal(r.applied, false);
+      assert.deepEqual(
+        r.changes.map((c) => `${c.action} ${c.target}`),
+        [
+          "update_policy registry",
+          "create_model triage",
+          "register_version triage@1.0.0",
+          "register_version triage@1.1.0",
+        ],
+      );
+      assert.equal((await h.services.registry.listModels({ limit: 10 })).items.length, 0);
+      assert.equal((await listAudit(h.db)).length, 0);
+    });
+
+    test("apply reconciles, in one audited transaction, and a second apply changes nothing", async () => {
+      const r = await apply();
+      assert.equal(r.applied, true);
+      assert.equal(r.changes.length, 4);
+      const policy = await h.services.registry.getPolicy();
+      assert.deepEqual(policy.retention, { keepProduction: 2, keepDeprecated: 1 });
+      const v = await h.services.registry.getVersion("triage", "1.1.0");
+      assert.equal(v.parameters.temperature, 0.2);
+      const card = await h.services.cards.get("triage", "1.1.0");
+      assert.equal(card.content.metadata.license, "mit");
+      const card1 = await h.services.cards.get("triage", "1.0.0");
+      assert.equal(card1.validation.complete, true);
+      const events = await listAudit(h.db, { action: "spec.applied" });
+      assert.equal(events.length, 1);
+      assert.equal(events[0]!.actor, "ci");
+
+      const again = await apply();
+      assert.deepEqual(again.changes, []);
+      assert.equal(again.applied, false);
+    });
+
+    test("changed mutable fields and cards become updates and new card revisions", async () => {
+      const spec = load(
+        SPEC.replace("accuracy: 0.88", "accuracy: 0.9").replace(
+          "Routing support tickets.",
+          "Routing tickets.",
+        ),
+      );
+      const plan = await apply(spec, true);
+      assert.deepEqual(
+        plan.changes.map((c) => c.action),
+        ["update_version", "revise_card"],
+      );
+      assert.deepEqual(plan.changes[0]!.changes?.metrics, {
+        from: { accuracy: 0.88 },
+        to: { accuracy: 0.9 },
+      });
+      await apply(spec);
+      assert.equal((await h.services.cards.get("triage", "1.0.0")).revision, 2);
+      assert.equal(
+        (await h.services.cards.get("triage", "1.0.0", 1)).content.sections.intended_use,
+        "Routing support tickets.",
+      );
+    });
+
+    test("changing what a registered version is pinned to is refused, naming the spec path and field", async () => {
+      const spec = load(SPEC.replace("temperature: 0 }", "temperature: 0.7 }"));
+      await assert.rejects(apply(spec), (err: { code: string; errors: { field: string }[] }) => {
+        assert.equal(err.code, "conflict");
+        assert.deepEqual(
+          err.errors.map((e) => e.field),
+          ["models[0].versions[0].parameters"],
+        );
+        return true;
+      });
+    });
+
+    test("apply is all or nothing: an error in a later model leaves the earlier ones unwritten", async () => {
+      const text = `${SPEC}
+  - name: second
+    owner: x
+    riskTier: low
+  - name: broken
+    owner: x
+    riskTier: low
+    versions:
+      - version: 1.0.0
+        provider: openai-compatible
+        providerModelId: m
+`;
+      await assert.rejects(apply(load(text)), /models\[2\]\.versions\[0\]/);
+      await assert.rejects(h.services.registry.getModel("second"), /not found/);
+    });
+
+    test("spec validation names the path of a bad field and of duplicates", () => {
+      const bad = SpecSchema.safeParse(parseYaml(SPEC.replace("riskTier: medium", "riskTier: huge")));
+      assert.equal(bad.success, false);
+      assert.deepEqual(
+        bad.error!.issues.map((i) => i.path.join(".")),
+        ["models.0.riskTier"],
+      );
+      const dup = SpecSchema.safeParse(parseYaml(SPEC.replace("version: 1.1.0", "version: 1.0.0")));
+      assert.equal(dup.success, false);
+      assert.deepEqual(
+        dup.error!.issues.map((i) => [i.path.join("."), i.message]),
+        [["models.0.versions.1.version", "duplicate version 1.0.0"]],
+      );
+    });
+  });
+}
+
+test("the shipped JSON Schema of modelgov.yaml is current", () => {
+  const shipped = JSON.parse(
+    readFileSync(new URL("../../../schema/modelgov.schema.json", import.meta.url), "utf8"),
+  );
+  assert.deepEqual(shipped, JSON.parse(JSON.stringify(specJsonSchema())), "run `npm run gen:schema`");
+  assert.deepEqual(shipped.required, ["apiVersion"]);
+  assert.ok(shipped.properties.models.items.properties.versions);
+});

@@ -1,0 +1,206 @@
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
+import { isDeepStrictEqual } from "node:util";
+import type { RequestContext } from "../../http/context.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { AppError, conflict } from "../../lib/errors.ts";
+import type { Db, Queryable } from "../../store/db.ts";
+import { recordAudit } from "../audit/index.ts";
+import { type CardContent, type CardsService, cardHash, parseHfCard } from "../cards/index.ts";
+import { findVersion, type ModelPatch, type RegistryService, readPolicy } from "../registry/index.ts";
+import { latestRevision } from "../cards/cards.store.ts";
+import type { PlanItem, Spec } from "./spec.schemas.ts";
+
+class DryRunRollback extends Error {}
+
+/** Prefixes the field of a business error with where it sits in the spec: `models[0].versions[2].contract.output.x`. */
+function at(path: string, err: unknown): never {
+  if (err instanceof AppError) {
+    const errors = err.errors.length
+      ? err.errors.map((e) => ({ field: `${path}.${e.field}`, reason: e.reason }))
+      : [{ field: path, reason: err.message }];
+    throw new AppError(err.code, `${path}: ${err.message}`, { errors, details: err.details });
+  }
+  throw err;
+}
+
+const diff = (before: Record<string, unknown>, after: Record<string, unknown>) => {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const [k, to] of Object.entries(after)) {
+    if (to !== undefined && !isDeepStrictEqual(before[k] ?? null, to ?? null))
+      changes[k] = { from: before[k] ?? null, to };
+  }
+  return changes;
+};
+
+export function createSpecService(deps: {
+  db: Db;
+  clock: Clock;
+  registry: RegistryService;
+  cards: CardsService;
+}) {
+  const { db, clock, registry, cards } = deps;
+
+  async function reconcile(tx: Queryable, ctx: RequestContext, spec: Spec): Promise<PlanItem[]> {
+    const plan: PlanItem[] = [];
+    if (spec.registry) {
+      const current = await readPolicy(tx);
+      const next = {
+        retention: spec.registry.retention ?? current.retention,
+        requiredCardSections: spec.registry.requiredCardSections ?? current.requiredCardSections,
+      };
+      const changes = diff(current, next);
+      if (Object.keys(changes).length) {
+        await registry.setPolicy(ctx, next, tx);
+        plan.push({ action: "update_policy", target: "registry", changes });
+      }
+    }
+    for (const [i, m] of spec.models.entries()) {
+      const path = `models[${i}]`;
+      const existing = (
+        await tx.query<Record<string, unknown>>("SELECT * FROM models WHERE name = $1", [m.name])
+      )[0];
+      const { versions, ...fields } = m;
+      try {
+        if (!existing) {
+          await registry.createModel(
+            ctx,
+            {
+              ...fields,
+              description: fields.description ?? "",
+              useCases: fields.useCases ?? [],
+              tags: fields.tags ?? [],
+            },
+            tx,
+          );
+          plan.push({ action: "create_model", target: m.name });
+        } else {
+          const current = {
+            owner: existing.owner,
+            description: existing.description,
+            useCases: existing.use_cases,
+            riskTier: existing.risk_tier,
+            tags: existing.tags,
+            retention: existing.retention,
+          };
+          const changes = diff(current, { ...fields, name: undefined });
+          if (Object.keys(changes).length) {
+            const patch = Object.fromEntries(
+              Object.entries(changes).map(([k, v]) => [k, v.to]),
+            ) as ModelPatch;
+            await registry.updateModel(ctx, m.name, patch, tx);
+            plan.push({ action: "update_model", target: m.name, changes });
+          }
+        }
+      } catch (err) {
+        at(path, err);
+      }
+      for (const [j, v] of versions.entries()) {
+        const vpath = `${path}.versions[${j}]`;
+        const target = `${m.name}@${v.version}`;
+        const { card, cardMarkdown, cardFile, ...versionInput } = v;
+        if (cardFile !== undefined)
+          throw new AppError(
+            "invalid_input",
+            `${vpath}.cardFile: the CLI inlines card files; send cardMarkdown`,
+            {
+              errors: [
+                { field: `${vpath}.cardFile`, reason: "not resolved: send the card's text as cardMarkdown" },
+              ],
+            },
+          );
+        try {
+          const content: CardContent | undefined =
+            cardMarkdown !== undefined ? parseHfCard(cardMarkdown) : card;
+          const registered = await findVersion(tx, m.name, v.version);
+          if (!registered) {
+            await registry.registerVersion(ctx, m.name, { ...versionInput, card: content }, tx);
+            plan.push({ action: "register_version", target });
+            continue;
+          }
+          const { pinnedDigest } = registry.normalisePinned({ ...versionInput });
+          if (pinnedDigest !== registered.pinnedDigest) {
+            const pinnedNow = {
+              provider: registered.provider,
+              providerModelId: registered.providerModelId,
+              endpoint: registered.endpoint,
+              parameters: registered.parameters,
+              artifact: registered.artifact,
+              contract: registered.contract,
+              changelog: registered.changelog,
+            };
+            const wanted = {
+              ...versionInput,
+              endpoint: versionInput.endpoint ?? null,
+              artifact: versionInput.artifact ?? null,
+              contract: versionInput.contract ?? null,
+            };
+            const fields = Object.keys(diff(pinnedNow, wanted)).filter((k) => k in pinnedNow);
+            throw conflict(
+              `${target} is registered and pinned; ${fields.join(", ") || "its pinned fields"} differ: register a new version instead`,
+              (fields.length ? fields : ["version"]).map((f) => ({
+                field: f,
+                reason: "pinned field differs from the registered version",
+              })),
+            );
+          }
+          const changes = diff(registered as unknown as Record<string, unknown>, {
+            metrics: versionInput.metrics,
+            limitations: versionInput.limitations,
+            tags: versionInput.tags,
+          });
+          if (Object.keys(changes).length) {
+            await registry.updateVersion(
+              ctx,
+              m.name,
+              v.version,
+              Object.fromEntries(Object.entries(changes).map(([k, c]) => [k, c.to])),
+              tx,
+            );
+            plan.push({ action: "update_version", target, changes });
+          }
+          if (content) {
+            const latest = await latestRevision(tx, registered.id);
+            if (latest?.contentHash !== cardHash(content)) {
+              const saved = await cards.saveTx(tx, ctx, m.name, v.version, content, "spec");
+              plan.push({
+                action: "revise_card",
+                target,
+                changes: { revision: { from: latest?.revision ?? null, to: saved.revision } },
+              });
+            }
+          }
+        } catch (err) {
+          at(vpath, err);
+        }
+      }
+    }
+    return plan;
+  }
+
+  return {
+    /** Reconciles the spec in one transaction; a dry run executes the same code and rolls back. */
+    async apply(ctx: RequestContext, spec: Spec, dryRun: boolean) {
+      const specHash = `sha256:${createHash("sha256").update(canonicalize(spec)!).digest("hex")}`;
+      let plan: PlanItem[] = [];
+      try {
+        await db.transaction(async (tx) => {
+          plan = await reconcile(tx, ctx, spec);
+          if (dryRun) throw new DryRunRollback();
+          if (plan.length)
+            await recordAudit(tx, ctx, clock.now(), {
+              action: "spec.applied",
+              subjectType: "spec",
+              subjectId: specHash,
+              after: { changes: plan },
+            });
+        });
+      } catch (err) {
+        if (!(err instanceof DryRunRollback)) throw err;
+      }
+      return { dryRun, applied: !dryRun && plan.length > 0, changes: plan, specHash };
+    },
+  };
+}
+
+export type SpecService = ReturnType<typeof createSpecService>;

@@ -1,0 +1,75 @@
+import { randomBytes } from "node:crypto";
+import { type Clock, manualClock } from "../lib/clock.ts";
+import { createLogger } from "../lib/logger.ts";
+import { createHttpApp, createServices, type Services } from "../services.ts";
+import { type Db, openPglite, openPostgres } from "../store/db.ts";
+import { migrate } from "../store/migrate.ts";
+
+/**
+ * The stores every store-backed suite runs against: embedded PGlite always, and a
+ * real PostgreSQL server when MODELGOV_TEST_DATABASE_URL is set (CI sets it). Each
+ * suite gets a fresh database, dropped afterwards.
+ */
+export interface StoreTarget {
+  name: "pglite" | "postgres";
+  open(): Promise<{ db: Db; cleanup(): Promise<void> }>;
+}
+
+export function storeTargets(): StoreTarget[] {
+  const targets: StoreTarget[] = [
+    {
+      name: "pglite",
+      async open() {
+        const db = await openPglite();
+        return { db, cleanup: () => db.close() };
+      },
+    },
+  ];
+  const url = process.env.MODELGOV_TEST_DATABASE_URL;
+  if (url) {
+    targets.push({
+      name: "postgres",
+      async open() {
+        const name = `modelgov_test_${randomBytes(6).toString("hex")}`;
+        const admin = openPostgres(url, { max: 1 });
+        await admin.exec(`CREATE DATABASE ${name}`);
+        const u = new URL(url);
+        u.pathname = `/${name}`;
+        const db = openPostgres(u.toString(), { max: 5 });
+        return {
+          db,
+          async cleanup() {
+            await db.close();
+            await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            await admin.close();
+          },
+        };
+      },
+    });
+  }
+  return targets;
+}
+
+export interface Harness {
+  db: Db;
+  clock: Clock & { advance(ms: number): Date };
+  services: Services;
+  app: ReturnType<typeof createHttpApp>;
+  /** A fetch that serves requests in-process, for the typed client and the CLI. */
+  fetch: (input: string, init?: RequestInit) => Promise<Response>;
+  cleanup(): Promise<void>;
+}
+
+export async function openHarness(target: StoreTarget): Promise<Harness> {
+  const { db, cleanup } = await target.open();
+  await migrate(db);
+  const clock = manualClock(new Date("2026-03-01T09:00:00Z"));
+  const services = createServices({ db, clock });
+  const app = createHttpApp(services, createLogger("silent"));
+  const fetch = async (input: string, init?: RequestInit) => app.request(input, init);
+  return { db, clock, services, app, fetch, cleanup };
+}
+
+export const ctx = (actor = "alice") => ({ actor, requestId: `test-${randomBytes(4).toString("hex")}` });
+
+export const SIM_PARAMS = { latencyMs: { p50: 100, p95: 300 }, errorRate: 0.01, tokens: { output: 50 } };
