@@ -33,12 +33,13 @@ export function loadMigrations(dir = migrationsDir()): Migration[] {
  * unlike session locks).
  */
 export async function migrate(db: Db, migrations = loadMigrations()): Promise<string[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    name TEXT PRIMARY KEY,
-    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-  )`);
   return db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock(7070001)");
+    // Under the lock: two replicas racing on CREATE TABLE IF NOT EXISTS collide in the catalog.
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      name TEXT PRIMARY KEY,
+      applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`);
     const done = new Set(
       (await tx.query<{ name: string }>("SELECT name FROM schema_migrations")).map((r) => r.name),
     );

@@ -62,16 +62,14 @@ export function registerRegistryCommands(program: Command, ctx: Ctx) {
     .option("--use-case <useCase>", "repeatable", collect)
     .option("--tag <tag>", "repeatable", collect)
     .action(async (name, o) => {
-      const m = await ctx
-        .client()
-        .models.create({
-          name,
-          owner: o.owner,
-          riskTier: o.riskTier,
-          description: o.description,
-          useCases: o.useCase ?? [],
-          tags: o.tag ?? [],
-        });
+      const m = await ctx.client().models.create({
+        name,
+        owner: o.owner,
+        riskTier: o.riskTier,
+        description: o.description,
+        useCases: o.useCase ?? [],
+        tags: o.tag ?? [],
+      });
       printRecord(ctx.io, ctx.json(), modelRow(m));
     });
   models
@@ -82,15 +80,13 @@ export function registerRegistryCommands(program: Command, ctx: Ctx) {
     .option("--use-case <useCase>", "repeatable; replaces the list", collect)
     .option("--tag <tag>", "repeatable; replaces the list", collect)
     .action(async (name, o) => {
-      const m = await ctx
-        .client()
-        .models.update(name, {
-          owner: o.owner,
-          riskTier: o.riskTier,
-          description: o.description,
-          useCases: o.useCase,
-          tags: o.tag,
-        });
+      const m = await ctx.client().models.update(name, {
+        owner: o.owner,
+        riskTier: o.riskTier,
+        description: o.description,
+        useCases: o.useCase,
+        tags: o.tag,
+      });
       printRecord(ctx.io, ctx.json(), modelRow(m));
     });
   models

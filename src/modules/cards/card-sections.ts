@@ -70,10 +70,12 @@ export function validateCard(content: CardContent, required: readonly SectionKey
     let reason: MissingReason | undefined;
     if (body === undefined) reason = "absent";
     else if (body.replace(/<!--[\s\S]*?-->/g, "").trim() === "") reason = "empty";
+    // Comments go before splitting: the HF template puts one on its own line above each placeholder.
     else if (
       body
+        .replace(/<!--[\s\S]*?-->/g, "")
         .split("\n")
-        .every((line) => line.trim() === "" || PLACEHOLDER.test(line.replace(/<!--[\s\S]*?-->/g, "")))
+        .every((line) => line.trim() === "" || PLACEHOLDER.test(line))
     )
       reason = "placeholder";
     if (reason) missing.push({ section: key, title: sectionTitle(key), reason });

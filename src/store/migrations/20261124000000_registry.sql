@@ -126,7 +126,8 @@ CREATE TABLE card_revisions (
   id           TEXT PRIMARY KEY,
   version_id   TEXT NOT NULL REFERENCES model_versions(id),
   revision     INTEGER NOT NULL,
-  content      JSONB NOT NULL,
+  -- JSON, not JSONB: a card is a document, and its front matter keeps its key order.
+  content      JSON NOT NULL,
   content_hash TEXT NOT NULL,
   source       TEXT NOT NULL,
   created_by   TEXT NOT NULL,

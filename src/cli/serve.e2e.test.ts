@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import { openPostgres } from "../store/db.ts";
+
+const BIN = new URL("../../bin/modelgov.js", import.meta.url).pathname;
+const children: ChildProcess[] = [];
+
+/** Starts `modelgov serve` on a free port and resolves with its URL once it logs that it listens. */
+function serve(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ url: string; child: ChildProcess; logs: string[] }> {
+  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], {
+    env: { ...process.env, MODELGOV_LOG_LEVEL: "info", DATABASE_URL: "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  const logs: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join("\n")}`)), 60_000);
+    let buf = "";
+    child.stdout!.on("data", (d) => {
+      buf += d;
+      let i = buf.indexOf("\n");
+      while (i >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        logs.push(line);
+        try {
+          const entry = JSON.parse(line);
+          if (entry.msg === "modelgov listening") {
+            clearTimeout(timer);
+            resolve({ url: entry.url, child, logs });
+          }
+        } catch {}
+        i = buf.indexOf("\n");
+      }
+    });
+    child.stderr!.on("data", (d) => logs.push(String(d)));
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${logs.join("\n")}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.removeAllListeners("exit");
+    child.on("exit", (code) => resolve(code));
+    child.kill("SIGTERM");
+  });
+}
+
+after(() => {
+  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, "SIGKILL");
+});
+
+describe("modelgov serve (the real binary)", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "modelgov-e2e-"));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test("first start on the embedded store seeds the demo; a restart keeps the data and does not re-seed", async () => {
+    const first = await serve(["--data-dir", dataDir]);
+    assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const models = await (await fetch(`${first.url}/api/v1/models`)).json();
+    assert.deepEqual(
+      models.items.map((m: { name: string }) => m.name),
+      ["support-assistant"],
+    );
+    assert.equal(models.items[0].versionCount, 3);
+    const card = await (
+      await fetch(`${first.url}/api/v1/models/support-assistant/versions/1.2.0/card`)
+    ).json();
+    assert.equal(card.validation.complete, true);
+    assert.equal((await (await fetch(`${first.url}/readyz`)).json()).store, "pglite");
+    const requestLog = first.logs.map((l) => JSON.parse(l)).find((e) => e.msg === "request");
+    assert.match(requestLog.requestId, /^req_/);
+    assert.equal(await stop(first.child), 0);
+
+    const second = await serve(["--data-dir", dataDir]);
+    const again = await (await fetch(`${second.url}/api/v1/models/support-assistant`)).json();
+    assert.equal(again.versionCount, 3);
+    assert.deepEqual(again.aliases, { canary: "1.2.0", production: "1.1.0" });
+    assert.ok(!second.logs.some((l) => /seeded the demo/.test(l)));
+    await stop(second.child);
+
+    const migrate = spawnSync(process.execPath, [BIN, "migrate", "--data-dir", dataDir], {
+      encoding: "utf8",
+      env: { ...process.env, DATABASE_URL: "" },
+    });
+    assert.equal(migrate.status, 0, migrate.stderr);
+    assert.match(migrate.stdout, /up to date/);
+  });
+
+  test("--no-demo starts an empty workspace", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "modelgov-e2e-empty-"));
+    try {
+      const s = await serve(["--data-dir", dir, "--no-demo"]);
+      assert.deepEqual((await (await fetch(`${s.url}/api/v1/models`)).json()).items, []);
+      await stop(s.child);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("usage errors exit with 2", () => {
+    const r = spawnSync(process.execPath, [BIN, "serve", "--bogus"], { encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown option/);
+  });
+
+  const pgUrl = process.env.MODELGOV_TEST_DATABASE_URL;
+  // Like every store-backed suite, the PostgreSQL case exists when CI provides the server.
+  if (pgUrl)
+    test("with DATABASE_URL it runs on PostgreSQL: migrate, then serve with the demo", async () => {
+      const name = `modelgov_e2e_${randomBytes(5).toString("hex")}`;
+      const admin = openPostgres(pgUrl!, { max: 1 });
+      await admin.exec(`CREATE DATABASE ${name}`);
+      const u = new URL(pgUrl!);
+      u.pathname = `/${name}`;
+      try {
+        const m = spawnSync(process.execPath, [BIN, "migrate"], {
+          encoding: "utf8",
+          env: { ...process.env, DATABASE_URL: u.toString() },
+        });
+        assert.equal(m.status, 0, m.stderr);
+        assert.match(m.stdout, /applied 1 migration/);
+        const s = await serve([], { DATABASE_URL: u.toString() });
+        assert.equal((await (await fetch(`${s.url}/readyz`)).json()).store, "postgres");
+        const model = await (await fetch(`${s.url}/api/v1/models/support-assistant`)).json();
+        assert.equal(model.versionCount, 3);
+        await stop(s.child);
+      } finally {
+        await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.close();
+      }
+    });
+});
