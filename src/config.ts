@@ -23,7 +23,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     port: env.MODELGOV_PORT ?? 7070,
     dataDir: path.resolve(env.MODELGOV_DATA_DIR ?? ".modelgov"),
     databaseUrl: env.DATABASE_URL || undefined,
-    demo: env.MODELGOV_NO_DEMO ? false : true,
+    demo: !env.MODELGOV_NO_DEMO,
     logLevel: env.MODELGOV_LOG_LEVEL ?? "info",
     serverUrl: env.MODELGOV_URL ?? "http://127.0.0.1:7070",
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { openPostgres } from "../store/db.ts";
+import { readJson } from "../test-support/stores.ts";
 
 const BIN = new URL("../../bin/modelgov.js", import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -66,23 +67,23 @@ describe("modelgov serve (the real binary)", () => {
   test("first start on the embedded store seeds the demo; a restart keeps the data and does not re-seed", async () => {
     const first = await serve(["--data-dir", dataDir]);
     assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const models = await (await fetch(`${first.url}/api/v1/models`)).json();
+    const models = await readJson(await fetch(`${first.url}/api/v1/models`));
     assert.deepEqual(
       models.items.map((m: { name: string }) => m.name),
       ["support-assistant"],
     );
     assert.equal(models.items[0].versionCount, 3);
-    const card = await (
-      await fetch(`${first.url}/api/v1/models/support-assistant/versions/1.2.0/card`)
-    ).json();
+    const card = await readJson(
+      await fetch(`${first.url}/api/v1/models/support-assistant/versions/1.2.0/card`),
+    );
     assert.equal(card.validation.complete, true);
-    assert.equal((await (await fetch(`${first.url}/readyz`)).json()).store, "pglite");
+    assert.equal((await readJson(await fetch(`${first.url}/readyz`))).store, "pglite");
     const requestLog = first.logs.map((l) => JSON.parse(l)).find((e) => e.msg === "request");
     assert.match(requestLog.requestId, /^req_/);
     assert.equal(await stop(first.child), 0);
 
     const second = await serve(["--data-dir", dataDir]);
-    const again = await (await fetch(`${second.url}/api/v1/models/support-assistant`)).json();
+    const again = await readJson(await fetch(`${second.url}/api/v1/models/support-assistant`));
     assert.equal(again.versionCount, 3);
     assert.deepEqual(again.aliases, { canary: "1.2.0", production: "1.1.0" });
     assert.ok(!second.logs.some((l) => /seeded the demo/.test(l)));
@@ -100,7 +101,7 @@ describe("modelgov serve (the real binary)", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "modelgov-e2e-empty-"));
     try {
       const s = await serve(["--data-dir", dir, "--no-demo"]);
-      assert.deepEqual((await (await fetch(`${s.url}/api/v1/models`)).json()).items, []);
+      assert.deepEqual((await readJson(await fetch(`${s.url}/api/v1/models`))).items, []);
       await stop(s.child);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -130,8 +131,8 @@ describe("modelgov serve (the real binary)", () => {
         assert.equal(m.status, 0, m.stderr);
         assert.match(m.stdout, /applied 1 migration/);
         const s = await serve([], { DATABASE_URL: u.toString() });
-        assert.equal((await (await fetch(`${s.url}/readyz`)).json()).store, "postgres");
-        const model = await (await fetch(`${s.url}/api/v1/models/support-assistant`)).json();
+        assert.equal((await readJson(await fetch(`${s.url}/readyz`))).store, "postgres");
+        const model = await readJson(await fetch(`${s.url}/api/v1/models/support-assistant`));
         assert.equal(model.versionCount, 3);
         await stop(s.child);
       } finally {

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { manualClock } from "../lib/clock.ts";
 import { createLogger } from "../lib/logger.ts";
 import { createHttpApp, createServices } from "../services.ts";
-import { type Harness, openHarness, storeTargets } from "../test-support/stores.ts";
+import { type Harness, openHarness, readJson, storeTargets } from "../test-support/stores.ts";
 
 const json = (body: unknown, method = "POST") => ({
   method,
@@ -24,7 +24,7 @@ for (const target of storeTargets()) {
       const live = await h.app.request("/healthz");
       assert.equal(live.status, 200);
       const ready = await h.app.request("/readyz");
-      assert.deepEqual(await ready.json(), { status: "ready", store: h.db.kind });
+      assert.deepEqual(await readJson(ready), { status: "ready", store: h.db.kind });
     });
 
     test("bad input is a problem+json naming the field and the reason, and writes nothing", async () => {
@@ -34,13 +34,13 @@ for (const target of storeTargets()) {
       );
       assert.equal(res.status, 400);
       assert.equal(res.headers.get("content-type"), "application/problem+json");
-      const p = await res.json();
+      const p = await readJson(res);
       assert.equal(p.code, "invalid_input");
       const fields = p.errors.map((e: { field: string }) => e.field).sort();
       assert.deepEqual(fields, ["body.name", "body.owner", "body.riskTier"]);
       assert.ok(p.errors.every((e: { reason: string }) => e.reason.length > 0));
       assert.match(p.requestId, /^req_/);
-      const list = await (await h.app.request("/api/v1/models")).json();
+      const list = await readJson(await h.app.request("/api/v1/models"));
       assert.equal(list.items.length, 0);
     });
 
@@ -51,13 +51,13 @@ for (const target of storeTargets()) {
         body: "{nope",
       });
       assert.equal(res.status, 400);
-      assert.equal((await res.json()).code, "invalid_input");
+      assert.equal((await readJson(res)).code, "invalid_input");
       const extra = await h.app.request(
         "/api/v1/models",
         json({ name: "a", owner: "o", riskTier: "low", colour: "red" }),
       );
       assert.equal(extra.status, 400);
-      assert.match(JSON.stringify(await extra.json()), /colour/);
+      assert.match(JSON.stringify(await readJson(extra)), /colour/);
     });
 
     test("create, 409 on duplicate, 404 on unknown, with request ids echoed", async () => {
@@ -71,13 +71,13 @@ for (const target of storeTargets()) {
       });
       assert.equal(res.status, 201);
       assert.equal(res.headers.get("x-request-id"), "abc-123");
-      assert.equal((await res.json()).createdBy, "carol");
+      assert.equal((await readJson(res)).createdBy, "carol");
       const dup = await h.app.request(
         "/api/v1/models",
         json({ name: "chat", owner: "team", riskTier: "low" }),
       );
       assert.equal(dup.status, 409);
-      assert.equal((await dup.json()).errors[0].field, "name");
+      assert.equal((await readJson(dup)).errors[0].field, "name");
       const missing = await h.app.request("/api/v1/models/ghost/versions/1.0.0");
       assert.equal(missing.status, 404);
       assert.equal(missing.headers.get("content-type"), "application/problem+json");
@@ -91,7 +91,7 @@ for (const target of storeTargets()) {
         json({ version: "v1.0", provider: "simulator", providerModelId: "x" }),
       );
       assert.equal(res.status, 400);
-      const p = await res.json();
+      const p = await readJson(res);
       assert.equal(p.errors[0].field, "body.version");
       assert.match(p.errors[0].reason, /semantic version/);
       const ok = await h.app.request(
@@ -100,7 +100,7 @@ for (const target of storeTargets()) {
       );
       assert.equal(ok.status, 201);
       const got = await h.app.request(`/api/v1/models/chat/versions/${encodeURIComponent("1.0.0-rc.1+b5")}`);
-      assert.equal((await got.json()).version, "1.0.0-rc.1+b5");
+      assert.equal((await readJson(got)).version, "1.0.0-rc.1+b5");
     });
 
     test("an illegal transition is a 409 listing the allowed ones", async () => {
@@ -109,12 +109,12 @@ for (const target of storeTargets()) {
         json({ status: "deprecated" }),
       );
       assert.equal(res.status, 409);
-      const p = await res.json();
+      const p = await readJson(res);
       assert.deepEqual(p.allowed, ["canary", "production", "retired"]);
     });
 
     test("the OpenAPI 3.1 document is generated from the validating schemas", async () => {
-      const doc = await (await h.app.request("/api/v1/openapi.json")).json();
+      const doc = await readJson(await h.app.request("/api/v1/openapi.json"));
       assert.equal(doc.openapi, "3.1.0");
       for (const p of [
         "/api/v1/models",

@@ -73,3 +73,7 @@ export async function openHarness(target: StoreTarget): Promise<Harness> {
 export const ctx = (actor = "alice") => ({ actor, requestId: `test-${randomBytes(4).toString("hex")}` });
 
 export const SIM_PARAMS = { latencyMs: { p50: 100, p95: 300 }, errorRate: 0.01, tokens: { output: 50 } };
+
+/** Response bodies in tests are checked field by field, so they are read loosely typed. */
+// biome-ignore lint/suspicious/noExplicitAny: tests assert the shape field by field
+export const readJson = async (res: Response): Promise<any> => res.json();

@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../http/context.ts";
 import { apiRoute, createRouter, jsonBody, jsonOk } from "../../http/openapi.ts";
 import { invalid } from "../../lib/errors.ts";
 import { SemverString, Slug } from "../registry/index.ts";

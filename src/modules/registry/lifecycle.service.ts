@@ -5,7 +5,7 @@ import { newId } from "../../lib/ids.ts";
 import type { Db, Queryable } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { aliasesAt, aliasHistory, currentAliasTarget, moveAlias } from "./aliases.store.ts";
-import { allowedTransitions, canTransition, DEFAULT_RETENTION, planRetention } from "./lifecycle.ts";
+import { allowedTransitions, canTransition, type DEFAULT_RETENTION, planRetention } from "./lifecycle.ts";
 import { readPolicy } from "./policy.ts";
 import type { Status, Version } from "./registry.schemas.ts";
 import * as store from "./registry.store.ts";

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { SECTION_KEYS, SectionKeySchema, type SectionKey } from "../cards/card-sections.ts";
 import type { Queryable } from "../../store/db.ts";
+import { SECTION_KEYS, type SectionKey, SectionKeySchema } from "../cards/card-sections.ts";
 import { DEFAULT_RETENTION } from "./lifecycle.ts";
 import { RetentionSchema } from "./registry.schemas.ts";
 

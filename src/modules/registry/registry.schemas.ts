@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { CardContentSchema } from "../cards/card-sections.ts";
 import { PROVIDER_KINDS } from "../../providers/registrations.ts";
+import { CardContentSchema } from "../cards/card-sections.ts";
 
 // The semver 2.0.0 grammar (semver.org), strict: no leading "v", no leading zeros.
 const SEMVER =

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { AppError } from "../../lib/errors.ts";
-import { listAudit } from "../audit/index.ts";
 import { ctx, type Harness, openHarness, SIM_PARAMS, storeTargets } from "../../test-support/stores.ts";
+import { listAudit } from "../audit/index.ts";
 
 const rejects = async (p: Promise<unknown>, code: AppError["code"], match?: RegExp) => {
   await assert.rejects(p, (err: unknown) => {

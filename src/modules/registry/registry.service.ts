@@ -11,7 +11,7 @@ import { recordAudit } from "../audit/index.ts";
 import { appendRevision } from "../cards/cards.store.ts";
 import { checkContractCompat } from "./contract-compat.ts";
 import { createLifecycle } from "./lifecycle.service.ts";
-import { readPolicy, type RegistryPolicy, writePolicy } from "./policy.ts";
+import { type RegistryPolicy, readPolicy, writePolicy } from "./policy.ts";
 import type {
   Model,
   ModelCreate,
@@ -268,7 +268,7 @@ export function createRegistryService(deps: RegistryDeps) {
     let after: [string, string] | undefined;
     if (query.cursor) {
       const parts = store.decodeCursor(query.cursor);
-      if (!parts || parts.length !== 2 || typeof parts[0] !== "string" || typeof parts[1] !== "string")
+      if (parts?.length !== 2 || typeof parts[0] !== "string" || typeof parts[1] !== "string")
         throw invalid("query.cursor", "not a cursor this server issued");
       after = [parts[0], parts[1]];
     }

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { listAudit } from "../audit/index.ts";
 import { ctx, type Harness, openHarness, storeTargets } from "../../test-support/stores.ts";
+import { listAudit } from "../audit/index.ts";
 import { specJsonSchema } from "./json-schema.ts";
 import { SpecSchema } from "./spec.schemas.ts";
 

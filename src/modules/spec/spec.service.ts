@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
 import { isDeepStrictEqual } from "node:util";
+import canonicalize from "canonicalize";
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict } from "../../lib/errors.ts";
 import type { Db, Queryable } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
+import { latestRevision } from "../cards/cards.store.ts";
 import { type CardContent, type CardsService, cardHash, parseHfCard } from "../cards/index.ts";
 import { findVersion, type ModelPatch, type RegistryService, readPolicy } from "../registry/index.ts";
-import { latestRevision } from "../cards/cards.store.ts";
 import type { PlanItem, Spec } from "./spec.schemas.ts";
 
 class DryRunRollback extends Error {}
