@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when the package is built, else the TypeScript sources through tsx.
+// In a checkout, run the TypeScript sources through tsx (never a stale build);
+// in the published package, which ships dist/ and not the sources, run the build.
 import { existsSync } from "node:fs";
 
-const built = new URL("../dist/cli/main.js", import.meta.url);
-if (existsSync(built)) {
-  await import(built.href);
-} else {
+const source = new URL("../src/cli/main.ts", import.meta.url);
+if (existsSync(source)) {
   const { register } = await import("tsx/esm/api");
   register();
-  await import(new URL("../src/cli/main.ts", import.meta.url).href);
+  await import(source.href);
+} else {
+  await import(new URL("../dist/cli/main.js", import.meta.url).href);
 }

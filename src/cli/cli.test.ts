@@ -161,6 +161,14 @@ describe("CLI against the API, in-process", () => {
     assert.match((await run("apply", "-f", spec)).out, /no changes/);
   });
 
+  test("the shipped example spec applies, with a complete card", async () => {
+    const example = new URL("../../examples/modelgov.yaml", import.meta.url).pathname;
+    const r = await run("apply", "-f", example);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /register_version\s+ticket-router@1\.0\.0/);
+    assert.equal((await run("card", "validate", "ticket-router", "1.0.0")).code, 0);
+  });
+
   test("an unreachable server is a clear error, exit 1", async () => {
     const code = await runCli(["models", "list"], {
       io: { out: () => {}, err: (s) => assert.match(s, /cannot reach the modelgov server/) },

@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 
@@ -23,6 +24,7 @@ export interface Db extends Queryable {
 
 /** Embedded PostgreSQL: a data folder, or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Db> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
   const lite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
   const q = async <T>(runner: Pick<PGlite, "query">, sql: string, params?: unknown[]) =>
     (await runner.query<T>(sql, params as unknown[])).rows;
