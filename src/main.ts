@@ -17,6 +17,8 @@ export async function startServer(config: Config) {
     dataDir: config.databaseUrl ? undefined : `${config.dataDir}/pgdata`,
   });
   const applied = await migrate(db);
+  // The embedded store has no autovacuum: without statistics every search becomes a full scan.
+  if (db.kind === "pglite") await db.exec("ANALYZE");
   logger.info(
     { store: db.kind, where: config.databaseUrl ? "DATABASE_URL" : config.dataDir, applied },
     "store ready",

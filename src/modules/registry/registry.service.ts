@@ -287,17 +287,17 @@ export function createRegistryService(deps: RegistryDeps) {
         LIMIT $3`,
       [query.useCase, query.metric, query.limit],
     );
-    const items = [];
-    for (const [i, r] of rows.entries()) {
-      const v = (await store.getVersionById(db, r.id))!;
-      items.push({
-        rank: i + 1,
-        metric: query.metric,
-        value: r.value,
-        serving: v.aliases.includes("production"),
-        version: v,
-      });
-    }
+    const versions = await store.versionsByIds(
+      db,
+      rows.map((r) => r.id),
+    );
+    const items = rows.map((r, i) => ({
+      rank: i + 1,
+      metric: query.metric,
+      value: r.value,
+      serving: versions[i]!.aliases.includes("production"),
+      version: versions[i]!,
+    }));
     return { useCase: query.useCase, metric: query.metric, order, items };
   }
 

@@ -121,10 +121,14 @@ async function decorateModels(q: Queryable, rows: ModelRow[]): Promise<Model[]> 
       WHERE a.model_id = ANY($1) ORDER BY a.alias`,
     [ids],
   );
+  // Per model through its (model_id, major, minor, patch) index, rather than aggregating every version.
   const stats = await q.query<Row>(
-    `SELECT model_id, count(*)::int AS n,
-            (array_agg(version ORDER BY major DESC, minor DESC, patch DESC, (prerelease = '') DESC, prerelease DESC))[1] AS latest
-       FROM model_versions WHERE model_id = ANY($1) GROUP BY model_id`,
+    `SELECT m.id AS model_id, c.n, l.version AS latest
+       FROM unnest($1::text[]) AS m(id)
+       CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM model_versions v WHERE v.model_id = m.id) c
+       LEFT JOIN LATERAL (SELECT v.version FROM model_versions v WHERE v.model_id = m.id
+                           ORDER BY v.major DESC, v.minor DESC, v.patch DESC, (v.prerelease = '') DESC, v.prerelease DESC
+                           LIMIT 1) l ON true`,
     [ids],
   );
   return rows.map((m) => {
@@ -263,6 +267,15 @@ export async function getVersion(q: Queryable, modelName: string, version: strin
     [modelName, version],
   );
   return rows[0] ? toVersion(rows[0]) : null;
+}
+
+export async function versionsByIds(q: Queryable, ids: string[]): Promise<Version[]> {
+  const rows = await q.query<Row>(
+    `SELECT ${VERSION_COLS} FROM model_versions v JOIN models m ON m.id = v.model_id WHERE v.id = ANY($1)`,
+    [ids],
+  );
+  const byId = new Map(rows.map((r) => [r.id as string, toVersion(r)]));
+  return ids.map((id) => byId.get(id)).filter((v): v is Version => v !== undefined);
 }
 
 export async function getVersionById(q: Queryable, id: string): Promise<Version | null> {

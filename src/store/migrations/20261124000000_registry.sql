@@ -105,6 +105,7 @@ CREATE TABLE aliases (
   updated_at  TIMESTAMPTZ NOT NULL,
   PRIMARY KEY (model_id, alias)
 );
+CREATE INDEX aliases_version_idx ON aliases (version_id);
 
 -- Every move of every alias, so "what did production point to at T" has an answer.
 -- version_id NULL records that the alias was removed.
