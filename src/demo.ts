@@ -1,4 +1,5 @@
 import type { RequestContext } from "./http/context.ts";
+import { AppError } from "./lib/errors.ts";
 import type { CardContent } from "./modules/cards/index.ts";
 import type { Services } from "./services.ts";
 
@@ -51,6 +52,17 @@ function demoCard(version: string, successRate: number, notes: string): CardCont
 export async function seedDemo(s: Services): Promise<boolean> {
   const rows = await s.db.query<{ n: number }>("SELECT count(*)::int AS n FROM models");
   if ((rows[0]?.n ?? 0) > 0) return false;
+  try {
+    await seed(s);
+  } catch (err) {
+    // Replicas starting together on one database race to seed: the one that loses steps back.
+    if (err instanceof AppError && err.code === "conflict") return false;
+    throw err;
+  }
+  return true;
+}
+
+async function seed(s: Services): Promise<void> {
   await s.registry.createModel(DEMO_CTX, {
     name: "support-assistant",
     owner: "support-platform-team",
@@ -102,26 +114,32 @@ export async function seedDemo(s: Services): Promise<boolean> {
     },
   ];
   for (const v of versions) {
-    await s.registry.registerVersion(DEMO_CTX, "support-assistant", {
-      version: v.version,
-      provider: "simulator",
-      providerModelId: `sim-support-${v.version}`,
-      parameters: {
-        latencyMs: { p50: v.p50, p95: v.p95 },
-        errorRate: v.errorRate,
-        tokens: { output: 160 },
-        quality: {
-          success: v.success,
-          byGroup: { "age_band:65+": v.success - 0.06, "language:de": v.success - 0.03 },
+    await s.registry.registerVersion(
+      DEMO_CTX,
+      "support-assistant",
+      {
+        version: v.version,
+        provider: "simulator",
+        providerModelId: `sim-support-${v.version}`,
+        parameters: {
+          latencyMs: { p50: v.p50, p95: v.p95 },
+          errorRate: v.errorRate,
+          tokens: { output: 160 },
+          quality: {
+            success: v.success,
+            byGroup: { "age_band:65+": v.success - 0.06, "language:de": v.success - 0.03 },
+          },
         },
+        contract,
+        changelog: v.changelog,
+        metrics: { success_rate: v.success, latency_p95_ms: v.p95, cost_per_1k_usd: 0.42 },
+        limitations: ["Simulated model: answers are placeholders"],
+        tags: [LABEL],
+        card: demoCard(v.version, v.success, v.notes),
       },
-      contract,
-      changelog: v.changelog,
-      metrics: { success_rate: v.success, latency_p95_ms: v.p95, cost_per_1k_usd: 0.42 },
-      limitations: ["Simulated model: answers are placeholders"],
-      tags: [LABEL],
-      card: demoCard(v.version, v.success, v.notes),
-    });
+      undefined,
+      "demo",
+    );
   }
   await s.registry.setAlias(DEMO_CTX, "support-assistant", "production", "1.0.0", "demo: initial release");
   await s.registry.setAlias(
@@ -132,5 +150,4 @@ export async function seedDemo(s: Services): Promise<boolean> {
     "demo: promoted after evaluation",
   );
   await s.registry.setAlias(DEMO_CTX, "support-assistant", "canary", "1.2.0", "demo: canary candidate");
-  return true;
 }

@@ -1,6 +1,37 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
+import { conflict } from "../lib/errors.ts";
+
+/** Which field a unique constraint guards, for the 409 a racing duplicate gets. */
+const UNIQUE_FIELDS: Record<string, string> = {
+  models_name_key: "name",
+  model_versions_model_id_major_minor_patch_prerelease_key: "version",
+  card_revisions_version_id_revision_key: "revision",
+};
+
+/**
+ * Two requests that both pass a "does it exist?" check race to the unique index; the
+ * loser gets the same 409 a sequential duplicate gets, never a 500.
+ */
+export function translateDbError(err: unknown): unknown {
+  const e = err as { code?: string; constraint?: string; detail?: string };
+  if (e?.code === "23505") {
+    const field = UNIQUE_FIELDS[e.constraint ?? ""] ?? e.constraint ?? "unknown";
+    return conflict(`${field} already exists${e.detail ? ` (${e.detail})` : ""}`, [
+      { field, reason: "already exists" },
+    ]);
+  }
+  return err;
+}
+
+async function translated<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw translateDbError(err);
+  }
+}
 
 /** What a query needs: both the pool and a transaction offer it. */
 export interface Queryable {
@@ -27,7 +58,7 @@ export async function openPglite(dataDir?: string): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const lite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
   const q = async <T>(runner: Pick<PGlite, "query">, sql: string, params?: unknown[]) =>
-    (await runner.query<T>(sql, params as unknown[])).rows;
+    (await translated(runner.query<T>(sql, params as unknown[]))).rows;
   return {
     kind: "pglite",
     query: (sql, params) => q(lite, sql, params),
@@ -57,13 +88,14 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
   pool.on("error", () => {});
   return {
     kind: "postgres",
-    query: async (sql, params) => (await pool.query(sql, params)).rows,
+    query: async (sql, params) => (await translated(pool.query(sql, params))).rows,
     transaction: async (fn) => {
       const client = await pool.connect();
       try {
         await client.query("BEGIN");
         const result = await fn({
-          query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
+          query: async <T>(sql: string, params?: unknown[]) =>
+            (await translated(client.query(sql, params))).rows as T[],
           exec: async (sql: string) => {
             await client.query(sql);
           },

@@ -18,7 +18,7 @@ export const AliasName = z
   .string()
   .max(63)
   .regex(/^[a-z][a-z0-9-]*$/, "must start with a letter and hold lowercase letters, digits and hyphens");
-const Label = z
+export const Label = z
   .string()
   .min(1)
   .max(100)
@@ -48,7 +48,7 @@ export const ContractSchema = z
   .strict()
   .openapi("Contract", { description: "Input/output contract as JSON Schema" });
 
-const Metrics = z.record(z.string().min(1).max(100), z.number().finite());
+export const Metrics = z.record(z.string().min(1).max(100), z.number().finite());
 
 export const ModelCreateSchema = z
   .object({

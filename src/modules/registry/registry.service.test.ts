@@ -344,6 +344,36 @@ for (const target of storeTargets()) {
       );
     });
 
+    test("concurrent duplicates: one wins, the other gets the same 409 as a sequential duplicate", async () => {
+      const make = () =>
+        reg().createModel(ctx(), {
+          name: "racer",
+          owner: "o",
+          description: "",
+          useCases: [],
+          riskTier: "low",
+          tags: [],
+        });
+      const results = await Promise.allSettled([make(), make()]);
+      assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+      const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      assert.ok(lost.reason instanceof AppError && lost.reason.code === "conflict", String(lost.reason));
+      assert.equal(lost.reason.errors[0].field, "name");
+      const reg2 = (v: string) =>
+        reg().registerVersion(ctx(), "racer", {
+          version: v,
+          provider: "simulator",
+          providerModelId: "x",
+          parameters: {},
+          changelog: "",
+          metrics: {},
+          limitations: [],
+          tags: [],
+        } as never);
+      const versions = await Promise.allSettled([reg2("1.0.0"), reg2("1.0.0")]);
+      assert.deepEqual(versions.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+    });
+
     test("a failed change leaves no partial write: no version, no card, no audit event", async () => {
       const before = (await listAudit(h.db)).length;
       // The card has a revision too; the insert of the version succeeds before the failure is forced.

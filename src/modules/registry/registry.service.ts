@@ -153,6 +153,7 @@ export function createRegistryService(deps: RegistryDeps) {
     modelName: string,
     input: VersionCreate,
     q?: Queryable,
+    cardSource: "api" | "spec" | "demo" = "api",
   ): Promise<Version> {
     const parameters = validateProvider(input);
     return inTx(q, async (tx) => {
@@ -222,7 +223,7 @@ export function createRegistryService(deps: RegistryDeps) {
         const rev = await appendRevision(tx, {
           versionId: row.id,
           content: input.card,
-          source: "api",
+          source: cardSource,
           actor: ctx.actor,
           at,
         });

@@ -1,6 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { CardContentSchema, SectionKeySchema } from "../cards/card-sections.ts";
-import { ModelCreateSchema, RetentionSchema, VersionCreateSchema } from "../registry/index.ts";
+import {
+  Label,
+  Metrics,
+  ModelCreateSchema,
+  RetentionSchema,
+  VersionCreateSchema,
+} from "../registry/index.ts";
 
 /**
  * `modelgov.yaml`: the governance spec. Fields a model or version leaves out are not
@@ -9,6 +15,10 @@ import { ModelCreateSchema, RetentionSchema, VersionCreateSchema } from "../regi
  */
 export const SpecVersionSchema = VersionCreateSchema.omit({ card: true })
   .extend({
+    // No defaults here: left out means "not managed by the spec", so apply never resets them.
+    metrics: Metrics.optional(),
+    limitations: z.array(z.string().min(1).max(2000)).max(100).optional(),
+    tags: z.array(Label).max(50).optional(),
     card: CardContentSchema.optional().describe("the card as structured sections"),
     cardMarkdown: z.string().max(1_000_000).optional().describe("the card as Hugging Face Markdown"),
     cardFile: z
@@ -25,8 +35,8 @@ export const SpecVersionSchema = VersionCreateSchema.omit({ card: true })
 
 export const SpecModelSchema = ModelCreateSchema.extend({
   description: z.string().max(10_000).optional(),
-  useCases: z.array(z.string()).max(50).optional(),
-  tags: z.array(z.string()).max(50).optional(),
+  useCases: z.array(Label).max(50).optional(),
+  tags: z.array(Label).max(50).optional(),
   versions: z.array(SpecVersionSchema).max(1000).default([]),
 }).strict();
 

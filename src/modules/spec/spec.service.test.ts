@@ -116,6 +116,30 @@ for (const target of storeTargets()) {
       );
     });
 
+    test("fields the spec leaves out are not managed: apply does not reset them", async () => {
+      await h.services.registry.updateVersion(ctx(), "triage", "1.1.0", {
+        metrics: { accuracy: 0.93 },
+        tags: ["gold"],
+      });
+      await h.services.registry.updateModel(ctx(), "triage", {
+        retention: { keepProduction: 5, keepDeprecated: 0 },
+      });
+      const r = await apply();
+      assert.deepEqual(
+        r.changes.filter((c) => c.target !== "triage@1.0.0"),
+        [],
+      );
+      const v = await h.services.registry.getVersion("triage", "1.1.0");
+      assert.deepEqual(v.metrics, { accuracy: 0.93 });
+      assert.deepEqual(v.tags, ["gold"]);
+      assert.equal((await h.services.cards.get("triage", "1.1.0")).source, "spec");
+      const bad = SpecSchema.safeParse(parseYaml(SPEC.replace("tags: [classifier]", "tags: [Not A Label]")));
+      assert.deepEqual(
+        bad.error?.issues.map((i) => i.path.join(".")),
+        ["models.0.tags.0"],
+      );
+    });
+
     test("changing what a registered version is pinned to is refused, naming the spec path and field", async () => {
       const spec = load(SPEC.replace("temperature: 0 }", "temperature: 0.7 }"));
       await assert.rejects(apply(spec), (err: { code: string; errors: { field: string }[] }) => {

@@ -114,11 +114,28 @@ export function createSpecService(deps: {
             cardMarkdown !== undefined ? parseHfCard(cardMarkdown) : card;
           const registered = await findVersion(tx, m.name, v.version);
           if (!registered) {
-            await registry.registerVersion(ctx, m.name, { ...versionInput, card: content }, tx);
+            await registry.registerVersion(
+              ctx,
+              m.name,
+              {
+                ...versionInput,
+                metrics: versionInput.metrics ?? {},
+                limitations: versionInput.limitations ?? [],
+                tags: versionInput.tags ?? [],
+                card: content,
+              },
+              tx,
+              "spec",
+            );
             plan.push({ action: "register_version", target });
             continue;
           }
-          const { pinnedDigest } = registry.normalisePinned({ ...versionInput });
+          const { pinnedDigest } = registry.normalisePinned({
+            ...versionInput,
+            metrics: {},
+            limitations: [],
+            tags: [],
+          });
           if (pinnedDigest !== registered.pinnedDigest) {
             const pinnedNow = {
               provider: registered.provider,

@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { seedDemo } from "./demo.ts";
+import { type Harness, openHarness, storeTargets } from "./test-support/stores.ts";
+
+for (const target of storeTargets()) {
+  describe(`demo workspace on ${target.name}`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await openHarness(target);
+    });
+    after(async () => h.cleanup());
+
+    test("seeds a labelled support-assistant on the simulator, with complete cards; replicas racing seed it once", async () => {
+      const results = await Promise.all([seedDemo(h.services), seedDemo(h.services)]);
+      assert.equal(results.filter(Boolean).length, 1);
+      const m = await h.services.registry.getModel("support-assistant");
+      assert.ok(m.tags.includes("demo"));
+      assert.match(m.description, /DEMO/);
+      assert.deepEqual(m.aliases, { canary: "1.2.0", production: "1.1.0" });
+      const versions = (await h.services.registry.listVersions({ model: "support-assistant", limit: 10 }))
+        .items;
+      assert.deepEqual(
+        versions.map((v) => v.provider),
+        ["simulator", "simulator", "simulator"],
+      );
+      for (const v of versions) {
+        const card = await h.services.cards.get("support-assistant", v.version);
+        assert.equal(
+          card.validation.complete,
+          true,
+          `${v.version}: ${JSON.stringify(card.validation.missing)}`,
+        );
+        assert.equal(card.source, "demo");
+      }
+      assert.equal(await seedDemo(h.services), false);
+    });
+  });
+}
