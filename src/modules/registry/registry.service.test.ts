@@ -358,7 +358,7 @@ for (const target of storeTargets()) {
       assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
       const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
       assert.ok(lost.reason instanceof AppError && lost.reason.code === "conflict", String(lost.reason));
-      assert.equal(lost.reason.errors[0].field, "name");
+      assert.equal(lost.reason.errors[0]?.field, "name");
       const reg2 = (v: string) =>
         reg().registerVersion(ctx(), "racer", {
           version: v,
