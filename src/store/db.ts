@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import pg from "pg";
 import { conflict } from "../lib/errors.ts";
 
@@ -56,7 +57,9 @@ export interface Db extends Queryable {
 /** Embedded PostgreSQL: a data folder, or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const lite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  // Extensions the migrations create must be loaded into the embedded build up front.
+  const options = { extensions: { pg_trgm } };
+  const lite = dataDir ? await PGlite.create(dataDir, options) : await PGlite.create(options);
   const q = async <T>(runner: Pick<PGlite, "query">, sql: string, params?: unknown[]) =>
     (await translated(runner.query<T>(sql, params as unknown[]))).rows;
   return {

@@ -314,15 +314,7 @@ export async function listVersions(
 ): Promise<{ items: Version[]; next: string | null }> {
   const w = whereBuilder();
   if (f.model) w.add("m.name = ?", f.model);
-  if (f.q)
-    w.add(
-      `(v.version ILIKE ? OR m.name ILIKE ? OR v.provider_model_id ILIKE ? OR v.changelog ILIKE ? OR array_to_string(v.tags, ' ') ILIKE ?)`,
-      like(f.q),
-      like(f.q),
-      like(f.q),
-      like(f.q),
-      like(f.q),
-    );
+  if (f.q) w.add("v.search_text LIKE ?", like(f.q.toLowerCase()));
   if (f.useCase) w.add("? = ANY(m.use_cases)", f.useCase);
   if (f.owner) w.add("m.owner = ?", f.owner);
   if (f.tag) w.add("? = ANY(v.tags)", f.tag);
