@@ -13,6 +13,8 @@ const ConfigSchema = z.object({
   demo: z.boolean(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   serverUrl: z.string().url(),
+  /** Development: a fixed admin token (MODELGOV_ADMIN_TOKEN) instead of a generated one. */
+  adminToken: z.string().min(16, "MODELGOV_ADMIN_TOKEN must be at least 16 characters").optional(),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -26,6 +28,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     demo: !env.MODELGOV_NO_DEMO,
     logLevel: env.MODELGOV_LOG_LEVEL ?? "info",
     serverUrl: env.MODELGOV_URL ?? "http://127.0.0.1:7070",
+    adminToken: env.MODELGOV_ADMIN_TOKEN || undefined,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);

@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { serve } from "@hono/node-server";
 import type { Config } from "./config.ts";
 import { seedDemo } from "./demo.ts";
@@ -24,6 +25,14 @@ export async function startServer(config: Config) {
     "store ready",
   );
   const services = createServices({ db, clock: systemClock });
+  const boot = await services.identity.bootstrapAdmin(config.adminToken);
+  if (boot.created && !config.adminToken) {
+    // Shown once: written where only this user can read it, and never logged.
+    mkdirSync(config.dataDir, { recursive: true });
+    const file = path.join(config.dataDir, "admin-token");
+    writeFileSync(file, `${boot.token}\n`, { mode: 0o600 });
+    logger.warn({ file }, "created the first admin token; it is in this file, readable only by you");
+  } else if (boot.created) logger.info("registered MODELGOV_ADMIN_TOKEN as an admin token");
   if (config.demo && (await seedDemo(services)))
     logger.info("seeded the demo workspace (model support-assistant); --no-demo skips it");
   const app = createHttpApp(services, logger);

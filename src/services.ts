@@ -2,6 +2,7 @@ import { createApp } from "./http/app.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import { cardRoutes, createCardsService } from "./modules/cards/index.ts";
+import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
 import { createRegistryService, registryRoutes } from "./modules/registry/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
 import type { Db } from "./store/db.ts";
@@ -13,7 +14,8 @@ export function createServices({ db, clock }: { db: Db; clock: Clock }) {
   const registry = createRegistryService({ db, clock });
   const cards = createCardsService({ db, clock });
   const spec = createSpecService({ db, clock, registry, cards });
-  return { db, clock, registry, cards, spec };
+  const identity = createIdentityService({ db, clock });
+  return { db, clock, registry, cards, spec, identity };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -21,8 +23,14 @@ export type Services = ReturnType<typeof createServices>;
 export function createHttpApp(services: Services, logger: Logger) {
   return createApp({
     db: services.db,
+    authenticate: (token) => services.identity.authenticate(token),
     logger,
     version: VERSION,
-    api: [registryRoutes(services.registry), cardRoutes(services.cards), specRoutes(services.spec)],
+    api: [
+      registryRoutes(services.registry),
+      cardRoutes(services.cards),
+      specRoutes(services.spec),
+      identityRoutes(services.identity),
+    ],
   });
 }

@@ -12,9 +12,11 @@ process.env.MODELGOV_CLI_NO_AUTORUN = "1";
 describe("CLI against the API, in-process", () => {
   let h: Harness;
   const dir = mkdtempSync(path.join(tmpdir(), "modelgov-cli-"));
+  let dora = "";
   before(async () => {
     h = await openHarness(storeTargets()[0]!);
     await seedDemo(h.services);
+    dora = await h.tokenFor("dora", ["admin"]);
   });
   after(async () => h.cleanup());
 
@@ -23,7 +25,7 @@ describe("CLI against the API, in-process", () => {
     const err: string[] = [];
     const code = await runCli(argv, {
       io: { out: (s) => out.push(s), err: (s) => err.push(s) },
-      env: { MODELGOV_URL: "http://modelgov.test", MODELGOV_ACTOR: "dora" },
+      env: { MODELGOV_URL: "http://modelgov.test", MODELGOV_TOKEN: dora },
       fetch: h.fetch,
     });
     return { code, out: out.join("\n"), err: err.join("\n") };

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { ApiError, createClient } from "../client/index.ts";
 import { loadConfig } from "../config.ts";
@@ -10,6 +12,16 @@ export interface CliEnv {
   io: Io;
   env: NodeJS.ProcessEnv;
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+}
+
+/**
+ * The API token: MODELGOV_TOKEN, else the admin token a local server wrote into its data
+ * folder on first start (so `npm start` then `modelgov models list` just works on a laptop).
+ */
+function resolveToken(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.MODELGOV_TOKEN) return env.MODELGOV_TOKEN.trim();
+  const file = path.resolve(env.MODELGOV_DATA_DIR ?? ".modelgov", "admin-token");
+  return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
 }
 
 /** Runs one CLI invocation; returns the exit code (0 success, 1 failure, 2 usage error). */
@@ -26,7 +38,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     const url = program.opts().url ?? cli.env.MODELGOV_URL ?? "http://127.0.0.1:7070";
     return createClient({
       baseUrl: url,
-      actor: cli.env.MODELGOV_ACTOR ?? cli.env.USER ?? "cli",
+      token: resolveToken(cli.env),
       fetch: cli.fetch,
     });
   };

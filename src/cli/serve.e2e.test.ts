@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
@@ -67,6 +67,14 @@ describe("modelgov serve (the real binary)", () => {
   test("first start on the embedded store seeds the demo; a restart keeps the data and does not re-seed", async () => {
     const first = await serve(["--data-dir", dataDir]);
     assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    // The first admin token is written to the data folder, readable only by its owner, and never logged.
+    const tokenFile = path.join(dataDir, "admin-token");
+    assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+    const token = readFileSync(tokenFile, "utf8").trim();
+    assert.ok(first.logs.some((l) => l.includes(tokenFile)));
+    assert.ok(!first.logs.some((l) => l.includes(token)));
+    const fetch = (url: string) => globalThis.fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await globalThis.fetch(`${first.url}/api/v1/models`)).status, 401);
     const models = await readJson(await fetch(`${first.url}/api/v1/models`));
     assert.deepEqual(
       models.items.map((m: { name: string }) => m.name),
@@ -83,6 +91,7 @@ describe("modelgov serve (the real binary)", () => {
     assert.equal(await stop(first.child), 0);
 
     const second = await serve(["--data-dir", dataDir]);
+    assert.equal(readFileSync(tokenFile, "utf8").trim(), token, "a restart must not mint a new admin token");
     const again = await readJson(await fetch(`${second.url}/api/v1/models/support-assistant`));
     assert.equal(again.versionCount, 3);
     assert.deepEqual(again.aliases, { canary: "1.2.0", production: "1.1.0" });
@@ -100,8 +109,13 @@ describe("modelgov serve (the real binary)", () => {
   test("--no-demo starts an empty workspace", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "modelgov-e2e-empty-"));
     try {
-      const s = await serve(["--data-dir", dir, "--no-demo"]);
-      assert.deepEqual((await readJson(await fetch(`${s.url}/api/v1/models`))).items, []);
+      const s = await serve(["--data-dir", dir, "--no-demo"], {
+        MODELGOV_ADMIN_TOKEN: "dev-admin-token-0123456789",
+      });
+      const res = await fetch(`${s.url}/api/v1/models`, {
+        headers: { authorization: "Bearer dev-admin-token-0123456789" },
+      });
+      assert.deepEqual((await readJson(res)).items, []);
       await stop(s.child);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -129,10 +143,17 @@ describe("modelgov serve (the real binary)", () => {
           env: { ...process.env, DATABASE_URL: u.toString() },
         });
         assert.equal(m.status, 0, m.stderr);
-        assert.match(m.stdout, /applied 1 migration/);
-        const s = await serve([], { DATABASE_URL: u.toString() });
+        assert.match(m.stdout, /applied \d+ migration/);
+        const s = await serve([], {
+          DATABASE_URL: u.toString(),
+          MODELGOV_ADMIN_TOKEN: "dev-admin-token-0123456789",
+        });
         assert.equal((await readJson(await fetch(`${s.url}/readyz`))).store, "postgres");
-        const model = await readJson(await fetch(`${s.url}/api/v1/models/support-assistant`));
+        const model = await readJson(
+          await fetch(`${s.url}/api/v1/models/support-assistant`, {
+            headers: { authorization: "Bearer dev-admin-token-0123456789" },
+          }),
+        );
         assert.equal(model.versionCount, 3);
         await stop(s.child);
       } finally {

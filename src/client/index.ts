@@ -29,8 +29,8 @@ export class ApiError extends Error {
 
 export interface ClientOptions {
   baseUrl: string;
-  /** Who the caller is (until API tokens: sent as x-modelgov-actor). */
-  actor?: string;
+  /** The API token, sent as `Authorization: Bearer`. */
+  token?: string;
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
 }
 
@@ -86,7 +86,7 @@ export function createClient(opts: ClientOptions) {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== "") qs.set(k, String(v));
     const headers: Record<string, string> = { accept: "application/json" };
-    if (opts.actor) headers["x-modelgov-actor"] = opts.actor;
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (body !== undefined) headers["content-type"] = raw?.contentType ?? "application/json";
     const res = await doFetch(`${base}${path}${qs.size ? `?${qs}` : ""}`, {
       method,

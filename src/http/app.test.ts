@@ -8,7 +8,7 @@ import { type Harness, openHarness, readJson, storeTargets } from "../test-suppo
 
 const json = (body: unknown, method = "POST") => ({
   method,
-  headers: { "content-type": "application/json", "x-modelgov-actor": "carol" },
+  headers: { "content-type": "application/json" },
   body: JSON.stringify(body),
 });
 
@@ -21,14 +21,14 @@ for (const target of storeTargets()) {
     after(async () => h.cleanup());
 
     test("health and readiness", async () => {
-      const live = await h.app.request("/healthz");
+      const live = await h.request("/healthz");
       assert.equal(live.status, 200);
-      const ready = await h.app.request("/readyz");
+      const ready = await h.request("/readyz");
       assert.deepEqual(await readJson(ready), { status: "ready", store: h.db.kind });
     });
 
     test("bad input is a problem+json naming the field and the reason, and writes nothing", async () => {
-      const res = await h.app.request(
+      const res = await h.request(
         "/api/v1/models",
         json({ name: "Bad Name", owner: "", riskTier: "extreme" }),
       );
@@ -40,19 +40,19 @@ for (const target of storeTargets()) {
       assert.deepEqual(fields, ["body.name", "body.owner", "body.riskTier"]);
       assert.ok(p.errors.every((e: { reason: string }) => e.reason.length > 0));
       assert.match(p.requestId, /^req_/);
-      const list = await readJson(await h.app.request("/api/v1/models"));
+      const list = await readJson(await h.request("/api/v1/models"));
       assert.equal(list.items.length, 0);
     });
 
     test("malformed JSON and unknown fields are refused with 400", async () => {
-      const res = await h.app.request("/api/v1/models", {
+      const res = await h.request("/api/v1/models", {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: "{nope",
       });
       assert.equal(res.status, 400);
       assert.equal((await readJson(res)).code, "invalid_input");
-      const extra = await h.app.request(
+      const extra = await h.request(
         "/api/v1/models",
         json({ name: "a", owner: "o", riskTier: "low", colour: "red" }),
       );
@@ -61,32 +61,30 @@ for (const target of storeTargets()) {
     });
 
     test("create, 409 on duplicate, 404 on unknown, with request ids echoed", async () => {
-      const res = await h.app.request("/api/v1/models", {
-        ...json({ name: "chat", owner: "team", riskTier: "low", useCases: ["support"] }),
-        headers: {
-          "content-type": "application/json",
-          "x-request-id": "abc-123",
-          "x-modelgov-actor": "carol",
+      const carol = await h.tokenFor("carol", ["engineering"]);
+      const res = await h.request(
+        "/api/v1/models",
+        {
+          ...json({ name: "chat", owner: "team", riskTier: "low", useCases: ["support"] }),
+          headers: { "content-type": "application/json", "x-request-id": "abc-123" },
         },
-      });
+        carol,
+      );
       assert.equal(res.status, 201);
       assert.equal(res.headers.get("x-request-id"), "abc-123");
       assert.equal((await readJson(res)).createdBy, "carol");
-      const dup = await h.app.request(
-        "/api/v1/models",
-        json({ name: "chat", owner: "team", riskTier: "low" }),
-      );
+      const dup = await h.request("/api/v1/models", json({ name: "chat", owner: "team", riskTier: "low" }));
       assert.equal(dup.status, 409);
       assert.equal((await readJson(dup)).errors[0].field, "name");
-      const missing = await h.app.request("/api/v1/models/ghost/versions/1.0.0");
+      const missing = await h.request("/api/v1/models/ghost/versions/1.0.0");
       assert.equal(missing.status, 404);
       assert.equal(missing.headers.get("content-type"), "application/problem+json");
-      const noRoute = await h.app.request("/api/v1/nothing-here");
+      const noRoute = await h.request("/api/v1/nothing-here");
       assert.equal(noRoute.status, 404);
     });
 
     test("a version path refuses a non-semver version with the field named", async () => {
-      const res = await h.app.request(
+      const res = await h.request(
         "/api/v1/models/chat/versions",
         json({ version: "v1.0", provider: "simulator", providerModelId: "x" }),
       );
@@ -94,17 +92,17 @@ for (const target of storeTargets()) {
       const p = await readJson(res);
       assert.equal(p.errors[0].field, "body.version");
       assert.match(p.errors[0].reason, /semantic version/);
-      const ok = await h.app.request(
+      const ok = await h.request(
         "/api/v1/models/chat/versions",
         json({ version: "1.0.0-rc.1+b5", provider: "simulator", providerModelId: "x" }),
       );
       assert.equal(ok.status, 201);
-      const got = await h.app.request(`/api/v1/models/chat/versions/${encodeURIComponent("1.0.0-rc.1+b5")}`);
+      const got = await h.request(`/api/v1/models/chat/versions/${encodeURIComponent("1.0.0-rc.1+b5")}`);
       assert.equal((await readJson(got)).version, "1.0.0-rc.1+b5");
     });
 
     test("an illegal transition is a 409 listing the allowed ones", async () => {
-      const res = await h.app.request(
+      const res = await h.request(
         `/api/v1/models/chat/versions/${encodeURIComponent("1.0.0-rc.1+b5")}/status`,
         json({ status: "deprecated" }),
       );
@@ -114,7 +112,7 @@ for (const target of storeTargets()) {
     });
 
     test("the OpenAPI 3.1 document is generated from the validating schemas", async () => {
-      const doc = await readJson(await h.app.request("/api/v1/openapi.json"));
+      const doc = await readJson(await h.request("/api/v1/openapi.json"));
       assert.equal(doc.openapi, "3.1.0");
       for (const p of [
         "/api/v1/models",
@@ -152,7 +150,7 @@ test("every log line written while serving a request carries its request id", as
     assert.equal(parsed.length, 2);
     assert.equal(parsed[0].requestId, "trace-me");
     assert.match(parsed[1].requestId, /^req_/);
-    assert.equal(parsed[1].status, 404);
+    assert.equal(parsed[1].status, 401);
   } finally {
     await cleanup();
   }

@@ -9,6 +9,8 @@ import { problemResponse } from "./problem.ts";
 
 export interface AppDeps {
   db: Db;
+  /** Resolves a bearer token to its principal, or null. */
+  authenticate(token: string): Promise<{ tokenId: string; name: string; roles: string[] } | null>;
   logger: Logger;
   version: string;
   /** Routers mounted under /api/v1. */
@@ -16,7 +18,7 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const ACTOR = /^[^\s].{0,199}$/;
+const PUBLIC_API = new Set(["/api/v1/openapi.json"]);
 
 export function createApp(deps: AppDeps) {
   const { logger } = deps;
@@ -26,17 +28,40 @@ export function createApp(deps: AppDeps) {
   app.use("*", async (c, next) => {
     const given = c.req.header("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : `req_${randomUUID()}`;
-    // Interim identity until API tokens land: the caller names itself, and audit records that name.
-    const actorHeader = c.req.header("x-modelgov-actor");
-    const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : "anonymous";
-    c.set("ctx", { actor, requestId });
+    c.set("ctx", { actor: "anonymous", requestId, roles: [] });
     const started = performance.now();
     await logContext.run({ requestId }, async () => {
       await next();
       c.header("x-request-id", requestId);
       const ms = Math.round((performance.now() - started) * 10) / 10;
-      logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms, actor }, "request");
+      logger.info(
+        { method: c.req.method, path: c.req.path, status: c.res.status, ms, actor: c.get("ctx").actor },
+        "request",
+      );
     });
+  });
+
+  // Every API call carries a bearer token; the principal becomes the request's actor and roles.
+  app.use("/api/v1/*", async (c, next) => {
+    if (PUBLIC_API.has(c.req.path)) return next();
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const principal = match ? await deps.authenticate(match[1]!) : null;
+    if (!principal) {
+      c.header("www-authenticate", 'Bearer realm="modelgov"');
+      throw new AppError(
+        "unauthenticated",
+        match
+          ? "the bearer token is unknown, revoked or expired"
+          : "send an API token: Authorization: Bearer <token>",
+        {
+          errors: [{ field: "authorization", reason: match ? "invalid token" : "missing bearer token" }],
+        },
+      );
+    }
+    const ctx = c.get("ctx");
+    c.set("ctx", { ...ctx, actor: principal.name, roles: principal.roles, tokenId: principal.tokenId });
+    await next();
   });
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }));
@@ -63,6 +88,7 @@ export function createApp(deps: AppDeps) {
     },
     servers: [{ url: "/" }],
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
 
   app.notFound((c) =>
     problemResponse(new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`), c, logger),

@@ -1,5 +1,8 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { AppError } from "../lib/errors.ts";
 import type { AppEnv } from "./context.ts";
+import { can, type Permission } from "./permissions.ts";
 import { zodToAppError } from "./problem.ts";
 
 /** Every API router validates through this hook, so bad input is always a problem+json naming the field. */
@@ -47,18 +50,43 @@ export const jsonOk = <T extends z.ZodTypeAny>(schema: T, description = "OK") =>
   content: { "application/json": { schema } },
 });
 
-/** A route with the problem responses every endpoint can give. */
-export function apiRoute<R extends Omit<RouteConfig, "responses"> & { responses: RouteConfig["responses"] }>(
-  r: R,
-) {
+/** Refuses (403) a caller whose roles lack the permission; authentication (401) ran before. */
+export function requirePermission(permission: Permission): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const ctx = c.get("ctx");
+    if (!can(ctx.roles, permission))
+      throw new AppError(
+        "forbidden",
+        `this needs the '${permission}' permission; your roles: ${(ctx.roles ?? []).join(", ") || "none"}`,
+        {
+          errors: [{ field: "authorization", reason: `missing permission ${permission}` }],
+        },
+      );
+    await next();
+  };
+}
+
+type RouteInput = Omit<RouteConfig, "responses"> & { responses: RouteConfig["responses"] };
+
+/**
+ * A route with the permission it needs (enforced by middleware and documented as
+ * `x-permission`) and the problem responses every endpoint can give.
+ */
+export function apiRoute<R extends RouteInput>(r: R & { permission: Permission }) {
+  const { permission, ...rest } = r;
   return createRoute({
-    ...r,
+    ...rest,
+    middleware: [requirePermission(permission)] as const,
+    security: [{ bearerAuth: [] }],
+    "x-permission": permission,
     responses: {
-      ...r.responses,
+      ...rest.responses,
       400: problem("Invalid input: the field and the reason"),
+      401: problem("No valid bearer token"),
+      403: problem("The token's roles do not allow this"),
       404: problem("Not found"),
       409: problem("Conflict"),
       500: problem("Internal error"),
     },
-  } as R);
+  } as unknown as R);
 }

@@ -55,8 +55,13 @@ export interface Harness {
   clock: Clock & { advance(ms: number): Date };
   services: Services;
   app: ReturnType<typeof createHttpApp>;
-  /** A fetch that serves requests in-process, for the typed client and the CLI. */
+  /** An admin token, and a fetch that serves requests in-process with it (for the typed client and the CLI). */
+  adminToken: string;
   fetch: (input: string, init?: RequestInit) => Promise<Response>;
+  /** `app.request` with the admin token (or the token given). */
+  request: (path: string, init?: RequestInit, token?: string) => Promise<Response>;
+  /** Creates a token with these roles and returns its secret. */
+  tokenFor: (name: string, roles: string[]) => Promise<string>;
   cleanup(): Promise<void>;
 }
 
@@ -66,11 +71,24 @@ export async function openHarness(target: StoreTarget): Promise<Harness> {
   const clock = manualClock(new Date("2026-03-01T09:00:00Z"));
   const services = createServices({ db, clock });
   const app = createHttpApp(services, createLogger("silent"));
-  const fetch = async (input: string, init?: RequestInit) => app.request(input, init);
-  return { db, clock, services, app, fetch, cleanup };
+  const adminToken = (await services.identity.create(ctx("admin"), { name: "admin", roles: ["admin"] }))
+    .token;
+  const request = async (path: string, init: RequestInit = {}, token = adminToken) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
+    return app.request(path, { ...init, headers });
+  };
+  const fetch = (input: string, init?: RequestInit) => request(input, init);
+  const tokenFor = async (name: string, roles: string[]) =>
+    (await services.identity.create(ctx("admin"), { name, roles })).token;
+  return { db, clock, services, app, adminToken, fetch, request, tokenFor, cleanup };
 }
 
-export const ctx = (actor = "alice") => ({ actor, requestId: `test-${randomBytes(4).toString("hex")}` });
+export const ctx = (actor = "alice", roles: string[] = ["admin"]) => ({
+  actor,
+  roles,
+  requestId: `test-${randomBytes(4).toString("hex")}`,
+});
 
 export const SIM_PARAMS = { latencyMs: { p50: 100, p95: 300 }, errorRate: 0.01, tokens: { output: 50 } };
 

@@ -26,11 +26,12 @@ export async function recordAudit(
   at: Date,
   e: AuditInput,
 ): Promise<void> {
+  const id = newId("aud");
   await tx.query(
     `INSERT INTO audit_events (id, at, actor, action, subject_type, subject_id, before, after, reason, request_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
-      newId("aud"),
+      id,
       at.toISOString(),
       ctx.actor,
       e.action,
@@ -41,6 +42,10 @@ export async function recordAudit(
       e.reason ?? "",
       ctx.requestId,
     ],
+  );
+  await tx.query(
+    `INSERT INTO event_outbox (audit_id, action, subject_type, subject_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
+    [id, e.action, e.subjectType, e.subjectId, at.toISOString()],
   );
 }
 

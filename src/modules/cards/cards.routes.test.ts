@@ -18,7 +18,12 @@ for (const target of storeTargets()) {
     let api: ReturnType<typeof createClient>;
     before(async () => {
       h = await openHarness(target);
-      api = createClient({ baseUrl: "http://modelgov.test", actor: "erin", fetch: h.fetch });
+      const erin = await h.tokenFor("erin", ["engineering"]);
+      api = createClient({
+        baseUrl: "http://modelgov.test",
+        token: erin,
+        fetch: (u, i) => h.request(u, i, erin),
+      });
       await api.models.create({ name: "cards", owner: "o", riskTier: "low" });
       for (const [i] of fixtures.entries())
         await api.versions.register("cards", {
@@ -91,8 +96,10 @@ for (const target of storeTargets()) {
       assert.equal(v.complete, false);
       assert.equal(v.missing.length, 9);
       assert.ok(v.missing.every((m) => m.reason === "absent"));
-      const policy = await api.policy.get();
-      await api.policy.put({ ...policy, requiredCardSections: ["model_details"] });
+      const admin = createClient({ baseUrl: "http://modelgov.test", token: h.adminToken, fetch: h.fetch });
+      await assert.rejects(api.policy.put(await api.policy.get()), /policy:admin/);
+      const policy = await admin.policy.get();
+      await admin.policy.put({ ...policy, requiredCardSections: ["model_details"] });
       assert.deepEqual(await api.cards.validate("cards", "2.0.0"), {
         complete: true,
         required: ["model_details"],
@@ -104,18 +111,18 @@ for (const target of storeTargets()) {
       assert.deepEqual(placeholder.missing, [
         { section: "model_details", title: "Model Details", reason: "placeholder" },
       ]);
-      await api.policy.put(policy);
+      await admin.policy.put(policy);
     });
 
     test("bad cards are refused with the field named", async () => {
-      const res = await h.app.request("/api/v1/models/cards/versions/2.0.0/card", {
+      const res = await h.request("/api/v1/models/cards/versions/2.0.0/card", {
         method: "PUT",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ sections: { not_a_section: "x" } }),
       });
       assert.equal(res.status, 400);
       assert.match(JSON.stringify(await readJson(res)), /body\.sections/);
-      const yaml = await h.app.request("/api/v1/models/cards/versions/2.0.0/card/import", {
+      const yaml = await h.request("/api/v1/models/cards/versions/2.0.0/card/import", {
         method: "POST",
         headers: { "content-type": "text/markdown" },
         body: "---\nlicense: [unclosed\n---\n# x\n",

@@ -48,6 +48,7 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: base,
       tags,
       request: { params: VersionParam, query: RevisionQuery },
@@ -61,6 +62,7 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "put",
+      permission: "registry:write",
       path: base,
       tags,
       summary: "Archive a new card revision (an unchanged card returns the latest, changed: false)",
@@ -75,6 +77,7 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: `${base}/revisions`,
       tags,
       request: { params: VersionParam },
@@ -85,6 +88,7 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: `${base}/validation`,
       tags,
       request: { params: VersionParam },
@@ -95,6 +99,7 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      permission: "registry:write",
       path: `${base}/import`,
       tags,
       summary: "Import a Hugging Face model card (YAML front matter + Markdown)",
@@ -115,6 +120,7 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: `${base}/export`,
       tags,
       summary: "Export the card in Hugging Face format",

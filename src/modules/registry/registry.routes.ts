@@ -54,6 +54,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: "/models",
       tags,
       request: { query: ModelQuerySchema },
@@ -64,6 +65,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "post",
+      permission: "registry:write",
       path: "/models",
       tags,
       request: { body: jsonBody(ModelCreateSchema) },
@@ -74,6 +76,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: "/models/{model}",
       tags,
       request: { params: ModelParam },
@@ -84,6 +87,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "patch",
+      permission: "registry:write",
       path: "/models/{model}",
       tags,
       request: { params: ModelParam, body: jsonBody(ModelPatchSchema) },
@@ -94,6 +98,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: "/models/{model}/versions",
       tags,
       request: { params: ModelParam, query: VersionQuerySchema.omit({ model: true }) },
@@ -110,6 +115,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "post",
+      permission: "registry:write",
       path: "/models/{model}/versions",
       tags,
       request: { params: ModelParam, body: jsonBody(VersionCreateSchema) },
@@ -121,6 +127,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: "/models/{model}/versions/{version}",
       tags,
       request: { params: VersionParam },
@@ -131,6 +138,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "patch",
+      permission: "registry:write",
       path: "/models/{model}/versions/{version}",
       tags,
       request: { params: VersionParam, body: jsonBody(VersionPatchSchema) },
@@ -144,6 +152,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "post",
+      permission: "registry:write",
       path: "/models/{model}/versions/{version}/status",
       tags,
       request: { params: VersionParam, body: jsonBody(StatusChangeSchema) },
@@ -158,6 +167,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: "/models/{model}/versions/{version}/history",
       tags,
       request: { params: VersionParam },
@@ -181,6 +191,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: "/versions",
       tags,
       request: { query: VersionQuerySchema },
@@ -191,6 +202,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: "/models/{model}/aliases/history",
       tags,
       request: { params: ModelParam, query: z.object({ alias: AliasName.optional() }) },
@@ -201,6 +213,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "put",
+      permission: "registry:write",
       path: "/models/{model}/aliases/{alias}",
       tags,
       request: { params: AliasParam, body: jsonBody(AliasSetSchema) },
@@ -215,6 +228,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "delete",
+      permission: "registry:write",
       path: "/models/{model}/aliases/{alias}",
       tags,
       request: { params: AliasParam, query: z.object({ reason: z.string().max(2000).default("") }) },
@@ -229,6 +243,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: "/models/{model}/state",
       tags,
       request: { params: ModelParam, query: z.object({ at: z.string().datetime({ offset: true }) }) },
@@ -239,6 +254,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: "/recommend",
       tags,
       request: { query: RecommendQuerySchema },
@@ -268,6 +284,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      permission: "registry:read",
       path: "/registry/policy",
       tags,
       responses: { 200: jsonOk(RegistryPolicySchema) },
@@ -277,6 +294,7 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "put",
+      permission: "policy:admin",
       path: "/registry/policy",
       tags,
       request: { body: jsonBody(RegistryPolicySchema) },

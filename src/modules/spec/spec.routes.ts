@@ -7,6 +7,7 @@ export function specRoutes(svc: SpecService) {
   app.openapi(
     apiRoute({
       method: "post",
+      permission: "policy:admin",
       path: "/apply",
       tags: ["spec"],
       summary:

@@ -1,0 +1,44 @@
+/**
+ * What each role may do. Built-in roles: admin (everything), engineering (registry
+ * writes, approval requests, signing as engineering), viewer (read-only), agent (gateway
+ * only). Any other role is a stakeholder role named by an approval policy (compliance,
+ * security, product, operations, executive, ...): it reads and signs as that role.
+ */
+export const PERMISSIONS = [
+  "registry:read",
+  "registry:write",
+  "approvals:read",
+  "approvals:request",
+  "approvals:sign",
+  "approvals:admin",
+  "audit:read",
+  "tokens:admin",
+  "policy:admin",
+  "webhooks:admin",
+  "gateway:use",
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const READ: Permission[] = ["registry:read", "approvals:read", "audit:read"];
+
+export const ROLE_PERMISSIONS: Record<string, readonly Permission[]> = {
+  admin: PERMISSIONS,
+  engineering: [...READ, "registry:write", "approvals:request", "approvals:sign"],
+  viewer: READ,
+  agent: ["gateway:use"],
+};
+
+/** Stakeholder roles (any role not built in) read and sign approvals for their role. */
+export const STAKEHOLDER_PERMISSIONS: readonly Permission[] = [...READ, "approvals:sign"];
+
+export const BUILT_IN_ROLES = Object.keys(ROLE_PERMISSIONS);
+
+export function permissionsOf(roles: readonly string[]): Set<Permission> {
+  const out = new Set<Permission>();
+  for (const r of roles) for (const p of ROLE_PERMISSIONS[r] ?? STAKEHOLDER_PERMISSIONS) out.add(p);
+  return out;
+}
+
+export function can(roles: readonly string[] | undefined, p: Permission): boolean {
+  return permissionsOf(roles ?? []).has(p);
+}

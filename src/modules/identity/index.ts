@@ -1,0 +1,8 @@
+export { identityRoutes } from "./identity.routes.ts";
+export { TokenCreateSchema } from "./identity.schemas.ts";
+export {
+  createIdentityService,
+  hashToken,
+  type IdentityService,
+  type Principal,
+} from "./identity.service.ts";
