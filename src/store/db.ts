@@ -42,6 +42,26 @@ export interface Queryable {
 export interface Tx extends Queryable {
   /** Runs a script of several statements inside the transaction. */
   exec(sql: string): Promise<void>;
+  /**
+   * Runs `hook` once, after the transaction's work and just before COMMIT. Locks taken
+   * here are the last the transaction takes (the audit chain head): no lock cycle can form.
+   */
+  beforeCommit(key: string, hook: (tx: Queryable) => Promise<void>): void;
+}
+
+/** Adds before-commit hooks to a transaction and runs them when its work is done. */
+function withHooks<T>(base: Omit<Tx, "beforeCommit">, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const hooks = new Map<string, (tx: Queryable) => Promise<void>>();
+  const tx: Tx = {
+    ...base,
+    beforeCommit(key, hook) {
+      if (!hooks.has(key)) hooks.set(key, hook);
+    },
+  };
+  return fn(tx).then(async (result) => {
+    for (const hook of hooks.values()) await hook(base);
+    return result;
+  });
 }
 
 export interface Db extends Queryable {
@@ -67,12 +87,15 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     query: (sql, params) => q(lite, sql, params),
     transaction: (fn) =>
       lite.transaction((tx) =>
-        fn({
-          query: (sql, params) => q(tx, sql, params),
-          exec: async (sql) => {
-            await tx.exec(sql);
+        withHooks(
+          {
+            query: (sql, params) => q(tx, sql, params),
+            exec: async (sql) => {
+              await tx.exec(sql);
+            },
           },
-        }),
+          fn,
+        ),
       ),
     exec: async (sql) => {
       await lite.exec(sql);
@@ -96,13 +119,16 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
       const client = await pool.connect();
       try {
         await client.query("BEGIN");
-        const result = await fn({
-          query: async <T>(sql: string, params?: unknown[]) =>
-            (await translated(client.query(sql, params))).rows as T[],
-          exec: async (sql: string) => {
-            await client.query(sql);
+        const result = await withHooks(
+          {
+            query: async <T>(sql: string, params?: unknown[]) =>
+              (await translated(client.query(sql, params))).rows as T[],
+            exec: async (sql: string) => {
+              await client.query(sql);
+            },
           },
-        });
+          fn,
+        );
         await client.query("COMMIT");
         return result;
       } catch (err) {

@@ -1,6 +1,6 @@
 import type { RequestContext } from "../../http/context.ts";
 import { newId } from "../../lib/ids.ts";
-import type { Queryable } from "../../store/db.ts";
+import type { Queryable, Tx } from "../../store/db.ts";
 
 export interface AuditInput {
   action: string;
@@ -19,34 +19,55 @@ export interface AuditEvent extends Required<Omit<AuditInput, "reason">> {
   requestId: string | null;
 }
 
-/** Writes one audit event on the caller's transaction, so the change and its record commit together. */
-export async function recordAudit(
-  tx: Queryable,
-  ctx: RequestContext,
-  at: Date,
-  e: AuditInput,
-): Promise<void> {
-  const id = newId("aud");
-  await tx.query(
-    `INSERT INTO audit_events (id, at, actor, action, subject_type, subject_id, before, after, reason, request_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [
-      id,
-      at.toISOString(),
-      ctx.actor,
-      e.action,
-      e.subjectType,
-      e.subjectId,
-      e.before === undefined ? null : JSON.stringify(e.before),
-      e.after === undefined ? null : JSON.stringify(e.after),
-      e.reason ?? "",
-      ctx.requestId,
-    ],
-  );
-  await tx.query(
-    `INSERT INTO event_outbox (audit_id, action, subject_type, subject_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
-    [id, e.action, e.subjectType, e.subjectId, at.toISOString()],
-  );
+interface PendingEvent extends AuditInput {
+  id: string;
+  at: string;
+  actor: string;
+  requestId: string;
+}
+
+const pending = new WeakMap<Tx, PendingEvent[]>();
+
+/**
+ * Records one audit event in the caller's transaction: the change and its record commit
+ * together or not at all. Events are written just before COMMIT (see sealEvents), in the
+ * order they were recorded, so the chain head is locked last and briefly.
+ */
+export async function recordAudit(tx: Tx, ctx: RequestContext, at: Date, e: AuditInput): Promise<void> {
+  let list = pending.get(tx);
+  if (!list) {
+    const events: PendingEvent[] = [];
+    list = events;
+    pending.set(tx, events);
+    tx.beforeCommit("audit", (q) => sealEvents(q, events));
+  }
+  list.push({ ...e, id: newId("aud"), at: at.toISOString(), actor: ctx.actor, requestId: ctx.requestId });
+}
+
+/** Writes the transaction's events, and an outbox row for each, in recording order. */
+async function sealEvents(q: Queryable, events: PendingEvent[]): Promise<void> {
+  for (const e of events) {
+    await q.query(
+      `INSERT INTO audit_events (id, at, actor, action, subject_type, subject_id, before, after, reason, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        e.id,
+        e.at,
+        e.actor,
+        e.action,
+        e.subjectType,
+        e.subjectId,
+        e.before === undefined ? null : JSON.stringify(e.before),
+        e.after === undefined ? null : JSON.stringify(e.after),
+        e.reason ?? "",
+        e.requestId,
+      ],
+    );
+    await q.query(
+      `INSERT INTO event_outbox (audit_id, action, subject_type, subject_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
+      [e.id, e.action, e.subjectType, e.subjectId, e.at],
+    );
+  }
 }
 
 export async function listAudit(

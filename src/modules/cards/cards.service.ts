@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { notFound } from "../../lib/errors.ts";
-import type { Db, Queryable } from "../../store/db.ts";
+import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { findVersion, readPolicy } from "../registry/index.ts";
 import { type CardContent, type CardValidation, validateCard } from "./card-sections.ts";
@@ -48,7 +48,7 @@ export function createCardsService({ db, clock }: { db: Db; clock: Clock }) {
    * edit: it returns the latest revision with `changed: false` (this keeps `apply` idempotent).
    */
   async function saveTx(
-    tx: Queryable,
+    tx: Tx,
     ctx: RequestContext,
     model: string,
     version: string,

@@ -3,7 +3,7 @@ import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
-import type { Db, Queryable } from "../../store/db.ts";
+import type { Db, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import type { Token, TokenCreate } from "./identity.schemas.ts";
 
@@ -31,12 +31,7 @@ export const hashToken = (token: string) => createHash("sha256").update(token).d
 const generate = () => `mgv_${randomBytes(32).toString("base64url")}`;
 
 export function createIdentityService({ db, clock }: { db: Db; clock: Clock }) {
-  async function insert(
-    q: Queryable,
-    ctx: RequestContext,
-    input: TokenCreate,
-    secret: string,
-  ): Promise<Token> {
+  async function insert(q: Tx, ctx: RequestContext, input: TokenCreate, secret: string): Promise<Token> {
     const rows = await q.query<Row>(
       `INSERT INTO api_tokens (id, name, roles, token_hash, prefix, created_by, created_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,

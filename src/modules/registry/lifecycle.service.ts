@@ -2,7 +2,7 @@ import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
-import type { Db, Queryable } from "../../store/db.ts";
+import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { aliasesAt, aliasHistory, currentAliasTarget, moveAlias } from "./aliases.store.ts";
 import { allowedTransitions, canTransition, type DEFAULT_RETENTION, planRetention } from "./lifecycle.ts";
@@ -24,7 +24,7 @@ export function createLifecycle({ db, clock }: { db: Db; clock: Clock }) {
     return v;
   }
 
-  async function transitionTx(tx: Queryable, ctx: RequestContext, v: Version, to: Status, reason: string) {
+  async function transitionTx(tx: Tx, ctx: RequestContext, v: Version, to: Status, reason: string) {
     if (!canTransition(v.status, to)) {
       const allowed = allowedTransitions(v.status);
       throw new AppError(
@@ -64,12 +64,7 @@ export function createLifecycle({ db, clock }: { db: Db; clock: Clock }) {
     });
   }
 
-  async function applyRetention(
-    tx: Queryable,
-    ctx: RequestContext,
-    modelId: string,
-    modelRetention: unknown,
-  ) {
+  async function applyRetention(tx: Tx, ctx: RequestContext, modelId: string, modelRetention: unknown) {
     const policy = (modelRetention as typeof DEFAULT_RETENTION | null) ?? (await readPolicy(tx)).retention;
     const versions = await store.versionsOfModel(tx, modelId);
     const plan = planRetention(
@@ -90,7 +85,7 @@ export function createLifecycle({ db, clock }: { db: Db; clock: Clock }) {
 
   /** Points an alias at a version. `production` promotes it; `canary` marks a development version canary. */
   async function setAliasTx(
-    tx: Queryable,
+    tx: Tx,
     ctx: RequestContext,
     model: string,
     alias: string,

@@ -6,7 +6,7 @@ import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import { PROVIDERS } from "../../providers/registrations.ts";
-import type { Db, Queryable } from "../../store/db.ts";
+import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { appendRevision } from "../cards/cards.store.ts";
 import { checkContractCompat } from "./contract-compat.ts";
@@ -59,8 +59,7 @@ export function createRegistryService(deps: RegistryDeps) {
   const { db, clock } = deps;
   const lifecycle = createLifecycle(deps);
   /** Runs on the caller's transaction when given one (spec apply), else in a transaction of its own. */
-  const inTx = <T>(q: Queryable | undefined, fn: (tx: Queryable) => Promise<T>) =>
-    q ? fn(q) : db.transaction(fn);
+  const inTx = <T>(q: Tx | undefined, fn: (tx: Tx) => Promise<T>) => (q ? fn(q) : db.transaction(fn));
 
   async function modelRowOrThrow(q: Queryable, name: string, forUpdate = false) {
     const m = await store.findModelRow(q, name, forUpdate);
@@ -94,7 +93,7 @@ export function createRegistryService(deps: RegistryDeps) {
     return parsed.data;
   }
 
-  async function createModel(ctx: RequestContext, input: ModelCreate, q?: Queryable): Promise<Model> {
+  async function createModel(ctx: RequestContext, input: ModelCreate, q?: Tx): Promise<Model> {
     return inTx(q, async (tx) => {
       if (await store.findModelRow(tx, input.name))
         throw conflict(`model '${input.name}' already exists`, [{ field: "name", reason: "already exists" }]);
@@ -123,12 +122,7 @@ export function createRegistryService(deps: RegistryDeps) {
     });
   }
 
-  async function updateModel(
-    ctx: RequestContext,
-    name: string,
-    patch: ModelPatch,
-    q?: Queryable,
-  ): Promise<Model> {
+  async function updateModel(ctx: RequestContext, name: string, patch: ModelPatch, q?: Tx): Promise<Model> {
     return inTx(q, async (tx) => {
       const before = await modelRowOrThrow(tx, name, true);
       const after: store.ModelRow = {
@@ -152,7 +146,7 @@ export function createRegistryService(deps: RegistryDeps) {
     ctx: RequestContext,
     modelName: string,
     input: VersionCreate,
-    q?: Queryable,
+    q?: Tx,
     cardSource: "api" | "spec" | "demo" = "api",
   ): Promise<Version> {
     const parameters = validateProvider(input);
@@ -243,7 +237,7 @@ export function createRegistryService(deps: RegistryDeps) {
     model: string,
     version: string,
     patch: VersionPatch,
-    q?: Queryable,
+    q?: Tx,
   ) {
     return inTx(q, async (tx) => {
       await modelRowOrThrow(tx, model, true);
@@ -302,7 +296,7 @@ export function createRegistryService(deps: RegistryDeps) {
     return { useCase: query.useCase, metric: query.metric, order, items };
   }
 
-  async function setPolicy(ctx: RequestContext, policy: RegistryPolicy, q?: Queryable) {
+  async function setPolicy(ctx: RequestContext, policy: RegistryPolicy, q?: Tx) {
     return inTx(q, async (tx) => {
       const before = await readPolicy(tx);
       await writePolicy(tx, policy, clock.now().toISOString());

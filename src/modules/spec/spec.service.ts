@@ -4,7 +4,7 @@ import canonicalize from "canonicalize";
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict } from "../../lib/errors.ts";
-import type { Db, Queryable } from "../../store/db.ts";
+import type { Db, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { latestRevision } from "../cards/cards.store.ts";
 import { type CardContent, type CardsService, cardHash, parseHfCard } from "../cards/index.ts";
@@ -41,7 +41,7 @@ export function createSpecService(deps: {
 }) {
   const { db, clock, registry, cards } = deps;
 
-  async function reconcile(tx: Queryable, ctx: RequestContext, spec: Spec): Promise<PlanItem[]> {
+  async function reconcile(tx: Tx, ctx: RequestContext, spec: Spec): Promise<PlanItem[]> {
     const plan: PlanItem[] = [];
     if (spec.registry) {
       const current = await readPolicy(tx);
