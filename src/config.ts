@@ -15,6 +15,15 @@ const ConfigSchema = z.object({
   serverUrl: z.string().url(),
   /** Development: a fixed admin token (MODELGOV_ADMIN_TOKEN) instead of a generated one. */
   adminToken: z.string().min(16, "MODELGOV_ADMIN_TOKEN must be at least 16 characters").optional(),
+  /** Pause between webhook dispatch passes while idle (MODELGOV_WEBHOOK_INTERVAL_MS). */
+  webhookIntervalMs: z.coerce.number().int().min(10).max(3_600_000),
+  /** Audit checkpoints: appended to this file (default <dataDir>/audit-checkpoints.jsonl). */
+  auditCheckpointFile: z.string().min(1).optional(),
+  /** Audit checkpoints: also POSTed here (MODELGOV_AUDIT_CHECKPOINT_WEBHOOK). */
+  auditCheckpointWebhook: z.string().url().optional(),
+  auditCheckpointIntervalMs: z.coerce.number().int().min(100).max(86_400_000),
+  /** Ed25519 private key (PEM) signing checkpoints; replicas share it. Default: <dataDir>/audit-signing-key.pem. */
+  auditSigningKey: z.string().min(1).optional(),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -29,6 +38,12 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     logLevel: env.MODELGOV_LOG_LEVEL ?? "info",
     serverUrl: env.MODELGOV_URL ?? "http://127.0.0.1:7070",
     adminToken: env.MODELGOV_ADMIN_TOKEN || undefined,
+    webhookIntervalMs: env.MODELGOV_WEBHOOK_INTERVAL_MS || 1000,
+    auditCheckpointFile: env.MODELGOV_AUDIT_CHECKPOINT_FILE || undefined,
+    auditCheckpointWebhook: env.MODELGOV_AUDIT_CHECKPOINT_WEBHOOK || undefined,
+    auditCheckpointIntervalMs: env.MODELGOV_AUDIT_CHECKPOINT_INTERVAL_MS || 60_000,
+    // A PEM in one line with literal \n (as some secret stores hand it out) works too.
+    auditSigningKey: env.MODELGOV_AUDIT_SIGNING_KEY?.replace(/\\n/g, "\n") || undefined,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);

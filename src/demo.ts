@@ -3,7 +3,9 @@ import { AppError } from "./lib/errors.ts";
 import type { CardContent } from "./modules/cards/index.ts";
 import type { Services } from "./services.ts";
 
-const DEMO_CTX: RequestContext = { actor: "modelgov-demo", requestId: "demo-seed" };
+const DEMO_CTX: RequestContext = { actor: "modelgov-demo", requestId: "demo-seed", roles: ["admin"] };
+/** A separate demo identity signs: the author and requester may not (separation of duties). */
+const REVIEWER: RequestContext = { actor: "demo-reviewer", requestId: "demo-seed", roles: ["engineering"] };
 const LABEL = "demo";
 
 function demoCard(version: string, successRate: number, notes: string): CardContent {
@@ -141,13 +143,15 @@ async function seed(s: Services): Promise<void> {
       "demo",
     );
   }
-  await s.registry.setAlias(DEMO_CTX, "support-assistant", "production", "1.0.0", "demo: initial release");
-  await s.registry.setAlias(
-    DEMO_CTX,
-    "support-assistant",
-    "production",
-    "1.1.0",
-    "demo: promoted after evaluation",
-  );
+  for (const [version, why] of [
+    ["1.0.0", "demo: initial release"],
+    ["1.1.0", "demo: promoted after evaluation"],
+  ] as const) {
+    const req = await s.approvals.request(DEMO_CTX, "support-assistant", version, `Release ${version} to production`);
+    await s.approvals.sign(REVIEWER, req.id, { role: "engineering", decision: "approve", comment: "demo sign-off", evidenceRefs: [] });
+    await s.registry.setAlias(DEMO_CTX, "support-assistant", "production", version, why);
+  }
   await s.registry.setAlias(DEMO_CTX, "support-assistant", "canary", "1.2.0", "demo: canary candidate");
+  // Left pending, so an engineering token finds it in its inbox.
+  await s.approvals.request(DEMO_CTX, "support-assistant", "1.2.0", "Promote the 1.2.0 canary to production");
 }

@@ -5,6 +5,8 @@ import type { Config } from "./config.ts";
 import { seedDemo } from "./demo.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
+import { loadSigningKey } from "./modules/audit/index.ts";
+import { createWebhookDispatcher } from "./modules/webhooks/index.ts";
 import { createHttpApp, createServices } from "./services.ts";
 import { openDb } from "./store/db.ts";
 import { migrate } from "./store/migrate.ts";
@@ -24,7 +26,29 @@ export async function startServer(config: Config) {
     { store: db.kind, where: config.databaseUrl ? "DATABASE_URL" : config.dataDir, applied },
     "store ready",
   );
-  const services = createServices({ db, clock: systemClock });
+  // Audit checkpoints are signed with a key that never enters the database, and written outside it.
+  const signing = loadSigningKey({
+    pem: config.auditSigningKey,
+    file: path.join(config.dataDir, "audit-signing-key.pem"),
+  });
+  const checkpointFile = path.resolve(
+    config.auditCheckpointFile ?? path.join(config.dataDir, "audit-checkpoints.jsonl"),
+  );
+  logger.info(
+    { keyId: signing.key.keyId, key: signing.source, file: checkpointFile, webhook: !!config.auditCheckpointWebhook },
+    "audit checkpoints",
+  );
+  const services = createServices({
+    db,
+    clock: systemClock,
+    audit: {
+      key: signing.key,
+      checkpointFile,
+      webhookUrl: config.auditCheckpointWebhook,
+      intervalMs: config.auditCheckpointIntervalMs,
+      logger,
+    },
+  });
   const boot = await services.identity.bootstrapAdmin(config.adminToken);
   if (boot.created && !config.adminToken) {
     // Shown once: written where only this user can read it, and never logged.
@@ -36,6 +60,15 @@ export async function startServer(config: Config) {
   if (config.demo && (await seedDemo(services)))
     logger.info("seeded the demo workspace (model support-assistant); --no-demo skips it");
   const app = createHttpApp(services, logger);
+  // Delivers outbox events to webhook subscribers; replicas share the work through row claims.
+  const webhooks = createWebhookDispatcher({
+    db,
+    clock: systemClock,
+    logger,
+    intervalMs: config.webhookIntervalMs,
+  });
+  webhooks.start();
+  services.audit.checkpointer.start();
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
       logger.info(
@@ -49,6 +82,9 @@ export async function startServer(config: Config) {
   const port = typeof address === "object" && address ? address.port : config.port;
   let closing: Promise<void> | undefined;
   const close = () =>
-    (closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(() => db.close()));
+    (closing ??= new Promise<void>((resolve) => server.close(() => resolve()))
+      .then(() => webhooks.stop())
+      .then(() => services.audit.checkpointer.stop())
+      .then(() => db.close()));
   return { app, services, port, url: `http://${config.host}:${port}`, close, logger };
 }

@@ -3,19 +3,45 @@ import type { Clock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import { cardRoutes, createCardsService } from "./modules/cards/index.ts";
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
-import { createRegistryService, registryRoutes } from "./modules/registry/index.ts";
+import { approvalRoutes, createApprovalsService } from "./modules/approvals/index.ts";
+import { type AuditOptions, auditRoutes, createAuditService } from "./modules/audit/index.ts";
+import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
+import { createWebhooksService, webhookRoutes } from "./modules/webhooks/index.ts";
 import type { Db } from "./store/db.ts";
 
 export const VERSION = "0.1.0";
 
 /** Builds every service and the HTTP app over one store. main.ts and the tests both wire through here. */
-export function createServices({ db, clock }: { db: Db; clock: Clock }) {
-  const registry = createRegistryService({ db, clock });
-  const cards = createCardsService({ db, clock });
+export function createServices({
+  db,
+  clock,
+  openProductionGate = false,
+  audit: auditOptions = {},
+}: {
+  db: Db;
+  clock: Clock;
+  /** Tests and benchmarks of registry mechanics only: promote without approvals. */
+  openProductionGate?: boolean;
+  /** Checkpoint signing key and targets (main.ts); tests get a fresh key and no targets. */
+  audit?: AuditOptions;
+}) {
+  const approvals = createApprovalsService({ db, clock });
+  const productionGate: ProductionGate = openProductionGate
+    ? async () => ({ ok: true, requestId: null, unmet: [] })
+    : (tx, versionId) => approvals.gate(tx, versionId);
+  const registry = createRegistryService({ db, clock, productionGate });
+  const cards = createCardsService({
+    db,
+    clock,
+    onRevised: (tx, ctx, versionId, revision) =>
+      approvals.voidRequests(tx, ctx, versionId, `card revised (revision ${revision}) after the request`),
+  });
   const spec = createSpecService({ db, clock, registry, cards });
   const identity = createIdentityService({ db, clock });
-  return { db, clock, registry, cards, spec, identity };
+  const webhooks = createWebhooksService({ db, clock });
+  const audit = createAuditService({ db, clock, ...auditOptions });
+  return { db, clock, registry, cards, spec, identity, approvals, webhooks, audit };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -31,6 +57,9 @@ export function createHttpApp(services: Services, logger: Logger) {
       cardRoutes(services.cards),
       specRoutes(services.spec),
       identityRoutes(services.identity),
+      approvalRoutes(services.approvals, services.registry),
+      webhookRoutes(services.webhooks),
+      auditRoutes(services.audit),
     ],
   });
 }

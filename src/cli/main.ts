@@ -6,6 +6,8 @@ import { loadConfig } from "../config.ts";
 import { registerApplyCommand } from "./commands/apply.ts";
 import { registerCardCommands } from "./commands/cards.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
+import { registerTokenCommands } from "./commands/tokens.ts";
+import { registerWebhookCommands } from "./commands/webhooks.ts";
 import type { Io } from "./output.ts";
 
 export interface CliEnv {
@@ -97,6 +99,8 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   registerRegistryCommands(program, ctx);
   registerCardCommands(program, ctx);
   registerApplyCommand(program, ctx);
+  registerTokenCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
 
   try {
     await program.parseAsync(argv, { from: "user" });

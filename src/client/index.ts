@@ -1,4 +1,5 @@
 import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
+import type { Token, TokenCreate } from "../modules/identity/identity.schemas.ts";
 import type {
   Model,
   ModelCreate,
@@ -9,6 +10,12 @@ import type {
   VersionCreate,
   VersionPatch,
 } from "../modules/registry/registry.schemas.ts";
+import type {
+  Delivery,
+  Webhook,
+  WebhookCreate,
+  WebhookCreated,
+} from "../modules/webhooks/webhooks.schemas.ts";
 
 /** An error answer of the API: the problem+json document, kept whole. */
 export class ApiError extends Error {
@@ -68,6 +75,14 @@ export interface PlanItem {
 export interface RegistryPolicy {
   retention: Retention;
   requiredCardSections: string[];
+}
+/** A created token: its secret (`token`) is in this answer only. */
+export type TokenCreated = Token & { token: string };
+export interface WhoAmI {
+  name: string;
+  roles: string[];
+  permissions: string[];
+  builtInRoles: string[];
 }
 
 const enc = encodeURIComponent;
@@ -181,12 +196,27 @@ export function createClient(opts: ClientOptions) {
       get: () => call<RegistryPolicy>("GET", "/api/v1/registry/policy"),
       put: (p: RegistryPolicy) => call<RegistryPolicy>("PUT", "/api/v1/registry/policy", p),
     },
+    webhooks: {
+      create: (w: WebhookCreate) => call<WebhookCreated>("POST", "/api/v1/webhooks", w),
+      list: () => call<Webhook[]>("GET", "/api/v1/webhooks"),
+      disable: (id: string) => call<Webhook>("POST", `/api/v1/webhooks/${enc(id)}/disable`),
+      deliveries: (id: string, q: { status?: Delivery["status"]; limit?: number } = {}) =>
+        call<Delivery[]>("GET", `/api/v1/webhooks/${enc(id)}/deliveries`, undefined, q),
+      retry: (id: string, deliveryId: string) =>
+        call<Delivery>("POST", `/api/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/retry`),
+    },
     apply: (spec: unknown, dryRun = false) =>
       call<{ dryRun: boolean; applied: boolean; changes: PlanItem[]; specHash: string }>(
         "POST",
         "/api/v1/apply",
         { spec, dryRun },
       ),
+    tokens: {
+      create: (t: TokenCreate) => call<TokenCreated>("POST", "/api/v1/tokens", t),
+      list: () => call<Token[]>("GET", "/api/v1/tokens"),
+      revoke: (id: string) => call<Token>("POST", `/api/v1/tokens/${enc(id)}/revoke`),
+    },
+    whoami: () => call<WhoAmI>("GET", "/api/v1/whoami"),
   };
 }
 

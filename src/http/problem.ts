@@ -92,6 +92,8 @@ export function problemResponse(err: unknown, c: Context, logger: Logger): Respo
     headers: {
       "content-type": "application/problem+json",
       ...(requestId ? { "x-request-id": requestId } : {}),
+      // RFC 9110: a 401 names the scheme that would be accepted.
+      ...(problem.status === 401 ? { "www-authenticate": 'Bearer realm="modelgov"' } : {}),
     },
   });
 }

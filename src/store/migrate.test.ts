@@ -33,7 +33,7 @@ for (const target of storeTargets()) {
         );
         // Append-only tables refuse rewrites.
         await db.query(
-          "INSERT INTO audit_events (id, at, actor, action, subject_type, subject_id) VALUES ('aud_1', now(), 'a', 'x', 'y', 'z')",
+          "INSERT INTO audit_events (id, at, actor, action, subject_type, subject_id, position, prev_hash, hash) VALUES ('aud_1', now(), 'a', 'x', 'y', 'z', 1, '', '')",
         );
         await assert.rejects(db.query("UPDATE audit_events SET actor = 'mallory'"), /append-only/);
       } finally {

@@ -65,11 +65,11 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function openHarness(target: StoreTarget): Promise<Harness> {
+export async function openHarness(target: StoreTarget, opts: { openProductionGate?: boolean } = {}): Promise<Harness> {
   const { db, cleanup } = await target.open();
   await migrate(db);
   const clock = manualClock(new Date("2026-03-01T09:00:00Z"));
-  const services = createServices({ db, clock });
+  const services = createServices({ db, clock, openProductionGate: opts.openProductionGate ?? false });
   const app = createHttpApp(services, createLogger("silent"));
   const adminToken = (await services.identity.create(ctx("admin"), { name: "admin", roles: ["admin"] }))
     .token;

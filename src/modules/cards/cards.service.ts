@@ -21,7 +21,10 @@ export interface CardView extends CardRevision {
   validation: CardValidation;
 }
 
-export function createCardsService({ db, clock }: { db: Db; clock: Clock }) {
+/** Called in the same transaction when a version's card gets a new revision (approvals void theirs). */
+export type CardRevisedHook = (tx: Tx, ctx: RequestContext, versionId: string, revision: number) => Promise<void>;
+
+export function createCardsService({ db, clock, onRevised }: { db: Db; clock: Clock; onRevised?: CardRevisedHook }) {
   async function versionOrThrow(q: Queryable, model: string, version: string) {
     const v = await findVersion(q, model, version);
     if (!v) throw notFound(`version '${version}' of model '${model}'`);
@@ -74,6 +77,7 @@ export function createCardsService({ db, clock }: { db: Db; clock: Clock }) {
       before: latest ? { revision: latest.revision, contentHash: latest.contentHash } : null,
       after: { revision: rev.revision, contentHash: rev.contentHash, source },
     });
+    await onRevised?.(tx, ctx, v.id, rev.revision);
     return { ...(await view(tx, model, version, rev)), changed: true };
   }
 

@@ -1,4 +1,5 @@
 export { type Contract, checkContractCompat } from "./contract-compat.ts";
+export type { ProductionGate } from "./lifecycle.service.ts";
 export { allowedTransitions, DEFAULT_RETENTION, TRANSITIONS } from "./lifecycle.ts";
 export { DEFAULT_POLICY, type RegistryPolicy, RegistryPolicySchema, readPolicy } from "./policy.ts";
 export { registryRoutes } from "./registry.routes.ts";

@@ -10,8 +10,14 @@ import { readPolicy } from "./policy.ts";
 import type { Status, Version } from "./registry.schemas.ts";
 import * as store from "./registry.store.ts";
 
+/** Decides whether a version may enter production (the approvals module provides it). */
+export type ProductionGate = (
+  tx: Queryable,
+  versionId: string,
+) => Promise<{ ok: boolean; requestId: string | null; unmet: { requirement: string; reason: string }[] }>;
+
 /** Status transitions, aliases and retention: the parts of the registry that move over time. */
-export function createLifecycle({ db, clock }: { db: Db; clock: Clock }) {
+export function createLifecycle({ db, clock, productionGate }: { db: Db; clock: Clock; productionGate: ProductionGate }) {
   async function lockModel(q: Queryable, name: string) {
     const m = await store.findModelRow(q, name, true);
     if (!m) throw notFound(`model '${name}'`);
@@ -99,7 +105,17 @@ export function createLifecycle({ db, clock }: { db: Db; clock: Clock }) {
     const previousId = await currentAliasTarget(tx, m.id, alias);
     if (previousId === v.id) return v;
     if (alias === "production") {
-      if (v.status !== "production") await transitionTx(tx, ctx, v, "production", reason || "promoted");
+      // Entering production needs an approval in force. A version still in the production
+      // pool (kept for rollback) was approved when it entered and may take the alias back.
+      if (v.status !== "production") {
+        const gate = await productionGate(tx, v.id);
+        if (!gate.ok)
+          throw new AppError("precondition_failed", `${model}@${version} has no approval in force for production`, {
+            errors: gate.unmet.map((u) => ({ field: u.requirement, reason: u.reason })),
+            details: { unmet: gate.unmet, requestId: gate.requestId },
+          });
+        await transitionTx(tx, ctx, v, "production", reason || `promoted under approval ${gate.requestId}`);
+      }
       else await store.touchPromotion(tx, v.id, clock.now().toISOString());
     } else if (alias === "canary" && v.status === "development") {
       await transitionTx(tx, ctx, v, "canary", reason || "canary alias set");

@@ -26,7 +26,8 @@ for (const target of storeTargets()) {
   describe(`registry service on ${target.name}`, () => {
     let h: Harness;
     before(async () => {
-      h = await openHarness(target);
+      // Lifecycle mechanics; the approval gate has its own suite (approvals.service.test.ts).
+      h = await openHarness(target, { openProductionGate: true });
     });
     after(async () => h.cleanup());
     const reg = () => h.services.registry;

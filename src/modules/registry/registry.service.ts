@@ -10,7 +10,7 @@ import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { appendRevision } from "../cards/cards.store.ts";
 import { checkContractCompat } from "./contract-compat.ts";
-import { createLifecycle } from "./lifecycle.service.ts";
+import { createLifecycle, type ProductionGate } from "./lifecycle.service.ts";
 import { type RegistryPolicy, readPolicy, writePolicy } from "./policy.ts";
 import type {
   Model,
@@ -28,6 +28,7 @@ import * as store from "./registry.store.ts";
 export interface RegistryDeps {
   db: Db;
   clock: Clock;
+  productionGate: ProductionGate;
 }
 
 /** Fields a version is pinned to; their digest is part of the version's identity. */

@@ -1,0 +1,162 @@
+/**
+ * Approval policy evaluation: pure data in, a verdict with reasons out. No I/O, no
+ * imports from modules. The approvals service feeds it the request, sign-offs, evidence
+ * and card state it read; the same function answers "is an approval in force now?" and
+ * "was it in force at time T?".
+ */
+
+export const EVIDENCE_KINDS = ["card", "benchmark", "fairness"] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+export interface RuleMatch {
+  models?: string[];
+  riskTiers?: string[];
+  useCases?: string[];
+}
+
+export interface ApprovalRule {
+  name: string;
+  /** Fields AND together; values within a field OR. An empty match selects every model. */
+  match: RuleMatch;
+  /** Role → how many distinct people of that role must approve. */
+  roles: Record<string, number>;
+  evidence: EvidenceKind[];
+  /** A sign-off older than this no longer counts. */
+  signoffTtlDays: number;
+  /** May one person sign for two roles of the same request? */
+  allowSameSignerForMultipleRoles: boolean;
+}
+
+export interface ModelFacts {
+  name: string;
+  riskTier: string;
+  useCases: string[];
+}
+
+export interface Requirements {
+  rules: string[];
+  roles: Record<string, number>;
+  evidence: EvidenceKind[];
+  signoffTtlDays: number;
+  allowSameSignerForMultipleRoles: boolean;
+}
+
+export const DEFAULT_RULE: ApprovalRule = {
+  name: "default",
+  match: {},
+  roles: { engineering: 1 },
+  evidence: ["card"],
+  signoffTtlDays: 90,
+  allowSameSignerForMultipleRoles: false,
+};
+
+export function ruleMatches(rule: ApprovalRule, m: ModelFacts): boolean {
+  const { models, riskTiers, useCases } = rule.match;
+  if (models?.length && !models.includes(m.name)) return false;
+  if (riskTiers?.length && !riskTiers.includes(m.riskTier)) return false;
+  if (useCases?.length && !useCases.some((u) => m.useCases.includes(u))) return false;
+  return true;
+}
+
+/**
+ * Every matching rule applies: the strictest quorum per role, the union of evidence, the
+ * shortest sign-off lifetime, and one signer per role unless every matching rule allows more.
+ * No matching rule falls back to the default rule: nothing reaches production unapproved.
+ */
+export function requirementsFor(rules: readonly ApprovalRule[], m: ModelFacts): Requirements {
+  const matching = rules.filter((r) => ruleMatches(r, m));
+  const applied = matching.length ? matching : [DEFAULT_RULE];
+  const roles: Record<string, number> = {};
+  for (const r of applied) for (const [role, n] of Object.entries(r.roles)) roles[role] = Math.max(roles[role] ?? 0, n);
+  return {
+    rules: applied.map((r) => r.name),
+    roles,
+    evidence: EVIDENCE_KINDS.filter((k) => applied.some((r) => r.evidence.includes(k))),
+    signoffTtlDays: Math.min(...applied.map((r) => r.signoffTtlDays)),
+    allowSameSignerForMultipleRoles: applied.every((r) => r.allowSameSignerForMultipleRoles),
+  };
+}
+
+export interface SignoffFact {
+  signer: string;
+  role: string;
+  decision: "approve" | "reject";
+  signedAt: string;
+}
+
+export interface EvidenceFact {
+  kind: string;
+  contentHash: string;
+  passed: boolean | null;
+}
+
+export interface RequestFacts {
+  status: "pending" | "approved" | "rejected" | "voided";
+  /** Card hash and evidence hashes the request was made on. */
+  cardHash: string | null;
+  evidence: EvidenceFact[];
+  signoffs: SignoffFact[];
+}
+
+export interface CurrentFacts {
+  /** Latest card hash of the version and whether it passes the required sections. */
+  cardHash: string | null;
+  cardComplete: boolean;
+  cardMissing: string[];
+  /** The latest evidence of each kind attached to the version. */
+  evidence: EvidenceFact[];
+}
+
+export interface Unmet {
+  requirement: string;
+  reason: string;
+}
+
+export interface Verdict {
+  satisfied: boolean;
+  unmet: Unmet[];
+  /** Per role: who counts towards the quorum at `at`. */
+  quorum: Record<string, { needed: number; signers: string[] }>;
+}
+
+const DAY = 86_400_000;
+
+/** Evaluates a request against the requirements and the version's current card and evidence at time `at`. */
+export function evaluate(req: Requirements, request: RequestFacts, current: CurrentFacts, at: Date): Verdict {
+  const unmet: Unmet[] = [];
+  if (request.status === "rejected") unmet.push({ requirement: "no rejection", reason: "the request was rejected; start a new one" });
+  if (request.status === "voided") unmet.push({ requirement: "valid request", reason: "the request was voided" });
+
+  const quorum: Verdict["quorum"] = {};
+  for (const [role, needed] of Object.entries(req.roles)) {
+    const signers = request.signoffs
+      .filter((s) => s.role === role && s.decision === "approve" && at.getTime() - new Date(s.signedAt).getTime() < req.signoffTtlDays * DAY)
+      .map((s) => s.signer);
+    const unique = [...new Set(signers)];
+    quorum[role] = { needed, signers: unique };
+    if (unique.length < needed) {
+      const expired = request.signoffs.filter((s) => s.role === role && s.decision === "approve" && !unique.includes(s.signer));
+      unmet.push({
+        requirement: `role:${role}`,
+        reason: `${unique.length} of ${needed} ${role} sign-off(s)${expired.length ? `; expired: ${expired.map((s) => s.signer).join(", ")}` : ""}`,
+      });
+    }
+  }
+
+  for (const kind of req.evidence) {
+    if (kind === "card") {
+      if (!current.cardHash) unmet.push({ requirement: "evidence:card", reason: "the version has no model card" });
+      else if (!current.cardComplete) unmet.push({ requirement: "evidence:card", reason: `the card is incomplete: ${current.cardMissing.join(", ")}` });
+      else if (request.cardHash !== current.cardHash)
+        unmet.push({ requirement: "evidence:card", reason: "the card changed after the request: the approval is void" });
+      continue;
+    }
+    const now = current.evidence.find((e) => e.kind === kind);
+    const then = request.evidence.find((e) => e.kind === kind);
+    if (!now) unmet.push({ requirement: `evidence:${kind}`, reason: `no ${kind} evidence attached` });
+    else if (now.passed !== true) unmet.push({ requirement: `evidence:${kind}`, reason: `the ${kind} evidence did not pass` });
+    else if (!then || then.contentHash !== now.contentHash)
+      unmet.push({ requirement: `evidence:${kind}`, reason: `the ${kind} evidence changed after the request: the approval is void` });
+  }
+  return { satisfied: unmet.length === 0, unmet, quorum };
+}

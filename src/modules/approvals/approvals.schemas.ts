@@ -1,0 +1,123 @@
+import { z } from "@hono/zod-openapi";
+import { EVIDENCE_KINDS } from "../../engines/policy/approval-policy.ts";
+import { RoleName } from "../identity/identity.schemas.ts";
+
+export const ApprovalRuleSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    match: z
+      .object({
+        models: z.array(z.string().max(63)).optional(),
+        riskTiers: z.array(z.enum(["low", "medium", "high", "critical"])).optional(),
+        useCases: z.array(z.string().max(100)).optional(),
+      })
+      .strict()
+      .default({}),
+    roles: z
+      .record(RoleName, z.number().int().min(1).max(20))
+      .refine((r) => Object.keys(r).length > 0, "name at least one role that must sign")
+      .refine((r) => !Object.keys(r).some((k) => k === "agent" || k === "viewer"), "agent and viewer cannot sign approvals"),
+    evidence: z.array(z.enum(EVIDENCE_KINDS)).default(["card"]),
+    signoffTtlDays: z.number().int().min(1).max(3650).default(90),
+    allowSameSignerForMultipleRoles: z.boolean().default(false),
+  })
+  .strict()
+  .openapi("ApprovalRule");
+
+export const ApprovalPolicySchema = z
+  .object({ rules: z.array(ApprovalRuleSchema).max(100) })
+  .strict()
+  .superRefine((p, ctx) => {
+    const names = new Set<string>();
+    p.rules.forEach((r, i) => {
+      if (names.has(r.name)) ctx.addIssue({ code: "custom", path: ["rules", i, "name"], message: `duplicate rule '${r.name}'` });
+      names.add(r.name);
+    });
+  })
+  .openapi("ApprovalPolicy");
+export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
+
+const Hash = z.string().regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>");
+
+export const EvidenceCreateSchema = z
+  .object({
+    kind: z.enum(["benchmark", "fairness"]).describe("card evidence is the version's model card itself"),
+    uri: z.string().min(1).max(2000).describe("where the report lives"),
+    contentHash: Hash.describe("SHA-256 of the report: a different report voids approvals made on this one"),
+    passed: z.boolean(),
+    summary: z.string().max(5000).default(""),
+  })
+  .strict()
+  .openapi("EvidenceCreate");
+export type EvidenceCreate = z.infer<typeof EvidenceCreateSchema>;
+
+export const EvidenceSchema = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    uri: z.string(),
+    contentHash: z.string(),
+    passed: z.boolean().nullable(),
+    summary: z.string(),
+    attachedBy: z.string(),
+    attachedAt: z.string(),
+  })
+  .openapi("Evidence");
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
+export const RequestCreateSchema = z
+  .object({ summary: z.string().min(1).max(5000) })
+  .strict()
+  .openapi("ApprovalRequestCreate");
+
+export const SignSchema = z
+  .object({
+    role: RoleName.describe("the role you sign for; your token must hold it"),
+    decision: z.enum(["approve", "reject"]),
+    comment: z.string().max(5000).default(""),
+    evidenceRefs: z.array(z.string().max(2000)).max(50).default([]),
+  })
+  .strict()
+  .openapi("SignOff");
+export type Sign = z.infer<typeof SignSchema>;
+
+const UnmetSchema = z.object({ requirement: z.string(), reason: z.string() });
+
+export const SignoffSchema = z.object({
+  id: z.string(),
+  signer: z.string(),
+  role: z.string(),
+  decision: z.enum(["approve", "reject"]),
+  comment: z.string(),
+  evidenceRefs: z.array(z.string()),
+  signedAt: z.string(),
+});
+
+export const ApprovalRequestSchema = z
+  .object({
+    id: z.string(),
+    model: z.string(),
+    version: z.string(),
+    versionId: z.string(),
+    requestedBy: z.string(),
+    summary: z.string(),
+    status: z.enum(["pending", "approved", "rejected", "voided"]),
+    cardHash: z.string().nullable(),
+    evidence: z.array(z.object({ id: z.string(), kind: z.string(), contentHash: z.string(), passed: z.boolean().nullable() })),
+    requirements: z.object({
+      rules: z.array(z.string()),
+      roles: z.record(z.string(), z.number()),
+      evidence: z.array(z.string()),
+      signoffTtlDays: z.number(),
+      allowSameSignerForMultipleRoles: z.boolean(),
+    }),
+    signoffs: z.array(SignoffSchema),
+    createdAt: z.string(),
+    decidedAt: z.string().nullable(),
+    voidedAt: z.string().nullable(),
+    voidReason: z.string().nullable(),
+    inForce: z.boolean().describe("whether this request, evaluated now, lets the version reach production"),
+    unmet: z.array(UnmetSchema),
+  })
+  .openapi("ApprovalRequest");
+export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;

@@ -1,0 +1,3 @@
+export { ApprovalPolicySchema } from "./approvals.schemas.ts";
+export { approvalRoutes } from "./approvals.routes.ts";
+export { type ApprovalsService, createApprovalsService, type GateResult } from "./approvals.service.ts";

@@ -1,0 +1,12 @@
+export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+export {
+  createWebhookDispatcher,
+  type DispatcherOptions,
+  matchesEventType,
+  type PassResult,
+  type WebhookDispatcher,
+} from "./dispatcher.ts";
+export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhookSignature } from "./signature.ts";
+export { webhookRoutes } from "./webhooks.routes.ts";
+export type { Delivery, Webhook, WebhookCreate, WebhookCreated } from "./webhooks.schemas.ts";
+export { createWebhooksService, type WebhooksService } from "./webhooks.service.ts";
