@@ -147,8 +147,18 @@ async function seed(s: Services): Promise<void> {
     ["1.0.0", "demo: initial release"],
     ["1.1.0", "demo: promoted after evaluation"],
   ] as const) {
-    const req = await s.approvals.request(DEMO_CTX, "support-assistant", version, `Release ${version} to production`);
-    await s.approvals.sign(REVIEWER, req.id, { role: "engineering", decision: "approve", comment: "demo sign-off", evidenceRefs: [] });
+    const req = await s.approvals.request(
+      DEMO_CTX,
+      "support-assistant",
+      version,
+      `Release ${version} to production`,
+    );
+    await s.approvals.sign(REVIEWER, req.id, {
+      role: "engineering",
+      decision: "approve",
+      comment: "demo sign-off",
+      evidenceRefs: [],
+    });
     await s.registry.setAlias(DEMO_CTX, "support-assistant", "production", version, why);
   }
   await s.registry.setAlias(DEMO_CTX, "support-assistant", "canary", "1.2.0", "demo: canary candidate");

@@ -35,7 +35,12 @@ export async function startServer(config: Config) {
     config.auditCheckpointFile ?? path.join(config.dataDir, "audit-checkpoints.jsonl"),
   );
   logger.info(
-    { keyId: signing.key.keyId, key: signing.source, file: checkpointFile, webhook: !!config.auditCheckpointWebhook },
+    {
+      keyId: signing.key.keyId,
+      key: signing.source,
+      file: checkpointFile,
+      webhook: !!config.auditCheckpointWebhook,
+    },
     "audit checkpoints",
   );
   const services = createServices({

@@ -1,10 +1,10 @@
 import { createApp } from "./http/app.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
-import { cardRoutes, createCardsService } from "./modules/cards/index.ts";
-import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
 import { approvalRoutes, createApprovalsService } from "./modules/approvals/index.ts";
 import { type AuditOptions, auditRoutes, createAuditService } from "./modules/audit/index.ts";
+import { cardRoutes, createCardsService } from "./modules/cards/index.ts";
+import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
 import { createWebhooksService, webhookRoutes } from "./modules/webhooks/index.ts";
@@ -37,7 +37,7 @@ export function createServices({
     onRevised: (tx, ctx, versionId, revision) =>
       approvals.voidRequests(tx, ctx, versionId, `card revised (revision ${revision}) after the request`),
   });
-  const spec = createSpecService({ db, clock, registry, cards });
+  const spec = createSpecService({ db, clock, registry, cards, approvals });
   const identity = createIdentityService({ db, clock });
   const webhooks = createWebhooksService({ db, clock });
   const audit = createAuditService({ db, clock, ...auditOptions });

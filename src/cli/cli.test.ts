@@ -20,12 +20,13 @@ describe("CLI against the API, in-process", () => {
   });
   after(async () => h.cleanup());
 
-  async function run(...argv: string[]) {
+  const run = (...argv: string[]) => runAs(dora, ...argv);
+  async function runAs(token: string, ...argv: string[]) {
     const out: string[] = [];
     const err: string[] = [];
     const code = await runCli(argv, {
       io: { out: (s) => out.push(s), err: (s) => err.push(s) },
-      env: { MODELGOV_URL: "http://modelgov.test", MODELGOV_TOKEN: dora },
+      env: { MODELGOV_URL: "http://modelgov.test", MODELGOV_TOKEN: token },
       fetch: h.fetch,
     });
     return { code, out: out.join("\n"), err: err.join("\n") };
@@ -79,10 +80,12 @@ describe("CLI against the API, in-process", () => {
     const illegal = await run("versions", "status", "summarizer", "1.0.0", "deprecated");
     assert.equal(illegal.code, 1);
     assert.match(illegal.err, /allowed: canary, production, retired/);
-    assert.equal(
-      (await run("alias", "set", "summarizer", "production", "1.0.0", "--reason", "launch")).code,
-      0,
-    );
+    // No approval, no production: the refusal lists what is missing.
+    const gated = await run("alias", "set", "summarizer", "production", "1.0.0", "--reason", "launch");
+    assert.equal(gated.code, 1);
+    assert.match(gated.err, /HTTP 412/);
+    assert.match(gated.err, /role:engineering: needs 1 engineering sign-off/);
+    assert.equal((await run("alias", "set", "summarizer", "beta", "1.0.0", "--reason", "launch")).code, 0);
     const hist = await run("alias", "history", "summarizer");
     assert.match(hist.out, /launch/);
     const upd = await run(
@@ -169,6 +172,83 @@ describe("CLI against the API, in-process", () => {
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /register_version\s+ticket-router@1\.0\.0/);
     assert.equal((await run("card", "validate", "ticket-router", "1.0.0")).code, 0);
+  });
+
+  test("the approval flow: inbox, approve, promote, and as-of", async () => {
+    const rita = await h.tokenFor("rita", ["engineering"]);
+    const inbox = await runAs(rita, "--json", "approvals", "inbox");
+    assert.equal(inbox.code, 0, inbox.err);
+    const pending = JSON.parse(inbox.out);
+    assert.equal(pending.length, 1);
+    assert.equal(`${pending[0].model}@${pending[0].version}`, "support-assistant@1.2.0");
+    assert.deepEqual(pending[0].canSignAs, ["engineering"]);
+    const wrongRole = await runAs(rita, "approvals", "approve", pending[0].id, "--as", "compliance");
+    assert.equal(wrongRole.code, 1);
+    assert.match(wrongRole.err, /needs sign-off from: engineering/);
+    const ok = await runAs(
+      rita,
+      "approvals",
+      "approve",
+      pending[0].id,
+      "--as",
+      "engineering",
+      "-m",
+      "benchmarks look right",
+    );
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /APPROVED \(in force\)/);
+    assert.match(ok.out, /✔ rita as engineering/);
+    const promoted = await run(
+      "alias",
+      "set",
+      "support-assistant",
+      "production",
+      "1.2.0",
+      "--reason",
+      "approved canary",
+    );
+    assert.equal(promoted.code, 0, promoted.err);
+    const listed = await run(
+      "--json",
+      "approvals",
+      "list",
+      "--model",
+      "support-assistant",
+      "--status",
+      "approved",
+    );
+    assert.equal(JSON.parse(listed.out).length, 3);
+    const evidence = path.join(dir, "bench.json");
+    writeFileSync(evidence, JSON.stringify({ accuracy: 0.9 }));
+    const att = await run(
+      "--json",
+      "evidence",
+      "attach",
+      "support-assistant",
+      "1.2.0",
+      "--kind",
+      "benchmark",
+      "--file",
+      evidence,
+      "--passed",
+    );
+    assert.equal(att.code, 0, att.err);
+    assert.match(JSON.parse(att.out).contentHash, /^sha256:[a-f0-9]{64}$/);
+    assert.equal(
+      (
+        await run(
+          "evidence",
+          "attach",
+          "support-assistant",
+          "1.2.0",
+          "--kind",
+          "benchmark",
+          "--file",
+          evidence,
+        )
+      ).code,
+      2,
+    );
   });
 
   test("an unreachable server is a clear error, exit 1", async () => {

@@ -4,6 +4,8 @@ import { Command, CommanderError, Option } from "commander";
 import { ApiError, createClient } from "../client/index.ts";
 import { loadConfig } from "../config.ts";
 import { registerApplyCommand } from "./commands/apply.ts";
+import { registerApprovalCommands } from "./commands/approvals.ts";
+import { registerAuditCommands } from "./commands/audit.ts";
 import { registerCardCommands } from "./commands/cards.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
@@ -99,6 +101,8 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   registerRegistryCommands(program, ctx);
   registerCardCommands(program, ctx);
   registerApplyCommand(program, ctx);
+  registerAuditCommands(program, ctx);
+  registerApprovalCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerWebhookCommands(program, ctx);
 

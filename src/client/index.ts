@@ -1,3 +1,5 @@
+import type { ChainedEvent as AuditEventView, VerifyResult } from "../modules/audit/chain.ts";
+import type { CheckpointOutcome } from "../modules/audit/checkpoints.ts";
 import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
 import type { Token, TokenCreate } from "../modules/identity/identity.schemas.ts";
 import type {
@@ -85,6 +87,75 @@ export interface WhoAmI {
   builtInRoles: string[];
 }
 
+export interface ApprovalRule {
+  name: string;
+  match: { models?: string[]; riskTiers?: string[]; useCases?: string[] };
+  roles: Record<string, number>;
+  evidence: string[];
+  signoffTtlDays: number;
+  allowSameSignerForMultipleRoles: boolean;
+}
+export interface SignoffView {
+  id: string;
+  signer: string;
+  role: string;
+  decision: "approve" | "reject";
+  comment: string;
+  evidenceRefs: string[];
+  signedAt: string;
+}
+export interface EvidenceView {
+  id: string;
+  kind: string;
+  uri: string;
+  contentHash: string;
+  passed: boolean | null;
+  summary: string;
+  attachedBy: string;
+  attachedAt: string;
+}
+export interface ApprovalRequestView {
+  id: string;
+  model: string;
+  version: string;
+  requestedBy: string;
+  summary: string;
+  status: "pending" | "approved" | "rejected" | "voided";
+  cardHash: string | null;
+  evidence: { id: string; kind: string; contentHash: string; passed: boolean | null }[];
+  requirements: {
+    rules: string[];
+    roles: Record<string, number>;
+    evidence: string[];
+    signoffTtlDays: number;
+    allowSameSignerForMultipleRoles: boolean;
+  };
+  signoffs: SignoffView[];
+  createdAt: string;
+  decidedAt: string | null;
+  voidedAt: string | null;
+  voidReason: string | null;
+  inForce: boolean;
+  unmet: { requirement: string; reason: string }[];
+}
+export interface AsOfView {
+  model: string;
+  at: string;
+  production: string | null;
+  aliases: Record<string, string>;
+  versions: { version: string; status: string }[];
+  approvals: {
+    requestId: string;
+    version: string;
+    requestedBy: string;
+    approvedAt: string | null;
+    summary: string;
+    signoffs: SignoffView[];
+    cardHash: string | null;
+    evidence: { id: string; kind: string; contentHash: string; passed: boolean | null }[];
+  }[];
+}
+
 const enc = encodeURIComponent;
 
 export function createClient(opts: ClientOptions) {
@@ -119,7 +190,8 @@ export function createClient(opts: ClientOptions) {
       throw new ApiError(res.status, problem);
     }
     if (res.status === 204) return undefined as T;
-    return (res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as T;
+    // One JSON document (application/json, +json); JSON Lines (application/jsonl) stays text.
+    return (/json\s*(;|$)/.test(res.headers.get("content-type") ?? "") ? JSON.parse(text) : text) as T;
   }
 
   const v = (model: string, version: string) => `/api/v1/models/${enc(model)}/versions/${enc(version)}`;
@@ -205,6 +277,31 @@ export function createClient(opts: ClientOptions) {
       retry: (id: string, deliveryId: string) =>
         call<Delivery>("POST", `/api/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/retry`),
     },
+    approvals: {
+      policy: () => call<{ rules: ApprovalRule[] }>("GET", "/api/v1/approvals/policy"),
+      setPolicy: (p: { rules: Partial<ApprovalRule>[] }) =>
+        call<{ rules: ApprovalRule[] }>("PUT", "/api/v1/approvals/policy", p),
+      requirements: (model: string, version: string) =>
+        call<ApprovalRequestView["requirements"]>("GET", `${v(model, version)}/approval-requirements`),
+      request: (model: string, version: string, summary: string) =>
+        call<ApprovalRequestView>("POST", `${v(model, version)}/approvals`, { summary }),
+      sign: (
+        id: string,
+        s: { role: string; decision: "approve" | "reject"; comment?: string; evidenceRefs?: string[] },
+      ) => call<ApprovalRequestView>("POST", `/api/v1/approvals/${enc(id)}/signoffs`, s),
+      get: (id: string) => call<ApprovalRequestView>("GET", `/api/v1/approvals/${enc(id)}`),
+      list: (q: Query = {}) => call<ApprovalRequestView[]>("GET", "/api/v1/approvals", undefined, q),
+      inbox: () => call<(ApprovalRequestView & { canSignAs: string[] })[]>("GET", "/api/v1/approvals/inbox"),
+      attachEvidence: (
+        model: string,
+        version: string,
+        e: { kind: string; uri: string; contentHash: string; passed: boolean; summary?: string },
+      ) => call<EvidenceView>("POST", `${v(model, version)}/evidence`, e),
+      evidence: (model: string, version: string) =>
+        call<EvidenceView[]>("GET", `${v(model, version)}/evidence`),
+      asOf: (model: string, at: string) =>
+        call<AsOfView>("GET", `/api/v1/models/${enc(model)}/as-of`, undefined, { at }),
+    },
     apply: (spec: unknown, dryRun = false) =>
       call<{ dryRun: boolean; applied: boolean; changes: PlanItem[]; specHash: string }>(
         "POST",
@@ -217,6 +314,15 @@ export function createClient(opts: ClientOptions) {
       revoke: (id: string) => call<Token>("POST", `/api/v1/tokens/${enc(id)}/revoke`),
     },
     whoami: () => call<WhoAmI>("GET", "/api/v1/whoami"),
+    audit: {
+      events: (q: Query = {}) => call<Page<AuditEventView>>("GET", "/api/v1/audit/events", undefined, q),
+      verify: () => call<VerifyResult>("GET", "/api/v1/audit/verify"),
+      /** The JSONL archive: header, events, checkpoints (see modules/audit/export-format.ts). */
+      export: () => call<string>("GET", "/api/v1/audit/export"),
+      publicKey: () =>
+        call<{ algorithm: "ed25519"; keyId: string; publicKey: string }>("GET", "/api/v1/audit/public-key"),
+      checkpoint: () => call<CheckpointOutcome>("POST", "/api/v1/audit/checkpoints"),
+    },
   };
 }
 

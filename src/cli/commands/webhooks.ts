@@ -29,17 +29,17 @@ export function registerWebhookCommands(program: Command, ctx: Ctx) {
     .command("webhooks")
     .description("signed event deliveries to your URLs: subscribe, list, disable, inspect, retry");
   webhooks
-    .command("create")
-    .description("subscribe a URL to event types; prints the signing secret once")
-    .requiredOption("--url <url>", "http or https URL that receives POSTed events")
+    // The URL is an argument, not --url: the program's own --url (the server) would take it.
+    .command("create <url>")
+    .description("subscribe an http(s) URL to event types; prints the signing secret once")
     .requiredOption(
       "--event <type>",
       "repeatable: an action (version.status_changed), a prefix (approval.*) or *",
       collect,
     )
     .option("--name <name>", "a label (default: the URL's host)")
-    .action(async (o) => {
-      const w = await ctx.client().webhooks.create({ url: o.url, eventTypes: o.event, name: o.name });
+    .action(async (url, o) => {
+      const w = await ctx.client().webhooks.create({ url, eventTypes: o.event, name: o.name });
       if (ctx.json()) return ctx.io.out(JSON.stringify(w, null, 2));
       printRecord(ctx.io, false, w, ["id", "name", "url", "eventTypes", "createdAt"]);
       ctx.io.out("");

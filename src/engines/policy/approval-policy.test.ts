@@ -9,7 +9,13 @@ test("matching rules combine: strictest quorum, union of evidence, shortest life
   const req = requirementsFor(
     [
       rule({ name: "all", roles: { engineering: 1 }, evidence: ["card"], signoffTtlDays: 90 }),
-      rule({ name: "high", match: { riskTiers: ["high"] }, roles: { engineering: 2, compliance: 1 }, evidence: ["fairness"], signoffTtlDays: 30 }),
+      rule({
+        name: "high",
+        match: { riskTiers: ["high"] },
+        roles: { engineering: 2, compliance: 1 },
+        evidence: ["fairness"],
+        signoffTtlDays: 30,
+      }),
       rule({ name: "other-model", match: { models: ["x"] }, roles: { executive: 1 } }),
       rule({ name: "support", match: { useCases: ["support"], riskTiers: ["low"] }, roles: { security: 1 } }),
     ],
@@ -25,11 +31,16 @@ test("matching rules combine: strictest quorum, union of evidence, shortest life
 });
 
 test("no matching rule falls back to the default rule", () => {
-  assert.deepEqual(requirementsFor([rule({ name: "x", match: { models: ["x"] } })], model).rules, ["default"]);
+  assert.deepEqual(requirementsFor([rule({ name: "x", match: { models: ["x"] } })], model).rules, [
+    "default",
+  ]);
 });
 
 test("quorum counts distinct unexpired approvals; card and evidence must be unchanged", () => {
-  const req = requirementsFor([rule({ name: "r", roles: { engineering: 2 }, evidence: ["card", "benchmark"], signoffTtlDays: 10 })], model);
+  const req = requirementsFor(
+    [rule({ name: "r", roles: { engineering: 2 }, evidence: ["card", "benchmark"], signoffTtlDays: 10 })],
+    model,
+  );
   const at = new Date("2026-01-20T00:00:00Z");
   const ev = { kind: "benchmark", contentHash: "h1", passed: true };
   const facts = {
@@ -44,12 +55,34 @@ test("quorum counts distinct unexpired approvals; card and evidence must be unch
   const current = { cardHash: "c1", cardComplete: true, cardMissing: [], evidence: [ev] };
   const v = evaluate(req, facts, current, at);
   assert.equal(v.satisfied, false);
-  assert.deepEqual(v.unmet, [{ requirement: "role:engineering", reason: "1 of 2 engineering sign-off(s); expired: b" }]);
-  const fresh = { ...facts, signoffs: [facts.signoffs[0]!, { ...facts.signoffs[1]!, signedAt: "2026-01-15T00:00:00Z" }] };
+  assert.deepEqual(v.unmet, [
+    { requirement: "role:engineering", reason: "1 of 2 engineering sign-off(s); expired: b" },
+  ]);
+  const fresh = {
+    ...facts,
+    signoffs: [facts.signoffs[0]!, { ...facts.signoffs[1]!, signedAt: "2026-01-15T00:00:00Z" }],
+  };
   assert.equal(evaluate(req, fresh, current, at).satisfied, true);
-  assert.match(JSON.stringify(evaluate(req, fresh, { ...current, cardHash: "c2" }, at).unmet), /card changed/);
-  assert.match(JSON.stringify(evaluate(req, fresh, { ...current, evidence: [{ ...ev, contentHash: "h2" }] }, at).unmet), /benchmark evidence changed/);
-  assert.match(JSON.stringify(evaluate(req, fresh, { ...current, evidence: [{ ...ev, passed: false }] }, at).unmet), /did not pass/);
-  assert.match(JSON.stringify(evaluate(req, fresh, { ...current, cardComplete: false, cardMissing: ["metrics"] }, at).unmet), /incomplete: metrics/);
-  assert.match(JSON.stringify(evaluate(req, { ...fresh, status: "rejected" }, current, at).unmet), /rejected/);
+  assert.match(
+    JSON.stringify(evaluate(req, fresh, { ...current, cardHash: "c2" }, at).unmet),
+    /card changed/,
+  );
+  assert.match(
+    JSON.stringify(evaluate(req, fresh, { ...current, evidence: [{ ...ev, contentHash: "h2" }] }, at).unmet),
+    /benchmark evidence changed/,
+  );
+  assert.match(
+    JSON.stringify(evaluate(req, fresh, { ...current, evidence: [{ ...ev, passed: false }] }, at).unmet),
+    /did not pass/,
+  );
+  assert.match(
+    JSON.stringify(
+      evaluate(req, fresh, { ...current, cardComplete: false, cardMissing: ["metrics"] }, at).unmet,
+    ),
+    /incomplete: metrics/,
+  );
+  assert.match(
+    JSON.stringify(evaluate(req, { ...fresh, status: "rejected" }, current, at).unmet),
+    /rejected/,
+  );
 });

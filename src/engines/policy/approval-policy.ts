@@ -67,7 +67,8 @@ export function requirementsFor(rules: readonly ApprovalRule[], m: ModelFacts): 
   const matching = rules.filter((r) => ruleMatches(r, m));
   const applied = matching.length ? matching : [DEFAULT_RULE];
   const roles: Record<string, number> = {};
-  for (const r of applied) for (const [role, n] of Object.entries(r.roles)) roles[role] = Math.max(roles[role] ?? 0, n);
+  for (const r of applied)
+    for (const [role, n] of Object.entries(r.roles)) roles[role] = Math.max(roles[role] ?? 0, n);
   return {
     rules: applied.map((r) => r.name),
     roles,
@@ -124,18 +125,27 @@ const DAY = 86_400_000;
 /** Evaluates a request against the requirements and the version's current card and evidence at time `at`. */
 export function evaluate(req: Requirements, request: RequestFacts, current: CurrentFacts, at: Date): Verdict {
   const unmet: Unmet[] = [];
-  if (request.status === "rejected") unmet.push({ requirement: "no rejection", reason: "the request was rejected; start a new one" });
-  if (request.status === "voided") unmet.push({ requirement: "valid request", reason: "the request was voided" });
+  if (request.status === "rejected")
+    unmet.push({ requirement: "no rejection", reason: "the request was rejected; start a new one" });
+  if (request.status === "voided")
+    unmet.push({ requirement: "valid request", reason: "the request was voided" });
 
   const quorum: Verdict["quorum"] = {};
   for (const [role, needed] of Object.entries(req.roles)) {
     const signers = request.signoffs
-      .filter((s) => s.role === role && s.decision === "approve" && at.getTime() - new Date(s.signedAt).getTime() < req.signoffTtlDays * DAY)
+      .filter(
+        (s) =>
+          s.role === role &&
+          s.decision === "approve" &&
+          at.getTime() - new Date(s.signedAt).getTime() < req.signoffTtlDays * DAY,
+      )
       .map((s) => s.signer);
     const unique = [...new Set(signers)];
     quorum[role] = { needed, signers: unique };
     if (unique.length < needed) {
-      const expired = request.signoffs.filter((s) => s.role === role && s.decision === "approve" && !unique.includes(s.signer));
+      const expired = request.signoffs.filter(
+        (s) => s.role === role && s.decision === "approve" && !unique.includes(s.signer),
+      );
       unmet.push({
         requirement: `role:${role}`,
         reason: `${unique.length} of ${needed} ${role} sign-off(s)${expired.length ? `; expired: ${expired.map((s) => s.signer).join(", ")}` : ""}`,
@@ -145,18 +155,30 @@ export function evaluate(req: Requirements, request: RequestFacts, current: Curr
 
   for (const kind of req.evidence) {
     if (kind === "card") {
-      if (!current.cardHash) unmet.push({ requirement: "evidence:card", reason: "the version has no model card" });
-      else if (!current.cardComplete) unmet.push({ requirement: "evidence:card", reason: `the card is incomplete: ${current.cardMissing.join(", ")}` });
+      if (!current.cardHash)
+        unmet.push({ requirement: "evidence:card", reason: "the version has no model card" });
+      else if (!current.cardComplete)
+        unmet.push({
+          requirement: "evidence:card",
+          reason: `the card is incomplete: ${current.cardMissing.join(", ")}`,
+        });
       else if (request.cardHash !== current.cardHash)
-        unmet.push({ requirement: "evidence:card", reason: "the card changed after the request: the approval is void" });
+        unmet.push({
+          requirement: "evidence:card",
+          reason: "the card changed after the request: the approval is void",
+        });
       continue;
     }
     const now = current.evidence.find((e) => e.kind === kind);
     const then = request.evidence.find((e) => e.kind === kind);
     if (!now) unmet.push({ requirement: `evidence:${kind}`, reason: `no ${kind} evidence attached` });
-    else if (now.passed !== true) unmet.push({ requirement: `evidence:${kind}`, reason: `the ${kind} evidence did not pass` });
+    else if (now.passed !== true)
+      unmet.push({ requirement: `evidence:${kind}`, reason: `the ${kind} evidence did not pass` });
     else if (!then || then.contentHash !== now.contentHash)
-      unmet.push({ requirement: `evidence:${kind}`, reason: `the ${kind} evidence changed after the request: the approval is void` });
+      unmet.push({
+        requirement: `evidence:${kind}`,
+        reason: `the ${kind} evidence changed after the request: the approval is void`,
+      });
   }
   return { satisfied: unmet.length === 0, unmet, quorum };
 }

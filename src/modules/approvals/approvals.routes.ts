@@ -7,8 +7,8 @@ import {
   EvidenceCreateSchema,
   EvidenceSchema,
   RequestCreateSchema,
-  SignSchema,
   SignoffSchema,
+  SignSchema,
 } from "./approvals.schemas.ts";
 import type { ApprovalsService } from "./approvals.service.ts";
 
@@ -22,13 +22,21 @@ const InForceSchema = z.object({
   summary: z.string(),
   signoffs: z.array(SignoffSchema),
   cardHash: z.string().nullable(),
-  evidence: z.array(z.object({ id: z.string(), kind: z.string(), contentHash: z.string(), passed: z.boolean().nullable() })),
+  evidence: z.array(
+    z.object({ id: z.string(), kind: z.string(), contentHash: z.string(), passed: z.boolean().nullable() }),
+  ),
 });
 
 export function approvalRoutes(svc: ApprovalsService, registry: RegistryService) {
   const app = createRouter();
   app.openapi(
-    apiRoute({ method: "get", permission: "approvals:read", path: "/approvals/policy", tags, responses: { 200: jsonOk(ApprovalPolicySchema) } }),
+    apiRoute({
+      method: "get",
+      permission: "approvals:read",
+      path: "/approvals/policy",
+      tags,
+      responses: { 200: jsonOk(ApprovalPolicySchema) },
+    }),
     async (c) => c.json(await svc.getPolicy(), 200),
   );
   app.openapi(
@@ -51,7 +59,8 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
       request: { params: VersionParam },
       responses: { 200: jsonOk(ApprovalRequestSchema.shape.requirements) },
     }),
-    async (c) => c.json(await svc.requirements(c.req.valid("param").model, c.req.valid("param").version), 200),
+    async (c) =>
+      c.json(await svc.requirements(c.req.valid("param").model, c.req.valid("param").version), 200),
   );
   app.openapi(
     apiRoute({
@@ -77,7 +86,8 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
       request: { params: VersionParam },
       responses: { 200: jsonOk(z.array(EvidenceSchema)) },
     }),
-    async (c) => c.json(await svc.listEvidence(c.req.valid("param").model, c.req.valid("param").version), 200),
+    async (c) =>
+      c.json(await svc.listEvidence(c.req.valid("param").model, c.req.valid("param").version), 200),
   );
   app.openapi(
     apiRoute({
@@ -87,7 +97,10 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
       tags,
       summary: "Request approval for a version",
       request: { params: VersionParam, body: jsonBody(RequestCreateSchema) },
-      responses: { 201: jsonOk(ApprovalRequestSchema, "Requested"), 412: { description: "The card blocks approval" } },
+      responses: {
+        201: jsonOk(ApprovalRequestSchema, "Requested"),
+        412: { description: "The card blocks approval" },
+      },
     }),
     async (c) => {
       const p = c.req.valid("param");
@@ -152,8 +165,12 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
       permission: "audit:read",
       path: "/models/{model}/as-of",
       tags: ["audit"],
-      summary: "The model at a past time: production, aliases, statuses, and the approvals in force with their evidence",
-      request: { params: z.object({ model: Slug }), query: z.object({ at: z.string().datetime({ offset: true }) }) },
+      summary:
+        "The model at a past time: production, aliases, statuses, and the approvals in force with their evidence",
+      request: {
+        params: z.object({ model: Slug }),
+        query: z.object({ at: z.string().datetime({ offset: true }) }),
+      },
       responses: {
         200: jsonOk(
           z

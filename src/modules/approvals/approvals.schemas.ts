@@ -16,7 +16,10 @@ export const ApprovalRuleSchema = z
     roles: z
       .record(RoleName, z.number().int().min(1).max(20))
       .refine((r) => Object.keys(r).length > 0, "name at least one role that must sign")
-      .refine((r) => !Object.keys(r).some((k) => k === "agent" || k === "viewer"), "agent and viewer cannot sign approvals"),
+      .refine(
+        (r) => !Object.keys(r).some((k) => k === "agent" || k === "viewer"),
+        "agent and viewer cannot sign approvals",
+      ),
     evidence: z.array(z.enum(EVIDENCE_KINDS)).default(["card"]),
     signoffTtlDays: z.number().int().min(1).max(3650).default(90),
     allowSameSignerForMultipleRoles: z.boolean().default(false),
@@ -30,7 +33,8 @@ export const ApprovalPolicySchema = z
   .superRefine((p, ctx) => {
     const names = new Set<string>();
     p.rules.forEach((r, i) => {
-      if (names.has(r.name)) ctx.addIssue({ code: "custom", path: ["rules", i, "name"], message: `duplicate rule '${r.name}'` });
+      if (names.has(r.name))
+        ctx.addIssue({ code: "custom", path: ["rules", i, "name"], message: `duplicate rule '${r.name}'` });
       names.add(r.name);
     });
   })
@@ -103,7 +107,9 @@ export const ApprovalRequestSchema = z
     summary: z.string(),
     status: z.enum(["pending", "approved", "rejected", "voided"]),
     cardHash: z.string().nullable(),
-    evidence: z.array(z.object({ id: z.string(), kind: z.string(), contentHash: z.string(), passed: z.boolean().nullable() })),
+    evidence: z.array(
+      z.object({ id: z.string(), kind: z.string(), contentHash: z.string(), passed: z.boolean().nullable() }),
+    ),
     requirements: z.object({
       rules: z.array(z.string()),
       roles: z.record(z.string(), z.number()),

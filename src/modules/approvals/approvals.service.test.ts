@@ -4,7 +4,11 @@ import type { RequestContext } from "../../http/context.ts";
 import { AppError } from "../../lib/errors.ts";
 import { type Harness, openHarness, SIM_PARAMS, storeTargets } from "../../test-support/stores.ts";
 
-const who = (actor: string, ...roles: string[]): RequestContext => ({ actor, roles, requestId: `t-${actor}` });
+const who = (actor: string, ...roles: string[]): RequestContext => ({
+  actor,
+  roles,
+  requestId: `t-${actor}`,
+});
 const ENG = who("erin", "engineering");
 const ENG2 = who("eli", "engineering");
 const COMP = who("cora", "compliance");
@@ -45,10 +49,24 @@ for (const target of storeTargets()) {
     let n = 0;
     before(async () => {
       h = await openHarness(target);
-      await h.services.registry.createModel(AUTHOR, { name: "bot", owner: "o", description: "", useCases: ["support"], riskTier: "high", tags: [] });
+      await h.services.registry.createModel(AUTHOR, {
+        name: "bot",
+        owner: "o",
+        description: "",
+        useCases: ["support"],
+        riskTier: "high",
+        tags: [],
+      });
       await h.services.approvals.setPolicy(ADMIN, {
         rules: [
-          { name: "high-risk", match: { riskTiers: ["high"] }, roles: { engineering: 1, compliance: 1 }, evidence: ["card", "benchmark"], signoffTtlDays: 30, allowSameSignerForMultipleRoles: false },
+          {
+            name: "high-risk",
+            match: { riskTiers: ["high"] },
+            roles: { engineering: 1, compliance: 1 },
+            evidence: ["card", "benchmark"],
+            signoffTtlDays: 30,
+            allowSameSignerForMultipleRoles: false,
+          },
         ],
       });
     });
@@ -57,13 +75,39 @@ for (const target of storeTargets()) {
     /** A fresh version with a complete card and passing benchmark evidence. */
     async function version(): Promise<string> {
       const v = `1.${++n}.0`;
-      await h.services.registry.registerVersion(AUTHOR, "bot", { version: v, provider: "simulator", providerModelId: "sim", parameters: SIM_PARAMS, changelog: "", metrics: {}, limitations: [], tags: [], card: CARD });
-      await h.services.approvals.attachEvidence(AUTHOR, "bot", v, { kind: "benchmark", uri: `s3://evals/${v}.json`, contentHash: `sha256:${"a".repeat(64)}`, passed: true, summary: "" });
+      await h.services.registry.registerVersion(AUTHOR, "bot", {
+        version: v,
+        provider: "simulator",
+        providerModelId: "sim",
+        parameters: SIM_PARAMS,
+        changelog: "",
+        metrics: {},
+        limitations: [],
+        tags: [],
+        card: CARD,
+      });
+      await h.services.approvals.attachEvidence(AUTHOR, "bot", v, {
+        kind: "benchmark",
+        uri: `s3://evals/${v}.json`,
+        contentHash: `sha256:${"a".repeat(64)}`,
+        passed: true,
+        summary: "",
+      });
       return v;
     }
     const request = (v: string, as = AUTHOR) => h.services.approvals.request(as, "bot", v, `ship ${v}`);
-    const sign = (ctx: RequestContext, id: string, role: string, decision: "approve" | "reject" = "approve") =>
-      h.services.approvals.sign(ctx, id, { role, decision, comment: `${decision} by ${ctx.actor}`, evidenceRefs: [] });
+    const sign = (
+      ctx: RequestContext,
+      id: string,
+      role: string,
+      decision: "approve" | "reject" = "approve",
+    ) =>
+      h.services.approvals.sign(ctx, id, {
+        role,
+        decision,
+        comment: `${decision} by ${ctx.actor}`,
+        evidenceRefs: [],
+      });
     const promote = (v: string) => h.services.registry.setAlias(ADMIN, "bot", "production", v, "release");
 
     test("every required role and the evidence approve: then, and only then, production", async () => {
@@ -80,7 +124,13 @@ for (const target of storeTargets()) {
       const approved = await sign(COMP, r.id, "compliance");
       assert.equal(approved.status, "approved");
       assert.equal(approved.inForce, true);
-      assert.deepEqual(approved.signoffs.map((s) => [s.signer, s.role]), [["erin", "engineering"], ["cora", "compliance"]]);
+      assert.deepEqual(
+        approved.signoffs.map((s) => [s.signer, s.role]),
+        [
+          ["erin", "engineering"],
+          ["cora", "compliance"],
+        ],
+      );
       const promoted = await promote(v);
       assert.equal(promoted.status, "production");
     });
@@ -100,7 +150,11 @@ for (const target of storeTargets()) {
       const both = who("bo", "engineering", "compliance");
       await sign(both, r.id, "engineering");
       await code(sign(both, r.id, "compliance"), "forbidden", /another role/);
-      await code(sign(ENG, r.id, "security"), "invalid_input", /needs sign-off from: (engineering, compliance|compliance, engineering)/);
+      await code(
+        sign(ENG, r.id, "security"),
+        "invalid_input",
+        /needs sign-off from: (engineering, compliance|compliance, engineering)/,
+      );
       await code(sign(who("x", "viewer"), r.id, "compliance"), "forbidden", /does not hold the role/);
     });
 
@@ -138,7 +192,10 @@ for (const target of storeTargets()) {
       const r = await request(v);
       await sign(ENG, r.id, "engineering");
       await sign(COMP, r.id, "compliance");
-      await h.services.cards.save(AUTHOR, "bot", v, { ...CARD, sections: { ...CARD.sections, caveats_and_recommendations: "changed" } });
+      await h.services.cards.save(AUTHOR, "bot", v, {
+        ...CARD,
+        sections: { ...CARD.sections, caveats_and_recommendations: "changed" },
+      });
       const voided = await h.services.approvals.get(r.id);
       assert.equal(voided.status, "voided");
       assert.match(voided.voidReason ?? "", /card revised/);
@@ -150,7 +207,13 @@ for (const target of storeTargets()) {
       const r = await request(v);
       await sign(ENG, r.id, "engineering");
       await sign(COMP, r.id, "compliance");
-      await h.services.approvals.attachEvidence(AUTHOR, "bot", v, { kind: "benchmark", uri: "s3://evals/rerun.json", contentHash: `sha256:${"b".repeat(64)}`, passed: true, summary: "" });
+      await h.services.approvals.attachEvidence(AUTHOR, "bot", v, {
+        kind: "benchmark",
+        uri: "s3://evals/rerun.json",
+        contentHash: `sha256:${"b".repeat(64)}`,
+        passed: true,
+        summary: "",
+      });
       assert.equal((await h.services.approvals.get(r.id)).status, "voided");
       await h.services.cards.save(AUTHOR, "bot", v, { ...CARD, sections: { model_details: "only this" } });
       await code(request(v), "precondition_failed", /card\.sections\.intended_use/);
@@ -183,35 +246,68 @@ for (const target of storeTargets()) {
       const then = await h.services.approvals.inForceAt(m.id, new Date(t));
       const mine = then.find((a) => a.requestId === r.id);
       assert.ok(mine, "the approval was in force at t");
-      assert.deepEqual(mine.signoffs.map((s) => s.role), ["engineering", "compliance"]);
+      assert.deepEqual(
+        mine.signoffs.map((s) => s.role),
+        ["engineering", "compliance"],
+      );
       assert.equal(mine.evidence[0]?.kind, "benchmark");
       const now = await h.services.approvals.inForceAt(m.id, h.clock.now());
       assert.ok(!now.some((a) => a.requestId === r.id), "voided since");
       const res = await h.request(`/api/v1/models/bot/as-of?at=${encodeURIComponent(t)}`);
-      const body = await res.json() as { production: string; approvals: { requestId: string }[] };
+      const body = (await res.json()) as { production: string; approvals: { requestId: string }[] };
       assert.equal(body.production, v);
       assert.ok(body.approvals.some((a) => a.requestId === r.id));
     });
 
     test("without any policy the default rule applies: one engineering sign-off and a complete card", async () => {
-      await h.services.registry.createModel(AUTHOR, { name: "plain", owner: "o", description: "", useCases: [], riskTier: "low", tags: [] });
-      await h.services.registry.registerVersion(AUTHOR, "plain", { version: "1.0.0", provider: "simulator", providerModelId: "s", parameters: {}, changelog: "", metrics: {}, limitations: [], tags: [], card: CARD });
+      await h.services.registry.createModel(AUTHOR, {
+        name: "plain",
+        owner: "o",
+        description: "",
+        useCases: [],
+        riskTier: "low",
+        tags: [],
+      });
+      await h.services.registry.registerVersion(AUTHOR, "plain", {
+        version: "1.0.0",
+        provider: "simulator",
+        providerModelId: "s",
+        parameters: {},
+        changelog: "",
+        metrics: {},
+        limitations: [],
+        tags: [],
+        card: CARD,
+      });
       const r = await h.services.approvals.request(AUTHOR, "plain", "1.0.0", "go");
       assert.deepEqual(r.requirements.rules, ["default"]);
-      await code(h.services.registry.setAlias(ADMIN, "plain", "production", "1.0.0", ""), "precondition_failed");
+      await code(
+        h.services.registry.setAlias(ADMIN, "plain", "production", "1.0.0", ""),
+        "precondition_failed",
+      );
       await sign(ENG, r.id, "engineering");
-      assert.equal((await h.services.registry.setAlias(ADMIN, "plain", "production", "1.0.0", "")).status, "production");
+      assert.equal(
+        (await h.services.registry.setAlias(ADMIN, "plain", "production", "1.0.0", "")).status,
+        "production",
+      );
     });
 
     test("stakeholders signing at the same moment are each recorded once and the approval decided once", async () => {
       const v = await version();
       const r = await request(v);
-      const results = await Promise.allSettled([sign(ENG, r.id, "engineering"), sign(COMP, r.id, "compliance"), sign(ENG, r.id, "engineering")]);
+      const results = await Promise.allSettled([
+        sign(ENG, r.id, "engineering"),
+        sign(COMP, r.id, "compliance"),
+        sign(ENG, r.id, "engineering"),
+      ]);
       assert.equal(results.filter((x) => x.status === "fulfilled").length, 2);
       const final = await h.services.approvals.get(r.id);
       assert.equal(final.status, "approved");
       assert.equal(final.signoffs.length, 2);
-      const decided = await h.db.query("SELECT 1 FROM audit_events WHERE subject_id = $1 AND action = 'approval.approved'", [r.id]);
+      const decided = await h.db.query(
+        "SELECT 1 FROM audit_events WHERE subject_id = $1 AND action = 'approval.approved'",
+        [r.id],
+      );
       assert.equal(decided.length, 1);
     });
   });

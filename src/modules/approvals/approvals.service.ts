@@ -59,7 +59,12 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     };
   }
 
-  async function verdictOf(q: Queryable, r: store.RequestRow, at: Date, signoffs?: store.SignoffRow[]): Promise<Verdict> {
+  async function verdictOf(
+    q: Queryable,
+    r: store.RequestRow,
+    at: Date,
+    signoffs?: store.SignoffRow[],
+  ): Promise<Verdict> {
     const facts: RequestFacts = {
       status: r.status,
       cardHash: r.cardHash,
@@ -74,7 +79,8 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     const signoffs = await store.signoffsOf(q, r.id);
     const verdict = await verdictOf(q, r, clock.now(), signoffs);
     const inForce = r.status === "approved" && verdict.satisfied;
-    const unmet = r.status === "approved" || r.status === "pending" ? verdict.unmet : verdict.unmet.slice(0, 1);
+    const unmet =
+      r.status === "approved" || r.status === "pending" ? verdict.unmet : verdict.unmet.slice(0, 1);
     return { ...r, model: v.model, version: v.version, signoffs, inForce, unmet };
   }
 
@@ -85,7 +91,13 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
   }
 
   /** Voids the open and approved requests of a version; called when its card or evidence changes. */
-  async function voidRequests(tx: Tx, ctx: RequestContext, versionId: string, reason: string, keep?: (r: store.RequestRow) => boolean) {
+  async function voidRequests(
+    tx: Tx,
+    ctx: RequestContext,
+    versionId: string,
+    reason: string,
+    keep?: (r: store.RequestRow) => boolean,
+  ) {
     const open = (await store.listRequests(tx, { versionId, limit: 1000 })).filter(
       (r) => (r.status === "pending" || r.status === "approved") && !keep?.(r),
     );
@@ -138,7 +150,12 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
           attachedBy: ctx.actor,
           attachedAt: clock.now().toISOString(),
         });
-        await recordAudit(tx, ctx, clock.now(), { action: "evidence.attached", subjectType: "model_version", subjectId: v.id, after: e });
+        await recordAudit(tx, ctx, clock.now(), {
+          action: "evidence.attached",
+          subjectType: "model_version",
+          subjectId: v.id,
+          after: e,
+        });
         // Requests made on other evidence of this kind no longer stand.
         await voidRequests(tx, ctx, v.id, `${input.kind} evidence changed (${input.contentHash})`, (r) =>
           r.evidence.some((x) => x.kind === input.kind && x.contentHash === input.contentHash),
@@ -147,21 +164,35 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       });
     },
 
-    listEvidence: async (model: string, version: string) => store.allEvidence(db, (await versionOrThrow(db, model, version)).id),
+    listEvidence: async (model: string, version: string) =>
+      store.allEvidence(db, (await versionOrThrow(db, model, version)).id),
 
-    async request(ctx: RequestContext, model: string, version: string, summary: string): Promise<ApprovalRequest> {
+    async request(
+      ctx: RequestContext,
+      model: string,
+      version: string,
+      summary: string,
+    ): Promise<ApprovalRequest> {
       return db.transaction(async (tx) => {
         await tx.query("SELECT id FROM models WHERE name = $1 FOR UPDATE", [model]);
         const v = await versionOrThrow(tx, model, version);
-        if (v.status === "retired") throw conflict(`${model}@${version} is retired`, [{ field: "version", reason: "retired" }]);
+        if (v.status === "retired")
+          throw conflict(`${model}@${version} is retired`, [{ field: "version", reason: "retired" }]);
         const req = requirementsFor(await rules(tx), await modelFacts(tx, v.modelId));
         const facts = await currentFacts(tx, v.id);
         if (req.evidence.includes("card") && !facts.cardComplete)
-          throw new AppError("precondition_failed", `the card of ${model}@${version} blocks approval: fix it first`, {
-            errors: facts.cardHash
-              ? facts.cardMissing.map((s) => ({ field: `card.sections.${s}`, reason: "required section missing" }))
-              : [{ field: "card", reason: "the version has no model card" }],
-          });
+          throw new AppError(
+            "precondition_failed",
+            `the card of ${model}@${version} blocks approval: fix it first`,
+            {
+              errors: facts.cardHash
+                ? facts.cardMissing.map((s) => ({
+                    field: `card.sections.${s}`,
+                    reason: "required section missing",
+                  }))
+                : [{ field: "card", reason: "the version has no model card" }],
+            },
+          );
         const row: store.RequestRow = {
           id: newId("apr"),
           versionId: v.id,
@@ -169,7 +200,12 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
           summary,
           status: "pending",
           cardHash: facts.cardHash,
-          evidence: (await store.latestEvidence(tx, v.id)).map((e) => ({ id: e.id, kind: e.kind, contentHash: e.contentHash, passed: e.passed })),
+          evidence: (await store.latestEvidence(tx, v.id)).map((e) => ({
+            id: e.id,
+            kind: e.kind,
+            contentHash: e.contentHash,
+            passed: e.passed,
+          })),
           requirements: req,
           createdAt: clock.now().toISOString(),
           decidedAt: null,
@@ -178,13 +214,21 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
         };
         const pending = await store.listRequests(tx, { versionId: v.id, status: "pending", limit: 1 });
         if (pending[0])
-          throw conflict(`request ${pending[0].id} for ${model}@${version} is still pending`, [{ field: "version", reason: "a request is pending" }]);
+          throw conflict(`request ${pending[0].id} for ${model}@${version} is still pending`, [
+            { field: "version", reason: "a request is pending" },
+          ]);
         await store.insertRequest(tx, row);
         await recordAudit(tx, ctx, clock.now(), {
           action: "approval.requested",
           subjectType: "approval_request",
           subjectId: row.id,
-          after: { version: `${model}@${version}`, summary, requirements: req, cardHash: row.cardHash, evidence: row.evidence },
+          after: {
+            version: `${model}@${version}`,
+            summary,
+            requirements: req,
+            cardHash: row.cardHash,
+            evidence: row.evidence,
+          },
         });
         return view(tx, row);
       });
@@ -198,28 +242,57 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       return db.transaction(async (tx) => {
         const r = await requestOrThrow(tx, requestId, true);
         if (r.status !== "pending")
-          throw conflict(`request ${requestId} is ${r.status}; start a new request`, [{ field: "requestId", reason: `request is ${r.status}` }]);
+          throw conflict(`request ${requestId} is ${r.status}; start a new request`, [
+            { field: "requestId", reason: `request is ${r.status}` },
+          ]);
         if (!(s.role in r.requirements.roles))
-          throw invalid("body.role", `this request needs sign-off from: ${Object.keys(r.requirements.roles).join(", ")}`);
-        const forbid = (reason: string) => new AppError("forbidden", reason, { errors: [{ field: "role", reason }] });
-        if (!(ctx.roles ?? []).includes(s.role)) throw forbid(`your token does not hold the role '${s.role}'`);
+          throw invalid(
+            "body.role",
+            `this request needs sign-off from: ${Object.keys(r.requirements.roles).join(", ")}`,
+          );
+        const forbid = (reason: string) =>
+          new AppError("forbidden", reason, { errors: [{ field: "role", reason }] });
+        if (!(ctx.roles ?? []).includes(s.role))
+          throw forbid(`your token does not hold the role '${s.role}'`);
         const v = (await getVersionById(tx, r.versionId))!;
         if (ctx.actor === r.requestedBy) throw forbid("separation of duties: the requester cannot sign");
         if (ctx.actor === v.createdBy) throw forbid("separation of duties: the version's author cannot sign");
         const previous = await store.signoffsOf(tx, r.id);
         if (previous.some((p) => p.signer === ctx.actor && p.role === s.role))
-          throw conflict(`${ctx.actor} already signed as ${s.role}`, [{ field: "role", reason: "already signed" }]);
+          throw conflict(`${ctx.actor} already signed as ${s.role}`, [
+            { field: "role", reason: "already signed" },
+          ]);
         if (!r.requirements.allowSameSignerForMultipleRoles && previous.some((p) => p.signer === ctx.actor))
           throw forbid(`separation of duties: ${ctx.actor} already signed for another role of this request`);
         const at = clock.now().toISOString();
-        const signoff = await store.insertSignoff(tx, { ...s, requestId: r.id, tokenId: ctx.tokenId ?? null, signer: ctx.actor, signedAt: at });
-        await recordAudit(tx, ctx, clock.now(), { action: "approval.signed", subjectType: "approval_request", subjectId: r.id, after: signoff });
+        const signoff = await store.insertSignoff(tx, {
+          ...s,
+          requestId: r.id,
+          tokenId: ctx.tokenId ?? null,
+          signer: ctx.actor,
+          signedAt: at,
+        });
+        await recordAudit(tx, ctx, clock.now(), {
+          action: "approval.signed",
+          subjectType: "approval_request",
+          subjectId: r.id,
+          after: signoff,
+        });
         if (s.decision === "reject") {
           await store.setRequestStatus(tx, r.id, "rejected", at);
-          await recordAudit(tx, ctx, clock.now(), { action: "approval.rejected", subjectType: "approval_request", subjectId: r.id, reason: s.comment });
+          await recordAudit(tx, ctx, clock.now(), {
+            action: "approval.rejected",
+            subjectType: "approval_request",
+            subjectId: r.id,
+            reason: s.comment,
+          });
         } else if ((await verdictOf(tx, r, clock.now(), [...previous, signoff])).satisfied) {
           await store.setRequestStatus(tx, r.id, "approved", at);
-          await recordAudit(tx, ctx, clock.now(), { action: "approval.approved", subjectType: "approval_request", subjectId: r.id });
+          await recordAudit(tx, ctx, clock.now(), {
+            action: "approval.approved",
+            subjectType: "approval_request",
+            subjectId: r.id,
+          });
         }
         return view(tx, (await store.getRequest(tx, r.id))!);
       });
@@ -251,7 +324,10 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
         const mine = full.signoffs.filter((s) => s.signer === ctx.actor);
         if (mine.length && !r.requirements.allowSameSignerForMultipleRoles) continue;
         const canSignAs = Object.keys(r.requirements.roles).filter(
-          (role) => roles.includes(role) && !mine.some((s) => s.role === role) && full.unmet.some((u) => u.requirement === `role:${role}`),
+          (role) =>
+            roles.includes(role) &&
+            !mine.some((s) => s.role === role) &&
+            full.unmet.some((u) => u.requirement === `role:${role}`),
         );
         if (canSignAs.length) out.push({ ...full, canSignAs });
       }
@@ -274,11 +350,20 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       const v = (await getVersionById(tx, versionId))!;
       const req = requirementsFor(await rules(tx), await modelFacts(tx, v.modelId));
       const needs = [
-        ...Object.entries(req.roles).map(([role, n]) => ({ requirement: `role:${role}`, reason: `needs ${n} ${role} sign-off(s)` })),
+        ...Object.entries(req.roles).map(([role, n]) => ({
+          requirement: `role:${role}`,
+          reason: `needs ${n} ${role} sign-off(s)`,
+        })),
         ...req.evidence.map((k) => ({ requirement: `evidence:${k}`, reason: `needs ${k} evidence` })),
       ];
-      const why = latest ? `the last request (${latest.id}) was ${latest.status}` : "no approval was requested";
-      return { ok: false, requestId: null, unmet: [{ requirement: "approval", reason: `${why}: request one` }, ...needs] };
+      const why = latest
+        ? `the last request (${latest.id}) was ${latest.status}`
+        : "no approval was requested";
+      return {
+        ok: false,
+        requestId: null,
+        unmet: [{ requirement: "approval", reason: `${why}: request one` }, ...needs],
+      };
     },
 
     voidRequests,
@@ -299,7 +384,16 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
         const verdict = await verdictOf(db, { ...r, status: "approved" }, at, signoffs);
         if (!verdict.satisfied) continue;
         const v = (await getVersionById(db, r.versionId))!;
-        out.push({ requestId: id, version: v.version, requestedBy: r.requestedBy, approvedAt: r.decidedAt, summary: r.summary, signoffs, cardHash: r.cardHash, evidence: r.evidence });
+        out.push({
+          requestId: id,
+          version: v.version,
+          requestedBy: r.requestedBy,
+          approvedAt: r.decidedAt,
+          summary: r.summary,
+          signoffs,
+          cardHash: r.cardHash,
+          evidence: r.evidence,
+        });
       }
       return out;
     },

@@ -87,7 +87,17 @@ export async function insertEvidence(
   const rows = await q.query<Row>(
     `INSERT INTO evidence (id, version_id, kind, uri, content_hash, passed, summary, attached_by, attached_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-    [newId("evd"), e.versionId, e.kind, e.uri, e.contentHash, e.passed, e.summary, e.attachedBy, e.attachedAt],
+    [
+      newId("evd"),
+      e.versionId,
+      e.kind,
+      e.uri,
+      e.contentHash,
+      e.passed,
+      e.summary,
+      e.attachedBy,
+      e.attachedAt,
+    ],
   );
   return toEvidence(rows[0]!);
 }
@@ -104,19 +114,37 @@ export async function latestEvidence(q: Queryable, versionId: string, at?: strin
 }
 
 export async function allEvidence(q: Queryable, versionId: string): Promise<Evidence[]> {
-  return (await q.query<Row>("SELECT * FROM evidence WHERE version_id = $1 ORDER BY seq", [versionId])).map(toEvidence);
+  return (await q.query<Row>("SELECT * FROM evidence WHERE version_id = $1 ORDER BY seq", [versionId])).map(
+    toEvidence,
+  );
 }
 
-export async function insertRequest(q: Queryable, r: Omit<RequestRow, "decidedAt" | "voidedAt" | "voidReason">): Promise<void> {
+export async function insertRequest(
+  q: Queryable,
+  r: Omit<RequestRow, "decidedAt" | "voidedAt" | "voidReason">,
+): Promise<void> {
   await q.query(
     `INSERT INTO approval_requests (id, version_id, requested_by, summary, status, card_hash, evidence, requirements, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [r.id, r.versionId, r.requestedBy, r.summary, r.status, r.cardHash, JSON.stringify(r.evidence), JSON.stringify(r.requirements), r.createdAt],
+    [
+      r.id,
+      r.versionId,
+      r.requestedBy,
+      r.summary,
+      r.status,
+      r.cardHash,
+      JSON.stringify(r.evidence),
+      JSON.stringify(r.requirements),
+      r.createdAt,
+    ],
   );
 }
 
 export async function getRequest(q: Queryable, id: string, forUpdate = false): Promise<RequestRow | null> {
-  const rows = await q.query<Row>(`SELECT * FROM approval_requests WHERE id = $1 ${forUpdate ? "FOR UPDATE" : ""}`, [id]);
+  const rows = await q.query<Row>(
+    `SELECT * FROM approval_requests WHERE id = $1 ${forUpdate ? "FOR UPDATE" : ""}`,
+    [id],
+  );
   return rows[0] ? toRequest(rows[0]) : null;
 }
 
@@ -152,7 +180,10 @@ export async function listRequests(
 }
 
 export async function signoffsOf(q: Queryable, requestId: string): Promise<SignoffRow[]> {
-  const rows = await q.query<Row>("SELECT * FROM approval_signoffs WHERE request_id = $1 ORDER BY signed_at, id", [requestId]);
+  const rows = await q.query<Row>(
+    "SELECT * FROM approval_signoffs WHERE request_id = $1 ORDER BY signed_at, id",
+    [requestId],
+  );
   return rows.map(toSignoff);
 }
 
@@ -163,7 +194,17 @@ export async function insertSignoff(
   const rows = await q.query<Row>(
     `INSERT INTO approval_signoffs (id, request_id, signer, token_id, role, decision, comment, evidence_refs, signed_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-    [newId("sig"), s.requestId, s.signer, s.tokenId, s.role, s.decision, s.comment, JSON.stringify(s.evidenceRefs), s.signedAt],
+    [
+      newId("sig"),
+      s.requestId,
+      s.signer,
+      s.tokenId,
+      s.role,
+      s.decision,
+      s.comment,
+      JSON.stringify(s.evidenceRefs),
+      s.signedAt,
+    ],
   );
   return toSignoff(rows[0]!);
 }

@@ -6,7 +6,11 @@ export const AuditQuerySchema = z.object({
   subjectType: z.string().max(100).optional(),
   subjectId: z.string().max(200).optional(),
   actor: z.string().max(200).optional(),
-  action: z.string().max(100).optional().describe("an action (`version.status_changed`) or a prefix (`version.*`)"),
+  action: z
+    .string()
+    .max(100)
+    .optional()
+    .describe("an action (`version.status_changed`) or a prefix (`version.*`)"),
   since: Time.optional().describe("events at or after this time"),
   until: Time.optional().describe("events before this time"),
   order: z.enum(["asc", "desc"]).default("asc").describe("by position: oldest first (asc) or newest first"),
@@ -45,7 +49,9 @@ export const CheckpointSchema = z
     position: z.number().int(),
     hash: z.string(),
     at: z.string(),
-    signature: z.string().describe("base64 Ed25519 signature over the canonical JSON of {position, hash, at}"),
+    signature: z
+      .string()
+      .describe("base64 Ed25519 signature over the canonical JSON of {position, hash, at}"),
     keyId: z.string(),
   })
   .openapi("AuditCheckpoint");

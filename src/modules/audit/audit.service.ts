@@ -1,10 +1,15 @@
 import type { Clock } from "../../lib/clock.ts";
 import { createLogger, type Logger } from "../../lib/logger.ts";
-import type { Queryable } from "../../store/db.ts";
+import type { Db, Queryable } from "../../store/db.ts";
 import type { AuditQuery, PublicKeyInfo } from "./audit.schemas.ts";
 import { readChainPage, readHead, searchAudit } from "./audit.store.ts";
 import { type ChainedEvent, type Checkpoint, createChainVerifier, type VerifyResult } from "./chain.ts";
-import { createCheckpointer, generateSigningKey, readCheckpointFile, type SigningKey } from "./checkpoints.ts";
+import {
+  createCheckpointer,
+  generateSigningKey,
+  readCheckpointFile,
+  type SigningKey,
+} from "./checkpoints.ts";
 import { checkpointLine, eventLine, headerLine } from "./export-format.ts";
 
 const PAGE = 500;
@@ -19,11 +24,7 @@ export interface AuditOptions {
   logger?: Logger | undefined;
 }
 
-export function createAuditService({
-  db,
-  clock,
-  ...opts
-}: AuditOptions & { db: Queryable; clock: Clock }) {
+export function createAuditService({ db, clock, ...opts }: AuditOptions & { db: Db; clock: Clock }) {
   const key = opts.key ?? generateSigningKey();
   const checkpointFile = opts.checkpointFile;
   const checkpointer = createCheckpointer({
@@ -37,10 +38,10 @@ export function createAuditService({
   });
 
   /** The chain up to `upTo`, page by page, so neither verify nor export holds the whole log. */
-  async function* chain(upTo: number): AsyncGenerator<ChainedEvent> {
+  async function* chain(q: Queryable, upTo: number): AsyncGenerator<ChainedEvent> {
     let after: ChainedEvent | undefined;
     for (;;) {
-      const page = await readChainPage(db, after ?? null, upTo, PAGE);
+      const page = await readChainPage(q, after ?? null, upTo, PAGE);
       yield* page;
       if (page.length < PAGE) return;
       after = page[page.length - 1];
@@ -68,13 +69,20 @@ export function createAuditService({
       return { items, nextCursor: rows.length > q.limit && last ? String(last.position) : null };
     },
 
-    /** Recomputes the whole chain, checks it ends at the recorded head and holds every checkpoint in the file. */
+    /**
+     * Recomputes the whole chain, checks it ends at the recorded head and holds every
+     * checkpoint in the file. One repeatable-read snapshot: a row beyond the head there is
+     * not a write racing with us (appends move the head in the same commit) but a forgery.
+     */
     async verify(): Promise<VerifyResult> {
       const checkpoints = fileCheckpoints();
-      const head = await readHead(db);
-      const v = createChainVerifier({ checkpoints, publicKey: key.publicKey });
-      for await (const e of chain(head.position)) v.push(e);
-      return v.finish(head);
+      return db.transaction(async (tx) => {
+        await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        const head = await readHead(tx);
+        const v = createChainVerifier({ checkpoints, publicKey: key.publicKey });
+        for await (const e of chain(tx, Number.MAX_SAFE_INTEGER)) v.push(e);
+        return v.finish(head);
+      });
     },
 
     /** The JSONL archive (format: export-format.ts), as lines to stream. */
@@ -87,7 +95,8 @@ export function createAuditService({
         publicKey: key.publicKeyPem,
         keyId: key.keyId,
       });
-      for await (const e of chain(head.position)) yield eventLine(e);
+      // Bounded by the head read above: events committed meanwhile belong to the next export.
+      for await (const e of chain(db, head.position)) yield eventLine(e);
       for (const c of checkpoints) yield checkpointLine(c);
     },
 

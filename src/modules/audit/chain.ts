@@ -100,10 +100,14 @@ export function checkpointPayload(c: Pick<Checkpoint, "position" | "hash" | "at"
   return Buffer.from(canonicalize({ position: c.position, hash: c.hash, at: c.at })!);
 }
 
+/** The public key of a PEM or key object; from a private key, its public half. */
+function publicKeyOf(key: KeyObject | string): KeyObject {
+  return typeof key !== "string" && key.type === "public" ? key : createPublicKey(key);
+}
+
 /** Names a public key: the first 16 hex digits of the SHA-256 of its SPKI encoding. */
 export function keyIdOf(key: KeyObject | string): string {
-  // From a private key too: createPublicKey derives the public half.
-  const der = createPublicKey(key).export({ type: "spki", format: "der" });
+  const der = publicKeyOf(key).export({ type: "spki", format: "der" });
   return `ed25519:${createHash("sha256").update(der).digest("hex").slice(0, 16)}`;
 }
 
@@ -130,7 +134,7 @@ function keyMap(keys: PublicKeys | undefined): Map<string, KeyObject> {
     keys === undefined ? [] : Array.isArray(keys) ? keys : [keys as KeyObject | string];
   const out = new Map<string, KeyObject>();
   for (const k of list) {
-    const pub = createPublicKey(k);
+    const pub = publicKeyOf(k);
     out.set(keyIdOf(pub), pub);
   }
   return out;
@@ -140,7 +144,9 @@ function keyMap(keys: PublicKeys | undefined): Map<string, KeyObject> {
  * Checks events one at a time, in position order, so a long log is verified page by page
  * without holding it in memory. Checkpoints are checked against the events as they pass.
  */
-export function createChainVerifier(opts: { checkpoints?: readonly Checkpoint[]; publicKey?: PublicKeys } = {}) {
+export function createChainVerifier(
+  opts: { checkpoints?: readonly Checkpoint[]; publicKey?: PublicKeys } = {},
+) {
   const keys = keyMap(opts.publicKey);
   const problems: BrokenLink[] = [];
   const byPosition = new Map<number, Checkpoint[]>();
@@ -219,7 +225,11 @@ export function createChainVerifier(opts: { checkpoints?: readonly Checkpoint[];
           });
       if (expectedHead && (expectedHead.position !== head.position || expectedHead.hash !== head.hash))
         found.push({
-          position: Math.min(expectedHead.position, head.position + 1),
+          // Events beyond the recorded head: the first of them; events missing before it: the first missing.
+          position:
+            expectedHead.position === head.position
+              ? head.position
+              : Math.min(expectedHead.position, head.position) + 1,
           eventId: null,
           reason: "head_mismatch",
           detail: `the recorded chain head is position ${expectedHead.position} (${expectedHead.hash}), the events end at ${head.position} (${head.hash})`,
@@ -243,7 +253,11 @@ export function createChainVerifier(opts: { checkpoints?: readonly Checkpoint[];
 
 export function verifyChain(
   events: Iterable<ChainedEvent>,
-  opts: { checkpoints?: readonly Checkpoint[]; publicKey?: PublicKeys; expectedHead?: { position: number; hash: string } } = {},
+  opts: {
+    checkpoints?: readonly Checkpoint[];
+    publicKey?: PublicKeys;
+    expectedHead?: { position: number; hash: string };
+  } = {},
 ): VerifyResult {
   const v = createChainVerifier(opts);
   for (const e of events) v.push(e);

@@ -1,10 +1,4 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign,
-} from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import {
   closeSync,
   existsSync,
@@ -39,7 +33,8 @@ export interface SigningKey {
 }
 
 export function signingKeyFrom(privateKey: KeyObject): SigningKey {
-  if (privateKey.asymmetricKeyType !== "ed25519") throw new Error("the audit signing key must be an Ed25519 key");
+  if (privateKey.asymmetricKeyType !== "ed25519")
+    throw new Error("the audit signing key must be an Ed25519 key");
   const publicKey = createPublicKey(privateKey);
   return {
     privateKey,
@@ -77,9 +72,17 @@ export function loadSigningKey(opts: { pem?: string | undefined; file: string })
   return { key, source: "generated" };
 }
 
-export function signCheckpoint(key: SigningKey, head: { position: number; hash: string }, at: Date): Checkpoint {
+export function signCheckpoint(
+  key: SigningKey,
+  head: { position: number; hash: string },
+  at: Date,
+): Checkpoint {
   const c = { position: head.position, hash: head.hash, at: at.toISOString() };
-  return { ...c, signature: sign(null, checkpointPayload(c), key.privateKey).toString("base64"), keyId: key.keyId };
+  return {
+    ...c,
+    signature: sign(null, checkpointPayload(c), key.privateKey).toString("base64"),
+    keyId: key.keyId,
+  };
 }
 
 /** Checkpoints in a file; lines that do not parse (a write torn by a crash) are counted, not fatal. */
@@ -163,15 +166,19 @@ export function createCheckpointer(deps: CheckpointerDeps) {
 
   async function toFile(c: Checkpoint): Promise<Delivery> {
     if (!file) return "off";
-    // After a restart, do not repeat the checkpoint the file already ends with.
-    if (fileHead === undefined) fileHead = lastInFile();
+    // After a restart, do not repeat the checkpoint the file already ends with; a file
+    // moved away (rotated, archived) starts again with the current head.
+    if (fileHead === undefined || !existsSync(file)) fileHead = lastInFile();
     if (fileHead === headKey(c)) return "unchanged";
     try {
       await appendLine(file, checkpointLine(c));
       fileHead = headKey(c);
       return "written";
     } catch (err) {
-      logger.error({ err, file }, "audit checkpoint: cannot write the checkpoint file; retrying next interval");
+      logger.error(
+        { err, file },
+        "audit checkpoint: cannot write the checkpoint file; retrying next interval",
+      );
       return "failed";
     }
   }
@@ -192,18 +199,30 @@ export function createCheckpointer(deps: CheckpointerDeps) {
       hookHead = headKey(c);
       return "written";
     } catch (err) {
-      logger.warn({ err: String(err), url: webhookUrl }, "audit checkpoint: webhook failed; retrying next interval");
+      logger.warn(
+        { err: String(err), url: webhookUrl },
+        "audit checkpoint: webhook failed; retrying next interval",
+      );
       return "failed";
     }
   }
 
   async function run(force: boolean): Promise<CheckpointOutcome> {
     const head = await readHead(db);
-    if (head.position === 0) return { checkpoint: null, file: file ? "unchanged" : "off", webhook: webhookUrl ? "unchanged" : "off" };
-    if (!force && fileHead === undefined && file) fileHead = lastInFile();
+    if (head.position === 0)
+      return {
+        checkpoint: null,
+        file: file ? "unchanged" : "off",
+        webhook: webhookUrl ? "unchanged" : "off",
+      };
+    if (!force && file && (fileHead === undefined || !existsSync(file))) fileHead = lastInFile();
     const current = headKey(head);
     if (!force && (!file || fileHead === current) && (!webhookUrl || hookHead === current))
-      return { checkpoint: null, file: file ? "unchanged" : "off", webhook: webhookUrl ? "unchanged" : "off" };
+      return {
+        checkpoint: null,
+        file: file ? "unchanged" : "off",
+        webhook: webhookUrl ? "unchanged" : "off",
+      };
     const checkpoint = signCheckpoint(key, head, clock.now());
     const [f, w] = await Promise.all([toFile(checkpoint), toWebhook(checkpoint)]);
     if (f === "written" || w === "written")

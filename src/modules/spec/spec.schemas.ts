@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ApprovalPolicySchema } from "../approvals/approvals.schemas.ts";
 import { CardContentSchema, SectionKeySchema } from "../cards/card-sections.ts";
 import {
   Label,
@@ -51,6 +52,7 @@ export const SpecSchema = z
       })
       .strict()
       .optional(),
+    approvals: ApprovalPolicySchema.optional().describe("who must sign before a version reaches production"),
     models: z.array(SpecModelSchema).max(10_000).default([]),
   })
   .strict()
@@ -88,6 +90,7 @@ export const PlanItemSchema = z
   .object({
     action: z.enum([
       "update_policy",
+      "update_approval_policy",
       "create_model",
       "update_model",
       "register_version",

@@ -170,6 +170,28 @@ for (const target of storeTargets()) {
       await assert.rejects(h.services.registry.getModel("second"), /not found/);
     });
 
+    test("the approvals section sets the approval policy, idempotently", async () => {
+      const text = SPEC.replace(
+        "models:\n",
+        "approvals:\n  rules:\n    - name: high-risk\n      match: { riskTiers: [high, critical] }\n      roles: { engineering: 1, compliance: 1 }\n      evidence: [card, fairness]\n      signoffTtlDays: 30\nmodels:\n",
+      );
+      const plan = await apply(load(text), true);
+      assert.deepEqual(
+        plan.changes.map((c) => c.action),
+        ["update_approval_policy"],
+      );
+      await apply(load(text));
+      const policy = await h.services.approvals.getPolicy();
+      assert.deepEqual(policy.rules[0]?.roles, { engineering: 1, compliance: 1 });
+      assert.equal(policy.rules[0]?.allowSameSignerForMultipleRoles, false);
+      assert.deepEqual((await apply(load(text))).changes, []);
+      const bad = SpecSchema.safeParse(parseYaml(text.replace("compliance: 1 }", "compliance: 0 }")));
+      assert.deepEqual(
+        bad.error?.issues.map((i) => i.path.join(".")),
+        ["approvals.rules.0.roles.compliance"],
+      );
+    });
+
     test("spec validation names the path of a bad field and of duplicates", () => {
       const bad = SpecSchema.safeParse(parseYaml(SPEC.replace("riskTier: medium", "riskTier: huge")));
       assert.equal(bad.success, false);

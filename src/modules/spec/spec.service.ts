@@ -5,6 +5,8 @@ import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict } from "../../lib/errors.ts";
 import type { Db, Tx } from "../../store/db.ts";
+import { readRules } from "../approvals/approvals.store.ts";
+import type { ApprovalsService } from "../approvals/index.ts";
 import { recordAudit } from "../audit/index.ts";
 import { latestRevision } from "../cards/cards.store.ts";
 import { type CardContent, type CardsService, cardHash, parseHfCard } from "../cards/index.ts";
@@ -38,8 +40,9 @@ export function createSpecService(deps: {
   clock: Clock;
   registry: RegistryService;
   cards: CardsService;
+  approvals: ApprovalsService;
 }) {
-  const { db, clock, registry, cards } = deps;
+  const { db, clock, registry, cards, approvals } = deps;
 
   async function reconcile(tx: Tx, ctx: RequestContext, spec: Spec): Promise<PlanItem[]> {
     const plan: PlanItem[] = [];
@@ -53,6 +56,22 @@ export function createSpecService(deps: {
       if (Object.keys(changes).length) {
         await registry.setPolicy(ctx, next, tx);
         plan.push({ action: "update_policy", target: "registry", changes });
+      }
+    }
+    if (spec.approvals) {
+      const current = (await readRules(tx)) ?? [];
+      if (!isDeepStrictEqual(current, spec.approvals.rules)) {
+        await approvals.setPolicy(ctx, spec.approvals, tx);
+        plan.push({
+          action: "update_approval_policy",
+          target: "approvals",
+          changes: {
+            rules: {
+              from: current.map((r: unknown) => (r as { name: string }).name),
+              to: spec.approvals.rules.map((r) => r.name),
+            },
+          },
+        });
       }
     }
     for (const [i, m] of spec.models.entries()) {

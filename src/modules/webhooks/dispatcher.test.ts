@@ -98,6 +98,8 @@ for (const target of storeTargets()) {
       for (const p of await deliveries(w)) assert.equal(waitMs(p), 1800);
       h.clock.advance(1800);
       assert.equal((await d.runOnce()).delivered, 3);
+      for (const x of r.accepted)
+        assert.ok(verifyWebhookSignature(w.secret, x.timestamp, x.body, x.signature, 300, h.clock.now()));
       h.clock.advance(3_600_000);
       await d.runOnce();
 
@@ -117,7 +119,6 @@ for (const target of storeTargets()) {
         assert.equal(x.headers["content-type"], "application/json");
         assert.equal(x.event, "model.created");
         assert.equal(x.attempt, 3);
-        assert.ok(verifyWebhookSignature(w.secret, x.timestamp, x.body, x.signature, 300, h.clock.now()));
         assert.equal(JSON.parse(x.body).actor, "alice");
       }
       for (const p of await deliveries(w))
@@ -289,6 +290,22 @@ for (const target of storeTargets()) {
       assert.deepEqual([done!.status, done!.attempts, done!.lastStatusCode], ["delivered", 2, 200]);
     });
 
+    test("two dispatchers running at once (replicas) send each event once", async () => {
+      await disableAll();
+      const r = await receiver(() => ({ status: 200 }));
+      const w = await subscribe(r.url, ["model.*"]);
+      for (let i = 0; i < 12; i++) await newModel();
+      const [a, b] = [dispatcher({ batchSize: 5 }), dispatcher({ batchSize: 5 })];
+      const passes = await Promise.all([a.runOnce(), b.runOnce(), a.runOnce()]);
+      assert.equal(
+        passes.reduce((sum, p) => sum + p.delivered, 0),
+        12,
+      );
+      assert.equal(r.accepted.length, 12);
+      assert.equal(new Set(r.accepted.map((x) => x.deliveryId)).size, 12);
+      for (const p of await deliveries(w)) assert.deepEqual([p.status, p.attempts], ["delivered", 1]);
+    });
+
     test("disabling a subscription fails its pending deliveries and stops sending", async () => {
       await disableAll();
       const r = await receiver(() => ({ status: 500 }));
@@ -307,19 +324,16 @@ for (const target of storeTargets()) {
 
     test("start() delivers in the background; stop() hands an attempt in flight back", async () => {
       await disableAll();
-      let accepted!: () => void;
-      const got = new Promise<void>((resolve) => {
-        accepted = resolve;
-      });
-      const r = await receiver(() => {
-        accepted();
-        return { status: 200 };
-      });
+      const r = await receiver(() => ({ status: 200 }));
       const w = await subscribe(r.url, ["model.*"]);
       await newModel();
-      const loop = dispatcher({ intervalMs: 10 });
+      let delivered!: () => void;
+      const passDelivered = new Promise<void>((resolve) => {
+        delivered = resolve;
+      });
+      const loop = dispatcher({ intervalMs: 10, onPass: (p) => p.delivered > 0 && delivered() });
       loop.start();
-      await got;
+      await passDelivered;
       await loop.stop();
       assert.equal((await deliveries(w))[0]!.status, "delivered");
 

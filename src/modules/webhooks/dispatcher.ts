@@ -29,6 +29,8 @@ export interface DispatcherOptions {
   /** Outbox rows fanned out, and deliveries claimed, per transaction. */
   batchSize?: number;
   random?: () => number;
+  /** Called after every pass (metrics, and tests waiting on the background loop). */
+  onPass?: (result: PassResult) => void;
 }
 
 export interface PassResult {
@@ -271,7 +273,8 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
       const key = d.subscription_id as string;
       bySubscription.set(key, [...(bySubscription.get(key) ?? []), d]);
     }
-    await Promise.all(
+    // allSettled: a store error in one queue must not end the pass while others still send.
+    const settled = await Promise.allSettled(
       [...bySubscription.values()].map(async (queue) => {
         for (const d of queue) {
           const outcome = await attempt(d);
@@ -279,6 +282,8 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
         }
       }),
     );
+    const failure = settled.find((s) => s.status === "rejected");
+    if (failure) throw failure.reason;
   }
 
   /** One full pass: fan out everything pending, then attempt every delivery that is due. */
@@ -296,6 +301,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
       await deliver(claimed, result);
       if (claimed.length < batchSize) break;
     }
+    opts.onPass?.(result);
     return result;
   }
 

@@ -13,7 +13,8 @@ const WebhookUrl = z
   .string()
   .max(2000)
   .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http or https URL");
+  // zod runs this even when .url() failed, so an unparsable string is left to .url() to report.
+  .refine((u) => !URL.canParse(u) || /^https?:$/.test(new URL(u).protocol), "must be an http or https URL");
 
 export const WebhookCreateSchema = z
   .object({

@@ -1,0 +1,195 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { type Command, InvalidArgumentError } from "commander";
+import type { ApprovalRequestView, AsOfView, Client } from "../../client/index.ts";
+import { type Io, printRecord, printRows } from "../output.ts";
+import { collect, intArg, readDataFile } from "../util.ts";
+
+type Ctx = { client: () => Client; io: Io; json: () => boolean };
+
+function printRequest(io: Io, r: ApprovalRequestView) {
+  io.out(`${r.id}  ${r.model}@${r.version}  ${r.status.toUpperCase()}${r.inForce ? " (in force)" : ""}`);
+  io.out(`  requested by ${r.requestedBy} at ${r.createdAt}: ${r.summary}`);
+  io.out(
+    `  needs: ${Object.entries(r.requirements.roles)
+      .map(([role, n]) => `${n}× ${role}`)
+      .join(
+        ", ",
+      )}; evidence: ${r.requirements.evidence.join(", ") || "none"} (rules: ${r.requirements.rules.join(", ")})`,
+  );
+  for (const s of r.signoffs)
+    io.out(
+      `  ${s.decision === "approve" ? "✔" : "✘"} ${s.signer} as ${s.role} at ${s.signedAt}${s.comment ? `: ${s.comment}` : ""}`,
+    );
+  for (const u of r.unmet) io.out(`  ✗ ${u.requirement}: ${u.reason}`);
+  if (r.voidReason) io.out(`  voided: ${r.voidReason}`);
+}
+
+const requestRows = (rs: ApprovalRequestView[]) =>
+  rs.map((r) => ({
+    ...r,
+    target: `${r.model}@${r.version}`,
+    signed: r.signoffs.map((s) => `${s.signer}/${s.role}`),
+    unmet: r.unmet.map((u) => u.requirement),
+  }));
+const REQUEST_COLS = ["id", "target", "status", "requestedBy", "signed", "unmet", "createdAt"];
+
+function hashArg(value: string) {
+  if (!/^sha256:[a-f0-9]{64}$/.test(value)) throw new InvalidArgumentError("expected sha256:<64 hex digits>");
+  return value;
+}
+
+export function printAsOf(io: Io, json: boolean, s: AsOfView) {
+  if (json) return io.out(JSON.stringify(s, null, 2));
+  io.out(`${s.model} as of ${s.at}`);
+  io.out(`  production: ${s.production ?? "(none)"}`);
+  io.out(
+    `  aliases: ${
+      Object.entries(s.aliases)
+        .map(([a, v]) => `${a}→${v}`)
+        .join(", ") || "(none)"
+    }`,
+  );
+  io.out(`  versions: ${s.versions.map((v) => `${v.version} ${v.status}`).join(", ") || "(none)"}`);
+  if (s.approvals.length === 0) io.out("  approvals in force: none");
+  for (const a of s.approvals) {
+    io.out(
+      `  approval ${a.requestId} for ${a.version}, approved ${a.approvedAt} (requested by ${a.requestedBy}: ${a.summary})`,
+    );
+    for (const so of a.signoffs)
+      io.out(
+        `    ${so.decision} by ${so.signer} as ${so.role} at ${so.signedAt}${so.comment ? `: ${so.comment}` : ""}`,
+      );
+    io.out(
+      `    evidence: card ${a.cardHash ?? "-"}${a.evidence.map((e) => `; ${e.kind} ${e.contentHash} (${e.passed ? "passed" : "failed"})`).join("")}`,
+    );
+  }
+}
+
+/** `audit as-of <time> <model>`: attached to the audit command group. */
+export function registerAsOf(audit: Command, ctx: Ctx) {
+  audit
+    .command("as-of <time> <model>")
+    .description("the model at a past time: production, aliases, approvals in force and their evidence")
+    .action(async (time, model) =>
+      printAsOf(ctx.io, ctx.json(), await ctx.client().approvals.asOf(model, time)),
+    );
+}
+
+export function registerApprovalCommands(program: Command, ctx: Ctx) {
+  const ap = program.command("approvals").description("request, sign and inspect approvals");
+  ap.command("request <model> <version>")
+    .requiredOption("-s, --summary <text>", "what is being approved and why")
+    .action(async (model, version, o) => {
+      const r = await ctx.client().approvals.request(model, version, o.summary);
+      if (ctx.json()) return printRecord(ctx.io, true, r);
+      printRequest(ctx.io, r);
+    });
+  for (const decision of ["approve", "reject"] as const) {
+    ap.command(`${decision} <requestId>`)
+      .requiredOption("--as <role>", "the role you sign for (your token must hold it)")
+      .option("-m, --comment <text>", "", "")
+      .option("--evidence <ref>", "repeatable: what you looked at", collect)
+      .action(async (id, o) => {
+        const r = await ctx
+          .client()
+          .approvals.sign(id, { role: o.as, decision, comment: o.comment, evidenceRefs: o.evidence ?? [] });
+        if (ctx.json()) return printRecord(ctx.io, true, r);
+        printRequest(ctx.io, r);
+      });
+  }
+  ap.command("show <requestId>").action(async (id) => {
+    const r = await ctx.client().approvals.get(id);
+    if (ctx.json()) return printRecord(ctx.io, true, r);
+    printRequest(ctx.io, r);
+  });
+  ap.command("list")
+    .option("--model <model>")
+    .option("--version <version>")
+    .option("--status <status>")
+    .option("--limit <n>", "", intArg)
+    .action(async (o) => {
+      const rs = await ctx
+        .client()
+        .approvals.list({ model: o.model, version: o.version, status: o.status, limit: o.limit });
+      printRows(ctx.io, ctx.json(), rs, requestRows(rs), REQUEST_COLS);
+    });
+  ap.command("inbox")
+    .description("pending requests your roles can sign")
+    .action(async () => {
+      const rs = await ctx.client().approvals.inbox();
+      printRows(
+        ctx.io,
+        ctx.json(),
+        rs,
+        requestRows(rs).map((r, i) => ({ ...r, signAs: rs[i]!.canSignAs })),
+        ["id", "target", "requestedBy", "signAs", "signed", "createdAt"],
+      );
+    });
+  ap.command("requirements <model> <version>").action(async (model, version) =>
+    printRecord(ctx.io, ctx.json(), await ctx.client().approvals.requirements(model, version)),
+  );
+  const policy = ap
+    .command("policy")
+    .description("the approval policy (also settable in modelgov.yaml under approvals:)");
+  policy.command("get").action(async () => {
+    const p = await ctx.client().approvals.policy();
+    if (ctx.json()) return printRecord(ctx.io, true, p);
+    printRows(
+      ctx.io,
+      false,
+      p,
+      p.rules.map((r) => ({ ...r, roles: Object.entries(r.roles).map(([k, n]) => `${n}×${k}`) })),
+      ["name", "match", "roles", "evidence", "signoffTtlDays"],
+    );
+    if (p.rules.length === 0)
+      ctx.io.out("no rules: the default applies (1× engineering, complete card, 90-day sign-offs)");
+  });
+  policy
+    .command("set")
+    .requiredOption("-f, --file <file>", "YAML or JSON: { rules: [...] }")
+    .action(async (o) =>
+      printRecord(ctx.io, ctx.json(), await ctx.client().approvals.setPolicy(readDataFile(o.file) as never)),
+    );
+
+  const ev = program
+    .command("evidence")
+    .description("benchmark and fairness evidence, referenced by content hash");
+  ev.command("attach <model> <version>")
+    .requiredOption("--kind <kind>", "benchmark | fairness")
+    .option("--file <file>", "the report: its SHA-256 becomes the content hash (and its path the uri)")
+    .option("--uri <uri>", "where the report lives")
+    .option("--hash <sha256>", "content hash, when not given --file", hashArg)
+    .option("--passed", "the evidence passed")
+    .option("--failed", "the evidence failed")
+    .option("--summary <text>", "", "")
+    .action(async (model, version, o) => {
+      if (!!o.passed === !!o.failed) throw new InvalidArgumentError("give exactly one of --passed, --failed");
+      const hash = o.file
+        ? `sha256:${createHash("sha256").update(readFileSync(o.file)).digest("hex")}`
+        : o.hash;
+      if (!hash) throw new InvalidArgumentError("give --file or --hash");
+      const e = await ctx
+        .client()
+        .approvals.attachEvidence(model, version, {
+          kind: o.kind,
+          uri: o.uri ?? o.file,
+          contentHash: hash,
+          passed: !!o.passed,
+          summary: o.summary,
+        });
+      printRecord(ctx.io, ctx.json(), e);
+    });
+  ev.command("list <model> <version>").action(async (model, version) => {
+    const es = await ctx.client().approvals.evidence(model, version);
+    printRows(ctx.io, ctx.json(), es, es, [
+      "id",
+      "kind",
+      "passed",
+      "contentHash",
+      "uri",
+      "attachedBy",
+      "attachedAt",
+    ]);
+  });
+}

@@ -1,0 +1,208 @@
+import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { createLogger } from "../../lib/logger.ts";
+import { ctx, type Harness, openHarness, storeTargets } from "../../test-support/stores.ts";
+import { readChainPage, readHead } from "./audit.store.ts";
+import { type Checkpoint, verifyChain } from "./chain.ts";
+import {
+  createCheckpointer,
+  generateSigningKey,
+  loadSigningKey,
+  readCheckpointFile,
+  type SigningKey,
+} from "./checkpoints.ts";
+
+/** A loopback receiver that answers with the next status in `statuses` (then 200). */
+function receiver(statuses: number[] = []) {
+  const bodies: Checkpoint[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const status = statuses.shift() ?? 200;
+      if (status === 200) bodies.push(JSON.parse(body));
+      res.writeHead(status).end();
+    });
+  });
+  return {
+    bodies,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    url: () =>
+      new Promise<string>((resolve) =>
+        server.listen(0, "127.0.0.1", () =>
+          resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/cp`),
+        ),
+      ),
+  };
+}
+
+const logger = createLogger("silent");
+
+for (const target of storeTargets()) {
+  describe(`audit checkpointer on ${target.name}`, () => {
+    let h: Harness;
+    let key: SigningKey;
+    const dir = mkdtempSync(path.join(tmpdir(), "modelgov-checkpoints-"));
+    const newModel = (name: string) =>
+      h.services.registry.createModel(ctx(), {
+        name,
+        owner: "o",
+        description: "",
+        useCases: [],
+        riskTier: "low",
+        tags: [],
+      });
+    before(async () => {
+      h = await openHarness(target);
+      key = generateSigningKey();
+    });
+    after(async () => {
+      await h.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("writes signed checkpoints to a file and a loopback webhook, only when the head moved", async () => {
+      const file = path.join(dir, "a", "checkpoints.jsonl");
+      const rx = receiver();
+      const cp = createCheckpointer({
+        db: h.db,
+        clock: h.clock,
+        key,
+        file,
+        webhookUrl: await rx.url(),
+        intervalMs: 60_000,
+        logger,
+      });
+      try {
+        const first = await cp.tick();
+        assert.deepEqual([first.file, first.webhook], ["written", "written"]);
+        const head = await readHead(h.db);
+        assert.deepEqual([first.checkpoint?.position, first.checkpoint?.hash], [head.position, head.hash]);
+        assert.deepEqual(rx.bodies[0], { type: "checkpoint", ...first.checkpoint });
+
+        const idle = await cp.tick();
+        assert.deepEqual(idle, { checkpoint: null, file: "unchanged", webhook: "unchanged" });
+
+        await newModel("cp-a");
+        h.clock.advance(60_000);
+        const moved = await cp.tick();
+        assert.deepEqual([moved.file, moved.webhook], ["written", "written"]);
+
+        const { checkpoints, badLines } = readCheckpointFile(file);
+        assert.equal(badLines, 0);
+        assert.equal(checkpoints.length, 2);
+        assert.deepEqual(
+          rx.bodies.map((b) => b.position),
+          checkpoints.map((c) => c.position),
+        );
+        // Anyone holding the public key can check them against the log.
+        const events = await readChainPage(h.db, null, Number.MAX_SAFE_INTEGER, 10_000);
+        const r = verifyChain(events, {
+          checkpoints: [...checkpoints, ...rx.bodies],
+          publicKey: key.publicKeyPem,
+        });
+        assert.deepEqual([r.ok, r.checkpoints.checked], [true, 4]);
+      } finally {
+        await rx.close();
+      }
+    });
+
+    test("a failing webhook is logged and retried with the newest head at the next interval; the file is not held back", async () => {
+      const file = path.join(dir, "b.jsonl");
+      const rx = receiver([500]);
+      const cp = createCheckpointer({
+        db: h.db,
+        clock: h.clock,
+        key,
+        file,
+        webhookUrl: await rx.url(),
+        intervalMs: 60_000,
+        logger,
+      });
+      try {
+        const failed = await cp.tick();
+        assert.deepEqual([failed.file, failed.webhook], ["written", "failed"]);
+        await newModel("cp-b");
+        const retried = await cp.tick();
+        assert.deepEqual([retried.file, retried.webhook], ["written", "written"]);
+        assert.equal(rx.bodies.length, 1);
+        assert.equal(rx.bodies[0]!.position, (await readHead(h.db)).position);
+
+        // Nobody listening at all: still no throw.
+        const gone = createCheckpointer({
+          db: h.db,
+          clock: h.clock,
+          key,
+          webhookUrl: "http://127.0.0.1:9/unreachable",
+          intervalMs: 60_000,
+          logger,
+        });
+        assert.equal((await gone.tick()).webhook, "failed");
+      } finally {
+        await rx.close();
+      }
+    });
+
+    test("after a restart the file's last checkpoint is not repeated, and a torn last line does not swallow the next", async () => {
+      const file = path.join(dir, "c.jsonl");
+      const make = () =>
+        createCheckpointer({ db: h.db, clock: h.clock, key, file, intervalMs: 60_000, logger });
+      assert.equal((await make().tick()).file, "written");
+      assert.equal((await make().tick()).file, "unchanged");
+      appendFileSync(file, '{"type":"checkpoint","posi');
+      await newModel("cp-c");
+      assert.equal((await make().tick()).file, "written");
+      const { checkpoints, badLines } = readCheckpointFile(file);
+      assert.deepEqual([checkpoints.length, badLines], [2, 1]);
+      assert.equal(checkpoints[1]!.position, (await readHead(h.db)).position);
+    });
+
+    test("start() checkpoints on its interval and stop() covers the final head", async () => {
+      const file = path.join(dir, "d.jsonl");
+      const cp = createCheckpointer({ db: h.db, clock: h.clock, key, file, intervalMs: 20, logger });
+      cp.start();
+      const deadline = Date.now() + 5_000;
+      while (readCheckpointFile(file).checkpoints.length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      await newModel("cp-d");
+      await cp.stop();
+      const last = readCheckpointFile(file).checkpoints.at(-1);
+      assert.equal(last?.position, (await readHead(h.db)).position);
+    });
+  });
+}
+
+describe("audit signing key", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "modelgov-key-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("is generated once into the data folder, readable by its owner only, and reused", () => {
+    const file = path.join(dir, "sub", "audit-signing-key.pem");
+    const first = loadSigningKey({ file });
+    assert.equal(first.source, "generated");
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const again = loadSigningKey({ file });
+    assert.deepEqual([again.source, again.key.keyId], ["file", first.key.keyId]);
+  });
+
+  test("a PEM from the environment wins; a key that is not Ed25519 is refused", () => {
+    const pem = readFileSync(path.join(dir, "sub", "audit-signing-key.pem"), "utf8");
+    const fromEnv = loadSigningKey({ pem, file: path.join(dir, "unused.pem") });
+    assert.equal(fromEnv.source, "env");
+    assert.equal(
+      fromEnv.key.keyId,
+      loadSigningKey({ file: path.join(dir, "sub", "audit-signing-key.pem") }).key.keyId,
+    );
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({
+      type: "pkcs8",
+      format: "pem",
+    });
+    assert.throws(() => loadSigningKey({ pem: ec.toString(), file: "unused" }), /Ed25519/);
+  });
+});
