@@ -65,7 +65,10 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function openHarness(target: StoreTarget, opts: { openProductionGate?: boolean } = {}): Promise<Harness> {
+export async function openHarness(
+  target: StoreTarget,
+  opts: { openProductionGate?: boolean } = {},
+): Promise<Harness> {
   const { db, cleanup } = await target.open();
   await migrate(db);
   const clock = manualClock(new Date("2026-03-01T09:00:00Z"));

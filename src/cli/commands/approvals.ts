@@ -169,15 +169,13 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
         ? `sha256:${createHash("sha256").update(readFileSync(o.file)).digest("hex")}`
         : o.hash;
       if (!hash) throw new InvalidArgumentError("give --file or --hash");
-      const e = await ctx
-        .client()
-        .approvals.attachEvidence(model, version, {
-          kind: o.kind,
-          uri: o.uri ?? o.file,
-          contentHash: hash,
-          passed: !!o.passed,
-          summary: o.summary,
-        });
+      const e = await ctx.client().approvals.attachEvidence(model, version, {
+        kind: o.kind,
+        uri: o.uri ?? o.file,
+        contentHash: hash,
+        passed: !!o.passed,
+        summary: o.summary,
+      });
       printRecord(ctx.io, ctx.json(), e);
     });
   ev.command("list <model> <version>").action(async (model, version) => {

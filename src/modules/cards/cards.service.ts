@@ -22,9 +22,22 @@ export interface CardView extends CardRevision {
 }
 
 /** Called in the same transaction when a version's card gets a new revision (approvals void theirs). */
-export type CardRevisedHook = (tx: Tx, ctx: RequestContext, versionId: string, revision: number) => Promise<void>;
+export type CardRevisedHook = (
+  tx: Tx,
+  ctx: RequestContext,
+  versionId: string,
+  revision: number,
+) => Promise<void>;
 
-export function createCardsService({ db, clock, onRevised }: { db: Db; clock: Clock; onRevised?: CardRevisedHook }) {
+export function createCardsService({
+  db,
+  clock,
+  onRevised,
+}: {
+  db: Db;
+  clock: Clock;
+  onRevised?: CardRevisedHook;
+}) {
   async function versionOrThrow(q: Queryable, model: string, version: string) {
     const v = await findVersion(q, model, version);
     if (!v) throw notFound(`version '${version}' of model '${model}'`);

@@ -17,7 +17,15 @@ export type ProductionGate = (
 ) => Promise<{ ok: boolean; requestId: string | null; unmet: { requirement: string; reason: string }[] }>;
 
 /** Status transitions, aliases and retention: the parts of the registry that move over time. */
-export function createLifecycle({ db, clock, productionGate }: { db: Db; clock: Clock; productionGate: ProductionGate }) {
+export function createLifecycle({
+  db,
+  clock,
+  productionGate,
+}: {
+  db: Db;
+  clock: Clock;
+  productionGate: ProductionGate;
+}) {
   async function lockModel(q: Queryable, name: string) {
     const m = await store.findModelRow(q, name, true);
     if (!m) throw notFound(`model '${name}'`);
@@ -110,13 +118,16 @@ export function createLifecycle({ db, clock, productionGate }: { db: Db; clock: 
       if (v.status !== "production") {
         const gate = await productionGate(tx, v.id);
         if (!gate.ok)
-          throw new AppError("precondition_failed", `${model}@${version} has no approval in force for production`, {
-            errors: gate.unmet.map((u) => ({ field: u.requirement, reason: u.reason })),
-            details: { unmet: gate.unmet, requestId: gate.requestId },
-          });
+          throw new AppError(
+            "precondition_failed",
+            `${model}@${version} has no approval in force for production`,
+            {
+              errors: gate.unmet.map((u) => ({ field: u.requirement, reason: u.reason })),
+              details: { unmet: gate.unmet, requestId: gate.requestId },
+            },
+          );
         await transitionTx(tx, ctx, v, "production", reason || `promoted under approval ${gate.requestId}`);
-      }
-      else await store.touchPromotion(tx, v.id, clock.now().toISOString());
+      } else await store.touchPromotion(tx, v.id, clock.now().toISOString());
     } else if (alias === "canary" && v.status === "development") {
       await transitionTx(tx, ctx, v, "canary", reason || "canary alias set");
     }
