@@ -4,6 +4,7 @@ import type { Client } from "../../client/index.ts";
 import { type Checkpoint, parseExport, type VerifyResult, verifyChain } from "../../modules/audit/index.ts";
 import { type Io, printRecord, printRows } from "../output.ts";
 import { collect, intArg, readText } from "../util.ts";
+import { registerAsOf } from "./approvals.ts";
 
 type Ctx = { client: () => Client; io: Io; json: () => boolean; fail: (code: number) => void };
 
@@ -73,7 +74,8 @@ function verifyExport(ctx: Ctx, text: string, source: string, extra: Checkpoint[
 export function registerAuditCommands(program: Command, ctx: Ctx) {
   const audit = program
     .command("audit")
-    .description("the tamper-evident audit log: list, verify the hash chain and checkpoints, export");
+    .description("the tamper-evident audit log: list, verify the hash chain and checkpoints, export, as-of");
+  registerAsOf(audit, ctx);
 
   audit
     .command("log")

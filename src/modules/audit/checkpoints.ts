@@ -247,8 +247,16 @@ export function createCheckpointer(deps: CheckpointerDeps) {
     tick: () => serialised(false),
     start() {
       if (timer || (!file && !webhookUrl)) return;
+      let busy = false;
       timer = setInterval(() => {
-        serialised(false).catch((err) => logger.error({ err }, "audit checkpoint failed"));
+        // A webhook slower than the interval skips ticks instead of queueing them up.
+        if (busy) return;
+        busy = true;
+        serialised(false)
+          .catch((err) => logger.error({ err }, "audit checkpoint failed"))
+          .finally(() => {
+            busy = false;
+          });
       }, deps.intervalMs);
       timer.unref();
     },
