@@ -120,6 +120,7 @@ export interface ApprovalRequestView {
   version: string;
   requestedBy: string;
   summary: string;
+  evidenceRefs: string[];
   status: "pending" | "approved" | "rejected" | "voided";
   cardHash: string | null;
   evidence: { id: string; kind: string; contentHash: string; passed: boolean | null }[];
@@ -283,8 +284,8 @@ export function createClient(opts: ClientOptions) {
         call<{ rules: ApprovalRule[] }>("PUT", "/api/v1/approvals/policy", p),
       requirements: (model: string, version: string) =>
         call<ApprovalRequestView["requirements"]>("GET", `${v(model, version)}/approval-requirements`),
-      request: (model: string, version: string, summary: string) =>
-        call<ApprovalRequestView>("POST", `${v(model, version)}/approvals`, { summary }),
+      request: (model: string, version: string, summary: string, evidenceRefs: string[] = []) =>
+        call<ApprovalRequestView>("POST", `${v(model, version)}/approvals`, { summary, evidenceRefs }),
       sign: (
         id: string,
         s: { role: string; decision: "approve" | "reject"; comment?: string; evidenceRefs?: string[] },

@@ -10,6 +10,7 @@ type Ctx = { client: () => Client; io: Io; json: () => boolean };
 function printRequest(io: Io, r: ApprovalRequestView) {
   io.out(`${r.id}  ${r.model}@${r.version}  ${r.status.toUpperCase()}${r.inForce ? " (in force)" : ""}`);
   io.out(`  requested by ${r.requestedBy} at ${r.createdAt}: ${r.summary}`);
+  if (r.evidenceRefs.length) io.out(`  evidence: ${r.evidenceRefs.join(", ")}`);
   io.out(
     `  needs: ${Object.entries(r.requirements.roles)
       .map(([role, n]) => `${n}× ${role}`)
@@ -80,8 +81,9 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
   const ap = program.command("approvals").description("request, sign and inspect approvals");
   ap.command("request <model> <version>")
     .requiredOption("-s, --summary <text>", "what is being approved and why")
+    .option("--evidence <ref>", "repeatable: what signers should look at", collect)
     .action(async (model, version, o) => {
-      const r = await ctx.client().approvals.request(model, version, o.summary);
+      const r = await ctx.client().approvals.request(model, version, o.summary, o.evidence ?? []);
       if (ctx.json()) return printRecord(ctx.io, true, r);
       printRequest(ctx.io, r);
     });

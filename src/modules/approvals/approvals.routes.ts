@@ -104,7 +104,16 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
     }),
     async (c) => {
       const p = c.req.valid("param");
-      return c.json(await svc.request(c.get("ctx"), p.model, p.version, c.req.valid("json").summary), 201);
+      return c.json(
+        await svc.request(
+          c.get("ctx"),
+          p.model,
+          p.version,
+          c.req.valid("json").summary,
+          c.req.valid("json").evidenceRefs,
+        ),
+        201,
+      );
     },
   );
   app.openapi(

@@ -70,7 +70,16 @@ export const EvidenceSchema = z
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
 export const RequestCreateSchema = z
-  .object({ summary: z.string().min(1).max(5000) })
+  .object({
+    summary: z.string().min(1).max(5000),
+    evidenceRefs: z
+      .array(z.string().max(2000))
+      .max(50)
+      .default([])
+      .describe(
+        "what the requester points the signers at (links, ticket ids); attached evidence is bound by hash anyway",
+      ),
+  })
   .strict()
   .openapi("ApprovalRequestCreate");
 
@@ -105,6 +114,7 @@ export const ApprovalRequestSchema = z
     versionId: z.string(),
     requestedBy: z.string(),
     summary: z.string(),
+    evidenceRefs: z.array(z.string()),
     status: z.enum(["pending", "approved", "rejected", "voided"]),
     cardHash: z.string().nullable(),
     evidence: z.array(

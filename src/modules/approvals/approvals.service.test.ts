@@ -95,7 +95,8 @@ for (const target of storeTargets()) {
       });
       return v;
     }
-    const request = (v: string, as = AUTHOR) => h.services.approvals.request(as, "bot", v, `ship ${v}`);
+    const request = (v: string, as = AUTHOR) =>
+      h.services.approvals.request(as, "bot", v, `ship ${v}`, [`https://ci/${v}`]);
     const sign = (
       ctx: RequestContext,
       id: string,
@@ -114,6 +115,11 @@ for (const target of storeTargets()) {
       const v = await version();
       const r = await request(v);
       assert.deepEqual(r.requirements.roles, { engineering: 1, compliance: 1 });
+      assert.deepEqual(r.evidenceRefs, [`https://ci/${v}`]);
+      assert.deepEqual(
+        r.evidence.map((e) => e.kind),
+        ["benchmark"],
+      );
       await assert.rejects(promote(v), (err: AppError) => {
         assert.equal(err.code, "precondition_failed");
         assert.deepEqual(err.errors.map((e) => e.field).sort(), ["role:compliance", "role:engineering"]);

@@ -172,6 +172,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       model: string,
       version: string,
       summary: string,
+      evidenceRefs: string[] = [],
     ): Promise<ApprovalRequest> {
       return db.transaction(async (tx) => {
         await tx.query("SELECT id FROM models WHERE name = $1 FOR UPDATE", [model]);
@@ -198,6 +199,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
           versionId: v.id,
           requestedBy: ctx.actor,
           summary,
+          evidenceRefs,
           status: "pending",
           cardHash: facts.cardHash,
           evidence: (await store.latestEvidence(tx, v.id)).map((e) => ({

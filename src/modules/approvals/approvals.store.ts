@@ -11,6 +11,7 @@ export interface RequestRow {
   versionId: string;
   requestedBy: string;
   summary: string;
+  evidenceRefs: string[];
   status: "pending" | "approved" | "rejected" | "voided";
   cardHash: string | null;
   evidence: { id: string; kind: string; contentHash: string; passed: boolean | null }[];
@@ -36,6 +37,7 @@ const toRequest = (r: Row): RequestRow => ({
   versionId: r.version_id as string,
   requestedBy: r.requested_by as string,
   summary: r.summary as string,
+  evidenceRefs: r.evidence_refs as string[],
   status: r.status as RequestRow["status"],
   cardHash: (r.card_hash as string | null) ?? null,
   evidence: r.evidence as RequestRow["evidence"],
@@ -124,8 +126,8 @@ export async function insertRequest(
   r: Omit<RequestRow, "decidedAt" | "voidedAt" | "voidReason">,
 ): Promise<void> {
   await q.query(
-    `INSERT INTO approval_requests (id, version_id, requested_by, summary, status, card_hash, evidence, requirements, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `INSERT INTO approval_requests (id, version_id, requested_by, summary, evidence_refs, status, card_hash, evidence, requirements, created_at)
+     VALUES ($1, $2, $3, $4, $10, $5, $6, $7, $8, $9)`,
     [
       r.id,
       r.versionId,
@@ -136,6 +138,7 @@ export async function insertRequest(
       JSON.stringify(r.evidence),
       JSON.stringify(r.requirements),
       r.createdAt,
+      JSON.stringify(r.evidenceRefs),
     ],
   );
 }

@@ -27,6 +27,7 @@ CREATE TABLE approval_requests (
   version_id    TEXT NOT NULL REFERENCES model_versions(id),
   requested_by  TEXT NOT NULL,
   summary       TEXT NOT NULL DEFAULT '',
+  evidence_refs JSONB NOT NULL DEFAULT '[]',
   status        TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'voided')),
   card_hash     TEXT,
   evidence      JSONB NOT NULL,
