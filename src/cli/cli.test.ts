@@ -4,10 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { seedDemo } from "../demo.ts";
+import { runCliAs } from "../test-support/cli.ts";
 import { type Harness, openHarness, storeTargets } from "../test-support/stores.ts";
 import { runCli } from "./main.ts";
-
-process.env.MODELGOV_CLI_NO_AUTORUN = "1";
 
 describe("CLI against the API, in-process", () => {
   let h: Harness;
@@ -21,16 +20,7 @@ describe("CLI against the API, in-process", () => {
   after(async () => h.cleanup());
 
   const run = (...argv: string[]) => runAs(dora, ...argv);
-  async function runAs(token: string, ...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(argv, {
-      io: { out: (s) => out.push(s), err: (s) => err.push(s) },
-      env: { MODELGOV_URL: "http://modelgov.test", MODELGOV_TOKEN: token },
-      fetch: h.fetch,
-    });
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  }
+  const runAs = (token: string, ...argv: string[]) => runCliAs(h.fetch, token, argv);
 
   test("models list prints a table, --json prints JSON", async () => {
     const t = await run("models", "list");

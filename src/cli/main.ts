@@ -134,10 +134,8 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   }
 }
 
-// Entry point when run as a program (bin/modelgov.js imports this module).
-const io: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
-if (process.env.MODELGOV_CLI_NO_AUTORUN !== "1") {
-  runCli(process.argv.slice(2), { io, env: process.env }).then((code) => {
-    process.exitCode = code;
-  });
+/** The program's entry point (bin/modelgov.js calls it); importing this module runs nothing. */
+export async function main(): Promise<void> {
+  const io: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
+  process.exitCode = await runCli(process.argv.slice(2), { io, env: process.env });
 }

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type Harness, openHarness, storeTargets } from "../test-support/stores.ts";
-
 // Set before main.ts is loaded, so it does not run itself as a program (a static import would load it first).
-process.env.MODELGOV_CLI_NO_AUTORUN = "1";
-const { runCli } = await import("./main.ts");
+import { runCliAs } from "../test-support/cli.ts";
+import { type Harness, openHarness, storeTargets } from "../test-support/stores.ts";
 
 for (const target of storeTargets()) {
   describe(`CLI tokens and whoami on ${target.name}`, () => {
@@ -15,17 +13,7 @@ for (const target of storeTargets()) {
       admin = await h.tokenFor("dora", ["admin"]);
     });
     after(async () => h.cleanup());
-
-    async function run(token: string, ...argv: string[]) {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await runCli(argv, {
-        io: { out: (s) => out.push(s), err: (s) => err.push(s) },
-        env: { MODELGOV_URL: "http://modelgov.test", MODELGOV_TOKEN: token },
-        fetch: h.fetch,
-      });
-      return { code, out: out.join("\n"), err: err.join("\n") };
-    }
+    const run = (token: string, ...argv: string[]) => runCliAs(h.fetch, token, argv);
 
     test("tokens create prints the secret once with a warning; --json prints the whole object", async () => {
       const r = await run(

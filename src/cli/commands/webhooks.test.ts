@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createLogger } from "../../lib/logger.ts";
 import { createWebhookDispatcher } from "../../modules/webhooks/index.ts";
+// Set before the CLI module loads (a static import would run first and autorun the CLI).
+import { runCliAs } from "../../test-support/cli.ts";
 import { ctx, type Harness, openHarness, storeTargets } from "../../test-support/stores.ts";
 import { type Receiver, startReceiver } from "../../test-support/webhook-receiver.ts";
-
-// Set before the CLI module loads (a static import would run first and autorun the CLI).
-process.env.MODELGOV_CLI_NO_AUTORUN = "1";
-const { runCli } = await import("../main.ts");
 
 describe("webhooks CLI against the API, in-process", () => {
   let h: Harness;
@@ -21,17 +19,7 @@ describe("webhooks CLI against the API, in-process", () => {
     await r.close();
     await h.cleanup();
   });
-
-  async function run(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(argv, {
-      io: { out: (s) => out.push(s), err: (s) => err.push(s) },
-      env: { MODELGOV_URL: "http://modelgov.test", MODELGOV_TOKEN: h.adminToken },
-      fetch: h.fetch,
-    });
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  }
+  const run = (...argv: string[]) => runCliAs(h.fetch, h.adminToken, argv);
 
   test("create prints the secret once; list shows the subscription without it", async () => {
     const c = await run("webhooks", "create", r.url, "--event", "model.*", "--event", "version.registered");

@@ -3,30 +3,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+// Set before the CLI module loads: it runs itself when imported as a program.
+import { runCliAs } from "../../test-support/cli.ts";
 import { ctx, type Harness, openHarness, storeTargets } from "../../test-support/stores.ts";
 import { readChainPage } from "./audit.store.ts";
 import { generateSigningKey } from "./checkpoints.ts";
 import { checkpointLine } from "./export-format.ts";
 
-// Set before the CLI module loads: it runs itself when imported as a program.
-process.env.MODELGOV_CLI_NO_AUTORUN = "1";
-const { runCli } = await import("../../cli/main.ts");
-
 describe("modelgov audit (CLI)", () => {
   let h: Harness;
   const dir = mkdtempSync(path.join(tmpdir(), "modelgov-audit-cli-"));
   const file = (name: string) => path.join(dir, name);
-
-  async function run(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(argv, {
-      io: { out: (s) => out.push(s), err: (s) => err.push(s) },
-      env: { MODELGOV_URL: "http://modelgov.test", MODELGOV_TOKEN: h.adminToken },
-      fetch: h.fetch,
-    });
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  }
+  const run = (...argv: string[]) => runCliAs(h.fetch, h.adminToken, argv);
 
   before(async () => {
     h = await openHarness(storeTargets()[0]!);
