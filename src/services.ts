@@ -4,6 +4,7 @@ import type { Logger } from "./lib/logger.ts";
 import { approvalRoutes, createApprovalsService } from "./modules/approvals/index.ts";
 import { type AuditOptions, auditRoutes, createAuditService } from "./modules/audit/index.ts";
 import { cardRoutes, createCardsService } from "./modules/cards/index.ts";
+import { createRouteConfigService, routeConfigRoutes } from "./modules/gateway/index.ts";
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
@@ -41,7 +42,14 @@ export function createServices({
   const identity = createIdentityService({ db, clock });
   const webhooks = createWebhooksService({ db, clock });
   const audit = createAuditService({ db, clock, ...auditOptions });
-  return { db, clock, registry, cards, spec, identity, approvals, webhooks, audit };
+  const routes = createRouteConfigService({ db, clock });
+  /** Versions outside production that may serve: those with an approval in force. */
+  const approvedIds = async (ids: string[]) => {
+    const ok = new Set<string>();
+    for (const id of ids) if ((await approvals.gate(db, id)).ok) ok.add(id);
+    return ok;
+  };
+  return { db, clock, registry, cards, spec, identity, approvals, routes, approvedIds, webhooks, audit };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -58,6 +66,7 @@ export function createHttpApp(services: Services, logger: Logger) {
       specRoutes(services.spec),
       identityRoutes(services.identity),
       approvalRoutes(services.approvals, services.registry),
+      routeConfigRoutes(services.routes),
       webhookRoutes(services.webhooks),
       auditRoutes(services.audit),
     ],

@@ -66,11 +66,19 @@ function withHooks<T>(base: Omit<Tx, "beforeCommit">, fn: (tx: Tx) => Promise<T>
 
 export interface Db extends Queryable {
   readonly kind: "pglite" | "postgres";
+  /** The connection string, for a real server (a second connection, e.g. LISTEN). */
+  readonly url?: string;
   /** Runs `fn` in one transaction: commit on return, rollback on throw. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * Calls `onNotify(payload)` for each NOTIFY on `channel` (after the notifying transaction
+   * commits). Returns an unsubscribe function. PostgreSQL: one dedicated connection that
+   * reconnects; PGlite: in-process.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -103,6 +111,7 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     ping: async () => {
       await lite.query("select 1");
     },
+    listen: (channel, onNotify) => lite.listen(channel, onNotify),
     close: () => lite.close(),
   };
 }
@@ -114,6 +123,7 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
   pool.on("error", () => {});
   return {
     kind: "postgres",
+    url,
     query: async (sql, params) => (await translated(pool.query(sql, params))).rows,
     transaction: async (fn) => {
       const client = await pool.connect();
@@ -144,7 +154,38 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
     ping: async () => {
       await pool.query("select 1");
     },
+    listen: (channel, onNotify) => listenPostgres(url, channel, onNotify),
     close: () => pool.end(),
+  };
+}
+
+/** A LISTEN connection that comes back by itself after a drop (a missed notification is covered by the periodic re-read). */
+async function listenPostgres(url: string, channel: string, onNotify: (payload: string) => void) {
+  let client: pg.Client | null = null;
+  let stopped = false;
+  const connect = async (): Promise<void> => {
+    if (stopped) return;
+    const c = new pg.Client({ connectionString: url });
+    c.on("notification", (n) => {
+      if (n.channel === channel) onNotify(n.payload ?? "");
+    });
+    c.on("error", () => {
+      c.end().catch(() => {});
+      if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000).unref();
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      client = c;
+    } catch {
+      await c.end().catch(() => {});
+      if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000).unref();
+    }
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => {});
   };
 }
 

@@ -100,7 +100,12 @@ async function sealEvents(q: Queryable, events: PendingEvent[]): Promise<void> {
     head.hash,
     head.eventId,
   ]);
+  // Delivered at COMMIT to every listening replica: only a version number; they re-read.
+  await q.query("SELECT pg_notify($1, $2)", [STATE_CHANNEL, String(head.position)]);
 }
+
+/** The channel that carries "state changed" (the new audit position) to gateway replicas. */
+export const STATE_CHANNEL = "modelgov_state";
 
 export interface ChainHead {
   position: number;

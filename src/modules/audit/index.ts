@@ -22,3 +22,4 @@ export {
   signCheckpoint,
 } from "./checkpoints.ts";
 export { type ParsedExport, parseExport } from "./export-format.ts";
+export { STATE_CHANNEL } from "./audit.store.ts";

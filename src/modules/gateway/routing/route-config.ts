@@ -1,0 +1,137 @@
+import { z } from "@hono/zod-openapi";
+import type { RequestContext } from "../../../http/context.ts";
+import type { Clock } from "../../../lib/clock.ts";
+import { invalid, notFound } from "../../../lib/errors.ts";
+import type { Db, Tx } from "../../../store/db.ts";
+import { recordAudit } from "../../audit/index.ts";
+import { SemverString } from "../../registry/index.ts";
+
+export const RouteConfigSchema = z
+  .object({
+    split: z
+      .array(z.object({ version: SemverString, weight: z.number().min(0).max(100) }).strict())
+      .max(20)
+      .nullable()
+      .default(null)
+      .describe(
+        "weighted split between versions (rollouts and experiments set it); null routes to the production alias",
+      ),
+    fallback: z
+      .array(SemverString)
+      .max(10)
+      .default([])
+      .describe("versions tried in order when the chosen one fails"),
+    allowPinning: z.boolean().default(false).describe("may callers name a version with model@1.2.3?"),
+    timeouts: z
+      .object({
+        totalMs: z.number().int().min(100).max(600_000),
+        firstByteMs: z.number().int().min(100).max(600_000),
+        idleMs: z.number().int().min(100).max(600_000),
+      })
+      .partial()
+      .strict()
+      .optional(),
+    breaker: z
+      .object({
+        windowSize: z.number().int().min(1).max(1000),
+        minimumCalls: z.number().int().min(1).max(1000),
+        failureRatePct: z.number().min(1).max(100),
+        slowCallRatePct: z.number().min(1).max(100),
+        slowCallMs: z.number().int().min(1),
+        openMs: z.number().int().min(100),
+        halfOpenCalls: z.number().int().min(1).max(100),
+      })
+      .partial()
+      .strict()
+      .optional(),
+    prices: z
+      .record(
+        SemverString,
+        z.object({ inputPer1kUsd: z.number().min(0), outputPer1kUsd: z.number().min(0) }).strict(),
+      )
+      .default({})
+      .describe("per-version price table for the request log's cost"),
+  })
+  .strict()
+  .openapi("RouteConfig");
+export type RouteConfig = z.infer<typeof RouteConfigSchema>;
+
+export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }) {
+  async function modelId(q: Tx | Db, name: string) {
+    const rows = await q.query<{ id: string }>("SELECT id FROM models WHERE name = $1", [name]);
+    if (!rows[0]) throw notFound(`model '${name}'`);
+    return rows[0].id;
+  }
+  async function read(q: Tx | Db, id: string): Promise<RouteConfig> {
+    const rows = await q.query<Record<string, unknown>>("SELECT * FROM model_routes WHERE model_id = $1", [
+      id,
+    ]);
+    const r = rows[0];
+    return RouteConfigSchema.parse(
+      r
+        ? {
+            split: r.split ?? null,
+            fallback: r.fallback ?? [],
+            allowPinning: r.allow_pinning,
+            timeouts: r.timeouts ?? undefined,
+            breaker: r.breaker ?? undefined,
+            prices: r.prices ?? {},
+          }
+        : {},
+    );
+  }
+  return {
+    get: async (model: string) => read(db, await modelId(db, model)),
+    async set(ctx: RequestContext, model: string, cfg: RouteConfig, q?: Tx): Promise<RouteConfig> {
+      const run = async (tx: Tx) => {
+        const id = await modelId(tx, model);
+        await tx.query("SELECT id FROM models WHERE id = $1 FOR UPDATE", [id]);
+        const known = new Map(
+          (
+            await tx.query<{ version: string; status: string }>(
+              "SELECT version, status FROM model_versions WHERE model_id = $1",
+              [id],
+            )
+          ).map((r) => [r.version, r.status]),
+        );
+        const check = (field: string, v: string) => {
+          if (!known.has(v)) throw invalid(field, `version ${v} of '${model}' is not registered`);
+          if (known.get(v) === "retired") throw invalid(field, `version ${v} of '${model}' is retired`);
+        };
+        cfg.split?.forEach((a, i) => check(`body.split.${i}.version`, a.version));
+        if (cfg.split && !cfg.split.some((a) => a.weight > 0))
+          throw invalid("body.split", "at least one arm needs a weight above 0");
+        cfg.fallback.forEach((v, i) => check(`body.fallback.${i}`, v));
+        const before = await read(tx, id);
+        await tx.query(
+          `INSERT INTO model_routes (model_id, split, fallback, allow_pinning, timeouts, breaker, prices, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (model_id) DO UPDATE SET split = EXCLUDED.split, fallback = EXCLUDED.fallback,
+             allow_pinning = EXCLUDED.allow_pinning, timeouts = EXCLUDED.timeouts, breaker = EXCLUDED.breaker,
+             prices = EXCLUDED.prices, updated_at = EXCLUDED.updated_at`,
+          [
+            id,
+            cfg.split ? JSON.stringify(cfg.split) : null,
+            JSON.stringify(cfg.fallback),
+            cfg.allowPinning,
+            cfg.timeouts ? JSON.stringify(cfg.timeouts) : null,
+            cfg.breaker ? JSON.stringify(cfg.breaker) : null,
+            JSON.stringify(cfg.prices),
+            clock.now().toISOString(),
+          ],
+        );
+        await recordAudit(tx, ctx, clock.now(), {
+          action: "route.updated",
+          subjectType: "model",
+          subjectId: id,
+          before,
+          after: cfg,
+        });
+        return cfg;
+      };
+      return q ? run(q) : db.transaction(run);
+    },
+  };
+}
+
+export type RouteConfigService = ReturnType<typeof createRouteConfigService>;

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { seedDemo } from "../../../demo.ts";
+import { createLogger } from "../../../lib/logger.ts";
+import { openPostgres } from "../../../store/db.ts";
+import { ctx, type Harness, openHarness, storeTargets } from "../../../test-support/stores.ts";
+import { isRefusal, resolve } from "./resolve.ts";
+import { createRoutingState, type RoutingState } from "./state.ts";
+
+const logger = createLogger("silent");
+
+for (const target of storeTargets()) {
+  describe(`gateway routing on ${target.name}`, () => {
+    let h: Harness;
+    let state: RoutingState;
+    before(async () => {
+      h = await openHarness(target);
+      await seedDemo(h.services);
+      state = createRoutingState({
+        db: h.db,
+        logger,
+        approvedIds: h.services.approvedIds,
+        safetyIntervalMs: 60_000,
+      });
+      await state.start();
+    });
+    after(async () => {
+      await state.stop();
+      await h.cleanup();
+    });
+
+    const waitFor = async (cond: () => boolean, ms = 1000) => {
+      const t0 = Date.now();
+      while (!cond()) {
+        if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return Date.now() - t0;
+    };
+
+    test("a bare model name routes to production; aliases resolve; unknown models and aliases are refused", () => {
+      const s = state.current();
+      const r = resolve(s, "support-assistant", "u1", "req");
+      assert.ok(!isRefusal(r));
+      assert.equal(r.chain[0]!.version, "1.1.0");
+      assert.equal(r.reason, "alias:production");
+      assert.deepEqual(resolve(s, "nope", undefined, "r"), {
+        status: 404,
+        code: "not_found",
+        detail: "model 'nope' is not registered",
+      });
+      assert.equal(
+        (resolve(s, "support-assistant@nightly", undefined, "r") as { status: number }).status,
+        404,
+      );
+    });
+
+    test("an unapproved canary is refused; pinning needs the route to allow it", async () => {
+      const s = state.current();
+      // The demo leaves 1.2.0's approval pending: it may not serve.
+      const refused = resolve(s, "support-assistant@canary", undefined, "r");
+      assert.ok(isRefusal(refused));
+      assert.equal(refused.status, 403);
+      assert.match(refused.detail, /without an approval in force/);
+      assert.match(
+        (resolve(s, "support-assistant@1.0.0", undefined, "r") as { detail: string }).detail,
+        /does not allow pinning/,
+      );
+    });
+
+    test("a route change reaches the in-memory state within a second: split, fallback, pinning", async () => {
+      const before = state.current().position;
+      await h.services.routes.set(ctx(), "support-assistant", {
+        split: [
+          { version: "1.0.0", weight: 90 },
+          { version: "1.1.0", weight: 10 },
+        ],
+        fallback: ["1.0.0"],
+        allowPinning: true,
+        prices: { "1.1.0": { inputPer1kUsd: 0.5, outputPer1kUsd: 1.5 } },
+      });
+      const ms = await waitFor(() => state.current().position > before);
+      assert.ok(ms < 1000);
+      const s = state.current();
+      const r = resolve(s, "support-assistant", "user-42", "r");
+      assert.ok(!isRefusal(r));
+      assert.match(r.reason, /^split:90\/10 bucket=\d+$/);
+      const again = resolve(s, "support-assistant", "user-42", "r2");
+      assert.ok(!isRefusal(again));
+      assert.equal(again.chain[0]!.id, r.chain[0]!.id, "sticky");
+      const pinned = resolve(s, "support-assistant@1.1.0", undefined, "r");
+      assert.ok(!isRefusal(pinned));
+      assert.equal(pinned.reason, "pinned");
+      assert.deepEqual(
+        pinned.chain.map((v) => v.version),
+        ["1.1.0", "1.0.0"],
+      );
+      assert.deepEqual(pinned.chain[0]!.price, { inputPer1kUsd: 0.5, outputPer1kUsd: 1.5 });
+    });
+
+    test("route config refuses unknown and retired versions, naming the field", async () => {
+      await assert.rejects(
+        h.services.routes.set(ctx(), "support-assistant", {
+          split: [{ version: "9.9.9", weight: 1 }],
+          fallback: [],
+          allowPinning: false,
+          prices: {},
+        }),
+        /body\.split\.0\.version/,
+      );
+    });
+
+    // Two replicas: each its own store connection and its own in-memory state.
+    if (target.name === "postgres")
+      test("a change made through one replica reaches another replica's memory within a second", async () => {
+        const url = h.db.url;
+        assert.ok(url, "the harness exposes its database URL");
+        const other = openPostgres(url);
+        const replica = createRoutingState({
+          db: other,
+          logger,
+          approvedIds: async () => new Set(),
+          safetyIntervalMs: 60_000,
+        });
+        await replica.start();
+        try {
+          const before = replica.current().position;
+          await h.services.routes.set(ctx(), "support-assistant", {
+            split: null,
+            fallback: [],
+            allowPinning: false,
+            prices: {},
+          });
+          const ms = await waitFor(() => replica.current().position > before);
+          assert.ok(ms < 1000, `${ms} ms`);
+          assert.equal(replica.current().models.get("support-assistant")!.split, null);
+        } finally {
+          await replica.stop();
+          await other.close();
+        }
+      });
+  });
+}

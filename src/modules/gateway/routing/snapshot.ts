@@ -1,0 +1,121 @@
+import type { Queryable } from "../../../store/db.ts";
+import { compileSplit } from "./split.ts";
+
+/** Everything the gateway needs to route, held in memory: the hot path never queries the database. */
+export interface RoutableVersion {
+  id: string;
+  model: string;
+  version: string;
+  status: string;
+  provider: "openai" | "openai-compatible" | "anthropic" | "simulator";
+  providerModelId: string;
+  endpoint: string | null;
+  parameters: Record<string, unknown>;
+  /** Why this version may not serve, or null when it may. */
+  refusal: string | null;
+  price: { inputPer1kUsd: number; outputPer1kUsd: number };
+}
+
+export interface Timeouts {
+  totalMs: number;
+  firstByteMs: number;
+  idleMs: number;
+}
+
+export interface ModelRoute {
+  id: string;
+  name: string;
+  aliases: Record<string, string>;
+  versions: Map<string, RoutableVersion>;
+  byId: Map<string, RoutableVersion>;
+  split: { pick(bucket: number): RoutableVersion; describe: string } | null;
+  fallback: RoutableVersion[];
+  allowPinning: boolean;
+  timeouts: Timeouts;
+  breaker: Record<string, unknown> | null;
+}
+
+export interface RoutingSnapshot {
+  /** The audit position the snapshot reflects (the state version replicas agree on). */
+  position: number;
+  models: Map<string, ModelRoute>;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { totalMs: 120_000, firstByteMs: 30_000, idleMs: 30_000 };
+
+type Row = Record<string, unknown>;
+
+/**
+ * Loads the routing state. A version serves when it is in production (it passed the
+ * approval gate on the way in), deprecated (still approved, kept for rollback), or in
+ * canary/development with an approval in force; retired versions never serve.
+ */
+export async function loadSnapshot(
+  q: Queryable,
+  approvedIds: (ids: string[]) => Promise<Set<string>>,
+): Promise<RoutingSnapshot> {
+  const head = await q.query<{ seq: string | number }>("SELECT seq FROM audit_chain_head WHERE id = 'head'");
+  const models = await q.query<Row>(
+    `SELECT m.id, m.name, r.split, r.fallback, r.allow_pinning, r.timeouts, r.breaker, r.prices
+       FROM models m LEFT JOIN model_routes r ON r.model_id = m.id`,
+  );
+  const versions = await q.query<Row>(
+    `SELECT v.id, v.model_id, v.version, v.status, v.provider, v.provider_model_id, v.endpoint, v.parameters
+       FROM model_versions v WHERE v.status <> 'retired'`,
+  );
+  const aliases = await q.query<Row>("SELECT model_id, alias, version_id FROM aliases");
+  const candidates = versions
+    .filter((v) => v.status === "canary" || v.status === "development")
+    .map((v) => v.id as string);
+  const approved = candidates.length ? await approvedIds(candidates) : new Set<string>();
+
+  const out = new Map<string, ModelRoute>();
+  for (const m of models) {
+    const prices =
+      (m.prices as Record<string, { inputPer1kUsd: number; outputPer1kUsd: number }> | null) ?? {};
+    const route: ModelRoute = {
+      id: m.id as string,
+      name: m.name as string,
+      aliases: {},
+      versions: new Map(),
+      byId: new Map(),
+      split: null,
+      fallback: [],
+      allowPinning: (m.allow_pinning as boolean | null) ?? false,
+      timeouts: { ...DEFAULT_TIMEOUTS, ...((m.timeouts as Partial<Timeouts> | null) ?? {}) },
+      breaker: (m.breaker as Record<string, unknown> | null) ?? null,
+    };
+    for (const v of versions.filter((x) => x.model_id === m.id)) {
+      const status = v.status as string;
+      const servable = status === "production" || status === "deprecated" || approved.has(v.id as string);
+      const rv: RoutableVersion = {
+        id: v.id as string,
+        model: route.name,
+        version: v.version as string,
+        status,
+        provider: v.provider as RoutableVersion["provider"],
+        providerModelId: v.provider_model_id as string,
+        endpoint: (v.endpoint as string | null) ?? null,
+        parameters: v.parameters as Record<string, unknown>,
+        refusal: servable ? null : `${route.name}@${v.version} is ${status} without an approval in force`,
+        price: prices[v.version as string] ?? { inputPer1kUsd: 0, outputPer1kUsd: 0 },
+      };
+      route.versions.set(rv.version, rv);
+      route.byId.set(rv.id, rv);
+    }
+    for (const a of aliases.filter((x) => x.model_id === m.id)) {
+      const v = route.byId.get(a.version_id as string);
+      if (v) route.aliases[a.alias as string] = v.version;
+    }
+    const split = (m.split as { version: string; weight: number }[] | null) ?? null;
+    const arms = (split ?? [])
+      .map((a) => ({ target: route.versions.get(a.version), weight: a.weight }))
+      .filter((a) => a.target && a.weight > 0);
+    if (arms.length) route.split = compileSplit(arms as { target: RoutableVersion; weight: number }[]);
+    route.fallback = ((m.fallback as string[] | null) ?? [])
+      .map((v) => route.versions.get(v))
+      .filter((v): v is RoutableVersion => !!v);
+    out.set(route.name, route);
+  }
+  return { position: Number(head[0]?.seq ?? 0), models: out };
+}
