@@ -1,0 +1,207 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "../../../lib/logger.ts";
+import type { CallContext, ChatChunk, ChatRequest, UpstreamTarget, Usage } from "../../../providers/types.ts";
+import type { Resolution } from "../routing/resolve.ts";
+import type { RoutableVersion } from "../routing/snapshot.ts";
+import type { FallbackStep, GatewayDeps, GatewayLogEntry, Principal } from "./deps.ts";
+import { type Dialect, sendError, sendJson, startSse, writeSse } from "./respond.ts";
+
+interface ChatArgs {
+  deps: GatewayDeps;
+  logger: Logger;
+  req: IncomingMessage;
+  res: ServerResponse;
+  dialect: Dialect;
+  chat: ChatRequest;
+  resolution: Resolution;
+  principal: Principal;
+  requestId: string;
+  subject: string | undefined;
+  base: Record<string, string>;
+}
+
+/** `x-modelgov-groups: age_band=65+; language=de` → { age_band: "65+", language: "de" }. */
+export function parseGroups(header: string | string[] | undefined): Record<string, string> | undefined {
+  if (typeof header !== "string" || !header) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of header.split(/[;,]/)) {
+    const i = part.indexOf("=");
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+const routeHeader = (reason: string, path: FallbackStep[], servedBy: RoutableVersion) => {
+  const failed = path.filter((p) => p.outcome !== "served");
+  return failed.length
+    ? `${reason}; fallback to ${servedBy.version} after ${failed.map((f) => `${f.version} ${f.outcome}${f.reason ? ` (${f.reason})` : ""}`).join(", ")}`
+    : reason;
+};
+
+const cost = (v: RoutableVersion, u: Usage) =>
+  (u.inputTokens / 1000) * v.price.inputPer1kUsd + (u.outputTokens / 1000) * v.price.outputPer1kUsd;
+
+/** The status for a chain that failed everywhere: timeouts → 504, breakers open → 503, else 502. */
+function failureStatus(path: FallbackStep[]): number {
+  if (path.length && path.every((p) => p.outcome === "skipped")) return 503;
+  if (path.length && path.every((p) => /timeout/.test(p.reason ?? ""))) return 504;
+  return 502;
+}
+
+export async function handleChat(a: ChatArgs): Promise<void> {
+  const { deps, res, dialect, chat, resolution, requestId } = a;
+  const started = performance.now();
+  const model = resolution.model;
+  const abort = new AbortController();
+  a.req.on("close", () => {
+    if (!res.writableEnded) abort.abort();
+  });
+  const groups = parseGroups(a.req.headers["x-modelgov-groups"]);
+  const callCtx = (signal: AbortSignal): CallContext => ({ signal, requestId, subject: a.subject, groups });
+  const target = (v: RoutableVersion): UpstreamTarget => ({
+    versionId: v.id,
+    label: `${v.model}@${v.version}`,
+    provider: v.provider,
+    providerModelId: v.providerModelId,
+    endpoint: v.endpoint,
+    apiKey: deps.apiKeyFor(v),
+    parameters: v.parameters,
+    timeouts: model.timeouts,
+  });
+  const entry: GatewayLogEntry = {
+    id: requestId,
+    at: new Date().toISOString(),
+    tokenId: a.principal.tokenId,
+    client: a.principal.name,
+    model: model.name,
+    versionId: null,
+    version: null,
+    routeReason: resolution.reason,
+    endpoint: dialect === "anthropic" ? "messages" : "chat.completions",
+    stream: chat.stream === true,
+    status: 0,
+    errorClass: null,
+    totalMs: 0,
+    upstreamMs: null,
+    tokensIn: 0,
+    tokensOut: 0,
+    costUsd: 0,
+    fallbackPath: [],
+    subject: a.subject ?? null,
+    groups: groups ?? null,
+  };
+  const finish = (status: number, errorClass: string | null) => {
+    entry.status = status;
+    entry.errorClass = errorClass;
+    entry.totalMs = Math.round((performance.now() - started) * 1000) / 1000;
+    deps.log(entry);
+    deps.observe?.(entry);
+  };
+  const served = (v: RoutableVersion, path: FallbackStep[]) => {
+    entry.versionId = v.id;
+    entry.version = v.version;
+    entry.fallbackPath = path;
+    return {
+      ...a.base,
+      "x-modelgov-model-version": `${v.model}@${v.version}`,
+      "x-modelgov-route": routeHeader(resolution.reason, path, v),
+    };
+  };
+  const fail = (err: unknown) => {
+    const path = ((err as { path?: FallbackStep[] }).path ?? []) as FallbackStep[];
+    entry.fallbackPath = path;
+    const status = failureStatus(path);
+    const detail = path.length
+      ? `no version of '${model.name}' could serve: ${path.map((p) => `${p.version} ${p.outcome}${p.reason ? ` (${p.reason})` : ""}`).join("; ")}`
+      : `upstream failure: ${(err as Error).message}`;
+    sendError(res, dialect, status, detail, { requestId, headers: a.base, extra: { fallbackPath: path } });
+    finish(status, (err as { kind?: string }).kind ?? "upstream");
+  };
+  const label = (v: RoutableVersion) => `${v.model}@${v.version}`;
+
+  if (chat.stream !== true) {
+    let out: Awaited<ReturnType<GatewayDeps["execute"]>>;
+    try {
+      out = await deps.execute(
+        resolution.chain,
+        (v, signal) => deps.adapters[v.provider]!.complete(chat, target(v), callCtx(signal)),
+        {
+          deadlineMs: model.timeouts.totalMs,
+          signal: abort.signal,
+        },
+      );
+    } catch (err) {
+      return fail(err);
+    }
+    const result = out.result as Awaited<ReturnType<GatewayDeps["adapters"][string]["complete"]>>;
+    const headers = served(out.servedBy, out.path);
+    entry.upstreamMs = result.upstreamMs;
+    entry.tokensIn = result.usage.inputTokens;
+    entry.tokensOut = result.usage.outputTokens;
+    entry.costUsd = cost(out.servedBy, result.usage);
+    const response = { ...result.response, model: label(out.servedBy) };
+    sendJson(
+      res,
+      200,
+      dialect === "anthropic" ? deps.translate.toAnthropicResponse(response, label(out.servedBy)) : response,
+      headers,
+    );
+    return finish(200, null);
+  }
+
+  // Streaming: fall back only until the first chunk; after that the client owns the stream.
+  const upstreamStart = performance.now();
+  let out: Awaited<ReturnType<GatewayDeps["execute"]>>;
+  try {
+    out = await deps.execute(
+      resolution.chain,
+      async (v, signal) => {
+        const s = await deps.adapters[v.provider]!.stream(chat, target(v), callCtx(signal));
+        const it = s.chunks[Symbol.asyncIterator]();
+        const first = await it.next();
+        return { s, it, first };
+      },
+      { deadlineMs: model.timeouts.totalMs, signal: abort.signal },
+    );
+  } catch (err) {
+    return fail(err);
+  }
+  const { s, it, first } = out.result as {
+    s: Awaited<ReturnType<GatewayDeps["adapters"][string]["stream"]>>;
+    it: AsyncIterator<ChatChunk>;
+    first: IteratorResult<ChatChunk>;
+  };
+  const name = label(out.servedBy);
+  startSse(res, served(out.servedBy, out.path));
+  async function* rest(): AsyncIterable<ChatChunk> {
+    if (!first.done) yield { ...first.value, model: name };
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield { ...n.value, model: name };
+    }
+  }
+  try {
+    if (dialect === "anthropic")
+      for await (const e of deps.translate.toAnthropicStream(rest(), name)) writeSse(res, e.data, e.event);
+    else {
+      for await (const c of rest()) writeSse(res, c);
+      writeSse(res, "[DONE]");
+    }
+    const usage = await s.done;
+    entry.tokensIn = usage.inputTokens;
+    entry.tokensOut = usage.outputTokens;
+    entry.costUsd = cost(out.servedBy, usage);
+    entry.upstreamMs = Math.round((performance.now() - upstreamStart) * 1000) / 1000;
+    res.end();
+    finish(200, null);
+  } catch (err) {
+    // Mid-stream failure: too late for another version; end the stream with an error event.
+    const message = `stream interrupted: ${(err as Error).message}`;
+    if (dialect === "anthropic")
+      writeSse(res, { type: "error", error: { type: "api_error", message } }, "error");
+    else writeSse(res, { error: { type: "upstream_error", message, code: "upstream_error" } });
+    res.end();
+    finish(502, (err as { kind?: string }).kind ?? "stream");
+  }
+}

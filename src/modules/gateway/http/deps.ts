@@ -1,0 +1,80 @@
+import type { IncomingMessage } from "node:http";
+import type {
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+  Json,
+  ProviderAdapter,
+} from "../../../providers/types.ts";
+import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
+
+export interface Principal {
+  tokenId: string;
+  name: string;
+  roles: string[];
+}
+
+export interface FallbackStep {
+  version: string;
+  outcome: "served" | "failed" | "skipped";
+  reason?: string;
+  attempts?: number;
+}
+
+export interface ExecuteOutcome<R> {
+  result: R;
+  servedBy: RoutableVersion;
+  path: FallbackStep[];
+}
+
+/** What the request log keeps of one gateway call (bodies only hashed or sampled, by setting). */
+export interface GatewayLogEntry {
+  id: string;
+  at: string;
+  tokenId: string | null;
+  client: string | null;
+  model: string;
+  versionId: string | null;
+  version: string | null;
+  routeReason: string;
+  endpoint: "chat.completions" | "messages";
+  stream: boolean;
+  status: number;
+  errorClass: string | null;
+  totalMs: number;
+  upstreamMs: number | null;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  fallbackPath: FallbackStep[];
+  subject: string | null;
+  groups: Record<string, string> | null;
+}
+
+/** Everything the gateway handler uses, injected: each piece is tested on its own. */
+export interface GatewayDeps {
+  routing: { current(): RoutingSnapshot; onChange(l: (s: RoutingSnapshot) => void): void };
+  authenticate(token: string): Promise<Principal | null>;
+  adapters: Record<string, ProviderAdapter>;
+  /** Walks the chain with retries, breakers and fallback; throws an error with `path` when all fail. */
+  execute<R>(
+    chain: RoutableVersion[],
+    attempt: (v: RoutableVersion, signal: AbortSignal) => Promise<R>,
+    opts: { deadlineMs: number; signal: AbortSignal },
+  ): Promise<ExecuteOutcome<R>>;
+  translate: {
+    fromAnthropicRequest(body: Json): ChatRequest;
+    toAnthropicResponse(resp: ChatResponse, model: string): Json;
+    toAnthropicStream(
+      chunks: AsyncIterable<ChatChunk>,
+      model: string,
+    ): AsyncIterable<{ event: string; data: Json }>;
+  };
+  /** Reads the body within the size and time limits; throws `{ status: 413 | 408, message }`. */
+  readBody(req: IncomingMessage): Promise<Buffer>;
+  rateLimit(key: string): { ok: boolean; retryAfterSec: number };
+  log(entry: GatewayLogEntry): void;
+  feedback(principal: Principal, body: unknown): Promise<{ status: number; body: unknown }>;
+  observe?(entry: GatewayLogEntry): void;
+  apiKeyFor(v: RoutableVersion): string | undefined;
+}

@@ -1,0 +1,176 @@
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { can } from "../../../http/permissions.ts";
+import type { Logger } from "../../../lib/logger.ts";
+import type { ChatRequest, Json } from "../../../providers/types.ts";
+import { isRefusal, resolve } from "../routing/resolve.ts";
+import { handleChat } from "./chat.ts";
+import type { GatewayDeps, Principal } from "./deps.ts";
+import { type Dialect, sendError, sendJson } from "./respond.ts";
+
+const AUTH_TTL_MS = 30_000;
+
+/**
+ * The data plane: `/v1/chat/completions`, `/v1/messages`, `/v1/models`, `/v1/feedback`.
+ * A raw node:http handler (no framework on the hot path); returns false for other paths.
+ */
+export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
+  // Token → principal, kept briefly and dropped on every committed change (a revocation
+  // is a change), so the hot path rarely waits on the store.
+  const auth = new Map<string, { p: Principal | null; at: number }>();
+  deps.routing.onChange(() => auth.clear());
+
+  async function principalOf(req: IncomingMessage): Promise<Principal | null> {
+    const header = req.headers.authorization;
+    const token = header?.startsWith("Bearer ")
+      ? header.slice(7).trim()
+      : (req.headers["x-api-key"] as string | undefined);
+    if (!token) return null;
+    const hit = auth.get(token);
+    if (hit && Date.now() - hit.at < AUTH_TTL_MS) return hit.p;
+    const p = await deps.authenticate(token);
+    if (auth.size > 10_000) auth.clear();
+    auth.set(token, { p, at: Date.now() });
+    return p;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? "/";
+    const path = url.split("?", 1)[0]!;
+    const dialect: Dialect = path === "/v1/messages" ? "anthropic" : "openai";
+    const requestId = `req_${randomBytes(12).toString("hex")}`;
+    const base = { "x-modelgov-request-id": requestId };
+    const route = `${req.method} ${path}`;
+    const known = ["POST /v1/chat/completions", "POST /v1/messages", "GET /v1/models", "POST /v1/feedback"];
+    if (!known.includes(route))
+      return sendError(res, dialect, 404, `no gateway route for ${route}`, { requestId, headers: base });
+
+    const principal = await principalOf(req);
+    if (!principal)
+      return sendError(res, dialect, 401, "send an API token: Authorization: Bearer <token> (or x-api-key)", {
+        field: "authorization",
+        requestId,
+        headers: { ...base, "www-authenticate": 'Bearer realm="modelgov"' },
+      });
+    if (!can(principal.roles, "gateway:use"))
+      return sendError(
+        res,
+        dialect,
+        403,
+        `the token's roles (${principal.roles.join(", ")}) do not include gateway use (agent or admin)`,
+        {
+          field: "authorization",
+          requestId,
+          headers: base,
+        },
+      );
+    const limit = deps.rateLimit(principal.tokenId);
+    if (!limit.ok)
+      return sendError(res, dialect, 429, `rate limit exceeded for token '${principal.name}'`, {
+        requestId,
+        headers: { ...base, "retry-after": String(limit.retryAfterSec) },
+      });
+
+    if (route === "GET /v1/models") return sendJson(res, 200, listModels(deps), base);
+
+    let body: Json;
+    try {
+      const raw = await deps.readBody(req);
+      body = JSON.parse(raw.toString("utf8") || "null");
+      if (!body || typeof body !== "object" || Array.isArray(body))
+        throw Object.assign(new Error("the body must be a JSON object"), { status: 400 });
+    } catch (err) {
+      const e = err as { status?: number; message: string };
+      return sendError(
+        res,
+        dialect,
+        e.status ?? 400,
+        e.status ? e.message : `malformed JSON body: ${e.message}`,
+        { field: "body", requestId, headers: base },
+      );
+    }
+
+    if (route === "POST /v1/feedback") {
+      const r = await deps.feedback(principal, body);
+      return sendJson(res, r.status, r.body, base);
+    }
+
+    let chat: ChatRequest;
+    try {
+      chat = dialect === "anthropic" ? deps.translate.fromAnthropicRequest(body) : (body as ChatRequest);
+    } catch (err) {
+      return sendError(res, dialect, 400, `cannot read the request: ${(err as Error).message}`, {
+        field: "body",
+        requestId,
+        headers: base,
+      });
+    }
+    if (typeof chat.model !== "string" || !chat.model)
+      return sendError(
+        res,
+        dialect,
+        400,
+        "model: required, the name of a registered model (optionally @alias or @version)",
+        { field: "body.model", requestId, headers: base },
+      );
+    if (!Array.isArray(chat.messages) || chat.messages.length === 0)
+      return sendError(res, dialect, 400, "messages: required, a non-empty array", {
+        field: "body.messages",
+        requestId,
+        headers: base,
+      });
+
+    const subject =
+      (req.headers["x-modelgov-subject"] as string | undefined) ??
+      (typeof chat.user === "string" ? chat.user : undefined);
+    const resolution = resolve(deps.routing.current(), chat.model, subject, requestId);
+    if (isRefusal(resolution))
+      return sendError(res, dialect, resolution.status, resolution.detail, {
+        field: "body.model",
+        requestId,
+        headers: base,
+      });
+    await handleChat({
+      deps,
+      logger,
+      req,
+      res,
+      dialect,
+      chat,
+      resolution,
+      principal,
+      requestId,
+      subject,
+      base,
+    });
+  }
+
+  return {
+    /** Handles /v1/* and returns true; leaves every other path to the control plane. */
+    handles: (url: string | undefined) => !!url && url.startsWith("/v1/"),
+    handle: (req: IncomingMessage, res: ServerResponse) =>
+      handle(req, res).catch((err) => {
+        logger.error({ err }, "gateway request failed");
+        sendError(res, "openai", 500, "internal error; the request id is in the server log");
+      }),
+  };
+}
+
+/** The models a gateway token may call: those with a servable production version, and their aliases. */
+function listModels(deps: GatewayDeps) {
+  const data: Json[] = [];
+  for (const m of deps.routing.current().models.values()) {
+    for (const [alias, version] of Object.entries(m.aliases)) {
+      const v = m.versions.get(version);
+      if (!v || v.refusal) continue;
+      data.push({
+        id: alias === "production" ? m.name : `${m.name}@${alias}`,
+        object: "model",
+        owned_by: "modelgov",
+        created: 0,
+        version: v.version,
+      });
+    }
+  }
+  return { object: "list", data };
+}

@@ -1,0 +1,107 @@
+import type { ServerResponse } from "node:http";
+
+export type Dialect = "openai" | "anthropic";
+
+const ERROR_TYPE: Record<number, { openai: string; anthropic: string }> = {
+  400: { openai: "invalid_request_error", anthropic: "invalid_request_error" },
+  401: { openai: "authentication_error", anthropic: "authentication_error" },
+  403: { openai: "permission_denied", anthropic: "permission_error" },
+  404: { openai: "not_found_error", anthropic: "not_found_error" },
+  408: { openai: "timeout_error", anthropic: "timeout_error" },
+  413: { openai: "invalid_request_error", anthropic: "request_too_large" },
+  429: { openai: "rate_limit_exceeded", anthropic: "rate_limit_error" },
+  502: { openai: "upstream_error", anthropic: "api_error" },
+  503: { openai: "service_unavailable", anthropic: "overloaded_error" },
+  504: { openai: "timeout_error", anthropic: "api_error" },
+};
+
+const CODE: Record<number, string> = {
+  400: "invalid_input",
+  401: "unauthenticated",
+  403: "forbidden",
+  404: "not_found",
+  408: "invalid_input",
+  413: "invalid_input",
+  429: "precondition_failed",
+  502: "upstream_error",
+  503: "upstream_error",
+  504: "upstream_error",
+};
+
+/**
+ * An error answer: application/problem+json (the field and the reason, like the rest of
+ * modelgov) that also carries the `error` object (OpenAI) or `type: "error"` (Anthropic)
+ * shape, so the official SDKs raise their usual exceptions with our message.
+ */
+export function sendError(
+  res: ServerResponse,
+  dialect: Dialect,
+  status: number,
+  detail: string,
+  opts: {
+    field?: string;
+    requestId?: string;
+    headers?: Record<string, string>;
+    extra?: Record<string, unknown>;
+  } = {},
+) {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const type = ERROR_TYPE[status]?.[dialect] ?? "api_error";
+  const body: Record<string, unknown> = {
+    type:
+      dialect === "anthropic"
+        ? "error"
+        : `https://modelgov.dev/problems/${(CODE[status] ?? "internal").replace(/_/g, "-")}`,
+    title: detail,
+    status,
+    detail,
+    code: CODE[status] ?? "internal",
+    errors: [{ field: opts.field ?? "request", reason: detail }],
+    error: { type, message: detail, code: CODE[status] ?? "internal" },
+    ...(opts.requestId ? { requestId: opts.requestId, request_id: opts.requestId } : {}),
+    ...opts.extra,
+  };
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/problem+json",
+    "content-length": Buffer.byteLength(text),
+    ...opts.headers,
+  });
+  res.end(text);
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string>,
+) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function startSse(res: ServerResponse, headers: Record<string, string>) {
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+    ...headers,
+  });
+  res.flushHeaders();
+}
+
+/** One SSE event; `event` names it (Anthropic), otherwise a bare `data:` line (OpenAI). */
+export function writeSse(res: ServerResponse, data: unknown, event?: string) {
+  res.write(
+    `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`,
+  );
+}
