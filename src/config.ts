@@ -24,6 +24,18 @@ const ConfigSchema = z.object({
   auditCheckpointIntervalMs: z.coerce.number().int().min(100).max(86_400_000),
   /** Ed25519 private key (PEM) signing checkpoints; replicas share it. Default: <dataDir>/audit-signing-key.pem. */
   auditSigningKey: z.string().min(1).optional(),
+  /** GET /metrics: public (default), token (a bearer token with registry:read) or off (MODELGOV_METRICS). */
+  metrics: z.enum(["public", "token", "off"]),
+  /** Where request-log and feedback batches wait while the database is away (default <dataDir>/spool). */
+  spoolDir: z.string().min(1).optional(),
+  /** Upstreams the gateway may call: hosts, *.wildcards, IPs/CIDRs (MODELGOV_EGRESS_ALLOW_HOSTS, comma-separated). */
+  egressAllowHosts: z.array(z.string().min(1)),
+  /** Gateway client limits: body size (413), header/body timeouts (408), per-token rate (429). */
+  gatewayMaxBodyBytes: z.coerce.number().int().min(1024).max(104_857_600),
+  gatewayHeadersTimeoutMs: z.coerce.number().int().min(500).max(300_000),
+  gatewayBodyTimeoutMs: z.coerce.number().int().min(500).max(600_000),
+  gatewayRateLimitPerSec: z.coerce.number().positive().max(1_000_000),
+  gatewayRateLimitBurst: z.coerce.number().int().min(1).max(1_000_000),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -44,6 +56,17 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     auditCheckpointIntervalMs: env.MODELGOV_AUDIT_CHECKPOINT_INTERVAL_MS || 60_000,
     // A PEM in one line with literal \n (as some secret stores hand it out) works too.
     auditSigningKey: env.MODELGOV_AUDIT_SIGNING_KEY?.replace(/\\n/g, "\n") || undefined,
+    metrics: env.MODELGOV_METRICS || "public",
+    spoolDir: env.MODELGOV_SPOOL_DIR || undefined,
+    egressAllowHosts: env.MODELGOV_EGRESS_ALLOW_HOSTS?.split(/[\s,]+/).filter(Boolean) ?? [
+      "api.openai.com",
+      "api.anthropic.com",
+    ],
+    gatewayMaxBodyBytes: env.MODELGOV_GATEWAY_MAX_BODY_BYTES || 4 * 1024 * 1024,
+    gatewayHeadersTimeoutMs: env.MODELGOV_GATEWAY_HEADERS_TIMEOUT_MS || 10_000,
+    gatewayBodyTimeoutMs: env.MODELGOV_GATEWAY_BODY_TIMEOUT_MS || 30_000,
+    gatewayRateLimitPerSec: env.MODELGOV_GATEWAY_RATE_PER_SEC || 10,
+    gatewayRateLimitBurst: env.MODELGOV_GATEWAY_RATE_BURST || 20,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);

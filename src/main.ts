@@ -46,6 +46,8 @@ export async function startServer(config: Config) {
   const services = createServices({
     db,
     clock: systemClock,
+    logger,
+    spoolDir: path.resolve(config.spoolDir ?? path.join(config.dataDir, "spool")),
     audit: {
       key: signing.key,
       checkpointFile,
@@ -64,7 +66,7 @@ export async function startServer(config: Config) {
   } else if (boot.created) logger.info("registered MODELGOV_ADMIN_TOKEN as an admin token");
   if (config.demo && (await seedDemo(services)))
     logger.info("seeded the demo workspace (model support-assistant); --no-demo skips it");
-  const app = createHttpApp(services, logger);
+  const app = createHttpApp(services, logger, { metrics: config.metrics });
   // Delivers outbox events to webhook subscribers; replicas share the work through row claims.
   const webhooks = createWebhookDispatcher({
     db,
@@ -74,6 +76,9 @@ export async function startServer(config: Config) {
   });
   webhooks.start();
   services.audit.checkpointer.start();
+  // Request log and feedback: replay what a previous run spooled, then flush every 200 ms.
+  await services.requestLog.start();
+  await services.feedbackLog.start();
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
       logger.info(
@@ -90,6 +95,8 @@ export async function startServer(config: Config) {
     (closing ??= new Promise<void>((resolve) => server.close(() => resolve()))
       .then(() => webhooks.stop())
       .then(() => services.audit.checkpointer.stop())
+      .then(() => services.requestLog.stop())
+      .then(() => services.feedbackLog.stop())
       .then(() => db.close()));
   return { app, services, port, url: `http://${config.host}:${port}`, close, logger };
 }

@@ -1,10 +1,17 @@
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
 import { createApp } from "./http/app.ts";
 import type { Clock } from "./lib/clock.ts";
-import type { Logger } from "./lib/logger.ts";
+import { createLogger, type Logger } from "./lib/logger.ts";
 import { approvalRoutes, createApprovalsService } from "./modules/approvals/index.ts";
 import { type AuditOptions, auditRoutes, createAuditService } from "./modules/audit/index.ts";
 import { cardRoutes, createCardsService } from "./modules/cards/index.ts";
+import { createDependentsService, dependentsRoutes } from "./modules/dependents/index.ts";
+import { createFeedbackService, createFeedbackWriter } from "./modules/feedback/index.ts";
 import { createRouteConfigService, routeConfigRoutes } from "./modules/gateway/index.ts";
+import { createRequestLogWriter } from "./modules/gateway/log/index.ts";
+import { createGatewayMetrics, type MetricsMode, metricsRoutes } from "./modules/gateway/metrics.ts";
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
@@ -19,6 +26,8 @@ export function createServices({
   clock,
   openProductionGate = false,
   audit: auditOptions = {},
+  logger = createLogger("silent"),
+  spoolDir = path.join(os.tmpdir(), `modelgov-spool-${randomBytes(6).toString("hex")}`),
 }: {
   db: Db;
   clock: Clock;
@@ -26,6 +35,9 @@ export function createServices({
   openProductionGate?: boolean;
   /** Checkpoint signing key and targets (main.ts); tests get a fresh key and no targets. */
   audit?: AuditOptions;
+  logger?: Logger;
+  /** Request-log and feedback batches the database cannot take yet (main.ts: <dataDir>/spool). */
+  spoolDir?: string;
 }) {
   const approvals = createApprovalsService({ db, clock });
   const productionGate: ProductionGate = openProductionGate
@@ -42,6 +54,14 @@ export function createServices({
   const identity = createIdentityService({ db, clock });
   const webhooks = createWebhooksService({ db, clock });
   const audit = createAuditService({ db, clock, ...auditOptions });
+  // Gateway logs: batched off the hot path; main.ts starts and stops the writers.
+  const requestLog = createRequestLogWriter({ db, clock, logger, spoolDir });
+  const feedbackLog = createFeedbackWriter({ db, clock, logger, spoolDir });
+  const feedback = createFeedbackService({ writer: feedbackLog, clock });
+  const dependents = createDependentsService({ db, clock });
+  const metrics = createGatewayMetrics({
+    logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },
+  });
   const routes = createRouteConfigService({ db, clock });
   /** Versions outside production that may serve: those with an approval in force. */
   const approvedIds = async (ids: string[]) => {
@@ -49,12 +69,29 @@ export function createServices({
     for (const id of ids) if ((await approvals.gate(db, id)).ok) ok.add(id);
     return ok;
   };
-  return { db, clock, registry, cards, spec, identity, approvals, routes, approvedIds, webhooks, audit };
+  return {
+    db,
+    clock,
+    registry,
+    cards,
+    spec,
+    identity,
+    approvals,
+    routes,
+    approvedIds,
+    webhooks,
+    audit,
+    requestLog,
+    feedbackLog,
+    feedback,
+    dependents,
+    metrics,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;
 
-export function createHttpApp(services: Services, logger: Logger) {
+export function createHttpApp(services: Services, logger: Logger, opts: { metrics?: MetricsMode } = {}) {
   return createApp({
     db: services.db,
     authenticate: (token) => services.identity.authenticate(token),
@@ -69,6 +106,14 @@ export function createHttpApp(services: Services, logger: Logger) {
       routeConfigRoutes(services.routes),
       webhookRoutes(services.webhooks),
       auditRoutes(services.audit),
+      dependentsRoutes(services.dependents),
+    ],
+    root: [
+      metricsRoutes({
+        metrics: services.metrics,
+        mode: opts.metrics ?? "public",
+        authenticate: (token) => services.identity.authenticate(token),
+      }),
     ],
   });
 }

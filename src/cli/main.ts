@@ -7,6 +7,7 @@ import { registerApplyCommand } from "./commands/apply.ts";
 import { registerApprovalCommands } from "./commands/approvals.ts";
 import { registerAuditCommands } from "./commands/audit.ts";
 import { registerCardCommands } from "./commands/cards.ts";
+import { registerDepsCommand } from "./commands/deps.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
 import { registerWebhookCommands } from "./commands/webhooks.ts";
@@ -105,6 +106,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   registerApprovalCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerWebhookCommands(program, ctx);
+  registerDepsCommand(program, ctx);
 
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -1,6 +1,7 @@
 import type { ChainedEvent as AuditEventView, VerifyResult } from "../modules/audit/chain.ts";
 import type { CheckpointOutcome } from "../modules/audit/checkpoints.ts";
 import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
+import type { Dependents } from "../modules/dependents/dependents.schemas.ts";
 import type { Token, TokenCreate } from "../modules/identity/identity.schemas.ts";
 import type {
   Model,
@@ -315,6 +316,9 @@ export function createClient(opts: ClientOptions) {
       revoke: (id: string) => call<Token>("POST", `/api/v1/tokens/${enc(id)}/revoke`),
     },
     whoami: () => call<WhoAmI>("GET", "/api/v1/whoami"),
+    /** Who called the model in the window (15m, 24h, 7d), per client and version. */
+    dependents: (model: string, window?: string) =>
+      call<Dependents>("GET", `/api/v1/models/${enc(model)}/dependents`, undefined, { window }),
     audit: {
       events: (q: Query = {}) => call<Page<AuditEventView>>("GET", "/api/v1/audit/events", undefined, q),
       verify: () => call<VerifyResult>("GET", "/api/v1/audit/verify"),

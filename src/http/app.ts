@@ -15,6 +15,8 @@ export interface AppDeps {
   version: string;
   /** Routers mounted under /api/v1. */
   api: Hono<AppEnv>[];
+  /** Routers mounted at the root, outside /api/v1 and its bearer auth (GET /metrics). */
+  root?: Hono<AppEnv>[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -74,6 +76,8 @@ export function createApp(deps: AppDeps) {
       return c.json({ status: "unavailable", store: deps.db.kind }, 503);
     }
   });
+
+  for (const r of deps.root ?? []) app.route("/", r);
 
   const api = createRouter();
   for (const r of deps.api) api.route("/", r);

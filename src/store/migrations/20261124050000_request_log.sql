@@ -7,9 +7,10 @@
 CREATE TABLE request_log (
   id             TEXT PRIMARY KEY,
   at             TIMESTAMPTZ NOT NULL,
-  token_id       TEXT NOT NULL,
-  -- the token's name: who depends on the model (blast radius)
-  client         TEXT NOT NULL,
+  -- the token and its name (who depends on the model: blast radius); NULL only for a
+  -- request refused before a token was recognised
+  token_id       TEXT,
+  client         TEXT,
   -- the registry model name (without @alias / @version)
   model          TEXT NOT NULL,
   -- the version that answered (or the last one tried); NULL when none was resolved
@@ -25,9 +26,9 @@ CREATE TABLE request_log (
   tokens_in      INTEGER NOT NULL DEFAULT 0,
   tokens_out     INTEGER NOT NULL DEFAULT 0,
   cost_usd       DOUBLE PRECISION NOT NULL DEFAULT 0,
-  -- [{ "version": "1.2.0", "outcome": "error", "reason": "timeout" }, ...] in the order tried
+  -- [{ "version": "1.2.0", "outcome": "failed", "reason": "timeout", ... }, ...] in the order tried
   fallback_path  JSONB NOT NULL DEFAULT '[]',
-  -- privacy: only hashes of the subject, prompt and response; bodies only when sampled
+  -- privacy: only hashes of the subject ('sha256:<hex>'), prompt and response; bodies only when sampled
   subject_hash   TEXT,
   groups         JSONB,
   prompt_hash    TEXT,

@@ -32,7 +32,8 @@ export function normaliseHostName(name: string): string {
 
 function parsePort(text: string, entry: string): number {
   const port = Number(text);
-  if (!/^\d{1,5}$/.test(text) || port < 1 || port > 65535) throw new Error(`allow-list entry "${entry}": bad port`);
+  if (!/^\d{1,5}$/.test(text) || port < 1 || port > 65535)
+    throw new Error(`allow-list entry "${entry}": bad port`);
   return port;
 }
 
@@ -46,8 +47,12 @@ export function parseAllowEntry(raw: string): Entry {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
   if (bracketed) {
     const ip = parseIp(bracketed[1]!);
-    if (!ip || ip.family !== 6) throw new Error(`allow-list entry "${entry}": not a valid IPv6 address`);
-    return { kind: "net", cidr: { ip, prefix: 128 }, port: bracketed[2] ? parsePort(bracketed[2], entry) : undefined };
+    if (ip?.family !== 6) throw new Error(`allow-list entry "${entry}": not a valid IPv6 address`);
+    return {
+      kind: "net",
+      cidr: { ip, prefix: 128 },
+      port: bracketed[2] ? parsePort(bracketed[2], entry) : undefined,
+    };
   }
   const bare = parseIp(entry);
   if (bare) return { kind: "net", cidr: { ip: bare, prefix: bare.family === 4 ? 32 : 128 }, port: undefined };

@@ -37,7 +37,7 @@ export interface EgressGuard {
   checkUrl(url: string | URL): UrlVerdict;
   /** `checkUrl` for callers that want the UpstreamError("refused") thrown. */
   assertUrl(url: string | URL): URL;
-  /** What the dispatcher does before dialling: the vetted addresses, first one is dialled. */
+  /** What the dispatcher does before dialling: the vetted addresses, dialled in this order. */
   resolve(hostname: string, port: number): Promise<string[]>;
   readonly dispatcher: Agent;
 }
@@ -140,8 +140,16 @@ export function createEgressGuard(opts: EgressGuardOptions): EgressGuard {
     }
     const port = o.port ? Number(o.port) : defaultPort(o.protocol);
     resolve(o.hostname, port).then(
-      // Dial the vetted IP; `host` stays the name, so TLS SNI and certificate checks use it.
-      ([address]) => base({ ...o, hostname: address! }, callback),
+      (addresses) => {
+        // Dial the vetted IPs in order, never the name: `host` stays the name, so TLS SNI and
+        // the certificate check use it, while no second DNS answer can be substituted.
+        const dial = (i: number) =>
+          base({ ...o, hostname: addresses[i]! }, (...result) => {
+            if (result[0] && i + 1 < addresses.length) dial(i + 1);
+            else callback(...result);
+          });
+        dial(0);
+      },
       (err: Error) => callback(err, null),
     );
   };

@@ -153,7 +153,15 @@ describe("allow-list", () => {
   });
 
   test("rejects entries that are none of the forms", () => {
-    for (const bad of ["*", "http://api.openai.com", "a b", "1.2.3.4:99999", "[::1", "10.0.0.0/40", "*.*.com"]) {
+    for (const bad of [
+      "*",
+      "http://api.openai.com",
+      "a b",
+      "1.2.3.4:99999",
+      "[::1",
+      "10.0.0.0/40",
+      "*.*.com",
+    ]) {
       assert.throws(() => parseAllowEntry(bad), /allow-list entry/, bad);
     }
   });

@@ -156,7 +156,7 @@ export function classifyIp(ip: IpAddress): AddressClass {
   if (inner) {
     const c = classifyIp(inner);
     const via = EMBEDDING.find((e) => cidrContains(e.range, ip))!.name;
-    return c.blocked ? { blocked: true, reason: `${c.reason}, via ${via} IPv6` } : c;
+    return c.blocked ? { blocked: true, reason: `${c.reason} (via ${via} IPv6)` } : c;
   }
   for (const b of BLOCKED) if (cidrContains(b.range, ip)) return { blocked: true, reason: b.reason };
   return { blocked: false };

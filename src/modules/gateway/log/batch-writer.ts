@@ -22,7 +22,10 @@ export interface BatchWriterOptions<T> {
   sink: BatchSink<T>;
   batchSize?: number;
   flushIntervalMs?: number;
-  /** Entries held in memory; past this they are spilled to the spool instead. */
+  /**
+   * Entries held in memory; past this the buffer is spilled to the spool as a whole. At most
+   * two more buffers' worth may be on their way to disk: memory stays under 3 × maxBuffer.
+   */
   maxBuffer?: number;
   maxSpoolFileBytes?: number;
   /** A batch insert slower than this is spooled too (if it lands after all, the replay is a no-op). */
@@ -39,7 +42,7 @@ export interface WriterStats {
   spooledEntries: number;
   /** Entries the database acknowledged (a replayed duplicate counts once more). */
   written: number;
-  /** Entries lost: the database and the disk both failed (or the disk fell behind by a whole buffer). */
+  /** Entries lost: the database and the disk both failed (or the disk fell two buffers behind). */
   dropped: number;
   /** Entries the database refused as invalid; kept in the spool's dead-letter file. */
   rejected: number;
@@ -264,8 +267,8 @@ export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T
   function spill() {
     const items = buffer;
     buffer = [];
-    if (spilling + items.length > maxBuffer) {
-      // The disk has fallen a whole buffer behind: memory stays bounded, this is the loss.
+    if (spilling + items.length > 2 * maxBuffer) {
+      // The disk has fallen two whole buffers behind: memory stays bounded, this is the loss.
       dropped += items.length;
       log.error({ entries: items.length }, "log buffer and spool both behind; entries lost");
       settle(items, new Error("not recorded: the log buffer and the spool are both full"));
@@ -368,7 +371,10 @@ export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T
       return new Promise<void>((resolve, reject) => enqueue({ entry, ack: { resolve, reject } }));
     },
 
-    flush,
+    async flush() {
+      await flush();
+      await Promise.all([...spills]);
+    },
     replaySpool,
 
     async start() {
@@ -395,6 +401,7 @@ export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T
       await flush();
       await Promise.all([...spills]);
       await replaying?.catch(() => {});
+      await Promise.all([...spills]);
       await spool.close();
     },
 

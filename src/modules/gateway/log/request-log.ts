@@ -1,16 +1,21 @@
+import { createHash } from "node:crypto";
 import type { Clock } from "../../../lib/clock.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { Queryable } from "../../../store/db.ts";
 import { type BatchWriter, createBatchWriter, jsonBatchInsert } from "./batch-writer.ts";
 
-/** One attempt in the order the gateway tried versions (primary first, then fallbacks). */
+/**
+ * One attempt in the order the gateway tried versions (primary first, then fallbacks).
+ * Stored as given (JSONB): the resilience layer's steps, with their attempts and
+ * durations, fit as they are.
+ */
 export interface FallbackStep {
   /** The version tried, e.g. `1.2.0`. */
   version: string;
-  /** `ok`: it answered; `error`: it failed and the next was tried; `skipped`: not tried (breaker open, refused). */
-  outcome: "ok" | "error" | "skipped";
-  /** Why: `timeout`, `http_503`, `breaker_open`, `connect`, ... (empty when ok). */
-  reason: string;
+  /** `served`, `failed` (the next was tried), `skipped` (breaker open, refused). */
+  outcome: string;
+  /** Why: `timeout`, `http 503`, `breaker_open`, ... */
+  reason?: string;
 }
 
 /**
@@ -22,9 +27,10 @@ export interface RequestLogEntry {
   id: string;
   /** When the request arrived. */
   at: Date | string;
-  tokenId: string;
+  /** Null only for a request refused before a token was recognised. */
+  tokenId: string | null;
   /** The token's name. */
-  client: string;
+  client: string | null;
   /** The registry model name (without `@alias` / `@version`). */
   model: string;
   /** The version that answered, or the last one tried; null when none was resolved. */
@@ -43,9 +49,14 @@ export interface RequestLogEntry {
   tokensIn: number;
   tokensOut: number;
   costUsd: number;
-  fallbackPath: FallbackStep[];
-  /** Privacy: hashes only; bodies only for sampled requests. */
+  fallbackPath: readonly FallbackStep[];
+  /**
+   * The caller's subject (end user, session). Never stored: its SHA-256 is computed at flush
+   * time, off the hot path. A caller that hashed already passes `subjectHash` instead.
+   */
+  subject?: string | null;
   subjectHash?: string | null;
+  /** Privacy: hashes only; bodies only for sampled requests. */
   groups?: Record<string, string> | null;
   promptHash?: string | null;
   responseHash?: string | null;
@@ -78,6 +89,8 @@ const COLUMNS = [
   ["sampled_body", "jsonb"],
 ] as const;
 
+const sha256 = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
+
 /** The spool line and the insert row: the table's column names. */
 export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
   return {
@@ -100,7 +113,7 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
     tokens_out: Math.round(e.tokensOut),
     cost_usd: e.costUsd,
     fallback_path: e.fallbackPath,
-    subject_hash: e.subjectHash ?? null,
+    subject_hash: e.subjectHash ?? (e.subject ? sha256(e.subject) : null),
     groups: e.groups ?? null,
     prompt_hash: e.promptHash ?? null,
     response_hash: e.responseHash ?? null,

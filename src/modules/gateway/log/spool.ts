@@ -180,9 +180,10 @@ export function createSpool({
           if (!pattern.test(f)) continue;
           const file = path.join(dir, f);
           if (counts.has(file)) continue;
-          const text = await readFile(file, "utf8");
+          // Complete lines only: a line cut short by a crash has no newline and is skipped on replay.
+          const data = await readFile(file);
           let n = 0;
-          for (const line of text.split("\n")) if (line) n++;
+          for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) n++;
           counts.set(file, n);
         }
       }),

@@ -205,7 +205,8 @@ export function createCircuitBreaker(deps: BreakerDeps): CircuitBreaker {
 
   /** OPEN becomes HALF_OPEN lazily, on the first look after `openMs`. */
   function advance(now: number) {
-    if (current === "OPEN" && !forced && now >= openedAt + cfg.openMs) transition("HALF_OPEN", "open_elapsed", now);
+    if (current === "OPEN" && !forced && now >= openedAt + cfg.openMs)
+      transition("HALF_OPEN", "open_elapsed", now);
   }
 
   /** The reason to open over these totals, or null when they pass. */
@@ -223,7 +224,7 @@ export function createCircuitBreaker(deps: BreakerDeps): CircuitBreaker {
   }
 
   function record(p: BreakerPermission, call: CallRecord) {
-    if (!outstanding.delete(p) || p.generation !== generation) return;
+    if (!outstanding.delete(p)) return;
     const now = nowMs();
     if (current === "CLOSED") {
       window.record(call, now);

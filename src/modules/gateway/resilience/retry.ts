@@ -36,7 +36,8 @@ export function retryPolicy(opts: Partial<RetryPolicy> = {}): RetryPolicy {
   const maxMs = opts.maxMs ?? DEFAULT_RETRY_POLICY.maxMs;
   const p = { ...DEFAULT_RETRY_POLICY, maxRetryAfterMs: maxMs, ...opts };
   const bad = (field: string, why: string) => new RangeError(`retry ${field} ${why}`);
-  if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1) throw bad("maxAttempts", "must be an integer ≥ 1");
+  if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1)
+    throw bad("maxAttempts", "must be an integer ≥ 1");
   for (const k of ["baseMs", "maxMs", "maxRetryAfterMs"] as const)
     if (!(p[k] >= 0 && Number.isFinite(p[k]))) throw bad(k, "must be a finite number ≥ 0");
   if (!(p.factor >= 1 && Number.isFinite(p.factor))) throw bad("factor", "must be a finite number ≥ 1");

@@ -73,7 +73,10 @@ export function countWindow(size: number, carry: CallRecord[] = []): SlidingWind
  * before it, so memory stays bounded whatever the call rate.
  */
 export function timeWindow(seconds: number): SlidingWindow {
-  const buckets = Array.from({ length: seconds }, () => ({ sec: Number.NEGATIVE_INFINITY, ...emptyTotals() }));
+  const buckets = Array.from({ length: seconds }, () => ({
+    sec: Number.NEGATIVE_INFINITY,
+    ...emptyTotals(),
+  }));
   return {
     type: "time",
     size: seconds,

@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+/** The gateway's request ids (and any id a caller supplied as x-request-id). */
+const RequestId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, "a gateway request id, as returned in x-request-id (req_…)");
+
+/** The body of `POST /v1/feedback`: about one gateway request, at least `success` or `score`. */
+export const FeedbackSchema = z
+  .object({
+    requestId: RequestId,
+    success: z.boolean().optional().describe("did the answer do its job"),
+    score: z.number().finite().optional().describe("a rating on the caller's own scale"),
+    labels: z.array(z.string().min(1).max(100)).max(50).default([]),
+    groups: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_]{0,49}$/, "a group key is lowercase letters, digits and _ (age_band)"),
+        z.string().max(200),
+      )
+      .refine((g) => Object.keys(g).length <= 20, "at most 20 groups")
+      .default({})
+      .describe("group attributes for fairness analysis: age_band, region, language, ..."),
+    comment: z.string().max(4000).default(""),
+  })
+  .strict()
+  .refine((f) => f.success !== undefined || f.score !== undefined, {
+    message: "give success, score or both",
+    path: ["success"],
+  });
+export type FeedbackInput = z.input<typeof FeedbackSchema>;
+export type Feedback = z.infer<typeof FeedbackSchema>;
+
+/** What is stored: the feedback, who gave it and when. */
+export interface FeedbackRecord {
+  /** `fbk_` + SHA-256 over (token, request, content): the same feedback sent twice is one row. */
+  id: string;
+  requestId: string;
+  at: Date;
+  success: boolean | null;
+  score: number | null;
+  labels: string[];
+  groups: Record<string, string>;
+  comment: string;
+  tokenId: string;
+  client: string;
+}

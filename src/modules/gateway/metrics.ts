@@ -1,0 +1,169 @@
+import { Hono } from "hono";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { AppEnv } from "../../http/context.ts";
+import { can } from "../../http/permissions.ts";
+import { AppError } from "../../lib/errors.ts";
+import type { WriterStats } from "./log/index.ts";
+
+/** 0.5 ms (a refused request) to 60 s (a long streamed answer). */
+export const DURATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60,
+];
+
+export type BreakerState = "closed" | "half_open" | "open";
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+/**
+ * What `observeRequest` needs; a `RequestLogEntry` has all of it, so the gateway passes the
+ * entry it logs. `version` null (nothing answered) is labelled `none`.
+ */
+export interface ObservedRequest {
+  model: string;
+  version: string | null;
+  endpoint: string;
+  status: number;
+  errorClass: string | null;
+  totalMs: number;
+  upstreamMs: number | null;
+}
+
+/**
+ * The gateway's Prometheus metrics in a registry of their own (not prom-client's global
+ * one), so every server and every test counts only what it served. Label values come from
+ * the registry (model names, versions) and a closed set of error classes: bounded.
+ */
+export function createGatewayMetrics(opts: { logs?: Record<string, () => WriterStats>; processMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const logs = opts.logs ?? {};
+
+  const requests = new Counter({
+    name: "modelgov_gateway_requests_total",
+    help: "Gateway requests answered, by model, version, HTTP status and endpoint",
+    labelNames: ["model", "version", "status", "endpoint"] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: "modelgov_gateway_request_duration_seconds",
+    help: "Time from receiving a gateway request to its last byte",
+    labelNames: ["model", "version"] as const,
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const upstream = new Histogram({
+    name: "modelgov_gateway_upstream_duration_seconds",
+    help: "Time spent waiting on the provider for the version that answered",
+    labelNames: ["model", "version"] as const,
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const errors = new Counter({
+    name: "modelgov_gateway_errors_total",
+    help: "Failed gateway requests, by error class",
+    labelNames: ["model", "version", "error_class"] as const,
+    registers,
+  });
+  const breaker = new Gauge({
+    name: "modelgov_gateway_breaker_state",
+    help: "Circuit breaker per version: 0 closed, 1 half-open, 2 open",
+    labelNames: ["model", "version"] as const,
+    registers,
+  });
+  new Gauge({
+    name: "modelgov_gateway_log_queue_depth",
+    help: "Log entries in memory, not yet in the database or the spool",
+    labelNames: ["log"] as const,
+    registers,
+    collect() {
+      for (const [log, stats] of Object.entries(logs)) this.set({ log }, stats().buffered);
+    },
+  });
+  new Gauge({
+    name: "modelgov_gateway_log_spooled_entries",
+    help: "Log entries waiting in the disk spool for the database",
+    labelNames: ["log"] as const,
+    registers,
+    collect() {
+      for (const [log, stats] of Object.entries(logs)) this.set({ log }, stats().spooledEntries);
+    },
+  });
+  new Counter({
+    name: "modelgov_gateway_log_dropped_total",
+    help: "Log entries lost because the database and the spool both failed",
+    labelNames: ["log"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [log, stats] of Object.entries(logs)) this.inc({ log }, stats().dropped);
+    },
+  });
+  new Counter({
+    name: "modelgov_gateway_log_written_total",
+    help: "Log entries written to the database",
+    labelNames: ["log"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [log, stats] of Object.entries(logs)) this.inc({ log }, stats().written);
+    },
+  });
+
+  return {
+    registry,
+    /** Call once per answered request (with the entry given to the request log). */
+    observeRequest(r: ObservedRequest) {
+      const version = r.version ?? "none";
+      requests.inc({ model: r.model, version, status: String(r.status), endpoint: r.endpoint });
+      duration.observe({ model: r.model, version }, r.totalMs / 1000);
+      if (r.upstreamMs !== null) upstream.observe({ model: r.model, version }, r.upstreamMs / 1000);
+      if (r.errorClass) errors.inc({ model: r.model, version, error_class: r.errorClass });
+    },
+    /** Call on every breaker transition. */
+    setBreakerState(labels: { model: string; version: string }, state: BreakerState) {
+      breaker.set(labels, BREAKER_VALUE[state]);
+    },
+    /** The exposition text and its content type (text/plain; version=0.0.4). */
+    async render(): Promise<{ contentType: string; body: string }> {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+/**
+ * `MODELGOV_METRICS`: `public` (default; the usual for a scrape on a private network),
+ * `token` (a bearer token whose roles carry registry:read, e.g. a viewer token for
+ * Prometheus' `authorization` setting) or `off` (no route: 404).
+ */
+export type MetricsMode = "public" | "token" | "off";
+
+/** `GET /metrics`, mounted at the root of the main app, outside /api/v1. */
+export function metricsRoutes(deps: {
+  metrics: GatewayMetrics;
+  mode: MetricsMode;
+  authenticate(token: string): Promise<{ roles: string[] } | null>;
+}) {
+  const app = new Hono<AppEnv>();
+  if (deps.mode === "off") return app;
+  app.get("/metrics", async (c) => {
+    if (deps.mode === "token") {
+      const m = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
+      const principal = m ? await deps.authenticate(m[1]!) : null;
+      if (!principal) {
+        c.header("www-authenticate", 'Bearer realm="modelgov"');
+        throw new AppError("unauthenticated", "metrics need a bearer token (MODELGOV_METRICS=token)", {
+          errors: [{ field: "authorization", reason: m ? "invalid token" : "missing bearer token" }],
+        });
+      }
+      if (!can(principal.roles, "registry:read"))
+        throw new AppError("forbidden", "metrics need the 'registry:read' permission", {
+          errors: [{ field: "authorization", reason: "missing permission registry:read" }],
+        });
+    }
+    const { contentType, body } = await deps.metrics.render();
+    return c.body(body, 200, { "content-type": contentType });
+  });
+  return app;
+}

@@ -1,0 +1,41 @@
+export {
+  type BreakerPermission,
+  type BreakerRefusal,
+  type BreakerSettings,
+  type BreakerSnapshot,
+  type BreakerState,
+  type BreakerStateChange,
+  type CircuitBreaker,
+  createCircuitBreaker,
+  DEFAULT_BREAKER_SETTINGS,
+  defaultClassifyError,
+  type ErrorVerdict,
+  type TransitionReason,
+} from "./breaker.ts";
+export { type BreakerRegistry, createBreakerRegistry } from "./breaker-registry.ts";
+export {
+  type AttemptContext,
+  defaultShouldFallback,
+  describeError,
+  executeWithFallback,
+  FallbackError,
+  type FallbackEvent,
+  type FallbackOptions,
+  type FallbackResult,
+  type FallbackStep,
+  type FallbackStop,
+  type OutcomeHandle,
+} from "./fallback.ts";
+export {
+  abortError,
+  backoffMs,
+  DEFAULT_RETRY_POLICY,
+  DeadlineExceededError,
+  type GiveUpReason,
+  type Jitter,
+  type RetryPolicy,
+  realSleep,
+  retryPolicy,
+  type Sleep,
+  withRetries,
+} from "./retry.ts";

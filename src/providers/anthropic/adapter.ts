@@ -1,0 +1,92 @@
+import { type HttpDeps, parseEventJson, postJson, readJson, sseEvents } from "../http/upstream.ts";
+import { Deadlines } from "../shared/deadlines.ts";
+import { primeStream } from "../shared/stream-result.ts";
+import { approxTokens, messageChars } from "../shared/tokens.ts";
+import {
+  ANTHROPIC_ERROR_STATUS,
+  type AnthropicResponse,
+  type AnthropicStreamEvent,
+  AnthropicStreamError,
+  anthropicToOpenAIResponse,
+  anthropicToOpenAIStream,
+} from "../translate/index.ts";
+import { type ChatChunk, type ProviderAdapter, type UpstreamTarget, UpstreamError } from "../types.ts";
+import { anthropicBody, anthropicHeaders, messagesUrl } from "./request.ts";
+
+/** Anthropic's Messages API behind the canonical (OpenAI) contract, both ways through translate/. */
+export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
+  const { clock } = deps;
+  const created = () => Math.floor(clock.now().getTime() / 1000);
+  return {
+    kind: "anthropic",
+
+    async complete(req, target, ctx) {
+      const started = clock.now().getTime();
+      const deadlines = new Deadlines(target.timeouts, ctx.signal, target.label);
+      try {
+        const body = anthropicBody(req, target, false);
+        const res = await postJson(messagesUrl(target), anthropicHeaders(target, false), body, deadlines, deps, target.label);
+        deadlines.firstByte();
+        const json = await readJson(res, deadlines, target.label);
+        if (json.type !== "message" || !Array.isArray(json.content)) {
+          throw new UpstreamError("protocol", `${target.label}: not a Messages response`, { body: json });
+        }
+        const message = json as unknown as AnthropicResponse;
+        return {
+          response: anthropicToOpenAIResponse(message, { created: created() }),
+          usage: { inputTokens: inputTokensOf(message.usage), outputTokens: message.usage?.output_tokens ?? 0 },
+          upstreamMs: clock.now().getTime() - started,
+        };
+      } finally {
+        deadlines.dispose();
+      }
+    },
+
+    async stream(req, target, ctx) {
+      const deadlines = new Deadlines(target.timeouts, ctx.signal, target.label);
+      let source: AsyncGenerator<ChatChunk>;
+      try {
+        const body = anthropicBody(req, target, true);
+        const res = await postJson(messagesUrl(target), anthropicHeaders(target, true), body, deadlines, deps, target.label);
+        const events = eventsOf(sseEvents(res, deadlines, target.label), target);
+        source = withStreamErrors(anthropicToOpenAIStream(events, { created: created() }), target);
+      } catch (err) {
+        deadlines.dispose();
+        throw err;
+      }
+      return primeStream(source, {
+        deadlines,
+        label: target.label,
+        inputTokens: approxTokens(messageChars(req.messages)),
+      });
+    },
+  };
+}
+
+function inputTokensOf(u: AnthropicResponse["usage"] | undefined): number {
+  return (u?.input_tokens ?? 0) + (u?.cache_read_input_tokens ?? 0) + (u?.cache_creation_input_tokens ?? 0);
+}
+
+async function* eventsOf(
+  events: AsyncIterable<{ data: string }>,
+  target: UpstreamTarget,
+): AsyncGenerator<AnthropicStreamEvent> {
+  for await (const ev of events) {
+    const parsed = parseEventJson(ev.data, target.label);
+    if (typeof parsed.type !== "string") {
+      throw new UpstreamError("protocol", `${target.label}: a stream event without a type`, { body: parsed });
+    }
+    yield parsed as AnthropicStreamEvent;
+  }
+}
+
+/** An `error` event after the 200 carries an error type; its documented status tells retryable from not. */
+async function* withStreamErrors(chunks: AsyncGenerator<ChatChunk>, target: UpstreamTarget): AsyncGenerator<ChatChunk> {
+  try {
+    yield* chunks;
+  } catch (err) {
+    if (!(err instanceof AnthropicStreamError)) throw err;
+    const status = ANTHROPIC_ERROR_STATUS[err.error.type] ?? 500;
+    throw new UpstreamError("http", `${target.label}: ${err.message}`, { status, body: { type: "error", error: err.error } });
+  }
+}

@@ -1,0 +1,51 @@
+import { withVersionDefaults } from "../shared/parameters.ts";
+import { type AnthropicRequest, DEFAULT_MAX_TOKENS, openAIToAnthropicRequest } from "../translate/index.ts";
+import type { ChatRequest, Json, UpstreamTarget } from "../types.ts";
+
+export const ANTHROPIC_DEFAULT_ENDPOINT = "https://api.anthropic.com";
+export const ANTHROPIC_VERSION = "2023-06-01";
+
+/** Canonical fields the translator maps; any other version parameter is Anthropic's own (top_k, thinking…). */
+const TRANSLATED = new Set([
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "max_completion_tokens",
+  "stop",
+  "user",
+  "stream_options",
+  "stream",
+]);
+
+export function messagesUrl(target: UpstreamTarget): string {
+  return `${(target.endpoint ?? ANTHROPIC_DEFAULT_ENDPOINT).replace(/\/+$/, "")}/v1/messages`;
+}
+
+export function anthropicHeaders(target: UpstreamTarget, stream: boolean): Record<string, string> {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: stream ? "text/event-stream" : "application/json",
+    "anthropic-version": ANTHROPIC_VERSION,
+  };
+  if (target.apiKey) headers["x-api-key"] = target.apiKey;
+  return headers;
+}
+
+/**
+ * The Messages body for a canonical request: version parameters as defaults (a request
+ * value wins; the version's max_tokens is the default limit), translated, with the
+ * provider's model id. Version parameters outside the canonical vocabulary go to
+ * Anthropic as they are.
+ */
+export function anthropicBody(req: ChatRequest, target: UpstreamTarget, stream: boolean): AnthropicRequest {
+  const merged = withVersionDefaults(req, target.parameters);
+  const defaultMaxTokens = typeof target.parameters.max_tokens === "number" ? target.parameters.max_tokens : DEFAULT_MAX_TOKENS;
+  const body = openAIToAnthropicRequest({ ...merged, model: target.providerModelId, stream }, { defaultMaxTokens });
+  if (!stream) delete body.stream;
+  const extra = body as unknown as Json;
+  for (const [k, v] of Object.entries(merged)) {
+    if (k in req || TRANSLATED.has(k) || extra[k] !== undefined) continue;
+    extra[k] = v;
+  }
+  return body;
+}

@@ -1,0 +1,14 @@
+export * from "./anthropic-types.ts";
+export * from "./openai-types.ts";
+export { anthropicToOpenAIRequest, DEFAULT_MAX_TOKENS, openAIToAnthropicRequest, parseArguments } from "./request.ts";
+export {
+  anthropicToOpenAIResponse,
+  anthropicUsageOf,
+  FINISH_REASON_OF,
+  finishReasonOf,
+  openAIToAnthropicResponse,
+  openAIUsageOf,
+  STOP_REASON_OF,
+  stopReasonOf,
+} from "./response.ts";
+export { AnthropicStreamError, anthropicToOpenAIStream, openAIToAnthropicStream } from "./stream.ts";
