@@ -224,7 +224,7 @@ export function createCircuitBreaker(deps: BreakerDeps): CircuitBreaker {
   }
 
   function record(p: BreakerPermission, call: CallRecord) {
-    if (!outstanding.delete(p)) return;
+    if (!outstanding.delete(p) || p.generation !== generation) return;
     const now = nowMs();
     if (current === "CLOSED") {
       window.record(call, now);

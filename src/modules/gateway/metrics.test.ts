@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { createLogger } from "../../lib/logger.ts";
+import { createHttpApp } from "../../services.ts";
+import { type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
+import type { WriterStats } from "./log/index.ts";
+import { createGatewayMetrics, type ObservedRequest } from "./metrics.ts";
+
+const req = (over: Partial<ObservedRequest> = {}): ObservedRequest => ({
+  model: "support-assistant",
+  version: "1.2.0",
+  endpoint: "chat.completions",
+  status: 200,
+  errorClass: null,
+  totalMs: 42,
+  upstreamMs: 40,
+  ...over,
+});
+
+const stats = (s: Partial<WriterStats>): (() => WriterStats) => () => ({
+  buffered: 0,
+  spooledFiles: 0,
+  spooledEntries: 0,
+  written: 0,
+  dropped: 0,
+  rejected: 0,
+  dbDown: false,
+  lastError: null,
+  ...s,
+});
+
+/** The value of one sample line, e.g. `name{a="b"}`. */
+const sample = (text: string, series: string) => {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe("gateway metrics", () => {
+  test("requests, durations, errors and breakers, labelled by model and version", async () => {
+    const m = createGatewayMetrics({ processMetrics: false });
+    m.observeRequest(req());
+    m.observeRequest(req({ totalMs: 0.4, upstreamMs: null }));
+    m.observeRequest(req({ status: 502, errorClass: "upstream_5xx", totalMs: 31_000, upstreamMs: 30_000 }));
+    m.observeRequest(req({ version: null, status: 503, errorClass: "no_version", endpoint: "messages", upstreamMs: null }));
+    m.setBreakerState({ model: "support-assistant", version: "1.2.0" }, "open");
+    m.setBreakerState({ model: "support-assistant", version: "1.3.0" }, "half_open");
+    const { contentType, body } = await m.render();
+    assert.equal(contentType, "text/plain; version=0.0.4; charset=utf-8");
+    const l = 'model="support-assistant",version="1.2.0"';
+    assert.equal(sample(body, `modelgov_gateway_requests_total{${l},status="200",endpoint="chat.completions"}`), 2);
+    assert.equal(sample(body, `modelgov_gateway_requests_total{${l},status="502",endpoint="chat.completions"}`), 1);
+    assert.equal(
+      sample(body, 'modelgov_gateway_requests_total{model="support-assistant",version="none",status="503",endpoint="messages"}'),
+      1,
+    );
+    // Seconds, with buckets from 0.5 ms to 60 s.
+    assert.equal(sample(body, `modelgov_gateway_request_duration_seconds_bucket{le="0.0005",${l}}`), 1);
+    assert.equal(sample(body, `modelgov_gateway_request_duration_seconds_bucket{le="0.05",${l}}`), 2);
+    assert.equal(sample(body, `modelgov_gateway_request_duration_seconds_bucket{le="30",${l}}`), 2);
+    assert.equal(sample(body, `modelgov_gateway_request_duration_seconds_bucket{le="60",${l}}`), 3);
+    assert.equal(sample(body, `modelgov_gateway_request_duration_seconds_count{${l}}`), 3);
+    assert.equal(sample(body, `modelgov_gateway_upstream_duration_seconds_count{${l}}`), 2, "only when an upstream answered");
+    assert.equal(sample(body, `modelgov_gateway_upstream_duration_seconds_sum{${l}}`), 30.04);
+    assert.equal(sample(body, `modelgov_gateway_errors_total{${l},error_class="upstream_5xx"}`), 1);
+    assert.equal(
+      sample(body, 'modelgov_gateway_errors_total{model="support-assistant",version="none",error_class="no_version"}'),
+      1,
+    );
+    assert.equal(sample(body, `modelgov_gateway_breaker_state{${l}}`), 2);
+    assert.equal(sample(body, 'modelgov_gateway_breaker_state{model="support-assistant",version="1.3.0"}'), 1);
+    m.setBreakerState({ model: "support-assistant", version: "1.2.0" }, "closed");
+    assert.equal(sample((await m.render()).body, `modelgov_gateway_breaker_state{${l}}`), 0);
+  });
+
+  test("log writer queues are read at scrape time; process metrics are there by default", async () => {
+    let buffered = 7;
+    const m = createGatewayMetrics({
+      logs: {
+        request_log: () => stats({ buffered, spooledEntries: 1200, written: 9000, dropped: 3 })(),
+        feedback: stats({ written: 12 }),
+      },
+    });
+    let body = (await m.render()).body;
+    assert.equal(sample(body, 'modelgov_gateway_log_queue_depth{log="request_log"}'), 7);
+    assert.equal(sample(body, 'modelgov_gateway_log_spooled_entries{log="request_log"}'), 1200);
+    assert.equal(sample(body, 'modelgov_gateway_log_dropped_total{log="request_log"}'), 3);
+    assert.equal(sample(body, 'modelgov_gateway_log_written_total{log="feedback"}'), 12);
+    assert.match(body, /^process_cpu_user_seconds_total \d/m);
+    assert.match(body, /^nodejs_eventloop_lag_seconds /m);
+    buffered = 0;
+    body = (await m.render()).body;
+    assert.equal(sample(body, 'modelgov_gateway_log_queue_depth{log="request_log"}'), 0);
+    assert.equal(sample(body, 'modelgov_gateway_log_written_total{log="request_log"}'), 9000, "not added up twice");
+  });
+
+  test("each instance has its own registry: one server's (or test's) counts are not another's", async () => {
+    const a = createGatewayMetrics({ processMetrics: false });
+    const b = createGatewayMetrics({ processMetrics: false });
+    a.observeRequest(req());
+    const series = 'modelgov_gateway_requests_total{model="support-assistant",version="1.2.0",status="200",endpoint="chat.completions"}';
+    assert.equal(sample((await a.render()).body, series), 1);
+    assert.equal(sample((await b.render()).body, series), undefined);
+  });
+});
+
+describe("GET /metrics on the main app", () => {
+  let h: Harness;
+  before(async () => {
+    h = await openHarness(storeTargets()[0]!);
+  });
+  after(() => h.cleanup());
+  const logger = createLogger("silent");
+  const get = (app: ReturnType<typeof createHttpApp>, token?: string) =>
+    app.request("/metrics", token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+  test("public by default: no token needed, Prometheus text format, the log queue visible", async () => {
+    h.services.metrics.observeRequest(req());
+    h.services.requestLog.record({
+      id: "req_metrics_1",
+      at: h.clock.now(),
+      tokenId: "tok",
+      client: "c",
+      model: "m",
+      versionId: null,
+      version: null,
+      routeReason: "alias:production",
+      endpoint: "chat.completions",
+      stream: false,
+      status: 404,
+      errorClass: "not_found",
+      totalMs: 1,
+      upstreamMs: null,
+      tokensIn: 0,
+      tokensOut: 0,
+      costUsd: 0,
+      fallbackPath: [],
+    });
+    const res = await get(h.app);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+    const body = await res.text();
+    assert.match(body, /^modelgov_gateway_requests_total\{.*status="200".*\} 1$/m);
+    assert.equal(sample(body, 'modelgov_gateway_log_queue_depth{log="request_log"}'), 1);
+    await h.services.requestLog.flush();
+    assert.equal(sample(await (await get(h.app)).text(), 'modelgov_gateway_log_queue_depth{log="request_log"}'), 0);
+  });
+
+  test("MODELGOV_METRICS=token: 401 without a token, 403 without registry:read, 200 for a viewer", async () => {
+    const app = createHttpApp(h.services, logger, { metrics: "token" });
+    const none = await get(app);
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get("content-type"), "application/problem+json");
+    assert.match(none.headers.get("www-authenticate") ?? "", /^Bearer/);
+    assert.equal((await get(app, "mgv_not_a_token_at_all")).status, 401);
+    const agent = await get(app, await h.tokenFor("scraper-agent", ["agent"]));
+    assert.equal(agent.status, 403);
+    assert.equal((await readJson(agent)).errors[0].reason, "missing permission registry:read");
+    const viewer = await get(app, await h.tokenFor("prometheus", ["viewer"]));
+    assert.equal(viewer.status, 200);
+    assert.match(await viewer.text(), /modelgov_gateway_requests_total/);
+  });
+
+  test("MODELGOV_METRICS=off: there is no such route", async () => {
+    const res = await get(createHttpApp(h.services, logger, { metrics: "off" }));
+    assert.equal(res.status, 404);
+    assert.equal((await readJson(res)).code, "not_found");
+  });
+});
