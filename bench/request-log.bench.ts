@@ -109,7 +109,14 @@ async function tempDir() {
 async function writeThroughput(db: Db, batchSize: number, run: string, sampled = false) {
   const spoolDir = await tempDir();
   const q = flakyDb(db);
-  const w = createRequestLogWriter({ db: q, clock: systemClock, logger, spoolDir, batchSize, maxBuffer: N * 2 });
+  const w = createRequestLogWriter({
+    db: q,
+    clock: systemClock,
+    logger,
+    spoolDir,
+    batchSize,
+    maxBuffer: N * 2,
+  });
   const entries = makeEntries(run, N, sampled);
   const t0 = performance.now();
   for (const e of entries) w.record(e);
@@ -118,8 +125,16 @@ async function writeThroughput(db: Db, batchSize: number, run: string, sampled =
   const s = w.stats();
   await w.stop();
   await rm(spoolDir, { recursive: true, force: true });
-  if (s.written !== N || s.spooledEntries || s.dropped) throw new Error(`bench run ${run} lost entries: ${JSON.stringify(s)}`);
-  return { batchSize, sampledBody: sampled, entries: N, inserts: q.inserts, seconds: round2(seconds), recordsPerSecond: round(N / seconds) };
+  if (s.written !== N || s.spooledEntries || s.dropped)
+    throw new Error(`bench run ${run} lost entries: ${JSON.stringify(s)}`);
+  return {
+    batchSize,
+    sampledBody: sampled,
+    entries: N,
+    inserts: q.inserts,
+    seconds: round2(seconds),
+    recordsPerSecond: round(N / seconds),
+  };
 }
 
 const round2 = (x: number) => Math.round(x * 1000) / 1000;
@@ -159,7 +174,8 @@ async function outage(db: Db, run: string) {
   const replaySeconds = (performance.now() - t0) / 1000;
   await w.stop();
   await rm(spoolDir, { recursive: true, force: true });
-  if (spooled !== N || r.replayed !== N) throw new Error(`outage run lost entries: spooled ${spooled}, replayed ${r.replayed}`);
+  if (spooled !== N || r.replayed !== N)
+    throw new Error(`outage run lost entries: spooled ${spooled}, replayed ${r.replayed}`);
   return {
     entries: N,
     spool: { seconds: round2(spoolSeconds), recordsPerSecond: round(N / spoolSeconds) },
@@ -177,13 +193,24 @@ async function runStore(store: Store) {
     writes.push(await writeThroughput(store.db, 500, `s500${store.name}`, true));
     const out = await outage(store.db, `out${store.name}`);
     const hot = hotPath();
-    const table = new Table({ head: ["run", "batch", "INSERTs", "seconds", "records/s"], style: { head: [], border: [] } });
+    const table = new Table({
+      head: ["run", "batch", "INSERTs", "seconds", "records/s"],
+      style: { head: [], border: [] },
+    });
     for (const w of writes)
-      table.push([w.sampledBody ? "write, 1 KiB sampled body" : "write", w.batchSize, w.inserts, w.seconds, w.recordsPerSecond]);
+      table.push([
+        w.sampledBody ? "write, 1 KiB sampled body" : "write",
+        w.batchSize,
+        w.inserts,
+        w.seconds,
+        w.recordsPerSecond,
+      ]);
     table.push(["spool (store down, fsync)", 500, 0, out.spool.seconds, out.spool.recordsPerSecond]);
     table.push(["replay spool", 500, Math.ceil(N / 500), out.replay.seconds, out.replay.recordsPerSecond]);
     console.log(table.toString());
-    console.log(`record() on the hot path: ${hot.nsPerRecord} ns per call (${hot.calls.toLocaleString()} calls)`);
+    console.log(
+      `record() on the hot path: ${hot.nsPerRecord} ns per call (${hot.calls.toLocaleString()} calls)`,
+    );
     const result = {
       store: store.name,
       at: new Date().toISOString(),

@@ -20,7 +20,8 @@ export function flakyDb(db: Queryable): FlakyDb {
     down: false,
     inserts: 0,
     async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-      if (f.down) throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+      if (f.down)
+        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
       if (/^\s*INSERT/i.test(sql)) {
         if (gate) await gate;
         f.inserts++;

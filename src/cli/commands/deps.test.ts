@@ -56,7 +56,10 @@ describe("deps CLI against the API, in-process", () => {
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /checkout-agent.*1\.0\.0.*2.*1.*50\.0%/);
     assert.ok(!r.out.includes("triage-bot"), "outside the default 24h window");
-    assert.match(r.out, /cli-deps, last 24h .*: 2 request\(s\) from 1 client\(s\) over 1 version\(s\), 1 error\(s\)/);
+    assert.match(
+      r.out,
+      /cli-deps, last 24h .*: 2 request\(s\) from 1 client\(s\) over 1 version\(s\), 1 error\(s\)/,
+    );
     const week = await run("deps", "cli-deps", "--window", "7d");
     assert.match(week.out, /triage-bot/);
     const j = JSON.parse((await run("--json", "deps", "cli-deps", "--window", "7d")).out);

@@ -11,7 +11,8 @@ describe("parseWindow", () => {
     assert.equal(parseWindow("7d"), 7 * 86_400_000);
     assert.equal(parseWindow("2w"), 14 * 86_400_000);
     assert.equal(parseWindow("366d"), 366 * 86_400_000);
-    for (const bad of ["367d", "0h", "7", "d", "1.5h", "7 days", "-1d", "1y", ""]) assert.equal(parseWindow(bad), null, bad);
+    for (const bad of ["367d", "0h", "7", "d", "1.5h", "7 days", "-1d", "1y", ""])
+      assert.equal(parseWindow(bad), null, bad);
   });
 });
 
@@ -63,7 +64,14 @@ for (const target of storeTargets()) {
       log({ agoMs: 2 * HOUR, ...v110 });
       log({ agoMs: 3 * HOUR, ...v110, stream: true });
       log({ agoMs: 3 * 24 * HOUR, ...v110, client: "bot-b", tokenId: "tok_b" });
-      log({ agoMs: 10 * 60_000, client: "bot-c", versionId: null, version: null, status: 503, errorClass: "no_version" });
+      log({
+        agoMs: 10 * 60_000,
+        client: "bot-c",
+        versionId: null,
+        version: null,
+        status: 503,
+        errorClass: "no_version",
+      });
       // Served by a fallback: not an error for the caller.
       log({ agoMs: 4 * HOUR, fallbackPath: [{ version: "1.0.0", outcome: "failed", reason: "timeout" }] });
       log({ agoMs: 10 * 24 * HOUR, client: "bot-old" });
@@ -81,7 +89,13 @@ for (const target of storeTargets()) {
       assert.equal(d.until, "2026-03-01T09:00:00.000Z");
       assert.equal(d.since, "2026-02-28T09:00:00.000Z");
       assert.deepEqual(
-        d.dependents.map((x: Record<string, unknown>) => [x.client, x.version, x.requests, x.errors, x.lastSeen]),
+        d.dependents.map((x: Record<string, unknown>) => [
+          x.client,
+          x.version,
+          x.requests,
+          x.errors,
+          x.lastSeen,
+        ]),
         [
           ["bot-a", "1.0.0", 4, 1, "2026-03-01T08:30:00.000Z"],
           ["bot-a", "1.1.0", 2, 0, "2026-03-01T07:00:00.000Z"],
@@ -113,9 +127,17 @@ for (const target of storeTargets()) {
         assert.equal(bad.status, 400, w);
         assert.equal((await readJson(bad)).errors[0].field, "query.window");
       }
-      const agent = await h.request("/api/v1/models/dep-model/dependents", {}, await h.tokenFor("bot", ["agent"]));
+      const agent = await h.request(
+        "/api/v1/models/dep-model/dependents",
+        {},
+        await h.tokenFor("bot", ["agent"]),
+      );
       assert.equal(agent.status, 403);
-      const viewer = await h.request("/api/v1/models/dep-model/dependents", {}, await h.tokenFor("vic", ["viewer"]));
+      const viewer = await h.request(
+        "/api/v1/models/dep-model/dependents",
+        {},
+        await h.tokenFor("vic", ["viewer"]),
+      );
       assert.equal(viewer.status, 200);
     });
 

@@ -14,7 +14,9 @@ export const FeedbackSchema = z
     labels: z.array(z.string().min(1).max(100)).max(50).default([]),
     groups: z
       .record(
-        z.string().regex(/^[a-z][a-z0-9_]{0,49}$/, "a group key is lowercase letters, digits and _ (age_band)"),
+        z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,49}$/, "a group key is lowercase letters, digits and _ (age_band)"),
         z.string().max(200),
       )
       .refine((g) => Object.keys(g).length <= 20, "at most 20 groups")

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
-import { toProblem } from "../../http/problem.ts";
 import { can } from "../../http/permissions.ts";
-import { zodToAppError } from "../../http/problem.ts";
+import { toProblem, zodToAppError } from "../../http/problem.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
@@ -48,7 +47,10 @@ export function createFeedbackWriter(opts: {
   batchSize?: number;
   writeTimeoutMs?: number;
 }): FeedbackWriter {
-  return createBatchWriter({ ...opts, sink: { name: "feedback", toRow, insert: jsonBatchInsert("feedback", COLUMNS) } });
+  return createBatchWriter({
+    ...opts,
+    sink: { name: "feedback", toRow, insert: jsonBatchInsert("feedback", COLUMNS) },
+  });
 }
 
 export const feedbackId = (tokenId: string, f: Feedback) =>

@@ -75,7 +75,11 @@ for (const target of storeTargets()) {
       assert.equal(again.status, 202);
       assert.equal((again.body as Body).feedbackId, (a.body as Body).feedbackId);
       clock.advance(60_000);
-      const later = await svc.handleFeedback(agent, { requestId: "req_fb_2", score: 2, labels: ["reviewed"] });
+      const later = await svc.handleFeedback(agent, {
+        requestId: "req_fb_2",
+        score: 2,
+        labels: ["reviewed"],
+      });
       assert.notEqual((later.body as Body).feedbackId, (a.body as Body).feedbackId);
       const got = await rows("req_fb_2");
       assert.deepEqual(
@@ -135,7 +139,11 @@ for (const target of storeTargets()) {
     test("with the database down, 202 comes once the feedback is fsync'd in the spool; it is in the table after", async () => {
       const { svc, writer, q, spoolDir } = open();
       q.down = true;
-      const r = await svc.handleFeedback(agent, { requestId: "req_fb_4", success: true, groups: { region: "us" } });
+      const r = await svc.handleFeedback(agent, {
+        requestId: "req_fb_4",
+        success: true,
+        groups: { region: "us" },
+      });
       assert.equal(r.status, 202);
       const spooled = readdirSync(spoolDir)
         .filter((f) => /^feedback\..*\.jsonl$/.test(f))
@@ -155,7 +163,11 @@ for (const target of storeTargets()) {
       writeFileSync(file, "");
       const { svc, writer, q } = open(flakyDb(db), path.join(file, "spool"));
       q.down = true;
-      const r = await svc.handleFeedback(agent, { requestId: "req_fb_5", success: true }, { requestId: "req_p" });
+      const r = await svc.handleFeedback(
+        agent,
+        { requestId: "req_fb_5", success: true },
+        { requestId: "req_p" },
+      );
       assert.equal(r.status, 500);
       assert.equal((r.body as Body).code, "internal");
       assert.match((r.body as Body).detail, /not recorded.*send it again/);
@@ -165,7 +177,9 @@ for (const target of storeTargets()) {
     test("feedback arriving together is written together (one INSERT for the group)", async () => {
       const { svc, writer, q } = open();
       const results = await Promise.all(
-        Array.from({ length: 40 }, (_, i) => svc.handleFeedback(agent, { requestId: `req_fb_g${i}`, score: i })),
+        Array.from({ length: 40 }, (_, i) =>
+          svc.handleFeedback(agent, { requestId: `req_fb_g${i}`, score: i }),
+        ),
       );
       assert.ok(results.every((r) => r.status === 202));
       assert.equal(q.inserts, 1);

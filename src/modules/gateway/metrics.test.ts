@@ -17,17 +17,19 @@ const req = (over: Partial<ObservedRequest> = {}): ObservedRequest => ({
   ...over,
 });
 
-const stats = (s: Partial<WriterStats>): (() => WriterStats) => () => ({
-  buffered: 0,
-  spooledFiles: 0,
-  spooledEntries: 0,
-  written: 0,
-  dropped: 0,
-  rejected: 0,
-  dbDown: false,
-  lastError: null,
-  ...s,
-});
+const stats =
+  (s: Partial<WriterStats>): (() => WriterStats) =>
+  () => ({
+    buffered: 0,
+    spooledFiles: 0,
+    spooledEntries: 0,
+    written: 0,
+    dropped: 0,
+    rejected: 0,
+    dbDown: false,
+    lastError: null,
+    ...s,
+  });
 
 /** The value of one sample line, e.g. `name{a="b"}`. */
 const sample = (text: string, series: string) => {
@@ -41,16 +43,27 @@ describe("gateway metrics", () => {
     m.observeRequest(req());
     m.observeRequest(req({ totalMs: 0.4, upstreamMs: null }));
     m.observeRequest(req({ status: 502, errorClass: "upstream_5xx", totalMs: 31_000, upstreamMs: 30_000 }));
-    m.observeRequest(req({ version: null, status: 503, errorClass: "no_version", endpoint: "messages", upstreamMs: null }));
+    m.observeRequest(
+      req({ version: null, status: 503, errorClass: "no_version", endpoint: "messages", upstreamMs: null }),
+    );
     m.setBreakerState({ model: "support-assistant", version: "1.2.0" }, "open");
     m.setBreakerState({ model: "support-assistant", version: "1.3.0" }, "half_open");
     const { contentType, body } = await m.render();
     assert.equal(contentType, "text/plain; version=0.0.4; charset=utf-8");
     const l = 'model="support-assistant",version="1.2.0"';
-    assert.equal(sample(body, `modelgov_gateway_requests_total{${l},status="200",endpoint="chat.completions"}`), 2);
-    assert.equal(sample(body, `modelgov_gateway_requests_total{${l},status="502",endpoint="chat.completions"}`), 1);
     assert.equal(
-      sample(body, 'modelgov_gateway_requests_total{model="support-assistant",version="none",status="503",endpoint="messages"}'),
+      sample(body, `modelgov_gateway_requests_total{${l},status="200",endpoint="chat.completions"}`),
+      2,
+    );
+    assert.equal(
+      sample(body, `modelgov_gateway_requests_total{${l},status="502",endpoint="chat.completions"}`),
+      1,
+    );
+    assert.equal(
+      sample(
+        body,
+        'modelgov_gateway_requests_total{model="support-assistant",version="none",status="503",endpoint="messages"}',
+      ),
       1,
     );
     // Seconds, with buckets from 0.5 ms to 60 s.
@@ -59,15 +72,25 @@ describe("gateway metrics", () => {
     assert.equal(sample(body, `modelgov_gateway_request_duration_seconds_bucket{le="30",${l}}`), 2);
     assert.equal(sample(body, `modelgov_gateway_request_duration_seconds_bucket{le="60",${l}}`), 3);
     assert.equal(sample(body, `modelgov_gateway_request_duration_seconds_count{${l}}`), 3);
-    assert.equal(sample(body, `modelgov_gateway_upstream_duration_seconds_count{${l}}`), 2, "only when an upstream answered");
+    assert.equal(
+      sample(body, `modelgov_gateway_upstream_duration_seconds_count{${l}}`),
+      2,
+      "only when an upstream answered",
+    );
     assert.equal(sample(body, `modelgov_gateway_upstream_duration_seconds_sum{${l}}`), 30.04);
     assert.equal(sample(body, `modelgov_gateway_errors_total{${l},error_class="upstream_5xx"}`), 1);
     assert.equal(
-      sample(body, 'modelgov_gateway_errors_total{model="support-assistant",version="none",error_class="no_version"}'),
+      sample(
+        body,
+        'modelgov_gateway_errors_total{model="support-assistant",version="none",error_class="no_version"}',
+      ),
       1,
     );
     assert.equal(sample(body, `modelgov_gateway_breaker_state{${l}}`), 2);
-    assert.equal(sample(body, 'modelgov_gateway_breaker_state{model="support-assistant",version="1.3.0"}'), 1);
+    assert.equal(
+      sample(body, 'modelgov_gateway_breaker_state{model="support-assistant",version="1.3.0"}'),
+      1,
+    );
     m.setBreakerState({ model: "support-assistant", version: "1.2.0" }, "closed");
     assert.equal(sample((await m.render()).body, `modelgov_gateway_breaker_state{${l}}`), 0);
   });
@@ -90,14 +113,19 @@ describe("gateway metrics", () => {
     buffered = 0;
     body = (await m.render()).body;
     assert.equal(sample(body, 'modelgov_gateway_log_queue_depth{log="request_log"}'), 0);
-    assert.equal(sample(body, 'modelgov_gateway_log_written_total{log="request_log"}'), 9000, "not added up twice");
+    assert.equal(
+      sample(body, 'modelgov_gateway_log_written_total{log="request_log"}'),
+      9000,
+      "not added up twice",
+    );
   });
 
   test("each instance has its own registry: one server's (or test's) counts are not another's", async () => {
     const a = createGatewayMetrics({ processMetrics: false });
     const b = createGatewayMetrics({ processMetrics: false });
     a.observeRequest(req());
-    const series = 'modelgov_gateway_requests_total{model="support-assistant",version="1.2.0",status="200",endpoint="chat.completions"}';
+    const series =
+      'modelgov_gateway_requests_total{model="support-assistant",version="1.2.0",status="200",endpoint="chat.completions"}';
     assert.equal(sample((await a.render()).body, series), 1);
     assert.equal(sample((await b.render()).body, series), undefined);
   });
@@ -142,7 +170,10 @@ describe("GET /metrics on the main app", () => {
     assert.match(body, /^modelgov_gateway_requests_total\{.*status="200".*\} 1$/m);
     assert.equal(sample(body, 'modelgov_gateway_log_queue_depth{log="request_log"}'), 1);
     await h.services.requestLog.flush();
-    assert.equal(sample(await (await get(h.app)).text(), 'modelgov_gateway_log_queue_depth{log="request_log"}'), 0);
+    assert.equal(
+      sample(await (await get(h.app)).text(), 'modelgov_gateway_log_queue_depth{log="request_log"}'),
+      0,
+    );
   });
 
   test("MODELGOV_METRICS=token: 401 without a token, 403 without registry:read, 200 for a viewer", async () => {

@@ -32,7 +32,9 @@ export interface ObservedRequest {
  * one), so every server and every test counts only what it served. Label values come from
  * the registry (model names, versions) and a closed set of error classes: bounded.
  */
-export function createGatewayMetrics(opts: { logs?: Record<string, () => WriterStats>; processMetrics?: boolean } = {}) {
+export function createGatewayMetrics(
+  opts: { logs?: Record<string, () => WriterStats>; processMetrics?: boolean } = {},
+) {
   const registry = new Registry();
   if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];

@@ -183,7 +183,10 @@ export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T
       dropped += rows.length;
       noteError(err);
       log.error({ err, entries: rows.length }, "spool write failed too; entries lost");
-      settle(items, new Error(`not recorded: the database and the spool both failed (${(err as Error).message})`));
+      settle(
+        items,
+        new Error(`not recorded: the database and the spool both failed (${(err as Error).message})`),
+      );
     }
   }
 

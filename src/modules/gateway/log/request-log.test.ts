@@ -63,8 +63,11 @@ for (const target of storeTargets()) {
 
     const prefixOf = () => randomBytes(4).toString("hex");
     const ids = async (prefix: string) =>
-      (await db.query<{ id: string }>("SELECT id FROM request_log WHERE id LIKE $1 ORDER BY id", [`req_${prefix}_%`]))
-        .map((r) => r.id);
+      (
+        await db.query<{ id: string }>("SELECT id FROM request_log WHERE id LIKE $1 ORDER BY id", [
+          `req_${prefix}_%`,
+        ])
+      ).map((r) => r.id);
     const writer = (q = flakyDb(db), o: Partial<Parameters<typeof createRequestLogWriter>[0]> = {}) =>
       createRequestLogWriter({ db: q, clock: systemClock, logger, spoolDir: tmp(), ...o });
 
@@ -179,7 +182,11 @@ for (const target of storeTargets()) {
       assert.equal((await ids(p)).length, 0);
 
       q.down = false;
-      await waitFor(() => w.stats().spooledFiles === 0 && !w.stats().dbDown, 10_000, "the retry loop to replay");
+      await waitFor(
+        () => w.stats().spooledFiles === 0 && !w.stats().dbDown,
+        10_000,
+        "the retry loop to replay",
+      );
       const got = await ids(p);
       assert.equal(got.length, 1200);
       assert.deepEqual(new Set(got), new Set(sent));
@@ -294,7 +301,9 @@ for (const target of storeTargets()) {
 }
 
 const pgUrl = process.env.MODELGOV_TEST_DATABASE_URL;
-describe("request log writer through a real PostgreSQL outage", { skip: !pgUrl && "needs MODELGOV_TEST_DATABASE_URL" }, () => {
+describe("request log writer through a real PostgreSQL outage", {
+  skip: !pgUrl && "needs MODELGOV_TEST_DATABASE_URL",
+}, () => {
   // A throwaway database whose connections are refused and cut, then allowed again.
   const name = `modelgov_outage_${randomBytes(6).toString("hex")}`;
   let admin: Db;
@@ -342,7 +351,11 @@ describe("request log writer through a real PostgreSQL outage", { skip: !pgUrl &
     await new Promise((r) => setTimeout(r, 150)); // a few failed replays while it is still down
     assert.equal(w.stats().spooledEntries, 500);
     await admin.exec(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
-    await waitFor(() => w.stats().spooledFiles === 0 && !w.stats().dbDown, 10_000, "the replay after the outage");
+    await waitFor(
+      () => w.stats().spooledFiles === 0 && !w.stats().dbDown,
+      10_000,
+      "the replay after the outage",
+    );
     const rows = await db.query<{ n: number; d: number }>(
       "SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM request_log WHERE id LIKE 'req_pgout_%'",
     );

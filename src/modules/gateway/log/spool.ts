@@ -99,7 +99,8 @@ export function createSpool({
     return current;
   }
 
-  const encode = (rows: readonly SpoolRow[]) => Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  const encode = (rows: readonly SpoolRow[]) =>
+    Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
 
   return {
     append: (rows) =>
@@ -197,4 +198,3 @@ export function createSpool({
     close: () => serial(closeCurrent),
   };
 }
-
