@@ -36,6 +36,8 @@ const ConfigSchema = z.object({
   gatewayBodyTimeoutMs: z.coerce.number().int().min(500).max(600_000),
   gatewayRateLimitPerSec: z.coerce.number().positive().max(1_000_000),
   gatewayRateLimitBurst: z.coerce.number().int().min(1).max(1_000_000),
+  /** Provider API keys, by environment variable name (`*_API_KEY`); a version names its variable with `apiKeyEnv`. */
+  providerKeys: z.record(z.string(), z.string()),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -63,6 +65,11 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
       "api.anthropic.com",
     ],
     gatewayMaxBodyBytes: env.MODELGOV_GATEWAY_MAX_BODY_BYTES || 4 * 1024 * 1024,
+    providerKeys: Object.fromEntries(
+      Object.entries(env).filter(
+        (e): e is [string, string] => /_API_KEY$/.test(e[0]) && typeof e[1] === "string" && e[1] !== "",
+      ),
+    ),
     gatewayHeadersTimeoutMs: env.MODELGOV_GATEWAY_HEADERS_TIMEOUT_MS || 10_000,
     gatewayBodyTimeoutMs: env.MODELGOV_GATEWAY_BODY_TIMEOUT_MS || 30_000,
     gatewayRateLimitPerSec: env.MODELGOV_GATEWAY_RATE_PER_SEC || 10,

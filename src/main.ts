@@ -1,11 +1,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import path from "node:path";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import type { Config } from "./config.ts";
 import { seedDemo } from "./demo.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { loadSigningKey } from "./modules/audit/index.ts";
+import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
+import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
 import { createWebhookDispatcher } from "./modules/webhooks/index.ts";
 import { createHttpApp, createServices } from "./services.ts";
 import { openDb } from "./store/db.ts";
@@ -79,24 +82,46 @@ export async function startServer(config: Config) {
   // Request log and feedback: replay what a previous run spooled, then flush every 200 ms.
   await services.requestLog.start();
   await services.feedbackLog.start();
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
-      logger.info(
-        { url: `http://${config.host}:${info.port}`, openapi: "/api/v1/openapi.json" },
-        "modelgov listening",
-      );
-      resolve(s);
-    });
-  });
+  // The data plane: routing state in memory, refreshed on every committed change.
+  const gateway = createGatewayRuntime({ services, config, logger, clock: systemClock });
+  await gateway.start();
+  // One server: /v1/* goes straight to the gateway (no framework on the hot path), the rest
+  // to the control plane. Slow clients are cut off (headers and whole request timeouts,
+  // checked every second).
+  const controlPlane = getRequestListener(app.fetch);
+  const server: Server = createServer(
+    serverTimeoutOptions({
+      headersTimeoutMs: config.gatewayHeadersTimeoutMs,
+      requestTimeoutMs: Math.max(config.gatewayBodyTimeoutMs, config.gatewayHeadersTimeoutMs) + 5_000,
+      keepAliveTimeoutMs: 5_000,
+    }),
+    (req, res) => {
+      if (gateway.handler.handles(req.url)) void gateway.handler.handle(req, res);
+      else void controlPlane(req, res);
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
+  logger.info(
+    {
+      url: `http://${config.host}:${(server.address() as { port: number }).port}`,
+      openapi: "/api/v1/openapi.json",
+      gateway: "/v1",
+    },
+    "modelgov listening",
+  );
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   let closing: Promise<void> | undefined;
   const close = () =>
-    (closing ??= new Promise<void>((resolve) => server.close(() => resolve()))
+    (closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    })
+      .then(() => gateway.stop())
       .then(() => webhooks.stop())
       .then(() => services.audit.checkpointer.stop())
       .then(() => services.requestLog.stop())
       .then(() => services.feedbackLog.stop())
       .then(() => db.close()));
-  return { app, services, port, url: `http://${config.host}:${port}`, close, logger };
+  return { app, services, gateway, port, url: `http://${config.host}:${port}`, close, logger };
 }

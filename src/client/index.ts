@@ -158,6 +158,15 @@ export interface AsOfView {
   }[];
 }
 
+export interface RouteConfigView {
+  split: { version: string; weight: number }[] | null;
+  fallback: string[];
+  allowPinning: boolean;
+  timeouts?: { totalMs?: number; firstByteMs?: number; idleMs?: number };
+  breaker?: Record<string, number>;
+  prices: Record<string, { inputPer1kUsd: number; outputPer1kUsd: number }>;
+}
+
 const enc = encodeURIComponent;
 
 export function createClient(opts: ClientOptions) {
@@ -303,6 +312,13 @@ export function createClient(opts: ClientOptions) {
         call<EvidenceView[]>("GET", `${v(model, version)}/evidence`),
       asOf: (model: string, at: string) =>
         call<AsOfView>("GET", `/api/v1/models/${enc(model)}/as-of`, undefined, { at }),
+    },
+    routes: {
+      get: (model: string) => call<RouteConfigView>("GET", `/api/v1/models/${enc(model)}/route`),
+      set: (
+        model: string,
+        cfg: Partial<RouteConfigView> & Pick<RouteConfigView, "split" | "fallback" | "allowPinning">,
+      ) => call<RouteConfigView>("PUT", `/api/v1/models/${enc(model)}/route`, { prices: {}, ...cfg }),
     },
     apply: (spec: unknown, dryRun = false) =>
       call<{ dryRun: boolean; applied: boolean; changes: PlanItem[]; specHash: string }>(

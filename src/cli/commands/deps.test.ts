@@ -37,15 +37,14 @@ describe("deps CLI against the API, in-process", () => {
       { client: "checkout-agent", status: 500, ago: 120_000 },
       { client: "triage-bot", status: 200, ago: 3 * 86_400_000 },
     ];
-    rows.forEach((r, i) =>
+    for (const [i, r] of rows.entries())
       h.services.requestLog.record({
         ...base,
         id: `req_cli_${i}`,
         at: new Date(now - r.ago),
         client: r.client,
         status: r.status,
-      }),
-    );
+      });
     await h.services.requestLog.flush();
   });
   after(() => h.cleanup());

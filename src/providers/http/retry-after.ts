@@ -15,6 +15,7 @@ export function retryAfterMs(headers: Headers, now: Date): number | undefined {
   const v = header(headers, "retry-after")?.trim();
   if (!v) return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const at = Date.parse(v);
+  // Date.parse reads "-3" as a year; an HTTP date always names its day and month.
+  const at = /[a-z]/i.test(v) ? Date.parse(v) : Number.NaN;
   return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }

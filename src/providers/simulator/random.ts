@@ -33,10 +33,12 @@ const Z95 = 1.6448536269514722;
  * percentile is p95: mu = ln p50, sigma = ln(p95/p50) / z0.95 (Box–Muller for the normal).
  */
 export function logNormalLatency(p50: number, p95: number, rand: () => number): number {
-  if (p50 <= 0) return 0;
-  const sigma = p95 > p50 ? Math.log(p95 / p50) / Z95 : 0;
+  // Both draws are taken either way, so a call's later draws do not depend on the latency settings.
   const u1 = 1 - rand();
   const u2 = rand();
+  if (p50 <= 0) return 0;
+  const sigma = p95 > p50 ? Math.log(p95 / p50) / Z95 : 0;
+  if (sigma === 0) return p50;
   const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   return Math.exp(Math.log(p50) + sigma * z);
 }

@@ -207,19 +207,17 @@ describe("stream round trips", () => {
     for (const name of ["openai-stream-text.sse", "openai-stream-tool-calls.sse"]) {
       const original = await collect(openAIChunks(name));
       const back = await collect(anthropicToOpenAIStream(openAIToAnthropicStream(openAIChunks(name))));
-      const summary = (chunks: ChatChunk[]) => ({
-        text: shape(chunks)
-          .map((s) => ((s as [Json])[0].content as string | undefined) ?? "")
-          .join(""),
-        args: shape(chunks).flatMap((s) =>
-          (((s as [Json])[0].tool_calls as Json[] | undefined) ?? []).map((t) => [t.index, (t.function as Json).arguments]),
-        ),
-        finish: shape(chunks).find((s) => (s as unknown[])[1])?.valueOf(),
-        usage: chunks.at(-1)?.usage && {
-          prompt: chunks.at(-1)?.usage?.prompt_tokens,
-          completion: chunks.at(-1)?.usage?.completion_tokens,
-        },
-      });
+      const summary = (chunks: ChatChunk[]) => {
+        const deltas = chunks.flatMap((c) => (c.choices as Array<{ delta: Json; finish_reason: string | null }>));
+        return {
+          text: deltas.map((d) => d.delta.content ?? "").join(""),
+          args: deltas.flatMap((d) =>
+            ((d.delta.tool_calls as Json[] | undefined) ?? []).map((t) => [t.index, (t.function as Json).arguments]),
+          ),
+          finish: deltas.map((d) => d.finish_reason).find(Boolean),
+          usage: [chunks.at(-1)?.usage?.prompt_tokens, chunks.at(-1)?.usage?.completion_tokens],
+        };
+      };
       assert.deepEqual(summary(back), summary(original), name);
     }
   });

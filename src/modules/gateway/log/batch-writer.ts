@@ -111,6 +111,8 @@ export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T
 
   let buffer: Item<T>[] = [];
   let spilling = 0;
+  /** Taken from the buffer by the running flush, not yet in the database or the spool. */
+  let inFlight = 0;
   const spills = new Set<Promise<void>>();
   let flushLoop: Promise<void> | null = null;
   let flushAgain = false;
@@ -239,7 +241,11 @@ export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T
   async function flushOnce() {
     const items = buffer;
     buffer = [];
-    for (let i = 0; i < items.length; i += batchSize) await writeBatch(items.slice(i, i + batchSize));
+    inFlight = items.length;
+    for (let i = 0; i < items.length; i += batchSize) {
+      await writeBatch(items.slice(i, i + batchSize));
+      inFlight = Math.max(0, items.length - i - batchSize);
+    }
   }
 
   function flush(): Promise<void> {
@@ -411,7 +417,7 @@ export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T
     stats: () => {
       const s = spool.stats();
       return {
-        buffered: buffer.length + spilling,
+        buffered: buffer.length + inFlight + spilling,
         spooledFiles: s.files,
         spooledEntries: s.entries,
         written,

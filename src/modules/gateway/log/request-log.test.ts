@@ -260,7 +260,11 @@ for (const target of storeTargets()) {
       const p = prefixOf();
       q.hang();
       for (const e of entries(p, 30)) w.record(e);
-      await w.flush();
+      const flushing = w.flush();
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal(w.stats().buffered, 30, "entries in a hanging insert still count as queued");
+      await flushing;
+      assert.equal(w.stats().buffered, 0);
       assert.equal(w.stats().spooledEntries, 30);
       assert.equal(w.stats().dbDown, true);
       q.release();

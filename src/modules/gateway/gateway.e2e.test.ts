@@ -1,0 +1,265 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { type Client, createClient } from "../../client/index.ts";
+import { loadConfig } from "../../config.ts";
+import { startServer } from "../../main.ts";
+import { startFakeAnthropic } from "../../test-support/fake-anthropic.ts";
+import { startFakeOpenAI } from "../../test-support/fake-openai.ts";
+import type { FakeUpstream } from "../../test-support/fake-server.ts";
+
+const ADMIN = "e2e-admin-token-0123456789";
+const SECTIONS = [
+  "model_details",
+  "intended_use",
+  "out_of_scope_use",
+  "factors",
+  "metrics",
+  "evaluation_data",
+  "training_data",
+  "quantitative_analyses",
+  "ethical_considerations",
+  "caveats_and_recommendations",
+];
+const CARD = {
+  metadata: {},
+  sections: Object.fromEntries(SECTIONS.map((k) => [k, `${k}.`])),
+  extraSections: [],
+};
+
+describe("gateway end to end with the official SDKs", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "modelgov-gw-"));
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let fakeOpenAI: FakeUpstream;
+  let fakeAnthropic: FakeUpstream;
+  let admin: Client;
+  let agent: string;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+
+  before(async () => {
+    fakeOpenAI = await startFakeOpenAI();
+    fakeAnthropic = await startFakeAnthropic();
+    const env = {
+      MODELGOV_ADMIN_TOKEN: ADMIN,
+      MODELGOV_EGRESS_ALLOW_HOSTS: "127.0.0.1",
+      MODELGOV_GATEWAY_RATE_PER_SEC: "1000",
+      MODELGOV_GATEWAY_RATE_BURST: "1000",
+      MODELGOV_LOG_LEVEL: "silent",
+      FAKE_API_KEY: "sk-upstream-secret",
+      ...(process.env.MODELGOV_TEST_DATABASE_URL ? {} : {}),
+    };
+    server = await startServer(loadConfig({ port: 0, dataDir: dir, demo: false }, env));
+    admin = createClient({ baseUrl: server.url, token: ADMIN });
+    const eng = (await admin.tokens.create({ name: "eve", roles: ["engineering"] })).token;
+    agent = (await admin.tokens.create({ name: "support-bot", roles: ["agent"] })).token;
+    await admin.models.create({ name: "chat", owner: "ml", riskTier: "low", useCases: ["support"] });
+    await admin.versions.register("chat", {
+      version: "1.0.0",
+      provider: "openai-compatible",
+      providerModelId: "gpt-fake",
+      endpoint: fakeOpenAI.url,
+      parameters: { apiKeyEnv: "FAKE_API_KEY" },
+      card: CARD as never,
+    });
+    await admin.versions.register("chat", {
+      version: "1.1.0",
+      provider: "anthropic",
+      providerModelId: "claude-fake",
+      endpoint: fakeAnthropic.url,
+      card: CARD as never,
+    });
+    const signer = createClient({ baseUrl: server.url, token: eng });
+    for (const v of ["1.0.0", "1.1.0"]) {
+      const r = await admin.approvals.request("chat", v, `ship ${v}`);
+      await signer.approvals.sign(r.id, { role: "engineering", decision: "approve" });
+    }
+    await admin.aliases.set("chat", "production", "1.0.0", "launch");
+    await admin.aliases.set("chat", "claude", "1.1.0", "anthropic-backed");
+    await server.gateway.routing.refresh();
+    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: agent, maxRetries: 0 });
+    anthropic = new Anthropic({ baseURL: server.url, apiKey: agent, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await server?.close();
+    await fakeOpenAI?.close();
+    await fakeAnthropic?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("OpenAI SDK, plain: routed to production, with the modelgov headers; the upstream key is the version's", async () => {
+    const { data, response } = await openai.chat.completions
+      .create({ model: "chat", messages: [{ role: "user", content: "hello" }], user: "user-1" })
+      .withResponse();
+    assert.ok(data.choices[0]?.message.content);
+    assert.equal(response.headers.get("x-modelgov-model-version"), "chat@1.0.0");
+    assert.equal(response.headers.get("x-modelgov-route"), "alias:production");
+    assert.match(response.headers.get("x-modelgov-request-id") ?? "", /^req_/);
+    assert.equal(fakeOpenAI.lastHeaders?.authorization, "Bearer sk-upstream-secret");
+    assert.equal(fakeOpenAI.lastBody?.model, "gpt-fake");
+  });
+
+  test("OpenAI SDK, streaming", async () => {
+    const stream = await openai.chat.completions.create({
+      model: "chat",
+      messages: [{ role: "user", content: "stream please" }],
+      stream: true,
+    });
+    let text = "";
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    assert.ok(text.length > 0);
+    assert.equal(finish, "stop");
+  });
+
+  test("Anthropic SDK, plain and streaming, served by an OpenAI-protocol version (translated both ways)", async () => {
+    const msg = await anthropic.messages.create({
+      model: "chat",
+      max_tokens: 64,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(msg.type, "message");
+    assert.equal(msg.content[0]?.type, "text");
+    assert.equal(msg.stop_reason, "end_turn");
+    const stream = anthropic.messages.stream({
+      model: "chat",
+      max_tokens: 64,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    let text = "";
+    stream.on("text", (t) => {
+      text += t;
+    });
+    const final = await stream.finalMessage();
+    assert.ok(text.length > 0);
+    assert.equal(final.stop_reason, "end_turn");
+  });
+
+  test("OpenAI SDK to an Anthropic-protocol version (by alias), plain and streaming", async () => {
+    const before = fakeAnthropic.requests;
+    const r = await openai.chat.completions.create({
+      model: "chat@claude",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.ok(r.choices[0]?.message.content);
+    const s = await openai.chat.completions.create({
+      model: "chat@claude",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    });
+    let text = "";
+    for await (const c of s) text += c.choices[0]?.delta?.content ?? "";
+    assert.ok(text.length > 0);
+    assert.equal(fakeAnthropic.requests, before + 2);
+    assert.equal(fakeAnthropic.lastBody?.model, "claude-fake");
+  });
+
+  test("an upstream that fails falls back, and the response and the log say which version served", async () => {
+    await admin.routes.set("chat", {
+      split: null,
+      fallback: ["1.1.0"],
+      allowPinning: false,
+      prices: { "1.1.0": { inputPer1kUsd: 1, outputPer1kUsd: 2 } },
+    });
+    await server.gateway.routing.refresh();
+    fakeOpenAI.failNext(1000, 503);
+    const { response } = await openai.chat.completions
+      .create({ model: "chat", messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    assert.equal(response.headers.get("x-modelgov-model-version"), "chat@1.1.0");
+    assert.match(
+      response.headers.get("x-modelgov-route") ?? "",
+      /fallback to 1\.1\.0 after 1\.0\.0 failed \(http 503\)/,
+    );
+    const id = response.headers.get("x-modelgov-request-id")!;
+    // Enough failures open the primary's breaker: it is skipped without being called.
+    for (let i = 0; i < 12; i++)
+      await openai.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }] });
+    const calls = fakeOpenAI.requests;
+    const skipped = await openai.chat.completions
+      .create({ model: "chat", messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    assert.match(skipped.response.headers.get("x-modelgov-route") ?? "", /1\.0\.0 skipped \(breaker open\)/);
+    assert.equal(fakeOpenAI.requests, calls, "an open breaker sends nothing upstream");
+    fakeOpenAI.reset();
+    server.gateway.breakers
+      .get(server.gateway.routing.current().models.get("chat")!.versions.get("1.0.0")!.id)
+      .reset();
+    await server.services.requestLog.flush();
+    const rows = await server.services.db.query<{
+      version: string;
+      fallback_path: { version: string; outcome: string }[];
+      cost_usd: number;
+      status: number;
+    }>("SELECT version, fallback_path, cost_usd, status FROM request_log WHERE id = $1", [id]);
+    assert.equal(rows[0]?.version, "1.1.0");
+    assert.deepEqual(
+      rows[0]?.fallback_path.map((s) => [s.version, s.outcome]),
+      [
+        ["1.0.0", "failed"],
+        ["1.1.0", "served"],
+      ],
+    );
+    assert.ok((rows[0]?.cost_usd ?? 0) > 0);
+    await admin.routes.set("chat", { split: null, fallback: [], allowPinning: false, prices: {} });
+    await server.gateway.routing.refresh();
+  });
+
+  test("clear refusals the SDKs understand: unknown model 404, no token 401, wrong role 403", async () => {
+    await assert.rejects(
+      openai.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }),
+      (e: unknown) => {
+        assert.ok(e instanceof OpenAI.NotFoundError);
+        assert.match(e.message, /model 'nope' is not registered/);
+        return true;
+      },
+    );
+    const forged = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "mgv_not-a-real-token", maxRetries: 0 });
+    await assert.rejects(
+      forged.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "x" }] }),
+      OpenAI.AuthenticationError,
+    );
+    const bare = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", body: "{}" });
+    assert.equal(bare.status, 401);
+    assert.equal(bare.headers.get("content-type"), "application/problem+json");
+    const viewer = (await admin.tokens.create({ name: "vic", roles: ["viewer"] })).token;
+    const asViewer = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: viewer, maxRetries: 0 });
+    await assert.rejects(
+      asViewer.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "x" }] }),
+      OpenAI.PermissionDeniedError,
+    );
+    await assert.rejects(
+      anthropic.messages.create({ model: "nope", max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
+      Anthropic.NotFoundError,
+    );
+  });
+
+  test("/v1/models lists what the token may call; /v1/feedback joins an outcome to a request", async () => {
+    const list = await openai.models.list();
+    const ids = list.data.map((m) => m.id).sort();
+    assert.deepEqual(ids, ["chat", "chat@claude"]);
+    const { response } = await openai.chat.completions
+      .create({ model: "chat", messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    const id = response.headers.get("x-modelgov-request-id")!;
+    const res = await fetch(`${server.url}/v1/feedback`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${agent}`, "content-type": "application/json" },
+      body: JSON.stringify({ requestId: id, success: true, score: 0.9, groups: { age_band: "65+" } }),
+    });
+    assert.equal(res.status, 202);
+    const rows = await server.services.db.query<{ success: boolean }>(
+      "SELECT success FROM feedback WHERE request_id = $1",
+      [id],
+    );
+    assert.equal(rows[0]?.success, true);
+  });
+});

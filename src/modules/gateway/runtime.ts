@@ -1,0 +1,148 @@
+import type { Config } from "../../config.ts";
+import type { Clock } from "../../lib/clock.ts";
+import type { Logger } from "../../lib/logger.ts";
+import {
+  anthropicToOpenAIRequest,
+  createAdapters,
+  openAIToAnthropicResponse,
+  openAIToAnthropicStream,
+} from "../../providers/index.ts";
+import type { Json } from "../../providers/types.ts";
+import type { Services } from "../../services.ts";
+import { createEgressGuard } from "./egress/index.ts";
+import type { FallbackStep, GatewayDeps } from "./http/deps.ts";
+import { createGatewayHandler } from "./http/handler.ts";
+import { createTokenBuckets, RequestLimitError, readBody } from "./limits/index.ts";
+import {
+  createBreakerRegistry,
+  executeWithFallback,
+  FallbackError,
+  retryPolicy,
+} from "./resilience/index.ts";
+import { createRoutingState } from "./routing/state.ts";
+
+const DEFAULT_KEY_ENV: Record<string, string> = {
+  openai: "OPENAI_API_KEY",
+  "openai-compatible": "OPENAI_API_KEY",
+  anthropic: "ANTHROPIC_API_KEY",
+};
+
+/** Wires the data plane: routing state, egress guard, adapters, breakers, limits, log, metrics. */
+export function createGatewayRuntime(opts: {
+  services: Services;
+  config: Pick<
+    Config,
+    | "egressAllowHosts"
+    | "gatewayMaxBodyBytes"
+    | "gatewayBodyTimeoutMs"
+    | "gatewayRateLimitPerSec"
+    | "gatewayRateLimitBurst"
+    | "providerKeys"
+  >;
+  logger: Logger;
+  clock: Clock;
+}) {
+  const { services, config, logger, clock } = opts;
+  const routing = createRoutingState({ db: services.db, logger, approvedIds: services.approvedIds });
+  const guard = createEgressGuard({ allowHosts: config.egressAllowHosts });
+  const adapters = createAdapters({ dispatcher: guard.dispatcher });
+  const breakers = createBreakerRegistry({ clock });
+  const retry = retryPolicy({ maxAttempts: 2, baseMs: 100, maxMs: 2000 });
+  const buckets = createTokenBuckets({
+    ratePerSec: config.gatewayRateLimitPerSec,
+    burst: config.gatewayRateLimitBurst,
+    clock,
+  });
+
+  // Breaker settings follow the route config; state changes reach the metrics.
+  routing.onChange((s) => {
+    for (const m of s.models.values())
+      for (const v of m.byId.values()) breakers.update(v.id, (m.breaker ?? {}) as never);
+  });
+  breakers.onStateChange((change) => {
+    const id = change.name;
+    const v = [...routing.current().models.values()].map((m) => m.byId.get(id)).find(Boolean);
+    if (v)
+      services.metrics.setBreakerState(
+        { model: v.model, version: v.version },
+        change.to === "CLOSED" ? "closed" : change.to === "OPEN" ? "open" : "half_open",
+      );
+    logger.warn(
+      {
+        version: v ? `${v.model}@${v.version}` : id,
+        from: change.from,
+        to: change.to,
+        reason: change.reason,
+      },
+      "circuit breaker",
+    );
+  });
+
+  const deps: GatewayDeps = {
+    routing,
+    authenticate: (token) => services.identity.authenticate(token),
+    adapters,
+    async execute(chain, attempt, { deadlineMs, signal }) {
+      try {
+        const out = await executeWithFallback(chain, (v, ctx) => attempt(v, ctx.signal ?? signal), {
+          breakers,
+          retry,
+          signal,
+          deadline: Date.now() + deadlineMs,
+          label: (v) => v.version,
+          clock,
+        });
+        return { result: out.result, servedBy: out.servedBy, path: out.path as FallbackStep[] };
+      } catch (err) {
+        if (err instanceof FallbackError) throw Object.assign(err, { path: err.path as FallbackStep[] });
+        throw err;
+      }
+    },
+    translate: {
+      fromAnthropicRequest: (body) => anthropicToOpenAIRequest(body as never) as never,
+      toAnthropicResponse: (resp, model) => ({
+        ...(openAIToAnthropicResponse(resp as never) as Json),
+        model,
+      }),
+      toAnthropicStream: async function* (chunks, model) {
+        for await (const e of openAIToAnthropicStream(chunks, { model }))
+          yield { event: e.type, data: e as unknown as Json };
+      },
+    },
+    async readBody(req) {
+      try {
+        return await readBody(req, {
+          maxBytes: config.gatewayMaxBodyBytes,
+          timeoutMs: config.gatewayBodyTimeoutMs,
+        });
+      } catch (err) {
+        if (err instanceof RequestLimitError)
+          throw Object.assign(new Error(err.message), { status: err.status });
+        throw err;
+      }
+    },
+    rateLimit: (key) => buckets.take(key),
+    log: (entry) => services.requestLog.record(entry),
+    feedback: (principal, body) => services.feedback.handleFeedback(principal, body),
+    observe: (entry) => services.metrics.observeRequest(entry),
+    apiKeyFor: (v) => {
+      const name =
+        (typeof v.parameters.apiKeyEnv === "string" ? v.parameters.apiKeyEnv : undefined) ??
+        DEFAULT_KEY_ENV[v.provider];
+      return name ? config.providerKeys[name] : undefined;
+    },
+  };
+  const handler = createGatewayHandler(deps, logger);
+  return {
+    handler,
+    routing,
+    breakers,
+    start: () => routing.start(),
+    stop: async () => {
+      await routing.stop();
+      await guard.dispatcher.close().catch(() => {});
+    },
+  };
+}
+
+export type GatewayRuntime = ReturnType<typeof createGatewayRuntime>;
