@@ -1,3 +1,4 @@
+import { Agent } from "undici";
 import { startFakeAnthropic } from "../test-support/fake-anthropic.ts";
 import { startFakeOpenAI } from "../test-support/fake-openai.ts";
 import type { FakeUpstream } from "../test-support/fake-server.ts";
@@ -8,7 +9,8 @@ import type { Json, ProviderAdapter, UpstreamTarget } from "./types.ts";
 /**
  * How the contract suite drives one adapter: where it sends ordinary calls and how to make
  * its upstream fail, stall or redirect. A harness leaves out what its adapter cannot meet
- * (the simulator has no network to refuse or redirect), and the suite skips those checks.
+ * (the simulator has no network to refuse or redirect), and the suite defines those checks
+ * only for the harnesses that declare them.
  */
 export interface Harness {
   name: string;
@@ -16,6 +18,8 @@ export interface Harness {
   start(): Promise<void>;
   stop(): Promise<void>;
   reset(): void;
+  /** Upstream statuses this harness can produce on demand (the suite defines status tests for these only). */
+  statuses: readonly number[];
   target(timeouts?: Partial<UpstreamTarget["timeouts"]>): UpstreamTarget;
   /** A target whose next call fails with `status`, or undefined when the adapter can't be made to. */
   failing(status: number, retryAfter?: string): UpstreamTarget | undefined;
@@ -55,7 +59,8 @@ function httpHarness(
   startFake: () => Promise<FakeUpstream>,
 ): Harness {
   let fake: FakeUpstream | undefined;
-  const adapters = createAdapters();
+  const dispatcher = new Agent();
+  const adapters = createAdapters({ dispatcher });
   const up = () => {
     if (!fake) throw new Error("harness not started");
     return fake;
@@ -64,12 +69,14 @@ function httpHarness(
     baseTarget(provider, up().url, { temperature: 0.5 }, timeouts);
   return {
     name,
+    statuses: [429, 500, 503],
     adapter: adapters[provider],
     async start() {
       fake = await startFake();
     },
     async stop() {
       await fake?.close();
+      await dispatcher.close();
     },
     reset: () => up().reset(),
     target,
@@ -109,6 +116,7 @@ function simulatorHarness(): Harness {
   return {
     name: "simulator (in-process)",
     adapter,
+    statuses: [503],
     start: async () => {},
     stop: async () => {},
     reset: () => {},

@@ -31,8 +31,8 @@ export function createAdapters(deps: AdapterDeps = {}): Adapters {
 }
 
 export { createAnthropicAdapter } from "./anthropic/adapter.ts";
-export { type HttpDeps } from "./http/upstream.ts";
-export { OPENAI_SSE_DONE, anthropicSse, openAISse, parseSse, type SseEvent } from "./http/sse.ts";
+export { anthropicSse, OPENAI_SSE_DONE, openAISse, parseSse, type SseEvent } from "./http/sse.ts";
+export type { HttpDeps } from "./http/upstream.ts";
 export { createOpenAIAdapter } from "./openai-compatible/adapter.ts";
 export { createSimulatorAdapter } from "./simulator/adapter.ts";
 export * from "./translate/index.ts";

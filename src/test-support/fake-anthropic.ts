@@ -63,9 +63,16 @@ function answerOf(body: Json, knobs: FakeKnobs, n: number): Answer {
     const call = { id: `toolu_fake${n}`, name: String(tool.name), input: sampleArguments(tool.input_schema) };
     return { text: PREAMBLE, tool: call, stop: "tool_use", input, output: 20 };
   }
-  const reply = toolResult === undefined ? knobs.reply : `${knobs.reply} (tool said: ${toolResult.slice(0, 40)})`;
+  const reply =
+    toolResult === undefined ? knobs.reply : `${knobs.reply} (tool said: ${toolResult.slice(0, 40)})`;
   const { words, cut } = limitWords(reply, body.max_tokens);
-  return { text: words.join(" "), tool: undefined, stop: cut ? "max_tokens" : "end_turn", input, output: words.length };
+  return {
+    text: words.join(" "),
+    tool: undefined,
+    stop: cut ? "max_tokens" : "end_turn",
+    input,
+    output: words.length,
+  };
 }
 
 const event = (type: string, data: Json) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -123,7 +130,12 @@ const anthropicProtocol: FakeProtocol = {
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: a.input, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 },
+          usage: {
+            input_tokens: a.input,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+            output_tokens: 1,
+          },
         },
       }),
       event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
@@ -135,15 +147,22 @@ const anthropicProtocol: FakeProtocol = {
     out.push(event("content_block_stop", { index: 0 }));
     if (a.tool) {
       const { id, name, input } = a.tool;
-      out.push(event("content_block_start", { index: 1, content_block: { type: "tool_use", id, name, input: {} } }));
+      out.push(
+        event("content_block_start", { index: 1, content_block: { type: "tool_use", id, name, input: {} } }),
+      );
       // Anthropic opens every tool input with an empty fragment.
       for (const f of ["", ...fragments(JSON.stringify(input))]) {
-        out.push(event("content_block_delta", { index: 1, delta: { type: "input_json_delta", partial_json: f } }));
+        out.push(
+          event("content_block_delta", { index: 1, delta: { type: "input_json_delta", partial_json: f } }),
+        );
       }
       out.push(event("content_block_stop", { index: 1 }));
     }
     out.push(
-      event("message_delta", { delta: { stop_reason: a.stop, stop_sequence: null }, usage: { output_tokens: a.output } }),
+      event("message_delta", {
+        delta: { stop_reason: a.stop, stop_sequence: null },
+        usage: { output_tokens: a.output },
+      }),
     );
     out.push(event("message_stop", {}));
     return out;

@@ -49,13 +49,22 @@ function answerOf(body: Json, knobs: FakeKnobs, n: number): Answer {
   if (tools.length > 0 && body.tool_choice !== "none" && last?.role !== "tool") {
     const forced = (body.tool_choice as { function?: { name?: string } } | undefined)?.function?.name;
     const fn = (forced ? tools.find((t) => t.function.name === forced) : tools[0])?.function ?? {};
-    const call = { id: `call_fake${n}`, name: String(fn.name), arguments: JSON.stringify(sampleArguments(fn.parameters)) };
+    const call = {
+      id: `call_fake${n}`,
+      name: String(fn.name),
+      arguments: JSON.stringify(sampleArguments(fn.parameters)),
+    };
     const usage = { prompt_tokens: prompt, completion_tokens: 12, total_tokens: prompt + 12 };
     return { content: null, call, finish: "tool_calls", usage };
   }
-  const text = last?.role === "tool" ? `${knobs.reply} (tool said: ${String(last.content).slice(0, 40)})` : knobs.reply;
+  const text =
+    last?.role === "tool" ? `${knobs.reply} (tool said: ${String(last.content).slice(0, 40)})` : knobs.reply;
   const { words, cut } = limitWords(text, body.max_completion_tokens ?? body.max_tokens);
-  const usage = { prompt_tokens: prompt, completion_tokens: words.length, total_tokens: prompt + words.length };
+  const usage = {
+    prompt_tokens: prompt,
+    completion_tokens: words.length,
+    total_tokens: prompt + words.length,
+  };
   return { content: words.join(" "), call: undefined, finish: cut ? "length" : "stop", usage };
 }
 
@@ -81,7 +90,9 @@ const openAIProtocol: FakeProtocol = {
     const a = answerOf(body, knobs, n);
     const message: Json = { role: "assistant", content: a.content, refusal: null, annotations: [] };
     if (a.call) {
-      message.tool_calls = [{ id: a.call.id, type: "function", function: { name: a.call.name, arguments: a.call.arguments } }];
+      message.tool_calls = [
+        { id: a.call.id, type: "function", function: { name: a.call.name, arguments: a.call.arguments } },
+      ];
     }
     return JSON.stringify({
       id: `chatcmpl-fake${n}`,
@@ -97,7 +108,8 @@ const openAIProtocol: FakeProtocol = {
 
   events(body, knobs, n) {
     const a = answerOf(body, knobs, n);
-    const withUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    const withUsage =
+      (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     // Real OpenAI puts "usage": null on every chunk but the last when usage was asked for.
     const head = `{"id":"chatcmpl-fake${n}","object":"chat.completion.chunk","created":${Math.floor(Date.now() / 1000)},"model":${JSON.stringify(body.model)},"system_fingerprint":"fp_fake",`;
     const tail = withUsage ? `,"usage":null}` : "}";
@@ -114,7 +126,8 @@ const openAIProtocol: FakeProtocol = {
           refusal: null,
         }),
       );
-      for (const f of fragments(a.call.arguments)) out.push(event({ tool_calls: [{ index: 0, function: { arguments: f } }] }));
+      for (const f of fragments(a.call.arguments))
+        out.push(event({ tool_calls: [{ index: 0, function: { arguments: f } }] }));
     } else {
       out.push(event({ role: "assistant", content: "", refusal: null }));
       for (const p of pieces((a.content ?? "").split(" "))) out.push(event({ content: p }));

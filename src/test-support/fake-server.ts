@@ -60,7 +60,10 @@ const REDIRECT_TARGET = "/__redirected";
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
 
 export async function startFake(protocol: FakeProtocol): Promise<FakeUpstream> {
-  const defaults = (): FakeKnobs => ({ latencyMs: 0, chunkDelayMs: 0, hang: "none",
+  const defaults = (): FakeKnobs => ({
+    latencyMs: 0,
+    chunkDelayMs: 0,
+    hang: "none",
     reply: protocol.defaultReply,
     replay: undefined,
   });
@@ -68,7 +71,10 @@ export async function startFake(protocol: FakeProtocol): Promise<FakeUpstream> {
   let requests = 0;
   let redirectHits = 0;
   let redirects = 0;
-  let failures: { n: number; status: number; retryAfter?: string | number; body?: Json } = { n: 0, status: 500 };
+  let failures: { n: number; status: number; retryAfter?: string | number; body?: Json } = {
+    n: 0,
+    status: 500,
+  };
   let lastBody: Json | undefined;
   let lastHeaders: IncomingHttpHeaders | undefined;
   let origin = "";
@@ -242,7 +248,8 @@ export function sampleArguments(schema: unknown): Json {
     ?.properties;
   const out: Json = {};
   for (const [k, p] of Object.entries(props ?? {})) {
-    out[k] = p.enum?.[0] ?? (p.type === "number" || p.type === "integer" ? 1 : p.type === "boolean" ? true : "fake");
+    out[k] =
+      p.enum?.[0] ?? (p.type === "number" || p.type === "integer" ? 1 : p.type === "boolean" ? true : "fake");
   }
   return out;
 }

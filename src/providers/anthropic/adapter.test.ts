@@ -43,14 +43,25 @@ describe("anthropic: what goes upstream", () => {
     const canonical = { ...fixtureJson<ChatRequest>("openai-request-tools.json"), model: "weather-bot" };
     await adapter.complete(canonical, target(), ctx());
     // The request's own max_tokens (1024) and temperature (0.3) win over the version's; top_k is Anthropic's own.
-    assert.deepEqual(fake.lastBody, { ...fixtureJson<AnthropicRequest>("anthropic-request-tools.json"), top_k: 40 });
+    assert.deepEqual(fake.lastBody, {
+      ...fixtureJson<AnthropicRequest>("anthropic-request-tools.json"),
+      top_k: 40,
+    });
     const h = fake.lastHeaders ?? {};
-    assert.deepEqual([h["x-api-key"], h["anthropic-version"], h.authorization], ["sk-ant-test", "2023-06-01", undefined]);
+    assert.deepEqual(
+      [h["x-api-key"], h["anthropic-version"], h.authorization],
+      ["sk-ant-test", "2023-06-01", undefined],
+    );
   });
 
   test("the version's max_tokens is the default limit; streams send stream:true and no stream_options", async () => {
     const s = await adapter.stream(
-      { model: "weather-bot", messages: [{ role: "user", content: "Hi" }], stream: true, stream_options: { include_usage: true } },
+      {
+        model: "weather-bot",
+        messages: [{ role: "user", content: "Hi" }],
+        stream: true,
+        stream_options: { include_usage: true },
+      },
       target(),
       ctx(),
     );
@@ -69,17 +80,31 @@ describe("anthropic: what goes upstream", () => {
 describe("anthropic: what comes back", () => {
   test("a recorded Messages response becomes the recorded chat.completion", async () => {
     fake.knobs.replay = { body: fixtureText("anthropic-response-tool-use.json") };
-    const r = await adapter.complete({ model: "x", messages: [{ role: "user", content: "Weather?" }] }, target(), ctx());
+    const r = await adapter.complete(
+      { model: "x", messages: [{ role: "user", content: "Weather?" }] },
+      target(),
+      ctx(),
+    );
     assert.deepEqual(r.response, fixtureJson("openai-response-from-tool-use.json"));
     assert.deepEqual(r.usage, { inputTokens: 472, outputTokens: 89 });
   });
 
   test("a recorded event stream becomes canonical chunks; done has the usage", async () => {
-    fake.knobs.replay = { contentType: "text/event-stream", body: fixtureText("anthropic-stream-tool-use.sse") };
-    const s = await adapter.stream({ model: "x", messages: [{ role: "user", content: "Weather?" }] }, target(), ctx());
+    fake.knobs.replay = {
+      contentType: "text/event-stream",
+      body: fixtureText("anthropic-stream-tool-use.sse"),
+    };
+    const s = await adapter.stream(
+      { model: "x", messages: [{ role: "user", content: "Weather?" }] },
+      target(),
+      ctx(),
+    );
     const chunks = await collect(s.chunks);
     const deltas = chunks.flatMap((c) => c.choices as Array<{ delta: Json; finish_reason: string | null }>);
-    assert.equal(deltas.map((d) => d.delta.content ?? "").join(""), "Okay, let's check the weather for San Francisco, CA:");
+    assert.equal(
+      deltas.map((d) => d.delta.content ?? "").join(""),
+      "Okay, let's check the weather for San Francisco, CA:",
+    );
     const args = deltas.flatMap((d) => (d.delta.tool_calls as Array<{ function: Json }> | undefined) ?? []);
     assert.equal(args.map((a) => a.function.arguments).join(""), '{"location": "San Francisco, CA"}');
     assert.equal(deltas.at(-1)?.finish_reason, "tool_calls");
@@ -88,8 +113,15 @@ describe("anthropic: what comes back", () => {
   });
 
   test("an overloaded_error event mid-stream is an http 529, retryable", async () => {
-    fake.knobs.replay = { contentType: "text/event-stream", body: fixtureText("anthropic-stream-overloaded.sse") };
-    const s = await adapter.stream({ model: "x", messages: [{ role: "user", content: "Hi" }] }, target(), ctx());
+    fake.knobs.replay = {
+      contentType: "text/event-stream",
+      body: fixtureText("anthropic-stream-overloaded.sse"),
+    };
+    const s = await adapter.stream(
+      { model: "x", messages: [{ role: "user", content: "Hi" }] },
+      target(),
+      ctx(),
+    );
     await assert.rejects(collect(s.chunks), (e: unknown) => {
       return e instanceof UpstreamError && e.kind === "http" && e.status === 529 && e.retryable;
     });
@@ -97,12 +129,18 @@ describe("anthropic: what comes back", () => {
 
   test("an error answer keeps Anthropic's body and message", async () => {
     fake.failNext(1, 529);
-    await assert.rejects(adapter.complete({ model: "x", messages: [{ role: "user", content: "Hi" }] }, target(), ctx()), (e: unknown) => {
-      assert.ok(e instanceof UpstreamError);
-      assert.deepEqual(e.body, { type: "error", error: { type: "overloaded_error", message: "injected failure (HTTP 529)" } });
-      assert.match(e.message, /weather-bot@1\.0\.0: HTTP 529: injected failure/);
-      return e.retryable;
-    });
+    await assert.rejects(
+      adapter.complete({ model: "x", messages: [{ role: "user", content: "Hi" }] }, target(), ctx()),
+      (e: unknown) => {
+        assert.ok(e instanceof UpstreamError);
+        assert.deepEqual(e.body, {
+          type: "error",
+          error: { type: "overloaded_error", message: "injected failure (HTTP 529)" },
+        });
+        assert.match(e.message, /weather-bot@1\.0\.0: HTTP 529: injected failure/);
+        return e.retryable;
+      },
+    );
   });
 
   test("an answer that is not a Messages response is a protocol error", async () => {

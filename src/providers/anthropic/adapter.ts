@@ -5,12 +5,12 @@ import { approxTokens, messageChars } from "../shared/tokens.ts";
 import {
   ANTHROPIC_ERROR_STATUS,
   type AnthropicResponse,
-  type AnthropicStreamEvent,
   AnthropicStreamError,
+  type AnthropicStreamEvent,
   anthropicToOpenAIResponse,
   anthropicToOpenAIStream,
 } from "../translate/index.ts";
-import { type ChatChunk, type ProviderAdapter, type UpstreamTarget, UpstreamError } from "../types.ts";
+import { type ChatChunk, type ProviderAdapter, UpstreamError, type UpstreamTarget } from "../types.ts";
 import { anthropicBody, anthropicHeaders, messagesUrl } from "./request.ts";
 
 /** Anthropic's Messages API behind the canonical (OpenAI) contract, both ways through translate/. */
@@ -25,7 +25,14 @@ export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
       const deadlines = new Deadlines(target.timeouts, ctx.signal, target.label);
       try {
         const body = anthropicBody(req, target, false);
-        const res = await postJson(messagesUrl(target), anthropicHeaders(target, false), body, deadlines, deps, target.label);
+        const res = await postJson(
+          messagesUrl(target),
+          anthropicHeaders(target, false),
+          body,
+          deadlines,
+          deps,
+          target.label,
+        );
         deadlines.firstByte();
         const json = await readJson(res, deadlines, target.label);
         if (json.type !== "message" || !Array.isArray(json.content)) {
@@ -34,7 +41,10 @@ export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
         const message = json as unknown as AnthropicResponse;
         return {
           response: anthropicToOpenAIResponse(message, { created: created() }),
-          usage: { inputTokens: inputTokensOf(message.usage), outputTokens: message.usage?.output_tokens ?? 0 },
+          usage: {
+            inputTokens: inputTokensOf(message.usage),
+            outputTokens: message.usage?.output_tokens ?? 0,
+          },
           upstreamMs: clock.now().getTime() - started,
         };
       } finally {
@@ -47,7 +57,14 @@ export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
       let source: AsyncGenerator<ChatChunk>;
       try {
         const body = anthropicBody(req, target, true);
-        const res = await postJson(messagesUrl(target), anthropicHeaders(target, true), body, deadlines, deps, target.label);
+        const res = await postJson(
+          messagesUrl(target),
+          anthropicHeaders(target, true),
+          body,
+          deadlines,
+          deps,
+          target.label,
+        );
         const events = eventsOf(sseEvents(res, deadlines, target.label), target);
         source = withStreamErrors(anthropicToOpenAIStream(events, { created: created() }), target);
       } catch (err) {
@@ -81,12 +98,18 @@ async function* eventsOf(
 }
 
 /** An `error` event after the 200 carries an error type; its documented status tells retryable from not. */
-async function* withStreamErrors(chunks: AsyncGenerator<ChatChunk>, target: UpstreamTarget): AsyncGenerator<ChatChunk> {
+async function* withStreamErrors(
+  chunks: AsyncGenerator<ChatChunk>,
+  target: UpstreamTarget,
+): AsyncGenerator<ChatChunk> {
   try {
     yield* chunks;
   } catch (err) {
     if (!(err instanceof AnthropicStreamError)) throw err;
     const status = ANTHROPIC_ERROR_STATUS[err.error.type] ?? 500;
-    throw new UpstreamError("http", `${target.label}: ${err.message}`, { status, body: { type: "error", error: err.error } });
+    throw new UpstreamError("http", `${target.label}: ${err.message}`, {
+      status,
+      body: { type: "error", error: err.error },
+    });
   }
 }

@@ -39,8 +39,12 @@ export function anthropicHeaders(target: UpstreamTarget, stream: boolean): Recor
  */
 export function anthropicBody(req: ChatRequest, target: UpstreamTarget, stream: boolean): AnthropicRequest {
   const merged = withVersionDefaults(req, target.parameters);
-  const defaultMaxTokens = typeof target.parameters.max_tokens === "number" ? target.parameters.max_tokens : DEFAULT_MAX_TOKENS;
-  const body = openAIToAnthropicRequest({ ...merged, model: target.providerModelId, stream }, { defaultMaxTokens });
+  const defaultMaxTokens =
+    typeof target.parameters.max_tokens === "number" ? target.parameters.max_tokens : DEFAULT_MAX_TOKENS;
+  const body = openAIToAnthropicRequest(
+    { ...merged, model: target.providerModelId, stream },
+    { defaultMaxTokens },
+  );
   if (!stream) delete body.stream;
   const extra = body as unknown as Json;
   for (const [k, v] of Object.entries(merged)) {

@@ -12,7 +12,9 @@ async function parse(...parts: Array<string | Uint8Array>): Promise<SseEvent[]> 
 }
 
 test("events end at a blank line; event names, comments and multi-line data", async () => {
-  const events = await parse(": keep-alive\n\nevent: ping\ndata: {}\n\ndata: line one\ndata: line two\nid: 7\n\n");
+  const events = await parse(
+    ": keep-alive\n\nevent: ping\ndata: {}\n\ndata: line one\ndata: line two\nid: 7\n\n",
+  );
   assert.deepEqual(events, [
     { event: "ping", data: "{}" },
     { event: undefined, data: "line one\nline two" },

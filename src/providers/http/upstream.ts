@@ -93,15 +93,21 @@ export async function readJson(res: UpstreamResponse, deadlines: Deadlines, labe
     const v: unknown = JSON.parse(text);
     if (v !== null && typeof v === "object" && !Array.isArray(v)) return v as Json;
   } catch {}
-  throw new UpstreamError("protocol", `${label}: the answer is not a JSON object`, { body: text.slice(0, 1000) });
+  throw new UpstreamError("protocol", `${label}: the answer is not a JSON object`, {
+    body: text.slice(0, 1000),
+  });
 }
 
 /**
  * The answer's SSE events. The first event ends the first-byte wait and starts the idle
- * clock; each later one resets it. The body is read to its end (so the connection goes
+ * clock, which then runs only while we wait on the upstream. The body is read to its end (so the connection goes
  * back to the pool) unless the consumer stops early, which destroys it.
  */
-export async function* sseEvents(res: UpstreamResponse, deadlines: Deadlines, label: string): AsyncGenerator<SseEvent> {
+export async function* sseEvents(
+  res: UpstreamResponse,
+  deadlines: Deadlines,
+  label: string,
+): AsyncGenerator<SseEvent> {
   let first = true;
   let ended = false;
   try {
@@ -109,8 +115,10 @@ export async function* sseEvents(res: UpstreamResponse, deadlines: Deadlines, la
       if (first) {
         first = false;
         deadlines.firstByte(true);
-      } else deadlines.activity();
+      }
+      deadlines.hold();
       yield ev;
+      deadlines.activity();
     }
     ended = true;
   } catch (err) {

@@ -5,7 +5,7 @@ import { manualClock } from "../../lib/clock.ts";
 import { startFakeOpenAI } from "../../test-support/fake-openai.ts";
 import type { FakeUpstream } from "../../test-support/fake-server.ts";
 import { collect, fixtureJson, fixtureText, sseFixtureEvents } from "../translate/fixture-files.ts";
-import { type ChatChunk, type ChatRequest, type UpstreamTarget, UpstreamError } from "../types.ts";
+import { type ChatChunk, type ChatRequest, UpstreamError, type UpstreamTarget } from "../types.ts";
 import { createOpenAIAdapter } from "./adapter.ts";
 
 let fake: FakeUpstream;
@@ -36,7 +36,10 @@ const target = (over: Partial<UpstreamTarget> = {}): UpstreamTarget => ({
 const tools = [
   {
     type: "function",
-    function: { name: "get_weather", parameters: { type: "object", properties: { location: { type: "string" } } } },
+    function: {
+      name: "get_weather",
+      parameters: { type: "object", properties: { location: { type: "string" } } },
+    },
   },
 ];
 const canonical: ChatRequest = {
@@ -77,20 +80,26 @@ describe("openai-compatible: what goes upstream", () => {
   });
 
   test("streams ask for usage; a request's max_completion_tokens displaces the version's max_tokens", async () => {
-    const s = await adapter.stream({ ...canonical, tools: undefined, max_completion_tokens: 100 }, target(), ctx());
+    const s = await adapter.stream(
+      { ...canonical, tools: undefined, max_completion_tokens: 100 },
+      target(),
+      ctx(),
+    );
     await collect(s.chunks);
     const body = fake.lastBody ?? {};
-    assert.deepEqual([body.stream, body.stream_options, body.max_completion_tokens, "max_tokens" in body], [
-      true,
-      { include_usage: true },
-      100,
-      false,
-    ]);
+    assert.deepEqual(
+      [body.stream, body.stream_options, body.max_completion_tokens, "max_tokens" in body],
+      [true, { include_usage: true }, 100, false],
+    );
     assert.equal(fake.lastHeaders?.accept, "text/event-stream");
   });
 
   test("a plain call never sends stream flags; no key, no authorization; trailing slash tolerated", async () => {
-    await adapter.complete({ ...canonical, stream: true, stream_options: { include_usage: true } }, target({ apiKey: undefined, endpoint: `${fake.url}/` }), ctx());
+    await adapter.complete(
+      { ...canonical, stream: true, stream_options: { include_usage: true } },
+      target({ apiKey: undefined, endpoint: `${fake.url}/` }),
+      ctx(),
+    );
     assert.equal("stream" in (fake.lastBody ?? {}), false);
     assert.equal("stream_options" in (fake.lastBody ?? {}), false);
     assert.equal(fake.lastHeaders?.authorization, undefined);
@@ -106,9 +115,15 @@ describe("openai-compatible: what comes back", () => {
   });
 
   test("a recorded stream arrives chunk for chunk; done has its usage", async () => {
-    fake.knobs.replay = { contentType: "text/event-stream", body: fixtureText("openai-stream-tool-calls.sse") };
+    fake.knobs.replay = {
+      contentType: "text/event-stream",
+      body: fixtureText("openai-stream-tool-calls.sse"),
+    };
     const s = await adapter.stream(canonical, target(), ctx());
-    assert.deepEqual(await collect(s.chunks), await collect(sseFixtureEvents<ChatChunk>("openai-stream-tool-calls.sse")));
+    assert.deepEqual(
+      await collect(s.chunks),
+      await collect(sseFixtureEvents<ChatChunk>("openai-stream-tool-calls.sse")),
+    );
     assert.deepEqual(await s.done, { inputTokens: 82, outputTokens: 17 });
   });
 
@@ -147,7 +162,8 @@ describe("openai-compatible: what comes back", () => {
 describe("openai-compatible: the dispatcher", () => {
   test("carries every call, and an UpstreamError it throws (an egress refusal) passes through", async () => {
     let dispatched = 0;
-    const counting = new Agent().compose((dispatch) => (opts, handler) => {
+    const base = new Agent();
+    const counting = base.compose((dispatch) => (opts, handler) => {
       dispatched++;
       return dispatch(opts, handler);
     });
@@ -163,5 +179,6 @@ describe("openai-compatible: the dispatcher", () => {
     const before = fake.requests;
     await assert.rejects(guarded.complete(canonical, target(), ctx()), { kind: "refused" });
     assert.equal(fake.requests, before);
+    await base.close();
   });
 });

@@ -7,8 +7,8 @@ import {
   type ChatRequest,
   type ChatResponse,
   type ProviderAdapter,
-  type UpstreamTarget,
   UpstreamError,
+  type UpstreamTarget,
   type Usage,
 } from "../types.ts";
 import { chatCompletionsUrl, openAIBody, openAIHeaders } from "./request.ts";
@@ -27,7 +27,14 @@ export function createOpenAIAdapter(
       const deadlines = new Deadlines(target.timeouts, ctx.signal, target.label);
       try {
         const body = openAIBody(req, target, false);
-        const res = await postJson(chatCompletionsUrl(target), openAIHeaders(target, false), body, deadlines, deps, target.label);
+        const res = await postJson(
+          chatCompletionsUrl(target),
+          openAIHeaders(target, false),
+          body,
+          deadlines,
+          deps,
+          target.label,
+        );
         deadlines.firstByte();
         const json = await readJson(res, deadlines, target.label);
         if (!Array.isArray(json.choices)) {
@@ -45,7 +52,14 @@ export function createOpenAIAdapter(
       let source: AsyncGenerator<ChatChunk>;
       try {
         const body = openAIBody(req, target, true);
-        const res = await postJson(chatCompletionsUrl(target), openAIHeaders(target, true), body, deadlines, deps, target.label);
+        const res = await postJson(
+          chatCompletionsUrl(target),
+          openAIHeaders(target, true),
+          body,
+          deadlines,
+          deps,
+          target.label,
+        );
         source = chunksOf(sseEvents(res, deadlines, target.label), target);
       } catch (err) {
         deadlines.dispose();

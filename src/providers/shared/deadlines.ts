@@ -1,4 +1,4 @@
-import { type UpstreamTarget, UpstreamError } from "../types.ts";
+import { UpstreamError, type UpstreamTarget } from "../types.ts";
 
 /**
  * The three clocks of one upstream call, plus the caller's abort signal, folded into one
@@ -7,7 +7,9 @@ import { type UpstreamTarget, UpstreamError } from "../types.ts";
  * "other side closed") is reported as what really happened.
  *
  * totalMs bounds the whole call; firstByteMs runs until `firstByte()` (response headers for
- * plain calls, the first event for streams); idleMs then bounds each gap between `activity()`.
+ * plain calls, the first event for streams); idleMs then bounds each wait on the upstream
+ * for its next event. Time the consumer spends on an event (between `hold()` and the next
+ * `activity()`, e.g. a slow client being written to) is not the upstream's silence.
  */
 export class Deadlines {
   readonly signal: AbortSignal;
@@ -16,8 +18,10 @@ export class Deadlines {
   private total: NodeJS.Timeout | undefined;
   private phase: NodeJS.Timeout | undefined;
   private idle = false;
+  private held = false;
   private listeners: Array<(e: UpstreamError) => void> = [];
-  private readonly onAbort = () => this.fail(new UpstreamError("aborted", `${this.label}: call aborted by the caller`));
+  private readonly onAbort = () =>
+    this.fail(new UpstreamError("aborted", `${this.label}: call aborted by the caller`));
 
   constructor(
     private readonly timeouts: UpstreamTarget["timeouts"],
@@ -30,8 +34,12 @@ export class Deadlines {
       return;
     }
     callerSignal.addEventListener("abort", this.onAbort, { once: true });
-    this.total = timer(timeouts.totalMs, () => this.timeout(`no complete answer within ${timeouts.totalMs} ms`));
-    this.phase = timer(timeouts.firstByteMs, () => this.timeout(`no first byte within ${timeouts.firstByteMs} ms`));
+    this.total = timer(timeouts.totalMs, () =>
+      this.timeout(`no complete answer within ${timeouts.totalMs} ms`),
+    );
+    this.phase = timer(timeouts.firstByteMs, () =>
+      this.timeout(`no first byte within ${timeouts.firstByteMs} ms`),
+    );
   }
 
   /** The first byte arrived; with `thenIdle`, gaps from now on are timed against idleMs. */
@@ -40,11 +48,20 @@ export class Deadlines {
     this.phase = undefined;
     if (thenIdle && !this.cause) {
       this.idle = true;
-      this.phase = timer(this.timeouts.idleMs, () => this.timeout(`stream idle for ${this.timeouts.idleMs} ms`));
+      this.phase = timer(this.timeouts.idleMs, () =>
+        this.timeout(`stream idle for ${this.timeouts.idleMs} ms`),
+      );
     }
   }
 
+  /** An event was handed to the consumer: the idle clock stops until `activity()`. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Waiting on the upstream again: the idle clock restarts (a timer that fired while held re-arms). */
   activity(): void {
+    this.held = false;
     if (this.idle) this.phase?.refresh();
   }
 

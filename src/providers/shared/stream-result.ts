@@ -33,7 +33,8 @@ export async function primeStream(
   let chars = 0;
   const tally = (c: ChatChunk) => {
     if (c.usage) reported = { inputTokens: c.usage.prompt_tokens, outputTokens: c.usage.completion_tokens };
-    const delta = (c.choices[0] as { delta?: { content?: unknown; tool_calls?: unknown } } | undefined)?.delta;
+    const delta = (c.choices[0] as { delta?: { content?: unknown; tool_calls?: unknown } } | undefined)
+      ?.delta;
     if (typeof delta?.content === "string") chars += delta.content.length;
     if (Array.isArray(delta?.tool_calls)) {
       for (const t of delta.tool_calls as Array<{ function?: { arguments?: string } }>) {

@@ -29,7 +29,8 @@ const ctx = (requestId: string, groups?: Record<string, string>): CallContext =>
   ...(groups ? { groups } : {}),
 });
 const simulated = (r: { response: Json }) => (r.response.modelgov as { simulated: Json }).simulated;
-const content = (r: { response: { choices: Json[] } }) => (r.response.choices[0]?.message as Json).content as string;
+const content = (r: { response: { choices: Json[] } }) =>
+  (r.response.choices[0]?.message as Json | undefined)?.content as string;
 
 describe("simulator", () => {
   test("the same seed and request id give the same answer; other ids vary", async () => {
@@ -38,7 +39,8 @@ describe("simulator", () => {
     const b = await adapter.complete(req, t, ctx("req_a"));
     assert.deepEqual(a.response, b.response);
     const outcomes = new Set<unknown>();
-    for (let i = 0; i < 40; i++) outcomes.add(simulated(await adapter.complete(req, t, ctx(`req_${i}`))).success);
+    for (let i = 0; i < 40; i++)
+      outcomes.add(simulated(await adapter.complete(req, t, ctx(`req_${i}`))).success);
     assert.deepEqual(outcomes, new Set([true, false]));
   });
 
@@ -64,7 +66,8 @@ describe("simulator", () => {
     const t = target({ seed: 5, quality: { success: 0.7, byGroup: { "age_band:65+": 0.4 } } });
     const rate = async (groups?: Record<string, string>) => {
       let ok = 0;
-      for (let i = 0; i < 2_000; i++) if (simulated(await adapter.complete(req, t, ctx(`q${i}`, groups))).success) ok++;
+      for (let i = 0; i < 2_000; i++)
+        if (simulated(await adapter.complete(req, t, ctx(`q${i}`, groups))).success) ok++;
       return ok / 2_000;
     };
     // Binomial sd at n=2000, p=0.7 is about 1 point: 3.5 points is beyond 3 sd.
@@ -79,7 +82,10 @@ describe("simulator", () => {
       try {
         await adapter.complete(req, t, ctx(`e${i}`));
       } catch (err) {
-        assert.deepEqual([(err as { status?: number }).status, (err as { retryable?: boolean }).retryable], [503, true]);
+        assert.deepEqual(
+          [(err as { status?: number }).status, (err as { retryable?: boolean }).retryable],
+          [503, true],
+        );
         failed++;
       }
     }
@@ -90,7 +96,11 @@ describe("simulator", () => {
     const r = await adapter.complete(req, target({ tokens: { output: 50 } }), ctx("t"));
     // 32 + 35 characters of messages.
     assert.deepEqual(r.usage, { inputTokens: 17, outputTokens: 50 });
-    const pinned = await adapter.complete({ ...req, max_tokens: 4 }, target({ tokens: { input: 900, output: 50 } }), ctx("t"));
+    const pinned = await adapter.complete(
+      { ...req, max_tokens: 4 },
+      target({ tokens: { input: 900, output: 50 } }),
+      ctx("t"),
+    );
     assert.deepEqual(pinned.usage, { inputTokens: 900, outputTokens: 4 });
     assert.equal((pinned.response.choices[0] as Json).finish_reason, "length");
     assert.equal(content(pinned).split(" ").length, 4);
@@ -102,7 +112,9 @@ describe("simulator", () => {
     const s = await adapter.stream(req, t, ctx("s1"));
     const chunks = await collect(s.chunks);
     assert.ok(chunks.length >= 5);
-    const text = chunks.map((c) => ((c.choices[0] as { delta?: Json } | undefined)?.delta?.content as string) ?? "").join("");
+    const text = chunks
+      .map((c) => ((c.choices[0] as { delta?: Json } | undefined)?.delta?.content as string) ?? "")
+      .join("");
     assert.equal(text, content(plain));
     const last = chunks.at(-1)!;
     assert.deepEqual(last.usage, plain.response.usage);
@@ -125,7 +137,9 @@ describe("simulator", () => {
 describe("simulator randomness", () => {
   test("log-normal latency: median at p50 and 95th percentile at p95 (20,000 draws, ±3%)", () => {
     const rand = mulberry32(12345);
-    const draws = Array.from({ length: 20_000 }, () => logNormalLatency(300, 900, rand)).sort((a, b) => a - b);
+    const draws = Array.from({ length: 20_000 }, () => logNormalLatency(300, 900, rand)).sort(
+      (a, b) => a - b,
+    );
     const q = (p: number) => draws[Math.floor(p * draws.length)]!;
     assert.ok(Math.abs(q(0.5) / 300 - 1) < 0.03, `median ${q(0.5)}`);
     assert.ok(Math.abs(q(0.95) / 900 - 1) < 0.03, `p95 ${q(0.95)}`);

@@ -6,8 +6,8 @@ import {
   type ChatChunk,
   type ChatRequest,
   type ProviderAdapter,
-  type UpstreamTarget,
   UpstreamError,
+  type UpstreamTarget,
 } from "../types.ts";
 import { chunksOf, type Plan, planAnswer, qualityFor, responseOf } from "./answer.ts";
 import { hash32, logNormalLatency, mulberry32 } from "./random.ts";
@@ -36,7 +36,10 @@ export function createSimulatorAdapter(deps: SimulatorDeps): ProviderAdapter {
     if (!p) {
       const r = SimulatorParametersSchema.safeParse(target.parameters);
       if (!r.success) {
-        throw new UpstreamError("protocol", `${target.label}: invalid simulator parameters: ${r.error.message}`);
+        throw new UpstreamError(
+          "protocol",
+          `${target.label}: invalid simulator parameters: ${r.error.message}`,
+        );
       }
       p = r.data;
       parsed.set(target.parameters, p);
@@ -47,14 +50,20 @@ export function createSimulatorAdapter(deps: SimulatorDeps): ProviderAdapter {
   const plan = (req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Plan => {
     if (!Array.isArray(req.messages) || req.messages.length === 0) {
       const error = { message: "messages: must be a non-empty array", type: "invalid_request_error" };
-      throw new UpstreamError("http", `${target.label}: HTTP 400: ${error.message}`, { status: 400, body: { error } });
+      throw new UpstreamError("http", `${target.label}: HTTP 400: ${error.message}`, {
+        status: 400,
+        body: { error },
+      });
     }
     const params = paramsOf(target);
     const seed = params.seed ?? Math.floor(deps.random() * 2 ** 32);
     const rand = mulberry32(hash32(`${seed}:${ctx.requestId}`));
     if (rand() < params.errorRate) {
       const error = { message: "simulated upstream error", type: "server_error" };
-      throw new UpstreamError("http", `${target.label}: HTTP 503: ${error.message}`, { status: 503, body: { error } });
+      throw new UpstreamError("http", `${target.label}: HTTP 503: ${error.message}`, {
+        status: 503,
+        body: { error },
+      });
     }
     const latencyMs = logNormalLatency(params.latencyMs.p50, params.latencyMs.p95, rand);
     const quality = qualityFor(params.quality, ctx.groups);
@@ -114,7 +123,8 @@ async function* paced(p: Plan, deadlines: Deadlines): AsyncGenerator<ChatChunk> 
   for (const [i, c] of chunks.entries()) {
     await sleep(i === 0 ? latency * TIME_TO_FIRST_TOKEN : c.paced ? gap : 0, deadlines);
     if (i === 0) deadlines.firstByte(true);
-    else deadlines.activity();
+    deadlines.hold();
     yield c.chunk;
+    deadlines.activity();
   }
 }

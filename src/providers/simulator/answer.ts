@@ -36,7 +36,8 @@ export function qualityFor(
   for (const [attr, value] of Object.entries(groups ?? {})) {
     const key = `${attr}:${value}`;
     const p = quality.byGroup?.[key];
-    if (p !== undefined && (best === undefined || p < best.probability)) best = { probability: p, group: key };
+    if (p !== undefined && (best === undefined || p < best.probability))
+      best = { probability: p, group: key };
   }
   return best ?? { probability: quality.success ?? 0.9 };
 }
@@ -49,7 +50,8 @@ export function planAnswer(
 ): Plan {
   const last = req.messages[req.messages.length - 1];
   const tools = Array.isArray(req.tools) ? (req.tools as Json[]) : [];
-  const tool = last?.role === "tool" || req.tool_choice === "none" ? undefined : chooseTool(tools, req.tool_choice);
+  const tool =
+    last?.role === "tool" || req.tool_choice === "none" ? undefined : chooseTool(tools, req.tool_choice);
   const limit = Number(req.max_completion_tokens ?? req.max_tokens ?? Number.POSITIVE_INFINITY);
   const output = Math.min(params.tokens.output, limit);
   const prompt = params.tokens.input ?? approxTokens(messageChars(req.messages));
@@ -106,7 +108,9 @@ function lastUserText(messages: Json[]): string {
 
 function answerWords(success: boolean, question: string): string[] {
   const topic = question.replace(/\s+/g, " ").trim().slice(0, 60);
-  const head = success ? ["SIM-OK", "A", "helpful", "and", "correct", "answer"] : ["SIM-POOR", "An", "unhelpful", "answer"];
+  const head = success
+    ? ["SIM-OK", "A", "helpful", "and", "correct", "answer"]
+    : ["SIM-POOR", "An", "unhelpful", "answer"];
   return [...head, "to:", topic ? `"${topic}".` : "(no question)."];
 }
 
@@ -143,10 +147,16 @@ export function chunksOf(plan: Plan): Array<{ chunk: ChatChunk; paced: boolean }
   const out = [{ chunk: chunk({ role: "assistant", content: "" }), paced: true }];
   if (plan.toolCall) {
     const { id, name, arguments: args } = plan.toolCall;
-    out.push({ chunk: chunk({ tool_calls: [{ index: 0, id, type: "function", function: { name, arguments: "" } }] }), paced: true });
+    out.push({
+      chunk: chunk({ tool_calls: [{ index: 0, id, type: "function", function: { name, arguments: "" } }] }),
+      paced: true,
+    });
     const step = Math.max(1, Math.ceil(args.length / 3));
     for (let i = 0; i < args.length; i += step) {
-      out.push({ chunk: chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + step) } }] }), paced: true });
+      out.push({
+        chunk: chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + step) } }] }),
+        paced: true,
+      });
     }
   } else {
     const words = (plan.text ?? "").split(" ");
@@ -156,6 +166,9 @@ export function chunksOf(plan: Plan): Array<{ chunk: ChatChunk; paced: boolean }
     }
   }
   out.push({ chunk: chunk({}, plan.finishReason), paced: false });
-  out.push({ chunk: { ...chunk({}), choices: [], usage: plan.usage, modelgov: { simulated: plan.outcome } }, paced: false });
+  out.push({
+    chunk: { ...chunk({}), choices: [], usage: plan.usage, modelgov: { simulated: plan.outcome } },
+    paced: false,
+  });
   return out;
 }

@@ -21,7 +21,12 @@ export type AnthropicDocumentBlock = {
   title?: string;
 };
 
-export type AnthropicToolUseBlock = { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
+export type AnthropicToolUseBlock = {
+  type: "tool_use";
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+};
 
 export type AnthropicToolResultBlock = {
   type: "tool_result";
@@ -42,6 +47,9 @@ export type AnthropicContentBlock =
 
 export type AnthropicMessage = { role: "user" | "assistant"; content: string | AnthropicContentBlock[] };
 
+/** API version 2026-10-21 also takes system turns inside `messages` (2023-06-01 only the top-level `system`). */
+export type AnthropicSystemMessage = { role: "system"; content: string | AnthropicTextBlock[] };
+
 export type AnthropicTool = { name: string; description?: string; input_schema: Record<string, unknown> };
 
 export type AnthropicToolChoice =
@@ -50,7 +58,7 @@ export type AnthropicToolChoice =
 
 export type AnthropicRequest = {
   model: string;
-  messages: AnthropicMessage[];
+  messages: Array<AnthropicMessage | AnthropicSystemMessage>;
   max_tokens: number;
   system?: string | AnthropicTextBlock[];
   temperature?: number;
@@ -63,7 +71,14 @@ export type AnthropicRequest = {
   stream?: boolean;
 };
 
-export type AnthropicStopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "pause_turn" | "refusal";
+export type AnthropicStopReason =
+  | "end_turn"
+  | "max_tokens"
+  | "stop_sequence"
+  | "tool_use"
+  | "pause_turn"
+  | "refusal"
+  | "model_context_window_exceeded";
 
 export type AnthropicUsage = {
   input_tokens: number;

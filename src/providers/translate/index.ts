@@ -1,6 +1,11 @@
 export * from "./anthropic-types.ts";
 export * from "./openai-types.ts";
-export { anthropicToOpenAIRequest, DEFAULT_MAX_TOKENS, openAIToAnthropicRequest, parseArguments } from "./request.ts";
+export {
+  anthropicToOpenAIRequest,
+  DEFAULT_MAX_TOKENS,
+  openAIToAnthropicRequest,
+  parseArguments,
+} from "./request.ts";
 export {
   anthropicToOpenAIResponse,
   anthropicUsageOf,

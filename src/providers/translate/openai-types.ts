@@ -6,7 +6,10 @@
 
 export type OpenAITextPart = { type: "text"; text: string };
 export type OpenAIImagePart = { type: "image_url"; image_url: { url: string; detail?: string } };
-export type OpenAIFilePart = { type: "file"; file: { file_data?: string; file_id?: string; filename?: string } };
+export type OpenAIFilePart = {
+  type: "file";
+  file: { file_data?: string; file_id?: string; filename?: string };
+};
 export type OpenAIRefusalPart = { type: "refusal"; refusal: string };
 export type OpenAIContentPart = OpenAITextPart | OpenAIImagePart | OpenAIFilePart | OpenAIRefusalPart;
 
@@ -26,7 +29,11 @@ export type OpenAITool = {
   function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
 };
 
-export type OpenAIToolChoice = "auto" | "none" | "required" | { type: "function"; function: { name: string } };
+export type OpenAIToolChoice =
+  | "auto"
+  | "none"
+  | "required"
+  | { type: "function"; function: { name: string } };
 
 export type OpenAIFinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "function_call";
 

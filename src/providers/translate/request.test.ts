@@ -61,7 +61,9 @@ describe("Anthropic request → OpenAI request", () => {
     assert.deepEqual(out, {
       model: "claude-sonnet-4-5",
       max_tokens: 300,
-      tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object", properties: {} } } }],
+      tools: [
+        { type: "function", function: { name: "lookup", parameters: { type: "object", properties: {} } } },
+      ],
       tool_choice: { type: "function", function: { name: "lookup" } },
       messages: [
         { role: "system", content: "Rule one.\nRule two." },
@@ -75,6 +77,23 @@ describe("Anthropic request → OpenAI request", () => {
         { role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/err.png" } }] },
       ],
     });
+  });
+
+  test("system turns inside messages (API version 2026-10-21) stay in place as system messages", () => {
+    const out = anthropicToOpenAIRequest({
+      model: "m",
+      max_tokens: 10,
+      messages: [
+        { role: "user", content: "Hi." },
+        { role: "system", content: [{ type: "text", text: "From now on, answer in Norwegian." }] },
+        { role: "user", content: "How are you?" },
+      ],
+    });
+    assert.deepEqual(out.messages, [
+      { role: "user", content: "Hi." },
+      { role: "system", content: "From now on, answer in Norwegian." },
+      { role: "user", content: "How are you?" },
+    ]);
   });
 
   test("tool_choice any and none", () => {
@@ -119,7 +138,10 @@ describe("OpenAI request → Anthropic request", () => {
     assert.equal(openAIToAnthropicRequest(base).max_tokens, 1024);
     assert.equal(openAIToAnthropicRequest(base, { defaultMaxTokens: 4096 }).max_tokens, 4096);
     assert.equal(openAIToAnthropicRequest({ ...base, max_tokens: 50 }).max_tokens, 50);
-    assert.equal(openAIToAnthropicRequest({ ...base, max_tokens: 50, max_completion_tokens: 70 }).max_tokens, 70);
+    assert.equal(
+      openAIToAnthropicRequest({ ...base, max_tokens: 50, max_completion_tokens: 70 }).max_tokens,
+      70,
+    );
   });
 
   test("sampling: temperature clamped to Anthropic's 0..1, a string stop becomes a list, OpenAI-only knobs dropped", () => {
@@ -148,11 +170,18 @@ describe("OpenAI request → Anthropic request", () => {
 
   test("tool_choice and parallel_tool_calls", () => {
     const base: ChatRequest = { model: "m", messages: [{ role: "user", content: "x" }] };
-    const choice = (extra: Record<string, unknown>) => openAIToAnthropicRequest({ ...base, ...extra }).tool_choice;
+    const choice = (extra: Record<string, unknown>) =>
+      openAIToAnthropicRequest({ ...base, ...extra }).tool_choice;
     assert.deepEqual(choice({ tool_choice: "required" }), { type: "any" });
     assert.deepEqual(choice({ tool_choice: "none" }), { type: "none" });
-    assert.deepEqual(choice({ tool_choice: { type: "function", function: { name: "f" } } }), { type: "tool", name: "f" });
-    assert.deepEqual(choice({ parallel_tool_calls: false }), { type: "auto", disable_parallel_tool_use: true });
+    assert.deepEqual(choice({ tool_choice: { type: "function", function: { name: "f" } } }), {
+      type: "tool",
+      name: "f",
+    });
+    assert.deepEqual(choice({ parallel_tool_calls: false }), {
+      type: "auto",
+      disable_parallel_tool_use: true,
+    });
     assert.deepEqual(choice({ tool_choice: "none", parallel_tool_calls: false }), { type: "none" });
     assert.equal(choice({ parallel_tool_calls: true }), undefined);
   });
@@ -163,18 +192,38 @@ describe("OpenAI request → Anthropic request", () => {
       messages: [
         {
           role: "user",
-          content: [{ type: "file", file: { file_data: "data:application/pdf;base64,JVBERi0xLjQ=", filename: "a.pdf" } }],
+          content: [
+            {
+              type: "file",
+              file: { file_data: "data:application/pdf;base64,JVBERi0xLjQ=", filename: "a.pdf" },
+            },
+          ],
         },
         {
           role: "assistant",
           content: null,
           tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: "{not json" } }],
         },
-        { role: "tool", tool_call_id: "call_1", content: [{ type: "text", text: "line 1" }, { type: "text", text: "line 2" }] },
+        {
+          role: "tool",
+          tool_call_id: "call_1",
+          content: [
+            { type: "text", text: "line 1" },
+            { type: "text", text: "line 2" },
+          ],
+        },
       ],
     });
     assert.deepEqual(out.messages, [
-      { role: "user", content: [{ type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBERi0xLjQ=" } }] },
+      {
+        role: "user",
+        content: [
+          {
+            type: "document",
+            source: { type: "base64", media_type: "application/pdf", data: "JVBERi0xLjQ=" },
+          },
+        ],
+      },
       { role: "assistant", content: [{ type: "tool_use", id: "call_1", name: "f", input: {} }] },
       { role: "user", content: [{ type: "tool_result", tool_use_id: "call_1", content: "line 1\nline 2" }] },
     ]);

@@ -4,6 +4,7 @@ import type {
   AnthropicImageBlock,
   AnthropicMessage,
   AnthropicRequest,
+  AnthropicSystemMessage,
   AnthropicTextBlock,
   AnthropicTool,
   AnthropicToolChoice,
@@ -52,7 +53,11 @@ export function anthropicToOpenAIRequest(req: AnthropicRequest): ChatRequest {
     out.tools = tools.map(
       (t): OpenAITool => ({
         type: "function",
-        function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema },
+        function: {
+          name: t.name,
+          ...(t.description ? { description: t.description } : {}),
+          parameters: t.input_schema,
+        },
       }),
     );
   }
@@ -69,8 +74,9 @@ export function anthropicToOpenAIRequest(req: AnthropicRequest): ChatRequest {
   return out;
 }
 
-function openAIMessagesOf(m: AnthropicMessage): OpenAIMessage[] {
+function openAIMessagesOf(m: AnthropicMessage | AnthropicSystemMessage): OpenAIMessage[] {
   if (typeof m.content === "string") return [{ role: m.role, content: m.content }];
+  if (m.role === "system") return [{ role: "system", content: m.content.map((b) => b.text).join("\n") }];
   if (m.role === "assistant") {
     const text = m.content.flatMap((b) => (b.type === "text" ? [b.text] : [])).join("");
     const calls = m.content.flatMap((b) => (b.type === "tool_use" ? [toolCallOf(b)] : []));
@@ -212,7 +218,11 @@ function anthropicToolChoice(
 }
 
 /** Consecutive turns of one role are merged: Anthropic wants user and assistant to alternate. */
-function append(messages: AnthropicMessage[], role: AnthropicMessage["role"], content: AnthropicMessage["content"]) {
+function append(
+  messages: AnthropicMessage[],
+  role: AnthropicMessage["role"],
+  content: AnthropicMessage["content"],
+) {
   if (content.length === 0) return;
   const prev = messages[messages.length - 1];
   if (prev?.role === role) prev.content = [...asBlocks(prev.content), ...asBlocks(content)];
@@ -233,7 +243,12 @@ function assistantBlocks(m: OpenAIMessage): AnthropicContentBlock[] {
   const blocks: AnthropicContentBlock[] =
     typeof m.content === "string" ? [{ type: "text", text: m.content }] : blocksOfParts(m.content ?? []);
   for (const call of m.tool_calls ?? []) {
-    blocks.push({ type: "tool_use", id: call.id, name: call.function.name, input: parseArguments(call.function.arguments) });
+    blocks.push({
+      type: "tool_use",
+      id: call.id,
+      name: call.function.name,
+      input: parseArguments(call.function.arguments),
+    });
   }
   // Anthropic rejects empty text blocks, which OpenAI clients send freely ("content": "").
   return blocks.filter((b) => b.type !== "text" || b.text !== "");

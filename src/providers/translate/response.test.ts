@@ -75,6 +75,7 @@ describe("Anthropic response ⇄ OpenAI response", () => {
       ["stop_sequence", "stop"],
       ["pause_turn", "stop"],
       ["refusal", "content_filter"],
+      ["model_context_window_exceeded", "length"],
     ];
     for (const [a, o] of toOpenAI) assert.equal(finishReasonOf(a), o, a);
     const toAnthropic: Array<[OpenAIFinishReason, AnthropicStopReason]> = [
@@ -90,7 +91,10 @@ describe("Anthropic response ⇄ OpenAI response", () => {
   });
 
   test("a max_tokens answer maps to finish_reason length and back", () => {
-    const anthropic = { ...fixtureJson<AnthropicResponse>("anthropic-response-text-cached.json"), stop_reason: "max_tokens" as const };
+    const anthropic = {
+      ...fixtureJson<AnthropicResponse>("anthropic-response-text-cached.json"),
+      stop_reason: "max_tokens" as const,
+    };
     const openai = anthropicToOpenAIResponse(anthropic, { created: CREATED });
     assert.equal((openai.choices[0] as { finish_reason: string }).finish_reason, "length");
     assert.equal(openAIToAnthropicResponse(openai).stop_reason, "max_tokens");

@@ -16,6 +16,7 @@ export const FINISH_REASON_OF: Record<AnthropicStopReason, OpenAIFinishReason> =
   // A paused server-tool turn is an ordinary end of this answer to a Chat Completions client.
   pause_turn: "stop",
   refusal: "content_filter",
+  model_context_window_exceeded: "length",
 };
 
 /** OpenAI does not say whether "stop" came from a stop sequence, so it reads as end_turn. */
@@ -40,7 +41,11 @@ export function openAIUsageOf(u: Partial<AnthropicUsage>): OpenAIUsage {
   const cached = u.cache_read_input_tokens ?? 0;
   const prompt = (u.input_tokens ?? 0) + cached + (u.cache_creation_input_tokens ?? 0);
   const completion = u.output_tokens ?? 0;
-  const out: OpenAIUsage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const out: OpenAIUsage = {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+  };
   if (cached > 0) out.prompt_tokens_details = { cached_tokens: cached };
   return out;
 }
@@ -59,7 +64,13 @@ export function anthropicToOpenAIResponse(
   const text = msg.content.flatMap((b) => (b.type === "text" ? [b.text] : [])).join("");
   const calls = msg.content.flatMap((b) =>
     b.type === "tool_use"
-      ? [{ id: b.id, type: "function" as const, function: { name: b.name, arguments: JSON.stringify(b.input) } }]
+      ? [
+          {
+            id: b.id,
+            type: "function" as const,
+            function: { name: b.name, arguments: JSON.stringify(b.input) },
+          },
+        ]
       : [],
   );
   const message: OpenAIMessage = {
@@ -96,7 +107,12 @@ export function openAIToAnthropicResponse(res: ChatResponse): AnthropicResponse 
   if (text) content.push({ type: "text", text });
   if (message?.refusal) content.push({ type: "text", text: message.refusal });
   for (const c of message?.tool_calls ?? []) {
-    content.push({ type: "tool_use", id: c.id, name: c.function.name, input: parseArguments(c.function.arguments) });
+    content.push({
+      type: "tool_use",
+      id: c.id,
+      name: c.function.name,
+      input: parseArguments(c.function.arguments),
+    });
   }
   return {
     id: res.id,

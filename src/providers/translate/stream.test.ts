@@ -30,7 +30,8 @@ function assembleAnthropic(events: AnthropicStreamEvent[]) {
     if (ev.type === "content_block_delta") {
       const b = blocks[ev.index]!;
       if (ev.delta.type === "text_delta") b.text = String(b.text) + ev.delta.text;
-      if (ev.delta.type === "input_json_delta") json[ev.index] = (json[ev.index] ?? "") + ev.delta.partial_json;
+      if (ev.delta.type === "input_json_delta")
+        json[ev.index] = (json[ev.index] ?? "") + ev.delta.partial_json;
     }
     if (ev.type === "message_delta") {
       stop = ev.delta.stop_reason;
@@ -45,35 +46,53 @@ function assembleAnthropic(events: AnthropicStreamEvent[]) {
 
 describe("Anthropic stream → OpenAI chunks", () => {
   test("text then a streamed tool_use (recorded): content deltas, tool_calls deltas, finish, usage", async () => {
-    const chunks = await collect(anthropicToOpenAIStream(anthropicEvents("anthropic-stream-tool-use.sse"), { created: CREATED }));
+    const chunks = await collect(
+      anthropicToOpenAIStream(anthropicEvents("anthropic-stream-tool-use.sse"), { created: CREATED }),
+    );
     const call = (fn: Json, extra: Json = {}) => ({ tool_calls: [{ index: 0, ...extra, function: fn }] });
     assert.deepEqual(shape(chunks), [
       [{ role: "assistant", content: "" }, null],
       [{ content: "Okay" }, null],
       [{ content: ", let's check the weather for San Francisco, CA:" }, null],
-      [call({ name: "get_weather", arguments: "" }, { id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", type: "function" }), null],
+      [
+        call(
+          { name: "get_weather", arguments: "" },
+          { id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", type: "function" },
+        ),
+        null,
+      ],
       [call({ arguments: '{"location":' }), null],
       [call({ arguments: ' "San Francisco, CA"}' }), null],
       [{}, "tool_calls"],
       ["usage", { prompt_tokens: 472, completion_tokens: 89, total_tokens: 561 }],
     ]);
     for (const c of chunks) {
-      assert.deepEqual([c.id, c.object, c.created, c.model], [
-        "msg_014p7gG3wDgGV9EUtLvnow3U",
-        "chat.completion.chunk",
-        CREATED,
-        "claude-sonnet-4-5-20250929",
-      ]);
+      assert.deepEqual(
+        [c.id, c.object, c.created, c.model],
+        ["msg_014p7gG3wDgGV9EUtLvnow3U", "chat.completion.chunk", CREATED, "claude-sonnet-4-5-20250929"],
+      );
     }
   });
 
   test("CRLF stream cut by max_tokens, split mid-UTF-8: finish length, cached usage", async () => {
-    const chunks = await collect(anthropicToOpenAIStream(anthropicEvents("anthropic-stream-text-max-tokens.sse")));
-    const text = chunks.map((c) => (c.choices[0] as { delta: Json } | undefined)?.delta.content ?? "").join("");
+    const chunks = await collect(
+      anthropicToOpenAIStream(anthropicEvents("anthropic-stream-text-max-tokens.sse")),
+    );
+    const text = chunks
+      .map((c) => (c.choices[0] as { delta: Json } | undefined)?.delta.content ?? "")
+      .join("");
     assert.equal(text, "Hello — bonjour, grüß dich");
     assert.deepEqual(shape(chunks).slice(-2), [
       [{}, "length"],
-      ["usage", { prompt_tokens: 1225, completion_tokens: 8, total_tokens: 1233, prompt_tokens_details: { cached_tokens: 1200 } }],
+      [
+        "usage",
+        {
+          prompt_tokens: 1225,
+          completion_tokens: 8,
+          total_tokens: 1233,
+          prompt_tokens_details: { cached_tokens: 1200 },
+        },
+      ],
     ]);
   });
 
@@ -88,7 +107,8 @@ describe("Anthropic stream → OpenAI chunks", () => {
     const seen: ChatChunk[] = [];
     await assert.rejects(
       (async () => {
-        for await (const c of anthropicToOpenAIStream(anthropicEvents("anthropic-stream-overloaded.sse"))) seen.push(c);
+        for await (const c of anthropicToOpenAIStream(anthropicEvents("anthropic-stream-overloaded.sse")))
+          seen.push(c);
       })(),
       (err: unknown) => err instanceof AnthropicStreamError && err.error.type === "overloaded_error",
     );
@@ -101,7 +121,9 @@ describe("Anthropic stream → OpenAI chunks", () => {
 
 describe("OpenAI chunks → Anthropic stream", () => {
   test("parallel tool calls (recorded) become one tool_use block each, usage in message_delta", async () => {
-    const events = await collect(openAIToAnthropicStream(openAIChunks("openai-stream-tool-calls.sse"), { inputTokens: 80 }));
+    const events = await collect(
+      openAIToAnthropicStream(openAIChunks("openai-stream-tool-calls.sse"), { inputTokens: 80 }),
+    );
     const json = (index: number, partial_json: string) => ({
       type: "content_block_delta",
       index,
@@ -163,11 +185,14 @@ describe("OpenAI chunks → Anthropic stream", () => {
     const { blocks, stop } = assembleAnthropic(events);
     assert.deepEqual(blocks, [{ type: "text", text: "The capital of France is Paris." }]);
     assert.equal(stop, "end_turn");
-    assert.deepEqual(events.find((e) => e.type === "message_delta"), {
-      type: "message_delta",
-      delta: { stop_reason: "end_turn", stop_sequence: null },
-      usage: { input_tokens: 210, output_tokens: 7, cache_read_input_tokens: 1024 },
-    });
+    assert.deepEqual(
+      events.find((e) => e.type === "message_delta"),
+      {
+        type: "message_delta",
+        delta: { stop_reason: "end_turn", stop_sequence: null },
+        usage: { input_tokens: 210, output_tokens: 7, cache_read_input_tokens: 1024 },
+      },
+    );
   });
 
   test("without a usage chunk, output tokens are estimated from the characters streamed", async () => {
@@ -180,7 +205,9 @@ describe("OpenAI chunks → Anthropic stream", () => {
   });
 
   test("an empty input still makes a well-formed message", async () => {
-    const events = await collect(openAIToAnthropicStream((async function* () {})(), { id: "msg_x", model: "m" }));
+    const events = await collect(
+      openAIToAnthropicStream((async function* () {})(), { id: "msg_x", model: "m" }),
+    );
     assert.deepEqual(
       events.map((e) => e.type),
       ["message_start", "message_delta", "message_stop"],
@@ -191,7 +218,9 @@ describe("OpenAI chunks → Anthropic stream", () => {
 describe("stream round trips", () => {
   test("Anthropic → OpenAI → Anthropic assembles to the same message", async () => {
     const original = await collect(anthropicEvents("anthropic-stream-tool-use.sse"));
-    const back = await collect(openAIToAnthropicStream(anthropicToOpenAIStream(anthropicEvents("anthropic-stream-tool-use.sse"))));
+    const back = await collect(
+      openAIToAnthropicStream(anthropicToOpenAIStream(anthropicEvents("anthropic-stream-tool-use.sse"))),
+    );
     const a = assembleAnthropic(original);
     const b = assembleAnthropic(back);
     assert.deepEqual(b, a);
@@ -208,11 +237,16 @@ describe("stream round trips", () => {
       const original = await collect(openAIChunks(name));
       const back = await collect(anthropicToOpenAIStream(openAIToAnthropicStream(openAIChunks(name))));
       const summary = (chunks: ChatChunk[]) => {
-        const deltas = chunks.flatMap((c) => (c.choices as Array<{ delta: Json; finish_reason: string | null }>));
+        const deltas = chunks.flatMap(
+          (c) => c.choices as Array<{ delta: Json; finish_reason: string | null }>,
+        );
         return {
           text: deltas.map((d) => d.delta.content ?? "").join(""),
           args: deltas.flatMap((d) =>
-            ((d.delta.tool_calls as Json[] | undefined) ?? []).map((t) => [t.index, (t.function as Json).arguments]),
+            ((d.delta.tool_calls as Json[] | undefined) ?? []).map((t) => [
+              t.index,
+              (t.function as Json).arguments,
+            ]),
           ),
           finish: deltas.map((d) => d.finish_reason).find(Boolean),
           usage: [chunks.at(-1)?.usage?.prompt_tokens, chunks.at(-1)?.usage?.completion_tokens],

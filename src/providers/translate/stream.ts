@@ -52,7 +52,9 @@ export async function* anthropicToOpenAIStream(
           const index = toolIndexOfBlock.size;
           toolIndexOfBlock.set(ev.index, index);
           const args = b.input && Object.keys(b.input).length > 0 ? JSON.stringify(b.input) : "";
-          yield chunk({ tool_calls: [{ index, id: b.id, type: "function", function: { name: b.name, arguments: args } }] });
+          yield chunk({
+            tool_calls: [{ index, id: b.id, type: "function", function: { name: b.name, arguments: args } }],
+          });
         } else if (b.type === "text" && b.text) {
           yield chunk({ content: b.text });
         }
@@ -63,7 +65,8 @@ export async function* anthropicToOpenAIStream(
         if (d.type === "text_delta") yield chunk({ content: d.text });
         else if (d.type === "input_json_delta" && d.partial_json) {
           const index = toolIndexOfBlock.get(ev.index);
-          if (index !== undefined) yield chunk({ tool_calls: [{ index, function: { arguments: d.partial_json } }] });
+          if (index !== undefined)
+            yield chunk({ tool_calls: [{ index, function: { arguments: d.partial_json } }] });
         }
         break;
       }
@@ -85,6 +88,7 @@ export async function* anthropicToOpenAIStream(
  * content block, closed when the next one opens (OpenAI streams tool calls one after the
  * other). message_delta is held back until the input ends because OpenAI reports usage
  * after the finish chunk; without usage, output tokens are estimated at 4 characters each.
+ * `id` and `model`, when given, replace the chunks' own (e.g. to report the public model name).
  */
 export async function* openAIToAnthropicStream(
   chunks: AsyncIterable<ChatChunk>,
@@ -127,7 +131,7 @@ export async function* openAIToAnthropicStream(
   for await (const c of chunks) {
     if (!started) {
       started = true;
-      yield start(c.id ?? opts.id ?? "", c.model ?? opts.model ?? "");
+      yield start(opts.id ?? c.id ?? "", opts.model ?? c.model ?? "");
     }
     if (c.usage) usage = c.usage as OpenAIUsage;
     const choice = c.choices[0] as OpenAIChunkChoice | undefined;
