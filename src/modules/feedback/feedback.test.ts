@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -13,7 +13,15 @@ import type { Principal } from "../identity/index.ts";
 import { createFeedbackService, createFeedbackWriter } from "./index.ts";
 
 const agent: Principal = { tokenId: "tok_agent1", name: "support-bot", roles: ["agent"] };
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), "modelgov-feedback-"));
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), "modelgov-feedback-"));
+  dirs.push(d);
+  return d;
+};
+process.on("exit", () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 type Body = any;
 

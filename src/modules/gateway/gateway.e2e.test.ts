@@ -242,10 +242,53 @@ describe("gateway end to end with the official SDKs", () => {
     );
   });
 
+  test("an upstream endpoint outside the allow-list, or private, is refused before any connection", async () => {
+    await admin.versions.register("chat", {
+      version: "1.3.0",
+      provider: "openai-compatible",
+      providerModelId: "x",
+      endpoint: "http://169.254.169.254/latest",
+      card: CARD as never,
+    });
+    await admin.versions.register("chat", {
+      version: "1.3.1",
+      provider: "openai-compatible",
+      providerModelId: "x",
+      endpoint: "https://api.example.org/v1",
+      card: CARD as never,
+    });
+    const eng = (await admin.tokens.create({ name: "ed", roles: ["engineering"] })).token;
+    const signer = createClient({ baseUrl: server.url, token: eng });
+    for (const v of ["1.3.0", "1.3.1"]) {
+      const r = await admin.approvals.request("chat", v, "probe");
+      await signer.approvals.sign(r.id, { role: "engineering", decision: "approve" });
+    }
+    await admin.aliases.set("chat", "meta", "1.3.0");
+    await admin.aliases.set("chat", "elsewhere", "1.3.1");
+    await server.gateway.routing.refresh();
+    for (const [alias, why] of [
+      ["meta", /egress refused: 169\.254\.169\.254/],
+      ["elsewhere", /not on the egress allow-list|not allow-listed/],
+    ] as const) {
+      await assert.rejects(
+        openai.chat.completions.create({
+          model: `chat@${alias}`,
+          messages: [{ role: "user", content: "x" }],
+        }),
+        (e: unknown) => {
+          assert.ok(e instanceof OpenAI.APIError);
+          assert.equal(e.status, 502);
+          assert.match(e.message, why);
+          return true;
+        },
+      );
+    }
+  });
+
   test("/v1/models lists what the token may call; /v1/feedback joins an outcome to a request", async () => {
     const list = await openai.models.list();
     const ids = list.data.map((m) => m.id).sort();
-    assert.deepEqual(ids, ["chat", "chat@claude"]);
+    assert.deepEqual(ids, ["chat", "chat@claude", "chat@elsewhere", "chat@meta"]);
     const { response } = await openai.chat.completions
       .create({ model: "chat", messages: [{ role: "user", content: "hi" }] })
       .withResponse();

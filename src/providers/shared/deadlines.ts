@@ -48,9 +48,9 @@ export class Deadlines {
     this.phase = undefined;
     if (thenIdle && !this.cause) {
       this.idle = true;
-      this.phase = timer(this.timeouts.idleMs, () =>
-        this.timeout(`stream idle for ${this.timeouts.idleMs} ms`),
-      );
+      this.phase = timer(this.timeouts.idleMs, () => {
+        if (!this.held) this.timeout(`stream idle for ${this.timeouts.idleMs} ms`);
+      });
     }
   }
 

@@ -66,7 +66,11 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     endpoint: v.endpoint,
     apiKey: deps.apiKeyFor(v),
     parameters: v.parameters,
-    timeouts: model.timeouts,
+    // A version's own `timeout_ms` (registered with it) overrides the model's total timeout.
+    timeouts:
+      typeof v.parameters.timeout_ms === "number"
+        ? { ...model.timeouts, totalMs: v.parameters.timeout_ms }
+        : model.timeouts,
   });
   const entry: GatewayLogEntry = {
     id: requestId,

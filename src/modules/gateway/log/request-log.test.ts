@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -18,7 +18,15 @@ const _fits = (e: GatewayLogEntry): RequestLogEntry => e;
 void _fits;
 
 const logger = createLogger("silent");
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), "modelgov-spool-"));
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), "modelgov-spool-"));
+  dirs.push(d);
+  return d;
+};
+process.on("exit", () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 // The resilience layer's step, with its extra fields: stored as given.
 const SERVED = [{ versionId: "ver_1", version: "1.2.0", outcome: "served", attempts: 1, durationMs: 9 }];

@@ -95,6 +95,8 @@ export class FallbackError extends Error {
 
 /** `http 503`, `timeout`, `connect`; other errors by name. */
 export function describeError(err: unknown): string {
+  // A refusal's message is the policy that refused (egress allow-list, blocked range): say it.
+  if (err instanceof UpstreamError && err.kind === "refused") return err.message;
   if (err instanceof UpstreamError) return err.status === undefined ? err.kind : `${err.kind} ${err.status}`;
   return err instanceof Error ? `error ${err.name}` : "error";
 }
