@@ -50,7 +50,8 @@ export function createServices({
     onRevised: (tx, ctx, versionId, revision) =>
       approvals.voidRequests(tx, ctx, versionId, `card revised (revision ${revision}) after the request`),
   });
-  const spec = createSpecService({ db, clock, registry, cards, approvals });
+  const routes = createRouteConfigService({ db, clock });
+  const spec = createSpecService({ db, clock, registry, cards, approvals, routes });
   const identity = createIdentityService({ db, clock });
   const webhooks = createWebhooksService({ db, clock });
   const audit = createAuditService({ db, clock, ...auditOptions });
@@ -62,7 +63,6 @@ export function createServices({
   const metrics = createGatewayMetrics({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },
   });
-  const routes = createRouteConfigService({ db, clock });
   /** Versions outside production that may serve: those with an approval in force. */
   const approvedIds = async (ids: string[]) => {
     const ok = new Set<string>();

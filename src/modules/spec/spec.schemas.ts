@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ApprovalPolicySchema } from "../approvals/approvals.schemas.ts";
 import { CardContentSchema, SectionKeySchema } from "../cards/card-sections.ts";
+import { RouteConfigSchema } from "../gateway/routing/route-config.ts";
 import {
   Label,
   Metrics,
@@ -53,6 +54,10 @@ export const SpecSchema = z
       .strict()
       .optional(),
     approvals: ApprovalPolicySchema.optional().describe("who must sign before a version reaches production"),
+    routes: z
+      .record(z.string().max(63), RouteConfigSchema)
+      .optional()
+      .describe("gateway routing per model: split, fallback, pinning, timeouts, breaker, prices"),
     models: z.array(SpecModelSchema).max(10_000).default([]),
   })
   .strict()
@@ -91,6 +96,7 @@ export const PlanItemSchema = z
     action: z.enum([
       "update_policy",
       "update_approval_policy",
+      "update_route",
       "create_model",
       "update_model",
       "register_version",

@@ -192,6 +192,25 @@ for (const target of storeTargets()) {
       );
     });
 
+    test("the routes section sets the gateway route of a model, idempotently", async () => {
+      const text = `${SPEC}routes:\n  triage:\n    split:\n      - { version: 1.0.0, weight: 90 }\n      - { version: 1.1.0, weight: 10 }\n    fallback: [1.0.0]\n`;
+      const plan = await apply(load(text), true);
+      assert.deepEqual(
+        plan.changes.map((c) => `${c.action} ${c.target}`),
+        ["update_route triage"],
+      );
+      await apply(load(text));
+      assert.deepEqual((await h.services.routes.get("triage")).split, [
+        { version: "1.0.0", weight: 90 },
+        { version: "1.1.0", weight: 10 },
+      ]);
+      assert.deepEqual((await apply(load(text))).changes, []);
+      await assert.rejects(
+        apply(load(text.replace("fallback: [1.0.0]", "fallback: [7.0.0]"))),
+        /routes\.triage.*fallback/,
+      );
+    });
+
     test("spec validation names the path of a bad field and of duplicates", () => {
       const bad = SpecSchema.safeParse(parseYaml(SPEC.replace("riskTier: medium", "riskTier: huge")));
       assert.equal(bad.success, false);

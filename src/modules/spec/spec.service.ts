@@ -10,6 +10,7 @@ import type { ApprovalsService } from "../approvals/index.ts";
 import { recordAudit } from "../audit/index.ts";
 import { latestRevision } from "../cards/cards.store.ts";
 import { type CardContent, type CardsService, cardHash, parseHfCard } from "../cards/index.ts";
+import type { RouteConfigService } from "../gateway/index.ts";
 import { findVersion, type ModelPatch, type RegistryService, readPolicy } from "../registry/index.ts";
 import type { PlanItem, Spec } from "./spec.schemas.ts";
 
@@ -41,8 +42,9 @@ export function createSpecService(deps: {
   registry: RegistryService;
   cards: CardsService;
   approvals: ApprovalsService;
+  routes: RouteConfigService;
 }) {
-  const { db, clock, registry, cards, approvals } = deps;
+  const { db, clock, registry, cards, approvals, routes } = deps;
 
   async function reconcile(tx: Tx, ctx: RequestContext, spec: Spec): Promise<PlanItem[]> {
     const plan: PlanItem[] = [];
@@ -209,6 +211,18 @@ export function createSpecService(deps: {
         } catch (err) {
           at(vpath, err);
         }
+      }
+    }
+    // Routes last: they name versions the models section may have just registered.
+    for (const [name, cfg] of Object.entries(spec.routes ?? {})) {
+      try {
+        const current = await routes.getIn(tx, name);
+        if (!isDeepStrictEqual(JSON.parse(JSON.stringify(current)), JSON.parse(JSON.stringify(cfg)))) {
+          await routes.set(ctx, name, cfg, tx);
+          plan.push({ action: "update_route", target: name, changes: { route: { from: current, to: cfg } } });
+        }
+      } catch (err) {
+        at(`routes.${name}`, err);
       }
     }
     return plan;

@@ -82,6 +82,8 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
   }
   return {
     get: async (model: string) => read(db, await modelId(db, model)),
+    /** The same read on the caller's transaction (spec apply). */
+    getIn: async (q: Tx, model: string) => read(q, await modelId(q, model)),
     async set(ctx: RequestContext, model: string, cfg: RouteConfig, q?: Tx): Promise<RouteConfig> {
       const run = async (tx: Tx) => {
         const id = await modelId(tx, model);
