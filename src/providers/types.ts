@@ -83,7 +83,11 @@ export class UpstreamError extends Error {
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
   readonly body: unknown;
-  constructor(kind: UpstreamErrorKind, message: string, opts: { status?: number; retryAfterMs?: number; body?: unknown } = {}) {
+  constructor(
+    kind: UpstreamErrorKind,
+    message: string,
+    opts: { status?: number; retryAfterMs?: number; body?: unknown } = {},
+  ) {
     super(message);
     this.name = "UpstreamError";
     this.kind = kind;

@@ -1,6 +1,13 @@
 export { auditRoutes } from "./audit.routes.ts";
 export { type AuditOptions, type AuditService, createAuditService } from "./audit.service.ts";
-export { type AuditEvent, type AuditInput, listAudit, readHead, recordAudit } from "./audit.store.ts";
+export {
+  type AuditEvent,
+  type AuditInput,
+  listAudit,
+  readHead,
+  recordAudit,
+  STATE_CHANNEL,
+} from "./audit.store.ts";
 export {
   type BrokenLink,
   type ChainedEvent,
@@ -22,4 +29,3 @@ export {
   signCheckpoint,
 } from "./checkpoints.ts";
 export { type ParsedExport, parseExport } from "./export-format.ts";
-export { STATE_CHANNEL } from "./audit.store.ts";

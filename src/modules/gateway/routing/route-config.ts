@@ -100,10 +100,10 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
           if (!known.has(v)) throw invalid(field, `version ${v} of '${model}' is not registered`);
           if (known.get(v) === "retired") throw invalid(field, `version ${v} of '${model}' is retired`);
         };
-        cfg.split?.forEach((a, i) => check(`body.split.${i}.version`, a.version));
+        for (const [i, a] of (cfg.split ?? []).entries()) check(`body.split.${i}.version`, a.version);
         if (cfg.split && !cfg.split.some((a) => a.weight > 0))
           throw invalid("body.split", "at least one arm needs a weight above 0");
-        cfg.fallback.forEach((v, i) => check(`body.fallback.${i}`, v));
+        for (const [i, v] of cfg.fallback.entries()) check(`body.fallback.${i}`, v);
         const before = await read(tx, id);
         await tx.query(
           `INSERT INTO model_routes (model_id, split, fallback, allow_pinning, timeouts, breaker, prices, updated_at)

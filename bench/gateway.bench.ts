@@ -1,0 +1,744 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import autocannon, { type AutocannonResult } from "autocannon";
+import Table from "cli-table3";
+import { Client as HttpClient } from "undici";
+import { createClient } from "../src/client/index.ts";
+import { summarizeCpuProfile } from "./cpuprofile.ts";
+
+/**
+ * Gateway overhead and throughput: the same small non-streaming chat request sent
+ *   - direct to a loopback OpenAI-compatible upstream (bench/upstream.ts, its own process),
+ *   - through modelgov's gateway (`modelgov serve`, its own process): sticky 90/10 split,
+ *     fallback chain, breakers, request logging and metrics all on,
+ *   - through @portkey-ai/gateway when it is installed (its own process),
+ * at 1 and at 50 connections (autocannon, pipelining 1), plus a sequential keep-alive loop
+ * (undici, µs timing) for the added latency at one connection.
+ *
+ *   npm run bench:gateway                 # the whole comparison
+ *   npm run bench:gateway -- --profile    # gateway only, 50 connections, server under --cpu-prof
+ *
+ * BENCH_GATEWAY_SECONDS (default 10) and BENCH_GATEWAY_SEQ_N (default 5000) shorten or
+ * lengthen the runs. Everything listens on 127.0.0.1; every child is killed by PID at the end.
+ */
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const RESULTS_DIR = path.join(ROOT, "bench", "results");
+const PROFILE = process.argv.includes("--profile");
+const MEASURE_S = Number(process.env.BENCH_GATEWAY_SECONDS ?? 10);
+const WARMUP_S = 2;
+const CONNECTIONS = PROFILE ? [50] : [1, 50];
+const SEQ_N = Number(process.env.BENCH_GATEWAY_SEQ_N ?? 5000);
+const SEQ_ROUNDS = 5;
+const SEQ_WARMUP = 500;
+const SUBJECTS = 1000;
+const ADMIN = `bench-admin-${randomBytes(16).toString("hex")}`;
+const UPSTREAM_KEY = "sk-bench-upstream";
+const MESSAGES = [
+  { role: "system", content: "You are a helpful assistant." },
+  { role: "user", content: "Say hello in one short sentence." },
+];
+const TARGETS = { 1: 0.3, 50: 5 } as const; // added p50 at 1 connection (ms); throughput ratio at 50
+const CARD = {
+  metadata: {},
+  sections: Object.fromEntries(
+    [
+      "model_details",
+      "intended_use",
+      "out_of_scope_use",
+      "factors",
+      "metrics",
+      "evaluation_data",
+      "training_data",
+      "quantitative_analyses",
+      "ethical_considerations",
+      "caveats_and_recommendations",
+    ].map((k) => [k, `${k.replaceAll("_", " ")}: benchmark fixture.`]),
+  ),
+  extraSections: [],
+};
+
+// ------------------------------------------------------------------ child processes
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+const children: Child[] = [];
+
+/** Spawns a process, keeps its output lines, and resolves once `ready(line)` returns a value. */
+function startChild<T>(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: (line: string) => T | undefined,
+  opts: { ipc?: boolean; timeoutMs?: number } = {},
+): Promise<{ child: Child; value: T }> {
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env,
+    stdio: opts.ipc ? ["pipe", "pipe", "pipe", "ipc"] : ["pipe", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const child: Child = { name, proc, lines, exited };
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${opts.timeoutMs ?? 60_000} ms:\n${tail(lines)}`)),
+      opts.timeoutMs ?? 60_000,
+    );
+    let done = false;
+    const onLine = (line: string) => {
+      lines.push(line);
+      if (lines.length > 2000) lines.splice(0, 1000);
+      if (done) return;
+      const value = ready(line);
+      if (value !== undefined) {
+        done = true;
+        clearTimeout(timer);
+        resolve({ child, value });
+      }
+    };
+    for (const stream of [proc.stdout!, proc.stderr!]) {
+      let buf = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (d: string) => {
+        buf += d;
+        for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+          onLine(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      });
+    }
+    void exited.then((code) => {
+      if (done) return;
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before it was ready:\n${tail(lines)}`));
+    });
+  });
+}
+
+const tail = (lines: string[]) => lines.slice(-30).join("\n");
+
+/** SIGTERM by PID (a graceful close: the server flushes its request log, --cpu-prof writes), then SIGKILL. */
+async function stopChild(c: Child, graceMs = 15_000): Promise<void> {
+  const pid = c.proc.pid;
+  if (pid === undefined || c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timedOut = await Promise.race([c.exited.then(() => false), sleep(graceMs).then(() => true)]);
+  if (timedOut && c.proc.exitCode === null && c.proc.signalCode === null) {
+    console.error(`${c.name} (pid ${pid}) ignored SIGTERM for ${graceMs} ms; SIGKILL`);
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
+    await c.exited;
+  }
+}
+
+async function stopAll(): Promise<void> {
+  for (const c of [...children].reverse()) await stopChild(c);
+}
+
+// Ctrl-C or a crash still ends every child, by PID.
+let stopping = false;
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.once(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n${sig}: stopping children`);
+    void stopAll().finally(() => process.exit(130));
+  });
+process.once("exit", () => {
+  for (const c of children)
+    if (c.proc.pid !== undefined && c.proc.exitCode === null && c.proc.signalCode === null)
+      try {
+        process.kill(c.proc.pid, "SIGKILL");
+      } catch {}
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// ------------------------------------------------------------------ the three targets
+
+interface Target {
+  name: "direct" | "gateway" | "portkey";
+  description: string;
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const chatBody = (model: string) => JSON.stringify({ model, messages: MESSAGES, max_tokens: 32 });
+
+async function startUpstream() {
+  const { child, value } = await startChild(
+    "upstream",
+    ["--import", "tsx", "bench/upstream.ts"],
+    { ...process.env },
+    (line) => {
+      try {
+        const m = JSON.parse(line) as { ready?: boolean; port: number; url: string };
+        return m.ready ? m : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    { ipc: true },
+  );
+  let waiting: ((n: number) => void) | null = null;
+  child.proc.on("message", (m: { requests?: number }) => {
+    if (typeof m?.requests === "number") waiting?.(m.requests);
+  });
+  /** How many API requests the upstream has received so far. */
+  const count = () =>
+    new Promise<number>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("upstream did not report its count")), 5000);
+      waiting = (n) => {
+        clearTimeout(t);
+        waiting = null;
+        resolve(n);
+      };
+      child.proc.send("requests");
+    });
+  return { child, port: value.port, url: value.url, origin: `http://127.0.0.1:${value.port}`, count };
+}
+
+async function startModelgov(dataDir: string) {
+  const nodeArgs = PROFILE
+    ? ["--cpu-prof", "--cpu-prof-dir", path.join(RESULTS_DIR, "profile"), "--cpu-prof-name", "gateway.cpuprofile"]
+    : [];
+  const { child, value } = await startChild(
+    "modelgov",
+    [...nodeArgs, "bin/modelgov.js", "serve", "--port", "0", "--no-demo", "--data-dir", dataDir],
+    {
+      ...process.env,
+      DATABASE_URL: "",
+      MODELGOV_ADMIN_TOKEN: ADMIN,
+      MODELGOV_EGRESS_ALLOW_HOSTS: "127.0.0.1",
+      MODELGOV_GATEWAY_RATE_PER_SEC: "1000000",
+      MODELGOV_GATEWAY_RATE_BURST: "1000000",
+      // "modelgov listening" is an info line; nothing on the /v1 path logs below warn, and
+      // the bench counts the lines the server writes while it is measured to prove it.
+      MODELGOV_LOG_LEVEL: "info",
+      BENCH_UPSTREAM_API_KEY: UPSTREAM_KEY,
+    },
+    (line) => {
+      try {
+        const m = JSON.parse(line) as { msg?: string; url?: string };
+        return m.msg === "modelgov listening" ? m.url : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    { timeoutMs: 120_000 },
+  );
+  return { child, url: value! };
+}
+
+/** The model, its two versions, approvals, production alias, the 90/10 sticky split with fallback, an agent token. */
+async function setUpModelgov(url: string, upstreamUrl: string) {
+  const admin = createClient({ baseUrl: url, token: ADMIN });
+  const eng = (await admin.tokens.create({ name: "bench-engineer", roles: ["engineering"] })).token;
+  const agent = (await admin.tokens.create({ name: "bench-agent", roles: ["agent"] })).token;
+  await admin.models.create({ name: "chat", owner: "bench", riskTier: "low", useCases: ["support"] });
+  for (const version of ["1.0.0", "1.1.0"])
+    await admin.versions.register("chat", {
+      version,
+      provider: "openai-compatible",
+      providerModelId: "gpt-fake",
+      endpoint: upstreamUrl,
+      parameters: { apiKeyEnv: "BENCH_UPSTREAM_API_KEY" },
+      card: CARD as never,
+    });
+  const signer = createClient({ baseUrl: url, token: eng });
+  for (const version of ["1.0.0", "1.1.0"]) {
+    const r = await admin.approvals.request("chat", version, `bench ${version}`);
+    await signer.approvals.sign(r.id, { role: "engineering", decision: "approve", comment: "bench" });
+  }
+  await admin.aliases.set("chat", "production", "1.0.0", "bench launch");
+  await admin.routes.set("chat", {
+    split: [
+      { version: "1.0.0", weight: 90 },
+      { version: "1.1.0", weight: 10 },
+    ],
+    fallback: ["1.0.0", "1.1.0"],
+    allowPinning: false,
+    breaker: { windowSize: 100, minimumCalls: 20, failureRatePct: 50, openMs: 10_000 },
+    prices: {
+      "1.0.0": { inputPer1kUsd: 0.5, outputPer1kUsd: 1.5 },
+      "1.1.0": { inputPer1kUsd: 0.4, outputPer1kUsd: 1.2 },
+    },
+  });
+  return { admin, agent };
+}
+
+function portkeyEntry(): string | null {
+  const dir = path.join(ROOT, "node_modules", "@portkey-ai", "gateway");
+  if (!existsSync(path.join(dir, "package.json"))) return null;
+  const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
+    version: string;
+    bin?: string | Record<string, string>;
+  };
+  const bin = typeof pkg.bin === "string" ? pkg.bin : Object.values(pkg.bin ?? {})[0];
+  if (!bin) throw new Error("@portkey-ai/gateway is installed but its package.json names no bin");
+  return `${path.join(dir, bin)}@${pkg.version}`;
+}
+
+async function startPortkey(entryAt: string) {
+  const at = entryAt.lastIndexOf("@");
+  const entry = entryAt.slice(0, at);
+  const version = entryAt.slice(at + 1);
+  const port = await freePort();
+  // start-server listens on every interface with no option for the host: the preload binds it to 127.0.0.1.
+  const args = ["--import", "./bench/loopback-only.mjs", entry, `--port=${port}`, "--headless"];
+  const { child } = await startChild("portkey", args, { ...process.env, NODE_ENV: "production" }, (line) =>
+    /Ready for connections/.test(line) ? true : undefined,
+  );
+  return { child, port, version, origin: `http://127.0.0.1:${port}`, command: `node ${args.join(" ")}` };
+}
+
+// ------------------------------------------------------------------ measurements
+
+interface LoadResult {
+  connections: number;
+  seconds: number;
+  requestsPerSec: number;
+  total: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  upstreamRequests: number;
+}
+
+interface SeqResult {
+  n: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  meanUs: number;
+  errors: number;
+}
+
+let subjectSeq = 0;
+const nextSubject = () => `user-${subjectSeq++ % SUBJECTS}`;
+
+function autocannonRequest(t: Target) {
+  return {
+    method: "POST",
+    path: t.path,
+    headers: t.headers,
+    body: t.body,
+    // A different subject on each request (1,000 of them, cycled): the sticky split hashes each one.
+    setupRequest: (req: { headers?: Record<string, string> }) => ({
+      ...req,
+      headers: { ...req.headers, "x-modelgov-subject": nextSubject() },
+    }),
+  };
+}
+
+async function load(
+  t: Target,
+  connections: number,
+  seconds: number,
+  upstreamCount: () => Promise<number>,
+): Promise<LoadResult> {
+  const before = await upstreamCount();
+  const r: AutocannonResult = await autocannon({
+    url: t.origin,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+    timeout: 10,
+    requests: [autocannonRequest(t)],
+  });
+  await sleep(200); // requests still in flight when autocannon stopped reach the upstream
+  const after = await upstreamCount();
+  return {
+    connections,
+    seconds,
+    requestsPerSec: r.requests.average,
+    total: r.requests.total,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    meanMs: r.latency.mean,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    upstreamRequests: after - before,
+  };
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+
+/** One keep-alive connection, one request at a time, each timed with hrtime (send → whole body read). */
+function sequentialRunner(t: Target) {
+  const client = new HttpClient(t.origin, { pipelining: 1, keepAliveTimeout: 60_000 });
+  const samples: number[] = [];
+  let errors = 0;
+  async function run(n: number, keep: boolean) {
+    for (let i = 0; i < n; i++) {
+      const headers = { ...t.headers, "x-modelgov-subject": nextSubject() };
+      const start = process.hrtime.bigint();
+      const res = await client.request({ method: "POST", path: t.path, headers, body: t.body });
+      await res.body.text();
+      const us = Number(process.hrtime.bigint() - start) / 1000;
+      if (res.statusCode !== 200) errors++;
+      if (keep) samples.push(us);
+    }
+  }
+  return {
+    warm: () => run(SEQ_WARMUP, false),
+    run: (n: number) => run(n, true),
+    result(): SeqResult {
+      const s = [...samples].sort((a, b) => a - b);
+      const r1 = (x: number) => Math.round(x * 10) / 10;
+      return {
+        n: s.length,
+        p50Us: r1(percentile(s, 50)),
+        p90Us: r1(percentile(s, 90)),
+        p99Us: r1(percentile(s, 99)),
+        meanUs: r1(s.reduce((a, b) => a + b, 0) / s.length),
+        errors,
+      };
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Sends one request and returns status, headers and parsed body. */
+async function once(t: Target, subject: string) {
+  const res = await fetch(`${t.origin}${t.path}`, {
+    method: "POST",
+    headers: { ...t.headers, "x-modelgov-subject": subject },
+    body: t.body,
+  });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, headers: res.headers, body, text };
+}
+
+/** The gateway serves through the split once routing has picked up the route change (NOTIFY or 5 s poll). */
+async function waitForSplit(gw: Target) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const r = await once(gw, "user-probe");
+    const route = r.headers.get("x-modelgov-route") ?? "";
+    if (r.status === 200 && route.startsWith("split:90/10")) return route;
+    if (Date.now() > deadline)
+      throw new Error(`the gateway does not route through the split: ${r.status} route=${route} ${r.text}`);
+    await sleep(200);
+  }
+}
+
+/** Every subject keeps its version; about 10% land on 1.1.0. */
+async function checkStickySplit(gw: Target) {
+  const first = new Map<string, string>();
+  for (let i = 0; i < SUBJECTS; i++) {
+    const subject = `user-${i}`;
+    const r = await once(gw, subject);
+    if (r.status !== 200) throw new Error(`gateway answered ${r.status}: ${r.text}`);
+    first.set(subject, r.headers.get("x-modelgov-model-version") ?? "?");
+  }
+  let moved = 0;
+  for (let i = 0; i < SUBJECTS; i += 10) {
+    const r = await once(gw, `user-${i}`);
+    if (r.headers.get("x-modelgov-model-version") !== first.get(`user-${i}`)) moved++;
+  }
+  const canary = [...first.values()].filter((v) => v === "chat@1.1.0").length;
+  if (moved > 0) throw new Error(`the split is not sticky: ${moved} of ${SUBJECTS / 10} subjects changed version`);
+  return { subjects: SUBJECTS, canaryShare: canary / SUBJECTS, rechecked: SUBJECTS / 10, moved };
+}
+
+/** Portkey must really reach the fake upstream (and exactly once per request) before it is measured. */
+async function checkPortkey(pk: Target, upstreamCount: () => Promise<number>) {
+  const before = await upstreamCount();
+  const r = await once(pk, "user-probe");
+  const after = await upstreamCount();
+  const content = (r.body as { choices?: { message?: { content?: string } }[] })?.choices?.[0]?.message?.content;
+  if (r.status !== 200 || after - before !== 1 || !String(content).includes("fake-openai"))
+    throw new Error(
+      `Portkey did not proxy to the fake upstream: status ${r.status}, upstream requests +${after - before}, body ${r.text.slice(0, 300)}`,
+    );
+  return { status: r.status, upstreamDelta: after - before, content };
+}
+
+// ------------------------------------------------------------------ report
+
+const fmt = (x: number | null | undefined, digits = 2) =>
+  x === null || x === undefined || Number.isNaN(x) ? "—" : x.toFixed(digits);
+
+function checkClean(name: string, r: LoadResult, failures: string[]) {
+  const bad = r.errors + r.timeouts + r.non2xx;
+  if (bad > 0)
+    failures.push(
+      `${name} @${r.connections}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx of ${r.total}`,
+    );
+  // Every answered request reached the upstream exactly once (no cache, no hidden retries);
+  // up to `connections` more may have been in flight when the run stopped.
+  if (r.upstreamRequests < r.total || r.upstreamRequests > r.total + r.connections)
+    failures.push(`${name} @${r.connections}: ${r.total} answered but the upstream saw ${r.upstreamRequests}`);
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "modelgov-bench-gw-"));
+  const failures: string[] = [];
+  try {
+    console.log(
+      `bench:gateway — ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; ` +
+        `warm-up ${WARMUP_S} s, ${MEASURE_S} s per run, connections ${CONNECTIONS.join(" and ")}${PROFILE ? ", PROFILE MODE" : ""}`,
+    );
+    const upstream = await startUpstream();
+    console.log(`upstream   fake-openai pid ${upstream.child.proc.pid} at ${upstream.url}`);
+    const server = await startModelgov(dataDir);
+    console.log(`modelgov   pid ${server.child.proc.pid} at ${server.url}`);
+    const { admin, agent } = await setUpModelgov(server.url, upstream.url);
+
+    const direct: Target = {
+      name: "direct",
+      description: "direct to the loopback upstream",
+      origin: upstream.origin,
+      path: "/v1/chat/completions",
+      headers: { "content-type": "application/json", authorization: `Bearer ${UPSTREAM_KEY}` },
+      body: chatBody("gpt-fake"),
+    };
+    const gateway: Target = {
+      name: "gateway",
+      description: "modelgov gateway: split 90/10 sticky, fallback, breakers, request log",
+      origin: server.url,
+      path: "/v1/chat/completions",
+      headers: { "content-type": "application/json", authorization: `Bearer ${agent}` },
+      body: chatBody("chat"),
+    };
+    const route = await waitForSplit(gateway);
+    const sticky = await checkStickySplit(gateway);
+    console.log(
+      `gateway    route "${route}"; sticky over ${sticky.subjects} subjects, ${(sticky.canaryShare * 100).toFixed(1)}% on 1.1.0`,
+    );
+
+    let portkey: (Target & { version: string; command: string; pid: number | undefined }) | null = null;
+    const entry = PROFILE ? null : portkeyEntry();
+    let portkeyCheck: Awaited<ReturnType<typeof checkPortkey>> | null = null;
+    if (!entry) console.log(`portkey    ${PROFILE ? "skipped in profile mode" : "not installed, skipped"}`);
+    else {
+      const pk = await startPortkey(entry);
+      portkey = {
+        name: "portkey",
+        description: `@portkey-ai/gateway ${pk.version}`,
+        origin: pk.origin,
+        path: "/v1/chat/completions",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${UPSTREAM_KEY}`,
+          "x-portkey-provider": "openai",
+          "x-portkey-custom-host": upstream.url,
+        },
+        body: chatBody("gpt-fake"),
+        version: pk.version,
+        command: pk.command,
+        pid: pk.child.proc.pid,
+      };
+      portkeyCheck = await checkPortkey(portkey, upstream.count);
+      console.log(`portkey    ${pk.version} pid ${pk.child.proc.pid} at ${pk.origin} (verified: reaches the fake upstream)`);
+    }
+
+    const targets = PROFILE ? [gateway] : [direct, gateway, ...(portkey ? [portkey] : [])];
+    const loads: Record<string, LoadResult[]> = {};
+    let serverLinesWhileMeasured = 0;
+    for (const t of targets) {
+      process.stdout.write(`${t.name.padEnd(10)} warm-up`);
+      await autocannon({
+        url: t.origin,
+        connections: 10,
+        pipelining: 1,
+        duration: WARMUP_S,
+        requests: [autocannonRequest(t)],
+      });
+      loads[t.name] = [];
+      for (const c of CONNECTIONS) {
+        const linesBefore = server.child.lines.length;
+        process.stdout.write(` · ${c} conn`);
+        const r = await load(t, c, MEASURE_S, upstream.count);
+        if (t.name === "gateway") serverLinesWhileMeasured += server.child.lines.length - linesBefore;
+        checkClean(t.name, r, failures);
+        loads[t.name]!.push(r);
+        process.stdout.write(` ${Math.round(r.requestsPerSec)} req/s`);
+        await sleep(500);
+      }
+      process.stdout.write("\n");
+    }
+
+    // Sequential keep-alive loops, interleaved in rounds so drift hits every target alike.
+    const seqTargets = PROFILE ? [] : targets;
+    const runners = new Map(seqTargets.map((t) => [t.name, sequentialRunner(t)]));
+    if (seqTargets.length) {
+      process.stdout.write(`sequential ${SEQ_N} requests per target, ${SEQ_ROUNDS} interleaved rounds`);
+      for (const r of runners.values()) await r.warm();
+      for (let round = 0; round < SEQ_ROUNDS; round++)
+        for (const r of runners.values()) {
+          await r.run(Math.ceil(SEQ_N / SEQ_ROUNDS));
+          process.stdout.write(".");
+        }
+      process.stdout.write("\n");
+    }
+    const seq: Record<string, SeqResult> = {};
+    for (const [name, r] of runners) {
+      seq[name] = r.result();
+      await r.close();
+      if (seq[name]!.errors > 0) failures.push(`${name} sequential: ${seq[name]!.errors} non-200 answers`);
+    }
+
+    // The request log keeps up: every gateway request is in it once the writer has flushed.
+    let logged = 0;
+    for (let i = 0; i < 50; i++) {
+      await sleep(200);
+      const d = await admin.dependents("chat", "1h");
+      if (d.totals.requests === logged && i > 2) break;
+      logged = d.totals.requests;
+    }
+    const deps = await admin.dependents("chat", "1h");
+
+    // ---------------------------------------------------------------- print
+    const at = (name: string, c: number) => loads[name]?.find((r) => r.connections === c);
+    const table = new Table({
+      head: ["target", "conns", "req/s", "p50 ms", "p99 ms", "mean ms", "errors/non-2xx", "seq p50 µs", "seq p99 µs"],
+      colAligns: ["left", "right", "right", "right", "right", "right", "right", "right", "right"],
+    });
+    for (const t of targets)
+      for (const r of loads[t.name]!) {
+        const s = r.connections === 1 ? seq[t.name] : undefined;
+        table.push([
+          t.name === "gateway" ? "modelgov gateway" : t.name === "portkey" ? `portkey ${portkey?.version}` : "direct",
+          r.connections,
+          Math.round(r.requestsPerSec).toLocaleString("en-US"),
+          fmt(r.p50Ms, 0),
+          fmt(r.p99Ms, 0),
+          fmt(r.meanMs, 3),
+          `${r.errors + r.timeouts}/${r.non2xx}`,
+          s ? fmt(s.p50Us, 1) : "",
+          s ? fmt(s.p99Us, 1) : "",
+        ]);
+      }
+    if (!portkey && !PROFILE) table.push(["portkey", "—", "not installed, skipped", "", "", "", "", "", ""]);
+    console.log(table.toString());
+    console.log(
+      "  req/s: autocannon's per-second average; p50/p99/mean: autocannon (1 ms resolution for percentiles);\n" +
+        `  seq: ${SEQ_N} sequential requests on one keep-alive undici connection, hrtime per request (µs).`,
+    );
+
+    const addedSeqP50Ms =
+      seq.gateway && seq.direct ? Math.round(seq.gateway.p50Us - seq.direct.p50Us) / 1000 : null;
+    const addedSeqP99Ms =
+      seq.gateway && seq.direct ? Math.round(seq.gateway.p99Us - seq.direct.p99Us) / 1000 : null;
+    const addedAcP50Ms = at("gateway", 1) && at("direct", 1) ? at("gateway", 1)!.p50Ms - at("direct", 1)!.p50Ms : null;
+    const ratio50 =
+      at("gateway", 50) && at("portkey", 50) ? at("gateway", 50)!.requestsPerSec / at("portkey", 50)!.requestsPerSec : null;
+    const gwOverDirect50 =
+      at("gateway", 50) && at("direct", 50) ? at("gateway", 50)!.requestsPerSec / at("direct", 50)!.requestsPerSec : null;
+    const meets1 = addedSeqP50Ms === null ? null : addedSeqP50Ms <= TARGETS[1];
+    const meets50 = ratio50 === null ? null : ratio50 >= TARGETS[50];
+    const verdict = (ok: boolean | null) => (ok === null ? "not measured" : ok ? "MET" : "MISSED");
+    const derived = new Table({ head: ["derived figure", "value", "target", ""] });
+    if (!PROFILE) {
+      derived.push(
+        ["gateway added p50 @1 conn (sequential, µs timing)", `${fmt(addedSeqP50Ms, 3)} ms`, `≤ ${TARGETS[1]} ms`, verdict(meets1)],
+        ["gateway added p99 @1 conn (sequential, µs timing)", `${fmt(addedSeqP99Ms, 3)} ms`, "", ""],
+        ["gateway added p50 @1 conn (autocannon, 1 ms buckets)", `${fmt(addedAcP50Ms, 0)} ms`, "", ""],
+        [
+          "gateway / portkey throughput @50 conns",
+          ratio50 === null ? "portkey not installed" : `${fmt(ratio50, 2)}×`,
+          `≥ ${TARGETS[50]}×`,
+          verdict(meets50),
+        ],
+        ["gateway / direct throughput @50 conns", `${fmt(gwOverDirect50, 2)}×`, "", ""],
+      );
+      console.log(derived.toString());
+    }
+    const gatewayTotal =
+      (loads.gateway ?? []).reduce((s, r) => s + r.total, 0) + (seq.gateway ? seq.gateway.n + SEQ_WARMUP : 0);
+    console.log(
+      `request log: ${deps.totals.requests} gateway requests logged in the last hour ` +
+        `(${deps.dependents.map((d) => `${d.version}: ${d.requests}`).join(", ")}); ` +
+        `≥ ${gatewayTotal} measured; server log lines while measured: ${serverLinesWhileMeasured}`,
+    );
+    if (portkey) console.log(`portkey started as: ${portkey.command} (NODE_ENV=production)`);
+
+    const out = {
+      at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), node: process.version },
+      settings: { warmupS: WARMUP_S, measureS: MEASURE_S, connections: CONNECTIONS, pipelining: 1, seqN: SEQ_N, subjects: SUBJECTS },
+      targets: Object.fromEntries(targets.map((t) => [t.name, { description: t.description, load: loads[t.name], sequential: seq[t.name] ?? null }])),
+      portkey: portkey
+        ? { installed: true, version: portkey.version, command: portkey.command, headers: { "x-portkey-provider": "openai", "x-portkey-custom-host": upstream.url }, check: portkeyCheck }
+        : { installed: false, note: PROFILE ? "skipped in profile mode" : "not installed, skipped" },
+      gatewaySetup: { route, sticky, requestLog: deps.totals, serverLogLinesWhileMeasured: serverLinesWhileMeasured },
+      derived: {
+        addedP50MsAt1Sequential: addedSeqP50Ms,
+        addedP99MsAt1Sequential: addedSeqP99Ms,
+        addedP50MsAt1Autocannon: addedAcP50Ms,
+        gatewayOverPortkeyAt50: ratio50,
+        gatewayOverDirectAt50: gwOverDirect50,
+        targets: { addedP50MsAt1: TARGETS[1], gatewayOverPortkeyAt50: TARGETS[50] },
+        met: { addedP50At1: meets1, throughputVsPortkeyAt50: meets50 },
+      },
+      failures,
+    };
+    const file = path.join(RESULTS_DIR, PROFILE ? "gateway-profile.json" : "gateway.json");
+    writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+    console.log(`wrote ${path.relative(ROOT, file)}`);
+  } finally {
+    await stopAll();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  if (PROFILE) {
+    const dir = path.join(RESULTS_DIR, "profile");
+    const f = readdirSync(dir).filter((n) => n.endsWith(".cpuprofile"));
+    if (f.length) console.log(summarizeCpuProfile(path.join(dir, f[f.length - 1]!), 30));
+    else console.log(`no .cpuprofile was written in ${dir}`);
+  }
+  if (failures.length) {
+    console.error(`\nFAILED — the measurements are not clean:\n  ${failures.join("\n  ")}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch(async (err) => {
+  console.error(err);
+  await stopAll();
+  process.exit(1);
+});
