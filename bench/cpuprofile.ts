@@ -45,7 +45,11 @@ export function summarizeCpuProfile(file: string, top = 25): string {
     if (name === "(idle)") idle += us;
     const key = `${name}  ${short(f.url)}${f.url ? `:${f.lineNumber + 1}` : ""}`;
     fns.set(key, (fns.get(key) ?? 0) + us);
-    const fileKey = f.url ? short(f.url).replace(/^(@[^/]+\/[^/]+|[^/@][^/]*)\/.*$/, (m, pkg: string) => (m.startsWith("src/") ? m : `${pkg}/…`)) : name;
+    const fileKey = f.url
+      ? short(f.url).replace(/^(@[^/]+\/[^/]+|[^/@][^/]*)\/.*$/, (m, pkg: string) =>
+          m.startsWith("src/") ? m : `${pkg}/…`,
+        )
+      : name;
     files.set(fileKey, (files.get(fileKey) ?? 0) + us);
   }
   const busy = total - idle;
@@ -56,10 +60,16 @@ export function summarizeCpuProfile(file: string, top = 25): string {
     `  ${(total / 1e6).toFixed(1)} s sampled, ${(idle / 1e6).toFixed(1)} s idle, ${(busy / 1e6).toFixed(1)} s busy; shares are of busy time`,
     "  top self time by function:",
   ];
-  for (const [k, us] of [...fns].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top))
+  for (const [k, us] of [...fns]
+    .filter(([k]) => !k.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
     lines.push(`  ${ms(us)} ${pct(us)}  ${k}`);
   lines.push("  self time by file / package:");
-  for (const [k, us] of [...files].filter(([k]) => k !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, top))
+  for (const [k, us] of [...files]
+    .filter(([k]) => k !== "(idle)")
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
     lines.push(`  ${ms(us)} ${pct(us)}  ${k}`);
   return lines.join("\n");
 }

@@ -1,6 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -228,7 +236,13 @@ async function startUpstream() {
 
 async function startModelgov(dataDir: string) {
   const nodeArgs = PROFILE
-    ? ["--cpu-prof", "--cpu-prof-dir", path.join(RESULTS_DIR, "profile"), "--cpu-prof-name", "gateway.cpuprofile"]
+    ? [
+        "--cpu-prof",
+        "--cpu-prof-dir",
+        path.join(RESULTS_DIR, "profile"),
+        "--cpu-prof-name",
+        "gateway.cpuprofile",
+      ]
     : [];
   const { child, value } = await startChild(
     "modelgov",
@@ -477,7 +491,8 @@ async function checkStickySplit(gw: Target) {
     if (r.headers.get("x-modelgov-model-version") !== first.get(`user-${i}`)) moved++;
   }
   const canary = [...first.values()].filter((v) => v === "chat@1.1.0").length;
-  if (moved > 0) throw new Error(`the split is not sticky: ${moved} of ${SUBJECTS / 10} subjects changed version`);
+  if (moved > 0)
+    throw new Error(`the split is not sticky: ${moved} of ${SUBJECTS / 10} subjects changed version`);
   return { subjects: SUBJECTS, canaryShare: canary / SUBJECTS, rechecked: SUBJECTS / 10, moved };
 }
 
@@ -486,7 +501,8 @@ async function checkPortkey(pk: Target, upstreamCount: () => Promise<number>) {
   const before = await upstreamCount();
   const r = await once(pk, "user-probe");
   const after = await upstreamCount();
-  const content = (r.body as { choices?: { message?: { content?: string } }[] })?.choices?.[0]?.message?.content;
+  const content = (r.body as { choices?: { message?: { content?: string } }[] })?.choices?.[0]?.message
+    ?.content;
   if (r.status !== 200 || after - before !== 1 || !String(content).includes("fake-openai"))
     throw new Error(
       `Portkey did not proxy to the fake upstream: status ${r.status}, upstream requests +${after - before}, body ${r.text.slice(0, 300)}`,
@@ -508,7 +524,9 @@ function checkClean(name: string, r: LoadResult, failures: string[]) {
   // Every answered request reached the upstream exactly once (no cache, no hidden retries);
   // up to `connections` more may have been in flight when the run stopped.
   if (r.upstreamRequests < r.total || r.upstreamRequests > r.total + r.connections)
-    failures.push(`${name} @${r.connections}: ${r.total} answered but the upstream saw ${r.upstreamRequests}`);
+    failures.push(
+      `${name} @${r.connections}: ${r.total} answered but the upstream saw ${r.upstreamRequests}`,
+    );
 }
 
 // ------------------------------------------------------------------ main
@@ -573,7 +591,9 @@ async function main() {
         pid: pk.child.proc.pid,
       };
       portkeyCheck = await checkPortkey(portkey, upstream.count);
-      console.log(`portkey    ${pk.version} pid ${pk.child.proc.pid} at ${pk.origin} (verified: reaches the fake upstream)`);
+      console.log(
+        `portkey    ${pk.version} pid ${pk.child.proc.pid} at ${pk.origin} (verified: reaches the fake upstream)`,
+      );
     }
 
     const targets = PROFILE ? [gateway] : [direct, gateway, ...(portkey ? [portkey] : [])];
@@ -635,14 +655,28 @@ async function main() {
     // ---------------------------------------------------------------- print
     const at = (name: string, c: number) => loads[name]?.find((r) => r.connections === c);
     const table = new Table({
-      head: ["target", "conns", "req/s", "p50 ms", "p99 ms", "mean ms", "errors/non-2xx", "seq p50 µs", "seq p99 µs"],
+      head: [
+        "target",
+        "conns",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "mean ms",
+        "errors/non-2xx",
+        "seq p50 µs",
+        "seq p99 µs",
+      ],
       colAligns: ["left", "right", "right", "right", "right", "right", "right", "right", "right"],
     });
     for (const t of targets)
       for (const r of loads[t.name]!) {
         const s = r.connections === 1 ? seq[t.name] : undefined;
         table.push([
-          t.name === "gateway" ? "modelgov gateway" : t.name === "portkey" ? `portkey ${portkey?.version}` : "direct",
+          t.name === "gateway"
+            ? "modelgov gateway"
+            : t.name === "portkey"
+              ? `portkey ${portkey?.version}`
+              : "direct",
           r.connections,
           Math.round(r.requestsPerSec).toLocaleString("en-US"),
           fmt(r.p50Ms, 0),
@@ -664,18 +698,28 @@ async function main() {
       seq.gateway && seq.direct ? Math.round(seq.gateway.p50Us - seq.direct.p50Us) / 1000 : null;
     const addedSeqP99Ms =
       seq.gateway && seq.direct ? Math.round(seq.gateway.p99Us - seq.direct.p99Us) / 1000 : null;
-    const addedAcP50Ms = at("gateway", 1) && at("direct", 1) ? at("gateway", 1)!.p50Ms - at("direct", 1)!.p50Ms : null;
+    const addedAcP50Ms =
+      at("gateway", 1) && at("direct", 1) ? at("gateway", 1)!.p50Ms - at("direct", 1)!.p50Ms : null;
     const ratio50 =
-      at("gateway", 50) && at("portkey", 50) ? at("gateway", 50)!.requestsPerSec / at("portkey", 50)!.requestsPerSec : null;
+      at("gateway", 50) && at("portkey", 50)
+        ? at("gateway", 50)!.requestsPerSec / at("portkey", 50)!.requestsPerSec
+        : null;
     const gwOverDirect50 =
-      at("gateway", 50) && at("direct", 50) ? at("gateway", 50)!.requestsPerSec / at("direct", 50)!.requestsPerSec : null;
+      at("gateway", 50) && at("direct", 50)
+        ? at("gateway", 50)!.requestsPerSec / at("direct", 50)!.requestsPerSec
+        : null;
     const meets1 = addedSeqP50Ms === null ? null : addedSeqP50Ms <= TARGETS[1];
     const meets50 = ratio50 === null ? null : ratio50 >= TARGETS[50];
     const verdict = (ok: boolean | null) => (ok === null ? "not measured" : ok ? "MET" : "MISSED");
     const derived = new Table({ head: ["derived figure", "value", "target", ""] });
     if (!PROFILE) {
       derived.push(
-        ["gateway added p50 @1 conn (sequential, µs timing)", `${fmt(addedSeqP50Ms, 3)} ms`, `≤ ${TARGETS[1]} ms`, verdict(meets1)],
+        [
+          "gateway added p50 @1 conn (sequential, µs timing)",
+          `${fmt(addedSeqP50Ms, 3)} ms`,
+          `≤ ${TARGETS[1]} ms`,
+          verdict(meets1),
+        ],
         ["gateway added p99 @1 conn (sequential, µs timing)", `${fmt(addedSeqP99Ms, 3)} ms`, "", ""],
         ["gateway added p50 @1 conn (autocannon, 1 ms buckets)", `${fmt(addedAcP50Ms, 0)} ms`, "", ""],
         [
@@ -700,12 +744,35 @@ async function main() {
     const out = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), node: process.version },
-      settings: { warmupS: WARMUP_S, measureS: MEASURE_S, connections: CONNECTIONS, pipelining: 1, seqN: SEQ_N, subjects: SUBJECTS },
-      targets: Object.fromEntries(targets.map((t) => [t.name, { description: t.description, load: loads[t.name], sequential: seq[t.name] ?? null }])),
+      settings: {
+        warmupS: WARMUP_S,
+        measureS: MEASURE_S,
+        connections: CONNECTIONS,
+        pipelining: 1,
+        seqN: SEQ_N,
+        subjects: SUBJECTS,
+      },
+      targets: Object.fromEntries(
+        targets.map((t) => [
+          t.name,
+          { description: t.description, load: loads[t.name], sequential: seq[t.name] ?? null },
+        ]),
+      ),
       portkey: portkey
-        ? { installed: true, version: portkey.version, command: portkey.command, headers: { "x-portkey-provider": "openai", "x-portkey-custom-host": upstream.url }, check: portkeyCheck }
+        ? {
+            installed: true,
+            version: portkey.version,
+            command: portkey.command,
+            headers: { "x-portkey-provider": "openai", "x-portkey-custom-host": upstream.url },
+            check: portkeyCheck,
+          }
         : { installed: false, note: PROFILE ? "skipped in profile mode" : "not installed, skipped" },
-      gatewaySetup: { route, sticky, requestLog: deps.totals, serverLogLinesWhileMeasured: serverLinesWhileMeasured },
+      gatewaySetup: {
+        route,
+        sticky,
+        requestLog: deps.totals,
+        serverLogLinesWhileMeasured: serverLinesWhileMeasured,
+      },
       derived: {
         addedP50MsAt1Sequential: addedSeqP50Ms,
         addedP99MsAt1Sequential: addedSeqP99Ms,

@@ -67,11 +67,16 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     apiKey: deps.apiKeyFor(v),
     parameters: v.parameters,
     // A version's own `timeout_ms` (registered with it) overrides the model's total timeout.
-    timeouts:
+    timeouts: timeoutsFor(v),
+  });
+  function timeoutsFor(v: RoutableVersion) {
+    const t =
       typeof v.parameters.timeout_ms === "number"
         ? { ...model.timeouts, totalMs: v.parameters.timeout_ms }
-        : model.timeouts,
-  });
+        : model.timeouts;
+    // A plain answer's headers come only once it is fully generated: bound it by the total alone.
+    return chat.stream === true ? t : { ...t, firstByteMs: t.totalMs };
+  }
   const entry: GatewayLogEntry = {
     id: requestId,
     at: new Date().toISOString(),
