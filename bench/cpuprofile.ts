@@ -26,6 +26,15 @@ const short = (url: string) => {
   return u.startsWith("node:") ? u : path.basename(u);
 };
 
+/** Non-idle sampled time (µs): tells the main thread's profile from the loader worker's. */
+export function busyTime(file: string): number {
+  const p = JSON.parse(readFileSync(file, "utf8")) as Profile;
+  const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
+  let busy = 0;
+  for (let i = 0; i < p.samples.length; i++) if (!idle.has(p.samples[i]!)) busy += p.timeDeltas[i] ?? 0;
+  return busy;
+}
+
 export function summarizeCpuProfile(file: string, top = 25): string {
   const p = JSON.parse(readFileSync(file, "utf8")) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));

@@ -18,7 +18,7 @@ import autocannon, { type AutocannonResult } from "autocannon";
 import Table from "cli-table3";
 import { Client as HttpClient } from "undici";
 import { createClient } from "../src/client/index.ts";
-import { summarizeCpuProfile } from "./cpuprofile.ts";
+import { busyTime, summarizeCpuProfile } from "./cpuprofile.ts";
 
 /**
  * Gateway overhead and throughput: the same small non-streaming chat request sent
@@ -39,6 +39,7 @@ import { summarizeCpuProfile } from "./cpuprofile.ts";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS_DIR = path.join(ROOT, "bench", "results");
 const PROFILE = process.argv.includes("--profile");
+const PROFILE_DIR = path.join(RESULTS_DIR, "profile");
 const MEASURE_S = Number(process.env.BENCH_GATEWAY_SECONDS ?? 10);
 const WARMUP_S = 2;
 const CONNECTIONS = PROFILE ? [50] : [1, 50];
@@ -135,6 +136,11 @@ function startChild<T>(
   });
 }
 
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
 const tail = (lines: string[]) => lines.slice(-30).join("\n");
 
 /** SIGTERM by PID (a graceful close: the server flushes its request log, --cpu-prof writes), then SIGKILL. */
@@ -197,6 +203,8 @@ interface Target {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** The process doing this target's work (the upstream itself for direct): its CPU per request is reported. */
+  pid: number | undefined;
 }
 
 const chatBody = (model: string) => JSON.stringify({ model, messages: MESSAGES, max_tokens: 32 });
@@ -231,19 +239,20 @@ async function startUpstream() {
       };
       child.proc.send("requests");
     });
-  return { child, port: value.port, url: value.url, origin: `http://127.0.0.1:${value.port}`, count };
+  return {
+    child,
+    pid: child.proc.pid,
+    port: value.port,
+    url: value.url,
+    origin: `http://127.0.0.1:${value.port}`,
+    count,
+  };
 }
 
 async function startModelgov(dataDir: string) {
-  const nodeArgs = PROFILE
-    ? [
-        "--cpu-prof",
-        "--cpu-prof-dir",
-        path.join(RESULTS_DIR, "profile"),
-        "--cpu-prof-name",
-        "gateway.cpuprofile",
-      ]
-    : [];
+  // One profile per thread (tsx's loader runs in a worker); the summary picks the busiest.
+  if (PROFILE) rmSync(PROFILE_DIR, { recursive: true, force: true });
+  const nodeArgs = PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR] : [];
   const { child, value } = await startChild(
     "modelgov",
     [...nodeArgs, "bin/modelgov.js", "serve", "--port", "0", "--no-demo", "--data-dir", dataDir],
@@ -343,11 +352,16 @@ interface LoadResult {
   total: number;
   p50Ms: number;
   p99Ms: number;
-  meanMs: number;
   errors: number;
   timeouts: number;
   non2xx: number;
   upstreamRequests: number;
+  /** CPU (user+system) the target's own process spent per answered request: the proxy, or the upstream for direct. */
+  cpuUsPerReq: number | null;
+  /** The same for the upstream process (same work whatever the path, a sanity check). */
+  upstreamCpuUsPerReq: number | null;
+  /** Share of one core the load generator (this process: autocannon) used. */
+  loadgenCpuPct: number;
 }
 
 interface SeqResult {
@@ -376,13 +390,40 @@ function autocannonRequest(t: Target) {
   };
 }
 
+/** The upstream's count once it stops moving (requests cut off by the previous run have all arrived). */
+async function settled(count: () => Promise<number>): Promise<number> {
+  let last = await count();
+  for (let i = 0; i < 30; i++) {
+    await sleep(100);
+    const n = await count();
+    if (n === last) return n;
+    last = n;
+  }
+  return last;
+}
+
+/** CPU time (user + system, µs) a process has used so far, from /proc; null where there is no /proc. */
+const CLK_TCK = 100; // getconf CLK_TCK on Linux
+function cpuUs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
 async function load(
   t: Target,
   connections: number,
   seconds: number,
-  upstreamCount: () => Promise<number>,
+  upstream: { count: () => Promise<number>; pid: number | undefined },
 ): Promise<LoadResult> {
-  const before = await upstreamCount();
+  const upstreamCount = upstream.count;
+  const before = await settled(upstreamCount);
+  const cpu0 = [cpuUs(t.pid), cpuUs(upstream.pid), process.cpuUsage(), performance.now()] as const;
   const r: AutocannonResult = await autocannon({
     url: t.origin,
     connections,
@@ -391,8 +432,15 @@ async function load(
     timeout: 10,
     requests: [autocannonRequest(t)],
   });
-  await sleep(200); // requests still in flight when autocannon stopped reach the upstream
-  const after = await upstreamCount();
+  countAnswered(t, r.requests.total);
+  // Requests still in flight when autocannon stopped reach the upstream a little later.
+  const after = await settled(upstreamCount);
+  const own = cpuUs(t.pid);
+  const up = cpuUs(upstream.pid);
+  const gen = process.cpuUsage(cpu0[2]);
+  const wallUs = (performance.now() - cpu0[3]) * 1000;
+  const perReq = (a: number | null, b: number | null) =>
+    a === null || b === null || r.requests.total === 0 ? null : Math.round((a - b) / r.requests.total);
   return {
     connections,
     seconds,
@@ -400,11 +448,13 @@ async function load(
     total: r.requests.total,
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
-    meanMs: r.latency.mean,
     errors: r.errors,
     timeouts: r.timeouts,
     non2xx: r.non2xx,
     upstreamRequests: after - before,
+    cpuUsPerReq: perReq(own, cpu0[0]),
+    upstreamCpuUsPerReq: perReq(up, cpu0[1]),
+    loadgenCpuPct: Math.round(((gen.user + gen.system) / wallUs) * 100),
   };
 }
 
@@ -422,6 +472,7 @@ function sequentialRunner(t: Target) {
       const start = process.hrtime.bigint();
       const res = await client.request({ method: "POST", path: t.path, headers, body: t.body });
       await res.body.text();
+      countAnswered(t, 1);
       const us = Number(process.hrtime.bigint() - start) / 1000;
       if (res.statusCode !== 200) errors++;
       if (keep) samples.push(us);
@@ -446,8 +497,15 @@ function sequentialRunner(t: Target) {
   };
 }
 
+/** Requests answered per target, warm-ups and checks included (the request log must hold the gateway's). */
+const answered: Record<string, number> = {};
+const countAnswered = (t: Target, n: number) => {
+  answered[t.name] = (answered[t.name] ?? 0) + n;
+};
+
 /** Sends one request and returns status, headers and parsed body. */
 async function once(t: Target, subject: string) {
+  countAnswered(t, 1);
   const res = await fetch(`${t.origin}${t.path}`, {
     method: "POST",
     headers: { ...t.headers, "x-modelgov-subject": subject },
@@ -512,6 +570,8 @@ async function checkPortkey(pk: Target, upstreamCount: () => Promise<number>) {
 
 // ------------------------------------------------------------------ report
 
+/** autocannon records whole milliseconds: 0 means "under one". */
+const ms = (x: number) => (x < 1 ? "<1" : String(x));
 const fmt = (x: number | null | undefined, digits = 2) =>
   x === null || x === undefined || Number.isNaN(x) ? "—" : x.toFixed(digits);
 
@@ -537,7 +597,7 @@ async function main() {
   const failures: string[] = [];
   try {
     console.log(
-      `bench:gateway — ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; ` +
+      `bench:gateway — load average ${loadavg()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; ` +
         `warm-up ${WARMUP_S} s, ${MEASURE_S} s per run, connections ${CONNECTIONS.join(" and ")}${PROFILE ? ", PROFILE MODE" : ""}`,
     );
     const upstream = await startUpstream();
@@ -553,6 +613,7 @@ async function main() {
       path: "/v1/chat/completions",
       headers: { "content-type": "application/json", authorization: `Bearer ${UPSTREAM_KEY}` },
       body: chatBody("gpt-fake"),
+      pid: upstream.pid,
     };
     const gateway: Target = {
       name: "gateway",
@@ -561,6 +622,7 @@ async function main() {
       path: "/v1/chat/completions",
       headers: { "content-type": "application/json", authorization: `Bearer ${agent}` },
       body: chatBody("chat"),
+      pid: server.child.proc.pid,
     };
     const route = await waitForSplit(gateway);
     const sticky = await checkStickySplit(gateway);
@@ -586,9 +648,9 @@ async function main() {
           "x-portkey-custom-host": upstream.url,
         },
         body: chatBody("gpt-fake"),
+        pid: pk.child.proc.pid,
         version: pk.version,
         command: pk.command,
-        pid: pk.child.proc.pid,
       };
       portkeyCheck = await checkPortkey(portkey, upstream.count);
       console.log(
@@ -601,18 +663,23 @@ async function main() {
     let serverLinesWhileMeasured = 0;
     for (const t of targets) {
       process.stdout.write(`${t.name.padEnd(10)} warm-up`);
-      await autocannon({
+      const warm = await autocannon({
         url: t.origin,
         connections: 10,
         pipelining: 1,
         duration: WARMUP_S,
         requests: [autocannonRequest(t)],
       });
+      countAnswered(t, warm.requests.total);
+      if (warm.errors + warm.timeouts + warm.non2xx > 0)
+        failures.push(
+          `${t.name} warm-up: ${warm.errors} errors, ${warm.timeouts} timeouts, ${warm.non2xx} non-2xx`,
+        );
       loads[t.name] = [];
       for (const c of CONNECTIONS) {
         const linesBefore = server.child.lines.length;
         process.stdout.write(` · ${c} conn`);
-        const r = await load(t, c, MEASURE_S, upstream.count);
+        const r = await load(t, c, MEASURE_S, upstream);
         if (t.name === "gateway") serverLinesWhileMeasured += server.child.lines.length - linesBefore;
         checkClean(t.name, r, failures);
         loads[t.name]!.push(r);
@@ -655,18 +722,20 @@ async function main() {
     // ---------------------------------------------------------------- print
     const at = (name: string, c: number) => loads[name]?.find((r) => r.connections === c);
     const table = new Table({
+      style: { head: [], border: [] },
       head: [
         "target",
         "conns",
         "req/s",
         "p50 ms",
         "p99 ms",
-        "mean ms",
         "errors/non-2xx",
         "seq p50 µs",
         "seq p99 µs",
+        "CPU µs/req",
+        "loadgen CPU",
       ],
-      colAligns: ["left", "right", "right", "right", "right", "right", "right", "right", "right"],
+      colAligns: ["left", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
     });
     for (const t of targets)
       for (const r of loads[t.name]!) {
@@ -679,19 +748,23 @@ async function main() {
               : "direct",
           r.connections,
           Math.round(r.requestsPerSec).toLocaleString("en-US"),
-          fmt(r.p50Ms, 0),
-          fmt(r.p99Ms, 0),
-          fmt(r.meanMs, 3),
+          ms(r.p50Ms),
+          ms(r.p99Ms),
           `${r.errors + r.timeouts}/${r.non2xx}`,
           s ? fmt(s.p50Us, 1) : "",
           s ? fmt(s.p99Us, 1) : "",
+          r.cpuUsPerReq === null ? "—" : String(r.cpuUsPerReq),
+          `${r.loadgenCpuPct}%`,
         ]);
       }
-    if (!portkey && !PROFILE) table.push(["portkey", "—", "not installed, skipped", "", "", "", "", "", ""]);
+    if (!portkey && !PROFILE)
+      table.push(["portkey", "—", "not installed, skipped", "", "", "", "", "", "", ""]);
     console.log(table.toString());
     console.log(
-      "  req/s: autocannon's per-second average; p50/p99/mean: autocannon (1 ms resolution for percentiles);\n" +
-        `  seq: ${SEQ_N} sequential requests on one keep-alive undici connection, hrtime per request (µs).`,
+      "  req/s: autocannon's per-second average; p50/p99: autocannon, whole ms (<1 = under a millisecond);\n" +
+        `  seq: ${SEQ_N} sequential requests on one keep-alive undici connection, hrtime per request (µs);\n` +
+        "  CPU µs/req: user+system CPU of the target's own process (the upstream for direct, the proxy otherwise)\n" +
+        "  per answered request, from /proc; loadgen CPU: autocannon's process, in % of one core.",
     );
 
     const addedSeqP50Ms =
@@ -704,6 +777,8 @@ async function main() {
       at("gateway", 50) && at("portkey", 50)
         ? at("gateway", 50)!.requestsPerSec / at("portkey", 50)!.requestsPerSec
         : null;
+    const cpu50 = (name: string) => at(name, 50)?.cpuUsPerReq ?? null;
+    const cpuRatio50 = cpu50("gateway") && cpu50("portkey") ? cpu50("portkey")! / cpu50("gateway")! : null;
     const gwOverDirect50 =
       at("gateway", 50) && at("direct", 50)
         ? at("gateway", 50)!.requestsPerSec / at("direct", 50)!.requestsPerSec
@@ -711,7 +786,10 @@ async function main() {
     const meets1 = addedSeqP50Ms === null ? null : addedSeqP50Ms <= TARGETS[1];
     const meets50 = ratio50 === null ? null : ratio50 >= TARGETS[50];
     const verdict = (ok: boolean | null) => (ok === null ? "not measured" : ok ? "MET" : "MISSED");
-    const derived = new Table({ head: ["derived figure", "value", "target", ""] });
+    const derived = new Table({
+      style: { head: [], border: [] },
+      head: ["derived figure", "value", "target", ""],
+    });
     if (!PROFILE) {
       derived.push(
         [
@@ -729,21 +807,38 @@ async function main() {
           verdict(meets50),
         ],
         ["gateway / direct throughput @50 conns", `${fmt(gwOverDirect50, 2)}×`, "", ""],
+        [
+          "portkey / gateway proxy CPU per request @50 conns",
+          cpuRatio50 === null
+            ? "—"
+            : `${fmt(cpuRatio50, 2)}× (${cpu50("portkey")} vs ${cpu50("gateway")} µs)`,
+          "",
+          "",
+        ],
       );
       console.log(derived.toString());
     }
-    const gatewayTotal =
-      (loads.gateway ?? []).reduce((s, r) => s + r.total, 0) + (seq.gateway ? seq.gateway.n + SEQ_WARMUP : 0);
+    const gatewayAnswered = answered.gateway ?? 0;
+    if (deps.totals.requests < gatewayAnswered)
+      failures.push(
+        `request log: ${deps.totals.requests} entries for ${gatewayAnswered} answered gateway requests`,
+      );
     console.log(
-      `request log: ${deps.totals.requests} gateway requests logged in the last hour ` +
-        `(${deps.dependents.map((d) => `${d.version}: ${d.requests}`).join(", ")}); ` +
-        `≥ ${gatewayTotal} measured; server log lines while measured: ${serverLinesWhileMeasured}`,
+      `request log: ${deps.totals.requests} gateway requests logged ` +
+        `(${deps.dependents.map((d) => `${d.version}: ${d.requests}`).join(", ")}) for ${gatewayAnswered} answered ` +
+        `(warm-up and checks included; requests cut off when a run stopped are logged too); ` +
+        `server log lines while measured: ${serverLinesWhileMeasured}`,
     );
     if (portkey) console.log(`portkey started as: ${portkey.command} (NODE_ENV=production)`);
 
     const out = {
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), node: process.version },
+      machine: {
+        loadavgAtEnd: os.loadavg(),
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model.trim(),
+        node: process.version,
+      },
       settings: {
         warmupS: WARMUP_S,
         measureS: MEASURE_S,
@@ -779,6 +874,7 @@ async function main() {
         addedP50MsAt1Autocannon: addedAcP50Ms,
         gatewayOverPortkeyAt50: ratio50,
         gatewayOverDirectAt50: gwOverDirect50,
+        portkeyOverGatewayCpuPerRequestAt50: cpuRatio50,
         targets: { addedP50MsAt1: TARGETS[1], gatewayOverPortkeyAt50: TARGETS[50] },
         met: { addedP50At1: meets1, throughputVsPortkeyAt50: meets50 },
       },
@@ -786,17 +882,21 @@ async function main() {
     };
     const file = path.join(RESULTS_DIR, PROFILE ? "gateway-profile.json" : "gateway.json");
     writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-    console.log(`wrote ${path.relative(ROOT, file)}`);
+    console.log(`load average at the end ${loadavg()}; wrote ${path.relative(ROOT, file)}`);
   } finally {
     await stopAll();
     rmSync(dataDir, { recursive: true, force: true });
   }
 
   if (PROFILE) {
-    const dir = path.join(RESULTS_DIR, "profile");
-    const f = readdirSync(dir).filter((n) => n.endsWith(".cpuprofile"));
-    if (f.length) console.log(summarizeCpuProfile(path.join(dir, f[f.length - 1]!), 30));
-    else console.log(`no .cpuprofile was written in ${dir}`);
+    const files = existsSync(PROFILE_DIR)
+      ? readdirSync(PROFILE_DIR)
+          .filter((n) => n.endsWith(".cpuprofile"))
+          .map((n) => path.join(PROFILE_DIR, n))
+      : [];
+    const busiest = files.sort((a, b) => busyTime(b) - busyTime(a))[0];
+    if (busiest) console.log(summarizeCpuProfile(busiest, 30));
+    else console.log(`no .cpuprofile was written in ${PROFILE_DIR}`);
   }
   if (failures.length) {
     console.error(`\nFAILED — the measurements are not clean:\n  ${failures.join("\n  ")}`);

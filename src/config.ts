@@ -36,6 +36,10 @@ const ConfigSchema = z.object({
   gatewayBodyTimeoutMs: z.coerce.number().int().min(500).max(600_000),
   gatewayRateLimitPerSec: z.coerce.number().positive().max(1_000_000),
   gatewayRateLimitBurst: z.coerce.number().int().min(1).max(1_000_000),
+  /** Request/response bodies in the request log: off (default), hash (SHA-256 only), or sample:<rate> (full bodies for that share). */
+  gatewayBodies: z
+    .string()
+    .regex(/^(off|hash|sample:(0(\.\d+)?|1(\.0+)?))$/, "off, hash, or sample:<rate between 0 and 1>"),
   /** Provider API keys, by environment variable name (`*_API_KEY`); a version names its variable with `apiKeyEnv`. */
   providerKeys: z.record(z.string(), z.string()),
 });
@@ -74,6 +78,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     gatewayBodyTimeoutMs: env.MODELGOV_GATEWAY_BODY_TIMEOUT_MS || 30_000,
     gatewayRateLimitPerSec: env.MODELGOV_GATEWAY_RATE_PER_SEC || 10,
     gatewayRateLimitBurst: env.MODELGOV_GATEWAY_RATE_BURST || 20,
+    gatewayBodies: env.MODELGOV_GATEWAY_BODIES || "off",
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);

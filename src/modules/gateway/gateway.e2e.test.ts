@@ -199,7 +199,15 @@ describe("gateway end to end with the official SDKs", () => {
       fallback_path: { version: string; outcome: string }[];
       cost_usd: number;
       status: number;
-    }>("SELECT version, fallback_path, cost_usd, status FROM request_log WHERE id = $1", [id]);
+      prompt_hash: string | null;
+      sampled_body: unknown;
+    }>(
+      "SELECT version, fallback_path, cost_usd, status, prompt_hash, sampled_body FROM request_log WHERE id = $1",
+      [id],
+    );
+    // By default no body is kept, not even a hash.
+    assert.equal(rows[0]?.prompt_hash, null);
+    assert.equal(rows[0]?.sampled_body, null);
     assert.equal(rows[0]?.version, "1.1.0");
     assert.deepEqual(
       rows[0]?.fallback_path.map((s) => [s.version, s.outcome]),

@@ -33,6 +33,7 @@ export function createGatewayRuntime(opts: {
   config: Pick<
     Config,
     | "egressAllowHosts"
+    | "gatewayBodies"
     | "gatewayMaxBodyBytes"
     | "gatewayBodyTimeoutMs"
     | "gatewayRateLimitPerSec"
@@ -125,6 +126,9 @@ export function createGatewayRuntime(opts: {
     log: (entry) => services.requestLog.record(entry),
     feedback: (principal, body) => services.feedback.handleFeedback(principal, body),
     observe: (entry) => services.metrics.observeRequest(entry),
+    bodies: config.gatewayBodies.startsWith("sample:")
+      ? { mode: "sample", rate: Number(config.gatewayBodies.slice(7)) }
+      : { mode: config.gatewayBodies === "hash" ? "hash" : "off" },
     apiKeyFor: (v) => {
       const name =
         (typeof v.parameters.apiKeyEnv === "string" ? v.parameters.apiKeyEnv : undefined) ??

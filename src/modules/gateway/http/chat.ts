@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../../lib/logger.ts";
 import type { CallContext, ChatChunk, ChatRequest, UpstreamTarget, Usage } from "../../../providers/types.ts";
@@ -99,6 +100,19 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     subject: a.subject ?? null,
     groups: groups ?? null,
   };
+  const sha = (x: unknown) =>
+    `sha256:${createHash("sha256")
+      .update(typeof x === "string" ? x : JSON.stringify(x))
+      .digest("hex")}`;
+  /** Runs after the answer went out: bodies are hashed or sampled only if the deployment asks. */
+  const keepBodies = (answer: unknown) => {
+    const policy = deps.bodies;
+    if (policy.mode === "hash") {
+      entry.promptHash = sha(chat.messages);
+      entry.responseHash = sha(answer);
+    } else if (policy.mode === "sample" && Math.random() < policy.rate)
+      entry.sampledBody = { request: chat, response: answer };
+  };
   const finish = (status: number, errorClass: string | null) => {
     entry.status = status;
     entry.errorClass = errorClass;
@@ -155,6 +169,7 @@ export async function handleChat(a: ChatArgs): Promise<void> {
       dialect === "anthropic" ? deps.translate.toAnthropicResponse(response, label(out.servedBy)) : response,
       headers,
     );
+    if (deps.bodies.mode !== "off") keepBodies(response.choices);
     return finish(200, null);
   }
 
@@ -182,11 +197,16 @@ export async function handleChat(a: ChatArgs): Promise<void> {
   };
   const name = label(out.servedBy);
   startSse(res, served(out.servedBy, out.path));
+  let streamedText = "";
+  const keepText = deps.bodies.mode !== "off";
   async function* rest(): AsyncIterable<ChatChunk> {
     if (!first.done) yield { ...first.value, model: name };
     for (;;) {
       const n = await it.next();
       if (n.done) return;
+      if (keepText)
+        streamedText +=
+          (n.value.choices[0] as { delta?: { content?: string } } | undefined)?.delta?.content ?? "";
       yield { ...n.value, model: name };
     }
   }
@@ -203,6 +223,10 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     entry.costUsd = cost(out.servedBy, usage);
     entry.upstreamMs = Math.round((performance.now() - upstreamStart) * 1000) / 1000;
     res.end();
+    if (keepText)
+      keepBodies(
+        `${(first.done ? undefined : (first.value.choices[0] as { delta?: { content?: string } } | undefined)?.delta?.content) ?? ""}${streamedText}`,
+      );
     finish(200, null);
   } catch (err) {
     // Mid-stream failure: too late for another version; end the stream with an error event.

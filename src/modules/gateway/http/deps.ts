@@ -49,7 +49,13 @@ export interface GatewayLogEntry {
   fallbackPath: FallbackStep[];
   subject: string | null;
   groups: Record<string, string> | null;
+  promptHash?: string | null;
+  responseHash?: string | null;
+  sampledBody?: unknown;
 }
+
+/** What the log keeps of bodies: nothing (default), SHA-256 hashes, or whole bodies for a sampled share. */
+export type BodyPolicy = { mode: "off" } | { mode: "hash" } | { mode: "sample"; rate: number };
 
 /** Everything the gateway handler uses, injected: each piece is tested on its own. */
 export interface GatewayDeps {
@@ -77,4 +83,5 @@ export interface GatewayDeps {
   feedback(principal: Principal, body: unknown): Promise<{ status: number; body: unknown }>;
   observe?(entry: GatewayLogEntry): void;
   apiKeyFor(v: RoutableVersion): string | undefined;
+  bodies: BodyPolicy;
 }

@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { after, before, describe, test } from "node:test";
+import { createLogger } from "../../../lib/logger.ts";
+import type { ChatResponse, ProviderAdapter } from "../../../providers/types.ts";
+import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
+import type { BodyPolicy, GatewayDeps, GatewayLogEntry } from "./deps.ts";
+import { createGatewayHandler } from "./handler.ts";
+
+const version: RoutableVersion = {
+  id: "ver_1",
+  model: "m",
+  version: "1.0.0",
+  status: "production",
+  provider: "simulator",
+  providerModelId: "sim",
+  endpoint: null,
+  parameters: {},
+  refusal: null,
+  price: { inputPer1kUsd: 1, outputPer1kUsd: 2 },
+};
+const snapshot: RoutingSnapshot = {
+  position: 1,
+  models: new Map([
+    [
+      "m",
+      {
+        id: "mdl_1",
+        name: "m",
+        aliases: { production: "1.0.0" },
+        versions: new Map([["1.0.0", version]]),
+        byId: new Map([["ver_1", version]]),
+        split: null,
+        fallback: [],
+        allowPinning: false,
+        timeouts: { totalMs: 1000, firstByteMs: 1000, idleMs: 1000 },
+        breaker: null,
+      },
+    ],
+  ]),
+};
+const answer: ChatResponse = {
+  id: "c1",
+  object: "chat.completion",
+  model: "sim",
+  choices: [{ index: 0, message: { role: "assistant", content: "ok" } }],
+};
+const adapter: ProviderAdapter = {
+  kind: "simulator",
+  complete: async () => ({
+    response: answer,
+    usage: { inputTokens: 1000, outputTokens: 500 },
+    upstreamMs: 1,
+  }),
+  stream: async () => {
+    throw new Error("not used");
+  },
+};
+
+/** A gateway over fakes: a fixed snapshot, a fake adapter, a log that collects entries. */
+function gateway(bodies: BodyPolicy, opts: { rateOk?: boolean } = {}) {
+  const logged: GatewayLogEntry[] = [];
+  const deps: GatewayDeps = {
+    routing: { current: () => snapshot, onChange: () => {} },
+    authenticate: async (t) => (t === "good" ? { tokenId: "tok_1", name: "bot", roles: ["agent"] } : null),
+    adapters: { simulator: adapter } as GatewayDeps["adapters"],
+    execute: async (chain, attempt, o) => ({
+      result: await attempt(chain[0]!, o.signal),
+      servedBy: chain[0]!,
+      path: [{ version: "1.0.0", outcome: "served" }],
+    }),
+    translate: {
+      fromAnthropicRequest: (b) => b as never,
+      toAnthropicResponse: (r) => r,
+      toAnthropicStream: async function* () {},
+    },
+    readBody: async (req) => {
+      const parts: Buffer[] = [];
+      for await (const c of req) parts.push(c as Buffer);
+      return Buffer.concat(parts);
+    },
+    rateLimit: () =>
+      opts.rateOk === false ? { ok: false, retryAfterSec: 7 } : { ok: true, retryAfterSec: 0 },
+    log: (e) => logged.push(e),
+    feedback: async () => ({ status: 202, body: {} }),
+    apiKeyFor: () => undefined,
+    bodies,
+  };
+  const handler = createGatewayHandler(deps, createLogger("silent"));
+  return { handler, logged };
+}
+
+async function serve(h: ReturnType<typeof gateway>["handler"]) {
+  const server = createServer((req, res) => void h.handle(req, res));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+const call = (url: string, token = "good") =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "secret prompt" }] }),
+  });
+
+describe("gateway handler with fakes", () => {
+  const servers: Server[] = [];
+  after(() => {
+    for (const s of servers) s.close();
+  });
+  let off: ReturnType<typeof gateway>;
+  let offUrl = "";
+  before(async () => {
+    off = gateway({ mode: "off" });
+    const s = await serve(off.handler);
+    servers.push(s.server);
+    offUrl = s.url;
+  });
+
+  test("by default no body is kept: no hash, no sample; cost comes from the price table", async () => {
+    const res = await call(offUrl);
+    assert.equal(res.status, 200);
+    await res.json();
+    const e = off.logged.at(-1)!;
+    assert.equal(e.promptHash, undefined);
+    assert.equal(e.sampledBody, undefined);
+    assert.equal(e.costUsd, 2);
+    assert.equal(e.routeReason, "alias:production");
+  });
+
+  test("hash keeps SHA-256s only; sample:1 keeps the bodies", async () => {
+    const hashed = gateway({ mode: "hash" });
+    const s1 = await serve(hashed.handler);
+    servers.push(s1.server);
+    await (await call(s1.url)).json();
+    assert.match(hashed.logged[0]!.promptHash ?? "", /^sha256:[a-f0-9]{64}$/);
+    assert.match(hashed.logged[0]!.responseHash ?? "", /^sha256:[a-f0-9]{64}$/);
+    assert.equal(hashed.logged[0]!.sampledBody, undefined);
+    assert.ok(!JSON.stringify(hashed.logged[0]).includes("secret prompt"));
+    const sampled = gateway({ mode: "sample", rate: 1 });
+    const s2 = await serve(sampled.handler);
+    servers.push(s2.server);
+    await (await call(s2.url)).json();
+    assert.match(JSON.stringify(sampled.logged[0]!.sampledBody), /secret prompt/);
+  });
+
+  test("a token over its rate limit gets 429 with Retry-After; a bad token 401", async () => {
+    const limited = gateway({ mode: "off" }, { rateOk: false });
+    const s = await serve(limited.handler);
+    servers.push(s.server);
+    const res = await call(s.url);
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get("retry-after"), "7");
+    assert.equal((await call(offUrl, "bad")).status, 401);
+  });
+});
