@@ -58,11 +58,15 @@ const adapter: ProviderAdapter = {
 };
 
 /** A gateway over fakes: a fixed snapshot, a fake adapter, a log that collects entries. */
-function gateway(bodies: BodyPolicy, opts: { rateOk?: boolean } = {}) {
+function gateway(bodies: BodyPolicy, opts: { rateOk?: boolean; storeDown?: { value: boolean } } = {}) {
   const logged: GatewayLogEntry[] = [];
+  const changes: ((s: RoutingSnapshot) => void)[] = [];
   const deps: GatewayDeps = {
-    routing: { current: () => snapshot, onChange: () => {} },
-    authenticate: async (t) => (t === "good" ? { tokenId: "tok_1", name: "bot", roles: ["agent"] } : null),
+    routing: { current: () => snapshot, onChange: (l) => changes.push(l) },
+    authenticate: async (t) => {
+      if (opts.storeDown?.value) throw new Error("connection refused");
+      return t === "good" ? { tokenId: "tok_1", name: "bot", roles: ["agent"] } : null;
+    },
     adapters: { simulator: adapter } as GatewayDeps["adapters"],
     execute: async (chain, attempt, o) => ({
       result: await attempt(chain[0]!, o.signal),
@@ -87,7 +91,7 @@ function gateway(bodies: BodyPolicy, opts: { rateOk?: boolean } = {}) {
     bodies,
   };
   const handler = createGatewayHandler(deps, createLogger("silent"));
-  return { handler, logged };
+  return { handler, logged, changed: () => changes.forEach((l) => l(snapshot)) };
 }
 
 async function serve(h: ReturnType<typeof gateway>["handler"]) {
@@ -142,6 +146,21 @@ describe("gateway handler with fakes", () => {
     servers.push(s2.server);
     await (await call(s2.url)).json();
     assert.match(JSON.stringify(sampled.logged[0]!.sampledBody), /secret prompt/);
+  });
+
+  test("with the store down, known tokens keep being served; an unknown one gets 503, not a crash", async () => {
+    const down = { value: false };
+    const g = gateway({ mode: "off" }, { storeDown: down });
+    const s = await serve(g.handler);
+    servers.push(s.server);
+    assert.equal((await call(s.url)).status, 200);
+    down.value = true;
+    g.changed(); // a change arrived: the cached answer must be re-checked, and the check fails
+    assert.equal((await call(s.url)).status, 200);
+    const unknown = await call(s.url, "never-seen");
+    assert.equal(unknown.status, 503);
+    assert.equal(unknown.headers.get("retry-after"), "5");
+    assert.equal(g.logged.filter((e) => e.status === 200).length, 2);
   });
 
   test("a token over its rate limit gets 429 with Retry-After; a bad token 401", async () => {

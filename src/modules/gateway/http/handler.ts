@@ -18,7 +18,11 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
   // Token → principal, kept briefly and dropped on every committed change (a revocation
   // is a change), so the hot path rarely waits on the store.
   const auth = new Map<string, { p: Principal | null; at: number }>();
-  deps.routing.onChange(() => auth.clear());
+  // Entries are refreshed on every committed change (a revocation is one) rather than dropped,
+  // so a later store outage still finds them.
+  deps.routing.onChange(() => {
+    for (const v of auth.values()) v.at = 0;
+  });
 
   async function principalOf(req: IncomingMessage): Promise<Principal | null> {
     const header = req.headers.authorization;
@@ -28,7 +32,17 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     if (!token) return null;
     const hit = auth.get(token);
     if (hit && Date.now() - hit.at < AUTH_TTL_MS) return hit.p;
-    const p = await deps.authenticate(token);
+    let p: Principal | null;
+    try {
+      p = await deps.authenticate(token);
+    } catch (err) {
+      // The store is away: keep serving tokens we know (the last answer stands) until it returns.
+      if (hit) return hit.p;
+      throw Object.assign(new Error("cannot check the token while the store is unavailable"), {
+        status: 503,
+        cause: err,
+      });
+    }
     if (auth.size > 10_000) auth.clear();
     auth.set(token, { p, at: Date.now() });
     return p;
@@ -45,7 +59,16 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     if (!known.includes(route))
       return sendError(res, dialect, 404, `no gateway route for ${route}`, { requestId, headers: base });
 
-    const principal = await principalOf(req);
+    let principal: Principal | null;
+    try {
+      principal = await principalOf(req);
+    } catch (err) {
+      return sendError(res, dialect, 503, (err as Error).message, {
+        field: "authorization",
+        requestId,
+        headers: { ...base, "retry-after": "5" },
+      });
+    }
     if (!principal)
       return sendError(res, dialect, 401, "send an API token: Authorization: Bearer <token> (or x-api-key)", {
         field: "authorization",
