@@ -18,6 +18,7 @@ import autocannon, { type AutocannonResult } from "autocannon";
 import Table from "cli-table3";
 import { Client as HttpClient } from "undici";
 import { createClient } from "../src/client/index.ts";
+import { openPostgres } from "../src/store/db.ts";
 import { busyTime, summarizeCpuProfile } from "./cpuprofile.ts";
 
 /**
@@ -26,23 +27,29 @@ import { busyTime, summarizeCpuProfile } from "./cpuprofile.ts";
  *   - through modelgov's gateway (`modelgov serve`, its own process): sticky 90/10 split,
  *     fallback chain, breakers, request logging and metrics all on,
  *   - through @portkey-ai/gateway when it is installed (its own process),
+ *   - and, as a reference floor, through a bare node:http → undici proxy (bench/bare-proxy.ts),
  * at 1 and at 50 connections (autocannon, pipelining 1), plus a sequential keep-alive loop
  * (undici, µs timing) for the added latency at one connection.
  *
  *   npm run bench:gateway                 # the whole comparison
  *   npm run bench:gateway -- --profile    # gateway only, 50 connections, server under --cpu-prof
+ *                                         # (BENCH_GATEWAY_PROFILE_CONNECTIONS=1 for one connection)
  *
  * BENCH_GATEWAY_SECONDS (default 10) and BENCH_GATEWAY_SEQ_N (default 5000) shorten or
- * lengthen the runs. Everything listens on 127.0.0.1; every child is killed by PID at the end.
+ * lengthen the runs. BENCH_GATEWAY_DATABASE_URL=postgres://… puts the server's store in a
+ * throwaway database there instead of the embedded PGlite (a diagnostic, not the default);
+ * BENCH_GATEWAY_SERVER_ENTRY=path/to/bin.mjs starts another server entry (e.g. a tsc build's). Everything listens on 127.0.0.1; every child is killed by PID at the end.
  */
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS_DIR = path.join(ROOT, "bench", "results");
 const PROFILE = process.argv.includes("--profile");
 const PROFILE_DIR = path.join(RESULTS_DIR, "profile");
+/** Diagnostic: another entry with bin/modelgov.js's interface (e.g. a compiled build's); default the checkout's. */
+const SERVER_ENTRY = process.env.BENCH_GATEWAY_SERVER_ENTRY ?? "bin/modelgov.js";
 const MEASURE_S = Number(process.env.BENCH_GATEWAY_SECONDS ?? 10);
 const WARMUP_S = 2;
-const CONNECTIONS = PROFILE ? [50] : [1, 50];
+const CONNECTIONS = PROFILE ? [Number(process.env.BENCH_GATEWAY_PROFILE_CONNECTIONS ?? 50)] : [1, 50];
 const SEQ_N = Number(process.env.BENCH_GATEWAY_SEQ_N ?? 5000);
 const SEQ_ROUNDS = 5;
 const SEQ_WARMUP = 500;
@@ -197,7 +204,7 @@ function freePort(): Promise<number> {
 // ------------------------------------------------------------------ the three targets
 
 interface Target {
-  name: "direct" | "gateway" | "portkey";
+  name: "direct" | "bare" | "gateway" | "portkey";
   description: string;
   origin: string;
   path: string;
@@ -249,16 +256,54 @@ async function startUpstream() {
   };
 }
 
-async function startModelgov(dataDir: string) {
+/** The reference floor: a bare node:http → undici proxy (bench/bare-proxy.ts), its own process. */
+async function startBareProxy(upstreamOrigin: string) {
+  const { child, value } = await startChild(
+    "bare-proxy",
+    ["--import", "tsx", "bench/bare-proxy.ts", upstreamOrigin],
+    { ...process.env },
+    (line) => {
+      try {
+        const m = JSON.parse(line) as { ready?: boolean; port: number };
+        return m.ready ? m.port : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  );
+  return { child, pid: child.proc.pid, origin: `http://127.0.0.1:${value}` };
+}
+
+/**
+ * Opt-in (BENCH_GATEWAY_DATABASE_URL=postgres://…): the server keeps its store in a throwaway
+ * database on that PostgreSQL server instead of the embedded PGlite, to see what the store
+ * costs the gateway's process. Returns the database URL and a cleanup.
+ */
+async function throwawayPostgres(url: string) {
+  const name = `modelgov_bench_gw_${randomBytes(6).toString("hex")}`;
+  const admin = openPostgres(url, { max: 1 });
+  await admin.exec(`CREATE DATABASE ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      await admin.close();
+    },
+  };
+}
+
+async function startModelgov(dataDir: string, databaseUrl = "") {
   // One profile per thread (tsx's loader runs in a worker); the summary picks the busiest.
   if (PROFILE) rmSync(PROFILE_DIR, { recursive: true, force: true });
   const nodeArgs = PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR] : [];
   const { child, value } = await startChild(
     "modelgov",
-    [...nodeArgs, "bin/modelgov.js", "serve", "--port", "0", "--no-demo", "--data-dir", dataDir],
+    [...nodeArgs, SERVER_ENTRY, "serve", "--port", "0", "--no-demo", "--data-dir", dataDir],
     {
       ...process.env,
-      DATABASE_URL: "",
+      DATABASE_URL: databaseUrl,
       MODELGOV_ADMIN_TOKEN: ADMIN,
       MODELGOV_EGRESS_ALLOW_HOSTS: "127.0.0.1",
       MODELGOV_GATEWAY_RATE_PER_SEC: "1000000",
@@ -570,6 +615,12 @@ async function checkPortkey(pk: Target, upstreamCount: () => Promise<number>) {
 
 // ------------------------------------------------------------------ report
 
+const LABEL: Record<string, string> = {
+  direct: "direct",
+  bare: "bare node proxy (ref.)",
+  gateway: "modelgov gateway",
+};
+
 /** autocannon records whole milliseconds: 0 means "under one". */
 const ms = (x: number) => (x < 1 ? "<1" : String(x));
 const fmt = (x: number | null | undefined, digits = 2) =>
@@ -595,6 +646,7 @@ async function main() {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "modelgov-bench-gw-"));
   const failures: string[] = [];
+  let pg: Awaited<ReturnType<typeof throwawayPostgres>> | null = null;
   try {
     console.log(
       `bench:gateway — load average ${loadavg()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; ` +
@@ -602,8 +654,17 @@ async function main() {
     );
     const upstream = await startUpstream();
     console.log(`upstream   fake-openai pid ${upstream.child.proc.pid} at ${upstream.url}`);
-    const server = await startModelgov(dataDir);
-    console.log(`modelgov   pid ${server.child.proc.pid} at ${server.url}`);
+    const bare = PROFILE ? null : await startBareProxy(upstream.origin);
+    if (bare)
+      console.log(
+        `bare proxy pid ${bare.pid} at ${bare.origin} (reference: node:http → undici, nothing else)`,
+      );
+    if (process.env.BENCH_GATEWAY_DATABASE_URL) {
+      pg = await throwawayPostgres(process.env.BENCH_GATEWAY_DATABASE_URL);
+      console.log("store      PostgreSQL (BENCH_GATEWAY_DATABASE_URL), a throwaway database");
+    }
+    const server = await startModelgov(dataDir, pg?.url);
+    console.log(`modelgov   pid ${server.child.proc.pid} at ${server.url} (${SERVER_ENTRY})`);
     const { admin, agent } = await setUpModelgov(server.url, upstream.url);
 
     const direct: Target = {
@@ -615,6 +676,15 @@ async function main() {
       body: chatBody("gpt-fake"),
       pid: upstream.pid,
     };
+    const bareProxy: Target | null = bare
+      ? {
+          ...direct,
+          name: "bare",
+          description: "bare node:http → undici proxy (reference)",
+          origin: bare.origin,
+          pid: bare.pid,
+        }
+      : null;
     const gateway: Target = {
       name: "gateway",
       description: "modelgov gateway: split 90/10 sticky, fallback, breakers, request log",
@@ -630,37 +700,47 @@ async function main() {
       `gateway    route "${route}"; sticky over ${sticky.subjects} subjects, ${(sticky.canaryShare * 100).toFixed(1)}% on 1.1.0`,
     );
 
-    let portkey: (Target & { version: string; command: string; pid: number | undefined }) | null = null;
+    type PortkeyTarget = Target & { version: string; command: string };
+    let portkey = null as PortkeyTarget | null;
     const entry = PROFILE ? null : portkeyEntry();
     let portkeyCheck: Awaited<ReturnType<typeof checkPortkey>> | null = null;
     if (!entry) console.log(`portkey    ${PROFILE ? "skipped in profile mode" : "not installed, skipped"}`);
-    else {
-      const pk = await startPortkey(entry);
-      portkey = {
-        name: "portkey",
-        description: `@portkey-ai/gateway ${pk.version}`,
-        origin: pk.origin,
-        path: "/v1/chat/completions",
-        headers: {
-          "content-type": "application/json",
-          authorization: `Bearer ${UPSTREAM_KEY}`,
-          "x-portkey-provider": "openai",
-          "x-portkey-custom-host": upstream.url,
-        },
-        body: chatBody("gpt-fake"),
-        pid: pk.child.proc.pid,
-        version: pk.version,
-        command: pk.command,
-      };
-      portkeyCheck = await checkPortkey(portkey, upstream.count);
-      console.log(
-        `portkey    ${pk.version} pid ${pk.child.proc.pid} at ${pk.origin} (verified: reaches the fake upstream)`,
-      );
-    }
+    else
+      try {
+        const pk = await startPortkey(entry);
+        const candidate: PortkeyTarget = {
+          name: "portkey",
+          description: `@portkey-ai/gateway ${pk.version}`,
+          origin: pk.origin,
+          path: "/v1/chat/completions",
+          headers: {
+            "content-type": "application/json",
+            authorization: `Bearer ${UPSTREAM_KEY}`,
+            "x-portkey-provider": "openai",
+            "x-portkey-custom-host": upstream.url,
+          },
+          body: chatBody("gpt-fake"),
+          pid: pk.child.proc.pid,
+          version: pk.version,
+          command: pk.command,
+        };
+        portkeyCheck = await checkPortkey(candidate, upstream.count);
+        portkey = candidate;
+        console.log(
+          `portkey    ${pk.version} pid ${pk.child.proc.pid} at ${pk.origin} (verified: reaches the fake upstream)`,
+        );
+      } catch (err) {
+        // Installed but not working: the rest is still measured, and the run fails at the end.
+        failures.push(`portkey is installed but could not be measured: ${(err as Error).message}`);
+        console.log(`portkey    installed but FAILED to start or to reach the upstream (see the end)`);
+      }
 
-    const targets = PROFILE ? [gateway] : [direct, gateway, ...(portkey ? [portkey] : [])];
+    const targets = PROFILE
+      ? [gateway]
+      : [direct, ...(bareProxy ? [bareProxy] : []), gateway, ...(portkey ? [portkey] : [])];
     const loads: Record<string, LoadResult[]> = {};
     let serverLinesWhileMeasured = 0;
+    const serverLinesSample: string[] = [];
     for (const t of targets) {
       process.stdout.write(`${t.name.padEnd(10)} warm-up`);
       const warm = await autocannon({
@@ -680,7 +760,12 @@ async function main() {
         const linesBefore = server.child.lines.length;
         process.stdout.write(` · ${c} conn`);
         const r = await load(t, c, MEASURE_S, upstream);
-        if (t.name === "gateway") serverLinesWhileMeasured += server.child.lines.length - linesBefore;
+        if (t.name === "gateway") {
+          serverLinesWhileMeasured += server.child.lines.length - linesBefore;
+          serverLinesSample.push(
+            ...server.child.lines.slice(linesBefore).slice(0, 5 - serverLinesSample.length),
+          );
+        }
         checkClean(t.name, r, failures);
         loads[t.name]!.push(r);
         process.stdout.write(` ${Math.round(r.requestsPerSec)} req/s`);
@@ -741,11 +826,7 @@ async function main() {
       for (const r of loads[t.name]!) {
         const s = r.connections === 1 ? seq[t.name] : undefined;
         table.push([
-          t.name === "gateway"
-            ? "modelgov gateway"
-            : t.name === "portkey"
-              ? `portkey ${portkey?.version}`
-              : "direct",
+          LABEL[t.name] ?? `portkey ${portkey?.version}`,
           r.connections,
           Math.round(r.requestsPerSec).toLocaleString("en-US"),
           ms(r.p50Ms),
@@ -783,6 +864,9 @@ async function main() {
       at("gateway", 50) && at("direct", 50)
         ? at("gateway", 50)!.requestsPerSec / at("direct", 50)!.requestsPerSec
         : null;
+    const bareAddedSeqP50Ms =
+      seq.bare && seq.direct ? Math.round(seq.bare.p50Us - seq.direct.p50Us) / 1000 : null;
+    const bare50 = at("bare", 50)?.requestsPerSec;
     const meets1 = addedSeqP50Ms === null ? null : addedSeqP50Ms <= TARGETS[1];
     const meets50 = ratio50 === null ? null : ratio50 >= TARGETS[50];
     const verdict = (ok: boolean | null) => (ok === null ? "not measured" : ok ? "MET" : "MISSED");
@@ -799,6 +883,12 @@ async function main() {
           verdict(meets1),
         ],
         ["gateway added p99 @1 conn (sequential, µs timing)", `${fmt(addedSeqP99Ms, 3)} ms`, "", ""],
+        [
+          "reference: bare node proxy added p50 @1 conn (sequential)",
+          `${fmt(bareAddedSeqP50Ms, 3)} ms`,
+          "",
+          "",
+        ],
         ["gateway added p50 @1 conn (autocannon, 1 ms buckets)", `${fmt(addedAcP50Ms, 0)} ms`, "", ""],
         [
           "gateway / portkey throughput @50 conns",
@@ -807,6 +897,12 @@ async function main() {
           verdict(meets50),
         ],
         ["gateway / direct throughput @50 conns", `${fmt(gwOverDirect50, 2)}×`, "", ""],
+        [
+          "reference: gateway / bare node proxy throughput @50 conns",
+          bare50 && at("gateway", 50) ? `${fmt(at("gateway", 50)!.requestsPerSec / bare50, 2)}×` : "—",
+          "",
+          "",
+        ],
         [
           "portkey / gateway proxy CPU per request @50 conns",
           cpuRatio50 === null
@@ -829,6 +925,7 @@ async function main() {
         `(warm-up and checks included; requests cut off when a run stopped are logged too); ` +
         `server log lines while measured: ${serverLinesWhileMeasured}`,
     );
+    for (const line of serverLinesSample) console.log(`  server: ${line.slice(0, 400)}`);
     if (portkey) console.log(`portkey started as: ${portkey.command} (NODE_ENV=production)`);
 
     const out = {
@@ -839,6 +936,8 @@ async function main() {
         cpuModel: os.cpus()[0]?.model.trim(),
         node: process.version,
       },
+      serverEntry: SERVER_ENTRY,
+      store: pg ? "postgres (BENCH_GATEWAY_DATABASE_URL)" : "pglite (embedded, --data-dir)",
       settings: {
         warmupS: WARMUP_S,
         measureS: MEASURE_S,
@@ -867,11 +966,13 @@ async function main() {
         sticky,
         requestLog: deps.totals,
         serverLogLinesWhileMeasured: serverLinesWhileMeasured,
+        serverLogLinesSample: serverLinesSample,
       },
       derived: {
         addedP50MsAt1Sequential: addedSeqP50Ms,
         addedP99MsAt1Sequential: addedSeqP99Ms,
         addedP50MsAt1Autocannon: addedAcP50Ms,
+        bareProxyAddedP50MsAt1Sequential: bareAddedSeqP50Ms,
         gatewayOverPortkeyAt50: ratio50,
         gatewayOverDirectAt50: gwOverDirect50,
         portkeyOverGatewayCpuPerRequestAt50: cpuRatio50,
@@ -880,11 +981,15 @@ async function main() {
       },
       failures,
     };
-    const file = path.join(RESULTS_DIR, PROFILE ? "gateway-profile.json" : "gateway.json");
+    const file = path.join(
+      RESULTS_DIR,
+      `gateway${pg ? "-postgres" : ""}${process.env.BENCH_GATEWAY_SERVER_ENTRY ? "-entry" : ""}${PROFILE ? "-profile" : ""}.json`,
+    );
     writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`load average at the end ${loadavg()}; wrote ${path.relative(ROOT, file)}`);
   } finally {
     await stopAll();
+    await pg?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 
