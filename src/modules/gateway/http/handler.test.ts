@@ -91,7 +91,10 @@ function gateway(bodies: BodyPolicy, opts: { rateOk?: boolean; storeDown?: { val
     bodies,
   };
   const handler = createGatewayHandler(deps, createLogger("silent"));
-  return { handler, logged, changed: () => changes.forEach((l) => l(snapshot)) };
+  const changed = () => {
+    for (const l of changes) l(snapshot);
+  };
+  return { handler, logged, changed };
 }
 
 async function serve(h: ReturnType<typeof gateway>["handler"]) {
