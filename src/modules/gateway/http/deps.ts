@@ -6,6 +6,7 @@ import type {
   Json,
   ProviderAdapter,
 } from "../../../providers/types.ts";
+import type { RequestLogEntry } from "../log/index.ts";
 import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
 
 export interface Principal {
@@ -27,32 +28,11 @@ export interface ExecuteOutcome<R> {
   path: FallbackStep[];
 }
 
-/** What the request log keeps of one gateway call (bodies only hashed or sampled, by setting). */
-export interface GatewayLogEntry {
-  id: string;
+/** One gateway call as the request log records it (the log module owns the shape). */
+export type GatewayLogEntry = Omit<RequestLogEntry, "at" | "fallbackPath"> & {
   at: string;
-  tokenId: string | null;
-  client: string | null;
-  model: string;
-  versionId: string | null;
-  version: string | null;
-  routeReason: string;
-  endpoint: "chat.completions" | "messages";
-  stream: boolean;
-  status: number;
-  errorClass: string | null;
-  totalMs: number;
-  upstreamMs: number | null;
-  tokensIn: number;
-  tokensOut: number;
-  costUsd: number;
   fallbackPath: FallbackStep[];
-  subject: string | null;
-  groups: Record<string, string> | null;
-  promptHash?: string | null;
-  responseHash?: string | null;
-  sampledBody?: unknown;
-}
+};
 
 /** What the log keeps of bodies: nothing (default), SHA-256 hashes, or whole bodies for a sampled share. */
 export type BodyPolicy = { mode: "off" } | { mode: "hash" } | { mode: "sample"; rate: number };
