@@ -18,7 +18,8 @@ import autocannon, { type AutocannonResult } from "autocannon";
 import Table from "cli-table3";
 import { Client as HttpClient } from "undici";
 import { createClient } from "../src/client/index.ts";
-import { openPostgres } from "../src/store/db.ts";
+import { SECTION_KEYS } from "../src/modules/cards/card-sections.ts";
+import { createThrowawayDatabase } from "../src/store/throwaway.ts";
 import { busyTime, summarizeCpuProfile } from "./cpuprofile.ts";
 
 /**
@@ -63,20 +64,7 @@ const MESSAGES = [
 const TARGETS = { 1: 0.3, 50: 5 } as const; // added p50 at 1 connection (ms); throughput ratio at 50
 const CARD = {
   metadata: {},
-  sections: Object.fromEntries(
-    [
-      "model_details",
-      "intended_use",
-      "out_of_scope_use",
-      "factors",
-      "metrics",
-      "evaluation_data",
-      "training_data",
-      "quantitative_analyses",
-      "ethical_considerations",
-      "caveats_and_recommendations",
-    ].map((k) => [k, `${k.replaceAll("_", " ")}: benchmark fixture.`]),
-  ),
+  sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k.replaceAll("_", " ")}: benchmark fixture.`])),
   extraSections: [],
 };
 
@@ -280,18 +268,8 @@ async function startBareProxy(upstreamOrigin: string) {
  * costs the gateway's process. Returns the database URL and a cleanup.
  */
 async function throwawayPostgres(url: string) {
-  const name = `modelgov_bench_gw_${randomBytes(6).toString("hex")}`;
-  const admin = openPostgres(url, { max: 1 });
-  await admin.exec(`CREATE DATABASE ${name}`);
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await admin.close();
-    },
-  };
+  const tmp = await createThrowawayDatabase(url, "modelgov_bench_gw");
+  return { url: tmp.url, drop: () => tmp.drop().catch(() => {}) };
 }
 
 async function startModelgov(dataDir: string, databaseUrl = "") {

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
@@ -8,6 +7,7 @@ import type { VersionCreate } from "../src/modules/registry/registry.schemas.ts"
 import { createServices, type Services } from "../src/services.ts";
 import { type Db, openPglite, openPostgres } from "../src/store/db.ts";
 import { migrate } from "../src/store/migrate.ts";
+import { createThrowawayDatabase } from "../src/store/throwaway.ts";
 
 /**
  * Registry benchmark: registers 10,000 versions through the real service path (transaction,
@@ -87,16 +87,11 @@ async function openPgliteStore(): Promise<Store> {
 
 /** A throwaway database on the server, dropped WITH (FORCE) afterwards, as the test stores do. */
 async function openPostgresStore(url: string): Promise<Store> {
-  const name = `modelgov_bench_${randomBytes(6).toString("hex")}`;
-  const admin = openPostgres(url, { max: 1 });
-  await admin.exec(`CREATE DATABASE ${name}`);
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = openPostgres(u.toString(), { max: 10 });
+  const tmp = await createThrowawayDatabase(url, "modelgov_bench");
+  const db = openPostgres(tmp.url, { max: 10 });
   const cleanup = async () => {
     await db.close();
-    await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.close();
+    await tmp.drop();
   };
   return { name: "postgres", concurrency: 8, db, cleanup };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +9,7 @@ import { createLogger } from "../src/lib/logger.ts";
 import { createRequestLogWriter, type RequestLogEntry } from "../src/modules/gateway/log/index.ts";
 import { type Db, openPglite, openPostgres } from "../src/store/db.ts";
 import { migrate } from "../src/store/migrate.ts";
+import { createThrowawayDatabase } from "../src/store/throwaway.ts";
 import { flakyDb } from "../src/test-support/flaky-db.ts";
 
 /**
@@ -51,17 +52,12 @@ async function openPgliteStore(): Promise<Store> {
 }
 
 async function openPostgresStore(url: string): Promise<Store> {
-  const name = `modelgov_bench_${randomBytes(6).toString("hex")}`;
-  const admin = openPostgres(url, { max: 1 });
-  await admin.exec(`CREATE DATABASE ${name}`);
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = openPostgres(u.toString(), { max: 10 });
+  const tmp = await createThrowawayDatabase(url, "modelgov_bench");
+  const db = openPostgres(tmp.url, { max: 10 });
   await migrate(db);
   const cleanup = async () => {
     await db.close();
-    await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.close();
+    await tmp.drop();
   };
   return { name: "postgres", db, cleanup };
 }

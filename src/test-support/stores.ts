@@ -4,6 +4,7 @@ import { createLogger } from "../lib/logger.ts";
 import { createHttpApp, createServices, type Services } from "../services.ts";
 import { type Db, openPglite, openPostgres } from "../store/db.ts";
 import { migrate } from "../store/migrate.ts";
+import { createThrowawayDatabase } from "../store/throwaway.ts";
 
 /**
  * The stores every store-backed suite runs against: embedded PGlite always, and a
@@ -30,18 +31,13 @@ export function storeTargets(): StoreTarget[] {
     targets.push({
       name: "postgres",
       async open() {
-        const name = `modelgov_test_${randomBytes(6).toString("hex")}`;
-        const admin = openPostgres(url, { max: 1 });
-        await admin.exec(`CREATE DATABASE ${name}`);
-        const u = new URL(url);
-        u.pathname = `/${name}`;
-        const db = openPostgres(u.toString(), { max: 5 });
+        const tmp = await createThrowawayDatabase(url, "modelgov_test");
+        const db = openPostgres(tmp.url, { max: 5 });
         return {
           db,
           async cleanup() {
             await db.close();
-            await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-            await admin.close();
+            await tmp.drop();
           },
         };
       },

@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import type { RequestContext } from "../../http/context.ts";
 import { AppError } from "../../lib/errors.ts";
 import { type Harness, openHarness, SIM_PARAMS, storeTargets } from "../../test-support/stores.ts";
+import { SECTION_KEYS } from "../cards/card-sections.ts";
 
 const who = (actor: string, ...roles: string[]): RequestContext => ({
   actor,
@@ -18,20 +19,7 @@ const ADMIN = who("root", "admin");
 
 const CARD = {
   metadata: { license: "mit" },
-  sections: Object.fromEntries(
-    [
-      "model_details",
-      "intended_use",
-      "out_of_scope_use",
-      "factors",
-      "metrics",
-      "evaluation_data",
-      "training_data",
-      "quantitative_analyses",
-      "ethical_considerations",
-      "caveats_and_recommendations",
-    ].map((k) => [k, `${k} text`]),
-  ),
+  sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k} text`])),
   extraSections: [],
 };
 

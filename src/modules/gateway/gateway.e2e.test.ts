@@ -11,23 +11,12 @@ import { startServer } from "../../main.ts";
 import { startFakeAnthropic } from "../../test-support/fake-anthropic.ts";
 import { startFakeOpenAI } from "../../test-support/fake-openai.ts";
 import type { FakeUpstream } from "../../test-support/fake-server.ts";
+import { SECTION_KEYS } from "../cards/card-sections.ts";
 
 const ADMIN = "e2e-admin-token-0123456789";
-const SECTIONS = [
-  "model_details",
-  "intended_use",
-  "out_of_scope_use",
-  "factors",
-  "metrics",
-  "evaluation_data",
-  "training_data",
-  "quantitative_analyses",
-  "ethical_considerations",
-  "caveats_and_recommendations",
-];
 const CARD = {
   metadata: {},
-  sections: Object.fromEntries(SECTIONS.map((k) => [k, `${k}.`])),
+  sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k}.`])),
   extraSections: [],
 };
 
