@@ -9,6 +9,7 @@ import type { GatewayDeps, Principal } from "./deps.ts";
 import { type Dialect, sendError, sendJson } from "./respond.ts";
 
 const AUTH_TTL_MS = 30_000;
+const ROUTES = new Set(["POST /v1/chat/completions", "POST /v1/messages", "GET /v1/models", "POST /v1/feedback"]);
 
 // Request ids: a random per-process prefix and a counter. Unique across replicas and
 // restarts, without a CSPRNG call on every request (it showed in the gateway profile).
@@ -61,8 +62,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     const requestId = nextRequestId();
     const base = { "x-modelgov-request-id": requestId };
     const route = `${req.method} ${path}`;
-    const known = ["POST /v1/chat/completions", "POST /v1/messages", "GET /v1/models", "POST /v1/feedback"];
-    if (!known.includes(route))
+    if (!ROUTES.has(route))
       return sendError(res, dialect, 404, `no gateway route for ${route}`, { requestId, headers: base });
 
     let principal: Principal | null;
