@@ -9,7 +9,12 @@ import type { GatewayDeps, Principal } from "./deps.ts";
 import { type Dialect, sendError, sendJson } from "./respond.ts";
 
 const AUTH_TTL_MS = 30_000;
-const ROUTES = new Set(["POST /v1/chat/completions", "POST /v1/messages", "GET /v1/models", "POST /v1/feedback"]);
+const ROUTES = new Set([
+  "POST /v1/chat/completions",
+  "POST /v1/messages",
+  "GET /v1/models",
+  "POST /v1/feedback",
+]);
 
 // Request ids: a random per-process prefix and a counter. Unique across replicas and
 // restarts, without a CSPRNG call on every request (it showed in the gateway profile).
