@@ -1,8 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
-import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import pg from "pg";
 import { conflict } from "../lib/errors.ts";
+import { startPgliteThread } from "./pglite-client.ts";
 
 /** Which field a unique constraint guards, for the 409 a racing duplicate gets. */
 const UNIQUE_FIELDS: Record<string, string> = {
@@ -82,37 +80,46 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
-/** Embedded PostgreSQL: a data folder, or in memory when `dataDir` is undefined. */
+/**
+ * Embedded PostgreSQL: a data folder, or in memory when `dataDir` is undefined. PGlite runs
+ * on its own thread (pglite-worker.ts), so its work never stalls the event loop.
+ */
 export async function openPglite(dataDir?: string): Promise<Db> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  // Extensions the migrations create must be loaded into the embedded build up front.
-  const options = { extensions: { pg_trgm } };
-  const lite = dataDir ? await PGlite.create(dataDir, options) : await PGlite.create(options);
-  const q = async <T>(runner: Pick<PGlite, "query">, sql: string, params?: unknown[]) =>
-    (await translated(runner.query<T>(sql, params as unknown[]))).rows;
+  const thread = await startPgliteThread(dataDir);
+  const query = async <T>(sql: string, params: unknown[] | undefined, tx: number | undefined) =>
+    (await translated(thread.call({ op: "query", sql, params, tx }))) as T[];
   return {
     kind: "pglite",
-    query: (sql, params) => q(lite, sql, params),
-    transaction: (fn) =>
-      lite.transaction((tx) =>
-        withHooks(
+    query: (sql, params) => query(sql, params, undefined),
+    async transaction(fn) {
+      const tx = (await thread.call({ op: "begin" })) as number;
+      let result: Awaited<ReturnType<typeof fn>>;
+      try {
+        result = await withHooks(
           {
-            query: (sql, params) => q(tx, sql, params),
+            query: (sql, params) => query(sql, params, tx),
             exec: async (sql) => {
-              await tx.exec(sql);
+              await translated(thread.call({ op: "exec", sql, tx }));
             },
           },
           fn,
-        ),
-      ),
+        );
+      } catch (err) {
+        await thread.call({ op: "rollback", tx }).catch(() => {});
+        throw err;
+      }
+      // A failed COMMIT has ended the transaction already: nothing to roll back.
+      await translated(thread.call({ op: "commit", tx }));
+      return result;
+    },
     exec: async (sql) => {
-      await lite.exec(sql);
+      await translated(thread.call({ op: "exec", sql, tx: undefined }));
     },
     ping: async () => {
-      await lite.query("select 1");
+      await thread.call({ op: "query", sql: "select 1", params: undefined, tx: undefined });
     },
-    listen: (channel, onNotify) => lite.listen(channel, onNotify),
-    close: () => lite.close(),
+    listen: (channel, onNotify) => thread.listen(channel, onNotify),
+    close: () => thread.close(),
   };
 }
 

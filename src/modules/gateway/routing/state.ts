@@ -25,7 +25,6 @@ export function createRoutingState(deps: {
   const { db, logger } = deps;
   let snapshot: RoutingSnapshot | null = null;
   let running: Promise<RoutingSnapshot> | null = null;
-  let again = false;
   let unlisten: (() => Promise<void>) | null = null;
   let timer: NodeJS.Timeout | null = null;
   const listeners: ((s: RoutingSnapshot) => void)[] = [];
@@ -39,12 +38,21 @@ export function createRoutingState(deps: {
     return next;
   }
 
-  /** Coalesces bursts: at most one load runs, and one more follows if changes arrived meanwhile. */
+  /**
+   * Coalesces bursts: at most one load runs. A refresh asked for while one runs gets the
+   * load that follows it (which sees every change committed before the ask), shared by all
+   * who asked meanwhile.
+   */
+  let next: Promise<RoutingSnapshot> | null = null;
   function refresh(): Promise<RoutingSnapshot> {
     if (running) {
-      again = true;
-      return running;
+      next ??= running.then(
+        () => refresh(),
+        () => refresh(),
+      );
+      return next;
     }
+    next = null;
     running = load()
       .catch((err) => {
         logger.warn({ err }, "routing state refresh failed; serving on the last snapshot");
@@ -53,10 +61,6 @@ export function createRoutingState(deps: {
       })
       .finally(() => {
         running = null;
-        if (again) {
-          again = false;
-          void refresh();
-        }
       });
     return running;
   }
