@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   existsSync,
@@ -39,15 +39,20 @@ import { busyTime, summarizeCpuProfile } from "./cpuprofile.ts";
  * BENCH_GATEWAY_SECONDS (default 10) and BENCH_GATEWAY_SEQ_N (default 5000) shorten or
  * lengthen the runs. BENCH_GATEWAY_DATABASE_URL=postgres://… puts the server's store in a
  * throwaway database there instead of the embedded PGlite (a diagnostic, not the default);
- * BENCH_GATEWAY_SERVER_ENTRY=path/to/bin.mjs starts another server entry (e.g. a tsc build's). Everything listens on 127.0.0.1; every child is killed by PID at the end.
+ * The server measured is the build a deployment runs (`npm run build`, then dist/ through
+ * bench/dist-entry.mjs, as the published bin does); BENCH_GATEWAY_FROM_SOURCE=1 runs the
+ * checkout's sources through tsx instead, and BENCH_GATEWAY_SERVER_ENTRY=path/to/bin.mjs any
+ * other entry. Everything listens on 127.0.0.1; every child is killed by PID at the end.
  */
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS_DIR = path.join(ROOT, "bench", "results");
 const PROFILE = process.argv.includes("--profile");
 const PROFILE_DIR = path.join(RESULTS_DIR, "profile");
-/** Diagnostic: another entry with bin/modelgov.js's interface (e.g. a compiled build's); default the checkout's. */
-const SERVER_ENTRY = process.env.BENCH_GATEWAY_SERVER_ENTRY ?? "bin/modelgov.js";
+/** An entry with bin/modelgov.js's interface: by default the build's (see above). */
+const SERVER_ENTRY =
+  process.env.BENCH_GATEWAY_SERVER_ENTRY ??
+  (process.env.BENCH_GATEWAY_FROM_SOURCE === "1" ? "bin/modelgov.js" : "bench/dist-entry.mjs");
 const MEASURE_S = Number(process.env.BENCH_GATEWAY_SECONDS ?? 10);
 const WARMUP_S = 2;
 const CONNECTIONS = PROFILE ? [Number(process.env.BENCH_GATEWAY_PROFILE_CONNECTIONS ?? 50)] : [1, 50];
@@ -630,6 +635,14 @@ async function main() {
       `bench:gateway — load average ${loadavg()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; ` +
         `warm-up ${WARMUP_S} s, ${MEASURE_S} s per run, connections ${CONNECTIONS.join(" and ")}${PROFILE ? ", PROFILE MODE" : ""}`,
     );
+    if (SERVER_ENTRY === "bench/dist-entry.mjs") {
+      const t0 = performance.now();
+      const built = spawnSync("npm", ["run", "-s", "build"], { cwd: ROOT, stdio: "inherit" });
+      if (built.status !== 0) throw new Error("npm run build failed");
+      console.log(
+        `build      npm run build (${((performance.now() - t0) / 1000).toFixed(1)} s); serving dist/`,
+      );
+    }
     const upstream = await startUpstream();
     console.log(`upstream   fake-openai pid ${upstream.child.proc.pid} at ${upstream.url}`);
     const bare = PROFILE ? null : await startBareProxy(upstream.origin);

@@ -92,6 +92,8 @@ export function createGatewayRuntime(opts: {
           deadline: Date.now() + deadlineMs,
           label: (v) => v.version,
           clock,
+          // Every adapter call hands the signal to its transport (Deadlines listens to it).
+          attemptHonoursSignal: true,
         });
         return { result: out.result, servedBy: out.servedBy, path: out.path as FallbackStep[] };
       } catch (err) {

@@ -1,4 +1,4 @@
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import type { Clock } from "../../lib/clock.ts";
 import type { Deadlines } from "../shared/deadlines.ts";
 import { type Json, UpstreamError } from "../types.ts";
@@ -17,6 +17,19 @@ export type UpstreamResponse = Dispatcher.ResponseData;
 /** The most of an error body we keep (they are small; a misbehaving upstream's may not be). */
 const ERROR_BODY_LIMIT = 64 * 1024;
 
+/** origin + path of the few upstream URLs in use, so no URL is parsed per call. */
+const targets = new Map<string, { origin: string; path: string }>();
+function split(url: string): { origin: string; path: string } {
+  let t = targets.get(url);
+  if (!t) {
+    const u = new URL(url);
+    t = { origin: u.origin, path: `${u.pathname}${u.search}` };
+    if (targets.size >= 1000) targets.clear();
+    targets.set(url, t);
+  }
+  return t;
+}
+
 /**
  * POSTs JSON through the dispatcher and returns once a 2xx answer's headers are in.
  * Redirects are never followed (undici's `request` only does with a redirect interceptor):
@@ -32,9 +45,11 @@ export async function postJson(
 ): Promise<UpstreamResponse> {
   let res: UpstreamResponse;
   try {
-    res = await request(url, {
+    const { origin, path } = split(url);
+    res = await deps.dispatcher.request({
+      origin,
+      path,
       method: "POST",
-      dispatcher: deps.dispatcher,
       headers,
       body: JSON.stringify(payload),
       signal: deadlines.signal,

@@ -65,6 +65,8 @@ export interface FallbackOptions<T> {
   /** Epoch milliseconds on `clock`, for the whole walk. */
   deadline?: number;
   minAttemptMs?: number;
+  /** See RetryOptions.attemptHonoursSignal. */
+  attemptHonoursSignal?: boolean;
   /** How a target is named in the path; default its id. */
   label?: (target: T) => string;
   /** Whether a failure may move on to the next target; default: all but the client's own bad request. */
@@ -190,6 +192,7 @@ export async function executeWithFallback<T extends { id: string }, R>(
         signal,
         deadline,
         minAttemptMs,
+        attemptHonoursSignal: opts.attemptHonoursSignal === true,
         isRetryable: (err) => !committed && isRetryableError(err),
         onRetry: (r) =>
           onEvent?.({

@@ -253,6 +253,33 @@ describe("withRetries", () => {
     assert.equal(started, 1);
   });
 
+  test("attemptHonoursSignal: no race is added; the attempt's own abort is what settles the call", async () => {
+    const { clock, sleep } = fakeTime();
+    const ac = new AbortController();
+    let settle: (v: string) => void = () => {};
+    const ignoring = () => {
+      queueMicrotask(() => ac.abort(new UpstreamError("aborted", "client went away")));
+      return new Promise<string>((resolve) => {
+        settle = resolve;
+      });
+    };
+    const run = withRetries(ignoring, noJitter, {
+      clock,
+      sleep,
+      signal: ac.signal,
+      attemptHonoursSignal: true,
+    });
+    let done = false;
+    void run.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    await new Promise((r) => setImmediate(r));
+    assert.equal(done, false, "trusted to honour the signal, the attempt alone decides when the call ends");
+    settle("late");
+    assert.equal(await run, "late");
+  });
+
   test("passes the attempt number, signal and deadline to the attempt", async () => {
     const { clock, sleep, t0 } = fakeTime();
     const ac = new AbortController();

@@ -122,6 +122,11 @@ export interface RetryOptions {
   deadline?: number;
   /** The least time an attempt needs; none starts with less left before the deadline. */
   minAttemptMs?: number;
+  /**
+   * The attempt itself rejects as soon as `signal` aborts (it hands the signal to its
+   * transport): no extra race around each attempt is needed. Default false: the race is run.
+   */
+  attemptHonoursSignal?: boolean;
   /** Which errors are worth another try; default: UpstreamError.retryable. */
   isRetryable?: (err: unknown) => boolean;
   onRetry?: (info: RetryInfo) => void;
@@ -162,7 +167,8 @@ export async function withRetries<R>(
   for (let attempt = 1; ; attempt++) {
     let error: unknown;
     try {
-      return await raceAbort(fn({ attempt, signal, deadline }), signal);
+      const p = fn({ attempt, signal, deadline });
+      return await (opts.attemptHonoursSignal ? p : raceAbort(p, signal));
     } catch (err) {
       error = err;
     }
