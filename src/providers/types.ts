@@ -1,3 +1,5 @@
+import type { SignalLike } from "../lib/light-abort.ts";
+
 /**
  * The contract between the gateway and the model providers. The canonical request and
  * response are OpenAI Chat Completions shapes (the lingua franca of LLM APIs); the
@@ -49,7 +51,7 @@ export interface UpstreamTarget {
 }
 
 export interface CallContext {
-  signal: AbortSignal;
+  signal: SignalLike;
   requestId: string;
   subject?: string;
   /** Group attributes (e.g. { age_band: "65+", language: "de" }), used by the simulator's per-group quality. */

@@ -52,7 +52,8 @@ export async function postJson(
       method: "POST",
       headers,
       body: JSON.stringify(payload),
-      signal: deadlines.signal,
+      // A LightAbort: undici needs only its abort listeners and `aborted` / `reason`.
+      signal: deadlines.signal as AbortSignal,
     });
   } catch (err) {
     throw deadlines.error ?? transportError(err, label);

@@ -1,3 +1,4 @@
+import { LightAbort, type SignalLike } from "../../lib/light-abort.ts";
 import { UpstreamError, type UpstreamTarget } from "../types.ts";
 
 /**
@@ -12,8 +13,8 @@ import { UpstreamError, type UpstreamTarget } from "../types.ts";
  * `activity()`, e.g. a slow client being written to) is not the upstream's silence.
  */
 export class Deadlines {
-  readonly signal: AbortSignal;
-  private readonly controller = new AbortController();
+  readonly signal: SignalLike;
+  private readonly controller = new LightAbort();
   private cause: UpstreamError | undefined;
   private total: NodeJS.Timeout | undefined;
   private phase: NodeJS.Timeout | undefined;
@@ -25,7 +26,7 @@ export class Deadlines {
 
   constructor(
     private readonly timeouts: UpstreamTarget["timeouts"],
-    private readonly callerSignal: AbortSignal,
+    private readonly callerSignal: SignalLike,
     private readonly label: string,
   ) {
     this.signal = this.controller.signal;

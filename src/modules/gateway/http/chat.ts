@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { LightAbort, type SignalLike } from "../../../lib/light-abort.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { CallContext, ChatChunk, ChatRequest, UpstreamTarget, Usage } from "../../../providers/types.ts";
 import type { Resolution } from "../routing/resolve.ts";
@@ -53,12 +54,12 @@ export async function handleChat(a: ChatArgs): Promise<void> {
   const { deps, res, dialect, chat, resolution, requestId } = a;
   const started = performance.now();
   const model = resolution.model;
-  const abort = new AbortController();
+  const abort = new LightAbort();
   a.req.on("close", () => {
     if (!res.writableEnded) abort.abort();
   });
   const groups = parseGroups(a.req.headers["x-modelgov-groups"]);
-  const callCtx = (signal: AbortSignal): CallContext => ({ signal, requestId, subject: a.subject, groups });
+  const callCtx = (signal: SignalLike): CallContext => ({ signal, requestId, subject: a.subject, groups });
   const target = (v: RoutableVersion): UpstreamTarget => ({
     versionId: v.id,
     label: `${v.model}@${v.version}`,

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { SignalLike } from "../../../lib/light-abort.ts";
 import type {
   ChatChunk,
   ChatRequest,
@@ -45,8 +46,8 @@ export interface GatewayDeps {
   /** Walks the chain with retries, breakers and fallback; throws an error with `path` when all fail. */
   execute<R>(
     chain: RoutableVersion[],
-    attempt: (v: RoutableVersion, signal: AbortSignal) => Promise<R>,
-    opts: { deadlineMs: number; signal: AbortSignal },
+    attempt: (v: RoutableVersion, signal: SignalLike) => Promise<R>,
+    opts: { deadlineMs: number; signal: SignalLike },
   ): Promise<ExecuteOutcome<R>>;
   translate: {
     fromAnthropicRequest(body: Json): ChatRequest;

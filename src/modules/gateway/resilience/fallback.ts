@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from "../../../lib/clock.ts";
+import type { SignalLike } from "../../../lib/light-abort.ts";
 import { UpstreamError } from "../../../providers/types.ts";
 import type { BreakerPermission, BreakerRefusal, CircuitBreaker } from "./breaker.ts";
 import {
@@ -61,7 +62,7 @@ export interface FallbackOptions<T> {
   clock?: Clock;
   sleep?: Sleep;
   random?: () => number;
-  signal?: AbortSignal;
+  signal?: SignalLike;
   /** Epoch milliseconds on `clock`, for the whole walk. */
   deadline?: number;
   minAttemptMs?: number;

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from "../../../lib/clock.ts";
+import type { SignalLike } from "../../../lib/light-abort.ts";
 import { UpstreamError } from "../../../providers/types.ts";
 
 /**
@@ -53,10 +54,10 @@ export function backoffMs(policy: RetryPolicy, retry: number, random: () => numb
   return d;
 }
 
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+export type Sleep = (ms: number, signal?: SignalLike) => Promise<void>;
 
 /** The error an abort surfaces as: the signal's own reason when it is an UpstreamError. */
-export function abortError(signal: AbortSignal): UpstreamError {
+export function abortError(signal: SignalLike): UpstreamError {
   if (signal.reason instanceof UpstreamError) return signal.reason;
   const why = signal.reason instanceof Error ? signal.reason.message : "the request was aborted";
   return new UpstreamError("aborted", why);
@@ -101,7 +102,7 @@ export type GiveUpReason = "not_retryable" | "max_attempts" | "retry_after_too_l
 export interface AttemptInfo {
   /** 1-based. */
   attempt: number;
-  signal: AbortSignal | undefined;
+  signal: SignalLike | undefined;
   deadline: number | undefined;
 }
 
@@ -117,7 +118,7 @@ export interface RetryOptions {
   clock?: Clock;
   sleep?: Sleep;
   random?: () => number;
-  signal?: AbortSignal;
+  signal?: SignalLike;
   /** Epoch milliseconds on `clock`. */
   deadline?: number;
   /** The least time an attempt needs; none starts with less left before the deadline. */
@@ -134,7 +135,7 @@ export interface RetryOptions {
 }
 
 /** Settles with `p`, or rejects the moment `signal` aborts (`p` is left to honour the signal itself). */
-function raceAbort<R>(p: Promise<R>, signal: AbortSignal | undefined): Promise<R> {
+function raceAbort<R>(p: Promise<R>, signal: SignalLike | undefined): Promise<R> {
   if (!signal) return p;
   p.catch(() => {}); // if the abort wins, p's later rejection is nobody's
   return new Promise<R>((resolve, reject) => {
