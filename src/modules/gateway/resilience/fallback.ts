@@ -9,6 +9,7 @@ import {
   type GiveUpReason,
   hasTimeFor,
   isRetryableError,
+  type RetryOptions,
   type RetryPolicy,
   type Sleep,
   withRetries,
@@ -137,8 +138,19 @@ export async function executeWithFallback<T extends { id: string }, R>(
     for (const t of chain.slice(i)) skip(t, reason);
   };
 
-  for (const [i, target] of chain.entries()) {
-    const ids = { versionId: target.id, version: label(target) };
+  // Built once per walk; each target adds its own callbacks.
+  const retryBase: RetryOptions = {
+    clock,
+    signal,
+    deadline,
+    minAttemptMs,
+    attemptHonoursSignal: opts.attemptHonoursSignal === true,
+  };
+  if (opts.sleep) retryBase.sleep = opts.sleep;
+  if (opts.random) retryBase.random = opts.random;
+
+  for (let i = 0; i < chain.length; i++) {
+    const target = chain[i]!;
     if (signal?.aborted) throw new FallbackError("aborted", path, abortError(signal));
     if (!hasTimeFor(now(), deadline, minAttemptMs)) {
       skipFrom(i, "deadline exceeded");
@@ -163,7 +175,9 @@ export async function executeWithFallback<T extends { id: string }, R>(
       const t0 = now();
       let deferred = false;
       const ctx: AttemptContext = {
-        ...info,
+        attempt: info.attempt,
+        signal: info.signal,
+        deadline: info.deadline,
         commit: () => {
           committed = true;
         },
@@ -187,13 +201,7 @@ export async function executeWithFallback<T extends { id: string }, R>(
 
     try {
       const result = await withRetries(once, opts.retry, {
-        clock,
-        ...(opts.sleep ? { sleep: opts.sleep } : {}),
-        ...(opts.random ? { random: opts.random } : {}),
-        signal,
-        deadline,
-        minAttemptMs,
-        attemptHonoursSignal: opts.attemptHonoursSignal === true,
+        ...retryBase,
         isRetryable: (err) => !committed && isRetryableError(err),
         onRetry: (r) =>
           onEvent?.({
@@ -208,7 +216,13 @@ export async function executeWithFallback<T extends { id: string }, R>(
         },
       });
       const durationMs = now() - started;
-      path.push({ ...ids, outcome: "served", attempts: calls, durationMs });
+      path.push({
+        versionId: target.id,
+        version: label(target),
+        outcome: "served",
+        attempts: calls,
+        durationMs,
+      });
       onEvent?.({ type: "served", versionId: target.id, attempts: calls, durationMs });
       return { result, servedBy: target, path };
     } catch (err) {
@@ -234,7 +248,8 @@ export async function executeWithFallback<T extends { id: string }, R>(
       lastError = aborted ? abortError(signal!) : error;
       const reason = describeError(lastError);
       path.push({
-        ...ids,
+        versionId: target.id,
+        version: label(target),
         outcome: "failed",
         reason,
         attempts: calls,
