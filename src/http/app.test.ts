@@ -130,7 +130,7 @@ for (const target of storeTargets()) {
   });
 }
 
-test("every log line written while serving a request carries its request id", async () => {
+test("the log lines written about a request carry its request id", async () => {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

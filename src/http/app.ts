@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
-import { type Logger, logContext } from "../lib/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 import type { Db } from "../store/db.ts";
 import type { AppEnv } from "./context.ts";
 import { createRouter } from "./openapi.ts";
@@ -26,21 +26,28 @@ export function createApp(deps: AppDeps) {
   const { logger } = deps;
   const app = createRouter();
 
-  // Request id and actor for every request; every log line written while serving it carries the id.
+  // Request id and actor for every request; the lines the HTTP layer writes about it carry the id.
+  // (Passed explicitly, not through AsyncLocalStorage: in Node 20 that puts a hook on every
+  // promise in the process, which cost the gateway ~5% of its CPU.)
   app.use("*", async (c, next) => {
     const given = c.req.header("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : `req_${randomUUID()}`;
     c.set("ctx", { actor: "anonymous", requestId, roles: [] });
     const started = performance.now();
-    await logContext.run({ requestId }, async () => {
-      await next();
-      c.header("x-request-id", requestId);
-      const ms = Math.round((performance.now() - started) * 10) / 10;
-      logger.info(
-        { method: c.req.method, path: c.req.path, status: c.res.status, ms, actor: c.get("ctx").actor },
-        "request",
-      );
-    });
+    await next();
+    c.header("x-request-id", requestId);
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    logger.info(
+      {
+        requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms,
+        actor: c.get("ctx").actor,
+      },
+      "request",
+    );
   });
 
   // Every API call carries a bearer token; the principal becomes the request's actor and roles.
@@ -72,7 +79,7 @@ export function createApp(deps: AppDeps) {
       await deps.db.ping();
       return c.json({ status: "ready", store: deps.db.kind });
     } catch (err) {
-      logger.warn({ err }, "store not reachable");
+      logger.warn({ err, requestId: c.get("ctx").requestId }, "store not reachable");
       return c.json({ status: "unavailable", store: deps.db.kind }, 503);
     }
   });

@@ -83,7 +83,7 @@ export function problemResponse(err: unknown, c: Context, logger: Logger): Respo
       errors: [{ field: "body", reason: "malformed JSON" }],
     });
   } else {
-    logger.error({ err }, "unhandled error");
+    logger.error({ err, requestId }, "unhandled error");
     appErr = new AppError("internal", "internal error; the request id is in the server log");
   }
   const problem = toProblem(appErr, requestId);
