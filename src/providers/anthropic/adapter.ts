@@ -1,4 +1,4 @@
-import { type HttpDeps, parseEventJson, postJson, readJson, sseEvents } from "../http/upstream.ts";
+import { type HttpDeps, parseEventJson, postForJson, postJson, sseEvents } from "../http/upstream.ts";
 import { Deadlines } from "../shared/deadlines.ts";
 import { primeStream } from "../shared/stream-result.ts";
 import { approxTokens, messageChars } from "../shared/tokens.ts";
@@ -25,7 +25,7 @@ export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
       const deadlines = new Deadlines(target.timeouts, ctx.signal, target.label);
       try {
         const body = anthropicBody(req, target, false);
-        const res = await postJson(
+        const json = await postForJson(
           messagesUrl(target),
           anthropicHeaders(target, false),
           body,
@@ -33,8 +33,6 @@ export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
           deps,
           target.label,
         );
-        deadlines.firstByte();
-        const json = await readJson(res, deadlines, target.label);
         if (json.type !== "message" || !Array.isArray(json.content)) {
           throw new UpstreamError("protocol", `${target.label}: not a Messages response`, { body: json });
         }

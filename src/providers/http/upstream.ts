@@ -77,18 +77,27 @@ async function httpError(res: UpstreamResponse, deadlines: Deadlines, clock: Clo
     // The status is what matters; a body cut short by a deadline is reported as the deadline.
     if (deadlines.error) return deadlines.error;
   }
+  return httpErrorOf(res.statusCode, res.headers, text, clock, label);
+}
+
+function httpErrorOf(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  text: string,
+  clock: Clock,
+  label: string,
+) {
   let body: unknown = text;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {}
-  const status = res.statusCode;
   const detail = upstreamMessage(body);
-  const location = status >= 300 && status < 400 ? res.headers.location : undefined;
+  const location = status >= 300 && status < 400 ? headers.location : undefined;
   const message = `${label}: HTTP ${status}${location ? ` (redirect to ${location} not followed)` : ""}${detail ? `: ${detail}` : ""}`;
   return new UpstreamError("http", message, {
     status,
     body,
-    retryAfterMs: retryAfterMs(res.headers, clock.now()),
+    retryAfterMs: retryAfterMs(headers, clock.now()),
   });
 }
 
@@ -98,19 +107,102 @@ function upstreamMessage(body: unknown): string | undefined {
   return typeof e?.message === "string" ? e.message : undefined;
 }
 
-export async function readJson(res: UpstreamResponse, deadlines: Deadlines, label: string): Promise<Json> {
-  let text: string;
-  try {
-    text = await res.body.text();
-  } catch (err) {
-    throw deadlines.error ?? transportError(err, label);
-  }
-  try {
-    const v: unknown = JSON.parse(text);
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) return v as Json;
-  } catch {}
-  throw new UpstreamError("protocol", `${label}: the answer is not a JSON object`, {
-    body: text.slice(0, 1000),
+/** A plain answer larger than this is refused (a misbehaving upstream must not exhaust memory). */
+const ANSWER_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * A whole non-streaming call: POSTs JSON and resolves with the answer's JSON object, or
+ * rejects with an UpstreamError (http status, timeout, transport, protocol). It talks to the
+ * dispatcher's handler interface and collects the body into one buffer: no stream objects
+ * per call (undici's `request` builds a Readable for every answer, which showed in the
+ * gateway's profile). Redirects are not followed, as with `postJson`.
+ */
+export function postForJson(
+  url: string,
+  headers: Record<string, string>,
+  payload: Json,
+  deadlines: Deadlines,
+  deps: HttpDeps,
+  label: string,
+): Promise<Json> {
+  return new Promise<Json>((resolve, reject) => {
+    let target: { origin: string; path: string };
+    try {
+      target = split(url);
+    } catch (err) {
+      reject(transportError(err, label));
+      return;
+    }
+    const signal = deadlines.signal;
+    let controller: Dispatcher.DispatchController | null = null;
+    let status = 0;
+    let responseHeaders: Record<string, string | string[] | undefined> = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const onAbort = () => controller?.abort(deadlines.error ?? new Error("aborted"));
+    const finish = (err: unknown, value?: Json) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    if (signal.aborted) {
+      finish(deadlines.error ?? new UpstreamError("aborted", `${label}: call aborted`));
+      return;
+    }
+    signal.addEventListener("abort", onAbort);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (signal.aborted) onAbort();
+      },
+      onResponseStart(_c, statusCode, h) {
+        status = statusCode;
+        responseHeaders = h as typeof responseHeaders;
+        deadlines.firstByte();
+      },
+      onResponseData(c, chunk) {
+        size += chunk.length;
+        const limit = status >= 200 && status < 300 ? ANSWER_LIMIT : ERROR_BODY_LIMIT;
+        if (size > limit) {
+          if (status >= 200 && status < 300) {
+            c.abort(new UpstreamError("protocol", `${label}: the answer exceeds ${limit} bytes`));
+            return;
+          }
+          return; // an error body past the limit: keep what we have, drop the rest
+        }
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8");
+        if (status < 200 || status >= 300) {
+          finish(httpErrorOf(status, responseHeaders, text, deps.clock, label));
+          return;
+        }
+        try {
+          const v: unknown = JSON.parse(text);
+          if (v !== null && typeof v === "object" && !Array.isArray(v)) return finish(null, v as Json);
+        } catch {}
+        finish(
+          new UpstreamError("protocol", `${label}: the answer is not a JSON object`, {
+            body: text.slice(0, 1000),
+          }),
+        );
+      },
+      onResponseError(_c, err) {
+        finish(err instanceof UpstreamError ? err : (deadlines.error ?? transportError(err, label)));
+      },
+    };
+    try {
+      deps.dispatcher.dispatch(
+        { origin: target.origin, path: target.path, method: "POST", headers, body: JSON.stringify(payload) },
+        handler,
+      );
+    } catch (err) {
+      finish(transportError(err, label));
+    }
   });
 }
 

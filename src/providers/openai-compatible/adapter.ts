@@ -1,4 +1,4 @@
-import { type HttpDeps, parseEventJson, postJson, readJson, sseEvents } from "../http/upstream.ts";
+import { type HttpDeps, parseEventJson, postForJson, postJson, sseEvents } from "../http/upstream.ts";
 import { Deadlines } from "../shared/deadlines.ts";
 import { primeStream } from "../shared/stream-result.ts";
 import { approxTokens, messageChars } from "../shared/tokens.ts";
@@ -27,7 +27,7 @@ export function createOpenAIAdapter(
       const deadlines = new Deadlines(target.timeouts, ctx.signal, target.label);
       try {
         const body = openAIBody(req, target, false);
-        const res = await postJson(
+        const json = await postForJson(
           chatCompletionsUrl(target),
           openAIHeaders(target, false),
           body,
@@ -35,8 +35,6 @@ export function createOpenAIAdapter(
           deps,
           target.label,
         );
-        deadlines.firstByte();
-        const json = await readJson(res, deadlines, target.label);
         if (!Array.isArray(json.choices)) {
           throw new UpstreamError("protocol", `${target.label}: not a chat.completion`, { body: json });
         }
