@@ -9,6 +9,7 @@ import { createLogger } from "./lib/logger.ts";
 import { loadSigningKey } from "./modules/audit/index.ts";
 import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
+import { createRolloutController } from "./modules/rollouts/index.ts";
 import { createWebhookDispatcher } from "./modules/webhooks/index.ts";
 import { createHttpApp, createServices } from "./services.ts";
 import { openDb } from "./store/db.ts";
@@ -85,6 +86,20 @@ export async function startServer(config: Config) {
   // The data plane: routing state in memory, refreshed on every committed change.
   const gateway = createGatewayRuntime({ services, config, logger, clock: systemClock });
   await gateway.start();
+  // Rollouts: one controller across replicas (a lease row); a breaker opening kicks it at once.
+  const controller = createRolloutController({
+    db,
+    rollouts: services.rollouts,
+    logger,
+    breakerState: (versionId) => {
+      const s = gateway.breakers.get(versionId).state();
+      return s === "CLOSED" ? "closed" : s === "OPEN" ? "open" : "half_open";
+    },
+  });
+  gateway.breakers.onStateChange((change) => {
+    if (change.to === "OPEN") void controller.kick();
+  });
+  controller.start();
   // One server: /v1/* goes straight to the gateway (no framework on the hot path), the rest
   // to the control plane. Slow clients are cut off (headers and whole request timeouts,
   // checked every second).
@@ -117,11 +132,12 @@ export async function startServer(config: Config) {
       server.close(() => resolve());
       server.closeIdleConnections();
     })
+      .then(() => controller.stop())
       .then(() => gateway.stop())
       .then(() => webhooks.stop())
       .then(() => services.audit.checkpointer.stop())
       .then(() => services.requestLog.stop())
       .then(() => services.feedbackLog.stop())
       .then(() => db.close()));
-  return { app, services, gateway, port, url: `http://${config.host}:${port}`, close, logger };
+  return { app, services, gateway, controller, port, url: `http://${config.host}:${port}`, close, logger };
 }

@@ -14,6 +14,7 @@ import { createRequestLogWriter } from "./modules/gateway/log/index.ts";
 import { createGatewayMetrics, type MetricsMode, metricsRoutes } from "./modules/gateway/metrics.ts";
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
+import { createRolloutsService, rolloutRoutes } from "./modules/rollouts/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
 import { createWebhooksService, webhookRoutes } from "./modules/webhooks/index.ts";
 import type { Db } from "./store/db.ts";
@@ -60,6 +61,13 @@ export function createServices({
   const feedbackLog = createFeedbackWriter({ db, clock, logger, spoolDir });
   const feedback = createFeedbackService({ writer: feedbackLog, clock });
   const dependents = createDependentsService({ db, clock });
+  const rollouts = createRolloutsService({
+    db,
+    clock,
+    routes,
+    registry,
+    servable: (tx, id) => approvals.gate(tx, id),
+  });
   const metrics = createGatewayMetrics({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },
   });
@@ -85,6 +93,7 @@ export function createServices({
     feedbackLog,
     feedback,
     dependents,
+    rollouts,
     metrics,
   };
 }
@@ -107,6 +116,7 @@ export function createHttpApp(services: Services, logger: Logger, opts: { metric
       webhookRoutes(services.webhooks),
       auditRoutes(services.audit),
       dependentsRoutes(services.dependents),
+      rolloutRoutes(services.rollouts),
     ],
     root: [
       metricsRoutes({

@@ -16,6 +16,7 @@ export const PERMISSIONS = [
   "policy:admin",
   "webhooks:admin",
   "gateway:use",
+  "rollouts:write",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -23,7 +24,7 @@ const READ: Permission[] = ["registry:read", "approvals:read", "audit:read"];
 
 export const ROLE_PERMISSIONS: Record<string, readonly Permission[]> = {
   admin: PERMISSIONS,
-  engineering: [...READ, "registry:write", "approvals:request", "approvals:sign"],
+  engineering: [...READ, "registry:write", "approvals:request", "approvals:sign", "rollouts:write"],
   viewer: READ,
   agent: ["gateway:use"],
 };

@@ -192,6 +192,11 @@ export function createLifecycle({
       return db.transaction((tx) => setAliasTx(tx, ctx, model, alias, version, reason));
     },
 
+    /** `setAlias` inside the caller's transaction (a rollout's promotion with its own state change). */
+    setAliasIn(tx: Tx, ctx: RequestContext, model: string, alias: string, version: string, reason: string) {
+      return setAliasTx(tx, ctx, model, alias, version, reason);
+    },
+
     async removeAlias(ctx: RequestContext, model: string, alias: string, reason: string) {
       return db.transaction(async (tx) => {
         const m = await lockModel(tx, model);
@@ -220,6 +225,13 @@ export function createLifecycle({
           reason,
         });
       });
+    },
+
+    /** `aliasHistory` on the caller's transaction. */
+    async aliasHistoryIn(tx: Tx, model: string, alias?: string) {
+      const m = await store.findModelRow(tx, model);
+      if (!m) throw notFound(`model '${model}'`);
+      return aliasHistory(tx, m.id, alias);
     },
 
     async aliasHistory(model: string, alias?: string) {

@@ -1,0 +1,38 @@
+/**
+ * The canary judge: pure functions that judge a rollout step from per-version window metrics,
+ * decide what the rollout does next, and check the fast path. Plain data in, plain data out;
+ * no I/O. See docs/rollouts-analysis.md.
+ *
+ * @packageDocumentation
+ */
+
+export { decide, fastPath, fastPathLimit } from "./decide.ts";
+export { fmtDuration, fmtP, num, pct, signedPct, usd } from "./format.ts";
+export { DEFAULT_MIN_GROUP_SIZE } from "./guards.ts";
+export { checkWindow, DEFAULT_ALPHA, type JudgeOptions, judge } from "./judge.ts";
+export { BUILT_IN_PLANS, defaultPlan, demoPlan, type PlanProblem, validatePlan } from "./plans.ts";
+export { type RateAboveLimit, rateAboveLimit } from "./rate-bound.ts";
+export type {
+  Action,
+  CostPerRequestMetric,
+  Decision,
+  ErrorRateMetric,
+  FastPathConfig,
+  FastPathResult,
+  FastPathWindow,
+  GroupCounts,
+  GroupSuccessGapMetric,
+  Judgement,
+  LatencyP95Metric,
+  Metric,
+  MetricKind,
+  MetricResult,
+  MetricStatus,
+  Plan,
+  RolloutState,
+  ScoreMeanMetric,
+  Step,
+  StepVerdict,
+  SuccessRateMetric,
+  VersionWindow,
+} from "./types.ts";

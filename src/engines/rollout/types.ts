@@ -1,0 +1,198 @@
+/**
+ * The shapes of the canary judge: what a plan's analysis asks for, what one analysis window
+ * holds for a version, and what the judge and the step machine answer.
+ */
+
+/** Success (feedback) counts of one group, e.g. `region=eu`. */
+export interface GroupCounts {
+  successes: number;
+  n: number;
+}
+
+/**
+ * What one version did over one analysis window. Success rate is `successes / feedbackCount`
+ * (outcome feedback joined to the version's requests), error rate is `errors / requests`.
+ */
+export interface VersionWindow {
+  /** Requests this version answered in the window. */
+  requests: number;
+  /** Of those, requests that failed (provider error, timeout, 5xx). */
+  errors: number;
+  /** Feedback received for the window's requests. */
+  feedbackCount: number;
+  /** Feedback that reported success. */
+  successes: number;
+  /** p95 of the request latency in ms; null with no request. */
+  latencyP95Ms: number | null;
+  /** Total cost of the window's requests in USD. */
+  costUsd: number;
+  /** Quality scores reported with feedback; all three absent means none. */
+  scoreCount?: number;
+  scoreSum?: number;
+  scoreSumSquares?: number;
+  /** Feedback successes by attribute, then by value: `{ region: { eu: { successes, n } } }`. */
+  groups?: Record<string, Record<string, GroupCounts>>;
+}
+
+/** Options every metric can carry. */
+interface MetricBase {
+  /** Minimum sample (feedback or requests, per arm) before judging; default the step's minimum. */
+  minSample?: number;
+  /** One-sided error rate of the metric's test; default the plan's `alpha`. */
+  alpha?: number;
+  /** A failure rolls back at once instead of counting toward `failureLimit` (default: true for error_rate only). */
+  immediateRollback?: boolean;
+}
+
+/** Candidate success rate not worse than the baseline's by more than `maxRelativeDrop` (0.05 = 5% relative). */
+export interface SuccessRateMetric extends MetricBase {
+  kind: "success_rate";
+  maxRelativeDrop: number;
+}
+
+/** Candidate mean score not worse than the baseline's by more than `maxRelativeDrop` (Welch). */
+export interface ScoreMeanMetric extends MetricBase {
+  kind: "score_mean";
+  maxRelativeDrop: number;
+}
+
+/**
+ * Candidate error rate at most `max` (0.01 = 1%). `bound: "one_sided"` (default) fails only
+ * when an exact binomial test shows the rate above `max`; `"point"` fails on the estimate.
+ */
+export interface ErrorRateMetric extends MetricBase {
+  kind: "error_rate";
+  max: number;
+  bound?: "one_sided" | "point";
+}
+
+/** Candidate p95 latency at most `max` ms and/or at most (1 + `maxRelativeIncrease`) × the baseline's. */
+export interface LatencyP95Metric extends MetricBase {
+  kind: "latency_p95_ms";
+  max?: number;
+  maxRelativeIncrease?: number;
+}
+
+/** Candidate cost per request at most `max` USD and/or at most (1 + `maxRelativeIncrease`) × the baseline's. */
+export interface CostPerRequestMetric extends MetricBase {
+  kind: "cost_per_request_usd";
+  max?: number;
+  maxRelativeIncrease?: number;
+}
+
+/** The candidate's largest success-rate gap between groups of one attribute, in points. */
+export interface GroupSuccessGapMetric extends MetricBase {
+  kind: "group_success_gap";
+  maxGapPoints: number;
+  /** Groups with less feedback are reported as insufficient and left out of the gap (default 30). */
+  minGroupSize?: number;
+  /** Attributes to judge; default every attribute in the candidate's window. */
+  attributes?: string[];
+}
+
+export type Metric =
+  | SuccessRateMetric
+  | ScoreMeanMetric
+  | ErrorRateMetric
+  | LatencyP95Metric
+  | CostPerRequestMetric
+  | GroupSuccessGapMetric;
+
+export type MetricKind = Metric["kind"];
+
+/** One step of a canary: the candidate's weight and how long it stays there at least. */
+export interface Step {
+  /** Candidate share of traffic in percent, (0, 100]. */
+  weight: number;
+  durationMs: number;
+  /** A manual gate: once the step has passed, wait for a manual promote. */
+  pause?: boolean;
+  /** Overrides the plan's `minSamplePerArm` for this step. */
+  minSamplePerArm?: number;
+}
+
+/** The fast path, checked on every short window without waiting for the analysis interval. */
+export interface FastPathConfig {
+  windowMs: number;
+  /** Requests the short window needs before its error rate counts. */
+  minRequests: number;
+  /** Error rate above which the candidate rolls back; default the error_rate metric's `max`. */
+  maxErrorRate?: number;
+}
+
+/** A rollout plan's steps and analysis. */
+export interface Plan {
+  name: string;
+  steps: Step[];
+  analysisIntervalMs: number;
+  /** Requests per arm a step's window needs before its verdict can be anything but insufficient_data. */
+  minSamplePerArm: number;
+  /** Consecutive failed analyses that roll back (default 2). */
+  failureLimit: number;
+  /** Advance on an inconclusive verdict once the step's time is up (default false: hold). */
+  advanceOnInconclusive?: boolean;
+  /** Default one-sided alpha of the metrics (0.05). */
+  alpha?: number;
+  metrics: Metric[];
+  fastPath: FastPathConfig;
+}
+
+export type MetricStatus = "pass" | "fail" | "inconclusive" | "insufficient_data";
+
+/** The judgement of one metric: its status, the numbers behind it, and a sentence with them. */
+export interface MetricResult {
+  metric: MetricKind;
+  status: MetricStatus;
+  /** Whether a failure rolls back at once. */
+  immediateRollback: boolean;
+  numbers: Record<string, number | string | boolean | null | number[] | Record<string, unknown>[]>;
+  reason: string;
+}
+
+export type StepVerdict = "pass" | "fail" | "inconclusive" | "insufficient_data";
+
+export interface Judgement {
+  verdict: StepVerdict;
+  stepIndex: number;
+  minSamplePerArm: number;
+  metrics: MetricResult[];
+  reasons: string[];
+}
+
+/** Where a rollout stands, as the step machine needs it. */
+export interface RolloutState {
+  plan: Plan;
+  stepIndex: number;
+  /** Epoch ms at which the current step began. */
+  stepStartedAt: number;
+  /** Failed analyses in a row before this one. */
+  consecutiveFailures: number;
+  /** Paused by an operator: analysis goes on (and can roll back) but nothing advances. */
+  paused?: boolean;
+  /** An operator promoted past the current step's manual gate. */
+  gateApproved?: boolean;
+}
+
+export type Action = "advance" | "hold" | "promote" | "rollback" | "paused";
+
+export interface Decision {
+  action: Action;
+  reasons: string[];
+  /** Candidate weight in percent after the decision (0 on rollback, 100 on promote). */
+  weight: number;
+  /** The state to carry to the next analysis. */
+  next: Omit<RolloutState, "plan">;
+}
+
+/** The candidate over the fast path's short window. */
+export interface FastPathWindow {
+  requests: number;
+  errors: number;
+  breaker?: "closed" | "half_open" | "open";
+}
+
+export interface FastPathResult {
+  rollback: boolean;
+  reason: string;
+  errorRate: number | null;
+}

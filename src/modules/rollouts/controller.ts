@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { systemContext } from "../../http/context.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { Db } from "../../store/db.ts";
+import { createLease } from "./lease.ts";
+import type { RolloutsService } from "./rollouts.service.ts";
+
+export type BreakerStateOf = (versionId: string) => "closed" | "half_open" | "open" | undefined;
+
+/**
+ * The rollout controller: one across replicas (a lease row in PostgreSQL). Every tick
+ * (default 1 s) it runs the fast path of each active rollout (the candidate's breaker and
+ * its error rate over a short window: a breach rolls back at once) and the full analysis of
+ * those whose interval is due. `kick()` runs a tick now (a breaker just opened).
+ */
+export function createRolloutController(opts: {
+  db: Db;
+  rollouts: RolloutsService;
+  logger: Logger;
+  tickMs?: number;
+  leaseTtlMs?: number;
+  breakerState?: BreakerStateOf;
+  holder?: string;
+}) {
+  const { rollouts, logger } = opts;
+  const tickMs = opts.tickMs ?? 1000;
+  const holder = opts.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const lease = createLease({
+    db: opts.db,
+    name: "rollout-controller",
+    holder,
+    ttlMs: opts.leaseTtlMs ?? 10_000,
+  });
+  let timer: NodeJS.Timeout | null = null;
+  let current: Promise<void> | null = null;
+  let again = false;
+  let ticks = 0;
+
+  async function once(): Promise<void> {
+    const l = await lease.acquire();
+    if (!l.held || l.epoch === null) return;
+    const epoch = l.epoch;
+    const fence = (tx: Parameters<typeof lease.stillHeld>[0]) => lease.stillHeld(tx, epoch);
+    const ctx = systemContext("rollout-controller", `ctl_${(++ticks).toString(36)}`);
+    for (const r of await rollouts.active()) {
+      try {
+        const fast = await rollouts.fastCheck(r.id, ctx, opts.breakerState?.(r.candidateVersionId), fence);
+        if (fast?.rollback) {
+          logger.warn(
+            { rollout: r.id, model: r.model, reason: fast.reason },
+            "rollout rolled back (fast path)",
+          );
+          continue;
+        }
+        if (r.nextAnalysisAt <= rollouts.now()) {
+          const out = await rollouts.analyze(r.id, ctx, fence);
+          if (out && out.decision.action !== "hold")
+            logger.info(
+              { rollout: r.id, model: r.model, action: out.decision.action, weight: out.decision.weight },
+              "rollout decision",
+            );
+        }
+      } catch (err) {
+        logger.warn({ err, rollout: r.id }, "rollout analysis failed; retried next tick");
+      }
+    }
+  }
+
+  /** Runs a tick unless one is running; then one more follows it. */
+  function tick(): Promise<void> {
+    if (current) {
+      again = true;
+      return current;
+    }
+    current = once()
+      .catch((err) => logger.warn({ err }, "rollout controller tick failed"))
+      .finally(() => {
+        current = null;
+        if (again) {
+          again = false;
+          void tick();
+        }
+      });
+    return current;
+  }
+
+  return {
+    holder,
+    start() {
+      if (timer) return;
+      timer = setInterval(() => void tick(), tickMs);
+      timer.unref();
+      void tick();
+    },
+    kick: () => tick(),
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await current;
+      await lease.release().catch(() => {});
+    },
+  };
+}
+
+export type RolloutController = ReturnType<typeof createRolloutController>;

@@ -1,0 +1,5 @@
+export { type BreakerStateOf, createRolloutController, type RolloutController } from "./controller.ts";
+export { createLease, type Lease } from "./lease.ts";
+export { rolloutRoutes } from "./rollouts.routes.ts";
+export { createRolloutsService, type RolloutsService, type RolloutView } from "./rollouts.service.ts";
+export { type WindowMetrics, windowMetrics } from "./window-metrics.ts";

@@ -1,0 +1,178 @@
+import { z } from "@hono/zod-openapi";
+import { apiRoute, createRouter, jsonBody, jsonOk } from "../../http/openapi.ts";
+import { notFound } from "../../lib/errors.ts";
+import { SemverString, Slug } from "../registry/index.ts";
+import type { RolloutsService, RolloutView } from "./rollouts.service.ts";
+
+const ModelParam = z.object({ model: Slug });
+const tags = ["rollouts"];
+
+const DecisionSchema = z.object({
+  at: z.string(),
+  decision: z.string().describe("start, advance, hold, pause, resume, promote, rollback, abort"),
+  stepIndex: z.number().int(),
+  weightBefore: z.number(),
+  weightAfter: z.number(),
+  reasons: z.array(z.string()),
+  analysis: z.unknown().describe("the judge's verdict and per-metric numbers behind an analysis"),
+  actor: z.string(),
+});
+
+const RolloutSchema = z
+  .object({
+    id: z.string(),
+    model: z.string(),
+    candidate: z.string(),
+    baseline: z.string(),
+    planName: z.string(),
+    plan: z.record(z.string(), z.unknown()),
+    status: z.enum(["running", "paused", "promoted", "rolled_back", "aborted"]),
+    stepIndex: z.number().int(),
+    steps: z.number().int(),
+    weight: z.number().describe("the candidate's share of traffic, in percent"),
+    consecutiveFailures: z.number().int(),
+    pausedReason: z.string().nullable(),
+    stepStartedAt: z.string(),
+    nextAnalysisAt: z.string(),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+    startedBy: z.string(),
+    lastDecision: z.unknown(),
+    decisions: z.array(DecisionSchema).describe("newest first (the last 50)"),
+  })
+  .openapi("Rollout");
+
+const StartSchema = z
+  .object({
+    version: SemverString.describe("the candidate version"),
+    plan: z
+      .union([z.string().min(1).max(100), z.record(z.string(), z.unknown())])
+      .optional()
+      .describe("a plan's name (default, demo, or one from modelgov.yaml) or a whole plan"),
+  })
+  .strict();
+const ReasonSchema = z.object({ reason: z.string().min(1).max(2000).optional() }).strict();
+const PromoteSchema = z.object({ full: z.boolean().default(false) }).strict();
+
+function out(r: RolloutView) {
+  return {
+    id: r.id,
+    model: r.model,
+    candidate: r.candidate,
+    baseline: r.baseline,
+    planName: r.planName,
+    plan: r.plan as unknown as Record<string, unknown>,
+    status: r.status,
+    stepIndex: r.stepIndex,
+    steps: r.plan.steps.length,
+    weight: r.weight,
+    consecutiveFailures: r.consecutiveFailures,
+    pausedReason: r.pausedReason,
+    stepStartedAt: r.stepStartedAt.toISOString(),
+    nextAnalysisAt: r.nextAnalysisAt.toISOString(),
+    startedAt: r.startedAt.toISOString(),
+    endedAt: r.endedAt?.toISOString() ?? null,
+    startedBy: r.startedBy,
+    lastDecision: r.lastDecision,
+    decisions: r.decisions.map((d) => ({ ...d, at: d.at.toISOString() })),
+  };
+}
+
+export function rolloutRoutes(svc: RolloutsService) {
+  const app = createRouter();
+  app.openapi(
+    apiRoute({
+      method: "post",
+      permission: "rollouts:write",
+      path: "/models/{model}/rollouts",
+      tags,
+      summary: "Start a canary rollout of a version against the production version",
+      request: { params: ModelParam, body: jsonBody(StartSchema) },
+      responses: { 201: jsonOk(RolloutSchema, "Started") },
+    }),
+    async (c) => {
+      const b = c.req.valid("json");
+      const r = await svc.start(c.get("ctx"), c.req.valid("param").model, b.version, {
+        plan: b.plan as never,
+      });
+      return c.json(out(r), 201);
+    },
+  );
+  app.openapi(
+    apiRoute({
+      method: "get",
+      permission: "registry:read",
+      path: "/models/{model}/rollout",
+      tags,
+      summary: "The model's active rollout, or its last one, with its decisions",
+      request: { params: ModelParam },
+      responses: { 200: jsonOk(RolloutSchema) },
+    }),
+    async (c) => {
+      const model = c.req.valid("param").model;
+      const r = await svc.status(model);
+      if (!r) throw notFound(`a rollout of '${model}'`);
+      return c.json(out(r), 200);
+    },
+  );
+  for (const action of ["pause", "resume", "abort"] as const) {
+    app.openapi(
+      apiRoute({
+        method: "post",
+        permission: "rollouts:write",
+        path: `/models/{model}/rollout/${action}`,
+        tags,
+        summary: `${action[0]!.toUpperCase()}${action.slice(1)} the model's active rollout`,
+        request: { params: ModelParam, body: jsonBody(ReasonSchema) },
+        responses: { 200: jsonOk(RolloutSchema) },
+      }),
+      async (c) => {
+        const { model } = c.req.valid("param");
+        const { reason } = c.req.valid("json");
+        const ctx = c.get("ctx");
+        const r =
+          action === "pause"
+            ? await svc.pause(ctx, model, reason)
+            : action === "resume"
+              ? await svc.resume(ctx, model)
+              : await svc.abort(ctx, model, reason);
+        return c.json(out(r!), 200);
+      },
+    );
+  }
+  app.openapi(
+    apiRoute({
+      method: "post",
+      permission: "rollouts:write",
+      path: "/models/{model}/rollout/promote",
+      tags,
+      summary: "Promote past the current step (a manual gate), or with full: true straight to production",
+      request: { params: ModelParam, body: jsonBody(PromoteSchema) },
+      responses: { 200: jsonOk(RolloutSchema) },
+    }),
+    async (c) => {
+      const r = await svc.promote(c.get("ctx"), c.req.valid("param").model, {
+        full: c.req.valid("json").full,
+      });
+      return c.json(out(r!), 200);
+    },
+  );
+  app.openapi(
+    apiRoute({
+      method: "post",
+      permission: "rollouts:write",
+      path: "/models/{model}/rollback",
+      tags,
+      summary:
+        "Return all traffic to the previous production version at once (rolls back an active rollout, else moves production back)",
+      request: { params: ModelParam, body: jsonBody(ReasonSchema) },
+      responses: { 200: jsonOk(z.object({ model: z.string(), rollout: RolloutSchema.nullable() })) },
+    }),
+    async (c) => {
+      const { model } = c.req.valid("param");
+      const r = await svc.rollback(c.get("ctx"), model, c.req.valid("json").reason);
+      return c.json({ model, rollout: r ? out(r) : null }, 200);
+    },
+  );
+  return app;
+}

@@ -1,0 +1,453 @@
+import { BUILT_IN_PLANS, decide, fastPath, judge, validatePlan } from "../../engines/rollout/index.ts";
+import type { Decision, FastPathResult, Judgement, Plan } from "../../engines/rollout/types.ts";
+import type { RequestContext } from "../../http/context.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { AppError, conflict, invalid, notFound } from "../../lib/errors.ts";
+import { newId } from "../../lib/ids.ts";
+import type { Db, Tx } from "../../store/db.ts";
+import { recordAudit } from "../audit/index.ts";
+import type { RouteConfigService } from "../gateway/routing/route-config.ts";
+import type { RegistryService } from "../registry/index.ts";
+import {
+  activeRollout,
+  activeRollouts,
+  type DecisionRow,
+  decisionsOf,
+  dueRollouts,
+  type RolloutRow,
+  rolloutById,
+  rolloutsOf,
+} from "./rollouts.store.ts";
+import { windowMetrics } from "./window-metrics.ts";
+
+export interface RolloutView extends Omit<RolloutRow, "plan"> {
+  plan: Plan;
+  decisions: DecisionRow[];
+}
+
+export interface RolloutDeps {
+  db: Db;
+  clock: Clock;
+  routes: RouteConfigService;
+  registry: RegistryService;
+  /** Whether a version may serve outside production (an approval in force); the gateway refuses it otherwise. */
+  servable?: (
+    tx: Tx,
+    versionId: string,
+  ) => Promise<{ ok: boolean; unmet: { requirement: string; reason: string }[] }>;
+  /** Named plans from modelgov.yaml (`rollouts:`), beside the built-in default and demo. */
+  plans?: () => Promise<Record<string, Plan>>;
+}
+
+/**
+ * Canary rollouts: start, watch, pause, resume, promote, abort and roll back, plus the
+ * analysis the controller runs at each interval. The candidate's weight is the gateway's
+ * split in the model's route config, changed in the same transaction as the rollout's own
+ * state and its audit event, so every replica follows within a second (NOTIFY).
+ */
+export function createRolloutsService(deps: RolloutDeps) {
+  const { db, clock, routes, registry } = deps;
+
+  async function modelRow(q: Tx | Db, name: string) {
+    const rows = await q.query<{ id: string }>("SELECT id FROM models WHERE name = $1", [name]);
+    if (!rows[0]) throw notFound(`model '${name}'`);
+    return rows[0].id;
+  }
+
+  async function resolvePlan(plan: string | Plan | undefined): Promise<Plan> {
+    if (plan && typeof plan === "object") {
+      const problems = validatePlan(plan);
+      if (problems.length)
+        throw new AppError("invalid_input", `plan.${problems[0]!.field}: ${problems[0]!.reason}`, {
+          errors: problems.map((p) => ({ field: `body.plan.${p.field}`, reason: p.reason })),
+        });
+      return plan;
+    }
+    const name = plan ?? "default";
+    const custom = (await deps.plans?.()) ?? {};
+    const found = custom[name] ?? BUILT_IN_PLANS[name]?.();
+    if (!found)
+      throw invalid(
+        "body.plan",
+        `no plan named '${name}' (built in: default, demo${Object.keys(custom).length ? `; from modelgov.yaml: ${Object.keys(custom).join(", ")}` : ""})`,
+      );
+    return found;
+  }
+
+  /** Sets the candidate's share in the gateway's split; 0 clears the split (all to production). */
+  async function setWeight(tx: Tx, ctx: RequestContext, r: RolloutRow, weight: number) {
+    const cfg = await routes.getIn(tx, r.model);
+    const split =
+      weight <= 0
+        ? null
+        : [
+            { version: r.baseline, weight: Math.max(0, Math.round((100 - weight) * 1000) / 1000) },
+            { version: r.candidate, weight },
+          ];
+    await routes.set(ctx, r.model, { ...cfg, split }, tx);
+  }
+
+  async function record(
+    tx: Tx,
+    ctx: RequestContext,
+    r: RolloutRow,
+    decision: string,
+    weightAfter: number,
+    reasons: string[],
+    analysis: unknown = null,
+  ) {
+    const at = clock.now();
+    await tx.query(
+      `INSERT INTO rollout_decisions (rollout_id, at, decision, step_index, weight_before, weight_after, reasons, analysis, actor)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        r.id,
+        at.toISOString(),
+        decision,
+        r.stepIndex,
+        r.weight,
+        weightAfter,
+        JSON.stringify(reasons),
+        analysis === null ? null : JSON.stringify(analysis),
+        ctx.actor,
+      ],
+    );
+    await tx.query("UPDATE rollouts SET last_decision = $2 WHERE id = $1", [
+      r.id,
+      JSON.stringify({ at: at.toISOString(), decision, weight: weightAfter, reasons }),
+    ]);
+    await recordAudit(tx, ctx, at, {
+      action: `rollout.${decision}`,
+      subjectType: "model",
+      subjectId: r.modelId,
+      before: { rollout: r.id, step: r.stepIndex, weight: r.weight, status: r.status },
+      after: {
+        rollout: r.id,
+        candidate: r.candidate,
+        baseline: r.baseline,
+        weight: weightAfter,
+        reasons,
+        analysis,
+      },
+      reason: reasons[0] ?? decision,
+    });
+  }
+
+  /** Ends a rollout: the split is cleared (all traffic to production) and the status set. */
+  async function end(
+    tx: Tx,
+    ctx: RequestContext,
+    r: RolloutRow,
+    status: "rolled_back" | "aborted" | "promoted",
+    decision: string,
+    reasons: string[],
+    analysis: unknown = null,
+  ) {
+    if (status === "promoted")
+      await registry.setAliasIn(tx, ctx, r.model, "production", r.candidate, `rollout ${r.id} promoted`);
+    await setWeight(tx, ctx, r, 0);
+    await tx.query(
+      "UPDATE rollouts SET status = $2, ended_at = $3, weight = $4, paused_reason = NULL WHERE id = $1",
+      [r.id, status, clock.now().toISOString(), status === "promoted" ? 100 : 0],
+    );
+    await record(tx, ctx, r, decision, status === "promoted" ? 100 : 0, reasons, analysis);
+  }
+
+  async function view(r: RolloutRow): Promise<RolloutView> {
+    return { ...r, decisions: await decisionsOf(db, r.id, 50) };
+  }
+
+  async function withActive<T>(model: string, fn: (tx: Tx, r: RolloutRow) => Promise<T>): Promise<T> {
+    return db.transaction(async (tx) => {
+      const id = await modelRow(tx, model);
+      const r = await activeRollout(tx, id, true);
+      if (!r) throw notFound(`an active rollout of '${model}'`);
+      return fn(tx, r);
+    });
+  }
+
+  const service = {
+    async start(ctx: RequestContext, model: string, version: string, opts: { plan?: string | Plan } = {}) {
+      const plan = await resolvePlan(opts.plan);
+      const id = await db.transaction(async (tx) => {
+        const modelId = await modelRow(tx, model);
+        await tx.query("SELECT id FROM models WHERE id = $1 FOR UPDATE", [modelId]);
+        if (await activeRollout(tx, modelId))
+          throw conflict(`'${model}' already has an active rollout; abort or finish it first`, [
+            { field: "model", reason: "rollout in progress" },
+          ]);
+        const versions = await tx.query<{ id: string; version: string; status: string }>(
+          "SELECT id, version, status FROM model_versions WHERE model_id = $1",
+          [modelId],
+        );
+        const candidate = versions.find((v) => v.version === version);
+        if (!candidate) throw invalid("body.version", `version ${version} of '${model}' is not registered`);
+        if (candidate.status === "retired" || candidate.status === "deprecated")
+          throw invalid("body.version", `version ${version} of '${model}' is ${candidate.status}`);
+        const prod = await tx.query<{ version_id: string }>(
+          "SELECT version_id FROM aliases WHERE model_id = $1 AND alias = 'production'",
+          [modelId],
+        );
+        const baseline = versions.find((v) => v.id === prod[0]?.version_id);
+        if (!baseline)
+          throw new AppError(
+            "precondition_failed",
+            `'${model}' has no production version to compare against`,
+            {
+              errors: [{ field: "model", reason: "no production alias" }],
+            },
+          );
+        if (baseline.id === candidate.id)
+          throw invalid("body.version", `${model}@${version} is already the production version`);
+        if (deps.servable) {
+          const gate = await deps.servable(tx, candidate.id);
+          if (!gate.ok)
+            throw new AppError(
+              "precondition_failed",
+              `${model}@${version} has no approval in force; the gateway would refuse its traffic`,
+              { errors: gate.unmet.map((u) => ({ field: u.requirement, reason: u.reason })) },
+            );
+        }
+        const now = clock.now();
+        const rid = newId("rol");
+        const first = plan.steps[0]!;
+        await tx.query(
+          `INSERT INTO rollouts (id, model_id, candidate_version_id, baseline_version_id, plan_name, plan, status,
+                                 step_index, step_started_at, weight, next_analysis_at, started_at, started_by)
+           VALUES ($1, $2, $3, $4, $5, $6, 'running', 0, $7, $8, $9, $7, $10)`,
+          [
+            rid,
+            modelId,
+            candidate.id,
+            baseline.id,
+            plan.name,
+            JSON.stringify(plan),
+            now.toISOString(),
+            first.weight,
+            new Date(now.getTime() + plan.analysisIntervalMs).toISOString(),
+            ctx.actor,
+          ],
+        );
+        const r = (await rolloutById(tx, rid))!;
+        // The candidate serves only under an approval in force (the gateway checks it too).
+        await setWeight(tx, ctx, r, first.weight);
+        await record(tx, ctx, { ...r, weight: 0 }, "start", first.weight, [
+          `rollout of ${model}@${version} against ${baseline.version} started with plan '${plan.name}': ${plan.steps.map((s) => `${s.weight}%`).join(" → ")}`,
+        ]);
+        return rid;
+      });
+      return view((await rolloutById(db, id))!);
+    },
+
+    async status(model: string): Promise<RolloutView | null> {
+      const id = await modelRow(db, model);
+      const r = (await activeRollout(db, id)) ?? (await rolloutsOf(db, id, 1))[0] ?? null;
+      return r ? view(r) : null;
+    },
+
+    async list(model: string, limit = 20) {
+      return rolloutsOf(db, await modelRow(db, model), limit);
+    },
+
+    pause(ctx: RequestContext, model: string, reason = "paused by an operator") {
+      return withActive(model, async (tx, r) => {
+        if (r.status === "paused") throw conflict(`the rollout of '${model}' is already paused`);
+        await tx.query("UPDATE rollouts SET status = 'paused', paused_reason = $2 WHERE id = $1", [
+          r.id,
+          reason,
+        ]);
+        await record(tx, ctx, r, "pause", r.weight, [reason]);
+      }).then(() => service.status(model));
+    },
+
+    resume(ctx: RequestContext, model: string) {
+      return withActive(model, async (tx, r) => {
+        if (r.status !== "paused") throw conflict(`the rollout of '${model}' is not paused`);
+        await tx.query(
+          "UPDATE rollouts SET status = 'running', paused_reason = NULL, next_analysis_at = $2 WHERE id = $1",
+          [r.id, clock.now().toISOString()],
+        );
+        await record(tx, ctx, r, "resume", r.weight, ["resumed by an operator"]);
+      }).then(() => service.status(model));
+    },
+
+    /** Past a manual gate to the next step; with `full`, straight to production. */
+    promote(ctx: RequestContext, model: string, opts: { full?: boolean } = {}) {
+      return withActive(model, async (tx, r) => {
+        const last = r.stepIndex >= r.plan.steps.length - 1;
+        if (opts.full || last) {
+          await end(tx, ctx, r, "promoted", "promote", [
+            `promoted by ${ctx.actor}${opts.full ? " (full promotion, remaining steps skipped)" : ""}`,
+          ]);
+          return;
+        }
+        const next = r.stepIndex + 1;
+        const weight = r.plan.steps[next]!.weight;
+        const now = clock.now();
+        await setWeight(tx, ctx, r, weight);
+        await tx.query(
+          `UPDATE rollouts SET status = 'running', paused_reason = NULL, step_index = $2, step_started_at = $3,
+                  weight = $4, consecutive_failures = 0, next_analysis_at = $5 WHERE id = $1`,
+          [
+            r.id,
+            next,
+            now.toISOString(),
+            weight,
+            new Date(now.getTime() + r.plan.analysisIntervalMs).toISOString(),
+          ],
+        );
+        await record(tx, ctx, r, "advance", weight, [
+          `promoted by ${ctx.actor} past step ${r.stepIndex + 1}`,
+        ]);
+      }).then(() => service.status(model));
+    },
+
+    abort(ctx: RequestContext, model: string, reason = "aborted by an operator") {
+      return withActive(model, (tx, r) => end(tx, ctx, r, "aborted", "abort", [reason])).then(() =>
+        service.status(model),
+      );
+    },
+
+    /**
+     * All traffic back to the previous production version at once: an active rollout is
+     * rolled back (its candidate gets 0); without one, the production alias moves back to
+     * the version it pointed to before, and any split is cleared.
+     */
+    async rollback(ctx: RequestContext, model: string, reason = "rolled back by an operator") {
+      await db.transaction(async (tx) => {
+        const modelId = await modelRow(tx, model);
+        const r = await activeRollout(tx, modelId, true);
+        if (r) return end(tx, ctx, r, "rolled_back", "rollback", [reason]);
+        const moves = await registry.aliasHistoryIn(tx, model, "production");
+        const current = moves.at(-1)?.version ?? null;
+        const previous = [...moves].reverse().find((m) => m.version && m.version !== current)?.version;
+        if (!current || !previous)
+          throw new AppError(
+            "precondition_failed",
+            `'${model}' has no earlier production version to return to`,
+            {
+              errors: [{ field: "model", reason: "no previous production version" }],
+            },
+          );
+        await registry.setAliasIn(tx, ctx, model, "production", previous, reason);
+        const cfg = await routes.getIn(tx, model);
+        if (cfg.split) await routes.set(ctx, model, { ...cfg, split: null }, tx);
+      });
+      return service.status(model);
+    },
+
+    // ------------------------------------------------------------------ controller side
+
+    now: () => clock.now(),
+    due: (now: Date) => dueRollouts(db, now),
+    active: () => activeRollouts(db),
+
+    /**
+     * One analysis of a rollout: the step's window for baseline and candidate, the judge,
+     * the step machine, and the decision applied (weights, promotion, rollback) with its
+     * audit event — all in one transaction, refused if `fence` says the caller lost the lease.
+     */
+    async analyze(
+      rolloutId: string,
+      ctx: RequestContext,
+      fence?: (tx: Tx) => Promise<boolean>,
+    ): Promise<{ decision: Decision; judgement: Judgement } | null> {
+      return db.transaction(async (tx) => {
+        if (fence && !(await fence(tx))) return null;
+        const r = await rolloutById(tx, rolloutId, true);
+        if (!r || (r.status !== "running" && r.status !== "paused")) return null;
+        const now = clock.now();
+        const until = new Date(now.getTime() + 1);
+        const windows = await windowMetrics(
+          tx,
+          r.model,
+          [r.baselineVersionId, r.candidateVersionId],
+          r.stepStartedAt,
+          until,
+        );
+        // At a 100% step the baseline gets no traffic: its reference is the rollout so far.
+        const full = (r.plan.steps[r.stepIndex]?.weight ?? 0) >= 100;
+        const baseline = full
+          ? (await windowMetrics(tx, r.model, [r.baselineVersionId], r.startedAt, r.stepStartedAt)).get(
+              r.baselineVersionId,
+            )!
+          : windows.get(r.baselineVersionId)!;
+        const judgement = judge(r.plan, baseline, windows.get(r.candidateVersionId)!, {
+          stepIndex: r.stepIndex,
+        });
+        const decision = decide(
+          {
+            plan: r.plan,
+            stepIndex: r.stepIndex,
+            stepStartedAt: r.stepStartedAt.getTime(),
+            consecutiveFailures: r.consecutiveFailures,
+            paused: r.status === "paused",
+          },
+          judgement,
+          now.getTime(),
+        );
+        const analysis = { verdict: judgement.verdict, metrics: judgement.metrics };
+        const next = new Date(now.getTime() + r.plan.analysisIntervalMs).toISOString();
+        if (decision.action === "rollback") {
+          await end(tx, ctx, r, "rolled_back", "rollback", decision.reasons, analysis);
+        } else if (decision.action === "promote") {
+          await end(tx, ctx, r, "promoted", "promote", decision.reasons, analysis);
+        } else if (decision.action === "advance") {
+          await setWeight(tx, ctx, r, decision.weight);
+          await tx.query(
+            `UPDATE rollouts SET step_index = $2, step_started_at = $3, weight = $4, consecutive_failures = 0,
+                    next_analysis_at = $5 WHERE id = $1`,
+            [r.id, decision.next.stepIndex, now.toISOString(), decision.weight, next],
+          );
+          await record(tx, ctx, r, "advance", decision.weight, decision.reasons, analysis);
+        } else {
+          const gate = decision.action === "paused" && r.status === "running";
+          await tx.query(
+            `UPDATE rollouts SET consecutive_failures = $2, next_analysis_at = $3,
+                    status = CASE WHEN $4 THEN 'paused' ELSE status END,
+                    paused_reason = CASE WHEN $4 THEN $5 ELSE paused_reason END WHERE id = $1`,
+            [r.id, decision.next.consecutiveFailures, next, gate, decision.reasons[0] ?? "manual gate"],
+          );
+          await record(tx, ctx, r, gate ? "pause" : "hold", r.weight, decision.reasons, analysis);
+        }
+        return { decision, judgement };
+      });
+    },
+
+    /**
+     * The fast path, between analyses: the candidate's error rate over a short window, and
+     * its breaker. A breach rolls back at once.
+     */
+    async fastCheck(
+      rolloutId: string,
+      ctx: RequestContext,
+      breaker: "closed" | "half_open" | "open" | undefined,
+      fence?: (tx: Tx) => Promise<boolean>,
+    ): Promise<FastPathResult | null> {
+      return db.transaction(async (tx) => {
+        if (fence && !(await fence(tx))) return null;
+        const r = await rolloutById(tx, rolloutId, true);
+        if (!r || (r.status !== "running" && r.status !== "paused")) return null;
+        const now = clock.now();
+        const from = new Date(Math.max(now.getTime() - r.plan.fastPath.windowMs, r.stepStartedAt.getTime()));
+        const w = (
+          await windowMetrics(tx, r.model, [r.candidateVersionId], from, new Date(now.getTime() + 1))
+        ).get(r.candidateVersionId)!;
+        const result = fastPath({ requests: w.requests, errors: w.errors, breaker }, r.plan);
+        if (result.rollback)
+          await end(tx, ctx, r, "rolled_back", "rollback", [`fast path: ${result.reason}`], {
+            fastPath: {
+              ...result,
+              windowMs: r.plan.fastPath.windowMs,
+              requests: w.requests,
+              errors: w.errors,
+            },
+          });
+        return result;
+      });
+    },
+  };
+  return service;
+}
+
+export type RolloutsService = ReturnType<typeof createRolloutsService>;

@@ -1,0 +1,345 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Plan } from "../../engines/rollout/index.ts";
+import { systemContext } from "../../http/context.ts";
+import { ctx, type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
+import { SignSchema } from "../approvals/approvals.schemas.ts";
+import { SECTION_KEYS } from "../cards/card-sections.ts";
+import { VersionCreateSchema } from "../registry/registry.schemas.ts";
+import { createLease } from "./lease.ts";
+
+const CARD = {
+  metadata: {},
+  sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k.replaceAll("_", " ")}: test fixture.`])),
+  extraSections: [],
+};
+const SEC = 1000;
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/** Small and fast: 10% → 50% → 100%, one minute each, analysed every 10 s. */
+const PLAN: Plan = {
+  name: "test",
+  steps: [
+    { weight: 10, durationMs: 60 * SEC },
+    { weight: 50, durationMs: 60 * SEC },
+    { weight: 100, durationMs: 60 * SEC },
+  ],
+  analysisIntervalMs: 10 * SEC,
+  minSamplePerArm: 40,
+  failureLimit: 2,
+  alpha: 0.05,
+  metrics: [
+    { kind: "success_rate", maxRelativeDrop: 0.1 },
+    { kind: "error_rate", max: 0.05 },
+    { kind: "group_success_gap", maxGapPoints: 20, minGroupSize: 20 },
+  ],
+  fastPath: { windowMs: 10 * SEC, minRequests: 20, maxErrorRate: 0.3 },
+};
+
+for (const target of storeTargets()) {
+  describe(`rollouts on ${target.name}`, () => {
+    let h: Harness;
+    let n = 0;
+    const ids: Record<string, string> = {};
+    const ctl = systemContext("rollout-controller", "ctl_test");
+
+    /** `count` requests to a version, `successRate` of them judged successful, optionally per group. */
+    async function traffic(
+      model: string,
+      version: string,
+      count: number,
+      opts: { successRate?: number; errors?: number; groups?: Record<string, number> } = {},
+    ) {
+      const rate = opts.successRate ?? 0.9;
+      const groups = Object.entries(opts.groups ?? { "region=eu": rate, "region=us": rate });
+      for (let i = 0; i < count; i++) {
+        const [g, rate] = groups[i % groups.length]!;
+        const [k, v] = g.split("=") as [string, string];
+        const failed = i < (opts.errors ?? 0);
+        const id = `req_rt_${n++}`;
+        h.services.requestLog.record({
+          id,
+          at: h.clock.now(),
+          tokenId: "tok_a",
+          client: "bot",
+          model,
+          versionId: ids[`${model}@${version}`]!,
+          version,
+          routeReason: "split",
+          endpoint: "chat.completions",
+          stream: false,
+          status: failed ? 502 : 200,
+          errorClass: failed ? "upstream" : null,
+          totalMs: 100 + (i % 7),
+          upstreamMs: 90,
+          tokensIn: 10,
+          tokensOut: 10,
+          costUsd: 0.001,
+          fallbackPath: [
+            {
+              versionId: ids[`${model}@${version}`]!,
+              version,
+              outcome: failed ? "failed" : "served",
+              attempts: 1,
+            },
+          ] as never,
+        });
+        if (!failed)
+          h.services.feedbackLog.record({
+            id: `fbk_${id}`,
+            requestId: id,
+            at: h.clock.now(),
+            success: (i * 0.6180339887) % 1 < rate,
+            score: null,
+            labels: [],
+            groups: { [k]: v },
+            comment: "",
+            tokenId: "tok_a",
+            client: "bot",
+          });
+      }
+      await h.services.requestLog.flush();
+      await h.services.feedbackLog.flush();
+    }
+
+    async function model(name: string) {
+      await h.services.registry.createModel(ctx(), {
+        name,
+        owner: "team",
+        description: "",
+        useCases: [],
+        riskTier: "low",
+        tags: [],
+      });
+      for (const version of ["1.0.0", "1.1.0", "1.2.0"]) {
+        const v = await h.services.registry.registerVersion(
+          ctx(),
+          name,
+          VersionCreateSchema.parse({ version, provider: "simulator", providerModelId: "sim", card: CARD }),
+        );
+        ids[`${name}@${version}`] = v.id;
+        const r = await h.services.approvals.request(ctx(), name, version, "ship it");
+        await h.services.approvals.sign(
+          ctx("eve", ["engineering"]),
+          r.id,
+          SignSchema.parse({ role: "engineering", decision: "approve" }),
+        );
+      }
+      await h.services.registry.setAlias(ctx(), name, "production", "1.0.0", "first release");
+    }
+
+    const split = async (name: string) => (await h.services.routes.get(name)).split;
+    const advance = (ms: number) => h.clock.advance(ms);
+
+    before(async () => {
+      h = await openHarness(target);
+      await model("healthy");
+      await model("biased");
+      await model("erroring");
+      await model("manual");
+    });
+    after(() => h.cleanup());
+
+    test("start refuses what cannot roll out, and sets the candidate's weight in the gateway's split", async () => {
+      const bad = await h.request("/api/v1/models/healthy/rollouts", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ version: "9.9.9" }),
+      });
+      assert.equal(bad.status, 400);
+      assert.match((await readJson(bad)).detail, /9\.9\.9.*not registered/);
+      const same = await h.request("/api/v1/models/healthy/rollouts", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ version: "1.0.0" }),
+      });
+      assert.equal(same.status, 400);
+      const noPlan = await h.request("/api/v1/models/healthy/rollouts", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ version: "1.1.0", plan: "nope" }),
+      });
+      assert.equal(noPlan.status, 400);
+      assert.match((await readJson(noPlan)).detail, /no plan named 'nope'/);
+      const badPlan = await h.request("/api/v1/models/healthy/rollouts", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ version: "1.1.0", plan: { ...PLAN, steps: [] } }),
+      });
+      assert.equal(badPlan.status, 400);
+
+      const started = await h.request("/api/v1/models/healthy/rollouts", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ version: "1.1.0", plan: PLAN }),
+      });
+      assert.equal(started.status, 201);
+      const r = await readJson(started);
+      assert.equal(r.status, "running");
+      assert.equal(r.weight, 10);
+      assert.equal(r.baseline, "1.0.0");
+      assert.deepEqual(await split("healthy"), [
+        { version: "1.0.0", weight: 90 },
+        { version: "1.1.0", weight: 10 },
+      ]);
+      const again = await h.request("/api/v1/models/healthy/rollouts", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ version: "1.2.0", plan: PLAN }),
+      });
+      assert.equal(again.status, 409);
+      const viewer = await h.tokenFor("vic", ["viewer"]);
+      const denied = await h.request(
+        "/api/v1/models/healthy/rollout/pause",
+        { method: "POST", headers: JSON_HEADERS, body: "{}" },
+        viewer,
+      );
+      assert.equal(denied.status, 403);
+    });
+
+    test("too little data holds the step; a healthy candidate advances, then promotes with the numbers", async () => {
+      const rollout = (await h.services.rollouts.status("healthy"))!;
+      advance(61 * SEC);
+      await traffic("healthy", "1.0.0", 10);
+      await traffic("healthy", "1.1.0", 5);
+      const held = (await h.services.rollouts.analyze(rollout.id, ctl))!;
+      assert.equal(held.decision.action, "hold");
+      assert.equal(held.judgement.verdict, "insufficient_data");
+      assert.equal(
+        (await h.services.rollouts.status("healthy"))!.weight,
+        10,
+        "never advances on too little data",
+      );
+
+      await traffic("healthy", "1.0.0", 300, { successRate: 0.9 });
+      await traffic("healthy", "1.1.0", 200, { successRate: 0.92 });
+      const step1 = (await h.services.rollouts.analyze(rollout.id, ctl))!;
+      assert.equal(step1.decision.action, "advance", step1.decision.reasons.join("; "));
+      assert.deepEqual(await split("healthy"), [
+        { version: "1.0.0", weight: 50 },
+        { version: "1.1.0", weight: 50 },
+      ]);
+
+      advance(61 * SEC);
+      await traffic("healthy", "1.0.0", 200, { successRate: 0.9 });
+      await traffic("healthy", "1.1.0", 200, { successRate: 0.91 });
+      assert.equal((await h.services.rollouts.analyze(rollout.id, ctl))!.decision.action, "advance");
+      assert.deepEqual(await split("healthy"), [
+        { version: "1.0.0", weight: 0 },
+        { version: "1.1.0", weight: 100 },
+      ]);
+
+      advance(61 * SEC);
+      await traffic("healthy", "1.1.0", 200, { successRate: 0.91 });
+      const last = (await h.services.rollouts.analyze(rollout.id, ctl))!;
+      assert.equal(last.decision.action, "promote", last.decision.reasons.join("; "));
+      const done = (await h.services.rollouts.status("healthy"))!;
+      assert.equal(done.status, "promoted");
+      assert.equal(await split("healthy"), null);
+      const state = await h.services.registry.stateAt("healthy", h.clock.now().toISOString());
+      assert.equal(state.production, "1.1.0");
+      assert.equal(
+        state.versions.find((v) => v.version === "1.0.0")?.status,
+        "production",
+        "the previous production version stays available for rollback",
+      );
+      const decisions = done.decisions.map((d) => d.decision).reverse();
+      assert.deepEqual(decisions, ["start", "hold", "advance", "advance", "promote"]);
+      const analysis = done.decisions[1]!.analysis as { metrics: { metric: string; numbers: object }[] };
+      assert.ok(
+        analysis.metrics.some((m) => m.metric === "success_rate" && Object.keys(m.numbers).length > 0),
+      );
+      const audit = await h.services.audit.events({ action: "rollout.*", order: "asc", limit: 100 });
+      assert.deepEqual(
+        audit.items.map((e) => e.action),
+        ["rollout.start", "rollout.hold", "rollout.advance", "rollout.advance", "rollout.promote"],
+        "every decision is an audit event",
+      );
+    });
+
+    test("a candidate that fails one group rolls back by itself after the failure limit, with the gap", async () => {
+      const r = await h.services.rollouts.start(ctx(), "biased", "1.1.0", { plan: PLAN });
+      advance(11 * SEC);
+      const groups = { "age_band=18-34": 0.9, "age_band=65+": 0.9 };
+      await traffic("biased", "1.0.0", 400, { groups });
+      await traffic("biased", "1.1.0", 200, { groups: { "age_band=18-34": 0.95, "age_band=65+": 0.4 } });
+      const first = (await h.services.rollouts.analyze(r.id, ctl))!;
+      assert.equal(first.decision.action, "hold");
+      assert.equal(first.judgement.verdict, "fail");
+      const gap = first.judgement.metrics.find((m) => m.metric === "group_success_gap")!;
+      assert.equal(gap.status, "fail");
+      assert.match(gap.reason, /65\+/);
+      advance(11 * SEC);
+      const second = (await h.services.rollouts.analyze(r.id, ctl))!;
+      assert.equal(second.decision.action, "rollback");
+      const after = (await h.services.rollouts.status("biased"))!;
+      assert.equal(after.status, "rolled_back");
+      assert.equal(after.weight, 0);
+      assert.equal(await split("biased"), null, "all traffic back to production");
+      assert.match(after.decisions[0]!.reasons.join(" "), /2 failed analyses in a row/);
+    });
+
+    test("the fast path rolls back on the candidate's error rate without waiting, and on an open breaker", async () => {
+      const r = await h.services.rollouts.start(ctx(), "erroring", "1.1.0", { plan: PLAN });
+      await traffic("erroring", "1.1.0", 30, { errors: 15 });
+      const fast = (await h.services.rollouts.fastCheck(r.id, ctl, "closed"))!;
+      assert.equal(fast.rollback, true, fast.reason);
+      const after = (await h.services.rollouts.status("erroring"))!;
+      assert.equal(after.status, "rolled_back");
+      assert.match(after.decisions[0]!.reasons[0]!, /fast path/);
+      assert.equal(await split("erroring"), null);
+
+      const again = await h.services.rollouts.start(ctx(), "erroring", "1.2.0", { plan: PLAN });
+      const quiet = (await h.services.rollouts.fastCheck(again.id, ctl, "closed"))!;
+      assert.equal(quiet.rollback, false, "no traffic yet: nothing to judge");
+      const open = (await h.services.rollouts.fastCheck(again.id, ctl, "open"))!;
+      assert.equal(open.rollback, true);
+      assert.equal((await h.services.rollouts.status("erroring"))!.status, "rolled_back");
+    });
+
+    test("pause, resume, promote past a step, abort; rollback without a rollout returns production", async () => {
+      await h.services.rollouts.start(ctx(), "manual", "1.1.0", { plan: PLAN });
+      const paused = (await h.services.rollouts.pause(ctx(), "manual", "looking at dashboards"))!;
+      assert.equal(paused.status, "paused");
+      assert.equal(paused.pausedReason, "looking at dashboards");
+      await assert.rejects(h.services.rollouts.pause(ctx(), "manual"), /already paused/);
+      assert.equal((await h.services.rollouts.resume(ctx(), "manual"))!.status, "running");
+      const stepped = (await h.services.rollouts.promote(ctx(), "manual"))!;
+      assert.equal(stepped.stepIndex, 1);
+      assert.equal(stepped.weight, 50);
+      const aborted = (await h.services.rollouts.abort(ctx(), "manual", "changed our minds"))!;
+      assert.equal(aborted.status, "aborted");
+      assert.equal(await split("manual"), null);
+
+      // Full promotion, then `rollback` with no rollout active: production returns to 1.0.0.
+      await h.services.rollouts.start(ctx(), "manual", "1.2.0", { plan: PLAN });
+      assert.equal((await h.services.rollouts.promote(ctx(), "manual", { full: true }))!.status, "promoted");
+      const prod = async () =>
+        (await h.services.registry.stateAt("manual", h.clock.now().toISOString())).production;
+      assert.equal(await prod(), "1.2.0");
+      advance(SEC);
+      const res = await h.request("/api/v1/models/manual/rollback", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ reason: "p95 regression seen by on-call" }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(await prod(), "1.0.0");
+    });
+
+    test("one controller across replicas: the lease, its epoch, and fencing", async () => {
+      const a = createLease({ db: h.db, name: "test-lease", holder: "replica-a", ttlMs: 60_000 });
+      const b = createLease({ db: h.db, name: "test-lease", holder: "replica-b", ttlMs: 60_000 });
+      const first = await a.acquire();
+      assert.equal(first.held, true);
+      assert.equal((await b.acquire()).held, false, "b waits while a holds it");
+      assert.equal((await a.acquire()).epoch, first.epoch, "renewal keeps the epoch");
+      await a.release();
+      const taken = await b.acquire();
+      assert.equal(taken.held, true);
+      assert.equal(taken.epoch, first.epoch! + 1, "a takeover raises the epoch");
+      assert.equal(await a.stillHeld(h.db, first.epoch!), false, "a's old epoch is fenced off");
+      assert.equal(await b.stillHeld(h.db, taken.epoch!), true);
+    });
+  });
+}

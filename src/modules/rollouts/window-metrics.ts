@@ -1,0 +1,111 @@
+import type { VersionWindow } from "../../engines/rollout/types.ts";
+import type { Queryable } from "../../store/db.ts";
+
+/**
+ * What one version did over a time window, read from the gateway's request log and the
+ * feedback joined to it. A request counts for the version the route chose for it (the
+ * first step of its fallback path), so a candidate's failures count against the candidate
+ * even when the fallback then served the request. In the judge's shape, plus the version id.
+ */
+export type WindowMetrics = VersionWindow & { versionId: string };
+
+export function emptyWindow(versionId: string): WindowMetrics {
+  return {
+    versionId,
+    requests: 0,
+    errors: 0,
+    latencyP95Ms: null,
+    costUsd: 0,
+    feedbackCount: 0,
+    successes: 0,
+    scoreCount: 0,
+    scoreSum: 0,
+    scoreSumSquares: 0,
+    groups: {},
+  };
+}
+
+const REQUESTS = `
+  WITH r AS (
+    SELECT id, COALESCE(fallback_path->0->>'versionId', version_id) AS vid, status, error_class,
+           fallback_path->0->>'outcome' AS first_outcome, total_ms, cost_usd, groups
+      FROM request_log
+     WHERE model = $1 AND at >= $2 AND at < $3
+  ),
+  f AS (
+    SELECT DISTINCT ON (request_id) request_id, success, score, groups
+      FROM feedback
+     WHERE request_id IN (SELECT id FROM r)
+     ORDER BY request_id, at DESC
+  )`;
+
+/** The window [from, to) for the given versions of `model`; versions without traffic get zeros. */
+export async function windowMetrics(
+  db: Queryable,
+  model: string,
+  versionIds: readonly string[],
+  from: Date,
+  to: Date,
+): Promise<Map<string, WindowMetrics>> {
+  const out = new Map(versionIds.map((id) => [id, emptyWindow(id)]));
+  const params = [model, from.toISOString(), to.toISOString()];
+  const totals = await db.query<{
+    vid: string;
+    requests: number;
+    errors: number;
+    p95: number | null;
+    cost: number | null;
+    feedback: number;
+    successes: number;
+    scores: number;
+    score_sum: number | null;
+    score_sq: number | null;
+  }>(
+    `${REQUESTS}
+     SELECT r.vid, count(*)::int AS requests,
+            count(*) FILTER (WHERE r.status >= 500 OR (r.first_outcome IS NOT NULL AND r.first_outcome <> 'served'))::int AS errors,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY r.total_ms)::float8 AS p95,
+            sum(r.cost_usd)::float8 AS cost,
+            count(f.success)::int AS feedback,
+            count(*) FILTER (WHERE f.success)::int AS successes,
+            count(f.score)::int AS scores,
+            sum(f.score)::float8 AS score_sum,
+            sum(f.score * f.score)::float8 AS score_sq
+       FROM r LEFT JOIN f ON f.request_id = r.id
+      GROUP BY r.vid`,
+    params,
+  );
+  for (const t of totals) {
+    const w = out.get(t.vid);
+    if (!w) continue;
+    Object.assign(w, {
+      requests: t.requests,
+      errors: t.errors,
+      latencyP95Ms: t.p95,
+      costUsd: t.cost ?? 0,
+      feedbackCount: t.feedback,
+      successes: t.successes,
+      scoreCount: t.scores,
+      scoreSum: t.score_sum ?? 0,
+      scoreSumSquares: t.score_sq ?? 0,
+    });
+  }
+  const groups = await db.query<{ vid: string; key: string; value: string; n: number; successes: number }>(
+    `${REQUESTS}
+     SELECT r.vid, g.key, g.value, count(*)::int AS n, count(*) FILTER (WHERE f.success)::int AS successes
+       FROM r JOIN f ON f.request_id = r.id
+       CROSS JOIN LATERAL jsonb_each_text(
+         CASE WHEN f.groups = '{}'::jsonb THEN COALESCE(r.groups, '{}'::jsonb) ELSE f.groups END) AS g
+      WHERE f.success IS NOT NULL
+      GROUP BY r.vid, g.key, g.value`,
+    params,
+  );
+  for (const g of groups) {
+    const w = out.get(g.vid);
+    if (!w) continue;
+    const all = w.groups ?? {};
+    w.groups = all;
+    all[g.key] = { ...all[g.key], [g.value]: { successes: g.successes, n: g.n } };
+  }
+  return out;
+}
