@@ -9,6 +9,7 @@ import { registerAuditCommands } from "./commands/audit.ts";
 import { registerCardCommands } from "./commands/cards.ts";
 import { registerDepsCommand } from "./commands/deps.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
+import { registerRolloutCommands } from "./commands/rollouts.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
 import { registerWebhookCommands } from "./commands/webhooks.ts";
 import type { Io } from "./output.ts";
@@ -107,6 +108,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   registerTokenCommands(program, ctx);
   registerWebhookCommands(program, ctx);
   registerDepsCommand(program, ctx);
+  registerRolloutCommands(program, ctx);
 
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -41,6 +41,7 @@ const RolloutSchema = z
     decisions: z.array(DecisionSchema).describe("newest first (the last 50)"),
   })
   .openapi("Rollout");
+export type RolloutApiView = z.infer<typeof RolloutSchema>;
 
 const StartSchema = z
   .object({

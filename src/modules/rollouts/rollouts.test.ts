@@ -2,17 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Plan } from "../../engines/rollout/index.ts";
 import { systemContext } from "../../http/context.ts";
+import { seedModel, sendTraffic, type TrafficOptions } from "../../test-support/rollouts.ts";
 import { ctx, type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
 import { SignSchema } from "../approvals/approvals.schemas.ts";
 import { SECTION_KEYS } from "../cards/card-sections.ts";
 import { VersionCreateSchema } from "../registry/registry.schemas.ts";
 import { createLease } from "./lease.ts";
 
-const CARD = {
-  metadata: {},
-  sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k.replaceAll("_", " ")}: test fixture.`])),
-  extraSections: [],
-};
 const SEC = 1000;
 const JSON_HEADERS = { "content-type": "application/json" };
 
@@ -39,94 +35,12 @@ const PLAN: Plan = {
 for (const target of storeTargets()) {
   describe(`rollouts on ${target.name}`, () => {
     let h: Harness;
-    let n = 0;
     const ids: Record<string, string> = {};
     const ctl = systemContext("rollout-controller", "ctl_test");
 
-    /** `count` requests to a version, `successRate` of them judged successful, optionally per group. */
-    async function traffic(
-      model: string,
-      version: string,
-      count: number,
-      opts: { successRate?: number; errors?: number; groups?: Record<string, number> } = {},
-    ) {
-      const rate = opts.successRate ?? 0.9;
-      const groups = Object.entries(opts.groups ?? { "region=eu": rate, "region=us": rate });
-      for (let i = 0; i < count; i++) {
-        const [g, rate] = groups[i % groups.length]!;
-        const [k, v] = g.split("=") as [string, string];
-        const failed = i < (opts.errors ?? 0);
-        const id = `req_rt_${n++}`;
-        h.services.requestLog.record({
-          id,
-          at: h.clock.now(),
-          tokenId: "tok_a",
-          client: "bot",
-          model,
-          versionId: ids[`${model}@${version}`]!,
-          version,
-          routeReason: "split",
-          endpoint: "chat.completions",
-          stream: false,
-          status: failed ? 502 : 200,
-          errorClass: failed ? "upstream" : null,
-          totalMs: 100 + (i % 7),
-          upstreamMs: 90,
-          tokensIn: 10,
-          tokensOut: 10,
-          costUsd: 0.001,
-          fallbackPath: [
-            {
-              versionId: ids[`${model}@${version}`]!,
-              version,
-              outcome: failed ? "failed" : "served",
-              attempts: 1,
-            },
-          ] as never,
-        });
-        if (!failed)
-          h.services.feedbackLog.record({
-            id: `fbk_${id}`,
-            requestId: id,
-            at: h.clock.now(),
-            success: (i * 0.6180339887) % 1 < rate,
-            score: null,
-            labels: [],
-            groups: { [k]: v },
-            comment: "",
-            tokenId: "tok_a",
-            client: "bot",
-          });
-      }
-      await h.services.requestLog.flush();
-      await h.services.feedbackLog.flush();
-    }
-
-    async function model(name: string) {
-      await h.services.registry.createModel(ctx(), {
-        name,
-        owner: "team",
-        description: "",
-        useCases: [],
-        riskTier: "low",
-        tags: [],
-      });
-      for (const version of ["1.0.0", "1.1.0", "1.2.0"]) {
-        const v = await h.services.registry.registerVersion(
-          ctx(),
-          name,
-          VersionCreateSchema.parse({ version, provider: "simulator", providerModelId: "sim", card: CARD }),
-        );
-        ids[`${name}@${version}`] = v.id;
-        const r = await h.services.approvals.request(ctx(), name, version, "ship it");
-        await h.services.approvals.sign(
-          ctx("eve", ["engineering"]),
-          r.id,
-          SignSchema.parse({ role: "engineering", decision: "approve" }),
-        );
-      }
-      await h.services.registry.setAlias(ctx(), name, "production", "1.0.0", "first release");
-    }
+    const traffic = (model: string, version: string, count: number, opts?: TrafficOptions) =>
+      sendTraffic(h, ids, model, version, count, opts);
+    const model = async (name: string) => Object.assign(ids, await seedModel(h, name));
 
     const split = async (name: string) => (await h.services.routes.get(name)).split;
     const advance = (ms: number) => h.clock.advance(ms);

@@ -1,0 +1,118 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Command, InvalidArgumentError } from "commander";
+import type { Client } from "../../client/index.ts";
+import type { RolloutApiView } from "../../modules/rollouts/rollouts.routes.ts";
+import type { Io } from "../output.ts";
+import { readDataFile } from "../util.ts";
+
+type Ctx = { client: () => Client; io: Io; json: () => boolean };
+
+/** `model@1.2.0` → ["model", "1.2.0"]. */
+function modelAtVersion(value: string): [string, string] {
+  const m = /^([^@\s]+)@([^@\s]+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected <model>@<version>, got '${value}'`);
+  return [m[1]!, m[2]!];
+}
+
+/** `[████████░░░░░░░░░░░░] 40%` */
+export function bar(weight: number, width = 20): string {
+  const full = Math.max(0, Math.min(width, Math.round((weight / 100) * width)));
+  return `[${"█".repeat(full)}${"░".repeat(width - full)}] ${Math.round(weight * 10) / 10}%`;
+}
+
+interface MetricLine {
+  metric: string;
+  status: string;
+  reason: string;
+}
+
+/** The rollout as a few readable lines: where it stands, the last analysis, the last decision. */
+export function describeRollout(r: RolloutApiView): string[] {
+  const steps = (r.plan.steps as { weight: number }[]).map((s) => `${s.weight}%`).join(" → ");
+  const lines = [
+    `${r.model}: ${r.candidate} against ${r.baseline}, plan '${r.planName}' (${steps})`,
+    `status ${r.status}${r.pausedReason ? ` (${r.pausedReason})` : ""} · step ${Math.min(r.stepIndex + 1, r.steps)}/${r.steps} · candidate ${bar(r.weight)}`,
+  ];
+  const analysed = r.decisions.find((d) => d.analysis && (d.analysis as { metrics?: unknown }).metrics);
+  if (analysed) {
+    const a = analysed.analysis as { verdict: string; metrics: MetricLine[] };
+    lines.push(`last analysis ${analysed.at}: verdict ${a.verdict}`);
+    for (const m of a.metrics) lines.push(`  ${m.status.padEnd(17)} ${m.metric}: ${m.reason}`);
+  }
+  const last = r.decisions[0];
+  if (last) {
+    lines.push(
+      `last decision ${last.at}: ${last.decision} (${last.weightBefore}% → ${last.weightAfter}%) by ${last.actor}`,
+    );
+    for (const reason of last.reasons) lines.push(`  ${reason}`);
+  }
+  return lines;
+}
+
+const ACTIVE = new Set(["running", "paused"]);
+
+export function registerRolloutCommands(program: Command, ctx: Ctx) {
+  const rollout = program
+    .command("rollout")
+    .description("canary rollouts: start, watch, pause, resume, promote, abort");
+  const show = (r: RolloutApiView) =>
+    ctx.json() ? ctx.io.out(JSON.stringify(r, null, 2)) : ctx.io.out(describeRollout(r).join("\n"));
+
+  rollout
+    .command("start <model@version>")
+    .description("start a canary of a version against the production version")
+    .option("--plan <name>", "a plan's name: default, demo, or one from modelgov.yaml", "default")
+    .option("--plan-file <file>", "a whole plan, as JSON or YAML")
+    .action(async (target: string, o) => {
+      const [model, version] = modelAtVersion(target);
+      const plan = o.planFile ? (readDataFile(o.planFile) as Record<string, unknown>) : o.plan;
+      show(await ctx.client().rollouts.start(model, version, plan));
+    });
+
+  rollout
+    .command("status <model>")
+    .description("the active (or last) rollout: step, weight, last analysis and decision")
+    .option("--watch", "redraw until the rollout ends")
+    .option("--interval <seconds>", "how often --watch asks", "1")
+    .action(async (model: string, o) => {
+      const every = Number(o.interval);
+      if (!(every > 0)) throw new InvalidArgumentError("--interval: a number of seconds above 0");
+      for (;;) {
+        const r = await ctx.client().rollouts.status(model);
+        if (!o.watch || ctx.json()) return show(r);
+        ctx.io.out(`\n${new Date().toISOString()}\n${describeRollout(r).join("\n")}`);
+        if (!ACTIVE.has(r.status)) return;
+        await sleep(every * 1000);
+      }
+    });
+
+  for (const action of ["pause", "resume", "abort"] as const)
+    rollout
+      .command(`${action} <model>`)
+      .description(`${action} the model's active rollout`)
+      .option("--reason <text>", "why (kept in the audit trail)")
+      .action(async (model: string, o) => {
+        const c = ctx.client().rollouts;
+        show(action === "resume" ? await c.resume(model) : await c[action](model, o.reason));
+      });
+
+  rollout
+    .command("promote <model>")
+    .description("past the current step (a manual gate); with --full, straight to production")
+    .option("--full", "skip the remaining steps")
+    .action(async (model: string, o) => show(await ctx.client().rollouts.promote(model, o.full === true)));
+
+  program
+    .command("rollback <model>")
+    .description("return all traffic to the previous production version at once")
+    .option("--reason <text>", "why (kept in the audit trail)")
+    .action(async (model: string, o) => {
+      const out = await ctx.client().rollouts.rollback(model, o.reason);
+      if (ctx.json()) return ctx.io.out(JSON.stringify(out, null, 2));
+      ctx.io.out(
+        out.rollout && out.rollout.status === "rolled_back"
+          ? describeRollout(out.rollout).join("\n")
+          : `${model}: production returned to the previous version`,
+      );
+    });
+}
