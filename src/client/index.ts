@@ -2,7 +2,6 @@ import type { ChainedEvent as AuditEventView, VerifyResult } from "../modules/au
 import type { CheckpointOutcome } from "../modules/audit/checkpoints.ts";
 import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
 import type { Dependents } from "../modules/dependents/dependents.schemas.ts";
-import type { RolloutApiView } from "../modules/rollouts/rollouts.routes.ts";
 import type { Token, TokenCreate } from "../modules/identity/identity.schemas.ts";
 import type {
   Model,
@@ -14,6 +13,7 @@ import type {
   VersionCreate,
   VersionPatch,
 } from "../modules/registry/registry.schemas.ts";
+import type { RolloutApiView } from "../modules/rollouts/rollouts.routes.ts";
 import type {
   Delivery,
   Webhook,
@@ -343,16 +343,21 @@ export function createClient(opts: ClientOptions) {
       status: (model: string) => call<RolloutApiView>("GET", `/api/v1/models/${enc(model)}/rollout`),
       pause: (model: string, reason?: string) =>
         call<RolloutApiView>("POST", `/api/v1/models/${enc(model)}/rollout/pause`, { reason }),
-      resume: (model: string) => call<RolloutApiView>("POST", `/api/v1/models/${enc(model)}/rollout/resume`, {}),
+      resume: (model: string) =>
+        call<RolloutApiView>("POST", `/api/v1/models/${enc(model)}/rollout/resume`, {}),
       promote: (model: string, full = false) =>
         call<RolloutApiView>("POST", `/api/v1/models/${enc(model)}/rollout/promote`, { full }),
       abort: (model: string, reason?: string) =>
         call<RolloutApiView>("POST", `/api/v1/models/${enc(model)}/rollout/abort`, { reason }),
       /** All traffic back to the previous production version at once. */
       rollback: (model: string, reason?: string) =>
-        call<{ model: string; rollout: RolloutApiView | null }>("POST", `/api/v1/models/${enc(model)}/rollback`, {
-          reason,
-        }),
+        call<{ model: string; rollout: RolloutApiView | null }>(
+          "POST",
+          `/api/v1/models/${enc(model)}/rollback`,
+          {
+            reason,
+          },
+        ),
     },
     audit: {
       events: (q: Query = {}) => call<Page<AuditEventView>>("GET", "/api/v1/audit/events", undefined, q),
