@@ -4,9 +4,6 @@ import type { Plan } from "../../engines/rollout/index.ts";
 import { systemContext } from "../../http/context.ts";
 import { seedModel, sendTraffic, type TrafficOptions } from "../../test-support/rollouts.ts";
 import { ctx, type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
-import { SignSchema } from "../approvals/approvals.schemas.ts";
-import { SECTION_KEYS } from "../cards/card-sections.ts";
-import { VersionCreateSchema } from "../registry/registry.schemas.ts";
 import { createLease } from "./lease.ts";
 
 const SEC = 1000;
