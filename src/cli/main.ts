@@ -7,6 +7,7 @@ import { registerApplyCommand } from "./commands/apply.ts";
 import { registerApprovalCommands } from "./commands/approvals.ts";
 import { registerAuditCommands } from "./commands/audit.ts";
 import { registerCardCommands } from "./commands/cards.ts";
+import { registerDemoCommands } from "./commands/demo.ts";
 import { registerDepsCommand } from "./commands/deps.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
 import { registerRolloutCommands } from "./commands/rollouts.ts";
@@ -40,10 +41,10 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     .option("--url <url>", "server URL (default: $MODELGOV_URL or http://127.0.0.1:7070)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => cli.io.out(s.trimEnd()), writeErr: (s) => cli.io.err(s.trimEnd()) });
+  const baseUrl = () => program.opts().url ?? cli.env.MODELGOV_URL ?? "http://127.0.0.1:7070";
   const client = () => {
-    const url = program.opts().url ?? cli.env.MODELGOV_URL ?? "http://127.0.0.1:7070";
     return createClient({
-      baseUrl: url,
+      baseUrl: baseUrl(),
       token: resolveToken(cli.env),
       fetch: cli.fetch,
     });
@@ -53,6 +54,8 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     io: cli.io,
     json: () => !!program.opts().json,
     fail: (code: number) => (exitCode = code),
+    baseUrl,
+    ...(cli.fetch ? { fetch: cli.fetch } : {}),
   };
 
   program
@@ -109,6 +112,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   registerWebhookCommands(program, ctx);
   registerDepsCommand(program, ctx);
   registerRolloutCommands(program, ctx);
+  registerDemoCommands(program, ctx);
 
   try {
     await program.parseAsync(argv, { from: "user" });

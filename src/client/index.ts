@@ -333,6 +333,8 @@ export function createClient(opts: ClientOptions) {
       revoke: (id: string) => call<Token>("POST", `/api/v1/tokens/${enc(id)}/revoke`),
     },
     whoami: () => call<WhoAmI>("GET", "/api/v1/whoami"),
+    /** The same client acting as the holder of another token. */
+    withToken: (token: string) => createClient({ ...opts, token }),
     /** Who called the model in the window (15m, 24h, 7d), per client and version. */
     dependents: (model: string, window?: string) =>
       call<Dependents>("GET", `/api/v1/models/${enc(model)}/dependents`, undefined, { window }),

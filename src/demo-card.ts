@@ -1,0 +1,44 @@
+import type { CardContent } from "./modules/cards/index.ts";
+
+/** The demo model's card for a version: complete, so approvals can run on it. */
+export function demoCard(version: string, successRate: number, notes: string): CardContent {
+  return {
+    title: `Model Card for support-assistant ${version} (DEMO)`,
+    metadata: {
+      license: "apache-2.0",
+      tags: ["demo", "customer-support", "simulator"],
+      language: ["en", "de", "es"],
+      base_model: "modelgov/simulator",
+      "model-index": [
+        {
+          name: `support-assistant-${version}`,
+          results: [
+            {
+              task: { type: "text-generation", name: "Support answer" },
+              dataset: { name: "demo-support-tickets", type: "modelgov/demo-support-tickets", split: "test" },
+              metrics: [{ type: "success_rate", value: successRate, name: "Resolved without escalation" }],
+            },
+          ],
+        },
+      ],
+    },
+    sections: {
+      model_details: `DEMO WORKSPACE. A customer-support assistant served by the built-in simulator provider. ${notes}`,
+      intended_use:
+        "Drafting first answers to customer-support tickets in English, German and Spanish, reviewed by an agent before sending.",
+      out_of_scope_use:
+        "Legal, medical or financial advice; any reply sent without human review; ticket triage that decides refunds.",
+      factors: "Ticket language, customer age band and region, ticket length.",
+      metrics: "Success rate (ticket resolved without escalation), p95 latency, cost per 1,000 requests.",
+      evaluation_data:
+        "500 synthetic support tickets generated for the demo, stratified by language and age band.",
+      training_data:
+        "Not applicable: the simulator has no weights. A real model card names its training data here.",
+      quantitative_analyses: `Overall success rate ${successRate}. Per-group results are produced by the evaluation engine.`,
+      ethical_considerations:
+        "Answers may be less accurate for non-English tickets; monitor per-group success before widening traffic.",
+      caveats_and_recommendations: "Demo data only. Replace with your own models before drawing conclusions.",
+    },
+    extraSections: [],
+  };
+}

@@ -1,0 +1,183 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Client } from "./client/index.ts";
+import { demoCard } from "./demo-card.ts";
+import type { RolloutApiView } from "./modules/rollouts/rollouts.routes.ts";
+
+/**
+ * `modelgov demo rollout`: two canaries of the demo model on the simulator, through the real
+ * gateway and the real controller, with the public API only. A degraded candidate (fine
+ * overall, much worse for the 65+ age band) must roll back by itself; a healthy one must
+ * promote. Traffic carries group attributes; every answer's simulated outcome comes back as
+ * feedback, as a client application would report it.
+ */
+
+const MODEL = "support-assistant";
+const GROUPS = [
+  { age_band: "18-34", language: "en" },
+  { age_band: "35-64", language: "en" },
+  { age_band: "65+", language: "en" },
+  { age_band: "18-34", language: "de" },
+  { age_band: "65+", language: "de" },
+  { age_band: "35-64", language: "de" },
+];
+
+export interface DemoCandidate {
+  version: string;
+  label: string;
+  success: number;
+  byGroup: Record<string, number>;
+  expect: "rolled_back" | "promoted";
+}
+
+export const CANDIDATES: DemoCandidate[] = [
+  {
+    version: "1.3.0",
+    label: "degraded for the 65+ age band",
+    success: 0.92,
+    byGroup: { "age_band:65+": 0.45 },
+    expect: "rolled_back",
+  },
+  {
+    version: "1.4.0",
+    label: "healthy",
+    success: 0.93,
+    byGroup: { "age_band:65+": 0.9, "language:de": 0.91 },
+    expect: "promoted",
+  },
+];
+
+export interface DemoOptions {
+  client: Client;
+  baseUrl: string;
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  out: (line: string) => void;
+  /** Concurrent callers through the gateway, one token each (default 40: the demo model answers in ~0.4 s). */
+  concurrency?: number;
+  /** Give up on a rollout after this long (default 45 s). */
+  timeoutMs?: number;
+}
+
+/** Registers and approves a candidate unless it exists; returns once it may serve. */
+async function ensureCandidate(client: Client, reviewer: Client, c: DemoCandidate) {
+  const existing = await client.versions.get(MODEL, c.version).catch(() => null);
+  if (!existing) {
+    // Same contract as the demo's latest version: a minor release may not break it.
+    const latest = (await client.versions.list({ model: MODEL, limit: 100 })).items
+      .map((v) => v as { version: string; contract?: unknown })
+      .sort((a, b) => (a.version < b.version ? 1 : -1))[0];
+    await client.versions.register(MODEL, {
+      version: c.version,
+      provider: "simulator",
+      providerModelId: `sim-support-${c.version}`,
+      parameters: {
+        latencyMs: { p50: 30, p95: 80 },
+        errorRate: 0.002,
+        tokens: { output: 60 },
+        quality: { success: c.success, byGroup: c.byGroup },
+      },
+      contract: latest?.contract,
+      changelog: `Demo rollout candidate: ${c.label}.`,
+      card: demoCard(c.version, c.success, `Demo rollout candidate: ${c.label}.`),
+    } as never);
+  }
+  const requirements = await client.approvals.list({ model: MODEL, version: c.version });
+  if (requirements.some((r) => r.status === "approved")) return;
+  const req = await client.approvals.request(MODEL, c.version, `Canary of ${c.version} (${c.label})`);
+  await reviewer.approvals.sign(req.id, {
+    role: "engineering",
+    decision: "approve",
+    comment: "demo sign-off",
+  });
+}
+
+/**
+ * Sends traffic (and feedback) until `stop()` says so: one simulated client application per
+ * token, each inside the gateway's default per-token rate limit.
+ */
+function drive(opts: DemoOptions, tokens: string[], stop: () => boolean) {
+  const doFetch = opts.fetch ?? fetch;
+  const headers = (token: string, g: Record<string, string>, subject: string) => ({
+    "content-type": "application/json",
+    authorization: `Bearer ${token}`,
+    "x-modelgov-subject": subject,
+    "x-modelgov-groups": Object.entries(g)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("; "),
+  });
+  let sent = 0;
+  const worker = async (w: number) => {
+    const token = tokens[w]!;
+    for (let i = 0; !stop(); i++) {
+      const g = GROUPS[(i + w) % GROUPS.length]!;
+      const subject = `demo-user-${w}-${i}`;
+      const res = await doFetch(`${opts.baseUrl}/v1/chat/completions`, {
+        method: "POST",
+        headers: headers(token, g, subject),
+        body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "My order is late." }] }),
+      }).catch(() => null);
+      if (!res) continue;
+      const requestId = res.headers.get("x-modelgov-request-id");
+      const body = (await res.json().catch(() => null)) as {
+        modelgov?: { simulated?: { success?: boolean } };
+      } | null;
+      sent++;
+      const success = body?.modelgov?.simulated?.success;
+      if (res.ok && requestId && typeof success === "boolean")
+        await doFetch(`${opts.baseUrl}/v1/feedback`, {
+          method: "POST",
+          headers: headers(token, g, subject),
+          body: JSON.stringify({ requestId, success, groups: g }),
+        }).catch(() => null);
+    }
+  };
+  const all = Promise.all(tokens.map((_, w) => worker(w)));
+  return { done: all, sent: () => sent };
+}
+
+/** Runs both demo rollouts; resolves with each one's final state. */
+export async function runRolloutDemo(opts: DemoOptions): Promise<RolloutApiView[]> {
+  const { client, out } = opts;
+  const stamp = Date.now().toString(36);
+  const agents: string[] = [];
+  for (let i = 0; i < (opts.concurrency ?? 40); i++) {
+    const t = await client.tokens.create({
+      name: `demo-rollout-app-${i + 1}-${stamp}`,
+      roles: ["agent"],
+    } as never);
+    agents.push(t.token);
+  }
+  const reviewerToken = await client.tokens.create({
+    name: `demo-rollout-reviewer-${stamp}`,
+    roles: ["engineering"],
+  } as never);
+  const reviewer = client.withToken(reviewerToken.token);
+  const results: RolloutApiView[] = [];
+  for (const c of CANDIDATES) {
+    await ensureCandidate(client, reviewer, c);
+    const started = await client.rollouts.start(MODEL, c.version, "demo");
+    out(`\n▶ rollout of ${MODEL}@${c.version} (${c.label}) against ${started.baseline}, plan 'demo'`);
+    const t0 = Date.now();
+    let final: RolloutApiView | null = null;
+    const traffic = drive(opts, agents, () => final !== null || Date.now() - t0 > (opts.timeoutMs ?? 45_000));
+    let lastLine = "";
+    while (!final) {
+      await sleep(500);
+      const r = await client.rollouts.status(MODEL);
+      const line = `  ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s  step ${Math.min(r.stepIndex + 1, r.steps)}/${r.steps}  weight ${String(r.weight).padStart(3)}%  ${r.status}${r.decisions[0] ? `  last: ${r.decisions[0].decision}` : ""}`;
+      if (line.replace(/^\s+[\d.]+ s/, "") !== lastLine.replace(/^\s+[\d.]+ s/, "")) out(line);
+      lastLine = line;
+      if (r.status !== "running" && r.status !== "paused") final = r;
+      else if (Date.now() - t0 > (opts.timeoutMs ?? 45_000)) {
+        final = await client.rollouts.abort(MODEL, "demo timed out");
+      }
+    }
+    await traffic.done;
+    const why = final.decisions[0]?.reasons ?? [];
+    out(
+      `■ ${final.status} after ${((Date.now() - t0) / 1000).toFixed(1)} s and ${traffic.sent()} requests${final.status === c.expect ? "" : ` (expected ${c.expect})`}`,
+    );
+    for (const reason of why.slice(0, 4)) out(`  ${reason}`);
+    results.push(final);
+  }
+  return results;
+}
