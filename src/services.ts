@@ -14,7 +14,7 @@ import { createRequestLogWriter } from "./modules/gateway/log/index.ts";
 import { createGatewayMetrics, type MetricsMode, metricsRoutes } from "./modules/gateway/metrics.ts";
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
-import { createRolloutsService, rolloutRoutes } from "./modules/rollouts/index.ts";
+import { createRolloutsService, rolloutRoutes, storedPlans } from "./modules/rollouts/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
 import { createWebhooksService, webhookRoutes } from "./modules/webhooks/index.ts";
 import type { Db } from "./store/db.ts";
@@ -67,6 +67,7 @@ export function createServices({
     routes,
     registry,
     servable: (tx, id) => approvals.gate(tx, id),
+    plans: () => storedPlans(db),
   });
   const metrics = createGatewayMetrics({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },

@@ -130,3 +130,19 @@ export async function decisionsOf(q: Queryable, rolloutId: string, limit: number
     actor: r.actor as string,
   }));
 }
+
+/** Plans saved from modelgov.yaml, by name. */
+export async function storedPlans(q: Queryable): Promise<Record<string, Plan>> {
+  const rows = await q.query<{ name: string; plan: Plan }>(
+    "SELECT name, plan FROM rollout_plans ORDER BY name",
+  );
+  return Object.fromEntries(rows.map((r) => [r.name, { ...r.plan, name: r.name }]));
+}
+
+export async function savePlan(q: Queryable, plan: Plan, at: Date): Promise<void> {
+  await q.query(
+    `INSERT INTO rollout_plans (name, plan, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (name) DO UPDATE SET plan = EXCLUDED.plan, updated_at = EXCLUDED.updated_at`,
+    [plan.name, JSON.stringify(plan), at.toISOString()],
+  );
+}

@@ -4,6 +4,7 @@ import type { Plan } from "../../engines/rollout/index.ts";
 import { systemContext } from "../../http/context.ts";
 import { seedModel, sendTraffic, type TrafficOptions } from "../../test-support/rollouts.ts";
 import { ctx, type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
+import { SpecSchema } from "../spec/spec.schemas.ts";
 import { createLease } from "./lease.ts";
 
 const SEC = 1000;
@@ -236,6 +237,51 @@ for (const target of storeTargets()) {
       });
       assert.equal(res.status, 200);
       assert.equal(await prod(), "1.0.0");
+    });
+
+    test("plans named in modelgov.yaml: validated, saved once, and usable by name", async () => {
+      const { name: _n, ...body } = PLAN;
+      const spec = (plans: Record<string, unknown>) =>
+        SpecSchema.parse({ apiVersion: "modelgov/v1", rollouts: { plans } });
+      const dry = await h.services.spec.apply(ctx(), spec({ "fast-canary": body }), true);
+      assert.deepEqual(
+        dry.changes.map((c) => `${c.action} ${c.target}`),
+        ["update_rollout_plan fast-canary"],
+      );
+      await assert.rejects(
+        h.services.rollouts.start(ctx(), "manual", "1.1.0", { plan: "fast-canary" }),
+        /no plan named/,
+      );
+      assert.equal(
+        (await h.services.spec.apply(ctx(), spec({ "fast-canary": body }), false)).changes.length,
+        1,
+      );
+      assert.equal(
+        (await h.services.spec.apply(ctx(), spec({ "fast-canary": body }), false)).changes.length,
+        0,
+        "applying the same plan again changes nothing",
+      );
+      const bad = {
+        ...body,
+        steps: [
+          { weight: 50, durationMs: 1000 },
+          { weight: 20, durationMs: 1000 },
+        ],
+      };
+      await assert.rejects(
+        h.services.spec.apply(ctx(), spec({ broken: bad }), false),
+        (err: Error & { errors?: { field: string }[] }) => {
+          assert.match(err.errors?.[0]?.field ?? "", /^rollouts\.plans\.broken\.steps/);
+          return true;
+        },
+      );
+      const r = await h.services.rollouts.start(ctx(), "manual", "1.1.0", { plan: "fast-canary" });
+      assert.equal(r.planName, "fast-canary");
+      assert.deepEqual(
+        r.plan.steps.map((s) => s.weight),
+        [10, 50, 100],
+      );
+      await h.services.rollouts.abort(ctx(), "manual");
     });
 
     test("one controller across replicas: the lease, its epoch, and fencing", async () => {

@@ -9,6 +9,7 @@ import {
   RetentionSchema,
   VersionCreateSchema,
 } from "../registry/index.ts";
+import { PlanBodySchema } from "../rollouts/plan.schema.ts";
 
 /**
  * `modelgov.yaml`: the governance spec. Fields a model or version leaves out are not
@@ -58,6 +59,18 @@ export const SpecSchema = z
       .record(z.string().max(63), RouteConfigSchema)
       .optional()
       .describe("gateway routing per model: split, fallback, pinning, timeouts, breaker, prices"),
+    rollouts: z
+      .object({
+        plans: z
+          .record(
+            z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a plan name: lowercase, digits, - and _"),
+            PlanBodySchema,
+          )
+          .default({})
+          .describe("named canary plans, used as `modelgov rollout start <model>@<version> --plan <name>`"),
+      })
+      .strict()
+      .optional(),
     models: z.array(SpecModelSchema).max(10_000).default([]),
   })
   .strict()
@@ -97,6 +110,7 @@ export const PlanItemSchema = z
       "update_policy",
       "update_approval_policy",
       "update_route",
+      "update_rollout_plan",
       "create_model",
       "update_model",
       "register_version",

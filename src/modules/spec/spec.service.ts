@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import canonicalize from "canonicalize";
+import { validatePlan } from "../../engines/rollout/index.ts";
+import type { Plan } from "../../engines/rollout/types.ts";
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict } from "../../lib/errors.ts";
@@ -12,6 +14,7 @@ import { latestRevision } from "../cards/cards.store.ts";
 import { type CardContent, type CardsService, cardHash, parseHfCard } from "../cards/index.ts";
 import type { RouteConfigService } from "../gateway/index.ts";
 import { findVersion, type ModelPatch, type RegistryService, readPolicy } from "../registry/index.ts";
+import { savePlan, storedPlans } from "../rollouts/rollouts.store.ts";
 import type { PlanItem, Spec } from "./spec.schemas.ts";
 
 class DryRunRollback extends Error {}
@@ -212,6 +215,25 @@ export function createSpecService(deps: {
           at(vpath, err);
         }
       }
+    }
+    // Rollout plans: checked by the judge's own rules, saved by name; plans not named stay.
+    const stored = await storedPlans(tx);
+    for (const [name, body] of Object.entries(spec.rollouts?.plans ?? {})) {
+      const next = { ...body, name } as Plan;
+      const problem = validatePlan(next)[0];
+      if (problem)
+        throw new AppError("invalid_input", `rollouts.plans.${name}.${problem.field}: ${problem.reason}`, {
+          errors: [{ field: `rollouts.plans.${name}.${problem.field}`, reason: problem.reason }],
+        });
+      const current = stored[name];
+      if (current && isDeepStrictEqual(JSON.parse(JSON.stringify(current)), JSON.parse(JSON.stringify(next))))
+        continue;
+      await savePlan(tx, next, clock.now());
+      plan.push({
+        action: "update_rollout_plan",
+        target: name,
+        changes: { plan: { from: current ?? null, to: next } },
+      });
     }
     // Routes last: they name versions the models section may have just registered.
     for (const [name, cfg] of Object.entries(spec.routes ?? {})) {

@@ -1,0 +1,87 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * A rollout plan as the API and modelgov.yaml accept it: the shape of the canary judge's
+ * `Plan` (src/engines/rollout/types.ts). The judge's own `validatePlan` then checks the
+ * business rules (weights increasing, a final 100% step, …).
+ */
+const common = {
+  minSample: z.number().int().min(1).optional().describe("sample per arm before judging this metric"),
+  alpha: z.number().gt(0).lt(0.5).optional(),
+  immediateRollback: z.boolean().optional().describe("a failure rolls back at once"),
+};
+const relative = z.number().min(0).max(10);
+
+export const PlanMetricSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("success_rate"), maxRelativeDrop: relative, ...common }).strict(),
+  z.object({ kind: z.literal("score_mean"), maxRelativeDrop: relative, ...common }).strict(),
+  z
+    .object({
+      kind: z.literal("error_rate"),
+      max: z.number().min(0).max(1),
+      bound: z.enum(["one_sided", "point"]).optional(),
+      ...common,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("latency_p95_ms"),
+      max: z.number().positive().optional(),
+      maxRelativeIncrease: relative.optional(),
+      ...common,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("cost_per_request_usd"),
+      max: z.number().min(0).optional(),
+      maxRelativeIncrease: relative.optional(),
+      ...common,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("group_success_gap"),
+      maxGapPoints: z.number().min(0).max(100),
+      minGroupSize: z.number().int().min(1).optional(),
+      attributes: z.array(z.string().min(1).max(50)).min(1).optional(),
+      ...common,
+    })
+    .strict(),
+]);
+
+export const PlanBodySchema = z
+  .object({
+    steps: z
+      .array(
+        z
+          .object({
+            weight: z.number().gt(0).max(100).describe("the candidate's share, in percent"),
+            durationMs: z.number().int().min(1).describe("the least time at this weight"),
+            pause: z
+              .boolean()
+              .optional()
+              .describe("a manual gate: wait for `rollout promote` after it passes"),
+            minSamplePerArm: z.number().int().min(1).optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(20),
+    analysisIntervalMs: z.number().int().min(100),
+    minSamplePerArm: z.number().int().min(1),
+    failureLimit: z.number().int().min(1).max(100),
+    advanceOnInconclusive: z.boolean().optional(),
+    alpha: z.number().gt(0).lt(0.5).optional(),
+    metrics: z.array(PlanMetricSchema).max(20),
+    fastPath: z
+      .object({
+        windowMs: z.number().int().min(100),
+        minRequests: z.number().int().min(1),
+        maxErrorRate: z.number().min(0).max(1).optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const PlanSchema = PlanBodySchema.extend({ name: z.string().min(1).max(100) }).openapi("RolloutPlan");
