@@ -7,6 +7,7 @@ import { seedDemo } from "./demo.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { loadSigningKey } from "./modules/audit/index.ts";
+import { createExperimentWatcher } from "./modules/experiments/index.ts";
 import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
 import { createRolloutController } from "./modules/rollouts/index.ts";
@@ -100,6 +101,9 @@ export async function startServer(config: Config) {
     if (change.to === "OPEN") void controller.kick();
   });
   controller.start();
+  // Experiments: every replica looks at the running ones; a breached guardrail stops one at once.
+  const experimentWatcher = createExperimentWatcher({ experiments: services.experiments, logger });
+  experimentWatcher.start();
   // One server: /v1/* goes straight to the gateway (no framework on the hot path), the rest
   // to the control plane. Slow clients are cut off (headers and whole request timeouts,
   // checked every second).
@@ -133,6 +137,7 @@ export async function startServer(config: Config) {
       server.closeIdleConnections();
     })
       .then(() => controller.stop())
+      .then(() => experimentWatcher.stop())
       .then(() => gateway.stop())
       .then(() => webhooks.stop())
       .then(() => services.audit.checkpointer.stop())

@@ -8,13 +8,20 @@ import { approvalRoutes, createApprovalsService } from "./modules/approvals/inde
 import { type AuditOptions, auditRoutes, createAuditService } from "./modules/audit/index.ts";
 import { cardRoutes, createCardsService } from "./modules/cards/index.ts";
 import { createDependentsService, dependentsRoutes } from "./modules/dependents/index.ts";
+import { createExperimentsService, experimentRoutes } from "./modules/experiments/index.ts";
 import { createFeedbackService, createFeedbackWriter } from "./modules/feedback/index.ts";
 import { createRouteConfigService, routeConfigRoutes } from "./modules/gateway/index.ts";
 import { createRequestLogWriter } from "./modules/gateway/log/index.ts";
 import { createGatewayMetrics, type MetricsMode, metricsRoutes } from "./modules/gateway/metrics.ts";
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
-import { createRolloutsService, rolloutRoutes, storedPlans } from "./modules/rollouts/index.ts";
+import {
+  createRolloutsService,
+  createShadowService,
+  rolloutRoutes,
+  shadowRoutes,
+  storedPlans,
+} from "./modules/rollouts/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
 import { createWebhooksService, webhookRoutes } from "./modules/webhooks/index.ts";
 import type { Db } from "./store/db.ts";
@@ -69,6 +76,13 @@ export function createServices({
     servable: (tx, id) => approvals.gate(tx, id),
     plans: () => storedPlans(db),
   });
+  const shadow = createShadowService({ db, clock, routes, servable: (tx, id) => approvals.gate(tx, id) });
+  const experiments = createExperimentsService({
+    db,
+    clock,
+    routes,
+    servable: (tx, id) => approvals.gate(tx, id),
+  });
   const metrics = createGatewayMetrics({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },
   });
@@ -95,6 +109,8 @@ export function createServices({
     feedback,
     dependents,
     rollouts,
+    shadow,
+    experiments,
     metrics,
   };
 }
@@ -118,6 +134,8 @@ export function createHttpApp(services: Services, logger: Logger, opts: { metric
       auditRoutes(services.audit),
       dependentsRoutes(services.dependents),
       rolloutRoutes(services.rollouts),
+      shadowRoutes(services.shadow),
+      experimentRoutes(services.experiments),
     ],
     root: [
       metricsRoutes({

@@ -9,8 +9,9 @@ import { registerAuditCommands } from "./commands/audit.ts";
 import { registerCardCommands } from "./commands/cards.ts";
 import { registerDemoCommands } from "./commands/demo.ts";
 import { registerDepsCommand } from "./commands/deps.ts";
+import { registerExperimentCommands } from "./commands/experiments.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
-import { registerRolloutCommands } from "./commands/rollouts.ts";
+import { registerRolloutCommands, registerShadowCommands } from "./commands/rollouts.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
 import { registerWebhookCommands } from "./commands/webhooks.ts";
 import type { Io } from "./output.ts";
@@ -112,6 +113,8 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   registerWebhookCommands(program, ctx);
   registerDepsCommand(program, ctx);
   registerRolloutCommands(program, ctx);
+  registerShadowCommands(program, ctx);
+  registerExperimentCommands(program, ctx);
   registerDemoCommands(program, ctx);
 
   try {

@@ -2,6 +2,11 @@ import type { ChainedEvent as AuditEventView, VerifyResult } from "../modules/au
 import type { CheckpointOutcome } from "../modules/audit/checkpoints.ts";
 import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
 import type { Dependents } from "../modules/dependents/dependents.schemas.ts";
+import type {
+  ExperimentApiView,
+  ExperimentCreateInput,
+  ExperimentResultsView,
+} from "../modules/experiments/experiments.schemas.ts";
 import type { Token, TokenCreate } from "../modules/identity/identity.schemas.ts";
 import type {
   Model,
@@ -13,7 +18,7 @@ import type {
   VersionCreate,
   VersionPatch,
 } from "../modules/registry/registry.schemas.ts";
-import type { RolloutApiView } from "../modules/rollouts/rollouts.routes.ts";
+import type { RolloutApiView, ShadowReportView } from "../modules/rollouts/rollouts.routes.ts";
 import type {
   Delivery,
   Webhook,
@@ -360,6 +365,30 @@ export function createClient(opts: ClientOptions) {
             reason,
           },
         ),
+    },
+    experiments: {
+      /** Starts an A/B experiment; omitted settings take the server's defaults. */
+      create: (model: string, e: ExperimentCreateInput) =>
+        call<ExperimentApiView>("POST", `/api/v1/models/${enc(model)}/experiments`, e),
+      /** The running experiment, or the last one, with its latest results. */
+      get: (model: string) => call<ExperimentApiView>("GET", `/api/v1/models/${enc(model)}/experiment`),
+      results: (model: string) =>
+        call<ExperimentResultsView>("GET", `/api/v1/models/${enc(model)}/experiment/results`),
+      stop: (model: string, reason?: string) =>
+        call<ExperimentApiView>("POST", `/api/v1/models/${enc(model)}/experiment/stop`, { reason }),
+    },
+    shadow: {
+      /** Mirror `share` percent of the model's plain calls to `version` (answers never returned). */
+      start: (model: string, version: string, share = 100) =>
+        call<{ model: string; shadow: { version: string; share: number } }>(
+          "POST",
+          `/api/v1/models/${enc(model)}/shadow`,
+          { version, share },
+        ),
+      stop: (model: string) =>
+        call<{ model: string; shadow: null }>("DELETE", `/api/v1/models/${enc(model)}/shadow`),
+      report: (model: string, window?: string) =>
+        call<ShadowReportView>("GET", `/api/v1/models/${enc(model)}/shadow`, undefined, { window }),
     },
     audit: {
       events: (q: Query = {}) => call<Page<AuditEventView>>("GET", "/api/v1/audit/events", undefined, q),

@@ -116,3 +116,51 @@ export function registerRolloutCommands(program: Command, ctx: Ctx) {
       );
     });
 }
+
+const pct1 = (x: number | null) => (x === null ? "-" : `${(Math.round(x * 1000) / 10).toFixed(1)}%`);
+
+/** `shadow start|stop|report`: mirror live traffic to a version and see how often it agrees. */
+export function registerShadowCommands(program: Command, ctx: Ctx) {
+  const shadow = program
+    .command("shadow")
+    .description("shadow mode: mirror live traffic to a version without returning its answers");
+  shadow
+    .command("start <model@version>")
+    .description("mirror a share of the model's plain calls to the version")
+    .option("--share <percent>", "percent of calls mirrored", "100")
+    .action(async (target: string, o) => {
+      const [model, version] = modelAtVersion(target);
+      const share = Number(o.share);
+      if (!(share > 0 && share <= 100)) throw new InvalidArgumentError("--share: a percentage in (0, 100]");
+      const r = await ctx.client().shadow.start(model, version, share);
+      ctx.io.out(
+        ctx.json()
+          ? JSON.stringify(r, null, 2)
+          : `${model}: mirroring ${share}% of plain calls to ${version}`,
+      );
+    });
+  shadow
+    .command("stop <model>")
+    .description("stop mirroring")
+    .action(async (model: string) => {
+      const r = await ctx.client().shadow.stop(model);
+      ctx.io.out(ctx.json() ? JSON.stringify(r, null, 2) : `${model}: no longer mirrored`);
+    });
+  shadow
+    .command("report <model>")
+    .description("agreement with the served answers, errors, latency and cost of mirrored calls")
+    .option("--window <duration>", "how far back: 15m, 24h, 7d", "1h")
+    .action(async (model: string, o) => {
+      const r = await ctx.client().shadow.report(model, o.window);
+      if (ctx.json()) return ctx.io.out(JSON.stringify(r, null, 2));
+      ctx.io.out(
+        `${r.model}, last ${r.window}: ${r.current ? `mirroring ${r.current.share}% to ${r.current.version}` : "not mirrored now"}`,
+      );
+      for (const v of r.versions)
+        ctx.io.out(
+          `  ${v.version}: ${v.mirrored} mirrored, ${v.errors} error(s), agreement ${pct1(v.agreementRate)}` +
+            `${v.agreementCi ? ` (95% ${pct1(v.agreementCi[0])}–${pct1(v.agreementCi[1])}, n = ${v.compared})` : ""}` +
+            `, p95 ${v.shadowP95Ms ?? "-"} ms vs served ${v.servedP95Ms ?? "-"} ms`,
+        );
+    });
+}

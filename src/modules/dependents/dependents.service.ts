@@ -16,6 +16,7 @@ interface Row {
 /**
  * Blast radius: who called a model, through which versions, in a time window — read from
  * the gateway's request log, so it knows only what has been flushed (a few hundred ms behind).
+ * Shadow calls (mirrored, never returned to the client) are left out.
  */
 export function createDependentsService({ db, clock }: { db: Queryable; clock: Clock }) {
   return {
@@ -31,7 +32,7 @@ export function createDependentsService({ db, clock }: { db: Queryable; clock: C
         `SELECT client, version_id, version, count(*)::int AS requests,
                 count(*) FILTER (WHERE status >= 400)::int AS errors, max(at) AS last_seen
            FROM request_log
-          WHERE model = $1 AND at >= $2
+          WHERE model = $1 AND at >= $2 AND shadow_of IS NULL
           GROUP BY client, version_id, version
           ORDER BY requests DESC, client, version NULLS LAST`,
         [model, since.toISOString()],

@@ -1,7 +1,8 @@
 export { type BreakerStateOf, createRolloutController, type RolloutController } from "./controller.ts";
 export { createLease, type Lease } from "./lease.ts";
 export { PlanBodySchema, PlanSchema } from "./plan.schema.ts";
-export { rolloutRoutes } from "./rollouts.routes.ts";
+export { rolloutRoutes, shadowRoutes } from "./rollouts.routes.ts";
 export { createRolloutsService, type RolloutsService, type RolloutView } from "./rollouts.service.ts";
 export { savePlan, storedPlans } from "./rollouts.store.ts";
+export { createShadowService, type ShadowService } from "./shadow.ts";
 export { type WindowMetrics, windowMetrics } from "./window-metrics.ts";

@@ -3,6 +3,7 @@ import { apiRoute, createRouter, jsonBody, jsonOk } from "../../http/openapi.ts"
 import { notFound } from "../../lib/errors.ts";
 import { SemverString, Slug } from "../registry/index.ts";
 import type { RolloutsService, RolloutView } from "./rollouts.service.ts";
+import type { ShadowService } from "./shadow.ts";
 
 const ModelParam = z.object({ model: Slug });
 const tags = ["rollouts"];
@@ -174,6 +175,95 @@ export function rolloutRoutes(svc: RolloutsService) {
       const r = await svc.rollback(c.get("ctx"), model, c.req.valid("json").reason);
       return c.json({ model, rollout: r ? out(r) : null }, 200);
     },
+  );
+  return app;
+}
+
+const ShadowStartSchema = z
+  .object({
+    version: SemverString.describe("the version to mirror traffic to"),
+    share: z.number().gt(0).max(100).default(100).describe("percent of plain calls mirrored"),
+  })
+  .strict();
+const ShadowReportSchema = z
+  .object({
+    model: z.string(),
+    window: z.string(),
+    since: z.string(),
+    current: z.object({ version: z.string(), share: z.number() }).nullable(),
+    versions: z.array(
+      z.object({
+        version: z.string(),
+        mirrored: z.number().int(),
+        errors: z.number().int(),
+        compared: z.number().int(),
+        agreed: z.number().int(),
+        agreementRate: z.number().nullable(),
+        agreementCi: z.tuple([z.number(), z.number()]).nullable(),
+        shadowP95Ms: z.number().nullable(),
+        servedP95Ms: z.number().nullable(),
+        shadowCostUsd: z.number(),
+        servedCostUsd: z.number(),
+      }),
+    ),
+  })
+  .openapi("ShadowReport");
+export type ShadowReportView = z.infer<typeof ShadowReportSchema>;
+
+export function shadowRoutes(svc: ShadowService) {
+  const app = createRouter();
+  app.openapi(
+    apiRoute({
+      method: "post",
+      permission: "rollouts:write",
+      path: "/models/{model}/shadow",
+      tags,
+      summary: "Shadow mode: mirror a share of live traffic to a version; its answers are never returned",
+      request: { params: ModelParam, body: jsonBody(ShadowStartSchema) },
+      responses: {
+        200: jsonOk(
+          z.object({ model: z.string(), shadow: z.object({ version: z.string(), share: z.number() }) }),
+        ),
+      },
+    }),
+    async (c) => {
+      const { model } = c.req.valid("param");
+      const b = c.req.valid("json");
+      const cfg = await svc.start(c.get("ctx"), model, b.version, b.share);
+      return c.json({ model, shadow: cfg.shadow! }, 200);
+    },
+  );
+  app.openapi(
+    apiRoute({
+      method: "delete",
+      permission: "rollouts:write",
+      path: "/models/{model}/shadow",
+      tags,
+      summary: "Stop mirroring the model's traffic",
+      request: { params: ModelParam },
+      responses: { 200: jsonOk(z.object({ model: z.string(), shadow: z.null() })) },
+    }),
+    async (c) => {
+      const { model } = c.req.valid("param");
+      await svc.stop(c.get("ctx"), model);
+      return c.json({ model, shadow: null }, 200);
+    },
+  );
+  app.openapi(
+    apiRoute({
+      method: "get",
+      permission: "registry:read",
+      path: "/models/{model}/shadow",
+      tags,
+      summary:
+        "Agreement of mirrored answers with the served ones, errors, latency and cost, per shadow version",
+      request: {
+        params: ModelParam,
+        query: z.object({ window: z.string().max(10).default("1h").describe("15m, 24h, 7d, …") }),
+      },
+      responses: { 200: jsonOk(ShadowReportSchema) },
+    }),
+    async (c) => c.json(await svc.report(c.req.valid("param").model, c.req.valid("query").window), 200),
   );
   return app;
 }

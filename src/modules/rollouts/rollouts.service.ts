@@ -176,6 +176,15 @@ export function createRolloutsService(deps: RolloutDeps) {
           throw conflict(`'${model}' already has an active rollout; abort or finish it first`, [
             { field: "model", reason: "rollout in progress" },
           ]);
+        const experiment = await tx.query<{ name: string }>(
+          "SELECT name FROM experiments WHERE model_id = $1 AND status = 'running'",
+          [modelId],
+        );
+        if (experiment[0])
+          throw conflict(
+            `'${model}' has a running experiment ('${experiment[0].name}'): stop it before a rollout takes over the split`,
+            [{ field: "model", reason: "experiment in progress" }],
+          );
         const versions = await tx.query<{ id: string; version: string; status: string }>(
           "SELECT id, version, status FROM model_versions WHERE model_id = $1",
           [modelId],

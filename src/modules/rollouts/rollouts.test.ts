@@ -4,6 +4,7 @@ import type { Plan } from "../../engines/rollout/index.ts";
 import { systemContext } from "../../http/context.ts";
 import { seedModel, sendTraffic, type TrafficOptions } from "../../test-support/rollouts.ts";
 import { ctx, type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
+import { ExperimentCreateSchema } from "../experiments/experiments.schemas.ts";
 import { SpecSchema } from "../spec/spec.schemas.ts";
 import { createLease } from "./lease.ts";
 
@@ -282,6 +283,30 @@ for (const target of storeTargets()) {
         [10, 50, 100],
       );
       await h.services.rollouts.abort(ctx(), "manual");
+    });
+
+    test("a rollout does not take over the split of a running experiment", async () => {
+      await model("abtest");
+      await h.services.experiments.create(
+        ctx(),
+        "abtest",
+        ExperimentCreateSchema.parse({
+          name: "prompt-test",
+          arms: [
+            { name: "control", version: "1.0.0", weight: 50 },
+            { name: "b", version: "1.1.0", weight: 50 },
+          ],
+          primary: "success_rate",
+          plannedSamplePerArm: 1000,
+        }),
+      );
+      await assert.rejects(
+        h.services.rollouts.start(ctx(), "abtest", "1.2.0", { plan: PLAN }),
+        /running experiment \('prompt-test'\)/,
+      );
+      await h.services.experiments.stop(ctx(), "abtest", "done");
+      const r = await h.services.rollouts.start(ctx(), "abtest", "1.2.0", { plan: PLAN });
+      assert.equal(r.status, "running");
     });
 
     test("one controller across replicas: the lease, its epoch, and fencing", async () => {

@@ -30,7 +30,7 @@ const REQUESTS = `
     SELECT id, COALESCE(fallback_path->0->>'versionId', version_id) AS vid, status, error_class,
            fallback_path->0->>'outcome' AS first_outcome, total_ms, cost_usd, groups
       FROM request_log
-     WHERE model = $1 AND at >= $2 AND at < $3
+     WHERE model = $1 AND at >= $2 AND at < $3 AND shadow_of IS NULL
   ),
   f AS (
     SELECT DISTINCT ON (request_id) request_id, success, score, groups

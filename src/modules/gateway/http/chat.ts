@@ -22,6 +22,26 @@ interface ChatArgs {
   base: Record<string, string>;
 }
 
+const norm = (x: unknown) =>
+  typeof x === "string" ? x.trim().replace(/\s+/g, " ").toLowerCase() : JSON.stringify(x ?? null);
+
+/**
+ * Do two answers agree? The first choice's text (whitespace and case aside) and its tool
+ * calls (names and arguments) must match.
+ */
+export function sameAnswer(a: unknown, b: unknown): boolean {
+  const first = (c: unknown) =>
+    ((c as { message?: { content?: unknown; tool_calls?: { function?: unknown }[] } }[] | undefined)?.[0]
+      ?.message ?? {}) as { content?: unknown; tool_calls?: { function?: unknown }[] };
+  const x = first(a);
+  const y = first(b);
+  return (
+    norm(x.content) === norm(y.content) &&
+    JSON.stringify((x.tool_calls ?? []).map((t) => t.function)) ===
+      JSON.stringify((y.tool_calls ?? []).map((t) => t.function))
+  );
+}
+
 /** `x-modelgov-groups: age_band=65+; language=de` → { age_band: "65+", language: "de" }. */
 export function parseGroups(header: string | string[] | undefined): Record<string, string> | undefined {
   if (typeof header !== "string" || !header) return undefined;
@@ -143,6 +163,41 @@ export async function handleChat(a: ChatArgs): Promise<void> {
   };
   const label = (v: RoutableVersion) => `${v.model}@${v.version}`;
 
+  /**
+   * Shadow mode: the same request to the shadow version, after the caller has its answer.
+   * Nothing of it reaches the caller; it is logged as its own row (shadow_of = this request)
+   * with whether the two answers agree.
+   */
+  async function mirror(v: RoutableVersion, servedChoices: unknown) {
+    const t0 = performance.now();
+    const shadowEntry: GatewayLogEntry = {
+      ...entry,
+      id: `${requestId}.shadow`,
+      at: new Date().toISOString(),
+      versionId: v.id,
+      version: v.version,
+      routeReason: `shadow ${model.shadow?.share}% of ${requestId}`,
+      fallbackPath: [],
+      shadowOf: requestId,
+      agreement: null,
+    };
+    try {
+      const r = await deps.adapters[v.provider]!.complete(chat, target(v), callCtx(new LightAbort().signal));
+      shadowEntry.status = 200;
+      shadowEntry.errorClass = null;
+      shadowEntry.upstreamMs = r.upstreamMs;
+      shadowEntry.tokensIn = r.usage.inputTokens;
+      shadowEntry.tokensOut = r.usage.outputTokens;
+      shadowEntry.costUsd = cost(v, r.usage);
+      shadowEntry.agreement = sameAnswer(servedChoices, r.response.choices);
+    } catch (err) {
+      shadowEntry.status = 502;
+      shadowEntry.errorClass = (err as { kind?: string }).kind ?? "upstream";
+    }
+    shadowEntry.totalMs = Math.round((performance.now() - t0) * 1000) / 1000;
+    deps.log(shadowEntry);
+  }
+
   if (chat.stream !== true) {
     let out: Awaited<ReturnType<GatewayDeps["execute"]>>;
     try {
@@ -171,7 +226,11 @@ export async function handleChat(a: ChatArgs): Promise<void> {
       headers,
     );
     if (deps.bodies.mode !== "off") keepBodies(response.choices);
-    return finish(200, null);
+    finish(200, null);
+    const shadow = model.shadow;
+    if (shadow && shadow.target.id !== out.servedBy.id && Math.random() * 100 < shadow.share)
+      void mirror(shadow.target, response.choices);
+    return;
   }
 
   // Streaming: fall back only until the first chunk; after that the client owns the stream.

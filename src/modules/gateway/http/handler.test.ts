@@ -28,6 +28,7 @@ const snapshot: RoutingSnapshot = {
         id: "mdl_1",
         name: "m",
         aliases: { production: "1.0.0" },
+        shadow: null,
         versions: new Map([["1.0.0", version]]),
         byId: new Map([["ver_1", version]]),
         split: null,

@@ -61,6 +61,10 @@ export interface RequestLogEntry {
   promptHash?: string | null;
   responseHash?: string | null;
   sampledBody?: unknown;
+  /** Shadow mode: the request this mirrored call copied (its answer went nowhere). */
+  shadowOf?: string | null;
+  /** Shadow mode: whether the mirrored answer agreed with the one served. */
+  agreement?: boolean | null;
 }
 
 const COLUMNS = [
@@ -87,6 +91,8 @@ const COLUMNS = [
   ["prompt_hash", "text"],
   ["response_hash", "text"],
   ["sampled_body", "jsonb"],
+  ["shadow_of", "text"],
+  ["agreement", "boolean"],
 ] as const;
 
 const sha256 = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
@@ -118,6 +124,8 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
     prompt_hash: e.promptHash ?? null,
     response_hash: e.responseHash ?? null,
     sampled_body: e.sampledBody ?? null,
+    shadow_of: e.shadowOf ?? null,
+    agreement: e.agreement ?? null,
   };
 }
 

@@ -16,6 +16,17 @@ export const RouteConfigSchema = z
       .describe(
         "weighted split between versions (rollouts and experiments set it); null routes to the production alias",
       ),
+    shadow: z
+      .object({
+        version: SemverString,
+        share: z.number().gt(0).max(100).describe("percent of plain (non-streaming) calls mirrored"),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe(
+        "shadow mode: mirror a share of live traffic to this version; its answers are never returned",
+      ),
     fallback: z
       .array(SemverString)
       .max(10)
@@ -71,6 +82,7 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
       r
         ? {
             split: r.split ?? null,
+            shadow: r.shadow ?? null,
             fallback: r.fallback ?? [],
             allowPinning: r.allow_pinning,
             timeouts: r.timeouts ?? undefined,
@@ -104,13 +116,14 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
         if (cfg.split && !cfg.split.some((a) => a.weight > 0))
           throw invalid("body.split", "at least one arm needs a weight above 0");
         for (const [i, v] of cfg.fallback.entries()) check(`body.fallback.${i}`, v);
+        if (cfg.shadow) check("body.shadow.version", cfg.shadow.version);
         const before = await read(tx, id);
         await tx.query(
-          `INSERT INTO model_routes (model_id, split, fallback, allow_pinning, timeouts, breaker, prices, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+          `INSERT INTO model_routes (model_id, split, fallback, allow_pinning, timeouts, breaker, prices, updated_at, shadow)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (model_id) DO UPDATE SET split = EXCLUDED.split, fallback = EXCLUDED.fallback,
              allow_pinning = EXCLUDED.allow_pinning, timeouts = EXCLUDED.timeouts, breaker = EXCLUDED.breaker,
-             prices = EXCLUDED.prices, updated_at = EXCLUDED.updated_at`,
+             prices = EXCLUDED.prices, updated_at = EXCLUDED.updated_at, shadow = EXCLUDED.shadow`,
           [
             id,
             cfg.split ? JSON.stringify(cfg.split) : null,
@@ -120,6 +133,7 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
             cfg.breaker ? JSON.stringify(cfg.breaker) : null,
             JSON.stringify(cfg.prices),
             clock.now().toISOString(),
+            cfg.shadow ? JSON.stringify(cfg.shadow) : null,
           ],
         );
         await recordAudit(tx, ctx, clock.now(), {

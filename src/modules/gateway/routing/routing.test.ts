@@ -71,6 +71,7 @@ for (const target of storeTargets()) {
     test("a route change reaches the in-memory state within a second: split, fallback, pinning", async () => {
       const before = state.current().position;
       await h.services.routes.set(ctx(), "support-assistant", {
+        shadow: null,
         split: [
           { version: "1.0.0", weight: 90 },
           { version: "1.1.0", weight: 10 },
@@ -101,6 +102,7 @@ for (const target of storeTargets()) {
     test("route config refuses unknown and retired versions, naming the field", async () => {
       await assert.rejects(
         h.services.routes.set(ctx(), "support-assistant", {
+          shadow: null,
           split: [{ version: "9.9.9", weight: 1 }],
           fallback: [],
           allowPinning: false,
@@ -126,6 +128,7 @@ for (const target of storeTargets()) {
         try {
           const before = replica.current().position;
           await h.services.routes.set(ctx(), "support-assistant", {
+            shadow: null,
             split: null,
             fallback: [],
             allowPinning: false,

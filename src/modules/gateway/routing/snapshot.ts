@@ -29,6 +29,8 @@ export interface ModelRoute {
   versions: Map<string, RoutableVersion>;
   byId: Map<string, RoutableVersion>;
   split: { pick(bucket: number): RoutableVersion; describe: string } | null;
+  /** Shadow mode: plain calls mirrored to `target` with probability share/100. */
+  shadow: { target: RoutableVersion; share: number } | null;
   fallback: RoutableVersion[];
   allowPinning: boolean;
   timeouts: Timeouts;
@@ -56,7 +58,7 @@ export async function loadSnapshot(
 ): Promise<RoutingSnapshot> {
   const head = await q.query<{ seq: string | number }>("SELECT seq FROM audit_chain_head WHERE id = 'head'");
   const models = await q.query<Row>(
-    `SELECT m.id, m.name, r.split, r.fallback, r.allow_pinning, r.timeouts, r.breaker, r.prices
+    `SELECT m.id, m.name, r.split, r.shadow, r.fallback, r.allow_pinning, r.timeouts, r.breaker, r.prices
        FROM models m LEFT JOIN model_routes r ON r.model_id = m.id`,
   );
   const versions = await q.query<Row>(
@@ -80,6 +82,7 @@ export async function loadSnapshot(
       versions: new Map(),
       byId: new Map(),
       split: null,
+      shadow: null,
       fallback: [],
       allowPinning: (m.allow_pinning as boolean | null) ?? false,
       timeouts: { ...DEFAULT_TIMEOUTS, ...((m.timeouts as Partial<Timeouts> | null) ?? {}) },
@@ -112,6 +115,10 @@ export async function loadSnapshot(
       .map((a) => ({ target: route.versions.get(a.version), weight: a.weight }))
       .filter((a) => a.target && a.weight > 0);
     if (arms.length) route.split = compileSplit(arms as { target: RoutableVersion; weight: number }[]);
+    const shadow = m.shadow as { version: string; share: number } | null;
+    const shadowTarget = shadow ? route.versions.get(shadow.version) : undefined;
+    if (shadow && shadowTarget && !shadowTarget.refusal)
+      route.shadow = { target: shadowTarget, share: shadow.share };
     route.fallback = ((m.fallback as string[] | null) ?? [])
       .map((v) => route.versions.get(v))
       .filter((v): v is RoutableVersion => !!v);

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { runCli } from "../../cli/main.ts";
+import { createClient } from "../../client/index.ts";
+import { loadConfig } from "../../config.ts";
+import { startServer } from "../../main.ts";
+import { sameAnswer } from "../gateway/http/chat.ts";
+
+describe("shadow mode through the real gateway (demo workspace, simulator)", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "modelgov-shadow-"));
+  const ADMIN = `admin-${randomBytes(12).toString("hex")}`;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let agent: string;
+  before(async () => {
+    server = await startServer(
+      loadConfig(
+        { port: 0, dataDir: dir, demo: true },
+        { MODELGOV_ADMIN_TOKEN: ADMIN, MODELGOV_LOG_LEVEL: "silent", MODELGOV_GATEWAY_RATE_PER_SEC: "1000" },
+      ),
+    );
+    const admin = createClient({ baseUrl: server.url, token: ADMIN });
+    agent = (await admin.tokens.create({ name: "shadow-bot", roles: ["agent"] } as never)).token;
+  });
+  after(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const cli = (...argv: string[]) => {
+    const out: string[] = [];
+    return runCli(argv, {
+      io: { out: (s) => out.push(s), err: (s) => out.push(s) },
+      env: { MODELGOV_URL: server.url, MODELGOV_TOKEN: ADMIN },
+    }).then((code) => ({ code, out: out.join("\n") }));
+  };
+  const call = (i: number) =>
+    fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${agent}`,
+        "x-modelgov-subject": `u${i}`,
+      },
+      body: JSON.stringify({
+        model: "support-assistant",
+        messages: [{ role: "user", content: `ticket ${i}` }],
+      }),
+    });
+
+  test("answers agree when text and tool calls match, whitespace and case aside", () => {
+    const msg = (content: unknown, tool_calls?: unknown) => [{ message: { content, tool_calls } }];
+    assert.equal(sameAnswer(msg("Hello  World"), msg(" hello world")), true);
+    assert.equal(sameAnswer(msg("Hello"), msg("Goodbye")), false);
+    const tool = [{ function: { name: "lookup", arguments: '{"id":1}' } }];
+    assert.equal(sameAnswer(msg(null, tool), msg(null, tool)), true);
+    assert.equal(
+      sameAnswer(msg(null, tool), msg(null, [{ function: { name: "lookup", arguments: "{}" } }])),
+      false,
+    );
+  });
+
+  test("mirrored calls never reach the caller, are logged apart, and are reported with their agreement", async () => {
+    const unapproved = await cli("shadow", "start", "support-assistant@1.2.0");
+    assert.equal(unapproved.code, 1);
+    assert.match(unapproved.out, /no approval in force: mirroring would send users' prompts to it/);
+    // 1.0.0: the previous production version, still approved.
+    const started = await cli("shadow", "start", "support-assistant@1.0.0", "--share", "100");
+    assert.equal(started.code, 0, started.out);
+    await server.gateway.routing.refresh();
+    for (let i = 0; i < 30; i++) {
+      const res = await call(i);
+      assert.equal(res.status, 200);
+      assert.equal(
+        res.headers.get("x-modelgov-model-version"),
+        "support-assistant@1.1.0",
+        "the caller gets production",
+      );
+      await res.arrayBuffer();
+    }
+    const admin = createClient({ baseUrl: server.url, token: ADMIN });
+    let report = await admin.shadow.report("support-assistant");
+    for (let i = 0; i < 50 && (report.versions[0]?.mirrored ?? 0) < 30; i++) {
+      await sleep(100);
+      report = await admin.shadow.report("support-assistant");
+    }
+    assert.deepEqual(report.current, { version: "1.0.0", share: 100 });
+    const v = report.versions[0]!;
+    assert.equal(v.version, "1.0.0");
+    assert.equal(v.mirrored, 30);
+    assert.equal(v.compared + v.errors, 30);
+    assert.ok(v.agreementRate !== null && v.agreementRate >= 0 && v.agreementRate <= 1);
+    assert.ok(v.agreementCi && v.agreementCi[0] <= v.agreementRate! && v.agreementRate! <= v.agreementCi[1]);
+    assert.ok(v.servedP95Ms !== null && v.shadowP95Ms !== null);
+    const deps = await admin.dependents("support-assistant", "1h");
+    assert.ok(
+      deps.dependents.every((d) => d.version === "1.1.0"),
+      "the blast radius counts what callers were served, not the shadow",
+    );
+    const shown = await cli("shadow", "report", "support-assistant");
+    assert.match(shown.out, /1\.0\.0: 30 mirrored, \d+ error\(s\), agreement [\d.]+% \(95% /);
+
+    assert.equal((await cli("shadow", "stop", "support-assistant")).code, 0);
+    await server.gateway.routing.refresh();
+    await (await call(99)).arrayBuffer();
+    await sleep(500);
+    assert.equal(
+      (await admin.shadow.report("support-assistant")).versions[0]!.mirrored,
+      30,
+      "no longer mirrored",
+    );
+    assert.equal((await cli("shadow", "stop", "support-assistant")).code, 1);
+  });
+});
