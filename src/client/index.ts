@@ -344,8 +344,12 @@ export function createClient(opts: ClientOptions) {
     dependents: (model: string, window?: string) =>
       call<Dependents>("GET", `/api/v1/models/${enc(model)}/dependents`, undefined, { window }),
     rollouts: {
-      start: (model: string, version: string, plan?: string | Record<string, unknown>) =>
-        call<RolloutApiView>("POST", `/api/v1/models/${enc(model)}/rollouts`, { version, plan }),
+      start: (
+        model: string,
+        version: string,
+        plan?: string | Record<string, unknown>,
+        mode: "canary" | "blue_green" = "canary",
+      ) => call<RolloutApiView>("POST", `/api/v1/models/${enc(model)}/rollouts`, { version, plan, mode }),
       /** The active rollout, or the last one, with its decisions (newest first). */
       status: (model: string) => call<RolloutApiView>("GET", `/api/v1/models/${enc(model)}/rollout`),
       pause: (model: string, reason?: string) =>

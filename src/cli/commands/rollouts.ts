@@ -30,7 +30,7 @@ interface MetricLine {
 export function describeRollout(r: RolloutApiView): string[] {
   const steps = (r.plan.steps as { weight: number }[]).map((s) => `${s.weight}%`).join(" → ");
   const lines = [
-    `${r.model}: ${r.candidate} against ${r.baseline}, plan '${r.planName}' (${steps})`,
+    `${r.model}: ${r.candidate} against ${r.baseline}, ${r.mode === "blue_green" ? "blue-green on mirrored traffic, " : ""}plan '${r.planName}' (${steps})`,
     `status ${r.status}${r.pausedReason ? ` (${r.pausedReason})` : ""} · step ${Math.min(r.stepIndex + 1, r.steps)}/${r.steps} · candidate ${bar(r.weight)}`,
   ];
   const analysed = r.decisions.find((d) => d.analysis && (d.analysis as { metrics?: unknown }).metrics);
@@ -61,12 +61,19 @@ export function registerRolloutCommands(program: Command, ctx: Ctx) {
   rollout
     .command("start <model@version>")
     .description("start a canary of a version against the production version")
-    .option("--plan <name>", "a plan's name: default, demo, or one from modelgov.yaml", "default")
+    .option("--plan <name>", "a plan's name: default, demo, blue-green, or one from modelgov.yaml")
     .option("--plan-file <file>", "a whole plan, as JSON or YAML")
+    .option(
+      "--blue-green",
+      "judge the candidate on mirrored traffic while it serves none, then switch at once",
+    )
     .action(async (target: string, o) => {
       const [model, version] = modelAtVersion(target);
-      const plan = o.planFile ? (readDataFile(o.planFile) as Record<string, unknown>) : o.plan;
-      show(await ctx.client().rollouts.start(model, version, plan));
+      const mode = o.blueGreen ? "blue_green" : "canary";
+      const plan = o.planFile
+        ? (readDataFile(o.planFile) as Record<string, unknown>)
+        : (o.plan ?? (mode === "blue_green" ? "blue-green" : "default"));
+      show(await ctx.client().rollouts.start(model, version, plan, mode));
     });
 
   rollout

@@ -6,14 +6,23 @@
  * @packageDocumentation
  */
 
+export { judgeAgreement } from "./agreement.ts";
 export { decide, fastPath, fastPathLimit } from "./decide.ts";
 export { fmtDuration, fmtP, num, pct, signedPct, usd } from "./format.ts";
 export { DEFAULT_MIN_GROUP_SIZE } from "./guards.ts";
 export { checkWindow, DEFAULT_ALPHA, type JudgeOptions, judge } from "./judge.ts";
-export { BUILT_IN_PLANS, defaultPlan, demoPlan, type PlanProblem, validatePlan } from "./plans.ts";
+export {
+  BUILT_IN_PLANS,
+  blueGreenPlan,
+  defaultPlan,
+  demoPlan,
+  type PlanProblem,
+  validatePlan,
+} from "./plans.ts";
 export { type RateAboveLimit, rateAboveLimit } from "./rate-bound.ts";
 export type {
   Action,
+  AgreementMetric,
   CostPerRequestMetric,
   Decision,
   ErrorRateMetric,

@@ -1,6 +1,7 @@
 // One analysis of a canary step: every metric of the plan on the baseline's and the
 // candidate's windows, and the step's verdict.
 
+import { judgeAgreement } from "./agreement.ts";
 import { num } from "./format.ts";
 import { judgeErrorRate, judgeGroupGap } from "./guards.ts";
 import { judgeCost, judgeLatency, judgeScoreMean, judgeSuccessRate, type MetricContext } from "./relative.ts";
@@ -57,6 +58,8 @@ function judgeMetric(m: Metric, base: VersionWindow, cand: VersionWindow, ctx: M
       return judgeCost(m, base, cand, ctx);
     case "group_success_gap":
       return judgeGroupGap(m, base, cand, ctx);
+    case "agreement":
+      return judgeAgreement(m, cand, ctx);
   }
 }
 

@@ -71,7 +71,7 @@ test("validatePlan names every problem's field", () => {
     {
       field: "metrics[5].kind",
       reason:
-        "must be one of success_rate, score_mean, error_rate, latency_p95_ms, cost_per_request_usd, group_success_gap",
+        "must be one of success_rate, score_mean, error_rate, latency_p95_ms, cost_per_request_usd, group_success_gap, agreement",
     },
     { field: "fastPath.minRequests", reason: "must be an integer >= 1" },
   ]);

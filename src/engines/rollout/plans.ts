@@ -45,8 +45,34 @@ export function demoPlan(): Plan {
   };
 }
 
+/**
+ * For blue-green rollouts (`--blue-green`): the candidate answers a mirrored copy of all traffic
+ * (step weight = the share mirrored) for 30 minutes while serving none, judged on agreement with
+ * the served answers, errors and latency; then it takes all traffic at once.
+ */
+export function blueGreenPlan(): Plan {
+  return {
+    name: "blue-green",
+    steps: [{ weight: 100, durationMs: 30 * 60_000 }],
+    analysisIntervalMs: 30_000,
+    minSamplePerArm: 200,
+    failureLimit: 2,
+    alpha: 0.05,
+    metrics: [
+      { kind: "agreement", min: 0.8 },
+      { kind: "error_rate", max: 0.01 },
+      { kind: "latency_p95_ms", maxRelativeIncrease: 0.2 },
+    ],
+    fastPath: { windowMs: 10_000, minRequests: 50 },
+  };
+}
+
 /** The built-in plans by name. */
-export const BUILT_IN_PLANS: Readonly<Record<string, () => Plan>> = { default: defaultPlan, demo: demoPlan };
+export const BUILT_IN_PLANS: Readonly<Record<string, () => Plan>> = {
+  default: defaultPlan,
+  demo: demoPlan,
+  "blue-green": blueGreenPlan,
+};
 
 export interface PlanProblem {
   field: string;
@@ -60,6 +86,7 @@ const KINDS: readonly MetricKind[] = [
   "latency_p95_ms",
   "cost_per_request_usd",
   "group_success_gap",
+  "agreement",
 ];
 
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
@@ -96,6 +123,9 @@ function checkMetric(m: Metric, at: string, push: (field: string, reason: string
         push(at, "needs max, maxRelativeIncrease or both");
       optional("max", (v) => v > 0, "must be > 0");
       optional("maxRelativeIncrease", (v) => v >= 0, "must be >= 0, e.g. 0.2 for +20%");
+      return;
+    case "agreement":
+      if (!(isNum(m.min) && m.min > 0 && m.min <= 1)) push(`${at}.min`, "must be a rate in (0, 1], e.g. 0.9");
       return;
     case "group_success_gap":
       if (!(isNum(m.maxGapPoints) && m.maxGapPoints > 0 && m.maxGapPoints <= 100))

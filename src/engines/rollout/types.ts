@@ -32,6 +32,9 @@ export interface VersionWindow {
   scoreSumSquares?: number;
   /** Feedback successes by attribute, then by value: `{ region: { eu: { successes, n } } }`. */
   groups?: Record<string, Record<string, GroupCounts>>;
+  /** Mirrored (shadow) traffic: answers compared with the served ones, and how many agreed. */
+  agreementCompared?: number;
+  agreed?: number;
 }
 
 /** Options every metric can carry. */
@@ -90,7 +93,14 @@ export interface GroupSuccessGapMetric extends MetricBase {
   attributes?: string[];
 }
 
+/** Blue-green / shadow: the candidate's answers to mirrored traffic agree with the served ones at least `min` of the time. */
+export interface AgreementMetric extends MetricBase {
+  kind: "agreement";
+  min: number;
+}
+
 export type Metric =
+  | AgreementMetric
   | SuccessRateMetric
   | ScoreMeanMetric
   | ErrorRateMetric

@@ -13,6 +13,17 @@ const common = {
 const relative = z.number().min(0).max(10);
 
 export const PlanMetricSchema = z.discriminatedUnion("kind", [
+  z
+    .object({
+      kind: z.literal("agreement"),
+      min: z
+        .number()
+        .gt(0)
+        .max(1)
+        .describe("blue-green: least share of mirrored answers agreeing with the served"),
+      ...common,
+    })
+    .strict(),
   z.object({ kind: z.literal("success_rate"), maxRelativeDrop: relative, ...common }).strict(),
   z.object({ kind: z.literal("score_mean"), maxRelativeDrop: relative, ...common }).strict(),
   z

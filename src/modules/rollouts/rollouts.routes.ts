@@ -28,6 +28,7 @@ const RolloutSchema = z
     planName: z.string(),
     plan: z.record(z.string(), z.unknown()),
     status: z.enum(["running", "paused", "promoted", "rolled_back", "aborted"]),
+    mode: z.enum(["canary", "blue_green"]),
     stepIndex: z.number().int(),
     steps: z.number().int(),
     weight: z.number().describe("the candidate's share of traffic, in percent"),
@@ -50,7 +51,13 @@ const StartSchema = z
     plan: z
       .union([z.string().min(1).max(100), z.record(z.string(), z.unknown())])
       .optional()
-      .describe("a plan's name (default, demo, or one from modelgov.yaml) or a whole plan"),
+      .describe("a plan's name (default, demo, blue-green, or one from modelgov.yaml) or a whole plan"),
+    mode: z
+      .enum(["canary", "blue_green"])
+      .default("canary")
+      .describe(
+        "canary: served traffic moves step by step; blue_green: judged on mirrored traffic, then switched at once",
+      ),
   })
   .strict();
 const ReasonSchema = z.object({ reason: z.string().min(1).max(2000).optional() }).strict();
@@ -65,6 +72,7 @@ function out(r: RolloutView) {
     planName: r.planName,
     plan: r.plan as unknown as Record<string, unknown>,
     status: r.status,
+    mode: r.mode,
     stepIndex: r.stepIndex,
     steps: r.plan.steps.length,
     weight: r.weight,
@@ -96,6 +104,7 @@ export function rolloutRoutes(svc: RolloutsService) {
       const b = c.req.valid("json");
       const r = await svc.start(c.get("ctx"), c.req.valid("param").model, b.version, {
         plan: b.plan as never,
+        mode: b.mode,
       });
       return c.json(out(r), 201);
     },

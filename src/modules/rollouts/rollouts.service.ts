@@ -18,7 +18,7 @@ import {
   rolloutById,
   rolloutsOf,
 } from "./rollouts.store.ts";
-import { windowMetrics } from "./window-metrics.ts";
+import { mirrorWindow, windowMetrics } from "./window-metrics.ts";
 
 export interface RolloutView extends Omit<RolloutRow, "plan"> {
   plan: Plan;
@@ -74,9 +74,18 @@ export function createRolloutsService(deps: RolloutDeps) {
     return found;
   }
 
-  /** Sets the candidate's share in the gateway's split; 0 clears the split (all to production). */
+  /**
+   * Canary: the candidate's share of served traffic (the gateway's split); 0 clears the split
+   * (all to production). Blue-green: the share of traffic mirrored to the candidate (shadow);
+   * 0 stops the mirroring. Either way in the caller's transaction, with the route's audit event.
+   */
   async function setWeight(tx: Tx, ctx: RequestContext, r: RolloutRow, weight: number) {
     const cfg = await routes.getIn(tx, r.model);
+    if (r.mode === "blue_green") {
+      const shadow = weight > 0 ? { version: r.candidate, share: Math.min(100, weight) } : null;
+      await routes.set(ctx, r.model, { ...cfg, shadow, split: null }, tx);
+      return;
+    }
     const split =
       weight <= 0
         ? null
@@ -167,8 +176,14 @@ export function createRolloutsService(deps: RolloutDeps) {
   }
 
   const service = {
-    async start(ctx: RequestContext, model: string, version: string, opts: { plan?: string | Plan } = {}) {
-      const plan = await resolvePlan(opts.plan);
+    async start(
+      ctx: RequestContext,
+      model: string,
+      version: string,
+      opts: { plan?: string | Plan; mode?: "canary" | "blue_green" } = {},
+    ) {
+      const mode = opts.mode ?? "canary";
+      const plan = await resolvePlan(opts.plan ?? (mode === "blue_green" ? "blue-green" : undefined));
       const id = await db.transaction(async (tx) => {
         const modelId = await modelRow(tx, model);
         await tx.query("SELECT id FROM models WHERE id = $1 FOR UPDATE", [modelId]);
@@ -222,8 +237,8 @@ export function createRolloutsService(deps: RolloutDeps) {
         const first = plan.steps[0]!;
         await tx.query(
           `INSERT INTO rollouts (id, model_id, candidate_version_id, baseline_version_id, plan_name, plan, status,
-                                 step_index, step_started_at, weight, next_analysis_at, started_at, started_by)
-           VALUES ($1, $2, $3, $4, $5, $6, 'running', 0, $7, $8, $9, $7, $10)`,
+                                 step_index, step_started_at, weight, next_analysis_at, started_at, started_by, mode)
+           VALUES ($1, $2, $3, $4, $5, $6, 'running', 0, $7, $8, $9, $7, $10, $11)`,
           [
             rid,
             modelId,
@@ -232,16 +247,19 @@ export function createRolloutsService(deps: RolloutDeps) {
             plan.name,
             JSON.stringify(plan),
             now.toISOString(),
-            first.weight,
+            mode === "blue_green" ? 0 : first.weight,
             new Date(now.getTime() + plan.analysisIntervalMs).toISOString(),
             ctx.actor,
+            mode,
           ],
         );
         const r = (await rolloutById(tx, rid))!;
         // The candidate serves only under an approval in force (the gateway checks it too).
         await setWeight(tx, ctx, r, first.weight);
-        await record(tx, ctx, { ...r, weight: 0 }, "start", first.weight, [
-          `rollout of ${model}@${version} against ${baseline.version} started with plan '${plan.name}': ${plan.steps.map((s) => `${s.weight}%`).join(" → ")}`,
+        await record(tx, ctx, { ...r, weight: 0 }, "start", r.weight, [
+          mode === "blue_green"
+            ? `blue-green rollout of ${model}@${version} against ${baseline.version} started with plan '${plan.name}': judged on ${first.weight}% of traffic mirrored to it, serving none, then switched at once`
+            : `rollout of ${model}@${version} against ${baseline.version} started with plan '${plan.name}': ${plan.steps.map((s) => `${s.weight}%`).join(" → ")}`,
         ]);
         return rid;
       });
@@ -291,9 +309,10 @@ export function createRolloutsService(deps: RolloutDeps) {
           return;
         }
         const next = r.stepIndex + 1;
-        const weight = r.plan.steps[next]!.weight;
+        const share = r.plan.steps[next]!.weight;
+        const weight = r.mode === "blue_green" ? 0 : share;
         const now = clock.now();
-        await setWeight(tx, ctx, r, weight);
+        await setWeight(tx, ctx, r, share);
         await tx.query(
           `UPDATE rollouts SET status = 'running', paused_reason = NULL, step_index = $2, step_started_at = $3,
                   weight = $4, consecutive_failures = 0, next_analysis_at = $5 WHERE id = $1`,
@@ -375,15 +394,18 @@ export function createRolloutsService(deps: RolloutDeps) {
           until,
         );
         // At a 100% step the baseline gets no traffic: its reference is the rollout so far.
-        const full = (r.plan.steps[r.stepIndex]?.weight ?? 0) >= 100;
+        const full = r.mode === "canary" && (r.plan.steps[r.stepIndex]?.weight ?? 0) >= 100;
         const baseline = full
           ? (await windowMetrics(tx, r.model, [r.baselineVersionId], r.startedAt, r.stepStartedAt)).get(
               r.baselineVersionId,
             )!
           : windows.get(r.baselineVersionId)!;
-        const judgement = judge(r.plan, baseline, windows.get(r.candidateVersionId)!, {
-          stepIndex: r.stepIndex,
-        });
+        // Blue-green: the candidate serves nothing; its answers to the mirrored copy are judged.
+        const candidate =
+          r.mode === "blue_green"
+            ? await mirrorWindow(tx, r.model, r.candidateVersionId, r.stepStartedAt, until)
+            : windows.get(r.candidateVersionId)!;
+        const judgement = judge(r.plan, baseline, candidate, { stepIndex: r.stepIndex });
         const decision = decide(
           {
             plan: r.plan,
@@ -403,12 +425,13 @@ export function createRolloutsService(deps: RolloutDeps) {
           await end(tx, ctx, r, "promoted", "promote", decision.reasons, analysis);
         } else if (decision.action === "advance") {
           await setWeight(tx, ctx, r, decision.weight);
+          const served = r.mode === "blue_green" ? 0 : decision.weight;
           await tx.query(
             `UPDATE rollouts SET step_index = $2, step_started_at = $3, weight = $4, consecutive_failures = 0,
                     next_analysis_at = $5 WHERE id = $1`,
-            [r.id, decision.next.stepIndex, now.toISOString(), decision.weight, next],
+            [r.id, decision.next.stepIndex, now.toISOString(), served, next],
           );
-          await record(tx, ctx, r, "advance", decision.weight, decision.reasons, analysis);
+          await record(tx, ctx, r, "advance", served, decision.reasons, analysis);
         } else {
           const gate = decision.action === "paused" && r.status === "running";
           await tx.query(
@@ -439,9 +462,11 @@ export function createRolloutsService(deps: RolloutDeps) {
         if (!r || (r.status !== "running" && r.status !== "paused")) return null;
         const now = clock.now();
         const from = new Date(Math.max(now.getTime() - r.plan.fastPath.windowMs, r.stepStartedAt.getTime()));
-        const w = (
-          await windowMetrics(tx, r.model, [r.candidateVersionId], from, new Date(now.getTime() + 1))
-        ).get(r.candidateVersionId)!;
+        const to = new Date(now.getTime() + 1);
+        const w =
+          r.mode === "blue_green"
+            ? await mirrorWindow(tx, r.model, r.candidateVersionId, from, to)
+            : (await windowMetrics(tx, r.model, [r.candidateVersionId], from, to)).get(r.candidateVersionId)!;
         const result = fastPath({ requests: w.requests, errors: w.errors, breaker }, r.plan);
         if (result.rollback)
           await end(tx, ctx, r, "rolled_back", "rollback", [`fast path: ${result.reason}`], {

@@ -25,12 +25,14 @@ export interface RolloutRow {
   startedAt: Date;
   endedAt: Date | null;
   startedBy: string;
+  /** canary: served traffic moves step by step; blue_green: judged on mirrored traffic, then switched at once. */
+  mode: "canary" | "blue_green";
 }
 
 const COLS = `r.id, r.model_id, m.name AS model, r.candidate_version_id, c.version AS candidate,
   r.baseline_version_id, b.version AS baseline, r.plan_name, r.plan, r.status, r.step_index,
   r.step_started_at, r.weight, r.consecutive_failures, r.paused_reason, r.next_analysis_at,
-  r.last_decision, r.started_at, r.ended_at, r.started_by`;
+  r.last_decision, r.started_at, r.ended_at, r.started_by, r.mode`;
 const FROM = `rollouts r JOIN models m ON m.id = r.model_id
   JOIN model_versions c ON c.id = r.candidate_version_id
   JOIN model_versions b ON b.id = r.baseline_version_id`;
@@ -57,6 +59,7 @@ function toRow(r: Record<string, unknown>): RolloutRow {
     startedAt: new Date(r.started_at as string),
     endedAt: r.ended_at ? new Date(r.ended_at as string) : null,
     startedBy: r.started_by as string,
+    mode: (r.mode as RolloutRow["mode"]) ?? "canary",
   };
 }
 

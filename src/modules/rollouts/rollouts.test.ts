@@ -309,6 +309,85 @@ for (const target of storeTargets()) {
       assert.equal(r.status, "running");
     });
 
+    test("blue-green: judged on mirrored traffic while serving none, then switched at once; or rolled back", async () => {
+      const BG: Plan = {
+        ...PLAN,
+        name: "bg",
+        steps: [{ weight: 100, durationMs: 60 * SEC }],
+        metrics: [
+          { kind: "agreement", min: 0.8 },
+          { kind: "error_rate", max: 0.05 },
+        ],
+      };
+      /** `count` mirrored calls of `version`, `agreeing` of them agreeing with the served answer. */
+      const mirrored = async (name: string, version: string, count: number, agreeing: number) => {
+        for (let i = 0; i < count; i++)
+          h.services.requestLog.record({
+            id: `req_bg_${name}_${version}_${h.clock.now().getTime()}_${i}.shadow`,
+            at: h.clock.now(),
+            tokenId: "tok_a",
+            client: "bot",
+            model: name,
+            versionId: ids[`${name}@${version}`]!,
+            version,
+            routeReason: "shadow",
+            endpoint: "chat.completions",
+            stream: false,
+            status: 200,
+            errorClass: null,
+            totalMs: 100,
+            upstreamMs: 90,
+            tokensIn: 1,
+            tokensOut: 1,
+            costUsd: 0,
+            fallbackPath: [],
+            shadowOf: `req_bg_${i}`,
+            agreement: i < agreeing,
+          });
+        await h.services.requestLog.flush();
+      };
+      await model("bluegreen");
+      const r = await h.services.rollouts.start(ctx(), "bluegreen", "1.1.0", {
+        plan: BG,
+        mode: "blue_green",
+      });
+      assert.equal(r.mode, "blue_green");
+      assert.equal(r.weight, 0, "the candidate serves nothing");
+      const route = await h.services.routes.get("bluegreen");
+      assert.equal(route.split, null);
+      assert.deepEqual(route.shadow, { version: "1.1.0", share: 100 });
+      await traffic("bluegreen", "1.0.0", 100);
+      await mirrored("bluegreen", "1.1.0", 100, 95);
+      advance(61 * SEC);
+      const done = (await h.services.rollouts.analyze(r.id, ctl))!;
+      assert.equal(done.decision.action, "promote", done.decision.reasons.join("; "));
+      const agreement = done.judgement.metrics.find((m) => m.metric === "agreement")!;
+      assert.equal(agreement.numbers.agreement, 0.95);
+      const after = await h.services.routes.get("bluegreen");
+      assert.equal(after.shadow, null, "mirroring ends with the switch");
+      const prod = async () =>
+        (await h.services.registry.stateAt("bluegreen", h.clock.now().toISOString())).production;
+      assert.equal(await prod(), "1.1.0", "0 → 100 at once");
+
+      const bad = await h.services.rollouts.start(ctx(), "bluegreen", "1.2.0", {
+        plan: BG,
+        mode: "blue_green",
+      });
+      await traffic("bluegreen", "1.1.0", 100);
+      await mirrored("bluegreen", "1.2.0", 100, 50);
+      advance(11 * SEC);
+      assert.equal((await h.services.rollouts.analyze(bad.id, ctl))!.decision.action, "hold");
+      advance(11 * SEC);
+      const rolled = (await h.services.rollouts.analyze(bad.id, ctl))!;
+      assert.equal(rolled.decision.action, "rollback");
+      assert.match(
+        rolled.decision.reasons.join(" "),
+        /agreement: 50\.0% of 100 answers, significantly below 80\.0%/,
+      );
+      assert.equal((await h.services.routes.get("bluegreen")).shadow, null);
+      assert.equal(await prod(), "1.1.0", "production untouched");
+    });
+
     test("one controller across replicas: the lease, its epoch, and fencing", async () => {
       const a = createLease({ db: h.db, name: "test-lease", holder: "replica-a", ttlMs: 60_000 });
       const b = createLease({ db: h.db, name: "test-lease", holder: "replica-b", ttlMs: 60_000 });

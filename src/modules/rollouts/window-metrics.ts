@@ -109,3 +109,39 @@ export async function windowMetrics(
   }
   return out;
 }
+
+/** A version's mirrored (shadow) calls over [from, to): errors, latency, cost and agreement. */
+export async function mirrorWindow(
+  db: Queryable,
+  model: string,
+  versionId: string,
+  from: Date,
+  to: Date,
+): Promise<WindowMetrics> {
+  const rows = await db.query<{
+    requests: number;
+    errors: number;
+    p95: number | null;
+    cost: number | null;
+    compared: number;
+    agreed: number;
+  }>(
+    `SELECT count(*)::int AS requests, count(*) FILTER (WHERE status >= 500)::int AS errors,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY total_ms)::float8 AS p95,
+            sum(cost_usd)::float8 AS cost, count(agreement)::int AS compared,
+            count(*) FILTER (WHERE agreement)::int AS agreed
+       FROM request_log
+      WHERE model = $1 AND at >= $2 AND at < $3 AND shadow_of IS NOT NULL AND version_id = $4`,
+    [model, from.toISOString(), to.toISOString(), versionId],
+  );
+  const r = rows[0];
+  return {
+    ...emptyWindow(versionId),
+    requests: r?.requests ?? 0,
+    errors: r?.errors ?? 0,
+    latencyP95Ms: r?.p95 ?? null,
+    costUsd: r?.cost ?? 0,
+    agreementCompared: r?.compared ?? 0,
+    agreed: r?.agreed ?? 0,
+  };
+}
