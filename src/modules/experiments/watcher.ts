@@ -3,7 +3,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { ExperimentsService } from "./experiments.service.ts";
 
 /**
- * Looks at every running experiment on an interval (default 5 s) so a breached guardrail
+ * Looks at every running experiment on an interval (default 1 s) so a breached guardrail
  * stops it at once, without anyone asking for results. Every replica may run one: `check`
  * locks the experiment's row and re-reads its status, so a second replica finds it stopped
  * and does nothing.
@@ -48,7 +48,7 @@ export function createExperimentWatcher(opts: {
     tick,
     start() {
       if (timer) return;
-      timer = setInterval(() => void tick(), opts.intervalMs ?? 5000);
+      timer = setInterval(() => void tick(), opts.intervalMs ?? 1000);
       timer.unref();
     },
     async stop() {
