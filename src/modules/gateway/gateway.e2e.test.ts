@@ -210,6 +210,45 @@ describe("gateway end to end with the official SDKs", () => {
     await server.gateway.routing.refresh();
   });
 
+  test("a canary whose breaker opens is rolled back by the controller at once, without waiting for an analysis", async () => {
+    const rollout = await admin.rollouts.start("chat", "1.1.0", {
+      name: "breaker-test",
+      steps: [
+        { weight: 50, durationMs: 3_600_000 },
+        { weight: 100, durationMs: 3_600_000 },
+      ],
+      analysisIntervalMs: 3_600_000,
+      minSamplePerArm: 1000,
+      failureLimit: 2,
+      metrics: [{ kind: "error_rate", max: 0.01 }],
+      // Out of reach: only the breaker can trigger the fast path here.
+      fastPath: { windowMs: 60_000, minRequests: 100_000 },
+    });
+    assert.equal(rollout.weight, 50);
+    await server.gateway.routing.refresh();
+    fakeAnthropic.failNext(1000, 503);
+    for (let i = 0; i < 60; i++)
+      await openai.chat.completions
+        .create({ model: "chat", user: `user-${i}`, messages: [{ role: "user", content: "hi" }] })
+        .catch(() => {});
+    let status = await admin.rollouts.status("chat");
+    for (let i = 0; i < 50 && status.status === "running"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await admin.rollouts.status("chat");
+    }
+    assert.equal(status.status, "rolled_back");
+    assert.match(
+      status.decisions[0]!.reasons.join(" "),
+      /fast path: the candidate's circuit breaker is open/,
+    );
+    assert.equal((await admin.routes.get("chat")).split, null);
+    fakeAnthropic.reset();
+    server.gateway.breakers
+      .get(server.gateway.routing.current().models.get("chat")!.versions.get("1.1.0")!.id)
+      .reset();
+    await server.gateway.routing.refresh();
+  });
+
   test("clear refusals the SDKs understand: unknown model 404, no token 401, wrong role 403", async () => {
     await assert.rejects(
       openai.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }),
