@@ -27,7 +27,7 @@ interface FairnessVector {
   };
 }
 const vectors = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/stats-vectors.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { fairness: FairnessVector[] };
 const vector = (id: string) => {
   const v = vectors.fairness.find((c) => c.id === id);

@@ -26,7 +26,7 @@ interface FairnessVector {
   };
 }
 const vectors = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/stats-vectors.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { fairness: FairnessVector[] };
 
 function close(actual: number | null | undefined, expected: number, what: string) {

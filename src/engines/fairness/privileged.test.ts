@@ -6,7 +6,7 @@ import { privilegedComparison } from "./privileged.ts";
 import { successByGroup } from "./success.ts";
 
 const vectors = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/stats-vectors.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { fairness: Array<{ id: string; yTrue: number[]; yPred: number[]; group: string[] }> };
 
 function close(actual: number | null, expected: number, what: string) {

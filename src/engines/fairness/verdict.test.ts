@@ -6,7 +6,7 @@ import { successByGroup } from "./success.ts";
 import { fairnessVerdict } from "./verdict.ts";
 
 const vectors = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/stats-vectors.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { fairness: Array<{ id: string; yTrue: number[]; yPred: number[]; group: string[] }> };
 const fl = () => {
   const v = vectors.fairness.find((c) => c.id === "fairlearn-docs-example");

@@ -11,7 +11,7 @@ interface Case {
   tolerance?: string;
 }
 const vectors = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/stats-vectors.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { welchT: Case[] };
 
 function near(actual: number, expected: number, rel: number, label: string): void {

@@ -9,7 +9,7 @@ interface Case {
   expect: { benjaminiHochberg: number[]; holm: number[]; bonferroni: number[] };
 }
 const vectors = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/stats-vectors.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { multipleTesting: Case[] };
 
 function nearAll(actual: number[], expected: number[], rel: number, label: string): void {

@@ -14,7 +14,7 @@ interface Case {
   tolerance?: string;
 }
 const vectors = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/stats-vectors.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { sampleSize: Case[] };
 
 function near(actual: number, expected: number, rel: number, label: string): void {

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { jsonSchema, jsonValid, parseJsonOutput } from "./json.ts";
+import { schemaProblems, validateJson } from "./json-schema.ts";
+
+const out = (text: string) => ({ text });
+
+test("json_valid accepts plain and fenced JSON, rejects prose, and can refuse fences", () => {
+  assert.equal(jsonValid.score(out('{"a":1}'), {}, {}).passed, true);
+  assert.equal(jsonValid.score(out('```json\n{"a":1}\n```'), {}, {}).passed, true);
+  assert.equal(jsonValid.score(out('```json\n{"a":1}\n```'), {}, { stripFences: false }).passed, false);
+  const r = jsonValid.score(out("Sure! {a: 1}"), {}, {});
+  assert.equal(r.passed, false);
+  assert.match(r.reason, /not valid JSON/);
+  assert.deepEqual(parseJsonOutput("[1, 2]", {}), { ok: true, value: [1, 2] });
+});
+
+const ticket = {
+  type: "object",
+  required: ["category", "priority"],
+  additionalProperties: false,
+  properties: {
+    category: { enum: ["billing", "technical"] },
+    priority: { type: "integer", minimum: 1, maximum: 3 },
+    summary: { type: "string", minLength: 3, maxLength: 10 },
+    tags: { type: "array", items: { type: "string" }, maxItems: 2 },
+  },
+};
+
+test("validateJson: a valid document has no failures", () => {
+  assert.deepEqual(
+    validateJson({ category: "billing", priority: 2, summary: "refund", tags: ["a"] }, ticket),
+    [],
+  );
+});
+
+test("validateJson names the path of every failure", () => {
+  const errors = validateJson(
+    { category: "sales", priority: 2.5, summary: "ok", tags: ["a", 7, "c"], extra: true },
+    ticket,
+  );
+  assert.deepEqual(errors, [
+    '$.category: "sales" is not one of "billing", "technical"',
+    "$.priority: expected integer, got number",
+    "$.summary: length 2 is below minLength 3",
+    "$.tags: 3 items, more than maxItems 2",
+    "$.tags[1]: expected string, got number",
+    "$.extra: property not allowed (additionalProperties is false)",
+  ]);
+  assert.deepEqual(validateJson({ priority: 9 }, ticket), [
+    '$: missing required property "category"',
+    "$.priority: 9 is above the maximum 3",
+  ]);
+  assert.deepEqual(validateJson(null, { type: ["object", "null"] }), []);
+});
+
+test("schemaProblems reports keywords outside the subset instead of ignoring them", () => {
+  assert.deepEqual(schemaProblems(ticket), []);
+  assert.deepEqual(schemaProblems({ type: "object", properties: { a: { pattern: "^x", type: "str" } } }), [
+    "schema.properties.a.pattern: keyword not supported (supported: type, properties, required, items, enum, const, minimum, maximum, minLength, maxLength, minItems, maxItems, additionalProperties)",
+    'schema.properties.a.type: unknown type "str"',
+  ]);
+});
+
+test("json_schema takes expect.schema over the config schema and says which path failed", () => {
+  const r = jsonSchema.score(out('{"category":"billing","priority":5}'), { schema: ticket }, {});
+  assert.equal(r.passed, false);
+  assert.match(r.reason, /\$\.priority: 5 is above the maximum 3/);
+  assert.equal(jsonSchema.score(out('{"n":1}'), {}, { schema: { type: "object" } }).passed, true);
+  assert.equal(
+    jsonSchema.score(out('"x"'), { schema: { type: "number" } }, { schema: { type: "string" } }).passed,
+    false,
+  );
+  assert.match(jsonSchema.score(out("nope"), { schema: ticket }, {}).reason, /not valid JSON/);
+  assert.match(jsonSchema.checkExpect({}, {}) ?? "", /needs expect\.schema/);
+});
