@@ -58,6 +58,9 @@ const WARMUP_S = 2;
 const CONNECTIONS = PROFILE ? [Number(process.env.BENCH_GATEWAY_PROFILE_CONNECTIONS ?? 50)] : [1, 50];
 const SEQ_N = Number(process.env.BENCH_GATEWAY_SEQ_N ?? 5000);
 const SEQ_ROUNDS = 5;
+/** Extra interleaved gateway/portkey rounds at 50 connections for the ratio (0 turns them off). */
+const RATIO_ROUNDS = Number(process.env.BENCH_GATEWAY_RATIO_ROUNDS ?? 3);
+const RATIO_S = Math.max(2, Math.round(MEASURE_S / 2));
 const SEQ_WARMUP = 500;
 const SUBJECTS = 1000;
 const ADMIN = `bench-admin-${randomBytes(16).toString("hex")}`;
@@ -71,6 +74,12 @@ const CARD = {
   metadata: {},
   sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k.replaceAll("_", " ")}: benchmark fixture.`])),
   extraSections: [],
+};
+
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 };
 
 // ------------------------------------------------------------------ child processes
@@ -765,6 +774,26 @@ async function main() {
       process.stdout.write("\n");
     }
 
+    // The throughput ratio to Portkey once more, in interleaved rounds (gateway, portkey, gateway,
+    // …), so that a machine whose speed drifts during the run affects both sides alike.
+    const ratioRounds: number[] = [];
+    const gatewayTarget = targets.find((t) => t.name === "gateway");
+    const portkeyTarget = targets.find((t) => t.name === "portkey");
+    if (!PROFILE && gatewayTarget && portkeyTarget && RATIO_ROUNDS > 0) {
+      process.stdout.write(`ratio      ${RATIO_ROUNDS} interleaved rounds of ${RATIO_S} s at 50 conn:`);
+      for (let round = 0; round < RATIO_ROUNDS; round++) {
+        const g = await load(gatewayTarget, 50, RATIO_S, upstream);
+        await sleep(300);
+        const p = await load(portkeyTarget, 50, RATIO_S, upstream);
+        await sleep(300);
+        checkClean("gateway", g, failures);
+        checkClean("portkey", p, failures);
+        ratioRounds.push(g.requestsPerSec / p.requestsPerSec);
+        process.stdout.write(` ${(g.requestsPerSec / p.requestsPerSec).toFixed(2)}×`);
+      }
+      process.stdout.write("\n");
+    }
+
     // Sequential keep-alive loops, interleaved in rounds so drift hits every target alike.
     const seqTargets = PROFILE ? [] : targets;
     const runners = new Map(seqTargets.map((t) => [t.name, sequentialRunner(t)]));
@@ -887,6 +916,14 @@ async function main() {
           `≥ ${TARGETS[50]}×`,
           verdict(meets50),
         ],
+        [
+          "gateway / portkey @50 conns, interleaved rounds (median)",
+          ratioRounds.length
+            ? `${median(ratioRounds).toFixed(2)}× (${ratioRounds.map((r) => r.toFixed(2)).join(", ")})`
+            : "not measured",
+          `≥ ${TARGETS[50]}×`,
+          verdict(ratioRounds.length ? median(ratioRounds) >= TARGETS[50] : null),
+        ],
         ["gateway / direct throughput @50 conns", `${fmt(gwOverDirect50, 2)}×`, "", ""],
         [
           "reference: gateway / bare node proxy throughput @50 conns",
@@ -959,6 +996,7 @@ async function main() {
         serverLogLinesWhileMeasured: serverLinesWhileMeasured,
         serverLogLinesSample: serverLinesSample,
       },
+      ratioRounds,
       derived: {
         addedP50MsAt1Sequential: addedSeqP50Ms,
         addedP99MsAt1Sequential: addedSeqP99Ms,
