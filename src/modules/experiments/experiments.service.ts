@@ -18,7 +18,7 @@ import {
   runningExperiment,
   runningExperiments,
 } from "./experiments.store.ts";
-import { endWith, takeLook } from "./look.ts";
+import { computeLook, endWith, takeLook } from "./look.ts";
 
 export interface ExperimentsDeps {
   db: Db;
@@ -102,14 +102,14 @@ export function createExperimentsService(deps: ExperimentsDeps) {
         throw invalid(`body.guardrails.${i}`, "set max or maxRelativeIncrease");
   }
 
-  /** A running experiment gets a fresh look (saved, so the sequential test carries on); an ended one its last. */
+  /**
+   * A running experiment gets fresh results, computed but not recorded: a read changes nothing
+   * (the watcher records a look every second, so the sequential test carries on); an ended one
+   * gets its last.
+   */
   async function withResults(e: ExperimentRow): Promise<ExperimentRow> {
     if (e.status !== "running") return e;
-    return db.transaction(async (tx) => {
-      const locked = (await experimentById(tx, e.id, true))!;
-      if (locked.status !== "running") return locked;
-      return { ...locked, lastResults: await takeLook(tx, locked, clock.now()) };
-    });
+    return { ...e, lastResults: await computeLook(db, e, clock.now()) };
   }
 
   async function current(model: string): Promise<ExperimentRow> {

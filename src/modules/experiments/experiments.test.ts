@@ -124,9 +124,14 @@ for (const target of storeTargets()) {
       );
       assert.equal(v.results.secondary[0].metric, "error_rate");
       assert.equal(v.results.primary[0].sequential.looks, 1, "looks before the minimum are not carried");
-      await h.services.experiments.results("ship");
+      // Reads record nothing: the same numbers again.
+      const again = (await h.services.experiments.results("ship")).lastResults.results.primary[0]!;
+      assert.equal(again.sequential!.looks, 1, "a read is not a recorded look");
+      // The watcher's looks are recorded, and each carries the last.
+      await h.services.experiments.check(ctx(), e.id);
+      await h.services.experiments.check(ctx(), e.id);
       const carried = (await h.services.experiments.get("ship")).lastResults!.results.primary[0]!;
-      assert.equal(carried.sequential!.looks, 3, "each look past the minimum carries the last");
+      assert.equal(carried.sequential!.looks, 3, "each recorded look past the minimum carries the last");
 
       const stopped = await h.services.experiments.stop(ctx(), "ship", "shipping b");
       assert.equal(stopped.status, "completed", "stopped on a decision");

@@ -4,7 +4,7 @@
 import { type ExperimentInput, experimentResults } from "../../engines/experiments/index.ts";
 import type { SequentialResult } from "../../engines/stats/index.ts";
 import type { RequestContext } from "../../http/context.ts";
-import type { Tx } from "../../store/db.ts";
+import type { Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import type { RouteConfigService } from "../gateway/routing/route-config.ts";
 import { windowMetrics } from "../rollouts/index.ts";
@@ -32,7 +32,7 @@ function previousLooks(e: ExperimentRow): Record<string, SequentialResult> {
 }
 
 /** The experiment's input for the engine at `now`: every arm's totals since it started. */
-export async function experimentInput(tx: Tx, e: ExperimentRow, now: Date): Promise<ExperimentInput> {
+export async function experimentInput(tx: Queryable, e: ExperimentRow, now: Date): Promise<ExperimentInput> {
   const until = new Date(now.getTime() + 1);
   const ids = e.arms.map((a) => a.versionId);
   const windows = await windowMetrics(tx, e.model, ids, e.startedAt, until);
@@ -74,14 +74,15 @@ export async function experimentInput(tx: Tx, e: ExperimentRow, now: Date): Prom
 
 /** Computes the results at `now` and keeps them as the experiment's last look. */
 export async function takeLook(tx: Tx, e: ExperimentRow, now: Date): Promise<Look> {
-  const input = await experimentInput(tx, e, now);
-  const look: Look = {
-    at: now.toISOString(),
-    elapsedMs: input.elapsedMs!,
-    results: experimentResults(input),
-  };
+  const look = await computeLook(tx, e, now);
   await saveLook(tx, e.id, look);
   return look;
+}
+
+/** The results as of `now`, without recording the look (for reads: a GET changes nothing). */
+export async function computeLook(q: Queryable, e: ExperimentRow, now: Date): Promise<Look> {
+  const input = await experimentInput(q, e, now);
+  return { at: now.toISOString(), elapsedMs: input.elapsedMs!, results: experimentResults(input) };
 }
 
 /**
