@@ -3,14 +3,12 @@ import Table from "cli-table3";
 import { systemContext } from "../src/http/context.ts";
 import { systemClock } from "../src/lib/clock.ts";
 import { createLogger } from "../src/lib/logger.ts";
-import { SignSchema } from "../src/modules/approvals/approvals.schemas.ts";
-import { SECTION_KEYS } from "../src/modules/cards/card-sections.ts";
 import { createRoutingState, type RoutingState } from "../src/modules/gateway/routing/state.ts";
-import { VersionCreateSchema } from "../src/modules/registry/registry.schemas.ts";
-import { createServices, type Services } from "../src/services.ts";
+import { createServices } from "../src/services.ts";
 import { type Db, openPglite, openPostgres } from "../src/store/db.ts";
 import { migrate } from "../src/store/migrate.ts";
 import { createThrowawayDatabase } from "../src/store/throwaway.ts";
+import { seedModel } from "../src/test-support/rollouts.ts";
 
 /**
  * Time to roll back: from the start of the breaching evaluation (the controller's fast path
@@ -25,11 +23,6 @@ const REPLICAS = Number(process.env.BENCH_ROLLBACK_REPLICAS ?? 3);
 const PG_URL = process.env.MODELGOV_BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const logger = createLogger("silent");
 const ctx = systemContext("bench", "bench");
-const CARD = {
-  metadata: {},
-  sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k}: benchmark fixture.`])),
-  extraSections: [],
-};
 const PLAN = {
   name: "bench",
   steps: [
@@ -42,31 +35,6 @@ const PLAN = {
   metrics: [{ kind: "error_rate" as const, max: 0.01 }],
   fastPath: { windowMs: 10_000, minRequests: 20 },
 };
-
-async function seed(s: Services) {
-  await s.registry.createModel(ctx, {
-    name: "rb",
-    owner: "o",
-    description: "",
-    useCases: [],
-    riskTier: "low",
-    tags: [],
-  });
-  for (const version of ["1.0.0", "1.1.0"]) {
-    await s.registry.registerVersion(
-      ctx,
-      "rb",
-      VersionCreateSchema.parse({ version, provider: "simulator", providerModelId: "sim", card: CARD }),
-    );
-    const r = await s.approvals.request(ctx, "rb", version, "bench");
-    await s.approvals.sign(
-      { actor: "reviewer", requestId: "bench", roles: ["engineering"] },
-      r.id,
-      SignSchema.parse({ role: "engineering", decision: "approve" }),
-    );
-  }
-  await s.registry.setAlias(ctx, "rb", "production", "1.0.0", "bench");
-}
 
 const candidateShare = (r: RoutingState) => {
   const split = r.current().models.get("rb")?.split;
@@ -97,7 +65,7 @@ const pct = (xs: number[], p: number) => {
 async function run(name: string, primary: Db, replicaDbs: Db[]) {
   await migrate(primary);
   const services = createServices({ db: primary, clock: systemClock, logger });
-  await seed(services);
+  await seedModel({ services }, "rb"); // 1.0.0 in production; 1.1.0 and 1.2.0 approved
   const replicas = replicaDbs.map((db) =>
     createRoutingState({ db, logger, approvedIds: services.approvedIds, safetyIntervalMs: 60_000 }),
   );

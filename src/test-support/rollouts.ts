@@ -4,6 +4,7 @@
 import { SignSchema } from "../modules/approvals/approvals.schemas.ts";
 import { SECTION_KEYS } from "../modules/cards/card-sections.ts";
 import { VersionCreateSchema } from "../modules/registry/registry.schemas.ts";
+import type { Services } from "../services.ts";
 import { ctx, type Harness } from "./stores.ts";
 
 const CARD = {
@@ -13,7 +14,7 @@ const CARD = {
 };
 
 /** A model with 1.0.0 (production), 1.1.0 and 1.2.0, all approved; returns `model@version` → id. */
-export async function seedModel(h: Harness, name: string): Promise<Record<string, string>> {
+export async function seedModel(h: { services: Services }, name: string): Promise<Record<string, string>> {
   const ids: Record<string, string> = {};
   await h.services.registry.createModel(ctx(), {
     name,

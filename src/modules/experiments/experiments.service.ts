@@ -1,10 +1,11 @@
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
-import { AppError, conflict, invalid, notFound } from "../../lib/errors.ts";
+import { conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import type { Db, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import type { RouteConfigService } from "../gateway/routing/route-config.ts";
+import { requireServable, type ServableGate } from "../rollouts/serving.ts";
 import type { ExperimentCreate } from "./experiments.schemas.ts";
 import {
   type ArmConfig,
@@ -25,10 +26,7 @@ export interface ExperimentsDeps {
   clock: Clock;
   routes: RouteConfigService;
   /** Whether a version outside production may serve (an approval in force); the gateway refuses it otherwise. */
-  servable?: (
-    tx: Tx,
-    versionId: string,
-  ) => Promise<{ ok: boolean; unmet: { requirement: string; reason: string }[] }>;
+  servable?: ServableGate;
 }
 
 /**
@@ -66,21 +64,14 @@ export function createExperimentsService(deps: ExperimentsDeps) {
       if (!v) throw invalid(`${field}.version`, `version ${a.version} of '${model}' is not registered`);
       if (v.status === "retired")
         throw invalid(`${field}.version`, `version ${a.version} of '${model}' is retired`);
-      // Production and deprecated versions serve as they are; any other needs an approval in force.
-      if (v.status !== "production" && v.status !== "deprecated" && deps.servable) {
-        const gate = await deps.servable(tx, v.id);
-        if (!gate.ok)
-          throw new AppError(
-            "precondition_failed",
-            `${model}@${a.version} has no approval in force; the gateway would refuse its traffic`,
-            {
-              errors: gate.unmet.map((u) => ({
-                field: `${field}.version`,
-                reason: `${u.requirement}: ${u.reason}`,
-              })),
-            },
-          );
-      }
+      await requireServable(
+        deps.servable,
+        tx,
+        v,
+        `${model}@${a.version}`,
+        "; the gateway would refuse its traffic",
+        `${field}.version`,
+      );
       arms.push({ name: a.name, version: a.version, versionId: v.id, weight: a.weight });
     }
     return arms;

@@ -88,16 +88,6 @@ export async function rolloutsOf(q: Queryable, modelId: string, limit: number): 
   return rows.map(toRow);
 }
 
-/** Running rollouts whose next analysis is due at `now`. */
-export async function dueRollouts(q: Queryable, now: Date): Promise<RolloutRow[]> {
-  const rows = await q.query<Record<string, unknown>>(
-    `SELECT ${COLS} FROM ${FROM} WHERE r.status IN ('running', 'paused') AND r.next_analysis_at <= $1
-      ORDER BY r.next_analysis_at`,
-    [now.toISOString()],
-  );
-  return rows.map(toRow);
-}
-
 export async function activeRollouts(q: Queryable): Promise<RolloutRow[]> {
   const rows = await q.query<Record<string, unknown>>(
     `SELECT ${COLS} FROM ${FROM} WHERE r.status IN ('running', 'paused')`,

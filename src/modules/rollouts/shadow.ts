@@ -1,10 +1,11 @@
 import { betaCredibleInterval } from "../../engines/stats/index.ts";
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
-import { AppError, invalid, notFound } from "../../lib/errors.ts";
-import type { Db, Tx } from "../../store/db.ts";
+import { invalid, notFound } from "../../lib/errors.ts";
+import type { Db } from "../../store/db.ts";
 import { parseWindow } from "../dependents/index.ts";
 import type { RouteConfigService } from "../gateway/routing/route-config.ts";
+import { requireServable, type ServableGate } from "./serving.ts";
 
 export interface ShadowVersionReport {
   version: string;
@@ -46,29 +47,27 @@ export function createShadowService({
   clock: Clock;
   routes: RouteConfigService;
   /** Mirroring sends users' prompts to the version: it needs the approval that serving would. */
-  servable: (
-    tx: Tx,
-    versionId: string,
-  ) => Promise<{ ok: boolean; unmet: { requirement: string; reason: string }[] }>;
+  servable: ServableGate;
 }) {
   return {
     async start(ctx: RequestContext, model: string, version: string, share: number) {
       if (!(share > 0 && share <= 100)) throw invalid("body.share", "a percentage in (0, 100]");
       return db.transaction(async (tx) => {
         const cfg = await routes.getIn(tx, model);
-        const v = await tx.query<{ id: string }>(
-          "SELECT v.id FROM model_versions v JOIN models m ON m.id = v.model_id WHERE m.name = $1 AND v.version = $2",
+        const v = await tx.query<{ id: string; status: string }>(
+          `SELECT v.id, v.status FROM model_versions v JOIN models m ON m.id = v.model_id
+            WHERE m.name = $1 AND v.version = $2`,
           [model, version],
         );
-        if (v[0]) {
-          const gate = await servable(tx, v[0].id);
-          if (!gate.ok)
-            throw new AppError(
-              "precondition_failed",
-              `${model}@${version} has no approval in force: mirroring would send users' prompts to it`,
-              { errors: gate.unmet.map((u) => ({ field: u.requirement, reason: u.reason })) },
-            );
-        }
+        // An unknown version is refused by the route config itself, naming the field.
+        if (v[0])
+          await requireServable(
+            servable,
+            tx,
+            v[0],
+            `${model}@${version}`,
+            ": mirroring would send users' prompts to it",
+          );
         return routes.set(ctx, model, { ...cfg, shadow: { version, share } }, tx);
       });
     },
