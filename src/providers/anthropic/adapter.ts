@@ -1,7 +1,6 @@
-import { type HttpDeps, parseEventJson, postForJson, postJson, sseEvents } from "../http/upstream.ts";
+import { streamCall } from "../http/sse-call.ts";
+import { type HttpDeps, parseEventJson, postForJson } from "../http/upstream.ts";
 import { Deadlines } from "../shared/deadlines.ts";
-import { primeStream } from "../shared/stream-result.ts";
-import { approxTokens, messageChars } from "../shared/tokens.ts";
 import {
   ANTHROPIC_ERROR_STATUS,
   type AnthropicResponse,
@@ -50,31 +49,14 @@ export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
       }
     },
 
-    async stream(req, target, ctx) {
-      const deadlines = new Deadlines(target.timeouts, ctx.signal, target.label);
-      let source: AsyncGenerator<ChatChunk>;
-      try {
-        const body = anthropicBody(req, target, true);
-        const res = await postJson(
-          messagesUrl(target),
-          anthropicHeaders(target, true),
-          body,
-          deadlines,
-          deps,
-          target.label,
-        );
-        const events = eventsOf(sseEvents(res, deadlines, target.label), target);
-        source = withStreamErrors(anthropicToOpenAIStream(events, { created: created() }), target);
-      } catch (err) {
-        deadlines.dispose();
-        throw err;
-      }
-      return primeStream(source, {
-        deadlines,
-        label: target.label,
-        inputTokens: approxTokens(messageChars(req.messages)),
-      });
-    },
+    stream: (req, target, ctx) =>
+      streamCall(req, target, ctx, deps, {
+        url: () => messagesUrl(target),
+        headers: () => anthropicHeaders(target, true),
+        body: () => anthropicBody(req, target, true),
+        chunks: (events) =>
+          withStreamErrors(anthropicToOpenAIStream(eventsOf(events, target), { created: created() }), target),
+      }),
   };
 }
 

@@ -1,6 +1,6 @@
-import { type HttpDeps, parseEventJson, postForJson, postJson, sseEvents } from "../http/upstream.ts";
+import { streamCall } from "../http/sse-call.ts";
+import { type HttpDeps, parseEventJson, postForJson } from "../http/upstream.ts";
 import { Deadlines } from "../shared/deadlines.ts";
-import { primeStream } from "../shared/stream-result.ts";
 import { approxTokens, messageChars } from "../shared/tokens.ts";
 import {
   type ChatChunk,
@@ -45,30 +45,13 @@ export function createOpenAIAdapter(
       }
     },
 
-    async stream(req, target, ctx) {
-      const deadlines = new Deadlines(target.timeouts, ctx.signal, target.label);
-      let source: AsyncGenerator<ChatChunk>;
-      try {
-        const body = openAIBody(req, target, true);
-        const res = await postJson(
-          chatCompletionsUrl(target),
-          openAIHeaders(target, true),
-          body,
-          deadlines,
-          deps,
-          target.label,
-        );
-        source = chunksOf(sseEvents(res, deadlines, target.label), target);
-      } catch (err) {
-        deadlines.dispose();
-        throw err;
-      }
-      return primeStream(source, {
-        deadlines,
-        label: target.label,
-        inputTokens: approxTokens(messageChars(req.messages)),
-      });
-    },
+    stream: (req, target, ctx) =>
+      streamCall(req, target, ctx, deps, {
+        url: () => chatCompletionsUrl(target),
+        headers: () => openAIHeaders(target, true),
+        body: () => openAIBody(req, target, true),
+        chunks: (events) => chunksOf(events, target),
+      }),
   };
 }
 
