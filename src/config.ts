@@ -28,6 +28,8 @@ const ConfigSchema = z.object({
   metrics: z.enum(["public", "token", "off"]),
   /** Where request-log and feedback batches wait while the database is away (default <dataDir>/spool). */
   spoolDir: z.string().min(1).optional(),
+  /** Where operator-installed custom scorer modules live (MODELGOV_EVAL_SCORERS_DIR); unset disables them. */
+  evalScorersDir: z.string().min(1).optional(),
   /** Upstreams the gateway may call: hosts, *.wildcards, IPs/CIDRs (MODELGOV_EGRESS_ALLOW_HOSTS, comma-separated). */
   egressAllowHosts: z.array(z.string().min(1)),
   /** Gateway client limits: body size (413), header/body timeouts (408), per-token rate (429). */
@@ -42,6 +44,12 @@ const ConfigSchema = z.object({
     .regex(/^(off|hash|sample:(0(\.\d+)?|1(\.0+)?))$/, "off, hash, or sample:<rate between 0 and 1>"),
   /** Provider API keys, by environment variable name (`*_API_KEY`); a version names its variable with `apiKeyEnv`. */
   providerKeys: z.record(z.string(), z.string()),
+  /** Bias drift on live traffic: how often the job looks (MODELGOV_BIAS_DRIFT_INTERVAL_MS, default 60 s). */
+  biasDriftIntervalMs: z.coerce.number().int().min(100).max(86_400_000),
+  /** The window length, at most a week (MODELGOV_BIAS_DRIFT_WINDOW_MS, default 1 h). */
+  biasDriftWindowMs: z.coerce.number().int().min(1000).max(604_800_000),
+  /** How long after a window ends its late feedback is waited for (MODELGOV_BIAS_DRIFT_SETTLE_MS, default 5 min). */
+  biasDriftSettleMs: z.coerce.number().int().min(0).max(86_400_000),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -64,6 +72,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     auditSigningKey: env.MODELGOV_AUDIT_SIGNING_KEY?.replace(/\\n/g, "\n") || undefined,
     metrics: env.MODELGOV_METRICS || "public",
     spoolDir: env.MODELGOV_SPOOL_DIR || undefined,
+    evalScorersDir: env.MODELGOV_EVAL_SCORERS_DIR || undefined,
     egressAllowHosts: env.MODELGOV_EGRESS_ALLOW_HOSTS?.split(/[\s,]+/).filter(Boolean) ?? [
       "api.openai.com",
       "api.anthropic.com",
@@ -79,6 +88,9 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     gatewayRateLimitPerSec: env.MODELGOV_GATEWAY_RATE_PER_SEC || 10,
     gatewayRateLimitBurst: env.MODELGOV_GATEWAY_RATE_BURST || 20,
     gatewayBodies: env.MODELGOV_GATEWAY_BODIES || "off",
+    biasDriftIntervalMs: env.MODELGOV_BIAS_DRIFT_INTERVAL_MS || 60_000,
+    biasDriftWindowMs: env.MODELGOV_BIAS_DRIFT_WINDOW_MS || 3_600_000,
+    biasDriftSettleMs: env.MODELGOV_BIAS_DRIFT_SETTLE_MS || 300_000,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);

@@ -1,24 +1,27 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Client } from "./client/index.ts";
 import { demoCard } from "./demo-card.ts";
+import { demoSuite } from "./demo-suite.ts";
 import type { RolloutApiView } from "./modules/rollouts/rollouts.routes.ts";
 
 /**
  * `modelgov demo rollout`: two canaries of the demo model on the simulator, through the real
  * gateway and the real controller, with the public API only. A degraded candidate (fine
- * overall, much worse for the 65+ age band) must roll back by itself; a healthy one must
+ * overall, much worse for the apac region, which the offline evaluation does not cover)
+ * must roll back by itself; a healthy one must
  * promote. Traffic carries group attributes; every answer's simulated outcome comes back as
  * feedback, as a client application would report it.
  */
 
 const MODEL = "support-assistant";
+/** Traffic's groups: age bands and languages (which the evaluation suite covers) and regions (which it does not). */
 const GROUPS = [
-  { age_band: "18-34", language: "en" },
-  { age_band: "35-64", language: "en" },
-  { age_band: "65+", language: "en" },
-  { age_band: "18-34", language: "de" },
-  { age_band: "65+", language: "de" },
-  { age_band: "35-64", language: "de" },
+  { age_band: "18-34", language: "en", region: "emea" },
+  { age_band: "35-64", language: "en", region: "apac" },
+  { age_band: "65+", language: "en", region: "amer" },
+  { age_band: "18-34", language: "de", region: "emea" },
+  { age_band: "65+", language: "de", region: "apac" },
+  { age_band: "35-64", language: "de", region: "amer" },
 ];
 
 export interface DemoCandidate {
@@ -31,10 +34,11 @@ export interface DemoCandidate {
 
 export const CANDIDATES: DemoCandidate[] = [
   {
+    // Passes the offline evaluation (its suite has no region): only live traffic shows the gap.
     version: "1.3.0",
-    label: "degraded for the 65+ age band",
+    label: "degraded for the apac region",
     success: 0.92,
-    byGroup: { "age_band:65+": 0.45 },
+    byGroup: { "region:apac": 0.45 },
     expect: "rolled_back",
   },
   {
@@ -58,7 +62,12 @@ export interface DemoOptions {
 }
 
 /** Registers and approves a candidate unless it exists; returns once it may serve. */
-async function ensureCandidate(client: Client, reviewer: Client, c: DemoCandidate) {
+async function ensureCandidate(
+  client: Client,
+  reviewer: Client,
+  c: DemoCandidate,
+  out: (line: string) => void,
+) {
   const existing = await client.versions.get(MODEL, c.version).catch(() => null);
   if (!existing) {
     // Same contract as the demo's latest version: a minor release may not break it.
@@ -74,6 +83,7 @@ async function ensureCandidate(client: Client, reviewer: Client, c: DemoCandidat
         errorRate: 0.002,
         tokens: { output: 60 },
         quality: { success: c.success, byGroup: c.byGroup },
+        seed: 2000 + CANDIDATES.indexOf(c),
       },
       contract: latest?.contract,
       changelog: `Demo rollout candidate: ${c.label}.`,
@@ -82,6 +92,15 @@ async function ensureCandidate(client: Client, reviewer: Client, c: DemoCandidat
   }
   const requirements = await client.approvals.list({ model: MODEL, version: c.version });
   if (requirements.some((r) => r.status === "approved")) return;
+  // The demo's release gate wants an evaluation first: the demo suite, run on the server.
+  let run = await client.evals.start(MODEL, c.version, { suite: demoSuite(), concurrency: 64 });
+  while (run.status === "running") {
+    await sleep(200);
+    run = await client.evals.get(run.id);
+  }
+  out(
+    `  evaluation ${run.id}: success ${((run.report?.aggregate.successRate ?? 0) * 100).toFixed(1)}% on ${run.total} cases, gates ${run.report?.gates.benchmark.passed && run.report.gates.fairness?.passed !== false ? "pass" : "fail"}`,
+  );
   const req = await client.approvals.request(MODEL, c.version, `Canary of ${c.version} (${c.label})`);
   await reviewer.approvals.sign(req.id, {
     role: "engineering",
@@ -153,7 +172,7 @@ export async function runRolloutDemo(opts: DemoOptions): Promise<RolloutApiView[
   const reviewer = client.withToken(reviewerToken.token);
   const results: RolloutApiView[] = [];
   for (const c of CANDIDATES) {
-    await ensureCandidate(client, reviewer, c);
+    await ensureCandidate(client, reviewer, c, out);
     const started = await client.rollouts.start(MODEL, c.version, "demo");
     out(`\n▶ rollout of ${MODEL}@${c.version} (${c.label}) against ${started.baseline}, plan 'demo'`);
     const t0 = Date.now();

@@ -22,7 +22,13 @@ for (const target of storeTargets()) {
         .items;
       assert.deepEqual(
         versions.map((v) => v.provider),
-        ["simulator", "simulator", "simulator"],
+        ["simulator", "simulator", "simulator", "simulator"],
+      );
+      // The release gate for customer-support applies from the seed on.
+      const policy = await h.services.approvals.getPolicy();
+      assert.deepEqual(
+        policy.gates.map((g) => g.name),
+        ["customer-support-release"],
       );
       for (const v of versions) {
         const card = await h.services.cards.get("support-assistant", v.version);

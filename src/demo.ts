@@ -72,6 +72,17 @@ async function seed(s: Services): Promise<void> {
       changelog: "Adds escalation hints.",
       notes: "Canary candidate.",
     },
+    {
+      version: "2.0.0",
+      success: 0.95,
+      p50: 300,
+      p95: 800,
+      errorRate: 0.005,
+      changelog: "New prompt family: shorter, cheaper answers.",
+      notes: "Release candidate. Planted for the evaluation demo: much worse for the 65+ age band.",
+      // The planted disparity the evaluation demo must find (modelgov demo eval).
+      byGroup: { "age_band:65+": 0.6 },
+    },
   ];
   for (const v of versions) {
     await s.registry.registerVersion(
@@ -87,8 +98,10 @@ async function seed(s: Services): Promise<void> {
           tokens: { output: 160 },
           quality: {
             success: v.success,
-            byGroup: { "age_band:65+": v.success - 0.06, "language:de": v.success - 0.03 },
+            byGroup: v.byGroup ?? { "age_band:65+": v.success - 0.02, "language:de": v.success - 0.01 },
           },
+          // Seeded: the same request (or evaluation case) gets the same answer on every run.
+          seed: 1000 + versions.indexOf(v),
         },
         contract,
         changelog: v.changelog,
@@ -122,4 +135,29 @@ async function seed(s: Services): Promise<void> {
   await s.registry.setAlias(DEMO_CTX, "support-assistant", "canary", "1.2.0", "demo: canary candidate");
   // Left pending, so an engineering token finds it in its inbox.
   await s.approvals.request(DEMO_CTX, "support-assistant", "1.2.0", "Promote the 1.2.0 canary to production");
+  // From now on a customer-support release needs an evaluation that passes these gates
+  // (requests made before keep the requirements they were made under).
+  await s.approvals.setPolicy(DEMO_CTX, { rules: [DEMO_RULE], gates: [DEMO_GATE] });
 }
+
+const DEMO_RULE = {
+  name: "default",
+  match: {},
+  roles: { engineering: 1 },
+  evidence: ["card" as const],
+  signoffTtlDays: 90,
+  allowSameSignerForMultipleRoles: false,
+};
+
+/**
+ * The demo's release gate. 10 points, not 5: the demo suite has 60 cases per age band, and
+ * at that size chance alone moves a group's rate by several points.
+ */
+export const DEMO_GATE = {
+  name: "customer-support-release",
+  match: { useCases: ["customer-support"] },
+  successRate: { min: 0.85 },
+  latencyP95Ms: { max: 2000 },
+  safetyViolations: { max: 0 },
+  fairness: { maxGapPoints: 10, attributes: ["age_band", "language"], minGroupSize: 30 },
+};

@@ -7,6 +7,8 @@ import { seedDemo } from "./demo.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { loadSigningKey } from "./modules/audit/index.ts";
+import { createBiasDriftJob } from "./modules/bias-drift/index.ts";
+import { createEvalInvoker, createEvalWorker } from "./modules/evals/index.ts";
 import { createExperimentWatcher } from "./modules/experiments/index.ts";
 import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
@@ -53,6 +55,8 @@ export async function startServer(config: Config) {
     clock: systemClock,
     logger,
     spoolDir: path.resolve(config.spoolDir ?? path.join(config.dataDir, "spool")),
+    ...(config.evalScorersDir ? { evalScorersDir: path.resolve(config.evalScorersDir) } : {}),
+    biasDrift: { windowMs: config.biasDriftWindowMs, settleMs: config.biasDriftSettleMs },
     audit: {
       key: signing.key,
       checkpointFile,
@@ -104,6 +108,24 @@ export async function startServer(config: Config) {
   // Experiments: every replica looks at the running ones; a breached guardrail stops one at once.
   const experimentWatcher = createExperimentWatcher({ experiments: services.experiments, logger });
   experimentWatcher.start();
+  // Evaluation runs: any replica takes a run it can lease, through the gateway's guarded adapters.
+  const evalWorker = createEvalWorker({
+    db,
+    clock: systemClock,
+    evals: services.evals,
+    invoker: createEvalInvoker({ db, adapters: gateway.adapters, apiKeyFor: gateway.apiKeyFor }),
+    logger,
+    ...(services.evalScorersDir ? { scorersDir: services.evalScorersDir } : {}),
+  });
+  evalWorker.start();
+  // Bias drift: one job across replicas (a lease row) recomputes per-group success per window.
+  const biasDriftJob = createBiasDriftJob({
+    db,
+    drift: services.biasDrift,
+    logger,
+    intervalMs: config.biasDriftIntervalMs,
+  });
+  biasDriftJob.start();
   // One server: /v1/* goes straight to the gateway (no framework on the hot path), the rest
   // to the control plane. Slow clients are cut off (headers and whole request timeouts,
   // checked every second).
@@ -138,6 +160,8 @@ export async function startServer(config: Config) {
     })
       .then(() => controller.stop())
       .then(() => experimentWatcher.stop())
+      .then(() => evalWorker.stop())
+      .then(() => biasDriftJob.stop())
       .then(() => gateway.stop())
       .then(() => webhooks.stop())
       .then(() => services.audit.checkpointer.stop())

@@ -6,8 +6,10 @@ import type { Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
 import { approvalRoutes, createApprovalsService } from "./modules/approvals/index.ts";
 import { type AuditOptions, auditRoutes, createAuditService } from "./modules/audit/index.ts";
+import { biasDriftRoutes, createBiasDriftService } from "./modules/bias-drift/index.ts";
 import { cardRoutes, createCardsService } from "./modules/cards/index.ts";
 import { createDependentsService, dependentsRoutes } from "./modules/dependents/index.ts";
+import { createEvalsService, evalRoutes } from "./modules/evals/index.ts";
 import { createExperimentsService, experimentRoutes } from "./modules/experiments/index.ts";
 import { createFeedbackService, createFeedbackWriter } from "./modules/feedback/index.ts";
 import { createRouteConfigService, routeConfigRoutes } from "./modules/gateway/index.ts";
@@ -36,6 +38,8 @@ export function createServices({
   audit: auditOptions = {},
   logger = createLogger("silent"),
   spoolDir = path.join(os.tmpdir(), `modelgov-spool-${randomBytes(6).toString("hex")}`),
+  biasDrift: biasDriftOptions = {},
+  evalScorersDir,
 }: {
   db: Db;
   clock: Clock;
@@ -46,6 +50,10 @@ export function createServices({
   logger?: Logger;
   /** Request-log and feedback batches the database cannot take yet (main.ts: <dataDir>/spool). */
   spoolDir?: string;
+  /** Bias-drift window length and settle time (main.ts: from config). */
+  biasDrift?: { windowMs?: number; settleMs?: number };
+  /** Operator-installed custom scorer modules (MODELGOV_EVAL_SCORERS_DIR); unset disables custom scorers. */
+  evalScorersDir?: string;
 }) {
   const approvals = createApprovalsService({ db, clock });
   const productionGate: ProductionGate = openProductionGate
@@ -83,6 +91,19 @@ export function createServices({
     routes,
     servable: (tx, id) => approvals.gate(tx, id),
   });
+  const evals = createEvalsService({
+    db,
+    clock,
+    approvals,
+    cards,
+    ...(evalScorersDir ? { scorersDir: evalScorersDir } : {}),
+  });
+  const biasDrift = createBiasDriftService({
+    db,
+    clock,
+    gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
+    ...biasDriftOptions,
+  });
   const metrics = createGatewayMetrics({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },
   });
@@ -111,6 +132,9 @@ export function createServices({
     rollouts,
     shadow,
     experiments,
+    biasDrift,
+    evals,
+    evalScorersDir,
     metrics,
   };
 }
@@ -136,6 +160,8 @@ export function createHttpApp(services: Services, logger: Logger, opts: { metric
       rolloutRoutes(services.rollouts),
       shadowRoutes(services.shadow),
       experimentRoutes(services.experiments),
+      biasDriftRoutes(services.biasDrift),
+      evalRoutes(services.evals),
     ],
     root: [
       metricsRoutes({

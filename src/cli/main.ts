@@ -9,7 +9,9 @@ import { registerAuditCommands } from "./commands/audit.ts";
 import { registerCardCommands } from "./commands/cards.ts";
 import { registerDemoCommands } from "./commands/demo.ts";
 import { registerDepsCommand } from "./commands/deps.ts";
+import { registerEvalCommands } from "./commands/evals.ts";
 import { registerExperimentCommands } from "./commands/experiments.ts";
+import { registerFairnessCommands } from "./commands/fairness.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
 import { registerRolloutCommands, registerShadowCommands } from "./commands/rollouts.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
@@ -115,6 +117,8 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   registerRolloutCommands(program, ctx);
   registerShadowCommands(program, ctx);
   registerExperimentCommands(program, ctx);
+  registerEvalCommands(program, ctx);
+  registerFairnessCommands(program, ctx);
   registerDemoCommands(program, ctx);
 
   try {
@@ -148,5 +152,9 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
 /** The program's entry point (bin/modelgov.js calls it); importing this module runs nothing. */
 export async function main(): Promise<void> {
   const io: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
+  // On a terminal, a progress line is redrawn in place; null ends it.
+  if (process.stderr.isTTY)
+    io.progress = (s) =>
+      process.stderr.write(s === null ? "\n" : `\r\x1b[K${s.slice(0, process.stderr.columns - 1)}`);
   process.exitCode = await runCli(process.argv.slice(2), { io, env: process.env });
 }

@@ -3,6 +3,8 @@ import Table from "cli-table3";
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Redraws one status line in place (a terminal); absent, progress goes to `err` now and then. */
+  progress?(text: string | null): void;
 }
 
 /** Readable tables for people, JSON for scripts (`--json`). */

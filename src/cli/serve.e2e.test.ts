@@ -80,7 +80,7 @@ describe("modelgov serve (the real binary)", () => {
       models.items.map((m: { name: string }) => m.name),
       ["support-assistant"],
     );
-    assert.equal(models.items[0].versionCount, 3);
+    assert.equal(models.items[0].versionCount, 4);
     const card = await readJson(
       await fetch(`${first.url}/api/v1/models/support-assistant/versions/1.2.0/card`),
     );
@@ -93,7 +93,7 @@ describe("modelgov serve (the real binary)", () => {
     const second = await serve(["--data-dir", dataDir]);
     assert.equal(readFileSync(tokenFile, "utf8").trim(), token, "a restart must not mint a new admin token");
     const again = await readJson(await fetch(`${second.url}/api/v1/models/support-assistant`));
-    assert.equal(again.versionCount, 3);
+    assert.equal(again.versionCount, 4);
     assert.deepEqual(again.aliases, { canary: "1.2.0", production: "1.1.0" });
     assert.ok(!second.logs.some((l) => /seeded the demo/.test(l)));
     await stop(second.child);
@@ -154,7 +154,7 @@ describe("modelgov serve (the real binary)", () => {
             headers: { authorization: "Bearer dev-admin-token-0123456789" },
           }),
         );
-        assert.equal(model.versionCount, 3);
+        assert.equal(model.versionCount, 4);
         await stop(s.child);
       } finally {
         await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

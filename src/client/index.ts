@@ -1,7 +1,11 @@
+import type { PairedComparison, RunAggregate } from "../engines/evaluation/index.ts";
 import type { ChainedEvent as AuditEventView, VerifyResult } from "../modules/audit/chain.ts";
 import type { CheckpointOutcome } from "../modules/audit/checkpoints.ts";
+import type { ComputedView, SeriesView } from "../modules/bias-drift/bias-drift.schemas.ts";
 import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
 import type { Dependents } from "../modules/dependents/dependents.schemas.ts";
+import type { CaseRow } from "../modules/evals/evals.store.ts";
+import type { RunReport, RunView } from "../modules/evals/index.ts";
 import type {
   ExperimentApiView,
   ExperimentCreateInput,
@@ -172,6 +176,16 @@ export interface RouteConfigView {
   breaker?: Record<string, number>;
   prices: Record<string, { inputPer1kUsd: number; outputPer1kUsd: number }>;
 }
+
+/** An evaluation run as the API returns it (report: modules/evals/report.ts RunReport). */
+export type EvalRunView = Omit<RunView, "report"> & { report: RunReport | null; resumed?: boolean };
+export type EvalCaseView = CaseRow & { seq: number };
+export type EvalComparisonView = PairedComparison & {
+  suite: string;
+  suiteHash: string;
+  a: { id: string; model: string; version: string; status: string; aggregate: RunAggregate | null };
+  b: { id: string; model: string; version: string; status: string; aggregate: RunAggregate | null };
+};
 
 const enc = encodeURIComponent;
 
@@ -380,6 +394,46 @@ export function createClient(opts: ClientOptions) {
         call<ExperimentResultsView>("GET", `/api/v1/models/${enc(model)}/experiment/results`),
       stop: (model: string, reason?: string) =>
         call<ExperimentApiView>("POST", `/api/v1/models/${enc(model)}/experiment/stop`, { reason }),
+    },
+    biasDrift: {
+      /** Success by group on live traffic per version, attribute and window, and the points that alerted. */
+      series: (
+        model: string,
+        q: { version?: string; attribute?: string; from?: string; to?: string; limit?: number } = {},
+      ) => call<SeriesView>("GET", `/api/v1/models/${enc(model)}/bias-drift`, undefined, q),
+      /** Computes the ended windows in [from, to) now (backfill); a window already computed adds nothing. */
+      compute: (model: string, from: string, to: string) =>
+        call<ComputedView>("POST", `/api/v1/models/${enc(model)}/bias-drift/compute`, { from, to }),
+    },
+    evals: {
+      /** Starts (or resumes: same version, same suite, still running) an evaluation run on the server. */
+      start: (
+        model: string,
+        version: string,
+        body: {
+          suite: Record<string, unknown>;
+          concurrency?: number;
+          maxAttempts?: number;
+          outputs?: "text" | "hash";
+          intersections?: string[][];
+          minGroupSize?: number;
+        },
+      ) => call<EvalRunView>("POST", `${v(model, version)}/evals`, body),
+      get: (id: string) => call<EvalRunView>("GET", `/api/v1/evals/${enc(id)}`),
+      list: (q: { model?: string; version?: string; status?: string; limit?: number } = {}) =>
+        call<{ runs: EvalRunView[] }>("GET", "/api/v1/evals", undefined, q),
+      cases: (id: string, q: { after?: number; limit?: number } = {}) =>
+        call<{ cases: EvalCaseView[] }>("GET", `/api/v1/evals/${enc(id)}/cases`, undefined, q),
+      cancel: (id: string, reason: string) =>
+        call<EvalRunView>("POST", `/api/v1/evals/${enc(id)}/cancel`, { reason }),
+      acceptDisparity: (id: string, justification: string) =>
+        call<EvalRunView>("POST", `/api/v1/evals/${enc(id)}/accept-disparity`, { justification }),
+      compare: (a: string, b: string, alpha?: number) =>
+        call<EvalComparisonView>("GET", "/api/v1/evals/compare", undefined, { a, b, alpha }),
+      latest: (model: string, version: string, suiteHash: string) =>
+        call<{ run: EvalRunView | null }>("GET", `${v(model, version)}/evals/latest`, undefined, {
+          suiteHash,
+        }),
     },
     shadow: {
       /** Mirror `share` percent of the model's plain calls to `version` (answers never returned). */

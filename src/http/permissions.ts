@@ -17,6 +17,8 @@ export const PERMISSIONS = [
   "webhooks:admin",
   "gateway:use",
   "rollouts:write",
+  "evals:run",
+  "evals:accept",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -24,13 +26,23 @@ const READ: Permission[] = ["registry:read", "approvals:read", "audit:read"];
 
 export const ROLE_PERMISSIONS: Record<string, readonly Permission[]> = {
   admin: PERMISSIONS,
-  engineering: [...READ, "registry:write", "approvals:request", "approvals:sign", "rollouts:write"],
+  engineering: [
+    ...READ,
+    "registry:write",
+    "approvals:request",
+    "approvals:sign",
+    "rollouts:write",
+    "evals:run",
+  ],
   viewer: READ,
   agent: ["gateway:use"],
 };
 
-/** Stakeholder roles (any role not built in) read and sign approvals for their role. */
-export const STAKEHOLDER_PERMISSIONS: readonly Permission[] = [...READ, "approvals:sign"];
+/**
+ * Stakeholder roles (any role not built in) read and sign approvals for their role, and may
+ * accept a flagged group disparity with a justification (engineering, who built the version, may not).
+ */
+export const STAKEHOLDER_PERMISSIONS: readonly Permission[] = [...READ, "approvals:sign", "evals:accept"];
 
 export const BUILT_IN_ROLES = Object.keys(ROLE_PERMISSIONS);
 

@@ -56,6 +56,11 @@ export interface CallContext {
   subject?: string;
   /** Group attributes (e.g. { age_band: "65+", language: "de" }), used by the simulator's per-group quality. */
   groups?: Record<string, string>;
+  /**
+   * The answer a correct model gives, when the caller knows it (an evaluation case's
+   * expectation). Only the simulator reads it: a successful simulated answer is this text.
+   */
+  reference?: string;
 }
 
 export interface Usage {

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
+import { DEMO_EVAL, runEvalDemo } from "../../demo-eval.ts";
 import { CANDIDATES, runRolloutDemo } from "../../demo-rollout.ts";
 import type { Io } from "../output.ts";
+import { describeComparison, describeRun } from "./evals.ts";
 
 type Ctx = {
   client: () => Client;
@@ -48,6 +50,35 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
         ctx.io.out(
           ok ? "\ndemo: both rollouts ended as expected" : "\ndemo: a rollout did not end as expected",
         );
+      if (!ok) ctx.fail(1);
+    });
+
+  demo
+    .command("eval")
+    .description(
+      `evaluate ${DEMO_EVAL.baseline} and the release candidate ${DEMO_EVAL.candidate} on the demo suite: the planted group disparity is found and the release gate blocks approval`,
+    )
+    .action(async () => {
+      const r = await runEvalDemo(ctx.client(), (line) => (ctx.json() ? undefined : ctx.io.err(line)));
+      const found = r.candidate.report?.gates.fairness?.passed === false;
+      const ok = found && r.baseline.report?.gates.fairness?.passed === true && r.blocked?.status === 412;
+      if (ctx.json()) ctx.io.out(JSON.stringify(r, null, 2));
+      else {
+        for (const run of [r.baseline, r.candidate]) ctx.io.out(`\n${describeRun(run).join("\n")}`);
+        ctx.io.out(
+          `\n${describeComparison({ ...r.comparison, flips: r.comparison.flips.slice(0, 5) }).join("\n")}`,
+        );
+        ctx.io.out(
+          r.blocked
+            ? `\napproval request for ${DEMO_EVAL.candidate}: refused (HTTP ${r.blocked.status})\n${r.blocked.errors.map((e) => `  ${e.field}: ${e.reason}`).join("\n")}`
+            : `\napproval request for ${DEMO_EVAL.candidate}: accepted (the gate did not block it)`,
+        );
+        ctx.io.out(
+          ok
+            ? "\ndemo: the evaluation found the planted disparity and the release gate blocked approval"
+            : "\ndemo: the evaluation did not behave as expected",
+        );
+      }
       if (!ok) ctx.fail(1);
     });
 }

@@ -25,6 +25,8 @@ test("matching rules combine: strictest quorum, union of evidence, shortest life
     rules: ["all", "high"],
     roles: { engineering: 2, compliance: 1 },
     evidence: ["card", "fairness"],
+    gates: [],
+    gatesHash: null,
     signoffTtlDays: 30,
     allowSameSignerForMultipleRoles: false,
   });

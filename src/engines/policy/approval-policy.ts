@@ -5,7 +5,19 @@
  * "was it in force at time T?".
  */
 
-export const EVIDENCE_KINDS = ["card", "benchmark", "fairness"] as const;
+import { gatesFor, gatesHash, type ReleaseGate } from "./gates.ts";
+
+/**
+ * `benchmark` and `fairness` are reports attached by hand (a URI and a hash); `benchmark-passed`
+ * and `fairness-passed` are produced by modelgov's own evaluation runs, judged by the release gates.
+ */
+export const EVIDENCE_KINDS = [
+  "card",
+  "benchmark",
+  "fairness",
+  "benchmark-passed",
+  "fairness-passed",
+] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 
 export interface RuleMatch {
@@ -37,6 +49,9 @@ export interface Requirements {
   rules: string[];
   roles: Record<string, number>;
   evidence: EvidenceKind[];
+  /** Release gates that apply (names), and the hash of their content: evidence judged by other gates does not count. */
+  gates?: string[];
+  gatesHash?: string | null;
   signoffTtlDays: number;
   allowSameSignerForMultipleRoles: boolean;
 }
@@ -63,16 +78,29 @@ export function ruleMatches(rule: ApprovalRule, m: ModelFacts): boolean {
  * shortest sign-off lifetime, and one signer per role unless every matching rule allows more.
  * No matching rule falls back to the default rule: nothing reaches production unapproved.
  */
-export function requirementsFor(rules: readonly ApprovalRule[], m: ModelFacts): Requirements {
+export function requirementsFor(
+  rules: readonly ApprovalRule[],
+  m: ModelFacts,
+  gates: readonly ReleaseGate[] = [],
+): Requirements {
   const matching = rules.filter((r) => ruleMatches(r, m));
   const applied = matching.length ? matching : [DEFAULT_RULE];
   const roles: Record<string, number> = {};
   for (const r of applied)
     for (const [role, n] of Object.entries(r.roles)) roles[role] = Math.max(roles[role] ?? 0, n);
+  // A gate that applies makes its evaluation evidence required.
+  const gated = gatesFor(gates, m);
+  const fromGates: EvidenceKind[] = gated.length
+    ? ["benchmark-passed", ...(gated.some((g) => g.fairness) ? (["fairness-passed"] as const) : [])]
+    : [];
   return {
     rules: applied.map((r) => r.name),
     roles,
-    evidence: EVIDENCE_KINDS.filter((k) => applied.some((r) => r.evidence.includes(k))),
+    evidence: EVIDENCE_KINDS.filter(
+      (k) => applied.some((r) => r.evidence.includes(k)) || fromGates.includes(k),
+    ),
+    gates: gated.map((g) => g.name),
+    gatesHash: gated.length ? gatesHash(gated) : null,
     signoffTtlDays: Math.min(...applied.map((r) => r.signoffTtlDays)),
     allowSameSignerForMultipleRoles: applied.every((r) => r.allowSameSignerForMultipleRoles),
   };
@@ -89,6 +117,13 @@ export interface EvidenceFact {
   kind: string;
   contentHash: string;
   passed: boolean | null;
+  /** Evaluation evidence: the gates it was judged by and what failed (or who accepted the disparity). */
+  details?: {
+    runId?: string;
+    gatesHash?: string | null;
+    failures?: { reason: string }[];
+    acceptance?: { by: string; justification: string; at: string } | null;
+  } | null;
 }
 
 export interface RequestFacts {
@@ -171,9 +206,26 @@ export function evaluate(req: Requirements, request: RequestFacts, current: Curr
     }
     const now = current.evidence.find((e) => e.kind === kind);
     const then = request.evidence.find((e) => e.kind === kind);
-    if (!now) unmet.push({ requirement: `evidence:${kind}`, reason: `no ${kind} evidence attached` });
+    const fromRun = kind === "benchmark-passed" || kind === "fairness-passed";
+    if (!now)
+      unmet.push({
+        requirement: `evidence:${kind}`,
+        reason: fromRun
+          ? `no evaluation run judged by the release gates (${(req.gates ?? []).join(", ") || "none"}): run modelgov eval run`
+          : `no ${kind} evidence attached`,
+      });
+    else if (fromRun && (req.gatesHash ?? null) !== (now.details?.gatesHash ?? null))
+      unmet.push({
+        requirement: `evidence:${kind}`,
+        reason: `run ${now.details?.runId ?? "?"} was judged by other release gates than this request's: evaluate again`,
+      });
     else if (now.passed !== true)
-      unmet.push({ requirement: `evidence:${kind}`, reason: `the ${kind} evidence did not pass` });
+      unmet.push({
+        requirement: `evidence:${kind}`,
+        reason: now.details?.failures?.length
+          ? `run ${now.details.runId}: ${now.details.failures.map((f) => f.reason).join("; ")}`
+          : `the ${kind} evidence did not pass`,
+      });
     else if (!then || then.contentHash !== now.contentHash)
       unmet.push({
         requirement: `evidence:${kind}`,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { FAIRNESS_METRICS } from "../../engines/fairness/index.ts";
 import { EVIDENCE_KINDS } from "../../engines/policy/approval-policy.ts";
 import { RoleName } from "../identity/identity.schemas.ts";
 
@@ -27,16 +28,59 @@ export const ApprovalRuleSchema = z
   .strict()
   .openapi("ApprovalRule");
 
+const AttributeName = z.string().regex(/^[a-z][a-z0-9_]{0,49}$/, "an attribute name (age_band)");
+const Selector = z.union([
+  z.string().min(1),
+  z.record(AttributeName, z.string()),
+  z.array(z.union([z.string().min(1), z.record(AttributeName, z.string())])).min(1),
+]);
+const Min = (max: number) => z.object({ min: z.number().min(0).max(max) }).strict();
+const Max = z.object({ max: z.number().min(0) }).strict();
+
+/** Release gates: the numbers an evaluation run must reach, per use case (docs/evals.md). */
+export const ReleaseGateSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    match: ApprovalRuleSchema.shape.match,
+    suite: z.string().min(1).max(100).optional().describe("only runs of this suite count"),
+    successRate: Min(1).optional(),
+    meanScore: Min(1).optional(),
+    latencyP95Ms: Max.optional(),
+    costPer1kUsd: Max.optional().describe("USD per 1,000 calls"),
+    safetyViolations: Max.optional(),
+    fairness: z
+      .object({
+        maxGapPoints: z.number().min(0).max(100).optional().describe("largest gap between groups, in points"),
+        minRatio: z.number().min(0).max(1).optional(),
+        privileged: Selector.optional().describe("AIF360 variants: the privileged groups"),
+        unprivileged: Selector.optional(),
+        metrics: z.array(z.enum(FAIRNESS_METRICS)).min(1).optional(),
+        attributes: z.array(AttributeName).min(1).optional(),
+        intersections: z.array(z.array(AttributeName).min(2)).optional(),
+        minGroupSize: z.number().int().min(1).max(100_000).optional(),
+      })
+      .strict()
+      .refine((f) => f.maxGapPoints !== undefined || f.minRatio !== undefined, "set maxGapPoints or minRatio")
+      .optional(),
+  })
+  .strict()
+  .openapi("ReleaseGate");
+
 export const ApprovalPolicySchema = z
-  .object({ rules: z.array(ApprovalRuleSchema).max(100) })
+  .object({
+    rules: z.array(ApprovalRuleSchema).max(100),
+    gates: z.array(ReleaseGateSchema).max(100).default([]),
+  })
   .strict()
   .superRefine((p, ctx) => {
-    const names = new Set<string>();
-    p.rules.forEach((r, i) => {
-      if (names.has(r.name))
-        ctx.addIssue({ code: "custom", path: ["rules", i, "name"], message: `duplicate rule '${r.name}'` });
-      names.add(r.name);
-    });
+    for (const key of ["rules", "gates"] as const) {
+      const names = new Set<string>();
+      p[key].forEach((r, i) => {
+        if (names.has(r.name))
+          ctx.addIssue({ code: "custom", path: [key, i, "name"], message: `duplicate name '${r.name}'` });
+        names.add(r.name);
+      });
+    }
   })
   .openapi("ApprovalPolicy");
 export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
@@ -65,6 +109,11 @@ export const EvidenceSchema = z
     summary: z.string(),
     attachedBy: z.string(),
     attachedAt: z.string(),
+    runId: z.string().nullable().describe("the evaluation run behind benchmark-passed / fairness-passed"),
+    details: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe("the gates' verdict: failures, gates hash"),
   })
   .openapi("Evidence");
 export type Evidence = z.infer<typeof EvidenceSchema>;
@@ -124,6 +173,8 @@ export const ApprovalRequestSchema = z
       rules: z.array(z.string()),
       roles: z.record(z.string(), z.number()),
       evidence: z.array(z.string()),
+      gates: z.array(z.string()).optional(),
+      gatesHash: z.string().nullable().optional(),
       signoffTtlDays: z.number(),
       allowSameSignerForMultipleRoles: z.boolean(),
     }),

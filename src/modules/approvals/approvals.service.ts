@@ -6,6 +6,7 @@ import {
   requirementsFor,
   type Verdict,
 } from "../../engines/policy/approval-policy.ts";
+import { gatesFor, type ReleaseGate } from "../../engines/policy/gates.ts";
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict, invalid, notFound } from "../../lib/errors.ts";
@@ -13,7 +14,7 @@ import { newId } from "../../lib/ids.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { validateCard } from "../cards/card-sections.ts";
-import { findVersion, getVersionById, readPolicy, type Version } from "../registry/index.ts";
+import { findVersion, getVersionById, readPolicy, scopeIds, type Version } from "../registry/index.ts";
 import type { ApprovalPolicy, ApprovalRequest, EvidenceCreate, Sign } from "./approvals.schemas.ts";
 import * as store from "./approvals.store.ts";
 
@@ -25,6 +26,9 @@ export interface GateResult {
 
 export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) {
   const rules = async (q: Queryable) => ((await store.readRules(q)) ?? []) as ApprovalRule[];
+  const gates = async (q: Queryable) => (await store.readGates(q)) as ReleaseGate[];
+  const requirementsOf = async (q: Queryable, modelId: string) =>
+    requirementsFor(await rules(q), await modelFacts(q, modelId), await gates(q));
 
   async function modelFacts(q: Queryable, modelId: string) {
     const rows = await q.query<{ name: string; risk_tier: string; use_cases: string[] }>(
@@ -114,20 +118,72 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     }
   }
 
+  /**
+   * Appends evidence in the caller's transaction (the model row locked by the caller). Requests
+   * made on other evidence of this kind no longer stand; the same content hash keeps them.
+   */
+  async function attachEvidenceTx(
+    tx: Tx,
+    ctx: RequestContext,
+    versionId: string,
+    input: Omit<EvidenceCreate, "kind"> & {
+      kind: string;
+      runId?: string | null;
+      details?: Record<string, unknown> | null;
+    },
+  ) {
+    const e = await store.insertEvidence(tx, {
+      ...input,
+      versionId,
+      attachedBy: ctx.actor,
+      attachedAt: clock.now().toISOString(),
+    });
+    await recordAudit(tx, ctx, clock.now(), {
+      action: "evidence.attached",
+      subjectType: "model_version",
+      subjectId: versionId,
+      after: e,
+    });
+    // A request that does not need this kind of evidence is not touched by it.
+    await voidRequests(
+      tx,
+      ctx,
+      versionId,
+      `${input.kind} evidence changed (${input.contentHash})`,
+      (r) =>
+        !r.requirements.evidence.includes(input.kind as never) ||
+        r.evidence.some((x) => x.kind === input.kind && x.contentHash === input.contentHash),
+    );
+    return e;
+  }
+
   return {
     async getPolicy(): Promise<ApprovalPolicy> {
-      return { rules: (await rules(db)) as ApprovalPolicy["rules"] };
+      return {
+        rules: (await rules(db)) as ApprovalPolicy["rules"],
+        gates: (await gates(db)) as ApprovalPolicy["gates"],
+      };
     },
 
-    async setPolicy(ctx: RequestContext, policy: ApprovalPolicy, q?: Tx): Promise<ApprovalPolicy> {
+    /** The release gates that apply to a model (by its use cases, risk tier and name). */
+    async gatesFor(q: Queryable, modelId: string): Promise<ReleaseGate[]> {
+      return gatesFor(await gates(q), await modelFacts(q, modelId));
+    },
+
+    async setPolicy(
+      ctx: RequestContext,
+      input: Omit<ApprovalPolicy, "gates"> & { gates?: ApprovalPolicy["gates"] },
+      q?: Tx,
+    ): Promise<ApprovalPolicy> {
+      const policy: ApprovalPolicy = { rules: input.rules, gates: input.gates ?? [] };
       const run = async (tx: Tx) => {
-        const before = await rules(tx);
-        await store.writeRules(tx, policy.rules, clock.now().toISOString());
+        const before = { rules: await rules(tx), gates: await gates(tx) };
+        await store.writeRules(tx, policy.rules, clock.now().toISOString(), policy.gates);
         await recordAudit(tx, ctx, clock.now(), {
           action: "approval_policy.updated",
           subjectType: "approval_policy",
           subjectId: "default",
-          before: { rules: before },
+          before,
           after: policy,
         });
         return policy;
@@ -137,32 +193,18 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
 
     async requirements(model: string, version: string) {
       const v = await versionOrThrow(db, model, version);
-      return requirementsFor(await rules(db), await modelFacts(db, v.modelId));
+      return requirementsOf(db, v.modelId);
     },
 
     async attachEvidence(ctx: RequestContext, model: string, version: string, input: EvidenceCreate) {
       return db.transaction(async (tx) => {
         await tx.query("SELECT id FROM models WHERE name = $1 FOR UPDATE", [model]);
         const v = await versionOrThrow(tx, model, version);
-        const e = await store.insertEvidence(tx, {
-          ...input,
-          versionId: v.id,
-          attachedBy: ctx.actor,
-          attachedAt: clock.now().toISOString(),
-        });
-        await recordAudit(tx, ctx, clock.now(), {
-          action: "evidence.attached",
-          subjectType: "model_version",
-          subjectId: v.id,
-          after: e,
-        });
-        // Requests made on other evidence of this kind no longer stand.
-        await voidRequests(tx, ctx, v.id, `${input.kind} evidence changed (${input.contentHash})`, (r) =>
-          r.evidence.some((x) => x.kind === input.kind && x.contentHash === input.contentHash),
-        );
-        return e;
+        return attachEvidenceTx(tx, ctx, v.id, input);
       });
     },
+
+    attachEvidenceTx,
 
     listEvidence: async (model: string, version: string) =>
       store.allEvidence(db, (await versionOrThrow(db, model, version)).id),
@@ -179,7 +221,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
         const v = await versionOrThrow(tx, model, version);
         if (v.status === "retired")
           throw conflict(`${model}@${version} is retired`, [{ field: "version", reason: "retired" }]);
-        const req = requirementsFor(await rules(tx), await modelFacts(tx, v.modelId));
+        const req = await requirementsOf(tx, v.modelId);
         const facts = await currentFacts(tx, v.id);
         if (req.evidence.includes("card") && !facts.cardComplete)
           throw new AppError(
@@ -192,6 +234,26 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
                     reason: "required section missing",
                   }))
                 : [{ field: "card", reason: "the version has no model card" }],
+            },
+          );
+        // A failing release gate blocks the request itself, with the failing numbers.
+        const blocked = (await store.latestEvidence(tx, v.id)).filter(
+          (e) =>
+            req.evidence.includes(e.kind as never) &&
+            (e.kind === "benchmark-passed" || e.kind === "fairness-passed") &&
+            e.passed === false &&
+            (e.details?.gatesHash ?? null) === (req.gatesHash ?? null),
+        );
+        if (blocked.length)
+          throw new AppError(
+            "precondition_failed",
+            `the release gates block approval of ${model}@${version}: ${blocked.map((e) => e.summary).join("; ")}`,
+            {
+              errors: blocked.flatMap((e) =>
+                ((e.details?.failures as { reason: string }[] | undefined) ?? [{ reason: e.summary }]).map(
+                  (f) => ({ field: `evidence.${e.kind}`, reason: f.reason }),
+                ),
+              ),
             },
           );
         const row: store.RequestRow = {
@@ -303,15 +365,8 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     get: async (id: string) => view(db, await requestOrThrow(db, id)),
 
     async list(f: { model?: string; version?: string; status?: string; limit: number }) {
-      let versionId: string | undefined;
-      let modelId: string | undefined;
-      if (f.model && f.version) versionId = (await versionOrThrow(db, f.model, f.version)).id;
-      else if (f.model) {
-        const m = await db.query<{ id: string }>("SELECT id FROM models WHERE name = $1", [f.model]);
-        if (!m[0]) throw notFound(`model '${f.model}'`);
-        modelId = m[0].id;
-      }
-      const rows = await store.listRequests(db, { versionId, modelId, status: f.status, limit: f.limit });
+      const scope = await scopeIds(db, f);
+      const rows = await store.listRequests(db, { ...scope, status: f.status, limit: f.limit });
       return Promise.all(rows.map((r) => view(db, r)));
     },
 
@@ -350,7 +405,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       if (latest?.status === "pending" || latest?.status === "approved")
         return { ok: false, requestId: latest.id, unmet: (await verdictOf(tx, latest, clock.now())).unmet };
       const v = (await getVersionById(tx, versionId))!;
-      const req = requirementsFor(await rules(tx), await modelFacts(tx, v.modelId));
+      const req = await requirementsOf(tx, v.modelId);
       const needs = [
         ...Object.entries(req.roles).map(([role, n]) => ({
           requirement: `role:${role}`,

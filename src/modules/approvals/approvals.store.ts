@@ -67,6 +67,8 @@ const toEvidence = (r: Row): Evidence => ({
   summary: r.summary as string,
   attachedBy: r.attached_by as string,
   attachedAt: iso(r.attached_at)!,
+  runId: (r.run_id as string | null) ?? null,
+  details: (r.details as Record<string, unknown> | null) ?? null,
 });
 
 export async function readRules(q: Queryable): Promise<unknown[] | null> {
@@ -74,21 +76,35 @@ export async function readRules(q: Queryable): Promise<unknown[] | null> {
   return rows[0]?.rules ?? null;
 }
 
-export async function writeRules(q: Queryable, rules: unknown[], at: string): Promise<void> {
+export async function readGates(q: Queryable): Promise<unknown[]> {
+  const rows = await q.query<{ gates: unknown[] }>("SELECT gates FROM approval_policy WHERE id = 'default'");
+  return rows[0]?.gates ?? [];
+}
+
+export async function writeRules(
+  q: Queryable,
+  rules: unknown[],
+  at: string,
+  gates: unknown[] = [],
+): Promise<void> {
   await q.query(
-    `INSERT INTO approval_policy (id, rules, updated_at) VALUES ('default', $1, $2)
-     ON CONFLICT (id) DO UPDATE SET rules = EXCLUDED.rules, updated_at = EXCLUDED.updated_at`,
-    [JSON.stringify(rules), at],
+    `INSERT INTO approval_policy (id, rules, gates, updated_at) VALUES ('default', $1, $3, $2)
+     ON CONFLICT (id) DO UPDATE SET rules = EXCLUDED.rules, gates = EXCLUDED.gates, updated_at = EXCLUDED.updated_at`,
+    [JSON.stringify(rules), at, JSON.stringify(gates)],
   );
 }
 
 export async function insertEvidence(
   q: Queryable,
-  e: Omit<Evidence, "id"> & { versionId: string },
+  e: Omit<Evidence, "id" | "runId" | "details"> & {
+    versionId: string;
+    runId?: string | null;
+    details?: Record<string, unknown> | null;
+  },
 ): Promise<Evidence> {
   const rows = await q.query<Row>(
-    `INSERT INTO evidence (id, version_id, kind, uri, content_hash, passed, summary, attached_by, attached_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+    `INSERT INTO evidence (id, version_id, kind, uri, content_hash, passed, summary, attached_by, attached_at, run_id, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
     [
       newId("evd"),
       e.versionId,
@@ -99,6 +115,8 @@ export async function insertEvidence(
       e.summary,
       e.attachedBy,
       e.attachedAt,
+      e.runId ?? null,
+      e.details ? JSON.stringify(e.details) : null,
     ],
   );
   return toEvidence(rows[0]!);

@@ -25,7 +25,7 @@ const RevisionMeta = {
   versionId: z.string(),
   revision: z.number().int(),
   contentHash: z.string(),
-  source: z.enum(["api", "huggingface", "spec", "demo"]),
+  source: z.enum(["api", "huggingface", "spec", "demo", "evaluation"]),
   createdBy: z.string(),
   createdAt: z.string(),
 };

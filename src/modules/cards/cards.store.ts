@@ -10,7 +10,7 @@ export interface CardRevision {
   revision: number;
   content: CardContent;
   contentHash: string;
-  source: "api" | "huggingface" | "spec" | "demo";
+  source: "api" | "huggingface" | "spec" | "demo" | "evaluation";
   createdBy: string;
   createdAt: string;
 }

@@ -1,12 +1,21 @@
-/** The evals module's public surface: suite files (runner, fairness and gates come later). */
+/** The evals module: suite files, the runner and its worker, results, comparisons and acceptances. */
+export { type CustomScoreFn, type CustomScoreInput, loadCustomScorer } from "./custom-scorer.ts";
+export { evalRoutes } from "./evals.routes.ts";
+export { createEvalsService, type EvalsService, type RunView } from "./evals.service.ts";
+export { createEvalInvoker, type EvalInvoker, type InvokeResult } from "./invoker.ts";
+export { judgeCase, judgePrompt, parseJudgeAnswer } from "./judge.ts";
+export { buildReport, cardSection, type RunReport } from "./report.ts";
 export type { CustomScorer, LlmJudgeScorer, ScorerConfig } from "./suite.schemas.ts";
 export {
   loadSuite,
   type Message,
   type ParseOptions,
   parseSuite,
+  parseSuiteObject,
+  readSuiteDocument,
   renderTemplate,
   type Suite,
   type SuiteCase,
   suiteHash,
 } from "./suite.ts";
+export { createEvalWorker, type EvalWorker } from "./worker.ts";

@@ -72,11 +72,29 @@ export const LlmJudgeScorerSchema = z
   })
   .strict();
 
-/** A user's scorer module, resolved relative to the suite file. */
+/**
+ * An operator-installed scorer module, relative to the server's scorer directory
+ * (MODELGOV_EVAL_SCORERS_DIR), never to the suite file: runs execute on the server. Run by the
+ * evals runner (custom-scorer.ts), not the engine.
+ */
 export const CustomScorerSchema = z
   .object({
     kind: z.literal("custom"),
-    module: z.string().regex(/^\.\.?\//, "a path relative to the suite file (./scorer.js)"),
+    module: z
+      .string()
+      .regex(
+        /^\.\/(?:[\w-][\w.-]*\/)*[\w-][\w.-]*\.(?:mjs|cjs|js)$/,
+        "a .mjs/.js module relative to the server's scorer directory (MODELGOV_EVAL_SCORERS_DIR), e.g. ./tone.mjs; no .. or hidden segments",
+      )
+      .describe("relative to the server's scorer directory (MODELGOV_EVAL_SCORERS_DIR)"),
+    name: z.string().min(1).max(100).optional().describe("shown in results instead of the module path"),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(300_000)
+      .optional()
+      .describe("per-case limit for one call (default 10000)"),
   })
   .strict();
 

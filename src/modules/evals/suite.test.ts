@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { demoSuite } from "../../demo-suite.ts";
 import { AppError } from "../../lib/errors.ts";
-import { loadSuite, parseSuite, renderTemplate } from "./suite.ts";
+import { loadSuite, parseSuite, parseSuiteObject, readSuiteDocument, renderTemplate } from "./suite.ts";
 
 const baseDir = "/suites";
 
@@ -187,4 +188,14 @@ test("the example suite for support-assistant loads: 16 cases in en/de with age 
   assert.ok(s.cases.every((c) => c.attributes.age_band && c.input.messages.length > 0));
   assert.match(s.cases[0]!.input.messages[0]!.content, /Ticket: I was charged twice/);
   await assert.rejects(loadSuite(path.join(here, "missing.yaml")), /cannot read/);
+});
+
+test("examples/suites/triage.yaml is the demo suite the demo commands send (same hash)", async () => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const file = await loadSuite(path.join(here, "../../../examples/suites/triage.yaml"));
+  const built = parseSuiteObject(demoSuite(), { baseDir: "/" });
+  assert.equal(file.cases.length, 960);
+  assert.equal(file.hash, built.hash);
+  const doc = await readSuiteDocument(path.join(here, "../../../examples/suites/triage.yaml"));
+  assert.equal(parseSuiteObject(doc, { baseDir: "/" }).hash, file.hash);
 });

@@ -98,7 +98,15 @@ export function parseSuite(text: string, options: ParseOptions): Suite {
         reason: e.message,
       })),
     );
-  const file = SuiteFileSchema.safeParse(doc.toJS());
+  return parseSuiteObject(doc.toJS(), options);
+}
+
+/**
+ * Validates a suite already parsed from YAML or JSON (the API receives it so, with the cases
+ * inlined: see {@link readSuiteDocument}). Same checks and the same hash as {@link parseSuite}.
+ */
+export function parseSuiteObject(value: unknown, options: ParseOptions): Suite {
+  const file = SuiteFileSchema.safeParse(value);
   if (!file.success) fail(zodProblems("", ".", file.error));
   const s = file.data;
 
@@ -202,4 +210,22 @@ export async function loadSuite(file: string): Promise<Suite> {
     return fail([{ field: "suite", reason: `cannot read ${file}: ${(e as Error).message}` }]);
   }
   return parseSuite(text, { baseDir: path.dirname(path.resolve(file)) });
+}
+
+/**
+ * The suite file as an object with its JSONL cases inlined (each line parsed as JSON, a bad
+ * line kept as its text so the server reports it): what `modelgov eval run` uploads.
+ */
+export async function readSuiteDocument(file: string): Promise<Record<string, unknown>> {
+  await loadSuite(file); // every problem reported here, with file lines
+  const doc = parseDocument(await readFile(file, "utf8")).toJS() as Record<string, unknown>;
+  if (typeof doc.casesFile === "string") {
+    const text = await readFile(path.resolve(path.dirname(path.resolve(file)), doc.casesFile), "utf8");
+    doc.cases = text
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l) as unknown);
+    delete doc.casesFile;
+  }
+  return doc;
 }

@@ -143,6 +143,12 @@ export function createGatewayRuntime(opts: {
     handler,
     routing,
     breakers,
+    /** The guarded adapters and key lookup, for callers outside the data plane (evaluation runs). */
+    adapters,
+    apiKeyFor: deps.apiKeyFor as (v: {
+      provider: string;
+      parameters: Record<string, unknown>;
+    }) => string | undefined,
     start: () => routing.start(),
     stop: async () => {
       await routing.stop();

@@ -6,3 +6,4 @@ export { registryRoutes } from "./registry.routes.ts";
 export * from "./registry.schemas.ts";
 export { createRegistryService, type RegistryService } from "./registry.service.ts";
 export { getVersion as findVersion, getVersionById } from "./registry.store.ts";
+export { scopeIds } from "./scope.ts";

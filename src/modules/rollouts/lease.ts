@@ -1,4 +1,11 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { Queryable } from "../../store/db.ts";
+
+/** A holder name for this process: host, pid and a random tag, so two processes never share one. */
+export function processHolder(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+}
 
 /**
  * One holder across replicas for a singleton job (the rollout controller): a lease row in
@@ -13,6 +20,8 @@ export interface Lease {
   /** True when this holder still holds the lease with this epoch (check inside a transaction). */
   stillHeld(q: Queryable, epoch: number): Promise<boolean>;
   release(): Promise<void>;
+  /** Takes or renews the lease: a fence for the work done under it (stillHeld at this epoch), or null when another holds it. */
+  fence(): Promise<((q: Queryable) => Promise<boolean>) | null>;
 }
 
 export function createLease(opts: { db: Queryable; name: string; holder: string; ttlMs: number }): Lease {
@@ -44,6 +53,11 @@ export function createLease(opts: { db: Queryable; name: string; holder: string;
         [name, holder, epoch],
       );
       return rows.length > 0;
+    },
+    async fence() {
+      const l = await this.acquire();
+      const epoch = l.epoch;
+      return l.held && epoch !== null ? (q: Queryable) => this.stillHeld(q, epoch) : null;
     },
     async release() {
       await db.query(

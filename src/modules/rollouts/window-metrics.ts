@@ -39,6 +39,9 @@ const REQUESTS = `
      ORDER BY request_id, at DESC
   )`;
 
+/** A judged request's groups: those its feedback names, else those the request was logged with. */
+const GROUPS = "CASE WHEN f.groups = '{}'::jsonb THEN COALESCE(r.groups, '{}'::jsonb) ELSE f.groups END";
+
 /** The window [from, to) for the given versions of `model`; versions without traffic get zeros. */
 export async function windowMetrics(
   db: Queryable,
@@ -94,8 +97,7 @@ export async function windowMetrics(
     `${REQUESTS}
      SELECT r.vid, g.key, g.value, count(*)::int AS n, count(*) FILTER (WHERE f.success)::int AS successes
        FROM r JOIN f ON f.request_id = r.id
-       CROSS JOIN LATERAL jsonb_each_text(
-         CASE WHEN f.groups = '{}'::jsonb THEN COALESCE(r.groups, '{}'::jsonb) ELSE f.groups END) AS g
+       CROSS JOIN LATERAL jsonb_each_text(${GROUPS}) AS g
       WHERE f.success IS NOT NULL
       GROUP BY r.vid, g.key, g.value`,
     params,
@@ -108,6 +110,35 @@ export async function windowMetrics(
     all[g.key] = { ...all[g.key], [g.value]: { successes: g.successes, n: g.n } };
   }
   return out;
+}
+
+/** Judged requests of one version over a window that share one set of groups, counted. */
+export interface GroupOutcomes {
+  versionId: string;
+  groups: Record<string, string>;
+  n: number;
+  successes: number;
+}
+
+/**
+ * The feedback behind windowMetrics' per-group counts, each request's groups kept whole
+ * (counted per distinct set), so attributes can be intersected: the bias-drift job's input.
+ */
+export async function outcomesByGroups(
+  db: Queryable,
+  model: string,
+  from: Date,
+  to: Date,
+): Promise<GroupOutcomes[]> {
+  const rows = await db.query<{ vid: string; groups: Record<string, string>; n: number; successes: number }>(
+    `${REQUESTS}
+     SELECT r.vid, ${GROUPS} AS groups, count(*)::int AS n, count(*) FILTER (WHERE f.success)::int AS successes
+       FROM r JOIN f ON f.request_id = r.id
+      WHERE f.success IS NOT NULL AND r.vid IS NOT NULL
+      GROUP BY 1, 2`,
+    [model, from.toISOString(), to.toISOString()],
+  );
+  return rows.map((r) => ({ versionId: r.vid, groups: r.groups, n: r.n, successes: r.successes }));
 }
 
 /** A version's mirrored (shadow) calls over [from, to): errors, latency, cost and agreement. */

@@ -7,7 +7,7 @@ import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict } from "../../lib/errors.ts";
 import type { Db, Tx } from "../../store/db.ts";
-import { readRules } from "../approvals/approvals.store.ts";
+import { readGates, readRules } from "../approvals/approvals.store.ts";
 import type { ApprovalsService } from "../approvals/index.ts";
 import { recordAudit } from "../audit/index.ts";
 import { latestRevision } from "../cards/cards.store.ts";
@@ -65,16 +65,19 @@ export function createSpecService(deps: {
     }
     if (spec.approvals) {
       const current = (await readRules(tx)) ?? [];
-      if (!isDeepStrictEqual(current, spec.approvals.rules)) {
+      const currentGates = await readGates(tx);
+      const names = (xs: unknown[]) => xs.map((r) => (r as { name: string }).name);
+      if (
+        !isDeepStrictEqual(current, spec.approvals.rules) ||
+        !isDeepStrictEqual(currentGates, spec.approvals.gates)
+      ) {
         await approvals.setPolicy(ctx, spec.approvals, tx);
         plan.push({
           action: "update_approval_policy",
           target: "approvals",
           changes: {
-            rules: {
-              from: current.map((r: unknown) => (r as { name: string }).name),
-              to: spec.approvals.rules.map((r) => r.name),
-            },
+            rules: { from: names(current), to: names(spec.approvals.rules) },
+            gates: { from: names(currentGates), to: names(spec.approvals.gates) },
           },
         });
       }

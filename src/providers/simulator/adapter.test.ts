@@ -53,6 +53,15 @@ describe("simulator", () => {
     assert.equal(simulated(poor).success, false);
   });
 
+  test("given the reference answer (an evaluation case), a success answers it and a failure does not", async () => {
+    const withRef = { ...ctx("r2"), reference: "billing" };
+    const ok = await adapter.complete(req, target({ seed: 1, quality: { success: 1 } }), withRef);
+    assert.equal(content(ok), "billing");
+    const poor = await adapter.complete(req, target({ seed: 1, quality: { success: 0 } }), withRef);
+    assert.match(content(poor), /^SIM-POOR /);
+    assert.notEqual(content(poor), "billing");
+  });
+
   test("a group's quality overrides the overall one; of several, the lowest applies", async () => {
     const quality = { success: 1, byGroup: { "age_band:65+": 0.2, "language:de": 0.6 } };
     const t = target({ seed: 3, quality });

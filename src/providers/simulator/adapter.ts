@@ -73,7 +73,7 @@ export function createSimulatorAdapter(deps: SimulatorDeps): ProviderAdapter {
       created: Math.floor(deps.clock.now().getTime() / 1000),
       model: target.providerModelId,
     };
-    return planAnswer(req, params, outcome, meta);
+    return planAnswer(req, params, outcome, meta, ctx.reference);
   };
 
   return {

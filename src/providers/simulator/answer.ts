@@ -47,6 +47,8 @@ export function planAnswer(
   params: SimulatorParameters,
   outcome: SimulatedOutcome,
   meta: { id: string; created: number; model: string },
+  /** The answer a correct model gives (an evaluation case's expectation): a success answers it. */
+  reference?: string,
 ): Plan {
   const last = req.messages[req.messages.length - 1];
   const tools = Array.isArray(req.tools) ? (req.tools as Json[]) : [];
@@ -65,7 +67,10 @@ export function planAnswer(
     };
     return { ...meta, outcome, text: null, toolCall, finishReason: "tool_calls", usage };
   }
-  const words = answerWords(outcome.success, lastUserText(req.messages));
+  const words =
+    outcome.success && reference !== undefined
+      ? reference.split(" ")
+      : answerWords(outcome.success, lastUserText(req.messages));
   const truncated = output < params.tokens.output;
   // A cut-short answer is visibly cut: as many words as tokens allowed, at least one.
   const text = (truncated ? words.slice(0, Math.max(1, output)) : words).join(" ");
