@@ -30,6 +30,8 @@ const ConfigSchema = z.object({
   spoolDir: z.string().min(1).optional(),
   /** Where operator-installed custom scorer modules live (MODELGOV_EVAL_SCORERS_DIR); unset disables them. */
   evalScorersDir: z.string().min(1).optional(),
+  /** How long a dead runner's evaluation run stays leased before another takes it (MODELGOV_EVAL_LEASE_TTL_MS). */
+  evalLeaseTtlMs: z.coerce.number().int().min(500).max(600_000),
   /** Upstreams the gateway may call: hosts, *.wildcards, IPs/CIDRs (MODELGOV_EGRESS_ALLOW_HOSTS, comma-separated). */
   egressAllowHosts: z.array(z.string().min(1)),
   /** Gateway client limits: body size (413), header/body timeouts (408), per-token rate (429). */
@@ -73,6 +75,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     metrics: env.MODELGOV_METRICS || "public",
     spoolDir: env.MODELGOV_SPOOL_DIR || undefined,
     evalScorersDir: env.MODELGOV_EVAL_SCORERS_DIR || undefined,
+    evalLeaseTtlMs: env.MODELGOV_EVAL_LEASE_TTL_MS || 30_000,
     egressAllowHosts: env.MODELGOV_EGRESS_ALLOW_HOSTS?.split(/[\s,]+/).filter(Boolean) ?? [
       "api.openai.com",
       "api.anthropic.com",

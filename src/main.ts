@@ -115,6 +115,7 @@ export async function startServer(config: Config) {
     evals: services.evals,
     invoker: createEvalInvoker({ db, adapters: gateway.adapters, apiKeyFor: gateway.apiKeyFor }),
     logger,
+    leaseTtlMs: config.evalLeaseTtlMs,
     ...(services.evalScorersDir ? { scorersDir: services.evalScorersDir } : {}),
   });
   evalWorker.start();

@@ -60,6 +60,17 @@ export function describeRun(r: EvalRunView): string[] {
       lines.push(`  ${grp.key.padEnd(24)} n=${String(grp.n).padEnd(5)} ${rate}`);
     }
   }
+  if (rep.classification.length) {
+    const f = (x: number | null) => (x === null ? "-" : x.toFixed(3));
+    lines.push(
+      "classification fairness, one label vs the rest (demographic parity diff / ratio, equalized odds diff, equal opportunity diff):",
+    );
+    for (const c of rep.classification)
+      for (const [set, r] of Object.entries(c.byAttribute))
+        lines.push(
+          `  ${c.label.padEnd(12)} by ${set.padEnd(10)} ${f(r.demographicParityDifference)} / ${f(r.demographicParityRatio)}, ${f(r.equalizedOddsDifference)}, ${f(r.equalOpportunityDifference)}`,
+        );
+  }
   if (rep.gates.names.length === 0) lines.push("release gates: none apply to this model");
   else {
     lines.push(`release gates (${rep.gates.names.join(", ")}):`);

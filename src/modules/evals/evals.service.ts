@@ -101,7 +101,11 @@ export function createEvalsService(deps: {
     const ctx: RequestContext = { actor: run.createdBy, requestId: `eval-${run.id}`, roles: [] };
     const cases = await store.caseResults(tx, run.id);
     const gates = await approvals.gatesFor(tx, (await getVersionById(tx, run.versionId))!.modelId);
-    const report = buildReport(run, cases, gates);
+    const suite = await store.loadSuiteByHash(tx, run.suiteHash);
+    const expected = new Map<string, string>();
+    for (const c of suite?.cases ?? [])
+      if (typeof c.expect.label === "string") expected.set(c.id, c.expect.label);
+    const report = buildReport(run, cases, gates, expected);
     const hash = reportHash(report);
     const at = clock.now().toISOString();
     await store.finishRun(tx, run.id, { status: "completed", at, report, reportHash: hash });

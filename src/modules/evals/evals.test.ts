@@ -27,7 +27,7 @@ export function labelSuite(name: string, n: number, extra: Record<string, unknow
       id: `c${String(i).padStart(3, "0")}`,
       input: { fields: { ticket: `ticket number ${i}` } },
       expect: { label: LABELS[i % 4] },
-      attributes: { age_band: BANDS[i % 4], language: i % 2 ? "en" : "de" },
+      attributes: { age_band: BANDS[(i + Math.floor(i / 4)) % 4], language: i % 2 ? "en" : "de" },
     })),
     ...extra,
   };
@@ -151,6 +151,27 @@ for (const target of storeTargets()) {
       assert.ok(report.aggregate.successRate! > 0.85, `success ${report.aggregate.successRate}`);
       assert.equal(report.groups.age_band!.groups.length, 4);
       assert.ok(report.intervals.age_band!.difference.upper !== null);
+      assert.deepEqual(
+        report.metricsByGroup.age_band!.map((g) => [g.key, g.n]),
+        [
+          ["age_band=18-29", 30],
+          ["age_band=30-44", 30],
+          ["age_band=45-64", 30],
+          ["age_band=65+", 30],
+        ],
+      );
+      assert.equal(
+        report.metricsByGroup.age_band!.reduce((s, g) => s + g.aggregate.passed, 0),
+        report.aggregate.passed,
+      );
+      // A classification suite: Fairlearn's rates per label, one vs the rest.
+      assert.deepEqual(
+        report.classification.map((c) => c.label),
+        ["account", "billing", "shipping", "technical"],
+      );
+      const billing = report.classification[1]!.byAttribute.age_band!;
+      assert.equal(billing.groups.length, 4);
+      assert.ok(billing.demographicParityDifference !== null && billing.equalizedOddsDifference !== null);
       assert.equal(report.gates.benchmark.passed, true);
       assert.equal(report.gates.fairness!.passed, true, report.gates.fairness!.reasons.join("\n"));
       const evidence = await h.services.approvals.listEvidence("triage", "1.0.0");

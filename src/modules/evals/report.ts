@@ -12,7 +12,13 @@ import {
   groupBreakdown,
   type RunAggregate,
 } from "../../engines/evaluation/index.ts";
-import { type BootstrapReport, bootstrapSuccess, type SuccessReport } from "../../engines/fairness/index.ts";
+import {
+  type BootstrapReport,
+  bootstrapSuccess,
+  type FairnessReport,
+  fairnessReport,
+  type SuccessReport,
+} from "../../engines/fairness/index.ts";
 import {
   breakdownPlan,
   type GateVerdict,
@@ -21,7 +27,8 @@ import {
   judgeFairness,
   type ReleaseGate,
 } from "../../engines/policy/gates.ts";
-import type { RunRow } from "./evals.store.ts";
+import { normaliseLabel } from "../../engines/scoring/index.ts";
+import type { CaseRow, RunRow } from "./evals.store.ts";
 
 export interface RunReport {
   run: { id: string; model: string; version: string; suite: string; suiteHash: string; createdAt: string };
@@ -30,6 +37,14 @@ export interface RunReport {
   groups: Record<string, SuccessReport>;
   /** 95% percentile-bootstrap intervals of each group's success rate and of the gap (seeded: reproducible). */
   intervals: Record<string, BootstrapReport>;
+  /** Every metric of the aggregate, per group of each attribute set. */
+  metricsByGroup: Record<string, { key: string; n: number; aggregate: RunAggregate }[]>;
+  /**
+   * Classification suites (cases expecting a `label`, outputs kept as text): per label, one
+   * vs the rest, Fairlearn's selection rate, demographic parity, equalized odds and equal
+   * opportunity by each attribute set. Empty otherwise.
+   */
+  classification: { label: string; byAttribute: Record<string, FairnessReport> }[];
   gates: {
     names: string[];
     hash: string | null;
@@ -38,10 +53,53 @@ export interface RunReport {
   };
 }
 
+/** Groups the cases by the values of an attribute set ("a × b"); cases lacking one stay out. */
+function groupsOf(cases: readonly CaseResult[], key: string): Map<string, CaseResult[]> {
+  const attrs = key.split(" × ");
+  const out = new Map<string, CaseResult[]>();
+  for (const c of cases) {
+    if (attrs.some((a) => c.attributes[a] === undefined)) continue;
+    const k = attrs.map((a) => `${a}=${c.attributes[a]}`).join(", ");
+    out.set(k, [...(out.get(k) ?? []), c]);
+  }
+  return out;
+}
+
+/** One-vs-rest fairness per expected label, when the outputs are there to read the predicted label from. */
+function classificationReports(
+  cases: readonly CaseRow[],
+  expected: ReadonlyMap<string, string>,
+  sets: string[],
+  minGroupSize: number,
+): RunReport["classification"] {
+  const labelled = cases.filter((c) => expected.has(c.caseId) && c.output !== null);
+  if (labelled.length === 0 || labelled.length < cases.length) return [];
+  const labels = [...new Set(labelled.map((c) => normaliseLabel(expected.get(c.caseId)!)))].sort();
+  return labels.map((label) => ({
+    label,
+    byAttribute: Object.fromEntries(
+      sets.map((set) => [
+        set,
+        fairnessReport(
+          labelled.map((c) => (normaliseLabel(expected.get(c.caseId)!) === label ? 1 : 0)),
+          labelled.map((c) => (normaliseLabel(c.output!) === label ? 1 : 0)),
+          {
+            sensitiveFeatures: labelled.map((c) => c.attributes),
+            attributes: set.split(" × "),
+            minGroupSize,
+          },
+        ),
+      ]),
+    ),
+  }));
+}
+
 export function buildReport(
   run: RunRow,
-  cases: readonly CaseResult[],
+  cases: readonly CaseRow[],
   gates: readonly ReleaseGate[],
+  /** The expected label of each case that has one (classification suites). */
+  expected: ReadonlyMap<string, string> = new Map(),
 ): RunReport {
   const present = [...new Set(cases.flatMap((c) => Object.keys(c.attributes)))].sort();
   const plan = breakdownPlan(gates, present);
@@ -68,6 +126,11 @@ export function buildReport(
   }
   const aggregate = aggregateRun(cases);
   const facts = { suite: run.suiteName, aggregate, groups };
+  const metricsByGroup: RunReport["metricsByGroup"] = {};
+  for (const key of Object.keys(groups))
+    metricsByGroup[key] = [...groupsOf(cases, key)]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, cs]) => ({ key: k, n: cs.length, aggregate: aggregateRun(cs) }));
   return {
     run: {
       id: run.id,
@@ -80,6 +143,8 @@ export function buildReport(
     aggregate,
     groups,
     intervals,
+    metricsByGroup,
+    classification: classificationReports(cases, expected, Object.keys(groups), minGroupSize),
     gates: {
       names: gates.map((g) => g.name),
       hash: gates.length ? gatesHash(gates) : null,

@@ -74,17 +74,19 @@ export const callId = (run: store.RunRow, caseId: string, what: string) =>
 export async function runPending(
   deps: RunnerDeps,
   job: RunJob,
-): Promise<{ recorded: number; aborted: boolean }> {
+): Promise<{ recorded: number; started: number; aborted: boolean }> {
   const { run, suite, signal } = job;
   const done = await store.doneCaseIds(deps.db, run.id);
   const queue = suite.cases.filter((c) => !done.has(c.id));
   const policy = retryPolicy({ maxAttempts: run.options.maxAttempts, baseMs: 250, maxMs: 10_000 });
   let recorded = 0;
+  let started = 0;
   let next = 0;
 
   async function worker() {
     while (!signal.aborted && next < queue.length) {
       const c = queue[next++]!;
+      started++;
       const row = await runCase(deps, run, suite, c, policy, signal);
       if (!row) return; // aborted mid-case: it stays unrecorded for the next runner
       if (await store.insertCase(deps.db, run.id, row)) {
@@ -95,7 +97,7 @@ export async function runPending(
   }
   const width = Math.max(1, Math.min(run.options.concurrency, queue.length));
   await Promise.all(Array.from({ length: width }, worker));
-  return { recorded, aborted: signal.aborted };
+  return { recorded, started, aborted: signal.aborted };
 }
 
 async function runCase(

@@ -64,7 +64,7 @@ export function createEvalWorker(o: EvalWorkerOptions) {
       if (run?.status !== "running") return;
       const suite = await o.evals.suiteOf(run.suiteHash);
       if (!suite) throw new Error(`suite ${run.suiteHash} of run ${id} is missing`);
-      const { recorded, aborted } = await runPending(
+      const { recorded, started, aborted } = await runPending(
         {
           db: o.db,
           clock: o.clock,
@@ -81,6 +81,8 @@ export function createEvalWorker(o: EvalWorkerOptions) {
           {
             run: id,
             version: `${run.model}@${run.version}`,
+            // Cases this runner called the model for: after a takeover, only the missing ones.
+            started,
             recorded,
             success: done.report?.aggregate.successRate,
           },
