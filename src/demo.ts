@@ -1,6 +1,7 @@
 import { demoCard } from "./demo-card.ts";
 import type { RequestContext } from "./http/context.ts";
 import { AppError } from "./lib/errors.ts";
+import { RouteConfigSchema } from "./modules/gateway/index.ts";
 import type { Services } from "./services.ts";
 
 const DEMO_CTX: RequestContext = { actor: "modelgov-demo", requestId: "demo-seed", roles: ["admin"] };
@@ -135,10 +136,22 @@ async function seed(s: Services): Promise<void> {
   await s.registry.setAlias(DEMO_CTX, "support-assistant", "canary", "1.2.0", "demo: canary candidate");
   // Left pending, so an engineering token finds it in its inbox.
   await s.approvals.request(DEMO_CTX, "support-assistant", "1.2.0", "Promote the 1.2.0 canary to production");
+  // Prices per version, so the request log, experiments and evaluations show costs.
+  await s.routes.set(
+    DEMO_CTX,
+    "support-assistant",
+    RouteConfigSchema.parse({
+      prices: Object.fromEntries(versions.map((v) => [v.version, v.version === "2.0.0" ? PRICE_2 : PRICE_1])),
+    }),
+  );
   // From now on a customer-support release needs an evaluation that passes these gates
   // (requests made before keep the requirements they were made under).
   await s.approvals.setPolicy(DEMO_CTX, { rules: [DEMO_RULE], gates: [DEMO_GATE] });
 }
+
+const PRICE_1 = { inputPer1kUsd: 0.5, outputPer1kUsd: 1.5 };
+/** 2.0.0's point: cheaper answers. */
+const PRICE_2 = { inputPer1kUsd: 0.25, outputPer1kUsd: 0.75 };
 
 const DEMO_RULE = {
   name: "default",

@@ -162,6 +162,8 @@ describe("CLI against the API, in-process", () => {
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /register_version\s+ticket-router@1\.0\.0/);
     assert.equal((await run("card", "validate", "ticket-router", "1.0.0")).code, 0);
+    assert.match(r.out, /update_approval_policy/);
+    assert.match((await run("apply", "-f", example)).out, /no changes/);
   });
 
   test("the approval flow: inbox, approve, promote, and as-of", async () => {

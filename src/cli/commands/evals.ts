@@ -67,9 +67,10 @@ export function describeRun(r: EvalRunView): string[] {
     );
     for (const c of rep.classification)
       for (const [set, r] of Object.entries(c.byAttribute))
-        lines.push(
-          `  ${c.label.padEnd(12)} by ${set.padEnd(10)} ${f(r.demographicParityDifference)} / ${f(r.demographicParityRatio)}, ${f(r.equalizedOddsDifference)}, ${f(r.equalOpportunityDifference)}`,
-        );
+        if (r.demographicParityDifference !== null)
+          lines.push(
+            `  ${c.label.padEnd(12)} by ${set.padEnd(10)} ${f(r.demographicParityDifference)} / ${f(r.demographicParityRatio)}, ${f(r.equalizedOddsDifference)}, ${f(r.equalOpportunityDifference)}`,
+          );
   }
   if (rep.gates.names.length === 0) lines.push("release gates: none apply to this model");
   else {

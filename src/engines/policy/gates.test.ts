@@ -140,3 +140,14 @@ test("a gate makes evaluation evidence required; failing or re-gated evidence is
   assert.match(stale[0]!.reason, /judged by other release gates/);
   assert.match(run([])[0]!.reason, /no evaluation run judged by the release gates \(support\)/);
 });
+
+test("a gate naming privileged groups checks AIF360's unprivileged-vs-privileged difference", () => {
+  const gate: ReleaseGate = {
+    ...GATE,
+    fairness: { maxGapPoints: 10, privileged: { age_band: "18-29" }, attributes: ["age_band"], minGroupSize: 20 },
+  };
+  const bad = judgeFairness([gate], facts(cases(24, 10)));
+  assert.equal(bad.passed, false);
+  assert.match(bad.failures[0]!.reason, /difference -?\d+(\.\d+)? points exceeds the maximum ±10/);
+  assert.equal(judgeFairness([gate], facts(cases(24, 23))).passed, true);
+});

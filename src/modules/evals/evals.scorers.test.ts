@@ -32,7 +32,7 @@ for (const target of storeTargets()) {
       dir = mkdtempSync(path.join(os.tmpdir(), "modelgov-scorers-"));
       writeFileSync(
         path.join(dir, "short.mjs"),
-        "export default ({ output }) => ({ score: output.length <= 3 ? 1 : 0, reason: `length ${output.length}` });\n",
+        "export default ({ output }) => ({ score: output.length <= 3 ? 1 : 0, reason: 'length ' + output.length });\n",
       );
       await h.services.registry.createModel(ctx(), {
         name: "yesno",

@@ -305,6 +305,13 @@ for (const target of storeTargets()) {
       assert.equal(res.headers.get("content-type"), "application/problem+json");
       const problem = await readJson(res);
       assert.equal(problem.errors[0].field, "cases[1].id");
+      const policy = await h.request("/api/v1/approvals/policy", {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ rules: [], gates: [{ name: "g", match: {}, fairness: { attributes: ["age_band"] } }] }),
+      });
+      assert.equal(policy.status, 400);
+      assert.equal((await readJson(policy)).errors[0].field, "body.gates.0.fairness");
       const viewer = await h.tokenFor("viewer", ["viewer"]);
       assert.equal((await post({ suite: labelSuite("ok", 2) }, viewer)).status, 403);
       const first = await post({ suite: labelSuite("ok", 2) });
