@@ -144,7 +144,12 @@ test("a gate makes evaluation evidence required; failing or re-gated evidence is
 test("a gate naming privileged groups checks AIF360's unprivileged-vs-privileged difference", () => {
   const gate: ReleaseGate = {
     ...GATE,
-    fairness: { maxGapPoints: 10, privileged: { age_band: "18-29" }, attributes: ["age_band"], minGroupSize: 20 },
+    fairness: {
+      maxGapPoints: 10,
+      privileged: { age_band: "18-29" },
+      attributes: ["age_band"],
+      minGroupSize: 20,
+    },
   };
   const bad = judgeFairness([gate], facts(cases(24, 10)));
   assert.equal(bad.passed, false);

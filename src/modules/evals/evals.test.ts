@@ -308,7 +308,10 @@ for (const target of storeTargets()) {
       const policy = await h.request("/api/v1/approvals/policy", {
         method: "PUT",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ rules: [], gates: [{ name: "g", match: {}, fairness: { attributes: ["age_band"] } }] }),
+        body: JSON.stringify({
+          rules: [],
+          gates: [{ name: "g", match: {}, fairness: { attributes: ["age_band"] } }],
+        }),
       });
       assert.equal(policy.status, 400);
       assert.equal((await readJson(policy)).errors[0].field, "body.gates.0.fairness");
