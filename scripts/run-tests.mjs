@@ -16,7 +16,7 @@ function find(dir, out = []) {
 }
 
 const filters = process.argv.slice(2);
-const files = find("src")
+const files = [...find("src"), ...find("console")]
   .sort()
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { createApp } from "./http/app.ts";
+import { consoleRoutes, findConsoleDir } from "./http/console.ts";
 import type { Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
 import { approvalRoutes, createApprovalsService } from "./modules/approvals/index.ts";
@@ -141,7 +142,11 @@ export function createServices({
 
 export type Services = ReturnType<typeof createServices>;
 
-export function createHttpApp(services: Services, logger: Logger, opts: { metrics?: MetricsMode } = {}) {
+export function createHttpApp(
+  services: Services,
+  logger: Logger,
+  opts: { metrics?: MetricsMode; consoleDir?: string | null } = {},
+) {
   return createApp({
     db: services.db,
     authenticate: (token) => services.identity.authenticate(token),
@@ -169,6 +174,8 @@ export function createHttpApp(services: Services, logger: Logger, opts: { metric
         mode: opts.metrics ?? "public",
         authenticate: (token) => services.identity.authenticate(token),
       }),
+      // Last: its catch-all answers only page paths (never /api, /v1, probes or /metrics).
+      consoleRoutes(opts.consoleDir === undefined ? findConsoleDir() : opts.consoleDir),
     ],
   });
 }

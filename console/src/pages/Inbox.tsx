@@ -1,0 +1,5 @@
+import { PageHeader } from "../components/ui.tsx";
+
+export function InboxPage() {
+  return <PageHeader title="Inbox" sub="Being built." />;
+}
