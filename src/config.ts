@@ -30,6 +30,8 @@ const ConfigSchema = z.object({
   spoolDir: z.string().min(1).optional(),
   /** Where operator-installed custom scorer modules live (MODELGOV_EVAL_SCORERS_DIR); unset disables them. */
   evalScorersDir: z.string().min(1).optional(),
+  /** The built web console to serve at / (MODELGOV_CONSOLE_DIR); default dist/console beside the code. */
+  consoleDir: z.string().min(1).optional(),
   /** How long a dead runner's evaluation run stays leased before another takes it (MODELGOV_EVAL_LEASE_TTL_MS). */
   evalLeaseTtlMs: z.coerce.number().int().min(500).max(600_000),
   /** Upstreams the gateway may call: hosts, *.wildcards, IPs/CIDRs (MODELGOV_EGRESS_ALLOW_HOSTS, comma-separated). */
@@ -75,6 +77,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     metrics: env.MODELGOV_METRICS || "public",
     spoolDir: env.MODELGOV_SPOOL_DIR || undefined,
     evalScorersDir: env.MODELGOV_EVAL_SCORERS_DIR || undefined,
+    consoleDir: env.MODELGOV_CONSOLE_DIR || undefined,
     evalLeaseTtlMs: env.MODELGOV_EVAL_LEASE_TTL_MS || 30_000,
     egressAllowHosts: env.MODELGOV_EGRESS_ALLOW_HOSTS?.split(/[\s,]+/).filter(Boolean) ?? [
       "api.openai.com",

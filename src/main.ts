@@ -4,6 +4,7 @@ import path from "node:path";
 import { getRequestListener } from "@hono/node-server";
 import type { Config } from "./config.ts";
 import { seedDemo } from "./demo.ts";
+import { findConsoleDir } from "./http/console.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { loadSigningKey } from "./modules/audit/index.ts";
@@ -75,7 +76,10 @@ export async function startServer(config: Config) {
   } else if (boot.created) logger.info("registered MODELGOV_ADMIN_TOKEN as an admin token");
   if (config.demo && (await seedDemo(services)))
     logger.info("seeded the demo workspace (model support-assistant); --no-demo skips it");
-  const app = createHttpApp(services, logger, { metrics: config.metrics });
+  const app = createHttpApp(services, logger, {
+    metrics: config.metrics,
+    consoleDir: findConsoleDir(config.consoleDir ? path.resolve(config.consoleDir) : undefined),
+  });
   // Delivers outbox events to webhook subscribers; replicas share the work through row claims.
   const webhooks = createWebhookDispatcher({
     db,
