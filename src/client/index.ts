@@ -1,4 +1,5 @@
 import type { PairedComparison, RunAggregate } from "../engines/evaluation/index.ts";
+import type { ReleaseGate } from "../engines/policy/gates.ts";
 import type { ChainedEvent as AuditEventView, VerifyResult } from "../modules/audit/chain.ts";
 import type { CheckpointOutcome } from "../modules/audit/checkpoints.ts";
 import type { ComputedView, SeriesView } from "../modules/bias-drift/bias-drift.schemas.ts";
@@ -124,6 +125,10 @@ export interface EvidenceView {
   summary: string;
   attachedBy: string;
   attachedAt: string;
+  /** The evaluation run behind benchmark-passed / fairness-passed evidence. */
+  runId?: string | null;
+  /** The gates' verdict: gatesHash, failures, acceptance. */
+  details?: Record<string, unknown> | null;
 }
 export interface ApprovalRequestView {
   id: string;
@@ -309,7 +314,7 @@ export function createClient(opts: ClientOptions) {
         call<Delivery>("POST", `/api/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/retry`),
     },
     approvals: {
-      policy: () => call<{ rules: ApprovalRule[] }>("GET", "/api/v1/approvals/policy"),
+      policy: () => call<{ rules: ApprovalRule[]; gates: ReleaseGate[] }>("GET", "/api/v1/approvals/policy"),
       setPolicy: (p: { rules: Partial<ApprovalRule>[] }) =>
         call<{ rules: ApprovalRule[] }>("PUT", "/api/v1/approvals/policy", p),
       requirements: (model: string, version: string) =>

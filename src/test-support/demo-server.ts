@@ -6,13 +6,13 @@ import { loadConfig } from "../config.ts";
 import { startServer } from "../main.ts";
 
 /** A real server with the demo workspace on a fresh embedded store, on a loopback port. */
-export async function startDemoServer(name: string) {
+export async function startDemoServer(name: string, env: Record<string, string> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), `modelgov-${name}-`));
   const admin = `admin-${randomBytes(12).toString("hex")}`;
   const server = await startServer(
     loadConfig(
       { port: 0, dataDir: dir, demo: true },
-      { MODELGOV_ADMIN_TOKEN: admin, MODELGOV_LOG_LEVEL: "silent" },
+      { MODELGOV_ADMIN_TOKEN: admin, MODELGOV_LOG_LEVEL: "silent", ...env },
     ),
   );
   return {

@@ -90,7 +90,7 @@ export function Empty({ children }: { children: ReactNode }) {
 export function ErrorBox({ error, retry }: { error: string; retry?: () => void }) {
   return (
     <div className="state error" role="alert">
-      <strong>Something went wrong.</strong> {error}
+      <strong>Something went wrong.</strong> {error}{" "}
       {retry && (
         <button type="button" className="link" onClick={retry}>
           Try again

@@ -1,9 +1,283 @@
-import { PageHeader } from "../components/ui.tsx";
+import { useEffect, useState } from "react";
+import { Link, useParams } from "react-router-dom";
+import { messageOf, useApi } from "../api.tsx";
+import { ForestPlot } from "../components/experiment-forest.tsx";
+import {
+  ArmsTable,
+  type Experiment,
+  GuardrailsPanel,
+  PrimaryTable,
+  Recommendation,
+  SecondaryTable,
+  Settings,
+  SrmPanel,
+  StopExperiment,
+} from "../components/experiment-parts.tsx";
+import { Clock, fmt, METRIC_LABELS, noneOrModelMissing, orNone, TONES } from "../components/rollout-kit.tsx";
+import { Async, Badge, Empty, PageHeader, Panel, Table, Time } from "../components/ui.tsx";
+import "./rollouts-experiments.css";
 
+const experimentPath = (model: string) => `/models/${encodeURIComponent(model)}/experiment`;
+
+const createHint = (model: string) => (
+  <>
+    No experiment yet:{" "}
+    <code>
+      modelgov experiment create {model} --name &lt;name&gt; --arm control=&lt;version&gt;:50 --arm
+      b=&lt;version&gt;:50
+    </code>
+  </>
+);
+
+/** Every model with its running or last experiment and the recommendation of its latest look. */
 export function ExperimentsPage() {
-  return <PageHeader title="Experiments" sub="Being built." />;
+  const rows = useApi(
+    async (c) => {
+      const models = await c.models.list({ limit: 200 });
+      const rows = await Promise.all(
+        models.items.map(async (m) => {
+          try {
+            return { model: m.name, experiment: await orNone(c.experiments.get(m.name)), error: null };
+          } catch (err) {
+            return { model: m.name, experiment: null, error: messageOf(err) };
+          }
+        }),
+      );
+      return rows.sort(
+        (a, b) =>
+          Number(b.experiment?.status === "running") - Number(a.experiment?.status === "running") ||
+          (b.experiment?.startedAt ?? "").localeCompare(a.experiment?.startedAt ?? ""),
+      );
+    },
+    [],
+    10_000,
+  );
+  return (
+    <>
+      <PageHeader
+        title="Experiments"
+        sub="Each model's running or last A/B experiment and what its latest look recommends. Updates every 10 s."
+      />
+      <Async
+        state={rows}
+        empty={(d) => (d.every((r) => !r.experiment && !r.error) ? createHint("<model>") : null)}
+      >
+        {(d) => (
+          <Table
+            label="Experiments"
+            head={["Model", "Experiment", "Status", "Arms", "Primary", "Recommendation", "Started"]}
+          >
+            {d.map(({ model, experiment: e, error }) => {
+              const rec = e?.results?.results.recommendation;
+              return (
+                <tr key={model}>
+                  <td>
+                    <Link to={experimentPath(model)}>
+                      <strong>{model}</strong>
+                    </Link>
+                  </td>
+                  {error ? (
+                    <td colSpan={6} className="small re-bad-text">
+                      {error}
+                    </td>
+                  ) : !e ? (
+                    <td colSpan={6} className="muted">
+                      no experiment yet
+                    </td>
+                  ) : (
+                    <>
+                      <td>{e.name}</td>
+                      <td>
+                        <Badge tone={TONES[e.status]}>{e.status}</Badge>
+                      </td>
+                      <td className="small">
+                        {e.arms.map((a) => `${a.name} ${a.version} (${a.weight}%)`).join(", ")}
+                      </td>
+                      <td>{METRIC_LABELS[e.primary] ?? e.primary}</td>
+                      <td>
+                        {rec ? (
+                          <>
+                            <Badge tone={TONES[rec.decision]}>{rec.decision}</Badge>
+                            {rec.arm && <span> {rec.arm}</span>}
+                          </>
+                        ) : (
+                          <span className="muted">–</span>
+                        )}
+                      </td>
+                      <td>
+                        <Time at={e.startedAt} />
+                      </td>
+                    </>
+                  )}
+                </tr>
+              );
+            })}
+          </Table>
+        )}
+      </Async>
+    </>
+  );
 }
 
+/** A model's experiment: recommendation, SRM, guardrails, lifts with their intervals, and every arm's numbers. */
 export function ExperimentPage() {
-  return <PageHeader title="Experiment" sub="Being built." />;
+  const { model = "" } = useParams();
+  // With no experiment yet, look again every 5 s so that a new one shows up without a reload.
+  const [waiting, setWaiting] = useState(false);
+  const exp = useApi(
+    (c) => noneOrModelMissing(c, model, c.experiments.get(model)),
+    [model],
+    waiting ? 5000 : undefined,
+  );
+  const e = exp.data;
+  useEffect(() => setWaiting(e === null), [e]);
+  // Results every 2 s while the experiment runs; once more when it ends, then they stay.
+  const [live, setLive] = useState(false);
+  const results = useApi(
+    (c) => (e ? orNone(c.experiments.results(model)) : Promise.resolve(null)),
+    [model, e?.id],
+    live ? 2000 : undefined,
+  );
+  const status = results.data?.status ?? e?.status;
+  useEffect(() => setLive(status === "running"), [status]);
+  // The experiment ended (a guardrail, or someone stopped it): fetch its end, reason and final state.
+  const reloadExp = exp.reload;
+  useEffect(() => {
+    if (e && results.data && results.data.status !== e.status && results.data.experiment === e.id)
+      reloadExp();
+  }, [e, results.data, reloadExp]);
+
+  return (
+    <>
+      <PageHeader
+        title={
+          e ? (
+            <>
+              Experiment {e.name} on <Link to={`/models/${encodeURIComponent(model)}`}>{model}</Link>
+            </>
+          ) : (
+            <>
+              Experiment on <Link to={`/models/${encodeURIComponent(model)}`}>{model}</Link>
+            </>
+          )
+        }
+        sub={
+          e ? (
+            <>
+              <Badge tone={TONES[status ?? e.status]}>{status ?? e.status}</Badge>{" "}
+              {e.arms.map((a) => `${a.name} = ${a.version} (${a.weight}%)`).join(" · ")} · started by{" "}
+              {e.startedBy}, <Time at={e.startedAt} />
+            </>
+          ) : (
+            "The model's running or last A/B experiment."
+          )
+        }
+        actions={
+          e && (
+            <StopExperiment
+              e={e}
+              onDone={() => {
+                exp.reload();
+                results.reload();
+              }}
+            />
+          )
+        }
+      />
+      <Async state={exp} empty={(d) => (d ? null : createHint(model))}>
+        {(d) =>
+          d && (
+            <ExperimentView
+              e={d}
+              look={
+                results.data && results.data.experiment === d.id
+                  ? { at: results.data.at, elapsedMs: results.data.elapsedMs, results: results.data.results }
+                  : d.results
+              }
+              live={status === "running"}
+              error={results.error}
+            />
+          )
+        }
+      </Async>
+    </>
+  );
+}
+
+function ExperimentView({
+  e,
+  look,
+  live,
+  error,
+}: {
+  e: Experiment;
+  look: Experiment["results"];
+  live: boolean;
+  error: string | null;
+}) {
+  if (!look) return <Empty>No look at the results yet: they appear within seconds of the start.</Empty>;
+  const r = look.results;
+  const confidence = 1 - e.alpha;
+  const secondaryMetrics = [...new Set(r.secondary.map((c) => c.metric))];
+  return (
+    <>
+      <p className="muted small re-live">
+        {live ? (
+          <>
+            <span className="re-dot" aria-hidden="true" /> Live: results every 2 s; last look at{" "}
+            <Clock at={look.at} />, {fmt.duration(look.elapsedMs)} into the experiment
+          </>
+        ) : (
+          <>
+            Ended <Time at={e.endedAt} />
+            {e.stopReason && <>: {e.stopReason}</>}. Final look after {fmt.duration(look.elapsedMs)}.
+          </>
+        )}
+      </p>
+      {error && (
+        <p className="state error" role="alert">
+          The last refresh failed: {error}
+        </p>
+      )}
+      <Recommendation results={r} />
+      <div className="grid two re-pair">
+        <SrmPanel srm={r.srm} arms={r.arms} />
+        <GuardrailsPanel guardrails={r.guardrails} configured={e.guardrails.length} />
+      </div>
+      <Panel title="Lift over the control">
+        <h3 className="re-sub">Primary: {METRIC_LABELS[e.primary] ?? e.primary}</h3>
+        <ForestPlot metric={e.primary} comparisons={r.primary} confidence={confidence} />
+        {secondaryMetrics.map((m) => (
+          <div key={m}>
+            <h3 className="re-sub">Secondary: {METRIC_LABELS[m] ?? m}</h3>
+            <ForestPlot
+              metric={m}
+              comparisons={r.secondary.filter((c) => c.metric === m)}
+              confidence={confidence}
+            />
+          </div>
+        ))}
+      </Panel>
+      <Panel title={`Primary metric: ${METRIC_LABELS[e.primary] ?? e.primary}`}>
+        <p className="small muted">
+          Each treatment against {r.control}. Lift: relative change with its {Math.round(confidence * 100)}%
+          interval. p fixed is valid once, at the planned {fmt.num(e.plannedSamplePerArm, 0)} per arm; p
+          always-valid (Holm-adjusted across arms) stays valid at every look, and the recommendation uses it.
+        </p>
+        <PrimaryTable rows={r.primary} metric={e.primary} />
+      </Panel>
+      {r.secondary.length > 0 && (
+        <Panel title="Secondary metrics">
+          <p className="small muted">p adjusted: Holm-corrected across the secondary comparisons.</p>
+          <SecondaryTable rows={r.secondary} />
+        </Panel>
+      )}
+      <Panel title="Arms">
+        <ArmsTable arms={r.arms} control={r.control} />
+      </Panel>
+      <Panel title="Settings">
+        <Settings e={e} />
+      </Panel>
+    </>
+  );
 }

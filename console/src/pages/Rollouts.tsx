@@ -1,9 +1,278 @@
-import { PageHeader } from "../components/ui.tsx";
+import { Link, useParams } from "react-router-dom";
+import { messageOf, useApi } from "../api.tsx";
+import { RolloutActions } from "../components/rollout-actions.tsx";
+import { MetricCharts, WeightChart } from "../components/rollout-charts.tsx";
+import { DecisionList } from "../components/rollout-decisions.tsx";
+import { RolloutHistory } from "../components/rollout-history.tsx";
+import {
+  Clock,
+  fmt,
+  noneOrModelMissing,
+  orNone,
+  planSteps,
+  type Rollout,
+  TONES,
+} from "../components/rollout-kit.tsx";
+import { Async, Badge, PageHeader, Panel, Table, Time } from "../components/ui.tsx";
+import "./rollouts-experiments.css";
 
+const rolloutPath = (model: string) => `/models/${encodeURIComponent(model)}/rollout`;
+const isActive = (r: Rollout | null) => r?.status === "running" || r?.status === "paused";
+/** The step the rollout is on, counted from 1 (the API's index stays on the last step once it ends). */
+const stepOf = (r: Rollout) => `${Math.min(r.stepIndex + 1, r.steps)} of ${r.steps}`;
+
+/** Every model with its active or last rollout; each links to the model's live rollout page. */
 export function RolloutsPage() {
-  return <PageHeader title="Rollouts" sub="Being built." />;
+  const rows = useApi(
+    async (c) => {
+      const models = await c.models.list({ limit: 200 });
+      const rows = await Promise.all(
+        models.items.map(async (m) => {
+          try {
+            return { model: m.name, rollout: await orNone(c.rollouts.status(m.name)), error: null };
+          } catch (err) {
+            return { model: m.name, rollout: null, error: messageOf(err) };
+          }
+        }),
+      );
+      // Active rollouts first, then the most recently started.
+      return rows.sort(
+        (a, b) =>
+          Number(isActive(b.rollout)) - Number(isActive(a.rollout)) ||
+          (b.rollout?.startedAt ?? "").localeCompare(a.rollout?.startedAt ?? ""),
+      );
+    },
+    [],
+    5000,
+  );
+  return (
+    <>
+      <PageHeader
+        title="Rollouts"
+        sub="Each model's active or last canary: the candidate's share of traffic and the latest decision. Updates every 5 s."
+      />
+      <Async
+        state={rows}
+        empty={(d) =>
+          d.every((r) => !r.rollout && !r.error) ? (
+            <>
+              No rollout yet: <code>modelgov rollout start &lt;model&gt;@&lt;version&gt;</code> or{" "}
+              <code>modelgov demo rollout</code>
+            </>
+          ) : null
+        }
+      >
+        {(d) => (
+          <Table
+            label="Rollouts"
+            head={["Model", "Status", "Candidate", "Baseline", "Step", "Weight", "Last decision", "Started"]}
+          >
+            {d.map(({ model, rollout: r, error }) => {
+              const last = r?.decisions[0];
+              return (
+                <tr key={model}>
+                  <td>
+                    <Link to={rolloutPath(model)}>
+                      <strong>{model}</strong>
+                    </Link>
+                  </td>
+                  {error ? (
+                    <td colSpan={7} className="small re-bad-text">
+                      {error}
+                    </td>
+                  ) : !r ? (
+                    <td colSpan={7} className="muted">
+                      no rollout yet
+                    </td>
+                  ) : (
+                    <>
+                      <td>
+                        <Badge>{r.status}</Badge>
+                      </td>
+                      <td>{r.candidate}</td>
+                      <td>{r.baseline}</td>
+                      <td className="num re-nowrap">{stepOf(r)}</td>
+                      <td className="num">{r.weight}%</td>
+                      <td className="small">
+                        {last ? (
+                          <>
+                            <Badge tone={TONES[last.decision]}>{last.decision}</Badge>{" "}
+                            <span className="clamp">{last.reasons[0]}</span>
+                          </>
+                        ) : (
+                          <span className="muted">–</span>
+                        )}
+                      </td>
+                      <td>
+                        <Time at={r.startedAt} />
+                      </td>
+                    </>
+                  )}
+                </tr>
+              );
+            })}
+          </Table>
+        )}
+      </Async>
+    </>
+  );
 }
 
+/** A model's live rollout: status, weight, charts, decisions with their reasons, and the operator's controls. */
 export function RolloutPage() {
-  return <PageHeader title="Rollout" sub="Being built." />;
+  const { model = "" } = useParams();
+  const state = useApi(
+    async (c) => ({
+      rollout: await noneOrModelMissing(c, model, c.rollouts.status(model)),
+      at: new Date().toISOString(),
+    }),
+    [model],
+    1000,
+  );
+  const r = state.data?.rollout;
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            Rollout of <Link to={`/models/${encodeURIComponent(model)}`}>{model}</Link>
+          </>
+        }
+        sub={
+          r ? (
+            <>
+              {r.candidate} against baseline {r.baseline} · plan <code>{r.planName}</code>
+              {r.mode === "blue_green" ? " · blue-green" : " · canary"} · started by {r.startedBy},{" "}
+              <Time at={r.startedAt} />
+            </>
+          ) : (
+            "The model's active or last canary rollout."
+          )
+        }
+        actions={r && <RolloutActions rollout={r} onDone={state.reload} />}
+      />
+      <Async
+        state={state}
+        empty={(d) =>
+          d.rollout ? null : (
+            <>
+              No rollout yet: <code>modelgov rollout start {model}@&lt;version&gt;</code> or{" "}
+              <code>modelgov demo rollout</code>. This page shows one as soon as it starts.
+            </>
+          )
+        }
+      >
+        {(d) => d.rollout && <RolloutView rollout={d.rollout} at={d.at} />}
+      </Async>
+    </>
+  );
+}
+
+function RolloutView({ rollout: r, at }: { rollout: Rollout; at: string }) {
+  const active = isActive(r);
+  const steps = planSteps(r.plan);
+  const failureLimit = (r.plan as { failureLimit?: unknown }).failureLimit;
+  const last = r.decisions[0];
+  const mirrored = r.mode === "blue_green" && active ? steps[r.stepIndex]?.weight : undefined;
+  return (
+    <>
+      <p className="muted small re-live" aria-live="off">
+        {active ? (
+          <>
+            <span className="re-dot" aria-hidden="true" /> Live: checked every second, last at{" "}
+            <Clock at={at} />
+          </>
+        ) : (
+          <>
+            Ended <Time at={r.endedAt} />.
+          </>
+        )}
+      </p>
+      <Panel>
+        <dl className="re-stats">
+          <div>
+            <dt>Status</dt>
+            <dd>
+              <span data-testid="rollout-status">
+                <Badge>{r.status}</Badge>
+              </span>
+              {r.pausedReason && <div className="small muted">{r.pausedReason}</div>}
+            </dd>
+          </div>
+          <div>
+            <dt>Candidate weight</dt>
+            <dd>
+              <span className="re-big" data-testid="rollout-weight">
+                {r.weight}%
+              </span>
+              <div className="small muted">
+                {mirrored !== undefined
+                  ? `serving none; ${mirrored}% mirrored to it`
+                  : `of traffic to ${r.candidate}`}
+              </div>
+            </dd>
+          </div>
+          <div>
+            <dt>Step</dt>
+            <dd>
+              <span className="re-big">{stepOf(r)}</span>
+              {steps.length > 0 && (
+                <ol className="re-steps" aria-label="Plan steps">
+                  {steps.map((s, i) => {
+                    const where = i < r.stepIndex ? "done" : i === r.stepIndex ? "current" : "next";
+                    return (
+                      <li
+                        // biome-ignore lint/suspicious/noArrayIndexKey: the plan's steps in order
+                        key={i}
+                        className={`re-step ${where}`}
+                        aria-current={i === r.stepIndex ? "step" : undefined}
+                        title={`${s.weight}% for at least ${fmt.duration(s.durationMs)}${s.pause ? ", then a manual gate" : ""}`}
+                      >
+                        {s.weight}%{s.pause ? " ⏸" : ""}
+                      </li>
+                    );
+                  })}
+                </ol>
+              )}
+            </dd>
+          </div>
+          <div>
+            <dt>Failed analyses in a row</dt>
+            <dd>
+              <span className="re-big">{r.consecutiveFailures}</span>
+              {typeof failureLimit === "number" && (
+                <span className="small muted"> of {failureLimit} that roll back</span>
+              )}
+            </dd>
+          </div>
+          <div>
+            <dt>{active ? "Next analysis" : "Ended"}</dt>
+            <dd>{active ? <Clock at={r.nextAnalysisAt} /> : <Time at={r.endedAt} />}</dd>
+          </div>
+          <div className="re-wide">
+            <dt>Last decision</dt>
+            <dd>
+              {last ? (
+                <>
+                  <Badge tone={TONES[last.decision]}>{last.decision}</Badge>{" "}
+                  <span className="small">{last.reasons[0]}</span>
+                </>
+              ) : (
+                <span className="muted">none yet</span>
+              )}
+            </dd>
+          </div>
+        </dl>
+      </Panel>
+      <Panel title="Candidate weight">
+        <WeightChart rollout={r} />
+      </Panel>
+      <h2 className="re-section">Candidate against baseline, at each analysis</h2>
+      <MetricCharts rollout={r} />
+      <Panel title="Decisions" aside={<span className="muted small">newest first</span>}>
+        {r.decisions.length === 0 ? <p className="muted">No decision yet.</p> : <DecisionList rollout={r} />}
+      </Panel>
+      <RolloutHistory model={r.model} current={r.id} status={r.status} />
+    </>
+  );
 }
