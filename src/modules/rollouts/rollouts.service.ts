@@ -328,6 +328,11 @@ export function createRolloutsService(deps: RolloutDeps) {
         const analysis = { verdict: judgement.verdict, metrics: judgement.metrics };
         const next = new Date(now.getTime() + r.plan.analysisIntervalMs).toISOString();
         if (decision.action === "rollback") {
+          // The count that decided it stays on the rollout (the status shows "2 of 2", as the reason says).
+          await tx.query("UPDATE rollouts SET consecutive_failures = $2 WHERE id = $1", [
+            r.id,
+            decision.next.consecutiveFailures,
+          ]);
           await end(tx, ctx, r, "rolled_back", "rollback", decision.reasons, analysis);
         } else if (decision.action === "promote") {
           await end(tx, ctx, r, "promoted", "promote", decision.reasons, analysis);

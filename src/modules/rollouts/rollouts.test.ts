@@ -190,6 +190,7 @@ for (const target of storeTargets()) {
       assert.equal(after.weight, 0);
       assert.equal(await split("biased"), null, "all traffic back to production");
       assert.match(after.decisions[0]!.reasons.join(" "), /2 failed analyses in a row/);
+      assert.equal(after.consecutiveFailures, 2, "the count that decided stays on the rollout");
     });
 
     test("the fast path rolls back on the candidate's error rate without waiting, and on an open breaker", async () => {
