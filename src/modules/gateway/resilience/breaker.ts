@@ -1,4 +1,4 @@
-import type { Clock } from "../../../lib/clock.ts";
+import { type Clock, systemClock } from "../../../lib/clock.ts";
 import { UpstreamError } from "../../../providers/types.ts";
 import {
   type CallRecord,
@@ -157,7 +157,7 @@ export function createCircuitBreaker(deps: BreakerDeps): CircuitBreaker {
   let probes = emptyTotals();
   const outstanding = new WeakSet<BreakerPermission>();
   const listeners = new Set<(change: BreakerStateChange) => void>();
-  const nowMs = () => clock.now().getTime();
+  const nowMs = clock === systemClock ? Date.now : () => clock.now().getTime();
 
   const minimumCalls = () =>
     cfg.windowType === "count" ? Math.min(cfg.minimumCalls, cfg.windowSize) : cfg.minimumCalls;

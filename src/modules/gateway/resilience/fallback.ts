@@ -125,7 +125,8 @@ export async function executeWithFallback<T extends { id: string }, R>(
 ): Promise<FallbackResult<T, R>> {
   const { clock = systemClock, signal, deadline, minAttemptMs = 0, onEvent } = opts;
   const { label = (t: T) => t.id, shouldFallback = defaultShouldFallback } = opts;
-  const now = () => clock.now().getTime();
+  // The system clock without a Date per reading (this runs several times per gateway request).
+  const now = clock === systemClock ? Date.now : () => clock.now().getTime();
   const path: FallbackStep[] = [];
   let lastError: unknown;
 

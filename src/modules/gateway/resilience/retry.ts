@@ -157,7 +157,7 @@ export async function withRetries<R>(
 ): Promise<R> {
   const { clock = systemClock, sleep = realSleep, random = Math.random, signal, deadline } = opts;
   const { minAttemptMs = 0, isRetryable = isRetryableError } = opts;
-  const now = () => clock.now().getTime();
+  const now = clock === systemClock ? Date.now : () => clock.now().getTime();
   const giveUp = (reason: GiveUpReason, attempts: number, error: unknown) => {
     opts.onGiveUp?.({ reason, attempts, error });
     return error;
