@@ -121,7 +121,10 @@ export function createGatewayMetrics(
   const series = new Map<string, Map<string, Series>>();
   const seriesOf = (model: string, version: string): Series => {
     let byVersion = series.get(model);
-    if (!byVersion) series.set(model, (byVersion = new Map()));
+    if (!byVersion) {
+      byVersion = new Map();
+      series.set(model, byVersion);
+    }
     let s = byVersion.get(version);
     if (!s) {
       s = {
@@ -136,7 +139,10 @@ export function createGatewayMetrics(
   const endpoints = new Map<string, number>();
   const endpointCode = (endpoint: string) => {
     let code = endpoints.get(endpoint);
-    if (code === undefined) endpoints.set(endpoint, (code = endpoints.size));
+    if (code === undefined) {
+      code = endpoints.size;
+      endpoints.set(endpoint, code);
+    }
     return code;
   };
 
