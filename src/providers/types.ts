@@ -61,6 +61,8 @@ export interface CallContext {
    * expectation). Only the simulator reads it: a successful simulated answer is this text.
    */
   reference?: string;
+  /** The attempt on this version, 1-based: a retry is a new draw for the simulator, not a replay. */
+  attempt?: number;
 }
 
 export interface Usage {

@@ -85,16 +85,20 @@ export function createGatewayRuntime(opts: {
     adapters,
     async execute(chain, attempt, { deadlineMs, signal }) {
       try {
-        const out = await executeWithFallback(chain, (v, ctx) => attempt(v, ctx.signal ?? signal), {
-          breakers,
-          retry,
-          signal,
-          deadline: Date.now() + deadlineMs,
-          label: (v) => v.version,
-          clock,
-          // Every adapter call hands the signal to its transport (Deadlines listens to it).
-          attemptHonoursSignal: true,
-        });
+        const out = await executeWithFallback(
+          chain,
+          (v, ctx) => attempt(v, ctx.signal ?? signal, ctx.attempt),
+          {
+            breakers,
+            retry,
+            signal,
+            deadline: Date.now() + deadlineMs,
+            label: (v) => v.version,
+            clock,
+            // Every adapter call hands the signal to its transport (Deadlines listens to it).
+            attemptHonoursSignal: true,
+          },
+        );
         return { result: out.result, servedBy: out.servedBy, path: out.path as FallbackStep[] };
       } catch (err) {
         if (err instanceof FallbackError) throw Object.assign(err, { path: err.path as FallbackStep[] });

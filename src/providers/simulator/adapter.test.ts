@@ -62,6 +62,30 @@ describe("simulator", () => {
     assert.notEqual(content(poor), "billing");
   });
 
+  test("a retry of the same request draws again: a seeded version does not fail it the same way every time", async () => {
+    const t = target({ seed: 7, errorRate: 0.5 });
+    const outcome = async (requestId: string, attempt?: number) =>
+      adapter.complete(req, t, { ...ctx(requestId), ...(attempt ? { attempt } : {}) }).then(
+        () => "ok",
+        () => "error",
+      );
+    // Attempt 1 is the request id's own draw (as before retries were told apart).
+    assert.equal(await outcome("r9", 1), await outcome("r9"));
+    // Over many requests that failed their first attempt, a second attempt succeeds about half the time.
+    let failedFirst = 0;
+    let recovered = 0;
+    for (let i = 0; i < 200; i++) {
+      if ((await outcome(`q${i}`)) === "ok") continue;
+      failedFirst++;
+      if ((await outcome(`q${i}`, 2)) === "ok") recovered++;
+    }
+    assert.ok(failedFirst > 50, `${failedFirst} first attempts failed`);
+    assert.ok(
+      recovered > failedFirst * 0.25 && recovered < failedFirst * 0.75,
+      `${recovered} of ${failedFirst}`,
+    );
+  });
+
   test("a group's quality overrides the overall one; of several, the lowest applies", async () => {
     const quality = { success: 1, byGroup: { "age_band:65+": 0.2, "language:de": 0.6 } };
     const t = target({ seed: 3, quality });

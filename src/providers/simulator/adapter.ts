@@ -57,7 +57,9 @@ export function createSimulatorAdapter(deps: SimulatorDeps): ProviderAdapter {
     }
     const params = paramsOf(target);
     const seed = params.seed ?? Math.floor(deps.random() * 2 ** 32);
-    const rand = mulberry32(hash32(`${seed}:${ctx.requestId}`));
+    // A retry of the same request draws again (a seeded version would otherwise fail it the same way).
+    const attempt = ctx.attempt !== undefined && ctx.attempt > 1 ? `:${ctx.attempt}` : "";
+    const rand = mulberry32(hash32(`${seed}:${ctx.requestId}${attempt}`));
     if (rand() < params.errorRate) {
       const error = { message: "simulated upstream error", type: "server_error" };
       throw new UpstreamError("http", `${target.label}: HTTP 503: ${error.message}`, {

@@ -79,7 +79,13 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     if (!res.writableEnded) abort.abort();
   });
   const groups = parseGroups(a.req.headers["x-modelgov-groups"]);
-  const callCtx = (signal: SignalLike): CallContext => ({ signal, requestId, subject: a.subject, groups });
+  const callCtx = (signal: SignalLike, attempt = 1): CallContext => ({
+    signal,
+    requestId,
+    subject: a.subject,
+    groups,
+    attempt,
+  });
   const target = (v: RoutableVersion): UpstreamTarget => ({
     versionId: v.id,
     label: `${v.model}@${v.version}`,
@@ -203,7 +209,7 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     try {
       out = await deps.execute(
         resolution.chain,
-        (v, signal) => deps.adapters[v.provider]!.complete(chat, target(v), callCtx(signal)),
+        (v, signal, n) => deps.adapters[v.provider]!.complete(chat, target(v), callCtx(signal, n)),
         {
           deadlineMs: model.timeouts.totalMs,
           signal: abort.signal,
@@ -239,8 +245,8 @@ export async function handleChat(a: ChatArgs): Promise<void> {
   try {
     out = await deps.execute(
       resolution.chain,
-      async (v, signal) => {
-        const s = await deps.adapters[v.provider]!.stream(chat, target(v), callCtx(signal));
+      async (v, signal, n) => {
+        const s = await deps.adapters[v.provider]!.stream(chat, target(v), callCtx(signal, n));
         const it = s.chunks[Symbol.asyncIterator]();
         const first = await it.next();
         return { s, it, first };

@@ -46,7 +46,8 @@ export interface GatewayDeps {
   /** Walks the chain with retries, breakers and fallback; throws an error with `path` when all fail. */
   execute<R>(
     chain: RoutableVersion[],
-    attempt: (v: RoutableVersion, signal: SignalLike) => Promise<R>,
+    /** `n`: the attempt on this version, 1-based (retries count up). */
+    attempt: (v: RoutableVersion, signal: SignalLike, n: number) => Promise<R>,
     opts: { deadlineMs: number; signal: SignalLike },
   ): Promise<ExecuteOutcome<R>>;
   translate: {

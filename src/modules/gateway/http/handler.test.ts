@@ -70,7 +70,7 @@ function gateway(bodies: BodyPolicy, opts: { rateOk?: boolean; storeDown?: { val
     },
     adapters: { simulator: adapter } as GatewayDeps["adapters"],
     execute: async (chain, attempt, o) => ({
-      result: await attempt(chain[0]!, o.signal),
+      result: await attempt(chain[0]!, o.signal, 1),
       servedBy: chain[0]!,
       path: [{ version: "1.0.0", outcome: "served" }],
     }),
