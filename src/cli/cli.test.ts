@@ -210,6 +210,13 @@ describe("CLI against the API, in-process", () => {
       "approved",
     );
     assert.equal(JSON.parse(listed.out).length, 3);
+    // One version's requests: model@version (a --version option would be taken by the program's own flag).
+    const one = await run("--json", "approvals", "list", "support-assistant@1.2.0");
+    assert.equal(one.code, 0, one.err);
+    assert.deepEqual(
+      JSON.parse(one.out).map((r: { version: string }) => r.version),
+      ["1.2.0"],
+    );
     const evidence = path.join(dir, "bench.json");
     writeFileSync(evidence, JSON.stringify({ accuracy: 0.9 }));
     const att = await run(

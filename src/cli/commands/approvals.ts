@@ -105,15 +105,17 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
     if (ctx.json()) return printRecord(ctx.io, true, r);
     printRequest(ctx.io, r);
   });
-  ap.command("list")
-    .option("--model <model>")
-    .option("--version <version>")
+  ap.command("list [target]")
+    .description("approval requests, newest first: of a model, or of one version (model@version)")
+    // model@version, not --version: the program's own --version flag would take it and print the CLI's version.
+    .option("--model <model>", "the model (or give model or model@version as the argument)")
     .option("--status <status>")
     .option("--limit <n>", "", intArg)
-    .action(async (o) => {
-      const rs = await ctx
-        .client()
-        .approvals.list({ model: o.model, version: o.version, status: o.status, limit: o.limit });
+    .action(async (target: string | undefined, o) => {
+      const [model, version] = target
+        ? (target.split("@") as [string, string | undefined])
+        : [o.model, undefined];
+      const rs = await ctx.client().approvals.list({ model, version, status: o.status, limit: o.limit });
       printRows(ctx.io, ctx.json(), rs, requestRows(rs), REQUEST_COLS);
     });
   ap.command("inbox")
