@@ -1,12 +1,9 @@
-import type { PairedComparison, RunAggregate } from "../engines/evaluation/index.ts";
 import type { ReleaseGate } from "../engines/policy/gates.ts";
 import type { ChainedEvent as AuditEventView, VerifyResult } from "../modules/audit/chain.ts";
 import type { CheckpointOutcome } from "../modules/audit/checkpoints.ts";
 import type { ComputedView, SeriesView } from "../modules/bias-drift/bias-drift.schemas.ts";
 import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
 import type { Dependents } from "../modules/dependents/dependents.schemas.ts";
-import type { CaseRow } from "../modules/evals/evals.store.ts";
-import type { RunReport, RunView } from "../modules/evals/index.ts";
 import type {
   ExperimentApiView,
   ExperimentCreateInput,
@@ -17,7 +14,6 @@ import type {
   Model,
   ModelCreate,
   ModelPatch,
-  Retention,
   Status,
   Version,
   VersionCreate,
@@ -30,167 +26,29 @@ import type {
   WebhookCreate,
   WebhookCreated,
 } from "../modules/webhooks/webhooks.schemas.ts";
-
+import type {
+  AliasMove,
+  ApprovalRequestView,
+  ApprovalRule,
+  AsOfView,
+  CardRevisionView,
+  ClientOptions,
+  EvalCaseView,
+  EvalComparisonView,
+  EvalRunView,
+  EvidenceView,
+  Page,
+  PlanItem,
+  Query,
+  RegistryPolicy,
+  RouteConfigView,
+  TokenCreated,
+  WhoAmI,
+} from "./types.ts";
 /** An error answer of the API: the problem+json document, kept whole. */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly problem: {
-    code?: string;
-    detail?: string;
-    errors?: { field: string; reason: string }[];
-    [k: string]: unknown;
-  };
-  constructor(status: number, problem: ApiError["problem"]) {
-    super(problem.detail ?? `HTTP ${status}`);
-    this.name = "ApiError";
-    this.status = status;
-    this.problem = problem;
-  }
-}
+import { ApiError } from "./types.ts";
 
-export interface ClientOptions {
-  baseUrl: string;
-  /** The API token, sent as `Authorization: Bearer`. */
-  token?: string;
-  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-export type Query = Record<string, string | number | boolean | undefined>;
-export interface CardRevisionView {
-  id: string;
-  revision: number;
-  contentHash: string;
-  source: string;
-  createdBy: string;
-  createdAt: string;
-  model: string;
-  version: string;
-  content: CardContent;
-  validation: CardValidation;
-  changed?: boolean;
-}
-export interface AliasMove {
-  alias: string;
-  version: string | null;
-  previousVersion: string | null;
-  reason: string;
-  actor: string;
-  at: string;
-}
-export interface PlanItem {
-  action: string;
-  target: string;
-  changes?: Record<string, { from: unknown; to: unknown }>;
-}
-export interface RegistryPolicy {
-  retention: Retention;
-  requiredCardSections: string[];
-}
-/** A created token: its secret (`token`) is in this answer only. */
-export type TokenCreated = Token & { token: string };
-export interface WhoAmI {
-  name: string;
-  roles: string[];
-  permissions: string[];
-  builtInRoles: string[];
-}
-
-export interface ApprovalRule {
-  name: string;
-  match: { models?: string[]; riskTiers?: string[]; useCases?: string[] };
-  roles: Record<string, number>;
-  evidence: string[];
-  signoffTtlDays: number;
-  allowSameSignerForMultipleRoles: boolean;
-}
-export interface SignoffView {
-  id: string;
-  signer: string;
-  role: string;
-  decision: "approve" | "reject";
-  comment: string;
-  evidenceRefs: string[];
-  signedAt: string;
-}
-export interface EvidenceView {
-  id: string;
-  kind: string;
-  uri: string;
-  contentHash: string;
-  passed: boolean | null;
-  summary: string;
-  attachedBy: string;
-  attachedAt: string;
-  /** The evaluation run behind benchmark-passed / fairness-passed evidence. */
-  runId?: string | null;
-  /** The gates' verdict: gatesHash, failures, acceptance. */
-  details?: Record<string, unknown> | null;
-}
-export interface ApprovalRequestView {
-  id: string;
-  model: string;
-  version: string;
-  requestedBy: string;
-  summary: string;
-  evidenceRefs: string[];
-  status: "pending" | "approved" | "rejected" | "voided";
-  cardHash: string | null;
-  evidence: { id: string; kind: string; contentHash: string; passed: boolean | null }[];
-  requirements: {
-    rules: string[];
-    roles: Record<string, number>;
-    evidence: string[];
-    signoffTtlDays: number;
-    allowSameSignerForMultipleRoles: boolean;
-  };
-  signoffs: SignoffView[];
-  createdAt: string;
-  decidedAt: string | null;
-  voidedAt: string | null;
-  voidReason: string | null;
-  inForce: boolean;
-  unmet: { requirement: string; reason: string }[];
-}
-export interface AsOfView {
-  model: string;
-  at: string;
-  production: string | null;
-  aliases: Record<string, string>;
-  versions: { version: string; status: string }[];
-  approvals: {
-    requestId: string;
-    version: string;
-    requestedBy: string;
-    approvedAt: string | null;
-    summary: string;
-    signoffs: SignoffView[];
-    cardHash: string | null;
-    evidence: { id: string; kind: string; contentHash: string; passed: boolean | null }[];
-  }[];
-}
-
-export interface RouteConfigView {
-  split: { version: string; weight: number }[] | null;
-  fallback: string[];
-  allowPinning: boolean;
-  timeouts?: { totalMs?: number; firstByteMs?: number; idleMs?: number };
-  breaker?: Record<string, number>;
-  prices: Record<string, { inputPer1kUsd: number; outputPer1kUsd: number }>;
-}
-
-/** An evaluation run as the API returns it (report: modules/evals/report.ts RunReport). */
-export type EvalRunView = Omit<RunView, "report"> & { report: RunReport | null; resumed?: boolean };
-export type EvalCaseView = CaseRow & { seq: number };
-export type EvalComparisonView = PairedComparison & {
-  suite: string;
-  suiteHash: string;
-  a: { id: string; model: string; version: string; status: string; aggregate: RunAggregate | null };
-  b: { id: string; model: string; version: string; status: string; aggregate: RunAggregate | null };
-};
+export * from "./types.ts";
 
 const enc = encodeURIComponent;
 

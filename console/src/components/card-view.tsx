@@ -5,23 +5,14 @@
  */
 import { useSearchParams } from "react-router-dom";
 import { ApiError, type CardRevisionView } from "../../../src/client/index.ts";
+import { STANDARD_SECTIONS } from "../../../src/modules/cards/standard-sections.ts";
 import { useApi } from "../api.tsx";
 import { CardMarkdown } from "./card-markdown.tsx";
 import { Async, Badge, Panel, Table, Time } from "./ui.tsx";
 
 /** Display titles of the standard sections, in the order a card is read. */
-const SECTIONS: [string, string][] = [
-  ["model_details", "Model Details"],
-  ["intended_use", "Intended Use"],
-  ["out_of_scope_use", "Out-of-Scope Use"],
-  ["factors", "Factors"],
-  ["metrics", "Metrics"],
-  ["evaluation_data", "Evaluation Data"],
-  ["training_data", "Training Data"],
-  ["quantitative_analyses", "Quantitative Analyses"],
-  ["ethical_considerations", "Ethical Considerations"],
-  ["caveats_and_recommendations", "Caveats and Recommendations"],
-];
+/** The standard sections, in the card's order, as the API keys them. */
+const SECTIONS = STANDARD_SECTIONS.map((x) => [x.key, x.title] as const);
 
 interface ModelIndexEntry {
   name?: string;

@@ -4,24 +4,15 @@
  */
 import Markdown from "react-markdown";
 import type { EvidenceView } from "../../../src/client/index.ts";
+import { STANDARD_SECTIONS } from "../../../src/modules/cards/standard-sections.ts";
 import { useApi } from "../api.tsx";
 import { Async, Badge, Time } from "./ui.tsx";
 
 /** The evidence route also returns the gates' verdict and the run behind it. */
 type Evidence = EvidenceView & { runId?: string | null; details?: Record<string, unknown> | null };
 
-const SECTIONS: [string, string][] = [
-  ["model_details", "Model Details"],
-  ["intended_use", "Intended Use"],
-  ["out_of_scope_use", "Out-of-Scope Use"],
-  ["factors", "Factors"],
-  ["metrics", "Metrics"],
-  ["evaluation_data", "Evaluation Data"],
-  ["training_data", "Training Data"],
-  ["quantitative_analyses", "Quantitative Analyses"],
-  ["ethical_considerations", "Ethical Considerations"],
-  ["caveats_and_recommendations", "Caveats and Recommendations"],
-];
+/** The standard sections, in the card's order, as the API keys them. */
+const SECTIONS = STANDARD_SECTIONS.map((x) => [x.key, x.title] as const);
 
 /** Only web addresses become links: a report URI such as s3://… or a ticket id stays text. */
 function Uri({ uri }: { uri: string }) {

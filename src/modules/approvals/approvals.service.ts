@@ -17,6 +17,7 @@ import { validateCard } from "../cards/card-sections.ts";
 import { findVersion, getVersionById, readPolicy, scopeIds, type Version } from "../registry/index.ts";
 import type { ApprovalPolicy, ApprovalRequest, EvidenceCreate, Sign } from "./approvals.schemas.ts";
 import * as store from "./approvals.store.ts";
+import { refusedByGates } from "./release-gates.ts";
 
 export interface GateResult {
   ok: boolean;
@@ -236,26 +237,9 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
                 : [{ field: "card", reason: "the version has no model card" }],
             },
           );
-        // A failing release gate blocks the request itself, with the failing numbers.
-        const blocked = (await store.latestEvidence(tx, v.id)).filter(
-          (e) =>
-            req.evidence.includes(e.kind as never) &&
-            (e.kind === "benchmark-passed" || e.kind === "fairness-passed") &&
-            e.passed === false &&
-            (e.details?.gatesHash ?? null) === (req.gatesHash ?? null),
-        );
-        if (blocked.length)
-          throw new AppError(
-            "precondition_failed",
-            `the release gates block approval of ${model}@${version}: ${blocked.map((e) => e.summary).join("; ")}`,
-            {
-              errors: blocked.flatMap((e) =>
-                ((e.details?.failures as { reason: string }[] | undefined) ?? [{ reason: e.summary }]).map(
-                  (f) => ({ field: `evidence.${e.kind}`, reason: f.reason }),
-                ),
-              ),
-            },
-          );
+        const evidence = await store.latestEvidence(tx, v.id);
+        const refused = refusedByGates(evidence, req, `${model}@${version}`);
+        if (refused) throw refused;
         const row: store.RequestRow = {
           id: newId("apr"),
           versionId: v.id,
@@ -264,7 +248,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
           evidenceRefs,
           status: "pending",
           cardHash: facts.cardHash,
-          evidence: (await store.latestEvidence(tx, v.id)).map((e) => ({
+          evidence: evidence.map((e) => ({
             id: e.id,
             kind: e.kind,
             contentHash: e.contentHash,

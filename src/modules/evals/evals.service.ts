@@ -100,7 +100,8 @@ export function createEvalsService(deps: {
   async function completeTx(tx: Tx, run: store.RunRow): Promise<RunView> {
     const ctx: RequestContext = { actor: run.createdBy, requestId: `eval-${run.id}`, roles: [] };
     const cases = await store.caseResults(tx, run.id);
-    const gates = await approvals.gatesFor(tx, (await getVersionById(tx, run.versionId))!.modelId);
+    const version = (await getVersionById(tx, run.versionId))!;
+    const gates = await approvals.gatesFor(tx, version.modelId);
     const suite = await store.loadSuiteByHash(tx, run.suiteHash);
     const expected = new Map<string, string>();
     for (const c of suite?.cases ?? [])
@@ -134,7 +135,6 @@ export function createEvalsService(deps: {
     // The card's Quantitative Analyses section follows the latest run, while the version is
     // on its way to approval. Once an approval is in force the card stays as it was signed
     // (a new card would void that approval): the run is still attached as evidence.
-    const version = (await getVersionById(tx, run.versionId))!;
     const settled = version.status === "production" || version.status === "deprecated";
     if (!settled && !(await approvals.gate(tx, run.versionId)).ok) {
       const latest = await latestRevision(tx, run.versionId);
