@@ -74,6 +74,10 @@ function serve(lite) {
       case "exec":
         await runner(m.tx).exec(m.sql);
         return null;
+      case "copy":
+        // COPY … FROM '/dev/blob': PGlite hands the statement this data as its input file.
+        await lite.query(m.sql, [], { blob: new Blob([m.data]) });
+        return null;
       case "begin":
         return begin();
       case "commit":

@@ -54,11 +54,46 @@ export function parseGroups(header: string | string[] | undefined): Record<strin
 }
 
 const routeHeader = (reason: string, path: FallbackStep[], servedBy: RoutableVersion) => {
+  if (path.length === 1 && path[0]!.outcome === "served") return reason; // the usual case: no fallback
   const failed = path.filter((p) => p.outcome !== "served");
   return failed.length
     ? `${reason}; fallback to ${servedBy.version} after ${failed.map((f) => `${f.version} ${f.outcome}${f.reason ? ` (${f.reason})` : ""}`).join(", ")}`
     : reason;
 };
+
+/**
+ * What an adapter needs to call a version, built once per version of a routing snapshot (a
+ * new snapshot has new version objects, so a change is never served from a stale entry).
+ */
+const targets = new WeakMap<RoutableVersion, { plain?: UpstreamTarget; stream?: UpstreamTarget }>();
+function targetOf(deps: GatewayDeps, model: Resolution["model"], v: RoutableVersion, stream: boolean) {
+  let t = targets.get(v);
+  if (!t) {
+    t = {};
+    targets.set(v, t);
+  }
+  const hit = stream ? t.stream : t.plain;
+  if (hit) return hit;
+  // A version's own `timeout_ms` (registered with it) overrides the model's total timeout.
+  const timeouts =
+    typeof v.parameters.timeout_ms === "number"
+      ? { ...model.timeouts, totalMs: v.parameters.timeout_ms }
+      : model.timeouts;
+  const built: UpstreamTarget = {
+    versionId: v.id,
+    label: `${v.model}@${v.version}`,
+    provider: v.provider,
+    providerModelId: v.providerModelId,
+    endpoint: v.endpoint,
+    apiKey: deps.apiKeyFor(v),
+    parameters: v.parameters,
+    // A plain answer's headers come only once it is fully generated: bound it by the total alone.
+    timeouts: stream ? timeouts : { ...timeouts, firstByteMs: timeouts.totalMs },
+  };
+  if (stream) t.stream = built;
+  else t.plain = built;
+  return built;
+}
 
 const cost = (v: RoutableVersion, u: Usage) =>
   (u.inputTokens / 1000) * v.price.inputPer1kUsd + (u.outputTokens / 1000) * v.price.outputPer1kUsd;
@@ -86,25 +121,8 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     groups,
     attempt,
   });
-  const target = (v: RoutableVersion): UpstreamTarget => ({
-    versionId: v.id,
-    label: `${v.model}@${v.version}`,
-    provider: v.provider,
-    providerModelId: v.providerModelId,
-    endpoint: v.endpoint,
-    apiKey: deps.apiKeyFor(v),
-    parameters: v.parameters,
-    // A version's own `timeout_ms` (registered with it) overrides the model's total timeout.
-    timeouts: timeoutsFor(v),
-  });
-  function timeoutsFor(v: RoutableVersion) {
-    const t =
-      typeof v.parameters.timeout_ms === "number"
-        ? { ...model.timeouts, totalMs: v.parameters.timeout_ms }
-        : model.timeouts;
-    // A plain answer's headers come only once it is fully generated: bound it by the total alone.
-    return chat.stream === true ? t : { ...t, firstByteMs: t.totalMs };
-  }
+  const target = (v: RoutableVersion) => targetOf(deps, model, v, chat.stream === true);
+  const label = (v: RoutableVersion) => target(v).label;
   const entry: GatewayLogEntry = {
     id: requestId,
     at: new Date().toISOString(),
@@ -153,7 +171,7 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     entry.fallbackPath = path;
     return {
       ...a.base,
-      "x-modelgov-model-version": `${v.model}@${v.version}`,
+      "x-modelgov-model-version": label(v),
       "x-modelgov-route": routeHeader(resolution.reason, path, v),
     };
   };
@@ -167,7 +185,6 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     sendError(res, dialect, status, detail, { requestId, headers: a.base, extra: { fallbackPath: path } });
     finish(status, (err as { kind?: string }).kind ?? "upstream");
   };
-  const label = (v: RoutableVersion) => `${v.model}@${v.version}`;
 
   /**
    * Shadow mode: the same request to the shadow version, after the caller has its answer.

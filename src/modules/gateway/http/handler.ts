@@ -36,7 +36,8 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     for (const v of auth.values()) v.at = 0;
   });
 
-  async function principalOf(req: IncomingMessage): Promise<Principal | null> {
+  /** Synchronous when the token is known and fresh (the usual case): no promise on the hot path. */
+  function principalOf(req: IncomingMessage): Principal | null | Promise<Principal | null> {
     const header = req.headers.authorization;
     const token = header?.startsWith("Bearer ")
       ? header.slice(7).trim()
@@ -44,6 +45,10 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     if (!token) return null;
     const hit = auth.get(token);
     if (hit && Date.now() - hit.at < AUTH_TTL_MS) return hit.p;
+    return lookUp(token, hit);
+  }
+
+  async function lookUp(token: string, hit: { p: Principal | null } | undefined) {
     let p: Principal | null;
     try {
       p = await deps.authenticate(token);
@@ -72,7 +77,8 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
 
     let principal: Principal | null;
     try {
-      principal = await principalOf(req);
+      const known = principalOf(req);
+      principal = known instanceof Promise ? await known : known;
     } catch (err) {
       return sendError(res, dialect, 503, (err as Error).message, {
         field: "authorization",

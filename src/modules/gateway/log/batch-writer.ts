@@ -9,8 +9,12 @@ export interface BatchSink<T> {
   name: string;
   /** Runs at flush time, off the hot path. */
   toRow(entry: T): SpoolRow;
-  /** Inserts the rows in one statement, ignoring ids already present (a replay is idempotent). */
-  insert(q: Queryable, rows: SpoolRow[]): Promise<void>;
+  /**
+   * Inserts the rows in one statement, ignoring ids already present (a replay is idempotent).
+   * `fresh`: the rows come straight from the buffer, never written before (not a replay, a
+   * retry or a spilled batch), so a store may take a faster path without the duplicate check.
+   */
+  insert(q: Queryable, rows: SpoolRow[], fresh?: boolean): Promise<void>;
 }
 
 export interface BatchWriterOptions<T> {
@@ -153,9 +157,9 @@ export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T
     return { items: good, rows };
   }
 
-  async function insert(rows: SpoolRow[]): Promise<void> {
+  async function insert(rows: SpoolRow[], fresh = false): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const write = sink.insert(db, rows);
+    const write = sink.insert(db, rows, fresh);
     write.catch(() => {}); // a late failure after the timeout must not go unhandled
     try {
       await Promise.race([
@@ -222,7 +226,7 @@ export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T
     if (!rows.length) return;
     if (!dbDown) {
       try {
-        await insert(rows);
+        await insert(rows, true);
         written += rows.length;
         settle(items);
         return;

@@ -6,7 +6,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { systemClock } from "../../../lib/clock.ts";
 import { createLogger } from "../../../lib/logger.ts";
-import { type Db, openPostgres } from "../../../store/db.ts";
+import { type CopyCapable, canCopy, type Db, openPostgres, type Queryable } from "../../../store/db.ts";
 import { migrate } from "../../../store/migrate.ts";
 import { flakyDb, waitFor } from "../../../test-support/flaky-db.ts";
 import { storeTargets } from "../../../test-support/stores.ts";
@@ -76,8 +76,10 @@ for (const target of storeTargets()) {
           `req_${prefix}_%`,
         ])
       ).map((r) => r.id);
-    const writer = (q = flakyDb(db), o: Partial<Parameters<typeof createRequestLogWriter>[0]> = {}) =>
-      createRequestLogWriter({ db: q, clock: systemClock, logger, spoolDir: tmp(), ...o });
+    const writer = (
+      q: Queryable = flakyDb(db),
+      o: Partial<Parameters<typeof createRequestLogWriter>[0]> = {},
+    ) => createRequestLogWriter({ db: q, clock: systemClock, logger, spoolDir: tmp(), ...o });
 
     test("N records are written in ceil(N / batchSize) INSERT statements, every column kept", async () => {
       const q = flakyDb(db);
@@ -314,6 +316,73 @@ for (const target of storeTargets()) {
       for (const e of entries(prefixOf(), 5)) w.record(e);
       await w.flush();
       assert.equal(w.stats().dropped, 5);
+    });
+
+    test("a fresh batch on a store that bulk-loads goes in by COPY and stores what the INSERT stores", async () => {
+      let copies = 0;
+      const bulk = db as Db & Partial<CopyCapable>;
+      const copying: Queryable & Partial<CopyCapable> = bulk.copyFrom
+        ? {
+            query: (sql, params) => db.query(sql, params),
+            copyFrom: (sql, data) => {
+              copies++;
+              return bulk.copyFrom!(sql, data);
+            },
+          }
+        : db;
+      const tricky: Partial<RequestLogEntry>[] = [
+        { client: 'say "hi", then\nleave', routeReason: "", groups: null, errorClass: "upstream_5xx" },
+        { client: "naïve ✓ 日本", groups: { "age band": "65+", note: 'a,"b"' }, upstreamMs: null },
+        { tokenId: null, client: null, versionId: null, version: null, status: 502, stream: true },
+        { fallbackPath: [{ version: "1.0.0", outcome: "failed", reason: 'http 503 "x"' }], costUsd: 1e-9 },
+        {
+          sampledBody: { request: { messages: [{ content: "a\\b\r\n" }] } },
+          shadowOf: "req_x",
+          agreement: false,
+        },
+      ];
+      const viaCopy = prefixOf();
+      const viaInsert = prefixOf();
+      const w1 = writer(copying);
+      const w2 = writer(flakyDb(db)); // no copyFrom: the INSERT path
+      for (const over of tricky) {
+        w1.record(entry(viaCopy, over));
+        w2.record(entry(viaInsert, over));
+      }
+      await w1.flush();
+      await w2.flush();
+      if (canCopy(db)) assert.equal(copies, 1);
+      const rows = async (p: string) =>
+        (
+          await db.query<Record<string, unknown>>("SELECT * FROM request_log WHERE id LIKE $1 ORDER BY at", [
+            `req_${p}_%`,
+          ])
+        ).map(({ id: _id, at: _at, ...rest }) => rest);
+      const a = await rows(viaCopy);
+      assert.equal(a.length, tricky.length);
+      assert.deepEqual(a, await rows(viaInsert));
+      assert.equal(a[0]!.client, 'say "hi", then\nleave');
+      assert.equal(a[0]!.route_reason, "");
+      assert.equal(a[2]!.token_id, null);
+      assert.deepEqual(a[1]!.groups, { "age band": "65+", note: 'a,"b"' });
+      assert.equal(w1.stats().written, tricky.length);
+      await w1.stop();
+      await w2.stop();
+    });
+
+    test("a fresh batch holding an id already stored loses none of the others", async () => {
+      const p = prefixOf();
+      const first = entry(p);
+      const w = writer(db);
+      w.record(first);
+      await w.flush();
+      const again = [entry(p), { ...first }, entry(p)];
+      for (const e of again) w.record(e);
+      await w.flush();
+      assert.equal((await ids(p)).length, 3);
+      assert.equal(w.stats().rejected, 0);
+      assert.equal(w.stats().dropped, 0);
+      await w.stop();
     });
   });
 }
