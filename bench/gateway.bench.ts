@@ -59,7 +59,7 @@ const CONNECTIONS = PROFILE ? [Number(process.env.BENCH_GATEWAY_PROFILE_CONNECTI
 const SEQ_N = Number(process.env.BENCH_GATEWAY_SEQ_N ?? 5000);
 const SEQ_ROUNDS = 5;
 /** Extra interleaved gateway/portkey rounds at 50 connections for the ratio (0 turns them off). */
-const RATIO_ROUNDS = Number(process.env.BENCH_GATEWAY_RATIO_ROUNDS ?? 3);
+const RATIO_ROUNDS = Number(process.env.BENCH_GATEWAY_RATIO_ROUNDS ?? 5);
 const RATIO_S = Math.max(2, Math.round(MEASURE_S / 2));
 const SEQ_WARMUP = 500;
 const SUBJECTS = 1000;
