@@ -100,8 +100,8 @@ class WriteTimeout extends Error {
  */
 export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T> {
   const { db, clock, logger, sink } = opts;
-  const batchSize = opts.batchSize ?? 500;
-  const flushIntervalMs = opts.flushIntervalMs ?? 200;
+  const batchSize = opts.batchSize ?? 200;
+  const flushIntervalMs = opts.flushIntervalMs ?? 50;
   const maxBuffer = opts.maxBuffer ?? 50_000;
   const writeTimeoutMs = opts.writeTimeoutMs ?? 10_000;
   const retryMinMs = opts.retryMinMs ?? 500;
