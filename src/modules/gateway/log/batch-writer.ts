@@ -1,21 +1,8 @@
 import type { Clock } from "../../../lib/clock.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { Queryable } from "../../../store/db.ts";
+import { type BatchSink, isDataError } from "./batch-sink.ts";
 import { createSpool, type SpoolRow } from "./spool.ts";
-
-/** What one table needs from the writer: its rows, and ONE idempotent statement per batch. */
-export interface BatchSink<T> {
-  /** The table; also the spool files' prefix. */
-  name: string;
-  /** Runs at flush time, off the hot path. */
-  toRow(entry: T): SpoolRow;
-  /**
-   * Inserts the rows in one statement, ignoring ids already present (a replay is idempotent).
-   * `fresh`: the rows come straight from the buffer, never written before (not a replay, a
-   * retry or a spilled batch), so a store may take a faster path without the duplicate check.
-   */
-  insert(q: Queryable, rows: SpoolRow[], fresh?: boolean): Promise<void>;
-}
 
 export interface BatchWriterOptions<T> {
   db: Queryable;
@@ -78,12 +65,6 @@ interface Ack {
 interface Item<T> {
   entry: T;
   ack?: Ack;
-}
-
-/** PostgreSQL refused the data itself (classes 22 data exception, 23 integrity): retrying cannot help. */
-export function isDataError(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === "string" && /^2[23]/.test(code);
 }
 
 class WriteTimeout extends Error {
@@ -431,22 +412,5 @@ export function createBatchWriter<T>(opts: BatchWriterOptions<T>): BatchWriter<T
         lastError,
       };
     },
-  };
-}
-
-/**
- * One statement per batch: the rows travel as a single JSON parameter and
- * `json_to_recordset` turns them into typed columns, so a batch of 500 costs one round trip
- * and no parameter limit applies. Ids already present are skipped, which makes a replay of
- * the spool idempotent.
- */
-export function jsonBatchInsert(table: string, columns: readonly (readonly [string, string])[]) {
-  const names = columns.map(([n]) => n).join(", ");
-  const types = columns.map(([n, t]) => `${n} ${t}`).join(", ");
-  const sql = `INSERT INTO ${table} (${names})
-    SELECT ${names} FROM json_to_recordset($1::json) AS r(${types})
-    ON CONFLICT (id) DO NOTHING`;
-  return async (q: Queryable, rows: SpoolRow[]) => {
-    await q.query(sql, [JSON.stringify(rows)]);
   };
 }

@@ -1,10 +1,8 @@
+export { type BatchSink, batchInsert, isDataError, jsonBatchInsert } from "./batch-sink.ts";
 export {
-  type BatchSink,
   type BatchWriter,
   type BatchWriterOptions,
   createBatchWriter,
-  isDataError,
-  jsonBatchInsert,
   type WriterStats,
 } from "./batch-writer.ts";
 export {

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../../../lib/clock.ts";
 import type { Logger } from "../../../lib/logger.ts";
-import { canCopy, type Queryable } from "../../../store/db.ts";
-import { type BatchWriter, createBatchWriter, jsonBatchInsert } from "./batch-writer.ts";
-import type { SpoolRow } from "./spool.ts";
+import type { Queryable } from "../../../store/db.ts";
+import { batchInsert } from "./batch-sink.ts";
+import { type BatchWriter, createBatchWriter } from "./batch-writer.ts";
 
 /**
  * One attempt in the order the gateway tried versions (primary first, then fallbacks).
@@ -130,45 +130,6 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
   };
 }
 
-/** One CSV field: NULL is an empty unquoted field, every string is quoted (so "" is the empty string). */
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "";
-  if (typeof v === "boolean") return v ? "t" : "f";
-  const s = typeof v === "string" ? v : JSON.stringify(v);
-  return `"${s.includes('"') ? s.replaceAll('"', '""') : s}"`;
-}
-
-/** The rows as CSV in COLUMNS order, for `COPY … FROM` (the embedded store's bulk path). */
-export function requestLogCsv(rows: readonly SpoolRow[]): string {
-  let out = "";
-  for (const r of rows) {
-    let line = "";
-    for (let i = 0; i < COLUMNS.length; i++) {
-      if (i) line += ",";
-      line += csvField(r[COLUMNS[i]![0]]);
-    }
-    out += `${line}\n`;
-  }
-  return out;
-}
-
-const jsonInsert = jsonBatchInsert("request_log", COLUMNS);
-const COPY_SQL = `COPY request_log (${COLUMNS.map(([n]) => n).join(", ")}) FROM '/dev/blob' WITH (FORMAT csv)`;
-
-/**
- * A fresh batch on a store that can bulk-load goes in by COPY (on the embedded store a
- * fifth of the INSERT's cost per row, and the request log is the gateway's costliest write);
- * replays, retries and other stores use the idempotent INSERT … ON CONFLICT DO NOTHING. A
- * fresh batch cannot hold an id already stored (ids are unique per process and a batch is
- * taken from the buffer once); if one ever did, the unique violation is a data error and the
- * writer retries row by row, through the idempotent path.
- */
-async function insertRequestLog(q: Queryable, rows: SpoolRow[], fresh?: boolean) {
-  if (fresh && canCopy(q)) await q.copyFrom(COPY_SQL, requestLogCsv(rows));
-  else await jsonInsert(q, rows);
-}
-
 export type RequestLogWriter = BatchWriter<RequestLogEntry>;
 
 /** The gateway's request log: `record(entry)` on the hot path, batches and spool behind it. */
@@ -187,6 +148,6 @@ export function createRequestLogWriter(opts: {
 }): RequestLogWriter {
   return createBatchWriter({
     ...opts,
-    sink: { name: "request_log", toRow: requestLogRow, insert: insertRequestLog },
+    sink: { name: "request_log", toRow: requestLogRow, insert: batchInsert("request_log", COLUMNS) },
   });
 }
