@@ -14,6 +14,19 @@
  * @packageDocumentation
  */
 
+// Tests valid under continuous monitoring (rollout judge, guardrails).
+export {
+  bernoulliSprt,
+  logNormalCdf,
+  logOneSidedMixture,
+  normalMixtureOneSided,
+  type OneSidedMixtureOptions,
+  type OneSidedMixtureResult,
+  oneSidedCriticalZ,
+  rateAlternatives,
+  type SprtAlternative,
+  type SprtResult,
+} from "./always-valid.ts";
 // Bayesian.
 export {
   type BetaBinomialOptions,
@@ -54,6 +67,13 @@ export {
   psi,
   psiFromCounts,
 } from "./drift.ts";
+export {
+  type Interval,
+  type LinearTerm,
+  moverInterval,
+  newcombeInterval,
+  wilsonInterval,
+} from "./intervals.ts";
 export { frequentistLift, type LiftOptions, type LiftResult } from "./lift.ts";
 export { type WelchOptions, type WelchResult, welchTTest, welchTTestFromSummary } from "./means.ts";
 // Multiple comparisons.
