@@ -18,9 +18,22 @@ export function fmtP(p: number): string {
   return p.toExponential(1);
 }
 
-/** A number with at most `digits` decimals and thousands separators: 12345.6 → "12,345.6". */
+/**
+ * A number with at most `digits` decimals and thousands separators: 12345.6 → "12,345.6".
+ * By hand, as en-US toLocaleString would print it: toLocaleString goes through ICU and cost
+ * the decision benchmark most of its time.
+ */
 export function num(x: number, digits = 1): string {
-  return x.toLocaleString("en-US", { maximumFractionDigits: digits });
+  if (!Number.isFinite(x)) return x.toLocaleString("en-US");
+  let s = Math.abs(x).toFixed(digits);
+  if (s.includes("e")) return x.toLocaleString("en-US", { maximumFractionDigits: digits });
+  if (digits > 0) s = s.replace(/\.?0+$/, "");
+  const dot = s.indexOf(".");
+  const int = dot < 0 ? s : s.slice(0, dot);
+  const frac = dot < 0 ? "" : s.slice(dot);
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const negative = x < 0 && /[1-9]/.test(s);
+  return `${negative ? "-" : ""}${grouped}${frac}`;
 }
 
 /** A USD amount with four significant digits: 0.0031234 → "$0.003123". */

@@ -7,9 +7,18 @@
  */
 
 export { judgeAgreement } from "./agreement.ts";
-export { decide, fastPath, fastPathLimit } from "./decide.ts";
+export { defaultAlphaByStep, FIRST_STEP_ALPHA_SHARE, stepAlphaShare } from "./alpha.ts";
+export { decide, fastPath, fastPathLimit, onInconclusiveOf, stepMaxDurationMs } from "./decide.ts";
+export { type ErrorTest, errorRateTest } from "./error-test.ts";
 export { fmtDuration, fmtP, num, pct, signedPct, usd } from "./format.ts";
 export { DEFAULT_MIN_GROUP_SIZE } from "./guards.ts";
+export {
+  histogramCountAbove,
+  histogramQuantile,
+  LATENCY_BUCKETS_PER_DOUBLING,
+  LATENCY_MAX_BUCKET,
+  latencyBucket,
+} from "./latency.ts";
 export { checkWindow, DEFAULT_ALPHA, type JudgeOptions, judge } from "./judge.ts";
 export {
   BUILT_IN_PLANS,
@@ -25,6 +34,7 @@ export type {
   AgreementMetric,
   CostPerRequestMetric,
   Decision,
+  ErrorCounts,
   ErrorRateMetric,
   FastPathConfig,
   FastPathResult,
@@ -37,6 +47,7 @@ export type {
   MetricKind,
   MetricResult,
   MetricStatus,
+  OnInconclusive,
   Plan,
   RolloutState,
   ScoreMeanMetric,

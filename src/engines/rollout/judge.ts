@@ -2,9 +2,11 @@
 // candidate's windows, and the step's verdict.
 
 import { judgeAgreement } from "./agreement.ts";
+import { stepAlphaShare } from "./alpha.ts";
 import { num } from "./format.ts";
 import { judgeErrorRate, judgeGroupGap } from "./guards.ts";
-import { judgeCost, judgeLatency, judgeScoreMean, judgeSuccessRate, type MetricContext } from "./relative.ts";
+import { judgeLatency } from "./latency.ts";
+import { judgeCost, judgeScoreMean, judgeSuccessRate, type MetricContext } from "./relative.ts";
 import type { Judgement, Metric, MetricResult, Plan, StepVerdict, VersionWindow } from "./types.ts";
 
 export const DEFAULT_ALPHA = 0.05;
@@ -12,6 +14,8 @@ export const DEFAULT_ALPHA = 0.05;
 export interface JudgeOptions {
   /** The step being judged (default 0); its `minSamplePerArm` overrides the plan's. */
   stepIndex?: number;
+  /** Whether the baseline window ran alongside the candidate's (default true; false at a 100% step). */
+  concurrent?: boolean;
 }
 
 function count(name: string, v: unknown): number {
@@ -34,6 +38,15 @@ export function checkWindow(name: string, w: VersionWindow): void {
     throw new RangeError(`judge: ${name}.successes must not exceed ${name}.feedbackCount`);
   nonNegative(`${name}.costUsd`, w.costUsd);
   if (w.latencyP95Ms !== null) nonNegative(`${name}.latencyP95Ms`, w.latencyP95Ms);
+  if (w.costSumSquares !== undefined) nonNegative(`${name}.costSumSquares`, w.costSumSquares);
+  if (w.latencyHistogram !== undefined) {
+    if (!Array.isArray(w.latencyHistogram)) throw new RangeError(`judge: ${name}.latencyHistogram must be an array`);
+    const h = w.latencyHistogram;
+    for (let i = 0; i < h.length; i++) {
+      const c = h[i] ?? 0;
+      if (!(c >= 0 && Number.isFinite(c))) nonNegative(`${name}.latencyHistogram[${i}]`, c);
+    }
+  }
   if (w.scoreCount !== undefined) count(`${name}.scoreCount`, w.scoreCount);
   if (w.scoreSumSquares !== undefined) nonNegative(`${name}.scoreSumSquares`, w.scoreSumSquares);
   for (const [attr, groups] of Object.entries(w.groups ?? {}))
@@ -85,7 +98,13 @@ export function judge(
   checkWindow("baseline", baseline);
   checkWindow("candidate", candidate);
   const minSamplePerArm = step.minSamplePerArm ?? plan.minSamplePerArm;
-  const ctx: MetricContext = { minSample: minSamplePerArm, alpha: plan.alpha ?? DEFAULT_ALPHA };
+  const share = stepAlphaShare(plan, stepIndex);
+  const ctx: MetricContext = {
+    minSample: minSamplePerArm,
+    alpha: plan.alpha ?? DEFAULT_ALPHA,
+    share,
+    concurrent: opts.concurrent ?? true,
+  };
   const metrics = plan.metrics.map((m) => judgeMetric(m, baseline, candidate, ctx));
   const sampled = baseline.requests >= minSamplePerArm && candidate.requests >= minSamplePerArm;
   const has = (s: MetricResult["status"]) => metrics.filter((m) => m.status === s);
@@ -111,5 +130,13 @@ export function judge(
     verdict = "pass";
     reasons = [`all ${metrics.length} metrics pass`];
   }
-  return { verdict, stepIndex, minSamplePerArm, metrics, reasons };
+  return {
+    verdict,
+    stepIndex,
+    minSamplePerArm,
+    alpha: ctx.alpha * share,
+    samples: { baseline: baseline.requests, candidate: candidate.requests },
+    metrics,
+    reasons,
+  };
 }

@@ -4,7 +4,11 @@ import type { Metric, MetricKind, Plan } from "./types.ts";
 
 const HOUR = 3_600_000;
 
-/** 5% → 25% → 50% → 100%, 24 h each, analysed every minute. */
+/**
+ * 5% → 25% → 50% → 100%, 24 h each, analysed every minute, the error test every second.
+ * Each metric's 5% alpha holds over the whole rollout (80% of it spent on the first step);
+ * a step still inconclusive after 48 h pauses for a person.
+ */
 export function defaultPlan(): Plan {
   return {
     name: "default",
@@ -12,6 +16,7 @@ export function defaultPlan(): Plan {
     analysisIntervalMs: 60_000,
     minSamplePerArm: 200,
     failureLimit: 2,
+    onInconclusive: "pause",
     alpha: 0.05,
     metrics: [
       { kind: "success_rate", maxRelativeDrop: 0.05 },
@@ -19,7 +24,7 @@ export function defaultPlan(): Plan {
       { kind: "latency_p95_ms", maxRelativeIncrease: 0.2 },
       { kind: "group_success_gap", maxGapPoints: 5, minGroupSize: 30 },
     ],
-    fastPath: { windowMs: 10_000, minRequests: 50 },
+    fastPath: { windowMs: 10_000, minRequests: 20 },
   };
 }
 
@@ -34,6 +39,7 @@ export function demoPlan(): Plan {
     analysisIntervalMs: 1_000,
     minSamplePerArm: 40,
     failureLimit: 2,
+    onInconclusive: "advance",
     alpha: 0.05,
     metrics: [
       { kind: "success_rate", maxRelativeDrop: 0.1 },
@@ -41,7 +47,7 @@ export function demoPlan(): Plan {
       { kind: "latency_p95_ms", maxRelativeIncrease: 0.5 },
       { kind: "group_success_gap", maxGapPoints: 20, minGroupSize: 15 },
     ],
-    fastPath: { windowMs: 2_000, minRequests: 20 },
+    fastPath: { windowMs: 2_000, minRequests: 10 },
   };
 }
 
@@ -57,13 +63,14 @@ export function blueGreenPlan(): Plan {
     analysisIntervalMs: 30_000,
     minSamplePerArm: 200,
     failureLimit: 2,
+    onInconclusive: "pause",
     alpha: 0.05,
     metrics: [
       { kind: "agreement", min: 0.8 },
       { kind: "error_rate", max: 0.01 },
       { kind: "latency_p95_ms", maxRelativeIncrease: 0.2 },
     ],
-    fastPath: { windowMs: 10_000, minRequests: 50 },
+    fastPath: { windowMs: 10_000, minRequests: 20 },
   };
 }
 
@@ -107,15 +114,35 @@ function checkMetric(m: Metric, at: string, push: (field: string, reason: string
     push(`${at}.immediateRollback`, "must be a boolean");
   switch (m.kind) {
     case "success_rate":
-    case "score_mean":
-      if (!(isNum(m.maxRelativeDrop) && m.maxRelativeDrop >= 0 && m.maxRelativeDrop < 1))
-        push(`${at}.maxRelativeDrop`, "must be in [0, 1), e.g. 0.05 for 5% relative");
+    case "score_mean": {
+      const absolute = m.kind === "success_rate" ? "maxDropPoints" : "maxDrop";
+      const abs = (m as unknown as Record<string, unknown>)[absolute];
+      const floor = m.kind === "success_rate" ? m.min : undefined;
+      if (m.maxRelativeDrop !== undefined && abs !== undefined)
+        push(at, `give the margin once: maxRelativeDrop (relative) or ${absolute} (absolute), not both`);
+      if (m.maxRelativeDrop === undefined && abs === undefined && floor === undefined)
+        push(
+          at,
+          m.kind === "success_rate"
+            ? "needs a margin (maxRelativeDrop: 0.05 for 5% relative, or maxDropPoints: 5 for 5 points) or a floor (min)"
+            : "needs a margin: maxRelativeDrop (0.05 for 5% relative) or maxDrop (in score units)",
+        );
+      if (m.maxRelativeDrop !== undefined && !(isNum(m.maxRelativeDrop) && m.maxRelativeDrop > 0 && m.maxRelativeDrop < 1))
+        push(`${at}.maxRelativeDrop`, "must be in (0, 1), e.g. 0.05 for 5% relative");
+      if (abs !== undefined && !(isNum(abs) && abs > 0 && (m.kind === "score_mean" || abs <= 100)))
+        push(`${at}.${absolute}`, m.kind === "success_rate" ? "must be in (0, 100] percentage points" : "must be > 0");
+      if (floor !== undefined && !(isNum(floor) && floor > 0 && floor < 1))
+        push(`${at}.min`, "must be a rate in (0, 1), e.g. 0.8");
       return;
+    }
     case "error_rate":
-      if (!(isNum(m.max) && m.max >= 0 && m.max < 1))
-        push(`${at}.max`, "must be a rate in [0, 1), e.g. 0.01");
-      if (m.bound !== undefined && m.bound !== "one_sided" && m.bound !== "point")
-        push(`${at}.bound`, 'must be "one_sided" or "point"');
+      if (!(isNum(m.max) && m.max > 0 && m.max < 1))
+        push(`${at}.max`, "must be a rate in (0, 1), e.g. 0.01");
+      if (m.bound !== undefined && m.bound !== "one_sided")
+        push(
+          `${at}.bound`,
+          'only "one_sided" (the sequential test); a point threshold is not valid under repeated looks',
+        );
       return;
     case "latency_p95_ms":
     case "cost_per_request_usd":
@@ -156,6 +183,10 @@ export function validatePlan(plan: Plan): PlanProblem[] {
       if (!(isNum(s?.durationMs) && s.durationMs > 0)) push(`steps[${i}].durationMs`, "must be > 0");
       if (s?.minSamplePerArm !== undefined && !isInt(s.minSamplePerArm, 2))
         push(`steps[${i}].minSamplePerArm`, "must be an integer >= 2");
+      if (s?.maxSamplePerArm !== undefined && !isInt(s.maxSamplePerArm, 2))
+        push(`steps[${i}].maxSamplePerArm`, "must be an integer >= 2");
+      if (s?.maxDurationMs !== undefined && !(isNum(s.maxDurationMs) && s.maxDurationMs >= (s.durationMs ?? 0)))
+        push(`steps[${i}].maxDurationMs`, "must be at least the step's durationMs");
       if (s?.pause !== undefined && typeof s.pause !== "boolean")
         push(`steps[${i}].pause`, "must be a boolean");
     });
@@ -166,6 +197,20 @@ export function validatePlan(plan: Plan): PlanProblem[] {
   if (!isInt(plan.failureLimit, 1)) push("failureLimit", "must be an integer >= 1");
   if (plan.alpha !== undefined && !(isNum(plan.alpha) && plan.alpha > 0 && plan.alpha < 0.5))
     push("alpha", "must be in (0, 0.5)");
+  if (plan.maxSamplePerArm !== undefined && !isInt(plan.maxSamplePerArm, 2))
+    push("maxSamplePerArm", "must be an integer >= 2");
+  if (
+    plan.onInconclusive !== undefined &&
+    !["advance", "pause", "rollback"].includes(plan.onInconclusive as string)
+  )
+    push("onInconclusive", 'must be "advance", "pause" or "rollback"');
+  if (plan.alphaByStep !== undefined) {
+    const shares = plan.alphaByStep;
+    if (!Array.isArray(shares) || !Array.isArray(plan.steps) || shares.length !== plan.steps.length)
+      push("alphaByStep", "must give one share per step");
+    else if (!shares.every((x) => isNum(x) && x > 0) || Math.abs(shares.reduce((s, x) => s + x, 0) - 1) > 1e-9)
+      push("alphaByStep", "shares must be > 0 and sum to 1, so the whole rollout stays within alpha");
+  }
   if (!Array.isArray(plan.metrics) || plan.metrics.length === 0)
     push("metrics", "must list at least one metric");
   else {

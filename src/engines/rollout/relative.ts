@@ -1,11 +1,12 @@
-// Metrics judged relative to the baseline: non-inferiority of the success rate and the mean
-// score (delta-method relative lift, Welch df), and thresholds on p95 latency and cost.
+// Metrics judged against the baseline with a margin: success rate and mean score must not be
+// worse by more than the margin (non-inferiority), cost per request must not be higher. Each
+// fails only when the one-sided always-valid test (normal mixture) shows the breach, so that
+// looking every minute over a growing window keeps the false-alarm rate within alpha.
 
-import { type ArmSummary, frequentistLift, studentTCdf } from "../stats/index.ts";
+import { normalMixtureOneSided, type OneSidedMixtureResult } from "../stats/index.ts";
 import { fmtP, num, pct, signedPct, usd } from "./format.ts";
 import type {
   CostPerRequestMetric,
-  LatencyP95Metric,
   MetricResult,
   ScoreMeanMetric,
   SuccessRateMetric,
@@ -15,10 +16,20 @@ import type {
 /** What every metric judge is handed besides the two windows. */
 export interface MetricContext {
   minSample: number;
+  /** The plan's alpha over the whole rollout. */
   alpha: number;
+  /** The share of it this step spends (1 when not split). */
+  share?: number;
+  /** Whether the baseline served alongside the candidate (false at a 100% step). */
+  concurrent?: boolean;
 }
 
-function insufficient(
+/** The alpha a metric's test uses at this step. */
+export function metricAlpha(metric: { alpha?: number }, ctx: MetricContext): number {
+  return (metric.alpha ?? ctx.alpha) * (ctx.share ?? 1);
+}
+
+export function insufficient(
   metric: MetricResult["metric"],
   immediateRollback: boolean,
   what: string,
@@ -36,100 +47,128 @@ function insufficient(
 }
 
 interface Arm {
-  summary: ArmSummary;
   n: number;
   mean: number;
-  /** Per-unit variance as the stats engine takes it: p(1 - p), or the sample variance. */
+  /** Per-unit variance used for the standard error (kept above zero). */
   variance: number;
 }
 
+/** A rate's arm; the variance uses half a pseudo-count each way, so 100% or 0% still varies. */
+function rateArm(successes: number, n: number): Arm {
+  const smoothed = (successes + 0.5) / (n + 1);
+  return { n, mean: n > 0 ? successes / n : 0, variance: smoothed * (1 - smoothed) };
+}
+
+function meanArm(n: number, sum: number, sumSquares: number, floor: number): Arm {
+  const mean = n > 0 ? sum / n : 0;
+  const variance = n > 1 ? Math.max(0, (sumSquares - sum * mean) / (n - 1)) : 0;
+  return { n, mean, variance: Math.max(variance, floor) };
+}
+
+/** The margin in the metric's own units, and how to say it. */
+interface Margin {
+  /** Relative (fraction of the baseline) or absolute (metric units). */
+  relative: boolean;
+  size: number;
+  text: string;
+}
+
 /**
- * Non-inferiority with a relative margin: fail when the one-sided test shows the candidate
- * worse than baseline × (1 - margin) at alpha; pass when the one-sided bound clears the margin
- * or the estimate is within it; else inconclusive (the estimate is past the margin, not yet
- * significantly).
+ * Tests cand - k base < 0 (k = 1 - relative margin; absolute: cand - base + margin < 0), the
+ * linear form of "worse than the baseline by more than the margin", which needs no ratio.
  */
+function inferiority(base: Arm, cand: Arm, m: Margin, alpha: number): { test: OneSidedMixtureResult; d: number } {
+  const k = m.relative ? 1 - m.size : 1;
+  const shift = m.relative ? 0 : m.size;
+  const d = cand.mean - k * base.mean + shift;
+  const se = Math.sqrt(cand.variance / cand.n + (k * k * base.variance) / base.n);
+  // The mixture is centred on effects the size of the margin itself.
+  const tau = Math.max(m.relative ? m.size * Math.abs(base.mean) : m.size, 1e-9);
+  return { test: normalMixtureOneSided(d, Math.max(se, 1e-12), 0, { tau, alpha, side: "less" }), d };
+}
+
 function nonInferior(
   metric: SuccessRateMetric | ScoreMeanMetric,
   label: string,
   show: (x: number) => string,
+  margin: Margin | null,
+  floor: number | null,
   base: Arm,
   cand: Arm,
   ctx: MetricContext,
 ): MetricResult {
   const immediateRollback = metric.immediateRollback ?? false;
   const min = metric.minSample ?? ctx.minSample;
-  const alpha = metric.alpha ?? ctx.alpha;
-  const margin = metric.maxRelativeDrop;
-  if (base.n < Math.max(min, 2) || cand.n < Math.max(min, 2))
-    return insufficient(metric.kind, immediateRollback, label, base.n, cand.n, Math.max(min, 2));
-  const head = `${label} ${show(cand.mean)} vs ${show(base.mean)} baseline`;
+  if (base.n < min || cand.n < min)
+    return insufficient(metric.kind, immediateRollback, label, base.n, cand.n, min);
+  const alpha = metricAlpha(metric, ctx);
+  const relativeLift = base.mean !== 0 ? cand.mean / base.mean - 1 : null;
+  const head = `${label} ${show(cand.mean)} vs ${show(base.mean)} baseline${relativeLift === null ? "" : ` (${signedPct(relativeLift)})`}`;
   const numbers: MetricResult["numbers"] = {
     baseline: base.mean,
     candidate: cand.mean,
     baselineN: base.n,
     candidateN: cand.n,
-    margin: -margin,
+    relativeLift,
+    difference: cand.mean - base.mean,
     alpha,
   };
-  if (base.mean === 0) {
-    // A relative margin on a zero baseline is undefined; a candidate at or above zero is not worse.
-    const ok = cand.mean >= 0;
-    return {
-      metric: metric.kind,
-      status: ok ? "pass" : "inconclusive",
-      immediateRollback,
-      numbers,
-      reason: `${head}: the baseline is 0, so ${ok ? "the candidate cannot be worse" : "a relative margin is undefined"}`,
-    };
+  const fails: string[] = [];
+  const within: string[] = [];
+  const open: string[] = [];
+  if (margin) {
+    const { test, d } = inferiority(base, cand, margin, alpha);
+    // The always-valid bound on cand - base, for the reader: d shifted back by the margin.
+    const back = margin.relative ? -margin.size * base.mean : margin.size;
+    Object.assign(numbers, {
+      margin: margin.size,
+      marginKind: margin.relative ? "relative" : "points",
+      marginStatistic: d,
+      upperBoundOfDifference: test.bound - back,
+      z: -test.z,
+      criticalZ: test.criticalZ,
+      pWorseThanMargin: test.pValue,
+    });
+    const detail = `always-valid upper bound ${show(base.mean + test.bound - back)}, z = ${num(-test.z, 2)} vs ${num(-test.criticalZ, 2)}`;
+    if (test.rejects) fails.push(`worse than ${margin.text} (${detail})`);
+    else if (d >= 0) within.push(`within ${margin.text}`);
+    else open.push(`past ${margin.text} but not yet shown (${detail}, p = ${fmtP(test.pValue)})`);
   }
-  // The delta method's variance of the relative lift; zero when neither arm varies (e.g. every
-  // outcome a success) or the candidate never succeeds: then the estimate is all there is.
-  const relVariance =
-    cand.variance / (cand.n * base.mean ** 2) + (base.variance * cand.mean ** 2) / (base.n * base.mean ** 4);
-  if (relVariance === 0) {
-    const estimate = cand.mean / base.mean - 1;
-    const ok = estimate >= -margin;
-    return {
-      metric: metric.kind,
-      status: ok ? "pass" : "fail",
-      immediateRollback,
-      numbers: { ...numbers, relativeLift: estimate },
-      reason: `${head}: ${signedPct(estimate)} relative with no sampling variance to test, ${ok ? "within" : "worse than"} the ${signedPct(-margin, 0)} margin`,
-    };
+  if (floor !== null) {
+    // Below the floor AND below the baseline: a floor the baseline misses too is not the candidate's fault.
+    const below = normalMixtureOneSided(cand.mean - floor, Math.sqrt(cand.variance / cand.n), 0, {
+      tau: Math.max(0.05 * Math.abs(floor), 1e-9),
+      alpha,
+      side: "less",
+    });
+    const worse = normalMixtureOneSided(
+      cand.mean - base.mean,
+      Math.sqrt(cand.variance / cand.n + base.variance / base.n),
+      0,
+      { tau: Math.max(0.05 * Math.abs(floor), 1e-9), alpha, side: "less" },
+    );
+    Object.assign(numbers, { floor, pBelowFloor: below.pValue, pBelowBaseline: worse.pValue });
+    if (below.rejects && worse.rejects) fails.push(`below the ${show(floor)} floor and below the baseline`);
+    else if (cand.mean >= floor || cand.mean >= base.mean) within.push(`at or above the ${show(floor)} floor`);
+    else open.push(`below the ${show(floor)} floor but not yet shown (p = ${fmtP(Math.max(below.pValue, worse.pValue))})`);
   }
-  // alpha' = 2 alpha: each end of the two-sided interval is a one-sided (1 - alpha) bound.
-  const lift = frequentistLift(base.summary, cand.summary, { alpha: 2 * alpha });
-  const t = (lift.estimate + margin) / lift.se;
-  const pWorse = studentTCdf(t, lift.df);
-  const ci = `${pct(1 - 2 * alpha, 0)} CI ${signedPct(lift.ci[0])} to ${signedPct(lift.ci[1])}`;
-  const body = `${head}: ${signedPct(lift.estimate)} relative (${ci})`;
-  Object.assign(numbers, {
-    relativeLift: lift.estimate,
-    ci: lift.ci,
-    confidence: 1 - 2 * alpha,
-    se: lift.se,
-    df: lift.df,
-    pWorseThanMargin: pWorse,
-    pNonInferior: 1 - pWorse,
-  });
-  const result = (status: MetricResult["status"], reason: string): MetricResult => ({
+  const result = (status: MetricResult["status"], parts: string[]): MetricResult => ({
     metric: metric.kind,
     status,
     immediateRollback,
     numbers,
-    reason,
+    reason: `${head}: ${parts.join("; ")}`,
   });
-  const marginText = `the ${signedPct(-margin, 0)} margin`;
-  if (pWorse < alpha)
-    return result("fail", `${body}: worse than ${marginText} (one-sided p = ${fmtP(pWorse)} < ${alpha})`);
-  if (lift.ci[0] >= -margin)
-    return result("pass", `${body}: non-inferior, the interval clears ${marginText}`);
-  if (lift.estimate >= -margin) return result("pass", `${body}: within ${marginText}`);
-  return result(
-    "inconclusive",
-    `${body}: past ${marginText} but not significantly (one-sided p = ${fmtP(pWorse)} ≥ ${alpha}); more data needed`,
-  );
+  if (fails.length > 0) return result("fail", fails);
+  if (open.length > 0) return result("inconclusive", open);
+  return result("pass", within);
+}
+
+function marginOf(relative: number | undefined, absolute: number | undefined, scale: number, unit: string): Margin | null {
+  if (relative !== undefined) return { relative: true, size: relative, text: `the ${signedPct(-relative, 0)} relative margin` };
+  if (absolute !== undefined)
+    return { relative: false, size: absolute / scale, text: `the -${num(absolute, 2)} ${unit} margin` };
+  return null;
 }
 
 export function judgeSuccessRate(
@@ -138,13 +177,17 @@ export function judgeSuccessRate(
   cand: VersionWindow,
   ctx: MetricContext,
 ): MetricResult {
-  const arm = (w: VersionWindow): Arm => ({
-    summary: { successes: w.successes, n: w.feedbackCount },
-    n: w.feedbackCount,
-    mean: w.feedbackCount > 0 ? w.successes / w.feedbackCount : 0,
-    variance: w.feedbackCount > 0 ? (w.successes / w.feedbackCount) * (1 - w.successes / w.feedbackCount) : 0,
-  });
-  return nonInferior(metric, "success rate", (x) => pct(x), arm(base), arm(cand), ctx);
+  const margin = marginOf(metric.maxRelativeDrop, metric.maxDropPoints, 100, "point");
+  return nonInferior(
+    metric,
+    "success rate",
+    (x) => pct(x),
+    margin,
+    metric.min ?? null,
+    rateArm(base.successes, base.feedbackCount),
+    rateArm(cand.successes, cand.feedbackCount),
+    ctx,
+  );
 }
 
 export function judgeScoreMean(
@@ -153,24 +196,25 @@ export function judgeScoreMean(
   cand: VersionWindow,
   ctx: MetricContext,
 ): MetricResult {
-  const arm = (w: VersionWindow): Arm => {
-    const n = w.scoreCount ?? 0;
-    const sum = w.scoreSum ?? 0;
-    const sumSquares = w.scoreSumSquares ?? 0;
-    const mean = n > 0 ? sum / n : 0;
-    const variance = n > 1 ? Math.max(0, (sumSquares - sum * mean) / (n - 1)) : 0;
-    return { summary: { sum, sumSquares, n }, n, mean, variance };
-  };
-  return nonInferior(metric, "mean score", (x) => num(x, 3), arm(base), arm(cand), ctx);
+  const arm = (w: VersionWindow) => meanArm(w.scoreCount ?? 0, w.scoreSum ?? 0, w.scoreSumSquares ?? 0, 1e-12);
+  const b = arm(base);
+  const c = arm(cand);
+  // Neither arm varies: give both a variance of 1% of the baseline's scale, so the test has a floor.
+  const floor = (0.01 * Math.max(Math.abs(b.mean), 1e-6)) ** 2;
+  if (b.variance <= 1e-12 && c.variance <= 1e-12) {
+    b.variance = floor;
+    c.variance = floor;
+  }
+  const margin = marginOf(metric.maxRelativeDrop, metric.maxDrop, 1, "score");
+  return nonInferior(metric, "mean score", (x) => num(x, 3), margin, null, b, c, ctx);
 }
 
-/** Fails when the candidate's value is above `max` or above baseline × (1 + maxRelativeIncrease). */
-function threshold(
-  metric: LatencyP95Metric | CostPerRequestMetric,
-  label: string,
-  show: (x: number) => string,
-  baseValue: number | null,
-  candValue: number | null,
+/**
+ * Cost per request at most `max` and/or at most (1 + maxRelativeIncrease) × the baseline's:
+ * fails when the one-sided always-valid test shows the mean above a limit.
+ */
+export function judgeCost(
+  metric: CostPerRequestMetric,
   base: VersionWindow,
   cand: VersionWindow,
   ctx: MetricContext,
@@ -178,58 +222,48 @@ function threshold(
   const immediateRollback = metric.immediateRollback ?? false;
   const min = metric.minSample ?? ctx.minSample;
   const relative = metric.maxRelativeIncrease !== undefined;
-  if (cand.requests < min || (relative && base.requests < min) || candValue === null)
-    return insufficient(
-      metric.kind,
-      immediateRollback,
-      `${label} (requests)`,
-      base.requests,
-      cand.requests,
-      min,
-    );
-  const limits: { limit: number; text: string }[] = [];
-  if (metric.max !== undefined) limits.push({ limit: metric.max, text: `the ${show(metric.max)} maximum` });
-  if (relative && baseValue !== null && baseValue > 0) {
-    const inc = metric.maxRelativeIncrease!;
-    limits.push({ limit: baseValue * (1 + inc), text: `${signedPct(inc, 0)} over the baseline` });
-  }
-  const breached = limits.filter((l) => candValue > l.limit);
-  const change = baseValue !== null && baseValue > 0 ? candValue / baseValue - 1 : null;
-  const head = `${label} ${show(candValue)} vs ${baseValue === null ? "no" : show(baseValue)} baseline${change === null ? "" : ` (${signedPct(change)})`}`;
-  const numbers = {
-    baseline: baseValue,
-    candidate: candValue,
-    relativeChange: change,
-    limits: limits.map((l) => l.limit),
+  if (cand.requests < min || (relative && base.requests < min))
+    return insufficient(metric.kind, immediateRollback, "cost per request (requests)", base.requests, cand.requests, min);
+  const alpha = metricAlpha(metric, ctx) / (metric.max !== undefined && relative ? 2 : 1);
+  const arm = (w: VersionWindow) => {
+    const mean = w.costUsd / w.requests;
+    // Without the squares, assume the cost varies by its own size per request (a wide, cautious guess).
+    const sq = w.costSumSquares ?? 2 * w.costUsd * mean;
+    return meanArm(w.requests, w.costUsd, sq, (1e-3 * Math.max(mean, 1e-9)) ** 2);
   };
-  if (breached.length > 0)
-    return {
-      metric: metric.kind,
-      status: "fail",
-      immediateRollback,
-      numbers,
-      reason: `${head}: above ${breached.map((l) => `${l.text} (${show(l.limit)})`).join(" and ")}`,
-    };
-  const within = limits.length > 0 ? `: within ${limits.map((l) => l.text).join(" and ")}` : "";
-  return { metric: metric.kind, status: "pass", immediateRollback, numbers, reason: `${head}${within}` };
-}
-
-export function judgeLatency(
-  metric: LatencyP95Metric,
-  base: VersionWindow,
-  cand: VersionWindow,
-  ctx: MetricContext,
-): MetricResult {
-  const show = (x: number) => `${num(x, 0)} ms`;
-  return threshold(metric, "p95 latency", show, base.latencyP95Ms, cand.latencyP95Ms, base, cand, ctx);
-}
-
-export function judgeCost(
-  metric: CostPerRequestMetric,
-  base: VersionWindow,
-  cand: VersionWindow,
-  ctx: MetricContext,
-): MetricResult {
-  const per = (w: VersionWindow) => (w.requests > 0 ? w.costUsd / w.requests : null);
-  return threshold(metric, "cost per request", usd, per(base), per(cand), base, cand, ctx);
+  const c = arm(cand);
+  const b = base.requests > 0 ? arm(base) : null;
+  const change = b && b.mean > 0 ? c.mean / b.mean - 1 : null;
+  const head = `cost per request ${usd(c.mean)} vs ${b ? usd(b.mean) : "no"} baseline${change === null ? "" : ` (${signedPct(change)})`}`;
+  const numbers: MetricResult["numbers"] = { baseline: b?.mean ?? null, candidate: c.mean, relativeChange: change, alpha };
+  const fails: string[] = [];
+  const open: string[] = [];
+  const within: string[] = [];
+  const check = (name: string, d: number, se: number, tau: number) => {
+    const t = normalMixtureOneSided(d, Math.max(se, 1e-15), 0, { tau, alpha, side: "greater" });
+    numbers[`p${name}`] = t.pValue;
+    return t;
+  };
+  if (metric.max !== undefined) {
+    const t = check("AboveMax", c.mean - metric.max, Math.sqrt(c.variance / c.n), Math.max(0.1 * metric.max, 1e-12));
+    if (t.rejects) fails.push(`above the ${usd(metric.max)} maximum (p = ${fmtP(t.pValue)})`);
+    else if (c.mean <= metric.max) within.push(`within the ${usd(metric.max)} maximum`);
+    else open.push(`above the ${usd(metric.max)} maximum but not yet shown (p = ${fmtP(t.pValue)})`);
+  }
+  if (relative && b) {
+    const k = 1 + metric.maxRelativeIncrease!;
+    const t = check(
+      "AboveRelative",
+      c.mean - k * b.mean,
+      Math.sqrt(c.variance / c.n + (k * k * b.variance) / b.n),
+      Math.max(metric.maxRelativeIncrease! * b.mean, 1e-12),
+    );
+    const text = `${signedPct(metric.maxRelativeIncrease!, 0)} over the baseline`;
+    if (t.rejects) fails.push(`above ${text} (p = ${fmtP(t.pValue)})`);
+    else if (c.mean <= k * b.mean) within.push(`within ${text}`);
+    else open.push(`above ${text} but not yet shown (p = ${fmtP(t.pValue)})`);
+  }
+  const status = fails.length ? "fail" : open.length ? "inconclusive" : "pass";
+  const parts = fails.length ? fails : open.length ? open : within;
+  return { metric: metric.kind, status, immediateRollback, numbers, reason: `${head}: ${parts.join("; ")}` };
 }

@@ -26,6 +26,13 @@ export interface VersionWindow {
   latencyP95Ms: number | null;
   /** Total cost of the window's requests in USD. */
   costUsd: number;
+  /** Sum of each request's cost squared, for the cost test's variance. */
+  costSumSquares?: number;
+  /**
+   * Request latency histogram: `latencyHistogram[b]` counts requests whose latency in ms is in
+   * [2^(b/16), 2^((b+1)/16)) (bucket 0 also takes everything under 1 ms). See `latencyBucket`.
+   */
+  latencyHistogram?: number[];
   /** Quality scores reported with feedback; all three absent means none. */
   scoreCount?: number;
   scoreSum?: number;
@@ -41,35 +48,49 @@ export interface VersionWindow {
 interface MetricBase {
   /** Minimum sample (feedback or requests, per arm) before judging; default the step's minimum. */
   minSample?: number;
-  /** One-sided error rate of the metric's test; default the plan's `alpha`. */
+  /**
+   * One-sided error rate of the metric's test over the whole rollout, every look included;
+   * default the plan's `alpha`. It is spent across the steps as the plan's `alphaByStep` says.
+   */
   alpha?: number;
   /** A failure rolls back at once instead of counting toward `failureLimit` (default: true for error_rate only). */
   immediateRollback?: boolean;
 }
 
-/** Candidate success rate not worse than the baseline's by more than `maxRelativeDrop` (0.05 = 5% relative). */
+/**
+ * Candidate success rate not worse than the baseline's by more than the margin: exactly one of
+ * `maxRelativeDrop` (0.05 = 5% of the baseline's rate) or `maxDropPoints` (5 = 5 percentage
+ * points); and/or a floor `min` (0.8: never below 80%, unless the baseline is below it too).
+ */
 export interface SuccessRateMetric extends MetricBase {
   kind: "success_rate";
-  maxRelativeDrop: number;
+  maxRelativeDrop?: number;
+  maxDropPoints?: number;
+  min?: number;
 }
 
-/** Candidate mean score not worse than the baseline's by more than `maxRelativeDrop` (Welch). */
+/** Candidate mean score not worse than the baseline's by more than `maxRelativeDrop` or `maxDrop` (score units). */
 export interface ScoreMeanMetric extends MetricBase {
   kind: "score_mean";
-  maxRelativeDrop: number;
+  maxRelativeDrop?: number;
+  maxDrop?: number;
 }
 
 /**
- * Candidate error rate at most `max` (0.01 = 1%). `bound: "one_sided"` (default) fails only
- * when an exact binomial test shows the rate above `max`; `"point"` fails on the estimate.
+ * Candidate error rate at most `max` (0.01 = 1%): fails only on sequential evidence that the
+ * rate is above both `max` and the baseline's concurrent rate. `bound` is accepted for old
+ * plans and means the same.
  */
 export interface ErrorRateMetric extends MetricBase {
   kind: "error_rate";
   max: number;
-  bound?: "one_sided" | "point";
+  bound?: "one_sided";
 }
 
-/** Candidate p95 latency at most `max` ms and/or at most (1 + `maxRelativeIncrease`) × the baseline's. */
+/**
+ * Candidate p95 latency at most `max` ms and/or at most (1 + `maxRelativeIncrease`) × the
+ * baseline's; tested as the share of candidate requests slower than the limit (at most 5%).
+ */
 export interface LatencyP95Metric extends MetricBase {
   kind: "latency_p95_ms";
   max?: number;
@@ -119,16 +140,27 @@ export interface Step {
   pause?: boolean;
   /** Overrides the plan's `minSamplePerArm` for this step. */
   minSamplePerArm?: number;
+  /** Overrides the plan's `maxSamplePerArm` for this step. */
+  maxSamplePerArm?: number;
+  /** The longest the step waits for a conclusive verdict after `durationMs` (default 2 × durationMs). */
+  maxDurationMs?: number;
 }
 
-/** The fast path, checked on every short window without waiting for the analysis interval. */
+/**
+ * The fast path, checked every second without waiting for the analysis interval: the
+ * candidate's breaker, every request of the last `windowMs` failing (at least `minRequests`
+ * of them), and the error-rate test on the step so far.
+ */
 export interface FastPathConfig {
   windowMs: number;
-  /** Requests the short window needs before its error rate counts. */
+  /** Requests the short window needs before "every request failed" rolls back; also the error test's least sample. */
   minRequests: number;
-  /** Error rate above which the candidate rolls back; default the error_rate metric's `max`. */
+  /** The error-rate limit the fast path tests; default the error_rate metric's `max`. */
   maxErrorRate?: number;
 }
+
+/** What a step does with an inconclusive verdict once it reaches its maximum sample or duration. */
+export type OnInconclusive = "advance" | "pause" | "rollback";
 
 /** A rollout plan's steps and analysis. */
 export interface Plan {
@@ -139,10 +171,22 @@ export interface Plan {
   minSamplePerArm: number;
   /** Consecutive failed analyses that roll back (default 2). */
   failureLimit: number;
-  /** Advance on an inconclusive verdict once the step's time is up (default false: hold). */
+  /**
+   * At a step's maximum sample or duration, an inconclusive verdict advances, pauses for a
+   * person (default) or rolls back; it never holds for ever.
+   */
+  onInconclusive?: OnInconclusive;
+  /** Old plans: true means `onInconclusive: "advance"`. */
   advanceOnInconclusive?: boolean;
-  /** Default one-sided alpha of the metrics (0.05). */
+  /** Requests per arm at which a step stops waiting for a conclusive verdict (default: none, the duration decides). */
+  maxSamplePerArm?: number;
+  /** Default one-sided alpha of the metrics over the whole rollout (0.05). */
   alpha?: number;
+  /**
+   * How each metric's alpha is split across the steps, one share per step summing to 1;
+   * default 80% to the first step and the rest evenly (a single step takes it all).
+   */
+  alphaByStep?: number[];
   metrics: Metric[];
   fastPath: FastPathConfig;
 }
@@ -165,6 +209,10 @@ export interface Judgement {
   verdict: StepVerdict;
   stepIndex: number;
   minSamplePerArm: number;
+  /** The alpha this step's tests use (the metrics' alpha times the step's share). */
+  alpha: number;
+  /** Requests per arm in the judged windows. */
+  samples: { baseline: number; candidate: number };
   metrics: MetricResult[];
   reasons: string[];
 }
@@ -194,10 +242,22 @@ export interface Decision {
   next: Omit<RolloutState, "plan">;
 }
 
-/** The candidate over the fast path's short window. */
-export interface FastPathWindow {
+/** Requests and errors of one version over a window. */
+export interface ErrorCounts {
   requests: number;
   errors: number;
+}
+
+/** What the fast path sees every second. */
+export interface FastPathWindow {
+  /** The candidate over the step so far (the error test's sample). */
+  candidate: ErrorCounts;
+  /** The baseline over the same span, or its reference window at a 100% step. */
+  baseline?: ErrorCounts;
+  /** Whether the baseline served alongside the candidate (false at a 100% step). */
+  concurrent?: boolean;
+  /** The candidate over the last `fastPath.windowMs`, for the every-request-failed check. */
+  recent?: ErrorCounts;
   breaker?: "closed" | "half_open" | "open";
 }
 
@@ -205,4 +265,6 @@ export interface FastPathResult {
   rollback: boolean;
   reason: string;
   errorRate: number | null;
+  /** The error test's numbers when it ran. */
+  test?: Record<string, number | boolean | null>;
 }

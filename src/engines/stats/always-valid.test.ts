@@ -136,7 +136,8 @@ test("the always-valid critical value: solves Lambda = 1/alpha, and sits above t
     [1e7, 0.01],
   ] as const) {
     const c = oneSidedCriticalZ(v, tau, 0.05);
-    near(logOneSidedMixture(c * Math.sqrt(v), v, 1 / (tau * tau)), Math.log(20), 1e-6, `v=${v}`);
+    // Solved at v tau^2 rounded to 1/500 of its log: within 3e-3 of the exact boundary.
+    near(logOneSidedMixture(c * Math.sqrt(v), v, 1 / (tau * tau)), Math.log(20), 3e-3, `v=${v}`);
     assert.ok(c > 1.6449, `above z(0.95) at v=${v}: ${c}`);
   }
   // Grows like sqrt(ln(v tau^2)) with information: slowly.

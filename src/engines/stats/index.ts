@@ -23,6 +23,7 @@ export {
   type OneSidedMixtureOptions,
   type OneSidedMixtureResult,
   oneSidedCriticalZ,
+  RATE_RATIOS,
   rateAlternatives,
   type SprtAlternative,
   type SprtResult,

@@ -24,13 +24,28 @@ export const PlanMetricSchema = z.discriminatedUnion("kind", [
       ...common,
     })
     .strict(),
-  z.object({ kind: z.literal("success_rate"), maxRelativeDrop: relative, ...common }).strict(),
-  z.object({ kind: z.literal("score_mean"), maxRelativeDrop: relative, ...common }).strict(),
+  z
+    .object({
+      kind: z.literal("success_rate"),
+      maxRelativeDrop: relative.optional().describe("margin relative to the baseline: 0.05 = 5% of its rate"),
+      maxDropPoints: z.number().gt(0).max(100).optional().describe("margin in percentage points: 5 = 5 points"),
+      min: z.number().gt(0).lt(1).optional().describe("a floor: never below this rate unless the baseline is too"),
+      ...common,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("score_mean"),
+      maxRelativeDrop: relative.optional(),
+      maxDrop: z.number().gt(0).optional().describe("margin in score units"),
+      ...common,
+    })
+    .strict(),
   z
     .object({
       kind: z.literal("error_rate"),
       max: z.number().min(0).max(1),
-      bound: z.enum(["one_sided", "point"]).optional(),
+      bound: z.enum(["one_sided"]).optional().describe("old plans; the test is always sequential"),
       ...common,
     })
     .strict(),
@@ -74,6 +89,18 @@ export const PlanBodySchema = z
               .optional()
               .describe("a manual gate: wait for `rollout promote` after it passes"),
             minSamplePerArm: z.number().int().min(1).optional(),
+            maxSamplePerArm: z
+              .number()
+              .int()
+              .min(2)
+              .optional()
+              .describe("requests per arm at which an inconclusive step does what onInconclusive says"),
+            maxDurationMs: z
+              .number()
+              .int()
+              .min(1)
+              .optional()
+              .describe("the longest an inconclusive step waits (default twice durationMs)"),
           })
           .strict(),
       )
@@ -82,8 +109,18 @@ export const PlanBodySchema = z
     analysisIntervalMs: z.number().int().min(100),
     minSamplePerArm: z.number().int().min(1),
     failureLimit: z.number().int().min(1).max(100),
-    advanceOnInconclusive: z.boolean().optional(),
-    alpha: z.number().gt(0).lt(0.5).optional(),
+    onInconclusive: z
+      .enum(["advance", "pause", "rollback"])
+      .optional()
+      .describe("what a step still inconclusive at its maximum sample or duration does (default pause)"),
+    advanceOnInconclusive: z.boolean().optional().describe('old plans: true is onInconclusive "advance"'),
+    maxSamplePerArm: z.number().int().min(2).optional(),
+    alpha: z.number().gt(0).lt(0.5).optional().describe("each metric's false-alarm rate over the whole rollout"),
+    alphaByStep: z
+      .array(z.number().gt(0).max(1))
+      .max(20)
+      .optional()
+      .describe("each step's share of alpha, summing to 1 (default 80% to the first step)"),
     metrics: z.array(PlanMetricSchema).max(20),
     fastPath: z
       .object({

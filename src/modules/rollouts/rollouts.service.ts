@@ -18,7 +18,7 @@ import {
   rolloutsOf,
 } from "./rollouts.store.ts";
 import { requireServable, type ServableGate } from "./serving.ts";
-import { mirrorWindow, windowMetrics } from "./window-metrics.ts";
+import { errorCounts, mirrorWindow, windowMetrics } from "./window-metrics.ts";
 
 export interface RolloutView extends Omit<RolloutRow, "plan"> {
   plan: Plan;
@@ -313,7 +313,7 @@ export function createRolloutsService(deps: RolloutDeps) {
           r.mode === "blue_green"
             ? await mirrorWindow(tx, r.model, r.candidateVersionId, r.stepStartedAt, until)
             : windows.get(r.candidateVersionId)!;
-        const judgement = judge(r.plan, baseline, candidate, { stepIndex: r.stepIndex });
+        const judgement = judge(r.plan, baseline, candidate, { stepIndex: r.stepIndex, concurrent: !full });
         const decision = decide(
           {
             plan: r.plan,
@@ -360,8 +360,9 @@ export function createRolloutsService(deps: RolloutDeps) {
     },
 
     /**
-     * The fast path, between analyses: the candidate's error rate over a short window, and
-     * its breaker. A breach rolls back at once.
+     * The fast path, between analyses: the candidate's breaker, every recent request failing,
+     * and the sequential error test on the step so far against the baseline. A breach rolls
+     * back at once.
      */
     async fastCheck(
       rolloutId: string,
@@ -374,20 +375,54 @@ export function createRolloutsService(deps: RolloutDeps) {
         const r = await rolloutById(tx, rolloutId, true);
         if (!r || (r.status !== "running" && r.status !== "paused")) return null;
         const now = clock.now();
-        const from = new Date(Math.max(now.getTime() - r.plan.fastPath.windowMs, r.stepStartedAt.getTime()));
         const to = new Date(now.getTime() + 1);
-        const w =
-          r.mode === "blue_green"
-            ? await mirrorWindow(tx, r.model, r.candidateVersionId, from, to)
-            : (await windowMetrics(tx, r.model, [r.candidateVersionId], from, to)).get(r.candidateVersionId)!;
-        const result = fastPath({ requests: w.requests, errors: w.errors, breaker }, r.plan);
+        const recentFrom = new Date(
+          Math.max(now.getTime() - r.plan.fastPath.windowMs, r.stepStartedAt.getTime()),
+        );
+        const full = r.mode === "canary" && (r.plan.steps[r.stepIndex]?.weight ?? 0) >= 100;
+        const ids = [r.baselineVersionId, r.candidateVersionId];
+        let candidate: { requests: number; errors: number };
+        let recent: { requests: number; errors: number };
+        let baseline: { requests: number; errors: number } | undefined;
+        if (r.mode === "blue_green") {
+          candidate = await mirrorWindow(tx, r.model, r.candidateVersionId, r.stepStartedAt, to);
+          recent = await mirrorWindow(tx, r.model, r.candidateVersionId, recentFrom, to);
+          baseline = (await errorCounts(tx, r.model, [r.baselineVersionId], r.stepStartedAt, to)).get(
+            r.baselineVersionId,
+          );
+        } else {
+          const step = await errorCounts(tx, r.model, ids, r.stepStartedAt, to);
+          candidate = step.get(r.candidateVersionId)!;
+          recent = (await errorCounts(tx, r.model, [r.candidateVersionId], recentFrom, to)).get(
+            r.candidateVersionId,
+          )!;
+          // At a 100% step the baseline serves nothing: its reference is the rollout so far.
+          baseline = full
+            ? (await errorCounts(tx, r.model, [r.baselineVersionId], r.startedAt, r.stepStartedAt)).get(
+                r.baselineVersionId,
+              )
+            : step.get(r.baselineVersionId);
+        }
+        const result = fastPath(
+          {
+            candidate: { requests: candidate.requests, errors: candidate.errors },
+            baseline,
+            concurrent: !full,
+            recent: { requests: recent.requests, errors: recent.errors },
+            breaker,
+          },
+          r.plan,
+          { stepIndex: r.stepIndex },
+        );
         if (result.rollback)
           await end(tx, ctx, r, "rolled_back", "rollback", [`fast path: ${result.reason}`], {
             fastPath: {
               ...result,
               windowMs: r.plan.fastPath.windowMs,
-              requests: w.requests,
-              errors: w.errors,
+              requests: candidate.requests,
+              errors: candidate.errors,
+              recentRequests: recent.requests,
+              recentErrors: recent.errors,
             },
           });
         return result;

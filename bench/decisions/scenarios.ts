@@ -1,0 +1,89 @@
+// The decision benchmark's scenarios: what the candidate does differently from the baseline,
+// under which plan and at which traffic. Margins are read from the plan itself, so "exactly at
+// the margin" stays exact when a plan changes.
+
+import { BUILT_IN_PLANS } from "../../src/engines/rollout/index.ts";
+import type { Plan } from "../../src/engines/rollout/types.ts";
+import { BASELINE, type Behaviour } from "./traffic.ts";
+
+export interface RolloutScenario {
+  kind: "rollout";
+  id: string;
+  plan: string;
+  rps: number;
+  describe: string;
+  candidate: Behaviour;
+}
+
+const metric = <K extends Plan["metrics"][number]["kind"]>(plan: Plan, kind: K) =>
+  plan.metrics.find((m) => m.kind === kind) as Extract<Plan["metrics"][number], { kind: K }> | undefined;
+
+const withSuccess = (f: (p: number, group: string) => number): Behaviour => ({
+  ...BASELINE,
+  success: Object.fromEntries(Object.entries(BASELINE.success).map(([g, p]) => [g, f(p, g)])),
+});
+
+/** The candidates of every rollout scenario under one plan. */
+export function rolloutCandidates(plan: Plan): { id: string; describe: string; candidate: Behaviour }[] {
+  const success = metric(plan, "success_rate");
+  const errors = metric(plan, "error_rate");
+  const latency = metric(plan, "latency_p95_ms");
+  const gap = metric(plan, "group_success_gap");
+  const atMargin = (p: number) =>
+    success?.maxRelativeDrop !== undefined
+      ? p * (1 - success.maxRelativeDrop)
+      : p - (success?.maxDropPoints ?? 0) / 100;
+  const out = [
+    { id: "aa", describe: "identical candidate", candidate: { ...BASELINE } },
+    {
+      id: "margin",
+      describe: "success rate exactly at the non-inferiority margin",
+      candidate: withSuccess((p) => atMargin(p)),
+    },
+    {
+      id: "margin-errors",
+      describe: `error rate exactly at the ${(errors?.max ?? 0) * 100}% limit`,
+      candidate: { ...BASELINE, errorRate: errors?.max ?? BASELINE.errorRate },
+    },
+    {
+      id: "margin-latency",
+      describe: `latency exactly at +${(latency?.maxRelativeIncrease ?? 0) * 100}%`,
+      candidate: {
+        ...BASELINE,
+        latencyMedianMs: BASELINE.latencyMedianMs * (1 + (latency?.maxRelativeIncrease ?? 0)),
+      },
+    },
+    {
+      id: "margin-group",
+      describe: `10% group exactly ${gap?.maxGapPoints ?? 0} points worse`,
+      candidate: withSuccess((p, g) => (g === "a" ? p - (gap?.maxGapPoints ?? 0) / 100 : p)),
+    },
+    { id: "errors-3pct", describe: "errors 0.5% -> 3%", candidate: { ...BASELINE, errorRate: 0.03 } },
+    { id: "success-minus-5", describe: "success -5 points", candidate: withSuccess((p) => p - 0.05) },
+    { id: "success-minus-10", describe: "success -10 points", candidate: withSuccess((p) => p - 0.1) },
+    {
+      id: "group-minus-15",
+      describe: "10% group 15 points worse",
+      candidate: withSuccess((p, g) => (g === "a" ? p - 0.15 : p)),
+    },
+    {
+      id: "latency-plus-50",
+      describe: "latency +50%",
+      candidate: { ...BASELINE, latencyMedianMs: BASELINE.latencyMedianMs * 1.5 },
+    },
+  ];
+  return out;
+}
+
+export const RATES = [1, 10, 100, 1000] as const;
+
+export function rolloutScenarios(): RolloutScenario[] {
+  const out: RolloutScenario[] = [];
+  for (const planName of ["default", "demo"]) {
+    const plan = BUILT_IN_PLANS[planName]!();
+    for (const rps of RATES)
+      for (const c of rolloutCandidates(plan))
+        out.push({ kind: "rollout", id: c.id, plan: planName, rps, describe: c.describe, candidate: c.candidate });
+  }
+  return out;
+}

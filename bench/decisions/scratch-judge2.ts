@@ -1,0 +1,11 @@
+import { judge, defaultPlan } from "../../src/engines/rollout/index.ts";
+import { createRandom } from "./random.ts";
+import { addTraffic, BASELINE, bucketProbabilities, emptyWindow } from "./traffic.ts";
+const r = createRandom(1);
+const probs = bucketProbabilities(BASELINE);
+const b = emptyWindow(); const c = emptyWindow();
+addTraffic(b, BASELINE, probs, 50000, 250, r); addTraffic(c, BASELINE, probs, 3000, 15, r);
+const plan = defaultPlan();
+const t0 = performance.now();
+for (let i = 0; i < 50000; i++) judge(plan, b, c, { stepIndex: 0 });
+console.log("judge µs", ((performance.now() - t0) / 50000) * 1000);
