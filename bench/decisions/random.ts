@@ -119,7 +119,11 @@ export function createRandom(seed: number): Random {
     }
     return p;
   };
-  const multinomialEach = (n: number, probs: readonly number[], visit: (i: number, k: number) => void): void => {
+  const multinomialEach = (
+    n: number,
+    probs: readonly number[],
+    visit: (i: number, k: number) => void,
+  ): void => {
     const { cum, first, last } = prepare(probs);
     if (first < 0 || n <= 0) return;
     if (n < 200) {

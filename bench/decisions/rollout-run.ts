@@ -14,8 +14,8 @@
 const MAX_STEP_PER_ERROR = Math.log(Math.max(...RATE_RATIOS.map((r) => r.ratio)));
 
 import { decide, fastPath, judge, stepMaxDurationMs } from "../../src/engines/rollout/index.ts";
-import { RATE_RATIOS } from "../../src/engines/stats/index.ts";
 import type { Plan, VersionWindow } from "../../src/engines/rollout/types.ts";
+import { RATE_RATIOS } from "../../src/engines/stats/index.ts";
 import type { Random } from "./random.ts";
 import { addTraffic, type Behaviour, bucketProbabilities, emptyWindow, mergeInto } from "./traffic.ts";
 
@@ -73,11 +73,15 @@ export function simulateRollout(
     const nB = full ? 0 : random.poisson(rps * (1 - weight) * intervalS);
     const eC = random.binomial(nC, candidate.errorRate);
     const eB = random.binomial(nB, baseline.errorRate);
-    // Error times within the interval, in order; requests by time spread evenly.
-    const cTimes = Array.from({ length: eC }, () => random.uniform() * intervalS).sort((a, b) => a - b);
-    const bTimes = Array.from({ length: eB }, () => random.uniform() * intervalS).sort((a, b) => a - b);
+    // The candidate's error times within the interval, in order; requests by time spread
+    // evenly. The baseline's errors by time t are drawn only when a check needs them: each
+    // draw splits the interval's remaining errors binomially (exactly as uniform times would).
+    const cTimes = new Float64Array(eC);
+    for (let i = 0; i < eC; i++) cTimes[i] = random.uniform() * intervalS;
+    cTimes.sort();
     const ref = full ? history : base;
     let bi = 0;
+    let bAt = 0;
     let lastSecond = -1;
     for (let i = 0; i < cTimes.length; i++) {
       const second = Math.floor(cTimes[i]!);
@@ -88,7 +92,10 @@ export function simulateRollout(
       // Errors up to the end of this second.
       let ci = i;
       while (ci + 1 < cTimes.length && cTimes[ci + 1]! < at) ci++;
-      while (bi < bTimes.length && bTimes[bi]! < at) bi++;
+      if (at > bAt) {
+        bi += random.binomial(eB - bi, (at - bAt) / (intervalS - bAt));
+        bAt = at;
+      }
       if (cand.errors + ci + 1 < checkAtErrors) continue;
       const candReq = Math.max(cand.requests + Math.round((nC * at) / intervalS), cand.errors + ci + 1);
       const baseReq = full ? ref.requests : base.requests + Math.round((nB * at) / intervalS);
@@ -128,11 +135,7 @@ export function simulateRollout(
     candidateTotal += nC;
     t += intervalS;
     const j = judge(plan, full ? history : base, cand, { stepIndex, concurrent: !full });
-    const d = decide(
-      { plan, stepIndex, stepStartedAt: stepStart * 1000, consecutiveFailures },
-      j,
-      t * 1000,
-    );
+    const d = decide({ plan, stepIndex, stepStartedAt: stepStart * 1000, consecutiveFailures }, j, t * 1000);
     consecutiveFailures = d.next.consecutiveFailures;
     if (d.action === "rollback") {
       const failing = j.metrics.filter((m) => m.status === "fail").map((m) => m.metric);

@@ -75,7 +75,39 @@ export function rolloutCandidates(plan: Plan): { id: string; describe: string; c
   return out;
 }
 
+export interface ExperimentScenario {
+  kind: "experiment";
+  id: string;
+  plan: string;
+  rps: number;
+  describe: string;
+  treatment: Behaviour;
+}
+
 export const RATES = [1, 10, 100, 1000] as const;
+
+/** Experiment scenarios: identical arms (the false-alarm rate), and three real differences. */
+export function experimentScenarios(): ExperimentScenario[] {
+  const out: ExperimentScenario[] = [];
+  const add = (id: string, describe: string, treatment: Behaviour, rates: readonly number[]) => {
+    for (const rps of rates) out.push({ kind: "experiment", id, plan: "ab", rps, describe, treatment });
+  };
+  add("experiment-aa", "identical arms, guardrails on, a look every 2 s", { ...BASELINE }, [10, 100, 1000]);
+  add(
+    "experiment-better-3",
+    "treatment success +3 points",
+    withSuccess((p) => p + 0.03),
+    [100],
+  );
+  add("experiment-errors-3pct", "treatment errors 0.5% -> 3%", { ...BASELINE, errorRate: 0.03 }, [100]);
+  add(
+    "experiment-latency-plus-50",
+    "treatment latency +50%",
+    { ...BASELINE, latencyMedianMs: BASELINE.latencyMedianMs * 1.5 },
+    [100],
+  );
+  return out;
+}
 
 export function rolloutScenarios(): RolloutScenario[] {
   const out: RolloutScenario[] = [];
@@ -83,7 +115,14 @@ export function rolloutScenarios(): RolloutScenario[] {
     const plan = BUILT_IN_PLANS[planName]!();
     for (const rps of RATES)
       for (const c of rolloutCandidates(plan))
-        out.push({ kind: "rollout", id: c.id, plan: planName, rps, describe: c.describe, candidate: c.candidate });
+        out.push({
+          kind: "rollout",
+          id: c.id,
+          plan: planName,
+          rps,
+          describe: c.describe,
+          candidate: c.candidate,
+        });
   }
   return out;
 }

@@ -14,6 +14,7 @@ export const GROUPS: readonly { key: string; share: number }[] = [
   { key: "c", share: 0.45 },
 ];
 export const GROUP_ATTRIBUTE = "segment";
+const GROUP_SHARES = GROUPS.map((g) => g.share);
 
 export interface Behaviour {
   errorRate: number;
@@ -33,16 +34,24 @@ export const BASELINE: Behaviour = {
   costPerRequestUsd: 0.002,
 };
 
-/** The histogram bucket probabilities of a behaviour's latency, computed once. */
+/**
+ * The histogram bucket probabilities of a behaviour's latency, computed once. Everything
+ * faster than `LUMP_BELOW_MS` goes into one bucket: the judge reads only the total and the
+ * slow tail (the baseline's p95 and the share above a multiple of it), so the shape below
+ * changes no decision, and drawing one bucket there instead of forty halves the draws.
+ */
+export const LUMP_BELOW_MS = 200;
+
 export function bucketProbabilities(b: Behaviour): number[] {
   const edge = (k: number) => 2 ** (k / LATENCY_BUCKETS_PER_DOUBLING);
   const cdf = (ms: number) => normalCdf((Math.log(ms) - Math.log(b.latencyMedianMs)) / b.latencySigma);
   const probs: number[] = [];
+  const lump = Math.floor(LATENCY_BUCKETS_PER_DOUBLING * Math.log2(LUMP_BELOW_MS));
   for (let k = 0; k <= LATENCY_MAX_BUCKET; k++) {
-    const lo = k === 0 ? 0 : cdf(edge(k));
+    const lo = k <= lump ? 0 : cdf(edge(k));
     const hi = k === LATENCY_MAX_BUCKET ? 1 : cdf(edge(k + 1));
     // Buckets a draw reaches less than once in 1e12 are left empty: the multinomial skips them.
-    probs.push(hi - lo > 1e-12 ? hi - lo : 0);
+    probs.push(k < lump ? 0 : hi - lo > 1e-12 ? hi - lo : 0);
   }
   return probs;
 }
@@ -75,10 +84,7 @@ export function addTraffic(
   w.costUsd += requests * b.costPerRequestUsd;
   w.costSumSquares = (w.costSumSquares ?? 0) + requests * b.costPerRequestUsd ** 2;
   const served = requests - errors;
-  const perGroup = random.multinomial(
-    served,
-    GROUPS.map((g) => g.share),
-  );
+  const perGroup = random.multinomial(served, GROUP_SHARES);
   const groups = w.groups![GROUP_ATTRIBUTE]!;
   GROUPS.forEach((g, i) => {
     const n = perGroup[i]!;

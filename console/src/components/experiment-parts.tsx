@@ -46,9 +46,35 @@ function Ci({ ci }: { ci: [number, number] | null | undefined }) {
   );
 }
 
+/** A fixed-horizon p-value: shown once the planned sample is reached, before it a note says when. */
+function FixedP({ p, reached }: { p: number | null; reached: boolean | undefined }) {
+  if (p !== null) return <>{fmt.p(p)}</>;
+  return reached === false ? (
+    <span className="muted small">at the horizon</span>
+  ) : (
+    <span className="muted">–</span>
+  );
+}
+
+/** Which interval the lift's CI is: always-valid before the horizon, fixed-horizon from it on. */
+function ciLabel(c: Comparison): string {
+  return c.lift?.ciKind === "fixed_horizon" ? "fixed-horizon" : "always-valid";
+}
+
+/** What may be read now, from the API's horizon. */
+export function ReadingNote({ results }: { results: ExperimentResults }) {
+  if (!results.horizon) return null;
+  return (
+    <p className="small muted" title="What is valid to read now">
+      {results.horizon.note}
+    </p>
+  );
+}
+
 function Outcome({ c }: { c: Comparison }) {
   // No test yet (too little data): the API's note says why; a "no difference" badge would mislead.
-  if (c.pValue === null && c.lift === null) return <div className="small muted">{c.note ?? "–"}</div>;
+  if (c.sequentialP == null && c.pValue === null && c.lift === null)
+    return <div className="small muted">{c.note ?? "–"}</div>;
   return (
     <>
       <Badge tone={TONES[c.direction]}>
@@ -163,7 +189,15 @@ export function GuardrailsPanel({
   );
 }
 
-export function PrimaryTable({ rows, metric }: { rows: PrimaryComparison[]; metric: string }) {
+export function PrimaryTable({
+  rows,
+  metric,
+  reached,
+}: {
+  rows: PrimaryComparison[];
+  metric: string;
+  reached?: boolean;
+}) {
   return (
     <Table
       label="Primary comparison"
@@ -172,9 +206,9 @@ export function PrimaryTable({ rows, metric }: { rows: PrimaryComparison[]; metr
         "Control",
         "Treatment",
         "Lift",
-        "CI",
-        "p fixed",
+        "CI (kind)",
         "p always-valid",
+        "p fixed-horizon",
         "Always-valid CI (difference)",
         "Chance to beat control",
         "Result",
@@ -189,10 +223,12 @@ export function PrimaryTable({ rows, metric }: { rows: PrimaryComparison[]; metr
           <td className="num">{value(metric, c.treatment)}</td>
           <td className="num">{fmt.signedPct(c.lift?.estimate)}</td>
           <td className="num">
-            <Ci ci={c.lift?.ci} />
+            <Ci ci={c.lift?.ci} /> {c.lift && <span className="muted small">{ciLabel(c)}</span>}
           </td>
-          <td className="num">{fmt.p(c.pValue)}</td>
           <td className="num">{fmt.p(c.adjustedP)}</td>
+          <td className="num">
+            <FixedP p={c.pValue} reached={reached} />
+          </td>
           <td className="num">
             {c.sequential ? (
               <span className="re-ci">
@@ -212,11 +248,22 @@ export function PrimaryTable({ rows, metric }: { rows: PrimaryComparison[]; metr
   );
 }
 
-export function SecondaryTable({ rows }: { rows: Comparison[] }) {
+export function SecondaryTable({ rows, reached }: { rows: Comparison[]; reached?: boolean }) {
   return (
     <Table
       label="Secondary comparisons"
-      head={["Arm", "Metric", "Control", "Treatment", "Lift", "CI", "p", "p adjusted", "Result"]}
+      head={[
+        "Arm",
+        "Metric",
+        "Control",
+        "Treatment",
+        "Lift",
+        "CI (kind)",
+        "p always-valid",
+        "adjusted",
+        "p fixed-horizon",
+        "Result",
+      ]}
     >
       {rows.map((c) => (
         <tr key={`${c.arm}-${c.metric}`}>
@@ -228,10 +275,13 @@ export function SecondaryTable({ rows }: { rows: Comparison[] }) {
           <td className="num">{value(c.metric, c.treatment)}</td>
           <td className="num">{fmt.signedPct(c.lift?.estimate)}</td>
           <td className="num">
-            <Ci ci={c.lift?.ci} />
+            <Ci ci={c.lift?.ci} /> {c.lift && <span className="muted small">{ciLabel(c)}</span>}
           </td>
-          <td className="num">{fmt.p(c.pValue)}</td>
+          <td className="num">{fmt.p(c.sequentialP)}</td>
           <td className="num">{fmt.p(c.adjustedP)}</td>
+          <td className="num">
+            <FixedP p={c.pValue} reached={reached} />
+          </td>
           <td>
             <Outcome c={c} />
           </td>

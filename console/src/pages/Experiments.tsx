@@ -7,6 +7,7 @@ import {
   type Experiment,
   GuardrailsPanel,
   PrimaryTable,
+  ReadingNote,
   Recommendation,
   SecondaryTable,
   Settings,
@@ -261,15 +262,19 @@ function ExperimentView({
       <Panel title={`Primary metric: ${METRIC_LABELS[e.primary] ?? e.primary}`}>
         <p className="small muted">
           Each treatment against {r.control}. Lift: relative change with its {Math.round(confidence * 100)}%
-          interval. p fixed is valid once, at the planned {fmt.num(e.plannedSamplePerArm, 0)} per arm; p
-          always-valid (Holm-adjusted across arms) stays valid at every look, and the recommendation uses it.
+          interval: always-valid before the planned {fmt.num(e.plannedSamplePerArm, 0)} per arm, fixed-horizon
+          from then on. p always-valid (Holm-adjusted across arms) stays valid at every look, and the
+          recommendation uses it; p fixed-horizon is shown only from the planned sample on.
         </p>
-        <PrimaryTable rows={r.primary} metric={e.primary} />
+        <ReadingNote results={r} />
+        <PrimaryTable rows={r.primary} metric={e.primary} reached={r.horizon?.reached} />
       </Panel>
       {r.secondary.length > 0 && (
         <Panel title="Secondary metrics">
-          <p className="small muted">p adjusted: Holm-corrected across the secondary comparisons.</p>
-          <SecondaryTable rows={r.secondary} />
+          <p className="small muted">
+            Significance from the always-valid p, Holm-corrected across the secondary comparisons.
+          </p>
+          <SecondaryTable rows={r.secondary} reached={r.horizon?.reached} />
         </Panel>
       )}
       <Panel title="Arms">

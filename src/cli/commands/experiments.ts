@@ -50,9 +50,9 @@ export function describeResults(v: ExperimentResultsView): string[] {
       "requests",
       "success",
       "errors",
-      "lift (CI)",
-      "p fixed",
+      r.horizon?.reached === false ? "lift (always-valid CI)" : "lift (CI)",
       "p always-valid",
+      "p fixed-horizon",
       "beats ctrl",
       "$/success",
     ],
@@ -72,18 +72,19 @@ export function describeResults(v: ExperimentResultsView): string[] {
       rate(a.successRate),
       rate(a.errorRate),
       lift,
-      c?.pValue == null ? "-" : fmtP(c.pValue),
       c?.adjustedP == null ? "-" : fmtP(c.adjustedP),
+      c?.pValue == null ? (c && r.horizon?.reached === false ? "at horizon" : "-") : fmtP(c.pValue),
       c?.chanceToBeatControl == null ? "-" : pct(c.chanceToBeatControl),
       a.costPerSuccessUsd === null ? "-" : usd(a.costPerSuccessUsd),
     ]);
   }
   lines.push(table.toString());
+  if (r.horizon) lines.push(`reading now: ${r.horizon.note}`);
   if (r.secondary.length > 0) {
-    lines.push("secondary metrics (p corrected across them):");
+    lines.push("secondary metrics (always-valid p, corrected across them):");
     for (const s of r.secondary)
       lines.push(
-        `  ${s.arm} ${s.metric}: ${rate(s.treatment)} vs ${rate(s.control)}${s.lift ? ` (${signedPct(s.lift.estimate)})` : ""}, p = ${s.pValue === null ? "-" : fmtP(s.pValue)}, adjusted ${s.adjustedP === null ? "-" : fmtP(s.adjustedP)}${s.significant ? `, significantly ${s.direction}` : ""}`,
+        `  ${s.arm} ${s.metric}: ${rate(s.treatment)} vs ${rate(s.control)}${s.lift ? ` (${signedPct(s.lift.estimate)})` : ""}, always-valid p = ${s.sequentialP == null ? "-" : fmtP(s.sequentialP)}, adjusted ${s.adjustedP === null ? "-" : fmtP(s.adjustedP)}${s.pValue == null ? "" : `, fixed-horizon p = ${fmtP(s.pValue)}`}${s.significant ? `, significantly ${s.direction}` : ""}`,
       );
   }
   const srm = r.srm;

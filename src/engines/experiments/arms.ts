@@ -1,6 +1,10 @@
 // Per-arm numbers, the input checks, the guardrails and the sample-ratio-mismatch check.
 
-import { num, pct, rateAboveLimit, signedPct, usd } from "../rollout/index.ts";
+import { judgeErrorRate } from "../rollout/guards.ts";
+import { num } from "../rollout/index.ts";
+import { judgeLatency } from "../rollout/latency.ts";
+import { judgeCost } from "../rollout/relative.ts";
+import type { MetricResult, MetricStatus, VersionWindow } from "../rollout/types.ts";
 import { sampleRatioMismatch } from "../stats/index.ts";
 import type { ArmInput, ArmResult, ExperimentInput, Guardrail, GuardrailResult, SrmCheck } from "./types.ts";
 
@@ -41,6 +45,9 @@ export function checkInput(input: ExperimentInput): void {
     if (a.scoreSumSquares !== undefined) finite(`${at}.scoreSumSquares`, a.scoreSumSquares);
     finite(`${at}.costUsd`, a.costUsd);
     if (a.latencyP95Ms !== null) finite(`${at}.latencyP95Ms`, a.latencyP95Ms);
+    if (a.costSumSquares !== undefined) finite(`${at}.costSumSquares`, a.costSumSquares);
+    if (a.latencyHistogram !== undefined && !Array.isArray(a.latencyHistogram))
+      throw new RangeError(`experimentResults: ${at}.latencyHistogram must be an array of counts`);
   });
   if (input.primary !== "success_rate" && input.primary !== "score_mean")
     throw new RangeError(`experimentResults: primary must be "success_rate" or "score_mean"`);
@@ -79,62 +86,76 @@ export function armResult(a: ArmInput, totalWeight: number): ArmResult {
   };
 }
 
-/** One guardrail on one treatment; the control is the reference for relative limits. */
-export function checkGuardrail(g: Guardrail, arm: ArmResult, control: ArmResult): GuardrailResult {
-  const min = g.minRequests ?? DEFAULT_GUARDRAIL_MIN_REQUESTS;
-  const base = { metric: g.metric, arm: arm.name };
-  if (arm.requests < min)
-    return {
-      ...base,
-      status: "insufficient_data",
-      value: null,
-      limit: null,
-      reason: `${arm.name}: ${g.metric} guardrail waits for ${num(min, 0)} requests (has ${num(arm.requests, 0)})`,
-    };
-  if (g.metric === "error_rate") {
-    const alpha = g.alpha ?? 0.05;
-    const test = rateAboveLimit(arm.errors, arm.requests, g.max, alpha);
-    const head = `${arm.name}: error rate ${pct(test.rate, 2)} (${num(arm.errors, 0)} of ${num(arm.requests, 0)})`;
-    const breached = g.bound === "point" ? test.rate > g.max : test.exceeds;
-    const status = breached ? "breached" : test.rate > g.max ? "at_risk" : "ok";
-    const how = g.bound === "point" ? "" : ` (exact one-sided p = ${test.pAbove.toPrecision(2)})`;
-    const verdict = { breached: "above", at_risk: "above, not yet significantly,", ok: "within" }[status];
-    return {
-      ...base,
-      status,
-      value: test.rate,
-      limit: g.max,
-      reason: `${head} ${verdict} the ${pct(g.max, 2)} guardrail${how}`,
-    };
-  }
-  const latency = g.metric === "latency_p95_ms";
-  const value = latency ? arm.latencyP95Ms : arm.costPerRequestUsd;
-  const ref = latency ? control.latencyP95Ms : control.costPerRequestUsd;
-  const show = (x: number) => (latency ? `${num(x, 0)} ms` : usd(x));
-  const label = latency ? "p95 latency" : "cost per request";
-  const limits: number[] = [];
-  if (g.max !== undefined) limits.push(g.max);
-  if (g.maxRelativeIncrease !== undefined && ref !== null && ref > 0)
-    limits.push(ref * (1 + g.maxRelativeIncrease));
-  if (value === null || limits.length === 0)
-    return {
-      ...base,
-      status: "insufficient_data",
-      value,
-      limit: null,
-      reason: `${arm.name}: no ${label} to check`,
-    };
-  const limit = Math.min(...limits);
-  const change = ref !== null && ref > 0 ? ` (${signedPct(value / ref - 1)} vs control)` : "";
-  const status = value > limit ? "breached" : "ok";
-  const verdict = status === "breached" ? "above" : "within";
+/** An arm as the rollout judge's window, so guardrails use the judge's sequential tests. */
+function asWindow(a: ArmInput): VersionWindow {
   return {
-    ...base,
-    status,
-    value,
-    limit,
-    reason: `${arm.name}: ${label} ${show(value)}${change} ${verdict} the ${show(limit)} guardrail`,
+    requests: a.requests,
+    errors: a.errors,
+    feedbackCount: a.feedbackCount,
+    successes: a.successes,
+    latencyP95Ms: a.latencyP95Ms,
+    costUsd: a.costUsd,
+    ...(a.costSumSquares !== undefined ? { costSumSquares: a.costSumSquares } : {}),
+    ...(a.latencyHistogram !== undefined ? { latencyHistogram: a.latencyHistogram } : {}),
   };
+}
+
+const STATUS: Record<MetricStatus, GuardrailResult["status"]> = {
+  fail: "breached",
+  inconclusive: "at_risk",
+  pass: "ok",
+  insufficient_data: "insufficient_data",
+};
+
+/**
+ * One guardrail on one treatment, by the rollout judge's sequential test for the metric (the
+ * control as its baseline): valid at every look, so a watcher looking every second stops an
+ * experiment with identical arms at most alpha of the time.
+ */
+export function checkGuardrail(g: Guardrail, arm: ArmInput, control: ArmInput): GuardrailResult {
+  const minSample = g.minRequests ?? DEFAULT_GUARDRAIL_MIN_REQUESTS;
+  const ctx = { minSample, alpha: g.alpha ?? 0.05 };
+  const base = asWindow(control);
+  const cand = asWindow(arm);
+  const head = `${arm.name}: `;
+  let r: MetricResult;
+  if (g.metric === "error_rate") r = judgeErrorRate({ kind: "error_rate", max: g.max }, base, cand, ctx);
+  else {
+    const limits = {
+      ...(g.max !== undefined ? { max: g.max } : {}),
+      ...(g.maxRelativeIncrease !== undefined ? { maxRelativeIncrease: g.maxRelativeIncrease } : {}),
+    };
+    r =
+      g.metric === "latency_p95_ms"
+        ? judgeLatency({ kind: "latency_p95_ms", ...limits }, base, cand, ctx)
+        : judgeCost({ kind: "cost_per_request_usd", ...limits }, base, cand, ctx);
+  }
+  const n = r.numbers;
+  const value =
+    g.metric === "error_rate"
+      ? (n.candidate as number | null)
+      : g.metric === "latency_p95_ms"
+        ? ((n.candidate as number | null) ?? null)
+        : arm.requests > 0
+          ? arm.costUsd / arm.requests
+          : null;
+  const limitList = Array.isArray(n.limits) ? (n.limits as number[]) : [];
+  const limit =
+    g.metric === "error_rate"
+      ? g.max
+      : g.metric === "latency_p95_ms"
+        ? limitList.length
+          ? Math.min(...limitList)
+          : null
+        : (g.max ??
+          (g.maxRelativeIncrease !== undefined && control.requests > 0
+            ? (control.costUsd / control.requests) * (1 + g.maxRelativeIncrease)
+            : null));
+  const reason =
+    r.status === "insufficient_data"
+      ? `${head}${g.metric} guardrail waits for ${num(minSample, 0)} requests (has ${num(arm.requests, 0)})`
+      : `${head}${r.reason}`;
+  return { metric: g.metric, arm: arm.name, status: STATUS[r.status], value, limit, reason, numbers: n };
 }
 
 /** Chi-square of the units (or requests) per arm against the configured weights. */

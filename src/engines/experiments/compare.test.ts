@@ -34,6 +34,7 @@ function arm(
 }
 
 const arms = [arm("A", 800, 50, [0.7, 0.2]), arm("B", 960, 80, [0.72, 0.21]), arm("C", 900, 50, [0.7, 0.2])];
+// The arms hold 10,000 feedback each: the planned horizon is reached, fixed-horizon p-values show.
 const base: ExperimentInput = {
   arms,
   primary: "success_rate",
@@ -70,14 +71,36 @@ test("secondaries: the primary is left out, and the rest are Holm-corrected toge
   near(scoreB!.pValue, 0.002054753789309167, 1e-6, "score Welch p");
   near(scoreC!.pValue, 1, 1e-9, "same scores");
   assert.equal(scoreC!.note, null);
-  const raw = r.secondary.map((s) => s.pValue!);
+  // Significance comes from the always-valid p, Holm-corrected: valid at every look.
+  const raw = r.secondary.map((s) => s.sequentialP!);
+  assert.ok(
+    raw.every((p, i) => p >= (r.secondary[i]!.pValue ?? 0) - 1e-12),
+    "always-valid p >= fixed p",
+  );
   assert.deepEqual(
     r.secondary.map((s) => s.adjustedP),
     holm(raw),
   );
-  // More errors is worse; a higher score is better.
+  // The fixed-horizon p-values (0.008 and 0.002) would call both; the always-valid ones do not yet.
   assert.deepEqual(
     r.secondary.map((s) => s.direction),
+    ["none", "none", "none", "none"],
+  );
+  assert.ok(errB!.pValue! < 0.05 && errB!.adjustedP! > 0.05);
+  // Ten times the data shows both: more errors is worse, a higher score is better.
+  const big = (a: ArmInput): ArmInput => ({
+    ...a,
+    requests: a.requests * 10,
+    errors: a.errors * 10,
+    feedbackCount: a.feedbackCount * 10,
+    successes: a.successes * 10,
+    scoreCount: a.scoreCount! * 10,
+    scoreSum: a.scoreSum! * 10,
+    scoreSumSquares: a.scoreSumSquares! * 10,
+  });
+  const shown = experimentResults({ ...base, arms: arms.map(big) });
+  assert.deepEqual(
+    shown.secondary.map((s) => s.direction),
     ["worse", "none", "better", "none"],
   );
   near(errB!.lift!.estimate, 0.6, 1e-9, "error lift");
@@ -87,8 +110,11 @@ test("Benjamini–Hochberg instead of Holm when asked", () => {
   const r = experimentResults({ ...base, multipleTesting: "benjamini-hochberg" });
   assert.deepEqual(
     r.secondary.map((s) => s.adjustedP),
-    benjaminiHochberg(r.secondary.map((s) => s.pValue!)),
+    benjaminiHochberg(r.secondary.map((s) => s.sequentialP!)),
   );
+  // Before the horizon the fixed-horizon p is withheld, the always-valid one is there.
+  const early = experimentResults({ ...base, plan: { samplePerArm: 20_000, baselineRate: 0.08 } });
+  assert.ok(early.secondary.every((s) => s.pValue === null && s.sequentialP !== null));
 });
 
 test("score_mean as the primary: Welch p, no chance to beat, mixing variance from plan.scoreVariance", () => {

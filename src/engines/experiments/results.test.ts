@@ -4,6 +4,7 @@
 // integrate.quad of beta.pdf × beta.cdf; SRM by stats.chi2.sf.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { histogramQuantile, latencyBucket } from "../rollout/index.ts";
 import { alwaysValidTest, frequentistLift, twoProportionZTest } from "../stats/index.ts";
 import { experimentResults } from "./results.ts";
 import type { ArmInput, ExperimentInput } from "./types.ts";
@@ -36,9 +37,11 @@ function near(actual: unknown, expected: number, rel: number, label: string): vo
 test("8.2% vs 9.4%: every statistic pinned; fixed-horizon significant, always-valid not: keep running", () => {
   const A = arm("A", 412, 5030);
   const B = arm("B", 468, 4987);
-  const r = experimentResults(input([A, B]));
+  // At the planned horizon (5,000 per arm) the fixed-horizon p and interval are shown.
+  const r = experimentResults(input([A, B], { plan: { samplePerArm: 4987, baselineRate: 0.08 } }));
   const [c] = r.primary;
   assert.ok(c);
+  assert.equal(r.horizon.reached, true);
   near(c.pValue, 0.03486440320980826, 1e-8, "z p");
   assert.equal(
     c.pValue,
@@ -47,22 +50,41 @@ test("8.2% vs 9.4%: every statistic pinned; fixed-horizon significant, always-va
   near(c.lift!.estimate, 0.14571672756935028, 1e-10, "lift");
   near(c.lift!.ci[0], 0.0007844353794781156, 1e-6, "lift lo");
   near(c.lift!.ci[1], 0.2906490197592224, 1e-8, "lift hi");
+  assert.equal(c.lift!.ciKind, "fixed_horizon");
   assert.deepEqual(c.lift!.ci, frequentistLift({ successes: 412, n: 5030 }, { successes: 468, n: 4987 }).ci);
-  near(c.sequential!.mixingVariance, 0.00012088016987364921, 1e-9, "tau2");
-  near(c.sequential!.pValue, 0.37610535808606665, 1e-8, "always-valid p");
-  near(c.sequential!.ci[0], -0.005551593345784332, 1e-8, "seq lo");
-  near(c.sequential!.ci[1], 0.029422484701081462, 1e-8, "seq hi");
-  near(c.chanceToBeatControl, 0.9825441692629934, 1e-8, "chance to beat");
-  assert.equal(c.adjustedP, c.sequential!.pValue);
-  assert.equal(c.significant, false);
-  near(r.srm.chiSquare, 0.184586203454128, 1e-9, "srm chi");
-  near(r.srm.p, 0.6674611981572615, 1e-8, "srm p");
-  assert.equal(r.srm.unit, "units");
-  assert.equal(r.recommendation.decision, "keep_running");
-  assert.deepEqual(r.recommendation.reasons, [
+  // Before the horizon (10,000 planned) the fixed p is withheld and the interval is the always-valid one.
+  const early = experimentResults(input([A, B])).primary[0]!;
+  assert.equal(early.pValue, null);
+  assert.equal(early.lift!.ciKind, "always_valid");
+  const k = (early.sequential!.ci[1] - early.sequential!.ci[0]) / (2 * early.sequential!.se);
+  near(early.lift!.ci[0], early.lift!.estimate - k * early.lift!.se, 1e-12, "always-valid lift lo");
+  assert.ok(early.lift!.ci[0] < 0, "the always-valid interval still covers no change");
+  const e = experimentResults(input([A, B]));
+  const s = e.primary[0]!;
+  near(s.sequential!.mixingVariance, 0.00012088016987364921, 1e-9, "tau2");
+  near(s.sequential!.pValue, 0.37610535808606665, 1e-8, "always-valid p");
+  near(s.sequential!.ci[0], -0.005551593345784332, 1e-8, "seq lo");
+  near(s.sequential!.ci[1], 0.029422484701081462, 1e-8, "seq hi");
+  near(s.chanceToBeatControl, 0.9825441692629934, 1e-8, "chance to beat");
+  assert.equal(s.adjustedP, s.sequential!.pValue);
+  assert.equal(s.significant, false);
+  near(e.srm.chiSquare, 0.184586203454128, 1e-9, "srm chi");
+  near(e.srm.p, 0.6674611981572615, 1e-8, "srm p");
+  assert.equal(e.srm.unit, "units");
+  assert.equal(e.horizon.reached, false);
+  assert.match(
+    e.horizon.note,
+    /fixed-horizon p-values are shown from the planned 10,000 per arm on \(4,987 now\)/,
+  );
+  assert.equal(e.recommendation.decision, "keep_running");
+  assert.equal(
+    e.recommendation.reasons[0],
     "no significant difference yet; 4,987 of the 10,000 planned per arm",
-    "B vs A on success rate: +14.6% relative (95% CI +0.1% to +29.1%), always-valid p = 0.376, chance to beat A 98.3%",
-  ]);
+  );
+  assert.match(
+    e.recommendation.reasons[1]!,
+    /^B vs A on success rate: \+14\.6% relative \(95% CI -\d+\.\d% to \+\d+\.\d%\), always-valid p = 0\.376, chance to beat A 98\.3%$/,
+  );
 });
 
 test("per-arm counts, rates and cost per successful outcome", () => {
@@ -137,35 +159,58 @@ test("a guardrail breach stops the experiment at once, even while B is winning a
   assert.deepEqual([r.recommendation.decision, r.recommendation.arm], ["stopped_by_guardrail", "B"]);
   assert.match(
     r.recommendation.reasons[0]!,
-    /stop the experiment: B: error rate 3\.00% \(300 of 10,000\) above the 2\.00% guardrail \(exact one-sided p = 1\.6e-11\)/,
+    /stop the experiment: B: error rate 3\.00% \(300 of 10,000\) vs 0\.50% baseline: above the 2\.00% guard and above the baseline \(sequential likelihood ratios/,
   );
 });
 
-test("an error rate above the guardrail without significance is at risk, not a stop; the point bound stops it", () => {
+test("an error rate above the guardrail, not yet shown by the sequential test, is at risk, not a stop", () => {
   const B = arm("B", 96, 1000, { errors: 25 });
   const at = experimentResults(
     input([arm("A", 80, 1000), B], { guardrails: [{ metric: "error_rate", max: 0.02 }] }),
   );
   assert.equal(at.guardrails[0]!.status, "at_risk");
-  assert.match(at.guardrails[0]!.reason, /p = 0\.15/);
+  assert.match(at.guardrails[0]!.reason, /above the 2\.00% guard, not yet shown/);
   assert.notEqual(at.recommendation.decision, "stopped_by_guardrail");
-  const point = experimentResults(
-    input([arm("A", 80, 1000), B], { guardrails: [{ metric: "error_rate", max: 0.02, bound: "point" }] }),
+  // A control failing as often is no reason to stop the treatment.
+  const both = experimentResults(
+    input([arm("A", 80, 10_000, { errors: 300 }), arm("B", 96, 10_000, { errors: 300 })], {
+      guardrails: [{ metric: "error_rate", max: 0.02 }],
+    }),
   );
-  assert.equal(point.recommendation.decision, "stopped_by_guardrail");
+  assert.notEqual(both.guardrails[0]!.status, "breached");
 });
 
-test("latency guardrail relative to the control: 500 ms against 400 ms +20% is breached", () => {
+/** 95% of the requests at `fast` ms, 5% at `slow` ms. */
+function hist(n: number, fast: number, slow: number): number[] {
+  const h: number[] = [];
+  const add = (ms: number, c: number) => {
+    const b = latencyBucket(ms);
+    for (let i = h.length; i <= b; i++) h[i] = 0;
+    h[b]! += c;
+  };
+  add(fast, Math.round(0.9 * n));
+  add(slow, n - Math.round(0.9 * n));
+  return h;
+}
+
+test("latency guardrail relative to the control: a tenth of B's requests far above A's p95 x 1.2 is a breach", () => {
   const guardrails = [{ metric: "latency_p95_ms", maxRelativeIncrease: 0.2 } as const];
-  const r = experimentResults(
-    input([arm("A", 800, 10_000), arm("B", 800, 10_000, { latencyP95Ms: 500 })], { guardrails }),
-  );
-  assert.equal(r.guardrails[0]!.limit, 480);
-  assert.equal(
-    r.guardrails[0]!.reason,
-    "B: p95 latency 500 ms (+25.0% vs control) above the 480 ms guardrail",
+  const A = arm("A", 800, 10_000, { latencyHistogram: hist(10_000, 300, 400) });
+  const B = arm("B", 800, 10_000, { latencyHistogram: hist(10_000, 300, 900) });
+  const r = experimentResults(input([A, B], { guardrails }));
+  const g = r.guardrails[0]!;
+  assert.equal(g.status, "breached");
+  near(g.limit, 1.2 * histogramQuantile(A.latencyHistogram!, 0.95)!, 1e-12, "limit");
+  assert.match(
+    g.reason,
+    /^B: p95 latency .*10\.0% of requests slower than .* more than 5%, so the p95 is above it/,
   );
   assert.equal(r.recommendation.decision, "stopped_by_guardrail");
+  // Without histograms there is nothing to test: insufficient data, never a stop on a point value.
+  const none = experimentResults(
+    input([arm("A", 800, 10_000), arm("B", 800, 10_000, { latencyP95Ms: 900 })], { guardrails }),
+  );
+  assert.equal(none.guardrails[0]!.status, "insufficient_data");
 });
 
 test("a skewed split is caught by the SRM check: untrustworthy, no ship even with a winner", () => {

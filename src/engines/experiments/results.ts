@@ -2,7 +2,7 @@
 
 import { fmtDuration, num } from "../rollout/index.ts";
 import { armResult, checkGuardrail, checkInput, srmCheck } from "./arms.ts";
-import { dataOf, primaryComparisons, secondaryComparisons } from "./compare.ts";
+import { dataOf, horizonReached, primaryComparisons, secondaryComparisons } from "./compare.ts";
 import { recommend } from "./recommend.ts";
 import type { ExperimentInput, ExperimentResults } from "./types.ts";
 
@@ -20,9 +20,9 @@ export function experimentResults(input: ExperimentInput): ExperimentResults {
   const alpha = input.alpha ?? 0.05;
   const totalWeight = input.arms.reduce((s, a) => s + a.weight, 0);
   const arms = input.arms.map((a) => armResult(a, totalWeight));
-  const [control, ...treatments] = arms as [(typeof arms)[number], ...typeof arms];
+  const control = arms[0]!;
   const guardrails = (input.guardrails ?? []).flatMap((g) =>
-    treatments.map((t) => checkGuardrail(g, t, control)),
+    input.arms.slice(1).map((t) => checkGuardrail(g, t, input.arms[0]!)),
   );
   const srm = srmCheck(input, arms);
   const primary = primaryComparisons(input, alpha);
@@ -40,6 +40,17 @@ export function experimentResults(input: ExperimentInput): ExperimentResults {
       `running for ${fmtDuration(input.elapsedMs ?? 0)} of the ${fmtDuration(input.minDurationMs)} minimum`,
     );
   const recommendation = recommend({ input, alpha, arms, primary, guardrails, srm, shortfalls });
+  const observedPerArm = Math.min(...input.arms.map((a) => dataOf(input.primary, a).s.n));
+  const reached = horizonReached(input);
+  const planned = num(input.plan.samplePerArm, 0);
+  const horizon = {
+    samplePerArm: input.plan.samplePerArm,
+    observedPerArm,
+    reached,
+    note: reached
+      ? `the planned ${planned} per arm is reached: fixed-horizon p-values and intervals are shown beside the always-valid ones`
+      : `always-valid p-values and intervals are safe to read at every look; fixed-horizon p-values are shown from the planned ${planned} per arm on (${num(observedPerArm, 0)} now)`,
+  };
   return {
     control: control.name,
     arms,
@@ -49,6 +60,7 @@ export function experimentResults(input: ExperimentInput): ExperimentResults {
     srm,
     trustworthy: srm.status !== "mismatch",
     minimumMet: shortfalls.length === 0,
+    horizon,
     recommendation,
   };
 }

@@ -22,19 +22,28 @@ export interface ArmInput {
   scoreSumSquares?: number;
   /** Total cost in USD. */
   costUsd: number;
+  /** Sum of each request's cost squared (the cost guardrail's variance). */
+  costSumSquares?: number;
   latencyP95Ms: number | null;
+  /** Latency histogram as the rollout judge reads it (`latencyBucket`); the latency guardrail's input. */
+  latencyHistogram?: number[];
 }
 
 /** Metrics compared between arms: success rate (higher is better), error rate (lower), mean score (higher). */
 export type ExperimentMetric = "success_rate" | "error_rate" | "score_mean";
 
-/** A limit a treatment must hold; a breach stops the experiment at once. */
+/**
+ * A limit a treatment must hold; a breach stops the experiment at once. Breached means shown
+ * by a sequential test (the rollout judge's), valid at every look: above `max` and above the
+ * control for errors; more than 5% of requests slower than the limit for p95 latency; the
+ * mean above the limit for cost.
+ */
 export type Guardrail =
   | {
       metric: "error_rate";
       max: number;
-      /** "one_sided" (default): breached when an exact binomial test puts the rate above max. */
-      bound?: "one_sided" | "point";
+      /** Old experiments: "one_sided" means the same; the test is always sequential. */
+      bound?: "one_sided";
       alpha?: number;
       minRequests?: number;
     }
@@ -43,6 +52,7 @@ export type Guardrail =
       max?: number;
       /** Relative to the control: 0.2 allows +20%. */
       maxRelativeIncrease?: number;
+      alpha?: number;
       minRequests?: number;
     };
 
@@ -104,11 +114,25 @@ export interface Comparison {
   metric: ExperimentMetric;
   control: number | null;
   treatment: number | null;
-  /** Relative lift treatment/control - 1 with its delta-method CI; null when undefined. */
-  lift: { estimate: number; ci: [number, number]; se: number } | null;
-  /** Two-proportion z (pooled) or Welch t two-sided p-value, valid at the planned horizon only. */
+  /**
+   * Relative lift treatment/control - 1. Its interval is the always-valid one (safe to read at
+   * any look) before the planned horizon, the fixed-horizon delta-method one from it on;
+   * `ciKind` says which. Null when undefined.
+   */
+  lift: {
+    estimate: number;
+    ci: [number, number];
+    se: number;
+    ciKind: "always_valid" | "fixed_horizon";
+  } | null;
+  /**
+   * Two-proportion z (pooled) or Welch t two-sided p-value: valid at the planned horizon only,
+   * so null before it (see `ExperimentResults.horizon`).
+   */
   pValue: number | null;
-  /** After the correction across comparisons. */
+  /** The always-valid (mSPRT) p-value: valid at every look. */
+  sequentialP: number | null;
+  /** The always-valid p after the correction across comparisons; significance is read from it. */
   adjustedP: number | null;
   significant: boolean;
   direction: Direction;
@@ -133,6 +157,18 @@ export interface GuardrailResult {
   value: number | null;
   limit: number | null;
   reason: string;
+  /** The sequential test's numbers. */
+  numbers?: Record<string, unknown>;
+}
+
+/** Where the experiment stands against its planned horizon, and which numbers are valid to read now. */
+export interface Horizon {
+  samplePerArm: number;
+  /** The least primary-metric sample of any arm. */
+  observedPerArm: number;
+  reached: boolean;
+  /** In words: what may be read now. */
+  note: string;
 }
 
 export interface SrmCheck {
@@ -170,5 +206,6 @@ export interface ExperimentResults {
   trustworthy: boolean;
   /** The minimum sample and duration are met. */
   minimumMet: boolean;
+  horizon: Horizon;
   recommendation: Recommendation;
 }

@@ -24,15 +24,25 @@ test("too few compared answers: insufficient data", () => {
   assert.match(r.reason, /49 compared answers, below the minimum of 50/);
 });
 
-test("agreement at or above the minimum passes; significantly below fails, with the exact p", () => {
+test("agreement at or above the minimum passes; below it fails only on Wald's SPRT, valid at every look", () => {
   assert.equal(judgeAgreement(metric, window(100, 95), ctx).status, "pass");
   assert.equal(judgeAgreement(metric, window(100, 90), ctx).status, "pass");
   const bad = judgeAgreement(metric, window(100, 75), ctx);
   assert.equal(bad.status, "fail");
-  // 25 disagreements of 100 against a 10% limit: P(X >= 25 | n = 100, p = 0.1).
-  assert.ok(Math.abs((bad.numbers.pDisagreementAbove as number) - binomialSf(24, 100, 0.1)) < 1e-12);
+  // 25 disagreements of 100 against a 10% limit: the mixture's likelihood ratio by hand.
+  const lr = [
+    [1.5, 0.1],
+    [2, 0.1],
+    [3, 0.7],
+    [5, 0.1],
+  ].reduce((acc, [k, w]) => {
+    const p1 = Math.min(0.1 * k!, 0.1 + 0.9 * 0.9);
+    return acc + w! * (p1 / 0.1) ** 25 * ((1 - p1) / 0.9) ** 75;
+  }, 0);
+  assert.ok(Math.abs((bad.numbers.pDisagreementAbove as number) - 1 / lr) < 1e-12);
   assert.match(bad.reason, /75\.0% of 100 answers, significantly below 90\.0%/);
-  // 87 of 100: below 90% but not significantly (P(X >= 13 | p = 0.1) ≈ 0.20).
+  // 87 of 100: below 90%; the fixed exact test's p (0.20) and the SPRT both say not shown.
+  assert.ok(binomialSf(12, 100, 0.1) > 0.05);
   assert.equal(judgeAgreement(metric, window(100, 87), ctx).status, "inconclusive");
 });
 

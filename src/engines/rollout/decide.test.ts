@@ -25,7 +25,15 @@ function verdict(v: StepVerdict, failing: Partial<MetricResult> = {}): Judgement
           },
         ]
       : [];
-  return { verdict: v, stepIndex: 0, minSamplePerArm: 200, metrics, reasons: [`verdict ${v}`] };
+  return {
+    verdict: v,
+    stepIndex: 0,
+    minSamplePerArm: 200,
+    alpha: 0.04,
+    samples: { baseline: 5000, candidate: 300 },
+    metrics,
+    reasons: [`verdict ${v}`],
+  };
 }
 
 test("a pass before the step's 24 h have elapsed holds at the step's weight", () => {
@@ -49,19 +57,46 @@ test("a pass after the duration advances to the next step and restarts its clock
   });
 });
 
-test("too little data holds the step after its duration, never advances it (even on advanceOnInconclusive)", () => {
-  const plan = { ...defaultPlan(), advanceOnInconclusive: true };
-  const d = decide(state({ plan }), verdict("insufficient_data"), T0 + 100 * HOUR);
-  assert.equal(d.action, "hold");
-  assert.equal(d.next.stepIndex, 0);
-  assert.match(d.reasons[0]!, /too little data to judge; holding/);
+test("too little data or an inconclusive verdict holds past the duration, up to twice it, then pauses by default", () => {
+  for (const v of ["insufficient_data", "inconclusive"] as const) {
+    const held = decide(state(), verdict(v), T0 + 30 * HOUR);
+    assert.equal(held.action, "hold");
+    assert.equal(held.next.stepIndex, 0);
+    assert.match(held.reasons[0]!, /holding for more data \(up to 48 h\)/);
+    const paused = decide(state(), verdict(v), T0 + 48 * HOUR);
+    assert.equal(paused.action, "paused");
+    assert.equal(paused.weight, 5);
+    assert.match(paused.reasons[0]!, /still .* at the maximum of 48 h; paused for a person to decide/);
+  }
 });
 
-test("inconclusive holds by default and advances when the plan allows it", () => {
-  const late = T0 + 25 * HOUR;
-  assert.equal(decide(state(), verdict("inconclusive"), late).action, "hold");
-  const plan = { ...defaultPlan(), advanceOnInconclusive: true };
-  assert.equal(decide(state({ plan }), verdict("inconclusive"), late).action, "advance");
+test("at the maximum, onInconclusive says what happens: advance, pause or roll back (old plans: advanceOnInconclusive)", () => {
+  const late = T0 + 48 * HOUR;
+  const act = (plan: RolloutState["plan"]) => decide(state({ plan }), verdict("inconclusive"), late).action;
+  assert.equal(act({ ...defaultPlan(), onInconclusive: "advance" }), "advance");
+  assert.equal(act({ ...defaultPlan(), onInconclusive: "rollback" }), "rollback");
+  assert.equal(act({ ...defaultPlan(), onInconclusive: "pause" }), "paused");
+  assert.equal(act({ ...defaultPlan(), onInconclusive: undefined, advanceOnInconclusive: true }), "advance");
+  // Before the maximum, no plan advances an inconclusive step.
+  const early = decide(
+    state({ plan: { ...defaultPlan(), onInconclusive: "advance" } }),
+    verdict("inconclusive"),
+    T0 + 25 * HOUR,
+  );
+  assert.equal(early.action, "hold");
+});
+
+test("a step's maximum sample per arm ends the wait before its maximum duration", () => {
+  const plan = { ...defaultPlan(), maxSamplePerArm: 300 };
+  const d = decide(state({ plan }), verdict("inconclusive"), T0 + 25 * HOUR);
+  assert.equal(d.action, "paused");
+  assert.match(d.reasons[0]!, /at the maximum sample of 300 per arm/);
+  const short = { ...defaultPlan(), maxSamplePerArm: 301 };
+  assert.equal(decide(state({ plan: short }), verdict("inconclusive"), T0 + 25 * HOUR).action, "hold");
+  // Its own maxDurationMs overrides twice the duration.
+  const own = defaultPlan();
+  own.steps[0] = { ...own.steps[0]!, maxDurationMs: 30 * HOUR };
+  assert.equal(decide(state({ plan: own }), verdict("insufficient_data"), T0 + 30 * HOUR).action, "paused");
 });
 
 test("consecutive failures hold until they reach the limit of 2, then roll back to weight 0", () => {
@@ -93,7 +128,7 @@ test("an error-rate breach rolls back at the first failure", () => {
   const d = decide(state(), j, T0 + HOUR);
   assert.equal(d.action, "rollback");
   assert.equal(d.weight, 0);
-  assert.match(d.reasons[0]!, /error_rate breached an absolute guard; rolling back at once/);
+  assert.match(d.reasons[0]!, /error_rate breached an immediate guard; rolling back at once/);
 });
 
 test("a manual gate pauses a passed step until a promote approves it", () => {
@@ -124,28 +159,98 @@ test("the last step promotes to 100% once it has passed", () => {
   assert.match(d.reasons[0]!, /step 4 of 4 \(100%\): passed; last step, promoting/);
 });
 
-test("fast path: an open breaker or a short-window error rate above the guard rolls back now", () => {
+/** The SPRT mixture's likelihood ratio by hand: rates 1.5, 2, 3 and 5 times p0, weights 0.1, 0.1, 0.7, 0.1. */
+function mixtureLR(x: number, n: number, p0: number): number {
+  return [
+    [1.5, 0.1],
+    [2, 0.1],
+    [3, 0.7],
+    [5, 0.1],
+  ].reduce((s, [r, w]) => s + w! * r! ** x * ((1 - r! * p0) / (1 - p0)) ** (n - x), 0);
+}
+
+test("fast path: an open breaker, or every recent request failing, rolls back without statistics", () => {
   const plan = defaultPlan();
-  assert.equal(fastPath({ requests: 0, errors: 0, breaker: "open" }, plan).rollback, true);
-  const bad = fastPath({ requests: 60, errors: 6 }, plan);
-  assert.equal(bad.rollback, true);
-  assert.equal(bad.errorRate, 0.1);
-  assert.equal(
-    bad.reason,
-    "error rate 10.00% (6 of 60 requests) over the last 10 s is above the 1.00% guard",
+  const none = { requests: 0, errors: 0 };
+  assert.equal(fastPath({ candidate: none, breaker: "open" }, plan).rollback, true);
+  const all = fastPath(
+    { candidate: { requests: 25, errors: 25 }, recent: { requests: 20, errors: 20 } },
+    plan,
   );
-  const few = fastPath({ requests: 49, errors: 49 }, plan);
+  assert.equal(all.rollback, true);
+  assert.match(all.reason, /every one of the candidate's 20 requests over the last 10 s failed/);
+  // 19 failing of 19 is below the 20 the check needs; the error test then decides on the step so far.
+  const few = fastPath(
+    { candidate: { requests: 19, errors: 19 }, recent: { requests: 19, errors: 19 } },
+    plan,
+  );
   assert.equal(few.rollback, false);
-  assert.match(few.reason, /below the 50 the fast path needs/);
-  assert.equal(fastPath({ requests: 200, errors: 2, breaker: "half_open" }, plan).rollback, false);
-  assert.equal(fastPath({ requests: 200, errors: 3 }, plan).rollback, true);
+  assert.match(few.reason, /below the 20 the error test needs/);
+});
+
+test("fast path: Wald's SPRT against the limit and the baseline, pinned to the likelihood ratios by hand", () => {
+  const plan = defaultPlan(); // error_rate max 1%, alpha 0.05, 80% of it on step 1: threshold 1/0.04 = 25
+  // 6 errors in 100 against 1%: the mixture LR is 110.5, past 25.
+  const limitLR = mixtureLR(6, 100, 0.01);
+  assert.ok(Math.abs(limitLR - 110.5) < 0.1, `by hand: ${limitLR}`);
+  // The baseline: 9 errors of 1,900; with equal rates an error is the candidate's with its share of
+  // the requests, 100/2000 = 5%: 6 of 15 errors is the SPRT on that share.
+  const share = 0.05;
+  const shareLR = [
+    [1.5, 0.1],
+    [2, 0.1],
+    [3, 0.7],
+    [5, 0.1],
+  ].reduce((s, [r, w]) => {
+    const p1 = (r! * share) / (r! * share + 1 - share);
+    return s + w! * (p1 / share) ** 6 * ((1 - p1) / (1 - share)) ** 9;
+  }, 0);
+  const r = fastPath(
+    { candidate: { requests: 100, errors: 6 }, baseline: { requests: 1900, errors: 9 }, concurrent: true },
+    plan,
+  );
+  assert.ok(Math.abs((r.test!.logLikelihoodRatioAboveMax as number) - Math.log(limitLR)) < 1e-9);
+  assert.ok(Math.abs((r.test!.logLikelihoodRatioAboveBaseline as number) - Math.log(shareLR)) < 1e-9);
+  assert.ok(Math.abs((r.test!.logThreshold as number) - Math.log(25)) < 1e-12);
+  assert.equal(r.rollback, shareLR >= 25);
+  assert.equal(r.rollback, true);
+  assert.match(
+    r.reason,
+    /error rate 6.00% \(6 of 100 requests this step\) vs 0.47% baseline: shown above the 1.00% guard/,
+  );
+  // Wald's boundary: 5 errors in 100 give 27.5 (> 25), 4 give 6.9: the line lies between.
+  assert.ok(mixtureLR(5, 100, 0.01) > 25 && mixtureLR(4, 100, 0.01) < 25);
+  const four = fastPath(
+    { candidate: { requests: 100, errors: 4 }, baseline: { requests: 1900, errors: 9 } },
+    plan,
+  );
+  assert.equal(four.rollback, false);
+});
+
+test("fast path: a candidate failing only as often as the baseline is not rolled back (both must be shown)", () => {
+  const plan = defaultPlan();
+  // 6% errors on both: far above the 1% limit, but the baseline fails just as often.
+  const r = fastPath(
+    { candidate: { requests: 100, errors: 6 }, baseline: { requests: 1900, errors: 114 } },
+    plan,
+  );
+  assert.equal(r.test!.rejects, false);
+  assert.equal(r.rollback, false);
+  assert.ok((r.test!.logLikelihoodRatioAboveMax as number) > Math.log(25));
+  // At later steps each gets a twentieth of alpha's remaining 20%: 1/(0.05 x 0.2 / 3) = 300.
+  const later = fastPath(
+    { candidate: { requests: 100, errors: 6 }, baseline: { requests: 100, errors: 0 } },
+    plan,
+    { stepIndex: 2 },
+  );
+  assert.ok(Math.abs((later.test!.logThreshold as number) - Math.log(300)) < 1e-9);
 });
 
 test("fast path: its own limit overrides the error_rate metric's; no guard at all never rolls back on errors", () => {
   const plan = { ...demoPlan(), fastPath: { windowMs: 2000, minRequests: 20, maxErrorRate: 0.5 } };
-  assert.equal(fastPath({ requests: 20, errors: 9 }, plan).rollback, false);
-  assert.equal(fastPath({ requests: 20, errors: 11 }, plan).rollback, true);
+  const at = (errors: number) => fastPath({ candidate: { requests: 20, errors } }, plan).test!.limit;
+  assert.equal(at(9), 0.5);
   const none = { ...defaultPlan(), metrics: [{ kind: "success_rate" as const, maxRelativeDrop: 0.05 }] };
-  const r = fastPath({ requests: 100, errors: 100 }, none);
+  const r = fastPath({ candidate: { requests: 100, errors: 99 } }, none);
   assert.deepEqual([r.rollback, r.reason], [false, "no error-rate guard"]);
 });

@@ -2,9 +2,9 @@
 // fast path, which does not wait for the analysis interval.
 
 import { stepAlphaShare } from "./alpha.ts";
-import { DEFAULT_ALPHA } from "./judge.ts";
 import { errorRateTest } from "./error-test.ts";
 import { fmtDuration, num, pct } from "./format.ts";
+import { DEFAULT_ALPHA } from "./judge.ts";
 import type {
   Decision,
   FastPathResult,
@@ -26,7 +26,6 @@ export function stepMaxDurationMs(step: Step): number {
   return Math.max(step.maxDurationMs ?? 2 * step.durationMs, step.durationMs);
 }
 
-
 /**
  * Decides advance | hold | promote | rollback | paused, in this order:
  * 1. a failed verdict rolls back at once when a failing metric is an immediate guard (error
@@ -36,7 +35,8 @@ export function stepMaxDurationMs(step: Step): number {
  * 4. a pass goes on (a step with a manual gate pauses until `gateApproved`; the last step
  *    promotes; any other advances);
  * 5. an inconclusive or insufficient verdict holds for more data until the step's maximum
- *    sample per arm or its maximum duration, then does what `onInconclusive` says.
+ *    sample per arm or its maximum duration, then does what `onInconclusive` says; too little
+ *    data never advances (it pauses instead).
  */
 export function decide(state: RolloutState, judgement: Judgement, now: number): Decision {
   const { plan, stepIndex } = state;
@@ -132,13 +132,21 @@ export function decide(state: RolloutState, judgement: Judgement, now: number): 
       ],
       reset,
     );
-  const limit = sampled ? `the maximum sample of ${num(maxSample!, 0)} per arm` : `the maximum of ${fmtDuration(maxDuration)}`;
-  const action = onInconclusiveOf(plan);
+  const limit = sampled
+    ? `the maximum sample of ${num(maxSample!, 0)} per arm`
+    : `the maximum of ${fmtDuration(maxDuration)}`;
+  // Too little data never advances a step: with nothing judged, a person decides (or the plan rolls back).
+  const planned = onInconclusiveOf(plan);
+  const action = judgement.verdict === "insufficient_data" && planned === "advance" ? "pause" : planned;
   const at = `${where}: still ${what} at ${limit}`;
   if (action === "advance") return goOn(`${what} at ${limit}, and the plan advances on inconclusive`);
   if (action === "rollback")
     return out("rollback", [`${at}; the plan rolls back on inconclusive`, ...judgement.reasons], reset);
-  return out("paused", [`${at}; paused for a person to decide (promote or abort)`, ...judgement.reasons], reset);
+  return out(
+    "paused",
+    [`${at}; paused for a person to decide (promote or abort)`, ...judgement.reasons],
+    reset,
+  );
 }
 
 /** The error-rate limit of the fast path: its own, else the plan's error_rate metric's. */
@@ -155,7 +163,11 @@ export function fastPathLimit(plan: Plan): number | null {
  * the judge runs, at the same alpha) shows the candidate's rate over the step so far above
  * both the limit and the baseline's. That test is valid however often it looks.
  */
-export function fastPath(window: FastPathWindow, plan: Plan, opts: { stepIndex?: number } = {}): FastPathResult {
+export function fastPath(
+  window: FastPathWindow,
+  plan: Plan,
+  opts: { stepIndex?: number } = {},
+): FastPathResult {
   const cand = window.candidate;
   const errorRate = cand.requests > 0 ? cand.errors / cand.requests : null;
   if (window.breaker === "open")

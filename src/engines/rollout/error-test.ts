@@ -24,7 +24,8 @@ export interface ErrorTest {
 /** The rate-ratio alternatives (1.5x, 2x, 3x, 5x) turned into shares of the errors that fall on the candidate. */
 function shareAlternatives(share: number) {
   const out: { p1: number; weight: number }[] = [];
-  for (const { ratio, weight } of RATE_RATIOS) out.push({ p1: (ratio * share) / (ratio * share + 1 - share), weight });
+  for (const { ratio, weight } of RATE_RATIOS)
+    out.push({ p1: (ratio * share) / (ratio * share + 1 - share), weight });
   return out;
 }
 
@@ -45,7 +46,9 @@ export function errorRateTest(
   const baselineRate = base && base.requests > 0 ? base.errors / base.requests : null;
   const p0 = Math.max(limit, 1e-6);
   const limitLogLR =
-    cand.requests > 0 ? bernoulliSprt(cand.errors, cand.requests, p0, rateAlternatives(p0), alpha).logLikelihoodRatio : 0;
+    cand.requests > 0
+      ? bernoulliSprt(cand.errors, cand.requests, p0, rateAlternatives(p0), alpha).logLikelihoodRatio
+      : 0;
   const limitRejects = limitLogLR >= -Math.log(alpha);
   let baselineLogLR: number | null = null;
   let baselineRejects = true;
@@ -54,7 +57,9 @@ export function errorRateTest(
       const share = cand.requests / (cand.requests + base.requests);
       const events = cand.errors + base.errors;
       baselineLogLR =
-        events === 0 ? 0 : bernoulliSprt(cand.errors, events, share, shareAlternatives(share), alpha).logLikelihoodRatio;
+        events === 0
+          ? 0
+          : bernoulliSprt(cand.errors, events, share, shareAlternatives(share), alpha).logLikelihoodRatio;
       baselineRejects = baselineLogLR >= -Math.log(alpha);
     } else {
       // Half a pseudo-event on each side keeps the variance above zero with no errors at all.

@@ -6,7 +6,13 @@ import { moverInterval, newcombeInterval, oneSidedCriticalZ } from "../stats/ind
 import { errorRateTest } from "./error-test.ts";
 import { num, pct } from "./format.ts";
 import { type MetricContext, metricAlpha } from "./relative.ts";
-import type { ErrorRateMetric, GroupCounts, GroupSuccessGapMetric, MetricResult, VersionWindow } from "./types.ts";
+import type {
+  ErrorRateMetric,
+  GroupCounts,
+  GroupSuccessGapMetric,
+  MetricResult,
+  VersionWindow,
+} from "./types.ts";
 
 export const DEFAULT_MIN_GROUP_SIZE = 30;
 
@@ -44,26 +50,34 @@ export function judgeErrorRate(
     logLikelihoodRatioAboveBaseline: t.baselineLogLR,
     logThreshold: -Math.log(alpha),
   };
-  const head = `error rate ${pct(t.candidateRate!, 2)} (${num(cand.errors, 0)} of ${num(cand.requests, 0)}) vs ${t.baselineRate === null ? "no" : pct(t.baselineRate, 2)} baseline`;
+  const head = () =>
+    `error rate ${pct(t.candidateRate!, 2)} (${num(cand.errors, 0)} of ${num(cand.requests, 0)}) vs ${t.baselineRate === null ? "no" : pct(t.baselineRate, 2)} baseline`;
   const limit = pct(metric.max, 2);
-  const out = (status: MetricResult["status"], reason: string): MetricResult => ({
+  // The sentence is built only when read.
+  const out = (status: MetricResult["status"], reason: () => string): MetricResult => ({
     metric: "error_rate",
     status,
     immediateRollback,
     numbers,
-    reason: `${head}: ${reason}`,
+    get reason() {
+      return `${head()}: ${reason()}`;
+    },
   });
   const lr = (x: number | null) => (x === null ? "n/a" : num(Math.exp(Math.min(x, 700)), 1));
   if (t.rejects)
     return out(
       "fail",
-      `above the ${limit} guard and above the baseline (sequential likelihood ratios ${lr(t.limitLogLR)} and ${lr(t.baselineLogLR)} reach 1/alpha = ${num(1 / alpha, 0)})`,
+      () =>
+        `above the ${limit} guard and above the baseline (sequential likelihood ratios ${lr(t.limitLogLR)} and ${lr(t.baselineLogLR)} reach 1/alpha = ${num(1 / alpha, 0)})`,
     );
   if (t.candidateRate! <= metric.max || (t.baselineRate !== null && t.candidateRate! <= t.baselineRate))
-    return out("pass", t.candidateRate! <= metric.max ? `within the ${limit} guard` : "not above the baseline's");
+    return out("pass", () =>
+      t.candidateRate! <= metric.max ? `within the ${limit} guard` : "not above the baseline's",
+    );
   return out(
     "inconclusive",
-    `above the ${limit} guard, not yet shown (likelihood ratios ${lr(t.limitLogLR)} and ${lr(t.baselineLogLR)} of ${num(1 / alpha, 0)} needed)`,
+    () =>
+      `above the ${limit} guard, not yet shown (likelihood ratios ${lr(t.limitLogLR)} and ${lr(t.baselineLogLR)} of ${num(1 / alpha, 0)} needed)`,
   );
 }
 
@@ -258,7 +272,7 @@ export function judgeGroupGap(
   else if (compared.some((r) => r.status === "inconclusive")) status = "inconclusive";
   else status = "pass";
   const worstGap = compared.reduce<number | null>((m, r) => Math.max(m ?? 0, r.gapPoints ?? 0), null);
-  const reason =
+  const reason = () =>
     results.length === 0
       ? "group success gap: the candidate's feedback carries no groups"
       : `group success gap: ${results.map((r) => describe(r, metric.maxGapPoints)).join("; ")}`;
@@ -274,6 +288,8 @@ export function judgeGroupGap(
       alphaPerPair,
       attributes: results.map((r) => ({ ...r })),
     },
-    reason,
+    get reason() {
+      return reason();
+    },
   };
 }

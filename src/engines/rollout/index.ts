@@ -12,6 +12,7 @@ export { decide, fastPath, fastPathLimit, onInconclusiveOf, stepMaxDurationMs } 
 export { type ErrorTest, errorRateTest } from "./error-test.ts";
 export { fmtDuration, fmtP, num, pct, signedPct, usd } from "./format.ts";
 export { DEFAULT_MIN_GROUP_SIZE } from "./guards.ts";
+export { checkWindow, DEFAULT_ALPHA, type JudgeOptions, judge } from "./judge.ts";
 export {
   histogramCountAbove,
   histogramQuantile,
@@ -19,7 +20,6 @@ export {
   LATENCY_MAX_BUCKET,
   latencyBucket,
 } from "./latency.ts";
-export { checkWindow, DEFAULT_ALPHA, type JudgeOptions, judge } from "./judge.ts";
 export {
   BUILT_IN_PLANS,
   blueGreenPlan,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { judge } from "./judge.ts";
+import { latencyBucket } from "./latency.ts";
 import { defaultPlan } from "./plans.ts";
 import type { VersionWindow } from "./types.ts";
 
@@ -15,8 +16,22 @@ function healthy(requests: number, p = 0.8): VersionWindow {
     successes: 2 * s,
     latencyP95Ms: 300,
     costUsd: requests * 0.001,
+    latencyHistogram: histogram(requests),
     groups: { region: { eu: { successes: s, n: half }, us: { successes: s, n: half } } },
   };
+}
+
+/** 95% of the requests at 200 ms, 5% at 300 ms. */
+function histogram(requests: number): number[] {
+  const h: number[] = [];
+  const add = (ms: number, c: number) => {
+    const b = latencyBucket(ms);
+    for (let i = h.length; i <= b; i++) h[i] = 0;
+    h[b]! += c;
+  };
+  add(200, Math.round(requests * 0.95));
+  add(300, requests - Math.round(requests * 0.95));
+  return h;
 }
 
 test("a healthy candidate passes every metric of the default plan", () => {

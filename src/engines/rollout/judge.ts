@@ -18,42 +18,60 @@ export interface JudgeOptions {
   concurrent?: boolean;
 }
 
-function count(name: string, v: unknown): number {
+// The field names are built only on failure: this runs at every look, twice.
+function count(name: string, field: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
-    throw new RangeError(`judge: ${name} must be a whole number >= 0, got ${String(v)}`);
+    throw new RangeError(`judge: ${name}${field} must be a whole number >= 0, got ${String(v)}`);
   return v;
 }
 
-function nonNegative(name: string, v: unknown): void {
+function nonNegative(name: string, field: string, v: unknown): void {
   if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
-    throw new RangeError(`judge: ${name} must be a finite number >= 0, got ${String(v)}`);
+    throw new RangeError(`judge: ${name}${field} must be a finite number >= 0, got ${String(v)}`);
 }
 
 /** Checks a window's counts, so that a bug upstream fails loudly instead of judging nonsense. */
 export function checkWindow(name: string, w: VersionWindow): void {
   if (typeof w !== "object" || w === null) throw new RangeError(`judge: ${name} must be a window object`);
-  if (count(`${name}.errors`, w.errors) > count(`${name}.requests`, w.requests))
+  if (count(name, ".errors", w.errors) > count(name, ".requests", w.requests))
     throw new RangeError(`judge: ${name}.errors must not exceed ${name}.requests`);
-  if (count(`${name}.successes`, w.successes) > count(`${name}.feedbackCount`, w.feedbackCount))
+  if (count(name, ".successes", w.successes) > count(name, ".feedbackCount", w.feedbackCount))
     throw new RangeError(`judge: ${name}.successes must not exceed ${name}.feedbackCount`);
-  nonNegative(`${name}.costUsd`, w.costUsd);
-  if (w.latencyP95Ms !== null) nonNegative(`${name}.latencyP95Ms`, w.latencyP95Ms);
-  if (w.costSumSquares !== undefined) nonNegative(`${name}.costSumSquares`, w.costSumSquares);
+  nonNegative(name, ".costUsd", w.costUsd);
+  if (w.latencyP95Ms !== null) nonNegative(name, ".latencyP95Ms", w.latencyP95Ms);
+  if (w.costSumSquares !== undefined) nonNegative(name, ".costSumSquares", w.costSumSquares);
   if (w.latencyHistogram !== undefined) {
-    if (!Array.isArray(w.latencyHistogram)) throw new RangeError(`judge: ${name}.latencyHistogram must be an array`);
+    if (!Array.isArray(w.latencyHistogram))
+      throw new RangeError(`judge: ${name}.latencyHistogram must be an array`);
     const h = w.latencyHistogram;
     for (let i = 0; i < h.length; i++) {
       const c = h[i] ?? 0;
-      if (!(c >= 0 && Number.isFinite(c))) nonNegative(`${name}.latencyHistogram[${i}]`, c);
+      if (!(c >= 0 && Number.isFinite(c))) nonNegative(name, `.latencyHistogram[${i}]`, c);
     }
   }
-  if (w.scoreCount !== undefined) count(`${name}.scoreCount`, w.scoreCount);
-  if (w.scoreSumSquares !== undefined) nonNegative(`${name}.scoreSumSquares`, w.scoreSumSquares);
-  for (const [attr, groups] of Object.entries(w.groups ?? {}))
-    for (const [key, g] of Object.entries(groups)) {
-      const at = `${name}.groups.${attr}.${key}`;
-      if (count(`${at}.successes`, g.successes) > count(`${at}.n`, g.n))
-        throw new RangeError(`judge: ${at}.successes must not exceed ${at}.n`);
+  if (w.scoreCount !== undefined) count(name, ".scoreCount", w.scoreCount);
+  if (w.scoreSumSquares !== undefined) nonNegative(name, ".scoreSumSquares", w.scoreSumSquares);
+  const groups = w.groups;
+  if (groups)
+    for (const attr in groups) {
+      const values = groups[attr]!;
+      for (const key in values) {
+        const g = values[key]!;
+        if (
+          Number.isSafeInteger(g?.n) &&
+          Number.isSafeInteger(g.successes) &&
+          g.successes >= 0 &&
+          g.successes <= g.n
+        )
+          continue;
+        if (
+          count(name, `.groups.${attr}.${key}.successes`, g?.successes) >
+          count(name, `.groups.${attr}.${key}.n`, g?.n)
+        )
+          throw new RangeError(
+            `judge: ${name}.groups.${attr}.${key}.successes must not exceed ${name}.groups.${attr}.${key}.n`,
+          );
+      }
     }
 }
 
@@ -109,13 +127,13 @@ export function judge(
   const sampled = baseline.requests >= minSamplePerArm && candidate.requests >= minSamplePerArm;
   const has = (s: MetricResult["status"]) => metrics.filter((m) => m.status === s);
   let verdict: StepVerdict;
-  let reasons: string[];
+  let reasons: () => string[];
   if (has("fail").length > 0) {
     verdict = "fail";
-    reasons = has("fail").map((m) => m.reason);
+    reasons = () => has("fail").map((m) => m.reason);
   } else if (!sampled || has("insufficient_data").length > 0) {
     verdict = "insufficient_data";
-    reasons = [
+    reasons = () => [
       ...(sampled
         ? []
         : [
@@ -125,10 +143,10 @@ export function judge(
     ];
   } else if (has("inconclusive").length > 0) {
     verdict = "inconclusive";
-    reasons = has("inconclusive").map((m) => m.reason);
+    reasons = () => has("inconclusive").map((m) => m.reason);
   } else {
     verdict = "pass";
-    reasons = [`all ${metrics.length} metrics pass`];
+    reasons = () => [`all ${metrics.length} metrics pass`];
   }
   return {
     verdict,
@@ -137,6 +155,9 @@ export function judge(
     alpha: ctx.alpha * share,
     samples: { baseline: baseline.requests, candidate: candidate.requests },
     metrics,
-    reasons,
+    // Built when read: most looks hold and nobody reads them (the decision records do).
+    get reasons() {
+      return reasons();
+    },
   };
 }

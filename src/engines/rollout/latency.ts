@@ -77,7 +77,14 @@ export function judgeLatency(
   const min = metric.minSample ?? ctx.minSample;
   const relative = metric.maxRelativeIncrease !== undefined;
   if (cand.requests < min || (relative && base.requests < min))
-    return insufficient(metric.kind, immediateRollback, "p95 latency (requests)", base.requests, cand.requests, min);
+    return insufficient(
+      metric.kind,
+      immediateRollback,
+      "p95 latency (requests)",
+      base.requests,
+      cand.requests,
+      min,
+    );
   const ch = cand.latencyHistogram;
   const bh = base.latencyHistogram;
   if (!ch || (relative && !bh))
@@ -94,7 +101,8 @@ export function judgeLatency(
   const baseP95 = bh ? (histogramQuantile(bh, 0.95) ?? base.latencyP95Ms) : base.latencyP95Ms;
   const show = (x: number | null) => (x === null ? "no" : `${num(x, 0)} ms`);
   const change = candP95 !== null && baseP95 ? candP95 / baseP95 - 1 : null;
-  const head = `p95 latency ${show(candP95)} vs ${show(baseP95)} baseline${change === null ? "" : ` (${signedPct(change)})`}`;
+  const head = () =>
+    `p95 latency ${show(candP95)} vs ${show(baseP95)} baseline${change === null ? "" : ` (${signedPct(change)})`}`;
   const limits: { limit: number; text: string }[] = [];
   if (metric.max !== undefined) limits.push({ limit: metric.max, text: `the ${show(metric.max)} maximum` });
   if (relative && baseP95) {
@@ -108,22 +116,38 @@ export function judgeLatency(
     limits: limits.map((l) => l.limit),
     alpha,
   };
-  const fails: string[] = [];
-  const open: string[] = [];
-  const within: string[] = [];
+  const fails: (() => string)[] = [];
+  const open: (() => string)[] = [];
+  const within: (() => string)[] = [];
   const shares: Record<string, unknown>[] = [];
   for (const l of limits) {
     const slow = histogramCountAbove(ch, l.limit);
     const t = bernoulliSprt(Math.min(slow, n), n, P95_TAIL, rateAlternatives(P95_TAIL), alpha);
     const share = slow / n;
-    shares.push({ limit: l.limit, slower: slow, share, logLikelihoodRatio: t.logLikelihoodRatio, p: t.pValue });
-    const what = `${pct(share)} of requests slower than ${show(l.limit)} (${l.text})`;
-    if (t.rejects) fails.push(`${what}: more than 5%, so the p95 is above it (p = ${fmtP(t.pValue)})`);
-    else if (share <= P95_TAIL) within.push(`within ${l.text} (${pct(share)} slower than ${show(l.limit)})`);
-    else open.push(`${what}: above 5%, not yet shown (p = ${fmtP(t.pValue)})`);
+    shares.push({
+      limit: l.limit,
+      slower: slow,
+      share,
+      logLikelihoodRatio: t.logLikelihoodRatio,
+      p: t.pValue,
+    });
+    const what = () => `${pct(share)} of requests slower than ${show(l.limit)} (${l.text})`;
+    if (t.rejects)
+      fails.push(() => `${what()}: more than 5%, so the p95 is above it (p = ${fmtP(t.pValue)})`);
+    else if (share <= P95_TAIL)
+      within.push(() => `within ${l.text} (${pct(share)} slower than ${show(l.limit)})`);
+    else open.push(() => `${what()}: above 5%, not yet shown (p = ${fmtP(t.pValue)})`);
   }
   numbers.shares = shares;
   const status = fails.length ? "fail" : open.length ? "inconclusive" : "pass";
   const parts = fails.length ? fails : open.length ? open : within;
-  return { metric: metric.kind, status, immediateRollback, numbers, reason: `${head}: ${parts.join("; ") || "no limit to test"}` };
+  return {
+    metric: metric.kind,
+    status,
+    immediateRollback,
+    numbers,
+    get reason() {
+      return `${head()}: ${parts.map((f) => f()).join("; ") || "no limit to test"}`;
+    },
+  };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decide } from "./decide.ts";
 import { judge } from "./judge.ts";
+import { latencyBucket } from "./latency.ts";
 import { BUILT_IN_PLANS, defaultPlan, demoPlan, validatePlan } from "./plans.ts";
 import type { Plan, RolloutState, VersionWindow } from "./types.ts";
 
@@ -62,7 +63,7 @@ test("validatePlan names every problem's field", () => {
     { field: "analysisIntervalMs", reason: "must be > 0" },
     { field: "minSamplePerArm", reason: "must be an integer >= 2" },
     { field: "failureLimit", reason: "must be an integer >= 1" },
-    { field: "metrics[0].maxRelativeDrop", reason: "must be in [0, 1), e.g. 0.05 for 5% relative" },
+    { field: "metrics[0].maxRelativeDrop", reason: "must be in (0, 1), e.g. 0.05 for 5% relative" },
     { field: "metrics[1].kind", reason: "success_rate is listed twice" },
     { field: "metrics[2]", reason: "needs max, maxRelativeIncrease or both" },
     { field: "metrics[3].maxGapPoints", reason: "must be in (0, 100] percentage points" },
@@ -92,6 +93,7 @@ function window(requests: number, errorRate: number, eu: number, us: number): Ve
     successes: eS + uS,
     latencyP95Ms: 250,
     costUsd: requests * 0.001,
+    latencyHistogram: Object.assign(Array(latencyBucket(250)).fill(0), { [latencyBucket(250)]: requests }),
     groups: { region: { eu: { successes: eS, n: half }, us: { successes: uS, n: half } } },
   };
 }
@@ -117,7 +119,8 @@ function run(rps: number, candidate: { errorRate: number; eu: number; us: number
     );
     const d = decide(s, j, t * 1000);
     actions.push(d.action);
-    if (d.action === "promote" || d.action === "rollback") return { actions, decision: d, seconds: t };
+    if (d.action === "promote" || d.action === "rollback" || d.action === "paused")
+      return { actions, decision: d, seconds: t };
     s = { plan, ...d.next };
   }
   return { actions, decision: null, seconds: maxSeconds };
@@ -137,8 +140,13 @@ test("simulated demo: a candidate worse for one group rolls back by itself at th
   assert.match(r.decision!.reasons.join(" "), /group success gap: region: gap 50 points/);
 });
 
-test("simulated demo: too little traffic holds the first step and never advances", () => {
+test("simulated demo: too little traffic holds the first step, never advances, and pauses at its maximum", () => {
   const r = run(10, { errorRate: 0.005, eu: 0.8, us: 0.8 }, 30);
-  assert.equal(r.decision, null);
-  assert.ok(r.actions.every((a) => a === "hold"));
+  assert.equal(r.decision?.action, "paused");
+  assert.deepEqual(r.actions.slice(0, 5), ["hold", "hold", "hold", "hold", "hold"]);
+  assert.equal(r.actions.includes("advance"), false);
+  assert.match(
+    r.decision!.reasons[0]!,
+    /too little data to judge at the maximum of 6 s; paused for a person/,
+  );
 });

@@ -127,17 +127,22 @@ function checkMetric(m: Metric, at: string, push: (field: string, reason: string
             ? "needs a margin (maxRelativeDrop: 0.05 for 5% relative, or maxDropPoints: 5 for 5 points) or a floor (min)"
             : "needs a margin: maxRelativeDrop (0.05 for 5% relative) or maxDrop (in score units)",
         );
-      if (m.maxRelativeDrop !== undefined && !(isNum(m.maxRelativeDrop) && m.maxRelativeDrop > 0 && m.maxRelativeDrop < 1))
+      if (
+        m.maxRelativeDrop !== undefined &&
+        !(isNum(m.maxRelativeDrop) && m.maxRelativeDrop > 0 && m.maxRelativeDrop < 1)
+      )
         push(`${at}.maxRelativeDrop`, "must be in (0, 1), e.g. 0.05 for 5% relative");
       if (abs !== undefined && !(isNum(abs) && abs > 0 && (m.kind === "score_mean" || abs <= 100)))
-        push(`${at}.${absolute}`, m.kind === "success_rate" ? "must be in (0, 100] percentage points" : "must be > 0");
+        push(
+          `${at}.${absolute}`,
+          m.kind === "success_rate" ? "must be in (0, 100] percentage points" : "must be > 0",
+        );
       if (floor !== undefined && !(isNum(floor) && floor > 0 && floor < 1))
         push(`${at}.min`, "must be a rate in (0, 1), e.g. 0.8");
       return;
     }
     case "error_rate":
-      if (!(isNum(m.max) && m.max > 0 && m.max < 1))
-        push(`${at}.max`, "must be a rate in (0, 1), e.g. 0.01");
+      if (!(isNum(m.max) && m.max > 0 && m.max < 1)) push(`${at}.max`, "must be a rate in (0, 1), e.g. 0.01");
       if (m.bound !== undefined && m.bound !== "one_sided")
         push(
           `${at}.bound`,
@@ -185,7 +190,10 @@ export function validatePlan(plan: Plan): PlanProblem[] {
         push(`steps[${i}].minSamplePerArm`, "must be an integer >= 2");
       if (s?.maxSamplePerArm !== undefined && !isInt(s.maxSamplePerArm, 2))
         push(`steps[${i}].maxSamplePerArm`, "must be an integer >= 2");
-      if (s?.maxDurationMs !== undefined && !(isNum(s.maxDurationMs) && s.maxDurationMs >= (s.durationMs ?? 0)))
+      if (
+        s?.maxDurationMs !== undefined &&
+        !(isNum(s.maxDurationMs) && s.maxDurationMs >= (s.durationMs ?? 0))
+      )
         push(`steps[${i}].maxDurationMs`, "must be at least the step's durationMs");
       if (s?.pause !== undefined && typeof s.pause !== "boolean")
         push(`steps[${i}].pause`, "must be a boolean");
@@ -208,7 +216,10 @@ export function validatePlan(plan: Plan): PlanProblem[] {
     const shares = plan.alphaByStep;
     if (!Array.isArray(shares) || !Array.isArray(plan.steps) || shares.length !== plan.steps.length)
       push("alphaByStep", "must give one share per step");
-    else if (!shares.every((x) => isNum(x) && x > 0) || Math.abs(shares.reduce((s, x) => s + x, 0) - 1) > 1e-9)
+    else if (
+      !shares.every((x) => isNum(x) && x > 0) ||
+      Math.abs(shares.reduce((s, x) => s + x, 0) - 1) > 1e-9
+    )
       push("alphaByStep", "shares must be > 0 and sum to 1, so the whole rollout stays within alpha");
   }
   if (!Array.isArray(plan.metrics) || plan.metrics.length === 0)

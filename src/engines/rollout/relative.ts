@@ -77,7 +77,12 @@ interface Margin {
  * Tests cand - k base < 0 (k = 1 - relative margin; absolute: cand - base + margin < 0), the
  * linear form of "worse than the baseline by more than the margin", which needs no ratio.
  */
-function inferiority(base: Arm, cand: Arm, m: Margin, alpha: number): { test: OneSidedMixtureResult; d: number } {
+function inferiority(
+  base: Arm,
+  cand: Arm,
+  m: Margin,
+  alpha: number,
+): { test: OneSidedMixtureResult; d: number } {
   const k = m.relative ? 1 - m.size : 1;
   const shift = m.relative ? 0 : m.size;
   const d = cand.mean - k * base.mean + shift;
@@ -103,7 +108,9 @@ function nonInferior(
     return insufficient(metric.kind, immediateRollback, label, base.n, cand.n, min);
   const alpha = metricAlpha(metric, ctx);
   const relativeLift = base.mean !== 0 ? cand.mean / base.mean - 1 : null;
-  const head = `${label} ${show(cand.mean)} vs ${show(base.mean)} baseline${relativeLift === null ? "" : ` (${signedPct(relativeLift)})`}`;
+  // Sentences are built only when read (the judge runs every minute, the benchmark millions of times).
+  const head = () =>
+    `${label} ${show(cand.mean)} vs ${show(base.mean)} baseline${relativeLift === null ? "" : ` (${signedPct(relativeLift)})`}`;
   const numbers: MetricResult["numbers"] = {
     baseline: base.mean,
     candidate: cand.mean,
@@ -113,9 +120,9 @@ function nonInferior(
     difference: cand.mean - base.mean,
     alpha,
   };
-  const fails: string[] = [];
-  const within: string[] = [];
-  const open: string[] = [];
+  const fails: (() => string)[] = [];
+  const within: (() => string)[] = [];
+  const open: (() => string)[] = [];
   if (margin) {
     const { test, d } = inferiority(base, cand, margin, alpha);
     // The always-valid bound on cand - base, for the reader: d shifted back by the margin.
@@ -129,10 +136,11 @@ function nonInferior(
       criticalZ: test.criticalZ,
       pWorseThanMargin: test.pValue,
     });
-    const detail = `always-valid upper bound ${show(base.mean + test.bound - back)}, z = ${num(-test.z, 2)} vs ${num(-test.criticalZ, 2)}`;
-    if (test.rejects) fails.push(`worse than ${margin.text} (${detail})`);
-    else if (d >= 0) within.push(`within ${margin.text}`);
-    else open.push(`past ${margin.text} but not yet shown (${detail}, p = ${fmtP(test.pValue)})`);
+    const detail = () =>
+      `always-valid upper bound ${show(base.mean + test.bound - back)}, z = ${num(-test.z, 2)} vs ${num(-test.criticalZ, 2)}`;
+    if (test.rejects) fails.push(() => `worse than ${margin.text} (${detail()})`);
+    else if (d >= 0) within.push(() => `within ${margin.text}`);
+    else open.push(() => `past ${margin.text} but not yet shown (${detail()}, p = ${fmtP(test.pValue)})`);
   }
   if (floor !== null) {
     // Below the floor AND below the baseline: a floor the baseline misses too is not the candidate's fault.
@@ -148,24 +156,38 @@ function nonInferior(
       { tau: Math.max(0.05 * Math.abs(floor), 1e-9), alpha, side: "less" },
     );
     Object.assign(numbers, { floor, pBelowFloor: below.pValue, pBelowBaseline: worse.pValue });
-    if (below.rejects && worse.rejects) fails.push(`below the ${show(floor)} floor and below the baseline`);
-    else if (cand.mean >= floor || cand.mean >= base.mean) within.push(`at or above the ${show(floor)} floor`);
-    else open.push(`below the ${show(floor)} floor but not yet shown (p = ${fmtP(Math.max(below.pValue, worse.pValue))})`);
+    if (below.rejects && worse.rejects)
+      fails.push(() => `below the ${show(floor)} floor and below the baseline`);
+    else if (cand.mean >= floor || cand.mean >= base.mean)
+      within.push(() => `at or above the ${show(floor)} floor`);
+    else
+      open.push(
+        () =>
+          `below the ${show(floor)} floor but not yet shown (p = ${fmtP(Math.max(below.pValue, worse.pValue))})`,
+      );
   }
-  const result = (status: MetricResult["status"], parts: string[]): MetricResult => ({
+  const result = (status: MetricResult["status"], parts: (() => string)[]): MetricResult => ({
     metric: metric.kind,
     status,
     immediateRollback,
     numbers,
-    reason: `${head}: ${parts.join("; ")}`,
+    get reason() {
+      return `${head()}: ${parts.map((f) => f()).join("; ")}`;
+    },
   });
   if (fails.length > 0) return result("fail", fails);
   if (open.length > 0) return result("inconclusive", open);
   return result("pass", within);
 }
 
-function marginOf(relative: number | undefined, absolute: number | undefined, scale: number, unit: string): Margin | null {
-  if (relative !== undefined) return { relative: true, size: relative, text: `the ${signedPct(-relative, 0)} relative margin` };
+function marginOf(
+  relative: number | undefined,
+  absolute: number | undefined,
+  scale: number,
+  unit: string,
+): Margin | null {
+  if (relative !== undefined)
+    return { relative: true, size: relative, text: `the ${signedPct(-relative, 0)} relative margin` };
   if (absolute !== undefined)
     return { relative: false, size: absolute / scale, text: `the -${num(absolute, 2)} ${unit} margin` };
   return null;
@@ -196,7 +218,8 @@ export function judgeScoreMean(
   cand: VersionWindow,
   ctx: MetricContext,
 ): MetricResult {
-  const arm = (w: VersionWindow) => meanArm(w.scoreCount ?? 0, w.scoreSum ?? 0, w.scoreSumSquares ?? 0, 1e-12);
+  const arm = (w: VersionWindow) =>
+    meanArm(w.scoreCount ?? 0, w.scoreSum ?? 0, w.scoreSumSquares ?? 0, 1e-12);
   const b = arm(base);
   const c = arm(cand);
   // Neither arm varies: give both a variance of 1% of the baseline's scale, so the test has a floor.
@@ -223,7 +246,14 @@ export function judgeCost(
   const min = metric.minSample ?? ctx.minSample;
   const relative = metric.maxRelativeIncrease !== undefined;
   if (cand.requests < min || (relative && base.requests < min))
-    return insufficient(metric.kind, immediateRollback, "cost per request (requests)", base.requests, cand.requests, min);
+    return insufficient(
+      metric.kind,
+      immediateRollback,
+      "cost per request (requests)",
+      base.requests,
+      cand.requests,
+      min,
+    );
   const alpha = metricAlpha(metric, ctx) / (metric.max !== undefined && relative ? 2 : 1);
   const arm = (w: VersionWindow) => {
     const mean = w.costUsd / w.requests;
@@ -234,21 +264,33 @@ export function judgeCost(
   const c = arm(cand);
   const b = base.requests > 0 ? arm(base) : null;
   const change = b && b.mean > 0 ? c.mean / b.mean - 1 : null;
-  const head = `cost per request ${usd(c.mean)} vs ${b ? usd(b.mean) : "no"} baseline${change === null ? "" : ` (${signedPct(change)})`}`;
-  const numbers: MetricResult["numbers"] = { baseline: b?.mean ?? null, candidate: c.mean, relativeChange: change, alpha };
-  const fails: string[] = [];
-  const open: string[] = [];
-  const within: string[] = [];
+  const head = () =>
+    `cost per request ${usd(c.mean)} vs ${b ? usd(b.mean) : "no"} baseline${change === null ? "" : ` (${signedPct(change)})`}`;
+  const numbers: MetricResult["numbers"] = {
+    baseline: b?.mean ?? null,
+    candidate: c.mean,
+    relativeChange: change,
+    alpha,
+  };
+  const fails: (() => string)[] = [];
+  const open: (() => string)[] = [];
+  const within: (() => string)[] = [];
   const check = (name: string, d: number, se: number, tau: number) => {
     const t = normalMixtureOneSided(d, Math.max(se, 1e-15), 0, { tau, alpha, side: "greater" });
     numbers[`p${name}`] = t.pValue;
     return t;
   };
   if (metric.max !== undefined) {
-    const t = check("AboveMax", c.mean - metric.max, Math.sqrt(c.variance / c.n), Math.max(0.1 * metric.max, 1e-12));
-    if (t.rejects) fails.push(`above the ${usd(metric.max)} maximum (p = ${fmtP(t.pValue)})`);
-    else if (c.mean <= metric.max) within.push(`within the ${usd(metric.max)} maximum`);
-    else open.push(`above the ${usd(metric.max)} maximum but not yet shown (p = ${fmtP(t.pValue)})`);
+    const max = metric.max;
+    const t = check(
+      "AboveMax",
+      c.mean - metric.max,
+      Math.sqrt(c.variance / c.n),
+      Math.max(0.1 * metric.max, 1e-12),
+    );
+    if (t.rejects) fails.push(() => `above the ${usd(max)} maximum (p = ${fmtP(t.pValue)})`);
+    else if (c.mean <= max) within.push(() => `within the ${usd(max)} maximum`);
+    else open.push(() => `above the ${usd(max)} maximum but not yet shown (p = ${fmtP(t.pValue)})`);
   }
   if (relative && b) {
     const k = 1 + metric.maxRelativeIncrease!;
@@ -259,11 +301,19 @@ export function judgeCost(
       Math.max(metric.maxRelativeIncrease! * b.mean, 1e-12),
     );
     const text = `${signedPct(metric.maxRelativeIncrease!, 0)} over the baseline`;
-    if (t.rejects) fails.push(`above ${text} (p = ${fmtP(t.pValue)})`);
-    else if (c.mean <= k * b.mean) within.push(`within ${text}`);
-    else open.push(`above ${text} but not yet shown (p = ${fmtP(t.pValue)})`);
+    if (t.rejects) fails.push(() => `above ${text} (p = ${fmtP(t.pValue)})`);
+    else if (c.mean <= k * b.mean) within.push(() => `within ${text}`);
+    else open.push(() => `above ${text} but not yet shown (p = ${fmtP(t.pValue)})`);
   }
   const status = fails.length ? "fail" : open.length ? "inconclusive" : "pass";
   const parts = fails.length ? fails : open.length ? open : within;
-  return { metric: metric.kind, status, immediateRollback, numbers, reason: `${head}: ${parts.join("; ")}` };
+  return {
+    metric: metric.kind,
+    status,
+    immediateRollback,
+    numbers,
+    get reason() {
+      return `${head()}: ${parts.map((f) => f()).join("; ")}`;
+    },
+  };
 }

@@ -87,7 +87,8 @@ export function bernoulliSprt(
   const fail0 = Math.log1p(-p0);
   for (let i = 0; i < alternatives.length; i++) {
     const a = alternatives[i]!;
-    terms[i] = Math.log(a.weight / total) + events * Math.log(a.p1 / p0) + (n - events) * (Math.log1p(-a.p1) - fail0);
+    terms[i] =
+      Math.log(a.weight / total) + events * Math.log(a.p1 / p0) + (n - events) * (Math.log1p(-a.p1) - fail0);
   }
   const logLikelihoodRatio = logSumExp(terms);
   const logThreshold = -Math.log(alpha);
@@ -180,19 +181,40 @@ export function oneSidedCriticalZ(v: number, tau: number, alpha: number): number
   if (hit !== undefined) return hit;
   const vt = Math.exp(step / 500);
   const target = -Math.log(alpha);
-  // With tau = 1 the information is v tau^2 itself.
-  const at = (z: number) => logOneSidedMixture(z * Math.sqrt(vt), vt, 1) - target;
+  // With tau = 1 the information is v tau^2 itself: f(z) = ln Lambda(z) - ln(1/alpha), which
+  // rises with z. Newton's method from the two-sided boundary, safeguarded by a bracket.
+  const w = vt + 1;
+  const r = Math.sqrt(vt / w);
+  const f = (z: number) => logOneSidedMixture(z * Math.sqrt(vt), vt, 1) - target;
+  const slope = (z: number) => {
+    const u = z * r;
+    // d/dz ln Phi(u) = r phi(u) / Phi(u), by the Mills ratio for a far negative u.
+    const mills = u < -30 ? -u : Math.exp(-0.5 * u * u - logNormalCdf(u)) / Math.sqrt(2 * Math.PI);
+    return (z * vt) / w + r * mills;
+  };
   let lo = 0;
-  let hi = 4;
-  while (at(hi) < 0) hi *= 2;
-  for (let i = 0; i < 80 && hi - lo > 1e-9; i++) {
-    const mid = (lo + hi) / 2;
-    if (at(mid) < 0) lo = mid;
-    else hi = mid;
+  let hi = Math.max(1, Math.sqrt((w / vt) * (2 * target + Math.log(w))));
+  while (f(hi) < 0) hi *= 2;
+  let z = hi;
+  for (let i = 0; i < 100; i++) {
+    const fz = f(z);
+    if (Math.abs(fz) < 1e-12) break;
+    if (fz < 0) lo = z;
+    else hi = z;
+    let next = z - fz / slope(z);
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+    if (Math.abs(next - z) < 1e-12 * Math.max(1, z)) {
+      z = next;
+      break;
+    }
+    z = next;
   }
+  // The smallest z that rejects, so a z at the boundary rejects.
+  if (f(z) < 0) z = z + 1e-12 * Math.max(1, z);
+  const result = z;
   if (criticalCache.size > 50_000) criticalCache.clear();
-  criticalCache.set(key, hi);
-  return hi;
+  criticalCache.set(key, result);
+  return result;
 }
 
 /**

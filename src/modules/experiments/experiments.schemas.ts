@@ -21,10 +21,12 @@ const ErrorRateGuardrail = z
     metric: z.literal("error_rate"),
     max: z.number().gt(0).lt(1).describe("e.g. 0.02: a treatment above 2% errors stops the experiment"),
     bound: z
-      .enum(["one_sided", "point"])
+      .enum(["one_sided"])
       .optional()
-      .describe("one_sided (default): breached when an exact test puts the rate above max"),
-    alpha: z.number().gt(0).lt(0.5).optional(),
+      .describe(
+        "old experiments; breached only when a sequential test (valid at every look) shows the rate above max and above the control's",
+      ),
+    alpha: z.number().gt(0).lt(0.5).optional().describe("false-stop rate over every look (default 0.05)"),
     minRequests: z.number().int().min(1).optional(),
   })
   .strict();
@@ -34,6 +36,7 @@ const LimitGuardrail = z
     metric: z.enum(["latency_p95_ms", "cost_per_request_usd"]),
     max: z.number().gt(0).optional(),
     maxRelativeIncrease: z.number().gt(0).optional().describe("relative to the control: 0.2 allows +20%"),
+    alpha: z.number().gt(0).lt(0.5).optional().describe("false-stop rate over every look (default 0.05)"),
     minRequests: z.number().int().min(1).optional(),
   })
   .strict();

@@ -53,7 +53,9 @@ export async function experimentInput(tx: Queryable, e: ExperimentRow, now: Date
         scoreSum: w.scoreSum,
         scoreSumSquares: w.scoreSumSquares,
         costUsd: w.costUsd,
+        costSumSquares: w.costSumSquares,
         latencyP95Ms: w.latencyP95Ms,
+        latencyHistogram: w.latencyHistogram,
       };
     }),
     primary: e.primary,

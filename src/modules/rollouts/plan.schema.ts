@@ -28,8 +28,18 @@ export const PlanMetricSchema = z.discriminatedUnion("kind", [
     .object({
       kind: z.literal("success_rate"),
       maxRelativeDrop: relative.optional().describe("margin relative to the baseline: 0.05 = 5% of its rate"),
-      maxDropPoints: z.number().gt(0).max(100).optional().describe("margin in percentage points: 5 = 5 points"),
-      min: z.number().gt(0).lt(1).optional().describe("a floor: never below this rate unless the baseline is too"),
+      maxDropPoints: z
+        .number()
+        .gt(0)
+        .max(100)
+        .optional()
+        .describe("margin in percentage points: 5 = 5 points"),
+      min: z
+        .number()
+        .gt(0)
+        .lt(1)
+        .optional()
+        .describe("a floor: never below this rate unless the baseline is too"),
       ...common,
     })
     .strict(),
@@ -115,7 +125,12 @@ export const PlanBodySchema = z
       .describe("what a step still inconclusive at its maximum sample or duration does (default pause)"),
     advanceOnInconclusive: z.boolean().optional().describe('old plans: true is onInconclusive "advance"'),
     maxSamplePerArm: z.number().int().min(2).optional(),
-    alpha: z.number().gt(0).lt(0.5).optional().describe("each metric's false-alarm rate over the whole rollout"),
+    alpha: z
+      .number()
+      .gt(0)
+      .lt(0.5)
+      .optional()
+      .describe("each metric's false-alarm rate over the whole rollout"),
     alphaByStep: z
       .array(z.number().gt(0).max(1))
       .max(20)

@@ -46,7 +46,8 @@ const REQUESTS = `
 const BUCKET = `LEAST(${LATENCY_MAX_BUCKET}, GREATEST(0, floor(${LATENCY_BUCKETS_PER_DOUBLING} * ln(GREATEST(total_ms, 1)::float8) / ln(2.0))))::int`;
 
 /** Errors as the judge counts them: a 5xx, or a first attempt that was not served. */
-const IS_ERROR = "(status >= 500 OR (fallback_path->0->>'outcome' IS NOT NULL AND fallback_path->0->>'outcome' <> 'served'))";
+const IS_ERROR =
+  "(status >= 500 OR (fallback_path->0->>'outcome' IS NOT NULL AND fallback_path->0->>'outcome' <> 'served'))";
 
 /** A judged request's groups: those its feedback names, else those the request was logged with. */
 const GROUPS = "CASE WHEN f.groups = '{}'::jsonb THEN COALESCE(r.groups, '{}'::jsonb) ELSE f.groups END";
@@ -105,7 +106,12 @@ export async function windowMetrics(
       scoreSumSquares: t.score_sq ?? 0,
     });
   }
-  await addHistograms(db, out, `${REQUESTS} SELECT r.vid, ${BUCKET.replaceAll("total_ms", "r.total_ms")} AS b, count(*)::int AS n FROM r GROUP BY 1, 2`, params);
+  await addHistograms(
+    db,
+    out,
+    `${REQUESTS} SELECT r.vid, ${BUCKET.replaceAll("total_ms", "r.total_ms")} AS b, count(*)::int AS n FROM r GROUP BY 1, 2`,
+    params,
+  );
   const groups = await db.query<{ vid: string; key: string; value: string; n: number; successes: number }>(
     `${REQUESTS}
      SELECT r.vid, g.key, g.value, count(*)::int AS n, count(*) FILTER (WHERE f.success)::int AS successes
