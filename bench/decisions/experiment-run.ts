@@ -36,7 +36,7 @@ export const EXPERIMENT_DESIGN: ExperimentDesign = {
     { metric: "latency_p95_ms", maxRelativeIncrease: 0.2 },
     { metric: "cost_per_request_usd", maxRelativeIncrease: 0.1 },
   ],
-  samplePerArm: 20_000,
+  samplePerArm: 10_000,
   baselineRate: 0.9,
   minSamplePerArm: 100,
   lookEveryS: 2,

@@ -8,8 +8,8 @@
 // limit" crosses its threshold, and that log likelihood ratio falls with every success and
 // rises by at most ln(5) (the largest rate ratio of the mixture) with every error. So after a
 // check that left it a gap g below the threshold, no check can roll back before ceil(g / ln 5)
-// more candidate errors; those checks are skipped (never more than `fastPath.minRequests`
-// errors' worth, so the every-request-failed check is never skipped past).
+// more candidate errors; those checks are skipped, unless the other error rule (every request
+// of the last `fastPath.windowMs` failed) could fire at that second.
 
 const MAX_STEP_PER_ERROR = Math.log(Math.max(...RATE_RATIOS.map((r) => r.ratio)));
 
@@ -96,10 +96,6 @@ export function simulateRollout(
         bi += random.binomial(eB - bi, (at - bAt) / (intervalS - bAt));
         bAt = at;
       }
-      if (cand.errors + ci + 1 < checkAtErrors) continue;
-      const candReq = Math.max(cand.requests + Math.round((nC * at) / intervalS), cand.errors + ci + 1);
-      const baseReq = full ? ref.requests : base.requests + Math.round((nB * at) / intervalS);
-      const baseErr = full ? ref.errors : base.errors + bi;
       const now = t + at;
       const since = now - Math.min(windowS, now - stepStart);
       while (recentFrom < recentErrors.length && recentErrors[recentFrom]! < since) recentFrom++;
@@ -107,6 +103,12 @@ export function simulateRollout(
       while (recentTo < recentErrors.length && recentErrors[recentTo]! < now) recentTo++;
       const recentErr = recentTo - recentFrom;
       const recentReq = Math.max(recentErr, Math.round(rps * weight * Math.min(windowS, now - stepStart)));
+      // Skipped only if neither of the fast path's error rules can fire now (see the top).
+      const allFailed = recentErr >= plan.fastPath.minRequests && recentErr >= recentReq;
+      if (cand.errors + ci + 1 < checkAtErrors && !allFailed) continue;
+      const candReq = Math.max(cand.requests + Math.round((nC * at) / intervalS), cand.errors + ci + 1);
+      const baseReq = full ? ref.requests : base.requests + Math.round((nB * at) / intervalS);
+      const baseErr = full ? ref.errors : base.errors + bi;
       const fp = fastPath(
         {
           candidate: { requests: candReq, errors: cand.errors + ci + 1 },
@@ -124,7 +126,7 @@ export function simulateRollout(
       const llr = fp.test?.logLikelihoodRatioAboveMax;
       const thr = fp.test?.logThreshold;
       if (typeof llr === "number" && typeof thr === "number" && llr < thr) {
-        const skip = Math.min(plan.fastPath.minRequests, Math.ceil((thr - llr) / MAX_STEP_PER_ERROR));
+        const skip = Math.ceil((thr - llr) / MAX_STEP_PER_ERROR);
         checkAtErrors = cand.errors + ci + 1 + Math.max(1, skip);
       } else checkAtErrors = 0;
     }

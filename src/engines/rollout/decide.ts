@@ -42,7 +42,7 @@ export function decide(state: RolloutState, judgement: Judgement, now: number): 
   const { plan, stepIndex } = state;
   const step = plan.steps[stepIndex];
   if (!step) throw new RangeError(`decide: stepIndex ${stepIndex} is not a step of plan "${plan.name}"`);
-  const where = `step ${stepIndex + 1} of ${plan.steps.length} (${step.weight}%)`;
+  const where = () => `step ${stepIndex + 1} of ${plan.steps.length} (${step.weight}%)`;
   const carry = {
     stepIndex,
     stepStartedAt: state.stepStartedAt,
@@ -52,13 +52,22 @@ export function decide(state: RolloutState, judgement: Judgement, now: number): 
   };
   const out = (
     action: Decision["action"],
-    reasons: string[],
+    reasons: string[] | (() => string[]),
     patch: Partial<Decision["next"]> = {},
   ): Decision => {
     const next = { ...carry, ...patch };
     const weight =
       action === "rollback" ? 0 : action === "promote" ? 100 : plan.steps[next.stepIndex]!.weight;
-    return { action, reasons, weight, next };
+    if (typeof reasons !== "function") return { action, reasons, weight, next };
+    // Built when read: most looks hold inside the step's duration and nobody reads why.
+    return {
+      action,
+      weight,
+      next,
+      get reasons() {
+        return reasons();
+      },
+    };
   };
 
   if (judgement.verdict === "fail") {
@@ -69,44 +78,50 @@ export function decide(state: RolloutState, judgement: Judgement, now: number): 
     if (guards.length > 0)
       return out(
         "rollback",
-        [`${where}: ${guards.join(", ")} breached an immediate guard; rolling back at once`, ...details],
+        () => [
+          `${where()}: ${guards.join(", ")} breached an immediate guard; rolling back at once`,
+          ...details,
+        ],
         { consecutiveFailures: failures },
       );
     if (failures >= plan.failureLimit)
       return out(
         "rollback",
-        [
-          `${where}: ${failures} failed analyses in a row reach the limit of ${plan.failureLimit}`,
+        () => [
+          `${where()}: ${failures} failed analyses in a row reach the limit of ${plan.failureLimit}`,
           ...details,
         ],
         { consecutiveFailures: failures },
       );
     return out(
       "hold",
-      [`${where}: failed analysis ${failures} in a row (rollback at ${plan.failureLimit})`, ...details],
+      () => [
+        `${where()}: failed analysis ${failures} in a row (rollback at ${plan.failureLimit})`,
+        ...details,
+      ],
       { consecutiveFailures: failures },
     );
   }
   const reset = { consecutiveFailures: 0 };
-  if (state.paused) return out("paused", [`${where}: paused by an operator`], reset);
+  if (state.paused) return out("paused", () => [`${where()}: paused by an operator`], reset);
 
   const elapsed = now - state.stepStartedAt;
   if (elapsed < step.durationMs)
     return out(
       "hold",
-      [
-        `${where}: ${fmtDuration(Math.max(0, elapsed))} of ${fmtDuration(step.durationMs)} elapsed; verdict ${judgement.verdict}`,
+      () => [
+        `${where()}: ${fmtDuration(Math.max(0, elapsed))} of ${fmtDuration(step.durationMs)} elapsed; verdict ${judgement.verdict}`,
       ],
       reset,
     );
 
   const goOn = (why: string): Decision => {
     if (step.pause && !state.gateApproved)
-      return out("paused", [`${where}: ${why}; waiting at a manual gate for a promote`], reset);
+      return out("paused", () => [`${where()}: ${why}; waiting at a manual gate for a promote`], reset);
     if (stepIndex === plan.steps.length - 1)
-      return out("promote", [`${where}: ${why}; last step, promoting the candidate`], reset);
+      return out("promote", () => [`${where()}: ${why}; last step, promoting the candidate`], reset);
     const nextStep = plan.steps[stepIndex + 1]!;
-    return out("advance", [`${where}: ${why}; advancing to ${nextStep.weight}%`], {
+    return out("advance", () => [`${where()}: ${why}; advancing to ${nextStep.weight}%`], {
       ...reset,
       stepIndex: stepIndex + 1,
       stepStartedAt: now,
@@ -126,8 +141,8 @@ export function decide(state: RolloutState, judgement: Judgement, now: number): 
   if (!sampled && elapsed < maxDuration)
     return out(
       "hold",
-      [
-        `${where}: ${what}; holding for more data (up to ${fmtDuration(maxDuration)}${maxSample !== undefined ? ` or ${num(maxSample, 0)} requests per arm` : ""})`,
+      () => [
+        `${where()}: ${what}; holding for more data (up to ${fmtDuration(maxDuration)}${maxSample !== undefined ? ` or ${num(maxSample, 0)} requests per arm` : ""})`,
         ...judgement.reasons,
       ],
       reset,
@@ -138,13 +153,13 @@ export function decide(state: RolloutState, judgement: Judgement, now: number): 
   // Too little data never advances a step: with nothing judged, a person decides (or the plan rolls back).
   const planned = onInconclusiveOf(plan);
   const action = judgement.verdict === "insufficient_data" && planned === "advance" ? "pause" : planned;
-  const at = `${where}: still ${what} at ${limit}`;
+  const at = `${where()}: still ${what} at ${limit}`;
   if (action === "advance") return goOn(`${what} at ${limit}, and the plan advances on inconclusive`);
   if (action === "rollback")
-    return out("rollback", [`${at}; the plan rolls back on inconclusive`, ...judgement.reasons], reset);
+    return out("rollback", () => [`${at}; the plan rolls back on inconclusive`, ...judgement.reasons], reset);
   return out(
     "paused",
-    [`${at}; paused for a person to decide (promote or abort)`, ...judgement.reasons],
+    () => [`${at}; paused for a person to decide (promote or abort)`, ...judgement.reasons],
     reset,
   );
 }
@@ -173,12 +188,12 @@ export function fastPath(
   if (window.breaker === "open")
     return { rollback: true, errorRate, reason: "the candidate's circuit breaker is open" };
   const recent = window.recent;
-  const over = `over the last ${fmtDuration(plan.fastPath.windowMs)}`;
+  const over = () => `over the last ${fmtDuration(plan.fastPath.windowMs)}`;
   if (recent && recent.requests >= plan.fastPath.minRequests && recent.errors === recent.requests)
     return {
       rollback: true,
       errorRate,
-      reason: `every one of the candidate's ${num(recent.requests, 0)} requests ${over} failed`,
+      reason: `every one of the candidate's ${num(recent.requests, 0)} requests ${over()} failed`,
     };
   const limit = fastPathLimit(plan);
   if (limit === null) return { rollback: false, errorRate, reason: "no error-rate guard" };

@@ -33,8 +33,7 @@ function total(h: readonly number[]): number {
 }
 
 /** The q-quantile of a histogram, interpolated within its bucket on the log scale; null when empty. */
-export function histogramQuantile(h: readonly number[], q: number): number | null {
-  const n = total(h);
+export function histogramQuantile(h: readonly number[], q: number, n = total(h)): number | null {
   if (n === 0) return null;
   const target = q * n;
   let cum = 0;
@@ -97,20 +96,28 @@ export function judgeLatency(
     };
   const alpha = metricAlpha(metric, ctx) / (metric.max !== undefined && relative ? 2 : 1);
   const n = total(ch);
-  const candP95 = histogramQuantile(ch, 0.95) ?? cand.latencyP95Ms;
-  const baseP95 = bh ? (histogramQuantile(bh, 0.95) ?? base.latencyP95Ms) : base.latencyP95Ms;
+  const candP95 = histogramQuantile(ch, 0.95, n) ?? cand.latencyP95Ms;
+  const bn = bh ? total(bh) : 0;
+  const baseP95 = bh ? (histogramQuantile(bh, 0.95, bn) ?? base.latencyP95Ms) : base.latencyP95Ms;
+  // The relative limit is set from an upper confidence limit of the baseline's p95 (its
+  // quantile at 0.95 + 1.96 sd of a binomial share), so a small, noisy baseline sample does not
+  // draw the limit low and blame the candidate for it; with a large baseline it is the p95.
+  const upperQ = bn > 0 ? Math.min(0.999, 0.95 + 1.96 * Math.sqrt((0.95 * 0.05) / bn)) : 0.95;
+  const baseRef = bh ? (histogramQuantile(bh, upperQ, bn) ?? baseP95) : baseP95;
   const show = (x: number | null) => (x === null ? "no" : `${num(x, 0)} ms`);
   const change = candP95 !== null && baseP95 ? candP95 / baseP95 - 1 : null;
   const head = () =>
     `p95 latency ${show(candP95)} vs ${show(baseP95)} baseline${change === null ? "" : ` (${signedPct(change)})`}`;
   const limits: { limit: number; text: string }[] = [];
   if (metric.max !== undefined) limits.push({ limit: metric.max, text: `the ${show(metric.max)} maximum` });
-  if (relative && baseP95) {
+  if (relative && baseRef) {
     const inc = metric.maxRelativeIncrease!;
-    limits.push({ limit: baseP95 * (1 + inc), text: `${signedPct(inc, 0)} over the baseline` });
+    limits.push({ limit: baseRef * (1 + inc), text: `${signedPct(inc, 0)} over the baseline` });
   }
   const numbers: MetricResult["numbers"] = {
     baseline: baseP95,
+    baselineReference: baseRef,
+    baselineReferenceQuantile: upperQ,
     candidate: candP95,
     relativeChange: change,
     limits: limits.map((l) => l.limit),

@@ -127,11 +127,17 @@ function nonInferior(
     const { test, d } = inferiority(base, cand, margin, alpha);
     // The always-valid bound on cand - base, for the reader: d shifted back by the margin.
     const back = margin.relative ? -margin.size * base.mean : margin.size;
+    // For the charts: the margin and an always-valid interval on the relative scale.
+    // bound = D + z* se (the always-valid upper bound of D), so the half-width is bound - D.
+    const half = base.mean !== 0 ? (test.bound - d) / Math.abs(base.mean) : null;
     Object.assign(numbers, {
-      margin: margin.size,
+      margin: margin.relative ? margin.size : base.mean !== 0 ? margin.size / Math.abs(base.mean) : null,
+      marginSize: margin.size,
       marginKind: margin.relative ? "relative" : "points",
       marginStatistic: d,
       upperBoundOfDifference: test.bound - back,
+      ci: relativeLift !== null && half !== null ? [relativeLift - half, relativeLift + half] : null,
+      confidence: 1 - alpha,
       z: -test.z,
       criticalZ: test.criticalZ,
       pWorseThanMargin: test.pValue,
@@ -187,9 +193,21 @@ function marginOf(
   unit: string,
 ): Margin | null {
   if (relative !== undefined)
-    return { relative: true, size: relative, text: `the ${signedPct(-relative, 0)} relative margin` };
+    return {
+      relative: true,
+      size: relative,
+      get text() {
+        return `the ${signedPct(-relative, 0)} relative margin`;
+      },
+    };
   if (absolute !== undefined)
-    return { relative: false, size: absolute / scale, text: `the -${num(absolute, 2)} ${unit} margin` };
+    return {
+      relative: false,
+      size: absolute / scale,
+      get text() {
+        return `the -${num(absolute, 2)} ${unit} margin`;
+      },
+    };
   return null;
 }
 
