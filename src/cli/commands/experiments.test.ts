@@ -97,15 +97,30 @@ describe("experiment CLI against the API, in-process", () => {
       /primary success_rate, secondary error_rate; minimum 100 per arm, planned 500 per arm/,
     );
 
-    h.clock.advance(90_000);
-    await sendTraffic(h, ids, "cli-ab", "1.0.0", 600, { successRate: 0.7 });
-    await sendTraffic(h, ids, "cli-ab", "1.1.0", 600, { successRate: 0.85 });
+    h.clock.advance(30_000);
+    // Before the planned 500 per arm: the fixed-horizon p is withheld and the CI is the always-valid one.
+    await sendTraffic(h, ids, "cli-ab", "1.0.0", 200, { successRate: 0.7 });
+    await sendTraffic(h, ids, "cli-ab", "1.1.0", 200, { successRate: 0.85 });
+    const early = await cli("experiment", "results", "cli-ab");
+    assert.equal(early.code, 0, early.err);
+    assert.match(
+      early.out,
+      /│ arm +│ version │ requests │ success │ errors │ lift \(always-valid CI\) +│ p always-valid │ p fixed-horizon │/,
+    );
+    assert.match(early.out, /│ b +│ 1\.1\.0 +│ 200 .*│ at horizon +│/);
+    assert.match(
+      early.out,
+      /reading now: always-valid p-values and intervals are safe to read at every look; fixed-horizon p-values are shown from the planned 500 per arm on \(200 now\)/,
+    );
+    h.clock.advance(60_000);
+    await sendTraffic(h, ids, "cli-ab", "1.0.0", 400, { successRate: 0.7 });
+    await sendTraffic(h, ids, "cli-ab", "1.1.0", 400, { successRate: 0.85 });
     const results = await cli("experiment", "results", "cli-ab");
     assert.equal(results.code, 0, results.err);
     const lines = results.out.split("\n");
     assert.match(
       lines.find((l) => l.includes(" arm "))!,
-      /│ arm +│ version │ requests │ success │ errors │ lift \(CI\) +│ p fixed │ p always-valid │ beats ctrl │ \$\/success │/,
+      /│ arm +│ version │ requests │ success │ errors │ lift \((always-valid )?CI\) +│ p always-valid │ p fixed-horizon │ beats ctrl │ \$\/success │/,
     );
     assert.match(
       results.out,
@@ -117,20 +132,20 @@ describe("experiment CLI against the API, in-process", () => {
     );
     assert.match(
       lines.find((l) => l.includes(" b "))!,
-      /│ b +│ 1\.1\.0 +│ 600 +│ 85\.0% +│ 0\.0% +│ \+22\.0% \(\+14\.4% to \+29\.7%\) │ 2\.2e-10 +│ 1\.4e-8 +│ 100\.0% +│ \$0\.001176 │/,
+      /│ b +│ 1\.1\.0 +│ 600 +│ 84\.7% +│ 0\.0% +│ \+21\.5% \(\+13\.9% to \+29\.2%\) │ 3\.6e-8 +│ 6\.0e-10 +│ 100\.0% +│ \$0\.001181 │/,
     );
     assert.match(
       results.out,
-      /secondary metrics \(p corrected across them\):\n {2}b error_rate: 0\.0% vs 0\.0%/,
+      /reading now: the planned 500 per arm is reached: fixed-horizon p-values and intervals are shown beside the always-valid ones\nsecondary metrics \(always-valid p, corrected across them\):\n {2}b error_rate: 0\.0% vs 0\.0%, always-valid p = 1\.000/,
     );
     assert.match(results.out, /SRM: ok, p = 1\.000 \(units 600 \/ 600; expected 600 \/ 600\)/);
     assert.match(
       results.out,
-      /guardrails:\n {2}ok +b: error rate 0\.00% \(0 of 600\) within the 5\.00% guardrail/,
+      /guardrails:\n {2}ok +b: error rate 0\.00% \(0 of 600\) vs 0\.00% baseline: within the 5\.00% guard/,
     );
     assert.match(
       results.out,
-      /recommendation: ship \(b\)\n {2}b beats control on success rate: \+22\.0% relative \(95% CI \+14\.4% to \+29\.7%\), always-valid p = 1\.4e-8/,
+      /recommendation: ship \(b\)\n {2}b beats control on success rate: \+21\.5% relative \(95% CI \+13\.9% to \+29\.2%\), always-valid p = 3\.6e-8/,
     );
 
     const json = JSON.parse((await cli("--json", "experiment", "results", "cli-ab")).out);

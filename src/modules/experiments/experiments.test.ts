@@ -165,7 +165,7 @@ for (const target of storeTargets()) {
       assert.equal(after.status, "stopped");
       assert.match(
         after.stopReason!,
-        /stop the experiment: b: error rate 10\.67% \(32 of 300\) above the 2\.00% guardrail/,
+        /stop the experiment: b: error rate 10\.67% \(32 of 300\) vs 0\.00% baseline: above the 2\.00% guard and above the baseline \(sequential likelihood ratios/,
       );
       assert.equal(await split("guard"), null, "all traffic back to production");
       assert.equal(await h.services.experiments.check(systemContext(), e.id), null, "nothing left to check");
