@@ -192,7 +192,18 @@ function summarise(s: Scenario, results: RunResult[]) {
         fired.map((r) => r.candidateRequests),
         0.5,
       ),
+      p90CandidateRequests: quantile(
+        fired.map((r) => r.candidateRequests),
+        0.9,
+      ),
     },
+    /** Each outcome's share of the runs with its 95% Wilson interval. */
+    shares: Object.fromEntries(
+      (s.kind === "rollout"
+        ? ["rolled_back", "paused", "promoted", "stuck"]
+        : ["stopped", "shipped", "no_difference", "stuck"]
+      ).map((o) => [o, share(count(o), n)]),
+    ),
     rolledBackOrPaused: s.kind === "rollout" ? share(count("rolled_back") + count("paused"), n) : null,
     fixedPShownSignificant:
       s.kind === "experiment" ? share(results.filter((r) => r.fixedPShownSignificant).length, n) : null,
@@ -270,6 +281,8 @@ function targets(list: Summary[]) {
   return out;
 }
 
+const pc = (x: number) => `${(100 * x).toFixed(1)}`;
+
 const fmtS = (x: number | null) =>
   x === null
     ? "-"
@@ -302,10 +315,18 @@ async function main() {
     style: { head: [], border: [] },
   });
   for (const s of list) {
-    const outcomes =
-      s.kind === "rollout"
-        ? `back ${s.rolledBack} · paused ${s.paused} · promoted ${s.promoted} · stuck ${s.stuck}`
-        : `stopped ${s.stopped} · shipped ${s.shipped} · no diff ${s.noDifference} · stuck ${s.stuck}`;
+    const label: Record<string, string> = {
+      rolled_back: "back",
+      paused: "paused",
+      promoted: "promoted",
+      stuck: "stuck",
+      stopped: "stopped",
+      shipped: "shipped",
+      no_difference: "no diff",
+    };
+    const outcomes = Object.entries(s.shares)
+      .map(([o, x]) => `${label[o]} ${pc(x.share)} (${pc(x.ci95[0])}-${pc(x.ci95[1])})`)
+      .join("\n");
     table.push([
       s.plan,
       s.rps,
@@ -314,7 +335,7 @@ async function main() {
       outcomes,
       `${(100 * s.fired.share).toFixed(1)}% (${(100 * s.fired.ci95[0]).toFixed(1)}-${(100 * s.fired.ci95[1]).toFixed(1)})`,
       `${fmtS(s.fired.medianSeconds ?? s.medianSeconds)} / ${fmtS(s.fired.p90Seconds ?? s.p90Seconds)}`,
-      s.fired.medianCandidateRequests ?? s.medianCandidateRequests ?? "-",
+      `${s.fired.medianCandidateRequests ?? s.medianCandidateRequests ?? "-"} / ${s.fired.p90CandidateRequests ?? s.p90CandidateRequests ?? "-"}`,
       Object.entries(s.decidedBy)
         .sort((a, b) => b[1] - a[1])
         .slice(0, 2)
