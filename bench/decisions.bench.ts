@@ -132,6 +132,18 @@ const quantile = (xs: number[], q: number): number | null => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 };
 
+/** Median and p90 of the time and the candidate requests until the decision. */
+function spread(results: RunResult[]) {
+  const seconds = results.map((r) => r.seconds);
+  const requests = results.map((r) => r.candidateRequests);
+  return {
+    medianSeconds: quantile(seconds, 0.5),
+    p90Seconds: quantile(seconds, 0.9),
+    medianCandidateRequests: quantile(requests, 0.5),
+    p90CandidateRequests: quantile(requests, 0.9),
+  };
+}
+
 function share(k: number, n: number) {
   const ci = n > 0 ? wilsonInterval(k, n, 1.959963984540054) : { estimate: 0, lower: 0, upper: 0 };
   return { share: n > 0 ? k / n : 0, ci95: [ci.lower, ci.upper] as [number, number] };
@@ -161,41 +173,11 @@ function summarise(s: Scenario, results: RunResult[]) {
     stopped: s.kind === "experiment" ? count("stopped") : 0,
     shipped: s.kind === "experiment" ? count("shipped") : 0,
     noDifference: s.kind === "experiment" ? count("no_difference") : 0,
-    medianSeconds: quantile(
-      decided.map((r) => r.seconds),
-      0.5,
-    ),
-    p90Seconds: quantile(
-      decided.map((r) => r.seconds),
-      0.9,
-    ),
-    medianCandidateRequests: quantile(
-      decided.map((r) => r.candidateRequests),
-      0.5,
-    ),
-    p90CandidateRequests: quantile(
-      decided.map((r) => r.candidateRequests),
-      0.9,
-    ),
+    ...spread(decided),
     /** Over the runs the automatic decision fired in (rolled back; stopped or shipped). */
     fired: {
       ...share(fired.length, n),
-      medianSeconds: quantile(
-        fired.map((r) => r.seconds),
-        0.5,
-      ),
-      p90Seconds: quantile(
-        fired.map((r) => r.seconds),
-        0.9,
-      ),
-      medianCandidateRequests: quantile(
-        fired.map((r) => r.candidateRequests),
-        0.5,
-      ),
-      p90CandidateRequests: quantile(
-        fired.map((r) => r.candidateRequests),
-        0.9,
-      ),
+      ...spread(fired),
     },
     /** Each outcome's share of the runs with its 95% Wilson interval. */
     shares: Object.fromEntries(

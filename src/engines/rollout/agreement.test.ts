@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { mixtureLR } from "../../test-support/sprt-by-hand.ts";
 import { binomialSf } from "../stats/index.ts";
 import { judgeAgreement } from "./agreement.ts";
 import { validatePlan } from "./plans.ts";
@@ -30,15 +31,7 @@ test("agreement at or above the minimum passes; below it fails only on Wald's SP
   const bad = judgeAgreement(metric, window(100, 75), ctx);
   assert.equal(bad.status, "fail");
   // 25 disagreements of 100 against a 10% limit: the mixture's likelihood ratio by hand.
-  const lr = [
-    [1.5, 0.1],
-    [2, 0.1],
-    [3, 0.7],
-    [5, 0.1],
-  ].reduce((acc, [k, w]) => {
-    const p1 = Math.min(0.1 * k!, 0.1 + 0.9 * 0.9);
-    return acc + w! * (p1 / 0.1) ** 25 * ((1 - p1) / 0.9) ** 75;
-  }, 0);
+  const lr = mixtureLR(25, 100, 0.1, (k) => Math.min(0.1 * k, 0.1 + 0.9 * 0.9));
   assert.ok(Math.abs((bad.numbers.pDisagreementAbove as number) - 1 / lr) < 1e-12);
   assert.match(bad.reason, /75\.0% of 100 answers, significantly below 90\.0%/);
   // 87 of 100: below 90%; the fixed exact test's p (0.20) and the SPRT both say not shown.

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { mixtureLR } from "../../test-support/sprt-by-hand.ts";
 import { decide, fastPath } from "./decide.ts";
 import { defaultPlan, demoPlan } from "./plans.ts";
 import type { Judgement, MetricResult, RolloutState, StepVerdict } from "./types.ts";
@@ -159,16 +160,6 @@ test("the last step promotes to 100% once it has passed", () => {
   assert.match(d.reasons[0]!, /step 4 of 4 \(100%\): passed; last step, promoting/);
 });
 
-/** The SPRT mixture's likelihood ratio by hand: rates 1.5, 2, 3 and 5 times p0, weights 0.1, 0.1, 0.7, 0.1. */
-function mixtureLR(x: number, n: number, p0: number): number {
-  return [
-    [1.5, 0.1],
-    [2, 0.1],
-    [3, 0.7],
-    [5, 0.1],
-  ].reduce((s, [r, w]) => s + w! * r! ** x * ((1 - r! * p0) / (1 - p0)) ** (n - x), 0);
-}
-
 test("fast path: an open breaker, or every recent request failing, rolls back without statistics", () => {
   const plan = defaultPlan();
   const none = { requests: 0, errors: 0 };
@@ -196,15 +187,7 @@ test("fast path: Wald's SPRT against the limit and the baseline, pinned to the l
   // The baseline: 9 errors of 1,900; with equal rates an error is the candidate's with its share of
   // the requests, 100/2000 = 5%: 6 of 15 errors is the SPRT on that share.
   const share = 0.05;
-  const shareLR = [
-    [1.5, 0.1],
-    [2, 0.1],
-    [3, 0.7],
-    [5, 0.1],
-  ].reduce((s, [r, w]) => {
-    const p1 = (r! * share) / (r! * share + 1 - share);
-    return s + w! * (p1 / share) ** 6 * ((1 - p1) / (1 - share)) ** 9;
-  }, 0);
+  const shareLR = mixtureLR(6, 15, share, (r) => (r * share) / (r * share + 1 - share));
   const r = fastPath(
     { candidate: { requests: 100, errors: 6 }, baseline: { requests: 1900, errors: 9 }, concurrent: true },
     plan,

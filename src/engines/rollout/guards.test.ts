@@ -3,6 +3,7 @@
 // Newcombe interval and always-valid critical value (themselves pinned in src/engines/stats).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { mixtureLR } from "../../test-support/sprt-by-hand.ts";
 import { successByGroup } from "../fairness/index.ts";
 import { newcombeInterval, oneSidedCriticalZ } from "../stats/index.ts";
 import { judgeErrorRate, judgeGroupGap } from "./guards.ts";
@@ -36,12 +37,7 @@ test("error rate 2.5% of 1000 against the 1% guard and a 0.3% baseline fails, an
   assert.equal(r.immediateRollback, true);
   assert.equal(r.numbers.baseline, 0.003);
   // Wald's SPRT mixture against 1%: ln LR = ln sum w (r^25 ((1 - 0.01 r)/0.99)^975), by hand.
-  const byHand = [
-    [1.5, 0.1],
-    [2, 0.1],
-    [3, 0.7],
-    [5, 0.1],
-  ].reduce((s, [k, w]) => s + w! * k! ** 25 * ((1 - 0.01 * k!) / 0.99) ** 975, 0);
+  const byHand = mixtureLR(25, 1000, 0.01);
   near(r.numbers.logLikelihoodRatioAboveMax, Math.log(byHand), 1e-9, "ln LR above the limit");
   assert.match(
     r.reason,

@@ -5,7 +5,7 @@
 
 import { bernoulliSprt, rateAlternatives } from "../stats/index.ts";
 import { fmtP, num, pct, signedPct } from "./format.ts";
-import { insufficient, type MetricContext, metricAlpha } from "./relative.ts";
+import { limitSample, type MetricContext, metricAlpha, type Parts, verdict } from "./relative.ts";
 import type { LatencyP95Metric, MetricResult, VersionWindow } from "./types.ts";
 
 /** Histogram resolution: 16 buckets per doubling, each 4.4% wide. */
@@ -72,18 +72,8 @@ export function judgeLatency(
   cand: VersionWindow,
   ctx: MetricContext,
 ): MetricResult {
-  const immediateRollback = metric.immediateRollback ?? false;
-  const min = metric.minSample ?? ctx.minSample;
-  const relative = metric.maxRelativeIncrease !== undefined;
-  if (cand.requests < min || (relative && base.requests < min))
-    return insufficient(
-      metric.kind,
-      immediateRollback,
-      "p95 latency (requests)",
-      base.requests,
-      cand.requests,
-      min,
-    );
+  const { immediateRollback, relative, result } = limitSample(metric, "p95 latency", base, cand, ctx);
+  if (result) return result;
   const ch = cand.latencyHistogram;
   const bh = base.latencyHistogram;
   if (!ch || (relative && !bh))
@@ -123,9 +113,9 @@ export function judgeLatency(
     limits: limits.map((l) => l.limit),
     alpha,
   };
-  const fails: (() => string)[] = [];
-  const open: (() => string)[] = [];
-  const within: (() => string)[] = [];
+  const fails: Parts = [];
+  const open: Parts = [];
+  const within: Parts = [];
   const shares: Record<string, unknown>[] = [];
   for (const l of limits) {
     const slow = histogramCountAbove(ch, l.limit);
@@ -146,15 +136,5 @@ export function judgeLatency(
     else open.push(() => `${what()}: above 5%, not yet shown (p = ${fmtP(t.pValue)})`);
   }
   numbers.shares = shares;
-  const status = fails.length ? "fail" : open.length ? "inconclusive" : "pass";
-  const parts = fails.length ? fails : open.length ? open : within;
-  return {
-    metric: metric.kind,
-    status,
-    immediateRollback,
-    numbers,
-    get reason() {
-      return `${head()}: ${parts.map((f) => f()).join("; ") || "no limit to test"}`;
-    },
-  };
+  return verdict(metric.kind, immediateRollback, numbers, head, { fails, open, within }, "no limit to test");
 }

@@ -3,6 +3,7 @@
 // src/engines/stats/always-valid.test.ts; the latency test to the SPRT's likelihood ratio.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { mixtureLR } from "../../test-support/sprt-by-hand.ts";
 import { oneSidedCriticalZ } from "../stats/index.ts";
 import { histogramCountAbove, histogramQuantile, judgeLatency, latencyBucket } from "./latency.ts";
 import { judgeCost, judgeScoreMean, judgeSuccessRate } from "./relative.ts";
@@ -191,12 +192,7 @@ test("p95 latency as a test: the share of candidate requests slower than the lim
   const [share] = r.numbers.shares as Record<string, number>[];
   near(share!.share, 0.15, 1e-12, "share slower");
   // ln LR of 300 slow of 2,000 against 5%, by hand with the mixture's rates.
-  const lr = [
-    [1.5, 0.1],
-    [2, 0.1],
-    [3, 0.7],
-    [5, 0.1],
-  ].reduce((s, [k, w]) => s + w! * k! ** 300 * ((1 - 0.05 * k!) / 0.95) ** 1_700, 0);
+  const lr = mixtureLR(300, 2000, 0.05);
   near(share!.logLikelihoodRatio, Math.log(lr), 1e-9, "ln LR");
   assert.match(r.reason, /15\.0% of requests slower than .* more than 5%, so the p95 is above it/);
   // 4% slower: within; 6% of 200: above but not shown.

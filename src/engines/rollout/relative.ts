@@ -7,6 +7,7 @@ import { normalMixtureOneSided, type OneSidedMixtureResult } from "../stats/inde
 import { fmtP, num, pct, signedPct, usd } from "./format.ts";
 import type {
   CostPerRequestMetric,
+  LatencyP95Metric,
   MetricResult,
   ScoreMeanMetric,
   SuccessRateMetric,
@@ -27,6 +28,56 @@ export interface MetricContext {
 /** The alpha a metric's test uses at this step. */
 export function metricAlpha(metric: { alpha?: number }, ctx: MetricContext): number {
   return (metric.alpha ?? ctx.alpha) * (ctx.share ?? 1);
+}
+
+/** Sentence parts, built only when the reason is read. */
+export type Parts = (() => string)[];
+
+/**
+ * A test-backed metric's result: fail when any limit failed, inconclusive when any is past
+ * its limit but not shown, else pass; the reason names the deciding parts after `head`.
+ */
+export function verdict(
+  metric: MetricResult["metric"],
+  immediateRollback: boolean,
+  numbers: MetricResult["numbers"],
+  head: () => string,
+  parts: { fails: Parts; open: Parts; within: Parts },
+  none = "",
+): MetricResult {
+  const { fails, open, within } = parts;
+  const status = fails.length ? "fail" : open.length ? "inconclusive" : "pass";
+  const shown = fails.length ? fails : open.length ? open : within;
+  return {
+    metric,
+    status,
+    immediateRollback,
+    numbers,
+    get reason() {
+      return `${head()}: ${shown.map((f) => f()).join("; ") || none}`;
+    },
+  };
+}
+
+/**
+ * The common start of a latency or cost judgement: its settings, or the insufficient-data
+ * result when the candidate (or, for a relative limit, the baseline) has too few requests.
+ */
+export function limitSample(
+  metric: LatencyP95Metric | CostPerRequestMetric,
+  label: string,
+  base: VersionWindow,
+  cand: VersionWindow,
+  ctx: MetricContext,
+): { immediateRollback: boolean; relative: boolean; result: MetricResult | null } {
+  const immediateRollback = metric.immediateRollback ?? false;
+  const min = metric.minSample ?? ctx.minSample;
+  const relative = metric.maxRelativeIncrease !== undefined;
+  const short = cand.requests < min || (relative && base.requests < min);
+  const result = short
+    ? insufficient(metric.kind, immediateRollback, `${label} (requests)`, base.requests, cand.requests, min)
+    : null;
+  return { immediateRollback, relative, result };
 }
 
 export function insufficient(
@@ -120,9 +171,9 @@ function nonInferior(
     difference: cand.mean - base.mean,
     alpha,
   };
-  const fails: (() => string)[] = [];
-  const within: (() => string)[] = [];
-  const open: (() => string)[] = [];
+  const fails: Parts = [];
+  const within: Parts = [];
+  const open: Parts = [];
   if (margin) {
     const { test, d } = inferiority(base, cand, margin, alpha);
     // The always-valid bound on cand - base, for the reader: d shifted back by the margin.
@@ -172,18 +223,7 @@ function nonInferior(
           `below the ${show(floor)} floor but not yet shown (p = ${fmtP(Math.max(below.pValue, worse.pValue))})`,
       );
   }
-  const result = (status: MetricResult["status"], parts: (() => string)[]): MetricResult => ({
-    metric: metric.kind,
-    status,
-    immediateRollback,
-    numbers,
-    get reason() {
-      return `${head()}: ${parts.map((f) => f()).join("; ")}`;
-    },
-  });
-  if (fails.length > 0) return result("fail", fails);
-  if (open.length > 0) return result("inconclusive", open);
-  return result("pass", within);
+  return verdict(metric.kind, immediateRollback, numbers, head, { fails, open, within });
 }
 
 function marginOf(
@@ -260,18 +300,8 @@ export function judgeCost(
   cand: VersionWindow,
   ctx: MetricContext,
 ): MetricResult {
-  const immediateRollback = metric.immediateRollback ?? false;
-  const min = metric.minSample ?? ctx.minSample;
-  const relative = metric.maxRelativeIncrease !== undefined;
-  if (cand.requests < min || (relative && base.requests < min))
-    return insufficient(
-      metric.kind,
-      immediateRollback,
-      "cost per request (requests)",
-      base.requests,
-      cand.requests,
-      min,
-    );
+  const { immediateRollback, relative, result } = limitSample(metric, "cost per request", base, cand, ctx);
+  if (result) return result;
   const alpha = metricAlpha(metric, ctx) / (metric.max !== undefined && relative ? 2 : 1);
   const arm = (w: VersionWindow) => {
     const mean = w.costUsd / w.requests;
@@ -290,9 +320,9 @@ export function judgeCost(
     relativeChange: change,
     alpha,
   };
-  const fails: (() => string)[] = [];
-  const open: (() => string)[] = [];
-  const within: (() => string)[] = [];
+  const fails: Parts = [];
+  const open: Parts = [];
+  const within: Parts = [];
   const check = (name: string, d: number, se: number, tau: number) => {
     const t = normalMixtureOneSided(d, Math.max(se, 1e-15), 0, { tau, alpha, side: "greater" });
     numbers[`p${name}`] = t.pValue;
@@ -323,15 +353,5 @@ export function judgeCost(
     else if (c.mean <= k * b.mean) within.push(() => `within ${text}`);
     else open.push(() => `above ${text} but not yet shown (p = ${fmtP(t.pValue)})`);
   }
-  const status = fails.length ? "fail" : open.length ? "inconclusive" : "pass";
-  const parts = fails.length ? fails : open.length ? open : within;
-  return {
-    metric: metric.kind,
-    status,
-    immediateRollback,
-    numbers,
-    get reason() {
-      return `${head()}: ${parts.map((f) => f()).join("; ")}`;
-    },
-  };
+  return verdict(metric.kind, immediateRollback, numbers, head, { fails, open, within });
 }
