@@ -49,6 +49,8 @@ export interface TrafficOptions {
   errors?: number;
   /** `attribute=value` → success rate; requests cycle through the groups. */
   groups?: Record<string, number>;
+  /** Every request's latency in ms (default 100 + i mod 7). */
+  latencyMs?: number;
 }
 
 let n = 0;
@@ -83,7 +85,7 @@ export async function sendTraffic(
       stream: false,
       status: failed ? 502 : 200,
       errorClass: failed ? "upstream" : null,
-      totalMs: 100 + (i % 7),
+      totalMs: opts.latencyMs ?? 100 + (i % 7),
       upstreamMs: 90,
       tokensIn: 10,
       tokensOut: 10,

@@ -13,10 +13,13 @@ export const LATENCY_BUCKETS_PER_DOUBLING = 16;
 /** The last bucket (about 2^25 ms, 9 hours) takes everything slower. */
 export const LATENCY_MAX_BUCKET = 400;
 
-/** The histogram bucket of a latency in ms. */
+/**
+ * The histogram bucket of a latency in ms. The 1e-9 keeps a latency exactly on an edge (128 ms)
+ * in the same bucket here and in SQL, whose ln(x) / ln(2) may land a hair below the integer.
+ */
 export function latencyBucket(ms: number): number {
   if (!(ms >= 1)) return 0;
-  return Math.min(LATENCY_MAX_BUCKET, Math.floor(LATENCY_BUCKETS_PER_DOUBLING * Math.log2(ms)));
+  return Math.min(LATENCY_MAX_BUCKET, Math.floor(LATENCY_BUCKETS_PER_DOUBLING * Math.log2(ms) + 1e-9));
 }
 
 /** EDGES[b] is bucket b's lower edge (0 for bucket 0) and bucket b - 1's upper edge. */

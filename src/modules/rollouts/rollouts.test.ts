@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Plan } from "../../engines/rollout/index.ts";
+import { latencyBucket, type Plan } from "../../engines/rollout/index.ts";
 import { systemContext } from "../../http/context.ts";
 import { seedModel, sendTraffic, type TrafficOptions } from "../../test-support/rollouts.ts";
 import { ctx, type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
 import { ExperimentCreateSchema } from "../experiments/experiments.schemas.ts";
 import { SpecSchema } from "../spec/spec.schemas.ts";
 import { createLease } from "./lease.ts";
+import { errorCounts, windowMetrics } from "./window-metrics.ts";
 
 const SEC = 1000;
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -50,8 +51,33 @@ for (const target of storeTargets()) {
       await model("biased");
       await model("erroring");
       await model("manual");
+      await model("windows");
     });
     after(() => h.cleanup());
+
+    test("the judge's windows: latency histogram as latencyBucket counts it, cost squares, the fast path's error counts", async () => {
+      const from = h.clock.now();
+      await traffic("windows", "1.1.0", 70, { errors: 4 });
+      // Exactly on a bucket edge (128 ms = 2^7): the same bucket in SQL as in latencyBucket.
+      await traffic("windows", "1.0.0", 30, { latencyMs: 128 });
+      const to = new Date(h.clock.now().getTime() + 1);
+      const [cand, base] = [ids["windows@1.1.0"]!, ids["windows@1.0.0"]!];
+      const w = await windowMetrics(h.db, "windows", [base, cand], from, to);
+      // The kit's requests take 100 + (i mod 7) ms and cost $0.001 each.
+      const expected: number[] = [];
+      for (let i = 0; i < 70; i++) {
+        const b = latencyBucket(100 + (i % 7));
+        for (let k = expected.length; k <= b; k++) expected[k] = 0;
+        expected[b]! += 1;
+      }
+      assert.deepEqual(w.get(cand)!.latencyHistogram, expected);
+      assert.ok(Math.abs(w.get(cand)!.costSumSquares! - 70 * 0.001 ** 2) < 1e-15);
+      assert.equal(w.get(base)!.latencyHistogram![latencyBucket(128)], 30);
+      assert.equal(latencyBucket(128), 112);
+      const counts = await errorCounts(h.db, "windows", [base, cand], from, to);
+      assert.deepEqual(counts.get(cand), { requests: 70, errors: 4 });
+      assert.deepEqual(counts.get(base), { requests: 30, errors: 0 });
+    });
 
     test("start refuses what cannot roll out, and sets the candidate's weight in the gateway's split", async () => {
       const bad = await h.request("/api/v1/models/healthy/rollouts", {

@@ -43,7 +43,7 @@ const REQUESTS = `
   )`;
 
 /** The latency histogram bucket of total_ms, as `latencyBucket` computes it. */
-const BUCKET = `LEAST(${LATENCY_MAX_BUCKET}, GREATEST(0, floor(${LATENCY_BUCKETS_PER_DOUBLING} * ln(GREATEST(total_ms, 1)::float8) / ln(2.0))))::int`;
+const BUCKET = `LEAST(${LATENCY_MAX_BUCKET}, GREATEST(0, floor(${LATENCY_BUCKETS_PER_DOUBLING} * ln(GREATEST(total_ms, 1)::float8) / ln(2.0) + 1e-9)))::int`;
 
 /** Errors as the judge counts them: a 5xx, or a first attempt that was not served. */
 const IS_ERROR =
