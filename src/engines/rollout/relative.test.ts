@@ -229,6 +229,7 @@ test("cost per request: $0.0013 vs $0.001 with +25% allowed is shown above the l
   const rel = judgeCost({ kind: "cost_per_request_usd", maxRelativeIncrease: 0.25 }, base, cand, ctx);
   assert.equal(rel.status, "fail");
   near(rel.numbers.candidate, 0.0013, 1e-12, "cost");
+  near((rel.numbers.limits as number[])[0]!, 0.00125, 1e-12, "limit");
   const abs = judgeCost({ kind: "cost_per_request_usd", max: 0.002 }, base, cand, ctx);
   assert.equal(abs.status, "pass");
   // An absolute maximum needs no baseline traffic.

@@ -314,10 +314,16 @@ export function judgeCost(
   const change = b && b.mean > 0 ? c.mean / b.mean - 1 : null;
   const head = () =>
     `cost per request ${usd(c.mean)} vs ${b ? usd(b.mean) : "no"} baseline${change === null ? "" : ` (${signedPct(change)})`}`;
+  // The limits in the order the charts read them: the absolute maximum, then the relative one.
+  const limits = [
+    ...(metric.max !== undefined ? [metric.max] : []),
+    ...(relative && b ? [(1 + metric.maxRelativeIncrease!) * b.mean] : []),
+  ];
   const numbers: MetricResult["numbers"] = {
     baseline: b?.mean ?? null,
     candidate: c.mean,
     relativeChange: change,
+    limits,
     alpha,
   };
   const fails: Parts = [];
