@@ -44,6 +44,48 @@ for (const target of storeTargets()) {
       assert.equal(list.items.length, 0);
     });
 
+    test("a NUL or a lone surrogate in a body field, the query or the path is a 400 naming it, and writes nothing", async () => {
+      const cases: [Promise<Response>, string, RegExp][] = [
+        [
+          h.request("/api/v1/models", json({ name: "nul", owner: "a\u0000b", riskTier: "low" })),
+          "body.owner",
+          /NUL/,
+        ],
+        [
+          h.request(
+            "/api/v1/models",
+            json({ name: "sur", owner: "o", riskTier: "low", tags: ["x", "\udc00"] }),
+          ),
+          "body.tags.1",
+          /lone surrogate/,
+        ],
+        [h.request("/api/v1/models?q=%00"), "query.q", /NUL/],
+        [h.request("/api/v1/models/a%00b"), "path", /NUL/],
+        [h.request("/api/v1/models/%E0%A4%A"), "path", /percent-encoding/],
+      ];
+      for (const [pending, field, reason] of cases) {
+        const res = await pending;
+        assert.equal(res.status, 400, field);
+        assert.equal(res.headers.get("content-type"), "application/problem+json");
+        const p = await readJson(res);
+        assert.equal(p.errors[0].field, field);
+        assert.match(p.errors[0].reason, reason);
+      }
+      // A well-formed pair (an emoji) and ordinary escapes are fine.
+      const ok = await h.request(
+        "/api/v1/models",
+        json({ name: "emoji", owner: "team \ud83d\ude80", riskTier: "low" }),
+      );
+      assert.equal(ok.status, 201);
+      const names = (await readJson(await h.request("/api/v1/models"))).items.map(
+        (m: { name: string }) => m.name,
+      );
+      assert.deepEqual(
+        names.filter((n: string) => ["nul", "sur"].includes(n)),
+        [],
+      );
+    });
+
     test("malformed JSON and unknown fields are refused with 400", async () => {
       const res = await h.request("/api/v1/models", {
         method: "POST",

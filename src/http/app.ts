@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Hono } from "hono";
-import { AppError } from "../lib/errors.ts";
+import { AppError, invalid } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import { SUSPECT_JSON, textProblem, unstorableText } from "../lib/text-guard.ts";
 import type { Db } from "../store/db.ts";
 import type { AppEnv } from "./context.ts";
 import { createRouter } from "./openapi.ts";
@@ -70,6 +71,42 @@ export function createApp(deps: AppDeps) {
     }
     const ctx = c.get("ctx");
     c.set("ctx", { ...ctx, actor: principal.name, roles: principal.roles, tokenId: principal.tokenId });
+    await next();
+  });
+
+  // Text the store cannot hold (a NUL, a lone surrogate) in the path, the query or a JSON body
+  // is refused here with the field named; the store would answer it with an error.
+  app.use("/api/v1/*", async (c, next) => {
+    const url = new URL(c.req.url);
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      throw invalid("path", "malformed percent-encoding");
+    }
+    const inPath = textProblem(path);
+    if (inPath) throw invalid("path", inPath);
+    for (const [key, value] of url.searchParams) {
+      const reason = textProblem(key) ?? textProblem(value);
+      if (reason) throw invalid(`query.${textProblem(key) ? "(name)" : key}`, reason);
+    }
+    if (
+      c.req.method !== "GET" &&
+      c.req.method !== "HEAD" &&
+      /json/i.test(c.req.header("content-type") ?? "")
+    ) {
+      const text = await c.req.text();
+      if (SUSPECT_JSON.test(text)) {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return next(); // malformed JSON: the route's own parsing names it
+        }
+        const p = unstorableText(body, "body");
+        if (p) throw new AppError("invalid_input", `${p.field}: ${p.reason}`, { errors: [p] });
+      }
+    }
     await next();
   });
 

@@ -28,6 +28,7 @@ export const ProblemSchema = z
       "forbidden",
       "precondition_failed",
       "upstream_error",
+      "unavailable",
       "internal",
     ]),
     errors: z.array(z.object({ field: z.string(), reason: z.string() })),

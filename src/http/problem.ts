@@ -12,6 +12,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   precondition_failed: 412,
   upstream_error: 502,
+  unavailable: 503,
   internal: 500,
 };
 
@@ -23,8 +24,41 @@ const TITLE: Record<ErrorCode, string> = {
   conflict: "Conflict",
   precondition_failed: "Precondition failed",
   upstream_error: "Upstream error",
+  unavailable: "Service unavailable",
   internal: "Internal error",
 };
+
+/** Seconds a client should wait before retrying while the store is unreachable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Error codes of a store that cannot be reached, by the driver (errno) or PostgreSQL (SQLSTATE). */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+]);
+
+/** The store is down or unreachable: connection refused or lost, shutting down, too many clients. */
+export function isStoreUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  if (UNREACHABLE.has(code)) return true;
+  // 08xxx connection exceptions; 57P01-57P03 admin/crash shutdown, cannot connect now; 53300 too many connections.
+  if (/^08/.test(code) || ["57P01", "57P02", "57P03", "53300"].includes(code)) return true;
+  const message = typeof e?.message === "string" ? e.message : "";
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    message,
+  );
+}
+
+/** PostgreSQL refused a character (a NUL, or one with no encoding): the caller's text, not a bug. */
+function isUnstorableText(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "22P05" || code === "22021";
+}
 
 export interface Problem {
   type: string;
@@ -82,6 +116,21 @@ export function problemResponse(err: unknown, c: Context, logger: Logger): Respo
     appErr = new AppError("invalid_input", `body: malformed JSON (${err.message})`, {
       errors: [{ field: "body", reason: "malformed JSON" }],
     });
+  } else if (isStoreUnavailable(err)) {
+    logger.warn({ err, requestId }, "store unavailable");
+    appErr = new AppError(
+      "unavailable",
+      `the store is unreachable; nothing was changed. Retry in ${RETRY_AFTER_SECONDS} s (the gateway keeps serving)`,
+      { errors: [{ field: "store", reason: "unreachable" }] },
+    );
+  } else if (isUnstorableText(err)) {
+    appErr = new AppError(
+      "invalid_input",
+      "text the store cannot hold (a NUL character or invalid Unicode)",
+      {
+        errors: [{ field: "body", reason: "holds a character the store cannot hold" }],
+      },
+    );
   } else {
     logger.error({ err, requestId }, "unhandled error");
     appErr = new AppError("internal", "internal error; the request id is in the server log");
@@ -92,8 +141,9 @@ export function problemResponse(err: unknown, c: Context, logger: Logger): Respo
     headers: {
       "content-type": "application/problem+json",
       ...(requestId ? { "x-request-id": requestId } : {}),
-      // RFC 9110: a 401 names the scheme that would be accepted.
+      // RFC 9110: a 401 names the scheme that would be accepted; a 503 says when to come back.
       ...(problem.status === 401 ? { "www-authenticate": 'Bearer realm="modelgov"' } : {}),
+      ...(problem.status === 503 ? { "retry-after": String(RETRY_AFTER_SECONDS) } : {}),
     },
   });
 }

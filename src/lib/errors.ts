@@ -10,6 +10,7 @@ export type ErrorCode =
   | "forbidden"
   | "precondition_failed"
   | "upstream_error"
+  | "unavailable"
   | "internal";
 
 export interface FieldProblem {

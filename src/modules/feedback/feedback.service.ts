@@ -5,6 +5,7 @@ import { toProblem, zodToAppError } from "../../http/problem.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
+import { unstorableText } from "../../lib/text-guard.ts";
 import type { Queryable } from "../../store/db.ts";
 import { type BatchWriter, createBatchWriter, jsonBatchInsert } from "../gateway/log/index.ts";
 import type { Principal } from "../identity/index.ts";
@@ -109,6 +110,12 @@ export function createFeedbackService({ writer, clock }: { writer: FeedbackWrite
       );
     const parsed = FeedbackSchema.safeParse(jsonBody);
     if (!parsed.success) return problem(zodToAppError(parsed.error, "json"));
+    // Text the store cannot hold would fail the batch and never succeed on a retry: refuse it now.
+    const unstorable = unstorableText(parsed.data, "body");
+    if (unstorable)
+      return problem(
+        new AppError("invalid_input", `${unstorable.field}: ${unstorable.reason}`, { errors: [unstorable] }),
+      );
     try {
       const { id, requestId } = await submit(principal, parsed.data);
       return {

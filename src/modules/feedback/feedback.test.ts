@@ -112,6 +112,9 @@ for (const target of storeTargets()) {
         [{ requestId: "req_x", success: true, groups: { region: 1 } }, "body.groups.region"],
         [{ requestId: "req x", success: true }, "body.requestId"],
         [{ requestId: "req_x", success: true, sucess: true }, "body"],
+        // Text the store cannot hold: a retry would never succeed, so it is a 400, not a 500.
+        [{ requestId: "req_x", success: true, comment: "bad\u0000byte" }, "body.comment"],
+        [{ requestId: "req_x", success: true, labels: ["ok", "\ud800"] }, "body.labels.1"],
         [[1, 2], "body"],
         [null, "body"],
       ];

@@ -1,0 +1,46 @@
+// Text PostgreSQL cannot store: a NUL character (text columns and jsonb refuse \u0000) and
+// lone UTF-16 surrogates (no UTF-8 encoding; Node would silently turn them into U+FFFD).
+// Refused at the edge with the field named, instead of failing in the store as a 500.
+
+import type { FieldProblem } from "./errors.ts";
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why a string cannot be stored, or null when it can. */
+export function textProblem(s: string): string | null {
+  if (s.includes("\u0000")) return "must not contain a NUL character (\\u0000)";
+  if (LONE_SURROGATE.test(s)) return "must be well-formed Unicode text (it holds a lone surrogate)";
+  return null;
+}
+
+const MAX_DEPTH = 200;
+
+/** The first string or key in a JSON value that cannot be stored, with its dotted path. */
+export function unstorableText(value: unknown, path: string, depth = 0): FieldProblem | null {
+  if (typeof value === "string") {
+    const reason = textProblem(value);
+    return reason ? { field: path, reason } : null;
+  }
+  if (value === null || typeof value !== "object" || depth > MAX_DEPTH) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = unstorableText(value[i], `${path}.${i}`, depth + 1);
+      if (p) return p;
+    }
+    return null;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const keyReason = textProblem(k);
+    if (keyReason) return { field: `${path}.${JSON.stringify(k).slice(1, -1)}`, reason: `key ${keyReason}` };
+    const p = unstorableText(v, `${path}.${k}`, depth + 1);
+    if (p) return p;
+  }
+  return null;
+}
+
+/**
+ * A JSON text that may hold such a string: a NUL, a \u0000 escape, or an escaped surrogate.
+ * Cheap enough for every body; only a match pays for parsing and walking it.
+ */
+export const SUSPECT_JSON = /\u0000|\\u0000|\\u[dD][89a-fA-F]/;
