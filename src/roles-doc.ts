@@ -4,6 +4,7 @@ import {
   type Permission,
   ROLE_PERMISSIONS,
   STAKEHOLDER_PERMISSIONS,
+  STANDARD_STAKEHOLDER_ROLES,
 } from "./http/permissions.ts";
 import { manualClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
@@ -85,9 +86,10 @@ export function renderRolesDoc(doc: OpenApiDocument): string {
     "`403` naming the missing permission. A token with several roles has every permission",
     "any of them grants.",
     "",
-    `Built-in roles: ${BUILT_IN_ROLES.map((r) => `\`${r}\``).join(", ")}. Any other role name is a`,
-    "**stakeholder** role (for example `compliance`, `security`, `product`): the roles an approval",
-    "policy names as signers. Every stakeholder role has the same permissions.",
+    `Built-in roles: ${BUILT_IN_ROLES.map((r) => `\`${r}\``).join(", ")}. **Stakeholder** roles sign`,
+    `approvals and share the same permissions: ${STANDARD_STAKEHOLDER_ROLES.map((r) => `\`${r}\``).join(", ")},`,
+    "and any role an approval policy rule names as a signer. Roles are a closed set: a token",
+    "with any other role (a typo such as `complience`) is refused with a 400 naming the known roles.",
     "",
     "## Who may do what",
     "",

@@ -69,7 +69,13 @@ export function createServices({
   });
   const routes = createRouteConfigService({ db, clock });
   const spec = createSpecService({ db, clock, registry, cards, approvals, routes });
-  const identity = createIdentityService({ db, clock });
+  const identity = createIdentityService({
+    db,
+    clock,
+    declaredRoles: async () => [
+      ...new Set((await approvals.getPolicy()).rules.flatMap((r) => Object.keys(r.roles))),
+    ],
+  });
   const webhooks = createWebhooksService({ db, clock });
   const audit = createAuditService({ db, clock, ...auditOptions });
   // Gateway logs: batched off the hot path; main.ts starts and stops the writers.

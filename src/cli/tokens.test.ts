@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 // Set before main.ts is loaded, so it does not run itself as a program (a static import would load it first).
 import { runCliAs } from "../test-support/cli.ts";
-import { type Harness, openHarness, storeTargets } from "../test-support/stores.ts";
+import { ctx, type Harness, openHarness, storeTargets } from "../test-support/stores.ts";
 
 for (const target of storeTargets()) {
   describe(`CLI tokens and whoami on ${target.name}`, () => {
@@ -54,6 +54,40 @@ for (const target of storeTargets()) {
       assert.deepEqual(t.roles, ["viewer"]);
       assert.equal(t.expiresAt, expiresAt);
       assert.equal(t.createdBy, "dora");
+    });
+
+    test("roles are a closed set: a misspelt role is refused naming the known ones; a policy can declare more", async () => {
+      const typo = await run(admin, "tokens", "create", "frank", "--role", "complience");
+      assert.equal(typo.code, 1);
+      assert.match(
+        typo.err,
+        /body\.roles\.0: unknown role 'complience'; known roles: admin, agent, compliance, engineering, executive, operations, product, security, viewer/,
+      );
+      const before = await h.services.identity.list();
+      assert.equal(
+        before.some((t) => t.name === "frank"),
+        false,
+        "no token was made",
+      );
+      // A role an approval policy rule names becomes known.
+      const policy = await h.services.approvals.getPolicy();
+      await h.services.approvals.setPolicy(ctx("dora", ["admin"]), {
+        rules: [
+          ...policy.rules,
+          {
+            name: "legal-review",
+            match: { models: ["contracts"] },
+            roles: { legal: 1 },
+            evidence: [],
+            signoffTtlDays: 90,
+            allowSameSignerForMultipleRoles: false,
+          },
+        ],
+        gates: policy.gates,
+      });
+      const legal = await run(admin, "tokens", "create", "lena", "--role", "legal");
+      assert.equal(legal.code, 0, legal.err);
+      await h.services.approvals.setPolicy(ctx("dora", ["admin"]), policy);
     });
 
     test("tokens create: usage errors exit 2, bad input exits 1 naming the field", async () => {

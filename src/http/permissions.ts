@@ -46,6 +46,13 @@ export const STAKEHOLDER_PERMISSIONS: readonly Permission[] = [...READ, "approva
 
 export const BUILT_IN_ROLES = Object.keys(ROLE_PERMISSIONS);
 
+/**
+ * The stakeholder roles every workspace knows (the sign-off roles of the product brief).
+ * Other stakeholder roles exist only when an approval policy rule names them, so a typo
+ * (`complience`) cannot mint a role that may sign or accept disparities.
+ */
+export const STANDARD_STAKEHOLDER_ROLES = ["compliance", "security", "product", "operations", "executive"];
+
 export function permissionsOf(roles: readonly string[]): Set<Permission> {
   const out = new Set<Permission>();
   for (const r of roles) for (const p of ROLE_PERMISSIONS[r] ?? STAKEHOLDER_PERMISSIONS) out.add(p);

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { RequestContext } from "../../http/context.ts";
+import { BUILT_IN_ROLES, STANDARD_STAKEHOLDER_ROLES } from "../../http/permissions.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
@@ -30,7 +31,28 @@ const toToken = (r: Row): Token => ({
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 const generate = () => `mgv_${randomBytes(32).toString("base64url")}`;
 
-export function createIdentityService({ db, clock }: { db: Db; clock: Clock }) {
+export function createIdentityService({
+  db,
+  clock,
+  declaredRoles = async () => [],
+}: {
+  db: Db;
+  clock: Clock;
+  /** Stakeholder roles the approval policy names (besides the built-in and standard ones). */
+  declaredRoles?: () => Promise<string[]>;
+}) {
+  /** Roles are a closed set: built in, standard stakeholders, and those the policy declares. */
+  async function checkRoles(roles: readonly string[]): Promise<void> {
+    const known = new Set([...BUILT_IN_ROLES, ...STANDARD_STAKEHOLDER_ROLES, ...(await declaredRoles())]);
+    roles.forEach((role, i) => {
+      if (!known.has(role))
+        throw invalid(
+          `body.roles.${i}`,
+          `unknown role '${role}'; known roles: ${[...known].sort().join(", ")} (an approval policy rule declares others)`,
+        );
+    });
+  }
+
   async function insert(q: Tx, ctx: RequestContext, input: TokenCreate, secret: string): Promise<Token> {
     const rows = await q.query<Row>(
       `INSERT INTO api_tokens (id, name, roles, token_hash, prefix, created_by, created_at, expires_at)
@@ -61,6 +83,7 @@ export function createIdentityService({ db, clock }: { db: Db; clock: Clock }) {
     async create(ctx: RequestContext, input: TokenCreate): Promise<Token & { token: string }> {
       if (input.expiresAt && new Date(input.expiresAt) <= clock.now())
         throw invalid("body.expiresAt", "must be in the future");
+      await checkRoles(input.roles);
       const secret = generate();
       const token = await db.transaction((tx) => insert(tx, ctx, input, secret));
       return { ...token, token: secret };
