@@ -210,6 +210,38 @@ describe("gateway end to end with the official SDKs", () => {
     await server.gateway.routing.refresh();
   });
 
+  test("a plain call to a hanging version leaves the fallback its time: cut at the first-byte limit, not the total", async () => {
+    // The primary accepts the call and never answers. Without a first-byte limit on plain calls
+    // it would spend the whole 20 s deadline and the fallback would be skipped (a 502).
+    await admin.routes.set("chat", {
+      split: null,
+      fallback: ["1.1.0"],
+      allowPinning: false,
+      prices: {},
+      timeouts: { totalMs: 20_000, firstByteMs: 500, idleMs: 500 },
+    });
+    await server.gateway.routing.refresh();
+    fakeOpenAI.knobs.hang = "headers";
+    try {
+      const { response } = await openai.chat.completions
+        .create({ model: "chat", messages: [{ role: "user", content: "hi" }] })
+        .withResponse();
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("x-modelgov-model-version"), "chat@1.1.0");
+      assert.match(
+        response.headers.get("x-modelgov-route") ?? "",
+        /fallback to 1\.1\.0 after 1\.0\.0 failed \(timeout\)/,
+      );
+    } finally {
+      fakeOpenAI.reset();
+      server.gateway.breakers
+        .get(server.gateway.routing.current().models.get("chat")!.versions.get("1.0.0")!.id)
+        .reset();
+      await admin.routes.set("chat", { split: null, fallback: [], allowPinning: false, prices: {} });
+      await server.gateway.routing.refresh();
+    }
+  });
+
   test("a canary whose breaker opens is rolled back by the controller at once, without waiting for an analysis", async () => {
     const rollout = await admin.rollouts.start("chat", "1.1.0", {
       name: "breaker-test",

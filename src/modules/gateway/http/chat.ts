@@ -64,15 +64,21 @@ const routeHeader = (reason: string, path: FallbackStep[], servedBy: RoutableVer
 /**
  * What an adapter needs to call a version, built once per version of a routing snapshot (a
  * new snapshot has new version objects, so a change is never served from a stale entry).
+ *
+ * A plain answer's headers come only once it is fully generated, so a plain call is bounded
+ * by the total alone, except when a fallback follows it in the chain: then its first byte
+ * must come within `firstByteMs`, so that a hanging version leaves the fallback its time
+ * instead of spending the whole deadline.
  */
-const targets = new WeakMap<RoutableVersion, { plain?: UpstreamTarget; stream?: UpstreamTarget }>();
-function targetOf(deps: GatewayDeps, model: Resolution["model"], v: RoutableVersion, stream: boolean) {
+type Kind = "stream" | "plain" | "plainBeforeFallback";
+const targets = new WeakMap<RoutableVersion, Partial<Record<Kind, UpstreamTarget>>>();
+function targetOf(deps: GatewayDeps, model: Resolution["model"], v: RoutableVersion, kind: Kind) {
   let t = targets.get(v);
   if (!t) {
     t = {};
     targets.set(v, t);
   }
-  const hit = stream ? t.stream : t.plain;
+  const hit = t[kind];
   if (hit) return hit;
   // A version's own `timeout_ms` (registered with it) overrides the model's total timeout.
   const timeouts =
@@ -87,11 +93,9 @@ function targetOf(deps: GatewayDeps, model: Resolution["model"], v: RoutableVers
     endpoint: v.endpoint,
     apiKey: deps.apiKeyFor(v),
     parameters: v.parameters,
-    // A plain answer's headers come only once it is fully generated: bound it by the total alone.
-    timeouts: stream ? timeouts : { ...timeouts, firstByteMs: timeouts.totalMs },
+    timeouts: kind === "plain" ? { ...timeouts, firstByteMs: timeouts.totalMs } : timeouts,
   };
-  if (stream) t.stream = built;
-  else t.plain = built;
+  t[kind] = built;
   return built;
 }
 
@@ -121,7 +125,14 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     groups,
     attempt,
   });
-  const target = (v: RoutableVersion) => targetOf(deps, model, v, chat.stream === true);
+  const lastInChain = resolution.chain[resolution.chain.length - 1];
+  const target = (v: RoutableVersion) =>
+    targetOf(
+      deps,
+      model,
+      v,
+      chat.stream === true ? "stream" : v === lastInChain ? "plain" : "plainBeforeFallback",
+    );
   const label = (v: RoutableVersion) => target(v).label;
   const entry: GatewayLogEntry = {
     id: requestId,
