@@ -173,8 +173,19 @@ export function createClient(opts: ClientOptions) {
     },
     approvals: {
       policy: () => call<{ rules: ApprovalRule[]; gates: ReleaseGate[] }>("GET", "/api/v1/approvals/policy"),
-      setPolicy: (p: { rules: Partial<ApprovalRule>[] }) =>
-        call<{ rules: ApprovalRule[] }>("PUT", "/api/v1/approvals/policy", p),
+      /** Gates left out keep the gates in force; removing a rule or gate needs `allowRemovals`. */
+      setPolicy: (
+        p: { rules: Partial<ApprovalRule>[]; gates?: ReleaseGate[] },
+        opts: { dryRun?: boolean; allowRemovals?: boolean } = {},
+      ) =>
+        call<{
+          dryRun: boolean;
+          changes: { kind: "rule" | "gate"; name: string; change: "added" | "removed" | "changed" }[];
+          policy: { rules: ApprovalRule[]; gates: ReleaseGate[] };
+        }>("PUT", "/api/v1/approvals/policy", p, {
+          ...(opts.dryRun ? { dryRun: "true" } : {}),
+          ...(opts.allowRemovals ? { allowRemovals: "true" } : {}),
+        }),
       requirements: (model: string, version: string) =>
         call<ApprovalRequestView["requirements"]>("GET", `${v(model, version)}/approval-requirements`),
       request: (model: string, version: string, summary: string, evidenceRefs: string[] = []) =>

@@ -148,13 +148,46 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
     );
     if (p.rules.length === 0)
       ctx.io.out("no rules: the default applies (1× engineering, complete card, 90-day sign-offs)");
+    ctx.io.out("");
+    if (p.gates.length === 0) ctx.io.out("no release gates");
+    else
+      printRows(
+        ctx.io,
+        false,
+        p,
+        p.gates.map((g) => ({
+          ...g,
+          match: JSON.stringify(g.match ?? {}),
+          require: Object.keys(g)
+            .filter((k) => !["name", "match", "suite", "suites"].includes(k))
+            .join(", "),
+        })),
+        ["name", "match", "require"],
+      );
   });
   policy
     .command("set")
-    .requiredOption("-f, --file <file>", "YAML or JSON: { rules: [...] }")
-    .action(async (o) =>
-      printRecord(ctx.io, ctx.json(), await ctx.client().approvals.setPolicy(readDataFile(o.file) as never)),
-    );
+    .description(
+      "replace the rules (and the gates, when the file has gates:); gates left out stay as they are",
+    )
+    .requiredOption("-f, --file <file>", "YAML or JSON: { rules: [...], gates: [...] }")
+    .option("--dry-run", "print what would change and change nothing")
+    .option("--allow-removals", "allow the write to remove rules or gates (refused otherwise)")
+    .action(async (o) => {
+      const r = await ctx.client().approvals.setPolicy(readDataFile(o.file) as never, {
+        dryRun: o.dryRun,
+        allowRemovals: o.allowRemovals,
+      });
+      if (ctx.json()) return printRecord(ctx.io, true, r);
+      const sign = { added: "+", removed: "-", changed: "~" } as const;
+      if (r.changes.length === 0) ctx.io.out("no changes");
+      for (const c of r.changes) ctx.io.out(`${sign[c.change]} ${c.kind} ${c.name} (${c.change})`);
+      ctx.io.out(
+        r.dryRun
+          ? "dry run: nothing written"
+          : `policy written: ${r.policy.rules.length} rules, ${r.policy.gates.length} gates`,
+      );
+    });
 
   const ev = program
     .command("evidence")

@@ -3,9 +3,12 @@ import { apiRoute, createRouter, jsonBody, jsonOk } from "../../http/openapi.ts"
 import { type RegistryService, SemverString, Slug } from "../registry/index.ts";
 import {
   ApprovalPolicySchema,
+  ApprovalPolicyWriteSchema,
   ApprovalRequestSchema,
   EvidenceCreateSchema,
   EvidenceSchema,
+  PolicyWriteQuerySchema,
+  PolicyWriteResultSchema,
   RequestCreateSchema,
   SignoffSchema,
   SignSchema,
@@ -45,10 +48,19 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
       permission: "policy:admin",
       path: "/approvals/policy",
       tags,
-      request: { body: jsonBody(ApprovalPolicySchema) },
-      responses: { 200: jsonOk(ApprovalPolicySchema) },
+      request: { body: jsonBody(ApprovalPolicyWriteSchema), query: PolicyWriteQuerySchema },
+      responses: { 200: jsonOk(PolicyWriteResultSchema) },
     }),
-    async (c) => c.json(await svc.setPolicy(c.get("ctx"), c.req.valid("json")), 200),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(
+        await svc.writePolicy(c.get("ctx"), c.req.valid("json"), {
+          dryRun: q.dryRun === "true",
+          allowRemovals: q.allowRemovals === "true",
+        }),
+        200,
+      );
+    },
   );
   app.openapi(
     apiRoute({

@@ -85,6 +85,44 @@ export const ApprovalPolicySchema = z
   .openapi("ApprovalPolicy");
 export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
 
+/** `PUT /approvals/policy`: gates left out keep the ones in force (a file of rules alone drops none). */
+export const ApprovalPolicyWriteSchema = z
+  .object({
+    rules: z.array(ApprovalRuleSchema).max(100),
+    gates: z
+      .array(ReleaseGateSchema)
+      .max(100)
+      .optional()
+      .describe("the release gates; left out, the gates in force stay as they are"),
+  })
+  .strict()
+  .openapi("ApprovalPolicyWrite");
+
+export const PolicyWriteQuerySchema = z.object({
+  dryRun: z.enum(["true", "false"]).optional().describe("true: answer what would change, and change nothing"),
+  allowRemovals: z
+    .enum(["true", "false"])
+    .optional()
+    .describe("true: the write may remove rules or gates (refused otherwise, naming them)"),
+});
+
+export const PolicyChangeSchema = z
+  .object({
+    kind: z.enum(["rule", "gate"]),
+    name: z.string(),
+    change: z.enum(["added", "removed", "changed"]),
+  })
+  .openapi("PolicyChange");
+export type PolicyChange = z.infer<typeof PolicyChangeSchema>;
+
+export const PolicyWriteResultSchema = z
+  .object({
+    dryRun: z.boolean(),
+    changes: z.array(PolicyChangeSchema),
+    policy: ApprovalPolicySchema,
+  })
+  .openapi("ApprovalPolicyWriteResult");
+
 const Hash = z.string().regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>");
 
 export const EvidenceCreateSchema = z

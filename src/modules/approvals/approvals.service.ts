@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import {
   type ApprovalRule,
   type CurrentFacts,
@@ -15,7 +16,13 @@ import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { validateCard } from "../cards/card-sections.ts";
 import { findVersion, getVersionById, readPolicy, scopeIds, type Version } from "../registry/index.ts";
-import type { ApprovalPolicy, ApprovalRequest, EvidenceCreate, Sign } from "./approvals.schemas.ts";
+import type {
+  ApprovalPolicy,
+  ApprovalRequest,
+  EvidenceCreate,
+  PolicyChange,
+  Sign,
+} from "./approvals.schemas.ts";
 import * as store from "./approvals.store.ts";
 import { refusedByGates } from "./release-gates.ts";
 
@@ -158,7 +165,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     return e;
   }
 
-  return {
+  const service = {
     async getPolicy(): Promise<ApprovalPolicy> {
       return {
         rules: (await rules(db)) as ApprovalPolicy["rules"],
@@ -169,6 +176,46 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     /** The release gates that apply to a model (by its use cases, risk tier and name). */
     async gatesFor(q: Queryable, modelId: string): Promise<ReleaseGate[]> {
       return gatesFor(await gates(q), await modelFacts(q, modelId));
+    },
+
+    /**
+     * A policy write as people make it (API, CLI): gates left out keep the gates in force; the
+     * changes are listed rule by rule and gate by gate; a write that removes any is refused
+     * unless `allowRemovals`, naming them; `dryRun` answers the changes and writes nothing.
+     */
+    async writePolicy(
+      ctx: RequestContext,
+      input: { rules: ApprovalPolicy["rules"]; gates?: ApprovalPolicy["gates"] },
+      opts: { dryRun?: boolean; allowRemovals?: boolean } = {},
+    ): Promise<{ dryRun: boolean; changes: PolicyChange[]; policy: ApprovalPolicy }> {
+      return db.transaction(async (tx) => {
+        const current = {
+          rules: (await rules(tx)) as ApprovalPolicy["rules"],
+          gates: (await gates(tx)) as ApprovalPolicy["gates"],
+        };
+        const next: ApprovalPolicy = { rules: input.rules, gates: input.gates ?? current.gates };
+        const changes = [
+          ...diffByName("rule", current.rules, next.rules),
+          ...diffByName("gate", current.gates, next.gates),
+        ];
+        const removed = changes.filter((c) => c.change === "removed");
+        if (opts.dryRun) return { dryRun: true, changes, policy: next };
+        if (removed.length > 0 && !opts.allowRemovals)
+          throw new AppError(
+            "precondition_failed",
+            `this write removes ${removed.map((c) => `${c.kind} '${c.name}'`).join(", ")}; look at the changes (dry run) and confirm with allowRemovals (CLI: --allow-removals)`,
+            {
+              errors: removed.map((c) => ({
+                field: `body.${c.kind}s`,
+                reason: `removes ${c.kind} '${c.name}'`,
+              })),
+              details: { changes },
+            },
+          );
+        if (changes.length === 0) return { dryRun: false, changes, policy: current };
+        const policy = await service.setPolicy(ctx, next, tx);
+        return { dryRun: false, changes, policy };
+      });
     },
 
     async setPolicy(
@@ -439,6 +486,25 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       return out;
     },
   };
+  return service;
+}
+
+/** Rules or gates compared by name: added, removed, or changed in any field. */
+function diffByName<T extends { name: string }>(
+  kind: PolicyChange["kind"],
+  before: readonly T[],
+  after: readonly T[],
+) {
+  const out: PolicyChange[] = [];
+  const old = new Map(before.map((x) => [x.name, x]));
+  const now = new Map(after.map((x) => [x.name, x]));
+  for (const [name, x] of now) {
+    const was = old.get(name);
+    if (!was) out.push({ kind, name, change: "added" });
+    else if (!isDeepStrictEqual(was, x)) out.push({ kind, name, change: "changed" });
+  }
+  for (const name of old.keys()) if (!now.has(name)) out.push({ kind, name, change: "removed" });
+  return out;
 }
 
 export type ApprovalsService = ReturnType<typeof createApprovalsService>;
