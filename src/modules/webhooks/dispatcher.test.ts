@@ -322,6 +322,53 @@ for (const target of storeTargets()) {
       assert.deepEqual([p!.status, p!.lastError], ["failed", "subscription disabled"]);
     });
 
+    test("a dead or failing subscriber holds up nobody else: claims are shared, queues run on their own", async () => {
+      await disableAll();
+      const dead = await receiver(() => ({ status: 500, body: "down" }));
+      const healthy = await receiver(() => ({ status: 204 }));
+      const hanging = await receiver(() => ({ status: 204 }));
+      const a = await subscribe(dead.url, ["model.*"]);
+      for (let i = 0; i < 60; i++) await newModel();
+      const d = dispatcher({ batchSize: 5 });
+      await d.runOnce(); // 60 failed attempts: a backlog due again after the backoff
+      const b = await subscribe(healthy.url, ["model.*"]);
+      for (let i = 0; i < 5; i++) await newModel();
+      h.clock.advance(10_000);
+      // Before, claims were the oldest due deliveries: twelve batches of the failing backlog,
+      // and the pass ended (after ten) before the healthy subscriber's turn.
+      await d.runOnce();
+      assert.equal((await deliveries(b)).filter((x) => x.status === "delivered").length, 5);
+      assert.ok((await deliveries(a)).every((x) => x.status === "pending"));
+
+      // A receiver that accepts the connection and never answers: its queue waits on its own.
+      const c = await subscribe(hanging.url, ["model.*"]);
+      let release!: () => void;
+      const stuck = new Promise<void>((r) => {
+        release = r;
+      });
+      const loop = dispatcher({
+        intervalMs: 5,
+        attemptTimeoutMs: 60_000,
+        fetch: (url, init) =>
+          String(url) === hanging.url
+            ? new Promise<Response>((_resolve, reject) => {
+                stuck.then(() => reject(new Error("gave up")));
+                init?.signal?.addEventListener("abort", () => reject(init.signal?.reason));
+              })
+            : fetch(url, init),
+      });
+      const before = healthy.received.length;
+      for (let i = 0; i < 5; i++) await newModel();
+      loop.start();
+      const until = Date.now() + 10_000;
+      while (healthy.received.length < before + 5 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.equal(healthy.received.length, before + 5, "delivered while the other receiver hangs");
+      assert.equal((await deliveries(c)).filter((x) => x.status === "delivered").length, 0);
+      release();
+      await loop.stop();
+    });
+
     test("start() delivers in the background; stop() hands an attempt in flight back", async () => {
       await disableAll();
       const r = await receiver(() => ({ status: 200 }));

@@ -28,6 +28,8 @@ export interface DispatcherOptions {
   attemptTimeoutMs?: number;
   /** Outbox rows fanned out, and deliveries claimed, per transaction. */
   batchSize?: number;
+  /** Deliveries of one subscription claimed at a time (default 10): no subscriber fills a batch. */
+  perSubscription?: number;
   random?: () => number;
   /** Called after every pass (metrics, and tests waiting on the background loop). */
   onPass?: (result: PassResult) => void;
@@ -89,6 +91,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
   const attemptTimeoutMs = opts.attemptTimeoutMs ?? 10_000;
   const batchSize = opts.batchSize ?? 100;
+  const perSubscription = opts.perSubscription ?? 10;
   const random = opts.random ?? Math.random;
   const stopping = new AbortController();
 
@@ -154,22 +157,34 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
 
   /**
    * Claims due deliveries and commits before any HTTP call, so no transaction waits on a
-   * receiver. The claim counts the attempt and pushes next_attempt_at past the time the
-   * attempt may take (attempts of one subscription are sent one after another, hence the
-   * position in its queue): a worker that dies mid-attempt leaves it due again after that.
+   * receiver. At most `perSubscription` per subscription, oldest first, and none of a
+   * subscription whose queue is still being sent: a subscriber with a long backlog of
+   * failures cannot fill the batch and starve the others. The claim counts the attempt and
+   * pushes next_attempt_at past the time the attempt may take (attempts of one subscription
+   * are sent one after another, hence the position in its queue): a worker that dies
+   * mid-attempt leaves it due again after that.
    */
-  async function claim(): Promise<Row[]> {
+  async function claim(busy: readonly string[]): Promise<Row[]> {
     const now = clock.now().toISOString();
     const rows = await db.transaction((tx) =>
       tx.query<Row>(
         `WITH due AS (
-           SELECT d.id, d.subscription_id, d.outbox_seq
-             FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
-            WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND s.active
-            ORDER BY d.outbox_seq, d.id
+           SELECT d.id, d.subscription_id, d.outbox_seq,
+                  row_number() OVER (PARTITION BY s.id ORDER BY d.outbox_seq, d.id) AS pos
+             FROM webhook_subscriptions s
+             CROSS JOIN LATERAL (
+               SELECT d.id, d.subscription_id, d.outbox_seq
+                 FROM webhook_deliveries d
+                WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.next_attempt_at <= $1
+                ORDER BY d.outbox_seq, d.id
+                LIMIT $4
+                FOR UPDATE OF d SKIP LOCKED
+             ) d
+            WHERE s.active AND NOT (s.id = ANY($5::text[]))
+            ORDER BY pos, d.outbox_seq
             LIMIT $2
-            FOR UPDATE OF d SKIP LOCKED
          ), ranked AS (
+           -- Round-robin across subscriptions: every subscriber's oldest first, then the next ones.
            SELECT id, row_number() OVER (PARTITION BY subscription_id ORDER BY outbox_seq, id) AS pos FROM due
          )
          UPDATE webhook_deliveries d
@@ -178,7 +193,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
            FROM ranked r, webhook_subscriptions s
           WHERE d.id = r.id AND s.id = d.subscription_id
         RETURNING d.id, d.subscription_id, d.outbox_seq, d.event_type, d.payload, d.attempts, s.url, s.secret`,
-        [now, batchSize, attemptTimeoutMs],
+        [now, batchSize, attemptTimeoutMs, perSubscription, busy],
       ),
     );
     return rows.sort((a, b) => Number(a.outbox_seq) - Number(b.outbox_seq));
@@ -266,28 +281,44 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
     return failed ? "failed" : "retrying";
   }
 
-  /** One subscription's deliveries go out one at a time, in event order; subscriptions in parallel. */
-  async function deliver(claimed: Row[], result: PassResult): Promise<void> {
+  /** Subscriptions whose queue is being sent: they are not claimed for until it ends. */
+  const inFlight = new Map<string, Promise<void>>();
+
+  /** One subscription's claimed deliveries, one at a time in event order. */
+  async function sendQueue(queue: Row[], result: PassResult): Promise<void> {
+    for (const d of queue) {
+      const outcome = await attempt(d);
+      if (outcome !== "released" && outcome !== "stale") result[outcome] += 1;
+    }
+  }
+
+  /**
+   * Starts a queue per subscription, each on its own: a slow or dead receiver holds up
+   * nobody else's deliveries (its subscription is just left out of claims until its queue ends).
+   */
+  function deliver(claimed: Row[], result: PassResult): Promise<void>[] {
+    const started: Promise<void>[] = [];
     const bySubscription = new Map<string, Row[]>();
     for (const d of claimed) {
       const key = d.subscription_id as string;
       bySubscription.set(key, [...(bySubscription.get(key) ?? []), d]);
     }
-    // allSettled: a store error in one queue must not end the pass while others still send.
-    const settled = await Promise.allSettled(
-      [...bySubscription.values()].map(async (queue) => {
-        for (const d of queue) {
-          const outcome = await attempt(d);
-          if (outcome !== "released" && outcome !== "stale") result[outcome] += 1;
-        }
-      }),
-    );
-    const failure = settled.find((s) => s.status === "rejected");
-    if (failure) throw failure.reason;
+    for (const [sub, queue] of bySubscription) {
+      const run = sendQueue(queue, result)
+        .catch((err) => logger.error({ err, subscription: sub }, "webhook queue failed; retried next pass"))
+        .finally(() => inFlight.delete(sub));
+      inFlight.set(sub, run);
+      started.push(run);
+    }
+    return started;
   }
 
-  /** One full pass: fan out everything pending, then attempt every delivery that is due. */
-  async function runOnce(): Promise<PassResult> {
+  /**
+   * One pass: fan out everything pending, then claim and start every due delivery. With
+   * `wait` (the default) it returns once every queue it started has ended; the loop does not
+   * wait, so the next pass claims for the other subscribers while a slow one is still sending.
+   */
+  async function runOnce(passOpts: { wait?: boolean } = {}): Promise<PassResult> {
     const result: PassResult = { dispatched: 0, delivered: 0, retrying: 0, failed: 0 };
     // Bounded, so a flood of new events cannot keep deliveries from being attempted.
     for (let round = 0; round < 50; round++) {
@@ -296,19 +327,25 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
       if (n < batchSize) break;
     }
     // Bounded: a delivery that fails is not due again within a pass unless time runs fast.
+    const started: Promise<void>[] = [];
     for (let round = 0; round < 10 && !stopping.signal.aborted; round++) {
-      const claimed = await claim();
-      await deliver(claimed, result);
+      const claimed = await claim([...inFlight.keys()]);
+      const queues = deliver(claimed, result);
+      started.push(...queues);
+      if (passOpts.wait !== false) await Promise.all(queues);
       if (claimed.length < batchSize) break;
     }
-    opts.onPass?.(result);
+    // The pass is over when the queues it started are: report it then, waiting or not.
+    const done = Promise.all(started).then(() => opts.onPass?.(result));
+    if (passOpts.wait !== false) await done;
+    else void done;
     return result;
   }
 
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   const loop = () => {
-    running = runOnce()
+    running = runOnce({ wait: false })
       .catch((err) => logger.error({ err }, "webhook dispatch pass failed"))
       .finally(() => {
         if (!stopping.signal.aborted) timer = setTimeout(loop, intervalMs);
@@ -326,6 +363,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
       stopping.abort();
       clearTimeout(timer);
       await running;
+      await Promise.all(inFlight.values());
     },
   };
 }
