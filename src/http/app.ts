@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Hono } from "hono";
 import { AppError, invalid } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { SUSPECT_JSON, textProblem, unstorableText } from "../lib/text-guard.ts";
+import { suspectJson, textProblem, unstorableText } from "../lib/text-guard.ts";
 import type { Db } from "../store/db.ts";
 import type { AppEnv } from "./context.ts";
 import { createRouter } from "./openapi.ts";
@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps) {
       /json/i.test(c.req.header("content-type") ?? "")
     ) {
       const text = await c.req.text();
-      if (SUSPECT_JSON.test(text)) {
+      if (suspectJson(text)) {
         let body: unknown;
         try {
           body = JSON.parse(text);

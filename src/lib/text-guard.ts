@@ -39,8 +39,12 @@ export function unstorableText(value: unknown, path: string, depth = 0): FieldPr
   return null;
 }
 
+const ESCAPED = /\\u0000|\\u[dD][89a-fA-F]/;
+
 /**
- * A JSON text that may hold such a string: a NUL, a \u0000 escape, or an escaped surrogate.
- * Cheap enough for every body; only a match pays for parsing and walking it.
+ * Whether a JSON text may hold such a string: a raw NUL, a \u0000 escape, or an escaped
+ * surrogate. Cheap enough for every body; only a hit pays for parsing and walking it.
  */
-export const SUSPECT_JSON = /\u0000|\\u0000|\\u[dD][89a-fA-F]/;
+export function suspectJson(text: string): boolean {
+  return text.includes("\u0000") || ESCAPED.test(text);
+}
