@@ -86,6 +86,27 @@ for (const target of storeTargets()) {
       );
     });
 
+    test("an upstream endpoint that is not http(s), or carries credentials, is refused at registration", async () => {
+      assert.equal(
+        (await h.request("/api/v1/models", json({ name: "ep", owner: "o", riskTier: "low" }))).status,
+        201,
+      );
+      for (const endpoint of [
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:25/",
+        "ftp://files.example/x",
+        "http://user:pw@api.example/v1",
+      ]) {
+        const res = await h.request(
+          "/api/v1/models/ep/versions",
+          json({ version: "1.0.0", provider: "openai-compatible", providerModelId: "m", endpoint }),
+        );
+        assert.equal(res.status, 400, endpoint);
+        const p = await readJson(res);
+        assert.equal(p.errors[0].field, "body.endpoint", endpoint);
+      }
+    });
+
     test("malformed JSON and unknown fields are refused with 400", async () => {
       const res = await h.request("/api/v1/models", {
         method: "POST",

@@ -84,7 +84,23 @@ export const VersionCreateSchema = z
     version: SemverString,
     provider: z.enum(PROVIDER_KINDS),
     providerModelId: z.string().min(1).max(200).describe("pinned provider model id, e.g. gpt-4o-2024-08-06"),
-    endpoint: z.string().url().optional(),
+    endpoint: z
+      .string()
+      .url()
+      .max(2000)
+      .refine(
+        (u) => /^https?:\/\//i.test(u),
+        "must be an http:// or https:// URL (file://, gopher:// and the like are refused)",
+      )
+      .refine((u) => {
+        try {
+          const url = new URL(u);
+          return !url.username && !url.password;
+        } catch {
+          return false;
+        }
+      }, "must not carry credentials (name the API key's variable in parameters.apiKeyEnv)")
+      .optional(),
     parameters: z.record(z.string(), z.unknown()).default({}),
     artifact: z
       .object({
