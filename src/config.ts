@@ -36,6 +36,11 @@ const ConfigSchema = z.object({
   evalLeaseTtlMs: z.coerce.number().int().min(500).max(600_000),
   /** Upstreams the gateway may call: hosts, *.wildcards, IPs/CIDRs (MODELGOV_EGRESS_ALLOW_HOSTS, comma-separated). */
   egressAllowHosts: z.array(z.string().min(1)),
+  /**
+   * Webhook receivers that may be on loopback, private or link-local addresses (any public one
+   * is allowed): hosts, *.wildcards, IPs/CIDRs (MODELGOV_WEBHOOK_ALLOW_HOSTS, comma-separated).
+   */
+  webhookAllowHosts: z.array(z.string().min(1)),
   /** Gateway client limits: body size (413), header/body timeouts (408), per-token rate (429). */
   gatewayMaxBodyBytes: z.coerce.number().int().min(1024).max(104_857_600),
   gatewayHeadersTimeoutMs: z.coerce.number().int().min(500).max(300_000),
@@ -83,6 +88,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
       "api.openai.com",
       "api.anthropic.com",
     ],
+    webhookAllowHosts: env.MODELGOV_WEBHOOK_ALLOW_HOSTS?.split(/[\s,]+/).filter(Boolean) ?? [],
     gatewayMaxBodyBytes: env.MODELGOV_GATEWAY_MAX_BODY_BYTES || 4 * 1024 * 1024,
     providerKeys: Object.fromEntries(
       Object.entries(env).filter(

@@ -14,7 +14,7 @@ import { createExperimentWatcher } from "./modules/experiments/index.ts";
 import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
 import { createRolloutController } from "./modules/rollouts/index.ts";
-import { createWebhookDispatcher } from "./modules/webhooks/index.ts";
+import { createWebhookDispatcher, createWebhookEgress } from "./modules/webhooks/index.ts";
 import { createHttpApp, createServices } from "./services.ts";
 import { openDb } from "./store/db.ts";
 import { migrate } from "./store/migrate.ts";
@@ -51,10 +51,13 @@ export async function startServer(config: Config) {
     },
     "audit checkpoints",
   );
+  // Webhook receivers: any public host; loopback, private and metadata only when allow-listed.
+  const webhookEgress = createWebhookEgress({ allowHosts: config.webhookAllowHosts });
   const services = createServices({
     db,
     clock: systemClock,
     logger,
+    webhookUrlCheck: webhookEgress.checkUrl,
     spoolDir: path.resolve(config.spoolDir ?? path.join(config.dataDir, "spool")),
     ...(config.evalScorersDir ? { evalScorersDir: path.resolve(config.evalScorersDir) } : {}),
     biasDrift: { windowMs: config.biasDriftWindowMs, settleMs: config.biasDriftSettleMs },
@@ -86,6 +89,7 @@ export async function startServer(config: Config) {
     clock: systemClock,
     logger,
     intervalMs: config.webhookIntervalMs,
+    fetch: webhookEgress.fetch,
   });
   webhooks.start();
   services.audit.checkpointer.start();

@@ -41,6 +41,7 @@ export function createServices({
   spoolDir = path.join(os.tmpdir(), `modelgov-spool-${randomBytes(6).toString("hex")}`),
   biasDrift: biasDriftOptions = {},
   evalScorersDir,
+  webhookUrlCheck,
 }: {
   db: Db;
   clock: Clock;
@@ -55,6 +56,8 @@ export function createServices({
   biasDrift?: { windowMs?: number; settleMs?: number };
   /** Operator-installed custom scorer modules (MODELGOV_EVAL_SCORERS_DIR); unset disables custom scorers. */
   evalScorersDir?: string;
+  /** Why a webhook receiver URL is refused (main.ts: the webhook egress guard); unset checks nothing. */
+  webhookUrlCheck?: (url: string) => string | null;
 }) {
   const approvals = createApprovalsService({ db, clock });
   const productionGate: ProductionGate = openProductionGate
@@ -76,7 +79,11 @@ export function createServices({
       ...new Set((await approvals.getPolicy()).rules.flatMap((r) => Object.keys(r.roles))),
     ],
   });
-  const webhooks = createWebhooksService({ db, clock });
+  const webhooks = createWebhooksService({
+    db,
+    clock,
+    ...(webhookUrlCheck ? { checkUrl: webhookUrlCheck } : {}),
+  });
   const audit = createAuditService({ db, clock, ...auditOptions });
   // Gateway logs: batched off the hot path; main.ts starts and stops the writers.
   const requestLog = createRequestLogWriter({ db, clock, logger, spoolDir });

@@ -79,6 +79,8 @@ async function snippet(res: Response, max = 300): Promise<string> {
 function describeError(err: unknown): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === "TimeoutError") return "timed out";
+  // The egress guard refused before connecting: nothing about the port's state leaks back.
+  if (/^egress refused/.test(e?.cause?.message ?? "")) return e!.cause!.message!;
   if (e?.cause?.code) return `${e.cause.code}${e.cause.message ? `: ${e.cause.message}` : ""}`;
   return e?.message ?? String(err);
 }

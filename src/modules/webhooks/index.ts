@@ -6,6 +6,7 @@ export {
   type PassResult,
   type WebhookDispatcher,
 } from "./dispatcher.ts";
+export { createWebhookEgress, type WebhookEgress } from "./egress.ts";
 export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhookSignature } from "./signature.ts";
 export { webhookRoutes } from "./webhooks.routes.ts";
 export type { Delivery, Webhook, WebhookCreate, WebhookCreated } from "./webhooks.schemas.ts";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
-import { conflict, notFound } from "../../lib/errors.ts";
+import { conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import type { Db, Queryable } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
@@ -51,10 +51,21 @@ async function findSubscription(q: Queryable, id: string, lock = false): Promise
   return rows[0];
 }
 
-export function createWebhooksService({ db, clock }: { db: Db; clock: Clock }) {
+export function createWebhooksService({
+  db,
+  clock,
+  checkUrl = () => null,
+}: {
+  db: Db;
+  clock: Clock;
+  /** Why a receiver URL is refused (the egress guard's static check), or null. */
+  checkUrl?: (url: string) => string | null;
+}) {
   return {
     /** Creates a subscription; the signing secret is returned here and never again. */
     async create(ctx: RequestContext, input: WebhookCreate): Promise<WebhookCreated> {
+      const refused = checkUrl(input.url);
+      if (refused) throw invalid("body.url", `egress refused: ${refused}`);
       const secret = `whsec_${randomBytes(32).toString("base64url")}`;
       const webhook = await db.transaction(async (tx) => {
         const rows = await tx.query<Row>(

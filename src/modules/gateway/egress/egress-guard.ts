@@ -27,6 +27,12 @@ export interface EgressGuardOptions {
   lookup?: Lookup;
   lookupTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * Any public host may be contacted, not only allow-listed ones (webhook receivers): the
+   * blocked ranges (loopback, private, link-local, metadata...) stay refused unless allow-listed,
+   * checked on every address a name resolves to at connect time.
+   */
+  allowPublic?: boolean;
 }
 
 export type UrlVerdict =
@@ -78,13 +84,16 @@ export function createEgressGuard(opts: EgressGuardOptions): EgressGuard {
     const ip = parseIp(host);
     if (ip) {
       if (allow.allowsAddress(ip, port)) return null;
-      return addressProblem(ip, host, port) ?? `${host}:${port} is not on the egress allow-list`;
+      const blocked = addressProblem(ip, host, port);
+      if (blocked || opts.allowPublic) return blocked;
+      return `${host}:${port} is not on the egress allow-list`;
     }
     const name = normaliseHostName(host);
     if (METADATA_HOSTS.has(name) && !allow.allowsNameExactly(name, port)) {
       return `${name} is a cloud metadata service name and not allow-listed`;
     }
-    if (!allow.allowsName(name, port)) return `${name}:${port} is not on the egress allow-list`;
+    if (!opts.allowPublic && !allow.allowsName(name, port))
+      return `${name}:${port} is not on the egress allow-list`;
     return null;
   }
 
