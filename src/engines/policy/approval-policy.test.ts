@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type ApprovalRule, DEFAULT_RULE, evaluate, requirementsFor } from "./approval-policy.ts";
+import {
+  type ApprovalRule,
+  DEFAULT_RULE,
+  evaluate,
+  requirementsFor,
+  strictestOf,
+} from "./approval-policy.ts";
 
 const rule = (over: Partial<ApprovalRule>): ApprovalRule => ({ ...DEFAULT_RULE, ...over });
 const model = { name: "bot", riskTier: "high", useCases: ["support", "sales"] };
@@ -87,4 +93,36 @@ test("quorum counts distinct unexpired approvals; card and evidence must be unch
     JSON.stringify(evaluate(req, { ...fresh, status: "rejected" }, current, at).unmet),
     /rejected/,
   );
+});
+
+test("strictestOf: both sets of requirements at once, the gate content of the one in force", () => {
+  const madeUnder = {
+    rules: ["high-risk"],
+    roles: { engineering: 1, compliance: 1 },
+    evidence: ["card" as const, "benchmark" as const],
+    gates: [],
+    gatesHash: null,
+    signoffTtlDays: 30,
+    allowSameSignerForMultipleRoles: true,
+  };
+  const now = {
+    rules: ["high-risk", "security-review"],
+    roles: { engineering: 2, security: 1 },
+    evidence: ["card" as const, "benchmark-passed" as const],
+    gates: ["support-release"],
+    gatesHash: "sha256:gates",
+    signoffTtlDays: 90,
+    allowSameSignerForMultipleRoles: false,
+  };
+  assert.deepEqual(strictestOf(madeUnder, now), {
+    rules: ["high-risk", "security-review"],
+    roles: { engineering: 2, compliance: 1, security: 1 },
+    evidence: ["card", "benchmark", "benchmark-passed"],
+    gates: ["support-release"],
+    gatesHash: "sha256:gates",
+    signoffTtlDays: 30,
+    allowSameSignerForMultipleRoles: false,
+  });
+  // Nothing adopted since: the request's own requirements, unchanged.
+  assert.deepEqual(strictestOf(madeUnder, madeUnder), madeUnder);
 });

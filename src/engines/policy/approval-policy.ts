@@ -56,6 +56,26 @@ export interface Requirements {
   allowSameSignerForMultipleRoles: boolean;
 }
 
+/**
+ * Both sets of requirements at once: the strictest quorum per role, every evidence kind
+ * either asks for, the shorter sign-off lifetime, one signer per role unless both allow more,
+ * and the gates of both (judged by `b`'s gate content, the one in force). An approval
+ * request made under `a` counts under a policy `b` adopted since only where it meets both.
+ */
+export function strictestOf(a: Requirements, b: Requirements): Requirements {
+  const roles: Record<string, number> = { ...a.roles };
+  for (const [role, n] of Object.entries(b.roles)) roles[role] = Math.max(roles[role] ?? 0, n);
+  return {
+    rules: [...new Set([...a.rules, ...b.rules])],
+    roles,
+    evidence: EVIDENCE_KINDS.filter((k) => a.evidence.includes(k) || b.evidence.includes(k)),
+    gates: [...new Set([...(a.gates ?? []), ...(b.gates ?? [])])],
+    gatesHash: b.gates?.length ? (b.gatesHash ?? null) : (a.gatesHash ?? null),
+    signoffTtlDays: Math.min(a.signoffTtlDays, b.signoffTtlDays),
+    allowSameSignerForMultipleRoles: a.allowSameSignerForMultipleRoles && b.allowSameSignerForMultipleRoles,
+  };
+}
+
 export const DEFAULT_RULE: ApprovalRule = {
   name: "default",
   match: {},

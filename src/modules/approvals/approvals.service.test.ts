@@ -129,6 +129,49 @@ for (const target of storeTargets()) {
       assert.equal(promoted.status, "production");
     });
 
+    test("a rule or gate adopted after a request was opened binds it: no promotion, rollout or shadow around it", async () => {
+      const v = await version();
+      const r = await request(v);
+      await sign(ENG, r.id, "engineering");
+      const before = await h.services.approvals.getPolicy();
+      // A release gate for the model's use case, and a security sign-off, adopted after the request.
+      await h.services.approvals.setPolicy(ADMIN, {
+        rules: [
+          ...before.rules,
+          {
+            name: "security-review",
+            match: { useCases: ["support"] },
+            roles: { security: 1 },
+            evidence: [],
+            signoffTtlDays: 30,
+            allowSameSignerForMultipleRoles: false,
+          },
+        ],
+        gates: [{ name: "support-release", match: { useCases: ["support"] }, successRate: { min: 0.85 } }],
+      });
+      try {
+        // The compliance sign-off completes what the request was made under, not what is in force.
+        const signed = await sign(COMP, r.id, "compliance");
+        assert.notEqual(signed.inForce, true);
+        await code(promote(v), "precondition_failed", /role:security/);
+        await code(promote(v), "precondition_failed", /evidence:benchmark-passed/);
+        const gate = await h.services.approvals.gate(
+          h.db,
+          (await h.services.registry.getVersion("bot", v)).id,
+        );
+        assert.equal(gate.ok, false);
+        assert.deepEqual(gate.unmet.map((u) => u.requirement).sort(), [
+          "evidence:benchmark-passed",
+          "role:security",
+        ]);
+        // The security sign-off collected now counts; the gate's evaluation is still missing.
+        await sign(SEC, r.id, "security");
+        await code(promote(v), "precondition_failed", /evidence:benchmark-passed/);
+      } finally {
+        await h.services.approvals.setPolicy(ADMIN, before);
+      }
+    });
+
     test("a missing role blocks promotion, naming it", async () => {
       const v = await version();
       const r = await request(v);

@@ -5,6 +5,7 @@ import {
   evaluate,
   type RequestFacts,
   requirementsFor,
+  strictestOf,
   type Verdict,
 } from "../../engines/policy/approval-policy.ts";
 import { gatesFor, type ReleaseGate } from "../../engines/policy/gates.ts";
@@ -71,6 +72,16 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     };
   }
 
+  /**
+   * What a request must meet: the requirements it was made under AND those of the policy in
+   * force now. A rule or gate adopted since binds an open or approved request too (sign-offs
+   * collected count where they still satisfy it), so nothing reaches traffic around it.
+   */
+  async function effectiveRequirements(q: Queryable, r: store.RequestRow) {
+    const v = await getVersionById(q, r.versionId);
+    return v ? strictestOf(r.requirements, await requirementsOf(q, v.modelId)) : r.requirements;
+  }
+
   async function verdictOf(
     q: Queryable,
     r: store.RequestRow,
@@ -83,7 +94,8 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       evidence: r.evidence,
       signoffs: (signoffs ?? (await store.signoffsOf(q, r.id))).filter((s) => new Date(s.signedAt) <= at),
     };
-    return evaluate(r.requirements, facts, await currentFacts(q, r.versionId, at.toISOString()), at);
+    const req = await effectiveRequirements(q, r);
+    return evaluate(req, facts, await currentFacts(q, r.versionId, at.toISOString()), at);
   }
 
   async function view(q: Queryable, r: store.RequestRow): Promise<ApprovalRequest> {
@@ -93,7 +105,9 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     const inForce = r.status === "approved" && verdict.satisfied;
     const unmet =
       r.status === "approved" || r.status === "pending" ? verdict.unmet : verdict.unmet.slice(0, 1);
-    return { ...r, model: v.model, version: v.version, signoffs, inForce, unmet };
+    const live = r.status === "approved" || r.status === "pending";
+    const requirements = live ? await effectiveRequirements(q, r) : r.requirements;
+    return { ...r, requirements, model: v.model, version: v.version, signoffs, inForce, unmet };
   }
 
   async function requestOrThrow(q: Queryable, id: string, forUpdate = false) {
@@ -340,10 +354,11 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
           throw conflict(`request ${requestId} is ${r.status}; start a new request`, [
             { field: "requestId", reason: `request is ${r.status}` },
           ]);
-        if (!(s.role in r.requirements.roles))
+        const req = await effectiveRequirements(tx, r);
+        if (!(s.role in req.roles))
           throw invalid(
             "body.role",
-            `this request needs sign-off from: ${Object.keys(r.requirements.roles).join(", ")}`,
+            `this request needs sign-off from: ${Object.keys(req.roles).join(", ")}`,
           );
         const forbid = (reason: string) =>
           new AppError("forbidden", reason, { errors: [{ field: "role", reason }] });
@@ -357,7 +372,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
           throw conflict(`${ctx.actor} already signed as ${s.role}`, [
             { field: "role", reason: "already signed" },
           ]);
-        if (!r.requirements.allowSameSignerForMultipleRoles && previous.some((p) => p.signer === ctx.actor))
+        if (!req.allowSameSignerForMultipleRoles && previous.some((p) => p.signer === ctx.actor))
           throw forbid(`separation of duties: ${ctx.actor} already signed for another role of this request`);
         const at = clock.now().toISOString();
         const signoff = await store.insertSignoff(tx, {
@@ -410,8 +425,8 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
         const v = (await getVersionById(db, r.versionId))!;
         if (ctx.actor === r.requestedBy || ctx.actor === v.createdBy) continue;
         const mine = full.signoffs.filter((s) => s.signer === ctx.actor);
-        if (mine.length && !r.requirements.allowSameSignerForMultipleRoles) continue;
-        const canSignAs = Object.keys(r.requirements.roles).filter(
+        if (mine.length && !full.requirements.allowSameSignerForMultipleRoles) continue;
+        const canSignAs = Object.keys(full.requirements.roles).filter(
           (role) =>
             roles.includes(role) &&
             !mine.some((s) => s.role === role) &&
