@@ -144,8 +144,8 @@ async function seed(s: Services): Promise<void> {
       prices: Object.fromEntries(versions.map((v) => [v.version, v.version === "2.0.0" ? PRICE_2 : PRICE_1])),
     }),
   );
-  // From now on a customer-support release needs an evaluation that passes these gates
-  // (requests made before keep the requirements they were made under).
+  // From now on a customer-support release needs an evaluation that passes these gates; the
+  // 1.2.0 request opened above is bound by them too (a signature alone does not approve it).
   await s.approvals.setPolicy(DEMO_CTX, { rules: [DEMO_RULE], gates: [DEMO_GATE] });
 }
 

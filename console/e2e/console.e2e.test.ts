@@ -67,7 +67,7 @@ describe("the web console in Chromium", () => {
     await page.setViewportSize(DESKTOP);
   }
 
-  test("sign in, find the pending approval, approve it, and see the version's state change", async () => {
+  test("sign in, find the pending approval, approve it, and see that the release gate still holds it", async () => {
     const page = await signedIn(rita);
     await shoot(page, "registry");
     await page.getByRole("link", { name: /^Inbox/ }).click();
@@ -76,13 +76,17 @@ describe("the web console in Chromium", () => {
     await shoot(page, "inbox");
     await request.getByLabel("Comment").fill("Benchmarks and card reviewed.");
     await request.getByRole("button", { name: "Approve" }).click();
-    await page.getByRole("status").filter({ hasText: "approved" }).waitFor();
+    // Opened before the customer-support release gate, the request is bound by it all the same:
+    // the sign-off is recorded, and an evaluation passing the gate is still needed.
+    const outcome = page.getByRole("status").filter({ hasText: "still pending" });
+    await outcome.waitFor();
+    assert.match((await outcome.textContent()) ?? "", /release gates/);
 
     await page.goto(`${demo.url}/models/support-assistant/versions/1.2.0`);
     await page.getByRole("heading", { name: /support-assistant@1\.2\.0/ }).waitFor();
     const status = page.getByTestId("approval-status").first();
     await status.waitFor();
-    assert.equal((await status.textContent())?.trim(), "approved");
+    assert.equal((await status.textContent())?.trim(), "pending");
     assert.equal((await page.getByTestId("version-status").textContent())?.trim(), "canary");
     await shoot(page, "version");
     await page.goto(`${demo.url}/models/support-assistant`);

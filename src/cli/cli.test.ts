@@ -188,9 +188,15 @@ describe("CLI against the API, in-process", () => {
       "benchmarks look right",
     );
     assert.equal(ok.code, 0, ok.err);
-    assert.match(ok.out, /APPROVED \(in force\)/);
+    // The request was opened before the customer-support release gate was adopted; the gate
+    // binds it all the same: signing is not enough, an evaluation that passes the gate is.
+    assert.match(ok.out, /PENDING/);
     assert.match(ok.out, /✔ rita as engineering/);
-    const promoted = await run(
+    assert.match(
+      ok.out,
+      /✗ evidence:benchmark-passed: no evaluation run judged by the release gates \(customer-support-release\)/,
+    );
+    const refused = await run(
       "alias",
       "set",
       "support-assistant",
@@ -199,7 +205,8 @@ describe("CLI against the API, in-process", () => {
       "--reason",
       "approved canary",
     );
-    assert.equal(promoted.code, 0, promoted.err);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /benchmark-passed/);
     const listed = await run(
       "--json",
       "approvals",
@@ -209,7 +216,7 @@ describe("CLI against the API, in-process", () => {
       "--status",
       "approved",
     );
-    assert.equal(JSON.parse(listed.out).length, 3);
+    assert.equal(JSON.parse(listed.out).length, 2);
     // One version's requests: model@version (a --version option would be taken by the program's own flag).
     const one = await run("--json", "approvals", "list", "support-assistant@1.2.0");
     assert.equal(one.code, 0, one.err);
