@@ -87,6 +87,8 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     r: store.RequestRow,
     at: Date,
     signoffs?: store.SignoffRow[],
+    /** Judge by the request's own requirements only: a past moment, whose policy is not today's. */
+    historical = false,
   ): Promise<Verdict> {
     const facts: RequestFacts = {
       status: r.status,
@@ -94,7 +96,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       evidence: r.evidence,
       signoffs: (signoffs ?? (await store.signoffsOf(q, r.id))).filter((s) => new Date(s.signedAt) <= at),
     };
-    const req = await effectiveRequirements(q, r);
+    const req = historical ? r.requirements : await effectiveRequirements(q, r);
     return evaluate(req, facts, await currentFacts(q, r.versionId, at.toISOString()), at);
   }
 
@@ -484,7 +486,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       for (const { id } of rows) {
         const r = (await store.getRequest(db, id))!;
         const signoffs = (await store.signoffsOf(db, id)).filter((s) => new Date(s.signedAt) <= at);
-        const verdict = await verdictOf(db, { ...r, status: "approved" }, at, signoffs);
+        const verdict = await verdictOf(db, { ...r, status: "approved" }, at, signoffs, true);
         if (!verdict.satisfied) continue;
         const v = (await getVersionById(db, r.versionId))!;
         out.push({
