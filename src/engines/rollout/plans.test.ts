@@ -141,12 +141,12 @@ test("simulated demo: a candidate worse for one group rolls back by itself at th
 });
 
 test("simulated demo: too little traffic holds the first step, never advances, and pauses at its maximum", () => {
-  const r = run(10, { errorRate: 0.005, eu: 0.8, us: 0.8 }, 30);
+  const r = run(2, { errorRate: 0.005, eu: 0.8, us: 0.8 }, 30);
   assert.equal(r.decision?.action, "paused");
   assert.deepEqual(r.actions.slice(0, 5), ["hold", "hold", "hold", "hold", "hold"]);
   assert.equal(r.actions.includes("advance"), false);
   assert.match(
     r.decision!.reasons[0]!,
-    /too little data to judge at the maximum of 6 s; paused for a person/,
+    /too little data to judge at the maximum of 15 s; paused for a person/,
   );
 });

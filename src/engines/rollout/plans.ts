@@ -35,9 +35,10 @@ export function defaultPlan(): Plan {
 export function demoPlan(): Plan {
   return {
     name: "demo",
-    steps: [10, 25, 50, 100].map((weight) => ({ weight, durationMs: 3_000 })),
+    // A step may wait up to 15 s for its sample when traffic is slow (a loaded machine).
+    steps: [10, 25, 50, 100].map((weight) => ({ weight, durationMs: 3_000, maxDurationMs: 15_000 })),
     analysisIntervalMs: 1_000,
-    minSamplePerArm: 40,
+    minSamplePerArm: 30,
     failureLimit: 2,
     onInconclusive: "advance",
     alpha: 0.05,
