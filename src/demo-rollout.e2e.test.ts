@@ -27,7 +27,7 @@ describe("modelgov demo rollout, end to end (real server, gateway, controller, s
     // Whichever check fails first decides: the apac gap, or the overall success it drags down.
     assert.match(
       text,
-      /group success gap: .*region: gap [\d.]+ points between \S+ \([^)]*\) and apac|success rate [\d.]+% vs [\d.]+% baseline: .* worse than the/,
+      /group success gap: .*region: gap [\d.]+ points between \S+ \([^)]*\) and apac|success rate [\d.]+% vs [\d.]+% baseline[^:]*: .*worse than the/,
     );
     assert.match(text, /support-assistant@1\.4\.0 \(healthy\)[\s\S]*■ promoted/);
 
