@@ -44,6 +44,8 @@ const ConfigSchema = z.object({
   /** Gateway client limits: body size (413), header/body timeouts (408), per-token rate (429). */
   gatewayMaxBodyBytes: z.coerce.number().int().min(1024).max(104_857_600),
   gatewayHeadersTimeoutMs: z.coerce.number().int().min(500).max(300_000),
+  /** On SIGTERM: how long requests in flight may finish before every connection is cut (MODELGOV_DRAIN_TIMEOUT_MS). */
+  drainTimeoutMs: z.coerce.number().int().min(100).max(120_000),
   gatewayBodyTimeoutMs: z.coerce.number().int().min(500).max(600_000),
   gatewayRateLimitPerSec: z.coerce.number().positive().max(1_000_000),
   gatewayRateLimitBurst: z.coerce.number().int().min(1).max(1_000_000),
@@ -96,6 +98,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
       ),
     ),
     gatewayHeadersTimeoutMs: env.MODELGOV_GATEWAY_HEADERS_TIMEOUT_MS || 10_000,
+    drainTimeoutMs: env.MODELGOV_DRAIN_TIMEOUT_MS || 10_000,
     gatewayBodyTimeoutMs: env.MODELGOV_GATEWAY_BODY_TIMEOUT_MS || 30_000,
     gatewayRateLimitPerSec: env.MODELGOV_GATEWAY_RATE_PER_SEC || 10,
     gatewayRateLimitBurst: env.MODELGOV_GATEWAY_RATE_BURST || 20,

@@ -79,7 +79,10 @@ export async function startServer(config: Config) {
   } else if (boot.created) logger.info("registered MODELGOV_ADMIN_TOKEN as an admin token");
   if (config.demo && (await seedDemo(services)))
     logger.info("seeded the demo workspace (model support-assistant); --no-demo skips it");
+  // Set when shutdown begins: readiness answers 503, and every answer closes its connection.
+  let draining = false;
   const app = createHttpApp(services, logger, {
+    draining: () => draining,
     metrics: config.metrics,
     consoleDir: findConsoleDir(config.consoleDir ? path.resolve(config.consoleDir) : undefined),
   });
@@ -146,6 +149,8 @@ export async function startServer(config: Config) {
       keepAliveTimeoutMs: 5_000,
     }),
     (req, res) => {
+      // Draining: this answer is the connection's last, so a busy keep-alive client moves on.
+      if (draining) res.setHeader("connection", "close");
       if (gateway.handler.handles(req.url)) void gateway.handler.handle(req, res);
       else void controlPlane(req, res);
     },
@@ -162,9 +167,21 @@ export async function startServer(config: Config) {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   let closing: Promise<void> | undefined;
+  /**
+   * Graceful shutdown: readiness turns 503 at once and no new connection is taken; requests in
+   * flight finish, each keep-alive connection closes after its current answer, idle ones at
+   * once; whatever is still open at the drain deadline is cut. Then the workers stop and the
+   * request log and feedback are flushed.
+   */
   const close = () =>
     (closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      draining = true;
+      const deadline = setTimeout(() => server.closeAllConnections(), config.drainTimeoutMs);
+      deadline.unref();
+      server.close(() => {
+        clearTimeout(deadline);
+        resolve();
+      });
       server.closeIdleConnections();
     })
       .then(() => controller.stop())

@@ -158,9 +158,10 @@ export type Services = ReturnType<typeof createServices>;
 export function createHttpApp(
   services: Services,
   logger: Logger,
-  opts: { metrics?: MetricsMode; consoleDir?: string | null } = {},
+  opts: { metrics?: MetricsMode; consoleDir?: string | null; draining?: () => boolean } = {},
 ) {
   return createApp({
+    ...(opts.draining ? { draining: opts.draining } : {}),
     db: services.db,
     authenticate: (token) => services.identity.authenticate(token),
     logger,

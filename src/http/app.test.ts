@@ -25,6 +25,14 @@ for (const target of storeTargets()) {
       assert.equal(live.status, 200);
       const ready = await h.request("/readyz");
       assert.deepEqual(await readJson(ready), { status: "ready", store: h.db.kind });
+      // Shutting down: readiness answers 503 at once, so no new work is routed here.
+      let draining = false;
+      const app = createHttpApp(h.services, createLogger("silent"), { draining: () => draining });
+      assert.equal((await app.request("/readyz")).status, 200);
+      draining = true;
+      const drained = await app.request("/readyz");
+      assert.equal(drained.status, 503);
+      assert.deepEqual(await readJson(drained), { status: "draining", store: h.db.kind });
     });
 
     test("bad input is a problem+json naming the field and the reason, and writes nothing", async () => {

@@ -18,6 +18,8 @@ export interface AppDeps {
   api: Hono<AppEnv>[];
   /** Routers mounted at the root, outside /api/v1 and its bearer auth (GET /metrics). */
   root?: Hono<AppEnv>[];
+  /** True once the server is shutting down: readiness answers 503 so no new work is routed here. */
+  draining?: () => boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -112,6 +114,7 @@ export function createApp(deps: AppDeps) {
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }));
   app.get("/readyz", async (c) => {
+    if (deps.draining?.()) return c.json({ status: "draining", store: deps.db.kind }, 503);
     try {
       await deps.db.ping();
       return c.json({ status: "ready", store: deps.db.kind });
