@@ -1,9 +1,9 @@
-import { isDeepStrictEqual } from "node:util";
 import {
   type ApprovalRule,
   type CurrentFacts,
   evaluate,
   type RequestFacts,
+  type Requirements,
   requirementsFor,
   strictestOf,
   type Verdict,
@@ -25,6 +25,7 @@ import type {
   Sign,
 } from "./approvals.schemas.ts";
 import * as store from "./approvals.store.ts";
+import { planPolicyWrite } from "./policy-write.ts";
 import { refusedByGates } from "./release-gates.ts";
 
 export interface GateResult {
@@ -87,8 +88,8 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     r: store.RequestRow,
     at: Date,
     signoffs?: store.SignoffRow[],
-    /** Judge by the request's own requirements only: a past moment, whose policy is not today's. */
-    historical = false,
+    /** What to judge by: default the effective requirements (see above). */
+    requirements?: Requirements,
   ): Promise<Verdict> {
     const facts: RequestFacts = {
       status: r.status,
@@ -96,19 +97,19 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       evidence: r.evidence,
       signoffs: (signoffs ?? (await store.signoffsOf(q, r.id))).filter((s) => new Date(s.signedAt) <= at),
     };
-    const req = historical ? r.requirements : await effectiveRequirements(q, r);
+    const req = requirements ?? (await effectiveRequirements(q, r));
     return evaluate(req, facts, await currentFacts(q, r.versionId, at.toISOString()), at);
   }
 
   async function view(q: Queryable, r: store.RequestRow): Promise<ApprovalRequest> {
     const v = (await getVersionById(q, r.versionId))!;
     const signoffs = await store.signoffsOf(q, r.id);
-    const verdict = await verdictOf(q, r, clock.now(), signoffs);
+    const effective = await effectiveRequirements(q, r);
+    const verdict = await verdictOf(q, r, clock.now(), signoffs, effective);
     const inForce = r.status === "approved" && verdict.satisfied;
-    const unmet =
-      r.status === "approved" || r.status === "pending" ? verdict.unmet : verdict.unmet.slice(0, 1);
     const live = r.status === "approved" || r.status === "pending";
-    const requirements = live ? await effectiveRequirements(q, r) : r.requirements;
+    const unmet = live ? verdict.unmet : verdict.unmet.slice(0, 1);
+    const requirements = live ? effective : r.requirements;
     return { ...r, requirements, model: v.model, version: v.version, signoffs, inForce, unmet };
   }
 
@@ -209,25 +210,9 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
           rules: (await rules(tx)) as ApprovalPolicy["rules"],
           gates: (await gates(tx)) as ApprovalPolicy["gates"],
         };
-        const next: ApprovalPolicy = { rules: input.rules, gates: input.gates ?? current.gates };
-        const changes = [
-          ...diffByName("rule", current.rules, next.rules),
-          ...diffByName("gate", current.gates, next.gates),
-        ];
-        const removed = changes.filter((c) => c.change === "removed");
+        // A dry run refuses nothing: it shows what the write would do, removals included.
+        const { next, changes } = planPolicyWrite(current, input, opts.allowRemovals || opts.dryRun === true);
         if (opts.dryRun) return { dryRun: true, changes, policy: next };
-        if (removed.length > 0 && !opts.allowRemovals)
-          throw new AppError(
-            "precondition_failed",
-            `this write removes ${removed.map((c) => `${c.kind} '${c.name}'`).join(", ")}; look at the changes (dry run) and confirm with allowRemovals (CLI: --allow-removals)`,
-            {
-              errors: removed.map((c) => ({
-                field: `body.${c.kind}s`,
-                reason: `removes ${c.kind} '${c.name}'`,
-              })),
-              details: { changes },
-            },
-          );
         if (changes.length === 0) return { dryRun: false, changes, policy: current };
         const policy = await service.setPolicy(ctx, next, tx);
         return { dryRun: false, changes, policy };
@@ -398,7 +383,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
             subjectId: r.id,
             reason: s.comment,
           });
-        } else if ((await verdictOf(tx, r, clock.now(), [...previous, signoff])).satisfied) {
+        } else if ((await verdictOf(tx, r, clock.now(), [...previous, signoff], req)).satisfied) {
           await store.setRequestStatus(tx, r.id, "approved", at);
           await recordAudit(tx, ctx, clock.now(), {
             action: "approval.approved",
@@ -486,7 +471,8 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       for (const { id } of rows) {
         const r = (await store.getRequest(db, id))!;
         const signoffs = (await store.signoffsOf(db, id)).filter((s) => new Date(s.signedAt) <= at);
-        const verdict = await verdictOf(db, { ...r, status: "approved" }, at, signoffs, true);
+        // A past moment is judged by the requirements of then, not by today's policy.
+        const verdict = await verdictOf(db, { ...r, status: "approved" }, at, signoffs, r.requirements);
         if (!verdict.satisfied) continue;
         const v = (await getVersionById(db, r.versionId))!;
         out.push({
@@ -504,24 +490,6 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
     },
   };
   return service;
-}
-
-/** Rules or gates compared by name: added, removed, or changed in any field. */
-function diffByName<T extends { name: string }>(
-  kind: PolicyChange["kind"],
-  before: readonly T[],
-  after: readonly T[],
-) {
-  const out: PolicyChange[] = [];
-  const old = new Map(before.map((x) => [x.name, x]));
-  const now = new Map(after.map((x) => [x.name, x]));
-  for (const [name, x] of now) {
-    const was = old.get(name);
-    if (!was) out.push({ kind, name, change: "added" });
-    else if (!isDeepStrictEqual(was, x)) out.push({ kind, name, change: "changed" });
-  }
-  for (const name of old.keys()) if (!now.has(name)) out.push({ kind, name, change: "removed" });
-  return out;
 }
 
 export type ApprovalsService = ReturnType<typeof createApprovalsService>;
