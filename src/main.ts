@@ -5,6 +5,7 @@ import { getRequestListener } from "@hono/node-server";
 import type { Config } from "./config.ts";
 import { seedDemo } from "./demo.ts";
 import { findConsoleDir } from "./http/console.ts";
+import { createDrain } from "./http/drain.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { loadSigningKey } from "./modules/audit/index.ts";
@@ -79,10 +80,9 @@ export async function startServer(config: Config) {
   } else if (boot.created) logger.info("registered MODELGOV_ADMIN_TOKEN as an admin token");
   if (config.demo && (await seedDemo(services)))
     logger.info("seeded the demo workspace (model support-assistant); --no-demo skips it");
-  // Set when shutdown begins: readiness answers 503, and every answer closes its connection.
-  let draining = false;
   const app = createHttpApp(services, logger, {
-    draining: () => draining,
+    // From the start of shutdown: readiness answers 503 (drain is created with the server below).
+    draining: () => drain.draining(),
     metrics: config.metrics,
     consoleDir: findConsoleDir(config.consoleDir ? path.resolve(config.consoleDir) : undefined),
   });
@@ -149,12 +149,13 @@ export async function startServer(config: Config) {
       keepAliveTimeoutMs: 5_000,
     }),
     (req, res) => {
-      // Draining: this answer is the connection's last, so a busy keep-alive client moves on.
-      if (draining) res.setHeader("connection", "close");
+      drain.track(res);
       if (gateway.handler.handles(req.url)) void gateway.handler.handle(req, res);
       else void controlPlane(req, res);
     },
   );
+  // Shutdown: each connection's current answer is its last; what is still open at the deadline is cut.
+  const drain = createDrain(server, { timeoutMs: config.drainTimeoutMs });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   logger.info(
     {
@@ -168,22 +169,15 @@ export async function startServer(config: Config) {
   const port = typeof address === "object" && address ? address.port : config.port;
   let closing: Promise<void> | undefined;
   /**
-   * Graceful shutdown: readiness turns 503 at once and no new connection is taken; requests in
-   * flight finish, each keep-alive connection closes after its current answer, idle ones at
-   * once; whatever is still open at the drain deadline is cut. Then the workers stop and the
-   * request log and feedback are flushed.
+   * Graceful shutdown, in order: readiness turns 503 and no new connection is taken; requests
+   * in flight finish, each keep-alive connection closing after its current answer (src/http/
+   * drain.ts), whatever is open at the drain deadline is cut; then the workers stop, the
+   * request log and feedback are flushed (to the database, else the spool) and the store closes.
    */
   const close = () =>
-    (closing ??= new Promise<void>((resolve) => {
-      draining = true;
-      const deadline = setTimeout(() => server.closeAllConnections(), config.drainTimeoutMs);
-      deadline.unref();
-      server.close(() => {
-        clearTimeout(deadline);
-        resolve();
-      });
-      server.closeIdleConnections();
-    })
+    (closing ??= drain
+      .close()
+      .then((d) => logger.info({ ms: d.ms, cut: d.cut }, "connections drained"))
       .then(() => controller.stop())
       .then(() => experimentWatcher.stop())
       .then(() => evalWorker.stop())

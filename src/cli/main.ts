@@ -76,7 +76,14 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
       );
       const server = await startServer(config);
       const stop = async () => {
+        // A stop that hangs (a store that never answers) still ends before the orchestrator's
+        // SIGKILL (Kubernetes: 30 s): connections are cut at the drain deadline, the rest gets 5 s.
+        setTimeout(() => {
+          server.logger.error({ afterMs: config.drainTimeoutMs + 5_000 }, "shutdown did not finish; exiting");
+          process.exit(1);
+        }, config.drainTimeoutMs + 5_000).unref();
         await server.close();
+        server.logger.info("stopped");
         process.exit(0);
       };
       process.once("SIGINT", stop);
