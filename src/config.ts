@@ -10,6 +10,12 @@ const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   dataDir: z.string().min(1),
   databaseUrl: z.string().url().optional(),
+  /**
+   * The migrations owner's connection (MODELGOV_MIGRATE_DATABASE_URL), read by `modelgov migrate`
+   * and `modelgov db grants` only, never by `serve`: the server can then run as a least-privilege
+   * role without the owner's credentials in its environment. Unset: DATABASE_URL.
+   */
+  migrateDatabaseUrl: z.string().url().optional(),
   demo: z.boolean(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   serverUrl: z.string().url(),
@@ -21,9 +27,16 @@ const ConfigSchema = z.object({
   auditCheckpointFile: z.string().min(1).optional(),
   /** Audit checkpoints: also POSTed here (MODELGOV_AUDIT_CHECKPOINT_WEBHOOK). */
   auditCheckpointWebhook: z.string().url().optional(),
+  /** Audit checkpoints: how often the head is looked at, signed when it moved (MODELGOV_AUDIT_CHECKPOINT_INTERVAL_MS, default 1 s). */
   auditCheckpointIntervalMs: z.coerce.number().int().min(100).max(86_400_000),
+  /** Audit checkpoints: also one as soon as this many events were appended since the last (MODELGOV_AUDIT_CHECKPOINT_EVERY_EVENTS; 0, the default, is off). */
+  auditCheckpointEveryEvents: z.coerce.number().int().min(0).max(1_000_000_000),
+  /** Audit checkpoints: also one JSON line each on stdout, for a log shipper (MODELGOV_AUDIT_CHECKPOINT_STDOUT=1). */
+  auditCheckpointStdout: z.boolean(),
   /** Ed25519 private key (PEM) signing checkpoints; replicas share it. Default: <dataDir>/audit-signing-key.pem. */
   auditSigningKey: z.string().min(1).optional(),
+  /** The same key in a file outside the data folder (MODELGOV_AUDIT_SIGNING_KEY_FILE); it must exist. */
+  auditSigningKeyFile: z.string().min(1).optional(),
   /** GET /metrics: public (default), token (a bearer token with registry:read) or off (MODELGOV_METRICS). */
   metrics: z.enum(["public", "token", "off"]),
   /** Where request-log and feedback batches wait while the database is away (default <dataDir>/spool). */
@@ -71,6 +84,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     port: env.MODELGOV_PORT ?? 7070,
     dataDir: path.resolve(env.MODELGOV_DATA_DIR ?? ".modelgov"),
     databaseUrl: env.DATABASE_URL || undefined,
+    migrateDatabaseUrl: env.MODELGOV_MIGRATE_DATABASE_URL || undefined,
     demo: !env.MODELGOV_NO_DEMO,
     logLevel: env.MODELGOV_LOG_LEVEL ?? "info",
     serverUrl: env.MODELGOV_URL ?? "http://127.0.0.1:7070",
@@ -78,9 +92,12 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     webhookIntervalMs: env.MODELGOV_WEBHOOK_INTERVAL_MS || 1000,
     auditCheckpointFile: env.MODELGOV_AUDIT_CHECKPOINT_FILE || undefined,
     auditCheckpointWebhook: env.MODELGOV_AUDIT_CHECKPOINT_WEBHOOK || undefined,
-    auditCheckpointIntervalMs: env.MODELGOV_AUDIT_CHECKPOINT_INTERVAL_MS || 60_000,
+    auditCheckpointIntervalMs: env.MODELGOV_AUDIT_CHECKPOINT_INTERVAL_MS || 1_000,
+    auditCheckpointEveryEvents: env.MODELGOV_AUDIT_CHECKPOINT_EVERY_EVENTS || 0,
+    auditCheckpointStdout: /^(1|true|yes|on)$/i.test(env.MODELGOV_AUDIT_CHECKPOINT_STDOUT ?? ""),
     // A PEM in one line with literal \n (as some secret stores hand it out) works too.
     auditSigningKey: env.MODELGOV_AUDIT_SIGNING_KEY?.replace(/\\n/g, "\n") || undefined,
+    auditSigningKeyFile: env.MODELGOV_AUDIT_SIGNING_KEY_FILE || undefined,
     metrics: env.MODELGOV_METRICS || "public",
     spoolDir: env.MODELGOV_SPOOL_DIR || undefined,
     evalScorersDir: env.MODELGOV_EVAL_SCORERS_DIR || undefined,
@@ -108,7 +125,10 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     biasDriftSettleMs: env.MODELGOV_BIAS_DRIFT_SETTLE_MS || 300_000,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
-  const parsed = ConfigSchema.safeParse(raw);
+  const parsed = ConfigSchema.refine((c) => !(c.auditSigningKey && c.auditSigningKeyFile), {
+    path: ["auditSigningKeyFile"],
+    message: "set MODELGOV_AUDIT_SIGNING_KEY or MODELGOV_AUDIT_SIGNING_KEY_FILE, not both",
+  }).safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);

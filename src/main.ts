@@ -18,7 +18,7 @@ import { createRolloutController } from "./modules/rollouts/index.ts";
 import { createWebhookDispatcher, createWebhookEgress } from "./modules/webhooks/index.ts";
 import { createHttpApp, createServices } from "./services.ts";
 import { openDb } from "./store/db.ts";
-import { migrate } from "./store/migrate.ts";
+import { migrateOnStart } from "./store/migrate.ts";
 
 /** Composition root: config → store → services → http → listen. */
 export async function startServer(config: Config) {
@@ -28,13 +28,23 @@ export async function startServer(config: Config) {
     databaseUrl: config.databaseUrl,
     dataDir: config.databaseUrl ? undefined : `${config.dataDir}/pgdata`,
   });
-  const applied = await migrate(db);
+  // Under a least-privilege role (docs/audit.md) nothing is migrated here: pending migrations stop the start, saying what to run.
+  const { applied, status } = await migrateOnStart(db);
   // The embedded store has no autovacuum: without statistics every search becomes a full scan.
   if (db.kind === "pglite") await db.exec("ANALYZE");
   logger.info(
     { store: db.kind, where: config.databaseUrl ? "DATABASE_URL" : config.dataDir, applied },
     "store ready",
   );
+  if (db.kind === "postgres" && status.canMigrate)
+    logger.warn(
+      { role: status.role },
+      "the server's database role owns the tables: it could disable the audit log's triggers; run it as a least-privilege role (modelgov db grants, docs/audit.md)",
+    );
+  if (config.migrateDatabaseUrl)
+    logger.warn(
+      "MODELGOV_MIGRATE_DATABASE_URL is set in the server's environment; the server never uses it, and the owner's credentials are safer kept to the migrate job",
+    );
   // Audit checkpoints are signed with a key that never enters the database, and written outside it.
   const signing = loadSigningKey({
     pem: config.auditSigningKey,

@@ -7,6 +7,7 @@ import { registerApplyCommand } from "./commands/apply.ts";
 import { registerApprovalCommands } from "./commands/approvals.ts";
 import { registerAuditCommands } from "./commands/audit.ts";
 import { registerCardCommands } from "./commands/cards.ts";
+import { registerDbCommands } from "./commands/db.ts";
 import { registerDemoCommands } from "./commands/demo.ts";
 import { registerDepsCommand } from "./commands/deps.ts";
 import { registerEvalCommands } from "./commands/evals.ts";
@@ -92,15 +93,18 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     });
   program
     .command("migrate")
-    .description("apply pending database migrations and exit")
+    .description(
+      "apply pending database migrations and exit (PostgreSQL: as the owner in MODELGOV_MIGRATE_DATABASE_URL, else DATABASE_URL)",
+    )
     .option("--data-dir <dir>", "embedded store folder (default ./.modelgov)")
     .action(async (o) => {
       const { openDb } = await import("../store/db.ts");
       const { migrate } = await import("../store/migrate.ts");
       const config = loadConfig({ dataDir: o.dataDir }, cli.env);
+      const databaseUrl = config.migrateDatabaseUrl ?? config.databaseUrl;
       const db = await openDb({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.databaseUrl ? undefined : `${config.dataDir}/pgdata`,
+        databaseUrl,
+        dataDir: databaseUrl ? undefined : `${config.dataDir}/pgdata`,
       });
       try {
         const applied = await migrate(db);
@@ -127,6 +131,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   registerEvalCommands(program, ctx);
   registerFairnessCommands(program, ctx);
   registerDemoCommands(program, ctx);
+  registerDbCommands(program, { ...ctx, env: cli.env });
 
   try {
     await program.parseAsync(argv, { from: "user" });

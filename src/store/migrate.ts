@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Db } from "./db.ts";
+import type { Db, Queryable } from "./db.ts";
 
 function migrationsDir(): string {
   // From src/ the folder sits beside this file; from dist/ it ships under src/store/migrations.
@@ -52,4 +52,62 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<st
     }
     return applied;
   });
+}
+
+export interface MigrationStatus {
+  /** The role this connection runs as. */
+  role: string;
+  /** The role that owns schema_migrations (the one migrations ran as); null before the first run. */
+  owner: string | null;
+  /** Migrations not yet applied, in order. */
+  pending: string[];
+  /** Whether this role may run them: it owns the schema's tables (or is a member of, or superuser over, their owner). */
+  canMigrate: boolean;
+}
+
+/**
+ * What is pending and whether this connection may apply it, without taking a lock or running
+ * any DDL: a least-privilege role (docs/audit.md) can read this, never migrate.
+ */
+export async function migrationStatus(
+  db: Queryable,
+  migrations = loadMigrations(),
+): Promise<MigrationStatus> {
+  const [s] = await db.query<{ role: string; owner: string | null; present: boolean; can_migrate: boolean }>(
+    `WITH m AS (SELECT c.relowner FROM pg_class c WHERE c.oid = to_regclass('schema_migrations'))
+     SELECT current_user::text AS role,
+            (SELECT pg_get_userbyid(relowner)::text FROM m) AS owner,
+            EXISTS (SELECT 1 FROM m) AS present,
+            COALESCE((SELECT pg_has_role(current_user, relowner, 'USAGE') FROM m),
+                     has_schema_privilege(current_schema(), 'CREATE')) AS can_migrate`,
+  );
+  const done = s!.present
+    ? new Set((await db.query<{ name: string }>("SELECT name FROM schema_migrations")).map((r) => r.name))
+    : new Set<string>();
+  return {
+    role: s!.role,
+    owner: s!.owner,
+    pending: migrations.filter((m) => !done.has(m.name)).map((m) => m.name),
+    canMigrate: s!.can_migrate,
+  };
+}
+
+/**
+ * What `serve` runs: pending migrations are applied when this role owns the schema (a laptop,
+ * a one-role set-up); under a least-privilege role the server refuses to start and says what to
+ * run, instead of failing half-way through a migration or, worse, creating tables it would own.
+ */
+export async function migrateOnStart(
+  db: Db,
+  migrations = loadMigrations(),
+): Promise<{ applied: string[]; status: MigrationStatus }> {
+  const status = await migrationStatus(db, migrations);
+  if (!status.pending.length) return { applied: [], status };
+  if (!status.canMigrate)
+    throw new Error(
+      `${status.pending.length} database migration(s) pending (${status.pending.join(", ")}), and role ${status.role} may not apply them (${
+        status.owner ? `the tables belong to ${status.owner}` : "it cannot create tables"
+      }): run \`modelgov migrate\` with MODELGOV_MIGRATE_DATABASE_URL set to the owner's connection, then \`modelgov db grants --role ${status.role} --apply\`, then start the server again`,
+    );
+  return { applied: await migrate(db, migrations), status };
 }

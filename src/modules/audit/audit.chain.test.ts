@@ -22,14 +22,19 @@ const ALL = Number.MAX_SAFE_INTEGER;
 const chain = (q: Queryable) => readChainPage(q, null, ALL, 100_000);
 
 /**
- * Plays the attacker with write access to the database: the append-only trigger and the
- * outbox foreign keys (all triggers of the table) are off for this one transaction only.
+ * Plays the attacker who owns the tables (or is a superuser): the append-only trigger, the
+ * outbox foreign keys and the chain-head guard (all triggers of both tables) are off for this
+ * one transaction only. The app's own role cannot do this (db-grants.pg.test.ts).
  */
 async function asAttacker(h: Harness, fn: (tx: Tx) => Promise<void>) {
   await h.db.transaction(async (tx) => {
-    await tx.exec("ALTER TABLE audit_events DISABLE TRIGGER ALL");
+    await tx.exec(
+      "ALTER TABLE audit_events DISABLE TRIGGER ALL; ALTER TABLE audit_chain_head DISABLE TRIGGER ALL",
+    );
     await fn(tx);
-    await tx.exec("ALTER TABLE audit_events ENABLE TRIGGER ALL");
+    await tx.exec(
+      "ALTER TABLE audit_events ENABLE TRIGGER ALL; ALTER TABLE audit_chain_head ENABLE TRIGGER ALL",
+    );
   });
 }
 

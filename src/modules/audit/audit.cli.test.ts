@@ -96,14 +96,19 @@ describe("modelgov audit (CLI)", () => {
     const events = await readChainPage(h.db, null, Number.MAX_SAFE_INTEGER, 100);
     const keep = events[events.length - 2]!;
     await h.db.transaction(async (tx) => {
-      await tx.exec("ALTER TABLE audit_events DISABLE TRIGGER ALL");
+      // As the tables' owner: the app's role can neither disable the triggers nor move the head back.
+      await tx.exec(
+        "ALTER TABLE audit_events DISABLE TRIGGER ALL; ALTER TABLE audit_chain_head DISABLE TRIGGER ALL",
+      );
       await tx.query("DELETE FROM audit_events WHERE position > $1", [keep.position]);
       await tx.query("UPDATE audit_chain_head SET seq = $1, hash = $2, event_id = $3", [
         keep.position,
         keep.hash,
         keep.id,
       ]);
-      await tx.exec("ALTER TABLE audit_events ENABLE TRIGGER ALL");
+      await tx.exec(
+        "ALTER TABLE audit_events ENABLE TRIGGER ALL; ALTER TABLE audit_chain_head ENABLE TRIGGER ALL",
+      );
     });
     assert.equal((await run("audit", "verify")).code, 0, "the chain alone cannot see a careful cut");
     const cut = await run("audit", "verify", "--checkpoints", cps, "--public-key", pem);
