@@ -48,6 +48,7 @@ export async function startServer(config: Config) {
   // Audit checkpoints are signed with a key that never enters the database, and written outside it.
   const signing = loadSigningKey({
     pem: config.auditSigningKey,
+    keyFile: config.auditSigningKeyFile ? path.resolve(config.auditSigningKeyFile) : undefined,
     file: path.join(config.dataDir, "audit-signing-key.pem"),
   });
   const checkpointFile = path.resolve(
@@ -59,6 +60,9 @@ export async function startServer(config: Config) {
       key: signing.source,
       file: checkpointFile,
       webhook: !!config.auditCheckpointWebhook,
+      stdout: config.auditCheckpointStdout,
+      intervalMs: config.auditCheckpointIntervalMs,
+      everyEvents: config.auditCheckpointEveryEvents || undefined,
     },
     "audit checkpoints",
   );
@@ -76,7 +80,10 @@ export async function startServer(config: Config) {
       key: signing.key,
       checkpointFile,
       webhookUrl: config.auditCheckpointWebhook,
+      // Whole lines, written synchronously on Linux pipes and files: never interleaved with the log's.
+      stdout: config.auditCheckpointStdout ? (line) => void process.stdout.write(line) : undefined,
       intervalMs: config.auditCheckpointIntervalMs,
+      everyEvents: config.auditCheckpointEveryEvents,
       logger,
     },
   });
@@ -105,7 +112,7 @@ export async function startServer(config: Config) {
     fetch: webhookEgress.fetch,
   });
   webhooks.start();
-  services.audit.checkpointer.start();
+  await services.audit.checkpointer.start();
   // Request log and feedback: replay what a previous run spooled, then flush every 200 ms.
   await services.requestLog.start();
   await services.feedbackLog.start();

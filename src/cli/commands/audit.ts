@@ -1,7 +1,13 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
-import { type Checkpoint, parseExport, type VerifyResult, verifyChain } from "../../modules/audit/index.ts";
+import {
+  type Checkpoint,
+  parseCheckpoints,
+  parseExport,
+  type VerifyResult,
+  verifyChain,
+} from "../../modules/audit/index.ts";
 import { type Io, printRecord, printRows } from "../output.ts";
 import { collect, intArg, readText } from "../util.ts";
 import { registerAsOf } from "./approvals.ts";
@@ -29,12 +35,31 @@ function printVerdict(ctx: Ctx, r: VerifyResult, notes: string[]) {
   ctx.io.out(`  ${r.checked} events read; the chain links correctly up to position ${r.head.position}${cps}`);
 }
 
-/** Checkpoint files and exports share the line format; a checkpoint seen twice counts once. */
-function checkpointsFrom(files: string[], io: Io): Checkpoint[] {
+/** An http(s) URL is fetched (a log store, a webhook receiver, an object store); anything else is a file. */
+async function readSource(source: string): Promise<string> {
+  if (!/^https?:\/\//i.test(source)) return readText(source);
+  const res = await fetch(source, {
+    headers: { accept: "application/json, application/x-ndjson, text/plain" },
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!res.ok) throw new Error(`--checkpoints ${source}: HTTP ${res.status}`);
+  return res.text();
+}
+
+/**
+ * Checkpoints from files or URLs: JSON lines (the checkpoint file, an export, a shipped stdout
+ * log with other lines among them) or a JSON array. A checkpoint seen twice counts once.
+ */
+async function checkpointsFrom(sources: string[], io: Io): Promise<Checkpoint[]> {
   const seen = new Map<string, Checkpoint>();
-  for (const f of files) {
-    const parsed = parseExport(readText(f));
-    for (const b of parsed.badLines) io.err(`warning: ${f} line ${b.line}: ${b.reason}, ignored`);
+  for (const source of sources) {
+    const parsed = parseCheckpoints(await readSource(source));
+    for (const b of parsed.badLines.slice(0, 5))
+      io.err(`warning: ${source} line ${b.line}: ${b.reason}, ignored`);
+    if (parsed.badLines.length > 5)
+      io.err(`warning: ${source}: ${parsed.badLines.length - 5} more such lines`);
+    if (parsed.ignored)
+      io.err(`note: ${source}: ${parsed.ignored} JSON value(s) that are not checkpoints skipped`);
     for (const c of parsed.checkpoints) seen.set(c.signature, c);
   }
   return [...seen.values()];
@@ -120,7 +145,11 @@ export function registerAuditCommands(program: Command, ctx: Ctx) {
     .description(
       "recompute the hash chain and name the first broken link (exit 1 when broken); with --checkpoints, also prove the log still holds every checkpointed head",
     )
-    .option("--checkpoints <file>", "repeatable: checkpoint JSONL kept outside the server", collect)
+    .option(
+      "--checkpoints <file|url>",
+      "repeatable: checkpoints kept outside the server, a file or an http(s) URL (JSON lines, or a JSON array)",
+      collect,
+    )
     .option("--file <export.jsonl>", "verify an exported log offline, without the server")
     .option(
       "--public-key <pem>",
@@ -130,7 +159,7 @@ export function registerAuditCommands(program: Command, ctx: Ctx) {
     .action(async (o) => {
       const keyFiles: string[] = o.publicKey ?? [];
       // Read before the export is fetched: every checkpoint then predates the head exported.
-      const extra = checkpointsFrom(o.checkpoints ?? [], ctx.io);
+      const extra = await checkpointsFrom(o.checkpoints ?? [], ctx.io);
       if (o.file) return verifyExport(ctx, readText(o.file), o.file, extra, keyFiles);
       if (o.checkpoints || keyFiles.length)
         return verifyExport(ctx, await ctx.client().audit.export(), "the server's export", extra, keyFiles);

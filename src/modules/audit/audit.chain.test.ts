@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
+import { createLogger } from "../../lib/logger.ts";
 import type { Queryable, Tx } from "../../store/db.ts";
 import {
   ctx,
@@ -15,8 +16,8 @@ import {
 import { type AuditService, createAuditService } from "./audit.service.ts";
 import { readChainPage, readHead, recordAudit } from "./audit.store.ts";
 import { type ChainedEvent, computeHash, verifyChain } from "./chain.ts";
-import { generateSigningKey, signCheckpoint } from "./checkpoints.ts";
-import { checkpointLine, parseExport } from "./export-format.ts";
+import { createCheckpointer, generateSigningKey, readCheckpointFile, signCheckpoint } from "./checkpoints.ts";
+import { checkpointLine, parseCheckpoints, parseExport } from "./export-format.ts";
 
 const ALL = Number.MAX_SAFE_INTEGER;
 const chain = (q: Queryable) => readChainPage(q, null, ALL, 100_000);
@@ -194,6 +195,21 @@ for (const target of storeTargets()) {
       );
     });
 
+    test("two events swapped (a reorder, contents and hashes intact) break the link at the first of them", async () => {
+      const events = await chain(h.db);
+      const [a, b] = [events[2]!, events[3]!];
+      await asAttacker(h, async (tx) => {
+        await tx.query("UPDATE audit_events SET position = -1 WHERE id = $1", [a.id]);
+        await tx.query("UPDATE audit_events SET position = $2 WHERE id = $1", [b.id, a.position]);
+        await tx.query("UPDATE audit_events SET position = $2 WHERE id = $1", [a.id, b.position]);
+      });
+      const r = await plain.verify();
+      assert.deepEqual(
+        [r.ok, r.firstBroken?.position, r.firstBroken?.reason, r.firstBroken?.eventId],
+        [false, a.position, "prev_hash_mismatch", b.id],
+      );
+    });
+
     test("a forged row with a plausible hash, slipped in by renumbering, breaks the next link", async () => {
       const events = await chain(h.db);
       const k = 3;
@@ -288,6 +304,79 @@ for (const target of storeTargets()) {
         [r.ok, r.firstBroken?.position, r.firstBroken?.reason],
         [false, events.length, "checkpoint_missing"],
       );
+    });
+
+    test("a dropped tail is caught once the next checkpoint is out (every 2 events, off the host); before it, by design, it is not", async () => {
+      const offHost = path.join(dir, "shipped.jsonl");
+      const lines: string[] = [];
+      const cp = createCheckpointer({
+        db: h.db,
+        clock: h.clock,
+        key,
+        file: offHost,
+        stdout: (l) => lines.push(l),
+        intervalMs: 3_600_000,
+        everyEvents: 2,
+        logger: createLogger("silent"),
+      });
+      const shipped = createAuditService({ db: h.db, clock: h.clock, key, checkpointFile: offHost });
+      const append = (n: number) =>
+        h.db.transaction(async (tx) => {
+          for (let i = 0; i < n; i++)
+            await recordAudit(tx, ctx("erin"), h.clock.now(), {
+              action: "test.tail",
+              subjectType: "test",
+              subjectId: `t${i}`,
+            });
+        });
+      const start = (await readHead(h.db)).position;
+      await cp.checkpointNow();
+      await cp.start();
+      try {
+        await append(1);
+        await append(1);
+        const covered = await readHead(h.db);
+        assert.equal(covered.position, start + 2);
+        const deadline = Date.now() + 5_000;
+        while (
+          readCheckpointFile(offHost).checkpoints.at(-1)?.position !== covered.position &&
+          Date.now() < deadline
+        )
+          await new Promise((r) => setTimeout(r, 10));
+        assert.equal(
+          readCheckpointFile(offHost).checkpoints.at(-1)?.position,
+          covered.position,
+          "the checkpoint went out",
+        );
+        await append(1);
+        const events = await chain(h.db);
+        // Cut the last event, after the checkpoint: inside the window, invisible.
+        const cutTo = async (keep: number) =>
+          asAttacker(h, async (tx) => {
+            await tx.query("DELETE FROM audit_events WHERE position > $1", [keep]);
+            await setHead(tx, events[keep - 1]!);
+          });
+        await cutTo(covered.position);
+        assert.equal(
+          (await shipped.verify()).ok,
+          true,
+          "events after the last checkpoint can go unnoticed: the window",
+        );
+        // Cut into what the checkpoint covers: caught, from the file and from the stdout copy alike.
+        await cutTo(covered.position - 1);
+        const r = await shipped.verify();
+        assert.deepEqual(
+          [r.ok, r.firstBroken?.reason, r.firstBroken?.position],
+          [false, "checkpoint_missing", covered.position],
+        );
+        const fromStdout = verifyChain(await chain(h.db), {
+          checkpoints: parseCheckpoints(lines.join("")).checkpoints,
+          publicKey: key.publicKey,
+        });
+        assert.equal(fromStdout.firstBroken?.reason, "checkpoint_missing");
+      } finally {
+        await cp.stop();
+      }
     });
 
     test("a full rewrite with every hash recomputed passes the chain check but fails against the checkpoints", async () => {

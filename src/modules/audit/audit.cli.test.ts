@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -121,5 +123,42 @@ describe("modelgov audit (CLI)", () => {
     assert.equal(foreign.code, 1);
     assert.match(foreign.out, /bad_signature/);
     assert.equal((await run("audit", "verify", "--bogus")).code, 2);
+  });
+
+  test("verify --checkpoints reads an http(s) URL too (JSON lines or a JSON array): a loopback store of shipped checkpoints", async () => {
+    // Served the way a log store or a webhook receiver might: the stdout lines among log lines, or an array.
+    const forced = JSON.parse((await run("--json", "audit", "checkpoint")).out).checkpoint;
+    const line = checkpointLine(forced);
+    const bodies: Record<string, string> = {
+      "/shipped.log": `{"level":30,"msg":"modelgov listening"}\n${line}{"level":30,"msg":"store ready"}\n`,
+      "/received.json": JSON.stringify([JSON.parse(line)]),
+    };
+    const server = createServer((req, res) => {
+      const body = bodies[req.url ?? ""];
+      res.writeHead(body ? 200 : 404).end(body ?? "");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const pem = file("server-url.pem");
+      writeFileSync(pem, `${(await run("audit", "public-key")).out}\n`);
+      for (const p of ["/shipped.log", "/received.json"]) {
+        const r = await run("audit", "verify", "--checkpoints", `${base}${p}`, "--public-key", pem);
+        assert.equal(r.code, 0, r.out + r.err);
+        assert.match(
+          r.out,
+          new RegExp(`1 checkpoint\\(s\\) hold, the latest at position ${forced.position}`),
+        );
+      }
+      assert.match(
+        (await run("audit", "verify", "--checkpoints", `${base}/shipped.log`, "--public-key", pem)).err,
+        /2 JSON value\(s\) that are not checkpoints skipped/,
+      );
+      const missing = await run("audit", "verify", "--checkpoints", `${base}/nothing`, "--public-key", pem);
+      assert.equal(missing.code, 1);
+      assert.match(missing.err, /--checkpoints http:\/\/127\.0\.0\.1:\d+\/nothing: HTTP 404/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -93,6 +93,7 @@ export const CheckpointOutcomeSchema = z
     checkpoint: CheckpointSchema.nullable().describe("null while the log is empty"),
     file: Delivery,
     webhook: Delivery,
+    stdout: Delivery,
   })
   .openapi("AuditCheckpointOutcome");
 

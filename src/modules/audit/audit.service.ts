@@ -20,7 +20,11 @@ export interface AuditOptions {
   /** Where checkpoints are appended; verify and export read it back. None: no file. */
   checkpointFile?: string | undefined;
   webhookUrl?: string | undefined;
+  /** Writes each checkpoint line (main.ts: stdout, when MODELGOV_AUDIT_CHECKPOINT_STDOUT is on). */
+  stdout?: ((line: string) => void) | undefined;
   intervalMs?: number | undefined;
+  /** Also checkpoint once this many events were appended since the last; 0 or unset: off. */
+  everyEvents?: number | undefined;
   logger?: Logger | undefined;
 }
 
@@ -33,7 +37,9 @@ export function createAuditService({ db, clock, ...opts }: AuditOptions & { db: 
     key,
     file: checkpointFile,
     webhookUrl: opts.webhookUrl,
-    intervalMs: opts.intervalMs ?? 60_000,
+    stdout: opts.stdout,
+    intervalMs: opts.intervalMs ?? 1_000,
+    everyEvents: opts.everyEvents,
     logger: opts.logger ?? createLogger("silent"),
   });
 

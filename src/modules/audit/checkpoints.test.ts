@@ -1,11 +1,21 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { loadConfig } from "../../config.ts";
 import { createLogger } from "../../lib/logger.ts";
 import { ctx, type Harness, openHarness, storeTargets } from "../../test-support/stores.ts";
 import { readChainPage, readHead } from "./audit.store.ts";
@@ -17,6 +27,7 @@ import {
   readCheckpointFile,
   type SigningKey,
 } from "./checkpoints.ts";
+import { parseCheckpoints } from "./export-format.ts";
 
 /** A loopback receiver that answers with the next status in `statuses` (then 200). */
 function receiver(statuses: number[] = []) {
@@ -87,7 +98,7 @@ for (const target of storeTargets()) {
         assert.deepEqual(rx.bodies[0], { type: "checkpoint", ...first.checkpoint });
 
         const idle = await cp.tick();
-        assert.deepEqual(idle, { checkpoint: null, file: "unchanged", webhook: "unchanged" });
+        assert.deepEqual(idle, { checkpoint: null, file: "unchanged", webhook: "unchanged", stdout: "off" });
 
         await newModel("cp-a");
         h.clock.advance(60_000);
@@ -175,6 +186,78 @@ for (const target of storeTargets()) {
       const last = readCheckpointFile(file).checkpoints.at(-1);
       assert.equal(last?.position, (await readHead(h.db)).position);
     });
+
+    test("with everyEvents = 3, the third event appended since the last checkpoint is checkpointed at once, not at the interval", async () => {
+      const file = path.join(dir, "e.jsonl");
+      const lines: string[] = [];
+      const cp = createCheckpointer({
+        db: h.db,
+        clock: h.clock,
+        key,
+        file,
+        stdout: (line) => lines.push(line),
+        intervalMs: 3_600_000,
+        everyEvents: 3,
+        logger,
+      });
+      const first = await cp.checkpointNow();
+      await cp.start();
+      try {
+        await newModel("cp-e1");
+        await newModel("cp-e2");
+        // Notifications arrive after COMMIT; give two a chance to (wrongly) trigger a checkpoint.
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(readCheckpointFile(file).checkpoints.length, 1, "two events: no checkpoint yet");
+        await newModel("cp-e3");
+        const head = await readHead(h.db);
+        assert.equal(head.position, first.checkpoint!.position + 3);
+        const deadline = Date.now() + 5_000;
+        while (
+          readCheckpointFile(file).checkpoints.at(-1)?.position !== head.position &&
+          Date.now() < deadline
+        )
+          await new Promise((r) => setTimeout(r, 10));
+        const written = readCheckpointFile(file).checkpoints;
+        assert.deepEqual(
+          written.map((c) => c.position),
+          [first.checkpoint!.position, head.position],
+        );
+        // The stdout sink got the very same lines: a shipper's copy is a checkpoint file.
+        assert.deepEqual(
+          parseCheckpoints(lines.join("")).checkpoints,
+          written.map((c) => ({ ...c })),
+        );
+      } finally {
+        await cp.stop();
+      }
+    });
+
+    test("the stdout sink writes one checkpoint JSON line each, and its lines are found among the server's log lines", async () => {
+      const lines: string[] = [];
+      const cp = createCheckpointer({
+        db: h.db,
+        clock: h.clock,
+        key,
+        stdout: (l) => lines.push(l),
+        intervalMs: 60_000,
+        logger,
+      });
+      const r = await cp.tick();
+      assert.deepEqual([r.file, r.webhook, r.stdout], ["off", "off", "written"]);
+      assert.equal((await cp.tick()).stdout, "unchanged");
+      assert.equal(lines.length, 1);
+      assert.match(lines[0]!, /^\{"type":"checkpoint","position":\d+,"hash":"[0-9a-f]{64}",.*\}\n$/);
+      const shipped = [
+        '{"level":30,"time":"2026-03-01T09:00:00.000Z","pid":1,"name":"modelgov","msg":"modelgov listening"}\n',
+        lines[0]!,
+        "a line from another program\n",
+      ].join("");
+      const parsed = parseCheckpoints(shipped);
+      assert.deepEqual([parsed.checkpoints.length, parsed.ignored, parsed.badLines.length], [1, 1, 1]);
+      assert.equal(parsed.checkpoints[0]!.signature, r.checkpoint!.signature);
+      // The same checkpoints as a JSON array (what a webhook receiver may serve).
+      assert.equal(parseCheckpoints(JSON.stringify([JSON.parse(lines[0]!)])).checkpoints.length, 1);
+    });
   });
 }
 
@@ -204,5 +287,53 @@ describe("audit signing key", () => {
       format: "pem",
     });
     assert.throws(() => loadSigningKey({ pem: ec.toString(), file: "unused" }), /Ed25519/);
+  });
+
+  test("a key file outside the data folder (MODELGOV_AUDIT_SIGNING_KEY_FILE) is read, never generated; PEM and file together are refused", () => {
+    const elsewhere = path.join(dir, "secrets", "audit.pem");
+    mkdirSync(path.dirname(elsewhere), { recursive: true });
+    const made = generateSigningKey();
+    writeFileSync(elsewhere, made.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), {
+      mode: 0o600,
+    });
+    const dataDirKey = path.join(dir, "data", "audit-signing-key.pem");
+    const loaded = loadSigningKey({ keyFile: elsewhere, file: dataDirKey });
+    assert.deepEqual([loaded.source, loaded.key.keyId], ["key-file", made.keyId]);
+    assert.equal(existsSync(dataDirKey), false, "nothing written to the data folder");
+    assert.throws(
+      () => loadSigningKey({ keyFile: path.join(dir, "not-mounted.pem"), file: dataDirKey }),
+      /MODELGOV_AUDIT_SIGNING_KEY_FILE: cannot read .*not-mounted\.pem \(ENOENT\)/,
+    );
+    assert.equal(existsSync(dataDirKey), false, "a missing key file is an error, not a new key");
+    const config = loadConfig({}, { MODELGOV_AUDIT_SIGNING_KEY_FILE: elsewhere });
+    assert.equal(config.auditSigningKeyFile, elsewhere);
+    assert.throws(
+      () => loadConfig({}, { MODELGOV_AUDIT_SIGNING_KEY_FILE: elsewhere, MODELGOV_AUDIT_SIGNING_KEY: "x" }),
+      /auditSigningKeyFile: set MODELGOV_AUDIT_SIGNING_KEY or MODELGOV_AUDIT_SIGNING_KEY_FILE, not both/,
+    );
+  });
+
+  test("checkpoint settings: every second and no event count by default, both configurable, stdout on by flag", () => {
+    const d = loadConfig({}, {});
+    assert.deepEqual(
+      [d.auditCheckpointIntervalMs, d.auditCheckpointEveryEvents, d.auditCheckpointStdout],
+      [1_000, 0, false],
+    );
+    const c = loadConfig(
+      {},
+      {
+        MODELGOV_AUDIT_CHECKPOINT_INTERVAL_MS: "250",
+        MODELGOV_AUDIT_CHECKPOINT_EVERY_EVENTS: "100",
+        MODELGOV_AUDIT_CHECKPOINT_STDOUT: "1",
+      },
+    );
+    assert.deepEqual(
+      [c.auditCheckpointIntervalMs, c.auditCheckpointEveryEvents, c.auditCheckpointStdout],
+      [250, 100, true],
+    );
+    assert.throws(
+      () => loadConfig({}, { MODELGOV_AUDIT_CHECKPOINT_EVERY_EVENTS: "-1" }),
+      /auditCheckpointEveryEvents/,
+    );
   });
 });

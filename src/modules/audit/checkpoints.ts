@@ -13,8 +13,8 @@ import { open } from "node:fs/promises";
 import path from "node:path";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
-import type { Queryable } from "../../store/db.ts";
-import { readHead } from "./audit.store.ts";
+import type { Db, Queryable } from "../../store/db.ts";
+import { readHead, STATE_CHANNEL } from "./audit.store.ts";
 import { type Checkpoint, checkpointPayload, keyIdOf } from "./chain.ts";
 import { checkpointLine, parseExport } from "./export-format.ts";
 
@@ -47,15 +47,32 @@ export function signingKeyFrom(privateKey: KeyObject): SigningKey {
 export const generateSigningKey = (): SigningKey => signingKeyFrom(generateKeyPairSync("ed25519").privateKey);
 
 /**
- * The key given as PEM (MODELGOV_AUDIT_SIGNING_KEY: replicas must share one), else the one
- * in `file`, else a new one written there readable by this user only. `wx` makes a second
- * replica starting on the same folder read the winner's key instead of overwriting it.
+ * The key given as PEM (MODELGOV_AUDIT_SIGNING_KEY: replicas must share one), else read from
+ * `keyFile` (MODELGOV_AUDIT_SIGNING_KEY_FILE: a secret mount, another volume; it must exist, so
+ * a mount that failed is an error, not a new key), else the one in `file` (the data folder),
+ * else a new one written there readable by this user only. `wx` makes a second replica
+ * starting on the same folder read the winner's key instead of overwriting it.
  */
-export function loadSigningKey(opts: { pem?: string | undefined; file: string }): {
+export function loadSigningKey(opts: {
+  pem?: string | undefined;
+  keyFile?: string | undefined;
+  file: string;
+}): {
   key: SigningKey;
-  source: "env" | "file" | "generated";
+  source: "env" | "key-file" | "file" | "generated";
 } {
   if (opts.pem) return { key: signingKeyFrom(createPrivateKey(opts.pem)), source: "env" };
+  if (opts.keyFile) {
+    let pem: string;
+    try {
+      pem = readFileSync(opts.keyFile, "utf8");
+    } catch (err) {
+      throw new Error(
+        `MODELGOV_AUDIT_SIGNING_KEY_FILE: cannot read ${opts.keyFile} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      );
+    }
+    return { key: signingKeyFrom(createPrivateKey(pem)), source: "key-file" };
+  }
   if (existsSync(opts.file))
     return { key: signingKeyFrom(createPrivateKey(readFileSync(opts.file, "utf8"))), source: "file" };
   const key = generateSigningKey();
@@ -134,107 +151,179 @@ export interface CheckpointOutcome {
   checkpoint: Checkpoint | null;
   file: Delivery;
   webhook: Delivery;
+  stdout: Delivery;
+}
+
+type SinkName = "file" | "webhook" | "stdout";
+
+/** Somewhere a checkpoint goes to leave the host. */
+interface Sink {
+  name: SinkName;
+  /** Whether it already holds the checkpoint of this head ("position:hash"). */
+  holds(head: string): boolean;
+  deliver(c: Checkpoint): Promise<"written" | "failed">;
 }
 
 export interface CheckpointerDeps {
-  db: Queryable;
+  /** `listen` is used when `everyEvents` is set: each commit's new head position arrives by notification. */
+  db: Queryable & Partial<Pick<Db, "listen">>;
   clock: Clock;
   key: SigningKey;
   file?: string | undefined;
   webhookUrl?: string | undefined;
+  /** Writes one checkpoint line (main.ts: to stdout, for a log shipper); unset: no such sink. */
+  stdout?: ((line: string) => void) | undefined;
+  /** How often the head is looked at; a checkpoint is signed when it moved. */
   intervalMs: number;
+  /** Also one as soon as this many events were appended since the last checkpoint; 0 or unset: off. */
+  everyEvents?: number | undefined;
   logger: Logger;
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
+const headKey = (c: { position: number; hash: string }) => `${c.position}:${c.hash}`;
+
+function fileSink(file: string, logger: Logger): Sink {
+  // What the file ends with; undefined until read. After a restart, the checkpoint the file
+  // already ends with is not repeated; a file moved away (rotated, archived) starts again.
+  let last: string | null | undefined;
+  const refresh = () => {
+    if (last === undefined || !existsSync(file)) {
+      const c = lastCheckpointIn(file);
+      last = c ? headKey(c) : null;
+    }
+  };
+  return {
+    name: "file",
+    holds(head) {
+      refresh();
+      return last === head;
+    },
+    async deliver(c) {
+      try {
+        await appendLine(file, checkpointLine(c));
+        last = headKey(c);
+        return "written";
+      } catch (err) {
+        logger.error(
+          { err, file },
+          "audit checkpoint: cannot write the checkpoint file; retrying next interval",
+        );
+        return "failed";
+      }
+    },
+  };
+}
+
+function webhookSink(url: string, logger: Logger, doFetch: NonNullable<CheckpointerDeps["fetch"]>): Sink {
+  // A failed delivery keeps the old value: the next tick sends the then-current head (a newer
+  // checkpoint covers everything an older one did).
+  let last: string | null = null;
+  return {
+    name: "webhook",
+    holds: (head) => last === head,
+    async deliver(c) {
+      try {
+        const res = await doFetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "user-agent": "modelgov-audit-checkpoint" },
+          body: checkpointLine(c).trimEnd(),
+          signal: AbortSignal.timeout(10_000),
+        });
+        // The body is not needed; reading it frees the connection.
+        await res.arrayBuffer().catch(() => {});
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        last = headKey(c);
+        return "written";
+      } catch (err) {
+        logger.warn({ err: String(err), url }, "audit checkpoint: webhook failed; retrying next interval");
+        return "failed";
+      }
+    },
+  };
+}
+
+/** The same line as the file's, so what a log shipper collects is itself a checkpoint file. */
+function stdoutSink(write: (line: string) => void): Sink {
+  let last: string | null = null;
+  return {
+    name: "stdout",
+    holds: (head) => last === head,
+    async deliver(c) {
+      write(checkpointLine(c));
+      last = headKey(c);
+      return "written";
+    },
+  };
+}
+
 export function createCheckpointer(deps: CheckpointerDeps) {
-  const { db, clock, key, file, webhookUrl, logger } = deps;
+  const { db, clock, key, logger } = deps;
   const doFetch = deps.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
-  // What each target last received; a failed target keeps its old value and gets the
-  // then-current head at the next tick (a newer checkpoint covers everything an older one did).
-  let fileHead: string | null | undefined;
-  let hookHead: string | null = null;
+  const sinks: Sink[] = [
+    ...(deps.file ? [fileSink(deps.file, logger)] : []),
+    ...(deps.webhookUrl ? [webhookSink(deps.webhookUrl, logger, doFetch)] : []),
+    ...(deps.stdout ? [stdoutSink(deps.stdout)] : []),
+  ];
+  const everyEvents = deps.everyEvents ?? 0;
   let timer: NodeJS.Timeout | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
   let running: Promise<unknown> = Promise.resolve();
+  /** The position of the last checkpoint signed here (the event count trigger measures from it). */
+  let lastSigned = 0;
 
-  const headKey = (c: { position: number; hash: string }) => `${c.position}:${c.hash}`;
-
-  function lastInFile(): string | null {
-    const last = file ? lastCheckpointIn(file) : null;
-    return last ? headKey(last) : null;
-  }
-
-  async function toFile(c: Checkpoint): Promise<Delivery> {
-    if (!file) return "off";
-    // After a restart, do not repeat the checkpoint the file already ends with; a file
-    // moved away (rotated, archived) starts again with the current head.
-    if (fileHead === undefined || !existsSync(file)) fileHead = lastInFile();
-    if (fileHead === headKey(c)) return "unchanged";
-    try {
-      await appendLine(file, checkpointLine(c));
-      fileHead = headKey(c);
-      return "written";
-    } catch (err) {
-      logger.error(
-        { err, file },
-        "audit checkpoint: cannot write the checkpoint file; retrying next interval",
-      );
-      return "failed";
-    }
-  }
-
-  async function toWebhook(c: Checkpoint): Promise<Delivery> {
-    if (!webhookUrl) return "off";
-    if (hookHead === headKey(c)) return "unchanged";
-    try {
-      const res = await doFetch(webhookUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "modelgov-audit-checkpoint" },
-        body: checkpointLine(c).trimEnd(),
-        signal: AbortSignal.timeout(10_000),
-      });
-      // The body is not needed; reading it frees the connection.
-      await res.arrayBuffer().catch(() => {});
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      hookHead = headKey(c);
-      return "written";
-    } catch (err) {
-      logger.warn(
-        { err: String(err), url: webhookUrl },
-        "audit checkpoint: webhook failed; retrying next interval",
-      );
-      return "failed";
-    }
+  function outcome(
+    checkpoint: Checkpoint | null,
+    got: Partial<Record<SinkName, Delivery>>,
+  ): CheckpointOutcome {
+    const of = (name: SinkName): Delivery =>
+      got[name] ?? (sinks.some((s) => s.name === name) ? "unchanged" : "off");
+    return { checkpoint, file: of("file"), webhook: of("webhook"), stdout: of("stdout") };
   }
 
   async function run(force: boolean): Promise<CheckpointOutcome> {
     const head = await readHead(db);
-    if (head.position === 0)
-      return {
-        checkpoint: null,
-        file: file ? "unchanged" : "off",
-        webhook: webhookUrl ? "unchanged" : "off",
-      };
-    if (!force && file && (fileHead === undefined || !existsSync(file))) fileHead = lastInFile();
+    if (head.position === 0) return outcome(null, {});
     const current = headKey(head);
-    if (!force && (!file || fileHead === current) && (!webhookUrl || hookHead === current))
-      return {
-        checkpoint: null,
-        file: file ? "unchanged" : "off",
-        webhook: webhookUrl ? "unchanged" : "off",
-      };
+    const due = sinks.filter((s) => !s.holds(current));
+    if (!force && !due.length) return outcome(null, {});
     const checkpoint = signCheckpoint(key, head, clock.now());
-    const [f, w] = await Promise.all([toFile(checkpoint), toWebhook(checkpoint)]);
-    if (f === "written" || w === "written")
-      logger.info({ position: checkpoint.position, file: f, webhook: w }, "audit checkpoint");
-    return { checkpoint, file: f, webhook: w };
+    lastSigned = Math.max(lastSigned, checkpoint.position);
+    const got = Object.fromEntries(
+      await Promise.all(due.map(async (s) => [s.name, await s.deliver(checkpoint)] as const)),
+    );
+    if (Object.values(got).includes("written"))
+      // Debug: with a 1 s interval an info line per checkpoint would flood the log.
+      logger.debug({ position: checkpoint.position, ...got }, "audit checkpoint");
+    return outcome(checkpoint, got);
   }
 
-  /** One at a time: a slow webhook never lets two ticks interleave their writes. */
+  /** One at a time: a slow webhook never lets two runs interleave their writes. */
   function serialised(force: boolean): Promise<CheckpointOutcome> {
     const next = running.then(() => run(force));
     running = next.catch(() => {});
     return next;
+  }
+
+  // The timer and the event count both ask for a run; while one is going, at most one more
+  // waits (a webhook slower than the interval skips ticks instead of queueing them up).
+  let busy = false;
+  let again = false;
+  function kick(): void {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    serialised(false)
+      .catch((err) => logger.error({ err }, "audit checkpoint failed"))
+      .finally(() => {
+        busy = false;
+        if (again) {
+          again = false;
+          kick();
+        }
+      });
   }
 
   return {
@@ -245,26 +334,23 @@ export function createCheckpointer(deps: CheckpointerDeps) {
     checkpointNow: () => serialised(true),
     /** What the timer runs: nothing unless the head moved since a target last got it. */
     tick: () => serialised(false),
-    start() {
-      if (timer || (!file && !webhookUrl)) return;
-      let busy = false;
-      timer = setInterval(() => {
-        // A webhook slower than the interval skips ticks instead of queueing them up.
-        if (busy) return;
-        busy = true;
-        serialised(false)
-          .catch((err) => logger.error({ err }, "audit checkpoint failed"))
-          .finally(() => {
-            busy = false;
-          });
-      }, deps.intervalMs);
+    async start() {
+      if (timer || !sinks.length) return;
+      timer = setInterval(kick, deps.intervalMs);
       timer.unref();
+      if (everyEvents > 0 && db.listen)
+        unlisten = await db.listen(STATE_CHANNEL, (payload) => {
+          const position = Number(payload);
+          if (Number.isSafeInteger(position) && position - lastSigned >= everyEvents) kick();
+        });
     },
     /** Stops the timer and checkpoints the final head, so the last events before shutdown are covered. */
     async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
-      if (!file && !webhookUrl) return;
+      await unlisten?.().catch(() => {});
+      unlisten = undefined;
+      if (!sinks.length) return;
       await serialised(false).catch((err) => logger.error({ err }, "audit checkpoint at shutdown failed"));
     },
   };

@@ -96,3 +96,51 @@ export function parseExport(text: string): ParsedExport {
   }
   return out;
 }
+
+export interface ParsedCheckpoints {
+  checkpoints: Checkpoint[];
+  /** Lines that are not JSON (a torn write, text from another program): 1-based line number and why. */
+  badLines: { line: number; reason: string }[];
+  /** JSON values that are not checkpoints (the server's own log lines in a shipped stdout): skipped. */
+  ignored: number;
+}
+
+const isCheckpointLike = (o: Record<string, unknown>) =>
+  o.type === "checkpoint" || (o.type === undefined && "signature" in o && "position" in o && "hash" in o);
+
+/**
+ * Checkpoints kept outside the server, in any of the forms they are shipped in: the checkpoint
+ * file, an export, a stdout log collected by a shipper (JSON lines, other lines skipped), or a
+ * JSON array (what a webhook receiver that stores the bodies may serve).
+ */
+export function parseCheckpoints(text: string): ParsedCheckpoints {
+  const out: ParsedCheckpoints = { checkpoints: [], badLines: [], ignored: 0 };
+  const take = (v: unknown) => {
+    const o = v as Record<string, unknown>;
+    if (o && typeof o === "object" && !Array.isArray(o) && isCheckpointLike(o))
+      out.checkpoints.push(stripType(o));
+    else out.ignored++;
+  };
+  if (text.trimStart().startsWith("[")) {
+    try {
+      const all = JSON.parse(text) as unknown;
+      if (Array.isArray(all)) {
+        for (const v of all) take(v);
+        return out;
+      }
+    } catch {
+      // A JSON line that happens to be an array: read line by line below.
+    }
+  }
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    try {
+      take(JSON.parse(line));
+    } catch {
+      out.badLines.push({ line: i + 1, reason: "not JSON" });
+    }
+  }
+  return out;
+}

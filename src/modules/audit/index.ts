@@ -28,4 +28,9 @@ export {
   type SigningKey,
   signCheckpoint,
 } from "./checkpoints.ts";
-export { type ParsedExport, parseExport } from "./export-format.ts";
+export {
+  type ParsedCheckpoints,
+  type ParsedExport,
+  parseCheckpoints,
+  parseExport,
+} from "./export-format.ts";
