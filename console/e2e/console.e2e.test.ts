@@ -68,11 +68,25 @@ describe("the web console in Chromium", () => {
   }
 
   test("sign in, find the pending approval, approve it, and see that the release gate still holds it", async () => {
+    const admin = createClient({ baseUrl: demo.url, token: demo.admin });
+    // A report someone attaches by hand: the signer sees it is attested, not computed.
+    await admin.approvals.attachEvidence("support-assistant", "1.2.0", {
+      kind: "fairness",
+      uri: "https://reports.example/fairness-1.2.0.pdf",
+      contentHash: `sha256:${"c".repeat(64)}`,
+      passed: true,
+      summary: "quarterly fairness review",
+    });
     const page = await signedIn(rita);
     await shoot(page, "registry");
     await page.getByRole("link", { name: /^Inbox/ }).click();
     const request = page.getByRole("article", { name: "Approval request support-assistant@1.2.0" });
     await request.waitFor();
+    const evidenceList = page.getByRole("list", { name: "Evidence for support-assistant@1.2.0" });
+    const attested = evidenceList.getByRole("listitem").filter({ hasText: "quarterly fairness review" });
+    await request.getByText("Evidence reports").click();
+    await attested.waitFor();
+    assert.match((await attested.textContent()) ?? "", /attested by /);
     await shoot(page, "inbox");
     await request.getByLabel("Comment").fill("Benchmarks and card reviewed.");
     await request.getByRole("button", { name: "Approve" }).click();
@@ -93,7 +107,6 @@ describe("the web console in Chromium", () => {
     await page.getByRole("table", { name: "Versions" }).waitFor();
     await shoot(page, "model");
     // An evaluation of the planted candidate: its page charts success by group against the gate.
-    const admin = createClient({ baseUrl: demo.url, token: demo.admin });
     let run = await admin.evals.start("support-assistant", "2.0.0", { suite: demoSuite(), concurrency: 64 });
     while (run.status === "running") {
       await new Promise((r) => setTimeout(r, 250));
@@ -105,6 +118,11 @@ describe("the web console in Chromium", () => {
       .getByText(/Needs review/i)
       .first()
       .waitFor();
+    const computed = page
+      .getByRole("table", { name: "Evidence" })
+      .getByRole("row")
+      .filter({ hasText: run.id.slice(0, 12) });
+    assert.match((await computed.first().textContent()) ?? "", /computed by an evaluation run/);
     await shoot(page, "version-evaluation");
     // The evaluation panel alone (the README shows it); the sticky top bar would be stitched into it.
     await page.addStyleTag({ content: ".topbar { position: static !important; }" });

@@ -101,10 +101,21 @@ export interface EvidenceView {
   summary: string;
   attachedBy: string;
   attachedAt: string;
+  /** Computed by a platform evaluation run (`runId`), or attested by `attachedBy`. */
+  provenance: "computed" | "attested";
   /** The evaluation run behind benchmark-passed / fairness-passed evidence. */
   runId?: string | null;
   /** The gates' verdict: gatesHash, failures, acceptance. */
   details?: Record<string, unknown> | null;
+}
+/** Evidence a request was made on; provenance is absent on requests made before it was recorded. */
+export interface RequestEvidenceView {
+  id: string;
+  kind: string;
+  contentHash: string;
+  passed: boolean | null;
+  provenance?: "computed" | "attested";
+  attachedBy?: string;
 }
 export interface ApprovalRequestView {
   id: string;
@@ -115,11 +126,13 @@ export interface ApprovalRequestView {
   evidenceRefs: string[];
   status: "pending" | "approved" | "rejected" | "voided";
   cardHash: string | null;
-  evidence: { id: string; kind: string; contentHash: string; passed: boolean | null }[];
+  evidence: RequestEvidenceView[];
   requirements: {
     rules: string[];
     roles: Record<string, number>;
     evidence: string[];
+    /** benchmark / fairness: kinds for which an attested report counts (absent on requests made before provenance was recorded). */
+    acceptAttested?: string[];
     signoffTtlDays: number;
     allowSameSignerForMultipleRoles: boolean;
   };
@@ -145,7 +158,7 @@ export interface AsOfView {
     summary: string;
     signoffs: SignoffView[];
     cardHash: string | null;
-    evidence: { id: string; kind: string; contentHash: string; passed: boolean | null }[];
+    evidence: RequestEvidenceView[];
   }[];
 }
 

@@ -30,6 +30,18 @@ export function verdict(passed: boolean | null): { text: string; tone: string } 
   return passed ? { text: "passed", tone: "ok" } : { text: "failed", tone: "bad" };
 }
 
+/**
+ * Who vouches for a piece of evidence: modelgov's own evaluation run (computed), or the person
+ * who attached the report (attested). Policies may refuse attested reports.
+ */
+export function Vouched({ e }: { e: Pick<EvidenceView, "provenance" | "attachedBy"> }) {
+  return e.provenance === "computed" ? (
+    <Badge tone="ok">computed by an evaluation run</Badge>
+  ) : (
+    <Badge tone="warn">{`attested by ${e.attachedBy}`}</Badge>
+  );
+}
+
 export function InboxEvidence({
   model,
   version,
@@ -60,6 +72,7 @@ export function InboxEvidence({
                 <div className="ia-item-head">
                   <strong>{e.kind}</strong>
                   <Badge tone={v.tone}>{v.text}</Badge>
+                  <Vouched e={e} />
                   {bound.includes(e.id) ? (
                     <Badge tone="info">bound to this request</Badge>
                   ) : (

@@ -5,7 +5,7 @@
 import { type ReactNode, useId, useState } from "react";
 import { ApiError, type ApprovalRequestView, type Client } from "../../../src/client/index.ts";
 import { messageOf, useSession } from "../api.tsx";
-import { InboxCard, InboxEvidence, verdict } from "./inbox-evidence.tsx";
+import { InboxCard, InboxEvidence, Vouched, verdict } from "./inbox-evidence.tsx";
 import { Field } from "./inbox-field.tsx";
 import { Badge, Time, VersionLink } from "./ui.tsx";
 
@@ -170,6 +170,11 @@ export function InboxRequest({
                 return (
                   <li key={e.id}>
                     {e.kind} <Badge tone={v.tone}>{v.text}</Badge>{" "}
+                    {e.provenance && (
+                      <>
+                        <Vouched e={{ provenance: e.provenance, attachedBy: e.attachedBy ?? "" }} />{" "}
+                      </>
+                    )}
                     <code className="ia-hash" title={e.contentHash}>
                       {e.contentHash.slice(0, 19)}…
                     </code>

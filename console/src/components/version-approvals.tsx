@@ -7,6 +7,7 @@ import { useId, useState } from "react";
 import { Link } from "react-router-dom";
 import type { ApprovalRequestView, EvidenceView } from "../../../src/client/index.ts";
 import { messageOf, useApi, useSession } from "../api.tsx";
+import { Vouched } from "./inbox-evidence.tsx";
 import { Async, Badge, Panel, Table, Time } from "./ui.tsx";
 
 /** The requirements as the API answers them (the client's type omits the release gates). */
@@ -161,6 +162,8 @@ function RequestCard({ r, evidence }: { r: ApprovalRequestView; evidence: Eviden
               <span title={e.contentHash}>
                 {e.kind}
                 {e.passed !== null && (e.passed ? " ✓" : " ✗")}
+                {e.provenance &&
+                  (e.provenance === "computed" ? " (computed)" : ` (attested by ${e.attachedBy})`)}
               </span>
             </span>
           ))}
@@ -272,7 +275,7 @@ export function ApprovalsPanel({
       <p className="subhead">Evidence attached to this version</p>
       <Async state={evidence} empty={(d) => (d.length === 0 ? "No evidence attached yet." : null)}>
         {(d) => (
-          <Table label="Evidence" head={["Kind", "Result", "Summary", "Attached", "Reference"]}>
+          <Table label="Evidence" head={["Kind", "Result", "Vouched by", "Summary", "Attached", "Reference"]}>
             {d.map((e) => (
               <tr key={e.id}>
                 <td>{e.kind}</td>
@@ -282,6 +285,9 @@ export function ApprovalsPanel({
                   ) : (
                     <Badge>{e.passed ? "passed" : "failed"}</Badge>
                   )}
+                </td>
+                <td>
+                  <Vouched e={e} />
                 </td>
                 <td className="wide">{e.summary || <span className="muted">–</span>}</td>
                 <td>

@@ -7,6 +7,11 @@ import { collect, intArg, readDataFile } from "../util.ts";
 
 type Ctx = { client: () => Client; io: Io; json: () => boolean };
 
+/** "computed" or "attested by <name>": who vouches for a piece of evidence. */
+export function vouchedBy(e: { provenance?: string; attachedBy?: string }): string {
+  return e.provenance === "computed" ? "computed" : `attested by ${e.attachedBy ?? "a person"}`;
+}
+
 function printRequest(io: Io, r: ApprovalRequestView) {
   io.out(`${r.id}  ${r.model}@${r.version}  ${r.status.toUpperCase()}${r.inForce ? " (in force)" : ""}`);
   io.out(`  requested by ${r.requestedBy} at ${r.createdAt}: ${r.summary}`);
@@ -18,6 +23,10 @@ function printRequest(io: Io, r: ApprovalRequestView) {
         ", ",
       )}; evidence: ${r.requirements.evidence.join(", ") || "none"} (rules: ${r.requirements.rules.join(", ")})`,
   );
+  for (const e of r.evidence)
+    io.out(
+      `  evidence ${e.kind} ${e.passed === null ? "no verdict" : e.passed ? "passed" : "failed"}, ${vouchedBy(e)}`,
+    );
   for (const s of r.signoffs)
     io.out(
       `  ${s.decision === "approve" ? "✔" : "✘"} ${s.signer} as ${s.role} at ${s.signedAt}${s.comment ? `: ${s.comment}` : ""}`,
@@ -62,7 +71,7 @@ export function printAsOf(io: Io, json: boolean, s: AsOfView) {
         `    ${so.decision} by ${so.signer} as ${so.role} at ${so.signedAt}${so.comment ? `: ${so.comment}` : ""}`,
       );
     io.out(
-      `    evidence: card ${a.cardHash ?? "-"}${a.evidence.map((e) => `; ${e.kind} ${e.contentHash} (${e.passed ? "passed" : "failed"})`).join("")}`,
+      `    evidence: card ${a.cardHash ?? "-"}${a.evidence.map((e) => `; ${e.kind} ${e.contentHash} (${e.passed ? "passed" : "failed"}, ${vouchedBy(e)})`).join("")}`,
     );
   }
 }
@@ -191,7 +200,9 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
 
   const ev = program
     .command("evidence")
-    .description("benchmark and fairness evidence, referenced by content hash");
+    .description(
+      "benchmark and fairness evidence, referenced by content hash: reports you attach are attested by you; evaluation runs attach computed evidence",
+    );
   ev.command("attach <model> <version>")
     .requiredOption("--kind <kind>", "benchmark | fairness")
     .option("--file <file>", "the report: its SHA-256 becomes the content hash (and its path the uri)")
@@ -217,10 +228,12 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
     });
   ev.command("list <model> <version>").action(async (model, version) => {
     const es = await ctx.client().approvals.evidence(model, version);
-    printRows(ctx.io, ctx.json(), es, es, [
+    const rows = es.map((e) => ({ ...e, vouchedBy: vouchedBy(e) }));
+    printRows(ctx.io, ctx.json(), es, rows, [
       "id",
       "kind",
       "passed",
+      "vouchedBy",
       "contentHash",
       "uri",
       "attachedBy",

@@ -8,8 +8,10 @@
 import { gatesFor, gatesHash, type ReleaseGate } from "./gates.ts";
 
 /**
- * `benchmark` and `fairness` are reports attached by hand (a URI and a hash); `benchmark-passed`
- * and `fairness-passed` are produced by modelgov's own evaluation runs, judged by the release gates.
+ * `benchmark` and `fairness` are reports attached by hand (a URI and a hash): a person attests
+ * them. `benchmark-passed` and `fairness-passed` are computed by modelgov's own evaluation runs,
+ * judged by the release gates. A rule asking for `benchmark` or `fairness` is met by the computed
+ * kind, and by an attested report only where the rule lists the kind under `acceptAttested`.
  */
 export const EVIDENCE_KINDS = [
   "card",
@@ -19,6 +21,18 @@ export const EVIDENCE_KINDS = [
   "fairness-passed",
 ] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+/** Evidence kinds a person may attach by hand, and the computed kind that stands for each. */
+export const ATTESTABLE_KINDS = ["benchmark", "fairness"] as const;
+export type AttestableKind = (typeof ATTESTABLE_KINDS)[number];
+const COMPUTED_KIND: Record<AttestableKind, EvidenceKind> = {
+  benchmark: "benchmark-passed",
+  fairness: "fairness-passed",
+};
+const isAttestable = (k: string): k is AttestableKind => (ATTESTABLE_KINDS as readonly string[]).includes(k);
+
+/** Who vouches for a piece of evidence: a platform evaluation run, or the named person who attached it. */
+export type Provenance = "computed" | "attested";
 
 export interface RuleMatch {
   models?: string[];
@@ -33,6 +47,11 @@ export interface ApprovalRule {
   /** Role → how many distinct people of that role must approve. */
   roles: Record<string, number>;
   evidence: EvidenceKind[];
+  /**
+   * Attestable kinds (`benchmark`, `fairness`) for which a report a person attached counts.
+   * By default only evidence computed by an evaluation run meets them.
+   */
+  acceptAttested?: AttestableKind[];
   /** A sign-off older than this no longer counts. */
   signoffTtlDays: number;
   /** May one person sign for two roles of the same request? */
@@ -52,6 +71,11 @@ export interface Requirements {
   /** Release gates that apply (names), and the hash of their content: evidence judged by other gates does not count. */
   gates?: string[];
   gatesHash?: string | null;
+  /**
+   * Attestable kinds for which an attested report counts. Absent on requests made before
+   * provenance was recorded: they accepted attested reports.
+   */
+  acceptAttested?: AttestableKind[];
   signoffTtlDays: number;
   allowSameSignerForMultipleRoles: boolean;
 }
@@ -71,10 +95,14 @@ export function strictestOf(a: Requirements, b: Requirements): Requirements {
     evidence: EVIDENCE_KINDS.filter((k) => a.evidence.includes(k) || b.evidence.includes(k)),
     gates: [...new Set([...(a.gates ?? []), ...(b.gates ?? [])])],
     gatesHash: b.gates?.length ? (b.gatesHash ?? null) : (a.gatesHash ?? null),
+    acceptAttested: acceptedBy(a).filter((k) => acceptedBy(b).includes(k)),
     signoffTtlDays: Math.min(a.signoffTtlDays, b.signoffTtlDays),
     allowSameSignerForMultipleRoles: a.allowSameSignerForMultipleRoles && b.allowSameSignerForMultipleRoles,
   };
 }
+
+/** The attestable kinds a set of requirements accepts attested reports for (all, for legacy requests). */
+const acceptedBy = (r: Requirements): AttestableKind[] => r.acceptAttested ?? [...ATTESTABLE_KINDS];
 
 export const DEFAULT_RULE: ApprovalRule = {
   name: "default",
@@ -121,6 +149,10 @@ export function requirementsFor(
     ),
     gates: gated.map((g) => g.name),
     gatesHash: gated.length ? gatesHash(gated) : null,
+    // An attested report counts only where every rule asking for that kind accepts it.
+    acceptAttested: ATTESTABLE_KINDS.filter((k) =>
+      applied.every((r) => !r.evidence.includes(k) || (r.acceptAttested ?? []).includes(k)),
+    ),
     signoffTtlDays: Math.min(...applied.map((r) => r.signoffTtlDays)),
     allowSameSignerForMultipleRoles: applied.every((r) => r.allowSameSignerForMultipleRoles),
   };
@@ -137,6 +169,9 @@ export interface EvidenceFact {
   kind: string;
   contentHash: string;
   passed: boolean | null;
+  /** Computed by an evaluation run, or attested by `attachedBy`; absent means attested. */
+  provenance?: Provenance;
+  attachedBy?: string;
   /** Evaluation evidence: the gates it was judged by and what failed (or who accepted the disparity). */
   details?: {
     runId?: string;
@@ -222,6 +257,21 @@ export function evaluate(req: Requirements, request: RequestFacts, current: Curr
           requirement: "evidence:card",
           reason: "the card changed after the request: the approval is void",
         });
+      continue;
+    }
+    if (isAttestable(kind) && !acceptedBy(req).includes(kind)) {
+      // Only the platform's own run counts: the computed kind's check (required wherever a
+      // gate judges this) stands for this one. With no gate judging it, nothing can meet it.
+      if (req.evidence.includes(COMPUTED_KIND[kind])) continue;
+      const attested = current.evidence.find((e) => e.kind === kind);
+      unmet.push({
+        requirement: `evidence:${kind}`,
+        reason: `only ${kind} evidence computed by an evaluation run counts here, and no release gate judges ${kind === "fairness" ? "fairness" : "benchmarks"} for this model${
+          attested
+            ? ` (the ${kind} report attached by ${attested.attachedBy ?? "a person"} is attested, not computed)`
+            : ""
+        }: add a release gate${kind === "fairness" ? " with fairness" : ""}, or list ${kind} under the rule's acceptAttested`,
+      });
       continue;
     }
     const now = current.evidence.find((e) => e.kind === kind);

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { FAIRNESS_METRICS } from "../../engines/fairness/index.ts";
-import { EVIDENCE_KINDS } from "../../engines/policy/approval-policy.ts";
+import { ATTESTABLE_KINDS, EVIDENCE_KINDS } from "../../engines/policy/approval-policy.ts";
 import { RoleName } from "../identity/identity.schemas.ts";
 
 export const ApprovalRuleSchema = z
@@ -22,6 +22,12 @@ export const ApprovalRuleSchema = z
         "agent and viewer cannot sign approvals",
       ),
     evidence: z.array(z.enum(EVIDENCE_KINDS)).default(["card"]),
+    acceptAttested: z
+      .array(z.enum(ATTESTABLE_KINDS))
+      .optional()
+      .describe(
+        "benchmark / fairness: a report a person attached (attested) counts for these; by default only evidence computed by an evaluation run does",
+      ),
     signoffTtlDays: z.number().int().min(1).max(3650).default(90),
     allowSameSignerForMultipleRoles: z.boolean().default(false),
   })
@@ -147,6 +153,11 @@ export const EvidenceSchema = z
     summary: z.string(),
     attachedBy: z.string(),
     attachedAt: z.string(),
+    provenance: z
+      .enum(["computed", "attested"])
+      .describe(
+        "computed by a platform evaluation run (runId), or attested by the person who attached it (attachedBy)",
+      ),
     runId: z.string().nullable().describe("the evaluation run behind benchmark-passed / fairness-passed"),
     details: z
       .record(z.string(), z.unknown())
@@ -205,7 +216,14 @@ export const ApprovalRequestSchema = z
     status: z.enum(["pending", "approved", "rejected", "voided"]),
     cardHash: z.string().nullable(),
     evidence: z.array(
-      z.object({ id: z.string(), kind: z.string(), contentHash: z.string(), passed: z.boolean().nullable() }),
+      z.object({
+        id: z.string(),
+        kind: z.string(),
+        contentHash: z.string(),
+        passed: z.boolean().nullable(),
+        provenance: z.enum(["computed", "attested"]).optional(),
+        attachedBy: z.string().optional(),
+      }),
     ),
     requirements: z.object({
       rules: z.array(z.string()),
@@ -213,6 +231,7 @@ export const ApprovalRequestSchema = z
       evidence: z.array(z.string()),
       gates: z.array(z.string()).optional(),
       gatesHash: z.string().nullable().optional(),
+      acceptAttested: z.array(z.string()).optional(),
       signoffTtlDays: z.number(),
       allowSameSignerForMultipleRoles: z.boolean(),
     }),

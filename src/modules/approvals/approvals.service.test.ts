@@ -52,6 +52,7 @@ for (const target of storeTargets()) {
             match: { riskTiers: ["high"] },
             roles: { engineering: 1, compliance: 1 },
             evidence: ["card", "benchmark"],
+            acceptAttested: ["benchmark"],
             signoffTtlDays: 30,
             allowSameSignerForMultipleRoles: false,
           },
@@ -254,6 +255,42 @@ for (const target of storeTargets()) {
       assert.equal((await h.services.approvals.get(r.id)).status, "voided");
       await h.services.cards.save(AUTHOR, "bot", v, { ...CARD, sections: { model_details: "only this" } });
       await code(request(v), "precondition_failed", /card\.sections\.intended_use/);
+    });
+
+    test("evidence says who vouches for it; a rule that does not accept attested reports is not met by one", async () => {
+      const v = await version();
+      const list = await h.request(`/api/v1/models/bot/versions/${v}/evidence`);
+      const [e] = (await list.json()) as { provenance: string; attachedBy: string; runId: string | null }[];
+      assert.deepEqual([e?.provenance, e?.attachedBy, e?.runId], ["attested", AUTHOR.actor, null]);
+      const r = await request(v);
+      assert.deepEqual(
+        r.evidence.map((x) => [x.kind, x.provenance, x.attachedBy]),
+        [["benchmark", "attested", AUTHOR.actor]],
+      );
+      // The policy stops accepting attested benchmark reports: the pending request's report no longer counts.
+      const policy = await h.services.approvals.getPolicy();
+      await h.services.approvals.writePolicy(
+        ADMIN,
+        { rules: policy.rules.map((x) => ({ ...x, acceptAttested: [] })) },
+        { allowRemovals: false, dryRun: false },
+      );
+      try {
+        await sign(ENG, r.id, "engineering");
+        const signed = await sign(COMP, r.id, "compliance");
+        assert.equal(signed.inForce, false);
+        assert.deepEqual(
+          signed.unmet.map((u) => u.requirement),
+          ["evidence:benchmark"],
+        );
+        assert.match(signed.unmet[0]!.reason, /attached by ada is attested, not computed/);
+        await code(
+          promote(v),
+          "precondition_failed",
+          /only benchmark evidence computed by an evaluation run counts/,
+        );
+      } finally {
+        await h.services.approvals.writePolicy(ADMIN, policy, { allowRemovals: false, dryRun: false });
+      }
     });
 
     test("the inbox shows what my roles can still sign", async () => {

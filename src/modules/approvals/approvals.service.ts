@@ -301,6 +301,8 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
             kind: e.kind,
             contentHash: e.contentHash,
             passed: e.passed,
+            provenance: e.provenance,
+            attachedBy: e.attachedBy,
           })),
           requirements: req,
           createdAt: clock.now().toISOString(),

@@ -14,7 +14,14 @@ export interface RequestRow {
   evidenceRefs: string[];
   status: "pending" | "approved" | "rejected" | "voided";
   cardHash: string | null;
-  evidence: { id: string; kind: string; contentHash: string; passed: boolean | null }[];
+  evidence: {
+    id: string;
+    kind: string;
+    contentHash: string;
+    passed: boolean | null;
+    provenance?: "computed" | "attested";
+    attachedBy?: string;
+  }[];
   requirements: Requirements;
   createdAt: string;
   decidedAt: string | null;
@@ -67,6 +74,7 @@ const toEvidence = (r: Row): Evidence => ({
   summary: r.summary as string,
   attachedBy: r.attached_by as string,
   attachedAt: iso(r.attached_at)!,
+  provenance: r.provenance as Evidence["provenance"],
   runId: (r.run_id as string | null) ?? null,
   details: (r.details as Record<string, unknown> | null) ?? null,
 });
@@ -96,7 +104,7 @@ export async function writeRules(
 
 export async function insertEvidence(
   q: Queryable,
-  e: Omit<Evidence, "id" | "runId" | "details"> & {
+  e: Omit<Evidence, "id" | "runId" | "details" | "provenance"> & {
     versionId: string;
     runId?: string | null;
     details?: Record<string, unknown> | null;
