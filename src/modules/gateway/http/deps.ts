@@ -62,7 +62,11 @@ export interface GatewayDeps {
   readBody(req: IncomingMessage): Promise<Buffer>;
   rateLimit(key: string): { ok: boolean; retryAfterSec: number };
   log(entry: GatewayLogEntry): void;
-  feedback(principal: Principal, body: unknown): Promise<{ status: number; body: unknown }>;
+  /** The answer to POST /v1/feedback; `headers` carries its content type (problem+json for a refusal). */
+  feedback(
+    principal: Principal,
+    body: unknown,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
   observe?(entry: GatewayLogEntry): void;
   apiKeyFor(v: RoutableVersion): string | undefined;
   bodies: BodyPolicy;

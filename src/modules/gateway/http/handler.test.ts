@@ -87,7 +87,15 @@ function gateway(bodies: BodyPolicy, opts: { rateOk?: boolean; storeDown?: { val
     rateLimit: () =>
       opts.rateOk === false ? { ok: false, retryAfterSec: 7 } : { ok: true, retryAfterSec: 0 },
     log: (e) => logged.push(e),
-    feedback: async () => ({ status: 202, body: {} }),
+    // The feedback service's own answers: 202, or a refusal as problem+json.
+    feedback: async (_p, body) =>
+      (body as { requestId?: unknown }).requestId === undefined
+        ? {
+            status: 400,
+            headers: { "content-type": "application/problem+json" },
+            body: { title: "Invalid input", status: 400, detail: "body.requestId: required" },
+          }
+        : { status: 202, headers: { "content-type": "application/json" }, body: {} },
     apiKeyFor: () => undefined,
     bodies,
   };
@@ -165,6 +173,22 @@ describe("gateway handler with fakes", () => {
     assert.equal(unknown.status, 503);
     assert.equal(unknown.headers.get("retry-after"), "5");
     assert.equal(g.logged.filter((e) => e.status === 200).length, 2);
+  });
+
+  test("feedback the service refuses reaches the client as problem+json (it used to say application/json)", async () => {
+    const send = (body: unknown) =>
+      fetch(`${offUrl}/v1/feedback`, {
+        method: "POST",
+        headers: { authorization: "Bearer good", "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const refused = await send({ success: true });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get("content-type"), "application/problem+json");
+    assert.equal(((await refused.json()) as { detail: string }).detail, "body.requestId: required");
+    const accepted = await send({ requestId: "req_1", success: true });
+    assert.equal(accepted.status, 202);
+    assert.equal(accepted.headers.get("content-type"), "application/json");
   });
 
   test("a token over its rate limit gets 429 with Retry-After; a bad token 401", async () => {

@@ -132,7 +132,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
 
     if (route === "POST /v1/feedback") {
       const r = await deps.feedback(principal, body);
-      return sendJson(res, r.status, r.body, base);
+      return sendJson(res, r.status, r.body, { ...base, ...r.headers });
     }
 
     let chat: ChatRequest;
