@@ -150,6 +150,14 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
     query: async (sql, params) => (await translated(pool.query(sql, params))).rows,
     transaction: async (fn) => {
       const client = await pool.connect();
+      // A checked-out client has none of the pool's error listeners: a connection reset between
+      // two of its queries would be an unhandled 'error' and end the process (a database
+      // outage under load did). Note it, and throw the broken client away on release.
+      let broken: Error | undefined;
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await withHooks(
@@ -168,7 +176,8 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
         await client.query("ROLLBACK").catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.off("error", onError);
+        client.release(broken);
       }
     },
     exec: async (sql) => {

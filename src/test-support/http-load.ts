@@ -21,8 +21,9 @@ export interface Outcome {
   status: number;
   /** 2xx and the whole answer arrived (for a stream: through its last event). */
   acknowledged: boolean;
-  /** The server's `connection` header. */
+  /** The server's `connection` and `retry-after` headers. */
   connection?: string;
+  retryAfter?: string;
   error?: string;
   sentAt: number;
   at: number;
@@ -70,6 +71,7 @@ export function startLoad(o: {
           status: r.statusCode,
           acknowledged: r.statusCode >= 200 && r.statusCode < 300 && complete && id !== null,
           connection: r.headers.connection as string | undefined,
+          retryAfter: r.headers["retry-after"] as string | undefined,
           sentAt,
           at: Date.now(),
         });
