@@ -94,6 +94,41 @@ for (const target of storeTargets()) {
       );
     });
 
+    test("a number that overflows a double (1e400 reads as Infinity) is a 400 naming it, where any JSON is taken", async () => {
+      await h.request("/api/v1/models", json({ name: "huge", owner: "o", riskTier: "low" }));
+      const text = (body: string, method = "POST") => ({
+        method,
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      const cases: [Promise<Response>, string][] = [
+        [
+          h.request(
+            "/api/v1/models/huge/versions",
+            text('{"version":"1.0.0","provider":"openai","providerModelId":"x","parameters":{"t":1e400}}'),
+          ),
+          "body.parameters.t",
+        ],
+        [
+          h.request("/api/v1/models/huge", text(`{"description":"d","x":-${"9".repeat(400)}}`, "PATCH")),
+          "body.x",
+        ],
+      ];
+      for (const [pending, field] of cases) {
+        const res = await pending;
+        assert.equal(res.status, 400, field);
+        const p = await readJson(res);
+        assert.equal(p.errors[0].field, field);
+        assert.match(p.errors[0].reason, /finite number/);
+      }
+      // 1e308 is a double: it gets through.
+      const ok = await h.request(
+        "/api/v1/models/huge/versions",
+        text('{"version":"1.0.0","provider":"openai","providerModelId":"x","parameters":{"t":1e308}}'),
+      );
+      assert.equal(ok.status, 201, await ok.text());
+    });
+
     test("an upstream endpoint that is not http(s), or carries credentials, is refused at registration", async () => {
       assert.equal(
         (await h.request("/api/v1/models", json({ name: "ep", owner: "o", riskTier: "low" }))).status,

@@ -1,6 +1,7 @@
 // Text PostgreSQL cannot store: a NUL character (text columns and jsonb refuse \u0000) and
-// lone UTF-16 surrogates (no UTF-8 encoding; Node would silently turn them into U+FFFD).
-// Refused at the edge with the field named, instead of failing in the store as a 500.
+// lone UTF-16 surrogates (no UTF-8 encoding; Node would silently turn them into U+FFFD);
+// and numbers JSON cannot hold (1e400 parses as Infinity). Refused at the edge with the
+// field named, instead of failing in the store or the content hash as a 500.
 
 import type { FieldProblem } from "./errors.ts";
 
@@ -22,6 +23,10 @@ export function unstorableText(value: unknown, path: string, depth = 0): FieldPr
     const reason = textProblem(value);
     return reason ? { field: path, reason } : null;
   }
+  // JSON.parse reads 1e400 as Infinity (YAML reads .inf and .nan too): JSON cannot write it
+  // back, and the content hash refuses it.
+  if (typeof value === "number" && !Number.isFinite(value))
+    return { field: path, reason: "must be a finite number (this one is beyond the range of a double)" };
   if (value === null || typeof value !== "object" || depth > MAX_DEPTH) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -40,11 +45,17 @@ export function unstorableText(value: unknown, path: string, depth = 0): FieldPr
 }
 
 const ESCAPED = /\\u0000|\\u[dD][89a-fA-F]/;
+/**
+ * An exponent of three digits or more, or a run of 309 digits: a number that may overflow a
+ * double. (The look-behind starts the digit count only at the start of a run: linear time.)
+ */
+const HUGE_NUMBER = /[eE][+]?0*[1-9]\d{2}|(?<!\d)\d{309}/;
 
 /**
- * Whether a JSON text may hold such a string: a raw NUL, a \u0000 escape, or an escaped
- * surrogate. Cheap enough for every body; only a hit pays for parsing and walking it.
+ * Whether a JSON text may hold such a string (a raw NUL, a \u0000 escape, an escaped
+ * surrogate) or a number that overflows to Infinity. Cheap enough for every body; only a
+ * hit pays for parsing and walking it.
  */
 export function suspectJson(text: string): boolean {
-  return text.includes("\u0000") || ESCAPED.test(text);
+  return text.includes("\u0000") || ESCAPED.test(text) || HUGE_NUMBER.test(text);
 }
