@@ -317,6 +317,32 @@ describe("front matter", () => {
     );
   });
 
+  test("front matter JSON cannot hold (.inf, 1e400, a NUL escape) is invalid_input naming the key, not a 500 from the hash", () => {
+    for (const [yaml, field, reason] of [
+      [
+        "model-index:\n  - results: [{metrics: [{value: 1e400}]}]",
+        "card.frontMatter.model-index.0.results.0.metrics.0.value",
+        /finite/,
+      ],
+      ["score: .inf", "card.frontMatter.score", /finite/],
+      ["score: .nan", "card.frontMatter.score", /finite/],
+      ['license: "a\\0b"', "card.frontMatter.license", /NUL/],
+    ] as const)
+      assert.throws(
+        () => parseHfCard(`---\n${yaml}\n---\n# x\n`),
+        (err: unknown) => {
+          assert.ok(err instanceof AppError, `expected AppError, got ${String(err)}`);
+          assert.equal(err.code, "invalid_input");
+          assert.equal(err.errors[0]!.field, field);
+          assert.match(err.errors[0]!.reason, reason);
+          return true;
+        },
+        yaml,
+      );
+    // Large finite numbers are fine.
+    assert.equal(parseHfCard("---\nscore: 1e308\n---\n# x\n").metadata.score, 1e308);
+  });
+
   test("front matter that is not a mapping is rejected", () => {
     expectInvalidFrontMatter("---\n- a\n- b\n---\n# x\n", /must be a YAML mapping, got a list/);
     expectInvalidFrontMatter("---\njust a string\n---\n# x\n", /must be a YAML mapping, got string/);

@@ -1,5 +1,6 @@
 import { Document, parseDocument, visit } from "yaml";
 import { invalid } from "../../lib/errors.ts";
+import { unstorableText } from "../../lib/text-guard.ts";
 import { type CardContent, type SectionKey, STANDARD_SECTIONS, validateCard } from "./card-sections.ts";
 
 /**
@@ -155,6 +156,9 @@ function parseFrontMatter(src: string): Record<string, unknown> {
       "card.frontMatter",
       `front matter must be a YAML mapping, got ${Array.isArray(value) ? "a list" : typeof value}`,
     );
+  // YAML can say what JSON cannot (.inf, 1e400, "\0"): the card's content hash and the store would fail on it.
+  const unstorable = unstorableText(value, "card.frontMatter");
+  if (unstorable) throw invalid(unstorable.field, unstorable.reason);
   return value as Record<string, unknown>;
 }
 
