@@ -6,7 +6,8 @@ import { CardContentSchema, SectionKeySchema } from "./card-sections.ts";
 import type { CardsService } from "./cards.service.ts";
 
 const VersionParam = z.object({ model: Slug, version: SemverString });
-const RevisionQuery = z.object({ revision: z.coerce.number().int().min(1).optional() });
+// Revisions are PostgreSQL integers: a larger number is a 400 here, not a 500 from the store.
+const RevisionQuery = z.object({ revision: z.coerce.number().int().min(1).max(2_147_483_647).optional() });
 const ValidationSchema = z
   .object({
     complete: z.boolean(),
