@@ -288,6 +288,12 @@ describe("least-privilege role on PostgreSQL", {
         /run `modelgov migrate` with MODELGOV_MIGRATE_DATABASE_URL/.test(err.message) &&
         err.message.includes(`--role ${appRole} --apply`),
     );
+    const st = await cli(["db", "status"], { DATABASE_URL: appUrl });
+    assert.equal(st.code, 0, st.err);
+    assert.match(
+      st.out,
+      new RegExp(`^role: ${appRole} \\(may not migrate\\)\nmigrations owner: ${ownerRole}\npending: none$`),
+    );
     assert.deepEqual((await migrateOnStart(owner, FUTURE)).applied, ["29991231000000_future"]);
     // Default privileges: the new table is usable before the grants are run again.
     await app.query("INSERT INTO future_t VALUES ('x')");

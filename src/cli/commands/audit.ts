@@ -182,12 +182,14 @@ export function registerAuditCommands(program: Command, ctx: Ctx) {
 
   audit
     .command("checkpoint")
-    .description("sign the chain head now and write it to the server's checkpoint file and webhook")
+    .description(
+      "sign the chain head now and send it to the server's checkpoint sinks (file, webhook, stdout)",
+    )
     .action(async () => {
       const r = await ctx.client().audit.checkpoint();
       if (ctx.json()) return printRecord(ctx.io, true, r);
       if (!r.checkpoint) return ctx.io.out("the audit log is empty: nothing to checkpoint");
-      printRecord(ctx.io, false, { ...r.checkpoint, file: r.file, webhook: r.webhook });
+      printRecord(ctx.io, false, { ...r.checkpoint, file: r.file, webhook: r.webhook, stdout: r.stdout });
     });
 
   audit

@@ -87,7 +87,7 @@ export function auditRoutes(svc: AuditService) {
       permission: "policy:admin",
       path: "/audit/checkpoints",
       tags,
-      summary: "Sign the chain head now and write it to the checkpoint file and webhook",
+      summary: "Sign the chain head now and send it to the checkpoint sinks (file, webhook, stdout)",
       responses: { 200: jsonOk(CheckpointOutcomeSchema) },
     }),
     async (c) => c.json(await svc.checkpoint(), 200),
