@@ -121,6 +121,22 @@ for (const target of storeTargets()) {
         assert.equal(p.errors[0].field, field);
         assert.match(p.errors[0].reason, /finite number/);
       }
+      // Nesting past 200 levels is refused before the content hash recurses (depth 5,000 overflowed
+      // its stack, and an overflowing number below depth 200 went unseen): both were 500s.
+      for (const [inner, reason] of [
+        ["1", /nested deeper than 200/],
+        ["1e400", /nested deeper than 200/],
+      ] as const)
+        for (const depth of [250, 5_000]) {
+          const res = await h.request(
+            "/api/v1/models/huge/versions",
+            text(
+              `{"version":"9.0.${depth}","provider":"openai","providerModelId":"x","parameters":{"t":${"[".repeat(depth)}${inner}${"]".repeat(depth)}}}`,
+            ),
+          );
+          assert.equal(res.status, 400, `${inner} at depth ${depth}`);
+          assert.match((await readJson(res)).errors[0].reason, reason);
+        }
       // 1e308 is a double: it gets through.
       const ok = await h.request(
         "/api/v1/models/huge/versions",

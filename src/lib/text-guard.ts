@@ -27,7 +27,10 @@ export function unstorableText(value: unknown, path: string, depth = 0): FieldPr
   // back, and the content hash refuses it.
   if (typeof value === "number" && !Number.isFinite(value))
     return { field: path, reason: "must be a finite number (this one is beyond the range of a double)" };
-  if (value === null || typeof value !== "object" || depth > MAX_DEPTH) return null;
+  if (value === null || typeof value !== "object") return null;
+  // Deeper than any real document: the content hash (recursive) would overflow the stack.
+  if (depth >= MAX_DEPTH)
+    return { field: path, reason: `must not be nested deeper than ${MAX_DEPTH} levels` };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const p = unstorableText(value[i], `${path}.${i}`, depth + 1);
@@ -53,9 +56,19 @@ const HUGE_NUMBER = /[eE][+]?0*[1-9]\d{2}|(?<!\d)\d{309}/;
 
 /**
  * Whether a JSON text may hold such a string (a raw NUL, a \u0000 escape, an escaped
- * surrogate) or a number that overflows to Infinity. Cheap enough for every body; only a
+ * surrogate), a number that overflows to Infinity, or nesting past the limit. Cheap enough for every body; only a
  * hit pays for parsing and walking it.
  */
 export function suspectJson(text: string): boolean {
-  return text.includes("\u0000") || ESCAPED.test(text) || HUGE_NUMBER.test(text);
+  return text.includes("\u0000") || ESCAPED.test(text) || HUGE_NUMBER.test(text) || mayNestDeep(text);
+}
+
+/** More opening brackets than the depth limit: only then can the text nest too deep. */
+function mayNestDeep(text: string): boolean {
+  let open = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 0x5b || c === 0x7b) && ++open >= MAX_DEPTH) return true;
+  }
+  return false;
 }
