@@ -174,6 +174,14 @@ function bodyArb(
       weight: 4,
       arbitrary: withType(fromSchema(schema, { ...ctx, hostile: false }).map(toJsonText), rightType),
     },
+    // Valid but for a place or two: these get past validation to the services and the store.
+    {
+      weight: 6,
+      arbitrary: withType(
+        fromSchema(schema, { ...ctx, hostile: true, ratio: 40 }).map(toJsonText),
+        rightType,
+      ),
+    },
     { weight: 1, arbitrary: withType(fc.constantFrom(...INVALID_JSON, ...TOP_LEVEL)) },
     { weight: 1, arbitrary: withType(deepJson.map((r) => r.text)) },
     { weight: 1, arbitrary: withType(fc.constantFrom(...INVALID_UTF8)) },

@@ -18,6 +18,11 @@ export interface SchemaContext {
   doc: { components?: { schemas?: Record<string, Schema> } };
   /** Lace valid-shaped values with hostile ones. */
   hostile: boolean;
+  /**
+   * How many valid-shaped values to one hostile one at each position (default 7). A high ratio
+   * gives bodies valid but for one or two places, which get past validation to the store.
+   */
+  ratio?: number;
 }
 
 const NUL_AND_SURROGATES = [
@@ -223,7 +228,11 @@ export function fromSchema(schema: Schema, ctx: SchemaContext, depth = 0): fc.Ar
   if (!ctx.hostile) return shaped;
   // Free-form positions (`{}`: parameters, metadata) take anything, so they get hostile values more often.
   const freeForm = schema === true || (typeof schema === "object" && Object.keys(schema).length === 0);
-  return fc.oneof({ weight: freeForm ? 2 : 7, arbitrary: shaped }, { weight: 1, arbitrary: hostileValue });
+  const ratio = ctx.ratio ?? 7;
+  return fc.oneof(
+    { weight: freeForm ? Math.ceil(ratio / 4) : ratio, arbitrary: shaped },
+    { weight: 1, arbitrary: hostileValue },
+  );
 }
 
 function shapedBy(raw: Schema, ctx: SchemaContext, depth: number): fc.Arbitrary<unknown> {

@@ -191,6 +191,26 @@ describe("gateway handler with fakes", () => {
     assert.equal(accepted.headers.get("content-type"), "application/json");
   });
 
+  test("a body nested past 200 levels is a 400 before the log hashes it (depth 10,000 overflowed the stack)", async () => {
+    const hashed = gateway({ mode: "hash" });
+    const s = await serve(hashed.handler);
+    servers.push(s.server);
+    const deep = (d: number) =>
+      fetch(`${s.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer good", "content-type": "application/json" },
+        body: `{"model":"m","messages":[{"role":"user","content":"x","extra":${"[".repeat(d)}${"]".repeat(d)}}]}`,
+      });
+    const refused = await deep(10_000);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get("content-type"), "application/problem+json");
+    assert.match(((await refused.json()) as { detail: string }).detail, /nested deeper than 200/);
+    const ok = await deep(50);
+    assert.equal(ok.status, 200);
+    await ok.json();
+    assert.match(hashed.logged.at(-1)!.promptHash ?? "", /^sha256:/);
+  });
+
   test("a token over its rate limit gets 429 with Retry-After; a bad token 401", async () => {
     const limited = gateway({ mode: "off" }, { rateOk: false });
     const s = await serve(limited.handler);

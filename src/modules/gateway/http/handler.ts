@@ -119,6 +119,11 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       body = JSON.parse(raw.toString("utf8") || "null");
       if (!body || typeof body !== "object" || Array.isArray(body))
         throw Object.assign(new Error("the body must be a JSON object"), { status: 400 });
+      // Hashing or sampling the body for the log recurses: past this depth it overflowed the stack.
+      if (nestedDeeperThan(body, MAX_BODY_DEPTH))
+        throw Object.assign(new Error(`the body must not be nested deeper than ${MAX_BODY_DEPTH} levels`), {
+          status: 400,
+        });
     } catch (err) {
       const e = err as { status?: number; message: string };
       return sendError(
@@ -194,6 +199,20 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
         sendError(res, "openai", 500, "internal error; the request id is in the server log");
       }),
   };
+}
+
+const MAX_BODY_DEPTH = 200;
+
+/** Whether a parsed JSON value nests deeper than `max` (iterative: the value may be deeper than the stack). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The models a gateway token may call: those with a servable production version, and their aliases. */
