@@ -261,10 +261,8 @@ test("the log lines written about a request carry its request id", async () => {
     },
   });
   const target = storeTargets()[0]!;
-  const { db, cleanup } = await target.open();
+  const { db, cleanup } = await target.openMigrated();
   try {
-    const { migrate } = await import("../store/migrate.ts");
-    await migrate(db);
     const app = createHttpApp(createServices({ db, clock: manualClock() }), createLogger("info", sink));
     await app.request("/api/v1/models", { headers: { "x-request-id": "trace-me" } });
     await app.request("/api/v1/models/ghost");

@@ -92,12 +92,19 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
+/** The embedded store's extras: bulk loads, and a copy of its data directory. */
+export interface PgliteDb extends Db, CopyCapable {
+  /** Writes the whole data directory to `file` as a tarball that `openPglite`'s `fromDump` starts from. */
+  dumpTo(file: string): Promise<void>;
+}
+
 /**
  * Embedded PostgreSQL: a data folder, or in memory when `dataDir` is undefined. PGlite runs
- * on its own thread (pglite-worker.ts), so its work never stalls the event loop.
+ * on its own thread (pglite-worker.ts), so its work never stalls the event loop. `fromDump`
+ * (a tarball from `dumpTo`) fills a new, empty database with that copy instead of an initdb.
  */
-export async function openPglite(dataDir?: string): Promise<Db & CopyCapable> {
-  const thread = await startPgliteThread(dataDir);
+export async function openPglite(dataDir?: string, opts: { fromDump?: string } = {}): Promise<PgliteDb> {
+  const thread = await startPgliteThread(dataDir, opts.fromDump);
   const query = async <T>(sql: string, params: unknown[] | undefined, tx: number | undefined) =>
     (await translated(thread.call({ op: "query", sql, params, tx }))) as T[];
   return {
@@ -106,6 +113,9 @@ export async function openPglite(dataDir?: string): Promise<Db & CopyCapable> {
     // Not translated: a bulk load's caller reads the SQLSTATE (a unique violation is 23505, not a 409).
     copyFrom: async (sql, data) => {
       await thread.call({ op: "copy", sql, data });
+    },
+    dumpTo: async (file) => {
+      await thread.call({ op: "dump", path: file });
     },
     async transaction(fn) {
       const tx = (await thread.call({ op: "begin" })) as number;

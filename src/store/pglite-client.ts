@@ -23,9 +23,12 @@ function rebuildError(e: SerialisedError): Error {
  * Starts PGlite on a worker thread and resolves once it is open. The thread keeps the
  * process alive only while a call is in flight, as an in-process database would.
  */
-export async function startPgliteThread(dataDir: string | undefined): Promise<PgliteThread> {
+export async function startPgliteThread(
+  dataDir: string | undefined,
+  fromDump?: string,
+): Promise<PgliteThread> {
   // A worker gets only the flags given here (the parent's may include --test and the like).
-  const worker = new Worker(WORKER, { workerData: { dataDir }, execArgv: [] });
+  const worker = new Worker(WORKER, { workerData: { dataDir, fromDump }, execArgv: [] });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   const notifyHandlers = new Map<number, (payload: string) => void>();
   let nextId = 0;

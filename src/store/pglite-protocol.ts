@@ -9,6 +9,7 @@ export type WorkerRequest = { id: number } & (
   | { op: "rollback"; tx: number }
   | { op: "listen"; channel: string; lid: number }
   | { op: "unlisten"; lid: number }
+  | { op: "dump"; path: string }
   | { op: "close" }
 );
 

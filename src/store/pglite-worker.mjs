@@ -11,14 +11,14 @@
  * own TypeScript loader (Node 20 does not hand `--import` loaders to a worker's entry), which
  * costs a second or more per database opened. The build copies this file next to the client.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 
 const port = parentPort;
 if (!port) throw new Error("pglite-worker.mjs runs as a worker thread");
-const { dataDir } = workerData;
+const { dataDir, fromDump } = workerData;
 
 /** The database error's own scalar fields (code, constraint, detail, …) survive the trip. */
 function serialiseError(err) {
@@ -98,6 +98,10 @@ function serve(lite) {
         await listeners.get(m.lid)?.();
         listeners.delete(m.lid);
         return null;
+      case "dump":
+        // An uncompressed tarball of the data directory (PGlite's own format, see `fromDump`).
+        writeFileSync(m.path, new Uint8Array(await (await lite.dumpDataDir("none")).arrayBuffer()));
+        return null;
       case "close":
         await lite.close();
         return null;
@@ -117,7 +121,12 @@ function serve(lite) {
 try {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   // Extensions the migrations create must be loaded into the embedded build up front.
-  const options = { extensions: { pg_trgm } };
+  // `fromDump`: start from a data directory written by the "dump" operation instead of an
+  // initdb (which costs most of the time it takes to open a fresh database).
+  const options = {
+    extensions: { pg_trgm },
+    ...(fromDump ? { loadDataDir: new Blob([readFileSync(fromDump)]) } : {}),
+  };
   const lite = dataDir ? await PGlite.create(dataDir, options) : await PGlite.create(options);
   serve(lite);
   port.postMessage({ ready: true });

@@ -5,6 +5,7 @@ import { createHttpApp, createServices, type Services } from "../services.ts";
 import { type Db, openPglite, openPostgres } from "../store/db.ts";
 import { migrate } from "../store/migrate.ts";
 import { createThrowawayDatabase } from "../store/throwaway.ts";
+import { migratedPgliteDump, migratedPostgresTemplate } from "./store-templates.ts";
 
 /**
  * The stores every store-backed suite runs against: embedded PGlite always, and a
@@ -13,7 +14,10 @@ import { createThrowawayDatabase } from "../store/throwaway.ts";
  */
 export interface StoreTarget {
   name: "pglite" | "postgres";
+  /** An empty database. */
   open(): Promise<{ db: Db; cleanup(): Promise<void> }>;
+  /** A database with every migration applied: a copy of one migrated once (store-templates.ts). */
+  openMigrated(): Promise<{ db: Db; cleanup(): Promise<void> }>;
 }
 
 export function storeTargets(): StoreTarget[] {
@@ -24,23 +28,29 @@ export function storeTargets(): StoreTarget[] {
         const db = await openPglite();
         return { db, cleanup: () => db.close() };
       },
+      async openMigrated() {
+        const db = await openPglite(undefined, { fromDump: await migratedPgliteDump() });
+        return { db, cleanup: () => db.close() };
+      },
     },
   ];
   const url = process.env.MODELGOV_TEST_DATABASE_URL;
   if (url) {
+    const open = async (template?: string) => {
+      const tmp = await createThrowawayDatabase(url, "modelgov_test", template);
+      const db = openPostgres(tmp.url, { max: 5 });
+      return {
+        db,
+        async cleanup() {
+          await db.close();
+          await tmp.drop();
+        },
+      };
+    };
     targets.push({
       name: "postgres",
-      async open() {
-        const tmp = await createThrowawayDatabase(url, "modelgov_test");
-        const db = openPostgres(tmp.url, { max: 5 });
-        return {
-          db,
-          async cleanup() {
-            await db.close();
-            await tmp.drop();
-          },
-        };
-      },
+      open: () => open(),
+      openMigrated: async () => open(await migratedPostgresTemplate(url)),
     });
   }
   return targets;
@@ -65,7 +75,8 @@ export async function openHarness(
   target: StoreTarget,
   opts: { openProductionGate?: boolean } = {},
 ): Promise<Harness> {
-  const { db, cleanup } = await target.open();
+  const { db, cleanup } = await target.openMigrated();
+  // Nothing is pending on a copy of the migrated template; this only proves it.
   await migrate(db);
   const clock = manualClock(new Date("2026-03-01T09:00:00Z"));
   const services = createServices({ db, clock, openProductionGate: opts.openProductionGate ?? false });

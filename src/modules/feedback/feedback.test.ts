@@ -6,7 +6,6 @@ import { after, before, describe, test } from "node:test";
 import { manualClock } from "../../lib/clock.ts";
 import { createLogger } from "../../lib/logger.ts";
 import type { Db } from "../../store/db.ts";
-import { migrate } from "../../store/migrate.ts";
 import { type FlakyDb, flakyDb } from "../../test-support/flaky-db.ts";
 import { storeTargets } from "../../test-support/stores.ts";
 import type { Principal } from "../identity/index.ts";
@@ -30,8 +29,7 @@ for (const target of storeTargets()) {
     let db: Db;
     let cleanup: () => Promise<void>;
     before(async () => {
-      ({ db, cleanup } = await target.open());
-      await migrate(db);
+      ({ db, cleanup } = await target.openMigrated());
     });
     after(() => cleanup());
 

@@ -64,8 +64,7 @@ for (const target of storeTargets()) {
     let db: Db;
     let cleanup: () => Promise<void>;
     before(async () => {
-      ({ db, cleanup } = await target.open());
-      await migrate(db);
+      ({ db, cleanup } = await target.openMigrated());
     });
     after(() => cleanup());
 
