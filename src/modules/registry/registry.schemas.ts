@@ -10,10 +10,16 @@ export const Slug = z
   .string()
   .max(63)
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a slug: lowercase letters, digits and inner hyphens");
+/** The store keeps major, minor and patch as PostgreSQL integers. */
+const MAX_VERSION_PART = 2_147_483_647;
 export const SemverString = z
   .string()
   .max(128)
-  .regex(SEMVER, "must be a strict semantic version (semver 2.0.0), e.g. 1.4.0");
+  .regex(SEMVER, "must be a strict semantic version (semver 2.0.0), e.g. 1.4.0")
+  .refine(
+    (v) => (v.split(/[-+]/)[0] ?? "").split(".").every((n) => Number(n) <= MAX_VERSION_PART),
+    `major, minor and patch must each be at most ${MAX_VERSION_PART}`,
+  );
 export const AliasName = z
   .string()
   .max(63)

@@ -211,6 +211,41 @@ describe("gateway handler with fakes", () => {
     assert.match(hashed.logged.at(-1)!.promptHash ?? "", /^sha256:/);
   });
 
+  test("a message of the wrong shape is a 400 naming it, before any upstream is called (it was a 502)", async () => {
+    const send = (messages: unknown) =>
+      fetch(`${offUrl}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer good", "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", messages }),
+      });
+    for (const [messages, detail] of [
+      [[null], "messages.0: must be an object"],
+      [[{ role: "user", content: [null] }], "messages.0.content.0: must be an object with a type"],
+      [[{ role: "user", content: 7 }], "messages.0.content: must be a string or an array of content parts"],
+      [
+        [
+          { role: "user", content: "hi" },
+          { role: "wizard", content: "x" },
+        ],
+        /^messages\.1\.role: must be one of/,
+      ],
+    ] as const) {
+      const res = await send(messages);
+      assert.equal(res.status, 400, JSON.stringify(messages));
+      const problem = (await res.json()) as { error?: { message: string }; detail?: string };
+      const text = problem.detail ?? problem.error?.message ?? "";
+      if (typeof detail === "string") assert.equal(text, detail);
+      else assert.match(text, detail);
+    }
+    const fine = await send([
+      { role: "system", content: "be brief" },
+      { role: "user", content: [{ type: "text", text: "hi" }] },
+      { role: "assistant", content: null, tool_calls: [] },
+    ]);
+    assert.equal(fine.status, 200);
+    await fine.json();
+  });
+
   test("a token over its rate limit gets 429 with Retry-After; a bad token 401", async () => {
     const limited = gateway({ mode: "off" }, { rateOk: false });
     const s = await serve(limited.handler);

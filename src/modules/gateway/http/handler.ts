@@ -165,6 +165,14 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
         headers: base,
       });
 
+    const badMessage = messageProblem(chat.messages);
+    if (badMessage)
+      return sendError(res, dialect, 400, `${badMessage.field.slice(5)}: ${badMessage.reason}`, {
+        field: badMessage.field,
+        requestId,
+        headers: base,
+      });
+
     const subject =
       (req.headers["x-modelgov-subject"] as string | undefined) ??
       (typeof chat.user === "string" ? chat.user : undefined);
@@ -232,4 +240,28 @@ function listModels(deps: GatewayDeps) {
     }
   }
   return { object: "list", data };
+}
+
+const MESSAGE_ROLES = new Set(["system", "developer", "user", "assistant", "tool", "function"]);
+
+/**
+ * The first message that is not the shape every provider adapter reads: an object with a known
+ * role and content that is text, a list of typed parts, or absent (an assistant's tool call).
+ * Anything else reached the adapters and failed there as a 502 from the upstream.
+ */
+export function messageProblem(messages: unknown[]): { field: string; reason: string } | null {
+  for (const [i, m] of messages.entries()) {
+    const at = `body.messages.${i}`;
+    if (!m || typeof m !== "object" || Array.isArray(m)) return { field: at, reason: "must be an object" };
+    const { role, content } = m as { role?: unknown; content?: unknown };
+    if (typeof role !== "string" || !MESSAGE_ROLES.has(role))
+      return { field: `${at}.role`, reason: `must be one of ${[...MESSAGE_ROLES].join(", ")}` };
+    if (content === undefined || content === null || typeof content === "string") continue;
+    if (!Array.isArray(content))
+      return { field: `${at}.content`, reason: "must be a string or an array of content parts" };
+    for (const [j, part] of content.entries())
+      if (!part || typeof part !== "object" || typeof (part as { type?: unknown }).type !== "string")
+        return { field: `${at}.content.${j}`, reason: "must be an object with a type" };
+  }
+  return null;
 }
