@@ -6,7 +6,7 @@
  * a problem+json naming what was wrong; the server must still serve afterwards.
  *
  * The seed is fixed. For a longer manual session with another seed:
- *   MODELGOV_FUZZ_SEED=7 MODELGOV_FUZZ_SCALE=10 npx tsx --test src/http/fuzz.test.ts
+ *   FUZZ_SEED=7 FUZZ_SCALE=10 npx tsx --test src/http/fuzz.test.ts
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -43,10 +43,11 @@ import {
   storeTargets,
 } from "../test-support/stores.ts";
 
-// Manual sessions only: the default run is the same everywhere.
-const SEED = Number(process.env.MODELGOV_FUZZ_SEED ?? 20260314);
-const SCALE = Number(process.env.MODELGOV_FUZZ_SCALE ?? 1);
-const VERBOSE = !!process.env.MODELGOV_FUZZ_VERBOSE;
+// Manual sessions only (not MODELGOV_*: a shell configured for modelgov changes nothing here);
+// the default run is the same everywhere.
+const SEED = Number(process.env.FUZZ_SEED ?? 20260314);
+const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+const VERBOSE = !!process.env.FUZZ_VERBOSE;
 
 /** Requests per control-plane operation, per gateway route, and for the other paths (PGlite; PostgreSQL gets a quarter). */
 const PER_OPERATION = 120;
