@@ -72,3 +72,41 @@ function mayNestDeep(text: string): boolean {
   }
   return false;
 }
+
+// A NUL (built from a string: a control character in a regex literal is a lint error) or a lone surrogate.
+const UNSTORABLE = new RegExp(`\u0000|${LONE_SURROGATE.source}`);
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, "g");
+const storableString = (s: string) => (UNSTORABLE.test(s) ? s.replace(UNSTORABLE_ALL, "\uFFFD") : s);
+
+/**
+ * A JSON value PostgreSQL's json types can hold: every NUL and lone surrogate in its strings
+ * and keys becomes U+FFFD. For records of what happened (a sampled request body, an upstream's
+ * error text) that must be kept even when a client or upstream sent such text; input the API
+ * acts on is refused instead (unstorableText). Returns the value itself when nothing changes.
+ */
+export function storableJson<T>(value: T): T {
+  return hasUnstorable(value) ? (deepStorable(value) as T) : value;
+}
+
+/** Plain JSON containers only: a Date or a Buffer passes through as it is. */
+const isPlain = (v: object) => {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+function hasUnstorable(value: unknown): boolean {
+  if (typeof value === "string") return UNSTORABLE.test(value);
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some(hasUnstorable);
+  if (!isPlain(value)) return false;
+  for (const [k, v] of Object.entries(value)) if (UNSTORABLE.test(k) || hasUnstorable(v)) return true;
+  return false;
+}
+
+function deepStorable(value: unknown): unknown {
+  if (typeof value === "string") return storableString(value);
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(deepStorable);
+  if (!isPlain(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableString(k), deepStorable(v)]));
+}

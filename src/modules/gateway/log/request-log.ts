@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../../../lib/clock.ts";
 import type { Logger } from "../../../lib/logger.ts";
+import { storableJson } from "../../../lib/text-guard.ts";
 import type { Queryable } from "../../../store/db.ts";
 import { batchInsert } from "./batch-sink.ts";
 import { type BatchWriter, createBatchWriter } from "./batch-writer.ts";
@@ -98,9 +99,14 @@ const COLUMNS = [
 
 const sha256 = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 
-/** The spool line and the insert row: the table's column names. */
+/**
+ * The spool line and the insert row: the table's column names. A record of what happened:
+ * a NUL or lone surrogate a client or upstream sent (in the model name, an upstream's error
+ * text, a sampled body) is kept as U+FFFD rather than failing the row, which the store would
+ * refuse, and losing an answered request.
+ */
 export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
-  return {
+  return storableJson({
     id: e.id,
     at: e.at instanceof Date ? e.at.toISOString() : e.at,
     token_id: e.tokenId,
@@ -127,7 +133,7 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
     sampled_body: e.sampledBody ?? null,
     shadow_of: e.shadowOf ?? null,
     agreement: e.agreement ?? null,
-  };
+  });
 }
 
 export type RequestLogWriter = BatchWriter<RequestLogEntry>;
