@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { seedDemo } from "./demo.ts";
-import { type Harness, openHarness, storeTargets } from "./test-support/stores.ts";
+import { allStoreTargets, type Harness, openHarness } from "./test-support/stores.ts";
 
-for (const target of storeTargets()) {
-  describe(`demo workspace on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`demo workspace on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     before(async () => {
       h = await openHarness(target);

@@ -9,6 +9,7 @@ import { openPglite } from "./store/db.ts";
 import { waitFor } from "./test-support/flaky-db.ts";
 import { gatewayCall, startLoad } from "./test-support/http-load.ts";
 import { hermeticEnv, prepareSimulatorModel, spawnServe } from "./test-support/serve-child.ts";
+import { migratedDataDir } from "./test-support/store-templates.ts";
 
 const CONNECTIONS = 8;
 const DRAIN_MS = 5_000;
@@ -17,7 +18,7 @@ test("SIGTERM under keep-alive gateway load: answers stop at once, in-flight one
   const dir = mkdtempSync(path.join(tmpdir(), "modelgov-sigterm-"));
   const admin = `admin-${randomBytes(12).toString("hex")}`;
   const server = await spawnServe({
-    args: ["--no-demo", "--data-dir", dir],
+    args: ["--no-demo", "--data-dir", await migratedDataDir(dir)],
     env: hermeticEnv({
       MODELGOV_ADMIN_TOKEN: admin,
       MODELGOV_LOG_LEVEL: "info",

@@ -6,6 +6,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { loadConfig } from "./config.ts";
 import { startServer } from "./main.ts";
+import { migratedDataDir } from "./test-support/store-templates.ts";
 
 /** GET on a keep-alive agent: status and the connection header, or the error's code. */
 function get(
@@ -28,7 +29,9 @@ test("shutdown under keep-alive load: readiness turns 503, busy connections clos
     MODELGOV_LOG_LEVEL: "silent",
     MODELGOV_DRAIN_TIMEOUT_MS: "3000",
   };
-  const server = await startServer(loadConfig({ port: 0, dataDir: dir, demo: false }, env));
+  const server = await startServer(
+    loadConfig({ port: 0, dataDir: await migratedDataDir(dir), demo: false }, env),
+  );
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   let closingAt = 0;
   const after: { status: number; connection: string | undefined }[] = [];

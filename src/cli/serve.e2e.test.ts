@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { openPostgres } from "../store/db.ts";
-import { readJson } from "../test-support/stores.ts";
+import { hermeticEnv } from "../test-support/serve-child.ts";
+import { migratedDataDir } from "../test-support/store-templates.ts";
+import { POSTGRES_SKIP, readJson, testDatabaseUrl } from "../test-support/stores.ts";
 
 const BIN = new URL("../../bin/modelgov.js", import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -17,7 +19,8 @@ function serve(
   env: Record<string, string> = {},
 ): Promise<{ url: string; child: ChildProcess; logs: string[] }> {
   const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], {
-    env: { ...process.env, MODELGOV_LOG_LEVEL: "info", DATABASE_URL: "", ...env },
+    // Only what the test sets: an MODELGOV_ADMIN_TOKEN (or any setting) in the caller's shell is not seen.
+    env: hermeticEnv({ MODELGOV_LOG_LEVEL: "info", ...env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -100,14 +103,15 @@ describe("modelgov serve (the real binary)", () => {
 
     const migrate = spawnSync(process.execPath, [BIN, "migrate", "--data-dir", dataDir], {
       encoding: "utf8",
-      env: { ...process.env, DATABASE_URL: "" },
+      env: hermeticEnv({}),
     });
     assert.equal(migrate.status, 0, migrate.stderr);
     assert.match(migrate.stdout, /up to date/);
   });
 
   test("--no-demo starts an empty workspace", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "modelgov-e2e-empty-"));
+    // Not the first start under test here: a migrated store spares it the initdb.
+    const dir = await migratedDataDir(mkdtempSync(path.join(tmpdir(), "modelgov-e2e-empty-")));
     try {
       const s = await serve(["--data-dir", dir, "--no-demo"], {
         MODELGOV_ADMIN_TOKEN: "dev-admin-token-0123456789",
@@ -123,42 +127,46 @@ describe("modelgov serve (the real binary)", () => {
   });
 
   test("usage errors exit with 2", () => {
-    const r = spawnSync(process.execPath, [BIN, "serve", "--bogus"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [BIN, "serve", "--bogus"], {
+      encoding: "utf8",
+      env: hermeticEnv({}),
+    });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /unknown option/);
   });
 
-  const pgUrl = process.env.MODELGOV_TEST_DATABASE_URL;
-  // Like every store-backed suite, the PostgreSQL case exists when CI provides the server.
-  if (pgUrl)
-    test("with DATABASE_URL it runs on PostgreSQL: migrate, then serve with the demo", async () => {
-      const name = `modelgov_e2e_${randomBytes(5).toString("hex")}`;
-      const admin = openPostgres(pgUrl!, { max: 1 });
-      await admin.exec(`CREATE DATABASE ${name}`);
-      const u = new URL(pgUrl!);
-      u.pathname = `/${name}`;
-      try {
-        const m = spawnSync(process.execPath, [BIN, "migrate"], {
-          encoding: "utf8",
-          env: { ...process.env, DATABASE_URL: u.toString() },
-        });
-        assert.equal(m.status, 0, m.stderr);
-        assert.match(m.stdout, /applied \d+ migration/);
-        const s = await serve([], {
-          DATABASE_URL: u.toString(),
-          MODELGOV_ADMIN_TOKEN: "dev-admin-token-0123456789",
-        });
-        assert.equal((await readJson(await fetch(`${s.url}/readyz`))).store, "postgres");
-        const model = await readJson(
-          await fetch(`${s.url}/api/v1/models/support-assistant`, {
-            headers: { authorization: "Bearer dev-admin-token-0123456789" },
-          }),
-        );
-        assert.equal(model.versionCount, 4);
-        await stop(s.child);
-      } finally {
-        await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await admin.close();
-      }
-    });
+  const pgUrl = testDatabaseUrl();
+  // Like every store-backed suite, the PostgreSQL case runs when CI provides the server.
+  test("with DATABASE_URL it runs on PostgreSQL: migrate, then serve with the demo", {
+    skip: POSTGRES_SKIP,
+  }, async () => {
+    const name = `modelgov_e2e_${randomBytes(5).toString("hex")}`;
+    const admin = openPostgres(pgUrl!, { max: 1 });
+    await admin.exec(`CREATE DATABASE ${name}`);
+    const u = new URL(pgUrl!);
+    u.pathname = `/${name}`;
+    try {
+      const m = spawnSync(process.execPath, [BIN, "migrate"], {
+        encoding: "utf8",
+        env: hermeticEnv({ DATABASE_URL: u.toString() }),
+      });
+      assert.equal(m.status, 0, m.stderr);
+      assert.match(m.stdout, /applied \d+ migration/);
+      const s = await serve([], {
+        DATABASE_URL: u.toString(),
+        MODELGOV_ADMIN_TOKEN: "dev-admin-token-0123456789",
+      });
+      assert.equal((await readJson(await fetch(`${s.url}/readyz`))).store, "postgres");
+      const model = await readJson(
+        await fetch(`${s.url}/api/v1/models/support-assistant`, {
+          headers: { authorization: "Bearer dev-admin-token-0123456789" },
+        }),
+      );
+      assert.equal(model.versionCount, 4);
+      await stop(s.child);
+    } finally {
+      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.close();
+    }
+  });
 });

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 // Set before main.ts is loaded, so it does not run itself as a program (a static import would load it first).
 import { runCliAs } from "../test-support/cli.ts";
-import { ctx, type Harness, openHarness, storeTargets } from "../test-support/stores.ts";
+import { allStoreTargets, ctx, type Harness, openHarness } from "../test-support/stores.ts";
 
-for (const target of storeTargets()) {
-  describe(`CLI tokens and whoami on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`CLI tokens and whoami on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     let admin = "";
     before(async () => {

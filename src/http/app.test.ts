@@ -4,7 +4,13 @@ import { after, before, describe, test } from "node:test";
 import { manualClock } from "../lib/clock.ts";
 import { createLogger } from "../lib/logger.ts";
 import { createHttpApp, createServices } from "../services.ts";
-import { type Harness, openHarness, readJson, storeTargets } from "../test-support/stores.ts";
+import {
+  allStoreTargets,
+  type Harness,
+  openHarness,
+  readJson,
+  storeTargets,
+} from "../test-support/stores.ts";
 
 const json = (body: unknown, method = "POST") => ({
   method,
@@ -12,8 +18,8 @@ const json = (body: unknown, method = "POST") => ({
   body: JSON.stringify(body),
 });
 
-for (const target of storeTargets()) {
-  describe(`HTTP API on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`HTTP API on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     before(async () => {
       h = await openHarness(target);

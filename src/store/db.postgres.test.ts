@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { POSTGRES_SKIP, testDatabaseUrl } from "../test-support/stores.ts";
 import { startTcpCut } from "../test-support/tcp-cut.ts";
 import { openPostgres } from "./db.ts";
 import { createThrowawayDatabase } from "./throwaway.ts";
 
-const url = process.env.MODELGOV_TEST_DATABASE_URL;
+const url = testDatabaseUrl();
 
 test("PostgreSQL: a connection reset in the middle of a transaction fails that transaction, not the process", {
-  skip: url ? false : "MODELGOV_TEST_DATABASE_URL is not set",
+  skip: POSTGRES_SKIP,
 }, async () => {
   const tmp = await createThrowawayDatabase(url!, "modelgov_test");
   const target = new URL(tmp.url);

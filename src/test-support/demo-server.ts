@@ -4,10 +4,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "../config.ts";
 import { startServer } from "../main.ts";
+import { migratedDataDir } from "./store-templates.ts";
 
-/** A real server with the demo workspace on a fresh embedded store, on a loopback port. */
+/**
+ * A real server with the demo workspace on a fresh embedded store (a copy of the migrated
+ * template: seeding the demo is the server's own doing), on a loopback port.
+ */
 export async function startDemoServer(name: string, env: Record<string, string> = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), `modelgov-${name}-`));
+  const dir = await migratedDataDir(mkdtempSync(path.join(tmpdir(), `modelgov-${name}-`)));
   const admin = `admin-${randomBytes(12).toString("hex")}`;
   const server = await startServer(
     loadConfig(

@@ -84,6 +84,17 @@ export function migratedPgliteDump(): Promise<string> {
   return pgliteDump;
 }
 
+/**
+ * Makes `dataDir` (a server's --data-dir, empty) hold a migrated embedded store, as a server
+ * started on it once would leave it, minus the initdb and migrations that first start spends.
+ * For suites whose subject is not the first start; returns `dataDir`.
+ */
+export async function migratedDataDir(dataDir: string): Promise<string> {
+  const db = await openPglite(`${dataDir}/pgdata`, { fromDump: await migratedPgliteDump() });
+  await db.close();
+  return dataDir;
+}
+
 const templates = new Map<string, Promise<string>>();
 
 /**

@@ -14,12 +14,44 @@ import { migratedPgliteDump, migratedPostgresTemplate } from "./store-templates.
  */
 export interface StoreTarget {
   name: "pglite" | "postgres";
+  /** Set when this store is not available to the run: why, and how to make it so (a suite's `skip`). */
+  skip?: string;
   /** An empty database. */
   open(): Promise<{ db: Db; cleanup(): Promise<void> }>;
   /** A database with every migration applied: a copy of one migrated once (store-templates.ts). */
   openMigrated(): Promise<{ db: Db; cleanup(): Promise<void> }>;
 }
 
+/**
+ * The PostgreSQL server the store-backed suites also run against (CI sets it; a database
+ * is created per suite and dropped). A knob of the test run, not of modelgov: test-env.test.ts
+ * keeps the suites from reading anything else from the caller's environment.
+ */
+export function testDatabaseUrl(): string | undefined {
+  return process.env.MODELGOV_TEST_DATABASE_URL || undefined;
+}
+
+/** Why a PostgreSQL-only test is skipped (undefined when it runs): a skip says so, with the way to run it. */
+export const POSTGRES_SKIP = testDatabaseUrl()
+  ? undefined
+  : "no PostgreSQL: set MODELGOV_TEST_DATABASE_URL=postgres://user@host:5432/db (a server where that user may create databases) to run it";
+
+/**
+ * Every store, those this run has not got included with the reason in `skip`, so that a suite
+ * shows as skipped rather than being absent: `describe(\`… on ${t.name}\`, { skip: t.skip }, …)`.
+ */
+export function allStoreTargets(): StoreTarget[] {
+  const targets = storeTargets();
+  if (!targets.some((t) => t.name === "postgres")) {
+    const unavailable = async (): Promise<never> => {
+      throw new Error(POSTGRES_SKIP);
+    };
+    targets.push({ name: "postgres", skip: POSTGRES_SKIP, open: unavailable, openMigrated: unavailable });
+  }
+  return targets;
+}
+
+/** The stores this run has (see allStoreTargets for those it has not). */
 export function storeTargets(): StoreTarget[] {
   const targets: StoreTarget[] = [
     {
@@ -34,7 +66,7 @@ export function storeTargets(): StoreTarget[] {
       },
     },
   ];
-  const url = process.env.MODELGOV_TEST_DATABASE_URL;
+  const url = testDatabaseUrl();
   if (url) {
     const open = async (template?: string) => {
       const tmp = await createThrowawayDatabase(url, "modelgov_test", template);

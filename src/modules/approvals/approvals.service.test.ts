@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RequestContext } from "../../http/context.ts";
 import { AppError } from "../../lib/errors.ts";
-import { type Harness, openHarness, SIM_PARAMS, storeTargets } from "../../test-support/stores.ts";
+import { allStoreTargets, type Harness, openHarness, SIM_PARAMS } from "../../test-support/stores.ts";
 import { SECTION_KEYS } from "../cards/card-sections.ts";
 
 const who = (actor: string, ...roles: string[]): RequestContext => ({
@@ -31,8 +31,8 @@ const code = async (p: Promise<unknown>, expected: AppError["code"], match?: Reg
     return true;
   });
 
-for (const target of storeTargets()) {
-  describe(`approvals on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`approvals on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     let n = 0;
     before(async () => {

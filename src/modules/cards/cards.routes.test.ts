@@ -3,7 +3,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { createClient } from "../../client/index.ts";
-import { type Harness, openHarness, readJson, SIM_PARAMS, storeTargets } from "../../test-support/stores.ts";
+import {
+  allStoreTargets,
+  type Harness,
+  openHarness,
+  readJson,
+  SIM_PARAMS,
+} from "../../test-support/stores.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 const fixtures = readdirSync(FIXTURES)
@@ -12,8 +18,8 @@ const fixtures = readdirSync(FIXTURES)
 const frontMatter = (md: string) =>
   parseYaml(/^---\r?\n([\s\S]*?)\r?\n---/.exec(md.replace(/^\uFEFF/, ""))![1]!);
 
-for (const target of storeTargets()) {
-  describe(`model cards over HTTP on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`model cards over HTTP on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     let api: ReturnType<typeof createClient>;
     before(async () => {

@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { PGlite } from "@electric-sql/pglite";
+import { hermeticEnv } from "../../test-support/serve-child.ts";
+import { migratedDataDir } from "../../test-support/store-templates.ts";
 
 const BIN = new URL("../../../bin/modelgov.js", import.meta.url).pathname;
 const ADMIN = `admin-${randomBytes(12).toString("hex")}`;
@@ -15,14 +17,12 @@ const children: ChildProcess[] = [];
 /** `modelgov serve` with the demo on the embedded store in `dir`; resolves once it listens. */
 function serve(): Promise<{ url: string; child: ChildProcess; logs: Record<string, unknown>[] }> {
   const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--data-dir", dir], {
-    env: {
-      ...process.env,
-      DATABASE_URL: "",
+    env: hermeticEnv({
       MODELGOV_LOG_LEVEL: "info",
       MODELGOV_ADMIN_TOKEN: ADMIN,
       // A dead runner's run is taken over after 2 s, not the default 30.
       MODELGOV_EVAL_LEASE_TTL_MS: "2000",
-    },
+    }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -64,6 +64,7 @@ after(() => {
 
 describe("an evaluation run whose server is killed", () => {
   test("resumes on the restarted server without redoing or losing a case", async () => {
+    await migratedDataDir(dir);
     const a = await serve();
     const api = (url: string, p: string, init: RequestInit = {}) =>
       fetch(`${url}/api/v1${p}`, {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createLogger } from "../../lib/logger.ts";
 import { createAdapters } from "../../providers/index.ts";
-import { ctx, type Harness, openHarness, storeTargets } from "../../test-support/stores.ts";
+import { allStoreTargets, ctx, type Harness, openHarness } from "../../test-support/stores.ts";
 import { VersionCreateSchema } from "../registry/registry.schemas.ts";
 import { createEvalsService } from "./evals.service.ts";
 import { createEvalInvoker, type EvalInvoker } from "./invoker.ts";
@@ -21,8 +21,8 @@ const suite = (scorers: unknown[]) => ({
   })),
 });
 
-for (const target of storeTargets()) {
-  describe(`LLM-judge and custom scorers in a run on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`LLM-judge and custom scorers in a run on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     let dir: string;
     const judgePrompts: string[] = [];

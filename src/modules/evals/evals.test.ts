@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import { createLogger } from "../../lib/logger.ts";
 import { createAdapters } from "../../providers/index.ts";
-import { ctx, type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
+import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
 import { SignSchema } from "../approvals/approvals.schemas.ts";
 import { SECTION_KEYS } from "../cards/card-sections.ts";
 import { VersionCreateSchema } from "../registry/registry.schemas.ts";
@@ -52,8 +52,8 @@ function counting(inner: EvalInvoker) {
   return { invoker, calls };
 }
 
-for (const target of storeTargets()) {
-  describe(`evaluation runs on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`evaluation runs on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     let invoker: EvalInvoker;
     const workers: EvalWorker[] = [];

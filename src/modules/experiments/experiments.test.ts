@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { systemContext } from "../../http/context.ts";
 import { createLogger } from "../../lib/logger.ts";
 import { seedModel, sendTraffic, type TrafficOptions } from "../../test-support/rollouts.ts";
-import { ctx, type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
+import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
 import { VersionCreateSchema } from "../registry/registry.schemas.ts";
 import { createExperimentWatcher } from "./watcher.ts";
 
@@ -13,8 +13,8 @@ const AB = [
   { name: "b", version: "1.1.0", weight: 50 },
 ];
 
-for (const target of storeTargets()) {
-  describe(`experiments on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`experiments on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     const ids: Record<string, string> = {};
     const traffic = (model: string, version: string, count: number, opts?: TrafficOptions) =>

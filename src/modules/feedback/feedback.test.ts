@@ -7,7 +7,7 @@ import { manualClock } from "../../lib/clock.ts";
 import { createLogger } from "../../lib/logger.ts";
 import type { Db } from "../../store/db.ts";
 import { type FlakyDb, flakyDb } from "../../test-support/flaky-db.ts";
-import { storeTargets } from "../../test-support/stores.ts";
+import { allStoreTargets } from "../../test-support/stores.ts";
 import type { Principal } from "../identity/index.ts";
 import { createFeedbackService, createFeedbackWriter } from "./index.ts";
 
@@ -24,8 +24,8 @@ process.on("exit", () => {
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 type Body = any;
 
-for (const target of storeTargets()) {
-  describe(`feedback on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`feedback on ${target.name}`, { skip: target.skip }, () => {
     let db: Db;
     let cleanup: () => Promise<void>;
     before(async () => {

@@ -11,6 +11,7 @@ import { startServer } from "../../main.ts";
 import { startFakeAnthropic } from "../../test-support/fake-anthropic.ts";
 import { startFakeOpenAI } from "../../test-support/fake-openai.ts";
 import type { FakeUpstream } from "../../test-support/fake-server.ts";
+import { migratedDataDir } from "../../test-support/store-templates.ts";
 import { SECTION_KEYS } from "../cards/card-sections.ts";
 
 const ADMIN = "e2e-admin-token-0123456789";
@@ -40,9 +41,10 @@ describe("gateway end to end with the official SDKs", () => {
       MODELGOV_GATEWAY_RATE_BURST: "1000",
       MODELGOV_LOG_LEVEL: "silent",
       FAKE_API_KEY: "sk-upstream-secret",
-      ...(process.env.MODELGOV_TEST_DATABASE_URL ? {} : {}),
     };
-    server = await startServer(loadConfig({ port: 0, dataDir: dir, demo: false }, env));
+    server = await startServer(
+      loadConfig({ port: 0, dataDir: await migratedDataDir(dir), demo: false }, env),
+    );
     admin = createClient({ baseUrl: server.url, token: ADMIN });
     const eng = (await admin.tokens.create({ name: "eve", roles: ["engineering"] })).token;
     agent = (await admin.tokens.create({ name: "support-bot", roles: ["agent"] })).token;

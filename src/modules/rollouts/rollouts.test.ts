@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { latencyBucket, type Plan } from "../../engines/rollout/index.ts";
 import { systemContext } from "../../http/context.ts";
 import { seedModel, sendTraffic, type TrafficOptions } from "../../test-support/rollouts.ts";
-import { ctx, type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
+import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
 import { ExperimentCreateSchema } from "../experiments/experiments.schemas.ts";
 import { SpecSchema } from "../spec/spec.schemas.ts";
 import { createLease } from "./lease.ts";
@@ -32,8 +32,8 @@ const PLAN: Plan = {
   fastPath: { windowMs: 10 * SEC, minRequests: 20, maxErrorRate: 0.3 },
 };
 
-for (const target of storeTargets()) {
-  describe(`rollouts on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`rollouts on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     const ids: Record<string, string> = {};
     const ctl = systemContext("rollout-controller", "ctl_test");

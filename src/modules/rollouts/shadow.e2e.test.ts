@@ -9,6 +9,7 @@ import { runCli } from "../../cli/main.ts";
 import { createClient } from "../../client/index.ts";
 import { loadConfig } from "../../config.ts";
 import { startServer } from "../../main.ts";
+import { migratedDataDir } from "../../test-support/store-templates.ts";
 import { sameAnswer } from "../gateway/http/chat.ts";
 
 describe("shadow mode through the real gateway (demo workspace, simulator)", () => {
@@ -17,6 +18,7 @@ describe("shadow mode through the real gateway (demo workspace, simulator)", () 
   let server: Awaited<ReturnType<typeof startServer>>;
   let agent: string;
   before(async () => {
+    await migratedDataDir(dir);
     server = await startServer(
       loadConfig(
         { port: 0, dataDir: dir, demo: true },

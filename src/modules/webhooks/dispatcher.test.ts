@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createLogger } from "../../lib/logger.ts";
 import {
+  allStoreTargets,
   ctx,
   type Harness,
   openHarness,
   readJson,
   SIM_PARAMS,
-  storeTargets,
 } from "../../test-support/stores.ts";
 import {
   type Answer,
@@ -23,8 +23,8 @@ import {
   type WebhookCreated,
 } from "./index.ts";
 
-for (const target of storeTargets()) {
-  describe(`webhook dispatcher on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`webhook dispatcher on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     const receivers: Receiver[] = [];
     const subscriptions: WebhookCreated[] = [];

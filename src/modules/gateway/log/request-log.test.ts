@@ -9,7 +9,7 @@ import { createLogger } from "../../../lib/logger.ts";
 import { type CopyCapable, canCopy, type Db, openPostgres, type Queryable } from "../../../store/db.ts";
 import { migrate } from "../../../store/migrate.ts";
 import { flakyDb, waitFor } from "../../../test-support/flaky-db.ts";
-import { storeTargets } from "../../../test-support/stores.ts";
+import { allStoreTargets, POSTGRES_SKIP, testDatabaseUrl } from "../../../test-support/stores.ts";
 import type { GatewayLogEntry } from "../http/deps.ts";
 import { createRequestLogWriter, type RequestLogEntry, requestLogRow } from "./index.ts";
 
@@ -59,8 +59,8 @@ function entry(prefix: string, over: Partial<RequestLogEntry> = {}): RequestLogE
 }
 const entries = (prefix: string, n: number) => Array.from({ length: n }, () => entry(prefix));
 
-for (const target of storeTargets()) {
-  describe(`request log writer on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`request log writer on ${target.name}`, { skip: target.skip }, () => {
     let db: Db;
     let cleanup: () => Promise<void>;
     before(async () => {
@@ -386,67 +386,66 @@ for (const target of storeTargets()) {
   });
 }
 
-const pgUrl = process.env.MODELGOV_TEST_DATABASE_URL;
-// Like every store-backed suite, the real-server case exists when CI provides the server.
-if (pgUrl)
-  describe("request log writer through a real PostgreSQL outage", () => {
-    // A throwaway database whose connections are refused and cut, then allowed again.
-    const name = `modelgov_outage_${randomBytes(6).toString("hex")}`;
-    let admin: Db;
-    let db: Db;
-    before(async () => {
-      admin = openPostgres(pgUrl!, { max: 1 });
-      await admin.exec(`CREATE DATABASE ${name}`);
-      const u = new URL(pgUrl!);
-      u.pathname = `/${name}`;
-      db = openPostgres(u.toString(), { max: 3 });
-      await migrate(db);
-    });
-    after(async () => {
-      await db.close().catch(() => {});
-      await admin.exec(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`).catch(() => {});
-      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.close();
-    });
-
-    test("refused and terminated connections: spooled, then written once the database accepts again", async () => {
-      const spoolDir = tmp();
-      const w = createRequestLogWriter({
-        db,
-        clock: systemClock,
-        logger,
-        spoolDir,
-        batchSize: 100,
-        flushIntervalMs: 10,
-        retryMinMs: 20,
-        retryMaxMs: 100,
-      });
-      await w.start();
-      const warm = entries("pgwarm", 10);
-      for (const e of warm) w.record(e);
-      await w.flush();
-      // ALLOW_CONNECTIONS false holds for superusers too (CONNECTION LIMIT 0 would not).
-      await admin.exec(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name]);
-      const sent = entries("pgout", 500);
-      for (const e of sent) w.record(e);
-      await w.flush();
-      assert.equal(w.stats().dbDown, true);
-      assert.equal(w.stats().spooledEntries, 500);
-      assert.match(w.stats().lastError!.message, /not currently accepting connections|terminat/);
-      await new Promise((r) => setTimeout(r, 150)); // a few failed replays while it is still down
-      assert.equal(w.stats().spooledEntries, 500);
-      await admin.exec(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
-      await waitFor(
-        () => w.stats().spooledFiles === 0 && !w.stats().dbDown,
-        10_000,
-        "the replay after the outage",
-      );
-      const rows = await db.query<{ n: number; d: number }>(
-        "SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM request_log WHERE id LIKE 'req_pgout_%'",
-      );
-      assert.deepEqual(rows, [{ n: 500, d: 500 }]);
-      assert.equal(w.stats().dropped, 0);
-      await w.stop();
-    });
+const pgUrl = testDatabaseUrl();
+// Like every store-backed suite, the real-server case runs when CI provides the server.
+describe("request log writer through a real PostgreSQL outage", { skip: POSTGRES_SKIP }, () => {
+  // A throwaway database whose connections are refused and cut, then allowed again.
+  const name = `modelgov_outage_${randomBytes(6).toString("hex")}`;
+  let admin: Db;
+  let db: Db;
+  before(async () => {
+    admin = openPostgres(pgUrl!, { max: 1 });
+    await admin.exec(`CREATE DATABASE ${name}`);
+    const u = new URL(pgUrl!);
+    u.pathname = `/${name}`;
+    db = openPostgres(u.toString(), { max: 3 });
+    await migrate(db);
   });
+  after(async () => {
+    await db.close().catch(() => {});
+    await admin.exec(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`).catch(() => {});
+    await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.close();
+  });
+
+  test("refused and terminated connections: spooled, then written once the database accepts again", async () => {
+    const spoolDir = tmp();
+    const w = createRequestLogWriter({
+      db,
+      clock: systemClock,
+      logger,
+      spoolDir,
+      batchSize: 100,
+      flushIntervalMs: 10,
+      retryMinMs: 20,
+      retryMaxMs: 100,
+    });
+    await w.start();
+    const warm = entries("pgwarm", 10);
+    for (const e of warm) w.record(e);
+    await w.flush();
+    // ALLOW_CONNECTIONS false holds for superusers too (CONNECTION LIMIT 0 would not).
+    await admin.exec(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name]);
+    const sent = entries("pgout", 500);
+    for (const e of sent) w.record(e);
+    await w.flush();
+    assert.equal(w.stats().dbDown, true);
+    assert.equal(w.stats().spooledEntries, 500);
+    assert.match(w.stats().lastError!.message, /not currently accepting connections|terminat/);
+    await new Promise((r) => setTimeout(r, 150)); // a few failed replays while it is still down
+    assert.equal(w.stats().spooledEntries, 500);
+    await admin.exec(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    await waitFor(
+      () => w.stats().spooledFiles === 0 && !w.stats().dbDown,
+      10_000,
+      "the replay after the outage",
+    );
+    const rows = await db.query<{ n: number; d: number }>(
+      "SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM request_log WHERE id LIKE 'req_pgout_%'",
+    );
+    assert.deepEqual(rows, [{ n: 500, d: 500 }]);
+    assert.equal(w.stats().dropped, 0);
+    await w.stop();
+  });
+});

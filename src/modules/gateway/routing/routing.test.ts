@@ -3,14 +3,14 @@ import { after, before, describe, test } from "node:test";
 import { seedDemo } from "../../../demo.ts";
 import { createLogger } from "../../../lib/logger.ts";
 import { openPostgres } from "../../../store/db.ts";
-import { ctx, type Harness, openHarness, storeTargets } from "../../../test-support/stores.ts";
+import { allStoreTargets, ctx, type Harness, openHarness } from "../../../test-support/stores.ts";
 import { isRefusal, resolve } from "./resolve.ts";
 import { createRoutingState, type RoutingState } from "./state.ts";
 
 const logger = createLogger("silent");
 
-for (const target of storeTargets()) {
-  describe(`gateway routing on ${target.name}`, () => {
+for (const target of allStoreTargets()) {
+  describe(`gateway routing on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     let state: RoutingState;
     before(async () => {
