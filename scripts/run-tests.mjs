@@ -15,20 +15,36 @@ function find(dir, out = []) {
   return out;
 }
 
+// Two files run at a time, so the run lasts at least as long as its longest file: the long ones
+// (the browser tests, then the other end-to-end suites, each a minute or more) start first and
+// the many short ones fill in beside them, instead of one of them starting last, alone.
+const rank = (f) => (f.startsWith("console/") && f.includes(".e2e.") ? 0 : f.includes(".e2e.") ? 1 : 2);
 const filters = process.argv.slice(2);
 const files = [...find("src"), ...find("console")]
-  .sort()
+  .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
+/**
+ * The caller's environment without modelgov's own settings (MODELGOV_*, DATABASE_URL): a shell
+ * set up to run modelgov must not change what the tests see. The test knobs (MODELGOV_TEST_*,
+ * src/test-support/test-env.ts) pass through.
+ */
+function testEnv() {
+  const env = { MODELGOV_LOG_LEVEL: "silent" };
+  for (const [k, v] of Object.entries(process.env))
+    if ((!k.startsWith("MODELGOV_") || k.startsWith("MODELGOV_TEST_")) && k !== "DATABASE_URL") env[k] = v;
+  return env;
+}
+
 const r = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
   {
     stdio: "inherit",
-    env: { ...process.env, MODELGOV_LOG_LEVEL: process.env.MODELGOV_LOG_LEVEL ?? "silent" },
+    env: testEnv(),
   },
 );
 process.exit(r.status ?? 1);

@@ -6,6 +6,7 @@ import { type Db, openPglite, openPostgres } from "../store/db.ts";
 import { migrate } from "../store/migrate.ts";
 import { createThrowawayDatabase } from "../store/throwaway.ts";
 import { migratedPgliteDump, migratedPostgresTemplate } from "./store-templates.ts";
+import { testDatabaseUrl } from "./test-env.ts";
 
 /**
  * The stores every store-backed suite runs against: embedded PGlite always, and a
@@ -22,14 +23,8 @@ export interface StoreTarget {
   openMigrated(): Promise<{ db: Db; cleanup(): Promise<void> }>;
 }
 
-/**
- * The PostgreSQL server the store-backed suites also run against (CI sets it; a database
- * is created per suite and dropped). A knob of the test run, not of modelgov: test-env.test.ts
- * keeps the suites from reading anything else from the caller's environment.
- */
-export function testDatabaseUrl(): string | undefined {
-  return process.env.MODELGOV_TEST_DATABASE_URL || undefined;
-}
+/** MODELGOV_TEST_DATABASE_URL (test-env.ts): the PostgreSQL server the store-backed suites also run against. */
+export { testDatabaseUrl };
 
 /** Why a PostgreSQL-only test is skipped (undefined when it runs): a skip says so, with the way to run it. */
 export const POSTGRES_SKIP = testDatabaseUrl()
