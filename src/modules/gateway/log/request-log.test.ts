@@ -339,6 +339,12 @@ for (const target of allStoreTargets()) {
           shadowOf: "req_x",
           agreement: false,
         },
+        // What a client or an upstream sent, the store could not hold: kept as U+FFFD, not lost.
+        {
+          model: "bot\u0000",
+          fallbackPath: [{ version: "1.0.0", outcome: "failed", reason: "upstream said \u0000 and \uD800" }],
+          sampledBody: { request: { messages: [{ role: "user", content: "nul \u0000" }] } },
+        },
       ];
       const viaCopy = prefixOf();
       const viaInsert = prefixOf();
@@ -364,6 +370,13 @@ for (const target of allStoreTargets()) {
       assert.equal(a[0]!.route_reason, "");
       assert.equal(a[2]!.token_id, null);
       assert.deepEqual(a[1]!.groups, { "age band": "65+", note: 'a,"b"' });
+      assert.equal(a[5]!.model, "bot\uFFFD");
+      assert.deepEqual(a[5]!.fallback_path, [
+        { version: "1.0.0", outcome: "failed", reason: "upstream said \uFFFD and \uFFFD" },
+      ]);
+      assert.deepEqual(a[5]!.sampled_body, {
+        request: { messages: [{ role: "user", content: "nul \uFFFD" }] },
+      });
       assert.equal(w1.stats().written, tricky.length);
       await w1.stop();
       await w2.stop();
