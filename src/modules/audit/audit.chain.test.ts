@@ -492,7 +492,7 @@ for (const target of allStoreTargets()) {
     });
   });
 
-  describe(`audit chain under concurrent writers on ${target.name}`, () => {
+  describe(`audit chain under concurrent writers on ${target.name}`, { skip: target.skip }, () => {
     let h: Harness;
     before(async () => {
       h = await openHarness(target);
