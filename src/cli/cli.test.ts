@@ -40,6 +40,7 @@ describe("CLI against the API, in-process", () => {
     const bad = await run("models", "create", "Bad_Name", "--owner", "x", "--risk-tier", "low");
     assert.equal(bad.code, 1);
     assert.match(bad.err, /body\.name: must be a slug/);
+    assert.equal(bad.err.split("must be a slug").length, 2, `said once: ${bad.err}`);
   });
 
   test("create a model, register a version from a file, move it through its lifecycle", async () => {

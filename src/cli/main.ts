@@ -147,8 +147,11 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
       return 2;
     }
     if (err instanceof ApiError) {
-      cli.io.err(`error: ${err.problem.detail ?? err.message} (HTTP ${err.status})`);
-      for (const e of err.problem.errors ?? []) cli.io.err(`  ${e.field}: ${e.reason}`);
+      const detail = err.problem.detail ?? err.message;
+      cli.io.err(`error: ${detail} (HTTP ${err.status})`);
+      // The detail often is the one field's reason already: say each thing once.
+      for (const e of err.problem.errors ?? [])
+        if (!detail.includes(`${e.field}: ${e.reason}`)) cli.io.err(`  ${e.field}: ${e.reason}`);
       return 1;
     }
     const e = err as NodeJS.ErrnoException;

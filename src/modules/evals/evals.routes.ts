@@ -218,7 +218,16 @@ export function evalRoutes(svc: EvalsService) {
         "Accept a run's failing fairness gate with a written justification (audited; not by the run's author or the version's)",
       request: {
         params: RunParam,
-        body: jsonBody(z.object({ justification: z.string().min(20).max(5000) }).strict()),
+        body: jsonBody(
+          z
+            .object({
+              justification: z
+                .string()
+                .min(20, "write at least 20 characters: why the disparity is acceptable, for the audit log")
+                .max(5000),
+            })
+            .strict(),
+        ),
       },
       responses: { 200: jsonOk(EvalRunSchema) },
     }),

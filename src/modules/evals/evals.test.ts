@@ -223,6 +223,14 @@ for (const target of allStoreTargets()) {
           h.services.evals.acceptDisparity(ctx("runner"), run.id, "we checked it and it is fine, honestly"),
         /separation of duties/,
       );
+      // Over the API a short justification says how long it must be.
+      const short = await h.request(`/api/v1/evals/${run.id}/accept-disparity`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ justification: "fine" }),
+      });
+      assert.equal(short.status, 400);
+      assert.match(JSON.stringify(await short.json()), /body\.justification.*write at least 20 characters/);
       const accepted = await h.services.evals.acceptDisparity(
         ctx("carol", ["compliance"]),
         run.id,

@@ -13,7 +13,13 @@ export const Slug = z
 /** The store keeps major, minor and patch as PostgreSQL integers. */
 const MAX_VERSION_PART = 2_147_483_647;
 export const SemverString = z
-  .string()
+  .string({
+    // YAML reads `version: 1.6` as a number: say what to write instead.
+    error: (issue) =>
+      issue.input === undefined
+        ? "required"
+        : `must be a string such as "1.6.0" (quote it in YAML: version: "1.6.0"; got ${JSON.stringify(issue.input)})`,
+  })
   .max(128)
   .regex(SEMVER, "must be a strict semantic version (semver 2.0.0), e.g. 1.4.0")
   .refine(

@@ -98,6 +98,19 @@ for (const target of allStoreTargets()) {
       assert.deepEqual(problem.errors, [
         { field: "body.version", reason: "major, minor and patch must each be at most 2147483647" },
       ]);
+      // YAML's `version: 1.6` is a number: the answer says how to write it.
+      const number = await h.request("/api/v1/models/chat/versions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ version: 1.6, provider: "simulator", providerModelId: "x" }),
+      });
+      assert.equal(number.status, 400);
+      assert.deepEqual(((await number.json()) as { errors: unknown[] }).errors, [
+        {
+          field: "body.version",
+          reason: 'must be a string such as "1.6.0" (quote it in YAML: version: "1.6.0"; got 1.6)',
+        },
+      ]);
     });
 
     test("refuses provider parameters that do not fit the provider, naming the parameter", async () => {

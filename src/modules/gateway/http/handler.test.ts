@@ -253,6 +253,12 @@ describe("gateway handler with fakes", () => {
     const res = await call(s.url);
     assert.equal(res.status, 429);
     assert.equal(res.headers.get("retry-after"), "7");
-    assert.equal((await call(offUrl, "bad")).status, 401);
+    const bad = await call(offUrl, "bad");
+    assert.equal(bad.status, 401);
+    // A wrong token is told so, rather than asked for a token it sent.
+    assert.match(JSON.stringify(await bad.json()), /the API token is unknown, revoked or expired/);
+    const none = await fetch(`${offUrl}/v1/chat/completions`, { method: "POST", body: "{}" });
+    assert.equal(none.status, 401);
+    assert.match(JSON.stringify(await none.json()), /send an API token/);
   });
 });

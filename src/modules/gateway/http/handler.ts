@@ -36,6 +36,10 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     for (const v of auth.values()) v.at = 0;
   });
 
+  /** Whether the request carried a token at all (a wrong one is told so, not asked for one). */
+  const sentAToken = (req: IncomingMessage) =>
+    !!req.headers["x-api-key"] || /^Bearer\s+\S/.test(req.headers.authorization ?? "");
+
   /** Synchronous when the token is known and fresh (the usual case): no promise on the hot path. */
   function principalOf(req: IncomingMessage): Principal | null | Promise<Principal | null> {
     const header = req.headers.authorization;
@@ -87,11 +91,19 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       });
     }
     if (!principal)
-      return sendError(res, dialect, 401, "send an API token: Authorization: Bearer <token> (or x-api-key)", {
-        field: "authorization",
-        requestId,
-        headers: { ...base, "www-authenticate": 'Bearer realm="modelgov"' },
-      });
+      return sendError(
+        res,
+        dialect,
+        401,
+        sentAToken(req)
+          ? "the API token is unknown, revoked or expired"
+          : "send an API token: Authorization: Bearer <token> (or x-api-key)",
+        {
+          field: "authorization",
+          requestId,
+          headers: { ...base, "www-authenticate": 'Bearer realm="modelgov"' },
+        },
+      );
     if (!can(principal.roles, "gateway:use"))
       return sendError(
         res,
