@@ -417,5 +417,48 @@ for (const target of allStoreTargets()) {
       await rejects(reg().getVersion("chat", "3.0.0"), "not_found");
       assert.equal((await listAudit(h.db)).length, before);
     });
+
+    test("a prerelease promises nothing: the next release answers to the release before it", async () => {
+      const extended = {
+        ...contractV1,
+        output: {
+          ...contractV1.output,
+          properties: { ...contractV1.output.properties, tokens: { type: "integer" } },
+        },
+      };
+      // A prerelease promises nothing: 1.2.0 keeps 1.1.0's promises, not those of 1.2.0-rc.1.
+      const trial = {
+        ...extended,
+        output: {
+          ...extended.output,
+          properties: { ...extended.output.properties, lang: { type: "string" } },
+        },
+      };
+      await reg().createModel(ctx(), {
+        name: "trial",
+        owner: "team-a",
+        description: "",
+        useCases: ["triage"],
+        riskTier: "low",
+        tags: [],
+      });
+      const inTrial = (v: string, contract: unknown) =>
+        reg().registerVersion(ctx(), "trial", {
+          version: v,
+          provider: "simulator",
+          providerModelId: `sim-${v}`,
+          parameters: SIM_PARAMS,
+          contract,
+          changelog: "",
+          metrics: {},
+          limitations: [],
+          tags: [],
+        } as never);
+      await inTrial("1.1.0", extended);
+      await inTrial("1.2.0-rc.1", trial);
+      const released = await inTrial("1.2.0", extended);
+      assert.equal(released.version, "1.2.0");
+      await rejects(inTrial("1.2.1", contractV1), "conflict", /breaks the contract of 1\.2\.0/);
+    });
   });
 }

@@ -160,9 +160,15 @@ export function createRegistryService(deps: RegistryDeps) {
         throw conflict(`version ${input.version} of '${modelName}' already exists (as ${same.version})`, [
           { field: "version", reason: "already registered" },
         ]);
-      // Semver has teeth: within a major, a new minor/patch must keep the nearest lower version's contract.
+      // Semver has teeth: within a major, a new minor/patch must keep the nearest lower release's
+      // contract (a prerelease promises nothing, so it is not what the next version answers to).
       const previous = existing
-        .filter((v) => semver.major(v.version) === parsed.major && semver.lt(v.version, input.version))
+        .filter(
+          (v) =>
+            semver.major(v.version) === parsed.major &&
+            semver.lt(v.version, input.version) &&
+            semver.prerelease(v.version) === null,
+        )
         .sort((a, b) => semver.rcompare(a.version, b.version))[0];
       if (previous && parsed.major !== 0) {
         const compat = checkContractCompat(previous.contract as never, input.contract as never);
