@@ -65,14 +65,19 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   program
     .command("serve")
     .description("run the server (embedded PGlite in --data-dir, or PostgreSQL from DATABASE_URL)")
-    .option("--host <host>", "listen address", "127.0.0.1")
-    .option("--port <port>", "listen port", "7070")
+    .option("--host <host>", "listen address (default: MODELGOV_HOST, else 127.0.0.1)")
+    .option("--port <port>", "listen port (default: MODELGOV_PORT, else 7070)")
     .option("--data-dir <dir>", "embedded store folder (default ./.modelgov)")
     .addOption(new Option("--no-demo", "do not seed the demo workspace"))
     .action(async (o) => {
       const { startServer } = await import("../main.ts");
       const config = loadConfig(
-        { host: o.host, port: Number(o.port), dataDir: o.dataDir, demo: o.demo },
+        {
+          host: o.host,
+          port: o.port === undefined ? undefined : Number(o.port),
+          dataDir: o.dataDir,
+          demo: o.demo,
+        },
         cli.env,
       );
       const server = await startServer(config);

@@ -18,7 +18,9 @@ function serve(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ url: string; child: ChildProcess; logs: string[] }> {
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], {
+  // A free port: by the flag, unless the test gives it through MODELGOV_PORT.
+  const port = env.MODELGOV_PORT === undefined ? ["--port", "0"] : [];
+  const child = spawn(process.execPath, [BIN, "serve", ...port, ...args], {
     // Only what the test sets: an MODELGOV_ADMIN_TOKEN (or any setting) in the caller's shell is not seen.
     env: hermeticEnv({ MODELGOV_LOG_LEVEL: "info", ...env }),
     stdio: ["ignore", "pipe", "pipe"],
@@ -93,7 +95,9 @@ describe("modelgov serve (the real binary)", () => {
     assert.match(requestLog.requestId, /^req_/);
     assert.equal(await stop(first.child), 0);
 
-    const second = await serve(["--data-dir", dataDir]);
+    // The listen address from the environment: serve's flags must not shadow it with their defaults.
+    const second = await serve(["--data-dir", dataDir], { MODELGOV_PORT: "0", MODELGOV_HOST: "127.0.0.1" });
+    assert.doesNotMatch(second.url, /:7070$/, "MODELGOV_PORT=0 asks for a free port");
     assert.equal(readFileSync(tokenFile, "utf8").trim(), token, "a restart must not mint a new admin token");
     const again = await readJson(await fetch(`${second.url}/api/v1/models/support-assistant`));
     assert.equal(again.versionCount, 4);
