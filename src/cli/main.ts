@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { ApiError, createClient } from "../client/index.ts";
-import { loadConfig } from "../config.ts";
 import { registerApplyCommand } from "./commands/apply.ts";
 import { registerApprovalCommands } from "./commands/approvals.ts";
 import { registerAuditCommands } from "./commands/audit.ts";
@@ -71,6 +70,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     .addOption(new Option("--no-demo", "do not seed the demo workspace"))
     .action(async (o) => {
       const { startServer } = await import("../main.ts");
+      const { loadConfig } = await import("../config.ts");
       const config = loadConfig(
         {
           host: o.host,
@@ -105,6 +105,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     .action(async (o) => {
       const { openDb } = await import("../store/db.ts");
       const { migrate } = await import("../store/migrate.ts");
+      const { loadConfig } = await import("../config.ts");
       const config = loadConfig({ dataDir: o.dataDir }, cli.env);
       const databaseUrl = config.migrateDatabaseUrl ?? config.databaseUrl;
       const db = await openDb({

@@ -1,16 +1,13 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
-import {
-  type Checkpoint,
-  parseCheckpoints,
-  parseExport,
-  type VerifyResult,
-  verifyChain,
-} from "../../modules/audit/index.ts";
+import type { Checkpoint, VerifyResult } from "../../modules/audit/index.ts";
 import { type Io, printRecord, printRows } from "../output.ts";
 import { collect, intArg, readText } from "../util.ts";
 import { registerAsOf } from "./approvals.ts";
+
+/** The audit module's pure verification, loaded by the commands that verify (it costs every other command's start-up). */
+const auditLib = () => import("../../modules/audit/index.ts");
 
 type Ctx = { client: () => Client; io: Io; json: () => boolean; fail: (code: number) => void };
 
@@ -53,7 +50,7 @@ async function readSource(source: string): Promise<string> {
 async function checkpointsFrom(sources: string[], io: Io): Promise<Checkpoint[]> {
   const seen = new Map<string, Checkpoint>();
   for (const source of sources) {
-    const parsed = parseCheckpoints(await readSource(source));
+    const parsed = (await auditLib()).parseCheckpoints(await readSource(source));
     for (const b of parsed.badLines.slice(0, 5))
       io.err(`warning: ${source} line ${b.line}: ${b.reason}, ignored`);
     if (parsed.badLines.length > 5)
@@ -69,7 +66,8 @@ async function checkpointsFrom(sources: string[], io: Io): Promise<Checkpoint[]>
  * Verifies an export here, not on the server: the verdict then rests on this code, the
  * checkpoints given and the public keys given, never on what the server says about itself.
  */
-function verifyExport(ctx: Ctx, text: string, source: string, extra: Checkpoint[], keyFiles: string[]) {
+async function verifyExport(ctx: Ctx, text: string, source: string, extra: Checkpoint[], keyFiles: string[]) {
+  const { parseExport, verifyChain } = await auditLib();
   const parsed = parseExport(text);
   const notes: string[] = [];
   if (!parsed.header) {
@@ -174,7 +172,7 @@ export function registerAuditCommands(program: Command, ctx: Ctx) {
       const text = await ctx.client().audit.export();
       if (!o.output) return ctx.io.out(text.trimEnd());
       writeFileSync(o.output, text);
-      const parsed = parseExport(text);
+      const parsed = (await auditLib()).parseExport(text);
       ctx.io.out(
         `wrote ${parsed.events.length} events and ${parsed.checkpoints.length} checkpoints to ${o.output} (head position ${parsed.header?.head.position ?? "?"})`,
       );

@@ -1,5 +1,4 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { loadConfig } from "../../config.ts";
 import type { Io } from "../output.ts";
 
 type Ctx = { io: Io; json: () => boolean; fail: (code: number) => void; env: NodeJS.ProcessEnv };
@@ -14,7 +13,9 @@ const roleArg = (value: string) => {
  * The owner's connection: MODELGOV_MIGRATE_DATABASE_URL, else DATABASE_URL (one role for
  * everything, as on a laptop). The server itself never reads the first.
  */
-function ownerUrl(env: NodeJS.ProcessEnv): string | undefined {
+async function ownerUrl(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  // Loaded here: the configuration's schema costs every other command's start-up.
+  const { loadConfig } = await import("../../config.ts");
   const config = loadConfig({}, env);
   return config.migrateDatabaseUrl ?? config.databaseUrl;
 }
@@ -35,7 +36,7 @@ export function registerDbCommands(program: Command, ctx: Ctx) {
     .option("--role <name>", "the role the server connects as", roleArg, "modelgov_app")
     .option("--apply", "run it now, through MODELGOV_MIGRATE_DATABASE_URL (else DATABASE_URL)")
     .action(async (o) => {
-      const url = ownerUrl(ctx.env);
+      const url = await ownerUrl(ctx.env);
       if (!url) {
         ctx.io.err(
           "error: least-privilege roles need a PostgreSQL server: set MODELGOV_MIGRATE_DATABASE_URL (or DATABASE_URL) to the owner's connection (the embedded store runs as one superuser)",
@@ -73,6 +74,7 @@ export function registerDbCommands(program: Command, ctx: Ctx) {
     .action(async (o) => {
       const { openDb } = await import("../../store/db.ts");
       const { migrationStatus } = await import("../../store/migrate.ts");
+      const { loadConfig } = await import("../../config.ts");
       const config = loadConfig({ dataDir: o.dataDir }, ctx.env);
       // The server's own connection: what it would find at start.
       const conn = await openDb({

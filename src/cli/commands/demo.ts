@@ -1,7 +1,10 @@
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
-import { DEMO_EVAL, runEvalDemo } from "../../demo-eval.ts";
-import { CANDIDATES, runRolloutDemo } from "../../demo-rollout.ts";
+
+// The demos load their suites and cards only when run: every other command starts faster.
+const evalDemo = () => import("../../demo-eval.ts");
+const rolloutDemo = () => import("../../demo-rollout.ts");
+
 import type { Io } from "../output.ts";
 import { describeComparison, describeRun } from "./evals.ts";
 
@@ -26,6 +29,7 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
     )
     .option("--concurrency <n>", "concurrent callers through the gateway", "40")
     .action(async (o) => {
+      const { CANDIDATES, runRolloutDemo } = await rolloutDemo();
       const results = await runRolloutDemo({
         client: ctx.client(),
         baseUrl: ctx.baseUrl(),
@@ -56,9 +60,10 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
   demo
     .command("eval")
     .description(
-      `evaluate ${DEMO_EVAL.baseline} and the release candidate ${DEMO_EVAL.candidate} on the demo suite: the planted group disparity is found and the release gate blocks approval`,
+      "evaluate the production version and the release candidate 2.0.0 on the demo suite: the planted group disparity is found and the release gate blocks approval",
     )
     .action(async () => {
+      const { DEMO_EVAL, runEvalDemo } = await evalDemo();
       const r = await runEvalDemo(ctx.client(), (line) => (ctx.json() ? undefined : ctx.io.err(line)));
       const found = r.candidate.report?.gates.fairness?.passed === false;
       const ok = found && r.baseline.report?.gates.fairness?.passed === true && r.blocked?.status === 412;

@@ -1,7 +1,6 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { Client, EvalComparisonView, EvalRunView } from "../../client/index.ts";
 import { fmtP } from "../../engines/rollout/index.ts";
-import { loadSuite, readSuiteDocument } from "../../modules/evals/suite.ts";
 import type { Io } from "../output.ts";
 import { intArg } from "../util.ts";
 
@@ -137,6 +136,8 @@ export function registerEvalCommands(program: Command, ctx: Ctx) {
 
   async function start(ref: string, suiteFile: string, o: Record<string, unknown>) {
     const { model, version } = parseRef(ref);
+    // The suite reader (its schemas) loads when a suite is read, not at every command's start.
+    const { readSuiteDocument } = await import("../../modules/evals/suite.ts");
     const suite = await readSuiteDocument(suiteFile);
     const r = await ctx.client().evals.start(model, version, {
       suite,
@@ -246,6 +247,7 @@ export function registerEvalCommands(program: Command, ctx: Ctx) {
       if (/^evr_/.test(a) && /^evr_/.test(b)) ids = [a, b];
       else {
         if (!o.suite) throw new InvalidArgumentError("--suite is required to compare versions");
+        const { loadSuite } = await import("../../modules/evals/suite.ts");
         const hash = (await loadSuite(o.suite)).hash;
         const runOf = async (ref: string) => {
           const { model, version } = parseRef(ref);
