@@ -9,7 +9,7 @@ import {
 import { manualClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { createHttpApp, createServices } from "./services.ts";
-import { openPglite } from "./store/db.ts";
+import { type Db, openPglite } from "./store/db.ts";
 import { migrate } from "./store/migrate.ts";
 
 /** The part of an OpenAPI 3.1 document this reads: operations and their `x-permission`. */
@@ -42,19 +42,19 @@ export function apiOperations(doc: OpenApiDocument): ApiOperation[] {
 const lower = (m: string) => m.toLowerCase() as (typeof METHODS)[number];
 
 /**
- * The API's OpenAPI document, from the app exactly as the server builds it (over an
- * in-memory embedded store, which is dropped afterwards).
+ * The API's OpenAPI document, from the app exactly as the server builds it: over the store
+ * given (migrated), else over an in-memory embedded store, which is dropped afterwards.
  */
-export async function loadOpenApiDocument(): Promise<OpenApiDocument> {
-  const db = await openPglite();
+export async function loadOpenApiDocument(given?: Db): Promise<OpenApiDocument> {
+  const db = given ?? (await openPglite());
   try {
-    await migrate(db);
+    if (!given) await migrate(db);
     const app = createHttpApp(createServices({ db, clock: manualClock() }), createLogger("silent"));
     const res = await app.request("/api/v1/openapi.json");
     if (!res.ok) throw new Error(`GET /api/v1/openapi.json answered ${res.status}`);
     return (await res.json()) as OpenApiDocument;
   } finally {
-    await db.close();
+    if (!given) await db.close();
   }
 }
 
