@@ -36,16 +36,18 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     for (const v of auth.values()) v.at = 0;
   });
 
-  /** Whether the request carried a token at all (a wrong one is told so, not asked for one). */
-  const sentAToken = (req: IncomingMessage) =>
-    !!req.headers["x-api-key"] || /^Bearer\s+\S/.test(req.headers.authorization ?? "");
-
-  /** Synchronous when the token is known and fresh (the usual case): no promise on the hot path. */
-  function principalOf(req: IncomingMessage): Principal | null | Promise<Principal | null> {
+  /** The token the request carries (OpenAI's bearer or Anthropic's x-api-key), if any. */
+  function tokenOf(req: IncomingMessage): string | undefined {
     const header = req.headers.authorization;
     const token = header?.startsWith("Bearer ")
       ? header.slice(7).trim()
       : (req.headers["x-api-key"] as string | undefined);
+    return token || undefined;
+  }
+
+  /** Synchronous when the token is known and fresh (the usual case): no promise on the hot path. */
+  function principalOf(req: IncomingMessage): Principal | null | Promise<Principal | null> {
+    const token = tokenOf(req);
     if (!token) return null;
     const hit = auth.get(token);
     if (hit && Date.now() - hit.at < AUTH_TTL_MS) return hit.p;
@@ -95,7 +97,8 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
         res,
         dialect,
         401,
-        sentAToken(req)
+        // A wrong token is told so, not asked for one.
+        tokenOf(req)
           ? "the API token is unknown, revoked or expired"
           : "send an API token: Authorization: Bearer <token> (or x-api-key)",
         {
