@@ -1,6 +1,6 @@
-// Writes examples/suites/triage-cases.jsonl from the demo suite in src/demo-suite.ts.
+// Writes examples/suites/triage-cases.jsonl from the demo suite in src/demo/suite.ts.
 import { writeFileSync } from "node:fs";
-import { demoCases } from "../src/demo-suite.ts";
+import { demoCases } from "../src/demo/suite.ts";
 
 const cases = demoCases();
 writeFileSync(

@@ -21,7 +21,7 @@ function find(dir, out = []) {
 // rollouts at once (40 simulated clients each) starve each other on 2 cores, and both missed
 // their deadlines when they were run side by side.
 const rank = (f) =>
-  f.startsWith("console/") && f.includes(".e2e.") ? 0 : f.endsWith("demo-rollout.e2e.test.ts") ? 2 : 1;
+  f.startsWith("console/") && f.includes(".e2e.") ? 0 : f.endsWith("demo/rollout.e2e.test.ts") ? 2 : 1;
 const filters = process.argv.slice(2);
 const files = [...find("src"), ...find("console")]
   .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import path from "node:path";
 import { getRequestListener } from "@hono/node-server";
 import type { Config } from "./config.ts";
-import { seedDemo } from "./demo.ts";
+import { seedDemo } from "./demo/seed.ts";
 import { findConsoleDir } from "./http/console.ts";
 import { createDrain } from "./http/drain.ts";
 import { systemClock } from "./lib/clock.ts";

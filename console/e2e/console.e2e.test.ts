@@ -14,7 +14,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
 import { runCli } from "../../src/cli/main.ts";
 import { createClient } from "../../src/client/index.ts";
-import { demoSuite } from "../../src/demo-suite.ts";
+import { demoSuite } from "../../src/demo/suite.ts";
 import { startDemoServer } from "../../src/test-support/demo-server.ts";
 import { checkBrowser } from "../../src/test-support/test-env.ts";
 

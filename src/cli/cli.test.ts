@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { seedDemo } from "../demo.ts";
+import { seedDemo } from "../demo/seed.ts";
 import { runCliAs } from "../test-support/cli.ts";
 import { type Harness, openHarness, storeTargets } from "../test-support/stores.ts";
 import { runCli } from "./main.ts";

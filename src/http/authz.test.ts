@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import {
+  apiOperations,
+  loadOpenApiDocument,
+  type OpenApiDocument,
+  renderRolesDoc,
+} from "../../scripts/roles-doc.ts";
 import { hashToken } from "../modules/identity/index.ts";
-import { apiOperations, loadOpenApiDocument, type OpenApiDocument, renderRolesDoc } from "../roles-doc.ts";
 import { allStoreTargets, type Harness, openHarness, readJson } from "../test-support/stores.ts";
 import { BUILT_IN_ROLES, can, PERMISSIONS, type Permission } from "./permissions.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { harnesses } from "./contract-harnesses.ts";
+import { harnesses } from "../test-support/provider-harnesses.ts";
 import type { CallContext, ChatChunk, ChatRequest, Json } from "./types.ts";
 import { UpstreamError } from "./types.ts";
 

@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
 
 // The demos load their suites and cards only when run: every other command starts faster.
-const evalDemo = () => import("../../demo-eval.ts");
-const rolloutDemo = () => import("../../demo-rollout.ts");
+const evalDemo = () => import("../../demo/eval.ts");
+const rolloutDemo = () => import("../../demo/rollout.ts");
 
 import type { Io } from "../output.ts";
 import { describeComparison, describeRun } from "./evals.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { demoSuite } from "../../demo-suite.ts";
+import { demoSuite } from "../../demo/suite.ts";
 import { AppError } from "../../lib/errors.ts";
 import { loadSuite, parseSuite, parseSuiteObject, readSuiteDocument, renderTemplate } from "./suite.ts";
 

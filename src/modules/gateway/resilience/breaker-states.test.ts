@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { call, E503, setup, trip } from "./breaker-test-kit.ts";
+import { call, E503, setup, trip } from "../../../test-support/breaker-kit.ts";
 
 describe("circuit breaker: open and half-open", () => {
   test("open refuses with the time left, then lets probes through after openMs", () => {

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { manualClock } from "../../../lib/clock.ts";
 import { UpstreamError } from "../../../providers/types.ts";
+import { call, E400, E503, setup } from "../../../test-support/breaker-kit.ts";
 import { createCircuitBreaker, DEFAULT_BREAKER_SETTINGS, defaultClassifyError } from "./breaker.ts";
-import { call, E400, E503, setup } from "./breaker-test-kit.ts";
 
 describe("circuit breaker: closed state", () => {
   test("defaults are window 20, min 10 calls, 50% failures, 80% slow at 10s, open 30s, 3 probes", () => {

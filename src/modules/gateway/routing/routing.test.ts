@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { seedDemo } from "../../../demo.ts";
+import { seedDemo } from "../../../demo/seed.ts";
 import { createLogger } from "../../../lib/logger.ts";
 import { openPostgres } from "../../../store/db.ts";
 import { allStoreTargets, ctx, type Harness, openHarness } from "../../../test-support/stores.ts";

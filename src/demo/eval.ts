@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { ApiError, type Client, type EvalComparisonView, type EvalRunView } from "./client/index.ts";
-import { demoSuite } from "./demo-suite.ts";
+import { ApiError, type Client, type EvalComparisonView, type EvalRunView } from "../client/index.ts";
+import { demoSuite } from "./suite.ts";
 
 /**
  * `modelgov demo eval`: the demo model's current production version (1.1.0) and its release

@@ -5,12 +5,12 @@ import {
   ROLE_PERMISSIONS,
   STAKEHOLDER_PERMISSIONS,
   STANDARD_STAKEHOLDER_ROLES,
-} from "./http/permissions.ts";
-import { manualClock } from "./lib/clock.ts";
-import { createLogger } from "./lib/logger.ts";
-import { createHttpApp, createServices } from "./services.ts";
-import { type Db, openPglite } from "./store/db.ts";
-import { migrate } from "./store/migrate.ts";
+} from "../src/http/permissions.ts";
+import { manualClock } from "../src/lib/clock.ts";
+import { createLogger } from "../src/lib/logger.ts";
+import { createHttpApp, createServices } from "../src/services.ts";
+import { type Db, openPglite } from "../src/store/db.ts";
+import { migrate } from "../src/store/migrate.ts";
 
 /** The part of an OpenAPI 3.1 document this reads: operations and their `x-permission`. */
 export interface OpenApiDocument {

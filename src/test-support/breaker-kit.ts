@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { manualClock } from "../../../lib/clock.ts";
-import { UpstreamError } from "../../../providers/types.ts";
+import { manualClock } from "../lib/clock.ts";
 import {
   type BreakerSettings,
   type BreakerStateChange,
   type CircuitBreaker,
   createCircuitBreaker,
-} from "./breaker.ts";
+} from "../modules/gateway/resilience/breaker.ts";
+import { UpstreamError } from "../providers/types.ts";
 
 /** Shared by the breaker tests: a breaker on a manual clock, and one-line calls through it. */
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { runCli } from "./cli/main.ts";
-import { createClient } from "./client/index.ts";
-import { startDemoServer } from "./test-support/demo-server.ts";
+import { runCli } from "../cli/main.ts";
+import { createClient } from "../client/index.ts";
+import { startDemoServer } from "../test-support/demo-server.ts";
 
 describe("modelgov demo eval, end to end (real server, evaluation worker, simulator)", () => {
   let demo: Awaited<ReturnType<typeof startDemoServer>>;

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Client } from "./client/index.ts";
-import { demoCard } from "./demo-card.ts";
-import { demoSuite } from "./demo-suite.ts";
-import type { RolloutApiView } from "./modules/rollouts/rollouts.routes.ts";
+import type { Client } from "../client/index.ts";
+import type { RolloutApiView } from "../modules/rollouts/rollouts.routes.ts";
+import { demoCard } from "./card.ts";
+import { demoSuite } from "./suite.ts";
 
 /**
  * `modelgov demo rollout`: two canaries of the demo model on the simulator, through the real

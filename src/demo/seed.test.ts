@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { seedDemo } from "./demo.ts";
-import { allStoreTargets, type Harness, openHarness } from "./test-support/stores.ts";
+import { allStoreTargets, type Harness, openHarness } from "../test-support/stores.ts";
+import { seedDemo } from "./seed.ts";
 
 for (const target of allStoreTargets()) {
   describe(`demo workspace on ${target.name}`, { skip: target.skip }, () => {

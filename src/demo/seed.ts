@@ -1,8 +1,8 @@
-import { demoCard } from "./demo-card.ts";
-import type { RequestContext } from "./http/context.ts";
-import { AppError } from "./lib/errors.ts";
-import { RouteConfigSchema } from "./modules/gateway/index.ts";
-import type { Services } from "./services.ts";
+import type { RequestContext } from "../http/context.ts";
+import { AppError } from "../lib/errors.ts";
+import { RouteConfigSchema } from "../modules/gateway/index.ts";
+import type { Services } from "../services.ts";
+import { demoCard } from "./card.ts";
 
 const DEMO_CTX: RequestContext = { actor: "modelgov-demo", requestId: "demo-seed", roles: ["admin"] };
 /** A separate demo identity signs: the author and requester may not (separation of duties). */

@@ -1,10 +1,10 @@
 import { Agent } from "undici";
-import { startFakeAnthropic } from "../test-support/fake-anthropic.ts";
-import { startFakeOpenAI } from "../test-support/fake-openai.ts";
-import type { FakeUpstream } from "../test-support/fake-server.ts";
-import { unusedPort } from "../test-support/webhook-receiver.ts";
-import { createAdapters } from "./index.ts";
-import type { Json, ProviderAdapter, UpstreamTarget } from "./types.ts";
+import { createAdapters } from "../providers/index.ts";
+import type { Json, ProviderAdapter, UpstreamTarget } from "../providers/types.ts";
+import { startFakeAnthropic } from "./fake-anthropic.ts";
+import { startFakeOpenAI } from "./fake-openai.ts";
+import type { FakeUpstream } from "./fake-server.ts";
+import { unusedPort } from "./webhook-receiver.ts";
 
 /**
  * How the contract suite drives one adapter: where it sends ordinary calls and how to make

@@ -1,4 +1,4 @@
-import type { CardContent } from "./modules/cards/index.ts";
+import type { CardContent } from "../modules/cards/index.ts";
 
 /** The demo model's card for a version: complete, so approvals can run on it. */
 export function demoCard(version: string, successRate: number, notes: string): CardContent {
