@@ -331,7 +331,7 @@ async function setUpModelgov(url: string, upstreamUrl: string) {
       providerModelId: "gpt-fake",
       endpoint: upstreamUrl,
       parameters: { apiKeyEnv: "BENCH_UPSTREAM_API_KEY" },
-      card: CARD as never,
+      card: CARD,
     });
   const signer = createClient({ baseUrl: url, token: eng });
   for (const version of ["1.0.0", "1.1.0"]) {

@@ -43,7 +43,7 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
     });
     demo = await startDemoServer("console-e2e", { MODELGOV_CONSOLE_DIR: out });
     const admin = createClient({ baseUrl: demo.url, token: demo.admin });
-    rita = (await admin.tokens.create({ name: "rita", roles: ["engineering"] } as never)).token;
+    rita = (await admin.tokens.create({ name: "rita", roles: ["engineering"] })).token;
     browser = await chromium.launch({ executablePath: BROWSER.executablePath, args: ["--no-sandbox"] });
     mkdirSync(SHOTS, { recursive: true });
   });

@@ -1,30 +1,56 @@
 import type { ReleaseGate } from "../engines/policy/gates.ts";
+import type { ApprovalListQuerySchema } from "../modules/approvals/approvals.routes.ts";
+import type {
+  ApprovalPolicyWriteSchema,
+  EvidenceCreateSchema,
+  SignSchema,
+} from "../modules/approvals/approvals.schemas.ts";
+import type { AuditQuerySchema } from "../modules/audit/audit.schemas.ts";
 import type { ChainedEvent as AuditEventView, VerifyResult } from "../modules/audit/chain.ts";
 import type { CheckpointOutcome } from "../modules/audit/checkpoints.ts";
-import type { ComputedView, SeriesView } from "../modules/bias-drift/bias-drift.schemas.ts";
-import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
+import type {
+  ComputedView,
+  SeriesQuerySchema,
+  SeriesView,
+} from "../modules/bias-drift/bias-drift.schemas.ts";
+import type { CardContentSchema, CardValidation } from "../modules/cards/card-sections.ts";
 import type { Dependents } from "../modules/dependents/dependents.schemas.ts";
+import type {
+  EvalCasesQuerySchema,
+  EvalListQuerySchema,
+  EvalStartSchema,
+} from "../modules/evals/evals.routes.ts";
 import type {
   ExperimentApiView,
   ExperimentCreateInput,
   ExperimentResultsView,
 } from "../modules/experiments/experiments.schemas.ts";
-import type { Token, TokenCreate } from "../modules/identity/identity.schemas.ts";
+import type { RouteConfigSchema } from "../modules/gateway/index.ts";
+import type { Token, TokenCreateSchema } from "../modules/identity/identity.schemas.ts";
+import type { RegistryPolicySchema } from "../modules/registry/policy.ts";
 import type {
   Model,
-  ModelCreate,
-  ModelPatch,
+  ModelCreateSchema,
+  ModelPatchSchema,
+  ModelQuerySchema,
+  RecommendQuerySchema,
   Status,
   Version,
-  VersionCreate,
-  VersionPatch,
+  VersionCreateSchema,
+  VersionPatchSchema,
+  VersionQuerySchema,
 } from "../modules/registry/registry.schemas.ts";
-import type { RolloutApiView, ShadowReportView } from "../modules/rollouts/rollouts.routes.ts";
+import type {
+  RolloutApiView,
+  RolloutStartSchema,
+  ShadowReportView,
+} from "../modules/rollouts/rollouts.routes.ts";
 import type {
   Delivery,
+  DeliveryQuerySchema,
   Webhook,
-  WebhookCreate,
   WebhookCreated,
+  WebhookCreateSchema,
 } from "../modules/webhooks/webhooks.schemas.ts";
 import type {
   AliasMove,
@@ -37,9 +63,11 @@ import type {
   EvalComparisonView,
   EvalRunView,
   EvidenceView,
+  Input,
   Page,
   PlanItem,
   Query,
+  QueryInput,
   RegistryPolicy,
   RouteConfigView,
   TokenCreated,
@@ -93,11 +121,12 @@ export function createClient(opts: ClientOptions) {
   return {
     health: () => call<{ status: string; version: string }>("GET", "/healthz"),
     models: {
-      list: (q: Query = {}) => call<Page<Model>>("GET", "/api/v1/models", undefined, q),
+      list: (q: QueryInput<typeof ModelQuerySchema> = {}) =>
+        call<Page<Model>>("GET", "/api/v1/models", undefined, q),
       get: (name: string) => call<Model>("GET", `/api/v1/models/${enc(name)}`),
-      create: (m: Partial<ModelCreate> & Pick<ModelCreate, "name" | "owner" | "riskTier">) =>
-        call<Model>("POST", "/api/v1/models", m),
-      update: (name: string, p: ModelPatch) => call<Model>("PATCH", `/api/v1/models/${enc(name)}`, p),
+      create: (m: Input<typeof ModelCreateSchema>) => call<Model>("POST", "/api/v1/models", m),
+      update: (name: string, p: Input<typeof ModelPatchSchema>) =>
+        call<Model>("PATCH", `/api/v1/models/${enc(name)}`, p),
       state: (name: string, at: string) =>
         call<{
           model: string;
@@ -108,13 +137,12 @@ export function createClient(opts: ClientOptions) {
         }>("GET", `/api/v1/models/${enc(name)}/state`, undefined, { at }),
     },
     versions: {
-      list: (q: Query = {}) => call<Page<Version>>("GET", "/api/v1/versions", undefined, q),
+      list: (q: QueryInput<typeof VersionQuerySchema> = {}) =>
+        call<Page<Version>>("GET", "/api/v1/versions", undefined, q),
       get: (model: string, version: string) => call<Version>("GET", v(model, version)),
-      register: (
-        model: string,
-        body: Partial<VersionCreate> & Pick<VersionCreate, "version" | "provider" | "providerModelId">,
-      ) => call<Version>("POST", `/api/v1/models/${enc(model)}/versions`, body),
-      update: (model: string, version: string, p: VersionPatch) =>
+      register: (model: string, body: Input<typeof VersionCreateSchema>) =>
+        call<Version>("POST", `/api/v1/models/${enc(model)}/versions`, body),
+      update: (model: string, version: string, p: Input<typeof VersionPatchSchema>) =>
         call<Version>("PATCH", v(model, version), p),
       setStatus: (model: string, version: string, status: Status, reason = "") =>
         call<Version>("POST", `${v(model, version)}/status`, { status, reason }),
@@ -135,7 +163,7 @@ export function createClient(opts: ClientOptions) {
     cards: {
       get: (model: string, version: string, revision?: number) =>
         call<CardRevisionView>("GET", `${v(model, version)}/card`, undefined, { revision }),
-      put: (model: string, version: string, content: Partial<CardContent>) =>
+      put: (model: string, version: string, content: Input<typeof CardContentSchema>) =>
         call<CardRevisionView>("PUT", `${v(model, version)}/card`, content),
       revisions: (model: string, version: string) =>
         call<Omit<CardRevisionView, "content" | "validation" | "model" | "version">[]>(
@@ -151,7 +179,7 @@ export function createClient(opts: ClientOptions) {
       exportHuggingFace: (model: string, version: string, revision?: number) =>
         call<string>("GET", `${v(model, version)}/card/export`, undefined, { revision }),
     },
-    recommend: (q: { useCase: string; metric: string; order?: "asc" | "desc"; limit?: number }) =>
+    recommend: (q: QueryInput<typeof RecommendQuerySchema>) =>
       call<{
         useCase: string;
         metric: string;
@@ -160,13 +188,14 @@ export function createClient(opts: ClientOptions) {
       }>("GET", "/api/v1/recommend", undefined, q),
     policy: {
       get: () => call<RegistryPolicy>("GET", "/api/v1/registry/policy"),
-      put: (p: RegistryPolicy) => call<RegistryPolicy>("PUT", "/api/v1/registry/policy", p),
+      put: (p: Input<typeof RegistryPolicySchema>) =>
+        call<RegistryPolicy>("PUT", "/api/v1/registry/policy", p),
     },
     webhooks: {
-      create: (w: WebhookCreate) => call<WebhookCreated>("POST", "/api/v1/webhooks", w),
+      create: (w: Input<typeof WebhookCreateSchema>) => call<WebhookCreated>("POST", "/api/v1/webhooks", w),
       list: () => call<Webhook[]>("GET", "/api/v1/webhooks"),
       disable: (id: string) => call<Webhook>("POST", `/api/v1/webhooks/${enc(id)}/disable`),
-      deliveries: (id: string, q: { status?: Delivery["status"]; limit?: number } = {}) =>
+      deliveries: (id: string, q: QueryInput<typeof DeliveryQuerySchema> = {}) =>
         call<Delivery[]>("GET", `/api/v1/webhooks/${enc(id)}/deliveries`, undefined, q),
       retry: (id: string, deliveryId: string) =>
         call<Delivery>("POST", `/api/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/retry`),
@@ -175,7 +204,7 @@ export function createClient(opts: ClientOptions) {
       policy: () => call<{ rules: ApprovalRule[]; gates: ReleaseGate[] }>("GET", "/api/v1/approvals/policy"),
       /** Gates left out keep the gates in force; removing a rule or gate needs `allowRemovals`. */
       setPolicy: (
-        p: { rules: Partial<ApprovalRule>[]; gates?: ReleaseGate[] },
+        p: Input<typeof ApprovalPolicyWriteSchema>,
         opts: { dryRun?: boolean; allowRemovals?: boolean } = {},
       ) =>
         call<{
@@ -190,18 +219,14 @@ export function createClient(opts: ClientOptions) {
         call<ApprovalRequestView["requirements"]>("GET", `${v(model, version)}/approval-requirements`),
       request: (model: string, version: string, summary: string, evidenceRefs: string[] = []) =>
         call<ApprovalRequestView>("POST", `${v(model, version)}/approvals`, { summary, evidenceRefs }),
-      sign: (
-        id: string,
-        s: { role: string; decision: "approve" | "reject"; comment?: string; evidenceRefs?: string[] },
-      ) => call<ApprovalRequestView>("POST", `/api/v1/approvals/${enc(id)}/signoffs`, s),
+      sign: (id: string, s: Input<typeof SignSchema>) =>
+        call<ApprovalRequestView>("POST", `/api/v1/approvals/${enc(id)}/signoffs`, s),
       get: (id: string) => call<ApprovalRequestView>("GET", `/api/v1/approvals/${enc(id)}`),
-      list: (q: Query = {}) => call<ApprovalRequestView[]>("GET", "/api/v1/approvals", undefined, q),
+      list: (q: QueryInput<typeof ApprovalListQuerySchema> = {}) =>
+        call<ApprovalRequestView[]>("GET", "/api/v1/approvals", undefined, q),
       inbox: () => call<(ApprovalRequestView & { canSignAs: string[] })[]>("GET", "/api/v1/approvals/inbox"),
-      attachEvidence: (
-        model: string,
-        version: string,
-        e: { kind: string; uri: string; contentHash: string; passed: boolean; summary?: string },
-      ) => call<EvidenceView>("POST", `${v(model, version)}/evidence`, e),
+      attachEvidence: (model: string, version: string, e: Input<typeof EvidenceCreateSchema>) =>
+        call<EvidenceView>("POST", `${v(model, version)}/evidence`, e),
       evidence: (model: string, version: string) =>
         call<EvidenceView[]>("GET", `${v(model, version)}/evidence`),
       asOf: (model: string, at: string) =>
@@ -209,10 +234,8 @@ export function createClient(opts: ClientOptions) {
     },
     routes: {
       get: (model: string) => call<RouteConfigView>("GET", `/api/v1/models/${enc(model)}/route`),
-      set: (
-        model: string,
-        cfg: Partial<RouteConfigView> & Pick<RouteConfigView, "split" | "fallback" | "allowPinning">,
-      ) => call<RouteConfigView>("PUT", `/api/v1/models/${enc(model)}/route`, { prices: {}, ...cfg }),
+      set: (model: string, cfg: Input<typeof RouteConfigSchema>) =>
+        call<RouteConfigView>("PUT", `/api/v1/models/${enc(model)}/route`, { prices: {}, ...cfg }),
     },
     apply: (spec: unknown, dryRun = false) =>
       call<{ dryRun: boolean; applied: boolean; changes: PlanItem[]; specHash: string }>(
@@ -221,7 +244,7 @@ export function createClient(opts: ClientOptions) {
         { spec, dryRun },
       ),
     tokens: {
-      create: (t: TokenCreate) => call<TokenCreated>("POST", "/api/v1/tokens", t),
+      create: (t: Input<typeof TokenCreateSchema>) => call<TokenCreated>("POST", "/api/v1/tokens", t),
       list: () => call<Token[]>("GET", "/api/v1/tokens"),
       revoke: (id: string) => call<Token>("POST", `/api/v1/tokens/${enc(id)}/revoke`),
     },
@@ -235,8 +258,8 @@ export function createClient(opts: ClientOptions) {
       start: (
         model: string,
         version: string,
-        plan?: string | Record<string, unknown>,
-        mode: "canary" | "blue_green" = "canary",
+        plan?: Input<typeof RolloutStartSchema>["plan"],
+        mode: Input<typeof RolloutStartSchema>["mode"] = "canary",
       ) => call<RolloutApiView>("POST", `/api/v1/models/${enc(model)}/rollouts`, { version, plan, mode }),
       /** The active rollout, or the last one, with its decisions (newest first). */
       status: (model: string) => call<RolloutApiView>("GET", `/api/v1/models/${enc(model)}/rollout`),
@@ -271,32 +294,20 @@ export function createClient(opts: ClientOptions) {
     },
     biasDrift: {
       /** Success by group on live traffic per version, attribute and window, and the points that alerted. */
-      series: (
-        model: string,
-        q: { version?: string; attribute?: string; from?: string; to?: string; limit?: number } = {},
-      ) => call<SeriesView>("GET", `/api/v1/models/${enc(model)}/bias-drift`, undefined, q),
+      series: (model: string, q: QueryInput<typeof SeriesQuerySchema> = {}) =>
+        call<SeriesView>("GET", `/api/v1/models/${enc(model)}/bias-drift`, undefined, q),
       /** Computes the ended windows in [from, to) now (backfill); a window already computed adds nothing. */
       compute: (model: string, from: string, to: string) =>
         call<ComputedView>("POST", `/api/v1/models/${enc(model)}/bias-drift/compute`, { from, to }),
     },
     evals: {
       /** Starts (or resumes: same version, same suite, still running) an evaluation run on the server. */
-      start: (
-        model: string,
-        version: string,
-        body: {
-          suite: Record<string, unknown>;
-          concurrency?: number;
-          maxAttempts?: number;
-          outputs?: "text" | "hash";
-          intersections?: string[][];
-          minGroupSize?: number;
-        },
-      ) => call<EvalRunView>("POST", `${v(model, version)}/evals`, body),
+      start: (model: string, version: string, body: Input<typeof EvalStartSchema>) =>
+        call<EvalRunView>("POST", `${v(model, version)}/evals`, body),
       get: (id: string) => call<EvalRunView>("GET", `/api/v1/evals/${enc(id)}`),
-      list: (q: { model?: string; version?: string; status?: string; limit?: number } = {}) =>
+      list: (q: QueryInput<typeof EvalListQuerySchema> = {}) =>
         call<{ runs: EvalRunView[] }>("GET", "/api/v1/evals", undefined, q),
-      cases: (id: string, q: { after?: number; limit?: number } = {}) =>
+      cases: (id: string, q: QueryInput<typeof EvalCasesQuerySchema> = {}) =>
         call<{ cases: EvalCaseView[] }>("GET", `/api/v1/evals/${enc(id)}/cases`, undefined, q),
       cancel: (id: string, reason: string) =>
         call<EvalRunView>("POST", `/api/v1/evals/${enc(id)}/cancel`, { reason }),
@@ -323,7 +334,8 @@ export function createClient(opts: ClientOptions) {
         call<ShadowReportView>("GET", `/api/v1/models/${enc(model)}/shadow`, undefined, { window }),
     },
     audit: {
-      events: (q: Query = {}) => call<Page<AuditEventView>>("GET", "/api/v1/audit/events", undefined, q),
+      events: (q: QueryInput<typeof AuditQuerySchema> = {}) =>
+        call<Page<AuditEventView>>("GET", "/api/v1/audit/events", undefined, q),
       verify: () => call<VerifyResult>("GET", "/api/v1/audit/verify"),
       /** The JSONL archive: header, events, checkpoints (see modules/audit/export-format.ts). */
       export: () => call<string>("GET", "/api/v1/audit/export"),

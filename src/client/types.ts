@@ -1,10 +1,10 @@
 /** The shapes the API returns, as the typed client (CLI and console) sees them. */
+import type { z } from "zod";
 import type { PairedComparison, RunAggregate } from "../engines/evaluation/index.ts";
 import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
 import type { CaseRow } from "../modules/evals/evals.store.ts";
 import type { RunReport, RunView } from "../modules/evals/index.ts";
 import type { Token } from "../modules/identity/identity.schemas.ts";
-import type { Retention } from "../modules/registry/registry.schemas.ts";
 
 /** An error answer of the API: the problem+json document, kept whole. */
 
@@ -36,6 +36,21 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 export type Query = Record<string, string | number | boolean | undefined>;
+
+/**
+ * What a caller sends for a request body: the schema's input, before parsing, so a field
+ * with a server default is optional here (the schema's output makes it required).
+ */
+export type Input<S extends z.ZodType> = z.input<S>;
+/**
+ * A query string's input. `z.coerce.number()` takes `unknown` in, which would let any value
+ * through; such a field is typed as the number it becomes, still optional.
+ */
+export type QueryInput<S extends z.ZodType> = {
+  [K in keyof z.input<S>]: unknown extends z.input<S>[K]
+    ? (K extends keyof z.output<S> ? z.output<S>[K] : never) | undefined
+    : z.input<S>[K];
+};
 export interface CardRevisionView {
   id: string;
   revision: number;
@@ -62,10 +77,7 @@ export interface PlanItem {
   target: string;
   changes?: Record<string, { from: unknown; to: unknown }>;
 }
-export interface RegistryPolicy {
-  retention: Retention;
-  requiredCardSections: string[];
-}
+export type { RegistryPolicy } from "../modules/registry/policy.ts";
 /** A created token: its secret (`token`) is in this answer only. */
 export type TokenCreated = Token & { token: string };
 export interface WhoAmI {

@@ -71,9 +71,9 @@ async function ensureCandidate(
   const existing = await client.versions.get(MODEL, c.version).catch(() => null);
   if (!existing) {
     // Same contract as the demo's latest version: a minor release may not break it.
-    const latest = (await client.versions.list({ model: MODEL, limit: 100 })).items
-      .map((v) => v as { version: string; contract?: unknown })
-      .sort((a, b) => (a.version < b.version ? 1 : -1))[0];
+    const latest = (await client.versions.list({ model: MODEL, limit: 100 })).items.sort((a, b) =>
+      a.version < b.version ? 1 : -1,
+    )[0];
     await client.versions.register(MODEL, {
       version: c.version,
       provider: "simulator",
@@ -85,10 +85,10 @@ async function ensureCandidate(
         quality: { success: c.success, byGroup: c.byGroup },
         seed: 2000 + CANDIDATES.indexOf(c),
       },
-      contract: latest?.contract,
+      contract: latest?.contract ?? undefined,
       changelog: `Demo rollout candidate: ${c.label}.`,
       card: demoCard(c.version, c.success, `Demo rollout candidate: ${c.label}.`),
-    } as never);
+    });
   }
   const requirements = await client.approvals.list({ model: MODEL, version: c.version });
   if (requirements.some((r) => r.status === "approved")) return;
@@ -162,13 +162,13 @@ export async function runRolloutDemo(opts: DemoOptions): Promise<RolloutApiView[
     const t = await client.tokens.create({
       name: `demo-rollout-app-${i + 1}-${stamp}`,
       roles: ["agent"],
-    } as never);
+    });
     agents.push(t.token);
   }
   const reviewerToken = await client.tokens.create({
     name: `demo-rollout-reviewer-${stamp}`,
     roles: ["engineering"],
-  } as never);
+  });
   const reviewer = client.withToken(reviewerToken.token);
   const results: RolloutApiView[] = [];
   for (const c of CANDIDATES) {

@@ -111,7 +111,7 @@ export async function prepareSimulatorModel(o: {
       metadata: {},
       sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k.replaceAll("_", " ")}: fault fixture.`])),
       extraSections: [],
-    } as never,
+    },
   });
   const r = await admin.approvals.request(o.model, "1.0.0", "fault runs");
   await createClient({ baseUrl: o.url, token: eng }).approvals.sign(r.id, {

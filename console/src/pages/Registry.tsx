@@ -2,7 +2,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import { useApi } from "../api.tsx";
 import { Async, Badge, PageHeader, Table, Time } from "../components/ui.tsx";
 
-const STATUSES = ["development", "canary", "production", "deprecated", "retired"];
+const STATUSES = ["development", "canary", "production", "deprecated", "retired"] as const;
 const PROVIDERS = ["openai", "openai-compatible", "anthropic", "simulator"];
 
 /** The registry: every model, searchable and filtered by use case, status, owner and provider (all in the URL). */
@@ -15,7 +15,9 @@ export function RegistryPage() {
     owner: params.get("owner") ?? "",
     provider: params.get("provider") ?? "",
   };
-  const models = useApi((c) => c.models.list({ ...filter, limit: 200 }), [params.toString()]);
+  // The URL is hand-editable: a status that is none of the statuses filters nothing.
+  const status = STATUSES.find((s) => s === filter.status);
+  const models = useApi((c) => c.models.list({ ...filter, status, limit: 200 }), [params.toString()]);
   const set = (k: keyof typeof filter, v: string) => {
     const next = new URLSearchParams(params);
     if (v) next.set(k, v);

@@ -17,6 +17,12 @@ import type { ApprovalsService } from "./approvals.service.ts";
 
 const VersionParam = z.object({ model: Slug, version: SemverString });
 const tags = ["approvals"];
+export const ApprovalListQuerySchema = z.object({
+  model: Slug.optional(),
+  version: SemverString.optional(),
+  status: z.enum(["pending", "approved", "rejected", "voided"]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
 const InForceSchema = z.object({
   requestId: z.string(),
   version: z.string(),
@@ -146,12 +152,7 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
       path: "/approvals",
       tags,
       request: {
-        query: z.object({
-          model: Slug.optional(),
-          version: SemverString.optional(),
-          status: z.enum(["pending", "approved", "rejected", "voided"]).optional(),
-          limit: z.coerce.number().int().min(1).max(500).default(50),
-        }),
+        query: ApprovalListQuerySchema,
       },
       responses: { 200: jsonOk(z.array(ApprovalRequestSchema)) },
     }),

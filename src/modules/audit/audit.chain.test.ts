@@ -105,7 +105,7 @@ for (const target of allStoreTargets()) {
         metrics: { success_rate: 0.1, big: 1e21 },
         limitations: [],
         tags: [],
-      } as never);
+      });
       await reg.updateModel(ctx("carol"), "chat", { description: "changed", tags: ["x"] });
       await h.db.transaction(async (tx) => {
         await recordAudit(tx, ctx("dora"), h.clock.now(), {

@@ -22,6 +22,17 @@ export const EvalStartSchema = z
   .strict()
   .openapi("EvalStart");
 
+export const EvalListQuerySchema = z.object({
+  model: Slug.optional(),
+  version: SemverString.optional(),
+  status: z.enum(["running", "completed", "failed", "cancelled"]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export const EvalCasesQuerySchema = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(5000).default(1000),
+});
+
 const Acceptance = z.object({ by: z.string(), justification: z.string(), at: z.string() }).nullable();
 
 export const EvalRunSchema = z
@@ -125,12 +136,7 @@ export function evalRoutes(svc: EvalsService) {
       tags,
       summary: "Evaluation runs, newest first",
       request: {
-        query: z.object({
-          model: Slug.optional(),
-          version: SemverString.optional(),
-          status: z.enum(["running", "completed", "failed", "cancelled"]).optional(),
-          limit: z.coerce.number().int().min(1).max(500).default(50),
-        }),
+        query: EvalListQuerySchema,
       },
       responses: { 200: jsonOk(z.object({ runs: z.array(EvalRunSchema) })) },
     }),
@@ -180,10 +186,7 @@ export function evalRoutes(svc: EvalsService) {
       summary: "A run's recorded cases in recording order (page with `after`)",
       request: {
         params: RunParam,
-        query: z.object({
-          after: z.coerce.number().int().min(0).default(0),
-          limit: z.coerce.number().int().min(1).max(5000).default(1000),
-        }),
+        query: EvalCasesQuerySchema,
       },
       responses: { 200: jsonOk(z.object({ cases: z.array(CaseSchema) })) },
     }),

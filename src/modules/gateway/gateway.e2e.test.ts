@@ -55,14 +55,14 @@ describe("gateway end to end with the official SDKs", () => {
       providerModelId: "gpt-fake",
       endpoint: fakeOpenAI.url,
       parameters: { apiKeyEnv: "FAKE_API_KEY" },
-      card: CARD as never,
+      card: CARD,
     });
     await admin.versions.register("chat", {
       version: "1.1.0",
       provider: "anthropic",
       providerModelId: "claude-fake",
       endpoint: fakeAnthropic.url,
-      card: CARD as never,
+      card: CARD,
     });
     const signer = createClient({ baseUrl: server.url, token: eng });
     for (const v of ["1.0.0", "1.1.0"]) {
@@ -318,14 +318,14 @@ describe("gateway end to end with the official SDKs", () => {
       provider: "openai-compatible",
       providerModelId: "x",
       endpoint: "http://169.254.169.254/latest",
-      card: CARD as never,
+      card: CARD,
     });
     await admin.versions.register("chat", {
       version: "1.3.1",
       provider: "openai-compatible",
       providerModelId: "x",
       endpoint: "https://api.example.org/v1",
-      card: CARD as never,
+      card: CARD,
     });
     const eng = (await admin.tokens.create({ name: "ed", roles: ["engineering"] })).token;
     const signer = createClient({ baseUrl: server.url, token: eng });

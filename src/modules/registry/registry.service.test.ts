@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { AppError } from "../../lib/errors.ts";
 import { allStoreTargets, ctx, type Harness, openHarness, SIM_PARAMS } from "../../test-support/stores.ts";
 import { listAudit } from "../audit/index.ts";
+import type { VersionCreate } from "./registry.schemas.ts";
 
 const rejects = async (p: Promise<unknown>, code: AppError["code"], match?: RegExp) => {
   await assert.rejects(p, (err: unknown) => {
@@ -42,7 +43,7 @@ for (const target of allStoreTargets()) {
         limitations: [],
         tags: [],
         ...extra,
-      } as never);
+      });
 
     test("creates a model and refuses a duplicate name with 409 naming the field", async () => {
       const m = await reg().createModel(ctx(), {
@@ -81,7 +82,11 @@ for (const target of allStoreTargets()) {
           provider: "simulator",
           providerModelId: "x",
           parameters: {},
-        } as never),
+          changelog: "",
+          metrics: {},
+          limitations: [],
+          tags: [],
+        }),
         "not_found",
       );
       const m = await reg().getModel("chat");
@@ -246,7 +251,7 @@ for (const target of allStoreTargets()) {
           metrics: {},
           limitations: [],
           tags: [],
-        } as never);
+        });
         h.clock.advance(1000);
         await reg().setAlias(ctx(), "ret", "production", v, "");
       }
@@ -395,7 +400,7 @@ for (const target of allStoreTargets()) {
           metrics: {},
           limitations: [],
           tags: [],
-        } as never);
+        });
       const versions = await Promise.allSettled([reg2("1.0.0"), reg2("1.0.0")]);
       assert.deepEqual(versions.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
     });
@@ -442,7 +447,7 @@ for (const target of allStoreTargets()) {
         riskTier: "low",
         tags: [],
       });
-      const inTrial = (v: string, contract: unknown) =>
+      const inTrial = (v: string, contract: VersionCreate["contract"]) =>
         reg().registerVersion(ctx(), "trial", {
           version: v,
           provider: "simulator",
@@ -453,7 +458,7 @@ for (const target of allStoreTargets()) {
           metrics: {},
           limitations: [],
           tags: [],
-        } as never);
+        });
       await inTrial("1.1.0", extended);
       await inTrial("1.2.0-rc.1", trial);
       const released = await inTrial("1.2.0", extended);

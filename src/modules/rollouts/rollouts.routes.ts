@@ -45,7 +45,7 @@ const RolloutSchema = z
   .openapi("Rollout");
 export type RolloutApiView = z.infer<typeof RolloutSchema>;
 
-const StartSchema = z
+export const RolloutStartSchema = z
   .object({
     version: SemverString.describe("the candidate version"),
     plan: z
@@ -97,7 +97,7 @@ export function rolloutRoutes(svc: RolloutsService) {
       path: "/models/{model}/rollouts",
       tags,
       summary: "Start a canary rollout of a version against the production version",
-      request: { params: ModelParam, body: jsonBody(StartSchema) },
+      request: { params: ModelParam, body: jsonBody(RolloutStartSchema) },
       responses: { 201: jsonOk(RolloutSchema, "Started") },
     }),
     async (c) => {

@@ -26,7 +26,7 @@ describe("shadow mode through the real gateway (demo workspace, simulator)", () 
       ),
     );
     const admin = createClient({ baseUrl: server.url, token: ADMIN });
-    agent = (await admin.tokens.create({ name: "shadow-bot", roles: ["agent"] } as never)).token;
+    agent = (await admin.tokens.create({ name: "shadow-bot", roles: ["agent"] })).token;
   });
   after(async () => {
     await server?.close();

@@ -146,7 +146,7 @@ for (const target of allStoreTargets()) {
       await subscribe(rVersions.url, ["version.registered"]);
       await subscribe(rAll.url, ["*"]);
       const m = await newModel();
-      await h.services.registry.updateModel(ctx(), m.name, { owner: "team-b" } as never);
+      await h.services.registry.updateModel(ctx(), m.name, { owner: "team-b" });
       await h.services.registry.registerVersion(ctx(), m.name, {
         version: "1.0.0",
         provider: "simulator",
@@ -156,7 +156,7 @@ for (const target of allStoreTargets()) {
         metrics: {},
         limitations: [],
         tags: [],
-      } as never);
+      });
       await dispatcher().runOnce();
 
       const types = (r: Receiver) => r.accepted.map((x) => x.event);
