@@ -8,6 +8,7 @@ import { findConsoleDir } from "./http/console.ts";
 import { createDrain } from "./http/drain.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
+import { startWorkers } from "./lib/workers.ts";
 import { loadSigningKey } from "./modules/audit/index.ts";
 import { createBiasDriftJob } from "./modules/bias-drift/index.ts";
 import { createEvalInvoker, createEvalWorker } from "./modules/evals/index.ts";
@@ -111,14 +112,8 @@ export async function startServer(config: Config) {
     intervalMs: config.webhookIntervalMs,
     fetch: webhookEgress.fetch,
   });
-  webhooks.start();
-  await services.audit.checkpointer.start();
-  // Request log and feedback: replay what a previous run spooled, then flush every 200 ms.
-  await services.requestLog.start();
-  await services.feedbackLog.start();
   // The data plane: routing state in memory, refreshed on every committed change.
   const gateway = createGatewayRuntime({ services, config, logger, clock: systemClock });
-  await gateway.start();
   // Rollouts: one controller across replicas (a lease row); a breaker opening kicks it at once.
   const controller = createRolloutController({
     db,
@@ -132,10 +127,8 @@ export async function startServer(config: Config) {
   gateway.breakers.onStateChange((change) => {
     if (change.to === "OPEN") void controller.kick();
   });
-  controller.start();
   // Experiments: every replica looks at the running ones; a breached guardrail stops one at once.
   const experimentWatcher = createExperimentWatcher({ experiments: services.experiments, logger });
-  experimentWatcher.start();
   // Evaluation runs: any replica takes a run it can lease, through the gateway's guarded adapters.
   const evalWorker = createEvalWorker({
     db,
@@ -146,7 +139,6 @@ export async function startServer(config: Config) {
     leaseTtlMs: config.evalLeaseTtlMs,
     ...(services.evalScorersDir ? { scorersDir: services.evalScorersDir } : {}),
   });
-  evalWorker.start();
   // Bias drift: one job across replicas (a lease row) recomputes per-group success per window.
   const biasDriftJob = createBiasDriftJob({
     db,
@@ -154,7 +146,40 @@ export async function startServer(config: Config) {
     logger,
     intervalMs: config.biasDriftIntervalMs,
   });
-  biasDriftJob.start();
+  // Started in this order, stopped in reverse: the request log and feedback writers first
+  // (replaying what a previous run spooled) and last to stop (flushing to the database, else
+  // the spool), the gateway before the jobs that use its breakers and adapters, the rollout
+  // controller last started and first stopped.
+  const workers = await startWorkers(
+    [
+      {
+        name: "feedback log",
+        start: () => services.feedbackLog.start(),
+        stop: () => services.feedbackLog.stop(),
+      },
+      {
+        name: "request log",
+        start: () => services.requestLog.start(),
+        stop: () => services.requestLog.stop(),
+      },
+      {
+        name: "audit checkpoints",
+        start: () => services.audit.checkpointer.start(),
+        stop: () => services.audit.checkpointer.stop(),
+      },
+      { name: "webhook dispatcher", start: () => webhooks.start(), stop: () => webhooks.stop() },
+      { name: "gateway routing", start: () => gateway.start(), stop: () => gateway.stop() },
+      { name: "bias drift job", start: () => biasDriftJob.start(), stop: () => biasDriftJob.stop() },
+      { name: "eval worker", start: () => evalWorker.start(), stop: () => evalWorker.stop() },
+      {
+        name: "experiment watcher",
+        start: () => experimentWatcher.start(),
+        stop: () => experimentWatcher.stop(),
+      },
+      { name: "rollout controller", start: () => controller.start(), stop: () => controller.stop() },
+    ],
+    { logger },
+  );
   // One server: /v1/* goes straight to the gateway (no framework on the hot path), the rest
   // to the control plane. Slow clients are cut off (headers and whole request timeouts,
   // checked every second).
@@ -188,22 +213,16 @@ export async function startServer(config: Config) {
   /**
    * Graceful shutdown, in order: readiness turns 503 and no new connection is taken; requests
    * in flight finish, each keep-alive connection closing after its current answer (src/http/
-   * drain.ts), whatever is open at the drain deadline is cut; then the workers stop, the
-   * request log and feedback are flushed (to the database, else the spool) and the store closes.
+   * drain.ts), whatever is open at the drain deadline is cut; then the workers stop in reverse
+   * order of start (the request log and feedback last, flushed to the database, else the
+   * spool), a stop that fails or hangs logged without holding up the others; the store closes.
    */
   const close = () =>
-    (closing ??= drain
-      .close()
-      .then((d) => logger.info({ ms: d.ms, cut: d.cut }, "connections drained"))
-      .then(() => controller.stop())
-      .then(() => experimentWatcher.stop())
-      .then(() => evalWorker.stop())
-      .then(() => biasDriftJob.stop())
-      .then(() => gateway.stop())
-      .then(() => webhooks.stop())
-      .then(() => services.audit.checkpointer.stop())
-      .then(() => services.requestLog.stop())
-      .then(() => services.feedbackLog.stop())
-      .then(() => db.close()));
+    (closing ??= (async () => {
+      const d = await drain.close();
+      logger.info({ ms: d.ms, cut: d.cut }, "connections drained");
+      await workers.stopAll();
+      await db.close();
+    })());
   return { app, services, gateway, controller, port, url: `http://${config.host}:${port}`, close, logger };
 }
