@@ -6,6 +6,7 @@ import { useEffect, useId, useRef, useState } from "react";
 import { useSearchParams } from "react-router-dom";
 import type { Client, Query } from "../../../src/client/index.ts";
 import { messageOf, useApi, useSession } from "../api.tsx";
+import { viewerZone } from "../time.ts";
 import { fromLocalInput, toLocalInput } from "./audit-time.ts";
 import { Field } from "./inbox-field.tsx";
 import { Async, ErrorBox, Table, Time } from "./ui.tsx";
@@ -242,8 +243,8 @@ export function AuditLog() {
         </form>
       </search>
       <p className="muted small ia-hint">
-        Times are your local time ({Intl.DateTimeFormat().resolvedOptions().timeZone}). An action ending in{" "}
-        <code>.*</code> matches every action under it.
+        Times are your local time ({viewerZone()}). An action ending in <code>.*</code> matches every action
+        under it.
       </p>
       <AuditPages key={key} query={query} filtered={any} onOnly={only} />
     </section>

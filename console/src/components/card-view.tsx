@@ -7,6 +7,7 @@ import { useSearchParams } from "react-router-dom";
 import { ApiError, type CardRevisionView } from "../../../src/client/index.ts";
 import { STANDARD_SECTIONS } from "../../../src/modules/cards/standard-sections.ts";
 import { useApi } from "../api.tsx";
+import { formatDate } from "../time.ts";
 import { CardMarkdown } from "./card-markdown.tsx";
 import { Async, Badge, Panel, Table, Time } from "./ui.tsx";
 
@@ -140,7 +141,7 @@ export function CardPanel({
               <option value="">latest (r{list[0]?.revision})</option>
               {list.map((r) => (
                 <option key={r.id} value={String(r.revision)}>
-                  r{r.revision} · {r.source} · {new Date(r.createdAt).toLocaleDateString()}
+                  r{r.revision} · {r.source} · {formatDate(r.createdAt)}
                 </option>
               ))}
             </select>

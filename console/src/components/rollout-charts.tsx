@@ -17,6 +17,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
+import { formatClock, timeTick } from "../time.ts";
 import {
   AXIS,
   COLORS,
@@ -33,7 +34,6 @@ import {
   type RolloutDecision,
   TONES,
   TOOLTIP_STYLE,
-  timeTick,
   timeTicks,
 } from "./rollout-kit.tsx";
 import { Badge } from "./ui.tsx";
@@ -56,7 +56,7 @@ const byTime = (ds: RolloutDecision[]) => [...ds].sort((a, b) => Date.parse(a.at
 function tooltipLabel(label: ReactNode, payload: readonly { payload?: Point }[]) {
   const p = payload[0]?.payload;
   if (!p) return label;
-  const when = new Date(p.t).toLocaleTimeString();
+  const when = formatClock(p.t);
   return p.decision ? `${when} · ${p.decision}` : when;
 }
 

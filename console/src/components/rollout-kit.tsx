@@ -7,6 +7,7 @@ import type { ReactNode } from "react";
 import { ApiError, type Client } from "../../../src/client/index.ts";
 import type { MetricResult, Plan, StepVerdict } from "../../../src/engines/rollout/types.ts";
 import type { RolloutApiView } from "../../../src/modules/rollouts/rollouts.routes.ts";
+import { formatClock } from "../time.ts";
 
 export type Rollout = RolloutApiView;
 export type RolloutDecision = RolloutApiView["decisions"][number];
@@ -133,27 +134,6 @@ export function pctDigits(ticks: number[]): number {
   );
 }
 
-/** A time axis' tick: clock time within a day, date and time across days. */
-export function timeTick(spanMs: number) {
-  return (t: number) => {
-    const d = new Date(t);
-    return spanMs < 86_400_000
-      ? d.toLocaleTimeString(undefined, {
-          hour: "2-digit",
-          minute: "2-digit",
-          second: "2-digit",
-          hour12: false,
-        })
-      : d.toLocaleString(undefined, {
-          month: "short",
-          day: "numeric",
-          hour: "2-digit",
-          minute: "2-digit",
-          hour12: false,
-        });
-  };
-}
-
 // ------------------------------------------------------------------ the charts' look
 
 /** Mid-tone colours that read on the light and the dark palette alike. */
@@ -238,13 +218,9 @@ export const METRIC_LABELS: Record<string, string> = {
 
 /** A moment with seconds (decisions come every few seconds); the date too when not today. */
 export function Clock({ at }: { at: string }) {
-  const d = new Date(at);
-  const today = d.toDateString() === new Date().toDateString();
   return (
     <time dateTime={at} title={at}>
-      {today
-        ? d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" })
-        : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" })}
+      {formatClock(at)}
     </time>
   );
 }
