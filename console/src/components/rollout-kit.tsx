@@ -115,25 +115,6 @@ export function timeTicks(min: number, max: number, count = 6): number[] {
   return ticks;
 }
 
-/** Round ticks covering [lo, hi] (an axis' frame, not a statistic): about `count` steps of 1, 2, 2.5 or 5 × 10^k. */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
-  const ticks: number[] = [];
-  for (let k = Math.floor(lo / step); k <= Math.ceil(hi / step); k++)
-    ticks.push(Number((k * step).toFixed(12)) || 0);
-  return ticks;
-}
-
-/** As few decimals as percentage ticks need (2.5% needs one). */
-export function pctDigits(ticks: number[]): number {
-  return (
-    [0, 1, 2, 3].find((d) => ticks.every((t) => Math.abs(t * 100 - Number((t * 100).toFixed(d))) < 1e-9)) ?? 3
-  );
-}
-
 // ------------------------------------------------------------------ the charts' look
 
 /** Mid-tone colours that read on the light and the dark palette alike. */
