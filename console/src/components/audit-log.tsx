@@ -9,6 +9,7 @@ import { messageOf, useApi, useSession } from "../api.tsx";
 import { viewerZone } from "../time.ts";
 import { fromLocalInput, toLocalInput } from "./audit-time.ts";
 import { Field } from "./inbox-field.tsx";
+import { KeyValues } from "./key-values.tsx";
 import { Async, ErrorBox, Table, Time } from "./ui.tsx";
 
 type AuditEvent = Awaited<ReturnType<Client["audit"]["events"]>>["items"][number];
@@ -395,13 +396,13 @@ function EventRow({ e, onOnly }: { e: AuditEvent; onOnly: (patch: Partial<Filter
           {e.before != null && (
             <>
               <h4 className="ia-sub">Before</h4>
-              <pre className="ia-json">{JSON.stringify(e.before, null, 2)}</pre>
+              <KeyValues value={e.before} label="Before" />
             </>
           )}
           {e.after != null && (
             <>
               <h4 className="ia-sub">After</h4>
-              <pre className="ia-json">{JSON.stringify(e.after, null, 2)}</pre>
+              <KeyValues value={e.after} label="After" />
             </>
           )}
         </details>

@@ -9,6 +9,7 @@ import { STANDARD_SECTIONS } from "../../../src/modules/cards/standard-sections.
 import { useApi } from "../api.tsx";
 import { formatDate } from "../time.ts";
 import { CardMarkdown } from "./card-markdown.tsx";
+import { KeyValues } from "./key-values.tsx";
 import { Async, Badge, Panel, Table, Time } from "./ui.tsx";
 
 /** Display titles of the standard sections, in the order a card is read. */
@@ -24,12 +25,15 @@ interface ModelIndexEntry {
   }[];
 }
 
-const show = (v: unknown): string =>
-  Array.isArray(v) && v.every((x) => typeof x !== "object")
-    ? v.join(", ")
-    : typeof v === "object" && v !== null
-      ? JSON.stringify(v)
-      : String(v);
+/** A front-matter value: a list of words as one line, nested settings as key-value rows. */
+const show = (k: string, v: unknown) =>
+  Array.isArray(v) && v.every((x) => typeof x !== "object") ? (
+    v.join(", ")
+  ) : typeof v === "object" && v !== null ? (
+    <KeyValues value={v} label={`Metadata ${k}`} />
+  ) : (
+    String(v)
+  );
 
 function Metadata({ metadata }: { metadata: Record<string, unknown> }) {
   const entries = Object.entries(metadata).filter(([k]) => k !== "model-index");
@@ -48,7 +52,7 @@ function Metadata({ metadata }: { metadata: Record<string, unknown> }) {
           {entries.map(([k, v]) => (
             <div key={k} style={{ display: "contents" }}>
               <dt>{k}</dt>
-              <dd className={typeof v === "object" && !Array.isArray(v) ? "mono" : undefined}>{show(v)}</dd>
+              <dd>{show(k, v)}</dd>
             </div>
           ))}
         </dl>
@@ -67,7 +71,13 @@ function Metadata({ metadata }: { metadata: Record<string, unknown> }) {
                   {r.dataset?.split && <span className="muted small"> ({r.dataset.split})</span>}
                 </td>
                 <td>{r.metric.name ?? r.metric.type ?? "–"}</td>
-                <td className="num">{r.metric.value === undefined ? "–" : show(r.metric.value)}</td>
+                <td className="num">
+                  {r.metric.value === undefined
+                    ? "–"
+                    : typeof r.metric.value === "object"
+                      ? JSON.stringify(r.metric.value)
+                      : String(r.metric.value)}
+                </td>
               </tr>
             ))}
           </Table>
