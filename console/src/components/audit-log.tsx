@@ -6,8 +6,10 @@ import { useEffect, useId, useRef, useState } from "react";
 import { useSearchParams } from "react-router-dom";
 import type { Client, Query } from "../../../src/client/index.ts";
 import { messageOf, useApi, useSession } from "../api.tsx";
+import { viewerZone } from "../time.ts";
 import { fromLocalInput, toLocalInput } from "./audit-time.ts";
 import { Field } from "./inbox-field.tsx";
+import { KeyValues } from "./key-values.tsx";
 import { Async, ErrorBox, Table, Time } from "./ui.tsx";
 
 type AuditEvent = Awaited<ReturnType<Client["audit"]["events"]>>["items"][number];
@@ -242,8 +244,8 @@ export function AuditLog() {
         </form>
       </search>
       <p className="muted small ia-hint">
-        Times are your local time ({Intl.DateTimeFormat().resolvedOptions().timeZone}). An action ending in{" "}
-        <code>.*</code> matches every action under it.
+        Times are your local time ({viewerZone()}). An action ending in <code>.*</code> matches every action
+        under it.
       </p>
       <AuditPages key={key} query={query} filtered={any} onOnly={only} />
     </section>
@@ -394,13 +396,13 @@ function EventRow({ e, onOnly }: { e: AuditEvent; onOnly: (patch: Partial<Filter
           {e.before != null && (
             <>
               <h4 className="ia-sub">Before</h4>
-              <pre className="ia-json">{JSON.stringify(e.before, null, 2)}</pre>
+              <KeyValues value={e.before} label="Before" />
             </>
           )}
           {e.after != null && (
             <>
               <h4 className="ia-sub">After</h4>
-              <pre className="ia-json">{JSON.stringify(e.after, null, 2)}</pre>
+              <KeyValues value={e.after} label="After" />
             </>
           )}
         </details>

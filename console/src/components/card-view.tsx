@@ -7,7 +7,9 @@ import { useSearchParams } from "react-router-dom";
 import { ApiError, type CardRevisionView } from "../../../src/client/index.ts";
 import { STANDARD_SECTIONS } from "../../../src/modules/cards/standard-sections.ts";
 import { useApi } from "../api.tsx";
+import { formatDate } from "../time.ts";
 import { CardMarkdown } from "./card-markdown.tsx";
+import { KeyValues } from "./key-values.tsx";
 import { Async, Badge, Panel, Table, Time } from "./ui.tsx";
 
 /** Display titles of the standard sections, in the order a card is read. */
@@ -23,12 +25,15 @@ interface ModelIndexEntry {
   }[];
 }
 
-const show = (v: unknown): string =>
-  Array.isArray(v) && v.every((x) => typeof x !== "object")
-    ? v.join(", ")
-    : typeof v === "object" && v !== null
-      ? JSON.stringify(v)
-      : String(v);
+/** A front-matter value: a list of words as one line, nested settings as key-value rows. */
+const show = (k: string, v: unknown) =>
+  Array.isArray(v) && v.every((x) => typeof x !== "object") ? (
+    v.join(", ")
+  ) : typeof v === "object" && v !== null ? (
+    <KeyValues value={v} label={`Metadata ${k}`} />
+  ) : (
+    String(v)
+  );
 
 function Metadata({ metadata }: { metadata: Record<string, unknown> }) {
   const entries = Object.entries(metadata).filter(([k]) => k !== "model-index");
@@ -47,7 +52,7 @@ function Metadata({ metadata }: { metadata: Record<string, unknown> }) {
           {entries.map(([k, v]) => (
             <div key={k} style={{ display: "contents" }}>
               <dt>{k}</dt>
-              <dd className={typeof v === "object" && !Array.isArray(v) ? "mono" : undefined}>{show(v)}</dd>
+              <dd>{show(k, v)}</dd>
             </div>
           ))}
         </dl>
@@ -66,7 +71,13 @@ function Metadata({ metadata }: { metadata: Record<string, unknown> }) {
                   {r.dataset?.split && <span className="muted small"> ({r.dataset.split})</span>}
                 </td>
                 <td>{r.metric.name ?? r.metric.type ?? "–"}</td>
-                <td className="num">{r.metric.value === undefined ? "–" : show(r.metric.value)}</td>
+                <td className="num">
+                  {r.metric.value === undefined
+                    ? "–"
+                    : typeof r.metric.value === "object"
+                      ? JSON.stringify(r.metric.value)
+                      : String(r.metric.value)}
+                </td>
               </tr>
             ))}
           </Table>
@@ -140,7 +151,7 @@ export function CardPanel({
               <option value="">latest (r{list[0]?.revision})</option>
               {list.map((r) => (
                 <option key={r.id} value={String(r.revision)}>
-                  r{r.revision} · {r.source} · {new Date(r.createdAt).toLocaleDateString()}
+                  r{r.revision} · {r.source} · {formatDate(r.createdAt)}
                 </option>
               ))}
             </select>

@@ -17,16 +17,8 @@ import {
   YAxis,
 } from "recharts";
 import type { Comparison } from "../../../src/engines/experiments/types.ts";
-import {
-  AXIS,
-  COLORS,
-  Figure,
-  fmt,
-  METRIC_LABELS,
-  niceTicks,
-  pctDigits,
-  TOOLTIP_STYLE,
-} from "./rollout-kit.tsx";
+import { niceTicks, pctDigits } from "../axis.ts";
+import { AXIS, COLORS, Figure, fmt, METRIC_LABELS, TOOLTIP_STYLE } from "./rollout-kit.tsx";
 
 interface Row {
   label: string;

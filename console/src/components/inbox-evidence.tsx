@@ -6,6 +6,7 @@ import Markdown from "react-markdown";
 import type { EvidenceView } from "../../../src/client/index.ts";
 import { STANDARD_SECTIONS } from "../../../src/modules/cards/standard-sections.ts";
 import { useApi } from "../api.tsx";
+import { KeyValues } from "./key-values.tsx";
 import { Async, Badge, Time } from "./ui.tsx";
 
 /** The evidence route also returns the gates' verdict and the run behind it. */
@@ -105,7 +106,7 @@ export function InboxEvidence({
                 {e.details && Object.keys(e.details).length > 0 && (
                   <details className="ia-details">
                     <summary>Gate verdict details</summary>
-                    <pre className="ia-json">{JSON.stringify(e.details, null, 2)}</pre>
+                    <KeyValues value={e.details} label="Gate verdict details" />
                   </details>
                 )}
               </li>

@@ -17,6 +17,8 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
+import { type BoundedAxis, boundedAxis, niceTicks, pctDigits, rateAxis } from "../axis.ts";
+import { formatClock, timeTick } from "../time.ts";
 import {
   AXIS,
   COLORS,
@@ -25,15 +27,12 @@ import {
   judgeAnalysis,
   METRIC_LABELS,
   type MetricResult,
-  niceTicks,
   numberOf,
-  pctDigits,
   planMetric,
   type Rollout,
   type RolloutDecision,
   TONES,
   TOOLTIP_STYLE,
-  timeTick,
   timeTicks,
 } from "./rollout-kit.tsx";
 import { Badge } from "./ui.tsx";
@@ -56,7 +55,7 @@ const byTime = (ds: RolloutDecision[]) => [...ds].sort((a, b) => Date.parse(a.at
 function tooltipLabel(label: ReactNode, payload: readonly { payload?: Point }[]) {
   const p = payload[0]?.payload;
   if (!p) return label;
-  const when = new Date(p.t).toLocaleTimeString();
+  const when = formatClock(p.t);
   return p.decision ? `${when} · ${p.decision}` : when;
 }
 
@@ -155,6 +154,7 @@ function SeriesChart({
   refs = [],
   format,
   axisFormat,
+  axis,
   domain,
 }: {
   points: Point[];
@@ -163,6 +163,8 @@ function SeriesChart({
   format: (x: number) => string;
   /** A shorter format for the value axis' ticks, where `format` is long. */
   axisFormat?: (x: number) => string;
+  /** A fixed frame (rates: rateAxis); else `domain`, recharts rounding its ends. */
+  axis?: BoundedAxis;
   domain?: [number | string, number | string];
 }) {
   const any = points.some((p) => series.some((s) => p.v[s.key] != null));
@@ -176,7 +178,10 @@ function SeriesChart({
           <YAxis
             tickFormatter={axisFormat ?? format}
             width={76}
-            domain={domain ?? ["auto", "auto"]}
+            domain={axis?.domain ?? domain ?? ["auto", "auto"]}
+            ticks={axis?.ticks}
+            interval={axis ? 0 : undefined}
+            allowDataOverflow={axis !== undefined}
             {...AXIS}
           />
           <Tooltip
@@ -327,6 +332,10 @@ function pointsOf(
   return { points, latest: judged.at(-1), last };
 }
 
+/** Every number the points give for these series (the value axis' frame covers them). */
+const valuesOf = (points: Point[], ...keys: string[]) =>
+  points.flatMap((p) => keys.map((k) => p.v[k]).filter((x): x is number => typeof x === "number"));
+
 const candBase = (m: MetricResult) => ({ cand: numberOf(m, "candidate"), base: numberOf(m, "baseline") });
 
 function metricView(kind: string, rollout: Rollout, ds: RolloutDecision[]): MetricView | null {
@@ -350,6 +359,9 @@ function metricView(kind: string, rollout: Rollout, ds: RolloutDecision[]): Metr
         };
       });
       const f = kind === "success_rate" ? (x: number) => fmt.pct(x) : (x: number) => fmt.num(x, 3);
+      const axis =
+        kind === "success_rate" ? rateAxis(valuesOf(points, "cand", "base"), [], false) : undefined;
+      const tick = axis && ((x: number) => fmt.pct(x, pctDigits(axis.ticks)));
       return {
         kind,
         latest,
@@ -357,7 +369,7 @@ function metricView(kind: string, rollout: Rollout, ds: RolloutDecision[]): Metr
           <NoFigures />
         ) : (
           <>
-            <SeriesChart points={points} series={[cand, base]} format={f} />
+            <SeriesChart points={points} series={[cand, base]} format={f} axis={axis} axisFormat={tick} />
             <p className="muted small re-chart-note">
               Relative lift of the candidate over the baseline, with the interval the judge tests against the
               margin:
@@ -370,6 +382,7 @@ function metricView(kind: string, rollout: Rollout, ds: RolloutDecision[]): Metr
     case "error_rate": {
       const { points, latest, last } = pointsOf(ds, kind, candBase);
       const max = last("max") ?? (typeof cfg?.max === "number" ? cfg.max : null);
+      const axis = rateAxis(valuesOf(points, "cand", "base"), [max]);
       return {
         kind,
         latest,
@@ -379,7 +392,8 @@ function metricView(kind: string, rollout: Rollout, ds: RolloutDecision[]): Metr
             series={[cand, base]}
             refs={max == null ? [] : [{ y: max, label: `max ${fmt.pct(max, 2)}` }]}
             format={(x) => fmt.pct(x, 2)}
-            domain={[0, "auto"]}
+            axis={axis}
+            axisFormat={(x) => fmt.pct(x, pctDigits(axis.ticks))}
           />
         ),
       };
@@ -440,6 +454,14 @@ function metricView(kind: string, rollout: Rollout, ds: RolloutDecision[]): Metr
         ];
       });
       const max = last("maxGapPoints");
+      // Percentage points between two groups' success rates: from 0 to at most 100.
+      const axis = boundedAxis(valuesOf(points, ...series.map((x) => x.key)), {
+        refs: [max],
+        floor: 0,
+        ceiling: 100,
+        zero: true,
+        minSpan: 1,
+      });
       return {
         kind,
         latest,
@@ -449,7 +471,7 @@ function metricView(kind: string, rollout: Rollout, ds: RolloutDecision[]): Metr
             series={series}
             refs={max == null ? [] : [{ y: max, label: `max ${max} pts` }]}
             format={(x) => `${fmt.num(x)} pts`}
-            domain={[0, "auto"]}
+            axis={axis}
           />
         ),
       };
@@ -457,6 +479,7 @@ function metricView(kind: string, rollout: Rollout, ds: RolloutDecision[]): Metr
     case "agreement": {
       const { points, latest, last } = pointsOf(ds, kind, (m) => ({ cand: numberOf(m, "agreement") }));
       const min = last("min");
+      const axis = rateAxis(valuesOf(points, "cand"), [min], false);
       return {
         kind,
         latest,
@@ -466,7 +489,8 @@ function metricView(kind: string, rollout: Rollout, ds: RolloutDecision[]): Metr
             series={[{ ...cand, name: `agreement of ${rollout.candidate}` }]}
             refs={min == null ? [] : [{ y: min, label: `min ${fmt.pct(min)}` }]}
             format={(x) => fmt.pct(x)}
-            domain={[0, 1]}
+            axis={axis}
+            axisFormat={(x) => fmt.pct(x, pctDigits(axis.ticks))}
           />
         ),
       };

@@ -7,6 +7,7 @@ import type { ReactNode } from "react";
 import { ApiError, type Client } from "../../../src/client/index.ts";
 import type { MetricResult, Plan, StepVerdict } from "../../../src/engines/rollout/types.ts";
 import type { RolloutApiView } from "../../../src/modules/rollouts/rollouts.routes.ts";
+import { formatClock } from "../time.ts";
 
 export type Rollout = RolloutApiView;
 export type RolloutDecision = RolloutApiView["decisions"][number];
@@ -114,46 +115,6 @@ export function timeTicks(min: number, max: number, count = 6): number[] {
   return ticks;
 }
 
-/** Round ticks covering [lo, hi] (an axis' frame, not a statistic): about `count` steps of 1, 2, 2.5 or 5 × 10^k. */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
-  const ticks: number[] = [];
-  for (let k = Math.floor(lo / step); k <= Math.ceil(hi / step); k++)
-    ticks.push(Number((k * step).toFixed(12)) || 0);
-  return ticks;
-}
-
-/** As few decimals as percentage ticks need (2.5% needs one). */
-export function pctDigits(ticks: number[]): number {
-  return (
-    [0, 1, 2, 3].find((d) => ticks.every((t) => Math.abs(t * 100 - Number((t * 100).toFixed(d))) < 1e-9)) ?? 3
-  );
-}
-
-/** A time axis' tick: clock time within a day, date and time across days. */
-export function timeTick(spanMs: number) {
-  return (t: number) => {
-    const d = new Date(t);
-    return spanMs < 86_400_000
-      ? d.toLocaleTimeString(undefined, {
-          hour: "2-digit",
-          minute: "2-digit",
-          second: "2-digit",
-          hour12: false,
-        })
-      : d.toLocaleString(undefined, {
-          month: "short",
-          day: "numeric",
-          hour: "2-digit",
-          minute: "2-digit",
-          hour12: false,
-        });
-  };
-}
-
 // ------------------------------------------------------------------ the charts' look
 
 /** Mid-tone colours that read on the light and the dark palette alike. */
@@ -238,13 +199,9 @@ export const METRIC_LABELS: Record<string, string> = {
 
 /** A moment with seconds (decisions come every few seconds); the date too when not today. */
 export function Clock({ at }: { at: string }) {
-  const d = new Date(at);
-  const today = d.toDateString() === new Date().toDateString();
   return (
     <time dateTime={at} title={at}>
-      {today
-        ? d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" })
-        : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" })}
+      {formatClock(at)}
     </time>
   );
 }

@@ -1,6 +1,7 @@
 /** Small shared pieces: every page looks and behaves the same (loading, empty, error states). */
 import type { ReactNode } from "react";
 import { Link } from "react-router-dom";
+import { formatDateTime } from "../time.ts";
 
 export function PageHeader({
   title,
@@ -125,10 +126,9 @@ export function Async<T>({
 
 export function Time({ at }: { at: string | null | undefined }) {
   if (!at) return <span className="muted">–</span>;
-  const d = new Date(at);
   return (
     <time dateTime={at} title={at}>
-      {d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}
+      {formatDateTime(at)}
     </time>
   );
 }

@@ -1,13 +1,13 @@
 /** A version's pinned facts and its lifecycle: what exactly runs, and how its status moved. */
 import type { Client } from "../../../src/client/index.ts";
 import { useApi } from "../api.tsx";
+import { KeyValues } from "./key-values.tsx";
 import { Async, Badge, Panel, Time } from "./ui.tsx";
 
 type Version = Awaited<ReturnType<Client["versions"]["get"]>>;
 
 export function VersionFacts({ v }: { v: Version }) {
   const metrics = Object.entries(v.metrics);
-  const params = Object.keys(v.parameters).length ? JSON.stringify(v.parameters) : null;
   return (
     <Panel title="Version">
       <dl className="facts">
@@ -21,10 +21,12 @@ export function VersionFacts({ v }: { v: Version }) {
             <dd className="mono">{v.endpoint}</dd>
           </>
         )}
-        {params && (
+        {Object.keys(v.parameters).length > 0 && (
           <>
             <dt>Parameters</dt>
-            <dd className="mono">{params}</dd>
+            <dd>
+              <KeyValues value={v.parameters} label="Parameters" />
+            </dd>
           </>
         )}
         {v.artifact && (

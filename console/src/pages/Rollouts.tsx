@@ -1,5 +1,6 @@
 import { Link, useParams } from "react-router-dom";
 import { messageOf, useApi } from "../api.tsx";
+import { KeyValues } from "../components/key-values.tsx";
 import { RolloutActions } from "../components/rollout-actions.tsx";
 import { MetricCharts, WeightChart } from "../components/rollout-charts.tsx";
 import { DecisionList } from "../components/rollout-decisions.tsx";
@@ -263,6 +264,10 @@ function RolloutView({ rollout: r, at }: { rollout: Rollout; at: string }) {
             </dd>
           </div>
         </dl>
+        <details className="re-details">
+          <summary>Plan {r.planName}: steps, metrics and limits</summary>
+          <KeyValues value={r.plan} label="Plan" />
+        </details>
       </Panel>
       <Panel title="Candidate weight">
         <WeightChart rollout={r} />
