@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { ApiError, createClient } from "../client/index.ts";
-import { envDefault, readEnv } from "../lib/environment.ts";
+import { envDefault, environmentHelp, readEnv } from "../lib/environment.ts";
 import { registerApplyCommand } from "./commands/apply.ts";
 import { registerApprovalCommands } from "./commands/approvals.ts";
 import { registerAuditCommands } from "./commands/audit.ts";
@@ -47,6 +47,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     .version("0.1.0")
     .option("--json", "machine-readable output")
     .option("--url <url>", "server URL (default: $MODELGOV_URL or http://127.0.0.1:7070)")
+    .addHelpText("after", environmentHelp("cli", "Environment of the CLI"))
     .exitOverride()
     .configureOutput({ writeOut: (s) => cli.io.out(s.trimEnd()), writeErr: (s) => cli.io.err(s.trimEnd()) });
   const baseUrl = (): string =>
@@ -74,6 +75,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     .option("--port <port>", "listen port (default: MODELGOV_PORT, else 7070)")
     .option("--data-dir <dir>", "embedded store folder (default ./.modelgov)")
     .addOption(new Option("--no-demo", "do not seed the demo workspace"))
+    .addHelpText("after", environmentHelp("server"))
     .action(async (o) => {
       const { startServer } = await import("../main.ts");
       const { loadConfig } = await import("../config.ts");
@@ -108,6 +110,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
       "apply pending database migrations and exit (PostgreSQL: as the owner in MODELGOV_MIGRATE_DATABASE_URL, else DATABASE_URL)",
     )
     .option("--data-dir <dir>", "embedded store folder (default ./.modelgov)")
+    .addHelpText("after", environmentHelp("migrate"))
     .action(async (o) => {
       const { openDb } = await import("../store/db.ts");
       const { migrate } = await import("../store/migrate.ts");

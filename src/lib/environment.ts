@@ -52,9 +52,9 @@ export const ENVIRONMENT = [
     key: "dataDir",
     type: "path",
     default: ".modelgov",
-    description: "data folder: embedded database, admin token, audit signing key, spool (--data-dir wins)",
+    description: "data folder: embedded database, admin token (the CLI's fallback token), audit key, spool",
     details:
-      "Relative to the working directory. Holds `pgdata/` (the embedded database, unused with `DATABASE_URL`), `admin-token`, `audit-signing-key.pem`, `audit-checkpoints.jsonl` and `spool/`. The CLI reads `admin-token` from it when `MODELGOV_TOKEN` is unset.",
+      "The `--data-dir` flag of `serve` and `migrate` wins. Relative to the working directory. Holds `pgdata/` (the embedded database, unused with `DATABASE_URL`), `admin-token`, `audit-signing-key.pem`, `audit-checkpoints.jsonl` and `spool/`. The CLI reads `admin-token` from it when `MODELGOV_TOKEN` is unset.",
     example: "/var/lib/modelgov",
     scope: ["server", "cli", "migrate"],
   },
@@ -389,4 +389,28 @@ export function envDefault<N extends EnvName>(
 ): Entry<N> extends { default: infer D } ? D : undefined {
   const v = ENVIRONMENT.find((e) => e.name === name) as EnvVariable | undefined;
   return v?.default as never;
+}
+
+/** A variable's default in a few words: the value, or what unset means. */
+export function defaultLabel(v: EnvVariable): string {
+  if (Array.isArray(v.default)) return v.default.length ? v.default.join(",") : "(none)";
+  if (v.default === false) return "off";
+  if (v.default !== undefined) return String(v.default);
+  return "(unset)";
+}
+
+/** The variables of a scope as help text: name, default, one line each. */
+export function environmentHelp(scope: EnvScope, heading = "Environment"): string {
+  const vars = (ENVIRONMENT as readonly EnvVariable[]).filter((v) => v.scope.includes(scope));
+  const nameWidth = Math.max(...vars.map((v) => v.name.length));
+  const defaultWidth = Math.min(24, Math.max(...vars.map((v) => defaultLabel(v).length)));
+  const lines = vars.map(
+    (v) => `  ${v.name.padEnd(nameWidth)}  ${defaultLabel(v).padEnd(defaultWidth)}  ${v.description}`,
+  );
+  return [
+    "",
+    `${heading} (flags win; details in docs/reference/environment.md):`,
+    `  ${"name".padEnd(nameWidth)}  ${"default".padEnd(defaultWidth)}  meaning`,
+    ...lines,
+  ].join("\n");
 }
