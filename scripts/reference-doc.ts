@@ -445,7 +445,7 @@ export function renderHeadersPage(): string {
     "",
     "```sh",
     "curl http://127.0.0.1:7070/v1/chat/completions \\",
-    '  -H "authorization: Bearer $MODELGOV_AGENT_TOKEN" \\',
+    '  -H "authorization: Bearer $AGENT_TOKEN" \\',
     "  -H 'x-modelgov-subject: customer-4711' \\",
     `  -H 'x-modelgov-groups: ${groups.example}' \\`,
     "  -H 'content-type: application/json' \\",

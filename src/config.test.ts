@@ -74,6 +74,20 @@ describe("environment variables (lib/environment.ts)", () => {
     assert.equal(c.demo, false);
   });
 
+  test("a bad value is refused naming the setting and the variable it came from", () => {
+    assert.throws(
+      () => loadConfig({}, { MODELGOV_GATEWAY_RATE_PER_SEC: "-1", MODELGOV_METRICS: "sometimes" }),
+      (err: Error) =>
+        /gatewayRateLimitPerSec: .* \(MODELGOV_GATEWAY_RATE_PER_SEC\)/.test(err.message) &&
+        /metrics: .* \(MODELGOV_METRICS\)/.test(err.message),
+    );
+    // A flag's value is not blamed on the variable.
+    assert.throws(
+      () => loadConfig({ port: 70_000 }, {}),
+      (err: Error) => /port: /.test(err.message) && !/MODELGOV_PORT/.test(err.message),
+    );
+  });
+
   test("every variable has a one-line description, an example and a scope", () => {
     for (const v of ENVIRONMENT as readonly EnvVariable[]) {
       assert.match(v.description, /^\S.{10,}$/, `${v.name}: description`);

@@ -148,7 +148,12 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     message: "set MODELGOV_AUDIT_SIGNING_KEY or MODELGOV_AUDIT_SIGNING_KEY_FILE, not both",
   }).safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    // Name the variable too: the key alone (gatewayRateLimitPerSec) is not what the operator set.
+    const lines = parsed.error.issues.map((i) => {
+      const variable = ENVIRONMENT.find((v) => "key" in v && v.key === i.path[0])?.name;
+      const from = variable && !(i.path[0]! in overrides) ? ` (${variable})` : "";
+      return `  ${i.path.join(".")}: ${i.message}${from}`;
+    });
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);
   }
   return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) });
