@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { test } from "node:test";
 import { ENVIRONMENT, type EnvScope, type EnvVariable } from "../lib/environment.ts";
 import { runCli } from "./main.ts";
@@ -36,4 +37,22 @@ test("serve --help shows the gateway's default rate limit and the variables that
   assert.match(text, /MODELGOV_GATEWAY_RATE_BURST\s+20\s/);
   assert.match(text, /MODELGOV_PORT\s+7070\s/);
   assert.doesNotMatch(text, /MODELGOV_TOKEN/, "a CLI variable is not the server's");
+});
+
+test("the commands that read a file point to its reference page, and the page exists", async () => {
+  for (const [argv, page] of [
+    [["versions", "register", "--help"], "version-file.md"],
+    [["approvals", "policy", "set", "--help"], "approval-policy.md"],
+    [["apply", "--help"], "modelgov-yaml.md"],
+    [["eval", "run", "--help"], "eval-suite.md"],
+  ] as const) {
+    const { code, text } = await help(...argv);
+    assert.equal(code, 0, argv.join(" "));
+    assert.match(
+      text.replace(/\s+/g, " "),
+      new RegExp(`docs/reference/${page.replace(".", "\\.")}`),
+      argv.join(" "),
+    );
+    assert.ok(existsSync(new URL(`../../docs/reference/${page}`, import.meta.url)), page);
+  }
 });
