@@ -81,6 +81,11 @@ describe("environment variables (lib/environment.ts)", () => {
         /gatewayRateLimitPerSec: .* \(MODELGOV_GATEWAY_RATE_PER_SEC\)/.test(err.message) &&
         /metrics: .* \(MODELGOV_METRICS\)/.test(err.message),
     );
+    // serve passes every flag, unset ones as undefined: the variable is still named.
+    assert.throws(
+      () => loadConfig({ host: undefined, port: undefined }, { MODELGOV_PORT: "70000" }),
+      /port: .* \(MODELGOV_PORT\)/,
+    );
     // A flag's value is not blamed on the variable.
     assert.throws(
       () => loadConfig({ port: 70_000 }, {}),

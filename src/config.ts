@@ -151,7 +151,8 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     // Name the variable too: the key alone (gatewayRateLimitPerSec) is not what the operator set.
     const lines = parsed.error.issues.map((i) => {
       const variable = ENVIRONMENT.find((v) => "key" in v && v.key === i.path[0])?.name;
-      const from = variable && !(i.path[0]! in overrides) ? ` (${variable})` : "";
+      const fromFlag = (overrides as Record<string, unknown>)[String(i.path[0])] !== undefined;
+      const from = variable && !fromFlag ? ` (${variable})` : "";
       return `  ${i.path.join(".")}: ${i.message}${from}`;
     });
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);
