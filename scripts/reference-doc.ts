@@ -139,7 +139,13 @@ export function fieldRows(schema: z.ZodType, collapse: readonly string[] = []): 
   return rows;
 }
 
-const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n+/g, " ");
+/** Markdown text: `<…>` outside code spans is escaped, or a renderer takes it for an HTML tag. */
+const md = (s: string) =>
+  s
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 ? part : part.replace(/</g, "&lt;").replace(/>/g, "&gt;")))
+    .join("");
+const cell = (s: string) => md(s).replace(/\|/g, "\\|").replace(/\n+/g, " ");
 
 function fieldTable(rows: FieldRow[]): string[] {
   return [
@@ -524,10 +530,10 @@ export function renderEnvironmentPage(): string {
     out.push(
       `## \`${v.name}\``,
       "",
-      `${capital(v.description)}.${v.details ? ` ${v.details}` : ""}`,
+      md(`${capital(v.description)}.${v.details ? ` ${v.details}` : ""}`),
       "",
-      `- type: ${v.type}${allowed ? ` (${allowed})` : ""}`,
-      `- default: ${v.default === undefined ? v.defaultText : `\`${defaultLabel(v)}\`${v.defaultText ? ` (${v.defaultText})` : ""}`}`,
+      `- type: ${md(v.type)}${allowed ? ` (${allowed})` : ""}`,
+      `- default: ${v.default === undefined ? md(v.defaultText ?? "") : `\`${defaultLabel(v)}\`${v.defaultText ? ` (${md(v.defaultText)})` : ""}`}`,
       `- read by: ${scopes(v)}`,
       `- example: \`${v.name.startsWith("*") ? v.example : `${v.name}=${v.example}`}\``,
       "",
