@@ -1,11 +1,13 @@
 import path from "node:path";
 import { z } from "zod";
+import { ENVIRONMENT, type EnvName, envDefault, readEnv } from "./lib/environment.ts";
 
 /**
- * Environment parsed once, validated, frozen. The only place that reads process.env.
+ * Environment parsed once, validated, frozen. The only place that reads process.env, and only
+ * the variables described in lib/environment.ts (docs/reference/environment.md is made from it).
  * CLI flags override the environment by being passed in as `overrides`.
  */
-const ConfigSchema = z.object({
+export const ConfigSchema = z.object({
   host: z.string().min(1),
   port: z.coerce.number().int().min(0).max(65535),
   dataDir: z.string().min(1),
@@ -78,51 +80,67 @@ const ConfigSchema = z.object({
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
+// Every variable that names a Config key names a real one.
+const _keysExist: readonly (keyof Config)[] = ENVIRONMENT.flatMap((v) => ("key" in v ? [v.key] : []));
+void _keysExist;
+
+/** A comma- or space-separated list; unset is undefined (the default applies), empty is []. */
+const list = (v: string | undefined) => v?.split(/[\s,]+/).filter(Boolean);
+
 export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const get = (name: EnvName) => readEnv(env, name);
   const raw = {
-    host: env.MODELGOV_HOST ?? "127.0.0.1",
-    port: env.MODELGOV_PORT ?? 7070,
-    dataDir: path.resolve(env.MODELGOV_DATA_DIR ?? ".modelgov"),
-    databaseUrl: env.DATABASE_URL || undefined,
-    migrateDatabaseUrl: env.MODELGOV_MIGRATE_DATABASE_URL || undefined,
-    demo: !env.MODELGOV_NO_DEMO,
-    logLevel: env.MODELGOV_LOG_LEVEL ?? "info",
-    serverUrl: env.MODELGOV_URL ?? "http://127.0.0.1:7070",
-    adminToken: env.MODELGOV_ADMIN_TOKEN || undefined,
-    webhookIntervalMs: env.MODELGOV_WEBHOOK_INTERVAL_MS || 1000,
-    auditCheckpointFile: env.MODELGOV_AUDIT_CHECKPOINT_FILE || undefined,
-    auditCheckpointWebhook: env.MODELGOV_AUDIT_CHECKPOINT_WEBHOOK || undefined,
-    auditCheckpointIntervalMs: env.MODELGOV_AUDIT_CHECKPOINT_INTERVAL_MS || 1_000,
-    auditCheckpointEveryEvents: env.MODELGOV_AUDIT_CHECKPOINT_EVERY_EVENTS || 0,
-    auditCheckpointStdout: /^(1|true|yes|on)$/i.test(env.MODELGOV_AUDIT_CHECKPOINT_STDOUT ?? ""),
+    host: get("MODELGOV_HOST") ?? envDefault("MODELGOV_HOST"),
+    port: get("MODELGOV_PORT") ?? envDefault("MODELGOV_PORT"),
+    dataDir: path.resolve(get("MODELGOV_DATA_DIR") ?? envDefault("MODELGOV_DATA_DIR")),
+    databaseUrl: get("DATABASE_URL") || undefined,
+    migrateDatabaseUrl: get("MODELGOV_MIGRATE_DATABASE_URL") || undefined,
+    demo: !get("MODELGOV_NO_DEMO"),
+    logLevel: get("MODELGOV_LOG_LEVEL") ?? envDefault("MODELGOV_LOG_LEVEL"),
+    serverUrl: get("MODELGOV_URL") ?? envDefault("MODELGOV_URL"),
+    adminToken: get("MODELGOV_ADMIN_TOKEN") || undefined,
+    webhookIntervalMs: get("MODELGOV_WEBHOOK_INTERVAL_MS") || envDefault("MODELGOV_WEBHOOK_INTERVAL_MS"),
+    auditCheckpointFile: get("MODELGOV_AUDIT_CHECKPOINT_FILE") || undefined,
+    auditCheckpointWebhook: get("MODELGOV_AUDIT_CHECKPOINT_WEBHOOK") || undefined,
+    auditCheckpointIntervalMs:
+      get("MODELGOV_AUDIT_CHECKPOINT_INTERVAL_MS") || envDefault("MODELGOV_AUDIT_CHECKPOINT_INTERVAL_MS"),
+    auditCheckpointEveryEvents:
+      get("MODELGOV_AUDIT_CHECKPOINT_EVERY_EVENTS") || envDefault("MODELGOV_AUDIT_CHECKPOINT_EVERY_EVENTS"),
+    auditCheckpointStdout: /^(1|true|yes|on)$/i.test(get("MODELGOV_AUDIT_CHECKPOINT_STDOUT") ?? ""),
     // A PEM in one line with literal \n (as some secret stores hand it out) works too.
-    auditSigningKey: env.MODELGOV_AUDIT_SIGNING_KEY?.replace(/\\n/g, "\n") || undefined,
-    auditSigningKeyFile: env.MODELGOV_AUDIT_SIGNING_KEY_FILE || undefined,
-    metrics: env.MODELGOV_METRICS || "public",
-    spoolDir: env.MODELGOV_SPOOL_DIR || undefined,
-    evalScorersDir: env.MODELGOV_EVAL_SCORERS_DIR || undefined,
-    consoleDir: env.MODELGOV_CONSOLE_DIR || undefined,
-    evalLeaseTtlMs: env.MODELGOV_EVAL_LEASE_TTL_MS || 30_000,
-    egressAllowHosts: env.MODELGOV_EGRESS_ALLOW_HOSTS?.split(/[\s,]+/).filter(Boolean) ?? [
-      "api.openai.com",
-      "api.anthropic.com",
+    auditSigningKey: get("MODELGOV_AUDIT_SIGNING_KEY")?.replace(/\\n/g, "\n") || undefined,
+    auditSigningKeyFile: get("MODELGOV_AUDIT_SIGNING_KEY_FILE") || undefined,
+    metrics: get("MODELGOV_METRICS") || envDefault("MODELGOV_METRICS"),
+    spoolDir: get("MODELGOV_SPOOL_DIR") || undefined,
+    evalScorersDir: get("MODELGOV_EVAL_SCORERS_DIR") || undefined,
+    consoleDir: get("MODELGOV_CONSOLE_DIR") || undefined,
+    evalLeaseTtlMs: get("MODELGOV_EVAL_LEASE_TTL_MS") || envDefault("MODELGOV_EVAL_LEASE_TTL_MS"),
+    egressAllowHosts: list(get("MODELGOV_EGRESS_ALLOW_HOSTS")) ?? [
+      ...envDefault("MODELGOV_EGRESS_ALLOW_HOSTS"),
     ],
-    webhookAllowHosts: env.MODELGOV_WEBHOOK_ALLOW_HOSTS?.split(/[\s,]+/).filter(Boolean) ?? [],
-    gatewayMaxBodyBytes: env.MODELGOV_GATEWAY_MAX_BODY_BYTES || 4 * 1024 * 1024,
+    webhookAllowHosts: list(get("MODELGOV_WEBHOOK_ALLOW_HOSTS")) ?? [
+      ...envDefault("MODELGOV_WEBHOOK_ALLOW_HOSTS"),
+    ],
+    gatewayMaxBodyBytes:
+      get("MODELGOV_GATEWAY_MAX_BODY_BYTES") || envDefault("MODELGOV_GATEWAY_MAX_BODY_BYTES"),
     providerKeys: Object.fromEntries(
       Object.entries(env).filter(
         (e): e is [string, string] => /_API_KEY$/.test(e[0]) && typeof e[1] === "string" && e[1] !== "",
       ),
     ),
-    gatewayHeadersTimeoutMs: env.MODELGOV_GATEWAY_HEADERS_TIMEOUT_MS || 10_000,
-    drainTimeoutMs: env.MODELGOV_DRAIN_TIMEOUT_MS || 10_000,
-    gatewayBodyTimeoutMs: env.MODELGOV_GATEWAY_BODY_TIMEOUT_MS || 30_000,
-    gatewayRateLimitPerSec: env.MODELGOV_GATEWAY_RATE_PER_SEC || 10,
-    gatewayRateLimitBurst: env.MODELGOV_GATEWAY_RATE_BURST || 20,
-    gatewayBodies: env.MODELGOV_GATEWAY_BODIES || "off",
-    biasDriftIntervalMs: env.MODELGOV_BIAS_DRIFT_INTERVAL_MS || 60_000,
-    biasDriftWindowMs: env.MODELGOV_BIAS_DRIFT_WINDOW_MS || 3_600_000,
-    biasDriftSettleMs: env.MODELGOV_BIAS_DRIFT_SETTLE_MS || 300_000,
+    gatewayHeadersTimeoutMs:
+      get("MODELGOV_GATEWAY_HEADERS_TIMEOUT_MS") || envDefault("MODELGOV_GATEWAY_HEADERS_TIMEOUT_MS"),
+    drainTimeoutMs: get("MODELGOV_DRAIN_TIMEOUT_MS") || envDefault("MODELGOV_DRAIN_TIMEOUT_MS"),
+    gatewayBodyTimeoutMs:
+      get("MODELGOV_GATEWAY_BODY_TIMEOUT_MS") || envDefault("MODELGOV_GATEWAY_BODY_TIMEOUT_MS"),
+    gatewayRateLimitPerSec:
+      get("MODELGOV_GATEWAY_RATE_PER_SEC") || envDefault("MODELGOV_GATEWAY_RATE_PER_SEC"),
+    gatewayRateLimitBurst: get("MODELGOV_GATEWAY_RATE_BURST") || envDefault("MODELGOV_GATEWAY_RATE_BURST"),
+    gatewayBodies: get("MODELGOV_GATEWAY_BODIES") || envDefault("MODELGOV_GATEWAY_BODIES"),
+    biasDriftIntervalMs:
+      get("MODELGOV_BIAS_DRIFT_INTERVAL_MS") || envDefault("MODELGOV_BIAS_DRIFT_INTERVAL_MS"),
+    biasDriftWindowMs: get("MODELGOV_BIAS_DRIFT_WINDOW_MS") || envDefault("MODELGOV_BIAS_DRIFT_WINDOW_MS"),
+    biasDriftSettleMs: get("MODELGOV_BIAS_DRIFT_SETTLE_MS") || envDefault("MODELGOV_BIAS_DRIFT_SETTLE_MS"),
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.refine((c) => !(c.auditSigningKey && c.auditSigningKeyFile), {
@@ -130,7 +148,13 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     message: "set MODELGOV_AUDIT_SIGNING_KEY or MODELGOV_AUDIT_SIGNING_KEY_FILE, not both",
   }).safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    // Name the variable too: the key alone (gatewayRateLimitPerSec) is not what the operator set.
+    const lines = parsed.error.issues.map((i) => {
+      const variable = ENVIRONMENT.find((v) => "key" in v && v.key === i.path[0])?.name;
+      const fromFlag = (overrides as Record<string, unknown>)[String(i.path[0])] !== undefined;
+      const from = variable && !fromFlag ? ` (${variable})` : "";
+      return `  ${i.path.join(".")}: ${i.message}${from}`;
+    });
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);
   }
   return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { ApiError, createClient } from "../client/index.ts";
+import { envDefault, environmentHelp, readEnv } from "../lib/environment.ts";
 import { registerApplyCommand } from "./commands/apply.ts";
 import { registerApprovalCommands } from "./commands/approvals.ts";
 import { registerAuditCommands } from "./commands/audit.ts";
@@ -29,8 +30,12 @@ export interface CliEnv {
  * folder on first start (so `npm start` then `modelgov models list` just works on a laptop).
  */
 function resolveToken(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.MODELGOV_TOKEN) return env.MODELGOV_TOKEN.trim();
-  const file = path.resolve(env.MODELGOV_DATA_DIR ?? ".modelgov", "admin-token");
+  const token = readEnv(env, "MODELGOV_TOKEN");
+  if (token) return token.trim();
+  const file = path.resolve(
+    readEnv(env, "MODELGOV_DATA_DIR") ?? envDefault("MODELGOV_DATA_DIR"),
+    "admin-token",
+  );
   return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
 }
 
@@ -42,9 +47,11 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     .version("0.1.0")
     .option("--json", "machine-readable output")
     .option("--url <url>", "server URL (default: $MODELGOV_URL or http://127.0.0.1:7070)")
+    .addHelpText("after", environmentHelp("cli", "Environment of the CLI"))
     .exitOverride()
     .configureOutput({ writeOut: (s) => cli.io.out(s.trimEnd()), writeErr: (s) => cli.io.err(s.trimEnd()) });
-  const baseUrl = () => program.opts().url ?? cli.env.MODELGOV_URL ?? "http://127.0.0.1:7070";
+  const baseUrl = (): string =>
+    program.opts().url ?? readEnv(cli.env, "MODELGOV_URL") ?? envDefault("MODELGOV_URL");
   const client = () => {
     return createClient({
       baseUrl: baseUrl(),
@@ -68,6 +75,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     .option("--port <port>", "listen port (default: MODELGOV_PORT, else 7070)")
     .option("--data-dir <dir>", "embedded store folder (default ./.modelgov)")
     .addOption(new Option("--no-demo", "do not seed the demo workspace"))
+    .addHelpText("after", environmentHelp("server"))
     .action(async (o) => {
       const { startServer } = await import("../main.ts");
       const { loadConfig } = await import("../config.ts");
@@ -102,6 +110,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
       "apply pending database migrations and exit (PostgreSQL: as the owner in MODELGOV_MIGRATE_DATABASE_URL, else DATABASE_URL)",
     )
     .option("--data-dir <dir>", "embedded store folder (default ./.modelgov)")
+    .addHelpText("after", environmentHelp("migrate"))
     .action(async (o) => {
       const { openDb } = await import("../store/db.ts");
       const { migrate } = await import("../store/migrate.ts");
@@ -163,7 +172,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     const e = err as NodeJS.ErrnoException;
     if (e?.code === "ECONNREFUSED" || (e instanceof TypeError && /fetch failed/.test(e.message)))
       cli.io.err(
-        `error: cannot reach the modelgov server (${program.opts().url ?? cli.env.MODELGOV_URL ?? "http://127.0.0.1:7070"}); start it with 'modelgov serve' or set MODELGOV_URL`,
+        `error: cannot reach the modelgov server (${baseUrl()}); start it with 'modelgov serve' or set MODELGOV_URL`,
       );
     else cli.io.err(`error: ${e?.message ?? String(err)}`);
     return 1;

@@ -40,7 +40,10 @@ export function registerApplyCommand(program: Command, ctx: Ctx) {
   program
     .command("apply")
     .description("reconcile a governance spec (modelgov.yaml) with the server")
-    .requiredOption("-f, --file <file>", "the spec file")
+    .requiredOption(
+      "-f, --file <file>",
+      "the spec file (modelgov.yaml; fields: docs/reference/modelgov-yaml.md)",
+    )
     .option("--dry-run", "print the plan; change nothing")
     .action(async (o) => {
       const r = await ctx.client().apply(loadSpec(o.file), !!o.dryRun);

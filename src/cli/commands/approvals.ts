@@ -179,7 +179,10 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
     .description(
       "replace the rules (and the gates, when the file has gates:); gates left out stay as they are",
     )
-    .requiredOption("-f, --file <file>", "YAML or JSON: { rules: [...], gates: [...] }")
+    .requiredOption(
+      "-f, --file <file>",
+      "YAML or JSON: { rules: [...], gates: [...] }; fields: docs/reference/approval-policy.md",
+    )
     .option("--dry-run", "print what would change and change nothing")
     .option("--allow-removals", "allow the write to remove rules or gates (refused otherwise)")
     .action(async (o) => {

@@ -166,7 +166,10 @@ export function registerEvalCommands(program: Command, ctx: Ctx) {
     .description(
       "run every case of a suite through the version (on the server); a run killed midway resumes where it stopped",
     )
-    .requiredOption("--suite <file>", "the suite (YAML; casesFile JSONL is read and sent inline)")
+    .requiredOption(
+      "--suite <file>",
+      "the suite (YAML; casesFile JSONL is read and sent inline); fields: docs/reference/eval-suite.md",
+    )
     .option("--concurrency <n>", "cases in flight at once (default 8)", intArg)
     .option("--attempts <n>", "attempts per call with jittered backoff (default 3)", intArg)
     .option("--hash-outputs", "keep only each answer's SHA-256, not its text")

@@ -128,7 +128,10 @@ export function registerRegistryCommands(program: Command, ctx: Ctx) {
     );
   versions
     .command("register <model>")
-    .requiredOption("-f, --file <file>", "version as YAML or JSON (version, provider, providerModelId, ...)")
+    .requiredOption(
+      "-f, --file <file>",
+      "version as YAML or JSON (version, provider, providerModelId, ...); fields: docs/reference/version-file.md",
+    )
     .action(async (model, o) =>
       printRecord(
         ctx.io,

@@ -5,31 +5,46 @@ import { RoleName } from "../identity/identity.schemas.ts";
 
 export const ApprovalRuleSchema = z
   .object({
-    name: z.string().min(1).max(100),
+    name: z.string().min(1).max(100).describe("unique among the rules"),
     match: z
       .object({
-        models: z.array(z.string().max(63)).optional(),
-        riskTiers: z.array(z.enum(["low", "medium", "high", "critical"])).optional(),
-        useCases: z.array(z.string().max(100)).optional(),
+        models: z.array(z.string().max(63)).optional().describe("model names"),
+        riskTiers: z
+          .array(z.enum(["low", "medium", "high", "critical"]))
+          .optional()
+          .describe("the model's risk tier"),
+        useCases: z.array(z.string().max(100)).optional().describe("any of the model's use cases"),
       })
       .strict()
-      .default({}),
+      .default({})
+      .describe(
+        "which models it applies to: fields AND together, values within a field OR; empty: every model",
+      ),
     roles: z
       .record(RoleName, z.number().int().min(1).max(20))
       .refine((r) => Object.keys(r).length > 0, "name at least one role that must sign")
       .refine(
         (r) => !Object.keys(r).some((k) => k === "agent" || k === "viewer"),
         "agent and viewer cannot sign approvals",
+      )
+      .describe("signatures needed per role, e.g. { engineering: 1, compliance: 1 }"),
+    evidence: z
+      .array(z.enum(EVIDENCE_KINDS))
+      .default(["card"])
+      .describe(
+        "what must be in place before signing: card (complete model card), benchmark / fairness (met by an evaluation run that passed the release gates, or an attested report where acceptAttested allows)",
       ),
-    evidence: z.array(z.enum(EVIDENCE_KINDS)).default(["card"]),
     acceptAttested: z
       .array(z.enum(ATTESTABLE_KINDS))
       .optional()
       .describe(
         "benchmark / fairness: a report a person attached (attested) counts for these; by default only evidence computed by an evaluation run does",
       ),
-    signoffTtlDays: z.number().int().min(1).max(3650).default(90),
-    allowSameSignerForMultipleRoles: z.boolean().default(false),
+    signoffTtlDays: z.number().int().min(1).max(3650).default(90).describe("days a signature stays valid"),
+    allowSameSignerForMultipleRoles: z
+      .boolean()
+      .default(false)
+      .describe("one person holding two roles may sign for both"),
   })
   .strict()
   .openapi("ApprovalRule");
@@ -40,34 +55,62 @@ const Selector = z.union([
   z.record(AttributeName, z.string()),
   z.array(z.union([z.string().min(1), z.record(AttributeName, z.string())])).min(1),
 ]);
-const Min = (max: number) => z.object({ min: z.number().min(0).max(max) }).strict();
-const Max = z.object({ max: z.number().min(0) }).strict();
+const Min = (max: number) =>
+  z.object({ min: z.number().min(0).max(max).describe("the least value that passes") }).strict();
+const Max = z.object({ max: z.number().min(0).describe("the most that passes") }).strict();
 
 /** Release gates: the numbers an evaluation run must reach, per use case (docs/evals.md). */
 export const ReleaseGateSchema = z
   .object({
-    name: z.string().min(1).max(100),
-    match: ApprovalRuleSchema.shape.match,
+    name: z.string().min(1).max(100).describe("unique among the gates"),
+    match: ApprovalRuleSchema.shape.match.describe(
+      "which models it applies to, as a rule's match (usually by use case)",
+    ),
     suite: z.string().min(1).max(100).optional().describe("only runs of this suite count"),
-    successRate: Min(1).optional(),
-    meanScore: Min(1).optional(),
-    latencyP95Ms: Max.optional(),
+    successRate: Min(1).optional().describe("share of cases that passed, 0..1"),
+    meanScore: Min(1).optional().describe("mean case score, 0..1"),
+    latencyP95Ms: Max.optional().describe("95th percentile latency, ms"),
     costPer1kUsd: Max.optional().describe("USD per 1,000 calls"),
-    safetyViolations: Max.optional(),
+    safetyViolations: Max.optional().describe("cases the safety scorer flagged"),
     fairness: z
       .object({
         maxGapPoints: z.number().min(0).max(100).optional().describe("largest gap between groups, in points"),
-        minRatio: z.number().min(0).max(1).optional(),
+        minRatio: z
+          .number()
+          .min(0)
+          .max(1)
+          .optional()
+          .describe(
+            "smallest ratio of a group's success rate to the best group's (0.8: the four-fifths rule)",
+          ),
         privileged: Selector.optional().describe("AIF360 variants: the privileged groups"),
-        unprivileged: Selector.optional(),
-        metrics: z.array(z.enum(FAIRNESS_METRICS)).min(1).optional(),
-        attributes: z.array(AttributeName).min(1).optional(),
-        intersections: z.array(z.array(AttributeName).min(2)).optional(),
-        minGroupSize: z.number().int().min(1).max(100_000).optional(),
+        unprivileged: Selector.optional().describe("AIF360 variants: the unprivileged groups"),
+        metrics: z
+          .array(z.enum(FAIRNESS_METRICS))
+          .min(1)
+          .optional()
+          .describe("the fairness metrics checked (docs/fairness.md)"),
+        attributes: z
+          .array(AttributeName)
+          .min(1)
+          .optional()
+          .describe("the case attributes compared, e.g. age_band"),
+        intersections: z
+          .array(z.array(AttributeName).min(2))
+          .optional()
+          .describe("attribute combinations also compared, e.g. [age_band, language]"),
+        minGroupSize: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .optional()
+          .describe("groups with fewer cases are left out (default 30)"),
       })
       .strict()
       .refine((f) => f.maxGapPoints !== undefined || f.minRatio !== undefined, "set maxGapPoints or minRatio")
-      .optional(),
+      .optional()
+      .describe("gaps between groups the run must stay within; set maxGapPoints or minRatio"),
   })
   .strict()
   .openapi("ReleaseGate");
@@ -94,7 +137,12 @@ export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
 /** `PUT /approvals/policy`: gates left out keep the ones in force (a file of rules alone drops none). */
 export const ApprovalPolicyWriteSchema = z
   .object({
-    rules: z.array(ApprovalRuleSchema).max(100),
+    rules: z
+      .array(ApprovalRuleSchema)
+      .max(100)
+      .describe(
+        "who must sign before a version reaches production; every matching rule applies, and with none matching the default rule does",
+      ),
     gates: z
       .array(ReleaseGateSchema)
       .max(100)

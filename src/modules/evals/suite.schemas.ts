@@ -139,10 +139,22 @@ const Attributes = z.record(
 
 export const CaseSchema = z
   .object({
-    id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "a case id is 1-128 letters, digits, . _ : -"),
-    input: Input,
-    expect: z.record(z.string(), z.unknown()).default({}),
-    attributes: Attributes.default({}),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, "a case id is 1-128 letters, digits, . _ : -")
+      .describe("unique in the suite: 1-128 letters, digits, . _ : -"),
+    input: Input.describe(
+      "either `messages` (a chat: role system, user or assistant, and content) or `fields` (rendered by the suite's template)",
+    ),
+    expect: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe(
+        "what the scorers compare with, e.g. { label: billing }, { equals: 42 }, { refuse: true } (docs/evals.md)",
+      ),
+    attributes: Attributes.default({}).describe(
+      "group attributes of the case for fairness (age_band: 65+); numbers and booleans are kept as strings",
+    ),
     scorers: z.array(ScorerSchema).min(1).optional().describe("replaces the suite's scorers for this case"),
   })
   .strict();
@@ -150,11 +162,23 @@ export type CaseFile = z.infer<typeof CaseSchema>;
 
 export const SuiteFileSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "a suite name is lowercase letters, digits, . _ -"),
-    description: z.string().optional(),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "a suite name is lowercase letters, digits, . _ -")
+      .describe("the suite's name (lowercase letters, digits, . _ -); release gates name it in `suite`"),
+    description: z.string().optional().describe("what the suite checks"),
     template: z.string().min(1).optional().describe("renders `fields` inputs; {{field}} placeholders"),
-    scorers: z.array(ScorerSchema).min(1),
-    cases: z.array(z.unknown()).min(1).optional(),
-    casesFile: z.string().min(1).optional(),
+    scorers: z
+      .array(ScorerSchema)
+      .min(1)
+      .describe(
+        "how each answer is scored: exact_match, contains, regex, json_valid, json_schema, numeric, label, refusal, safety, llm_judge, custom (options in docs/evals.md)",
+      ),
+    cases: z.array(z.unknown()).min(1).optional().describe("the cases inline (see A case); or casesFile"),
+    casesFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("a JSONL file of cases, one per line, relative to the suite file; or cases"),
   })
   .strict();

@@ -8,10 +8,14 @@ const RequestId = z
 /** The body of `POST /v1/feedback`: about one gateway request, at least `success` or `score`. */
 export const FeedbackSchema = z
   .object({
-    requestId: RequestId,
+    requestId: RequestId.describe("the answer's x-modelgov-request-id header"),
     success: z.boolean().optional().describe("did the answer do its job"),
     score: z.number().finite().optional().describe("a rating on the caller's own scale"),
-    labels: z.array(z.string().min(1).max(100)).max(50).default([]),
+    labels: z
+      .array(z.string().min(1).max(100))
+      .max(50)
+      .default([])
+      .describe("free-form tags, e.g. resolved, escalated"),
     groups: z
       .record(
         z
@@ -22,7 +26,7 @@ export const FeedbackSchema = z
       .refine((g) => Object.keys(g).length <= 20, "at most 20 groups")
       .default({})
       .describe("group attributes for fairness analysis: age_band, region, language, ..."),
-    comment: z.string().max(4000).default(""),
+    comment: z.string().max(4000).default("").describe("free text"),
   })
   .strict()
   .refine((f) => f.success !== undefined || f.score !== undefined, {

@@ -93,8 +93,10 @@ export type ModelPatch = z.infer<typeof ModelPatchSchema>;
 
 export const VersionCreateSchema = z
   .object({
-    version: SemverString,
-    provider: z.enum(PROVIDER_KINDS),
+    version: SemverString.describe('the semantic version, e.g. "1.4.0" (quote it in YAML)'),
+    provider: z
+      .enum(PROVIDER_KINDS)
+      .describe("who serves it: a provider's API, an OpenAI-compatible server, or the built-in simulator"),
     providerModelId: z.string().min(1).max(200).describe("pinned provider model id, e.g. gpt-4o-2024-08-06"),
     endpoint: z
       .string()
@@ -112,21 +114,47 @@ export const VersionCreateSchema = z
           return false;
         }
       }, "must not carry credentials (name the API key's variable in parameters.apiKeyEnv)")
-      .optional(),
-    parameters: z.record(z.string(), z.unknown()).default({}),
+      .optional()
+      .describe(
+        "the provider's base URL: required for openai-compatible, optional for openai and anthropic, refused for simulator; its host must be on MODELGOV_EGRESS_ALLOW_HOSTS",
+      ),
+    parameters: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe(
+        "per provider: sampling defaults (temperature, top_p, max_tokens), timeout_ms, apiKeyEnv (the variable holding the API key); for simulator its own (simulator-parameters.md)",
+      ),
     artifact: z
       .object({
-        uri: z.string().min(1).max(2000),
-        digest: z.string().regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>"),
+        uri: z.string().min(1).max(2000).describe("where the weights or package live"),
+        digest: z
+          .string()
+          .regex(/^sha256:[a-f0-9]{64}$/, "must be sha256:<64 hex digits>")
+          .describe("sha256:<64 hex digits> of the artifact"),
       })
       .strict()
-      .optional(),
-    contract: ContractSchema.optional(),
-    changelog: z.string().max(50_000).default(""),
-    metrics: Metrics.default({}),
-    limitations: z.array(z.string().min(1).max(2000)).max(100).default([]),
-    tags: z.array(Label).max(50).default([]),
-    card: CardContentSchema.optional(),
+      .optional()
+      .describe("a self-hosted model's artifact, pinned by its digest"),
+    contract: ContractSchema.optional().describe(
+      "JSON Schemas of the input and output (`input`, `output`); a new version is checked against the previous one's",
+    ),
+    changelog: z.string().max(50_000).default("").describe("what changed since the previous version"),
+    metrics: Metrics.default({}).describe(
+      "offline metrics by name, e.g. success_rate: 0.92; `recommend` ranks by them",
+    ),
+    limitations: z
+      .array(z.string().min(1).max(2000))
+      .max(100)
+      .default([])
+      .describe("known limitations, shown on the model card"),
+    tags: z
+      .array(Label)
+      .max(50)
+      .default([])
+      .describe("labels to search by: lowercase letters, digits and _ . : / -"),
+    card: CardContentSchema.optional().describe(
+      "the model card as structured sections (title, metadata, sections, extraSections); see `modelgov cards`",
+    ),
   })
   .strict()
   .openapi("VersionCreate");

@@ -45,15 +45,19 @@ export const SpecModelSchema = ModelCreateSchema.extend({
 
 export const SpecSchema = z
   .object({
-    $schema: z.string().optional(),
-    apiVersion: z.literal("modelgov/v1"),
+    $schema: z.string().optional().describe("the JSON Schema, for editors: schema/modelgov.schema.json"),
+    apiVersion: z.literal("modelgov/v1").describe("the spec format's version"),
     registry: z
       .object({
-        retention: RetentionSchema.optional(),
-        requiredCardSections: z.array(SectionKeySchema).optional(),
+        retention: RetentionSchema.optional().describe("how many old versions each model keeps, by default"),
+        requiredCardSections: z
+          .array(SectionKeySchema)
+          .optional()
+          .describe("model card sections a version needs before approval"),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("registry-wide settings"),
     approvals: ApprovalPolicySchema.optional().describe("who must sign before a version reaches production"),
     routes: z
       .record(z.string().max(63), RouteConfigSchema)
@@ -70,8 +74,13 @@ export const SpecSchema = z
           .describe("named canary plans, used as `modelgov rollout start <model>@<version> --plan <name>`"),
       })
       .strict()
-      .optional(),
-    models: z.array(SpecModelSchema).max(10_000).default([]),
+      .optional()
+      .describe("rollout settings: named plans"),
+    models: z
+      .array(SpecModelSchema)
+      .max(10_000)
+      .default([])
+      .describe("the models and their versions (each a version file); a model left out is not touched"),
   })
   .strict()
   .superRefine((spec, ctx) => {

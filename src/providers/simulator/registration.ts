@@ -8,25 +8,48 @@ import { z } from "zod";
 export const SimulatorParametersSchema = z
   .object({
     latencyMs: z
-      .object({ p50: z.number().min(0).max(600_000), p95: z.number().min(0).max(600_000) })
+      .object({
+        p50: z.number().min(0).max(600_000).describe("median latency, ms"),
+        p95: z.number().min(0).max(600_000).describe("95th percentile latency, ms; at least p50"),
+      })
       .refine((l) => l.p95 >= l.p50, { message: "p95 must be at least p50", path: ["p95"] })
-      .default({ p50: 300, p95: 900 }),
-    errorRate: z.number().min(0).max(1).default(0),
+      .default({ p50: 300, p95: 900 })
+      .describe("answer latency, drawn from a log-normal distribution with these percentiles"),
+    errorRate: z.number().min(0).max(1).default(0).describe("share of calls that fail with HTTP 503"),
     tokens: z
-      .object({ input: z.number().int().min(0).optional(), output: z.number().int().min(1).max(100_000) })
-      .default({ output: 120 }),
+      .object({
+        input: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe("input tokens reported per call; unset: estimated from the messages"),
+        output: z.number().int().min(1).max(100_000).describe("output tokens per answer"),
+      })
+      .default({ output: 120 })
+      .describe("token counts reported in usage (and billed by the route's prices)"),
     /** Probability that an answer is judged successful, overall and per group value ("age_band:65+"). */
     quality: z
       .object({
-        success: z.number().min(0).max(1),
-        byGroup: z.record(
-          z.string().regex(/^[a-z_]+:.+$/, "expected `attribute:value`"),
-          z.number().min(0).max(1),
-        ),
+        success: z
+          .number()
+          .min(0)
+          .max(1)
+          .describe("probability an answer is successful (a request in no listed group); default 0.9"),
+        byGroup: z
+          .record(z.string().regex(/^[a-z_]+:.+$/, "expected `attribute:value`"), z.number().min(0).max(1))
+          .describe(
+            "probability per group, keyed `attribute:value` (age_band:65+), matched against the request's x-modelgov-groups header",
+          ),
       })
       .partial()
-      .default({ success: 0.9 }),
-    seed: z.number().int().optional(),
+      .default({ success: 0.9 })
+      .describe("how often answers are judged successful, overall and per group"),
+    seed: z
+      .number()
+      .int()
+      .optional()
+      .describe("seeds the draws, with the request id: the same request gets the same answer; unset: random"),
   })
   .strict();
 

@@ -60,7 +60,8 @@ export interface GatewayDeps {
   };
   /** Reads the body within the size and time limits; throws `{ status: 413 | 408, message }`. */
   readBody(req: IncomingMessage): Promise<Buffer>;
-  rateLimit(key: string): { ok: boolean; retryAfterSec: number };
+  /** The token's bucket: `limit` is its burst, refilled at `ratePerSec` (MODELGOV_GATEWAY_RATE_*). */
+  rateLimit(key: string): { ok: boolean; retryAfterSec: number; limit: number; ratePerSec: number };
   log(entry: GatewayLogEntry): void;
   /** The answer to POST /v1/feedback; `headers` carries its content type (problem+json for a refusal). */
   feedback(

@@ -85,7 +85,9 @@ function gateway(bodies: BodyPolicy, opts: { rateOk?: boolean; storeDown?: { val
       return Buffer.concat(parts);
     },
     rateLimit: () =>
-      opts.rateOk === false ? { ok: false, retryAfterSec: 7 } : { ok: true, retryAfterSec: 0 },
+      opts.rateOk === false
+        ? { ok: false, retryAfterSec: 7, limit: 20, ratePerSec: 10 }
+        : { ok: true, retryAfterSec: 0, limit: 20, ratePerSec: 10 },
     log: (e) => logged.push(e),
     // The feedback service's own answers: 202, or a refusal as problem+json.
     feedback: async (_p, body) =>
@@ -253,6 +255,18 @@ describe("gateway handler with fakes", () => {
     const res = await call(s.url);
     assert.equal(res.status, 429);
     assert.equal(res.headers.get("retry-after"), "7");
+    // The limit and the settings that change it are named: a first traffic loop hits it unawares.
+    const problem = (await res.json()) as { detail: string; rateLimit: unknown; errors: { field: string }[] };
+    assert.match(
+      problem.detail,
+      /^rate limit exceeded for token 'bot': this server allows 10 requests\/s per token, in bursts of up to 20; retry after 7 s, or have the operator raise MODELGOV_GATEWAY_RATE_PER_SEC and MODELGOV_GATEWAY_RATE_BURST$/,
+    );
+    assert.deepEqual(problem.rateLimit, {
+      ratePerSec: 10,
+      burst: 20,
+      settings: ["MODELGOV_GATEWAY_RATE_PER_SEC", "MODELGOV_GATEWAY_RATE_BURST"],
+    });
+    assert.equal(problem.errors[0]?.field, "authorization");
     const bad = await call(offUrl, "bad");
     assert.equal(bad.status, 401);
     // A wrong token is told so, rather than asked for a token it sent.

@@ -121,10 +121,25 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       );
     const limit = deps.rateLimit(principal.tokenId);
     if (!limit.ok)
-      return sendError(res, dialect, 429, `rate limit exceeded for token '${principal.name}'`, {
-        requestId,
-        headers: { ...base, "retry-after": String(limit.retryAfterSec) },
-      });
+      // Say what the limit is and how to change it: a first traffic loop hits it unawares.
+      return sendError(
+        res,
+        dialect,
+        429,
+        `rate limit exceeded for token '${principal.name}': this server allows ${limit.ratePerSec} requests/s per token, in bursts of up to ${limit.limit}; retry after ${limit.retryAfterSec} s, or have the operator raise MODELGOV_GATEWAY_RATE_PER_SEC and MODELGOV_GATEWAY_RATE_BURST`,
+        {
+          field: "authorization",
+          requestId,
+          headers: { ...base, "retry-after": String(limit.retryAfterSec) },
+          extra: {
+            rateLimit: {
+              ratePerSec: limit.ratePerSec,
+              burst: limit.limit,
+              settings: ["MODELGOV_GATEWAY_RATE_PER_SEC", "MODELGOV_GATEWAY_RATE_BURST"],
+            },
+          },
+        },
+      );
 
     if (route === "GET /v1/models") return sendJson(res, 200, listModels(deps), base);
 

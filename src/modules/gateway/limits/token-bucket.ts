@@ -21,7 +21,9 @@ export interface TakeResult {
   retryAfterSec: number;
   /** Tokens left after this call, floored. */
   remaining: number;
+  /** The key's burst, and the rate it refills at. */
   limit: number;
+  ratePerSec: number;
 }
 
 export interface TokenBucketsOptions extends BucketLimits {
@@ -96,7 +98,13 @@ export function createTokenBuckets(opts: TokenBucketsOptions): TokenBuckets {
       if (cost > burst) throw new RangeError(`cost ${cost} exceeds the burst of ${burst}`);
       if (b.tokens + EPSILON >= cost) {
         b.tokens = Math.max(0, b.tokens - cost);
-        return { ok: true, retryAfterSec: 0, remaining: Math.floor(b.tokens + EPSILON), limit: burst };
+        return {
+          ok: true,
+          retryAfterSec: 0,
+          remaining: Math.floor(b.tokens + EPSILON),
+          limit: burst,
+          ratePerSec,
+        };
       }
       const waitSec = (cost - b.tokens) / ratePerSec;
       return {
@@ -104,6 +112,7 @@ export function createTokenBuckets(opts: TokenBucketsOptions): TokenBuckets {
         retryAfterSec: Math.max(1, Math.ceil(waitSec - EPSILON)),
         remaining: Math.floor(b.tokens + EPSILON),
         limit: burst,
+        ratePerSec,
       };
     },
     sweep() {

@@ -1,0 +1,69 @@
+/**
+ * The HTTP headers the gateway reads and sets, described once: docs/reference/gateway-headers.md
+ * is generated from these lists, and a test fails when the gateway reads a header not listed.
+ */
+export interface GatewayHeader {
+  name: string;
+  /** What a value looks like. */
+  format: string;
+  description: string;
+  example: string;
+}
+
+export const GATEWAY_REQUEST_HEADERS: readonly GatewayHeader[] = [
+  {
+    name: "authorization",
+    format: "Bearer <API token>",
+    description:
+      "The API token (a role with gateway use: agent or admin). Rate-limited per token: MODELGOV_GATEWAY_RATE_PER_SEC, MODELGOV_GATEWAY_RATE_BURST.",
+    example: "Bearer mgv_…",
+  },
+  {
+    name: "x-api-key",
+    format: "<API token>",
+    description: "The API token the Anthropic SDK's way, when there is no `authorization` header.",
+    example: "mgv_…",
+  },
+  {
+    name: "x-modelgov-subject",
+    format: "any string",
+    description:
+      "Who the request is for. The same subject gets the same version during a rollout or an experiment (sticky assignment); unset, the body's `user` is used, else each request falls in a bucket of its own.",
+    example: "customer-4711",
+  },
+  {
+    name: "x-modelgov-groups",
+    format: "attribute=value pairs separated by `;` or `,`",
+    description:
+      "Group attributes of the request, recorded in the request log for fairness and bias drift analysis; the simulator's `quality.byGroup` answers by them (`age_band:65+`). Spaces around names and values are trimmed; a pair without `=` is ignored. Use the same attribute names as in feedback `groups` (lowercase letters, digits and `_`).",
+    example: "age_band=65+; language=de",
+  },
+];
+
+export const GATEWAY_RESPONSE_HEADERS: readonly GatewayHeader[] = [
+  {
+    name: "x-modelgov-request-id",
+    format: "req_…",
+    description: "The request's id: send it as `requestId` in feedback (POST /v1/feedback).",
+    example: "req_3f9a1c0e2b7d000001",
+  },
+  {
+    name: "x-modelgov-model-version",
+    format: "<model>@<version>",
+    description: "The version that answered.",
+    example: "support-assistant@1.1.0",
+  },
+  {
+    name: "x-modelgov-route",
+    format: "text",
+    description:
+      "Why that version answered: `pinned`, `alias:<alias>`, or `split:… bucket=<n>` during a rollout or an experiment; then any fallback taken.",
+    example: "alias:production",
+  },
+  {
+    name: "retry-after",
+    format: "seconds",
+    description: "On 429 (rate limit) and 503: when to try again.",
+    example: "2",
+  },
+];
