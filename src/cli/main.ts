@@ -39,9 +39,11 @@ function resolveToken(env: NodeJS.ProcessEnv): string | undefined {
   return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
 }
 
-/** Runs one CLI invocation; returns the exit code (0 success, 1 failure, 2 usage error). */
-export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
-  let exitCode = 0;
+/**
+ * The whole command tree, ready to parse; `fail(code)` records the exit code an action sets.
+ * Separate from runCli so a test can parse a documented command line without running it.
+ */
+export function buildProgram(cli: CliEnv, fail: (code: number) => void): Command {
   const program = new Command("modelgov")
     .description("modelgov: model governance — registry, cards, approvals, rollouts, audit")
     .version("0.1.0")
@@ -63,7 +65,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     client,
     io: cli.io,
     json: () => !!program.opts().json,
-    fail: (code: number) => (exitCode = code),
+    fail,
     baseUrl,
     ...(cli.fetch ? { fetch: cli.fetch } : {}),
   };
@@ -147,7 +149,15 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   registerFairnessCommands(program, ctx);
   registerDemoCommands(program, ctx);
   registerDbCommands(program, { ...ctx, env: cli.env });
+  return program;
+}
 
+/** Runs one CLI invocation; returns the exit code (0 success, 1 failure, 2 usage error). */
+export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(cli, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
@@ -172,7 +182,7 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     const e = err as NodeJS.ErrnoException;
     if (e?.code === "ECONNREFUSED" || (e instanceof TypeError && /fetch failed/.test(e.message)))
       cli.io.err(
-        `error: cannot reach the modelgov server (${baseUrl()}); start it with 'modelgov serve' or set MODELGOV_URL`,
+        `error: cannot reach the modelgov server (${program.opts().url ?? readEnv(cli.env, "MODELGOV_URL") ?? envDefault("MODELGOV_URL")}); start it with 'modelgov serve' or set MODELGOV_URL`,
       );
     else cli.io.err(`error: ${e?.message ?? String(err)}`);
     return 1;

@@ -54,6 +54,12 @@ for (const target of allStoreTargets()) {
       assert.deepEqual(t.roles, ["viewer"]);
       assert.equal(t.expiresAt, expiresAt);
       assert.equal(t.createdBy, "dora");
+
+      // -q: the secret alone, for TOKEN=$(modelgov tokens create … -q).
+      const q = await run(admin, "tokens", "create", "bot", "--role", "viewer", "-q");
+      assert.equal(q.code, 0, q.err);
+      assert.match(q.out, /^mgv_\S+$/);
+      assert.equal(JSON.parse((await run(q.out, "--json", "whoami")).out).name, "bot");
     });
 
     test("roles are a closed set: a misspelt role is refused naming the known ones; a policy can declare more", async () => {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import semver from "semver";
 import type { Client } from "../client/index.ts";
 import type { RolloutApiView } from "../modules/rollouts/rollouts.routes.ts";
 import { demoCard } from "./card.ts";
@@ -25,7 +26,8 @@ const GROUPS = [
 ];
 
 export interface DemoCandidate {
-  version: string;
+  /** The release it stands for; each run registers it as `<release>-demo.<stamp>`. */
+  release: string;
   label: string;
   success: number;
   byGroup: Record<string, number>;
@@ -35,20 +37,27 @@ export interface DemoCandidate {
 export const CANDIDATES: DemoCandidate[] = [
   {
     // Passes the offline evaluation (its suite has no region): only live traffic shows the gap.
-    version: "1.3.0",
+    release: "1.3.0",
     label: "degraded for the apac region",
     success: 0.92,
     byGroup: { "region:apac": 0.45 },
     expect: "rolled_back",
   },
   {
-    version: "1.4.0",
+    release: "1.4.0",
     label: "healthy",
     success: 0.93,
     byGroup: { "age_band:65+": 0.9, "language:de": 0.91 },
     expect: "promoted",
   },
 ];
+
+/**
+ * The candidate's version in this run: a prerelease of its own (`1.3.0-demo.lz8k2f`), so the
+ * demo never takes over a version someone registered (the README's walkthrough makes 1.3.0)
+ * and runs again on the same workspace.
+ */
+export const demoVersion = (c: DemoCandidate, stamp: string) => `${c.release}-demo.${stamp}`;
 
 export interface DemoOptions {
   client: Client;
@@ -61,39 +70,40 @@ export interface DemoOptions {
   timeoutMs?: number;
 }
 
-/** Registers and approves a candidate unless it exists; returns once it may serve. */
-async function ensureCandidate(
+/**
+ * Registers a candidate, evaluates it and has it approved: one demo reviewer per seat the
+ * policy in force asks for (the demo's own asks one engineering sign-off; the README's, one
+ * engineering and one compliance), none of them the requester. Returns once it may serve.
+ */
+async function prepareCandidate(
   client: Client,
-  reviewer: Client,
+  reviewer: (role: string, seat: number) => Promise<Client>,
   c: DemoCandidate,
+  version: string,
   out: (line: string) => void,
 ) {
-  const existing = await client.versions.get(MODEL, c.version).catch(() => null);
-  if (!existing) {
-    // Same contract as the demo's latest version: a minor release may not break it.
-    const latest = (await client.versions.list({ model: MODEL, limit: 100 })).items.sort((a, b) =>
-      a.version < b.version ? 1 : -1,
-    )[0];
-    await client.versions.register(MODEL, {
-      version: c.version,
-      provider: "simulator",
-      providerModelId: `sim-support-${c.version}`,
-      parameters: {
-        latencyMs: { p50: 30, p95: 80 },
-        errorRate: 0.002,
-        tokens: { output: 60 },
-        quality: { success: c.success, byGroup: c.byGroup },
-        seed: 2000 + CANDIDATES.indexOf(c),
-      },
-      contract: latest?.contract ?? undefined,
-      changelog: `Demo rollout candidate: ${c.label}.`,
-      card: demoCard(c.version, c.success, `Demo rollout candidate: ${c.label}.`),
-    });
-  }
-  const requirements = await client.approvals.list({ model: MODEL, version: c.version });
-  if (requirements.some((r) => r.status === "approved")) return;
+  // The contract of the release it follows: a minor (prerelease or not) may not break it.
+  const previous = (await client.versions.list({ model: MODEL, limit: 100 })).items
+    .filter((v) => semver.prerelease(v.version) === null && semver.lt(v.version, version))
+    .sort((a, b) => semver.rcompare(a.version, b.version))[0];
+  await client.versions.register(MODEL, {
+    version,
+    provider: "simulator",
+    providerModelId: `sim-support-${c.release}-demo`,
+    parameters: {
+      latencyMs: { p50: 30, p95: 80 },
+      errorRate: 0.002,
+      tokens: { output: 60 },
+      quality: { success: c.success, byGroup: c.byGroup },
+      seed: 2000 + CANDIDATES.indexOf(c),
+    },
+    contract: previous?.contract ?? undefined,
+    changelog: `Demo rollout candidate: ${c.label}.`,
+    tags: ["demo"],
+    card: demoCard(version, c.success, `Demo rollout candidate: ${c.label}.`),
+  });
   // The demo's release gate wants an evaluation first: the demo suite, run on the server.
-  let run = await client.evals.start(MODEL, c.version, { suite: demoSuite(), concurrency: 64 });
+  let run = await client.evals.start(MODEL, version, { suite: demoSuite(), concurrency: 64 });
   while (run.status === "running") {
     await sleep(200);
     run = await client.evals.get(run.id);
@@ -101,12 +111,14 @@ async function ensureCandidate(
   out(
     `  evaluation ${run.id}: success ${((run.report?.aggregate.successRate ?? 0) * 100).toFixed(1)}% on ${run.total} cases, gates ${run.report?.gates.benchmark.passed && run.report.gates.fairness?.passed !== false ? "pass" : "fail"}`,
   );
-  const req = await client.approvals.request(MODEL, c.version, `Canary of ${c.version} (${c.label})`);
-  await reviewer.approvals.sign(req.id, {
-    role: "engineering",
-    decision: "approve",
-    comment: "demo sign-off",
-  });
+  const req = await client.approvals.request(MODEL, version, `Canary of ${version} (${c.label})`);
+  for (const [role, n] of Object.entries(req.requirements.roles))
+    for (let seat = 0; seat < n; seat++)
+      await (await reviewer(role, seat)).approvals.sign(req.id, {
+        role,
+        decision: "approve",
+        comment: "demo sign-off",
+      });
 }
 
 /**
@@ -165,16 +177,23 @@ export async function runRolloutDemo(opts: DemoOptions): Promise<RolloutApiView[
     });
     agents.push(t.token);
   }
-  const reviewerToken = await client.tokens.create({
-    name: `demo-rollout-reviewer-${stamp}`,
-    roles: ["engineering"],
-  });
-  const reviewer = client.withToken(reviewerToken.token);
+  const reviewers = new Map<string, Client>();
+  const reviewer = async (role: string, seat: number) => {
+    const key = `${role}-${seat + 1}`;
+    let r = reviewers.get(key);
+    if (!r) {
+      const t = await client.tokens.create({ name: `demo-rollout-${key}-${stamp}`, roles: [role] });
+      r = client.withToken(t.token);
+      reviewers.set(key, r);
+    }
+    return r;
+  };
   const results: RolloutApiView[] = [];
   for (const c of CANDIDATES) {
-    await ensureCandidate(client, reviewer, c, out);
-    const started = await client.rollouts.start(MODEL, c.version, "demo");
-    out(`\n▶ rollout of ${MODEL}@${c.version} (${c.label}) against ${started.baseline}, plan 'demo'`);
+    const version = demoVersion(c, stamp);
+    await prepareCandidate(client, reviewer, c, version, out);
+    const started = await client.rollouts.start(MODEL, version, "demo");
+    out(`\n▶ rollout of ${MODEL}@${version} (${c.label}) against ${started.baseline}, plan 'demo'`);
     const t0 = Date.now();
     let final: RolloutApiView | null = null;
     const traffic = drive(opts, agents, () => final !== null || Date.now() - t0 > (opts.timeoutMs ?? 45_000));

@@ -91,8 +91,13 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
   ap.command("request <model> <version>")
     .requiredOption("-s, --summary <text>", "what is being approved and why")
     .option("--evidence <ref>", "repeatable: what signers should look at", collect)
+    .option(
+      "-q, --quiet",
+      "print only the request's id, for scripts: ID=$(modelgov approvals request ... -q)",
+    )
     .action(async (model, version, o) => {
       const r = await ctx.client().approvals.request(model, version, o.summary, o.evidence ?? []);
+      if (o.quiet) return ctx.io.out(r.id);
       if (ctx.json()) return printRecord(ctx.io, true, r);
       printRequest(ctx.io, r);
     });

@@ -21,8 +21,13 @@ export function registerTokenCommands(program: Command, ctx: Ctx) {
       collect,
     )
     .option("--expires-at <time>", "ISO 8601 time with offset, e.g. 2027-01-01T00:00:00Z (default: never)")
+    .option(
+      "-q, --quiet",
+      "print only the secret, for scripts: TOKEN=$(modelgov tokens create ci --role agent -q)",
+    )
     .action(async (name, o) => {
       const t = await ctx.client().tokens.create({ name, roles: o.role, expiresAt: o.expiresAt });
+      if (o.quiet) return ctx.io.out(t.token);
       if (ctx.json()) return ctx.io.out(JSON.stringify(t, null, 2));
       printRecord(ctx.io, false, t, ["id", "name", "roles", "prefix", "createdAt", "expiresAt"]);
       ctx.io.out("");
