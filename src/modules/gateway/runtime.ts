@@ -10,15 +10,10 @@ import {
 import type { Json } from "../../providers/types.ts";
 import type { Services } from "../../services.ts";
 import { createEgressGuard } from "./egress/index.ts";
-import type { FallbackStep, GatewayDeps } from "./http/deps.ts";
+import type { GatewayDeps } from "./http/deps.ts";
 import { createGatewayHandler } from "./http/handler.ts";
 import { createTokenBuckets, RequestLimitError, readBody } from "./limits/index.ts";
-import {
-  createBreakerRegistry,
-  executeWithFallback,
-  FallbackError,
-  retryPolicy,
-} from "./resilience/index.ts";
+import { createBreakerRegistry, executeWithFallback, retryPolicy } from "./resilience/index.ts";
 import { createRoutingState } from "./routing/state.ts";
 
 const DEFAULT_KEY_ENV: Record<string, string> = {
@@ -84,26 +79,21 @@ export function createGatewayRuntime(opts: {
     authenticate: (token) => services.identity.authenticate(token),
     adapters,
     async execute(chain, attempt, { deadlineMs, signal }) {
-      try {
-        const out = await executeWithFallback(
-          chain,
-          (v, ctx) => attempt(v, ctx.signal ?? signal, ctx.attempt),
-          {
-            breakers,
-            retry,
-            signal,
-            deadline: Date.now() + deadlineMs,
-            label: (v) => v.version,
-            clock,
-            // Every adapter call hands the signal to its transport (Deadlines listens to it).
-            attemptHonoursSignal: true,
-          },
-        );
-        return { result: out.result, servedBy: out.servedBy, path: out.path as FallbackStep[] };
-      } catch (err) {
-        if (err instanceof FallbackError) throw Object.assign(err, { path: err.path as FallbackStep[] });
-        throw err;
-      }
+      const out = await executeWithFallback(
+        chain,
+        (v, ctx) => attempt(v, ctx.signal ?? signal, ctx.attempt),
+        {
+          breakers,
+          retry,
+          signal,
+          deadline: Date.now() + deadlineMs,
+          label: (v) => v.version,
+          clock,
+          // Every adapter call hands the signal to its transport (Deadlines listens to it).
+          attemptHonoursSignal: true,
+        },
+      );
+      return { result: out.result, servedBy: out.servedBy, path: out.path };
     },
     translate: {
       fromAnthropicRequest: (body) => anthropicToOpenAIRequest(body as never) as never,

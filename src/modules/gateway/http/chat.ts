@@ -3,9 +3,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { LightAbort, type SignalLike } from "../../../lib/light-abort.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { CallContext, ChatChunk, ChatRequest, UpstreamTarget, Usage } from "../../../providers/types.ts";
+import { describeStep, FallbackError, type FallbackStep } from "../resilience/fallback.ts";
 import type { Resolution } from "../routing/resolve.ts";
 import type { RoutableVersion } from "../routing/snapshot.ts";
-import type { FallbackStep, GatewayDeps, GatewayLogEntry, Principal } from "./deps.ts";
+import type { GatewayDeps, GatewayLogEntry, Principal } from "./deps.ts";
 import { type Dialect, sendError, sendJson, startSse, writeSse } from "./respond.ts";
 
 interface ChatArgs {
@@ -57,7 +58,7 @@ const routeHeader = (reason: string, path: FallbackStep[], servedBy: RoutableVer
   if (path.length === 1 && path[0]!.outcome === "served") return reason; // the usual case: no fallback
   const failed = path.filter((p) => p.outcome !== "served");
   return failed.length
-    ? `${reason}; fallback to ${servedBy.version} after ${failed.map((f) => `${f.version} ${f.outcome}${f.reason ? ` (${f.reason})` : ""}`).join(", ")}`
+    ? `${reason}; fallback to ${servedBy.version} after ${failed.map(describeStep).join(", ")}`
     : reason;
 };
 
@@ -105,7 +106,7 @@ const cost = (v: RoutableVersion, u: Usage) =>
 /** The status for a chain that failed everywhere: timeouts → 504, breakers open → 503, else 502. */
 function failureStatus(path: FallbackStep[]): number {
   if (path.length && path.every((p) => p.outcome === "skipped")) return 503;
-  if (path.length && path.every((p) => /timeout/.test(p.reason ?? ""))) return 504;
+  if (path.length && path.every((p) => "reason" in p && /timeout/.test(p.reason))) return 504;
   return 502;
 }
 
@@ -187,11 +188,11 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     };
   };
   const fail = (err: unknown) => {
-    const path = ((err as { path?: FallbackStep[] }).path ?? []) as FallbackStep[];
+    const path = err instanceof FallbackError ? err.path : [];
     entry.fallbackPath = path;
     const status = failureStatus(path);
     const detail = path.length
-      ? `no version of '${model.name}' could serve: ${path.map((p) => `${p.version} ${p.outcome}${p.reason ? ` (${p.reason})` : ""}`).join("; ")}`
+      ? `no version of '${model.name}' could serve: ${path.map(describeStep).join("; ")}`
       : `upstream failure: ${(err as Error).message}`;
     sendError(res, dialect, status, detail, { requestId, headers: a.base, extra: { fallbackPath: path } });
     finish(status, (err as { kind?: string }).kind ?? "upstream");

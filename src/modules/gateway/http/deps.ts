@@ -8,19 +8,13 @@ import type {
   ProviderAdapter,
 } from "../../../providers/types.ts";
 import type { RequestLogEntry } from "../log/index.ts";
+import type { FallbackStep } from "../resilience/fallback.ts";
 import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
 
 export interface Principal {
   tokenId: string;
   name: string;
   roles: string[];
-}
-
-export interface FallbackStep {
-  version: string;
-  outcome: "served" | "failed" | "skipped";
-  reason?: string;
-  attempts?: number;
 }
 
 export interface ExecuteOutcome<R> {
@@ -30,10 +24,7 @@ export interface ExecuteOutcome<R> {
 }
 
 /** One gateway call as the request log records it (the log module owns the shape). */
-export type GatewayLogEntry = Omit<RequestLogEntry, "at" | "fallbackPath"> & {
-  at: string;
-  fallbackPath: FallbackStep[];
-};
+export type GatewayLogEntry = Omit<RequestLogEntry, "at"> & { at: string };
 
 /** What the log keeps of bodies: nothing (default), SHA-256 hashes, or whole bodies for a sampled share. */
 export type BodyPolicy = { mode: "off" } | { mode: "hash" } | { mode: "sample"; rate: number };
@@ -43,7 +34,7 @@ export interface GatewayDeps {
   routing: { current(): RoutingSnapshot; onChange(l: (s: RoutingSnapshot) => void): void };
   authenticate(token: string): Promise<Principal | null>;
   adapters: Record<string, ProviderAdapter>;
-  /** Walks the chain with retries, breakers and fallback; throws an error with `path` when all fail. */
+  /** Walks the chain with retries, breakers and fallback; throws a FallbackError (its `path`) when all fail. */
   execute<R>(
     chain: RoutableVersion[],
     /** `n`: the attempt on this version, 1-based (retries count up). */
