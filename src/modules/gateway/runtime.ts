@@ -12,7 +12,7 @@ import type { Services } from "../../services.ts";
 import { createEgressGuard } from "./egress/index.ts";
 import type { GatewayDeps } from "./http/deps.ts";
 import { createGatewayHandler } from "./http/handler.ts";
-import { createTokenBuckets, RequestLimitError, readBody } from "./limits/index.ts";
+import { createTokenBuckets, readBody } from "./limits/index.ts";
 import { createBreakerRegistry, executeWithFallback, retryPolicy } from "./resilience/index.ts";
 import { createRoutingState } from "./routing/state.ts";
 
@@ -106,18 +106,8 @@ export function createGatewayRuntime(opts: {
           yield { event: e.type, data: e as unknown as Json };
       },
     },
-    async readBody(req) {
-      try {
-        return await readBody(req, {
-          maxBytes: config.gatewayMaxBodyBytes,
-          timeoutMs: config.gatewayBodyTimeoutMs,
-        });
-      } catch (err) {
-        if (err instanceof RequestLimitError)
-          throw Object.assign(new Error(err.message), { status: err.status });
-        throw err;
-      }
-    },
+    readBody: (req) =>
+      readBody(req, { maxBytes: config.gatewayMaxBodyBytes, timeoutMs: config.gatewayBodyTimeoutMs }),
     rateLimit: (key) => buckets.take(key),
     log: (entry) => services.requestLog.record(entry),
     feedback: (principal, body) => services.feedback.handleFeedback(principal, body),

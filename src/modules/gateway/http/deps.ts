@@ -49,7 +49,7 @@ export interface GatewayDeps {
       model: string,
     ): AsyncIterable<{ event: string; data: Json }>;
   };
-  /** Reads the body within the size and time limits; throws `{ status: 413 | 408, message }`. */
+  /** Reads the body within the size and time limits; throws a RequestLimitError (413, 408, 400). */
   readBody(req: IncomingMessage): Promise<Buffer>;
   rateLimit(key: string): { ok: boolean; retryAfterSec: number };
   log(entry: GatewayLogEntry): void;
