@@ -8,11 +8,13 @@ import {
   openAIToAnthropicStream,
 } from "../../providers/index.ts";
 import type { Json } from "../../providers/types.ts";
-import type { Services } from "../../services.ts";
+import type { Db } from "../../store/db.ts";
 import { createEgressGuard } from "./egress/index.ts";
 import type { GatewayDeps } from "./http/deps.ts";
 import { createGatewayHandler } from "./http/handler.ts";
 import { createTokenBuckets, readBody } from "./limits/index.ts";
+import type { RequestLogEntry } from "./log/index.ts";
+import type { GatewayMetrics } from "./metrics.ts";
 import { createBreakerRegistry, executeWithFallback, retryPolicy } from "./resilience/index.ts";
 import { createRoutingState } from "./routing/state.ts";
 
@@ -22,9 +24,22 @@ const DEFAULT_KEY_ENV: Record<string, string> = {
   anthropic: "ANTHROPIC_API_KEY",
 };
 
+/**
+ * What the data plane uses of the rest of modelgov, and nothing more: the store for the routing
+ * state, the approval gate, token lookup, the request log, feedback and the metrics.
+ */
+export interface GatewayServices {
+  db: Db;
+  approvedIds(ids: string[]): Promise<Set<string>>;
+  identity: { authenticate: GatewayDeps["authenticate"] };
+  requestLog: { record(entry: RequestLogEntry): void };
+  feedback: { handleFeedback: GatewayDeps["feedback"] };
+  metrics: Pick<GatewayMetrics, "observeRequest" | "setBreakerState">;
+}
+
 /** Wires the data plane: routing state, egress guard, adapters, breakers, limits, log, metrics. */
 export function createGatewayRuntime(opts: {
-  services: Services;
+  services: GatewayServices;
   config: Pick<
     Config,
     | "egressAllowHosts"
@@ -112,9 +127,7 @@ export function createGatewayRuntime(opts: {
     log: (entry) => services.requestLog.record(entry),
     feedback: (principal, body) => services.feedback.handleFeedback(principal, body),
     observe: (entry) => services.metrics.observeRequest(entry),
-    bodies: config.gatewayBodies.startsWith("sample:")
-      ? { mode: "sample", rate: Number(config.gatewayBodies.slice(7)) }
-      : { mode: config.gatewayBodies === "hash" ? "hash" : "off" },
+    bodies: config.gatewayBodies,
     apiKeyFor: (v) => {
       const name =
         (typeof v.parameters.apiKeyEnv === "string" ? v.parameters.apiKeyEnv : undefined) ??

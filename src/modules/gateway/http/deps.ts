@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { BodyPolicy } from "../../../config.ts";
 import type { SignalLike } from "../../../lib/light-abort.ts";
 import type {
   ChatChunk,
@@ -26,8 +27,8 @@ export interface ExecuteOutcome<R> {
 /** One gateway call as the request log records it (the log module owns the shape). */
 export type GatewayLogEntry = Omit<RequestLogEntry, "at"> & { at: string };
 
-/** What the log keeps of bodies: nothing (default), SHA-256 hashes, or whole bodies for a sampled share. */
-export type BodyPolicy = { mode: "off" } | { mode: "hash" } | { mode: "sample"; rate: number };
+/** What the log keeps of bodies: parsed from MODELGOV_GATEWAY_BODIES by the config. */
+export type { BodyPolicy };
 
 /** Everything the gateway handler uses, injected: each piece is tested on its own. */
 export interface GatewayDeps {
