@@ -4,7 +4,7 @@ import type { CallContext, ChatRequest, UpstreamTarget } from "../../../../provi
 import { describeStep, FallbackError, type FallbackStep } from "../../resilience/fallback.ts";
 import type { Resolution } from "../../routing/resolve.ts";
 import type { RoutableVersion } from "../../routing/snapshot.ts";
-import type { GatewayDeps, Principal } from "../deps.ts";
+import type { ExecuteOutcome, GatewayDeps, Principal } from "../deps.ts";
 import { GatewayError } from "../gateway-error.ts";
 import { type Dialect, sendError } from "../respond.ts";
 import type { EntryStart, Outcome } from "./log-entry.ts";
@@ -144,8 +144,26 @@ function failureStatus(path: readonly FallbackStep[]): number {
   return 502;
 }
 
+/**
+ * Walks the route's chain (retries, breakers, fallback) with `attempt`. When no version could
+ * answer, the caller has its error answer and the result is the call's outcome.
+ */
+export async function walkChain<R>(
+  call: ChatCall,
+  attempt: (v: RoutableVersion, signal: SignalLike, n: number) => Promise<R>,
+): Promise<ExecuteOutcome<R> | Outcome> {
+  try {
+    return await call.deps.execute(call.resolution.chain, attempt, {
+      deadlineMs: call.resolution.model.timeouts.totalMs,
+      signal: call.signal,
+    });
+  } catch (err) {
+    return failed(call, err);
+  }
+}
+
 /** No version could answer: the caller gets the path tried, the log the same. */
-export function failed(call: ChatCall, err: unknown): Outcome {
+function failed(call: ChatCall, err: unknown): Outcome {
   const path = err instanceof FallbackError ? err.path : [];
   const status = failureStatus(path);
   const detail = path.length

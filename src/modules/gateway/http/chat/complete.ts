@@ -1,23 +1,15 @@
 import type { ChatResponse } from "../../../../providers/types.ts";
 import { sendJson } from "../respond.ts";
-import { type ChatCall, failed, servedHeaders } from "./call.ts";
+import { type ChatCall, servedHeaders, walkChain } from "./call.ts";
 import { keepBodies, type Outcome } from "./log-entry.ts";
 
 /** A plain (non-streaming) answer: the outcome, and the choices served (for a shadow comparison). */
 export async function complete(call: ChatCall): Promise<Outcome & { choices?: ChatResponse["choices"] }> {
-  const { deps, chat, resolution } = call;
-  const run = () =>
-    deps.execute(
-      resolution.chain,
-      (v, signal, n) => deps.adapters[v.provider]!.complete(chat, call.target(v), call.context(signal, n)),
-      { deadlineMs: resolution.model.timeouts.totalMs, signal: call.signal },
-    );
-  let out: Awaited<ReturnType<typeof run>>;
-  try {
-    out = await run();
-  } catch (err) {
-    return failed(call, err);
-  }
+  const { deps, chat } = call;
+  const out = await walkChain(call, (v, signal, n) =>
+    deps.adapters[v.provider]!.complete(chat, call.target(v), call.context(signal, n)),
+  );
+  if ("status" in out) return out;
   const { result, servedBy, path } = out;
   const headers = servedHeaders(call, servedBy, path);
   const label = call.target(servedBy).label;

@@ -1,6 +1,6 @@
 import type { ChatChunk } from "../../../../providers/types.ts";
 import { startSse, writeSse } from "../respond.ts";
-import { type ChatCall, failed, servedHeaders } from "./call.ts";
+import { type ChatCall, servedHeaders, walkChain } from "./call.ts";
 import { elapsedMs, keepBodies, type Outcome } from "./log-entry.ts";
 
 const deltaText = (c: ChatChunk) =>
@@ -8,25 +8,15 @@ const deltaText = (c: ChatChunk) =>
 
 /** A streamed answer: fall back only until the first chunk; after that the client owns the stream. */
 export async function stream(call: ChatCall): Promise<Outcome> {
-  const { deps, chat, resolution, res, dialect } = call;
+  const { deps, chat, res, dialect } = call;
   const upstreamStart = performance.now();
-  const run = () =>
-    deps.execute(
-      resolution.chain,
-      async (v, signal, n) => {
-        const s = await deps.adapters[v.provider]!.stream(chat, call.target(v), call.context(signal, n));
-        const it = s.chunks[Symbol.asyncIterator]();
-        const first = await it.next();
-        return { s, it, first };
-      },
-      { deadlineMs: resolution.model.timeouts.totalMs, signal: call.signal },
-    );
-  let out: Awaited<ReturnType<typeof run>>;
-  try {
-    out = await run();
-  } catch (err) {
-    return failed(call, err);
-  }
+  const out = await walkChain(call, async (v, signal, n) => {
+    const s = await deps.adapters[v.provider]!.stream(chat, call.target(v), call.context(signal, n));
+    const it = s.chunks[Symbol.asyncIterator]();
+    const first = await it.next();
+    return { s, it, first };
+  });
+  if ("status" in out) return out;
   const { servedBy, path } = out;
   const { s, it, first } = out.result;
   const name = call.target(servedBy).label;
