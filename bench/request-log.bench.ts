@@ -64,7 +64,9 @@ async function openPostgresStore(url: string): Promise<Store> {
 
 const hex = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const CLIENTS = ["checkout-agent", "triage-bot", "support-bot", "search-agent"];
-const SERVED = [{ versionId: "ver_prod", version: "1.2.0", outcome: "served", attempts: 1, durationMs: 110 }];
+const SERVED = [
+  { versionId: "ver_prod", version: "1.2.0", outcome: "served", attempts: 1, durationMs: 110 },
+] as const;
 const SAMPLED = { messages: [{ role: "user", content: "x".repeat(900) }] };
 
 /** A realistic entry: hashes, groups, a fallback path; `sampled` adds a ~1 KiB body. */

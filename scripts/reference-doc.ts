@@ -5,7 +5,7 @@ import { defaultLabel, ENVIRONMENT, type EnvVariable } from "../src/lib/environm
 import { ApprovalPolicyWriteSchema } from "../src/modules/approvals/approvals.schemas.ts";
 import { CaseSchema, SuiteFileSchema } from "../src/modules/evals/suite.schemas.ts";
 import { FeedbackSchema } from "../src/modules/feedback/feedback.schemas.ts";
-import { parseGroups } from "../src/modules/gateway/http/chat.ts";
+import { parseGroups } from "../src/modules/gateway/http/chat/index.ts";
 import {
   GATEWAY_REQUEST_HEADERS,
   GATEWAY_RESPONSE_HEADERS,

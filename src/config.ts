@@ -2,6 +2,14 @@ import path from "node:path";
 import { z } from "zod";
 import { ENVIRONMENT, type EnvName, envDefault, readEnv } from "./lib/environment.ts";
 
+/** What the request log keeps of bodies: nothing, SHA-256 hashes, or whole bodies for a sampled share. */
+const BodyPolicySchema = z.union([
+  z.object({ mode: z.literal("off") }),
+  z.object({ mode: z.literal("hash") }),
+  z.object({ mode: z.literal("sample"), rate: z.number().min(0).max(1) }),
+]);
+export type BodyPolicy = z.infer<typeof BodyPolicySchema>;
+
 /**
  * Environment parsed once, validated, frozen. The only place that reads process.env, and only
  * the variables described in lib/environment.ts (docs/reference/environment.md is made from it).
@@ -65,9 +73,16 @@ export const ConfigSchema = z.object({
   gatewayRateLimitPerSec: z.coerce.number().positive().max(1_000_000),
   gatewayRateLimitBurst: z.coerce.number().int().min(1).max(1_000_000),
   /** Request/response bodies in the request log: off (default), hash (SHA-256 only), or sample:<rate> (full bodies for that share). */
-  gatewayBodies: z
-    .string()
-    .regex(/^(off|hash|sample:(0(\.\d+)?|1(\.0+)?))$/, "off, hash, or sample:<rate between 0 and 1>"),
+  gatewayBodies: z.unknown().transform((v, ctx): BodyPolicy => {
+    const given = BodyPolicySchema.safeParse(v);
+    if (given.success) return given.data;
+    if (typeof v === "string" && /^(off|hash|sample:(0(\.\d+)?|1(\.0+)?))$/.test(v))
+      return v.startsWith("sample:")
+        ? { mode: "sample", rate: Number(v.slice(7)) }
+        : { mode: v as "off" | "hash" };
+    ctx.addIssue({ code: "custom", message: "off, hash, or sample:<rate between 0 and 1>" });
+    return z.NEVER;
+  }),
   /** Provider API keys, by environment variable name (`*_API_KEY`); a version names its variable with `apiKeyEnv`. */
   providerKeys: z.record(z.string(), z.string()),
   /** Bias drift on live traffic: how often the job looks (MODELGOV_BIAS_DRIFT_INTERVAL_MS, default 60 s). */

@@ -9,7 +9,7 @@ import {
   REFERENCE_DIR,
   referencePages,
 } from "../scripts/reference-doc.ts";
-import { parseGroups } from "./modules/gateway/http/chat.ts";
+import { parseGroups } from "./modules/gateway/http/chat/index.ts";
 import { GATEWAY_REQUEST_HEADERS } from "./modules/gateway/http/headers.ts";
 
 const root = path.join(import.meta.dirname, "..");

@@ -207,7 +207,7 @@ for (const target of allStoreTargets()) {
         clock: h.clock,
         config: {
           egressAllowHosts: [],
-          gatewayBodies: "hash",
+          gatewayBodies: { mode: "hash" },
           gatewayMaxBodyBytes: 4 * 1024 * 1024,
           gatewayBodyTimeoutMs: 30_000,
           gatewayRateLimitPerSec: 1_000_000,

@@ -73,7 +73,20 @@ for (const target of allStoreTargets()) {
         errorClass: "no_version",
       });
       // Served by a fallback: not an error for the caller.
-      log({ agoMs: 4 * HOUR, fallbackPath: [{ version: "1.0.0", outcome: "failed", reason: "timeout" }] });
+      log({
+        agoMs: 4 * HOUR,
+        fallbackPath: [
+          {
+            versionId: "ver_100",
+            version: "1.0.0",
+            outcome: "failed",
+            reason: "timeout",
+            attempts: 1,
+            gaveUp: "max_attempts",
+            durationMs: 10,
+          },
+        ],
+      });
       log({ agoMs: 10 * 24 * HOUR, client: "bot-old" });
       log({ agoMs: HOUR, model: "other-model", client: "bot-z" });
       await h.services.requestLog.flush();

@@ -1,3 +1,4 @@
+export { sameAnswer } from "./http/chat/index.ts";
 export { isRefusal, type Resolution, resolve } from "./routing/resolve.ts";
 export {
   createRouteConfigService,

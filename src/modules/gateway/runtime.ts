@@ -8,17 +8,14 @@ import {
   openAIToAnthropicStream,
 } from "../../providers/index.ts";
 import type { Json } from "../../providers/types.ts";
-import type { Services } from "../../services.ts";
+import type { Db } from "../../store/db.ts";
 import { createEgressGuard } from "./egress/index.ts";
-import type { FallbackStep, GatewayDeps } from "./http/deps.ts";
+import type { GatewayDeps } from "./http/deps.ts";
 import { createGatewayHandler } from "./http/handler.ts";
-import { createTokenBuckets, RequestLimitError, readBody } from "./limits/index.ts";
-import {
-  createBreakerRegistry,
-  executeWithFallback,
-  FallbackError,
-  retryPolicy,
-} from "./resilience/index.ts";
+import { createTokenBuckets, readBody } from "./limits/index.ts";
+import type { RequestLogEntry } from "./log/index.ts";
+import type { GatewayMetrics } from "./metrics.ts";
+import { createBreakerRegistry, executeWithFallback, retryPolicy } from "./resilience/index.ts";
 import { createRoutingState } from "./routing/state.ts";
 
 const DEFAULT_KEY_ENV: Record<string, string> = {
@@ -27,9 +24,22 @@ const DEFAULT_KEY_ENV: Record<string, string> = {
   anthropic: "ANTHROPIC_API_KEY",
 };
 
+/**
+ * What the data plane uses of the rest of modelgov, and nothing more: the store for the routing
+ * state, the approval gate, token lookup, the request log, feedback and the metrics.
+ */
+export interface GatewayServices {
+  db: Db;
+  approvedIds(ids: string[]): Promise<Set<string>>;
+  identity: { authenticate: GatewayDeps["authenticate"] };
+  requestLog: { record(entry: RequestLogEntry): void };
+  feedback: { handleFeedback: GatewayDeps["feedback"] };
+  metrics: Pick<GatewayMetrics, "observeRequest" | "setBreakerState">;
+}
+
 /** Wires the data plane: routing state, egress guard, adapters, breakers, limits, log, metrics. */
 export function createGatewayRuntime(opts: {
-  services: Services;
+  services: GatewayServices;
   config: Pick<
     Config,
     | "egressAllowHosts"
@@ -84,26 +94,21 @@ export function createGatewayRuntime(opts: {
     authenticate: (token) => services.identity.authenticate(token),
     adapters,
     async execute(chain, attempt, { deadlineMs, signal }) {
-      try {
-        const out = await executeWithFallback(
-          chain,
-          (v, ctx) => attempt(v, ctx.signal ?? signal, ctx.attempt),
-          {
-            breakers,
-            retry,
-            signal,
-            deadline: Date.now() + deadlineMs,
-            label: (v) => v.version,
-            clock,
-            // Every adapter call hands the signal to its transport (Deadlines listens to it).
-            attemptHonoursSignal: true,
-          },
-        );
-        return { result: out.result, servedBy: out.servedBy, path: out.path as FallbackStep[] };
-      } catch (err) {
-        if (err instanceof FallbackError) throw Object.assign(err, { path: err.path as FallbackStep[] });
-        throw err;
-      }
+      const out = await executeWithFallback(
+        chain,
+        (v, ctx) => attempt(v, ctx.signal ?? signal, ctx.attempt),
+        {
+          breakers,
+          retry,
+          signal,
+          deadline: Date.now() + deadlineMs,
+          label: (v) => v.version,
+          clock,
+          // Every adapter call hands the signal to its transport (Deadlines listens to it).
+          attemptHonoursSignal: true,
+        },
+      );
+      return { result: out.result, servedBy: out.servedBy, path: out.path };
     },
     translate: {
       fromAnthropicRequest: (body) => anthropicToOpenAIRequest(body as never) as never,
@@ -116,25 +121,13 @@ export function createGatewayRuntime(opts: {
           yield { event: e.type, data: e as unknown as Json };
       },
     },
-    async readBody(req) {
-      try {
-        return await readBody(req, {
-          maxBytes: config.gatewayMaxBodyBytes,
-          timeoutMs: config.gatewayBodyTimeoutMs,
-        });
-      } catch (err) {
-        if (err instanceof RequestLimitError)
-          throw Object.assign(new Error(err.message), { status: err.status });
-        throw err;
-      }
-    },
+    readBody: (req) =>
+      readBody(req, { maxBytes: config.gatewayMaxBodyBytes, timeoutMs: config.gatewayBodyTimeoutMs }),
     rateLimit: (key) => buckets.take(key),
     log: (entry) => services.requestLog.record(entry),
     feedback: (principal, body) => services.feedback.handleFeedback(principal, body),
     observe: (entry) => services.metrics.observeRequest(entry),
-    bodies: config.gatewayBodies.startsWith("sample:")
-      ? { mode: "sample", rate: Number(config.gatewayBodies.slice(7)) }
-      : { mode: config.gatewayBodies === "hash" ? "hash" : "off" },
+    bodies: config.gatewayBodies,
     apiKeyFor: (v) => {
       const name =
         (typeof v.parameters.apiKeyEnv === "string" ? v.parameters.apiKeyEnv : undefined) ??

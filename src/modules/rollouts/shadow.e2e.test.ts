@@ -10,7 +10,7 @@ import { createClient } from "../../client/index.ts";
 import { loadConfig } from "../../config.ts";
 import { startServer } from "../../main.ts";
 import { migratedDataDir } from "../../test-support/store-templates.ts";
-import { sameAnswer } from "../gateway/http/chat.ts";
+import { sameAnswer } from "../gateway/index.ts";
 
 describe("shadow mode through the real gateway (demo workspace, simulator)", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "modelgov-shadow-"));

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { BodyPolicy } from "../../../config.ts";
 import type { SignalLike } from "../../../lib/light-abort.ts";
 import type {
   ChatChunk,
@@ -8,19 +9,13 @@ import type {
   ProviderAdapter,
 } from "../../../providers/types.ts";
 import type { RequestLogEntry } from "../log/index.ts";
+import type { FallbackStep } from "../resilience/fallback.ts";
 import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
 
 export interface Principal {
   tokenId: string;
   name: string;
   roles: string[];
-}
-
-export interface FallbackStep {
-  version: string;
-  outcome: "served" | "failed" | "skipped";
-  reason?: string;
-  attempts?: number;
 }
 
 export interface ExecuteOutcome<R> {
@@ -30,20 +25,17 @@ export interface ExecuteOutcome<R> {
 }
 
 /** One gateway call as the request log records it (the log module owns the shape). */
-export type GatewayLogEntry = Omit<RequestLogEntry, "at" | "fallbackPath"> & {
-  at: string;
-  fallbackPath: FallbackStep[];
-};
+export type GatewayLogEntry = Omit<RequestLogEntry, "at"> & { at: string };
 
-/** What the log keeps of bodies: nothing (default), SHA-256 hashes, or whole bodies for a sampled share. */
-export type BodyPolicy = { mode: "off" } | { mode: "hash" } | { mode: "sample"; rate: number };
+/** What the log keeps of bodies: parsed from MODELGOV_GATEWAY_BODIES by the config. */
+export type { BodyPolicy };
 
 /** Everything the gateway handler uses, injected: each piece is tested on its own. */
 export interface GatewayDeps {
   routing: { current(): RoutingSnapshot; onChange(l: (s: RoutingSnapshot) => void): void };
   authenticate(token: string): Promise<Principal | null>;
   adapters: Record<string, ProviderAdapter>;
-  /** Walks the chain with retries, breakers and fallback; throws an error with `path` when all fail. */
+  /** Walks the chain with retries, breakers and fallback; throws a FallbackError (its `path`) when all fail. */
   execute<R>(
     chain: RoutableVersion[],
     /** `n`: the attempt on this version, 1-based (retries count up). */
@@ -58,7 +50,7 @@ export interface GatewayDeps {
       model: string,
     ): AsyncIterable<{ event: string; data: Json }>;
   };
-  /** Reads the body within the size and time limits; throws `{ status: 413 | 408, message }`. */
+  /** Reads the body within the size and time limits; throws a RequestLimitError (413, 408, 400). */
   readBody(req: IncomingMessage): Promise<Buffer>;
   /** The token's bucket: `limit` is its burst, refilled at `ratePerSec` (MODELGOV_GATEWAY_RATE_*). */
   rateLimit(key: string): { ok: boolean; retryAfterSec: number; limit: number; ratePerSec: number };

@@ -72,7 +72,7 @@ function gateway(bodies: BodyPolicy, opts: { rateOk?: boolean; storeDown?: { val
     execute: async (chain, attempt, o) => ({
       result: await attempt(chain[0]!, o.signal, 1),
       servedBy: chain[0]!,
-      path: [{ version: "1.0.0", outcome: "served" }],
+      path: [{ versionId: "ver_1", version: "1.0.0", outcome: "served", attempts: 1, durationMs: 1 }],
     }),
     translate: {
       fromAnthropicRequest: (b) => b as never,

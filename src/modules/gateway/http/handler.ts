@@ -2,13 +2,15 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { can } from "../../../http/permissions.ts";
 import type { Logger } from "../../../lib/logger.ts";
-import type { ChatRequest, Json } from "../../../providers/types.ts";
+import type { Json } from "../../../providers/types.ts";
+import { RequestLimitError } from "../limits/index.ts";
 import { isRefusal, resolve } from "../routing/resolve.ts";
-import { handleChat } from "./chat.ts";
+import { chatRequestOf, handleChat, parseGroups } from "./chat/index.ts";
 import type { GatewayDeps, Principal } from "./deps.ts";
+import { GatewayError } from "./gateway-error.ts";
+import { createPrincipals, tokenOf } from "./principals.ts";
 import { type Dialect, sendError, sendJson } from "./respond.ts";
 
-const AUTH_TTL_MS = 30_000;
 const ROUTES = new Set([
   "POST /v1/chat/completions",
   "POST /v1/messages",
@@ -25,112 +27,40 @@ const nextRequestId = () => `${ID_PREFIX}${(++idCounter).toString(36).padStart(6
 /**
  * The data plane: `/v1/chat/completions`, `/v1/messages`, `/v1/models`, `/v1/feedback`.
  * A raw node:http handler (no framework on the hot path); returns false for other paths.
+ * The front door: route, authorise, limit, read and validate, resolve the model; a refusal
+ * anywhere is a GatewayError, rendered in one place. The call itself is `handleChat`'s.
  */
 export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
-  // Token → principal, kept briefly and dropped on every committed change (a revocation
-  // is a change), so the hot path rarely waits on the store.
-  const auth = new Map<string, { p: Principal | null; at: number }>();
-  // Entries are refreshed on every committed change (a revocation is one) rather than dropped,
-  // so a later store outage still finds them.
-  deps.routing.onChange(() => {
-    for (const v of auth.values()) v.at = 0;
-  });
+  const principals = createPrincipals(deps);
 
-  /** The token the request carries (OpenAI's bearer or Anthropic's x-api-key), if any. */
-  function tokenOf(req: IncomingMessage): string | undefined {
-    const header = req.headers.authorization;
-    const token = header?.startsWith("Bearer ")
-      ? header.slice(7).trim()
-      : (req.headers["x-api-key"] as string | undefined);
-    return token || undefined;
-  }
-
-  /** Synchronous when the token is known and fresh (the usual case): no promise on the hot path. */
-  function principalOf(req: IncomingMessage): Principal | null | Promise<Principal | null> {
-    const token = tokenOf(req);
-    if (!token) return null;
-    const hit = auth.get(token);
-    if (hit && Date.now() - hit.at < AUTH_TTL_MS) return hit.p;
-    return lookUp(token, hit);
-  }
-
-  async function lookUp(token: string, hit: { p: Principal | null } | undefined) {
-    let p: Principal | null;
-    try {
-      p = await deps.authenticate(token);
-    } catch (err) {
-      // The store is away: keep serving tokens we know (the last answer stands) until it returns.
-      if (hit) return hit.p;
-      throw Object.assign(new Error("cannot check the token while the store is unavailable"), {
-        status: 503,
-        cause: err,
-      });
-    }
-    if (auth.size > 10_000) auth.clear();
-    auth.set(token, { p, at: Date.now() });
-    return p;
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? "/";
-    const path = url.split("?", 1)[0]!;
-    const dialect: Dialect = path === "/v1/messages" ? "anthropic" : "openai";
-    const requestId = nextRequestId();
-    const base = { "x-modelgov-request-id": requestId };
-    const route = `${req.method} ${path}`;
-    if (!ROUTES.has(route))
-      return sendError(res, dialect, 404, `no gateway route for ${route}`, { requestId, headers: base });
-
-    let principal: Principal | null;
-    try {
-      const known = principalOf(req);
-      principal = known instanceof Promise ? await known : known;
-    } catch (err) {
-      return sendError(res, dialect, 503, (err as Error).message, {
-        field: "authorization",
-        requestId,
-        headers: { ...base, "retry-after": "5" },
-      });
-    }
+  /** The caller, allowed to use the gateway within its rate; else the refusal. */
+  async function authorise(req: IncomingMessage): Promise<Principal> {
+    const known = principals.principalOf(req);
+    const principal = known instanceof Promise ? await known : known;
     if (!principal)
-      return sendError(
-        res,
-        dialect,
+      throw new GatewayError(
         401,
         // A wrong token is told so, not asked for one.
         tokenOf(req)
           ? "the API token is unknown, revoked or expired"
           : "send an API token: Authorization: Bearer <token> (or x-api-key)",
-        {
-          field: "authorization",
-          requestId,
-          headers: { ...base, "www-authenticate": 'Bearer realm="modelgov"' },
-        },
+        { field: "authorization", headers: { "www-authenticate": 'Bearer realm="modelgov"' } },
       );
     if (!can(principal.roles, "gateway:use"))
-      return sendError(
-        res,
-        dialect,
+      throw new GatewayError(
         403,
         `the token's roles (${principal.roles.join(", ")}) do not include gateway use (agent or admin)`,
-        {
-          field: "authorization",
-          requestId,
-          headers: base,
-        },
+        { field: "authorization" },
       );
     const limit = deps.rateLimit(principal.tokenId);
     if (!limit.ok)
       // Say what the limit is and how to change it: a first traffic loop hits it unawares.
-      return sendError(
-        res,
-        dialect,
+      throw new GatewayError(
         429,
         `rate limit exceeded for token '${principal.name}': this server allows ${limit.ratePerSec} requests/s per token, in bursts of up to ${limit.limit}; retry after ${limit.retryAfterSec} s, or have the operator raise MODELGOV_GATEWAY_RATE_PER_SEC and MODELGOV_GATEWAY_RATE_BURST`,
         {
           field: "authorization",
-          requestId,
-          headers: { ...base, "retry-after": String(limit.retryAfterSec) },
+          headers: { "retry-after": String(limit.retryAfterSec) },
           extra: {
             rateLimit: {
               ratePerSec: limit.ratePerSec,
@@ -140,82 +70,58 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
           },
         },
       );
+    return principal;
+  }
 
-    if (route === "GET /v1/models") return sendJson(res, 200, listModels(deps), base);
-
-    let body: Json;
+  /** The body as a JSON object, within the size and time limits. */
+  async function jsonBody(req: IncomingMessage): Promise<Json> {
     try {
-      const raw = await deps.readBody(req);
-      body = JSON.parse(raw.toString("utf8") || "null");
+      const body: Json = JSON.parse((await deps.readBody(req)).toString("utf8") || "null");
       if (!body || typeof body !== "object" || Array.isArray(body))
-        throw Object.assign(new Error("the body must be a JSON object"), { status: 400 });
+        throw new GatewayError(400, "the body must be a JSON object", { field: "body" });
       // Hashing or sampling the body for the log recurses: past this depth it overflowed the stack.
       if (nestedDeeperThan(body, MAX_BODY_DEPTH))
-        throw Object.assign(new Error(`the body must not be nested deeper than ${MAX_BODY_DEPTH} levels`), {
-          status: 400,
+        throw new GatewayError(400, `the body must not be nested deeper than ${MAX_BODY_DEPTH} levels`, {
+          field: "body",
         });
+      return body;
     } catch (err) {
-      const e = err as { status?: number; message: string };
-      return sendError(
-        res,
-        dialect,
-        e.status ?? 400,
-        e.status ? e.message : `malformed JSON body: ${e.message}`,
-        { field: "body", requestId, headers: base },
-      );
+      if (err instanceof GatewayError) throw err;
+      if (err instanceof RequestLimitError)
+        throw new GatewayError(err.status, err.message, { field: "body", cause: err });
+      throw new GatewayError(400, `malformed JSON body: ${(err as Error).message}`, {
+        field: "body",
+        cause: err,
+      });
     }
+  }
 
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: string,
+    dialect: Dialect,
+    requestId: string,
+    base: Record<string, string>,
+  ): Promise<void> {
+    if (!ROUTES.has(route)) throw new GatewayError(404, `no gateway route for ${route}`);
+    const principal = await authorise(req);
+    if (route === "GET /v1/models") return sendJson(res, 200, listModels(deps), base);
+    const body = await jsonBody(req);
     if (route === "POST /v1/feedback") {
       const r = await deps.feedback(principal, body);
       return sendJson(res, r.status, r.body, { ...base, ...r.headers });
     }
-
-    let chat: ChatRequest;
-    try {
-      chat = dialect === "anthropic" ? deps.translate.fromAnthropicRequest(body) : (body as ChatRequest);
-    } catch (err) {
-      return sendError(res, dialect, 400, `cannot read the request: ${(err as Error).message}`, {
-        field: "body",
-        requestId,
-        headers: base,
-      });
-    }
-    if (typeof chat.model !== "string" || !chat.model)
-      return sendError(
-        res,
-        dialect,
-        400,
-        "model: required, the name of a registered model (optionally @alias or @version)",
-        { field: "body.model", requestId, headers: base },
-      );
-    if (!Array.isArray(chat.messages) || chat.messages.length === 0)
-      return sendError(res, dialect, 400, "messages: required, a non-empty array", {
-        field: "body.messages",
-        requestId,
-        headers: base,
-      });
-
-    const badMessage = messageProblem(chat.messages);
-    if (badMessage)
-      return sendError(res, dialect, 400, `${badMessage.field.slice(5)}: ${badMessage.reason}`, {
-        field: badMessage.field,
-        requestId,
-        headers: base,
-      });
-
+    const chat = chatRequestOf(body, dialect, deps.translate);
     const subject =
       (req.headers["x-modelgov-subject"] as string | undefined) ??
       (typeof chat.user === "string" ? chat.user : undefined);
     const resolution = resolve(deps.routing.current(), chat.model, subject, requestId);
     if (isRefusal(resolution))
-      return sendError(res, dialect, resolution.status, resolution.detail, {
-        field: "body.model",
-        requestId,
-        headers: base,
-      });
+      throw new GatewayError(resolution.status, resolution.detail, { field: "body.model" });
+    const groups = parseGroups(req.headers["x-modelgov-groups"]);
     await handleChat({
       deps,
-      logger,
       req,
       res,
       dialect,
@@ -224,8 +130,22 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       principal,
       requestId,
       subject,
+      groups,
       base,
     });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?", 1)[0]!;
+    const dialect: Dialect = path === "/v1/messages" ? "anthropic" : "openai";
+    const requestId = nextRequestId();
+    const base = { "x-modelgov-request-id": requestId };
+    try {
+      await serve(req, res, `${req.method} ${path}`, dialect, requestId, base);
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      sendError(res, dialect, err, { requestId, headers: base });
+    }
   }
 
   return {
@@ -234,7 +154,11 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     handle: (req: IncomingMessage, res: ServerResponse) =>
       handle(req, res).catch((err) => {
         logger.error({ err }, "gateway request failed");
-        sendError(res, "openai", 500, "internal error; the request id is in the server log");
+        sendError(
+          res,
+          "openai",
+          new GatewayError(500, "internal error; the request id is in the server log"),
+        );
       }),
   };
 }
@@ -270,28 +194,4 @@ function listModels(deps: GatewayDeps) {
     }
   }
   return { object: "list", data };
-}
-
-const MESSAGE_ROLES = new Set(["system", "developer", "user", "assistant", "tool", "function"]);
-
-/**
- * The first message that is not the shape every provider adapter reads: an object with a known
- * role and content that is text, a list of typed parts, or absent (an assistant's tool call).
- * Anything else reached the adapters and failed there as a 502 from the upstream.
- */
-export function messageProblem(messages: unknown[]): { field: string; reason: string } | null {
-  for (const [i, m] of messages.entries()) {
-    const at = `body.messages.${i}`;
-    if (!m || typeof m !== "object" || Array.isArray(m)) return { field: at, reason: "must be an object" };
-    const { role, content } = m as { role?: unknown; content?: unknown };
-    if (typeof role !== "string" || !MESSAGE_ROLES.has(role))
-      return { field: `${at}.role`, reason: `must be one of ${[...MESSAGE_ROLES].join(", ")}` };
-    if (content === undefined || content === null || typeof content === "string") continue;
-    if (!Array.isArray(content))
-      return { field: `${at}.content`, reason: "must be a string or an array of content parts" };
-    for (const [j, part] of content.entries())
-      if (!part || typeof part !== "object" || typeof (part as { type?: unknown }).type !== "string")
-        return { field: `${at}.content.${j}`, reason: "must be an object with a type" };
-  }
-  return null;
 }

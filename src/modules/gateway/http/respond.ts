@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import type { GatewayError } from "./gateway-error.ts";
 
 export type Dialect = "openai" | "anthropic";
 
@@ -15,19 +16,6 @@ const ERROR_TYPE: Record<number, { openai: string; anthropic: string }> = {
   504: { openai: "timeout_error", anthropic: "api_error" },
 };
 
-const CODE: Record<number, string> = {
-  400: "invalid_input",
-  401: "unauthenticated",
-  403: "forbidden",
-  404: "not_found",
-  408: "invalid_input",
-  413: "invalid_input",
-  429: "precondition_failed",
-  502: "upstream_error",
-  503: "upstream_error",
-  504: "upstream_error",
-};
-
 /**
  * An error answer: application/problem+json (the field and the reason, like the rest of
  * modelgov) that also carries the `error` object (OpenAI) or `type: "error"` (Anthropic)
@@ -36,39 +24,32 @@ const CODE: Record<number, string> = {
 export function sendError(
   res: ServerResponse,
   dialect: Dialect,
-  status: number,
-  detail: string,
-  opts: {
-    field?: string;
-    requestId?: string;
-    headers?: Record<string, string>;
-    extra?: Record<string, unknown>;
-  } = {},
+  err: GatewayError,
+  at: { requestId?: string; headers?: Record<string, string> } = {},
 ) {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  const { status, message: detail, code } = err;
   const type = ERROR_TYPE[status]?.[dialect] ?? "api_error";
   const body: Record<string, unknown> = {
-    type:
-      dialect === "anthropic"
-        ? "error"
-        : `https://modelgov.dev/problems/${(CODE[status] ?? "internal").replace(/_/g, "-")}`,
+    type: dialect === "anthropic" ? "error" : `https://modelgov.dev/problems/${code.replace(/_/g, "-")}`,
     title: detail,
     status,
     detail,
-    code: CODE[status] ?? "internal",
-    errors: [{ field: opts.field ?? "request", reason: detail }],
-    error: { type, message: detail, code: CODE[status] ?? "internal" },
-    ...(opts.requestId ? { requestId: opts.requestId, request_id: opts.requestId } : {}),
-    ...opts.extra,
+    code,
+    errors: [{ field: err.field, reason: detail }],
+    error: { type, message: detail, code },
+    ...(at.requestId ? { requestId: at.requestId, request_id: at.requestId } : {}),
+    ...err.extra,
   };
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/problem+json",
     "content-length": Buffer.byteLength(text),
-    ...opts.headers,
+    ...at.headers,
+    ...err.headers,
   });
   res.end(text);
 }

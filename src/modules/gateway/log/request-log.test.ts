@@ -29,7 +29,9 @@ process.on("exit", () => {
 });
 
 // The resilience layer's step, with its extra fields: stored as given.
-const SERVED = [{ versionId: "ver_1", version: "1.2.0", outcome: "served", attempts: 1, durationMs: 9 }];
+const SERVED = [
+  { versionId: "ver_1", version: "1.2.0", outcome: "served", attempts: 1, durationMs: 9 },
+] as const;
 let seq = 0;
 function entry(prefix: string, over: Partial<RequestLogEntry> = {}): RequestLogEntry {
   const i = seq++;
@@ -333,7 +335,11 @@ for (const target of allStoreTargets()) {
         { client: 'say "hi", then\nleave', routeReason: "", groups: null, errorClass: "upstream_5xx" },
         { client: "naïve ✓ 日本", groups: { "age band": "65+", note: 'a,"b"' }, upstreamMs: null },
         { tokenId: null, client: null, versionId: null, version: null, status: 502, stream: true },
-        { fallbackPath: [{ version: "1.0.0", outcome: "failed", reason: 'http 503 "x"' }], costUsd: 1e-9 },
+        // A path is stored as given, whatever its steps hold.
+        {
+          fallbackPath: [{ version: "1.0.0", outcome: "failed", reason: 'http 503 "x"' }] as never,
+          costUsd: 1e-9,
+        },
         {
           sampledBody: { request: { messages: [{ content: "a\\b\r\n" }] } },
           shadowOf: "req_x",
@@ -342,7 +348,9 @@ for (const target of allStoreTargets()) {
         // What a client or an upstream sent, the store could not hold: kept as U+FFFD, not lost.
         {
           model: "bot\u0000",
-          fallbackPath: [{ version: "1.0.0", outcome: "failed", reason: "upstream said \u0000 and \uD800" }],
+          fallbackPath: [
+            { version: "1.0.0", outcome: "failed", reason: "upstream said \u0000 and \uD800" },
+          ] as never,
           sampledBody: { request: { messages: [{ role: "user", content: "nul \u0000" }] } },
         },
       ];

@@ -3,22 +3,9 @@ import type { Clock } from "../../../lib/clock.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import { storableJson } from "../../../lib/text-guard.ts";
 import type { Queryable } from "../../../store/db.ts";
+import type { FallbackStep } from "../resilience/fallback.ts";
 import { batchInsert } from "./batch-sink.ts";
 import { type BatchWriter, createBatchWriter } from "./batch-writer.ts";
-
-/**
- * One attempt in the order the gateway tried versions (primary first, then fallbacks).
- * Stored as given (JSONB): the resilience layer's steps, with their attempts and
- * durations, fit as they are.
- */
-export interface FallbackStep {
-  /** The version tried, e.g. `1.2.0`. */
-  version: string;
-  /** `served`, `failed` (the next was tried), `skipped` (breaker open, refused). */
-  outcome: string;
-  /** Why: `timeout`, `http 503`, `breaker_open`, ... */
-  reason?: string;
-}
 
 /**
  * What the gateway hands to `record()` once it has answered a request. The writer owns
@@ -51,6 +38,11 @@ export interface RequestLogEntry {
   tokensIn: number;
   tokensOut: number;
   costUsd: number;
+  /**
+   * Every version tried, primary first, as the resilience layer walked them (stored as given,
+   * JSONB): its `versionId` is the version the route chose, which rollout and experiment
+   * windows count a request against even when a fallback served it.
+   */
   fallbackPath: readonly FallbackStep[];
   /**
    * The caller's subject (end user, session). Never stored: its SHA-256 is computed at flush
@@ -135,6 +127,8 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
     agreement: e.agreement ?? null,
   });
 }
+
+export type { FallbackStep };
 
 export type RequestLogWriter = BatchWriter<RequestLogEntry>;
 

@@ -24,6 +24,10 @@ import {
  * the attempt itself has already sent bytes to the client.
  */
 
+/**
+ * One version tried, in the order tried: the gateway's one step type, from this walk to the
+ * caller's `fallbackPath` and the request log's `fallback_path` (stored as it is).
+ */
 export type FallbackStep =
   | { versionId: string; version: string; outcome: "skipped"; reason: string }
   | {
@@ -89,12 +93,18 @@ export class FallbackError extends Error {
   readonly stoppedBy: FallbackStop;
   readonly path: FallbackStep[];
   constructor(stoppedBy: FallbackStop, path: FallbackStep[], cause: unknown) {
-    const steps = path.map((s) => `${s.version} ${s.outcome}${"reason" in s ? ` (${s.reason})` : ""}`);
-    super(`no target served (${stoppedBy}): ${steps.join(", ") || "empty chain"}`, { cause });
+    super(`no target served (${stoppedBy}): ${path.map(describeStep).join(", ") || "empty chain"}`, {
+      cause,
+    });
     this.name = "FallbackError";
     this.stoppedBy = stoppedBy;
     this.path = path;
   }
+}
+
+/** `1.2.0 failed (http 503)`, `1.1.0 skipped (breaker open)`, `1.0.0 served`. */
+export function describeStep(s: FallbackStep): string {
+  return `${s.version} ${s.outcome}${"reason" in s ? ` (${s.reason})` : ""}`;
 }
 
 /** `http 503`, `timeout`, `connect`; other errors by name. */

@@ -17,6 +17,7 @@ export {
   type AttemptContext,
   defaultShouldFallback,
   describeError,
+  describeStep,
   executeWithFallback,
   FallbackError,
   type FallbackEvent,

@@ -1,0 +1,177 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { LightAbort, type SignalLike } from "../../../../lib/light-abort.ts";
+import type { CallContext, ChatRequest, UpstreamTarget } from "../../../../providers/types.ts";
+import { describeStep, FallbackError, type FallbackStep } from "../../resilience/fallback.ts";
+import type { Resolution } from "../../routing/resolve.ts";
+import type { RoutableVersion } from "../../routing/snapshot.ts";
+import type { ExecuteOutcome, GatewayDeps, Principal } from "../deps.ts";
+import { GatewayError } from "../gateway-error.ts";
+import { type Dialect, sendError } from "../respond.ts";
+import type { EntryStart, Outcome } from "./log-entry.ts";
+
+/** What a chat call uses of the gateway's dependencies. */
+export type ChatDeps = Pick<
+  GatewayDeps,
+  "adapters" | "execute" | "translate" | "apiKeyFor" | "bodies" | "log" | "observe"
+>;
+
+/** A request the front door accepted: authorised, read, validated and routed. */
+export interface ChatArgs {
+  deps: ChatDeps;
+  req: IncomingMessage;
+  res: ServerResponse;
+  dialect: Dialect;
+  chat: ChatRequest;
+  resolution: Resolution;
+  principal: Principal;
+  requestId: string;
+  subject: string | undefined;
+  groups: Record<string, string> | undefined;
+  /** Headers every answer carries (the request id). */
+  base: Record<string, string>;
+}
+
+/** One chat call under way: its arguments and what the complete, stream and shadow paths share. */
+export interface ChatCall extends ChatArgs {
+  /** Aborted when the client goes away before the answer is complete. */
+  signal: SignalLike;
+  start: EntryStart;
+  /** `performance.now()` when the call began. */
+  startedMs: number;
+  target(v: RoutableVersion): UpstreamTarget;
+  context(signal: SignalLike, attempt?: number): CallContext;
+}
+
+export function openCall(a: ChatArgs): ChatCall {
+  const { res, chat, resolution } = a;
+  const abort = new LightAbort();
+  a.req.on("close", () => {
+    if (!res.writableEnded) abort.abort();
+  });
+  const lastInChain = resolution.chain[resolution.chain.length - 1];
+  return {
+    ...a,
+    signal: abort.signal,
+    startedMs: performance.now(),
+    start: {
+      id: a.requestId,
+      at: new Date().toISOString(),
+      tokenId: a.principal.tokenId,
+      client: a.principal.name,
+      model: resolution.model.name,
+      routeReason: resolution.reason,
+      endpoint: a.dialect === "anthropic" ? "messages" : "chat.completions",
+      stream: chat.stream === true,
+      subject: a.subject ?? null,
+      groups: a.groups ?? null,
+    },
+    target: (v) =>
+      targetOf(
+        a.deps,
+        resolution.model,
+        v,
+        chat.stream === true ? "stream" : v === lastInChain ? "plain" : "plainBeforeFallback",
+      ),
+    context: (signal, attempt = 1) => ({
+      signal,
+      requestId: a.requestId,
+      subject: a.subject,
+      groups: a.groups,
+      attempt,
+    }),
+  };
+}
+
+/**
+ * What an adapter needs to call a version, built once per version of a routing snapshot (a
+ * new snapshot has new version objects, so a change is never served from a stale entry).
+ *
+ * A plain answer's headers come only once it is fully generated, so a plain call is bounded
+ * by the total alone, except when a fallback follows it in the chain: then its first byte
+ * must come within `firstByteMs`, so that a hanging version leaves the fallback its time
+ * instead of spending the whole deadline.
+ */
+type Kind = "stream" | "plain" | "plainBeforeFallback";
+const targets = new WeakMap<RoutableVersion, Partial<Record<Kind, UpstreamTarget>>>();
+function targetOf(deps: ChatDeps, model: Resolution["model"], v: RoutableVersion, kind: Kind) {
+  let t = targets.get(v);
+  if (!t) {
+    t = {};
+    targets.set(v, t);
+  }
+  const hit = t[kind];
+  if (hit) return hit;
+  // A version's own `timeout_ms` (registered with it) overrides the model's total timeout.
+  const timeouts =
+    typeof v.parameters.timeout_ms === "number"
+      ? { ...model.timeouts, totalMs: v.parameters.timeout_ms }
+      : model.timeouts;
+  const built: UpstreamTarget = {
+    versionId: v.id,
+    label: `${v.model}@${v.version}`,
+    provider: v.provider,
+    providerModelId: v.providerModelId,
+    endpoint: v.endpoint,
+    apiKey: deps.apiKeyFor(v),
+    parameters: v.parameters,
+    timeouts: kind === "plain" ? { ...timeouts, firstByteMs: timeouts.totalMs } : timeouts,
+  };
+  t[kind] = built;
+  return built;
+}
+
+/** Headers of a served answer: which version, and how the route got there. */
+export function servedHeaders(call: ChatCall, v: RoutableVersion, path: readonly FallbackStep[]) {
+  return {
+    ...call.base,
+    "x-modelgov-model-version": call.target(v).label,
+    "x-modelgov-route": routeHeader(call.resolution.reason, path, v),
+  };
+}
+
+function routeHeader(reason: string, path: readonly FallbackStep[], servedBy: RoutableVersion) {
+  if (path.length === 1 && path[0]!.outcome === "served") return reason; // the usual case: no fallback
+  const failed = path.filter((p) => p.outcome !== "served");
+  return failed.length
+    ? `${reason}; fallback to ${servedBy.version} after ${failed.map(describeStep).join(", ")}`
+    : reason;
+}
+
+/** The status for a chain that failed everywhere: timeouts → 504, breakers open → 503, else 502. */
+function failureStatus(path: readonly FallbackStep[]): number {
+  if (path.length && path.every((p) => p.outcome === "skipped")) return 503;
+  if (path.length && path.every((p) => "reason" in p && /timeout/.test(p.reason))) return 504;
+  return 502;
+}
+
+/**
+ * Walks the route's chain (retries, breakers, fallback) with `attempt`. When no version could
+ * answer, the caller has its error answer and the result is the call's outcome.
+ */
+export async function walkChain<R>(
+  call: ChatCall,
+  attempt: (v: RoutableVersion, signal: SignalLike, n: number) => Promise<R>,
+): Promise<ExecuteOutcome<R> | Outcome> {
+  try {
+    return await call.deps.execute(call.resolution.chain, attempt, {
+      deadlineMs: call.resolution.model.timeouts.totalMs,
+      signal: call.signal,
+    });
+  } catch (err) {
+    return failed(call, err);
+  }
+}
+
+/** No version could answer: the caller gets the path tried, the log the same. */
+function failed(call: ChatCall, err: unknown): Outcome {
+  const path = err instanceof FallbackError ? err.path : [];
+  const status = failureStatus(path);
+  const detail = path.length
+    ? `no version of '${call.resolution.model.name}' could serve: ${path.map(describeStep).join("; ")}`
+    : `upstream failure: ${(err as Error).message}`;
+  sendError(call.res, call.dialect, new GatewayError(status, detail, { extra: { fallbackPath: path } }), {
+    requestId: call.requestId,
+    headers: call.base,
+  });
+  return { status, errorClass: (err as { kind?: string }).kind ?? "upstream", path };
+}

@@ -1,0 +1,22 @@
+import { type ChatArgs, openCall } from "./call.ts";
+import { complete } from "./complete.ts";
+import { elapsedMs, logEntry } from "./log-entry.ts";
+import { mirror, shadowFor } from "./shadow.ts";
+import { stream } from "./stream.ts";
+
+export type { ChatArgs, ChatDeps } from "./call.ts";
+export { chatRequestOf, messageProblem, parseGroups } from "./request.ts";
+export { sameAnswer } from "./shadow.ts";
+
+/** One routed chat call: answered plain or streamed, then logged once; a plain answer may be mirrored. */
+export async function handleChat(a: ChatArgs): Promise<void> {
+  const call = openCall(a);
+  const { deps } = call;
+  const outcome = a.chat.stream === true ? await stream(call) : await complete(call);
+  const entry = logEntry(call.start, outcome, elapsedMs(call.startedMs));
+  deps.log(entry);
+  deps.observe?.(entry);
+  if (!("choices" in outcome) || !outcome.servedBy) return;
+  const shadow = shadowFor(call, outcome.servedBy);
+  if (shadow) void mirror(call, shadow, entry, outcome.choices);
+}

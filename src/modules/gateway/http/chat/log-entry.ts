@@ -1,0 +1,83 @@
+import { createHash } from "node:crypto";
+import type { ChatRequest, Usage } from "../../../../providers/types.ts";
+import type { FallbackStep } from "../../resilience/fallback.ts";
+import type { RoutableVersion } from "../../routing/snapshot.ts";
+import type { BodyPolicy, GatewayLogEntry } from "../deps.ts";
+
+/** What the log row holds before any version is called: who asked, for what, routed how. */
+export type EntryStart = Readonly<
+  Pick<
+    GatewayLogEntry,
+    | "id"
+    | "at"
+    | "tokenId"
+    | "client"
+    | "model"
+    | "routeReason"
+    | "endpoint"
+    | "stream"
+    | "subject"
+    | "groups"
+  >
+>;
+
+/** What the log keeps of the bodies, as the deployment's body policy asks. */
+export type KeptBodies = Pick<GatewayLogEntry, "promptHash" | "responseHash" | "sampledBody">;
+
+/** How a call ended, as the complete and stream paths report it. */
+export interface Outcome {
+  status: number;
+  errorClass: string | null;
+  /** The version that answered, or began to (a stream cut mid-way); none when every one failed. */
+  servedBy?: RoutableVersion;
+  path: readonly FallbackStep[];
+  usage?: Usage;
+  upstreamMs?: number;
+  bodies?: KeptBodies;
+}
+
+/** Milliseconds since a `performance.now()` reading, to the microsecond. */
+export const elapsedMs = (since: number) => Math.round((performance.now() - since) * 1000) / 1000;
+
+export const costOf = (v: RoutableVersion, u: Usage) =>
+  (u.inputTokens / 1000) * v.price.inputPer1kUsd + (u.outputTokens / 1000) * v.price.outputPer1kUsd;
+
+/** A request's log row, built once when it ended; the writer owns it from then on. */
+export function logEntry(start: EntryStart, o: Outcome, totalMs: number): GatewayLogEntry {
+  return {
+    id: start.id,
+    at: start.at,
+    tokenId: start.tokenId,
+    client: start.client,
+    model: start.model,
+    versionId: o.servedBy?.id ?? null,
+    version: o.servedBy?.version ?? null,
+    routeReason: start.routeReason,
+    endpoint: start.endpoint,
+    stream: start.stream,
+    status: o.status,
+    errorClass: o.errorClass,
+    totalMs,
+    upstreamMs: o.upstreamMs ?? null,
+    tokensIn: o.usage?.inputTokens ?? 0,
+    tokensOut: o.usage?.outputTokens ?? 0,
+    costUsd: o.servedBy && o.usage ? costOf(o.servedBy, o.usage) : 0,
+    fallbackPath: o.path,
+    subject: start.subject,
+    groups: start.groups,
+    ...o.bodies,
+  };
+}
+
+const sha = (x: unknown) =>
+  `sha256:${createHash("sha256")
+    .update(typeof x === "string" ? x : JSON.stringify(x))
+    .digest("hex")}`;
+
+/** Run after the answer went out: bodies are hashed or sampled only if the deployment asks. */
+export function keepBodies(policy: BodyPolicy, chat: ChatRequest, answer: unknown): KeptBodies | undefined {
+  if (policy.mode === "hash") return { promptHash: sha(chat.messages), responseHash: sha(answer) };
+  if (policy.mode === "sample" && Math.random() < policy.rate)
+    return { sampledBody: { request: chat, response: answer } };
+  return undefined;
+}

@@ -1,0 +1,58 @@
+import type { ChatChunk } from "../../../../providers/types.ts";
+import { startSse, writeSse } from "../respond.ts";
+import { type ChatCall, servedHeaders, walkChain } from "./call.ts";
+import { elapsedMs, keepBodies, type Outcome } from "./log-entry.ts";
+
+const deltaText = (c: ChatChunk) =>
+  (c.choices[0] as { delta?: { content?: string } } | undefined)?.delta?.content ?? "";
+
+/** A streamed answer: fall back only until the first chunk; after that the client owns the stream. */
+export async function stream(call: ChatCall): Promise<Outcome> {
+  const { deps, chat, res, dialect } = call;
+  const upstreamStart = performance.now();
+  const out = await walkChain(call, async (v, signal, n) => {
+    const s = await deps.adapters[v.provider]!.stream(chat, call.target(v), call.context(signal, n));
+    const it = s.chunks[Symbol.asyncIterator]();
+    const first = await it.next();
+    return { s, it, first };
+  });
+  if ("status" in out) return out;
+  const { servedBy, path } = out;
+  const { s, it, first } = out.result;
+  const name = call.target(servedBy).label;
+  startSse(res, servedHeaders(call, servedBy, path));
+  let streamedText = "";
+  const keepText = deps.bodies.mode !== "off";
+  async function* rest(): AsyncIterable<ChatChunk> {
+    if (!first.done) yield { ...first.value, model: name };
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      if (keepText) streamedText += deltaText(n.value);
+      yield { ...n.value, model: name };
+    }
+  }
+  try {
+    if (dialect === "anthropic")
+      for await (const e of deps.translate.toAnthropicStream(rest(), name)) writeSse(res, e.data, e.event);
+    else {
+      for await (const c of rest()) writeSse(res, c);
+      writeSse(res, "[DONE]");
+    }
+    const usage = await s.done;
+    const upstreamMs = elapsedMs(upstreamStart);
+    res.end();
+    const bodies = keepText
+      ? keepBodies(deps.bodies, chat, `${first.done ? "" : deltaText(first.value)}${streamedText}`)
+      : undefined;
+    return { status: 200, errorClass: null, servedBy, path, usage, upstreamMs, bodies };
+  } catch (err) {
+    // Mid-stream failure: too late for another version; end the stream with an error event.
+    const message = `stream interrupted: ${(err as Error).message}`;
+    if (dialect === "anthropic")
+      writeSse(res, { type: "error", error: { type: "api_error", message } }, "error");
+    else writeSse(res, { error: { type: "upstream_error", message, code: "upstream_error" } });
+    res.end();
+    return { status: 502, errorClass: (err as { kind?: string }).kind ?? "stream", servedBy, path };
+  }
+}

@@ -1,0 +1,55 @@
+import type { IncomingMessage } from "node:http";
+import type { GatewayDeps, Principal } from "./deps.ts";
+import { GatewayError } from "./gateway-error.ts";
+
+const AUTH_TTL_MS = 30_000;
+
+/** The token the request carries (OpenAI's bearer or Anthropic's x-api-key), if any. */
+export function tokenOf(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  const token = header?.startsWith("Bearer ")
+    ? header.slice(7).trim()
+    : (req.headers["x-api-key"] as string | undefined);
+  return token || undefined;
+}
+
+/**
+ * Token → principal, kept briefly so the hot path rarely waits on the store. Entries are
+ * refreshed on every committed change (a revocation is one) rather than dropped, so a later
+ * store outage still finds them.
+ */
+export function createPrincipals(deps: Pick<GatewayDeps, "authenticate" | "routing">) {
+  const auth = new Map<string, { p: Principal | null; at: number }>();
+  deps.routing.onChange(() => {
+    for (const v of auth.values()) v.at = 0;
+  });
+
+  async function lookUp(token: string, hit: { p: Principal | null } | undefined) {
+    let p: Principal | null;
+    try {
+      p = await deps.authenticate(token);
+    } catch (err) {
+      // The store is away: keep serving tokens we know (the last answer stands) until it returns.
+      if (hit) return hit.p;
+      throw new GatewayError(503, "cannot check the token while the store is unavailable", {
+        field: "authorization",
+        headers: { "retry-after": "5" },
+        cause: err,
+      });
+    }
+    if (auth.size > 10_000) auth.clear();
+    auth.set(token, { p, at: Date.now() });
+    return p;
+  }
+
+  return {
+    /** Synchronous when the token is known and fresh (the usual case): no promise on the hot path. */
+    principalOf(req: IncomingMessage): Principal | null | Promise<Principal | null> {
+      const token = tokenOf(req);
+      if (!token) return null;
+      const hit = auth.get(token);
+      if (hit && Date.now() - hit.at < AUTH_TTL_MS) return hit.p;
+      return lookUp(token, hit);
+    },
+  };
+}
