@@ -206,7 +206,10 @@ for (const target of allStoreTargets()) {
         });
       const until = (done: () => boolean) =>
         new Promise<void>((resolve) => {
-          const check = () => (done() ? resolve() : void (onEvent = check));
+          const check = () => {
+            if (done()) resolve();
+            else onEvent = check;
+          };
           check();
         });
       const cp = createCheckpointer({
