@@ -9,7 +9,7 @@ import { loadConfig } from "../config.ts";
 import { manualClock } from "../lib/clock.ts";
 import { readHead } from "../modules/audit/index.ts";
 import { createServices } from "../services.ts";
-import { ctx } from "../test-support/stores.ts";
+import { ctx, POSTGRES_SKIP, testDatabaseUrl } from "../test-support/stores.ts";
 import { type Db, openPglite, openPostgres } from "./db.ts";
 import { grantsSql, readSchemaFacts, tableGrants } from "./grants.ts";
 import { loadMigrations, migrate, migrateOnStart, migrationStatus } from "./migrate.ts";
@@ -149,10 +149,10 @@ describe("audit hardening triggers (embedded store: every role is the superuser,
   });
 });
 
-const PG = process.env.MODELGOV_TEST_DATABASE_URL;
+const PG = testDatabaseUrl();
 
 describe("least-privilege role on PostgreSQL", {
-  skip: PG ? false : "set MODELGOV_TEST_DATABASE_URL to run it (roles need a real server)",
+  skip: POSTGRES_SKIP && `${POSTGRES_SKIP} (roles need a real server)`,
 }, () => {
   const suffix = randomBytes(4).toString("hex");
   const ownerRole = `modelgov_test_owner_${suffix}`;

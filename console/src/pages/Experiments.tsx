@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
-import { messageOf, useApi } from "../api.tsx";
+import { useApi } from "../api.tsx";
 import { ForestPlot } from "../components/experiment-forest.tsx";
 import {
   ArmsTable,
@@ -14,8 +14,9 @@ import {
   SrmPanel,
   StopExperiment,
 } from "../components/experiment-parts.tsx";
+import { ModelOverviewTable, useModelOverview } from "../components/model-overview.tsx";
 import { Clock, fmt, METRIC_LABELS, noneOrModelMissing, orNone, TONES } from "../components/rollout-kit.tsx";
-import { Async, Badge, Empty, PageHeader, Panel, Table, Time } from "../components/ui.tsx";
+import { Async, Badge, Empty, PageHeader, Panel, Time } from "../components/ui.tsx";
 import "./rollouts-experiments.css";
 
 const experimentPath = (model: string) => `/models/${encodeURIComponent(model)}/experiment`;
@@ -32,25 +33,9 @@ const createHint = (model: string) => (
 
 /** Every model with its running or last experiment and the recommendation of its latest look. */
 export function ExperimentsPage() {
-  const rows = useApi(
-    async (c) => {
-      const models = await c.models.list({ limit: 200 });
-      const rows = await Promise.all(
-        models.items.map(async (m) => {
-          try {
-            return { model: m.name, experiment: await orNone(c.experiments.get(m.name)), error: null };
-          } catch (err) {
-            return { model: m.name, experiment: null, error: messageOf(err) };
-          }
-        }),
-      );
-      return rows.sort(
-        (a, b) =>
-          Number(b.experiment?.status === "running") - Number(a.experiment?.status === "running") ||
-          (b.experiment?.startedAt ?? "").localeCompare(a.experiment?.startedAt ?? ""),
-      );
-    },
-    [],
+  const rows = useModelOverview(
+    (c, model) => orNone(c.experiments.get(model)),
+    (e) => e?.status === "running",
     10_000,
   );
   return (
@@ -59,63 +44,42 @@ export function ExperimentsPage() {
         title="Experiments"
         sub="Each model's running or last A/B experiment and what its latest look recommends. Updates every 10 s."
       />
-      <Async
+      <ModelOverviewTable
         state={rows}
-        empty={(d) => (d.every((r) => !r.experiment && !r.error) ? createHint("<model>") : null)}
-      >
-        {(d) => (
-          <Table
-            label="Experiments"
-            head={["Model", "Experiment", "Status", "Arms", "Primary", "Recommendation", "Started"]}
-          >
-            {d.map(({ model, experiment: e, error }) => {
-              const rec = e?.results?.results.recommendation;
-              return (
-                <tr key={model}>
-                  <td>
-                    <Link to={experimentPath(model)}>
-                      <strong>{model}</strong>
-                    </Link>
-                  </td>
-                  {error ? (
-                    <td colSpan={6} className="small re-bad-text">
-                      {error}
-                    </td>
-                  ) : !e ? (
-                    <td colSpan={6} className="muted">
-                      no experiment yet
-                    </td>
-                  ) : (
-                    <>
-                      <td>{e.name}</td>
-                      <td>
-                        <Badge tone={TONES[e.status]}>{e.status}</Badge>
-                      </td>
-                      <td className="small">
-                        {e.arms.map((a) => `${a.name} ${a.version} (${a.weight}%)`).join(", ")}
-                      </td>
-                      <td>{METRIC_LABELS[e.primary] ?? e.primary}</td>
-                      <td>
-                        {rec ? (
-                          <>
-                            <Badge tone={TONES[rec.decision]}>{rec.decision}</Badge>
-                            {rec.arm && <span> {rec.arm}</span>}
-                          </>
-                        ) : (
-                          <span className="muted">–</span>
-                        )}
-                      </td>
-                      <td>
-                        <Time at={e.startedAt} />
-                      </td>
-                    </>
-                  )}
-                </tr>
-              );
-            })}
-          </Table>
-        )}
-      </Async>
+        label="Experiments"
+        head={["Experiment", "Status", "Arms", "Primary", "Recommendation", "Started"]}
+        linkTo={experimentPath}
+        none="no experiment yet"
+        emptyHint={createHint("<model>")}
+        cells={(e: Experiment) => {
+          const rec = e.results?.results.recommendation;
+          return (
+            <>
+              <td>{e.name}</td>
+              <td>
+                <Badge tone={TONES[e.status]}>{e.status}</Badge>
+              </td>
+              <td className="small">
+                {e.arms.map((a) => `${a.name} ${a.version} (${a.weight}%)`).join(", ")}
+              </td>
+              <td>{METRIC_LABELS[e.primary] ?? e.primary}</td>
+              <td>
+                {rec ? (
+                  <>
+                    <Badge tone={TONES[rec.decision]}>{rec.decision}</Badge>
+                    {rec.arm && <span> {rec.arm}</span>}
+                  </>
+                ) : (
+                  <span className="muted">–</span>
+                )}
+              </td>
+              <td>
+                <Time at={e.startedAt} />
+              </td>
+            </>
+          );
+        }}
+      />
     </>
   );
 }

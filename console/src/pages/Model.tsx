@@ -1,6 +1,6 @@
 import { Link, useParams } from "react-router-dom";
-import { ApiError } from "../../../src/client/index.ts";
 import { useApi } from "../api.tsx";
+import { Breadcrumbs } from "../components/breadcrumbs.tsx";
 import { DependentsPanel } from "../components/model-dependents.tsx";
 import {
   AliasHistory,
@@ -8,6 +8,7 @@ import {
   useVersionsWithHistory,
   VersionsTable,
 } from "../components/model-history.tsx";
+import { orNone } from "../components/rollout-kit.tsx";
 import { Async, Badge, PageHeader, Panel, Time } from "../components/ui.tsx";
 import "./model-version.css";
 
@@ -17,23 +18,12 @@ import "./model-version.css";
  */
 export function ModelPage() {
   const { model: name = "" } = useParams();
-  const model = useApi(
-    (c) =>
-      c.models.get(name).catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e))),
-    [name],
-  );
+  const model = useApi((c) => orNone(c.models.get(name)), [name]);
   const versions = useVersionsWithHistory(name);
   const base = `/models/${encodeURIComponent(name)}`;
   return (
     <div className="mv">
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <ol>
-          <li>
-            <Link to="/">Registry</Link>
-          </li>
-          <li aria-current="page">{name}</li>
-        </ol>
-      </nav>
+      <Breadcrumbs trail={[{ to: "/", label: "Registry" }]} current={name} />
       <PageHeader
         title={name}
         sub={model.data?.description || undefined}

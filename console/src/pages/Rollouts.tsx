@@ -1,6 +1,7 @@
 import { Link, useParams } from "react-router-dom";
-import { messageOf, useApi } from "../api.tsx";
+import { useApi } from "../api.tsx";
 import { KeyValues } from "../components/key-values.tsx";
+import { ModelOverviewTable, useModelOverview } from "../components/model-overview.tsx";
 import { RolloutActions } from "../components/rollout-actions.tsx";
 import { MetricCharts, WeightChart } from "../components/rollout-charts.tsx";
 import { DecisionList } from "../components/rollout-decisions.tsx";
@@ -14,7 +15,7 @@ import {
   type Rollout,
   TONES,
 } from "../components/rollout-kit.tsx";
-import { Async, Badge, PageHeader, Panel, Table, Time } from "../components/ui.tsx";
+import { Async, Badge, PageHeader, Panel, Time } from "../components/ui.tsx";
 import "./rollouts-experiments.css";
 
 const rolloutPath = (model: string) => `/models/${encodeURIComponent(model)}/rollout`;
@@ -24,97 +25,53 @@ const stepOf = (r: Rollout) => `${Math.min(r.stepIndex + 1, r.steps)} of ${r.ste
 
 /** Every model with its active or last rollout; each links to the model's live rollout page. */
 export function RolloutsPage() {
-  const rows = useApi(
-    async (c) => {
-      const models = await c.models.list({ limit: 200 });
-      const rows = await Promise.all(
-        models.items.map(async (m) => {
-          try {
-            return { model: m.name, rollout: await orNone(c.rollouts.status(m.name)), error: null };
-          } catch (err) {
-            return { model: m.name, rollout: null, error: messageOf(err) };
-          }
-        }),
-      );
-      // Active rollouts first, then the most recently started.
-      return rows.sort(
-        (a, b) =>
-          Number(isActive(b.rollout)) - Number(isActive(a.rollout)) ||
-          (b.rollout?.startedAt ?? "").localeCompare(a.rollout?.startedAt ?? ""),
-      );
-    },
-    [],
-    5000,
-  );
+  const rows = useModelOverview((c, model) => orNone(c.rollouts.status(model)), isActive, 5000);
   return (
     <>
       <PageHeader
         title="Rollouts"
         sub="Each model's active or last canary: the candidate's share of traffic and the latest decision. Updates every 5 s."
       />
-      <Async
+      <ModelOverviewTable
         state={rows}
-        empty={(d) =>
-          d.every((r) => !r.rollout && !r.error) ? (
-            <>
-              No rollout yet: <code>modelgov rollout start &lt;model&gt;@&lt;version&gt;</code> or{" "}
-              <code>modelgov demo rollout</code>
-            </>
-          ) : null
+        label="Rollouts"
+        head={["Status", "Candidate", "Baseline", "Step", "Weight", "Last decision", "Started"]}
+        linkTo={rolloutPath}
+        none="no rollout yet"
+        emptyHint={
+          <>
+            No rollout yet: <code>modelgov rollout start &lt;model&gt;@&lt;version&gt;</code> or{" "}
+            <code>modelgov demo rollout</code>
+          </>
         }
-      >
-        {(d) => (
-          <Table
-            label="Rollouts"
-            head={["Model", "Status", "Candidate", "Baseline", "Step", "Weight", "Last decision", "Started"]}
-          >
-            {d.map(({ model, rollout: r, error }) => {
-              const last = r?.decisions[0];
-              return (
-                <tr key={model}>
-                  <td>
-                    <Link to={rolloutPath(model)}>
-                      <strong>{model}</strong>
-                    </Link>
-                  </td>
-                  {error ? (
-                    <td colSpan={7} className="small re-bad-text">
-                      {error}
-                    </td>
-                  ) : !r ? (
-                    <td colSpan={7} className="muted">
-                      no rollout yet
-                    </td>
-                  ) : (
-                    <>
-                      <td>
-                        <Badge>{r.status}</Badge>
-                      </td>
-                      <td>{r.candidate}</td>
-                      <td>{r.baseline}</td>
-                      <td className="num re-nowrap">{stepOf(r)}</td>
-                      <td className="num">{r.weight}%</td>
-                      <td className="small">
-                        {last ? (
-                          <>
-                            <Badge tone={TONES[last.decision]}>{last.decision}</Badge>{" "}
-                            <span className="clamp">{last.reasons[0]}</span>
-                          </>
-                        ) : (
-                          <span className="muted">–</span>
-                        )}
-                      </td>
-                      <td>
-                        <Time at={r.startedAt} />
-                      </td>
-                    </>
-                  )}
-                </tr>
-              );
-            })}
-          </Table>
-        )}
-      </Async>
+        cells={(r: Rollout) => {
+          const last = r.decisions[0];
+          return (
+            <>
+              <td>
+                <Badge>{r.status}</Badge>
+              </td>
+              <td>{r.candidate}</td>
+              <td>{r.baseline}</td>
+              <td className="num re-nowrap">{stepOf(r)}</td>
+              <td className="num">{r.weight}%</td>
+              <td className="small">
+                {last ? (
+                  <>
+                    <Badge tone={TONES[last.decision]}>{last.decision}</Badge>{" "}
+                    <span className="clamp">{last.reasons[0]}</span>
+                  </>
+                ) : (
+                  <span className="muted">–</span>
+                )}
+              </td>
+              <td>
+                <Time at={r.startedAt} />
+              </td>
+            </>
+          );
+        }}
+      />
     </>
   );
 }

@@ -1,9 +1,10 @@
 import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
-import { ApiError } from "../../../src/client/index.ts";
 import { useApi } from "../api.tsx";
+import { Breadcrumbs } from "../components/breadcrumbs.tsx";
 import { CardPanel } from "../components/card-view.tsx";
 import { EvaluationsPanel } from "../components/eval-runs.tsx";
+import { orNone } from "../components/rollout-kit.tsx";
 import { Async, Badge, PageHeader, Panel } from "../components/ui.tsx";
 import { ApprovalsPanel } from "../components/version-approvals.tsx";
 import { StatusHistory, VersionFacts } from "../components/version-facts.tsx";
@@ -23,29 +24,19 @@ const STATUS_TONE: Record<string, string> = {
  */
 export function VersionPage() {
   const { model = "", version = "" } = useParams();
-  const v = useApi(
-    (c) =>
-      c.versions
-        .get(model, version)
-        .catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e))),
-    [model, version],
-  );
+  const v = useApi((c) => orNone(c.versions.get(model, version)), [model, version]);
   // An accepted disparity changes the version's evidence and its card: those panels reload.
   const [changes, setChanges] = useState(0);
   const modelHref = `/models/${encodeURIComponent(model)}`;
   return (
     <div className="mv">
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <ol>
-          <li>
-            <Link to="/">Registry</Link>
-          </li>
-          <li>
-            <Link to={modelHref}>{model}</Link>
-          </li>
-          <li aria-current="page">{version}</li>
-        </ol>
-      </nav>
+      <Breadcrumbs
+        trail={[
+          { to: "/", label: "Registry" },
+          { to: modelHref, label: model },
+        ]}
+        current={version}
+      />
       <PageHeader
         title={`${model}@${version}`}
         sub={

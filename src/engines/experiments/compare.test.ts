@@ -2,6 +2,7 @@
 // equal_var=False) and the stats engine's own holm / benjaminiHochberg, pinned in their tests.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import { benjaminiHochberg, holm } from "../stats/index.ts";
 import { experimentResults } from "./results.ts";
 import type { ArmInput, ExperimentInput } from "./types.ts";
@@ -41,11 +42,6 @@ const base: ExperimentInput = {
   secondary: ["error_rate", "score_mean", "success_rate"],
   plan: { samplePerArm: 10_000, baselineRate: 0.08 },
 };
-
-function near(actual: unknown, expected: number, rel: number, label: string): void {
-  const a = actual as number;
-  assert.ok(Math.abs(a - expected) <= rel * Math.abs(expected), `${label}: got ${a}, expected ${expected}`);
-}
 
 test("three arms: the primary's always-valid p-values are Holm-adjusted across the treatments", () => {
   const r = experimentResults(base);

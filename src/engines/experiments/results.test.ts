@@ -4,6 +4,7 @@
 // integrate.quad of beta.pdf × beta.cdf; SRM by stats.chi2.sf.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import { histogramQuantile, latencyBucket } from "../rollout/index.ts";
 import { alwaysValidTest, frequentistLift, twoProportionZTest } from "../stats/index.ts";
 import { experimentResults } from "./results.ts";
@@ -27,11 +28,6 @@ function arm(name: string, successes: number, n: number, patch: Partial<ArmInput
 
 function input(arms: ArmInput[], patch: Partial<ExperimentInput> = {}): ExperimentInput {
   return { arms, primary: "success_rate", plan: { samplePerArm: 10_000, baselineRate: 0.08 }, ...patch };
-}
-
-function near(actual: unknown, expected: number, rel: number, label: string): void {
-  const a = actual as number;
-  assert.ok(Math.abs(a - expected) <= rel * Math.abs(expected), `${label}: got ${a}, expected ${expected}`);
 }
 
 test("8.2% vs 9.4%: every statistic pinned; fixed-horizon significant, always-valid not: keep running", () => {

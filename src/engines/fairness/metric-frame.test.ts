@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { closeTo } from "../../test-support/approx.ts";
 import { metricFrame } from "./metric-frame.ts";
 import {
   accuracy,
@@ -29,11 +30,8 @@ const vectors = JSON.parse(
   readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { fairness: FairnessVector[] };
 
-function close(actual: number | null | undefined, expected: number, what: string) {
-  assert.ok(typeof actual === "number", `${what}: expected ${expected}, got ${actual}`);
-  const tol = 1e-4 * Math.max(1, Math.abs(expected));
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: expected ${expected}, got ${actual}`);
-}
+/** The reference file's tolerance: 1e-4, absolute below 1 and relative above. */
+const close = (actual: unknown, expected: number, what: string) => closeTo(actual, expected, 1e-4, what);
 
 test("fairlearn-docs-example: MetricFrame by_group, overall, group_min/max, difference and ratio by both methods", () => {
   const v = vectors.fairness.find((c) => c.id === "fairlearn-docs-example");

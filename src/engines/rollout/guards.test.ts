@@ -3,6 +3,7 @@
 // Newcombe interval and always-valid critical value (themselves pinned in src/engines/stats).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import { mixtureLR } from "../../test-support/sprt-by-hand.ts";
 import { successByGroup } from "../fairness/index.ts";
 import { newcombeInterval, oneSidedCriticalZ } from "../stats/index.ts";
@@ -15,10 +16,6 @@ const guard = { kind: "error_rate", max: 0.01 } as const;
 
 function win(p: Partial<VersionWindow> = {}): VersionWindow {
   return { requests: 1000, errors: 0, feedbackCount: 0, successes: 0, latencyP95Ms: 300, costUsd: 1, ...p };
-}
-function near(actual: unknown, expected: number, rel: number, label: string): void {
-  const a = actual as number;
-  assert.ok(Math.abs(a - expected) <= rel * Math.abs(expected), `${label}: got ${a}, expected ${expected}`);
 }
 
 test("rateAboveLimit: 25 errors in 1000 against 1% is an exact breach", () => {

@@ -3,6 +3,7 @@
 // src/engines/stats/always-valid.test.ts; the latency test to the SPRT's likelihood ratio.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import { mixtureLR } from "../../test-support/sprt-by-hand.ts";
 import { oneSidedCriticalZ } from "../stats/index.ts";
 import { histogramCountAbove, histogramQuantile, judgeLatency, latencyBucket } from "./latency.ts";
@@ -16,12 +17,6 @@ function win(p: Partial<VersionWindow> = {}): VersionWindow {
   return { requests: 1000, errors: 0, feedbackCount: 0, successes: 0, latencyP95Ms: 300, costUsd: 1, ...p };
 }
 const fb = (successes: number, n: number) => win({ successes, feedbackCount: n });
-
-function near(actual: unknown, expected: number, rel = 1e-9, label = ""): void {
-  assert.equal(typeof actual, "number", label);
-  const a = actual as number;
-  assert.ok(Math.abs(a - expected) <= rel * Math.abs(expected), `${label}: got ${a}, expected ${expected}`);
-}
 
 /** Variance of a rate with half a pseudo-count each way, as the judge computes it. */
 const v = (x: number, n: number) => {

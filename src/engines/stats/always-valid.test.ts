@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { within } from "../../test-support/approx.ts";
 import {
   bernoulliSprt,
   logNormalCdf,
@@ -10,10 +11,6 @@ import {
 } from "./always-valid.ts";
 import { normalCdf } from "./distributions.ts";
 import { alwaysValidTest } from "./sequential.ts";
-
-function near(actual: number, expected: number, tol: number, label: string): void {
-  assert.ok(Math.abs(actual - expected) <= tol, `${label}: got ${actual}, expected ${expected} (±${tol})`);
-}
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -29,8 +26,8 @@ function rng(seed: number): () => number {
 test("Wald's SPRT: the log likelihood ratio of 5 errors in 100 at p0 = 1% against p1 = 3%, by hand", () => {
   // 5 ln(0.03/0.01) + 95 ln(0.97/0.99) = 5.493061 - 1.938843 = 3.554219 (Wald 1945)
   const r = bernoulliSprt(5, 100, 0.01, [{ p1: 0.03, weight: 1 }], 0.05);
-  near(r.logLikelihoodRatio, 3.554219, 1e-6, "ln LR");
-  near(r.logThreshold, Math.log(20), 1e-12, "ln(1/alpha)");
+  within(r.logLikelihoodRatio, 3.554219, 1e-6, "ln LR");
+  within(r.logThreshold, Math.log(20), 1e-12, "ln(1/alpha)");
   assert.equal(r.rejects, true);
   // Wald's rejection line: reject once x >= (ln(1/alpha) - n ln((1-p1)/(1-p0))) / ln(p1(1-p0)/(p0(1-p1))).
   // At n = 100 that is (2.995732 + 1.999833... ) / 1.119... = 4.46: 4 errors do not reject, 5 do.
@@ -43,7 +40,7 @@ test("the SPRT mixture is the weighted mean of its components' ratios", () => {
     { p1: 0.02, weight: 1 },
     { p1: 0.03, weight: 3 },
   ]);
-  near(Math.exp(mixed.logLikelihoodRatio), 0.25 * one(0.02) + 0.75 * one(0.03), 1e-9, "mixture");
+  within(Math.exp(mixed.logLikelihoodRatio), 0.25 * one(0.02) + 0.75 * one(0.03), 1e-9, "mixture");
   assert.deepEqual(
     rateAlternatives(0.01).map((a) => a.p1),
     [0.015, 0.02, 0.03, 0.05],
@@ -96,10 +93,10 @@ test("bernoulliSprt refuses malformed input, naming the argument", () => {
 });
 
 test("ln Phi is continuous where it switches to the tail series, and exact above it", () => {
-  near(logNormalCdf(-1.959963984540054), Math.log(0.025), 1e-9, "ln Phi(-1.96)");
-  near(logNormalCdf(-29.999999), logNormalCdf(-30.000001), 1e-3, "switch point");
+  within(logNormalCdf(-1.959963984540054), Math.log(0.025), 1e-9, "ln Phi(-1.96)");
+  within(logNormalCdf(-29.999999), logNormalCdf(-30.000001), 1e-3, "switch point");
   // ln Phi(-40) = -804.608442013754 (mpmath: log(ncdf(-40)); R: pnorm(-40, log.p = TRUE))
-  near(logNormalCdf(-40), -804.608442013754, 1e-9, "ln Phi(-40)");
+  within(logNormalCdf(-40), -804.608442013754, 1e-9, "ln Phi(-40)");
 });
 
 test("one-sided normal mixture: equals its defining integral, and the two sides add up to the two-sided mixture", () => {
@@ -119,7 +116,7 @@ test("one-sided normal mixture: equals its defining integral, and the two sides 
         ((2 * Math.exp(-(th * th) / (2 * tau * tau))) / (tau * Math.sqrt(2 * Math.PI)));
       integral += (i === 0 || i === 80_000 ? 0.5 : 1) * f * h;
     }
-    near(logOneSidedMixture(s, v, 1 / (tau * tau)), Math.log(integral), 1e-6, `S=${s} V=${v} tau=${tau}`);
+    within(logOneSidedMixture(s, v, 1 / (tau * tau)), Math.log(integral), 1e-6, `S=${s} V=${v} tau=${tau}`);
   }
   // Lambda+(S) + Lambda+(-S) = 2 Lambda(S), Lambda the two-sided mixture of Johari et al.
   const control = { mean: 0.5, variance: 0.25, n: 900 };
@@ -130,7 +127,7 @@ test("one-sided normal mixture: equals its defining integral, and the two sides 
   const v = 1 / (se * se);
   const s = two.estimate * v;
   const sum = Math.exp(logOneSidedMixture(s, v, 1 / tau2)) + Math.exp(logOneSidedMixture(-s, v, 1 / tau2));
-  near(Math.log(sum / 2), two.logLikelihoodRatio, 1e-10, "sides add up");
+  within(Math.log(sum / 2), two.logLikelihoodRatio, 1e-10, "sides add up");
 });
 
 test("the always-valid critical value: solves Lambda = 1/alpha, and sits above the fixed z", () => {
@@ -141,14 +138,14 @@ test("the always-valid critical value: solves Lambda = 1/alpha, and sits above t
   ] as const) {
     const c = oneSidedCriticalZ(v, tau, 0.05);
     // Solved at v tau^2 rounded to 1/500 of its log: within 3e-3 of the exact boundary.
-    near(logOneSidedMixture(c * Math.sqrt(v), v, 1 / (tau * tau)), Math.log(20), 3e-3, `v=${v}`);
+    within(logOneSidedMixture(c * Math.sqrt(v), v, 1 / (tau * tau)), Math.log(20), 3e-3, `v=${v}`);
     assert.ok(c > 1.6449, `above z(0.95) at v=${v}: ${c}`);
   }
   // Grows like sqrt(ln(v tau^2)) with information: slowly.
   assert.ok(oneSidedCriticalZ(1e8, 0.1, 0.05) < 5.2);
   const r = normalMixtureOneSided(-0.06, 0.01, -0.045, { tau: 0.045, alpha: 0.05, side: "less" });
-  near(r.z, 1.5, 1e-12, "z toward the alternative");
-  near(r.bound, -0.06 + r.criticalZ * 0.01, 1e-12, "upper bound");
+  within(r.z, 1.5, 1e-12, "z toward the alternative");
+  within(r.bound, -0.06 + r.criticalZ * 0.01, 1e-12, "upper bound");
   assert.equal(r.rejects, false);
   assert.equal(normalMixtureOneSided(-0.09, 0.01, -0.045, { tau: 0.045 }).rejects, true);
 });

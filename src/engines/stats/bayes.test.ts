@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import { type BetaParams, betaBinomialTest, betaCredibleInterval, probabilityBetaGreater } from "./bayes.ts";
 import { logBeta } from "./special-functions.ts";
-
-function near(actual: number, expected: number, rel: number, label: string): void {
-  assert.ok(
-    Math.abs(actual - expected) <= rel * Math.abs(expected),
-    `${label}: got ${actual}, expected ${expected} (relative tolerance ${rel})`,
-  );
-}
 
 // Evan Miller, "Formulas for Bayesian A/B testing" (2015): for integer b.alpha,
 // P(Y > X) = sum_{i=0}^{b.alpha-1} B(a.alpha+i, a.beta+b.beta) / ((b.beta+i) B(1+i, b.beta) B(a.alpha, a.beta)).

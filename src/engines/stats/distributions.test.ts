@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import {
   betaCdf,
   betaPdf,
@@ -21,10 +22,6 @@ import { logBeta, logGamma } from "./special-functions.ts";
 
 // Reference values: scipy 1.17.1 (scipy.stats.*.cdf/sf/ppf/pdf, scipy.special.gammaln),
 // computed for these tests. Our numerics are held to 1e-9 relative, tails included.
-function near(actual: number, expected: number, rel: number, label: string): void {
-  const ok = expected === 0 ? actual === 0 : Math.abs(actual - expected) <= rel * Math.abs(expected);
-  assert.ok(ok, `${label}: got ${actual}, expected ${expected} (relative tolerance ${rel})`);
-}
 
 const REL = 1e-9;
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import { categoryCounts, chiSquareDrift, psi, psiFromCounts } from "./drift.ts";
 
 interface Case {
@@ -16,13 +17,6 @@ interface Case {
 const vectors = JSON.parse(
   readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { drift: Case[] };
-
-function near(actual: number, expected: number, rel: number, label: string): void {
-  assert.ok(
-    Math.abs(actual - expected) <= rel * Math.abs(expected),
-    `${label}: got ${actual}, expected ${expected} (relative tolerance ${rel})`,
-  );
-}
 
 const byId = (id: string): Case => vectors.drift.find((c) => c.id === id)!;
 const tol = (c: Case): number => (c.tolerance ? Number.parseFloat(c.tolerance) : 1e-4);

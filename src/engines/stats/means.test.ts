@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import { welchTTest, welchTTestFromSummary } from "./means.ts";
 
 interface Case {
@@ -13,13 +14,6 @@ interface Case {
 const vectors = JSON.parse(
   readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { welchT: Case[] };
-
-function near(actual: number, expected: number, rel: number, label: string): void {
-  assert.ok(
-    Math.abs(actual - expected) <= rel * Math.abs(expected),
-    `${label}: got ${actual}, expected ${expected} (relative tolerance ${rel})`,
-  );
-}
 
 // A value published rounded (R prints 4 significant digits) is only known to those digits:
 // require the result to round to exactly the printed value.

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { nearAll } from "../../test-support/approx.ts";
 import { adjustPValues, benjaminiHochberg, bonferroni, holm } from "./multiple-testing.ts";
 
 interface Case {
@@ -11,14 +12,6 @@ interface Case {
 const vectors = JSON.parse(
   readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { multipleTesting: Case[] };
-
-function nearAll(actual: number[], expected: number[], rel: number, label: string): void {
-  assert.equal(actual.length, expected.length, `${label}: length`);
-  expected.forEach((e, i) => {
-    const a = actual[i]!;
-    assert.ok(Math.abs(a - e) <= rel * Math.abs(e), `${label}[${i}]: got ${a}, expected ${e}`);
-  });
-}
 
 test("the vectors file has the multiple-testing case", () => {
   assert.deepEqual(

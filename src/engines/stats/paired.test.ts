@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import { mcNemarTest } from "./paired.ts";
 
 interface Case {
@@ -19,13 +20,6 @@ interface Case {
 const vectors = JSON.parse(
   readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { mcNemar: Case[] };
-
-function near(actual: number, expected: number, rel: number, label: string): void {
-  assert.ok(
-    Math.abs(actual - expected) <= rel * Math.abs(expected),
-    `${label}: got ${actual}, expected ${expected} (relative tolerance ${rel})`,
-  );
-}
 
 test("the vectors file has the McNemar case", () => {
   assert.deepEqual(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import { twoProportionZTest } from "./proportions.ts";
 
 interface Case {
@@ -14,13 +15,6 @@ interface Case {
 const vectors = JSON.parse(
   readFileSync(new URL("../../../reference/stats-vectors.json", import.meta.url), "utf8"),
 ) as { twoProportionZ: Case[] };
-
-function near(actual: number, expected: number, rel: number, label: string): void {
-  assert.ok(
-    Math.abs(actual - expected) <= rel * Math.abs(expected),
-    `${label}: got ${actual}, expected ${expected} (relative tolerance ${rel})`,
-  );
-}
 
 test("the vectors file has the two-proportion cases", () => {
   assert.deepEqual(

@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { near } from "../../test-support/approx.ts";
 import { normalSf } from "./distributions.ts";
 import { twoProportionZTest } from "./proportions.ts";
 import { alwaysValidTest, mixingVarianceForHorizon, type SequentialResult } from "./sequential.ts";
-
-function near(actual: number, expected: number, rel: number, label: string): void {
-  assert.ok(
-    Math.abs(actual - expected) <= rel * Math.abs(expected),
-    `${label}: got ${actual}, expected ${expected} (relative tolerance ${rel})`,
-  );
-}
 
 // mulberry32: a small seeded generator, so every simulation below is reproducible.
 function rng(seed: number): () => number {

@@ -187,15 +187,40 @@ for (const target of allStoreTargets()) {
       assert.equal(last?.position, (await readHead(h.db)).position);
     });
 
-    test("with everyEvents = 3, the third event appended since the last checkpoint is checkpointed at once, not at the interval", async () => {
+    test("with everyEvents = 3, the third event appended since the last checkpoint is checkpointed at once, not at the interval", {
+      timeout: 60_000, // a hang guard: a trigger that never fires fails here instead of hanging
+    }, async () => {
       const file = path.join(dir, "e.jsonl");
       const lines: string[] = [];
+      // Taps on what the checkpointer hears and says, so the test waits on events, not the clock:
+      // each notification's position once the checkpointer's own handler has run, and each line
+      // its stdout sink writes.
+      const heard: number[] = [];
+      let onEvent = () => {};
+      const db = Object.create(h.db) as typeof h.db;
+      db.listen = (channel, onNotify) =>
+        h.db.listen(channel, (payload) => {
+          onNotify(payload);
+          heard.push(Number(payload));
+          onEvent();
+        });
+      const until = (done: () => boolean) =>
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (done()) resolve();
+            else onEvent = check;
+          };
+          check();
+        });
       const cp = createCheckpointer({
-        db: h.db,
+        db,
         clock: h.clock,
         key,
         file,
-        stdout: (line) => lines.push(line),
+        stdout: (line) => {
+          lines.push(line);
+          onEvent();
+        },
         intervalMs: 3_600_000,
         everyEvents: 3,
         logger,
@@ -205,18 +230,20 @@ for (const target of allStoreTargets()) {
       try {
         await newModel("cp-e1");
         await newModel("cp-e2");
-        // Notifications arrive after COMMIT; give two a chance to (wrongly) trigger a checkpoint.
-        await new Promise((r) => setTimeout(r, 300));
+        // Both notifications handled: a checkpoint they (wrongly) asked for has read the head
+        // (at e2) before e3 is appended, and would show below as a position between.
+        const two = (await readHead(h.db)).position;
+        await until(() => heard.includes(two));
         assert.equal(readCheckpointFile(file).checkpoints.length, 1, "two events: no checkpoint yet");
         await newModel("cp-e3");
         const head = await readHead(h.db);
         assert.equal(head.position, first.checkpoint!.position + 3);
-        const deadline = Date.now() + 5_000;
-        while (
-          readCheckpointFile(file).checkpoints.at(-1)?.position !== head.position &&
-          Date.now() < deadline
-        )
-          await new Promise((r) => setTimeout(r, 10));
+        // The next checkpoint after the first, whichever it is: the positions below say whether
+        // it came at the third event and none came before.
+        await until(() => parseCheckpoints(lines.join("")).checkpoints.length > 1);
+        // The sinks are written side by side: a tick queues behind that run (and writes nothing
+        // new, every sink holding the head), so the file is complete once it returns.
+        await cp.tick();
         const written = readCheckpointFile(file).checkpoints;
         assert.deepEqual(
           written.map((c) => c.position),

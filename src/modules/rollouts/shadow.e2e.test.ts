@@ -4,19 +4,52 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { runCli } from "../../cli/main.ts";
 import { createClient } from "../../client/index.ts";
 import { loadConfig } from "../../config.ts";
 import { startServer } from "../../main.ts";
 import { migratedDataDir } from "../../test-support/store-templates.ts";
 import { sameAnswer } from "../gateway/index.ts";
+import type { RequestLogEntry } from "../gateway/log/request-log.ts";
+
+type Server = Awaited<ReturnType<typeof startServer>>;
+
+/**
+ * Taps the gateway's two outlets in process: every entry it hands the request log, and every
+ * call it makes to the simulator adapter (the version asked and the last message), so a test
+ * waits on what happened instead of on the clock.
+ */
+function tapGateway(server: Server) {
+  const entries: RequestLogEntry[] = [];
+  const calls: { label: string; content: string }[] = [];
+  const waiting = new Map<string, () => void>();
+  const log = server.services.requestLog;
+  const record = log.record.bind(log);
+  log.record = (e) => {
+    entries.push(e);
+    waiting.get(e.id)?.();
+    record(e);
+  };
+  const sim = server.gateway.adapters.simulator;
+  const complete = sim.complete.bind(sim);
+  sim.complete = (req, target, ctx) => {
+    calls.push({ label: target.label, content: String(req.messages.at(-1)?.content) });
+    return complete(req, target, ctx);
+  };
+  /** Resolves once the gateway has logged the entry with this id (a request id, or `<id>.shadow`). */
+  const logged = (id: string) =>
+    entries.some((e) => e.id === id)
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => waiting.set(id, resolve));
+  return { entries, calls, logged };
+}
 
 describe("shadow mode through the real gateway (demo workspace, simulator)", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "modelgov-shadow-"));
   const ADMIN = `admin-${randomBytes(12).toString("hex")}`;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: Server;
   let agent: string;
+  let tap: ReturnType<typeof tapGateway>;
   before(async () => {
     await migratedDataDir(dir);
     server = await startServer(
@@ -27,6 +60,7 @@ describe("shadow mode through the real gateway (demo workspace, simulator)", () 
     );
     const admin = createClient({ baseUrl: server.url, token: ADMIN });
     agent = (await admin.tokens.create({ name: "shadow-bot", roles: ["agent"] })).token;
+    tap = tapGateway(server);
   });
   after(async () => {
     await server?.close();
@@ -73,6 +107,7 @@ describe("shadow mode through the real gateway (demo workspace, simulator)", () 
     const started = await cli("shadow", "start", "support-assistant@1.0.0", "--share", "100");
     assert.equal(started.code, 0, started.out);
     await server.gateway.routing.refresh();
+    const mirroredIds: string[] = [];
     for (let i = 0; i < 30; i++) {
       const res = await call(i);
       assert.equal(res.status, 200);
@@ -82,13 +117,20 @@ describe("shadow mode through the real gateway (demo workspace, simulator)", () 
         "the caller gets production",
       );
       await res.arrayBuffer();
+      const id = res.headers.get("x-modelgov-request-id")!;
+      await tap.logged(id);
+      // The mirror leaves in the same turn as the caller's answer is logged: the check after
+      // `shadow stop` below rests on this, so it is asserted here, where a mirror is due.
+      assert.ok(
+        tap.calls.some((c) => c.label === "support-assistant@1.0.0" && c.content === `ticket ${i}`),
+        `ticket ${i} mirrored to 1.0.0 by the time its answer is logged`,
+      );
+      mirroredIds.push(id);
     }
+    for (const id of mirroredIds) await tap.logged(`${id}.shadow`);
+    await server.services.requestLog.flush();
     const admin = createClient({ baseUrl: server.url, token: ADMIN });
-    let report = await admin.shadow.report("support-assistant");
-    for (let i = 0; i < 50 && (report.versions[0]?.mirrored ?? 0) < 30; i++) {
-      await sleep(100);
-      report = await admin.shadow.report("support-assistant");
-    }
+    const report = await admin.shadow.report("support-assistant");
     assert.deepEqual(report.current, { version: "1.0.0", share: 100 });
     const v = report.versions[0]!;
     assert.equal(v.version, "1.0.0");
@@ -107,8 +149,22 @@ describe("shadow mode through the real gateway (demo workspace, simulator)", () 
 
     assert.equal((await cli("shadow", "stop", "support-assistant")).code, 0);
     await server.gateway.routing.refresh();
-    await (await call(99)).arrayBuffer();
-    await sleep(500);
+    const last = await call(99);
+    assert.equal(last.status, 200);
+    await last.arrayBuffer();
+    const lastId = last.headers.get("x-modelgov-request-id")!;
+    await tap.logged(lastId);
+    assert.deepEqual(
+      tap.calls.filter((c) => c.content === "ticket 99").map((c) => c.label),
+      ["support-assistant@1.1.0"],
+      "after stop, only production is asked",
+    );
+    assert.equal(
+      tap.entries.some((e) => e.shadowOf === lastId),
+      false,
+      "no shadow row for the call after stop",
+    );
+    await server.services.requestLog.flush();
     assert.equal(
       (await admin.shadow.report("support-assistant")).versions[0]!.mirrored,
       30,
