@@ -6,7 +6,7 @@ import { invalid, notFound } from "../../lib/errors.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { findVersion, getVersionById } from "../registry/index.ts";
-import { outcomesByGroups } from "../rollouts/index.ts";
+import { modelsWithTraffic, outcomesByGroups } from "../request-log/index.ts";
 import { judgeWindow, type PointDraft, shouldAlert } from "./bias-drift.compute.ts";
 import type { ComputedView, ComputeInput, PointView, SeriesQuery, SeriesView } from "./bias-drift.schemas.ts";
 import * as store from "./bias-drift.store.ts";
@@ -212,7 +212,7 @@ export function createBiasDriftService({
      * add nothing then: points are written once).
      */
     async runWindow(ctx: RequestContext, w: Window, fence?: Fence) {
-      const models = await store.modelsWithTraffic(db, w.start, w.end);
+      const models = await modelsWithTraffic(db, w.start, w.end);
       const points: store.PointRow[] = [];
       const failed: { model: string; error: unknown }[] = [];
       for (const m of models) {

@@ -5,9 +5,3 @@ export { rolloutRoutes, shadowRoutes } from "./rollouts.routes.ts";
 export { createRolloutsService, type RolloutsService, type RolloutView } from "./rollouts.service.ts";
 export { savePlan, storedPlans } from "./rollouts.store.ts";
 export { createShadowService, type ShadowService } from "./shadow.ts";
-export {
-  type GroupOutcomes,
-  outcomesByGroups,
-  type WindowMetrics,
-  windowMetrics,
-} from "./window-metrics.ts";

@@ -7,6 +7,7 @@ import { newId } from "../../lib/ids.ts";
 import type { Db, Tx } from "../../store/db.ts";
 import type { RouteConfigService } from "../gateway/routing/route-config.ts";
 import type { RegistryService } from "../registry/index.ts";
+import { errorCounts, mirrorWindow, windowMetrics } from "../request-log/index.ts";
 import { createRolloutMoves } from "./rollout-moves.ts";
 import {
   activeRollout,
@@ -18,7 +19,6 @@ import {
   rolloutsOf,
 } from "./rollouts.store.ts";
 import { requireServable, type ServableGate } from "./serving.ts";
-import { errorCounts, mirrorWindow, windowMetrics } from "./window-metrics.ts";
 
 export interface RolloutView extends Omit<RolloutRow, "plan"> {
   plan: Plan;

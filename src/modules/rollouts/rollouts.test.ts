@@ -5,9 +5,9 @@ import { systemContext } from "../../http/context.ts";
 import { seedModel, sendTraffic, type TrafficOptions } from "../../test-support/rollouts.ts";
 import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
 import { ExperimentCreateSchema } from "../experiments/experiments.schemas.ts";
+import { errorCounts, windowMetrics } from "../request-log/index.ts";
 import { SpecSchema } from "../spec/spec.schemas.ts";
 import { createLease } from "./lease.ts";
-import { errorCounts, windowMetrics } from "./window-metrics.ts";
 
 const SEC = 1000;
 const JSON_HEADERS = { "content-type": "application/json" };
