@@ -1,5 +1,4 @@
 export { type BreakerStateOf, createRolloutController, type RolloutController } from "./controller.ts";
-export { createLease, type Lease, processHolder } from "./lease.ts";
 export { PlanBodySchema, PlanSchema } from "./plan.schema.ts";
 export { rolloutRoutes, shadowRoutes } from "./rollouts.routes.ts";
 export { createRolloutsService, type RolloutsService, type RolloutView } from "./rollouts.service.ts";
