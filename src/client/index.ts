@@ -1,15 +1,18 @@
 import type { ReleaseGate } from "../engines/policy/gates.ts";
-import type { ChainedEvent as AuditEventView, VerifyResult } from "../modules/audit/chain.ts";
-import type { CheckpointOutcome } from "../modules/audit/checkpoints.ts";
-import type { ComputedView, SeriesView } from "../modules/bias-drift/bias-drift.schemas.ts";
-import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
-import type { Dependents } from "../modules/dependents/dependents.schemas.ts";
+import type {
+  ChainedEvent as AuditEventView,
+  CheckpointOutcome,
+  VerifyResult,
+} from "../modules/audit/index.ts";
+import type { ComputedView, SeriesView } from "../modules/bias-drift/index.ts";
+import type { CardContent, CardValidation } from "../modules/cards/index.ts";
+import type { Dependents } from "../modules/dependents/index.ts";
 import type {
   ExperimentApiView,
   ExperimentCreateInput,
   ExperimentResultsView,
-} from "../modules/experiments/experiments.schemas.ts";
-import type { Token, TokenCreate } from "../modules/identity/identity.schemas.ts";
+} from "../modules/experiments/index.ts";
+import type { Token, TokenCreate } from "../modules/identity/index.ts";
 import type {
   Model,
   ModelCreate,
@@ -18,14 +21,9 @@ import type {
   Version,
   VersionCreate,
   VersionPatch,
-} from "../modules/registry/registry.schemas.ts";
-import type { RolloutApiView, ShadowReportView } from "../modules/rollouts/rollouts.routes.ts";
-import type {
-  Delivery,
-  Webhook,
-  WebhookCreate,
-  WebhookCreated,
-} from "../modules/webhooks/webhooks.schemas.ts";
+} from "../modules/registry/index.ts";
+import type { RolloutApiView, ShadowReportView } from "../modules/rollouts/index.ts";
+import type { Delivery, Webhook, WebhookCreate, WebhookCreated } from "../modules/webhooks/index.ts";
 import type {
   AliasMove,
   ApprovalRequestView,

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Client } from "../client/index.ts";
-import type { RolloutApiView } from "../modules/rollouts/rollouts.routes.ts";
+import type { RolloutApiView } from "../modules/rollouts/index.ts";
 import { demoCard } from "./card.ts";
 import { demoSuite } from "./suite.ts";
 

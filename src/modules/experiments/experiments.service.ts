@@ -4,7 +4,7 @@ import { conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import type { Db, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
-import type { RouteConfigService } from "../gateway/routing/route-config.ts";
+import type { RouteConfigService } from "../gateway/index.ts";
 import { requireServable, type ServableGate } from "../rollouts/serving.ts";
 import type { ExperimentCreate } from "./experiments.schemas.ts";
 import {

@@ -1,6 +1,11 @@
 export { type BreakerStateOf, createRolloutController, type RolloutController } from "./controller.ts";
 export { PlanBodySchema, PlanSchema } from "./plan.schema.ts";
-export { rolloutRoutes, shadowRoutes } from "./rollouts.routes.ts";
+export {
+  type RolloutApiView,
+  rolloutRoutes,
+  type ShadowReportView,
+  shadowRoutes,
+} from "./rollouts.routes.ts";
 export { createRolloutsService, type RolloutsService, type RolloutView } from "./rollouts.service.ts";
 export { savePlan, storedPlans } from "./rollouts.store.ts";
 export { createShadowService, type ShadowService } from "./shadow.ts";

@@ -5,7 +5,7 @@ import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import type { Db, Tx } from "../../store/db.ts";
-import type { RouteConfigService } from "../gateway/routing/route-config.ts";
+import type { RouteConfigService } from "../gateway/index.ts";
 import type { RegistryService } from "../registry/index.ts";
 import { errorCounts, mirrorWindow, windowMetrics } from "../request-log/index.ts";
 import { createRolloutMoves } from "./rollout-moves.ts";

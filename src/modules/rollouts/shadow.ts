@@ -4,7 +4,7 @@ import type { Clock } from "../../lib/clock.ts";
 import { invalid, notFound } from "../../lib/errors.ts";
 import type { Db } from "../../store/db.ts";
 import { parseWindow } from "../dependents/index.ts";
-import type { RouteConfigService } from "../gateway/routing/route-config.ts";
+import type { RouteConfigService } from "../gateway/index.ts";
 import { shadowPairs } from "../request-log/index.ts";
 import { requireServable, type ServableGate } from "./serving.ts";
 
