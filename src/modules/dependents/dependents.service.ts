@@ -1,6 +1,7 @@
 import type { Clock } from "../../lib/clock.ts";
 import { invalid, notFound } from "../../lib/errors.ts";
 import type { Queryable } from "../../store/db.ts";
+import { modelExists } from "../registry/index.ts";
 import { clientTraffic } from "../request-log/index.ts";
 import type { Dependent, Dependents } from "./dependents.schemas.ts";
 import { parseWindow } from "./window.ts";
@@ -15,8 +16,7 @@ export function createDependentsService({ db, clock }: { db: Queryable; clock: C
     async dependents(model: string, window = "24h"): Promise<Dependents> {
       const ms = parseWindow(window);
       if (ms === null) throw invalid("query.window", "a duration like 15m, 24h or 7d (at most 366d)");
-      if (!(await db.query("SELECT 1 FROM models WHERE name = $1", [model])).length)
-        throw notFound(`model '${model}'`);
+      if (!(await modelExists(db, model))) throw notFound(`model '${model}'`);
       const until = clock.now();
       const since = new Date(until.getTime() - ms);
       const rows = await clientTraffic(db, model, since);
