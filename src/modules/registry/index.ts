@@ -4,6 +4,8 @@ export { allowedTransitions, DEFAULT_RETENTION, TRANSITIONS } from "./lifecycle.
 export {
   lockModel,
   lockModelByName,
+  lockModelNoKeyUpdate,
+  modelByName,
   modelExists,
   modelFacts,
   modelIdByName,

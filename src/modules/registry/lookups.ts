@@ -12,6 +12,14 @@ export async function modelIdByName(q: Queryable, name: string): Promise<string 
   return rows[0]?.id ?? null;
 }
 
+/** The model named `name` (its id and name), or null. */
+export async function modelByName(q: Queryable, name: string): Promise<{ id: string; name: string } | null> {
+  const rows = await q.query<{ id: string; name: string }>("SELECT id, name FROM models WHERE name = $1", [
+    name,
+  ]);
+  return rows[0] ?? null;
+}
+
 /** Whether a model of that name is registered. */
 export async function modelExists(q: Queryable, name: string): Promise<boolean> {
   return (await q.query("SELECT 1 FROM models WHERE name = $1", [name])).length > 0;
@@ -28,6 +36,14 @@ export async function lockModelByName(tx: Queryable, name: string): Promise<void
 /** lockModelByName, by the model's id. */
 export async function lockModel(tx: Queryable, modelId: string): Promise<void> {
   await tx.query("SELECT id FROM models WHERE id = $1 FOR UPDATE", [modelId]);
+}
+
+/**
+ * A weaker lock on the model's row (FOR NO KEY UPDATE): serialises a job's own writes about
+ * one model without blocking rows that only reference it.
+ */
+export async function lockModelNoKeyUpdate(tx: Queryable, modelId: string): Promise<void> {
+  await tx.query("SELECT id FROM models WHERE id = $1 FOR NO KEY UPDATE", [modelId]);
 }
 
 /** What a policy selects a model by: its name, risk tier and use cases; null when there is no such model. */
