@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { manualClock } from "../src/lib/clock.ts";
 import { createLogger } from "../src/lib/logger.ts";
-import { createCheckpointer, generateSigningKey, signCheckpoint } from "../src/modules/audit/checkpoints.ts";
+import { createCheckpointer, generateSigningKey, signCheckpoint } from "../src/modules/audit/index.ts";
 import { createServices } from "../src/services.ts";
 import { openPglite, openPostgres } from "../src/store/db.ts";
 import { migrate } from "../src/store/migrate.ts";

@@ -18,7 +18,7 @@ import autocannon, { type AutocannonResult } from "autocannon";
 import Table from "cli-table3";
 import { Client as HttpClient } from "undici";
 import { createClient } from "../src/client/index.ts";
-import { SECTION_KEYS } from "../src/modules/cards/card-sections.ts";
+import { SECTION_KEYS } from "../src/modules/cards/index.ts";
 import { createThrowawayDatabase } from "../src/store/throwaway.ts";
 import { busyTime, summarizeCpuProfile } from "./cpuprofile.ts";
 

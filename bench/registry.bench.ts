@@ -3,7 +3,7 @@ import os from "node:os";
 import { performance } from "node:perf_hooks";
 import Table from "cli-table3";
 import { systemClock } from "../src/lib/clock.ts";
-import type { VersionCreate } from "../src/modules/registry/registry.schemas.ts";
+import type { VersionCreate } from "../src/modules/registry/index.ts";
 import { createServices, type Services } from "../src/services.ts";
 import { type Db, openPglite, openPostgres } from "../src/store/db.ts";
 import { migrate } from "../src/store/migrate.ts";

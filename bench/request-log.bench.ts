@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import Table from "cli-table3";
 import { systemClock } from "../src/lib/clock.ts";
 import { createLogger } from "../src/lib/logger.ts";
-import { createRequestLogWriter, type RequestLogEntry } from "../src/modules/gateway/log/index.ts";
+import { createRequestLogWriter, type RequestLogEntry } from "../src/modules/request-log/index.ts";
 import { type Db, openPglite, openPostgres } from "../src/store/db.ts";
 import { migrate } from "../src/store/migrate.ts";
 import { createThrowawayDatabase } from "../src/store/throwaway.ts";

@@ -3,7 +3,7 @@ import Table from "cli-table3";
 import { systemContext } from "../src/http/context.ts";
 import { systemClock } from "../src/lib/clock.ts";
 import { createLogger } from "../src/lib/logger.ts";
-import { createRoutingState, type RoutingState } from "../src/modules/gateway/routing/state.ts";
+import { createRoutingState, type RoutingState } from "../src/modules/gateway/index.ts";
 import { createServices } from "../src/services.ts";
 import { type Db, openPglite, openPostgres } from "../src/store/db.ts";
 import { migrate } from "../src/store/migrate.ts";

@@ -13,11 +13,16 @@ import { createDependentsService, dependentsRoutes } from "./modules/dependents/
 import { createEvalsService, evalRoutes } from "./modules/evals/index.ts";
 import { createExperimentsService, experimentRoutes } from "./modules/experiments/index.ts";
 import { createFeedbackService, createFeedbackWriter } from "./modules/feedback/index.ts";
-import { createRouteConfigService, routeConfigRoutes } from "./modules/gateway/index.ts";
-import { createRequestLogWriter } from "./modules/gateway/log/index.ts";
-import { createGatewayMetrics, type MetricsMode, metricsRoutes } from "./modules/gateway/metrics.ts";
+import {
+  createGatewayMetrics,
+  createRouteConfigService,
+  type MetricsMode,
+  metricsRoutes,
+  routeConfigRoutes,
+} from "./modules/gateway/index.ts";
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
+import { createRequestLogWriter } from "./modules/request-log/index.ts";
 import {
   createRolloutsService,
   createShadowService,

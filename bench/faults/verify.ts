@@ -1,7 +1,7 @@
 import { systemClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { createFeedbackWriter } from "../../src/modules/feedback/index.ts";
-import { createRequestLogWriter } from "../../src/modules/gateway/log/index.ts";
+import { createRequestLogWriter } from "../../src/modules/request-log/index.ts";
 import { type Db, openPglite, openPostgres } from "../../src/store/db.ts";
 
 /** What a round acknowledged, by kind: gateway request ids, model names, feedback ids. */

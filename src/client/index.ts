@@ -1,57 +1,48 @@
 import type { ReleaseGate } from "../engines/policy/gates.ts";
-import type { ApprovalListQuerySchema } from "../modules/approvals/approvals.routes.ts";
 import type {
+  ApprovalListQuerySchema,
   ApprovalPolicyWriteSchema,
   EvidenceCreateSchema,
   SignSchema,
-} from "../modules/approvals/approvals.schemas.ts";
-import type { AuditQuerySchema } from "../modules/audit/audit.schemas.ts";
-import type { ChainedEvent as AuditEventView, VerifyResult } from "../modules/audit/chain.ts";
-import type { CheckpointOutcome } from "../modules/audit/checkpoints.ts";
+} from "../modules/approvals/index.ts";
 import type {
-  ComputedView,
-  SeriesQuerySchema,
-  SeriesView,
-} from "../modules/bias-drift/bias-drift.schemas.ts";
-import type { CardContentSchema, CardValidation } from "../modules/cards/card-sections.ts";
-import type { Dependents } from "../modules/dependents/dependents.schemas.ts";
-import type {
-  EvalCasesQuerySchema,
-  EvalListQuerySchema,
-  EvalStartSchema,
-} from "../modules/evals/evals.routes.ts";
+  ChainedEvent as AuditEventView,
+  AuditQuerySchema,
+  CheckpointOutcome,
+  VerifyResult,
+} from "../modules/audit/index.ts";
+import type { ComputedView, SeriesQuerySchema, SeriesView } from "../modules/bias-drift/index.ts";
+import type { CardContentSchema, CardValidation } from "../modules/cards/index.ts";
+import type { Dependents } from "../modules/dependents/index.ts";
+import type { EvalCasesQuerySchema, EvalListQuerySchema, EvalStartSchema } from "../modules/evals/index.ts";
 import type {
   ExperimentApiView,
   ExperimentCreateInput,
   ExperimentResultsView,
-} from "../modules/experiments/experiments.schemas.ts";
+} from "../modules/experiments/index.ts";
 import type { RouteConfigSchema } from "../modules/gateway/index.ts";
-import type { Token, TokenCreateSchema } from "../modules/identity/identity.schemas.ts";
-import type { RegistryPolicySchema } from "../modules/registry/policy.ts";
+import type { Token, TokenCreateSchema } from "../modules/identity/index.ts";
 import type {
   Model,
   ModelCreateSchema,
   ModelPatchSchema,
   ModelQuerySchema,
   RecommendQuerySchema,
+  RegistryPolicySchema,
   Status,
   Version,
   VersionCreateSchema,
   VersionPatchSchema,
   VersionQuerySchema,
-} from "../modules/registry/registry.schemas.ts";
-import type {
-  RolloutApiView,
-  RolloutStartSchema,
-  ShadowReportView,
-} from "../modules/rollouts/rollouts.routes.ts";
+} from "../modules/registry/index.ts";
+import type { RolloutApiView, RolloutStartSchema, ShadowReportView } from "../modules/rollouts/index.ts";
 import type {
   Delivery,
   DeliveryQuerySchema,
   Webhook,
   WebhookCreated,
   WebhookCreateSchema,
-} from "../modules/webhooks/webhooks.schemas.ts";
+} from "../modules/webhooks/index.ts";
 import type {
   AliasMove,
   ApprovalRequestView,

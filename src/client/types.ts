@@ -1,10 +1,9 @@
 /** The shapes the API returns, as the typed client (CLI and console) sees them. */
 import type { z } from "zod";
 import type { PairedComparison, RunAggregate } from "../engines/evaluation/index.ts";
-import type { CardContent, CardValidation } from "../modules/cards/card-sections.ts";
-import type { CaseRow } from "../modules/evals/evals.store.ts";
-import type { RunReport, RunView } from "../modules/evals/index.ts";
-import type { Token } from "../modules/identity/identity.schemas.ts";
+import type { CardContent, CardValidation } from "../modules/cards/index.ts";
+import type { CaseRow, RunReport, RunView } from "../modules/evals/index.ts";
+import type { Token } from "../modules/identity/index.ts";
 
 /** An error answer of the API: the problem+json document, kept whole. */
 
@@ -77,7 +76,7 @@ export interface PlanItem {
   target: string;
   changes?: Record<string, { from: unknown; to: unknown }>;
 }
-export type { RegistryPolicy } from "../modules/registry/policy.ts";
+export type { RegistryPolicy } from "../modules/registry/index.ts";
 /** A created token: its secret (`token`) is in this answer only. */
 export type TokenCreated = Token & { token: string };
 export interface WhoAmI {
@@ -192,3 +191,12 @@ export type EvalComparisonView = PairedComparison & {
   a: { id: string; model: string; version: string; status: string; aggregate: RunAggregate | null };
   b: { id: string; model: string; version: string; status: string; aggregate: RunAggregate | null };
 };
+
+/** The standard card sections: plain data with no imports, so the console's bundle can hold it. */
+export { STANDARD_SECTIONS } from "../modules/cards/standard-sections.ts";
+/*
+ * The API's views that the console and the CLI name, through the client: callers outside the
+ * server never import a module's route or schema files.
+ */
+export type { ExperimentApiView } from "../modules/experiments/index.ts";
+export type { RolloutApiView, ShadowReportView } from "../modules/rollouts/index.ts";

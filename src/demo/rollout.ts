@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import semver from "semver";
 import type { Client } from "../client/index.ts";
-import type { RolloutApiView } from "../modules/rollouts/rollouts.routes.ts";
+import type { RolloutApiView } from "../modules/rollouts/index.ts";
 import { demoCard } from "./card.ts";
 import { demoSuite } from "./suite.ts";
 

@@ -4,8 +4,7 @@
  * validation that gates approval, and every archived revision.
  */
 import { useSearchParams } from "react-router-dom";
-import { ApiError, type CardRevisionView } from "../../../src/client/index.ts";
-import { STANDARD_SECTIONS } from "../../../src/modules/cards/standard-sections.ts";
+import { ApiError, type CardRevisionView, STANDARD_SECTIONS } from "../../../src/client/index.ts";
 import { useApi } from "../api.tsx";
 import { formatDate } from "../time.ts";
 import { CardMarkdown } from "./card-markdown.tsx";

@@ -3,6 +3,7 @@
  * the tables of arms and comparisons. Every figure is the API's, only formatted.
  */
 import { type FormEvent, useEffect, useRef, useState } from "react";
+import type { ExperimentApiView } from "../../../src/client/index.ts";
 import type {
   ArmResult,
   Comparison,
@@ -11,7 +12,6 @@ import type {
   PrimaryComparison,
   SrmCheck,
 } from "../../../src/engines/experiments/types.ts";
-import type { ExperimentApiView } from "../../../src/modules/experiments/experiments.schemas.ts";
 import { messageOf, useSession } from "../api.tsx";
 import { fmt, METRIC_LABELS, TONES } from "./rollout-kit.tsx";
 import { Badge, Table } from "./ui.tsx";

@@ -4,7 +4,7 @@
  */
 import Markdown from "react-markdown";
 import type { EvidenceView } from "../../../src/client/index.ts";
-import { STANDARD_SECTIONS } from "../../../src/modules/cards/standard-sections.ts";
+import { STANDARD_SECTIONS } from "../../../src/client/index.ts";
 import { useApi } from "../api.tsx";
 import { KeyValues } from "./key-values.tsx";
 import { Async, Badge, Time } from "./ui.tsx";

@@ -4,9 +4,9 @@
  * a statistic: every figure drawn or printed is one the API gave.
  */
 import type { ReactNode } from "react";
+import type { RolloutApiView } from "../../../src/client/index.ts";
 import { ApiError, type Client } from "../../../src/client/index.ts";
 import type { MetricResult, Plan, StepVerdict } from "../../../src/engines/rollout/types.ts";
-import type { RolloutApiView } from "../../../src/modules/rollouts/rollouts.routes.ts";
 import { formatClock } from "../time.ts";
 
 export type Rollout = RolloutApiView;

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
-import type { CardValidation } from "../../modules/cards/card-sections.ts";
+import type { CardValidation } from "../../modules/cards/index.ts";
 import { type Io, printRecord, printRows } from "../output.ts";
 import { intArg, readDataFile, readText } from "../util.ts";
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
-import type { Model, Version } from "../../modules/registry/registry.schemas.ts";
+import type { Model, Version } from "../../modules/registry/index.ts";
 import { type Io, printRecord, printRows } from "../output.ts";
 import { collect, collectMetric, intArg, readDataFile } from "../util.ts";
 

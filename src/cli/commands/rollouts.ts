@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import type { Client } from "../../client/index.ts";
-import type { RolloutApiView } from "../../modules/rollouts/rollouts.routes.ts";
+import type { RolloutApiView } from "../../modules/rollouts/index.ts";
 import type { Io } from "../output.ts";
 import { readDataFile } from "../util.ts";
 

@@ -6,6 +6,7 @@
  */
 
 import { gatesFor, gatesHash, type ReleaseGate } from "./gates.ts";
+import { type ModelFacts, type RuleMatch, ruleMatches } from "./match.ts";
 
 /**
  * `benchmark` and `fairness` are reports attached by hand (a URI and a hash): a person attests
@@ -34,12 +35,6 @@ const isAttestable = (k: string): k is AttestableKind => (ATTESTABLE_KINDS as re
 /** Who vouches for a piece of evidence: a platform evaluation run, or the named person who attached it. */
 export type Provenance = "computed" | "attested";
 
-export interface RuleMatch {
-  models?: string[];
-  riskTiers?: string[];
-  useCases?: string[];
-}
-
 export interface ApprovalRule {
   name: string;
   /** Fields AND together; values within a field OR. An empty match selects every model. */
@@ -56,12 +51,6 @@ export interface ApprovalRule {
   signoffTtlDays: number;
   /** May one person sign for two roles of the same request? */
   allowSameSignerForMultipleRoles: boolean;
-}
-
-export interface ModelFacts {
-  name: string;
-  riskTier: string;
-  useCases: string[];
 }
 
 export interface Requirements {
@@ -112,14 +101,6 @@ export const DEFAULT_RULE: ApprovalRule = {
   signoffTtlDays: 90,
   allowSameSignerForMultipleRoles: false,
 };
-
-export function ruleMatches(rule: ApprovalRule, m: ModelFacts): boolean {
-  const { models, riskTiers, useCases } = rule.match;
-  if (models?.length && !models.includes(m.name)) return false;
-  if (riskTiers?.length && !riskTiers.includes(m.riskTier)) return false;
-  if (useCases?.length && !useCases.some((u) => m.useCases.includes(u))) return false;
-  return true;
-}
 
 /**
  * Every matching rule applies: the strictest quorum per role, the union of evidence, the

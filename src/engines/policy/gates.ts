@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import type { RunAggregate } from "../evaluation/aggregate.ts";
 import { type FairnessPolicy, fairnessVerdict, type SuccessReport } from "../fairness/index.ts";
-import { type ModelFacts, type RuleMatch, ruleMatches } from "./approval-policy.ts";
+import { type ModelFacts, type RuleMatch, ruleMatches } from "./match.ts";
 
 export interface FairnessGate extends FairnessPolicy {
   /** Attributes whose groups are compared; default: every attribute the suite's cases carry. */
@@ -59,7 +59,7 @@ export interface RunFacts {
 }
 
 export function gatesFor(gates: readonly ReleaseGate[], m: ModelFacts): ReleaseGate[] {
-  return gates.filter((g) => ruleMatches({ match: g.match } as never, m));
+  return gates.filter((g) => ruleMatches(g, m));
 }
 
 /** A content hash of the gates that apply: a run judged by other gates must be judged again. */

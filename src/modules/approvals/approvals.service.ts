@@ -16,7 +16,15 @@ import { newId } from "../../lib/ids.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { validateCard } from "../cards/card-sections.ts";
-import { findVersion, getVersionById, readPolicy, scopeIds, type Version } from "../registry/index.ts";
+import {
+  findVersion,
+  getVersionById,
+  lockModelByName,
+  modelFacts,
+  readPolicy,
+  scopeIds,
+  type Version,
+} from "../registry/index.ts";
 import type {
   ApprovalPolicy,
   ApprovalRequest,
@@ -38,16 +46,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
   const rules = async (q: Queryable) => ((await store.readRules(q)) ?? []) as ApprovalRule[];
   const gates = async (q: Queryable) => (await store.readGates(q)) as ReleaseGate[];
   const requirementsOf = async (q: Queryable, modelId: string) =>
-    requirementsFor(await rules(q), await modelFacts(q, modelId), await gates(q));
-
-  async function modelFacts(q: Queryable, modelId: string) {
-    const rows = await q.query<{ name: string; risk_tier: string; use_cases: string[] }>(
-      "SELECT name, risk_tier, use_cases FROM models WHERE id = $1",
-      [modelId],
-    );
-    const m = rows[0]!;
-    return { name: m.name, riskTier: m.risk_tier, useCases: m.use_cases };
-  }
+    requirementsFor(await rules(q), (await modelFacts(q, modelId))!, await gates(q));
 
   async function versionOrThrow(q: Queryable, model: string, version: string): Promise<Version> {
     const v = await findVersion(q, model, version);
@@ -192,7 +191,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
 
     /** The release gates that apply to a model (by its use cases, risk tier and name). */
     async gatesFor(q: Queryable, modelId: string): Promise<ReleaseGate[]> {
-      return gatesFor(await gates(q), await modelFacts(q, modelId));
+      return gatesFor(await gates(q), (await modelFacts(q, modelId))!);
     },
 
     /**
@@ -247,7 +246,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
 
     async attachEvidence(ctx: RequestContext, model: string, version: string, input: EvidenceCreate) {
       return db.transaction(async (tx) => {
-        await tx.query("SELECT id FROM models WHERE name = $1 FOR UPDATE", [model]);
+        await lockModelByName(tx, model);
         const v = await versionOrThrow(tx, model, version);
         return attachEvidenceTx(tx, ctx, v.id, input);
       });
@@ -266,7 +265,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
       evidenceRefs: string[] = [],
     ): Promise<ApprovalRequest> {
       return db.transaction(async (tx) => {
-        await tx.query("SELECT id FROM models WHERE name = $1 FOR UPDATE", [model]);
+        await lockModelByName(tx, model);
         const v = await versionOrThrow(tx, model, version);
         if (v.status === "retired")
           throw conflict(`${model}@${version} is retired`, [{ field: "version", reason: "retired" }]);

@@ -1,4 +1,5 @@
 export { auditRoutes } from "./audit.routes.ts";
+export type { AuditQuerySchema } from "./audit.schemas.ts";
 export { type AuditOptions, type AuditService, createAuditService } from "./audit.service.ts";
 export {
   type AuditEvent,

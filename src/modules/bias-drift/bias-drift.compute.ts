@@ -9,7 +9,7 @@ import {
   successByGroup,
 } from "../../engines/fairness/index.ts";
 import type { ReleaseGate } from "../../engines/policy/gates.ts";
-import type { GroupOutcomes } from "../rollouts/index.ts";
+import type { GroupOutcomes } from "../request-log/index.ts";
 
 /** Joins the attributes of an intersection, as evaluation runs name them ("gender × age_band"). */
 export const INTERSECTION = " × ";

@@ -5,8 +5,8 @@ import type { Clock } from "../../lib/clock.ts";
 import { invalid, notFound } from "../../lib/errors.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
-import { findVersion, getVersionById } from "../registry/index.ts";
-import { outcomesByGroups } from "../rollouts/index.ts";
+import { findVersion, getVersionById, lockModelNoKeyUpdate, modelByName } from "../registry/index.ts";
+import { modelsWithTraffic, outcomesByGroups } from "../request-log/index.ts";
 import { judgeWindow, type PointDraft, shouldAlert } from "./bias-drift.compute.ts";
 import type { ComputedView, ComputeInput, PointView, SeriesQuery, SeriesView } from "./bias-drift.schemas.ts";
 import * as store from "./bias-drift.store.ts";
@@ -72,7 +72,7 @@ export function createBiasDriftService({
   settleMs?: number;
 }) {
   async function modelOrThrow(name: string) {
-    const m = await store.findModel(db, name);
+    const m = await modelByName(db, name);
     if (!m) throw notFound(`model '${name}'`);
     return m;
   }
@@ -147,7 +147,9 @@ export function createBiasDriftService({
     const drafts = judgeWindow(outcomes, await gatesFor(db, model.id));
     const ids = await db.transaction(async (tx) => {
       if (fence && !(await fence(tx))) return [];
-      await store.lockModel(tx, model.id);
+      // Serialises computations of one model's points (job, replica, backfill), so each reads the
+      // previous point the other wrote; held only for the short writing transaction.
+      await lockModelNoKeyUpdate(tx, model.id);
       const versions = new Map<string, string | null>();
       const created: string[] = [];
       for (const d of drafts) {
@@ -212,7 +214,7 @@ export function createBiasDriftService({
      * add nothing then: points are written once).
      */
     async runWindow(ctx: RequestContext, w: Window, fence?: Fence) {
-      const models = await store.modelsWithTraffic(db, w.start, w.end);
+      const models = await modelsWithTraffic(db, w.start, w.end);
       const points: store.PointRow[] = [];
       const failed: { model: string; error: unknown }[] = [];
       for (const m of models) {

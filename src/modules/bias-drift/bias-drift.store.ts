@@ -51,32 +51,6 @@ const COLS = `p.id, p.model_id, m.name AS model, p.version_id, v.version, p.wind
 const FROM = `bias_drift_points p JOIN models m ON m.id = p.model_id
   JOIN model_versions v ON v.id = p.version_id`;
 
-/** The models with live (not mirrored) traffic in [from, to); one index probe per model. */
-export async function modelsWithTraffic(q: Queryable, from: Date, to: Date) {
-  return q.query<{ id: string; name: string }>(
-    `SELECT m.id, m.name FROM models m
-      WHERE EXISTS (SELECT 1 FROM request_log r
-                     WHERE r.model = m.name AND r.at >= $1 AND r.at < $2 AND r.shadow_of IS NULL)
-      ORDER BY m.name`,
-    [from.toISOString(), to.toISOString()],
-  );
-}
-
-export async function findModel(q: Queryable, name: string) {
-  const rows = await q.query<{ id: string; name: string }>("SELECT id, name FROM models WHERE name = $1", [
-    name,
-  ]);
-  return rows[0] ?? null;
-}
-
-/**
- * Serialises computations of one model's points (job, replica, backfill), so each reads the
- * previous point the other wrote. A row lock, held only for the short writing transaction.
- */
-export async function lockModel(q: Queryable, modelId: string): Promise<void> {
-  await q.query("SELECT id FROM models WHERE id = $1 FOR NO KEY UPDATE", [modelId]);
-}
-
 /** The latest point before `before` of this version and attribute that has a gap (was judged on data). */
 export async function previousJudged(q: Queryable, versionId: string, attribute: string, before: Date) {
   const rows = await q.query<{ gap_points: number; breached: boolean }>(

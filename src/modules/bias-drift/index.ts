@@ -8,7 +8,14 @@ export {
   shouldAlert,
 } from "./bias-drift.compute.ts";
 export { biasDriftRoutes } from "./bias-drift.routes.ts";
-export type { ComputedView, ComputeInput, PointView, SeriesQuery, SeriesView } from "./bias-drift.schemas.ts";
+export type {
+  ComputedView,
+  ComputeInput,
+  PointView,
+  SeriesQuery,
+  SeriesQuerySchema,
+  SeriesView,
+} from "./bias-drift.schemas.ts";
 export {
   ALERT_ACTION,
   type BiasDriftService,

@@ -1,7 +1,7 @@
 import { systemContext } from "../../http/context.ts";
+import { createLease, processHolder } from "../../lib/lease.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Db } from "../../store/db.ts";
-import { createLease, processHolder } from "../rollouts/index.ts";
 import type { BiasDriftService } from "./bias-drift.service.ts";
 
 /**

@@ -3,7 +3,7 @@ import type { Clock } from "../../lib/clock.ts";
 import { notFound } from "../../lib/errors.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
-import { findVersion, readPolicy } from "../registry/index.ts";
+import { findVersion, lockModelByName, readPolicy } from "../registry/index.ts";
 import { type CardContent, type CardValidation, validateCard } from "./card-sections.ts";
 import {
   appendRevision,
@@ -71,7 +71,7 @@ export function createCardsService({
     content: CardContent,
     source: CardRevision["source"],
   ): Promise<CardView & { changed: boolean }> {
-    await tx.query("SELECT id FROM models WHERE name = $1 FOR UPDATE", [model]);
+    await lockModelByName(tx, model);
     const v = await versionOrThrow(tx, model, version);
     const latest = await latestRevision(tx, v.id);
     if (latest && latest.contentHash === cardHash(content))

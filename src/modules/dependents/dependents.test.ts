@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
-import type { RequestLogEntry } from "../gateway/log/index.ts";
+import type { RequestLogEntry } from "../request-log/index.ts";
 import { parseWindow } from "./index.ts";
 
 describe("parseWindow", () => {

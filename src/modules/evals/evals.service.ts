@@ -12,10 +12,9 @@ import { newId } from "../../lib/ids.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
 import type { ApprovalsService } from "../approvals/index.ts";
 import { recordAudit } from "../audit/index.ts";
-import type { CardContent } from "../cards/card-sections.ts";
 import { latestRevision } from "../cards/cards.store.ts";
-import type { CardsService } from "../cards/index.ts";
-import { findVersion, getVersionById, scopeIds } from "../registry/index.ts";
+import type { CardContent, CardsService } from "../cards/index.ts";
+import { findVersion, getVersionById, lockModelByName, scopeIds } from "../registry/index.ts";
 import * as store from "./evals.store.ts";
 import { buildReport, cardSection, type RunReport, reportHash } from "./report.ts";
 import { parseSuiteObject, type Suite } from "./suite.ts";
@@ -194,7 +193,7 @@ export function createEvalsService(deps: {
       });
       await preflight(suite);
       const out = await db.transaction(async (tx) => {
-        await tx.query("SELECT id FROM models WHERE name = $1 FOR UPDATE", [model]);
+        await lockModelByName(tx, model);
         const v = await versionOrThrow(tx, model, version);
         if (v.status === "retired")
           throw conflict(`${model}@${version} is retired`, [{ field: "version", reason: "retired" }]);
@@ -256,7 +255,7 @@ export function createEvalsService(deps: {
       return db.transaction(async (tx) => {
         const run = await runOrThrow(tx, id, true);
         if (run.status !== "running" || run.done < run.total || !(await stillHeld(tx))) return null;
-        await tx.query("SELECT id FROM models WHERE name = $1 FOR UPDATE", [run.model]);
+        await lockModelByName(tx, run.model);
         return completeTx(tx, run);
       });
     },
@@ -317,7 +316,7 @@ export function createEvalsService(deps: {
     async acceptDisparity(ctx: RequestContext, id: string, justification: string): Promise<RunView> {
       return db.transaction(async (tx) => {
         const run = await runOrThrow(tx, id, true);
-        await tx.query("SELECT id FROM models WHERE name = $1 FOR UPDATE", [run.model]);
+        await lockModelByName(tx, run.model);
         const v = await view(tx, run);
         const forbid = (reason: string) =>
           new AppError("forbidden", reason, { errors: [{ field: "id", reason }] });

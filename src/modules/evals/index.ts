@@ -1,7 +1,9 @@
 /** The evals module: suite files, the runner and its worker, results, comparisons and acceptances. */
 export { type CustomScoreFn, type CustomScoreInput, loadCustomScorer } from "./custom-scorer.ts";
+export type { EvalCasesQuerySchema, EvalListQuerySchema, EvalStartSchema } from "./evals.routes.ts";
 export { evalRoutes } from "./evals.routes.ts";
 export { createEvalsService, type EvalsService, type RunView } from "./evals.service.ts";
+export type { CaseRow } from "./evals.store.ts";
 export { createEvalInvoker, type EvalInvoker, type InvokeResult } from "./invoker.ts";
 export { judgeCase, judgePrompt, parseJudgeAnswer } from "./judge.ts";
 export { buildReport, cardSection, type RunReport } from "./report.ts";

@@ -8,7 +8,7 @@ import type { SignalLike } from "../../lib/light-abort.ts";
 import type { Adapters } from "../../providers/index.ts";
 import type { UpstreamTarget } from "../../providers/types.ts";
 import type { Queryable } from "../../store/db.ts";
-import { DEFAULT_TIMEOUTS, type Timeouts } from "../gateway/routing/snapshot.ts";
+import { DEFAULT_TIMEOUTS, type Timeouts } from "../gateway/index.ts";
 import type { Message } from "./suite.ts";
 
 export interface InvokeContext {

@@ -14,9 +14,9 @@ import {
 } from "../../engines/scoring/index.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { SignalLike } from "../../lib/light-abort.ts";
+import { retryPolicy, withRetries } from "../../providers/http/retry.ts";
 import { UpstreamError } from "../../providers/types.ts";
 import type { Queryable } from "../../store/db.ts";
-import { retryPolicy, withRetries } from "../gateway/resilience/retry.ts";
 import { loadCustomScorer } from "./custom-scorer.ts";
 import * as store from "./evals.store.ts";
 import type { EvalInvoker, InvokeResult } from "./invoker.ts";

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../../lib/clock.ts";
+import { createLease } from "../../lib/lease.ts";
 import { LightAbort } from "../../lib/light-abort.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Db } from "../../store/db.ts";
-import { createLease } from "../rollouts/lease.ts";
 import type { EvalsService } from "./evals.service.ts";
 import type { EvalInvoker } from "./invoker.ts";
 import { runPending } from "./runner.ts";

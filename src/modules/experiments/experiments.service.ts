@@ -4,7 +4,8 @@ import { conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import type { Db, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
-import type { RouteConfigService } from "../gateway/routing/route-config.ts";
+import type { RouteConfigService } from "../gateway/index.ts";
+import { lockModel, modelIdByName, versionStatuses } from "../registry/index.ts";
 import { requireServable, type ServableGate } from "../rollouts/serving.ts";
 import type { ExperimentCreate } from "./experiments.schemas.ts";
 import {
@@ -39,17 +40,14 @@ export function createExperimentsService(deps: ExperimentsDeps) {
   const { db, clock, routes } = deps;
 
   async function modelRow(q: Tx | Db, name: string) {
-    const rows = await q.query<{ id: string }>("SELECT id FROM models WHERE name = $1", [name]);
-    if (!rows[0]) throw notFound(`model '${name}'`);
-    return rows[0].id;
+    const id = await modelIdByName(q, name);
+    if (!id) throw notFound(`model '${name}'`);
+    return id;
   }
 
   /** The version behind each arm, refusing what the gateway could not serve. */
   async function resolveArms(tx: Tx, model: string, modelId: string, input: ExperimentCreate) {
-    const versions = await tx.query<{ id: string; version: string; status: string }>(
-      "SELECT id, version, status FROM model_versions WHERE model_id = $1",
-      [modelId],
-    );
+    const versions = await versionStatuses(tx, modelId);
     const arms: ArmConfig[] = [];
     for (const [i, a] of input.arms.entries()) {
       const field = `body.arms.${i}`;
@@ -115,7 +113,7 @@ export function createExperimentsService(deps: ExperimentsDeps) {
       checkRules(input);
       const id = await db.transaction(async (tx) => {
         const modelId = await modelRow(tx, model);
-        await tx.query("SELECT id FROM models WHERE id = $1 FOR UPDATE", [modelId]);
+        await lockModel(tx, modelId);
         if (await runningExperiment(tx, modelId))
           throw conflict(`'${model}' already has a running experiment; stop it first`, [
             { field: "model", reason: "experiment running" },

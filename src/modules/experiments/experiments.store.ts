@@ -170,25 +170,3 @@ export async function rolloutActive(q: Queryable, modelId: string): Promise<bool
   );
   return rows.length > 0;
 }
-
-/**
- * Distinct assignment units per version over [from, to), attributed like windowMetrics (the
- * version the route chose; mirrored shadow requests left out). A request without a subject
- * was split on its own request id, so it is a unit of its own.
- */
-export async function unitsPerVersion(
-  q: Queryable,
-  model: string,
-  from: Date,
-  to: Date,
-): Promise<Map<string, number>> {
-  const rows = await q.query<{ vid: string; units: number }>(
-    `SELECT COALESCE(fallback_path->0->>'versionId', version_id) AS vid,
-            (count(DISTINCT subject_hash) + count(*) FILTER (WHERE subject_hash IS NULL))::int AS units
-       FROM request_log
-      WHERE model = $1 AND at >= $2 AND at < $3 AND shadow_of IS NULL
-      GROUP BY 1`,
-    [model, from.toISOString(), to.toISOString()],
-  );
-  return new Map(rows.map((r) => [r.vid, Number(r.units)]));
-}

@@ -6,15 +6,14 @@ import type { SequentialResult } from "../../engines/stats/index.ts";
 import type { RequestContext } from "../../http/context.ts";
 import type { Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
-import type { RouteConfigService } from "../gateway/routing/route-config.ts";
-import { windowMetrics } from "../rollouts/index.ts";
+import type { RouteConfigService } from "../gateway/index.ts";
+import { unitsPerVersion, windowMetrics } from "../request-log/index.ts";
 import {
   type ExperimentRow,
   type ExperimentStatus,
   endExperiment,
   type Look,
   saveLook,
-  unitsPerVersion,
 } from "./experiments.store.ts";
 
 /**

@@ -35,18 +35,3 @@ export const FeedbackSchema = z
   });
 export type FeedbackInput = z.input<typeof FeedbackSchema>;
 export type Feedback = z.infer<typeof FeedbackSchema>;
-
-/** What is stored: the feedback, who gave it and when. */
-export interface FeedbackRecord {
-  /** `fbk_` + SHA-256 over (token, request, content): the same feedback sent twice is one row. */
-  id: string;
-  requestId: string;
-  at: Date;
-  success: boolean | null;
-  score: number | null;
-  labels: string[];
-  groups: Record<string, string>;
-  comment: string;
-  tokenId: string;
-  client: string;
-}

@@ -4,55 +4,10 @@ import { can } from "../../http/permissions.ts";
 import { toProblem, zodToAppError } from "../../http/problem.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError } from "../../lib/errors.ts";
-import type { Logger } from "../../lib/logger.ts";
 import { unstorableText } from "../../lib/text-guard.ts";
-import type { Queryable } from "../../store/db.ts";
-import { type BatchWriter, createBatchWriter, jsonBatchInsert } from "../gateway/log/index.ts";
 import type { Principal } from "../identity/index.ts";
-import { type Feedback, type FeedbackRecord, FeedbackSchema } from "./feedback.schemas.ts";
-
-const COLUMNS = [
-  ["id", "text"],
-  ["request_id", "text"],
-  ["at", "timestamptz"],
-  ["success", "boolean"],
-  ["score", "double precision"],
-  ["labels", "text[]"],
-  ["groups", "jsonb"],
-  ["comment", "text"],
-  ["token_id", "text"],
-  ["client", "text"],
-] as const;
-
-const toRow = (f: FeedbackRecord) => ({
-  id: f.id,
-  request_id: f.requestId,
-  at: f.at.toISOString(),
-  success: f.success,
-  score: f.score,
-  labels: f.labels,
-  groups: f.groups,
-  comment: f.comment,
-  token_id: f.tokenId,
-  client: f.client,
-});
-
-export type FeedbackWriter = BatchWriter<FeedbackRecord>;
-
-/** Feedback goes through the same batch writer and spool as the request log, under its own name. */
-export function createFeedbackWriter(opts: {
-  db: Queryable;
-  clock: Clock;
-  logger: Logger;
-  spoolDir: string;
-  batchSize?: number;
-  writeTimeoutMs?: number;
-}): FeedbackWriter {
-  return createBatchWriter({
-    ...opts,
-    sink: { name: "feedback", toRow, insert: jsonBatchInsert("feedback", COLUMNS) },
-  });
-}
+import type { FeedbackWriter } from "../request-log/index.ts";
+import { type Feedback, FeedbackSchema } from "./feedback.schemas.ts";
 
 export const feedbackId = (tokenId: string, f: Feedback) =>
   `fbk_${createHash("sha256")

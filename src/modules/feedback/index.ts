@@ -1,14 +1,9 @@
-export {
-  type Feedback,
-  type FeedbackInput,
-  type FeedbackRecord,
-  FeedbackSchema,
-} from "./feedback.schemas.ts";
+// The feedback table's rows are the request log's to write and read; the service takes its writer.
+export { createFeedbackWriter, type FeedbackRecord, type FeedbackWriter } from "../request-log/index.ts";
+export { type Feedback, type FeedbackInput, FeedbackSchema } from "./feedback.schemas.ts";
 export {
   createFeedbackService,
-  createFeedbackWriter,
   type FeedbackResponse,
   type FeedbackService,
-  type FeedbackWriter,
   feedbackId,
 } from "./feedback.service.ts";

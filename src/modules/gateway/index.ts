@@ -1,4 +1,7 @@
+export { createEgressGuard, type Lookup } from "./egress/index.ts";
 export { sameAnswer } from "./http/chat/index.ts";
+export { createGatewayMetrics, type MetricsMode, metricsRoutes } from "./metrics.ts";
+export type { FallbackStep } from "./resilience/fallback.ts";
 export { isRefusal, type Resolution, resolve } from "./routing/resolve.ts";
 export {
   createRouteConfigService,
@@ -7,5 +10,11 @@ export {
   type RouteConfigService,
 } from "./routing/route-config.ts";
 export { routeConfigRoutes } from "./routing/routes.ts";
-export type { ModelRoute, RoutableVersion, RoutingSnapshot } from "./routing/snapshot.ts";
+export {
+  DEFAULT_TIMEOUTS,
+  type ModelRoute,
+  type RoutableVersion,
+  type RoutingSnapshot,
+  type Timeouts,
+} from "./routing/snapshot.ts";
 export { createRoutingState, type RoutingState } from "./routing/state.ts";

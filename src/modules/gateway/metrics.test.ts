@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { WriterStats } from "../../lib/batch-writer.ts";
 import { createLogger } from "../../lib/logger.ts";
 import { createHttpApp } from "../../services.ts";
 import { type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
-import type { WriterStats } from "./log/index.ts";
 import { createGatewayMetrics, type ObservedRequest } from "./metrics.ts";
 
 const req = (over: Partial<ObservedRequest> = {}): ObservedRequest => ({

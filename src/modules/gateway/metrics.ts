@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { AppEnv } from "../../http/context.ts";
 import { can } from "../../http/permissions.ts";
+import type { WriterStats } from "../../lib/batch-writer.ts";
 import { AppError } from "../../lib/errors.ts";
-import type { WriterStats } from "./log/index.ts";
 
 /** 0.5 ms (a refused request) to 60 s (a long streamed answer). */
 export const DURATION_BUCKETS = [

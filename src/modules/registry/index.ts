@@ -1,6 +1,16 @@
 export { type Contract, checkContractCompat } from "./contract-compat.ts";
 export type { ProductionGate } from "./lifecycle.service.ts";
 export { allowedTransitions, DEFAULT_RETENTION, TRANSITIONS } from "./lifecycle.ts";
+export {
+  lockModel,
+  lockModelByName,
+  lockModelNoKeyUpdate,
+  modelByName,
+  modelExists,
+  modelFacts,
+  modelIdByName,
+  versionStatuses,
+} from "./lookups.ts";
 export { DEFAULT_POLICY, type RegistryPolicy, RegistryPolicySchema, readPolicy } from "./policy.ts";
 export { registryRoutes } from "./registry.routes.ts";
 export * from "./registry.schemas.ts";

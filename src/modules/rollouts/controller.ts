@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { systemContext } from "../../http/context.ts";
+import { createLease } from "../../lib/lease.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Db } from "../../store/db.ts";
-import { createLease } from "./lease.ts";
 import type { RolloutsService } from "./rollouts.service.ts";
 
 export type BreakerStateOf = (versionId: string) => "closed" | "half_open" | "open" | undefined;

@@ -1,13 +1,12 @@
 export { type BreakerStateOf, createRolloutController, type RolloutController } from "./controller.ts";
-export { createLease, type Lease, processHolder } from "./lease.ts";
 export { PlanBodySchema, PlanSchema } from "./plan.schema.ts";
-export { rolloutRoutes, shadowRoutes } from "./rollouts.routes.ts";
+export type { RolloutStartSchema } from "./rollouts.routes.ts";
+export {
+  type RolloutApiView,
+  rolloutRoutes,
+  type ShadowReportView,
+  shadowRoutes,
+} from "./rollouts.routes.ts";
 export { createRolloutsService, type RolloutsService, type RolloutView } from "./rollouts.service.ts";
 export { savePlan, storedPlans } from "./rollouts.store.ts";
 export { createShadowService, type ShadowService } from "./shadow.ts";
-export {
-  type GroupOutcomes,
-  outcomesByGroups,
-  type WindowMetrics,
-  windowMetrics,
-} from "./window-metrics.ts";

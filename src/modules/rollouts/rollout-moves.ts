@@ -2,7 +2,7 @@ import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
-import type { RouteConfigService } from "../gateway/routing/route-config.ts";
+import type { RouteConfigService } from "../gateway/index.ts";
 import type { RegistryService } from "../registry/index.ts";
 import type { RolloutRow } from "./rollouts.store.ts";
 

@@ -5,8 +5,9 @@ import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import type { Db, Tx } from "../../store/db.ts";
-import type { RouteConfigService } from "../gateway/routing/route-config.ts";
-import type { RegistryService } from "../registry/index.ts";
+import type { RouteConfigService } from "../gateway/index.ts";
+import { lockModel, modelIdByName, type RegistryService, versionStatuses } from "../registry/index.ts";
+import { errorCounts, mirrorWindow, windowMetrics } from "../request-log/index.ts";
 import { createRolloutMoves } from "./rollout-moves.ts";
 import {
   activeRollout,
@@ -18,7 +19,6 @@ import {
   rolloutsOf,
 } from "./rollouts.store.ts";
 import { requireServable, type ServableGate } from "./serving.ts";
-import { errorCounts, mirrorWindow, windowMetrics } from "./window-metrics.ts";
 
 export interface RolloutView extends Omit<RolloutRow, "plan"> {
   plan: Plan;
@@ -46,9 +46,9 @@ export function createRolloutsService(deps: RolloutDeps) {
   const { db, clock, routes, registry } = deps;
 
   async function modelRow(q: Tx | Db, name: string) {
-    const rows = await q.query<{ id: string }>("SELECT id FROM models WHERE name = $1", [name]);
-    if (!rows[0]) throw notFound(`model '${name}'`);
-    return rows[0].id;
+    const id = await modelIdByName(q, name);
+    if (!id) throw notFound(`model '${name}'`);
+    return id;
   }
 
   async function resolvePlan(plan: string | Plan | undefined): Promise<Plan> {
@@ -97,7 +97,7 @@ export function createRolloutsService(deps: RolloutDeps) {
       const plan = await resolvePlan(opts.plan ?? (mode === "blue_green" ? "blue-green" : undefined));
       const id = await db.transaction(async (tx) => {
         const modelId = await modelRow(tx, model);
-        await tx.query("SELECT id FROM models WHERE id = $1 FOR UPDATE", [modelId]);
+        await lockModel(tx, modelId);
         if (await activeRollout(tx, modelId))
           throw conflict(`'${model}' already has an active rollout; abort or finish it first`, [
             { field: "model", reason: "rollout in progress" },
@@ -111,10 +111,7 @@ export function createRolloutsService(deps: RolloutDeps) {
             `'${model}' has a running experiment ('${experiment[0].name}'): stop it before a rollout takes over the split`,
             [{ field: "model", reason: "experiment in progress" }],
           );
-        const versions = await tx.query<{ id: string; version: string; status: string }>(
-          "SELECT id, version, status FROM model_versions WHERE model_id = $1",
-          [modelId],
-        );
+        const versions = await versionStatuses(tx, modelId);
         const candidate = versions.find((v) => v.version === version);
         if (!candidate) throw invalid("body.version", `version ${version} of '${model}' is not registered`);
         if (candidate.status === "retired" || candidate.status === "deprecated")

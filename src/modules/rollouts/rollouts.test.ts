@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { latencyBucket, type Plan } from "../../engines/rollout/index.ts";
 import { systemContext } from "../../http/context.ts";
+import { createLease } from "../../lib/lease.ts";
 import { seedModel, sendTraffic, type TrafficOptions } from "../../test-support/rollouts.ts";
 import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
 import { ExperimentCreateSchema } from "../experiments/experiments.schemas.ts";
+import { errorCounts, windowMetrics } from "../request-log/index.ts";
 import { SpecSchema } from "../spec/spec.schemas.ts";
-import { createLease } from "./lease.ts";
-import { errorCounts, windowMetrics } from "./window-metrics.ts";
 
 const SEC = 1000;
 const JSON_HEADERS = { "content-type": "application/json" };

@@ -10,7 +10,7 @@ import { loadConfig } from "../../config.ts";
 import { startServer } from "../../main.ts";
 import { migratedDataDir } from "../../test-support/store-templates.ts";
 import { sameAnswer } from "../gateway/index.ts";
-import type { RequestLogEntry } from "../gateway/log/request-log.ts";
+import type { RequestLogEntry } from "../request-log/index.ts";
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 

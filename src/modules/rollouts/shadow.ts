@@ -4,7 +4,8 @@ import type { Clock } from "../../lib/clock.ts";
 import { invalid, notFound } from "../../lib/errors.ts";
 import type { Db } from "../../store/db.ts";
 import { parseWindow } from "../dependents/index.ts";
-import type { RouteConfigService } from "../gateway/routing/route-config.ts";
+import type { RouteConfigService } from "../gateway/index.ts";
+import { shadowPairs } from "../request-log/index.ts";
 import { requireServable, type ServableGate } from "./serving.ts";
 
 export interface ShadowVersionReport {
@@ -85,29 +86,7 @@ export function createShadowService({
       if (ms === null) throw invalid("query.window", "a duration like 15m, 24h or 7d (at most 366d)");
       const cfg = await routes.get(model);
       const since = new Date(clock.now().getTime() - ms);
-      const rows = await db.query<{
-        version: string;
-        mirrored: number;
-        errors: number;
-        compared: number;
-        agreed: number;
-        shadow_p95: number | null;
-        served_p95: number | null;
-        shadow_cost: number | null;
-        served_cost: number | null;
-      }>(
-        `SELECT s.version, count(*)::int AS mirrored,
-                count(*) FILTER (WHERE s.status >= 500)::int AS errors,
-                count(s.agreement)::int AS compared,
-                count(*) FILTER (WHERE s.agreement)::int AS agreed,
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY s.total_ms)::float8 AS shadow_p95,
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY p.total_ms)::float8 AS served_p95,
-                sum(s.cost_usd)::float8 AS shadow_cost, sum(p.cost_usd)::float8 AS served_cost
-           FROM request_log s LEFT JOIN request_log p ON p.id = s.shadow_of
-          WHERE s.model = $1 AND s.at >= $2 AND s.shadow_of IS NOT NULL
-          GROUP BY s.version ORDER BY s.version`,
-        [model, since.toISOString()],
-      );
+      const rows = await shadowPairs(db, model, since);
       return {
         model,
         window,

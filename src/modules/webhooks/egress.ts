@@ -5,7 +5,7 @@
 // that egress was refused, so the deliveries endpoint cannot be used to scan internal ports.
 
 import { fetch as undiciFetch } from "undici";
-import { createEgressGuard, type Lookup } from "../gateway/egress/index.ts";
+import { createEgressGuard, type Lookup } from "../gateway/index.ts";
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 

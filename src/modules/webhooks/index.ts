@@ -9,5 +9,12 @@ export {
 export { createWebhookEgress, type WebhookEgress } from "./egress.ts";
 export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhookSignature } from "./signature.ts";
 export { webhookRoutes } from "./webhooks.routes.ts";
-export type { Delivery, Webhook, WebhookCreate, WebhookCreated } from "./webhooks.schemas.ts";
+export type {
+  Delivery,
+  DeliveryQuerySchema,
+  Webhook,
+  WebhookCreate,
+  WebhookCreated,
+  WebhookCreateSchema,
+} from "./webhooks.schemas.ts";
 export { createWebhooksService, type WebhooksService } from "./webhooks.service.ts";

@@ -1,15 +1,3 @@
-export { type BatchSink, batchInsert, isDataError, jsonBatchInsert } from "./batch-sink.ts";
-export {
-  type BatchWriter,
-  type BatchWriterOptions,
-  createBatchWriter,
-  type WriterStats,
-} from "./batch-writer.ts";
-export {
-  createRequestLogWriter,
-  type FallbackStep,
-  type RequestLogEntry,
-  type RequestLogWriter,
-  requestLogRow,
-} from "./request-log.ts";
-export { createSpool, type Spool, type SpoolRow } from "./spool.ts";
+// The request log moved to its own module (src/modules/request-log), which owns the table;
+// the gateway's HTTP layer still names its entry type through here.
+export type { FallbackStep, RequestLogEntry } from "../../request-log/index.ts";

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { manualClock } from "../../../lib/clock.ts";
+import { retryPolicy, type Sleep } from "../../../providers/http/retry.ts";
 import { UpstreamError } from "../../../providers/types.ts";
 import type { BreakerSettings } from "./breaker.ts";
 import { createBreakerRegistry } from "./breaker-registry.ts";
 import { type AttemptContext, executeWithFallback, FallbackError, type FallbackEvent } from "./fallback.ts";
-import { retryPolicy, type Sleep } from "./retry.ts";
 
 const E503 = () => new UpstreamError("http", "unavailable", { status: 503 });
 const E400 = () => new UpstreamError("http", "bad request", { status: 400 });

@@ -1,7 +1,5 @@
 import { type Clock, systemClock } from "../../../lib/clock.ts";
 import type { SignalLike } from "../../../lib/light-abort.ts";
-import { UpstreamError } from "../../../providers/types.ts";
-import type { BreakerPermission, BreakerRefusal, CircuitBreaker } from "./breaker.ts";
 import {
   type AttemptInfo,
   abortError,
@@ -13,7 +11,9 @@ import {
   type RetryPolicy,
   type Sleep,
   withRetries,
-} from "./retry.ts";
+} from "../../../providers/http/retry.ts";
+import { UpstreamError } from "../../../providers/types.ts";
+import type { BreakerPermission, BreakerRefusal, CircuitBreaker } from "./breaker.ts";
 
 /**
  * Walks a fallback chain, primary first: a target whose breaker refuses is skipped, the

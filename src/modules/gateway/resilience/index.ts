@@ -1,4 +1,17 @@
 export {
+  abortError,
+  backoffMs,
+  DEFAULT_RETRY_POLICY,
+  DeadlineExceededError,
+  type GiveUpReason,
+  type Jitter,
+  type RetryPolicy,
+  realSleep,
+  retryPolicy,
+  type Sleep,
+  withRetries,
+} from "../../../providers/http/retry.ts";
+export {
   type BreakerPermission,
   type BreakerRefusal,
   type BreakerSettings,
@@ -27,16 +40,3 @@ export {
   type FallbackStop,
   type OutcomeHandle,
 } from "./fallback.ts";
-export {
-  abortError,
-  backoffMs,
-  DEFAULT_RETRY_POLICY,
-  DeadlineExceededError,
-  type GiveUpReason,
-  type Jitter,
-  type RetryPolicy,
-  realSleep,
-  retryPolicy,
-  type Sleep,
-  withRetries,
-} from "./retry.ts";

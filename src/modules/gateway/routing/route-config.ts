@@ -4,7 +4,7 @@ import type { Clock } from "../../../lib/clock.ts";
 import { invalid, notFound } from "../../../lib/errors.ts";
 import type { Db, Tx } from "../../../store/db.ts";
 import { recordAudit } from "../../audit/index.ts";
-import { SemverString } from "../../registry/index.ts";
+import { lockModel, modelIdByName, SemverString } from "../../registry/index.ts";
 
 export const RouteConfigSchema = z
   .object({
@@ -69,9 +69,9 @@ export type RouteConfig = z.infer<typeof RouteConfigSchema>;
 
 export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }) {
   async function modelId(q: Tx | Db, name: string) {
-    const rows = await q.query<{ id: string }>("SELECT id FROM models WHERE name = $1", [name]);
-    if (!rows[0]) throw notFound(`model '${name}'`);
-    return rows[0].id;
+    const id = await modelIdByName(q, name);
+    if (!id) throw notFound(`model '${name}'`);
+    return id;
   }
   async function read(q: Tx | Db, id: string): Promise<RouteConfig> {
     const rows = await q.query<Record<string, unknown>>("SELECT * FROM model_routes WHERE model_id = $1", [
@@ -99,7 +99,7 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
     async set(ctx: RequestContext, model: string, cfg: RouteConfig, q?: Tx): Promise<RouteConfig> {
       const run = async (tx: Tx) => {
         const id = await modelId(tx, model);
-        await tx.query("SELECT id FROM models WHERE id = $1 FOR UPDATE", [id]);
+        await lockModel(tx, id);
         const known = new Map(
           (
             await tx.query<{ version: string; status: string }>(

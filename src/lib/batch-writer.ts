@@ -1,7 +1,7 @@
-import type { Clock } from "../../../lib/clock.ts";
-import type { Logger } from "../../../lib/logger.ts";
-import type { Queryable } from "../../../store/db.ts";
+import type { Queryable } from "../store/db.ts";
 import { type BatchSink, isDataError } from "./batch-sink.ts";
+import type { Clock } from "./clock.ts";
+import type { Logger } from "./logger.ts";
 import { createSpool, type SpoolRow } from "./spool.ts";
 
 export interface BatchWriterOptions<T> {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Queryable } from "../../store/db.ts";
+import type { Queryable } from "../store/db.ts";
 
 /** A holder name for this process: host, pid and a random tag, so two processes never share one. */
 export function processHolder(): string {

@@ -1,11 +1,13 @@
-import { type Clock, systemClock } from "../../../lib/clock.ts";
-import type { SignalLike } from "../../../lib/light-abort.ts";
-import { UpstreamError } from "../../../providers/types.ts";
+import { type Clock, systemClock } from "../../lib/clock.ts";
+import type { SignalLike } from "../../lib/light-abort.ts";
+import { UpstreamError } from "../types.ts";
 
 /**
  * Retries of one upstream call: exponential backoff with jitter, `Retry-After` honoured,
  * an overall deadline respected and an abort obeyed at once. Time comes from an injected
  * clock and sleep, randomness from an injected source, so tests run on a fake clock.
+ * Shared by the gateway's fallback chain and the evaluation runner; it judges errors by
+ * UpstreamError, so it lives beside the providers rather than in either of them.
  */
 
 export type Jitter = "full" | "equal" | "none";

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import type { Clock } from "../../../lib/clock.ts";
-import type { Logger } from "../../../lib/logger.ts";
-import { storableJson } from "../../../lib/text-guard.ts";
-import type { Queryable } from "../../../store/db.ts";
-import type { FallbackStep } from "../resilience/fallback.ts";
-import { batchInsert } from "./batch-sink.ts";
-import { type BatchWriter, createBatchWriter } from "./batch-writer.ts";
+import { batchInsert } from "../../lib/batch-sink.ts";
+import { type BatchWriter, createBatchWriter } from "../../lib/batch-writer.ts";
+import type { Clock } from "../../lib/clock.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { storableJson } from "../../lib/text-guard.ts";
+import type { Queryable } from "../../store/db.ts";
+import type { FallbackStep } from "../gateway/index.ts";
 
 /**
  * What the gateway hands to `record()` once it has answered a request. The writer owns

@@ -4,13 +4,13 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFi
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { systemClock } from "../../../lib/clock.ts";
-import { createLogger } from "../../../lib/logger.ts";
-import { type CopyCapable, canCopy, type Db, openPostgres, type Queryable } from "../../../store/db.ts";
-import { migrate } from "../../../store/migrate.ts";
-import { flakyDb, waitFor } from "../../../test-support/flaky-db.ts";
-import { allStoreTargets, POSTGRES_SKIP, testDatabaseUrl } from "../../../test-support/stores.ts";
-import type { GatewayLogEntry } from "../http/deps.ts";
+import { systemClock } from "../../lib/clock.ts";
+import { createLogger } from "../../lib/logger.ts";
+import { type CopyCapable, canCopy, type Db, openPostgres, type Queryable } from "../../store/db.ts";
+import { migrate } from "../../store/migrate.ts";
+import { flakyDb, waitFor } from "../../test-support/flaky-db.ts";
+import { allStoreTargets, POSTGRES_SKIP, testDatabaseUrl } from "../../test-support/stores.ts";
+import type { GatewayLogEntry } from "../gateway/http/deps.ts";
 import { createRequestLogWriter, type RequestLogEntry, requestLogRow } from "./index.ts";
 
 // The gateway handler's log entry goes to record() as it is: this fails to compile if they drift.

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { manualClock } from "../../../lib/clock.ts";
-import { UpstreamError } from "../../../providers/types.ts";
+import { manualClock } from "../../lib/clock.ts";
+import { UpstreamError } from "../types.ts";
 import {
   backoffMs,
   DEFAULT_RETRY_POLICY,

@@ -1,4 +1,4 @@
-import { canCopy, type Queryable } from "../../../store/db.ts";
+import { canCopy, type Queryable } from "../store/db.ts";
 import type { SpoolRow } from "./spool.ts";
 
 /*

@@ -1,0 +1,29 @@
+/*
+ * The request log: the gateway's record of every request and the outcome feedback joined to
+ * it. This module owns the `request_log` and `feedback` tables: their writers (batched,
+ * spooled, off the hot path) and every read of them, as named windows.
+ */
+export { createFeedbackWriter, type FeedbackRecord, type FeedbackWriter } from "./feedback-log.ts";
+export {
+  createRequestLogWriter,
+  type FallbackStep,
+  type RequestLogEntry,
+  type RequestLogWriter,
+  requestLogRow,
+} from "./request-log.ts";
+export {
+  type ClientTraffic,
+  clientTraffic,
+  modelsWithTraffic,
+  type ShadowPairs,
+  shadowPairs,
+  unitsPerVersion,
+} from "./traffic.ts";
+export {
+  errorCounts,
+  type GroupOutcomes,
+  mirrorWindow,
+  outcomesByGroups,
+  type WindowMetrics,
+  windowMetrics,
+} from "./windows.ts";
