@@ -147,7 +147,8 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
       (window as unknown as { notReloaded: boolean }).notReloaded = true;
     });
     const cliOut: string[] = [];
-    const demoRun = runCli(["demo", "rollout"], {
+    // Only the candidate that rolls back: the promotion is demo/rollout.e2e's to watch.
+    const demoRun = runCli(["demo", "rollout", "--only", "rolled_back"], {
       io: { out: (s) => cliOut.push(s), err: (s) => cliOut.push(s) },
       env: { MODELGOV_URL: demo.url, MODELGOV_TOKEN: demo.admin },
     });
@@ -163,7 +164,7 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
       (await rollback.textContent()) ?? "",
       /failed analyses in a row|group success gap|success rate/,
     );
-    // At once, before the demo starts its second candidate on the same page.
+    // At once, while the rollback is on screen.
     await page.screenshot({ path: path.join(SHOTS, "rollout-viewport-desktop.png") });
     // The page's height once the candidate rolled back: every analysis is a decision, and the list
     // of them must not make the page endless (issue 15 measured 6,600 px).

@@ -66,6 +66,8 @@ export interface DemoOptions {
   out: (line: string) => void;
   /** Concurrent callers through the gateway, one token each (default 40: the demo model answers in ~0.4 s). */
   concurrency?: number;
+  /** The candidates to roll out, in order (default: both, CANDIDATES). */
+  candidates?: readonly DemoCandidate[];
   /** Give up on a rollout after this long (default 45 s). */
   timeoutMs?: number;
 }
@@ -189,7 +191,7 @@ export async function runRolloutDemo(opts: DemoOptions): Promise<RolloutApiView[
     return r;
   };
   const results: RolloutApiView[] = [];
-  for (const c of CANDIDATES) {
+  for (const c of opts.candidates ?? CANDIDATES) {
     const version = demoVersion(c, stamp);
     await prepareCandidate(client, reviewer, c, version, out);
     const started = await client.rollouts.start(MODEL, version, "demo");

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { hermeticEnv } from "./serve-child.ts";
 
 /**
  * The README's runnable parts, and a small shell to run them. Fenced blocks right after a
@@ -138,7 +139,7 @@ export function createShell(opts: {
     const [cmd, ...args] = argv;
     if (cmd === "modelgov") return opts.modelgov(args, env);
     if (cmd === "node") {
-      const out = execFileSync(process.execPath, args, { env: { PATH: process.env.PATH ?? "", ...env } });
+      const out = execFileSync(process.execPath, args, { env: hermeticEnv(env) });
       return { code: 0, out: out.toString(), err: "" };
     }
     throw new Error(`the walkthrough test cannot run '${cmd}': run it in-process or list it in skip`);

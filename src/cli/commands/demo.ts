@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { Client } from "../../client/index.ts";
 
 // The demos load their suites and cards only when run: every other command starts faster.
@@ -28,9 +28,17 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
       "two canaries on the simulator: a candidate worse for one group rolls back by itself, a healthy one promotes",
     )
     .option("--concurrency <n>", "concurrent callers through the gateway", "40")
+    .addOption(
+      new Option("--only <outcome>", "run only the candidate expected to end so").choices([
+        "rolled_back",
+        "promoted",
+      ]),
+    )
     .action(async (o) => {
-      const { CANDIDATES, runRolloutDemo } = await rolloutDemo();
+      const { CANDIDATES: all, runRolloutDemo } = await rolloutDemo();
+      const CANDIDATES = all.filter((c) => !o.only || c.expect === o.only);
       const results = await runRolloutDemo({
+        candidates: CANDIDATES,
         client: ctx.client(),
         baseUrl: ctx.baseUrl(),
         ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
@@ -52,7 +60,9 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
         );
       else
         ctx.io.out(
-          ok ? "\ndemo: both rollouts ended as expected" : "\ndemo: a rollout did not end as expected",
+          ok
+            ? `\ndemo: ${CANDIDATES.length === 1 ? "the rollout" : "both rollouts"} ended as expected`
+            : "\ndemo: a rollout did not end as expected",
         );
       if (!ok) ctx.fail(1);
     });

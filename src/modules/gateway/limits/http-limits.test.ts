@@ -113,9 +113,12 @@ describe("http limits on a real server", () => {
       }
     })();
     const silent = rawClient(port); // opens a connection and sends nothing at all
-    const normal: { status: number; ms: number }[] = [];
+    // Each normal request notes whether the dribbling client was still connected when it was
+    // answered: served meanwhile, not after the server got rid of it.
+    const normal: { status: number; whileSlowOpen: boolean }[] = [];
     while (!slow.socket.destroyed && normal.length < 40) {
-      normal.push(await get(port));
+      const { status } = await get(port);
+      normal.push({ status, whileSlowOpen: !slow.socket.destroyed });
       await sleep(100);
     }
     const [cut, cutSilent] = await Promise.all([slow.closed, silent.closed]);
@@ -124,11 +127,9 @@ describe("http limits on a real server", () => {
     assert.ok(cut.afterMs <= 4_000, `cut after ${cut.afterMs}ms`);
     assert.ok(cut.received === "" || cut.received.startsWith("HTTP/1.1 408"), cut.received);
     assert.ok(cutSilent.afterMs <= 4_000, `silent connection lived ${cutSilent.afterMs}ms`);
-    assert.ok(normal.length >= 5, `only ${normal.length} normal requests ran meanwhile`);
-    for (const n of normal) {
-      assert.equal(n.status, 200);
-      assert.ok(n.ms < 500, `a normal request took ${n.ms}ms`);
-    }
+    const meanwhile = normal.filter((n) => n.whileSlowOpen);
+    assert.ok(meanwhile.length >= 5, `only ${meanwhile.length} normal requests were answered meanwhile`);
+    for (const n of normal) assert.equal(n.status, 200);
   });
 
   test("a small body is read", async () => {
