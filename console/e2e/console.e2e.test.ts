@@ -148,7 +148,9 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
     });
     const cliOut: string[] = [];
     // Only the candidate that rolls back: the promotion is demo/rollout.e2e's to watch.
-    const demoRun = runCli(["demo", "rollout", "--only", "rolled_back"], {
+    // A deadline, not a timing: on a quiet machine it rolls back in about 30 s; on a busy one
+    // the candidate gets less traffic and the same verdict takes longer.
+    const demoRun = runCli(["demo", "rollout", "--only", "rolled_back", "--timeout", "170"], {
       io: { out: (s) => cliOut.push(s), err: (s) => cliOut.push(s) },
       env: { MODELGOV_URL: demo.url, MODELGOV_TOKEN: demo.admin },
     });
@@ -156,7 +158,7 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
     await status.filter({ hasText: "running" }).waitFor({ timeout: 60_000 });
     const weight = page.getByTestId("rollout-weight");
     await weight.filter({ hasText: "%" }).waitFor();
-    await status.filter({ hasText: /rolled.back/ }).waitFor({ timeout: 60_000 });
+    await status.filter({ hasText: /rolled.back/ }).waitFor({ timeout: 180_000 });
     const decisions = page.getByRole("list", { name: "Decisions" });
     const rollback = decisions.getByRole("listitem").filter({ hasText: "rollback" }).first();
     await rollback.waitFor();
