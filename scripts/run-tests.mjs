@@ -75,36 +75,45 @@ const failedJobs = [];
 const timings = [];
 const started = Date.now();
 
-/** Runs one job; prints its whole output when it ends, so jobs running side by side do not interleave. */
-function runJob(job) {
+/**
+ * Runs a command in its own process group (so stopping the run stops the servers and browsers it
+ * started) and collects its output, printed whole by the caller so jobs side by side do not
+ * interleave.
+ */
+function collect(cmd, cmdArgs, env) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "--test-reporter=spec", "scripts/test-shard.mjs", ...job.files],
-      // Its own process group, so stopping the run stops the servers and browsers a job started.
-      { env: testEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true },
-    );
+    const child = spawn(cmd, cmdArgs, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     running.add(child);
     const chunks = [];
     child.stdout.on("data", (c) => chunks.push(c));
     child.stderr.on("data", (c) => chunks.push(c));
     child.on("close", (code, signal) => {
       running.delete(child);
-      const output = Buffer.concat(chunks).toString("utf8");
-      const seconds = (Date.now() - t0) / 1000;
-      process.stdout.write(`\n── ${job.files.join(" ")} (${seconds.toFixed(1)} s)\n${output}`);
-      const counts = {};
-      for (const m of output.matchAll(/^ℹ (tests|pass|fail|cancelled|skipped|todo) (\d+)$/gm))
-        counts[m[1]] = Number(m[2]);
-      for (const k of Object.keys(totals)) totals[k] += counts[k] ?? 0;
-      // A file that failed to load, or a process that died, may report no failing test.
-      if (code !== 0 || counts.tests === undefined)
-        failedJobs.push({ files: job.files, code: code ?? signal });
-      timings.push({ files: job.files, seconds });
-      resolve();
+      resolve({
+        code: code ?? signal,
+        output: Buffer.concat(chunks).toString("utf8"),
+        seconds: (Date.now() - t0) / 1000,
+      });
     });
   });
+}
+
+/** Runs one job of test files; counts its results. */
+async function runJob(job) {
+  const { code, output, seconds } = await collect(
+    process.execPath,
+    ["--import", "tsx", "--test-reporter=spec", "scripts/test-shard.mjs", ...job.files],
+    testEnv(),
+  );
+  process.stdout.write(`\n── ${job.files.join(" ")} (${seconds.toFixed(1)} s)\n${output}`);
+  const counts = {};
+  for (const m of output.matchAll(/^ℹ (tests|pass|fail|cancelled|skipped|todo) (\d+)$/gm))
+    counts[m[1]] = Number(m[2]);
+  for (const k of Object.keys(totals)) totals[k] += counts[k] ?? 0;
+  // A file that failed to load, or a process that died, may report no failing test.
+  if (code !== 0 || counts.tests === undefined) failedJobs.push({ files: job.files, code });
+  timings.push({ files: job.files, seconds });
 }
 
 const running = new Set();
@@ -118,26 +127,12 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
     process.exit(130);
   });
 
-/** Runs a command to its end; its output is printed whole when it ends. */
-function runCommand(label, cmd, cmdArgs) {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const child = spawn(cmd, cmdArgs, { stdio: ["ignore", "pipe", "pipe"], detached: true });
-    running.add(child);
-    const chunks = [];
-    child.stdout.on("data", (c) => chunks.push(c));
-    child.stderr.on("data", (c) => chunks.push(c));
-    child.on("close", (code, signal) => {
-      running.delete(child);
-      const seconds = (Date.now() - t0) / 1000;
-      process.stdout.write(
-        `\n── ${label} (${seconds.toFixed(1)} s)${code === 0 ? " ok" : ""}\n${Buffer.concat(chunks)}`,
-      );
-      if (code !== 0) failedJobs.push({ files: [label], code: code ?? signal });
-      timings.push({ files: [label], seconds });
-      resolve();
-    });
-  });
+/** Runs a command that is not a test job (the type check); a non-zero exit fails the run. */
+async function runCommand(label, cmd, cmdArgs) {
+  const { code, output, seconds } = await collect(cmd, cmdArgs, process.env);
+  process.stdout.write(`\n── ${label} (${seconds.toFixed(1)} s)${code === 0 ? " ok" : ""}\n${output}`);
+  if (code !== 0) failedJobs.push({ files: [label], code });
+  timings.push({ files: [label], seconds });
 }
 
 const queue = [...jobs];

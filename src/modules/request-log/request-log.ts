@@ -1,10 +1,7 @@
 import { createHash } from "node:crypto";
 import { batchInsert } from "../../lib/batch-sink.ts";
-import { type BatchWriter, createBatchWriter } from "../../lib/batch-writer.ts";
-import type { Clock } from "../../lib/clock.ts";
-import type { Logger } from "../../lib/logger.ts";
+import { type BatchWriter, type BatchWriterOptions, createBatchWriter } from "../../lib/batch-writer.ts";
 import { storableJson } from "../../lib/text-guard.ts";
-import type { Queryable } from "../../store/db.ts";
 import type { FallbackStep } from "../gateway/index.ts";
 
 /**
@@ -133,19 +130,9 @@ export type { FallbackStep };
 export type RequestLogWriter = BatchWriter<RequestLogEntry>;
 
 /** The gateway's request log: `record(entry)` on the hot path, batches and spool behind it. */
-export function createRequestLogWriter(opts: {
-  db: Queryable;
-  clock: Clock;
-  logger: Logger;
-  spoolDir: string;
-  batchSize?: number;
-  flushIntervalMs?: number;
-  maxBuffer?: number;
-  maxSpoolFileBytes?: number;
-  writeTimeoutMs?: number;
-  retryMinMs?: number;
-  retryMaxMs?: number;
-}): RequestLogWriter {
+export function createRequestLogWriter(
+  opts: Omit<BatchWriterOptions<RequestLogEntry>, "sink">,
+): RequestLogWriter {
   return createBatchWriter({
     ...opts,
     sink: { name: "request_log", toRow: requestLogRow, insert: batchInsert("request_log", COLUMNS) },
