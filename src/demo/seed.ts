@@ -1,6 +1,7 @@
 import type { RequestContext } from "../http/context.ts";
 import { AppError } from "../lib/errors.ts";
 import { RouteConfigSchema } from "../modules/gateway/index.ts";
+import { modelCount } from "../modules/registry/index.ts";
 import type { Services } from "../services.ts";
 import { demoCard } from "./card.ts";
 
@@ -11,8 +12,7 @@ const LABEL = "demo";
 
 /** Seeds a small, clearly labelled demo workspace into an empty store. Returns false when the store is not empty. */
 export async function seedDemo(s: Services): Promise<boolean> {
-  const rows = await s.db.query<{ n: number }>("SELECT count(*)::int AS n FROM models");
-  if ((rows[0]?.n ?? 0) > 0) return false;
+  if ((await modelCount(s.db)) > 0) return false;
   try {
     await seed(s);
   } catch (err) {

@@ -6,9 +6,12 @@ export {
   lockModelByName,
   lockModelNoKeyUpdate,
   modelByName,
+  modelCount,
   modelExists,
   modelFacts,
   modelIdByName,
+  modelRowByName,
+  versionStatusByName,
   versionStatuses,
 } from "./lookups.ts";
 export { DEFAULT_POLICY, type RegistryPolicy, RegistryPolicySchema, readPolicy } from "./policy.ts";

@@ -69,3 +69,27 @@ export async function versionStatuses(
     [modelId],
   );
 }
+
+/** One version of the model named `model`, by its version string: its id and status, or null. */
+export async function versionStatusByName(
+  q: Queryable,
+  model: string,
+  version: string,
+): Promise<{ id: string; status: string } | null> {
+  const rows = await q.query<{ id: string; status: string }>(
+    `SELECT v.id, v.status FROM model_versions v JOIN models m ON m.id = v.model_id
+      WHERE m.name = $1 AND v.version = $2`,
+    [model, version],
+  );
+  return rows[0] ?? null;
+}
+
+/** The model named `name` as its stored row (every column), or null: what `apply` compares with. */
+export async function modelRowByName(q: Queryable, name: string): Promise<Record<string, unknown> | null> {
+  return (await q.query<Record<string, unknown>>("SELECT * FROM models WHERE name = $1", [name]))[0] ?? null;
+}
+
+/** How many models are registered (the demo seeds only an empty registry). */
+export async function modelCount(q: Queryable): Promise<number> {
+  return (await q.query<{ n: number }>("SELECT count(*)::int AS n FROM models"))[0]?.n ?? 0;
+}

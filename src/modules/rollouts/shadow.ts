@@ -5,6 +5,7 @@ import { invalid, notFound } from "../../lib/errors.ts";
 import type { Db } from "../../store/db.ts";
 import { parseWindow } from "../dependents/index.ts";
 import type { RouteConfigService } from "../gateway/index.ts";
+import { versionStatusByName } from "../registry/index.ts";
 import { shadowPairs } from "../request-log/index.ts";
 import { requireServable, type ServableGate } from "./serving.ts";
 
@@ -55,17 +56,13 @@ export function createShadowService({
       if (!(share > 0 && share <= 100)) throw invalid("body.share", "a percentage in (0, 100]");
       return db.transaction(async (tx) => {
         const cfg = await routes.getIn(tx, model);
-        const v = await tx.query<{ id: string; status: string }>(
-          `SELECT v.id, v.status FROM model_versions v JOIN models m ON m.id = v.model_id
-            WHERE m.name = $1 AND v.version = $2`,
-          [model, version],
-        );
+        const found = await versionStatusByName(tx, model, version);
         // An unknown version is refused by the route config itself, naming the field.
-        if (v[0])
+        if (found)
           await requireServable(
             servable,
             tx,
-            v[0],
+            found,
             `${model}@${version}`,
             ": mirroring would send users' prompts to it",
           );

@@ -13,7 +13,13 @@ import { recordAudit } from "../audit/index.ts";
 import { latestRevision } from "../cards/cards.store.ts";
 import { type CardContent, type CardsService, cardHash, parseHfCard } from "../cards/index.ts";
 import type { RouteConfigService } from "../gateway/index.ts";
-import { findVersion, type ModelPatch, type RegistryService, readPolicy } from "../registry/index.ts";
+import {
+  findVersion,
+  type ModelPatch,
+  modelRowByName,
+  type RegistryService,
+  readPolicy,
+} from "../registry/index.ts";
 import { savePlan, storedPlans } from "../rollouts/rollouts.store.ts";
 import type { PlanItem, Spec } from "./spec.schemas.ts";
 
@@ -84,9 +90,7 @@ export function createSpecService(deps: {
     }
     for (const [i, m] of spec.models.entries()) {
       const path = `models[${i}]`;
-      const existing = (
-        await tx.query<Record<string, unknown>>("SELECT * FROM models WHERE name = $1", [m.name])
-      )[0];
+      const existing = await modelRowByName(tx, m.name);
       const { versions, ...fields } = m;
       try {
         if (!existing) {
