@@ -1,5 +1,4 @@
-import { type Clock, systemClock } from "../../../lib/clock.ts";
-import type { SignalLike } from "../../../lib/light-abort.ts";
+import { systemClock } from "../../../lib/clock.ts";
 import {
   type AttemptInfo,
   abortError,
@@ -9,7 +8,6 @@ import {
   isRetryableError,
   type RetryOptions,
   type RetryPolicy,
-  type Sleep,
   withRetries,
 } from "../../../providers/http/retry.ts";
 import { UpstreamError } from "../../../providers/types.ts";
@@ -61,18 +59,14 @@ export interface AttemptContext extends AttemptInfo {
   deferOutcome(): OutcomeHandle;
 }
 
-export interface FallbackOptions<T> {
+/** The retry options each attempt takes, `deadline` covering the whole walk. */
+export interface FallbackOptions<T>
+  extends Pick<
+    RetryOptions,
+    "clock" | "sleep" | "random" | "signal" | "deadline" | "minAttemptMs" | "attemptHonoursSignal"
+  > {
   breakers: { get(versionId: string): CircuitBreaker };
   retry: RetryPolicy;
-  clock?: Clock;
-  sleep?: Sleep;
-  random?: () => number;
-  signal?: SignalLike;
-  /** Epoch milliseconds on `clock`, for the whole walk. */
-  deadline?: number;
-  minAttemptMs?: number;
-  /** See RetryOptions.attemptHonoursSignal. */
-  attemptHonoursSignal?: boolean;
   /** How a target is named in the path; default its id. */
   label?: (target: T) => string;
   /** Whether a failure may move on to the next target; default: all but the client's own bad request. */
