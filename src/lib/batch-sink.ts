@@ -29,15 +29,25 @@ export function isDataError(err: unknown): boolean {
 /**
  * One statement per batch: the rows travel as a single JSON parameter and
  * `json_to_recordset` turns them into typed columns, so a whole batch costs one round trip
- * and no parameter limit applies. Ids already present are skipped, which makes a replay of
- * the spool idempotent.
+ * and no parameter limit applies. Rows whose key (`conflict`, by default the id) is already
+ * present are skipped, which makes a replay of the spool idempotent; `returning` names the
+ * columns of the rows actually inserted.
  */
-export function jsonBatchInsert(table: string, columns: readonly (readonly [string, string])[]) {
+export function jsonInsertSql(
+  table: string,
+  columns: readonly (readonly [string, string])[],
+  opts: { conflict?: readonly string[]; returning?: string } = {},
+): string {
   const names = columns.map(([n]) => n).join(", ");
   const types = columns.map(([n, t]) => `${n} ${t}`).join(", ");
-  const sql = `INSERT INTO ${table} (${names})
+  return `INSERT INTO ${table} (${names})
     SELECT ${names} FROM json_to_recordset($1::json) AS r(${types})
-    ON CONFLICT (id) DO NOTHING`;
+    ON CONFLICT (${(opts.conflict ?? ["id"]).join(", ")}) DO NOTHING${opts.returning ? ` RETURNING ${opts.returning}` : ""}`;
+}
+
+/** `jsonInsertSql` as a batch sink's insert. */
+export function jsonBatchInsert(table: string, columns: readonly (readonly [string, string])[]) {
+  const sql = jsonInsertSql(table, columns);
   return async (q: Queryable, rows: SpoolRow[]) => {
     await q.query(sql, [JSON.stringify(rows)]);
   };
@@ -67,21 +77,30 @@ export function csvOf(rows: readonly SpoolRow[], names: readonly string[]): stri
 }
 
 /**
- * `jsonBatchInsert`, plus a bulk path: a fresh batch on a store that can bulk-load goes in by
+ * `jsonInsertSql`, plus a bulk path: a fresh batch on a store that can bulk-load goes in by
  * `COPY … FROM` as CSV (on the embedded store a fifth cheaper per row than the INSERT).
  * Replays, retries and other stores keep the idempotent INSERT. A fresh batch cannot hold an
  * id already stored (ids are unique per process and a batch leaves the buffer once); if one
  * ever did, the unique violation is a data error and the writer retries row by row, through
  * the idempotent path. Array columns have no CSV form here: such a table uses jsonBatchInsert.
+ * Resolves to the ids inserted (`"all"` after a COPY, which inserts every row or none).
  */
-export function batchInsert(table: string, columns: readonly (readonly [string, string])[]) {
+export function batchInsert(
+  table: string,
+  columns: readonly (readonly [string, string])[],
+  opts: { conflict?: readonly string[] } = {},
+) {
   if (columns.some(([, t]) => t.endsWith("[]")))
     throw new Error(`${table}: array columns cannot be bulk-loaded as CSV; use jsonBatchInsert`);
   const names = columns.map(([n]) => n);
   const copySql = `COPY ${table} (${names.join(", ")}) FROM '/dev/blob' WITH (FORMAT csv)`;
-  const insert = jsonBatchInsert(table, columns);
-  return async (q: Queryable, rows: SpoolRow[], fresh?: boolean) => {
-    if (fresh && canCopy(q)) await q.copyFrom(copySql, csvOf(rows, names));
-    else await insert(q, rows);
+  const insertSql = jsonInsertSql(table, columns, { ...opts, returning: "id" });
+  return async (q: Queryable, rows: SpoolRow[], fresh?: boolean): Promise<Set<string> | "all"> => {
+    if (fresh && canCopy(q)) {
+      await q.copyFrom(copySql, csvOf(rows, names));
+      return "all";
+    }
+    const got = await q.query<{ id: string }>(insertSql, [JSON.stringify(rows)]);
+    return new Set(got.map((r) => r.id));
   };
 }

@@ -60,7 +60,10 @@ export interface Tx extends Queryable {
 }
 
 /** Adds before-commit hooks to a transaction and runs them when its work is done. */
-function withHooks<T>(base: Omit<Tx, "beforeCommit">, fn: (tx: Tx) => Promise<T>): Promise<T> {
+function withHooks<T>(
+  base: Omit<Tx, "beforeCommit"> & Partial<CopyCapable>,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
   const hooks = new Map<string, (tx: Queryable) => Promise<void>>();
   const tx: Tx = {
     ...base,
@@ -124,6 +127,9 @@ export async function openPglite(dataDir?: string, opts: { fromDump?: string } =
         result = await withHooks(
           {
             query: (sql, params) => query(sql, params, tx),
+            copyFrom: async (sql: string, data: string) => {
+              await thread.call({ op: "copy", sql, data, tx });
+            },
             exec: async (sql) => {
               await translated(thread.call({ op: "exec", sql, tx }));
             },

@@ -3,7 +3,7 @@
 export type WorkerRequest = { id: number } & (
   | { op: "query"; sql: string; params: unknown[] | undefined; tx: number | undefined }
   | { op: "exec"; sql: string; tx: number | undefined }
-  | { op: "copy"; sql: string; data: string }
+  | { op: "copy"; sql: string; data: string; tx?: number | undefined }
   | { op: "begin" }
   | { op: "commit"; tx: number }
   | { op: "rollback"; tx: number }

@@ -76,7 +76,7 @@ function serve(lite) {
         return null;
       case "copy":
         // COPY … FROM '/dev/blob': PGlite hands the statement this data as its input file.
-        await lite.query(m.sql, [], { blob: new Blob([m.data]) });
+        await runner(m.tx).query(m.sql, [], { blob: new Blob([m.data]) });
         return null;
       case "begin":
         return begin();

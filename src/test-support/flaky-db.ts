@@ -1,11 +1,11 @@
-import type { Queryable } from "../store/db.ts";
+import type { CopyCapable, Db, Queryable, Tx } from "../store/db.ts";
 
 /**
  * A store that can be "stopped": while `down`, every query fails the way a refused
  * connection does; `hang` makes inserts wait until released. Counts the INSERT statements
  * that reached the real store, so batching is observable.
  */
-export interface FlakyDb extends Queryable {
+export interface FlakyDb extends Queryable, Pick<Db, "transaction"> {
   down: boolean;
   inserts: number;
   /** Inserts wait until `release()` (a database that accepts the connection and never answers). */
@@ -13,20 +13,44 @@ export interface FlakyDb extends Queryable {
   release(): void;
 }
 
-export function flakyDb(db: Queryable): FlakyDb {
+/** `bulk`: keep the store's COPY path inside transactions (hidden by default: the INSERT path). */
+export function flakyDb(db: Queryable & Pick<Db, "transaction">, opts: { bulk?: boolean } = {}): FlakyDb {
   let gate: Promise<void> | null = null;
   let open: (() => void) | null = null;
+  const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+  /** Fails while down; counts (and holds, while hung) the batches' writes: INSERT and COPY. */
+  async function gateWrite(sql: string) {
+    if (f.down) throw refused();
+    if (/^\s*(INSERT INTO|COPY) (request_log|feedback) /i.test(sql)) {
+      if (gate) await gate;
+      f.inserts++;
+    }
+  }
+  const wrap = ({ copyFrom: _hidden, ...q }: Queryable & Partial<Pick<Tx, "exec"> & CopyCapable>) => ({
+    ...q,
+    async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+      await gateWrite(sql);
+      return q.query<T>(sql, params);
+    },
+    ...(opts.bulk && _hidden
+      ? {
+          copyFrom: async (sql: string, data: string) => {
+            await gateWrite(sql);
+            await _hidden(sql, data);
+          },
+        }
+      : {}),
+  });
   const f: FlakyDb = {
     down: false,
     inserts: 0,
     async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-      if (f.down)
-        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
-      if (/^\s*INSERT/i.test(sql)) {
-        if (gate) await gate;
-        f.inserts++;
-      }
+      await gateWrite(sql);
       return db.query<T>(sql, params);
+    },
+    async transaction(fn) {
+      if (f.down) throw refused();
+      return db.transaction((tx) => fn(wrap(tx) as Tx));
     },
     hang() {
       gate = new Promise((r) => {

@@ -152,7 +152,7 @@ export function createExperimentsService(deps: ExperimentsDeps) {
         await routes.set(
           ctx,
           model,
-          { ...cfg, split: arms.map((a) => ({ version: a.version, weight: a.weight })) },
+          { ...cfg, split: arms.map((a) => ({ version: a.version, weight: a.weight })), splitScope: eid },
           tx,
         );
         await recordAudit(tx, ctx, now, {

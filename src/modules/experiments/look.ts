@@ -35,7 +35,7 @@ export async function experimentInput(tx: Queryable, e: ExperimentRow, now: Date
   const until = new Date(now.getTime() + 1);
   const ids = e.arms.map((a) => a.versionId);
   const windows = await windowMetrics(tx, e.model, ids, e.startedAt, until);
-  const units = await unitsPerVersion(tx, e.model, e.startedAt, until);
+  const units = await unitsPerVersion(tx, e.id);
   return {
     arms: e.arms.map((a) => {
       const w = windows.get(a.versionId)!;

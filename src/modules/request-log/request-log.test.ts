@@ -6,7 +6,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { systemClock } from "../../lib/clock.ts";
 import { createLogger } from "../../lib/logger.ts";
-import { type CopyCapable, canCopy, type Db, openPostgres, type Queryable } from "../../store/db.ts";
+import { type CopyCapable, canCopy, type Db, openPostgres, type Queryable, type Tx } from "../../store/db.ts";
 import { migrate } from "../../store/migrate.ts";
 import { flakyDb, waitFor } from "../../test-support/flaky-db.ts";
 import { allStoreTargets, POSTGRES_SKIP, testDatabaseUrl } from "../../test-support/stores.ts";
@@ -322,13 +322,19 @@ for (const target of allStoreTargets()) {
     test("a fresh batch on a store that bulk-loads goes in by COPY and stores what the INSERT stores", async () => {
       let copies = 0;
       const bulk = db as Db & Partial<CopyCapable>;
-      const copying: Queryable & Partial<CopyCapable> = bulk.copyFrom
+      const copying: Queryable & Pick<Db, "transaction"> = bulk.copyFrom
         ? {
             query: (sql, params) => db.query(sql, params),
-            copyFrom: (sql, data) => {
-              copies++;
-              return bulk.copyFrom!(sql, data);
-            },
+            transaction: (fn) =>
+              db.transaction((tx) =>
+                fn({
+                  ...tx,
+                  copyFrom: (sql: string, data: string) => {
+                    copies++;
+                    return (tx as Tx & CopyCapable).copyFrom(sql, data);
+                  },
+                } as Tx),
+              ),
           }
         : db;
       const tricky: Partial<RequestLogEntry>[] = [

@@ -1,8 +1,26 @@
 import { createHash } from "node:crypto";
 import { batchInsert } from "../../lib/batch-sink.ts";
 import { type BatchWriter, type BatchWriterOptions, createBatchWriter } from "../../lib/batch-writer.ts";
+import type { SpoolRow } from "../../lib/spool.ts";
 import { storableJson } from "../../lib/text-guard.ts";
+import type { Db, Queryable } from "../../store/db.ts";
 import type { FallbackStep } from "../gateway/index.ts";
+import {
+  createPartitionCache,
+  isMissingPartition,
+  type LogTable,
+  type PartitionCache,
+} from "./partitions.ts";
+import {
+  applyDeltas,
+  FEEDBACK_SKEW_MS,
+  latestFeedback,
+  minuteOf,
+  ROLLUP_LOCK,
+  RollupDeltas,
+} from "./rollup.ts";
+
+const minuteOfRow = (r: SpoolRow) => minuteOf(r.at);
 
 /**
  * What the gateway hands to `record()` once it has answered a request. The writer owns
@@ -56,6 +74,11 @@ export interface RequestLogEntry {
   shadowOf?: string | null;
   /** Shadow mode: whether the mirrored answer agreed with the one served. */
   agreement?: boolean | null;
+  /**
+   * The route's split identity when a split chose the version (an experiment's id): the
+   * writer counts each scope's distinct subjects per version, exactly, for the SRM check.
+   */
+  splitScope?: string | null;
 }
 
 const COLUMNS = [
@@ -66,7 +89,9 @@ const COLUMNS = [
   ["model", "text"],
   ["version_id", "text"],
   ["version", "text"],
+  ["routed_version_id", "text"],
   ["route_reason", "text"],
+  ["split_scope", "text"],
   ["endpoint", "text"],
   ["stream", "boolean"],
   ["status", "integer"],
@@ -103,7 +128,9 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
     model: e.model,
     version_id: e.versionId,
     version: e.version,
+    routed_version_id: e.fallbackPath[0]?.versionId ?? e.versionId,
     route_reason: e.routeReason,
+    split_scope: e.splitScope ?? null,
     endpoint: e.endpoint,
     stream: e.stream,
     status: e.status,
@@ -129,12 +156,104 @@ export type { FallbackStep };
 
 export type RequestLogWriter = BatchWriter<RequestLogEntry>;
 
+/** A store the log writers can open transactions on (a batch and its roll-ups commit together). */
+type Transactional = Queryable & Pick<Db, "transaction">;
+
+export function transactional(q: Queryable): Transactional {
+  if (typeof (q as Partial<Transactional>).transaction !== "function")
+    throw new Error("the request log needs a store with transactions (its roll-ups commit with each batch)");
+  return q as Transactional;
+}
+
+/**
+ * Runs `write` once the days of `ats` have partitions; if one was dropped under us since
+ * (a row older than the retention, replayed from the spool), forgets and tries once more.
+ */
+export async function withPartitions<T>(
+  cache: PartitionCache,
+  q: Queryable,
+  table: LogTable,
+  ats: unknown[],
+  write: () => Promise<T>,
+): Promise<T> {
+  await cache.ensure(q, table, ats);
+  try {
+    return await write();
+  } catch (err) {
+    if (!isMissingPartition(err)) throw err;
+    cache.forget();
+    await cache.ensure(q, table, ats);
+    return write();
+  }
+}
+
+const insertRows = batchInsert("request_log", COLUMNS, { conflict: ["id", "at"] });
+
+/**
+ * One batch into request_log and its roll-ups, in one transaction: the rows (COPY when fresh
+ * on the embedded store, else the idempotent INSERT), then what the rows actually inserted
+ * add to the sums, with any feedback that arrived before them.
+ */
+export async function insertRequestBatch(
+  q: Queryable,
+  rows: SpoolRow[],
+  fresh = false,
+  cache: PartitionCache = createPartitionCache(),
+): Promise<void> {
+  const db = transactional(q);
+  await withPartitions(
+    cache,
+    db,
+    "request_log",
+    rows.map((r) => r.at),
+    () =>
+      db.transaction(async (tx) => {
+        await tx.query("SELECT pg_advisory_xact_lock_shared($1)", [ROLLUP_LOCK]);
+        const ids = await insertRows(tx, rows, fresh);
+        const inserted = ids === "all" ? rows : rows.filter((r) => ids.has(r.id as string));
+        if (!inserted.length) return;
+        const d = new RollupDeltas();
+        for (const r of inserted) d.addRequest(r);
+        const served = inserted.filter((r) => r.shadow_of === null || r.shadow_of === undefined);
+        if (served.length) {
+          const earliest = Math.min(...served.map((r) => new Date(r.at as string).getTime()));
+          const feedback = await latestFeedback(
+            tx,
+            served.map((r) => r.id as string),
+            new Date(earliest - FEEDBACK_SKEW_MS),
+          );
+          for (const r of served) {
+            const f = feedback.get(r.id as string);
+            if (f)
+              d.addFeedback(
+                {
+                  id: r.id as string,
+                  model: String(r.model),
+                  minute: minuteOfRow(r),
+                  versionId: (r.routed_version_id as string | null) ?? "",
+                  groups: (r.groups as Record<string, string> | null) ?? null,
+                },
+                f,
+                1,
+              );
+          }
+        }
+        await applyDeltas(tx, d);
+      }),
+  );
+}
+
 /** The gateway's request log: `record(entry)` on the hot path, batches and spool behind it. */
 export function createRequestLogWriter(
   opts: Omit<BatchWriterOptions<RequestLogEntry>, "sink">,
 ): RequestLogWriter {
+  const cache = createPartitionCache();
   return createBatchWriter({
     ...opts,
-    sink: { name: "request_log", toRow: requestLogRow, insert: batchInsert("request_log", COLUMNS) },
+    sink: {
+      name: "request_log",
+      toRow: requestLogRow,
+      insert: (q, rows, fresh) => insertRequestBatch(q, rows, fresh, cache),
+    },
   });
 }

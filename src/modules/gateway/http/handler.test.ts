@@ -29,6 +29,7 @@ const snapshot: RoutingSnapshot = {
         name: "m",
         aliases: { production: "1.0.0" },
         shadow: null,
+        splitScope: null,
         versions: new Map([["1.0.0", version]]),
         byId: new Map([["ver_1", version]]),
         split: null,

@@ -9,6 +9,8 @@ export interface Resolution {
   chain: RoutableVersion[];
   /** Why the primary was chosen: `alias:production`, `split:90/10 bucket=4231`, `pinned`. */
   reason: string;
+  /** The split's identity when the split chose the primary (an experiment's id). */
+  splitScope?: string | null;
 }
 
 export interface RouteRefusal {
@@ -34,6 +36,7 @@ export function resolve(
   if (!model) return { status: 404, code: "not_found", detail: `model '${name}' is not registered` };
   let primary: RoutableVersion | undefined;
   let reason: string;
+  let splitScope: string | null = null;
   if (selector && SEMVER_LIKE.test(selector)) {
     if (!model.allowPinning)
       return {
@@ -58,6 +61,7 @@ export function resolve(
     const bucket = bucketOf(subject ?? fallbackKey, name);
     primary = model.split.pick(bucket);
     reason = `split:${model.split.describe} bucket=${bucket}${subject ? "" : " (no subject)"}`;
+    splitScope = model.splitScope;
   } else {
     const v = model.aliases.production;
     if (!v)
@@ -69,7 +73,7 @@ export function resolve(
     return { status: 404, code: "not_found", detail: `model '${name}' points at a retired version` };
   if (primary.refusal) return { status: 403, code: "forbidden", detail: primary.refusal };
   const chain = [primary, ...model.fallback.filter((f) => f.id !== primary.id && !f.refusal)];
-  return { model, chain, reason };
+  return { model, chain, reason, splitScope };
 }
 
 export const isRefusal = (r: Resolution | RouteRefusal): r is RouteRefusal => "status" in r;

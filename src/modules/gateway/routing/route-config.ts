@@ -16,6 +16,15 @@ export const RouteConfigSchema = z
       .describe(
         "weighted split between versions (rollouts and experiments set it); null routes to the production alias",
       ),
+    splitScope: z
+      .string()
+      .min(1)
+      .max(128)
+      .nullable()
+      .default(null)
+      .describe(
+        "the split's identity (experiments set their id): the request log counts each scope's distinct subjects per version exactly; cleared with the split",
+      ),
     shadow: z
       .object({
         version: SemverString,
@@ -82,6 +91,7 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
       r
         ? {
             split: r.split ?? null,
+            splitScope: r.split ? (r.split_scope ?? null) : null,
             shadow: r.shadow ?? null,
             fallback: r.fallback ?? [],
             allowPinning: r.allow_pinning,
@@ -119,9 +129,9 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
         if (cfg.shadow) check("body.shadow.version", cfg.shadow.version);
         const before = await read(tx, id);
         await tx.query(
-          `INSERT INTO model_routes (model_id, split, fallback, allow_pinning, timeouts, breaker, prices, updated_at, shadow)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT (model_id) DO UPDATE SET split = EXCLUDED.split, fallback = EXCLUDED.fallback,
+          `INSERT INTO model_routes (model_id, split, fallback, allow_pinning, timeouts, breaker, prices, updated_at, shadow, split_scope)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (model_id) DO UPDATE SET split = EXCLUDED.split, split_scope = EXCLUDED.split_scope, fallback = EXCLUDED.fallback,
              allow_pinning = EXCLUDED.allow_pinning, timeouts = EXCLUDED.timeouts, breaker = EXCLUDED.breaker,
              prices = EXCLUDED.prices, updated_at = EXCLUDED.updated_at, shadow = EXCLUDED.shadow`,
           [
@@ -134,6 +144,7 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
             JSON.stringify(cfg.prices),
             clock.now().toISOString(),
             cfg.shadow ? JSON.stringify(cfg.shadow) : null,
+            cfg.split ? cfg.splitScope : null,
           ],
         );
         await recordAudit(tx, ctx, clock.now(), {

@@ -84,6 +84,7 @@ for (const target of allStoreTargets()) {
         const next = nextSnapshot(state, before);
         await h.services.routes.set(ctx(), "support-assistant", {
           shadow: null,
+          splitScope: null,
           split: [
             { version: "1.0.0", weight: 90 },
             { version: "1.1.0", weight: 10 },
@@ -115,6 +116,7 @@ for (const target of allStoreTargets()) {
       await assert.rejects(
         h.services.routes.set(ctx(), "support-assistant", {
           shadow: null,
+          splitScope: null,
           split: [{ version: "9.9.9", weight: 1 }],
           fallback: [],
           allowPinning: false,
@@ -146,6 +148,7 @@ for (const target of allStoreTargets()) {
         const next = nextSnapshot(replica, before);
         await h.services.routes.set(ctx(), "support-assistant", {
           shadow: null,
+          splitScope: null,
           split: null,
           fallback: [],
           allowPinning: false,

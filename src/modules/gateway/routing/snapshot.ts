@@ -29,6 +29,8 @@ export interface ModelRoute {
   versions: Map<string, RoutableVersion>;
   byId: Map<string, RoutableVersion>;
   split: { pick(bucket: number): RoutableVersion; describe: string } | null;
+  /** The split's identity (an experiment's id): logged with each request the split routed. */
+  splitScope: string | null;
   /** Shadow mode: plain calls mirrored to `target` with probability share/100. */
   shadow: { target: RoutableVersion; share: number } | null;
   fallback: RoutableVersion[];
@@ -58,7 +60,7 @@ export async function loadSnapshot(
 ): Promise<RoutingSnapshot> {
   const head = await q.query<{ seq: string | number }>("SELECT seq FROM audit_chain_head WHERE id = 'head'");
   const models = await q.query<Row>(
-    `SELECT m.id, m.name, r.split, r.shadow, r.fallback, r.allow_pinning, r.timeouts, r.breaker, r.prices
+    `SELECT m.id, m.name, r.split, r.split_scope, r.shadow, r.fallback, r.allow_pinning, r.timeouts, r.breaker, r.prices
        FROM models m LEFT JOIN model_routes r ON r.model_id = m.id`,
   );
   const versions = await q.query<Row>(
@@ -82,6 +84,7 @@ export async function loadSnapshot(
       versions: new Map(),
       byId: new Map(),
       split: null,
+      splitScope: null,
       shadow: null,
       fallback: [],
       allowPinning: (m.allow_pinning as boolean | null) ?? false,
@@ -114,7 +117,10 @@ export async function loadSnapshot(
     const arms = (split ?? [])
       .map((a) => ({ target: route.versions.get(a.version), weight: a.weight }))
       .filter((a) => a.target && a.weight > 0);
-    if (arms.length) route.split = compileSplit(arms as { target: RoutableVersion; weight: number }[]);
+    if (arms.length) {
+      route.split = compileSplit(arms as { target: RoutableVersion; weight: number }[]);
+      route.splitScope = (m.split_scope as string | null) ?? null;
+    }
     const shadow = m.shadow as { version: string; share: number } | null;
     const shadowTarget = shadow ? route.versions.get(shadow.version) : undefined;
     if (shadow && shadowTarget && !shadowTarget.refusal)

@@ -60,6 +60,7 @@ export function openCall(a: ChatArgs): ChatCall {
       client: a.principal.name,
       model: resolution.model.name,
       routeReason: resolution.reason,
+      splitScope: resolution.splitScope ?? null,
       endpoint: a.dialect === "anthropic" ? "messages" : "chat.completions",
       stream: chat.stream === true,
       subject: a.subject ?? null,

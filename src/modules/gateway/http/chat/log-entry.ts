@@ -14,6 +14,7 @@ export type EntryStart = Readonly<
     | "client"
     | "model"
     | "routeReason"
+    | "splitScope"
     | "endpoint"
     | "stream"
     | "subject"
@@ -53,6 +54,7 @@ export function logEntry(start: EntryStart, o: Outcome, totalMs: number): Gatewa
     versionId: o.servedBy?.id ?? null,
     version: o.servedBy?.version ?? null,
     routeReason: start.routeReason,
+    splitScope: start.splitScope ?? null,
     endpoint: start.endpoint,
     stream: start.stream,
     status: o.status,

@@ -1,0 +1,305 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { SpoolRow } from "../../lib/spool.ts";
+import type { Db } from "../../store/db.ts";
+import { allStoreTargets } from "../../test-support/stores.ts";
+import { insertFeedbackBatch } from "./feedback-log.ts";
+import { errorCounts, mirrorWindow, outcomesByGroups, windowMetrics } from "./index.ts";
+import { createPartitionCache } from "./partitions.ts";
+import { insertRequestBatch, type RequestLogEntry, requestLogRow } from "./request-log.ts";
+import { clientTraffic, unitsPerVersion } from "./traffic.ts";
+import { splitWindow } from "./windows.ts";
+
+/** A small seeded generator, so a failure is reproducible from its seed. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const T0 = Date.parse("2026-03-01T23:50:00.000Z"); // crosses a UTC day: two partitions
+const VERSIONS = ["ver_a", "ver_b", "ver_c"];
+
+interface Scenario {
+  requests: SpoolRow[];
+  feedback: SpoolRow[];
+}
+
+function scenario(seed: number, tag: string, n: number): Scenario {
+  const r = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+  const requests: SpoolRow[] = [];
+  const feedback: SpoolRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = new Date(T0 + Math.floor(r() * 20 * 60_000));
+    const routed = pick(VERSIONS);
+    const failedFirst = r() < 0.15;
+    const shadow = r() < 0.1;
+    const e: RequestLogEntry = {
+      id: `req_${tag}_${i}`,
+      at,
+      tokenId: "tok_1",
+      client: pick(["checkout", "triage", null]),
+      model: pick(["m1", "m2"]),
+      versionId: failedFirst ? pick(VERSIONS) : routed,
+      version: "1.0.0",
+      routeReason: "split:x",
+      endpoint: "chat.completions",
+      stream: false,
+      status: pick([200, 200, 200, 429, 500, 503]),
+      errorClass: null,
+      totalMs: r() < 0.05 ? 0.4 : Math.exp(r() * 8),
+      upstreamMs: null,
+      tokensIn: 1,
+      tokensOut: 1,
+      costUsd: Math.round(r() * 1000) / 1e5,
+      fallbackPath: shadow
+        ? []
+        : ([{ versionId: routed, version: "1.0.0", outcome: failedFirst ? "failed" : "served" }] as never),
+      subject: r() < 0.8 ? `user-${Math.floor(r() * 40)}` : null,
+      groups: r() < 0.7 ? { region: pick(["eu", "us"]), tier: pick(["free", "pro"]) } : null,
+      shadowOf: shadow ? `req_${tag}_x` : null,
+      agreement: shadow ? pick([true, false, null]) : null,
+      splitScope: r() < 0.5 ? "exp_1" : null,
+    };
+    requests.push(requestLogRow(e));
+    // 0-3 feedback rows, some before the request's time (skew), some much later.
+    const k = Math.floor(r() * 4);
+    for (let j = 0; j < k; j++) {
+      const fat = new Date(at.getTime() + Math.floor((r() - 0.1) * 30 * 60_000));
+      const success = r() < 0.2 ? null : r() < 0.6;
+      feedback.push({
+        id: `fbk_${tag}_${i}_${j}`,
+        request_id: e.id,
+        at: fat.toISOString(),
+        success,
+        score: success === null || r() < 0.5 ? Math.round(r() * 100) / 100 : null,
+        labels: [],
+        groups: r() < 0.3 ? { region: pick(["eu", "us", "apac"]) } : {},
+        comment: "",
+        token_id: "tok_1",
+        client: "checkout",
+      });
+    }
+  }
+  return { requests, feedback };
+}
+
+/** Cuts rows into random batches. */
+function batches<T>(xs: T[], r: () => number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; ) {
+    const k = 1 + Math.floor(r() * 40);
+    out.push(xs.slice(i, i + k));
+    i += k;
+  }
+  return out;
+}
+
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)), `${what}: ${a} vs ${b}`);
+
+function sameWindow(a: Record<string, unknown>, b: Record<string, unknown>, what: string) {
+  for (const k of Object.keys(b)) {
+    const x = a[k];
+    const y = b[k];
+    if (typeof y === "number" && typeof x === "number") close(x, y, `${what}.${k}`);
+    else assert.deepEqual(x, y, `${what}.${k}`);
+  }
+}
+
+for (const target of allStoreTargets()) {
+  describe(`request-log roll-ups on ${target.name}`, { skip: target.skip }, () => {
+    let db: Db;
+    let cleanup: () => Promise<void>;
+    before(async () => {
+      ({ db, cleanup } = await target.openMigrated());
+    });
+    after(() => cleanup?.());
+
+    test("sums kept batch by batch (late, superseding and replayed feedback; replayed requests) equal the raw rows, for any window", async () => {
+      const seed = 16;
+      const r = rng(seed);
+      const s = scenario(seed, "p", 600);
+      const cache = createPartitionCache();
+      // Interleave request and feedback batches in a random order; replay some of each.
+      const work: (() => Promise<void>)[] = [];
+      for (const b of batches(s.requests, r)) {
+        work.push(() => insertRequestBatch(db, b, r() < 0.5, cache));
+        if (r() < 0.2) work.push(() => insertRequestBatch(db, b, false, cache)); // a spool replay
+      }
+      for (const b of batches(s.feedback, r)) {
+        work.push(() => insertFeedbackBatch(db, b, cache));
+        if (r() < 0.2) work.push(() => insertFeedbackBatch(db, b, cache));
+      }
+      for (let i = work.length - 1; i > 0; i--) {
+        const j = Math.floor(r() * (i + 1));
+        [work[i], work[j]] = [work[j]!, work[i]!];
+      }
+      // A replay of a fresh batch must come after it: run requests' first writes in order by
+      // letting a replay that runs first be a plain idempotent write (it is: fresh=false).
+      for (const w of work) await w();
+
+      const [{ n } = { n: -1 }] = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM request_log WHERE id LIKE 'req_p_%'",
+      );
+      assert.equal(n, 600, "every request stored once");
+
+      const windows: [number, number][] = [
+        [T0, T0 + 20 * 60_000],
+        [T0 + 12_345, T0 + 7 * 60_000 + 999],
+        [T0 + 3 * 60_000, T0 + 3 * 60_000 + 30_000],
+        [T0 + 61_000, T0 + 19 * 60_000 + 1],
+      ];
+      for (let i = 0; i < 6; i++) {
+        const a = T0 + Math.floor(r() * 20 * 60_000);
+        windows.push([a, a + Math.floor(r() * 10 * 60_000)]);
+      }
+      let rolled = 0;
+      for (const [f, t] of windows) {
+        const from = new Date(f);
+        const to = new Date(t);
+        if (splitWindow(from, to).minutes) rolled++;
+        for (const model of ["m1", "m2"]) {
+          const fast = await windowMetrics(db, model, VERSIONS, from, to);
+          const slow = await windowMetrics(db, model, VERSIONS, from, to, { raw: true });
+          for (const v of VERSIONS)
+            sameWindow(
+              fast.get(v) as unknown as Record<string, unknown>,
+              slow.get(v) as unknown as Record<string, unknown>,
+              `${model}/${v} [${from.toISOString()}, ${to.toISOString()})`,
+            );
+          assert.deepEqual(
+            await errorCounts(db, model, VERSIONS, from, to),
+            await errorCounts(db, model, VERSIONS, from, to, { raw: true }),
+          );
+          const key = (o: { versionId: string; groups: object }) =>
+            `${o.versionId}${JSON.stringify(o.groups)}`;
+          const sortG = (xs: Awaited<ReturnType<typeof outcomesByGroups>>) =>
+            xs
+              .map((x) => ({ ...x, groups: Object.fromEntries(Object.entries(x.groups).sort()) }))
+              .sort((x, y) => key(x).localeCompare(key(y)));
+          assert.deepEqual(
+            sortG(await outcomesByGroups(db, model, from, to)),
+            sortG(await outcomesByGroups(db, model, from, to, { raw: true })),
+          );
+          for (const v of VERSIONS)
+            sameWindow(
+              (await mirrorWindow(db, model, v, from, to)) as unknown as Record<string, unknown>,
+              (await mirrorWindow(db, model, v, from, to, { raw: true })) as unknown as Record<
+                string,
+                unknown
+              >,
+              `mirror ${model}/${v}`,
+            );
+        }
+      }
+      assert.ok(rolled >= 4, "most windows read whole minutes from the roll-ups");
+      // The windows are not empty: the comparison compared something.
+      const all = await windowMetrics(db, "m1", VERSIONS, new Date(T0), new Date(T0 + 20 * 60_000));
+      assert.ok([...all.values()].every((w) => w.requests > 10 && w.feedbackCount > 0));
+
+      // Dependents: per client and served version, from a time on.
+      for (const since of [T0, T0 + 90_500]) {
+        const got = await clientTraffic(db, "m1", new Date(since));
+        const want = await db.query<{
+          client: string;
+          version_id: string | null;
+          requests: number;
+          errors: number;
+        }>(
+          `SELECT COALESCE(client, '') AS client, version_id, count(*)::int AS requests,
+                  count(*) FILTER (WHERE status >= 400)::int AS errors
+             FROM request_log WHERE model = 'm1' AND at >= $1 AND shadow_of IS NULL AND id LIKE 'req_p_%'
+            GROUP BY 1, 2 ORDER BY 1, 2`,
+          [new Date(since).toISOString()],
+        );
+        assert.deepEqual(
+          got
+            .map((g) => ({
+              client: g.client,
+              version_id: g.version_id,
+              requests: g.requests,
+              errors: g.errors,
+            }))
+            .sort((a, b) => `${a.client}/${a.version_id}`.localeCompare(`${b.client}/${b.version_id}`)),
+          want.sort((a, b) => `${a.client}/${a.version_id}`.localeCompare(`${b.client}/${b.version_id}`)),
+        );
+      }
+
+      // Units of the scoped split: distinct subjects per routed version, a subject-less request one each.
+      const units = await unitsPerVersion(db, "exp_1");
+      const want = await db.query<{ vid: string; units: number }>(
+        `SELECT routed_version_id AS vid,
+                (count(DISTINCT subject_hash) + count(*) FILTER (WHERE subject_hash IS NULL))::int AS units
+           FROM request_log WHERE split_scope = 'exp_1' AND shadow_of IS NULL GROUP BY 1`,
+      );
+      assert.ok(want.length > 0);
+      for (const w of want) assert.equal(units.get(w.vid), w.units, `units of ${w.vid}`);
+    });
+
+    test("a later answer replaces the earlier one in its request's minute; the same feedback again adds nothing", async () => {
+      const at = new Date("2026-04-02T10:00:30.000Z");
+      const req = requestLogRow({
+        id: "req_late_1",
+        at,
+        tokenId: null,
+        client: "c",
+        model: "late",
+        versionId: "ver_a",
+        version: "1.0.0",
+        routeReason: "alias:production",
+        endpoint: "chat.completions",
+        stream: false,
+        status: 200,
+        errorClass: null,
+        totalMs: 100,
+        upstreamMs: null,
+        tokensIn: 0,
+        tokensOut: 0,
+        costUsd: 0,
+        fallbackPath: [{ versionId: "ver_a", outcome: "served" }] as never,
+      });
+      const fb = (id: string, minutes: number, success: boolean) => ({
+        id,
+        request_id: "req_late_1",
+        at: new Date(at.getTime() + minutes * 60_000).toISOString(),
+        success,
+        score: null,
+        labels: [],
+        groups: {},
+        comment: "",
+        token_id: "t",
+        client: "c",
+      });
+      const read = async () =>
+        (
+          await windowMetrics(
+            db,
+            "late",
+            ["ver_a"],
+            new Date("2026-04-02T10:00:00Z"),
+            new Date("2026-04-02T10:01:00Z"),
+          )
+        ).get("ver_a")!;
+      await insertFeedbackBatch(db, [fb("fbk_l1", 1, false)]); // before the request lands
+      await insertRequestBatch(db, [req], true);
+      assert.deepEqual([(await read()).feedbackCount, (await read()).successes], [1, 0]);
+      await insertFeedbackBatch(db, [fb("fbk_l2", 60 * 24 * 3, true)]); // three days later: another partition
+      assert.deepEqual([(await read()).feedbackCount, (await read()).successes], [1, 1]);
+      await insertFeedbackBatch(db, [fb("fbk_l1", 60 * 24 * 4, false)]); // the first one, resent: nothing
+      assert.deepEqual([(await read()).feedbackCount, (await read()).successes], [1, 1]);
+      await insertFeedbackBatch(db, [fb("fbk_l0", 30, false)]); // older than the latest: nothing
+      assert.deepEqual([(await read()).feedbackCount, (await read()).successes], [1, 1]);
+      const [{ n } = { n: -1 }] = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM feedback WHERE request_id = 'req_late_1'",
+      );
+      assert.equal(n, 3);
+    });
+  });
+}

@@ -1,0 +1,355 @@
+import { latencyBucket } from "../../engines/rollout/latency.ts";
+import type { SpoolRow } from "../../lib/spool.ts";
+import type { Queryable } from "../../store/db.ts";
+
+/*
+ * The roll-ups' write side: what one batch of request-log or feedback rows adds to the
+ * per-minute sums (request_rollup, request_group_rollup, client_rollup) and to the exact
+ * assignment-unit counts of scoped splits (split_units, split_unit_counts). The writers run
+ * this in the transaction that inserts the batch, so the sums never disagree with the rows.
+ *
+ * The rules are the raw windows' (windows.ts), row for row:
+ * - a served request counts for the version its route chose (`routed_version_id`), a mirrored
+ *   one (`shadow_of`) for the version that answered;
+ * - an error is a 5xx, or (served) a first attempt that was not served;
+ * - the feedback that counts is the latest per request (by time, then id), joined to the
+ *   request's minute: feedback that arrives later moves the old answer out and the new one in;
+ * - a judged request's groups are those its feedback names, else those it was logged with.
+ *
+ * Ordering: a request batch takes the roll-up lock shared, a feedback batch exclusive. So a
+ * feedback batch sees every request committed before it, and a request batch every feedback
+ * committed before it; one of the two always finds the other (never both, never neither).
+ */
+
+/** pg_advisory_xact_lock key of the roll-ups (transaction-scoped: safe behind a pooler). */
+export const ROLLUP_LOCK = 7070016;
+
+/** Feedback stamped this long before its request still counts (replicas' clocks differ). */
+export const FEEDBACK_SKEW_MS = 60 * 60 * 1000;
+
+export interface LatestFeedback {
+  id: string;
+  requestId: string;
+  at: number;
+  success: boolean | null;
+  score: number | null;
+  groups: Record<string, string>;
+}
+
+/** What the roll-ups need of a served request to place its feedback. */
+export interface RequestFacts {
+  id: string;
+  model: string;
+  minute: string;
+  versionId: string;
+  groups: Record<string, string> | null;
+}
+
+interface RollupRow {
+  model: string;
+  minute: string;
+  version_id: string;
+  shadow: boolean;
+  requests: number;
+  errors: number;
+  cost_usd: number;
+  cost_sq: number;
+  latency: number[];
+  feedback: number;
+  successes: number;
+  scores: number;
+  score_sum: number;
+  score_sq: number;
+  compared: number;
+  agreed: number;
+}
+interface GroupRow {
+  model: string;
+  minute: string;
+  version_id: string;
+  groups: Record<string, string>;
+  n: number;
+  successes: number;
+}
+interface ClientRow {
+  model: string;
+  minute: string;
+  client: string;
+  version_id: string;
+  version: string;
+  requests: number;
+  errors: number;
+  last_seen: string;
+}
+interface UnitRow {
+  scope: string;
+  version_id: string;
+  subject: string | null;
+  at: string;
+}
+
+/** The minute an instant falls in, as an ISO string. */
+export function minuteOf(at: unknown): string {
+  const t = new Date(at as string).getTime();
+  return new Date(t - (((t % 60_000) + 60_000) % 60_000)).toISOString();
+}
+
+/** Groups as a stable key: keys sorted (jsonb's own order differs; equality does not). */
+export function groupsKey(g: Record<string, string>): string {
+  return JSON.stringify(
+    Object.keys(g)
+      .sort()
+      .map((k) => [k, g[k]]),
+  );
+}
+
+const isEmpty = (g: Record<string, string> | null | undefined) => !g || Object.keys(g).length === 0;
+
+/** What one batch adds to the roll-ups. */
+export class RollupDeltas {
+  readonly rollups = new Map<string, RollupRow>();
+  readonly groups = new Map<string, GroupRow>();
+  readonly clients = new Map<string, ClientRow>();
+  readonly units: UnitRow[] = [];
+
+  private rollup(model: string, minute: string, versionId: string, shadow: boolean): RollupRow {
+    const key = `${model}\u0000${minute}\u0000${versionId}\u0000${shadow}`;
+    let r = this.rollups.get(key);
+    if (!r) {
+      r = {
+        model,
+        minute,
+        version_id: versionId,
+        shadow,
+        requests: 0,
+        errors: 0,
+        cost_usd: 0,
+        cost_sq: 0,
+        latency: [],
+        feedback: 0,
+        successes: 0,
+        scores: 0,
+        score_sum: 0,
+        score_sq: 0,
+        compared: 0,
+        agreed: 0,
+      };
+      this.rollups.set(key, r);
+    }
+    return r;
+  }
+
+  /** A request-log row (the table's column names, as the writer inserts it). */
+  addRequest(row: SpoolRow): void {
+    const shadow = row.shadow_of !== null && row.shadow_of !== undefined;
+    const model = String(row.model);
+    const minute = minuteOf(row.at);
+    const versionId = ((shadow ? row.version_id : row.routed_version_id) as string | null) ?? "";
+    const r = this.rollup(model, minute, versionId, shadow);
+    const status = Number(row.status);
+    const first = (row.fallback_path as { outcome?: string }[] | null)?.[0]?.outcome;
+    r.requests++;
+    if (status >= 500 || (!shadow && first !== undefined && first !== null && first !== "served")) r.errors++;
+    const cost = Number(row.cost_usd ?? 0);
+    r.cost_usd += cost;
+    r.cost_sq += cost * cost;
+    // total_ms is stored as a REAL: bucket the value the raw windows will read back.
+    const b = latencyBucket(Math.fround(Number(row.total_ms)));
+    for (let i = r.latency.length; i <= b; i++) r.latency[i] = 0;
+    r.latency[b]!++;
+    if (shadow) {
+      if (row.agreement !== null && row.agreement !== undefined) {
+        r.compared++;
+        if (row.agreement === true) r.agreed++;
+      }
+      return;
+    }
+    const client = (row.client as string | null) ?? "";
+    const servedId = (row.version_id as string | null) ?? "";
+    const served = (row.version as string | null) ?? "";
+    const ck = `${model}\u0000${minute}\u0000${client}\u0000${servedId}\u0000${served}`;
+    let c = this.clients.get(ck);
+    if (!c) {
+      c = {
+        model,
+        minute,
+        client,
+        version_id: servedId,
+        version: served,
+        requests: 0,
+        errors: 0,
+        last_seen: "",
+      };
+      this.clients.set(ck, c);
+    }
+    c.requests++;
+    if (status >= 400) c.errors++;
+    const at = new Date(row.at as string).toISOString();
+    if (at > c.last_seen) c.last_seen = at;
+    if (row.split_scope)
+      this.units.push({
+        scope: String(row.split_scope),
+        version_id: versionId,
+        subject: (row.subject_hash as string | null) ?? null,
+        at,
+      });
+  }
+
+  /** Adds (sign 1) or takes back (sign -1) a request's latest feedback. */
+  addFeedback(r: RequestFacts, f: LatestFeedback, sign: 1 | -1): void {
+    const row = this.rollup(r.model, r.minute, r.versionId, false);
+    if (f.success !== null) {
+      row.feedback += sign;
+      if (f.success) row.successes += sign;
+      const groups = isEmpty(f.groups) ? (r.groups ?? {}) : f.groups;
+      const gk = `${r.model}\u0000${r.minute}\u0000${r.versionId}\u0000${groupsKey(groups)}`;
+      let g = this.groups.get(gk);
+      if (!g) {
+        g = { model: r.model, minute: r.minute, version_id: r.versionId, groups, n: 0, successes: 0 };
+        this.groups.set(gk, g);
+      }
+      g.n += sign;
+      if (f.success) g.successes += sign;
+    }
+    if (f.score !== null) {
+      row.scores += sign;
+      row.score_sum += sign * f.score;
+      row.score_sq += sign * f.score * f.score;
+    }
+  }
+}
+
+/** Newer wins: later time, then the larger id (the raw windows order the same way). */
+export function newer(a: LatestFeedback, b: LatestFeedback | undefined): boolean {
+  return !b || a.at > b.at || (a.at === b.at && a.id > b.id);
+}
+
+const sameAnswer = (a: LatestFeedback, b: LatestFeedback) =>
+  a.success === b.success && a.score === b.score && groupsKey(a.groups) === groupsKey(b.groups);
+
+/** Moves a request's counted feedback from `before` to `after` (either may be absent). */
+export function replaceFeedback(
+  d: RollupDeltas,
+  r: RequestFacts,
+  before: LatestFeedback | undefined,
+  after: LatestFeedback | undefined,
+): void {
+  if (before && after && sameAnswer(before, after)) return;
+  if (before) d.addFeedback(r, before, -1);
+  if (after) d.addFeedback(r, after, 1);
+}
+
+const toLatest = (r: {
+  id: string;
+  request_id: string;
+  at: Date | string;
+  success: boolean | null;
+  score: number | null;
+  groups: Record<string, string> | null;
+}): LatestFeedback => ({
+  id: r.id,
+  requestId: r.request_id,
+  at: new Date(r.at).getTime(),
+  success: r.success,
+  score: r.score === null ? null : Number(r.score),
+  groups: r.groups ?? {},
+});
+
+/**
+ * The latest feedback of each request (stamped no earlier than `since`), leaving out the
+ * rows whose ids are in `except` (a batch's own, not yet counted).
+ */
+export async function latestFeedback(
+  q: Queryable,
+  requestIds: readonly string[],
+  since: Date,
+  except: readonly string[] = [],
+): Promise<Map<string, LatestFeedback>> {
+  if (!requestIds.length) return new Map();
+  const rows = await q.query<Parameters<typeof toLatest>[0]>(
+    `SELECT DISTINCT ON (request_id) id, request_id, at, success, score, groups
+       FROM feedback
+      WHERE request_id = ANY($1::text[]) AND at >= $2 AND NOT (id = ANY($3::text[]))
+      ORDER BY request_id, at DESC, id DESC`,
+    [requestIds, since.toISOString(), except],
+  );
+  return new Map(rows.map((r) => [r.request_id, toLatest(r)]));
+}
+
+export { toLatest };
+
+const nonZero = (r: RollupRow) =>
+  r.requests !== 0 ||
+  r.feedback !== 0 ||
+  r.scores !== 0 ||
+  r.successes !== 0 ||
+  r.score_sum !== 0 ||
+  r.score_sq !== 0 ||
+  r.compared !== 0;
+
+/** Writes the deltas: one upsert per roll-up table, rows in key order (no lock cycles). */
+export async function applyDeltas(q: Queryable, d: RollupDeltas): Promise<void> {
+  const rollups = [...d.rollups.values()].filter(nonZero);
+  if (rollups.length)
+    await q.query(
+      `INSERT INTO request_rollup AS t (model, minute, version_id, shadow, requests, errors, cost_usd,
+              cost_sq, latency, feedback, successes, scores, score_sum, score_sq, compared, agreed)
+       SELECT * FROM json_to_recordset($1::json) AS r(model text, minute timestamptz, version_id text,
+              shadow boolean, requests int, errors int, cost_usd float8, cost_sq float8, latency int[],
+              feedback int, successes int, scores int, score_sum float8, score_sq float8, compared int,
+              agreed int)
+        ORDER BY model, minute, version_id, shadow
+       ON CONFLICT (model, minute, version_id, shadow) DO UPDATE SET
+              requests = t.requests + EXCLUDED.requests, errors = t.errors + EXCLUDED.errors,
+              cost_usd = t.cost_usd + EXCLUDED.cost_usd, cost_sq = t.cost_sq + EXCLUDED.cost_sq,
+              latency = modelgov_add_counts(t.latency, EXCLUDED.latency),
+              feedback = t.feedback + EXCLUDED.feedback, successes = t.successes + EXCLUDED.successes,
+              scores = t.scores + EXCLUDED.scores, score_sum = t.score_sum + EXCLUDED.score_sum,
+              score_sq = t.score_sq + EXCLUDED.score_sq, compared = t.compared + EXCLUDED.compared,
+              agreed = t.agreed + EXCLUDED.agreed`,
+      [JSON.stringify(rollups)],
+    );
+  const groups = [...d.groups.values()].filter((g) => g.n !== 0 || g.successes !== 0);
+  if (groups.length)
+    await q.query(
+      `INSERT INTO request_group_rollup AS t (model, minute, version_id, groups, n, successes)
+       SELECT * FROM json_to_recordset($1::json) AS r(model text, minute timestamptz, version_id text,
+              groups jsonb, n int, successes int)
+        ORDER BY model, minute, version_id, groups
+       ON CONFLICT (model, minute, version_id, groups) DO UPDATE SET
+              n = t.n + EXCLUDED.n, successes = t.successes + EXCLUDED.successes`,
+      [JSON.stringify(groups)],
+    );
+  if (d.clients.size)
+    await q.query(
+      `INSERT INTO client_rollup AS t (model, minute, client, version_id, version, requests, errors, last_seen)
+       SELECT * FROM json_to_recordset($1::json) AS r(model text, minute timestamptz, client text,
+              version_id text, version text, requests int, errors int, last_seen timestamptz)
+        ORDER BY model, minute, client, version_id, version
+       ON CONFLICT (model, minute, client, version_id, version) DO UPDATE SET
+              requests = t.requests + EXCLUDED.requests, errors = t.errors + EXCLUDED.errors,
+              last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`,
+      [JSON.stringify([...d.clients.values()])],
+    );
+  if (d.units.length)
+    await q.query(
+      `WITH u AS (
+         SELECT * FROM json_to_recordset($1::json) AS r(scope text, version_id text, subject text, at timestamptz)
+       ), ins AS (
+         INSERT INTO split_units (scope, version_id, subject, first_at)
+         SELECT scope, version_id, subject, min(at) FROM u WHERE subject IS NOT NULL
+          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+         ON CONFLICT DO NOTHING
+         RETURNING scope, version_id, first_at
+       ), counted AS (
+         SELECT scope, version_id, count(*) AS n, max(first_at) AS last_at FROM ins GROUP BY 1, 2
+         UNION ALL
+         SELECT scope, version_id, count(*), max(at) FROM u WHERE subject IS NULL GROUP BY 1, 2
+       )
+       INSERT INTO split_unit_counts AS t (scope, version_id, units, last_at)
+       SELECT scope, version_id, sum(n), max(last_at) FROM counted GROUP BY 1, 2 ORDER BY 1, 2
+       ON CONFLICT (scope, version_id) DO UPDATE SET
+              units = t.units + EXCLUDED.units, last_at = GREATEST(t.last_at, EXCLUDED.last_at)`,
+      [JSON.stringify(d.units)],
+    );
+}
