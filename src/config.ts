@@ -91,6 +91,10 @@ export const ConfigSchema = z.object({
   biasDriftWindowMs: z.coerce.number().int().min(1000).max(604_800_000),
   /** How long after a window ends its late feedback is waited for (MODELGOV_BIAS_DRIFT_SETTLE_MS, default 5 min). */
   biasDriftSettleMs: z.coerce.number().int().min(0).max(86_400_000),
+  /** Days of raw request-log rows kept (MODELGOV_RETENTION_RAW_DAYS, default 30). */
+  retentionRawDays: z.coerce.number().int().min(1).max(36_500),
+  /** Days of per-minute roll-ups kept (MODELGOV_RETENTION_AGGREGATE_DAYS, default 400). */
+  retentionAggregateDays: z.coerce.number().int().min(1).max(36_500),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -156,12 +160,20 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
       get("MODELGOV_BIAS_DRIFT_INTERVAL_MS") || envDefault("MODELGOV_BIAS_DRIFT_INTERVAL_MS"),
     biasDriftWindowMs: get("MODELGOV_BIAS_DRIFT_WINDOW_MS") || envDefault("MODELGOV_BIAS_DRIFT_WINDOW_MS"),
     biasDriftSettleMs: get("MODELGOV_BIAS_DRIFT_SETTLE_MS") || envDefault("MODELGOV_BIAS_DRIFT_SETTLE_MS"),
+    retentionRawDays: get("MODELGOV_RETENTION_RAW_DAYS") || envDefault("MODELGOV_RETENTION_RAW_DAYS"),
+    retentionAggregateDays:
+      get("MODELGOV_RETENTION_AGGREGATE_DAYS") || envDefault("MODELGOV_RETENTION_AGGREGATE_DAYS"),
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.refine((c) => !(c.auditSigningKey && c.auditSigningKeyFile), {
     path: ["auditSigningKeyFile"],
     message: "set MODELGOV_AUDIT_SIGNING_KEY or MODELGOV_AUDIT_SIGNING_KEY_FILE, not both",
-  }).safeParse(raw);
+  })
+    .refine((c) => c.retentionAggregateDays >= c.retentionRawDays, {
+      path: ["retentionAggregateDays"],
+      message: "must be at least MODELGOV_RETENTION_RAW_DAYS: the roll-ups outlive the raw rows",
+    })
+    .safeParse(raw);
   if (!parsed.success) {
     // Name the variable too: the key alone (gatewayRateLimitPerSec) is not what the operator set.
     const lines = parsed.error.issues.map((i) => {

@@ -15,6 +15,7 @@ import { createEvalInvoker, createEvalWorker } from "./modules/evals/index.ts";
 import { createExperimentWatcher } from "./modules/experiments/index.ts";
 import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
+import { createRetentionJob } from "./modules/request-log/index.ts";
 import { createRolloutController } from "./modules/rollouts/index.ts";
 import { createWebhookDispatcher, createWebhookEgress } from "./modules/webhooks/index.ts";
 import { createHttpApp, createServices } from "./services.ts";
@@ -146,6 +147,13 @@ export async function startServer(config: Config) {
     logger,
     intervalMs: config.biasDriftIntervalMs,
   });
+  // Request log retention: one job across replicas makes partitions ahead and drops expired days.
+  const retentionJob = createRetentionJob({
+    db,
+    clock: systemClock,
+    logger,
+    policy: { rawDays: config.retentionRawDays, aggregateDays: config.retentionAggregateDays, aheadDays: 3 },
+  });
   // Started in this order, stopped in reverse: the request log and feedback writers first
   // (replaying what a previous run spooled) and last to stop (flushing to the database, else
   // the spool), the gateway before the jobs that use its breakers and adapters, the rollout
@@ -170,6 +178,7 @@ export async function startServer(config: Config) {
       { name: "webhook dispatcher", start: () => webhooks.start(), stop: () => webhooks.stop() },
       { name: "gateway routing", start: () => gateway.start(), stop: () => gateway.stop() },
       { name: "bias drift job", start: () => biasDriftJob.start(), stop: () => biasDriftJob.stop() },
+      { name: "log retention", start: () => retentionJob.start(), stop: () => retentionJob.stop() },
       { name: "eval worker", start: () => evalWorker.start(), stop: () => evalWorker.stop() },
       {
         name: "experiment watcher",

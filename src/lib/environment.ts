@@ -360,6 +360,26 @@ export const ENVIRONMENT = [
     scope: ["server"],
   },
   {
+    name: "MODELGOV_RETENTION_RAW_DAYS",
+    key: "retentionRawDays",
+    type: "integer",
+    default: 30,
+    description: "days of raw request-log and feedback rows kept (whole UTC days; the roll-ups outlive them)",
+    details:
+      "Raw rows are partitioned by UTC day; once a whole day is older than this, its partition is dropped. Analyses read the per-minute roll-ups, which are kept for MODELGOV_RETENTION_AGGREGATE_DAYS.",
+    example: "7",
+    scope: ["server"],
+  },
+  {
+    name: "MODELGOV_RETENTION_AGGREGATE_DAYS",
+    key: "retentionAggregateDays",
+    type: "integer",
+    default: 400,
+    description: "days of per-minute request-log roll-ups kept; at least MODELGOV_RETENTION_RAW_DAYS",
+    example: "90",
+    scope: ["server"],
+  },
+  {
     name: "*_API_KEY",
     key: "providerKeys",
     type: "string",

@@ -86,7 +86,7 @@ export async function readSchemaFacts(db: Queryable): Promise<SchemaFacts> {
        JOIN pg_namespace n ON n.oid = c.relnamespace
        LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND NOT t.tgisinternal
        LEFT JOIN pg_proc p ON p.oid = t.tgfoid
-      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
       GROUP BY c.relname, c.relowner
       ORDER BY c.relname`,
   );

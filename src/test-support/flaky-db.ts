@@ -17,7 +17,8 @@ export interface FlakyDb extends Queryable, Pick<Db, "transaction"> {
 export function flakyDb(db: Queryable & Pick<Db, "transaction">, opts: { bulk?: boolean } = {}): FlakyDb {
   let gate: Promise<void> | null = null;
   let open: (() => void) | null = null;
-  const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+  const refused = () =>
+    Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
   /** Fails while down; counts (and holds, while hung) the batches' writes: INSERT and COPY. */
   async function gateWrite(sql: string) {
     if (f.down) throw refused();

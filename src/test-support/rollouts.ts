@@ -67,6 +67,8 @@ export async function sendTraffic(
   const rate = opts.successRate ?? 0.9;
   const groups = Object.entries(opts.groups ?? { "region=eu": rate, "region=us": rate });
   const versionId = ids[`${model}@${version}`]!;
+  // As the gateway logs a request its route's split chose: with the split's scope (an experiment's id).
+  const splitScope = (await h.services.routes.get(model)).splitScope;
   for (let i = 0; i < count; i++) {
     const [g, p] = groups[i % groups.length]!;
     const [k, v] = g.split("=") as [string, string];
@@ -81,6 +83,7 @@ export async function sendTraffic(
       versionId,
       version,
       routeReason: "split",
+      splitScope,
       endpoint: "chat.completions",
       stream: false,
       status: failed ? 502 : 200,

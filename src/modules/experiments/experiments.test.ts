@@ -202,6 +202,7 @@ for (const target of allStoreTargets()) {
       await traffic("guard", "1.0.0", 400);
       await traffic("guard", "1.1.0", 200);
       // 60 more requests to b from 3 sticky users: 3 units, not 60.
+      const { splitScope } = await h.services.routes.get("guard");
       for (let i = 0; i < 60; i++)
         h.services.requestLog.record({
           id: `req_subject_${i}`,
@@ -212,6 +213,7 @@ for (const target of allStoreTargets()) {
           versionId: ids["guard@1.1.0"]!,
           version: "1.1.0",
           routeReason: "split",
+          splitScope,
           endpoint: "chat.completions",
           stream: false,
           status: 200,

@@ -12,6 +12,13 @@ export {
   requestLogRow,
 } from "./request-log.ts";
 export {
+  applyRetention,
+  createRetentionJob,
+  DEFAULT_RETENTION,
+  type RetentionPolicy,
+  type RetentionReport,
+} from "./retention.ts";
+export {
   type ClientTraffic,
   clientTraffic,
   modelsWithTraffic,
@@ -24,6 +31,7 @@ export {
   type GroupOutcomes,
   mirrorWindow,
   outcomesByGroups,
+  type ReadOptions,
   type WindowMetrics,
   windowMetrics,
 } from "./windows.ts";

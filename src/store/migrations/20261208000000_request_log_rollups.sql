@@ -37,6 +37,9 @@ BEGIN
   BEGIN
     EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', part, parent,
                    (day::timestamp AT TIME ZONE 'UTC'), ((day + 1)::timestamp AT TIME ZONE 'UTC'));
+    -- A day's rows go only with its whole partition (retention), never by TRUNCATE.
+    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION modelgov_no_truncate()',
+                   part || '_no_truncate', part);
   EXCEPTION WHEN duplicate_table THEN
     RETURN false; -- another writer made it first
   END;
@@ -116,6 +119,8 @@ CREATE INDEX request_log_model_at_idx ON request_log (model, at);
 CREATE INDEX request_log_shadow_idx ON request_log (model, at) WHERE shadow_of IS NOT NULL;
 CREATE TRIGGER request_log_append_only BEFORE UPDATE OR DELETE ON request_log
   FOR EACH ROW EXECUTE FUNCTION modelgov_no_update();
+CREATE TRIGGER request_log_no_truncate BEFORE TRUNCATE ON request_log
+  FOR EACH STATEMENT EXECUTE FUNCTION modelgov_no_truncate();
 
 -- feedback, partitioned ---------------------------------------------------------------------
 ALTER TABLE feedback RENAME TO feedback_unpartitioned;
@@ -141,6 +146,8 @@ CREATE TABLE feedback (
 CREATE INDEX feedback_request_idx ON feedback (request_id, at);
 CREATE TRIGGER feedback_append_only BEFORE UPDATE OR DELETE ON feedback
   FOR EACH ROW EXECUTE FUNCTION modelgov_no_update();
+CREATE TRIGGER feedback_no_truncate BEFORE TRUNCATE ON feedback
+  FOR EACH STATEMENT EXECUTE FUNCTION modelgov_no_truncate();
 
 -- Partitions for the days already logged, then the rows moved over.
 DO $$
