@@ -22,7 +22,8 @@ function rng(seed: number) {
   };
 }
 
-const T0 = Date.parse("2026-03-01T23:50:00.000Z"); // crosses a UTC day: two partitions
+const T0 = Date.parse("2026-03-01T21:50:00.000Z"); // 3 h crossing a UTC day: two partitions
+const SPAN = 180 * 60_000;
 const VERSIONS = ["ver_a", "ver_b", "ver_c"];
 
 interface Scenario {
@@ -36,7 +37,7 @@ function scenario(seed: number, tag: string, n: number): Scenario {
   const requests: SpoolRow[] = [];
   const feedback: SpoolRow[] = [];
   for (let i = 0; i < n; i++) {
-    const at = new Date(T0 + Math.floor(r() * 20 * 60_000));
+    const at = new Date(T0 + Math.floor(r() * SPAN));
     const routed = pick(VERSIONS);
     const failedFirst = r() < 0.15;
     const shadow = r() < 0.1;
@@ -151,20 +152,24 @@ for (const target of allStoreTargets()) {
       assert.equal(n, 600, "every request stored once");
 
       const windows: [number, number][] = [
-        [T0, T0 + 20 * 60_000],
-        [T0 + 12_345, T0 + 7 * 60_000 + 999],
+        [T0, T0 + SPAN],
+        [T0 + 12_345, T0 + 150 * 60_000 + 999],
         [T0 + 3 * 60_000, T0 + 3 * 60_000 + 30_000],
         [T0 + 61_000, T0 + 19 * 60_000 + 1],
+        [T0 + 10 * 60_000, T0 + 130 * 60_000],
       ];
       for (let i = 0; i < 6; i++) {
-        const a = T0 + Math.floor(r() * 20 * 60_000);
-        windows.push([a, a + Math.floor(r() * 10 * 60_000)]);
+        const a = T0 + Math.floor(r() * SPAN);
+        windows.push([a, a + Math.floor(r() * 150 * 60_000)]);
       }
       let rolled = 0;
+      let hourly = 0;
       for (const [f, t] of windows) {
         const from = new Date(f);
         const to = new Date(t);
-        if (splitWindow(from, to).minutes) rolled++;
+        const tiers = splitWindow(from, to);
+        if (tiers.minutes.length) rolled++;
+        if (tiers.hours) hourly++;
         for (const model of ["m1", "m2"]) {
           const fast = await windowMetrics(db, model, VERSIONS, from, to);
           const slow = await windowMetrics(db, model, VERSIONS, from, to, { raw: true });
@@ -200,8 +205,9 @@ for (const target of allStoreTargets()) {
         }
       }
       assert.ok(rolled >= 4, "most windows read whole minutes from the roll-ups");
+      assert.ok(hourly >= 3, "several read whole hours");
       // The windows are not empty: the comparison compared something.
-      const all = await windowMetrics(db, "m1", VERSIONS, new Date(T0), new Date(T0 + 20 * 60_000));
+      const all = await windowMetrics(db, "m1", VERSIONS, new Date(T0), new Date(T0 + SPAN));
       assert.ok([...all.values()].every((w) => w.requests > 10 && w.feedbackCount > 0));
 
       // Dependents: per client and served version, from a time on.

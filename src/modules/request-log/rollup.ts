@@ -287,39 +287,93 @@ const nonZero = (r: RollupRow) =>
   r.score_sq !== 0 ||
   r.compared !== 0;
 
-/** Writes the deltas: one upsert per roll-up table, rows in key order (no lock cycles). */
+const hourOf = (minute: string) => `${minute.slice(0, 13)}:00:00.000Z`;
+
+/** The minute deltas summed per hour (the hourly tier gets the same sums, coarser). */
+function hourly<T extends { model: string; minute: string }>(
+  rows: readonly T[],
+  key: (r: T) => string,
+  add: (into: T, r: T) => void,
+): T[] {
+  const out = new Map<string, T>();
+  for (const r of rows) {
+    const h = { ...r, minute: hourOf(r.minute) };
+    const k = `${key(h)}\u0000${h.minute}`;
+    const cur = out.get(k);
+    if (cur) add(cur, r);
+    else out.set(k, { ...h, ...("latency" in h ? { latency: [...(h.latency as number[])] } : {}) });
+  }
+  return [...out.values()];
+}
+
+function addRollup(into: RollupRow, r: RollupRow) {
+  into.requests += r.requests;
+  into.errors += r.errors;
+  into.cost_usd += r.cost_usd;
+  into.cost_sq += r.cost_sq;
+  for (let i = 0; i < r.latency.length; i++) into.latency[i] = (into.latency[i] ?? 0) + (r.latency[i] ?? 0);
+  into.feedback += r.feedback;
+  into.successes += r.successes;
+  into.scores += r.scores;
+  into.score_sum += r.score_sum;
+  into.score_sq += r.score_sq;
+  into.compared += r.compared;
+  into.agreed += r.agreed;
+}
+
+const upsertRollup = (table: string, time: string) => `
+  INSERT INTO ${table} AS t (model, ${time}, version_id, shadow, requests, errors, cost_usd,
+         cost_sq, latency, feedback, successes, scores, score_sum, score_sq, compared, agreed)
+  SELECT model, minute, version_id, shadow, requests, errors, cost_usd, cost_sq, latency, feedback,
+         successes, scores, score_sum, score_sq, compared, agreed
+    FROM json_to_recordset($1::json) AS r(model text, minute timestamptz, version_id text,
+         shadow boolean, requests int, errors int, cost_usd float8, cost_sq float8, latency int[],
+         feedback int, successes int, scores int, score_sum float8, score_sq float8, compared int,
+         agreed int)
+   ORDER BY model, minute, version_id, shadow
+  ON CONFLICT (model, ${time}, version_id, shadow) DO UPDATE SET
+         requests = t.requests + EXCLUDED.requests, errors = t.errors + EXCLUDED.errors,
+         cost_usd = t.cost_usd + EXCLUDED.cost_usd, cost_sq = t.cost_sq + EXCLUDED.cost_sq,
+         latency = modelgov_add_counts(t.latency, EXCLUDED.latency),
+         feedback = t.feedback + EXCLUDED.feedback, successes = t.successes + EXCLUDED.successes,
+         scores = t.scores + EXCLUDED.scores, score_sum = t.score_sum + EXCLUDED.score_sum,
+         score_sq = t.score_sq + EXCLUDED.score_sq, compared = t.compared + EXCLUDED.compared,
+         agreed = t.agreed + EXCLUDED.agreed`;
+
+const upsertGroups = (table: string, time: string) => `
+  INSERT INTO ${table} AS t (model, ${time}, version_id, groups, n, successes)
+  SELECT model, minute, version_id, groups, n, successes
+    FROM json_to_recordset($1::json) AS r(model text, minute timestamptz, version_id text, groups jsonb,
+         n int, successes int)
+   ORDER BY model, minute, version_id, groups
+  ON CONFLICT (model, ${time}, version_id, groups) DO UPDATE SET
+         n = t.n + EXCLUDED.n, successes = t.successes + EXCLUDED.successes`;
+
+const ROLLUP_KEY = (r: RollupRow) => `${r.model}\u0000${r.version_id}\u0000${r.shadow}`;
+const GROUP_KEY = (g: GroupRow) => `${g.model}\u0000${g.version_id}\u0000${groupsKey(g.groups)}`;
+
+/**
+ * Writes the deltas: one upsert per roll-up table (minute, then hour), rows in key order and
+ * tables in one order, so two batches never wait on each other in a cycle.
+ */
 export async function applyDeltas(q: Queryable, d: RollupDeltas): Promise<void> {
   const rollups = [...d.rollups.values()].filter(nonZero);
-  if (rollups.length)
-    await q.query(
-      `INSERT INTO request_rollup AS t (model, minute, version_id, shadow, requests, errors, cost_usd,
-              cost_sq, latency, feedback, successes, scores, score_sum, score_sq, compared, agreed)
-       SELECT * FROM json_to_recordset($1::json) AS r(model text, minute timestamptz, version_id text,
-              shadow boolean, requests int, errors int, cost_usd float8, cost_sq float8, latency int[],
-              feedback int, successes int, scores int, score_sum float8, score_sq float8, compared int,
-              agreed int)
-        ORDER BY model, minute, version_id, shadow
-       ON CONFLICT (model, minute, version_id, shadow) DO UPDATE SET
-              requests = t.requests + EXCLUDED.requests, errors = t.errors + EXCLUDED.errors,
-              cost_usd = t.cost_usd + EXCLUDED.cost_usd, cost_sq = t.cost_sq + EXCLUDED.cost_sq,
-              latency = modelgov_add_counts(t.latency, EXCLUDED.latency),
-              feedback = t.feedback + EXCLUDED.feedback, successes = t.successes + EXCLUDED.successes,
-              scores = t.scores + EXCLUDED.scores, score_sum = t.score_sum + EXCLUDED.score_sum,
-              score_sq = t.score_sq + EXCLUDED.score_sq, compared = t.compared + EXCLUDED.compared,
-              agreed = t.agreed + EXCLUDED.agreed`,
-      [JSON.stringify(rollups)],
-    );
+  if (rollups.length) {
+    await q.query(upsertRollup("request_rollup", "minute"), [JSON.stringify(rollups)]);
+    await q.query(upsertRollup("request_rollup_hour", "hour"), [
+      JSON.stringify(hourly(rollups, ROLLUP_KEY, addRollup)),
+    ]);
+  }
   const groups = [...d.groups.values()].filter((g) => g.n !== 0 || g.successes !== 0);
-  if (groups.length)
-    await q.query(
-      `INSERT INTO request_group_rollup AS t (model, minute, version_id, groups, n, successes)
-       SELECT * FROM json_to_recordset($1::json) AS r(model text, minute timestamptz, version_id text,
-              groups jsonb, n int, successes int)
-        ORDER BY model, minute, version_id, groups
-       ON CONFLICT (model, minute, version_id, groups) DO UPDATE SET
-              n = t.n + EXCLUDED.n, successes = t.successes + EXCLUDED.successes`,
-      [JSON.stringify(groups)],
-    );
+  if (groups.length) {
+    await q.query(upsertGroups("request_group_rollup", "minute"), [JSON.stringify(groups)]);
+    const hours = hourly(groups, GROUP_KEY, (into, g) => {
+      into.n += g.n;
+      into.successes += g.successes;
+    }).filter((g) => g.n !== 0 || g.successes !== 0);
+    if (hours.length)
+      await q.query(upsertGroups("request_group_rollup_hour", "hour"), [JSON.stringify(hours)]);
+  }
   if (d.clients.size)
     await q.query(
       `INSERT INTO client_rollup AS t (model, minute, client, version_id, version, requests, errors, last_seen)

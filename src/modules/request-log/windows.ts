@@ -83,38 +83,64 @@ function sumsOf(m: SumsByVersion, vid: string): Sums {
 }
 
 const MINUTE = 60_000;
-const ceilMinute = (t: number) => Math.ceil(t / MINUTE) * MINUTE;
-const floorMinute = (t: number) => Math.floor(t / MINUTE) * MINUTE;
+const HOUR = 3_600_000;
+const ceilTo = (t: number, unit: number) => Math.ceil(t / unit) * unit;
+const floorTo = (t: number, unit: number) => Math.floor(t / unit) * unit;
 const iso = (t: number) => new Date(t).toISOString();
 
+type Range = [number, number];
+
+/** How a window [from, to) is read: raw rows at its ends, whole minutes, whole hours between. */
+export interface WindowParts {
+  raw: Range[];
+  minutes: Range[];
+  hours: Range | null;
+}
+
 /**
- * The window split into whole minutes [m0, m1) for the roll-ups and the raw ends around
- * them; a window shorter than its first whole minute is all raw.
+ * The window split into tiers: raw rows before its first and after its last whole minute,
+ * per-minute roll-ups up to its first and from its last whole hour, per-hour roll-ups in
+ * between. Each instant of the window is read once, from one tier.
  */
-export function splitWindow(from: Date, to: Date) {
+export function splitWindow(from: Date, to: Date): WindowParts {
   const f = from.getTime();
   const t = to.getTime();
-  const m0 = ceilMinute(f);
-  const m1 = floorMinute(t);
-  if (m0 >= m1) return { minutes: null, raw: [[f, t]] as [number, number][] };
-  const raw: [number, number][] = [];
+  const m0 = ceilTo(f, MINUTE);
+  const m1 = floorTo(t, MINUTE);
+  if (m0 >= m1) return { raw: [[f, t]], minutes: [], hours: null };
+  const raw: Range[] = [];
   if (f < m0) raw.push([f, m0]);
   if (m1 < t) raw.push([m1, t]);
-  return { minutes: [m0, m1] as [number, number], raw };
+  const h0 = ceilTo(m0, HOUR);
+  const h1 = floorTo(m1, HOUR);
+  if (h0 >= h1) return { raw, minutes: [[m0, m1]], hours: null };
+  const minutes: Range[] = [];
+  if (m0 < h0) minutes.push([m0, h0]);
+  if (h1 < m1) minutes.push([h1, m1]);
+  return { raw, minutes, hours: [h0, h1] };
 }
+
+const rawOnly = (from: Date, to: Date): WindowParts => ({
+  raw: [[from.getTime(), to.getTime()]],
+  minutes: [],
+  hours: null,
+});
 
 /** The latency histogram bucket of total_ms, as `latencyBucket` computes it. */
 const BUCKET = `LEAST(${LATENCY_MAX_BUCKET}, GREATEST(0, floor(${LATENCY_BUCKETS_PER_DOUBLING} * ln(GREATEST(r.total_ms, 1)::float8) / ln(2.0) + 1e-9)))::int`;
 
-/** Up to two raw ranges as four parameters (an empty second range when there is one). */
-function rangeParams(raw: [number, number][]): string[] {
-  const [a, b] = [raw[0]!, raw[1] ?? raw[0]!];
+/** Up to two ranges as four parameters (the first twice when there is one; none as empty). */
+function rangeParams(ranges: Range[]): string[] {
+  if (!ranges.length) return [iso(0), iso(0), iso(0), iso(0)];
+  const [a, b] = [ranges[0]!, ranges[1] ?? ranges[0]!];
   return [iso(a[0]), iso(a[1]), iso(b[0]), iso(b[1])];
 }
 
 /**
  * Served (not mirrored) requests of `model` in the raw ranges ($2..$5), of the versions in $6
  * (all when null), with each one's latest feedback stamped no earlier than an hour before it.
+ * $7 is that bound for the earliest range, a constant, so the planner prunes the feedback
+ * partitions before it (an expression over the parameters would cost a plan of every one).
  */
 const SERVED = `
   WITH r AS (
@@ -127,8 +153,7 @@ const SERVED = `
   f AS (
     SELECT DISTINCT ON (f.request_id) f.request_id, f.success, f.score, f.groups
       FROM feedback f JOIN r ON r.id = f.request_id
-     WHERE f.at >= LEAST($2::timestamptz, $4::timestamptz) - interval '${FEEDBACK_SKEW_MS} milliseconds'
-       AND f.at >= r.at - interval '${FEEDBACK_SKEW_MS} milliseconds'
+     WHERE f.at >= $7 AND f.at >= r.at - interval '${FEEDBACK_SKEW_MS} milliseconds'
      ORDER BY f.request_id, f.at DESC, f.id DESC
   )`;
 
@@ -194,23 +219,37 @@ const ROLLUP_TOTALS = `sum(requests)::int AS requests, sum(errors)::int AS error
   sum(scores)::int AS scores, sum(score_sum)::float8 AS score_sum, sum(score_sq)::float8 AS score_sq,
   sum(compared)::int AS compared, sum(agreed)::int AS agreed`;
 
-/** The whole minutes [m0, m1) of one model's served or mirrored traffic, from the roll-ups. */
+/**
+ * The roll-up rows of the minute ranges ($3..$6) and the hour range ($7, $8) of one model's
+ * served or mirrored traffic ($2), of the versions in $9 (all when null).
+ */
+const tiers = (minuteTable: string, hourTable: string, filter: string) => `
+  SELECT * FROM ${minuteTable}
+   WHERE model = $1 AND ((minute >= $3 AND minute < $4) OR (minute >= $5 AND minute < $6))
+     AND ($9::text[] IS NULL OR version_id = ANY($9::text[])) ${filter}
+  UNION ALL
+  SELECT * FROM ${hourTable}
+   WHERE model = $1 AND hour >= $7 AND hour < $8
+     AND ($9::text[] IS NULL OR version_id = ANY($9::text[])) ${filter}`;
+
+/** The whole minutes and hours of a window, from the roll-ups. */
 async function rollupSums(
   db: Queryable,
   model: string,
-  [m0, m1]: [number, number],
+  parts: WindowParts,
   shadow: boolean,
   versionIds: readonly string[] | null,
-  parts: { groups: boolean },
+  what: { groups: boolean },
 ): Promise<SumsByVersion> {
   const out: SumsByVersion = new Map();
-  const params = [model, iso(m0), iso(m1), shadow, versionIds];
-  const where = `model = $1 AND minute >= $2 AND minute < $3 AND shadow = $4
-                 AND ($5::text[] IS NULL OR version_id = ANY($5::text[]))`;
+  if (!parts.minutes.length && !parts.hours) return out;
+  const hours = parts.hours ?? [0, 0];
+  const params = [model, shadow, ...rangeParams(parts.minutes), iso(hours[0]), iso(hours[1]), versionIds];
+  const rollups = tiers("request_rollup", "request_rollup_hour", "AND shadow = $2");
   addTotals(
     out,
     await db.query<TotalsRow>(
-      `SELECT version_id AS vid, ${ROLLUP_TOTALS} FROM request_rollup WHERE ${where} GROUP BY 1`,
+      `SELECT version_id AS vid, ${ROLLUP_TOTALS} FROM (${rollups}) t GROUP BY 1`,
       params,
     ),
   );
@@ -218,21 +257,19 @@ async function rollupSums(
     out,
     await db.query(
       `SELECT version_id AS vid, (u.i - 1)::int AS b, sum(u.n)::int AS n
-         FROM request_rollup, unnest(latency) WITH ORDINALITY AS u(n, i)
-        WHERE ${where} AND u.n > 0 GROUP BY 1, 2`,
+         FROM (${rollups}) t, unnest(t.latency) WITH ORDINALITY AS u(n, i)
+        WHERE u.n > 0 GROUP BY 1, 2`,
       params,
     ),
   );
-  if (parts.groups && !shadow)
+  if (what.groups && !shadow)
     addGroups(
       out,
       await db.query(
         `SELECT version_id AS vid, groups, sum(n)::int AS n, sum(successes)::int AS successes
-           FROM request_group_rollup
-          WHERE model = $1 AND minute >= $2 AND minute < $3
-            AND ($4::text[] IS NULL OR version_id = ANY($4::text[]))
+           FROM (${tiers("request_group_rollup", "request_group_rollup_hour", "AND $2::boolean IS NOT NULL")}) t
           GROUP BY 1, 2 HAVING sum(n) > 0`,
-        [model, iso(m0), iso(m1), versionIds],
+        params,
       ),
     );
   return out;
@@ -249,7 +286,7 @@ async function rawSums(
 ): Promise<SumsByVersion> {
   const out: SumsByVersion = new Map();
   if (!raw.length) return out;
-  const params = [model, ...rangeParams(raw), versionIds];
+  const params: unknown[] = [model, ...rangeParams(raw), versionIds];
   if (shadow) {
     const mirrored = `
       WITH r AS (
@@ -279,6 +316,7 @@ async function rawSums(
     );
     return out;
   }
+  params.push(iso(raw[0]![0] - FEEDBACK_SKEW_MS));
   addTotals(
     out,
     await db.query<TotalsRow>(
@@ -353,12 +391,10 @@ async function windowSums(
   versionIds: readonly string[] | null,
   opts: ReadOptions = {},
 ): Promise<SumsByVersion> {
-  const parts = { groups: true };
-  const { minutes, raw } = opts.raw
-    ? { minutes: null, raw: [[from.getTime(), to.getTime()]] as [number, number][] }
-    : splitWindow(from, to);
-  const out = minutes ? await rollupSums(db, model, minutes, shadow, versionIds, parts) : new Map();
-  return merge(out, await rawSums(db, model, raw, shadow, versionIds, parts));
+  const what = { groups: true };
+  const parts = opts.raw ? rawOnly(from, to) : splitWindow(from, to);
+  const out = await rollupSums(db, model, parts, shadow, versionIds, what);
+  return merge(out, await rawSums(db, model, parts.raw, shadow, versionIds, what));
 }
 
 function toWindow(versionId: string, s: Sums | undefined): WindowMetrics {
@@ -420,9 +456,7 @@ export async function errorCounts(
   to: Date,
   opts: ReadOptions = {},
 ): Promise<Map<string, ErrorCounts>> {
-  const { minutes, raw } = opts.raw
-    ? { minutes: null, raw: [[from.getTime(), to.getTime()]] as [number, number][] }
-    : splitWindow(from, to);
+  const parts = opts.raw ? rawOnly(from, to) : splitWindow(from, to);
   const out = new Map(versionIds.map((id) => [id, { requests: 0, errors: 0 }]));
   const add = (rows: { vid: string; requests: number; errors: number }[]) => {
     for (const r of rows) {
@@ -431,16 +465,17 @@ export async function errorCounts(
         out.set(r.vid, { requests: c.requests + Number(r.requests), errors: c.errors + Number(r.errors) });
     }
   };
-  if (minutes)
+  if (parts.minutes.length || parts.hours) {
+    const hours = parts.hours ?? [0, 0];
     add(
       await db.query(
         `SELECT version_id AS vid, sum(requests)::int AS requests, sum(errors)::int AS errors
-           FROM request_rollup
-          WHERE model = $1 AND minute >= $2 AND minute < $3 AND NOT shadow AND version_id = ANY($4::text[])
-          GROUP BY 1`,
-        [model, iso(minutes[0]), iso(minutes[1]), versionIds],
+           FROM (${tiers("request_rollup", "request_rollup_hour", "AND shadow = $2")}) t GROUP BY 1`,
+        [model, false, ...rangeParams(parts.minutes), iso(hours[0]), iso(hours[1]), versionIds],
       ),
     );
+  }
+  const raw = parts.raw;
   if (raw.length)
     add(
       await db.query(

@@ -13,6 +13,9 @@
 --   requests per set of groups (fairness, bias drift). client_rollup: per client and served
 --   version (dependents). All three are kept up to date by the writers, in the transaction
 --   that inserts each batch, late feedback included (src/modules/request-log/rollup.ts).
+--   request_rollup_hour and request_group_rollup_hour hold the same sums per hour, so a week's
+--   window reads 168 rows per version, not 10,080: a window is read as raw rows at its ragged
+--   ends, minutes up to the first and from the last whole hour, and hours in between.
 -- * split_units / split_unit_counts: distinct assignment units per experiment arm, exact,
 --   counted once per (scope, version, subject) as rows land; `split_scope` is the route's
 --   split identity (an experiment's id), so a look reads one counter row per arm.
@@ -22,6 +25,8 @@ CREATE FUNCTION modelgov_add_counts(a INT[], b INT[]) RETURNS INT[] LANGUAGE sql
   SELECT COALESCE(array_agg(COALESCE(x, 0) + COALESCE(y, 0) ORDER BY i), '{}'::int[])
     FROM unnest(COALESCE(a, '{}'::int[]), COALESCE(b, '{}'::int[])) WITH ORDINALITY AS u(x, y, i)
 $$;
+
+CREATE AGGREGATE modelgov_sum_counts(INT[]) (SFUNC = modelgov_add_counts, STYPE = INT[], INITCOND = '{}');
 
 CREATE FUNCTION modelgov_ensure_day_partition(parent TEXT, day DATE) RETURNS BOOLEAN
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
@@ -212,6 +217,15 @@ CREATE TABLE request_group_rollup (
 );
 CREATE INDEX request_group_rollup_minute_idx ON request_group_rollup (minute);
 
+CREATE TABLE request_rollup_hour (LIKE request_rollup INCLUDING DEFAULTS);
+ALTER TABLE request_rollup_hour RENAME COLUMN minute TO hour;
+ALTER TABLE request_rollup_hour ADD PRIMARY KEY (model, hour, version_id, shadow);
+CREATE INDEX request_rollup_hour_hour_idx ON request_rollup_hour (hour);
+CREATE TABLE request_group_rollup_hour (LIKE request_group_rollup INCLUDING DEFAULTS);
+ALTER TABLE request_group_rollup_hour RENAME COLUMN minute TO hour;
+ALTER TABLE request_group_rollup_hour ADD PRIMARY KEY (model, hour, version_id, groups);
+CREATE INDEX request_group_rollup_hour_hour_idx ON request_group_rollup_hour (hour);
+
 CREATE TABLE client_rollup (
   model       TEXT NOT NULL,
   minute      TIMESTAMPTZ NOT NULL,
@@ -298,6 +312,15 @@ SELECT r.model, date_trunc('minute', r.at), COALESCE(r.routed_version_id, ''),
   FROM request_log r JOIN f ON f.request_id = r.id
  WHERE r.shadow_of IS NULL AND f.success IS NOT NULL
  GROUP BY 1, 2, 3, 4;
+
+INSERT INTO request_rollup_hour
+SELECT model, date_trunc('hour', minute, 'UTC'), version_id, shadow, sum(requests), sum(errors), sum(cost_usd),
+       sum(cost_sq), modelgov_sum_counts(latency ORDER BY minute), sum(feedback), sum(successes), sum(scores),
+       sum(score_sum), sum(score_sq), sum(compared), sum(agreed)
+  FROM request_rollup GROUP BY 1, 2, 3, 4;
+INSERT INTO request_group_rollup_hour
+SELECT model, date_trunc('hour', minute, 'UTC'), version_id, groups, sum(n), sum(successes)
+  FROM request_group_rollup GROUP BY 1, 2, 3, 4;
 
 INSERT INTO client_rollup (model, minute, client, version_id, version, requests, errors, last_seen)
 SELECT model, date_trunc('minute', at), COALESCE(client, ''), COALESCE(version_id, ''),

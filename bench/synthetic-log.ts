@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import type { Queryable } from "../src/store/db.ts";
+
+/*
+ * Synthetic gateway traffic written straight into the store with SQL (the writer would take
+ * minutes per million rows), then summed into the roll-ups by the migration's own backfill
+ * statements, the same rules the writers follow (tested in rollup-migration.test.ts).
+ *
+ * `rows` requests spread evenly over `days` days ending at `end`; 40% go to the "hot" model
+ * (versions ver_hot_a 90% and ver_hot_b 10%, the rest of its traffic an experiment scoped
+ * "exp_bench" over the last 7 days), the rest to 20 other models; 30% of requests get feedback
+ * a few minutes later. 2% are errors, latencies log-normal-ish, 1,000 distinct subjects.
+ */
+
+export const HOT = "hot";
+export const HOT_VERSIONS = ["ver_hot_a", "ver_hot_b"];
+export const SCOPE = "exp_bench";
+const DAY = 86_400_000;
+
+export interface SyntheticOptions {
+  rows: number;
+  days?: number;
+  end: Date;
+  chunk?: number;
+  /** Id prefix, so several fills can share a store. */
+  tag?: string;
+  onProgress?: (done: number) => void;
+}
+
+export async function ensureDays(db: Queryable, from: Date, days: number) {
+  for (let d = 0; d <= days; d++) {
+    const day = new Date(from.getTime() + d * DAY).toISOString().slice(0, 10);
+    for (const t of ["request_log", "feedback"])
+      await db.query("SELECT modelgov_ensure_day_partition($1, $2::date)", [t, day]);
+  }
+}
+
+export async function fillSynthetic(db: Queryable, o: SyntheticOptions): Promise<void> {
+  const days = o.days ?? 30;
+  const chunk = o.chunk ?? 500_000;
+  const start = new Date(o.end.getTime() - days * DAY);
+  const tag = o.tag ?? "s";
+  await ensureDays(db, start, days);
+  const stepMs = (days * DAY) / o.rows;
+  const scopeFrom = new Date(o.end.getTime() - 7 * DAY).toISOString();
+  for (let lo = 0; lo < o.rows; lo += chunk) {
+    const hi = Math.min(o.rows, lo + chunk) - 1;
+    await db.query(
+      `INSERT INTO request_log (id, at, token_id, client, model, version_id, version, routed_version_id, route_reason,
+                                split_scope, endpoint, stream, status, error_class, total_ms, upstream_ms, tokens_in,
+                                tokens_out, cost_usd, fallback_path, subject_hash, groups, prompt_hash, response_hash)
+       SELECT '${tag}_' || i, at, 'tok_' || (i % 4), 'client-' || (i % 4), model, vid, ver, vid, route,
+              CASE WHEN model = '${HOT}' AND at >= $4 THEN '${SCOPE}' END,
+              'chat.completions', false, CASE WHEN i % 50 = 0 THEN 502 ELSE 200 END,
+              CASE WHEN i % 50 = 0 THEN 'upstream_5xx' END, ms, ms * 0.9, 420, 96, 0.00123,
+              jsonb_build_array(jsonb_build_object('versionId', vid, 'version', ver,
+                 'outcome', CASE WHEN i % 50 = 0 THEN 'failed' ELSE 'served' END, 'attempts', 1)),
+              'sha256:' || md5('u' || (i % 1000)), jsonb_build_object('region', CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END),
+              'sha256:' || md5('p' || i), 'sha256:' || md5('r' || i)
+         FROM (
+           SELECT i, $1::timestamptz + (i * $3::float8) * interval '1 millisecond' AS at,
+                  CASE WHEN i % 10 < 4 THEN '${HOT}' ELSE 'model-' || (i % 20) END AS model,
+                  CASE WHEN i % 10 < 4 THEN CASE WHEN i % 100 < 4 THEN 'ver_hot_b' ELSE 'ver_hot_a' END
+                       ELSE 'ver_' || (i % 20) END AS vid,
+                  CASE WHEN i % 100 < 4 THEN '1.1.0' ELSE '1.0.0' END AS ver,
+                  CASE WHEN i % 10 < 4 THEN 'split:90/10 bucket=' || (i % 10000) ELSE 'alias:production' END AS route,
+                  (40 + exp((i % 997) / 997.0 * 4) * 10)::real AS ms
+             FROM generate_series($2::bigint, $5::bigint) AS i
+         ) g`,
+      [start.toISOString(), lo, stepMs, scopeFrom, hi],
+    );
+    await db.query(
+      `INSERT INTO feedback (id, request_id, at, success, score, groups, token_id, client)
+       SELECT 'fbk_${tag}_' || i, '${tag}_' || i,
+              $1::timestamptz + (i * $3::float8 + 60000 + (i % 600) * 1000) * interval '1 millisecond',
+              (i * 7919) % 100 < 80, NULL, '{}'::jsonb, 'tok_' || (i % 4), 'client-' || (i % 4)
+         FROM generate_series($2::bigint, $4::bigint) AS i
+        WHERE i % 10 IN (0, 3, 7)`,
+      [start.toISOString(), lo, stepMs, hi],
+    );
+    o.onProgress?.(hi + 1);
+  }
+}
+
+/** The migration's backfill statements: the roll-ups of every row in the log. */
+export function backfillSql(): string[] {
+  const sql = readFileSync(
+    new URL("../src/store/migrations/20261208000000_request_log_rollups.sql", import.meta.url),
+    "utf8",
+  );
+  const from = sql.indexOf("-- The roll-ups of the rows already logged");
+  const to = sql.indexOf("-- Running experiments");
+  if (from < 0 || to < 0) throw new Error("the roll-up migration's backfill section moved");
+  return sql
+    .slice(from, to)
+    .split(/;\s*\n/)
+    .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
+    .filter(Boolean);
+}
+
+/** Empties and rebuilds the roll-ups (and the bench experiment's unit counts) from the raw rows. */
+export async function rebuildRollups(db: Queryable): Promise<void> {
+  for (const t of [
+    "request_rollup",
+    "request_group_rollup",
+    "client_rollup",
+    "split_units",
+    "split_unit_counts",
+  ])
+    await db.query(`DELETE FROM ${t}`);
+  for (const s of backfillSql()) await db.query(s);
+  await db.query(
+    `INSERT INTO split_units (scope, version_id, subject, first_at)
+     SELECT split_scope, routed_version_id, subject_hash, min(at) FROM request_log
+      WHERE split_scope IS NOT NULL AND subject_hash IS NOT NULL GROUP BY 1, 2, 3`,
+  );
+  await db.query(
+    `INSERT INTO split_unit_counts (scope, version_id, units, last_at)
+     SELECT scope, version_id, count(*), max(first_at) FROM split_units GROUP BY 1, 2`,
+  );
+}
