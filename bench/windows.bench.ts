@@ -137,7 +137,10 @@ async function main() {
           results.push({ store: storeName, rows: size, look: look.name, rollupMs: rolled, rawMs: raw });
         }
         const rawBytes = await bytes(store.db, "^(request_log|feedback)_p");
-        const rollupBytes = await bytes(store.db, "^(request_rollup|request_group_rollup|client_rollup)$");
+        const rollupBytes = await bytes(
+          store.db,
+          "^(request_rollup|request_group_rollup|request_rollup_hour|request_group_rollup_hour|client_rollup)$",
+        );
         results.push({
           store: storeName,
           rows: size,
