@@ -88,6 +88,20 @@ export async function rolloutsOf(q: Queryable, modelId: string, limit: number): 
   return rows.map(toRow);
 }
 
+/** The model's latest rollout of a candidate version (whatever its status), or null. */
+export async function latestRolloutOf(
+  q: Queryable,
+  modelId: string,
+  candidate: string,
+): Promise<RolloutRow | null> {
+  const rows = await q.query<Record<string, unknown>>(
+    `SELECT ${COLS} FROM ${FROM} WHERE r.model_id = $1 AND c.version = $2
+      ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
+    [modelId, candidate],
+  );
+  return rows[0] ? toRow(rows[0]) : null;
+}
+
 export async function activeRollouts(q: Queryable): Promise<RolloutRow[]> {
   const rows = await q.query<Record<string, unknown>>(
     `SELECT ${COLS} FROM ${FROM} WHERE r.status IN ('running', 'paused')`,
