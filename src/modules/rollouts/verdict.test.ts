@@ -125,7 +125,11 @@ for (const target of allStoreTargets()) {
       assert.equal(second.body.verdict, "rollback");
       assert.equal(second.body.analysis.action, "rollback");
       assert.match(second.body.reasons[0], /2 failed analyses in a row reach the limit of 2/);
-      assert.equal((await h.services.rollouts.status("biased"))!.status, "running", "the verdict changes nothing");
+      assert.equal(
+        (await h.services.rollouts.status("biased"))!.status,
+        "running",
+        "the verdict changes nothing",
+      );
 
       await h.services.rollouts.analyze(r.id, ctl);
       const ended = await verdict("biased", "?candidate=1.1.0");
