@@ -8,6 +8,10 @@ import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import YAML from "yaml";
 
+/** A manifest's nested fields, read loosely: the models validate them, tests assert them path by path. */
+// biome-ignore lint/suspicious/noExplicitAny: manifests are read and edited by path
+export type Loose = any;
+
 export interface K8sObject {
   apiVersion: string;
   kind: string;
@@ -25,7 +29,12 @@ interface Kustomization {
 }
 
 const SUPPORTED = new Set(["apiVersion", "kind", "namespace", "resources", "images", "patches"]);
-const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"]);
+const CLUSTER_SCOPED = new Set([
+  "Namespace",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "CustomResourceDefinition",
+]);
 
 /** Every document of a YAML file, parse errors thrown with the file named. */
 export function readYamlDocuments(file: string): unknown[] {
@@ -44,7 +53,8 @@ export function renderKustomization(dir: string): K8sObject[] {
   const file = path.join(dir, "kustomization.yaml");
   const k = readYamlDocuments(file)[0] as Kustomization;
   const unsupported = Object.keys(k).filter((key) => !SUPPORTED.has(key));
-  if (unsupported.length) throw new Error(`${file}: not rendered by this test kit: ${unsupported.join(", ")}`);
+  if (unsupported.length)
+    throw new Error(`${file}: not rendered by this test kit: ${unsupported.join(", ")}`);
   if (k.kind !== "Kustomization") throw new Error(`${file}: kind must be Kustomization`);
   const objects: K8sObject[] = [];
   for (const r of k.resources ?? []) {
@@ -60,7 +70,8 @@ export function renderKustomization(dir: string): K8sObject[] {
     const targets = objects.filter(
       (o) => o.kind === patch.target!.kind && o.metadata.name === patch.target!.name,
     );
-    if (targets.length === 0) throw new Error(`${where}: no ${patch.target.kind}/${patch.target.name} to patch`);
+    if (targets.length === 0)
+      throw new Error(`${where}: no ${patch.target.kind}/${patch.target.name} to patch`);
     for (const t of targets) applyJsonPatch(t, ops, where);
   }
   for (const o of objects) {
@@ -68,7 +79,11 @@ export function renderKustomization(dir: string): K8sObject[] {
       for (const img of k.images ?? []) {
         const name = c.image.replace(/[@:].*$/, "");
         if (name !== img.name) continue;
-        const ref = img.digest ? `@${img.digest}` : img.newTag ? `:${img.newTag}` : c.image.slice(name.length);
+        const ref = img.digest
+          ? `@${img.digest}`
+          : img.newTag
+            ? `:${img.newTag}`
+            : c.image.slice(name.length);
         c.image = `${img.newName ?? name}${ref}`;
       }
     if (k.namespace && !CLUSTER_SCOPED.has(o.kind)) o.metadata.namespace = k.namespace;
@@ -77,13 +92,13 @@ export function renderKustomization(dir: string): K8sObject[] {
 }
 
 /** The pod template's spec of a workload (Deployment, Job, Rollout …), or undefined. */
-export function podSpecOf(o: K8sObject): Record<string, any> | undefined {
-  const spec = o.spec as Record<string, any> | undefined;
+export function podSpecOf(o: K8sObject): Record<string, Loose> | undefined {
+  const spec = o.spec as Record<string, Loose> | undefined;
   return spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec;
 }
 
 /** Every container of a workload, init containers included. */
-export function containersOf(o: K8sObject): { name: string; image: string; [k: string]: any }[] {
+export function containersOf(o: K8sObject): { name: string; image: string; [k: string]: Loose }[] {
   const pod = podSpecOf(o);
   return pod ? [...(pod.initContainers ?? []), ...(pod.containers ?? [])] : [];
 }
@@ -103,7 +118,7 @@ export function applyJsonPatch(doc: object, ops: JsonPatchOp[], where = "patch")
       .slice(1)
       .map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
     if (!op.path.startsWith("/") || keys.length === 0) throw new Error(`${at}: the path must point inside`);
-    let parent: any = doc;
+    let parent: Loose = doc;
     for (const key of keys.slice(0, -1)) {
       parent = parent?.[Array.isArray(parent) ? Number(key) : key];
       if (parent === undefined || parent === null || typeof parent !== "object")
