@@ -5,30 +5,38 @@
 # In Kubernetes see deploy/ and docs/deploy.md (MODELGOV_MODE=production, read-only root).
 
 # Build: dev dependencies, the TypeScript build and the console, then the package exactly as
-# `npm pack` makes it. The lockfile rides along as npm-shrinkwrap.json, so the runtime install
-# resolves the same dependency versions this checkout tested.
+# `npm pack` makes it (the files package.json lists), beside the lockfile.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build \
- && cp package-lock.json npm-shrinkwrap.json \
  && mkdir /pkg \
  && npm pack --pack-destination /pkg \
- && mv /pkg/modelgov-*.tgz /pkg/modelgov.tgz
+ && mv /pkg/modelgov-*.tgz /pkg/modelgov.tgz \
+ && cp package-lock.json /pkg/package-lock.json
 
-# Runtime: Node and the packed package, installed without dev dependencies (no TypeScript, no
-# tsx, no build tools), run as an unprivileged user.
+# Package: the packed tarball unpacked, and its production dependencies installed at the
+# lockfile's versions (npm pack leaves the lockfile out; npm install of the tarball alone would
+# resolve the ranges afresh). No dev dependencies: no TypeScript, no tsx, no build tools.
+FROM node:20-bookworm-slim AS package
+WORKDIR /opt/modelgov
+COPY --from=build /pkg/modelgov.tgz /pkg/package-lock.json /tmp/
+RUN tar xzf /tmp/modelgov.tgz --strip-components=1 -C /opt/modelgov \
+ && mv /tmp/package-lock.json /opt/modelgov/package-lock.json \
+ && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && chmod 0755 /opt/modelgov/bin/modelgov.js \
+ && rm /tmp/modelgov.tgz
+
+# Runtime: Node and the installed package, run as an unprivileged user.
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     MODELGOV_HOST=0.0.0.0 \
     MODELGOV_PORT=7070 \
     MODELGOV_DATA_DIR=/var/lib/modelgov
-COPY --from=build /pkg/modelgov.tgz /tmp/modelgov.tgz
-RUN npm install --global --omit=dev --no-audit --no-fund /tmp/modelgov.tgz \
- && rm /tmp/modelgov.tgz \
- && npm cache clean --force \
+COPY --from=package /opt/modelgov /opt/modelgov
+RUN ln -s /opt/modelgov/bin/modelgov.js /usr/local/bin/modelgov \
  && groupadd --system --gid 10001 modelgov \
  && useradd --system --uid 10001 --gid modelgov --home-dir /var/lib/modelgov --shell /usr/sbin/nologin modelgov \
  && mkdir -p /var/lib/modelgov /var/spool/modelgov \
