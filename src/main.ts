@@ -206,6 +206,7 @@ export async function startServer(config: Config) {
       url: `http://${config.host}:${(server.address() as { port: number }).port}`,
       openapi: "/api/v1/openapi.json",
       gateway: "/v1",
+      mode: config.mode,
     },
     "modelgov listening",
   );
