@@ -1,23 +1,15 @@
 // deploy/ checked offline: every manifest valid for its kind (kubernetes-models, and
 // @kubernetes-models/argo-rollouts for the Argo kinds), each overlay rendered as kustomize would
-// (test-support/kustomize.ts) and held to what running modelgov needs, and the Dockerfile's
-// shape. No cluster and no Docker engine are needed.
+// (test-support/kustomize.ts) and held to what running modelgov needs, probes checked against
+// the server's real endpoints, and the example secrets. No cluster is needed. The Argo templates
+// are in deploy-argo.test.ts, the Dockerfile in dockerfile.test.ts.
 
 import assert from "node:assert/strict";
 import { createPrivateKey } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
-import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
-import { Deployment } from "kubernetes-models/apps/v1/Deployment";
-import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
-import { Job } from "kubernetes-models/batch/v1/Job";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
-import { Secret } from "kubernetes-models/v1/Secret";
-import { Service } from "kubernetes-models/v1/Service";
-import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { ENVIRONMENT } from "./lib/environment.ts";
 import {
   applyJsonPatch,
@@ -28,78 +20,19 @@ import {
   readYamlDocuments,
   renderKustomization,
 } from "./test-support/kustomize.ts";
+import {
+  deploy,
+  env,
+  exampleSecrets,
+  one,
+  overlays,
+  root,
+  secretRefs,
+  subset,
+  validate,
+  yamlFiles,
+} from "./test-support/manifests.ts";
 import { type Harness, openHarness, storeTargets } from "./test-support/stores.ts";
-
-const root = path.join(import.meta.dirname, "..");
-const deploy = path.join(root, "deploy");
-
-type Validating = new (data: never) => { validate(): void };
-const MODELS: Record<string, Validating> = {
-  "v1/ServiceAccount": ServiceAccount as never,
-  "v1/Service": Service as never,
-  "v1/Secret": Secret as never,
-  "apps/v1/Deployment": Deployment as never,
-  "batch/v1/Job": Job as never,
-  "policy/v1/PodDisruptionBudget": PodDisruptionBudget as never,
-  "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler as never,
-  "argoproj.io/v1alpha1/AnalysisTemplate": AnalysisTemplate as never,
-  "argoproj.io/v1alpha1/Rollout": Rollout as never,
-};
-
-/** Validates an object against its kind's model; throws naming the object and the problem. */
-function validate(o: K8sObject, where: string): void {
-  const Model = MODELS[`${o.apiVersion}/${o.kind}`];
-  if (!Model) throw new Error(`${where}: ${o.apiVersion} ${o.kind} has no model in this test`);
-  try {
-    new Model(structuredClone(o) as never).validate();
-  } catch (err) {
-    throw new Error(`${where}: ${o.kind}/${o.metadata?.name}: ${(err as Error).message}`);
-  }
-}
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) yamlFiles(p, out);
-    else if (/\.ya?ml$/.test(name)) out.push(p);
-  }
-  return out.sort();
-}
-
-const overlays = readdirSync(path.join(deploy, "overlays")).sort();
-const exampleSecrets = readYamlDocuments(
-  path.join(deploy, "examples", "secrets.example.yaml"),
-) as (K8sObject & {
-  stringData: Record<string, string>;
-})[];
-const one = <T extends K8sObject>(objects: K8sObject[], kind: string, name?: string): T => {
-  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
-  assert.equal(found.length, 1, `exactly one ${kind}${name ? `/${name}` : ""}, found ${found.length}`);
-  return found[0] as T;
-};
-const subset = (small: Record<string, string> = {}, big: Record<string, string> = {}) =>
-  Object.keys(small).length > 0 && Object.entries(small).every(([k, v]) => big[k] === v);
-const env = (c: { env?: { name: string; value?: string }[] }, name: string) =>
-  c.env?.find((e) => e.name === name)?.value;
-
-/** Every secret a workload or an Argo template names: [secret, key or null for the whole secret, where]. */
-function secretRefs(o: K8sObject): [string, string | null, string][] {
-  const refs: [string, string | null, string][] = [];
-  const where = `${o.kind}/${o.metadata.name}`;
-  for (const c of containersOf(o)) {
-    for (const e of c.env ?? [])
-      if (e.valueFrom?.secretKeyRef)
-        refs.push([e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key, where]);
-    for (const e of c.envFrom ?? []) if (e.secretRef) refs.push([e.secretRef.name, null, where]);
-  }
-  for (const v of podSpecOf(o)?.volumes ?? [])
-    if (v.secret)
-      for (const item of v.secret.items ?? [{ key: null }]) refs.push([v.secret.secretName, item.key, where]);
-  for (const a of ((o.spec as Loose)?.args ?? []) as Loose[])
-    if (a.valueFrom?.secretKeyRef)
-      refs.push([a.valueFrom.secretKeyRef.name, a.valueFrom.secretKeyRef.key, where]);
-  return refs;
-}
 
 describe("deploy/: every manifest is valid for its kind", () => {
   test("each YAML file parses and each object validates with kubernetes-models (Argo kinds with @kubernetes-models/argo-rollouts)", () => {
@@ -348,78 +281,6 @@ describe("deploy/: probes on the server's real endpoints", () => {
   });
 });
 
-/** The result a metric's conditions give a verdict: Argo's successCondition first, then failureCondition. */
-function outcome(metric: { successCondition?: string; failureCondition?: string }, verdict: string) {
-  const holds = (condition: string | undefined) => {
-    if (condition === undefined) return false;
-    const m = /^result (==|!=) "(\w+)"$/.exec(condition);
-    assert.ok(m, `a condition this test can read: ${condition}`);
-    return m[1] === "==" ? verdict === m[2] : verdict !== m[2];
-  };
-  const success = holds(metric.successCondition);
-  const failure = holds(metric.failureCondition);
-  assert.ok(!(success && failure), `${verdict} is both a success and a failure`);
-  return success ? "Successful" : failure ? "Failed" : "Inconclusive";
-}
-
-describe("deploy/argo: AnalysisTemplates and the example Rollout", () => {
-  const templates = readYamlDocuments(path.join(deploy, "argo", "analysis-templates.yaml")) as Loose[];
-  const gate = templates.find((t) => t.metadata.name === "modelgov-verdict");
-  const guard = templates.find((t) => t.metadata.name === "modelgov-guard");
-
-  test("the gate: promote succeeds, rollback fails, hold is inconclusive (the Rollout pauses for a person)", () => {
-    const m = gate.spec.metrics[0];
-    assert.equal(outcome(m, "promote"), "Successful");
-    assert.equal(outcome(m, "rollback"), "Failed");
-    assert.equal(outcome(m, "hold"), "Inconclusive");
-    assert.equal(m.count, 1, "one measurement: a gate");
-    assert.equal(m.failureLimit, 0, "one rollback fails the run");
-    assert.equal(m.inconclusiveLimit, 0, "one hold makes the run inconclusive");
-  });
-
-  test("the guard: only rollback fails it, at the first one, for the whole canary", () => {
-    const m = guard.spec.metrics[0];
-    assert.equal(outcome(m, "rollback"), "Failed");
-    assert.equal(outcome(m, "hold"), "Successful");
-    assert.equal(outcome(m, "promote"), "Successful");
-    assert.equal(m.failureLimit, 0);
-    assert.equal(m.count, undefined, "runs until the Rollout ends");
-    assert.match(m.interval, /^\d+s$/);
-  });
-
-  test("the example Rollout validates, and names templates, args and Services that exist", () => {
-    const docs = readYamlDocuments(path.join(deploy, "argo", "rollout.example.yaml")) as Loose[];
-    const rollout = docs.find((d) => d.kind === "Rollout");
-    validate(rollout, "argo/rollout.example.yaml");
-    const canary = rollout.spec.strategy.canary;
-    const services = new Set(docs.filter((d) => d.kind === "Service").map((d) => d.metadata.name));
-    assert.ok(services.has(canary.canaryService) && services.has(canary.stableService));
-    const uses = [
-      canary.analysis,
-      ...canary.steps.filter((s: Loose) => s.analysis).map((s: Loose) => s.analysis),
-    ];
-    assert.ok(uses.length >= 2, "a background guard and at least one gate");
-    for (const use of uses)
-      for (const ref of use.templates) {
-        const t = templates.find((x) => x.metadata.name === ref.templateName);
-        assert.ok(t, `template ${ref.templateName}`);
-        const given = new Set(use.args.map((a: { name: string }) => a.name));
-        const required = t.spec.args.filter((a: Loose) => a.value === undefined && a.valueFrom === undefined);
-        for (const a of required) assert.ok(given.has(a.name), `${ref.templateName} needs ${a.name}`);
-        assert.match(use.args.find((a: Loose) => a.name === "candidate").value, /^\d+\.\d+\.\d+/);
-      }
-    assert.ok(canary.analysis.templates.some((t: Loose) => t.templateName === "modelgov-guard"));
-  });
-
-  test("the templates' token comes from a secret the example shows", () => {
-    for (const t of templates)
-      for (const [name, key] of secretRefs(t)) {
-        const s = exampleSecrets.find((x) => x.metadata.name === name);
-        assert.ok(s && key && key in s.stringData, `${name}/${key}`);
-      }
-  });
-});
-
 describe("deploy/examples/secrets.example.yaml", () => {
   test("every value is an obvious placeholder, and the key is not a key", () => {
     assert.ok(exampleSecrets.length >= 5);
@@ -446,104 +307,5 @@ describe("deploy/examples/secrets.example.yaml", () => {
       assert.ok(
         !renderKustomization(path.join(deploy, "overlays", overlay)).some((o) => o.kind === "Secret"),
       );
-  });
-});
-
-describe("Dockerfile", () => {
-  const text = readFileSync(path.join(root, "Dockerfile"), "utf8");
-  // Instructions, with continuation lines joined and comments left out.
-  const lines = text
-    .replace(/\\\n/g, " ")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#"));
-  const stages: { name: string; lines: string[] }[] = [];
-  for (const l of lines) {
-    const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?$/i.exec(l);
-    if (from) stages.push({ name: from[1] ?? String(stages.length), lines: [] });
-    else stages.at(-1)?.lines.push(l);
-  }
-  const build = stages[0]!;
-  const runtime = stages.at(-1)!;
-  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
-  const ignored = readFileSync(path.join(root, ".dockerignore"), "utf8")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#"));
-
-  test("multi-stage: build and pack; install the packed package without dev dependencies; the runtime copies only that", () => {
-    assert.deepEqual(
-      stages.map((x) => x.name),
-      ["build", "package", "runtime"],
-    );
-    const runs = (stage: { lines: string[] }) => stage.lines.filter((l) => l.startsWith("RUN")).join("\n");
-    const copies = (stage: { lines: string[] }) => stage.lines.filter((l) => /^(COPY|ADD)\b/.test(l));
-    assert.match(runs(build), /npm ci\b/);
-    assert.match(runs(build), /npm run build\b/);
-    assert.match(runs(build), /npm pack\b/);
-    // The package stage takes the tarball and the lockfile from the build, nothing else.
-    const pack = stages[1]!;
-    assert.deepEqual(copies(pack), ["COPY --from=build /pkg/modelgov.tgz /pkg/package-lock.json /tmp/"]);
-    assert.match(runs(pack), /tar xzf \/tmp\/modelgov\.tgz/);
-    assert.match(runs(pack), /npm ci --omit=dev\b/);
-    assert.doesNotMatch(runs(pack), /npm run\b|npm install\b|tsc\b/);
-    // The runtime: only the installed package, and no npm step at all.
-    assert.deepEqual(copies(runtime), ["COPY --from=package /opt/modelgov /opt/modelgov"]);
-    assert.doesNotMatch(runs(runtime), /\bnpm\b|\bnpx\b|tsc\b/);
-    assert.match(
-      runs(runtime),
-      new RegExp(`ln -s /opt/modelgov/${pkg.bin.modelgov} /usr/local/bin/modelgov`),
-    );
-  });
-
-  test("the runtime runs as a non-root user, and its command runs the package's bin: serve", () => {
-    const users = runtime.lines.filter((l) => l.startsWith("USER"));
-    assert.equal(users.length, 1);
-    const user = users[0]!.split(/\s+/)[1]!.split(":")[0]!;
-    assert.ok(!["root", "0"].includes(user), user);
-    assert.ok(runtime.lines.indexOf(users[0]!) > runtime.lines.findLastIndex((l) => l.startsWith("RUN")));
-    const exec = (instruction: string) => {
-      const l = runtime.lines.find((x) => x.startsWith(`${instruction} `));
-      return l ? (JSON.parse(l.slice(instruction.length + 1)) as string[]) : [];
-    };
-    const command = [...exec("ENTRYPOINT"), ...exec("CMD")];
-    assert.deepEqual(command, [Object.keys(pkg.bin)[0], "serve"]);
-    const deployment = one(renderKustomization(path.join(deploy, "base")), "Deployment");
-    const uid = Number(user);
-    assert.equal(
-      podSpecOf(deployment)!.securityContext.runAsUser,
-      uid,
-      "the manifests run as the image's user",
-    );
-    const port = runtime.lines.find((l) => l.startsWith("EXPOSE"))!.split(/\s+/)[1];
-    assert.equal(Number(port), containersOf(deployment)[0]!.ports[0].containerPort);
-  });
-
-  test("what the build stage copies exists and is not ignored; what it must not copy is ignored", () => {
-    for (const l of build.lines.filter((x) => x.startsWith("COPY") && !x.includes("--from"))) {
-      const sources = l.split(/\s+/).slice(1, -1);
-      for (const s of sources) {
-        assert.ok(existsSync(path.join(root, s)), `${s} exists`);
-        assert.ok(!ignored.includes(s), `${s} is not in .dockerignore`);
-      }
-    }
-    for (const needed of [
-      "src",
-      "bin",
-      "schema",
-      "console",
-      "package.json",
-      "package-lock.json",
-      "tsconfig.json",
-      "tsconfig.build.json",
-      // dist is what the build makes, not what it copies.
-      ...pkg.files.filter((f: string) => f !== "dist"),
-    ])
-      assert.ok(
-        !ignored.some((p) => p === needed || needed.startsWith(`${p}/`)),
-        `${needed} reaches the build`,
-      );
-    for (const kept of ["node_modules", ".git", ".modelgov", "dist", ".env"])
-      assert.ok(ignored.includes(kept), kept);
   });
 });
