@@ -29,6 +29,7 @@ import {
   root,
   secretRefs,
   subset,
+  unknownFields,
   validate,
   yamlFiles,
 } from "./test-support/manifests.ts";
@@ -48,6 +49,24 @@ describe("deploy/: every manifest is valid for its kind", () => {
     }
     assert.ok(files.length >= 12, `${files.length} files`);
     assert.ok(objects >= 16, `${objects} objects`);
+  });
+
+  test("no field a kind does not have (the schemas let a typo such as readOnlyRootFileSystem through)", async () => {
+    const objects = yamlFiles(deploy).flatMap((file) =>
+      (readYamlDocuments(file) as K8sObject[])
+        .filter((o) => o.kind !== "Kustomization")
+        .map((object) => ({ where: path.relative(root, file), object })),
+    );
+    for (const overlay of overlays)
+      for (const object of renderKustomization(path.join(deploy, "overlays", overlay)))
+        objects.push({ where: `overlays/${overlay}`, object });
+    assert.deepEqual(await unknownFields(objects), []);
+    const typo = structuredClone(one(renderKustomization(path.join(deploy, "base")), "Deployment"));
+    const server = containersOf(typo)[0]!;
+    server.securityContext = { ...server.securityContext, readOnlyRootFileSystem: true };
+    const found = await unknownFields([{ where: "mutated", object: typo }]);
+    assert.equal(found.length, 1, found.join("\n"));
+    assert.match(found[0]!, /^mutated: Deployment\/modelgov: .*'"readOnlyRootFileSystem"' does not exist/);
   });
 
   test("the check can fail: a wrong type, a missing required field", () => {

@@ -85,3 +85,74 @@ export function secretRefs(o: K8sObject): [string, string | null, string][] {
       refs.push([a.valueFrom.secretKeyRef.name, a.valueFrom.secretKeyRef.key, where]);
   return refs;
 }
+
+/** The TypeScript interface of each kind the manifests use: [module, interface]. */
+const INTERFACES: Record<string, [string, string]> = {
+  "v1/ServiceAccount": ["kubernetes-models/v1/ServiceAccount", "IServiceAccount"],
+  "v1/Service": ["kubernetes-models/v1/Service", "IService"],
+  "v1/Secret": ["kubernetes-models/v1/Secret", "ISecret"],
+  "apps/v1/Deployment": ["kubernetes-models/apps/v1/Deployment", "IDeployment"],
+  "batch/v1/Job": ["kubernetes-models/batch/v1/Job", "IJob"],
+  "policy/v1/PodDisruptionBudget": [
+    "kubernetes-models/policy/v1/PodDisruptionBudget",
+    "IPodDisruptionBudget",
+  ],
+  "autoscaling/v2/HorizontalPodAutoscaler": [
+    "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler",
+    "IHorizontalPodAutoscaler",
+  ],
+  "argoproj.io/v1alpha1/AnalysisTemplate": [
+    "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate",
+    "IAnalysisTemplate",
+  ],
+  "argoproj.io/v1alpha1/Rollout": [
+    "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout",
+    "IRollout",
+  ],
+};
+
+/**
+ * What the JSON schemas let through: a field the kind does not have (`readOnlyRootFileSystem`)
+ * is ignored by them, and by the API server too, silently. Each object becomes an object literal
+ * typed with its kind's interface, and TypeScript's excess-property check names any such field.
+ * Returns one line per problem: where, then the compiler's message.
+ */
+export async function unknownFields(objects: { where: string; object: K8sObject }[]): Promise<string[]> {
+  const ts = (await import("typescript")).default;
+  const file = path.join(root, "src", "__manifests__.ts");
+  const used = [...new Set(objects.map(({ object: o }) => `${o.apiVersion}/${o.kind}`))];
+  const imports = used.map((k) => {
+    const known = INTERFACES[k];
+    if (!known) throw new Error(`no interface for ${k}`);
+    return `import type { ${known[1]} } from "${known[0]}";`;
+  });
+  // One object a line: a diagnostic's line says which object it is about.
+  const first = imports.length;
+  const lines = objects.map(
+    ({ object: o }, i) =>
+      `export const o${i}: ${INTERFACES[`${o.apiVersion}/${o.kind}`]![1]} = ${JSON.stringify(o)};`,
+  );
+  const text = [...imports, ...lines].join("\n");
+  const options = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  };
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile.bind(host);
+  const exists = host.fileExists.bind(host);
+  host.getSourceFile = (f, language, ...rest) =>
+    f === file ? ts.createSourceFile(f, text, language) : read(f, language, ...rest);
+  host.fileExists = (f) => f === file || exists(f);
+  const program = ts.createProgram([file], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
+    const at = objects[line - first];
+    const what = at ? `${at.where}: ${at.object.kind}/${at.object.metadata?.name}` : "manifests";
+    return `${what}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
+  });
+}
