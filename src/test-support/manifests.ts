@@ -113,7 +113,7 @@ const INTERFACES: Record<string, [string, string]> = {
 
 /**
  * What the JSON schemas let through: a field the kind does not have (`readOnlyRootFileSystem`)
- * is ignored by them, and by the API server too, silently. Each object becomes an object literal
+ * passes them (an API server drops it, or refuses it only under strict field validation). Each object becomes an object literal
  * typed with its kind's interface, and TypeScript's excess-property check names any such field.
  * Returns one line per problem: where, then the compiler's message.
  */
