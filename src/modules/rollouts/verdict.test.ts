@@ -41,7 +41,7 @@ for (const target of allStoreTargets()) {
 
     before(async () => {
       h = await openHarness(target);
-      for (const m of ["healthy", "biased", "erroring", "paused", "quiet"])
+      for (const m of ["healthy", "biased", "erroring", "paused", "quiet", "stepped"])
         Object.assign(ids, await seedModel(h, m));
     });
     after(() => h.cleanup());
@@ -105,6 +105,35 @@ for (const target of allStoreTargets()) {
       assert.equal(done.body.status, "promoted");
       assert.equal(done.body.analysis, null);
       assert.match(done.body.reasons[0], /was promoted at /);
+    });
+
+    test("just after the controller advances on a pass, the new step's lack of data does not hold; a failure in it does", async () => {
+      const r = await h.services.rollouts.start(ctx(), "stepped", "1.1.0", { plan: PLAN });
+      await traffic("stepped", "1.0.0", 300, { successRate: 0.9 });
+      await traffic("stepped", "1.1.0", 200, { successRate: 0.92 });
+      // The step's minute is up, and the traffic above is before the next step begins.
+      h.clock.advance(61 * SEC);
+      const advanced = (await h.services.rollouts.analyze(r.id, ctl))!;
+      assert.equal(advanced.decision.action, "advance");
+      const fresh = await verdict("stepped", "?candidate=1.1.0");
+      assert.equal(fresh.body.stepIndex, 1);
+      assert.equal(fresh.body.analysis.verdict, "insufficient_data");
+      assert.equal(fresh.body.verdict, "promote", fresh.body.reasons.join("; "));
+      assert.match(
+        fresh.body.reasons[0],
+        /step 2 of 3: too little data yet, nothing failed; the candidate passed step 1/,
+      );
+
+      // A look in the new step records a hold; the step was still entered on a pass.
+      h.clock.advance(11 * SEC);
+      await h.services.rollouts.analyze(r.id, ctl);
+      assert.equal((await verdict("stepped")).body.verdict, "promote");
+
+      await traffic("stepped", "1.0.0", 300, { groups: { "age_band=18-34": 0.9, "age_band=65+": 0.9 } });
+      await traffic("stepped", "1.1.0", 300, { groups: { "age_band=18-34": 0.95, "age_band=65+": 0.3 } });
+      const failing = await verdict("stepped");
+      assert.equal(failing.body.analysis.verdict, "fail");
+      assert.equal(failing.body.verdict, "hold", failing.body.reasons.join("; "));
     });
 
     test("a failing group holds at the first failed look and rolls back at the one that reaches the limit", async () => {

@@ -5,6 +5,8 @@ import type { Db } from "../../store/db.ts";
 import { modelIdByName } from "../registry/index.ts";
 import {
   activeRollout,
+  advanceFrom,
+  type DecisionRow,
   decisionsOf,
   latestRolloutOf,
   type RolloutRow,
@@ -47,9 +49,17 @@ export interface RolloutVerdict {
  *   limit, or the plan's rollback at an inconclusive maximum); hold while the rollout is paused
  *   or waits at a gate; promote when the judge passes the candidate over the step so far (the
  *   time still left in modelgov's step does not hold it: the outside canary keeps its own
- *   clock); hold otherwise (a failure below the limit, inconclusive, too little data).
+ *   clock), or when the step has no conclusive verdict yet and the controller entered it on a
+ *   pass (an outside gate that lands just after a step change need not wait for the new
+ *   step's data); hold otherwise (a failure below the limit, inconclusive, too little data).
  */
-export function verdictOf(r: RolloutRow, look: StepAnalysis | null, lastReasons: string[]) {
+export function verdictOf(
+  r: RolloutRow,
+  look: StepAnalysis | null,
+  history: { last?: DecisionRow | null; entered?: DecisionRow | null },
+) {
+  const lastReasons = history.last?.reasons ?? [];
+  const entered = history.entered;
   const where = `rollout ${r.id} of ${r.model}@${r.candidate} against ${r.baseline}`;
   const ended = (verdict: Verdict, what: string) => ({
     verdict,
@@ -73,6 +83,15 @@ export function verdictOf(r: RolloutRow, look: StepAnalysis | null, lastReasons:
       reasons: [
         `step ${r.stepIndex + 1} of ${r.plan.steps.length}: the candidate passes every metric against the baseline over the step so far`,
         ...judgement.metrics.map((m) => m.reason),
+      ],
+    };
+  const undecided = judgement.verdict === "inconclusive" || judgement.verdict === "insufficient_data";
+  if (undecided && (entered?.analysis as { verdict?: string } | null)?.verdict === "pass")
+    return {
+      verdict: "promote" as const,
+      reasons: [
+        `step ${r.stepIndex + 1} of ${r.plan.steps.length}: ${judgement.verdict === "inconclusive" ? "no conclusive verdict" : "too little data"} yet, nothing failed; the candidate passed step ${r.stepIndex} (${entered!.at.toISOString()})`,
+        ...entered!.reasons,
       ],
     };
   return {
@@ -100,8 +119,10 @@ export async function rolloutVerdict(
   const now = clock.now();
   const active = r.status === "running" || r.status === "paused";
   const look = active ? await analyseStep(db, r, now) : null;
-  const last = active ? [] : ((await decisionsOf(db, r.id, 1))[0]?.reasons ?? []);
-  const { verdict, reasons } = verdictOf(r, look, last);
+  const history = active
+    ? { entered: r.stepIndex > 0 ? await advanceFrom(db, r.id, r.stepIndex - 1) : null }
+    : { last: (await decisionsOf(db, r.id, 1))[0] };
+  const { verdict, reasons } = verdictOf(r, look, history);
   return {
     verdict,
     reasons,
