@@ -171,7 +171,7 @@ export function rolloutRoutes(svc: RolloutsService) {
       summary:
         "promote, hold or rollback for an outside canary (an Argo Rollouts analysis), judged as the rollout controller judges the current step",
       description:
-        "The model's rollout of `candidate` (its latest), else its active rollout, else its last. Ended: promoted → promote, rolled back or aborted → rollback. Active: rollback when the controller would roll back now, hold while paused or at a gate, promote when the judge passes the candidate over the step so far, hold otherwise. See docs/deploy.md.",
+        "The model's rollout of `candidate` (its latest), else its active rollout, else its last. Ended: promoted → promote, rolled back or aborted → rollback. Active: rollback when the controller would roll back now, hold while paused or at a gate, promote when the judge passes the candidate over the step so far or the step, entered on a pass, has no conclusive verdict yet, hold otherwise. See docs/deploy.md.",
       request: { params: ModelParam, query: VerdictQuery },
       responses: { 200: jsonOk(VerdictSchema) },
     }),
