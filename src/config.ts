@@ -26,6 +26,8 @@ export const ConfigSchema = z.object({
    * role without the owner's credentials in its environment. Unset: DATABASE_URL.
    */
   migrateDatabaseUrl: z.string().url().optional(),
+  /** production: the demo is never seeded; DATABASE_URL and a shared audit signing key are required (MODELGOV_MODE). */
+  mode: z.enum(["development", "production"]),
   demo: z.boolean(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   serverUrl: z.string().url(),
@@ -106,6 +108,24 @@ void _keysExist;
 /** A comma- or space-separated list; unset is undefined (the default applies), empty is []. */
 const list = (v: string | undefined) => v?.split(/[\s,]+/).filter(Boolean);
 
+/**
+ * What production mode (MODELGOV_MODE=production) refuses, as sentences; empty when nothing.
+ * Replicas share one PostgreSQL and one signing key, so neither may fall back to something each
+ * replica makes for itself in its own data folder. Checked by the server at start, not here:
+ * `modelgov migrate` and the CLI load the same configuration and need neither.
+ */
+export function productionProblems(config: Config): string[] {
+  if (config.mode !== "production") return [];
+  const problems: string[] = [];
+  if (!config.databaseUrl)
+    problems.push("production mode runs on PostgreSQL shared by every replica: set DATABASE_URL");
+  if (!config.auditSigningKey && !config.auditSigningKeyFile)
+    problems.push(
+      "production mode needs the replicas' shared audit signing key: set MODELGOV_AUDIT_SIGNING_KEY_FILE (or MODELGOV_AUDIT_SIGNING_KEY)",
+    );
+  return problems;
+}
+
 export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const get = (name: EnvName) => readEnv(env, name);
   const raw = {
@@ -114,6 +134,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     dataDir: path.resolve(get("MODELGOV_DATA_DIR") ?? envDefault("MODELGOV_DATA_DIR")),
     databaseUrl: get("DATABASE_URL") || undefined,
     migrateDatabaseUrl: get("MODELGOV_MIGRATE_DATABASE_URL") || undefined,
+    mode: get("MODELGOV_MODE") || envDefault("MODELGOV_MODE"),
     demo: !get("MODELGOV_NO_DEMO"),
     logLevel: get("MODELGOV_LOG_LEVEL") ?? envDefault("MODELGOV_LOG_LEVEL"),
     serverUrl: get("MODELGOV_URL") ?? envDefault("MODELGOV_URL"),
@@ -184,5 +205,10 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     });
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);
   }
-  return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) });
+  return Object.freeze({
+    ...parsed.data,
+    dataDir: path.resolve(parsed.data.dataDir),
+    // Production never seeds the demo, whatever --no-demo (which is always passed) says.
+    demo: parsed.data.mode === "production" ? false : parsed.data.demo,
+  });
 }

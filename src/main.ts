@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import path from "node:path";
 import { getRequestListener } from "@hono/node-server";
-import type { Config } from "./config.ts";
+import { type Config, productionProblems } from "./config.ts";
 import { seedDemo } from "./demo/seed.ts";
 import { findConsoleDir } from "./http/console.ts";
 import { createDrain } from "./http/drain.ts";
@@ -24,6 +24,8 @@ import { migrateOnStart } from "./store/migrate.ts";
 
 /** Composition root: config → store → services → http → listen. */
 export async function startServer(config: Config) {
+  const refused = productionProblems(config);
+  if (refused.length) throw new Error(`MODELGOV_MODE=production:\n  ${refused.join("\n  ")}`);
   const logger = createLogger(config.logLevel);
   if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
   const db = await openDb({
@@ -213,6 +215,7 @@ export async function startServer(config: Config) {
       url: `http://${config.host}:${(server.address() as { port: number }).port}`,
       openapi: "/api/v1/openapi.json",
       gateway: "/v1",
+      mode: config.mode,
     },
     "modelgov listening",
   );

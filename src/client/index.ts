@@ -35,7 +35,12 @@ import type {
   VersionPatchSchema,
   VersionQuerySchema,
 } from "../modules/registry/index.ts";
-import type { RolloutApiView, RolloutStartSchema, ShadowReportView } from "../modules/rollouts/index.ts";
+import type {
+  RolloutApiView,
+  RolloutStartSchema,
+  RolloutVerdictView,
+  ShadowReportView,
+} from "../modules/rollouts/index.ts";
 import type {
   Delivery,
   DeliveryQuerySchema,
@@ -254,6 +259,11 @@ export function createClient(opts: ClientOptions) {
       ) => call<RolloutApiView>("POST", `/api/v1/models/${enc(model)}/rollouts`, { version, plan, mode }),
       /** The active rollout, or the last one, with its decisions (newest first). */
       status: (model: string) => call<RolloutApiView>("GET", `/api/v1/models/${enc(model)}/rollout`),
+      /** promote, hold or rollback, with the reasons: of the candidate's latest rollout, else the current one. */
+      verdict: (model: string, candidate?: string) =>
+        call<RolloutVerdictView>("GET", `/api/v1/models/${enc(model)}/rollout/verdict`, undefined, {
+          candidate,
+        }),
       pause: (model: string, reason?: string) =>
         call<RolloutApiView>("POST", `/api/v1/models/${enc(model)}/rollout/pause`, { reason }),
       resume: (model: string) =>

@@ -80,10 +80,21 @@ export const ENVIRONMENT = [
     scope: ["migrate"],
   },
   {
+    name: "MODELGOV_MODE",
+    key: "mode",
+    type: "development or production",
+    default: "development",
+    description: "production: never seed the demo; require DATABASE_URL and a shared audit signing key",
+    details:
+      "In `production` the demo workspace is never seeded (whatever `--no-demo` or `MODELGOV_NO_DEMO` say), and the server refuses to start without `DATABASE_URL` (replicas share one PostgreSQL; the embedded store is one process's) or without `MODELGOV_AUDIT_SIGNING_KEY` / `MODELGOV_AUDIT_SIGNING_KEY_FILE` (a key generated into each replica's data folder would differ between replicas). The Kubernetes manifests in `deploy/` set it. See docs/deploy.md.",
+    example: "production",
+    scope: ["server"],
+  },
+  {
     name: "MODELGOV_NO_DEMO",
     key: "demo",
     type: "flag (any non-empty value)",
-    defaultText: "unset: the demo workspace is seeded into an empty store",
+    defaultText: "unset: the demo workspace is seeded into an empty store (never in production mode)",
     description: "do not seed the demo workspace on first start (as --no-demo)",
     example: "1",
     scope: ["server"],
@@ -121,6 +132,8 @@ export const ENVIRONMENT = [
     type: "string, at least 16 characters",
     defaultText: "unset: an admin token is generated on first start and written to `<data dir>/admin-token`",
     description: "development: a fixed admin token registered on start",
+    details:
+      "Registered once: a token revoked later is not registered again. In a cluster it can serve as the bootstrap token, kept in a secret: create named tokens with it, then revoke it (docs/deploy.md).",
     example: "dev-admin-token-0123456789",
     scope: ["server"],
   },

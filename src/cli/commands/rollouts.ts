@@ -93,6 +93,26 @@ export function registerRolloutCommands(program: Command, ctx: Ctx) {
       }
     });
 
+  rollout
+    .command("verdict <model[@version]>")
+    .description(
+      "promote, hold or rollback, with the reasons: what an Argo Rollouts analysis reads (of the version's latest rollout, else the active or last one)",
+    )
+    .action(async (target: string) => {
+      const [model, candidate] = target.includes("@") ? modelAtVersion(target) : [target, undefined];
+      const v = await ctx.client().rollouts.verdict(model, candidate);
+      if (ctx.json()) return ctx.io.out(JSON.stringify(v, null, 2));
+      const lines = [
+        `${v.verdict}: ${v.model}@${v.candidate} against ${v.baseline} (rollout ${v.rollout}, ${v.status}, step ${Math.min(v.stepIndex + 1, v.steps)}/${v.steps}, candidate ${bar(v.weight)})`,
+        ...v.reasons.map((r) => `  ${r}`),
+      ];
+      if (v.analysis)
+        lines.push(
+          `judged ${v.analysis.window.from} → ${v.analysis.window.to}: verdict ${v.analysis.verdict}, ${v.analysis.samples.baseline} baseline and ${v.analysis.samples.candidate} candidate requests; the controller would ${v.analysis.action}`,
+        );
+      ctx.io.out(lines.join("\n"));
+    });
+
   for (const action of ["pause", "resume", "abort"] as const)
     rollout
       .command(`${action} <model>`)

@@ -3,6 +3,7 @@ export { PlanBodySchema, PlanSchema } from "./plan.schema.ts";
 export type { RolloutStartSchema } from "./rollouts.routes.ts";
 export {
   type RolloutApiView,
+  type RolloutVerdictView,
   rolloutRoutes,
   type ShadowReportView,
   shadowRoutes,
@@ -10,3 +11,4 @@ export {
 export { createRolloutsService, type RolloutsService, type RolloutView } from "./rollouts.service.ts";
 export { savePlan, storedPlans } from "./rollouts.store.ts";
 export { createShadowService, type ShadowService } from "./shadow.ts";
+export type { RolloutVerdict, Verdict } from "./verdict.ts";

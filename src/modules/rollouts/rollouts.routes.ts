@@ -63,6 +63,42 @@ export const RolloutStartSchema = z
 const ReasonSchema = z.object({ reason: z.string().min(1).max(2000).optional() }).strict();
 const PromoteSchema = z.object({ full: z.boolean().default(false) }).strict();
 
+const VerdictQuery = z.object({
+  candidate: SemverString.optional().describe(
+    "the candidate version the outside canary runs: its latest rollout is judged (default: the model's active rollout, else its last)",
+  ),
+});
+const VerdictSchema = z
+  .object({
+    verdict: z
+      .enum(["promote", "hold", "rollback"])
+      .describe("promote: go on; hold: wait (or let a person decide); rollback: abort the canary"),
+    reasons: z.array(z.string()),
+    model: z.string(),
+    rollout: z.string(),
+    candidate: z.string(),
+    baseline: z.string(),
+    status: z.enum(["running", "paused", "promoted", "rolled_back", "aborted"]),
+    stepIndex: z.number().int(),
+    steps: z.number().int(),
+    weight: z.number().describe("the candidate's share of traffic, in percent"),
+    at: z.string(),
+    analysis: z
+      .object({
+        verdict: z.enum(["pass", "fail", "inconclusive", "insufficient_data"]),
+        action: z
+          .enum(["advance", "hold", "promote", "rollback", "paused"])
+          .describe("what the controller would do if it looked now"),
+        window: z.object({ from: z.string(), to: z.string() }),
+        samples: z.object({ baseline: z.number().int(), candidate: z.number().int() }),
+        metrics: z.array(z.object({ metric: z.string(), status: z.string(), reason: z.string() })),
+      })
+      .nullable()
+      .describe("the look behind an active rollout's verdict; null once it has ended"),
+  })
+  .openapi("RolloutVerdict");
+export type RolloutVerdictView = z.infer<typeof VerdictSchema>;
+
 function out(r: RolloutView) {
   return {
     id: r.id,
@@ -124,6 +160,34 @@ export function rolloutRoutes(svc: RolloutsService) {
       const r = await svc.status(model);
       if (!r) throw notFound(`a rollout of '${model}'`);
       return c.json(out(r), 200);
+    },
+  );
+  app.openapi(
+    apiRoute({
+      method: "get",
+      permission: "registry:read",
+      path: "/models/{model}/rollout/verdict",
+      tags,
+      summary:
+        "promote, hold or rollback for an outside canary (an Argo Rollouts analysis), judged as the rollout controller judges the current step",
+      description:
+        "The model's rollout of `candidate` (its latest), else its active rollout, else its last. Ended: promoted → promote, rolled back or aborted → rollback. Active: rollback when the controller would roll back now, hold while paused or at a gate, promote when the judge passes the candidate over the step so far or the step, entered on a pass, has no conclusive verdict yet, hold otherwise. See docs/deploy.md.",
+      request: { params: ModelParam, query: VerdictQuery },
+      responses: { 200: jsonOk(VerdictSchema) },
+    }),
+    async (c) => {
+      const v = await svc.verdict(c.req.valid("param").model, c.req.valid("query").candidate);
+      return c.json(
+        {
+          ...v,
+          at: v.at.toISOString(),
+          analysis: v.analysis && {
+            ...v.analysis,
+            window: { from: v.analysis.window.from.toISOString(), to: v.analysis.window.to.toISOString() },
+          },
+        },
+        200,
+      );
     },
   );
   for (const action of ["pause", "resume", "abort"] as const) {

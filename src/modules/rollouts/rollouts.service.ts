@@ -1,4 +1,4 @@
-import { BUILT_IN_PLANS, decide, fastPath, judge, validatePlan } from "../../engines/rollout/index.ts";
+import { BUILT_IN_PLANS, fastPath, validatePlan } from "../../engines/rollout/index.ts";
 import type { Decision, FastPathResult, Judgement, Plan } from "../../engines/rollout/types.ts";
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
@@ -7,7 +7,7 @@ import { newId } from "../../lib/ids.ts";
 import type { Db, Tx } from "../../store/db.ts";
 import type { RouteConfigService } from "../gateway/index.ts";
 import { lockModel, modelIdByName, type RegistryService, versionStatuses } from "../registry/index.ts";
-import { errorCounts, mirrorWindow, windowMetrics } from "../request-log/index.ts";
+import { errorCounts, mirrorWindow } from "../request-log/index.ts";
 import { createRolloutMoves } from "./rollout-moves.ts";
 import {
   activeRollout,
@@ -19,6 +19,8 @@ import {
   rolloutsOf,
 } from "./rollouts.store.ts";
 import { requireServable, type ServableGate } from "./serving.ts";
+import { analyseStep } from "./step-analysis.ts";
+import { rolloutVerdict } from "./verdict.ts";
 
 export interface RolloutView extends Omit<RolloutRow, "plan"> {
   plan: Plan;
@@ -178,6 +180,11 @@ export function createRolloutsService(deps: RolloutDeps) {
       return r ? view(r) : null;
     },
 
+    /** promote, hold or rollback for an outside canary (Argo Rollouts), with the reasons (verdict.ts). */
+    verdict(model: string, candidate?: string) {
+      return rolloutVerdict({ db, clock }, model, candidate);
+    },
+
     async list(model: string, limit = 20) {
       return rolloutsOf(db, await modelRow(db, model), limit);
     },
@@ -290,38 +297,7 @@ export function createRolloutsService(deps: RolloutDeps) {
         const r = await rolloutById(tx, rolloutId, true);
         if (!r || (r.status !== "running" && r.status !== "paused")) return null;
         const now = clock.now();
-        const until = new Date(now.getTime() + 1);
-        const windows = await windowMetrics(
-          tx,
-          r.model,
-          [r.baselineVersionId, r.candidateVersionId],
-          r.stepStartedAt,
-          until,
-        );
-        // At a 100% step the baseline gets no traffic: its reference is the rollout so far.
-        const full = r.mode === "canary" && (r.plan.steps[r.stepIndex]?.weight ?? 0) >= 100;
-        const baseline = full
-          ? (await windowMetrics(tx, r.model, [r.baselineVersionId], r.startedAt, r.stepStartedAt)).get(
-              r.baselineVersionId,
-            )!
-          : windows.get(r.baselineVersionId)!;
-        // Blue-green: the candidate serves nothing; its answers to the mirrored copy are judged.
-        const candidate =
-          r.mode === "blue_green"
-            ? await mirrorWindow(tx, r.model, r.candidateVersionId, r.stepStartedAt, until)
-            : windows.get(r.candidateVersionId)!;
-        const judgement = judge(r.plan, baseline, candidate, { stepIndex: r.stepIndex, concurrent: !full });
-        const decision = decide(
-          {
-            plan: r.plan,
-            stepIndex: r.stepIndex,
-            stepStartedAt: r.stepStartedAt.getTime(),
-            consecutiveFailures: r.consecutiveFailures,
-            paused: r.status === "paused",
-          },
-          judgement,
-          now.getTime(),
-        );
+        const { judgement, decision } = await analyseStep(tx, r, now);
         const analysis = { verdict: judgement.verdict, metrics: judgement.metrics };
         const next = new Date(now.getTime() + r.plan.analysisIntervalMs).toISOString();
         if (decision.action === "rollback") {

@@ -88,6 +88,20 @@ export async function rolloutsOf(q: Queryable, modelId: string, limit: number): 
   return rows.map(toRow);
 }
 
+/** The model's latest rollout of a candidate version (whatever its status), or null. */
+export async function latestRolloutOf(
+  q: Queryable,
+  modelId: string,
+  candidate: string,
+): Promise<RolloutRow | null> {
+  const rows = await q.query<Record<string, unknown>>(
+    `SELECT ${COLS} FROM ${FROM} WHERE r.model_id = $1 AND c.version = $2
+      ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
+    [modelId, candidate],
+  );
+  return rows[0] ? toRow(rows[0]) : null;
+}
+
 export async function activeRollouts(q: Queryable): Promise<RolloutRow[]> {
   const rows = await q.query<Record<string, unknown>>(
     `SELECT ${COLS} FROM ${FROM} WHERE r.status IN ('running', 'paused')`,
@@ -106,13 +120,32 @@ export interface DecisionRow {
   actor: string;
 }
 
+/** The decision that moved a rollout past `fromStep` (an advance), or null. */
+export async function advanceFrom(
+  q: Queryable,
+  rolloutId: string,
+  fromStep: number,
+): Promise<DecisionRow | null> {
+  const rows = await q.query<Record<string, unknown>>(
+    `SELECT at, decision, step_index, weight_before, weight_after, reasons, analysis, actor
+       FROM rollout_decisions WHERE rollout_id = $1 AND decision = 'advance' AND step_index = $2
+      ORDER BY id DESC LIMIT 1`,
+    [rolloutId, fromStep],
+  );
+  return rows[0] ? decisionRow(rows[0]) : null;
+}
+
 export async function decisionsOf(q: Queryable, rolloutId: string, limit: number): Promise<DecisionRow[]> {
   const rows = await q.query<Record<string, unknown>>(
     `SELECT at, decision, step_index, weight_before, weight_after, reasons, analysis, actor
        FROM rollout_decisions WHERE rollout_id = $1 ORDER BY id DESC LIMIT $2`,
     [rolloutId, limit],
   );
-  return rows.map((r) => ({
+  return rows.map(decisionRow);
+}
+
+function decisionRow(r: Record<string, unknown>): DecisionRow {
+  return {
     at: new Date(r.at as string),
     decision: r.decision as string,
     stepIndex: r.step_index as number,
@@ -121,7 +154,7 @@ export async function decisionsOf(q: Queryable, rolloutId: string, limit: number
     reasons: r.reasons as string[],
     analysis: r.analysis ?? null,
     actor: r.actor as string,
-  }));
+  };
 }
 
 /** Plans saved from modelgov.yaml, by name. */

@@ -1,0 +1,158 @@
+// Reading deploy/ in tests: each object validated against its kind's model (kubernetes-models,
+// and @kubernetes-models/argo-rollouts for the Argo kinds), and small lookups the deploy tests share.
+
+import assert from "node:assert/strict";
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
+import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
+import { Job } from "kubernetes-models/batch/v1/Job";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { Secret } from "kubernetes-models/v1/Secret";
+import { Service } from "kubernetes-models/v1/Service";
+import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import { containersOf, type K8sObject, type Loose, podSpecOf, readYamlDocuments } from "./kustomize.ts";
+
+export const root = path.join(import.meta.dirname, "..", "..");
+export const deploy = path.join(root, "deploy");
+
+type Validating = new (data: never) => { validate(): void };
+export const MODELS: Record<string, Validating> = {
+  "v1/ServiceAccount": ServiceAccount as never,
+  "v1/Service": Service as never,
+  "v1/Secret": Secret as never,
+  "apps/v1/Deployment": Deployment as never,
+  "batch/v1/Job": Job as never,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget as never,
+  "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler as never,
+  "argoproj.io/v1alpha1/AnalysisTemplate": AnalysisTemplate as never,
+  "argoproj.io/v1alpha1/Rollout": Rollout as never,
+};
+
+/** Validates an object against its kind's model; throws naming the object and the problem. */
+export function validate(o: K8sObject, where: string): void {
+  const Model = MODELS[`${o.apiVersion}/${o.kind}`];
+  if (!Model) throw new Error(`${where}: ${o.apiVersion} ${o.kind} has no model in this test`);
+  try {
+    new Model(structuredClone(o) as never).validate();
+  } catch (err) {
+    throw new Error(`${where}: ${o.kind}/${o.metadata?.name}: ${(err as Error).message}`);
+  }
+}
+
+export function yamlFiles(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) yamlFiles(p, out);
+    else if (/\.ya?ml$/.test(name)) out.push(p);
+  }
+  return out.sort();
+}
+
+export const overlays = readdirSync(path.join(deploy, "overlays")).sort();
+export const exampleSecrets = readYamlDocuments(
+  path.join(deploy, "examples", "secrets.example.yaml"),
+) as (K8sObject & {
+  stringData: Record<string, string>;
+})[];
+export const one = <T extends K8sObject>(objects: K8sObject[], kind: string, name?: string): T => {
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  assert.equal(found.length, 1, `exactly one ${kind}${name ? `/${name}` : ""}, found ${found.length}`);
+  return found[0] as T;
+};
+export const subset = (small: Record<string, string> = {}, big: Record<string, string> = {}) =>
+  Object.keys(small).length > 0 && Object.entries(small).every(([k, v]) => big[k] === v);
+export const env = (c: { env?: { name: string; value?: string }[] }, name: string) =>
+  c.env?.find((e) => e.name === name)?.value;
+
+/** Every secret a workload or an Argo template names: [secret, key or null for the whole secret, where]. */
+export function secretRefs(o: K8sObject): [string, string | null, string][] {
+  const refs: [string, string | null, string][] = [];
+  const where = `${o.kind}/${o.metadata.name}`;
+  for (const c of containersOf(o)) {
+    for (const e of c.env ?? [])
+      if (e.valueFrom?.secretKeyRef)
+        refs.push([e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key, where]);
+    for (const e of c.envFrom ?? []) if (e.secretRef) refs.push([e.secretRef.name, null, where]);
+  }
+  for (const v of podSpecOf(o)?.volumes ?? [])
+    if (v.secret)
+      for (const item of v.secret.items ?? [{ key: null }]) refs.push([v.secret.secretName, item.key, where]);
+  for (const a of ((o.spec as Loose)?.args ?? []) as Loose[])
+    if (a.valueFrom?.secretKeyRef)
+      refs.push([a.valueFrom.secretKeyRef.name, a.valueFrom.secretKeyRef.key, where]);
+  return refs;
+}
+
+/** The TypeScript interface of each kind the manifests use: [module, interface]. */
+const INTERFACES: Record<string, [string, string]> = {
+  "v1/ServiceAccount": ["kubernetes-models/v1/ServiceAccount", "IServiceAccount"],
+  "v1/Service": ["kubernetes-models/v1/Service", "IService"],
+  "v1/Secret": ["kubernetes-models/v1/Secret", "ISecret"],
+  "apps/v1/Deployment": ["kubernetes-models/apps/v1/Deployment", "IDeployment"],
+  "batch/v1/Job": ["kubernetes-models/batch/v1/Job", "IJob"],
+  "policy/v1/PodDisruptionBudget": [
+    "kubernetes-models/policy/v1/PodDisruptionBudget",
+    "IPodDisruptionBudget",
+  ],
+  "autoscaling/v2/HorizontalPodAutoscaler": [
+    "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler",
+    "IHorizontalPodAutoscaler",
+  ],
+  "argoproj.io/v1alpha1/AnalysisTemplate": [
+    "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate",
+    "IAnalysisTemplate",
+  ],
+  "argoproj.io/v1alpha1/Rollout": [
+    "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout",
+    "IRollout",
+  ],
+};
+
+/**
+ * What the JSON schemas let through: a field the kind does not have (`readOnlyRootFileSystem`)
+ * passes them (an API server drops it, or refuses it only under strict field validation). Each object becomes an object literal
+ * typed with its kind's interface, and TypeScript's excess-property check names any such field.
+ * Returns one line per problem: where, then the compiler's message.
+ */
+export async function unknownFields(objects: { where: string; object: K8sObject }[]): Promise<string[]> {
+  const ts = (await import("typescript")).default;
+  const file = path.join(root, "src", "__manifests__.ts");
+  const used = [...new Set(objects.map(({ object: o }) => `${o.apiVersion}/${o.kind}`))];
+  const imports = used.map((k) => {
+    const known = INTERFACES[k];
+    if (!known) throw new Error(`no interface for ${k}`);
+    return `import type { ${known[1]} } from "${known[0]}";`;
+  });
+  // One object a line: a diagnostic's line says which object it is about.
+  const first = imports.length;
+  const lines = objects.map(
+    ({ object: o }, i) =>
+      `export const o${i}: ${INTERFACES[`${o.apiVersion}/${o.kind}`]![1]} = ${JSON.stringify(o)};`,
+  );
+  const text = [...imports, ...lines].join("\n");
+  const options = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  };
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile.bind(host);
+  const exists = host.fileExists.bind(host);
+  host.getSourceFile = (f, language, ...rest) =>
+    f === file ? ts.createSourceFile(f, text, language) : read(f, language, ...rest);
+  host.fileExists = (f) => f === file || exists(f);
+  const program = ts.createProgram([file], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
+    const at = objects[line - first];
+    const what = at ? `${at.where}: ${at.object.kind}/${at.object.metadata?.name}` : "manifests";
+    return `${what}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
+  });
+}
