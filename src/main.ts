@@ -27,6 +27,7 @@ export async function startServer(config: Config) {
   if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
   const db = await openDb({
     databaseUrl: config.databaseUrl,
+    directUrl: config.databaseDirectUrl,
     dataDir: config.databaseUrl ? undefined : `${config.dataDir}/pgdata`,
   });
   // Under a least-privilege role (docs/audit.md) nothing is migrated here: pending migrations stop the start, saying what to run.
@@ -119,6 +120,7 @@ export async function startServer(config: Config) {
     db,
     rollouts: services.rollouts,
     logger,
+    leaseTtlMs: config.leaderLeaseTtlMs,
     breakerState: (versionId) => {
       const s = gateway.breakers.get(versionId).state();
       return s === "CLOSED" ? "closed" : s === "OPEN" ? "open" : "half_open";

@@ -78,6 +78,8 @@ export interface Db extends Queryable {
   readonly kind: "pglite" | "postgres";
   /** The connection string, for a real server (a second connection, e.g. LISTEN). */
   readonly url?: string;
+  /** Where LISTEN connects, for a real server: a direct (or session-pooled) URL, else `url`. */
+  readonly listenUrl?: string;
   /** Runs `fn` in one transaction: commit on return, rollback on throw. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */
@@ -149,14 +151,22 @@ export async function openPglite(dataDir?: string, opts: { fromDump?: string } =
   };
 }
 
-/** A real PostgreSQL server, through a connection pool. */
-export function openPostgres(url: string, opts: { max?: number } = {}): Db {
+/**
+ * A real PostgreSQL server, through a connection pool. Every statement runs as one unnamed
+ * extended-protocol query or inside one transaction, with no session state (no session
+ * advisory locks, no SET outside a transaction, no named prepared statements), so `url` may
+ * be a pooler in transaction mode (PgBouncer pool_mode=transaction). LISTEN needs a session of
+ * its own: it connects to `listenUrl` (PostgreSQL itself, or a session-mode pool), else `url`.
+ */
+export function openPostgres(url: string, opts: { max?: number; listenUrl?: string | undefined } = {}): Db {
+  const listenUrl = opts.listenUrl ?? url;
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
   // A dropped idle connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});
   return {
     kind: "postgres",
     url,
+    listenUrl,
     query: async (sql, params) => (await translated(pool.query(sql, params))).rows,
     transaction: async (fn) => {
       const client = await pool.connect();
@@ -196,7 +206,7 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
     ping: async () => {
       await pool.query("select 1");
     },
-    listen: (channel, onNotify) => listenPostgres(url, channel, onNotify),
+    listen: (channel, onNotify) => listenPostgres(listenUrl, channel, onNotify),
     close: () => pool.end(),
   };
 }
@@ -233,8 +243,10 @@ async function listenPostgres(url: string, channel: string, onNotify: (payload: 
 
 export async function openDb(opts: {
   databaseUrl?: string | undefined;
+  /** For LISTEN only (MODELGOV_DATABASE_DIRECT_URL): DATABASE_URL may be a transaction-mode pooler. */
+  directUrl?: string | undefined;
   dataDir?: string | undefined;
 }): Promise<Db> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl);
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, { listenUrl: opts.directUrl });
   return openPglite(opts.dataDir);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { systemContext } from "../../http/context.ts";
-import { createLease } from "../../lib/lease.ts";
+import { createLease, LeaseLost } from "../../lib/lease.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Db } from "../../store/db.ts";
 import type { RolloutsService } from "./rollouts.service.ts";
@@ -31,6 +31,7 @@ export function createRolloutController(opts: {
     name: "rollout-controller",
     holder,
     ttlMs: opts.leaseTtlMs ?? 10_000,
+    logger,
   });
   let timer: NodeJS.Timeout | null = null;
   let current: Promise<void> | null = null;
@@ -41,7 +42,7 @@ export function createRolloutController(opts: {
     const l = await lease.acquire();
     if (!l.held || l.epoch === null) return;
     const epoch = l.epoch;
-    const fence = (tx: Parameters<typeof lease.stillHeld>[0]) => lease.stillHeld(tx, epoch);
+    const fence = (tx: Parameters<typeof lease.guard>[0]) => lease.guard(tx, epoch);
     const ctx = systemContext("rollout-controller", `ctl_${(++ticks).toString(36)}`);
     for (const r of await rollouts.active()) {
       try {
@@ -62,6 +63,11 @@ export function createRolloutController(opts: {
             );
         }
       } catch (err) {
+        if (err instanceof LeaseLost) {
+          // Paused past the lease (GC, SIGSTOP) and another replica leads now: its work stands, ours is rolled back.
+          logger.warn({ rollout: r.id, epoch: err.epoch }, "lease lost mid-work: stale-epoch work refused");
+          return;
+        }
         logger.warn({ err, rollout: r.id }, "rollout analysis failed; retried next tick");
       }
     }
