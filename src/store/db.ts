@@ -1,5 +1,6 @@
 import pg from "pg";
 import { conflict } from "../lib/errors.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { startPgliteThread } from "./pglite-client.ts";
 
 /** Which field a unique constraint guards, for the 409 a racing duplicate gets. */
@@ -106,7 +107,12 @@ export interface PgliteDb extends Db, CopyCapable {
  * (a tarball from `dumpTo`) fills a new, empty database with that copy instead of an initdb.
  */
 export async function openPglite(dataDir?: string, opts: { fromDump?: string } = {}): Promise<PgliteDb> {
-  const thread = await startPgliteThread(dataDir, opts.fromDump);
+  // One process per data folder: a second one refuses here, naming the folder and its holder.
+  const unlock = dataDir ? lockDataDir(dataDir) : () => {};
+  const thread = await startPgliteThread(dataDir, opts.fromDump).catch((err: unknown) => {
+    unlock();
+    throw err;
+  });
   const query = async <T>(sql: string, params: unknown[] | undefined, tx: number | undefined) =>
     (await translated(thread.call({ op: "query", sql, params, tx }))) as T[];
   return {
@@ -147,7 +153,7 @@ export async function openPglite(dataDir?: string, opts: { fromDump?: string } =
       await thread.call({ op: "query", sql: "select 1", params: undefined, tx: undefined });
     },
     listen: (channel, onNotify) => thread.listen(channel, onNotify),
-    close: () => thread.close(),
+    close: () => thread.close().finally(unlock),
   };
 }
 
