@@ -26,14 +26,17 @@ export function createRolloutController(opts: {
   const { rollouts, logger } = opts;
   const tickMs = opts.tickMs ?? 1000;
   const holder = opts.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const ttlMs = opts.leaseTtlMs ?? 10_000;
   const lease = createLease({
     db: opts.db,
     name: "rollout-controller",
     holder,
-    ttlMs: opts.leaseTtlMs ?? 10_000,
+    ttlMs,
     logger,
   });
   let timer: NodeJS.Timeout | null = null;
+  let renewal: NodeJS.Timeout | null = null;
+  let renewing: Promise<unknown> | null = null;
   let current: Promise<void> | null = null;
   let again = false;
   let ticks = 0;
@@ -97,13 +100,29 @@ export function createRolloutController(opts: {
       if (timer) return;
       timer = setInterval(() => void tick(), tickMs);
       timer.unref();
+      // Renewed apart from the ticks too: an analysis slower than the TTL keeps the lease; only a
+      // leader that stops running (paused, partitioned, dead) loses it.
+      renewal = setInterval(
+        () => {
+          renewing ??= lease
+            .acquire()
+            .catch(() => {})
+            .finally(() => {
+              renewing = null;
+            });
+        },
+        Math.max(100, ttlMs / 3),
+      );
+      renewal.unref();
       void tick();
     },
     kick: () => tick(),
     async stop() {
       if (timer) clearInterval(timer);
-      timer = null;
-      await current;
+      if (renewal) clearInterval(renewal);
+      timer = renewal = null;
+      // A renewal still under way would take the lease back after the release.
+      await Promise.all([current, renewing]);
       await lease.release().catch(() => {});
     },
   };
