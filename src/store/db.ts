@@ -157,6 +157,9 @@ export async function openPglite(dataDir?: string, opts: { fromDump?: string } =
   };
 }
 
+const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 5_000 } as const;
+const PING_TIMEOUT_MS = 2_000;
+
 /**
  * A real PostgreSQL server, through a connection pool. Every statement runs as one unnamed
  * extended-protocol query or inside one transaction, with no session state (no session
@@ -166,7 +169,8 @@ export async function openPglite(dataDir?: string, opts: { fromDump?: string } =
  */
 export function openPostgres(url: string, opts: { max?: number; listenUrl?: string | undefined } = {}): Db {
   const listenUrl = opts.listenUrl ?? url;
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  // TCP keepalive: a connection to a partitioned server is found dead in seconds, not hours.
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, ...KEEPALIVE });
   // A dropped idle connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});
   return {
@@ -210,7 +214,15 @@ export function openPostgres(url: string, opts: { max?: number; listenUrl?: stri
       await pool.query(sql);
     },
     ping: async () => {
-      await pool.query("select 1");
+      // A partitioned server never answers: readiness says so (503) instead of hanging with it.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the database did not answer within ${PING_TIMEOUT_MS} ms`)),
+          PING_TIMEOUT_MS,
+        );
+      });
+      await Promise.race([pool.query("select 1"), late]).finally(() => clearTimeout(timer));
     },
     listen: (channel, onNotify) => listenPostgres(listenUrl, channel, onNotify),
     close: () => pool.end(),
@@ -223,7 +235,7 @@ async function listenPostgres(url: string, channel: string, onNotify: (payload: 
   let stopped = false;
   const connect = async (): Promise<void> => {
     if (stopped) return;
-    const c = new pg.Client({ connectionString: url });
+    const c = new pg.Client({ connectionString: url, ...KEEPALIVE });
     c.on("notification", (n) => {
       if (n.channel === channel) onNotify(n.payload ?? "");
     });
