@@ -47,7 +47,7 @@ function probeFromInside(h: NsHost, port: number, agent: string) {
           agent,
           MODEL,
         ],
-        { timeout: 15_000 },
+        { timeout: 15_000, env: hermeticEnv({}) },
         (err, stdout, stderr) =>
           err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
       ),

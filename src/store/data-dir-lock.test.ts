@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { hermeticEnv } from "../test-support/serve-child.ts";
 import { DataDirInUse, lockDataDir } from "./data-dir-lock.ts";
 
 const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
@@ -25,7 +26,7 @@ const holder = (o: Partial<{ pid: number; host: string; boot: string }>) =>
 test(
   "a live holder on this host keeps the folder; once it is gone the lock is taken over",
   withFolder(async (dataDir) => {
-    const child = spawn("sleep", ["30"], { stdio: "ignore" });
+    const child = spawn("sleep", ["30"], { stdio: "ignore", env: hermeticEnv({}) });
     try {
       writeFileSync(`${dataDir}.lock`, holder({ pid: child.pid! }));
       assert.throws(

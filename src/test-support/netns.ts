@@ -3,6 +3,7 @@
 // names this module created are ever removed.
 import { execFileSync } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
+import { hermeticEnv } from "./serve-child.ts";
 
 export interface NsHost {
   /** The namespace's name (`ip netns exec <ns> …`). */
@@ -15,7 +16,8 @@ export interface NsHost {
   link: string;
 }
 
-const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "pipe", "pipe"] }).toString();
+const ip = (...args: string[]) =>
+  execFileSync("ip", args, { stdio: ["ignore", "pipe", "pipe"], env: hermeticEnv({}) }).toString();
 
 /** Why namespaces cannot be made here (not root, no `ip`, no netns support), or undefined. */
 export function netnsSkip(): string | undefined {

@@ -5,6 +5,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { hermeticEnv } from "./serve-child.ts";
 
 const CANDIDATES = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer", "/usr/local/bin/pgbouncer"];
 
@@ -12,7 +13,7 @@ const CANDIDATES = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer", "/usr/local/bin
 export function findPgBouncer(): { bin?: string; skip?: string } {
   for (const bin of CANDIDATES) {
     try {
-      execFileSync(bin, ["--version"], { stdio: "ignore" });
+      execFileSync(bin, ["--version"], { stdio: "ignore", env: hermeticEnv({}) });
       return { bin };
     } catch {}
   }
@@ -66,7 +67,10 @@ export async function startPgBouncer(o: { bin: string; dbUrl: string; listen: st
     { mode: 0o644 },
   );
   const args = process.getuid?.() === 0 ? ["-u", "postgres", ini] : [ini];
-  const proc: ChildProcess = spawn(o.bin, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const proc: ChildProcess = spawn(o.bin, args, {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: hermeticEnv({}),
+  });
   let log = "";
   proc.stderr!.on("data", (d: Buffer) => {
     log += d.toString();
