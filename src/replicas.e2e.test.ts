@@ -1,22 +1,15 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { test } from "node:test";
 import { createClient } from "./client/index.ts";
-import { createThrowawayDatabase } from "./store/throwaway.ts";
-import { createNsHosts, type NsHost, netnsSkip } from "./test-support/netns.ts";
-import { findPgBouncer, startPgBouncer } from "./test-support/pgbouncer.ts";
+import type { NsHost } from "./test-support/netns.ts";
+import { clusterSkip, startReplicaCluster } from "./test-support/replica-cluster.ts";
 import { prepareTwoVersions, routedVersion, timeUntil } from "./test-support/replicas.ts";
-import { hermeticEnv, type ServeChild, spawnServe, stopChild } from "./test-support/serve-child.ts";
-import { migratedPostgresTemplate } from "./test-support/store-templates.ts";
+import { hermeticEnv, type ServeChild } from "./test-support/serve-child.ts";
 import { POSTGRES_SKIP, testDatabaseUrl } from "./test-support/stores.ts";
 
 const MODEL = "replicated";
-const BOUNCER = findPgBouncer();
-const SKIP = POSTGRES_SKIP ?? BOUNCER.skip ?? netnsSkip();
+const SKIP = POSTGRES_SKIP ?? clusterSkip();
 
 /** A gateway call and a readiness check made from inside `h` (a client in its partition). */
 function probeFromInside(h: NsHost, port: number, agent: string) {
@@ -57,48 +50,9 @@ function probeFromInside(h: NsHost, port: number, agent: string) {
 test("three replicas as hosts behind PgBouncer in transaction mode: a route change converges on every gateway within seconds; with one cut off the other two answer and converge, the cut-off one keeps routing from memory and reports unready, and catches up once back", {
   skip: SKIP,
 }, async () => {
-  const server = testDatabaseUrl()!;
-  const tmp = await createThrowawayDatabase(
-    server,
-    "modelgov_replicas",
-    await migratedPostgresTemplate(server),
-  );
-  const net = createNsHosts(3);
-  const dirs: string[] = [];
-  const replicas: ServeChild[] = [];
-  let bouncer: Awaited<ReturnType<typeof startPgBouncer>> | undefined;
+  const cluster = await startReplicaCluster({ serverUrl: testDatabaseUrl()!, n: 3 });
+  const { net, replicas, adminToken: admin } = cluster;
   try {
-    bouncer = await startPgBouncer({
-      bin: BOUNCER.bin!,
-      dbUrl: tmp.url,
-      listen: net.hosts.map((h) => h.gateway),
-    });
-    const admin = `admin-${randomBytes(12).toString("hex")}`;
-    // Replicas share the audit signing key, as docs/audit.md asks.
-    const key = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-    const b = bouncer;
-    replicas.push(
-      ...(await Promise.all(
-        net.hosts.map((h) => {
-          const dir = mkdtempSync(path.join(tmpdir(), "modelgov-replica-"));
-          dirs.push(dir);
-          return spawnServe({
-            prefix: net.prefix(h),
-            host: { listen: "0.0.0.0", reach: h.address },
-            args: ["--no-demo", "--data-dir", dir],
-            env: hermeticEnv({
-              DATABASE_URL: b.pooledUrl(h.gateway),
-              MODELGOV_DATABASE_DIRECT_URL: b.directUrl(h.gateway),
-              MODELGOV_ADMIN_TOKEN: admin,
-              MODELGOV_AUDIT_SIGNING_KEY: key,
-              MODELGOV_LOG_LEVEL: "info",
-              MODELGOV_GATEWAY_RATE_PER_SEC: "100000",
-              MODELGOV_GATEWAY_RATE_BURST: "100000",
-            }),
-          });
-        }),
-      )),
-    );
     const { agent } = await prepareTwoVersions({ url: replicas[0]!.url, adminToken: admin, model: MODEL });
     const clients = replicas.map((r) => createClient({ baseUrl: r.url, token: admin }));
     const converge = (on: ServeChild[], version: string, ms: number) =>
@@ -143,10 +97,6 @@ test("three replicas as hosts behind PgBouncer in transaction mode: a route chan
     net.restore(cutOff);
     await converge([lonely], "1.0.0", 20_000);
   } finally {
-    for (const r of replicas) await stopChild(r, "SIGKILL");
-    await bouncer?.stop();
-    net.cleanup();
-    await tmp.drop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await cluster.close();
   }
 });
