@@ -26,6 +26,7 @@ export function tokenOf(req: IncomingMessage): string | undefined {
  */
 export function createPrincipals(deps: Pick<GatewayDeps, "authenticate" | "routing">) {
   const auth = new Map<string, { p: Principal | null; at: number }>();
+  const inflight = new Map<string, Promise<Principal | null>>();
   deps.routing.onChange(() => {
     for (const v of auth.values()) v.at = 0;
   });
@@ -66,7 +67,14 @@ export function createPrincipals(deps: Pick<GatewayDeps, "authenticate" | "routi
       if (!token) return null;
       const hit = auth.get(token);
       if (hit && Date.now() - hit.at < AUTH_TTL_MS) return hit.p;
-      return lookUp(token, hit);
+      // One check per token at a time: requests arriving meanwhile share it (against a store that
+      // has stopped answering, each would otherwise leave one more query queued in the pool).
+      let asked = inflight.get(token);
+      if (!asked) {
+        asked = lookUp(token, hit).finally(() => inflight.delete(token));
+        inflight.set(token, asked);
+      }
+      return asked;
     },
   };
 }
