@@ -35,9 +35,18 @@ export async function startServer(config: Config) {
   // The embedded store has no autovacuum: without statistics every search becomes a full scan.
   if (db.kind === "pglite") await db.exec("ANALYZE");
   logger.info(
-    { store: db.kind, where: config.databaseUrl ? "DATABASE_URL" : config.dataDir, applied },
+    {
+      store: db.kind,
+      where: config.databaseUrl ? "DATABASE_URL" : config.dataDir,
+      ...(config.databaseUrl && config.databaseDirectUrl ? { listen: "MODELGOV_DATABASE_DIRECT_URL" } : {}),
+      applied,
+    },
     "store ready",
   );
+  if (config.databaseDirectUrl && !config.databaseUrl)
+    logger.warn(
+      "MODELGOV_DATABASE_DIRECT_URL is set without DATABASE_URL: the embedded store has no use for it",
+    );
   if (db.kind === "postgres" && status.canMigrate)
     logger.warn(
       { role: status.role },

@@ -9,6 +9,7 @@ import { hermeticEnv, type ServeChild } from "./test-support/serve-child.ts";
 import { POSTGRES_SKIP, testDatabaseUrl } from "./test-support/stores.ts";
 
 const MODEL = "replicated";
+const CONVERGED_MS = 3_000;
 const SKIP = POSTGRES_SKIP ?? clusterSkip();
 
 /** A gateway call and a readiness check made from inside `h` (a client in its partition). */
@@ -76,8 +77,10 @@ test("three replicas as hosts behind PgBouncer in transaction mode: a route chan
       await clients[via]!.routes.set(MODEL, {
         split: version === "1.0.0" ? null : [{ version, weight: 100 }],
       });
-      const ms = await converge(replicas, version, 5_000);
-      assert.ok(Math.max(...ms) < 5_000, `converged in ${ms.map(Math.round).join(", ")} ms`);
+      // Under the 5 s periodic re-read: converging by it alone (LISTEN lost in the pooler) would
+      // miss this bound for most of the nine replica-changes. bench:replicas measures the real figure.
+      const ms = await converge(replicas, version, CONVERGED_MS);
+      assert.ok(Math.max(...ms) < CONVERGED_MS, `converged in ${ms.map(Math.round).join(", ")} ms`);
     }
 
     // Cut the third host off: the others answer and converge; it routes on what it knew.
@@ -86,7 +89,7 @@ test("three replicas as hosts behind PgBouncer in transaction mode: a route chan
     const port = Number(new URL(lonely.url).port);
     net.cut(cutOff);
     await clients[0]!.routes.set(MODEL, { split: null });
-    await converge(replicas.slice(0, 2), "1.0.0", 5_000);
+    await converge(replicas.slice(0, 2), "1.0.0", CONVERGED_MS);
     const inside = await probeFromInside(cutOff, port, agent);
     assert.equal(inside.status, 200, "the cut-off replica still answers the gateway");
     assert.equal(inside.version, `${MODEL}@1.1.0`, "from the routes it had: it cannot hear of the change");
