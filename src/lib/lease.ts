@@ -9,13 +9,6 @@ export function processHolder(): string {
 }
 
 /**
- * One holder across replicas for a singleton job (the rollout controller): a lease row in
- * PostgreSQL with an expiry and an epoch. A holder renews before expiry; another replica
- * takes over only once it has expired, and the epoch then goes up, so work stamped with an
- * old epoch can be refused (fencing). Times are the database's own (now()), so replicas'
- * clocks do not matter. No session advisory locks: they break behind connection poolers.
- */
-/**
  * Thrown at COMMIT by a transaction fenced at an epoch its holder no longer holds: the work
  * rolls back. What a leader paused past its TTL (a GC pause, SIGSTOP, a VM migration) meets
  * when it resumes mid-work while another replica leads.
@@ -30,6 +23,13 @@ export class LeaseLost extends Error {
   }
 }
 
+/**
+ * One holder across replicas for a singleton job (the rollout controller): a lease row in
+ * PostgreSQL with an expiry and an epoch. A holder renews before expiry; another replica
+ * takes over only once it has expired, and the epoch then goes up, so work stamped with an
+ * old epoch can be refused (fencing). Times are the database's own (now()), so replicas'
+ * clocks do not matter. No session advisory locks: they break behind connection poolers.
+ */
 export interface Lease {
   /** Takes or renews the lease; the epoch is set when held. */
   acquire(): Promise<{ held: boolean; epoch: number | null; holder: string }>;
