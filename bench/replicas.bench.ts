@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import Table from "cli-table3";
 import { createClient } from "../src/client/index.ts";
@@ -33,6 +34,7 @@ const CHANGES = QUICK ? 10 : 20;
 const FAILOVERS = QUICK ? 2 : 3;
 const TTL_MS = QUICK ? 3_000 : 10_000;
 const MODEL = "bench-replicas";
+const POLL_MS = 5;
 const SERVER = process.env.BENCH_REPLICAS_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
 
 const quantile = (xs: number[], q: number) => {
@@ -81,7 +83,8 @@ async function main() {
       });
       const times = await Promise.all(
         replicas.map(async (r) => {
-          await timeUntil(() => routesTo(r.url, version), 10_000, `${r.url} → ${version}`, 0);
+          // Every 5 ms, not back to back: the polling must not take the CPU the replicas need.
+          await timeUntil(() => routesTo(r.url, version), 10_000, `${r.url} → ${version}`, POLL_MS);
           return performance.now() - t0;
         }),
       );
@@ -200,11 +203,17 @@ async function main() {
       ],
     );
     console.log(table.toString());
+    // The machine's load says how far these figures are from an idle host's.
+    console.log(
+      `load average during the run: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")} on ${cpus().length} cores`,
+    );
     const out = fileURLToPath(new URL("./results/", import.meta.url));
     mkdirSync(out, { recursive: true });
     writeFileSync(
       `${out}replicas.json`,
-      `${JSON.stringify({ at: new Date().toISOString(), quick: QUICK, leaseTtlMs: TTL_MS, convergence, perChange, failovers }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), quick: QUICK, leaseTtlMs: TTL_MS, loadavg: loadavg(), cores: cpus().length, convergence, perChange, failovers }, null, 2)}\n`,
     );
   } finally {
     await db.close();
