@@ -20,6 +20,8 @@ export const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   dataDir: z.string().min(1),
   databaseUrl: z.string().url().optional(),
+  /** LISTEN's own connection (MODELGOV_DATABASE_DIRECT_URL) when DATABASE_URL is a transaction-mode pooler; unset: DATABASE_URL. */
+  databaseDirectUrl: z.string().url().optional(),
   /**
    * The migrations owner's connection (MODELGOV_MIGRATE_DATABASE_URL), read by `modelgov migrate`
    * and `modelgov db grants` only, never by `serve`: the server can then run as a least-privilege
@@ -59,6 +61,8 @@ export const ConfigSchema = z.object({
   consoleDir: z.string().min(1).optional(),
   /** How long a dead runner's evaluation run stays leased before another takes it (MODELGOV_EVAL_LEASE_TTL_MS). */
   evalLeaseTtlMs: z.coerce.number().int().min(500).max(600_000),
+  /** The rollout controller's leader lease: how long it lasts unrenewed (MODELGOV_LEADER_LEASE_TTL_MS). */
+  leaderLeaseTtlMs: z.coerce.number().int().min(1000).max(600_000),
   /** Upstreams the gateway may call: hosts, *.wildcards, IPs/CIDRs (MODELGOV_EGRESS_ALLOW_HOSTS, comma-separated). */
   egressAllowHosts: z.array(z.string().min(1)),
   /**
@@ -133,6 +137,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     port: get("MODELGOV_PORT") ?? envDefault("MODELGOV_PORT"),
     dataDir: path.resolve(get("MODELGOV_DATA_DIR") ?? envDefault("MODELGOV_DATA_DIR")),
     databaseUrl: get("DATABASE_URL") || undefined,
+    databaseDirectUrl: get("MODELGOV_DATABASE_DIRECT_URL") || undefined,
     migrateDatabaseUrl: get("MODELGOV_MIGRATE_DATABASE_URL") || undefined,
     mode: get("MODELGOV_MODE") || envDefault("MODELGOV_MODE"),
     demo: !get("MODELGOV_NO_DEMO"),
@@ -155,6 +160,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     evalScorersDir: get("MODELGOV_EVAL_SCORERS_DIR") || undefined,
     consoleDir: get("MODELGOV_CONSOLE_DIR") || undefined,
     evalLeaseTtlMs: get("MODELGOV_EVAL_LEASE_TTL_MS") || envDefault("MODELGOV_EVAL_LEASE_TTL_MS"),
+    leaderLeaseTtlMs: get("MODELGOV_LEADER_LEASE_TTL_MS") || envDefault("MODELGOV_LEADER_LEASE_TTL_MS"),
     egressAllowHosts: list(get("MODELGOV_EGRESS_ALLOW_HOSTS")) ?? [
       ...envDefault("MODELGOV_EGRESS_ALLOW_HOSTS"),
     ],

@@ -30,6 +30,7 @@ export async function startServer(config: Config) {
   if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
   const db = await openDb({
     databaseUrl: config.databaseUrl,
+    directUrl: config.databaseDirectUrl,
     dataDir: config.databaseUrl ? undefined : `${config.dataDir}/pgdata`,
   });
   // Under a least-privilege role (docs/audit.md) nothing is migrated here: pending migrations stop the start, saying what to run.
@@ -37,9 +38,18 @@ export async function startServer(config: Config) {
   // The embedded store has no autovacuum: without statistics every search becomes a full scan.
   if (db.kind === "pglite") await db.exec("ANALYZE");
   logger.info(
-    { store: db.kind, where: config.databaseUrl ? "DATABASE_URL" : config.dataDir, applied },
+    {
+      store: db.kind,
+      where: config.databaseUrl ? "DATABASE_URL" : config.dataDir,
+      ...(config.databaseUrl && config.databaseDirectUrl ? { listen: "MODELGOV_DATABASE_DIRECT_URL" } : {}),
+      applied,
+    },
     "store ready",
   );
+  if (config.databaseDirectUrl && !config.databaseUrl)
+    logger.warn(
+      "MODELGOV_DATABASE_DIRECT_URL is set without DATABASE_URL: the embedded store has no use for it",
+    );
   if (db.kind === "postgres" && status.canMigrate)
     logger.warn(
       { role: status.role },
@@ -122,6 +132,7 @@ export async function startServer(config: Config) {
     db,
     rollouts: services.rollouts,
     logger,
+    leaseTtlMs: config.leaderLeaseTtlMs,
     breakerState: (versionId) => {
       const s = gateway.breakers.get(versionId).state();
       return s === "CLOSED" ? "closed" : s === "OPEN" ? "open" : "half_open";

@@ -69,6 +69,17 @@ export const ENVIRONMENT = [
     scope: ["server", "migrate"],
   },
   {
+    name: "MODELGOV_DATABASE_DIRECT_URL",
+    key: "databaseDirectUrl",
+    type: "postgres:// URL",
+    defaultText: "`DATABASE_URL`",
+    description: "connection used only for LISTEN (change notifications), when DATABASE_URL is a pooler",
+    details:
+      "LISTEN needs a session of its own, which a pooler in transaction mode (PgBouncer `pool_mode=transaction`) does not keep: point `DATABASE_URL` at the pooler and this at PostgreSQL itself (or at a session-mode pool). One connection per replica. See docs/replicas.md.",
+    example: "postgres://modelgov_app:secret@db-primary:5432/modelgov",
+    scope: ["server"],
+  },
+  {
     name: "MODELGOV_MIGRATE_DATABASE_URL",
     key: "migrateDatabaseUrl",
     type: "postgres:// URL",
@@ -343,6 +354,18 @@ export const ENVIRONMENT = [
     default: 30_000,
     description: "how long a dead runner's evaluation run stays leased before another takes it",
     example: "60000",
+    scope: ["server"],
+  },
+  {
+    name: "MODELGOV_LEADER_LEASE_TTL_MS",
+    key: "leaderLeaseTtlMs",
+    type: "milliseconds",
+    default: 10_000,
+    description:
+      "how long the rollout controller's leader lease lasts unrenewed: a stopped leader's replacement takes over after it",
+    details:
+      "The leader renews every second; another replica takes over once the lease has gone unrenewed this long (so failover takes about this, plus a second), and work the old leader still attempts under its old epoch is refused. Below 2 s a slow database round trip could cost a healthy leader its lease. See docs/replicas.md.",
+    example: "5000",
     scope: ["server"],
   },
   {

@@ -42,3 +42,38 @@ test("PostgreSQL: a connection reset in the middle of a transaction fails that t
     await tmp.drop();
   }
 });
+
+test("PostgreSQL: LISTEN connects to listenUrl (the direct connection), queries to the pooled url; a NOTIFY committed through the pool arrives", {
+  skip: POSTGRES_SKIP,
+}, async () => {
+  const tmp = await createThrowawayDatabase(url!, "modelgov_test");
+  const tagged = (name: string) => {
+    const u = new URL(tmp.url);
+    u.searchParams.set("application_name", name);
+    return u.toString();
+  };
+  const db = openPostgres(tagged("mg_pooled"), { max: 2, listenUrl: tagged("mg_direct") });
+  try {
+    const heard: string[] = [];
+    const unlisten = await db.listen("mg_test_channel", (p) => heard.push(p));
+    await db.transaction(async (tx) => {
+      await tx.query("SELECT pg_notify('mg_test_channel', 'hello')");
+    });
+    const until = Date.now() + 5000;
+    while (heard.length === 0 && Date.now() < until) await sleep(10);
+    assert.deepEqual(heard, ["hello"]);
+    const sessions = await db.query<{ application_name: string; query: string }>(
+      "SELECT application_name, query FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'mg_%' AND pid <> pg_backend_pid()",
+      [tmp.name],
+    );
+    assert.ok(
+      sessions.some((s) => s.application_name === "mg_direct" && /^LISTEN /.test(s.query)),
+      JSON.stringify(sessions),
+    );
+    assert.ok(!sessions.some((s) => s.application_name === "mg_pooled" && /LISTEN/.test(s.query)));
+    await unlisten();
+  } finally {
+    await db.close();
+    await tmp.drop();
+  }
+});

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { conflict } from "../lib/errors.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { startPgliteThread } from "./pglite-client.ts";
 
 /** Which field a unique constraint guards, for the 409 a racing duplicate gets. */
@@ -81,6 +82,8 @@ export interface Db extends Queryable {
   readonly kind: "pglite" | "postgres";
   /** The connection string, for a real server (a second connection, e.g. LISTEN). */
   readonly url?: string;
+  /** Where LISTEN connects, for a real server: a direct (or session-pooled) URL, else `url`. */
+  readonly listenUrl?: string;
   /** Runs `fn` in one transaction: commit on return, rollback on throw. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */
@@ -107,7 +110,12 @@ export interface PgliteDb extends Db, CopyCapable {
  * (a tarball from `dumpTo`) fills a new, empty database with that copy instead of an initdb.
  */
 export async function openPglite(dataDir?: string, opts: { fromDump?: string } = {}): Promise<PgliteDb> {
-  const thread = await startPgliteThread(dataDir, opts.fromDump);
+  // One process per data folder: a second one refuses here, naming the folder and its holder.
+  const unlock = dataDir ? lockDataDir(dataDir) : () => {};
+  const thread = await startPgliteThread(dataDir, opts.fromDump).catch((err: unknown) => {
+    unlock();
+    throw err;
+  });
   const query = async <T>(sql: string, params: unknown[] | undefined, tx: number | undefined) =>
     (await translated(thread.call({ op: "query", sql, params, tx }))) as T[];
   return {
@@ -151,18 +159,30 @@ export async function openPglite(dataDir?: string, opts: { fromDump?: string } =
       await thread.call({ op: "query", sql: "select 1", params: undefined, tx: undefined });
     },
     listen: (channel, onNotify) => thread.listen(channel, onNotify),
-    close: () => thread.close(),
+    close: () => thread.close().finally(unlock),
   };
 }
 
-/** A real PostgreSQL server, through a connection pool. */
-export function openPostgres(url: string, opts: { max?: number } = {}): Db {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 5_000 } as const;
+const PING_TIMEOUT_MS = 2_000;
+
+/**
+ * A real PostgreSQL server, through a connection pool. Every statement runs as one unnamed
+ * extended-protocol query or inside one transaction, with no session state (no session
+ * advisory locks, no SET outside a transaction, no named prepared statements), so `url` may
+ * be a pooler in transaction mode (PgBouncer pool_mode=transaction). LISTEN needs a session of
+ * its own: it connects to `listenUrl` (PostgreSQL itself, or a session-mode pool), else `url`.
+ */
+export function openPostgres(url: string, opts: { max?: number; listenUrl?: string | undefined } = {}): Db {
+  const listenUrl = opts.listenUrl ?? url;
+  // TCP keepalive from 5 s idle (the system default waits 2 h): a silent peer is noticed sooner.
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, ...KEEPALIVE });
   // A dropped idle connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});
   return {
     kind: "postgres",
     url,
+    listenUrl,
     query: async (sql, params) => (await translated(pool.query(sql, params))).rows,
     transaction: async (fn) => {
       const client = await pool.connect();
@@ -200,9 +220,17 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
       await pool.query(sql);
     },
     ping: async () => {
-      await pool.query("select 1");
+      // A partitioned server never answers: readiness says so (503) instead of hanging with it.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the database did not answer within ${PING_TIMEOUT_MS} ms`)),
+          PING_TIMEOUT_MS,
+        );
+      });
+      await Promise.race([pool.query("select 1"), late]).finally(() => clearTimeout(timer));
     },
-    listen: (channel, onNotify) => listenPostgres(url, channel, onNotify),
+    listen: (channel, onNotify) => listenPostgres(listenUrl, channel, onNotify),
     close: () => pool.end(),
   };
 }
@@ -213,7 +241,7 @@ async function listenPostgres(url: string, channel: string, onNotify: (payload: 
   let stopped = false;
   const connect = async (): Promise<void> => {
     if (stopped) return;
-    const c = new pg.Client({ connectionString: url });
+    const c = new pg.Client({ connectionString: url, ...KEEPALIVE });
     c.on("notification", (n) => {
       if (n.channel === channel) onNotify(n.payload ?? "");
     });
@@ -239,8 +267,10 @@ async function listenPostgres(url: string, channel: string, onNotify: (payload: 
 
 export async function openDb(opts: {
   databaseUrl?: string | undefined;
+  /** For LISTEN only (MODELGOV_DATABASE_DIRECT_URL): DATABASE_URL may be a transaction-mode pooler. */
+  directUrl?: string | undefined;
   dataDir?: string | undefined;
 }): Promise<Db> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl);
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, { listenUrl: opts.directUrl });
   return openPglite(opts.dataDir);
 }

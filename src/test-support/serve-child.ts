@@ -34,8 +34,15 @@ export function spawnServe(opts: {
   args: string[];
   env: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** A command that runs the server, e.g. `ip netns exec <ns>` (it must exec it, keeping the PID). */
+  prefix?: string[];
+  /** The address to listen on (default 127.0.0.1) and the one `url` names (default the same). */
+  host?: { listen: string; reach: string };
 }): Promise<ServeChild> {
-  const proc = spawn(process.execPath, [BIN, "serve", "--host", "127.0.0.1", "--port", "0", ...opts.args], {
+  const host = opts.host ?? { listen: "127.0.0.1", reach: "127.0.0.1" };
+  const argv = [process.execPath, BIN, "serve", "--host", host.listen, "--port", "0", ...opts.args];
+  const [cmd, ...rest] = [...(opts.prefix ?? []), ...argv];
+  const proc = spawn(cmd!, rest, {
     env: opts.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -60,7 +67,9 @@ export function spawnServe(opts: {
           lines.push(line);
           if (ready || !line.includes('"modelgov listening"')) continue;
           try {
-            const url = (JSON.parse(line) as { url: string }).url;
+            const u = new URL((JSON.parse(line) as { url: string }).url);
+            u.hostname = host.reach;
+            const url = u.origin;
             ready = true;
             clearTimeout(timer);
             resolve({ url, pid: proc.pid!, proc, lines, exited });

@@ -24,7 +24,7 @@ export function createBiasDriftJob(opts: {
   const holder = opts.holder ?? processHolder();
   // Outlives a tick or two, so the holder keeps it between ticks; a dead holder's expires.
   const ttlMs = opts.leaseTtlMs ?? Math.max(3 * intervalMs, 30_000);
-  const lease = createLease({ db: opts.db, name: "bias-drift", holder, ttlMs });
+  const lease = createLease({ db: opts.db, name: "bias-drift", holder, ttlMs, logger });
   let timer: NodeJS.Timeout | null = null;
   let current: Promise<void> | null = null;
   let ticks = 0;

@@ -75,7 +75,7 @@ export function createEvalWorker(o: EvalWorkerOptions) {
         { run, suite, signal: abort.signal },
       );
       if (aborted) return;
-      const done = await o.evals.complete(id, (tx) => lease.stillHeld(tx, epoch));
+      const done = await o.evals.complete(id, (tx) => lease.guard(tx, epoch));
       if (done)
         o.logger.info(
           {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { systemContext } from "../../http/context.ts";
-import { createLease } from "../../lib/lease.ts";
+import { createLease, LeaseLost } from "../../lib/lease.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Db } from "../../store/db.ts";
 import type { RolloutsService } from "./rollouts.service.ts";
@@ -26,13 +26,17 @@ export function createRolloutController(opts: {
   const { rollouts, logger } = opts;
   const tickMs = opts.tickMs ?? 1000;
   const holder = opts.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const ttlMs = opts.leaseTtlMs ?? 10_000;
   const lease = createLease({
     db: opts.db,
     name: "rollout-controller",
     holder,
-    ttlMs: opts.leaseTtlMs ?? 10_000,
+    ttlMs,
+    logger,
   });
   let timer: NodeJS.Timeout | null = null;
+  let renewal: NodeJS.Timeout | null = null;
+  let renewing: Promise<unknown> | null = null;
   let current: Promise<void> | null = null;
   let again = false;
   let ticks = 0;
@@ -41,7 +45,7 @@ export function createRolloutController(opts: {
     const l = await lease.acquire();
     if (!l.held || l.epoch === null) return;
     const epoch = l.epoch;
-    const fence = (tx: Parameters<typeof lease.stillHeld>[0]) => lease.stillHeld(tx, epoch);
+    const fence = (tx: Parameters<typeof lease.guard>[0]) => lease.guard(tx, epoch);
     const ctx = systemContext("rollout-controller", `ctl_${(++ticks).toString(36)}`);
     for (const r of await rollouts.active()) {
       try {
@@ -62,6 +66,11 @@ export function createRolloutController(opts: {
             );
         }
       } catch (err) {
+        if (err instanceof LeaseLost) {
+          // Paused past the lease (GC, SIGSTOP) and another replica leads now: its work stands, ours is rolled back.
+          logger.warn({ rollout: r.id, epoch: err.epoch }, "lease lost mid-work: stale-epoch work refused");
+          return;
+        }
         logger.warn({ err, rollout: r.id }, "rollout analysis failed; retried next tick");
       }
     }
@@ -91,13 +100,29 @@ export function createRolloutController(opts: {
       if (timer) return;
       timer = setInterval(() => void tick(), tickMs);
       timer.unref();
+      // Renewed apart from the ticks too: an analysis slower than the TTL keeps the lease; only a
+      // leader that stops running (paused, partitioned, dead) loses it.
+      renewal = setInterval(
+        () => {
+          renewing ??= lease
+            .acquire()
+            .catch(() => {})
+            .finally(() => {
+              renewing = null;
+            });
+        },
+        Math.max(100, ttlMs / 3),
+      );
+      renewal.unref();
       void tick();
     },
     kick: () => tick(),
     async stop() {
       if (timer) clearInterval(timer);
-      timer = null;
-      await current;
+      if (renewal) clearInterval(renewal);
+      timer = renewal = null;
+      // A renewal still under way would take the lease back after the release.
+      await Promise.all([current, renewing]);
       await lease.release().catch(() => {});
     },
   };
