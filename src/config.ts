@@ -91,6 +91,10 @@ export const ConfigSchema = z.object({
   biasDriftWindowMs: z.coerce.number().int().min(1000).max(604_800_000),
   /** How long after a window ends its late feedback is waited for (MODELGOV_BIAS_DRIFT_SETTLE_MS, default 5 min). */
   biasDriftSettleMs: z.coerce.number().int().min(0).max(86_400_000),
+  /** Kubeconfig for traffic targets (MODELGOV_KUBECONFIG); unset: client-node's defaults, in-cluster included. */
+  kubeconfig: z.string().min(1).optional(),
+  /** How often a synced route is re-read to mend drift (MODELGOV_TRAFFIC_RESYNC_MS, default 30 s). */
+  trafficResyncMs: z.coerce.number().int().min(1000).max(86_400_000),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -156,6 +160,8 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
       get("MODELGOV_BIAS_DRIFT_INTERVAL_MS") || envDefault("MODELGOV_BIAS_DRIFT_INTERVAL_MS"),
     biasDriftWindowMs: get("MODELGOV_BIAS_DRIFT_WINDOW_MS") || envDefault("MODELGOV_BIAS_DRIFT_WINDOW_MS"),
     biasDriftSettleMs: get("MODELGOV_BIAS_DRIFT_SETTLE_MS") || envDefault("MODELGOV_BIAS_DRIFT_SETTLE_MS"),
+    kubeconfig: get("MODELGOV_KUBECONFIG") || undefined,
+    trafficResyncMs: get("MODELGOV_TRAFFIC_RESYNC_MS") || envDefault("MODELGOV_TRAFFIC_RESYNC_MS"),
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.refine((c) => !(c.auditSigningKey && c.auditSigningKeyFile), {

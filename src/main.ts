@@ -16,6 +16,7 @@ import { createExperimentWatcher } from "./modules/experiments/index.ts";
 import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
 import { createRolloutController } from "./modules/rollouts/index.ts";
+import { createKubeApplier, createTrafficReconciler, loadKubeConfig } from "./modules/traffic/index.ts";
 import { createWebhookDispatcher, createWebhookEgress } from "./modules/webhooks/index.ts";
 import { createHttpApp, createServices } from "./services.ts";
 import { openDb } from "./store/db.ts";
@@ -127,6 +128,16 @@ export async function startServer(config: Config) {
   gateway.breakers.onStateChange((change) => {
     if (change.to === "OPEN") void controller.kick();
   });
+  // Containerised models: their cluster routes follow the split and the production alias. One
+  // across replicas; a committed route change (any replica, via NOTIFY) makes it look at once.
+  const trafficReconciler = createTrafficReconciler({
+    db,
+    clock: systemClock,
+    logger,
+    resyncMs: config.trafficResyncMs,
+    applier: () => createKubeApplier({ kubeConfig: loadKubeConfig(config.kubeconfig) }),
+  });
+  gateway.routing.onChange(() => void trafficReconciler.kick());
   // Experiments: every replica looks at the running ones; a breached guardrail stops one at once.
   const experimentWatcher = createExperimentWatcher({ experiments: services.experiments, logger });
   // Evaluation runs: any replica takes a run it can lease, through the gateway's guarded adapters.
@@ -175,6 +186,11 @@ export async function startServer(config: Config) {
         name: "experiment watcher",
         start: () => experimentWatcher.start(),
         stop: () => experimentWatcher.stop(),
+      },
+      {
+        name: "traffic reconciler",
+        start: () => trafficReconciler.start(),
+        stop: () => trafficReconciler.stop(),
       },
       { name: "rollout controller", start: () => controller.start(), stop: () => controller.stop() },
     ],

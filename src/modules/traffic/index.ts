@@ -1,0 +1,19 @@
+export {
+  ClusterError,
+  createKubeApplier,
+  KINDS,
+  loadKubeConfig,
+  planPatch,
+  type TrafficApplier,
+} from "./kube.ts";
+export { createTrafficReconciler, type TrafficReconciler } from "./reconciler.ts";
+export { trafficRoutes } from "./traffic.routes.ts";
+export {
+  type TrafficSync,
+  TrafficSyncSchema,
+  type TrafficTarget,
+  TrafficTargetSchema,
+  type TrafficTargetView,
+} from "./traffic.schemas.ts";
+export { createTrafficService, desiredWeights, type TrafficService } from "./traffic.service.ts";
+export { integerWeights, servedShares } from "./weights.ts";
