@@ -77,7 +77,8 @@ export function createServices({
       approvals.voidRequests(tx, ctx, versionId, `card revised (revision ${revision}) after the request`),
   });
   const routes = createRouteConfigService({ db, clock });
-  const spec = createSpecService({ db, clock, registry, cards, approvals, routes });
+  const traffic = createTrafficService({ db, clock });
+  const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic });
   const identity = createIdentityService({
     db,
     clock,
@@ -96,7 +97,6 @@ export function createServices({
   const feedbackLog = createFeedbackWriter({ db, clock, logger, spoolDir });
   const feedback = createFeedbackService({ writer: feedbackLog, clock });
   const dependents = createDependentsService({ db, clock });
-  const traffic = createTrafficService({ db, clock });
   const rollouts = createRolloutsService({
     db,
     clock,

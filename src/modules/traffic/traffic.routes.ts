@@ -32,7 +32,7 @@ export function trafficRoutes(svc: TrafficService) {
       request: { params: ModelParam, body: jsonBody(TrafficTargetSchema) },
       responses: { 200: jsonOk(TrafficTargetViewSchema) },
     }),
-    async (c) => c.json(await svc.set(c.get("ctx"), c.req.valid("param").model, c.req.valid("json")), 200),
+    async (c) => c.json((await svc.set(c.get("ctx"), c.req.valid("param").model, c.req.valid("json")))!, 200),
   );
   app.openapi(
     apiRoute({

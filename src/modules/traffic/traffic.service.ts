@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError, notFound } from "../../lib/errors.ts";
-import type { Db, Queryable } from "../../store/db.ts";
+import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { lockModel, modelIdByName, versionStatuses } from "../registry/index.ts";
 import type { TrafficSync, TrafficTarget, TrafficTargetView } from "./traffic.schemas.ts";
@@ -83,20 +83,30 @@ export function createTrafficService({ db, clock }: { db: Db; clock: Clock }) {
       return row ? syncOf(row) : null;
     },
 
+    /** The current target of a model, or null (spec apply compares before it sets). */
+    async targetIn(q: Queryable, model: string): Promise<TrafficTarget | null> {
+      return (await targetOf(q, await modelId(q, model)))?.target ?? null;
+    },
+
+    /**
+     * Registers or replaces a model's target, checked against its versions, with its audit
+     * event; in the caller's transaction when given one (spec apply).
+     */
     async set(
       ctx: RequestContext,
       model: string,
       target: TrafficTarget,
-      field = "body",
-    ): Promise<TrafficTargetView> {
-      await db.transaction(async (tx) => {
+      opts: { tx?: Tx; field?: string } = {},
+    ): Promise<TrafficTargetView | null> {
+      const field = opts.field ?? "body";
+      const run = async (tx: Tx) => {
         const id = await modelId(tx, model);
         await lockModel(tx, id);
         const known = new Map((await versionStatuses(tx, id)).map((v) => [v.version, v.status]));
         const problems: { field: string; reason: string }[] = [];
         const seen = new Map<string, string>();
         for (const [version, backend] of Object.entries(target.backends)) {
-          const f = `${field}.backends.${version}`;
+          const f = `${field ? `${field}.` : ""}backends.${version}`;
           if (!known.has(version))
             problems.push({ field: f, reason: `version ${version} of '${model}' is not registered` });
           else if (known.get(version) === "retired")
@@ -119,7 +129,12 @@ export function createTrafficService({ db, clock }: { db: Db; clock: Clock }) {
           before: before?.target ?? null,
           after: target,
         });
-      });
+      };
+      if (opts.tx) {
+        await run(opts.tx);
+        return null;
+      }
+      await db.transaction(run);
       return this.get(model);
     },
 

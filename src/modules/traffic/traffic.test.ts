@@ -310,5 +310,45 @@ for (const target of allStoreTargets()) {
       const missing = await putTarget("nope", good);
       assert.equal(missing.status, 404);
     });
+
+    test("modelgov.yaml: trafficTargets set a model's route, audited once, refused naming the field", async () => {
+      const apply = (trafficTargets: unknown, dryRun = false) =>
+        h.request("/api/v1/apply", {
+          method: "POST",
+          headers: JSON_HEADERS,
+          body: JSON.stringify({ spec: { apiVersion: "modelgov/v1", trafficTargets }, dryRun }),
+        });
+      const target = {
+        kind: "HTTPRoute",
+        namespace: NS,
+        name: "gaps",
+        ruleIndex: 0,
+        total: 100,
+        backends: { "1.0.0": "gaps-v1-0" },
+      };
+      const first = await readJson(await apply({ gaps: target }));
+      assert.deepEqual(
+        first.changes.map((c: { action: string; target: string }) => [c.action, c.target]),
+        [["update_traffic_target", "gaps"]],
+      );
+      // The same spec again changes nothing.
+      assert.deepEqual((await readJson(await apply({ gaps: target }))).changes, []);
+      assert.deepEqual((await h.services.traffic.get("gaps")).target, target);
+      await sync();
+      assert.equal((await h.services.traffic.get("gaps")).sync.state, "in_sync");
+      const bad = await apply({ gaps: { ...target, backends: { "4.0.0": "x" } } });
+      assert.equal(bad.status, 400);
+      assert.deepEqual(
+        (await readJson(bad)).errors.map((e: { field: string }) => e.field),
+        ["trafficTargets.gaps.backends.4.0.0"],
+      );
+      const shape = await apply({ gaps: { ...target, kind: "Ingress" } });
+      assert.equal(shape.status, 400);
+      assert.ok(
+        (await readJson(shape)).errors.some((e: { field: string }) =>
+          /trafficTargets\.gaps\.kind/.test(e.field),
+        ),
+      );
+    });
   });
 }
