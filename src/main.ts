@@ -16,7 +16,7 @@ import { createExperimentWatcher } from "./modules/experiments/index.ts";
 import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
 import { createRolloutController } from "./modules/rollouts/index.ts";
-import { createKubeApplier, createTrafficReconciler, loadKubeConfig } from "./modules/traffic/index.ts";
+import { createKubeApplier, createTrafficReconciler } from "./modules/traffic/index.ts";
 import { createWebhookDispatcher, createWebhookEgress } from "./modules/webhooks/index.ts";
 import { createHttpApp, createServices } from "./services.ts";
 import { openDb } from "./store/db.ts";
@@ -135,7 +135,7 @@ export async function startServer(config: Config) {
     clock: systemClock,
     logger,
     resyncMs: config.trafficResyncMs,
-    applier: () => createKubeApplier({ kubeConfig: loadKubeConfig(config.kubeconfig) }),
+    applier: () => createKubeApplier(config.kubeconfig ? { kubeconfigPath: config.kubeconfig } : {}),
   });
   gateway.routing.onChange(() => void trafficReconciler.kick());
   // Experiments: every replica looks at the running ones; a breached guardrail stops one at once.

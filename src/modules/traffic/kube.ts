@@ -1,11 +1,11 @@
-import {
-  ApiException,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import type { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { TrafficTarget } from "./traffic.schemas.ts";
+
+// The client is loaded on first use (it takes over half a second to import): a server with no
+// traffic target, and every test that does not write a route, never pays for it.
+type K8s = typeof import("@kubernetes/client-node");
+let k8s: Promise<K8s> | undefined;
+const loadK8s = () => (k8s ??= import("@kubernetes/client-node"));
 
 /**
  * Where each kind of route keeps its weighted backends, declaratively: the API group, the list
@@ -126,7 +126,9 @@ export function planPatch(
 }
 
 export interface KubeApplierOptions {
-  kubeConfig: KubeConfig;
+  /** The cluster and credentials; unset: loadKubeConfig(kubeconfigPath) on first use. */
+  kubeConfig?: KubeConfig;
+  kubeconfigPath?: string;
   /** Patches tried before giving up on a route that keeps changing under us. */
   maxAttempts?: number;
   /** First wait after a conflict, doubled each time, jittered down by up to half. */
@@ -137,16 +139,21 @@ export interface KubeApplierOptions {
 
 /** Reads and patches routes through @kubernetes/client-node (1.x: Node 20). */
 export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
-  const api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+  let client: Promise<{ lib: K8s; api: CustomObjectsApi }> | undefined;
+  const connect = () =>
+    (client ??= (async () => {
+      const lib = await loadK8s();
+      const kc = opts.kubeConfig ?? (await loadKubeConfig(opts.kubeconfigPath));
+      return { lib, api: kc.makeApiClient(lib.CustomObjectsApi) };
+    })());
   const maxAttempts = opts.maxAttempts ?? 5;
   const backoffMs = opts.backoffMs ?? 100;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = opts.random ?? Math.random;
-  const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 
-  function failure(err: unknown, what: string, where: string): ClusterError {
+  function failure(lib: K8s, err: unknown, what: string, where: string): ClusterError {
     if (err instanceof ClusterError) return err;
-    if (err instanceof ApiException) {
+    if (err instanceof lib.ApiException) {
       const code = err.code as number;
       const msg = (err.body as { message?: string } | undefined)?.message ?? "";
       if (code === 404) return new ClusterError(`${where} not found (${what})`, false, code);
@@ -164,6 +171,15 @@ export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
 
   return {
     async apply(target, weights) {
+      let lib: K8s;
+      let api: CustomObjectsApi;
+      try {
+        ({ lib, api } = await connect());
+      } catch (err) {
+        client = undefined;
+        throw new ClusterError(`loading the cluster credentials: ${(err as Error).message}`, true);
+      }
+      const jsonPatch = lib.setHeaderOptions("Content-Type", lib.PatchStrategy.JsonPatch);
       const kind = KINDS[target.kind];
       const ref = {
         group: kind.group,
@@ -181,12 +197,12 @@ export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
         try {
           route = await api.getNamespacedCustomObject(ref);
         } catch (err) {
-          throw failure(err, "reading", where);
+          throw failure(lib, err, "reading", where);
         }
         const ops = planPatch(target, route, weights);
         const rv = dig(route, ["metadata", "resourceVersion"]) as string;
         if (refused && refused.rv === rv) {
-          const e = failure(refused.err, "patching", where);
+          const e = failure(lib, refused.err, "patching", where);
           throw new ClusterError(e.message, false, e.status);
         }
         if (!ops) return { changed: false, resourceVersion: rv, conflicts };
@@ -202,7 +218,7 @@ export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
           };
         } catch (err) {
           // 409, or 422 from the failed `test` op: someone wrote the route since we read it.
-          const code = err instanceof ApiException ? (err.code as number) : 0;
+          const code = err instanceof lib.ApiException ? (err.code as number) : 0;
           if ((code === 409 || code === 422) && attempt < maxAttempts) {
             conflicts++;
             refused = code === 422 ? { rv, err } : null;
@@ -215,7 +231,7 @@ export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
               true,
               code,
             );
-          throw failure(err, "patching", where);
+          throw failure(lib, err, "patching", where);
         }
       }
     },
@@ -226,8 +242,8 @@ export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
  * The credentials: a kubeconfig file when one is named, else client-node's defaults in order
  * (KUBECONFIG, ~/.kube/config, then the in-cluster service account).
  */
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
+export async function loadKubeConfig(path?: string): Promise<KubeConfig> {
+  const kc = new (await loadK8s()).KubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   return kc;
