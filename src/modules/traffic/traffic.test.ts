@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Plan } from "../../engines/rollout/index.ts";
 import { systemContext } from "../../http/context.ts";
 import { createLogger } from "../../lib/logger.ts";
+import { runCliAs } from "../../test-support/cli.ts";
 import { type FakeKube, startFakeKube } from "../../test-support/fake-kube.ts";
 import { seedModel } from "../../test-support/rollouts.ts";
 import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
@@ -309,6 +313,47 @@ for (const target of allStoreTargets()) {
       });
       const missing = await putTarget("nope", good);
       assert.equal(missing.status, 404);
+    });
+
+    test("CLI: traffic set/get/rm, and the rollout status shows the cluster route's state", async () => {
+      const run = (...argv: string[]) => runCliAs(h.fetch, h.adminToken, argv);
+      const dir = mkdtempSync(path.join(tmpdir(), "modelgov-traffic-"));
+      try {
+        const file = path.join(dir, "target.yaml");
+        writeFileSync(
+          file,
+          `kind: HTTPRoute\nnamespace: ${NS}\nname: down\nbackends:\n  "1.0.0": down-v1-0\n  "1.1.0": down-v1-1\n`,
+        );
+        const set = await run("traffic", "set", "down", "-f", file);
+        assert.equal(set.code, 0, set.err);
+        assert.match(set.out, /down: HTTPRoute models\/down, rule 0, weights summing to 100/);
+        assert.match(set.out, /1\.1\.0 → down-v1-1/);
+        await h.services.rollouts.start(ctx(), "down", "1.1.0", { plan: PLAN });
+        await sync();
+        const got = await run("traffic", "get", "down");
+        assert.match(got.out, /sync in_sync \(down-v1-0=90, down-v1-1=10\)/);
+        const status = await run("rollout", "status", "down");
+        assert.match(status.out, /cluster route in_sync \(down-v1-0=90, down-v1-1=10\)/);
+        kube.failAll = 403;
+        await h.services.rollouts.promote(ctx(), "down");
+        await sync();
+        const failing = await run("rollout", "status", "down");
+        assert.match(
+          failing.out,
+          /cluster route failing \(1 attempt\(s\)\): .*403.*needs get and patch on httproutes/,
+        );
+        kube.failAll = null;
+        await h.services.rollouts.abort(ctx(), "down");
+        h.clock.advance(2 * SEC);
+        await sync();
+        assert.deepEqual(weights("down"), { "down-v1-0": 100, "down-v1-1": 0 });
+        assert.equal((await run("traffic", "rm", "down")).code, 0);
+        const gone = await run("traffic", "get", "down");
+        assert.equal(gone.code, 1);
+        assert.match(gone.err, /not found/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test("modelgov.yaml: trafficTargets set a model's route, audited once, refused naming the field", async () => {
