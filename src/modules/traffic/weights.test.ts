@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { planPatch } from "./kube.ts";
 import { TrafficTargetSchema } from "./traffic.schemas.ts";
 import { desiredWeights } from "./traffic.service.ts";
@@ -270,5 +272,35 @@ describe("the JSON Patch", () => {
       { op: "replace", path: "/spec/http/0/route/0/weight", value: 75 },
       { op: "add", path: "/spec/http/0/route/1/weight", value: 25 },
     ]);
+  });
+});
+
+describe("deploy/k8s-traffic examples", () => {
+  test("the example target is valid and names the example route's backends; the Role grants get and patch on httproutes", () => {
+    const target = TrafficTargetSchema.parse(
+      parseYaml(readFileSync("deploy/k8s-traffic/traffic-target.yaml", "utf8")),
+    );
+    const route = parseYaml(readFileSync("deploy/k8s-traffic/httproute.yaml", "utf8"));
+    assert.equal(route.metadata.name, target.name);
+    assert.equal(route.metadata.namespace, target.namespace);
+    assert.deepEqual(
+      planPatch(
+        target,
+        { ...route, metadata: { ...route.metadata, resourceVersion: "1" } },
+        new Map([
+          ["chat-v1-0", 100],
+          ["chat-v1-1", 0],
+        ]),
+      ),
+      null,
+    );
+    const [role, binding] = parseAllDocuments(readFileSync("deploy/k8s-traffic/rbac.yaml", "utf8")).map((d) =>
+      d.toJS(),
+    );
+    const rule = role.rules.find((r: { resources: string[] }) => r.resources.includes("httproutes"));
+    assert.deepEqual(rule.apiGroups, ["gateway.networking.k8s.io"]);
+    assert.deepEqual(rule.verbs, ["get", "patch"]);
+    assert.equal(binding.roleRef.name, role.metadata.name);
+    assert.equal(binding.metadata.namespace, target.namespace);
   });
 });
