@@ -52,13 +52,25 @@ export function createTrafficReconciler(opts: ReconcilerOptions) {
   let again = false;
   const listeners = new Set<() => void>();
 
+  /** Backing off after failures, unless the weights wanted changed since (a rollback goes at once). */
+  const backingOff = (row: TargetRow, desired: Record<string, number> | null, now: number) =>
+    row.failures > 0 &&
+    !!row.nextAttemptAt &&
+    Date.parse(row.nextAttemptAt) > now &&
+    (desired === null ? row.attempted === null : sameWeights(row.attempted, desired));
+
   const due = (row: TargetRow, desired: Record<string, number>, now: number) => {
-    if (row.failures > 0 && row.nextAttemptAt && Date.parse(row.nextAttemptAt) > now) return false;
+    if (backingOff(row, desired, now)) return false;
     if (!sameWeights(row.applied, desired)) return true;
     return !row.appliedAt || now - Date.parse(row.appliedAt) >= resyncMs;
   };
 
-  async function fail(row: TargetRow, reason: string, fence: (q: Queryable) => Promise<boolean>) {
+  async function fail(
+    row: TargetRow,
+    reason: string,
+    attempted: Record<string, number> | null,
+    fence: (q: Queryable) => Promise<boolean>,
+  ) {
     const now = clock.now();
     const wait = Math.min(retryCapMs, retryBaseMs * 2 ** row.failures);
     await db.transaction(async (tx) => {
@@ -69,6 +81,7 @@ export function createTrafficReconciler(opts: ReconcilerOptions) {
         reason,
         now.toISOString(),
         new Date(now.getTime() + wait).toISOString(),
+        attempted,
       );
       // The first failure of a streak, and a new reason, are audited (and reach webhooks); retries are not.
       if (row.failures === 0 || row.lastError !== reason)
@@ -91,8 +104,7 @@ export function createTrafficReconciler(opts: ReconcilerOptions) {
     const now = clock.now().getTime();
     const d = desiredWeights(row);
     if ("error" in d) {
-      if (row.failures === 0 || !row.nextAttemptAt || Date.parse(row.nextAttemptAt) <= now)
-        await fail(row, d.error, fence);
+      if (!backingOff(row, null, now)) await fail(row, d.error, null, fence);
       return;
     }
     if (!due(row, d.weights, now)) return;
@@ -104,6 +116,7 @@ export function createTrafficReconciler(opts: ReconcilerOptions) {
       await fail(
         row,
         err instanceof ClusterError ? err.message : `cluster write failed: ${String(err)}`,
+        d.weights,
         fence,
       );
       return;

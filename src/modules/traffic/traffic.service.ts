@@ -5,7 +5,7 @@ import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { lockModel, modelIdByName, versionStatuses } from "../registry/index.ts";
 import type { TrafficSync, TrafficTarget, TrafficTargetView } from "./traffic.schemas.ts";
-import { deleteTarget, type TargetRow, targetOf, upsertTarget } from "./traffic.store.ts";
+import { deleteTarget, sameRouteOwner, type TargetRow, targetOf, upsertTarget } from "./traffic.store.ts";
 import { integerWeights, servedShares } from "./weights.ts";
 
 /**
@@ -116,6 +116,12 @@ export function createTrafficService({ db, clock }: { db: Db; clock: Clock }) {
             problems.push({ field: f, reason: `backend '${backend}' is already named for ${other}` });
           seen.set(backend, version);
         }
+        const owner = await sameRouteOwner(tx, id, target);
+        if (owner)
+          problems.push({
+            field: field ? `${field}.name` : "name",
+            reason: `${target.kind} ${target.namespace}/${target.name} rule ${target.ruleIndex} is already steered by '${owner}'`,
+          });
         if (problems.length)
           throw new AppError("invalid_input", `${problems[0]!.field}: ${problems[0]!.reason}`, {
             errors: problems,

@@ -20,6 +20,8 @@ export interface TargetRow {
   lastErrorAt: string | null;
   failures: number;
   nextAttemptAt: string | null;
+  /** The weights the last failed attempt tried to write (null when none was computed). */
+  attempted: Record<string, number> | null;
   /** What the gateway serves now, read in the same statement (one snapshot). */
   split: { version: string; weight: number }[] | null;
   production: string | null;
@@ -50,6 +52,7 @@ function toRow(r: Row): TargetRow {
     lastErrorAt: iso(r.last_error_at),
     failures: Number(r.failures ?? 0),
     nextAttemptAt: iso(r.next_attempt_at),
+    attempted: json(r.attempted),
     split: json(r.split),
     production: (r.production as string | null) ?? null,
   };
@@ -76,7 +79,7 @@ export async function upsertTarget(
     `INSERT INTO traffic_targets (model_id, target, updated_at, updated_by) VALUES ($1, $2, $3, $4)
      ON CONFLICT (model_id) DO UPDATE SET target = EXCLUDED.target, updated_at = EXCLUDED.updated_at,
        updated_by = EXCLUDED.updated_by, applied = NULL, applied_at = NULL, resource_version = NULL,
-       last_error = NULL, last_error_at = NULL, failures = 0, next_attempt_at = NULL`,
+       last_error = NULL, last_error_at = NULL, failures = 0, next_attempt_at = NULL, attempted = NULL`,
     [modelId, JSON.stringify(target), at, by],
   );
 }
@@ -99,7 +102,7 @@ export async function markApplied(
 ): Promise<boolean> {
   const rows = await q.query(
     `UPDATE traffic_targets SET applied = $3, applied_at = $4, resource_version = $5, failures = 0,
-            last_error = NULL, next_attempt_at = NULL
+            last_error = NULL, next_attempt_at = NULL, attempted = NULL
       WHERE model_id = $1 AND target = $2::jsonb RETURNING 1`,
     [modelId, JSON.stringify(target), JSON.stringify(applied), at, resourceVersion],
   );
@@ -112,10 +115,27 @@ export async function markFailed(
   error: string,
   at: string,
   nextAttemptAt: string,
+  attempted: Record<string, number> | null,
 ): Promise<void> {
   await q.query(
-    `UPDATE traffic_targets SET last_error = $2, last_error_at = $3, failures = failures + 1, next_attempt_at = $4
+    `UPDATE traffic_targets SET last_error = $2, last_error_at = $3, failures = failures + 1, next_attempt_at = $4,
+            attempted = $5
       WHERE model_id = $1`,
-    [modelId, error.slice(0, 2000), at, nextAttemptAt],
+    [modelId, error.slice(0, 2000), at, nextAttemptAt, attempted ? JSON.stringify(attempted) : null],
   );
+}
+
+/** Another model whose target steers the same rule of the same route, if any. */
+export async function sameRouteOwner(
+  q: Queryable,
+  modelId: string,
+  t: { kind: string; namespace: string; name: string; ruleIndex: number },
+): Promise<string | null> {
+  const rows = await q.query<{ name: string }>(
+    `SELECT m.name FROM traffic_targets t JOIN models m ON m.id = t.model_id
+      WHERE t.model_id <> $1 AND t.target->>'kind' = $2 AND t.target->>'namespace' = $3
+        AND t.target->>'name' = $4 AND (t.target->>'ruleIndex')::int = $5`,
+    [modelId, t.kind, t.namespace, t.name, t.ruleIndex],
+  );
+  return rows[0]?.name ?? null;
 }

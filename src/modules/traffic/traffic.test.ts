@@ -241,10 +241,13 @@ for (const target of allStoreTargets()) {
       );
       assert.equal(failed.length, 1);
       assert.equal(kube.gets, gets);
-      // Back up: the next try after the backoff (2 s now) converges.
+      // Back up. The same weights wait out the backoff (2 s now)...
       kube.failAll = null;
+      await sync();
+      assert.equal(kube.gets, gets);
+      assert.equal((await clusterOf("down")).failures, 2);
+      // ...but new ones (the next step, or a rollback) are tried at once, and converge.
       await h.services.rollouts.promote(ctx(), "down");
-      h.clock.advance(2001);
       await sync();
       cluster = await clusterOf("down");
       assert.equal(cluster.state, "in_sync");
@@ -311,6 +314,11 @@ for (const target of allStoreTargets()) {
         "1.0.0": "chat-v1-0",
         "1.1.0": "chat-v1-1",
       });
+      const taken = await putTarget("bg", { ...good, backends: { "1.0.0": "bg-blue" } });
+      assert.equal(taken.status, 400);
+      assert.deepEqual((await readJson(taken)).errors, [
+        { field: "body.name", reason: "HTTPRoute models/chat rule 0 is already steered by 'chat'" },
+      ]);
       const missing = await putTarget("nope", good);
       assert.equal(missing.status, 404);
     });

@@ -17,7 +17,9 @@ CREATE TABLE traffic_targets (
   resource_version  TEXT,
   last_error        TEXT,
   last_error_at     TIMESTAMPTZ,
-  -- consecutive failed applies; the next try waits for next_attempt_at
+  -- consecutive failed applies; the next try of the same weights waits for next_attempt_at
+  -- (new weights, e.g. a rollback, are tried at once)
   failures          INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at   TIMESTAMPTZ
+  next_attempt_at   TIMESTAMPTZ,
+  attempted         JSONB
 );
