@@ -13,10 +13,11 @@ export interface PatchSeen {
 }
 
 /**
- * A loopback Kubernetes API server holding HTTPRoutes, strict where the real one is: GET and
- * PATCH on /apis/gateway.networking.k8s.io/v1/namespaces/<ns>/httproutes/<name> only, PATCH
- * only as application/json-patch+json, ops applied in order and all-or-nothing, a failed
- * `test` answered 422 as the API server does, resourceVersion bumped on every write.
+ * A loopback Kubernetes API server holding routes, strict where the real one is: GET and PATCH
+ * on HTTPRoutes (gateway.networking.k8s.io/v1) and VirtualServices (networking.istio.io/v1beta1)
+ * only, with the bearer token, PATCH only as application/json-patch+json, ops applied in order
+ * and all-or-nothing, a failed `test` answered 422 as the API server does, resourceVersion
+ * bumped on every write.
  */
 export interface FakeKube {
   readonly url: string;
@@ -26,7 +27,10 @@ export interface FakeKube {
   readonly malformed: string[];
   /** Adds or replaces a route with these backend names in rule 0 (weights as given). */
   putRoute(ns: string, name: string, backends: { name: string; weight?: number }[]): void;
+  /** Adds an Istio VirtualService with one http route of these destinations. */
+  putVirtualService(ns: string, name: string, route: { destination: Json; weight?: number }[]): void;
   route(ns: string, name: string): Json | undefined;
+  virtualService(ns: string, name: string): Json | undefined;
   /** backendRef name → weight, rule 0. */
   weights(ns: string, name: string): Record<string, number | undefined>;
   /** An edit by someone else: bumps the resourceVersion (the next stale test op fails). */
@@ -42,7 +46,12 @@ export interface FakeKube {
   close(): Promise<void>;
 }
 
-const PREFIX = "/apis/gateway.networking.k8s.io/v1/namespaces/";
+/** The route APIs it serves: anything else is a wrong path. */
+const SERVED = new Set([
+  "gateway.networking.k8s.io/v1/httproutes",
+  "networking.istio.io/v1beta1/virtualservices",
+]);
+const OBJECT_PATH = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/;
 
 function applyOps(
   doc: Json,
@@ -103,14 +112,14 @@ export async function startFakeKube(): Promise<FakeKube> {
       return status(res, 401, "Unauthorized");
     }
     const url = new URL(req.url ?? "/", "http://x");
-    const m = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length).split("/") : [];
-    if (m.length !== 3 || m[1] !== "httproutes") {
+    const m = OBJECT_PATH.exec(url.pathname);
+    if (!m || !SERVED.has(`${m[1]}/${m[2]}/${m[4]}`)) {
       malformed.push(`${req.method} ${url.pathname}`);
       return status(res, 404, `no such path ${url.pathname}`);
     }
-    const key = `${m[0]}/${m[2]}`;
+    const key = `${m[4]}:${m[3]}/${m[5]}`;
     const route = routes.get(key);
-    if (!route) return status(res, 404, `httproutes.gateway.networking.k8s.io "${m[2]}" not found`);
+    if (!route) return status(res, 404, `${m[4]}.${m[1]} "${m[5]}" not found`);
     if (req.method === "GET") {
       gets++;
       return send(res, 200, route);
@@ -174,7 +183,7 @@ export async function startFakeKube(): Promise<FakeKube> {
     malformed,
     failAll: null,
     putRoute(ns, name, backends) {
-      routes.set(`${ns}/${name}`, {
+      routes.set(`httproutes:${ns}/${name}`, {
         apiVersion: "gateway.networking.k8s.io/v1",
         kind: "HTTPRoute",
         metadata: { namespace: ns, name, resourceVersion: String(++rv) },
@@ -184,15 +193,24 @@ export async function startFakeKube(): Promise<FakeKube> {
         },
       });
     },
-    route: (ns, name) => routes.get(`${ns}/${name}`),
+    putVirtualService(ns, name, route) {
+      routes.set(`virtualservices:${ns}/${name}`, {
+        apiVersion: "networking.istio.io/v1beta1",
+        kind: "VirtualService",
+        metadata: { namespace: ns, name, resourceVersion: String(++rv) },
+        spec: { hosts: [name], http: [{ route }] },
+      });
+    },
+    route: (ns, name) => routes.get(`httproutes:${ns}/${name}`),
+    virtualService: (ns, name) => routes.get(`virtualservices:${ns}/${name}`),
     weights(ns, name) {
-      const r = routes.get(`${ns}/${name}`) as {
+      const r = routes.get(`httproutes:${ns}/${name}`) as {
         spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] };
       };
       return Object.fromEntries(r.spec.rules[0]!.backendRefs.map((b) => [b.name, b.weight]));
     },
     touch(ns, name) {
-      bump(routes.get(`${ns}/${name}`)!);
+      bump(routes.get(`httproutes:${ns}/${name}`)!);
     },
     raceNext(n) {
       races = n;

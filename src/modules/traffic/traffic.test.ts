@@ -258,6 +258,40 @@ for (const target of allStoreTargets()) {
       assert.deepEqual(weights("down"), { "down-v1-0": 100, "down-v1-1": 0 });
     });
 
+    test("Istio: a VirtualService's destination weights follow the same decisions", async () => {
+      kube.putVirtualService(NS, "istio", [
+        { destination: { host: "istio", subset: "v1-0" }, weight: 100 },
+        { destination: { host: "istio", subset: "v1-1" } },
+      ]);
+      await seedModel(h, "istio-model");
+      const res = await putTarget("istio-model", {
+        kind: "VirtualService",
+        namespace: NS,
+        name: "istio",
+        backends: { "1.0.0": "v1-0", "1.1.0": "v1-1" },
+      });
+      assert.equal(res.status, 200);
+      await h.services.rollouts.start(ctx(), "istio-model", "1.1.0", { plan: PLAN });
+      await sync();
+      const patch = kube.patches.at(-1)!;
+      assert.equal(patch.path, `/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices/istio`);
+      assert.deepEqual(patch.ops.slice(1), [
+        { op: "replace", path: "/spec/http/0/route/0/weight", value: 90 },
+        { op: "add", path: "/spec/http/0/route/1/weight", value: 10 },
+      ]);
+      const route = (
+        kube.virtualService(NS, "istio") as { spec: { http: { route: { weight?: number }[] }[] } }
+      ).spec.http[0]!.route;
+      assert.deepEqual(
+        route.map((r) => r.weight),
+        [90, 10],
+      );
+      await h.services.rollouts.abort(ctx(), "istio-model");
+      await sync();
+      assert.equal((await h.services.traffic.get("istio-model")).sync.state, "in_sync");
+      assert.deepEqual(kube.malformed, []);
+    });
+
     test("a version serving traffic with no backend, or a backend missing from the route, shows as failing with the reason", async () => {
       assert.equal(
         (
