@@ -154,9 +154,12 @@ export function createTrafficReconciler(opts: ReconcilerOptions) {
   }
 
   async function once(): Promise<void> {
+    // Kicked on every committed change: without a target, one read and no lease write.
+    const rows = await allTargets(db);
+    if (!rows.length) return;
     const fence = await lease.fence();
     if (!fence) return;
-    for (const row of await allTargets(db)) {
+    for (const row of rows) {
       try {
         await reconcile(row, fence);
       } catch (err) {
