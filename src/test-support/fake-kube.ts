@@ -39,6 +39,8 @@ export interface FakeKube {
   raceNext(n: number): void;
   /** Every request answers `status` until set back to null (the API server is down or refusing). */
   failAll: number | null;
+  /** Requests are taken and never answered while set (a hung API server). */
+  hang: boolean;
   /** A KubeConfig for the real client pointed at this server. */
   kubeConfig(): KubeConfig;
   /** Resolves at the next PATCH answered (tests wait on events, never on time). */
@@ -106,6 +108,7 @@ export async function startFakeKube(): Promise<FakeKube> {
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    if (fake.hang) return;
     if (fake.failAll !== null) return status(res, fake.failAll, "injected failure");
     if (req.headers.authorization !== "Bearer test-token") {
       malformed.push(`authorization ${req.headers.authorization}`);
@@ -182,6 +185,7 @@ export async function startFakeKube(): Promise<FakeKube> {
     },
     malformed,
     failAll: null,
+    hang: false,
     putRoute(ns, name, backends) {
       routes.set(`httproutes:${ns}/${name}`, {
         apiVersion: "gateway.networking.k8s.io/v1",

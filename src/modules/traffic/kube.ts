@@ -1,4 +1,10 @@
-import type { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import type {
+  ConfigurationOptions,
+  CustomObjectsApi,
+  KubeConfig,
+  RequestContext,
+  ResponseContext,
+} from "@kubernetes/client-node";
 import type { TrafficTarget } from "./traffic.schemas.ts";
 
 // The client is loaded on first use (it takes over half a second to import): a server with no
@@ -66,6 +72,16 @@ export class ClusterError extends Error {
   }
 }
 
+const JSON_PATCH = "application/json-patch+json";
+
+const parseJson = (s: string): unknown => {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+};
+
 /** RFC 6901 path from segments. */
 const pointer = (parts: (string | number)[]) =>
   `/${parts.map((p) => String(p).replaceAll("~", "~0").replaceAll("/", "~1")).join("/")}`;
@@ -131,6 +147,8 @@ export interface KubeApplierOptions {
   kubeconfigPath?: string;
   /** Patches tried before giving up on a route that keeps changing under us. */
   maxAttempts?: number;
+  /** Each request to the API server is cut after this long (default 10 s): a hung server must not hang the reconciler. */
+  requestTimeoutMs?: number;
   /** First wait after a conflict, doubled each time, jittered down by up to half. */
   backoffMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -150,12 +168,30 @@ export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
   const backoffMs = opts.backoffMs ?? 100;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = opts.random ?? Math.random;
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
+  /**
+   * Per request: a deadline, and (for PATCH) the JSON Patch content type, said outright. The
+   * object API takes its middleware in the library's own Observable shape.
+   */
+  const options = (lib: K8s, contentType?: string): ConfigurationOptions => ({
+    middleware: [
+      {
+        pre: (ctx: RequestContext) => {
+          ctx.setSignal(AbortSignal.timeout(requestTimeoutMs));
+          if (contentType) ctx.setHeaderParam("Content-Type", contentType);
+          return new lib.Observable(Promise.resolve(ctx));
+        },
+        post: (res: ResponseContext) => new lib.Observable(Promise.resolve(res)),
+      },
+    ],
+  });
 
   function failure(lib: K8s, err: unknown, what: string, where: string): ClusterError {
     if (err instanceof ClusterError) return err;
     if (err instanceof lib.ApiException) {
       const code = err.code as number;
-      const msg = (err.body as { message?: string } | undefined)?.message ?? "";
+      const body = typeof err.body === "string" ? parseJson(err.body) : err.body;
+      const msg = (body as { message?: string } | undefined)?.message ?? "";
       if (code === 404) return new ClusterError(`${where} not found (${what})`, false, code);
       if (code === 401 || code === 403)
         return new ClusterError(
@@ -165,7 +201,9 @@ export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
         );
       return new ClusterError(`${what} ${where} failed (${code})${msg ? `: ${msg}` : ""}`, true, code);
     }
-    const e = err as { message?: string; code?: string };
+    const e = err as { message?: string; code?: string; name?: string };
+    if (e.name === "TimeoutError" || e.name === "AbortError")
+      return new ClusterError(`${what} ${where}: no answer within ${requestTimeoutMs} ms`, true);
     return new ClusterError(`${what} ${where}: ${e.code ?? e.message ?? String(err)}`, true);
   }
 
@@ -179,7 +217,6 @@ export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
         client = undefined;
         throw new ClusterError(`loading the cluster credentials: ${(err as Error).message}`, true);
       }
-      const jsonPatch = lib.setHeaderOptions("Content-Type", lib.PatchStrategy.JsonPatch);
       const kind = KINDS[target.kind];
       const ref = {
         group: kind.group,
@@ -195,7 +232,7 @@ export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
       for (let attempt = 1; ; attempt++) {
         let route: unknown;
         try {
-          route = await api.getNamespacedCustomObject(ref);
+          route = await api.getNamespacedCustomObject(ref, options(lib));
         } catch (err) {
           throw failure(lib, err, "reading", where);
         }
@@ -209,7 +246,7 @@ export function createKubeApplier(opts: KubeApplierOptions): TrafficApplier {
         try {
           const after = await api.patchNamespacedCustomObject(
             { ...ref, body: ops, fieldManager: "modelgov" },
-            jsonPatch,
+            options(lib, JSON_PATCH),
           );
           return {
             changed: true,

@@ -292,6 +292,21 @@ for (const target of allStoreTargets()) {
       assert.deepEqual(kube.malformed, []);
     });
 
+    test("a hung API server: each request is cut at its deadline and the apply fails, retryable", async () => {
+      const applier = createKubeApplier({ kubeConfig: kube.kubeConfig(), requestTimeoutMs: 100 });
+      const target = (await h.services.traffic.get("chat")).target;
+      kube.hang = true;
+      try {
+        await assert.rejects(
+          applier.apply(target, new Map([["chat-v1-0", 100]])),
+          (e: Error & { retryable?: boolean }) =>
+            e.message === `reading HTTPRoute ${NS}/chat: no answer within 100 ms` && e.retryable === true,
+        );
+      } finally {
+        kube.hang = false;
+      }
+    });
+
     test("a version serving traffic with no backend, or a backend missing from the route, shows as failing with the reason", async () => {
       assert.equal(
         (
