@@ -29,8 +29,11 @@ export interface FakeKube {
   putRoute(ns: string, name: string, backends: { name: string; weight?: number }[]): void;
   /** Adds an Istio VirtualService with one http route of these destinations. */
   putVirtualService(ns: string, name: string, route: { destination: Json; weight?: number }[]): void;
+  /** Adds a KServe InferenceService (no canaryTrafficPercent: the latest revision has it all). */
+  putInferenceService(ns: string, name: string): void;
   route(ns: string, name: string): Json | undefined;
   virtualService(ns: string, name: string): Json | undefined;
+  inferenceService(ns: string, name: string): Json | undefined;
   /** backendRef name → weight, rule 0. */
   weights(ns: string, name: string): Record<string, number | undefined>;
   /** An edit by someone else: bumps the resourceVersion (the next stale test op fails). */
@@ -52,6 +55,7 @@ export interface FakeKube {
 const SERVED = new Set([
   "gateway.networking.k8s.io/v1/httproutes",
   "networking.istio.io/v1beta1/virtualservices",
+  "serving.kserve.io/v1beta1/inferenceservices",
 ]);
 const OBJECT_PATH = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/;
 
@@ -205,6 +209,17 @@ export async function startFakeKube(): Promise<FakeKube> {
         spec: { hosts: [name], http: [{ route }] },
       });
     },
+    putInferenceService(ns, name) {
+      routes.set(`inferenceservices:${ns}/${name}`, {
+        apiVersion: "serving.kserve.io/v1beta1",
+        kind: "InferenceService",
+        metadata: { namespace: ns, name, resourceVersion: String(++rv) },
+        spec: {
+          predictor: { model: { modelFormat: { name: "huggingface" }, storageUri: "hf://org/model" } },
+        },
+      });
+    },
+    inferenceService: (ns, name) => routes.get(`inferenceservices:${ns}/${name}`),
     route: (ns, name) => routes.get(`httproutes:${ns}/${name}`),
     virtualService: (ns, name) => routes.get(`virtualservices:${ns}/${name}`),
     weights(ns, name) {

@@ -15,15 +15,16 @@ const loadK8s = () => (k8s ??= import("@kubernetes/client-node"));
 
 /**
  * Where each kind of route keeps its weighted backends, declaratively: the API group, the list
- * of backends in rule `i`, and the name a traffic target uses for a backend in that list.
+ * of backends in rule `i`, and the name a traffic target uses for a backend in that list. KServe
+ * has no list: one percentage, the latest revision's share (the rest goes to the previous one).
  */
-interface KindMap {
-  group: string;
-  version: string;
-  plural: string;
-  list: (ruleIndex: number) => (string | number)[];
-  nameOf: (backend: Record<string, unknown>) => string | undefined;
-}
+type KindMap = { group: string; version: string; plural: string } & (
+  | {
+      list: (ruleIndex: number) => (string | number)[];
+      nameOf: (backend: Record<string, unknown>) => string | undefined;
+    }
+  | { canaryPercent: string[] }
+);
 
 export const KINDS: Record<TrafficTarget["kind"], KindMap> = {
   HTTPRoute: {
@@ -43,6 +44,12 @@ export const KINDS: Record<TrafficTarget["kind"], KindMap> = {
       const d = b.destination as { host?: unknown; subset?: unknown } | undefined;
       return typeof d?.subset === "string" ? d.subset : typeof d?.host === "string" ? d.host : undefined;
     },
+  },
+  InferenceService: {
+    group: "serving.kserve.io",
+    version: "v1beta1",
+    plural: "inferenceservices",
+    canaryPercent: ["spec", "predictor", "canaryTrafficPercent"],
   },
 };
 
@@ -112,6 +119,22 @@ export function planPatch(
 ): JsonPatchOp[] | null {
   const kind = KINDS[target.kind];
   const where = `${target.kind} ${target.namespace}/${target.name}`;
+  const rv = dig(route, ["metadata", "resourceVersion"]);
+  if (typeof rv !== "string" || !rv)
+    throw new ClusterError(`${where} came back without a resourceVersion`, true);
+  const test: JsonPatchOp = { op: "test", path: "/metadata/resourceVersion", value: rv };
+  if ("canaryPercent" in kind) {
+    // KServe: the latest revision's share; without the field it has all the traffic.
+    if (!dig(route, kind.canaryPercent.slice(0, -1)))
+      throw new ClusterError(`${where} has no ${kind.canaryPercent.slice(0, -1).join(".")}`, false);
+    const want = weights.get("latest") ?? 0;
+    const current = dig(route, kind.canaryPercent);
+    if ((current ?? 100) === want) return null;
+    return [
+      test,
+      { op: current === undefined ? "add" : "replace", path: pointer(kind.canaryPercent), value: want },
+    ];
+  }
   const listPath = kind.list(target.ruleIndex);
   const list = dig(route, listPath);
   if (!Array.isArray(list))
@@ -119,9 +142,6 @@ export function planPatch(
       `${where} has no ${listPath.slice(1).join(".")} (rule index ${target.ruleIndex})`,
       false,
     );
-  const rv = dig(route, ["metadata", "resourceVersion"]);
-  if (typeof rv !== "string" || !rv)
-    throw new ClusterError(`${where} came back without a resourceVersion`, true);
   const ops: JsonPatchOp[] = [];
   for (const [backend, weight] of weights) {
     const idx = list.findIndex((b) => b && typeof b === "object" && kind.nameOf(b) === backend);
@@ -138,7 +158,7 @@ export function planPatch(
       value: weight,
     });
   }
-  return ops.length ? [{ op: "test", path: "/metadata/resourceVersion", value: rv }, ...ops] : null;
+  return ops.length ? [test, ...ops] : null;
 }
 
 export interface KubeApplierOptions {

@@ -17,9 +17,9 @@ const Subdomain = z
 export const TrafficTargetSchema = z
   .object({
     kind: z
-      .enum(["HTTPRoute", "VirtualService"])
+      .enum(["HTTPRoute", "VirtualService", "InferenceService"])
       .describe(
-        "HTTPRoute (Gateway API, gateway.networking.k8s.io/v1) or VirtualService (Istio, networking.istio.io/v1beta1)",
+        "HTTPRoute (Gateway API, gateway.networking.k8s.io/v1), VirtualService (Istio, networking.istio.io/v1beta1) or InferenceService (KServe, serving.kserve.io/v1beta1: spec.predictor.canaryTrafficPercent)",
       ),
     namespace: Label.describe("the route's namespace"),
     name: Subdomain.describe("the route's name"),
@@ -36,7 +36,7 @@ export const TrafficTargetSchema = z
       .record(SemverString, Subdomain)
       .refine((m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 20, "name 1 to 20 versions")
       .describe(
-        "version → backend: the backendRef's name (HTTPRoute), the destination's subset or else host (VirtualService)",
+        "version → backend: the backendRef's name (HTTPRoute), the destination's subset or else host (VirtualService), `latest` or `previous` revision (InferenceService)",
       ),
     total: z
       .number()
@@ -47,6 +47,25 @@ export const TrafficTargetSchema = z
       .describe("what the managed backends' weights sum to (Gateway API and Istio weights are proportional)"),
   })
   .strict()
+  .superRefine((t, ctx) => {
+    if (t.kind !== "InferenceService") return;
+    // KServe splits between the latest revision and the one before it, in percent.
+    for (const [version, backend] of Object.entries(t.backends))
+      if (backend !== "latest" && backend !== "previous")
+        ctx.addIssue({
+          code: "custom",
+          path: ["backends", version],
+          message: "an InferenceService's backends are its `latest` or `previous` revision",
+        });
+    if (t.total !== 100)
+      ctx.addIssue({
+        code: "custom",
+        path: ["total"],
+        message: "an InferenceService takes a percentage: total 100",
+      });
+    if (t.ruleIndex !== 0)
+      ctx.addIssue({ code: "custom", path: ["ruleIndex"], message: "an InferenceService has no rules: 0" });
+  })
   .openapi("TrafficTarget");
 export type TrafficTarget = z.infer<typeof TrafficTargetSchema>;
 

@@ -292,6 +292,46 @@ for (const target of allStoreTargets()) {
       assert.deepEqual(kube.malformed, []);
     });
 
+    test("KServe: an InferenceService's canaryTrafficPercent is the latest revision's share", async () => {
+      kube.putInferenceService(NS, "kserve");
+      await seedModel(h, "kserve-model");
+      const bad = await putTarget("kserve-model", {
+        kind: "InferenceService",
+        namespace: NS,
+        name: "kserve",
+        backends: { "1.0.0": "kserve-v1", "1.1.0": "latest" },
+      });
+      assert.equal(bad.status, 400);
+      assert.equal((await readJson(bad)).errors[0].field, "body.backends.1.0.0");
+      const res = await putTarget("kserve-model", {
+        kind: "InferenceService",
+        namespace: NS,
+        name: "kserve",
+        backends: { "1.0.0": "previous", "1.1.0": "latest" },
+      });
+      assert.equal(res.status, 200);
+      const percent = () =>
+        (kube.inferenceService(NS, "kserve") as { spec: { predictor: { canaryTrafficPercent?: number } } })
+          .spec.predictor.canaryTrafficPercent;
+      // Production (1.0.0) is `previous` here: the latest revision, deployed for the candidate, gets 0.
+      await sync();
+      assert.equal(percent(), 0);
+      assert.deepEqual(kube.patches.at(-1)!.ops.slice(1), [
+        { op: "add", path: "/spec/predictor/canaryTrafficPercent", value: 0 },
+      ]);
+      await h.services.rollouts.start(ctx(), "kserve-model", "1.1.0", { plan: PLAN });
+      await sync();
+      assert.equal(percent(), 10);
+      assert.equal(
+        kube.patches.at(-1)!.path,
+        `/apis/serving.kserve.io/v1beta1/namespaces/${NS}/inferenceservices/kserve`,
+      );
+      await h.services.rollouts.promote(ctx(), "kserve-model", { full: true });
+      await sync();
+      assert.equal(percent(), 100);
+      assert.deepEqual(kube.malformed, []);
+    });
+
     test("a hung API server: each request is cut at its deadline and the apply fails, retryable", async () => {
       const applier = createKubeApplier({ kubeConfig: kube.kubeConfig(), requestTimeoutMs: 100 });
       const target = (await h.services.traffic.get("chat")).target;
