@@ -1,11 +1,4 @@
-export {
-  ClusterError,
-  createKubeApplier,
-  KINDS,
-  loadKubeConfig,
-  planPatch,
-  type TrafficApplier,
-} from "./kube.ts";
+export { createKubeApplier, type TrafficApplier } from "./kube.ts";
 export { createTrafficReconciler, type TrafficReconciler } from "./reconciler.ts";
 export { trafficRoutes } from "./traffic.routes.ts";
 export {
@@ -15,5 +8,4 @@ export {
   TrafficTargetSchema,
   type TrafficTargetView,
 } from "./traffic.schemas.ts";
-export { createTrafficService, desiredWeights, type TrafficService } from "./traffic.service.ts";
-export { integerWeights, servedShares } from "./weights.ts";
+export { createTrafficService, type TrafficService } from "./traffic.service.ts";
