@@ -101,6 +101,10 @@ export const ConfigSchema = z.object({
   retentionRawDays: z.coerce.number().int().min(1).max(36_500),
   /** Days of per-minute roll-ups kept (MODELGOV_RETENTION_AGGREGATE_DAYS, default 400). */
   retentionAggregateDays: z.coerce.number().int().min(1).max(36_500),
+  /** Kubeconfig for traffic targets (MODELGOV_KUBECONFIG); unset: client-node's defaults, in-cluster included. */
+  kubeconfig: z.string().min(1).optional(),
+  /** How often a synced route is re-read to mend drift (MODELGOV_TRAFFIC_RESYNC_MS, default 30 s). */
+  trafficResyncMs: z.coerce.number().int().min(1000).max(86_400_000),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -190,6 +194,8 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     retentionRawDays: get("MODELGOV_RETENTION_RAW_DAYS") || envDefault("MODELGOV_RETENTION_RAW_DAYS"),
     retentionAggregateDays:
       get("MODELGOV_RETENTION_AGGREGATE_DAYS") || envDefault("MODELGOV_RETENTION_AGGREGATE_DAYS"),
+    kubeconfig: get("MODELGOV_KUBECONFIG") || undefined,
+    trafficResyncMs: get("MODELGOV_TRAFFIC_RESYNC_MS") || envDefault("MODELGOV_TRAFFIC_RESYNC_MS"),
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.refine((c) => !(c.auditSigningKey && c.auditSigningKeyFile), {

@@ -17,6 +17,7 @@ import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
 import { createRetentionJob } from "./modules/request-log/index.ts";
 import { createRolloutController } from "./modules/rollouts/index.ts";
+import { createKubeApplier, createTrafficReconciler } from "./modules/traffic/index.ts";
 import { createWebhookDispatcher, createWebhookEgress } from "./modules/webhooks/index.ts";
 import { createHttpApp, createServices } from "./services.ts";
 import { openDb } from "./store/db.ts";
@@ -141,6 +142,16 @@ export async function startServer(config: Config) {
   gateway.breakers.onStateChange((change) => {
     if (change.to === "OPEN") void controller.kick();
   });
+  // Containerised models: their cluster routes follow the split and the production alias. One
+  // across replicas; a committed route change (any replica, via NOTIFY) makes it look at once.
+  const trafficReconciler = createTrafficReconciler({
+    db,
+    clock: systemClock,
+    logger,
+    resyncMs: config.trafficResyncMs,
+    applier: () => createKubeApplier(config.kubeconfig ? { kubeconfigPath: config.kubeconfig } : {}),
+  });
+  gateway.routing.onChange(() => void trafficReconciler.kick());
   // Experiments: every replica looks at the running ones; a breached guardrail stops one at once.
   const experimentWatcher = createExperimentWatcher({ experiments: services.experiments, logger });
   // Evaluation runs: any replica takes a run it can lease, through the gateway's guarded adapters.
@@ -197,6 +208,11 @@ export async function startServer(config: Config) {
         name: "experiment watcher",
         start: () => experimentWatcher.start(),
         stop: () => experimentWatcher.stop(),
+      },
+      {
+        name: "traffic reconciler",
+        start: () => trafficReconciler.start(),
+        stop: () => trafficReconciler.stop(),
       },
       { name: "rollout controller", start: () => controller.start(), stop: () => controller.stop() },
     ],

@@ -31,6 +31,7 @@ import {
   storedPlans,
 } from "./modules/rollouts/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
+import { createTrafficService, trafficRoutes } from "./modules/traffic/index.ts";
 import { createWebhooksService, webhookRoutes } from "./modules/webhooks/index.ts";
 import type { Db } from "./store/db.ts";
 
@@ -76,7 +77,8 @@ export function createServices({
       approvals.voidRequests(tx, ctx, versionId, `card revised (revision ${revision}) after the request`),
   });
   const routes = createRouteConfigService({ db, clock });
-  const spec = createSpecService({ db, clock, registry, cards, approvals, routes });
+  const traffic = createTrafficService({ db, clock });
+  const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic });
   const identity = createIdentityService({
     db,
     clock,
@@ -100,6 +102,7 @@ export function createServices({
     clock,
     routes,
     registry,
+    clusterSync: (q, modelId) => traffic.syncFor(q, modelId),
     servable: (tx, id) => approvals.gate(tx, id),
     plans: () => storedPlans(db),
   });
@@ -149,6 +152,7 @@ export function createServices({
     feedback,
     dependents,
     rollouts,
+    traffic,
     shadow,
     experiments,
     biasDrift,
@@ -182,6 +186,7 @@ export function createHttpApp(
       auditRoutes(services.audit),
       dependentsRoutes(services.dependents),
       rolloutRoutes(services.rollouts),
+      trafficRoutes(services.traffic),
       shadowRoutes(services.shadow),
       experimentRoutes(services.experiments),
       biasDriftRoutes(services.biasDrift),

@@ -16,6 +16,7 @@ import { registerFairnessCommands } from "./commands/fairness.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
 import { registerRolloutCommands, registerShadowCommands } from "./commands/rollouts.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
+import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerWebhookCommands } from "./commands/webhooks.ts";
 import type { Io } from "./output.ts";
 
@@ -144,6 +145,7 @@ export function buildProgram(cli: CliEnv, fail: (code: number) => void): Command
   registerDepsCommand(program, ctx);
   registerRolloutCommands(program, ctx);
   registerShadowCommands(program, ctx);
+  registerTrafficCommands(program, ctx);
   registerExperimentCommands(program, ctx);
   registerEvalCommands(program, ctx);
   registerFairnessCommands(program, ctx);

@@ -41,6 +41,7 @@ import type {
   RolloutVerdictView,
   ShadowReportView,
 } from "../modules/rollouts/index.ts";
+import type { TrafficTargetSchema, TrafficTargetView } from "../modules/traffic/index.ts";
 import type {
   Delivery,
   DeliveryQuerySchema,
@@ -320,6 +321,13 @@ export function createClient(opts: ClientOptions) {
         call<{ run: EvalRunView | null }>("GET", `${v(model, version)}/evals/latest`, undefined, {
           suiteHash,
         }),
+    },
+    traffic: {
+      /** A containerised model's cluster route and whether it carries the weights modelgov wants. */
+      get: (model: string) => call<TrafficTargetView>("GET", `/api/v1/models/${enc(model)}/traffic-target`),
+      set: (model: string, target: Input<typeof TrafficTargetSchema>) =>
+        call<TrafficTargetView>("PUT", `/api/v1/models/${enc(model)}/traffic-target`, target),
+      remove: (model: string) => call<void>("DELETE", `/api/v1/models/${enc(model)}/traffic-target`),
     },
     shadow: {
       /** Mirror `share` percent of the model's plain calls to `version` (answers never returned). */

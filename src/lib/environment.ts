@@ -416,6 +416,29 @@ export const ENVIRONMENT = [
     scope: ["server"],
   },
   {
+    name: "MODELGOV_KUBECONFIG",
+    key: "kubeconfig",
+    type: "path",
+    defaultText:
+      "unset: `@kubernetes/client-node`'s defaults (`KUBECONFIG`, then `~/.kube/config`, then the in-cluster service account)",
+    description: "kubeconfig for writing containerised models' route weights (traffic targets)",
+    details:
+      "Read only once a model has a traffic target (docs/containers.md). In a pod, leave it unset: the service account's token is used, and it needs get and patch on the routes it steers (deploy/k8s-traffic/rbac.yaml). The API server is reached directly, not through the gateway's egress allow-list.",
+    example: "/etc/modelgov/kubeconfig",
+    scope: ["server"],
+  },
+  {
+    name: "MODELGOV_TRAFFIC_RESYNC_MS",
+    key: "trafficResyncMs",
+    type: "milliseconds",
+    default: 30_000,
+    description: "how often a route already in sync is re-read and any weight edited by hand put back",
+    details:
+      "Changes reach the route at once (on every route config change, and a look each second); this is only the drift check.",
+    example: "60000",
+    scope: ["server"],
+  },
+  {
     name: "*_API_KEY",
     key: "providerKeys",
     type: "string",

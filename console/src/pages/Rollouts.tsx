@@ -76,6 +76,15 @@ export function RolloutsPage() {
   );
 }
 
+/** A containerised model's route (docs/containers.md): whether it carries modelgov's weights. */
+const CLUSTER_TONES: Record<string, string> = { in_sync: "ok", pending: "info", failing: "bad" };
+const weightsText = (w: Record<string, number> | null) =>
+  w
+    ? Object.entries(w)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(" · ")
+    : "";
+
 /** A model's live rollout: status, weight, charts, decisions with their reasons, and the operator's controls. */
 export function RolloutPage() {
   const { model = "" } = useParams();
@@ -207,6 +216,18 @@ function RolloutView({ rollout: r, at }: { rollout: Rollout; at: string }) {
             <dt>{active ? "Next analysis" : "Ended"}</dt>
             <dd>{active ? <Clock at={r.nextAnalysisAt} /> : <Time at={r.endedAt} />}</dd>
           </div>
+          {r.cluster && (
+            <div className="re-wide">
+              <dt>Cluster route</dt>
+              <dd data-testid="rollout-cluster">
+                <Badge tone={CLUSTER_TONES[r.cluster.state]}>{r.cluster.state}</Badge>{" "}
+                <span className="small">
+                  {weightsText(r.cluster.state === "in_sync" ? r.cluster.applied : r.cluster.desired)}
+                </span>
+                {r.cluster.lastError && <div className="small muted">{r.cluster.lastError}</div>}
+              </dd>
+            </div>
+          )}
           <div className="re-wide">
             <dt>Last decision</dt>
             <dd>

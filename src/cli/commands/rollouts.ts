@@ -26,6 +26,19 @@ interface MetricLine {
   reason: string;
 }
 
+/** A cluster route's sync state in one line: `in_sync (chat-v1-0=90, chat-v1-1=10)`, or why not. */
+export function describeSync(s: NonNullable<RolloutApiView["cluster"]>): string {
+  const w = (m: Record<string, number> | null) =>
+    m
+      ? Object.entries(m)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(", ")
+      : "none";
+  if (s.state === "in_sync") return `in_sync (${w(s.applied)})`;
+  if (s.state === "pending") return `pending: ${w(s.desired)} to apply (applied: ${w(s.applied)})`;
+  return `failing (${s.failures} attempt(s)): ${s.lastError ?? "unknown error"}; wants ${w(s.desired)}, applied ${w(s.applied)}`;
+}
+
 /** The rollout as a few readable lines: where it stands, the last analysis, the last decision. */
 export function describeRollout(r: RolloutApiView): string[] {
   const steps = (r.plan.steps as { weight: number }[]).map((s) => `${s.weight}%`).join(" → ");
@@ -33,6 +46,7 @@ export function describeRollout(r: RolloutApiView): string[] {
     `${r.model}: ${r.candidate} against ${r.baseline}, ${r.mode === "blue_green" ? "blue-green on mirrored traffic, " : ""}plan '${r.planName}' (${steps})`,
     `status ${r.status}${r.pausedReason ? ` (${r.pausedReason})` : ""} · step ${Math.min(r.stepIndex + 1, r.steps)}/${r.steps} · candidate ${bar(r.weight)}`,
   ];
+  if (r.cluster) lines.push(`cluster route ${describeSync(r.cluster)}`);
   const analysed = r.decisions.find((d) => d.analysis && (d.analysis as { metrics?: unknown }).metrics);
   if (analysed) {
     const a = analysed.analysis as { verdict: string; metrics: MetricLine[] };

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { apiRoute, createRouter, jsonBody, jsonOk } from "../../http/openapi.ts";
 import { notFound } from "../../lib/errors.ts";
 import { SemverString, Slug } from "../registry/index.ts";
+import { TrafficSyncSchema } from "../traffic/index.ts";
 import type { RolloutsService, RolloutView } from "./rollouts.service.ts";
 import type { ShadowService } from "./shadow.ts";
 
@@ -41,6 +42,9 @@ const RolloutSchema = z
     startedBy: z.string(),
     lastDecision: z.unknown(),
     decisions: z.array(DecisionSchema).describe("newest first (the last 50)"),
+    cluster: TrafficSyncSchema.nullable().describe(
+      "the model's cluster route (containerised versions, docs/containers.md): pending, in_sync or failing; null without a traffic target",
+    ),
   })
   .openapi("Rollout");
 export type RolloutApiView = z.infer<typeof RolloutSchema>;
@@ -121,6 +125,7 @@ function out(r: RolloutView) {
     startedBy: r.startedBy,
     lastDecision: r.lastDecision,
     decisions: r.decisions.map((d) => ({ ...d, at: d.at.toISOString() })),
+    cluster: r.cluster,
   };
 }
 

@@ -8,6 +8,7 @@ import type { Db, Tx } from "../../store/db.ts";
 import type { RouteConfigService } from "../gateway/index.ts";
 import { lockModel, modelIdByName, type RegistryService, versionStatuses } from "../registry/index.ts";
 import { errorCounts, mirrorWindow } from "../request-log/index.ts";
+import type { TrafficSync } from "../traffic/index.ts";
 import { createRolloutMoves } from "./rollout-moves.ts";
 import {
   activeRollout,
@@ -25,6 +26,8 @@ import { rolloutVerdict } from "./verdict.ts";
 export interface RolloutView extends Omit<RolloutRow, "plan"> {
   plan: Plan;
   decisions: DecisionRow[];
+  /** The model's cluster route, when its versions are containers: whether it carries these weights yet. */
+  cluster: TrafficSync | null;
 }
 
 export interface RolloutDeps {
@@ -36,6 +39,8 @@ export interface RolloutDeps {
   servable?: ServableGate;
   /** Named plans from modelgov.yaml (`rollouts:`), beside the built-in default and demo. */
   plans?: () => Promise<Record<string, Plan>>;
+  /** The sync state of the model's traffic target (containerised models), shown with the rollout. */
+  clusterSync?: (q: Db, modelId: string) => Promise<TrafficSync | null>;
 }
 
 /**
@@ -76,7 +81,11 @@ export function createRolloutsService(deps: RolloutDeps) {
   const { setWeight, record, end } = createRolloutMoves({ clock, routes, registry });
 
   async function view(r: RolloutRow): Promise<RolloutView> {
-    return { ...r, decisions: await decisionsOf(db, r.id, 50) };
+    return {
+      ...r,
+      decisions: await decisionsOf(db, r.id, 50),
+      cluster: deps.clusterSync ? await deps.clusterSync(db, r.modelId) : null,
+    };
   }
 
   async function withActive<T>(model: string, fn: (tx: Tx, r: RolloutRow) => Promise<T>): Promise<T> {

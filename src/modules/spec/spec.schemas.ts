@@ -10,6 +10,7 @@ import {
   VersionCreateSchema,
 } from "../registry/index.ts";
 import { PlanBodySchema } from "../rollouts/plan.schema.ts";
+import { TrafficTargetSchema } from "../traffic/index.ts";
 
 /**
  * `modelgov.yaml`: the governance spec. Fields a model or version leaves out are not
@@ -63,6 +64,12 @@ export const SpecSchema = z
       .record(z.string().max(63), RouteConfigSchema)
       .optional()
       .describe("gateway routing per model: split, fallback, pinning, timeouts, breaker, prices"),
+    trafficTargets: z
+      .record(z.string().max(63), TrafficTargetSchema)
+      .optional()
+      .describe(
+        "containerised models: the HTTPRoute or VirtualService whose weights follow each model's rollouts (docs/containers.md)",
+      ),
     rollouts: z
       .object({
         plans: z
@@ -119,6 +126,7 @@ export const PlanItemSchema = z
       "update_policy",
       "update_approval_policy",
       "update_route",
+      "update_traffic_target",
       "update_rollout_plan",
       "create_model",
       "update_model",

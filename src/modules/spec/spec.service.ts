@@ -21,6 +21,7 @@ import {
   readPolicy,
 } from "../registry/index.ts";
 import { savePlan, storedPlans } from "../rollouts/rollouts.store.ts";
+import type { TrafficService } from "../traffic/index.ts";
 import type { PlanItem, Spec } from "./spec.schemas.ts";
 
 class DryRunRollback extends Error {}
@@ -52,6 +53,8 @@ export function createSpecService(deps: {
   cards: CardsService;
   approvals: ApprovalsService;
   routes: RouteConfigService;
+  /** Traffic targets of containerised models (`trafficTargets:`). */
+  traffic?: TrafficService;
 }) {
   const { db, clock, registry, cards, approvals, routes } = deps;
 
@@ -252,6 +255,23 @@ export function createSpecService(deps: {
         }
       } catch (err) {
         at(`routes.${name}`, err);
+      }
+    }
+    // Traffic targets name versions too; a target left out of the spec stays as it is.
+    for (const [name, target] of Object.entries(spec.trafficTargets ?? {})) {
+      try {
+        if (!deps.traffic) throw new AppError("invalid_input", "traffic targets are not available here");
+        const current = await deps.traffic.targetIn(tx, name);
+        if (!isDeepStrictEqual(current, target)) {
+          await deps.traffic.set(ctx, name, target, { tx, field: "" });
+          plan.push({
+            action: "update_traffic_target",
+            target: name,
+            changes: { trafficTarget: { from: current, to: target } },
+          });
+        }
+      } catch (err) {
+        at(`trafficTargets.${name}`, err);
       }
     }
     return plan;
