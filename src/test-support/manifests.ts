@@ -6,10 +6,13 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
 import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
+import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
+import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
@@ -29,6 +32,9 @@ export const MODELS: Record<string, Validating> = {
   "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler as never,
   "argoproj.io/v1alpha1/AnalysisTemplate": AnalysisTemplate as never,
   "argoproj.io/v1alpha1/Rollout": Rollout as never,
+  "gateway.networking.k8s.io/v1/HTTPRoute": HTTPRoute as never,
+  "rbac.authorization.k8s.io/v1/Role": Role as never,
+  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding as never,
 };
 
 /** Validates an object against its kind's model; throws naming the object and the problem. */
@@ -46,7 +52,8 @@ export function yamlFiles(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) yamlFiles(p, out);
-    else if (/\.ya?ml$/.test(name)) out.push(p);
+    // `*.modelgov.yaml` are modelgov's own files (a traffic target), not Kubernetes objects.
+    else if (/\.ya?ml$/.test(name) && !/\.modelgov\.ya?ml$/.test(name)) out.push(p);
   }
   return out.sort();
 }
@@ -108,6 +115,15 @@ const INTERFACES: Record<string, [string, string]> = {
   "argoproj.io/v1alpha1/Rollout": [
     "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout",
     "IRollout",
+  ],
+  "gateway.networking.k8s.io/v1/HTTPRoute": [
+    "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute",
+    "IHTTPRoute",
+  ],
+  "rbac.authorization.k8s.io/v1/Role": ["kubernetes-models/rbac.authorization.k8s.io/v1/Role", "IRole"],
+  "rbac.authorization.k8s.io/v1/RoleBinding": [
+    "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding",
+    "IRoleBinding",
   ],
 };
 

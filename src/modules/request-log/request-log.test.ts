@@ -273,7 +273,8 @@ for (const target of allStoreTargets()) {
 
     test("an insert that hangs past writeTimeoutMs is spooled; if it lands late the replay adds nothing", async () => {
       const q = flakyDb(db);
-      const w = writer(q, { writeTimeoutMs: 50 });
+      // Long enough for the replay's transaction (rows and roll-ups) on a loaded machine.
+      const w = writer(q, { writeTimeoutMs: 1000 });
       const p = prefixOf();
       q.hang();
       for (const e of entries(p, 30)) w.record(e);

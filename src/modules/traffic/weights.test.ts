@@ -278,7 +278,7 @@ describe("the JSON Patch", () => {
 describe("deploy/k8s-traffic examples", () => {
   test("the example target is valid and names the example route's backends; the Role grants get and patch on httproutes", () => {
     const target = TrafficTargetSchema.parse(
-      parseYaml(readFileSync("deploy/k8s-traffic/traffic-target.yaml", "utf8")),
+      parseYaml(readFileSync("deploy/k8s-traffic/traffic-target.modelgov.yaml", "utf8")),
     );
     const route = parseYaml(readFileSync("deploy/k8s-traffic/httproute.yaml", "utf8"));
     assert.equal(route.metadata.name, target.name);
