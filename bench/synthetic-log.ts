@@ -9,7 +9,8 @@ import type { Queryable } from "../src/store/db.ts";
  * `rows` requests spread evenly over `days` days ending at `end`; 40% go to the "hot" model
  * (versions ver_hot_a 90% and ver_hot_b 10%, the rest of its traffic an experiment scoped
  * "exp_bench" over the last 7 days), the rest to 20 other models; 30% of requests get feedback
- * a few minutes later. 2% are errors, latencies log-normal-ish, 1,000 distinct subjects.
+ * a few minutes later. 2% are errors, latencies log-normal-ish, 1,000 distinct subjects; 1 in
+ * 200 of the hot model's rows is a mirrored (shadow) call of the row before it.
  */
 
 export const HOT = "hot";
@@ -48,7 +49,8 @@ export async function fillSynthetic(db: Queryable, o: SyntheticOptions): Promise
     await db.query(
       `INSERT INTO request_log (id, at, token_id, client, model, version_id, version, routed_version_id, route_reason,
                                 split_scope, endpoint, stream, status, error_class, total_ms, upstream_ms, tokens_in,
-                                tokens_out, cost_usd, fallback_path, subject_hash, groups, prompt_hash, response_hash)
+                                tokens_out, cost_usd, fallback_path, subject_hash, groups, prompt_hash, response_hash,
+                                shadow_of, agreement)
        SELECT '${tag}_' || i, at, 'tok_' || (i % 4), 'client-' || (i % 4), model, vid, ver, vid, route,
               CASE WHEN model = '${HOT}' AND at >= $4 THEN '${SCOPE}' END,
               'chat.completions', false, CASE WHEN i % 50 = 0 THEN 502 ELSE 200 END,
@@ -56,7 +58,9 @@ export async function fillSynthetic(db: Queryable, o: SyntheticOptions): Promise
               jsonb_build_array(jsonb_build_object('versionId', vid, 'version', ver,
                  'outcome', CASE WHEN i % 50 = 0 THEN 'failed' ELSE 'served' END, 'attempts', 1)),
               'sha256:' || md5('u' || (i % 1000)), jsonb_build_object('region', CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END),
-              'sha256:' || md5('p' || i), 'sha256:' || md5('r' || i)
+              'sha256:' || md5('p' || i), 'sha256:' || md5('r' || i),
+              CASE WHEN i % 200 = 7 AND model = '${HOT}' THEN '${tag}_' || (i - 1) END,
+              CASE WHEN i % 200 = 7 AND model = '${HOT}' THEN i % 400 = 7 END
          FROM (
            SELECT i, $1::timestamptz + (i * $3::float8) * interval '1 millisecond' AS at,
                   CASE WHEN i % 10 < 4 THEN '${HOT}' ELSE 'model-' || (i % 20) END AS model,

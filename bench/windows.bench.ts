@@ -6,6 +6,7 @@ import {
   clientTraffic,
   errorCounts,
   type ReadOptions,
+  shadowPairs,
   unitsPerVersion,
   windowMetrics,
 } from "../src/modules/request-log/index.ts";
@@ -16,8 +17,9 @@ import { fillSynthetic, HOT, HOT_VERSIONS, rebuildRollups, SCOPE } from "./synth
 
 /*
  * What a look costs as history grows: the analyses' reads (as the jobs run them) on a log of
- * 100k, 1M and 10M requests over 30 days, read from the per-minute roll-ups (what the server
- * does) and from the raw rows (what it did before issue 16). Median of 3 runs of 5 each.
+ * 100k, 1M and 10M requests over 30 days, read from the roll-ups (what the server does) and
+ * from the raw rows (what it did before issue 16). Median of 3 runs of 5 each (the raw reads
+ * at 10M rows and more: median of 3 single looks).
  *
  *   npm run bench:windows                      # PostgreSQL at 100k, 1M, 10M; PGlite at 100k, 1M
  *   npm run bench:windows -- --sizes 100000,1000000 --stores postgres
@@ -63,18 +65,23 @@ const LOOKS: Look[] = [
     run: (db, now) => clientTraffic(db, HOT, new Date(now.getTime() - DAY)),
   },
   {
+    name: "shadow report, 24 h (raw rows)",
+    run: (db, now) => shadowPairs(db, HOT, new Date(now.getTime() - DAY)),
+  },
+  {
     name: "fast path, last 10 s",
     run: (db, now, opts) => errorCounts(db, HOT, HOT_VERSIONS, new Date(now.getTime() - 10_000), now, opts),
   },
 ];
 
-async function median(f: () => Promise<unknown>): Promise<number> {
+/** Median of 3 runs of `each` looks (after one to warm up), per look. */
+async function median(f: () => Promise<unknown>, each = 5): Promise<number> {
   const runs: number[] = [];
   await f(); // warm
   for (let r = 0; r < 3; r++) {
     const t0 = performance.now();
-    for (let i = 0; i < 5; i++) await f();
-    runs.push((performance.now() - t0) / 5);
+    for (let i = 0; i < each; i++) await f();
+    runs.push((performance.now() - t0) / each);
   }
   runs.sort((a, b) => a - b);
   return runs[1]!;
@@ -131,7 +138,7 @@ async function main() {
         const now = new Date(end.getTime() - 1);
         for (const look of LOOKS) {
           const rolled = await median(() => look.run(store.db, now, {}));
-          const raw = look.name.startsWith("dependents")
+          const raw = /^(dependents|shadow)/.test(look.name)
             ? null
             : await median(() => look.run(store.db, now, { raw: true }));
           results.push({ store: storeName, rows: size, look: look.name, rollupMs: rolled, rawMs: raw });
