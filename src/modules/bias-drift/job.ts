@@ -1,6 +1,7 @@
 import { systemContext } from "../../http/context.ts";
 import { createLease, processHolder } from "../../lib/lease.ts";
 import type { Logger } from "../../lib/logger.ts";
+import { periodicJob } from "../../lib/periodic.ts";
 import type { Db } from "../../store/db.ts";
 import type { BiasDriftService } from "./bias-drift.service.ts";
 
@@ -25,8 +26,6 @@ export function createBiasDriftJob(opts: {
   // Outlives a tick or two, so the holder keeps it between ticks; a dead holder's expires.
   const ttlMs = opts.leaseTtlMs ?? Math.max(3 * intervalMs, 30_000);
   const lease = createLease({ db: opts.db, name: "bias-drift", holder, ttlMs, logger });
-  let timer: NodeJS.Timeout | null = null;
-  let current: Promise<void> | null = null;
   let ticks = 0;
 
   async function once(): Promise<void> {
@@ -54,32 +53,13 @@ export function createBiasDriftJob(opts: {
     }
   }
 
-  /** One pass; joins the pass under way instead of starting another. */
-  function tick(): Promise<void> {
-    current ??= once()
-      .catch((err) => logger.warn({ err }, "bias-drift tick failed"))
-      .finally(() => {
-        current = null;
-      });
-    return current;
-  }
-
-  return {
-    holder,
-    tick,
-    start() {
-      if (timer) return;
-      timer = setInterval(() => void tick(), intervalMs);
-      timer.unref();
-      void tick();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await current;
-      await lease.release().catch(() => {});
-    },
-  };
+  const job = periodicJob({
+    intervalMs,
+    once,
+    onError: (err) => logger.warn({ err }, "bias-drift tick failed"),
+    onStop: () => lease.release(),
+  });
+  return { holder, ...job };
 }
 
 export type BiasDriftJob = ReturnType<typeof createBiasDriftJob>;

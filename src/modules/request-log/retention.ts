@@ -1,6 +1,7 @@
 import type { Clock } from "../../lib/clock.ts";
 import { createLease, processHolder } from "../../lib/lease.ts";
 import type { Logger } from "../../lib/logger.ts";
+import { periodicJob } from "../../lib/periodic.ts";
 import type { Db, Queryable } from "../../store/db.ts";
 import type { LogTable } from "./partitions.ts";
 
@@ -112,43 +113,17 @@ export function createRetentionJob(opts: {
     holder: opts.holder ?? processHolder(),
     ttlMs: Math.max(3 * intervalMs, 60_000),
   });
-  let timer: NodeJS.Timeout | null = null;
-  let current: Promise<RetentionReport | null> | null = null;
-
-  async function once(): Promise<RetentionReport | null> {
-    if (!(await lease.fence())) return null;
-    const report = await applyRetention(opts.db, opts.clock.now(), policy);
-    if (report.dropped.length || report.rollupRowsDeleted)
-      opts.logger.info(report, "request log retention: expired days dropped");
-    return report;
-  }
-
-  function tick(): Promise<RetentionReport | null> {
-    current ??= once()
-      .catch((err) => {
-        opts.logger.warn({ err }, "request log retention pass failed; retried next tick");
-        return null;
-      })
-      .finally(() => {
-        current = null;
-      });
-    return current;
-  }
-
-  return {
-    policy,
-    tick,
-    start() {
-      if (timer) return;
-      timer = setInterval(() => void tick(), intervalMs);
-      timer.unref();
-      void tick();
+  const job = periodicJob({
+    intervalMs,
+    async once() {
+      if (!(await lease.fence())) return null;
+      const report = await applyRetention(opts.db, opts.clock.now(), policy);
+      if (report.dropped.length || report.rollupRowsDeleted)
+        opts.logger.info(report, "request log retention: expired days dropped");
+      return report;
     },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await current;
-      await lease.release().catch(() => {});
-    },
-  };
+    onError: (err) => opts.logger.warn({ err }, "request log retention pass failed; retried next tick"),
+    onStop: () => lease.release(),
+  });
+  return { policy, ...job };
 }
