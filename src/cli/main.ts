@@ -193,6 +193,12 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
 
 /** The program's entry point (bin/modelgov.js calls it); importing this module runs nothing. */
 export async function main(): Promise<void> {
+  // A reader that stops early (`modelgov --help | head`) closes the pipe: that ends the
+  // command quietly, as it does for any Unix tool, not with an unhandled EPIPE.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
   const io: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
   // On a terminal, a progress line is redrawn in place; null ends it.
   if (process.stderr.isTTY)
