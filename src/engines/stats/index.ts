@@ -69,6 +69,20 @@ export {
   psiFromCounts,
 } from "./drift.ts";
 export {
+  hellingerDistance,
+  type JensenShannonOptions,
+  jensenShannonDistance,
+  type KsOptions,
+  type KsResult,
+  kolmogorovSf,
+  ksFromCounts,
+  ksTwoSample,
+  lInfinityDistance,
+  normalizedWasserstein,
+  type WassersteinOptions,
+  wassersteinDistance,
+} from "./drift-distances.ts";
+export {
   type Interval,
   type LinearTerm,
   moverInterval,
