@@ -175,8 +175,12 @@ export function ksTwoSample(
   const fn = "ksTwoSample";
   requireMinLength(fn, "reference", reference, 1);
   requireMinLength(fn, "current", current, 1);
-  reference.forEach((x, i) => requireFinite(fn, `reference[${i}]`, x));
-  current.forEach((x, i) => requireFinite(fn, `current[${i}]`, x));
+  reference.forEach((x, i) => {
+    requireFinite(fn, `reference[${i}]`, x);
+  });
+  current.forEach((x, i) => {
+    requireFinite(fn, `current[${i}]`, x);
+  });
   const x = [...reference].sort((u, v) => u - v);
   const y = [...current].sort((u, v) => u - v);
   const n1 = x.length;
@@ -267,8 +271,12 @@ export function wassersteinDistance(
   const fn = "wassersteinDistance";
   requireMinLength(fn, "reference", reference, 1);
   requireMinLength(fn, "current", current, 1);
-  reference.forEach((x, k) => requireFinite(fn, `reference[${k}]`, x));
-  current.forEach((x, k) => requireFinite(fn, `current[${k}]`, x));
+  reference.forEach((x, k) => {
+    requireFinite(fn, `reference[${k}]`, x);
+  });
+  current.forEach((x, k) => {
+    requireFinite(fn, `current[${k}]`, x);
+  });
   const wr = weights(fn, "reference", reference, options.referenceWeights);
   const wc = weights(fn, "current", current, options.currentWeights);
   const totalR = wr.reduce((s, x) => s + x, 0);
