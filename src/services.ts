@@ -83,7 +83,12 @@ export function createServices({
   });
   const routes = createRouteConfigService({ db, clock });
   const traffic = createTrafficService({ db, clock });
-  const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic });
+  const monitoring = createMonitoringService({
+    db,
+    clock,
+    gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
+  });
+  const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic, monitoring });
   const identity = createIdentityService({
     db,
     clock,
@@ -130,11 +135,6 @@ export function createServices({
     clock,
     gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
     ...biasDriftOptions,
-  });
-  const monitoring = createMonitoringService({
-    db,
-    clock,
-    gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
   });
   const metrics = createGatewayMetrics({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },

@@ -44,7 +44,10 @@ describe("monitor CLI against the API, in-process", () => {
     const ran = await run("monitor", "run", "cli-mon");
     assert.equal(ran.code, 0, ran.err);
     assert.match(ran.out, /cli-mon: 4 window\(s\) judged/);
-    assert.match(ran.out, / fired: success rate drops >10% from baseline for 2 days: 2 consecutive breaching windows; successRate 0\.510 is significantly below 0\.729/);
+    assert.match(
+      ran.out,
+      / fired: success rate drops >10% from baseline for 2 days: 2 consecutive breaching windows; successRate 0\.510 is significantly below 0\.729/,
+    );
     const status = await run("monitor", "status", "cli-mon");
     assert.equal(status.code, 0, status.err);
     assert.match(status.out, /cli-mon@1\.0\.0/);
@@ -58,7 +61,10 @@ describe("monitor CLI against the API, in-process", () => {
     assert.equal(history.code, 0, history.err);
     const lines = history.out.trim().split("\n");
     assert.equal(lines.length, 4);
-    assert.match(lines[0]!, /^✗ 2026-03-03 {2}decay {2}0\.510 \(baseline 0\.810, threshold 0\.729, n 200, p 2\.1e-7\)/);
+    assert.match(
+      lines[0]!,
+      /^✗ 2026-03-03 {2}decay {2}0\.510 \(baseline 0\.810, threshold 0\.729, n 200, p 2\.1e-7\)/,
+    );
     assert.match(lines[3]!, /^✗ 2026-03-06 {2}decay/);
   });
 
