@@ -4,6 +4,7 @@ import { latencyBucket } from "../rollout/latency.ts";
 import { normalCdf } from "../stats/index.ts";
 import {
   advance,
+  DEFAULT_RULES,
   type DriftRule,
   homogeneity,
   INITIAL_STATE,
@@ -269,4 +270,18 @@ test("a stable version's windows breach far less often than alpha (seeded simula
     )
       caught++;
   assert.ok(caught / 200 > 0.8, `caught ${caught} of 200`);
+});
+
+test("the default rules all read", () => {
+  const rules = DEFAULT_RULES.map((t) => parseRuleText(t));
+  assert.deepEqual(
+    rules.map((r) => [r.kind, r.windows]),
+    [
+      ["metric", 3],
+      ["metric", 2],
+      ["metric", 3],
+      ["drift", 3],
+      ["drift", 3],
+    ],
+  );
 });

@@ -21,6 +21,19 @@ import {
 
 export const RULE_DEFAULTS = { alpha: 0.05, minSample: 100 } as const;
 
+/**
+ * The rules a monitor gets when it names none: quality, errors, latency and the two input
+ * and output size features. Their false-alarm rate and time to detect are measured by
+ * `npm run bench:monitor` (docs/monitoring.md).
+ */
+export const DEFAULT_RULES = [
+  "success rate drops >10% from baseline for 3 consecutive days",
+  "error rate rises by more than 2 points from baseline for 2 consecutive days",
+  "p95 latency rises >25% from baseline for 3 consecutive days",
+  "PSI of input tokens > 0.2 for 3 days",
+  "PSI of output tokens > 0.2 for 3 days",
+] as const;
+
 export class RuleTextError extends Error {}
 
 const METRIC_WORDS: Record<string, MetricName> = {

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import {
+  DEFAULT_RULES,
   DRIFT_STATISTICS,
   METRICS,
   type MonitorRule,
@@ -113,7 +114,14 @@ export const BaselineSchema = z
 export const MonitorConfigSchema = z
   .object({
     baseline: BaselineSchema.default({ kind: "first-days", days: 7 }),
-    rules: z.array(RuleInputSchema).min(1).max(50),
+    rules: z
+      .array(RuleInputSchema)
+      .min(1)
+      .max(50)
+      .default([...DEFAULT_RULES])
+      .describe(
+        "the rules; left out: the default rules (success, errors, p95 latency, input and output tokens)",
+      ),
     settleMinutes: z
       .number()
       .int()
