@@ -1,8 +1,10 @@
-// Each window's comparison with the baseline is a one-sided test, not a raw point estimate:
-// a window breaches only when its data are significantly past the rule's threshold (the
-// baseline moved by the rule's change), at the rule's alpha, with at least `minSample`
-// observations on both sides. A stable version sits at its baseline, well inside the
-// threshold, so a window breaches by chance far less often than alpha.
+// Each window's comparison with the baseline is a test, not a raw point estimate: a window
+// breaches when its value is past the rule's threshold (the baseline moved by the rule's
+// change) and it is significantly worse than the baseline (one-sided, at the rule's alpha,
+// the noise of both windows counted), with at least `minSample` observations on both sides.
+// A stable version sits at its baseline, inside the threshold: a window breaches by chance
+// only when noise alone carries it past the threshold and past the test, which the
+// consecutive-window count then makes rarer still (bench:monitor measures it).
 
 import { histogramCountAbove, histogramQuantile } from "../rollout/latency.ts";
 import {
@@ -68,7 +70,7 @@ export function metricEstimate(metric: MetricRule["metric"], s: MetricSums): Est
   }
 }
 
-function thresholdOf(rule: MetricRule, base: number): number {
+export function thresholdOf(rule: MetricRule, base: number): number {
   const sign = rule.direction === "drop" ? -1 : 1;
   return rule.changeKind === "relative" ? base * (1 + sign * rule.change) : base + sign * rule.change;
 }
@@ -88,7 +90,7 @@ const insufficient = (
   reason,
 });
 
-/** z of (current - threshold); p one-sided in the rule's bad direction. */
+/** p of z = (current - baseline) / se, one-sided in the rule's bad direction. */
 function oneSided(rule: MetricRule, z: number): number {
   return rule.direction === "drop" ? normalCdf(z) : normalSf(z);
 }
@@ -112,11 +114,13 @@ export function testMetricWindow(rule: MetricRule, current: MetricSums, baseline
       base.value,
     );
   const threshold = thresholdOf(rule, base.value);
+  // The test: is the window worse than the baseline at all, beyond the noise of both?
   let z: number;
   if (rule.metric === "latencyP50" || rule.metric === "latencyP95") {
-    // "pq latency is at most T" is "at most 1 - q of the requests are slower than T": a rate.
+    // "pq latency is no higher than the baseline's" is "at most 1 - q of the requests are
+    // slower than the baseline's pq": a rate.
     const tail = rule.metric === "latencyP50" ? 0.5 : 0.05;
-    const above = histogramCountAbove(current.latencyHistogram, threshold);
+    const above = histogramCountAbove(current.latencyHistogram, base.value);
     z = (above / cur.n - tail) / Math.sqrt((tail * (1 - tail)) / cur.n);
   } else if (rule.metric === "costPerSuccess") {
     // On the log scale, by the delta method: log(cost per call) - log(success rate).
@@ -125,33 +129,36 @@ export function testMetricWindow(rule: MetricRule, current: MetricSums, baseline
       const p = (s.successes + 0.5) / (s.feedbackCount + 1);
       return c.variance / (s.requests * c.value! ** 2) + (1 - p) / (s.feedbackCount * p);
     };
-    if (!(threshold > 0) || !(cur.value > 0))
+    if (!(base.value > 0) || !(cur.value > 0))
       return insufficient(
         "cost per success needs a cost and a success on both sides",
         cur.value,
         cur.n,
         base.value,
       );
-    z = (Math.log(cur.value) - Math.log(threshold)) / Math.sqrt(logVar(current) + logVar(baseline));
+    z = (Math.log(cur.value) - Math.log(base.value)) / Math.sqrt(logVar(current) + logVar(baseline));
   } else {
-    const k = rule.changeKind === "relative" ? 1 + (rule.direction === "drop" ? -1 : 1) * rule.change : 1;
-    const se = Math.sqrt(cur.variance / cur.n + (k * k * base.variance) / base.n);
+    const se = Math.sqrt(cur.variance / cur.n + base.variance / base.n);
     // No variance on either side (every cost identical): the difference is exact.
-    z = se > 0 ? (cur.value - threshold) / se : Math.sign(cur.value - threshold) * 1e6;
+    z = se > 0 ? (cur.value - base.value) / se : Math.sign(cur.value - base.value) * 1e6;
   }
   const p = oneSided(rule, z);
-  const breach = p < rule.alpha;
+  const past = rule.direction === "drop" ? cur.value < threshold : cur.value > threshold;
+  const significant = p < rule.alpha;
   const worse = rule.direction === "drop" ? "below" : "above";
+  const base_ = `baseline ${fmt(base.value)}, threshold ${fmt(threshold)}`;
   return {
-    status: breach ? "breach" : "ok",
+    status: past && significant ? "breach" : "ok",
     value: cur.value,
     baseline: base.value,
     threshold,
     n: cur.n,
     p,
-    reason: breach
-      ? `${rule.metric} ${fmt(cur.value)} is significantly ${worse} ${fmt(threshold)} (baseline ${fmt(base.value)}; p = ${p.toPrecision(2)} < ${rule.alpha})`
-      : `${rule.metric} ${fmt(cur.value)} is not significantly ${worse} ${fmt(threshold)} (baseline ${fmt(base.value)}; p = ${p.toPrecision(2)})`,
+    reason: !past
+      ? `${rule.metric} ${fmt(cur.value)} is within the threshold (${base_})`
+      : significant
+        ? `${rule.metric} ${fmt(cur.value)} is ${worse} the threshold and significantly worse than the baseline (${base_}; p = ${p.toPrecision(2)} < ${rule.alpha})`
+        : `${rule.metric} ${fmt(cur.value)} is ${worse} the threshold, but not significantly worse than the baseline (${base_}; p = ${p.toPrecision(2)})`,
   };
 }
 

@@ -57,6 +57,8 @@ export interface MonitoringDeps {
     from: Date,
     to: Date,
   ) => Promise<Record<string, Histogram>>;
+  /** The model's production version and since when (default: the registry's production alias). */
+  productionOf?: (q: Queryable, model: string) => Promise<store.Production | null>;
   /** Called in the window's transaction when a rule fires or keeps breaching (opens or extends a retraining task). */
   onFire?: (tx: Tx, ctx: RequestContext, fired: FiredRule) => Promise<void>;
 }
@@ -84,6 +86,7 @@ const alignUp = (t: number, len: number) => Math.ceil(t / len) * len;
 
 export function createMonitoringService(deps: MonitoringDeps) {
   const { db, clock } = deps;
+  const productionOf = deps.productionOf ?? store.production;
 
   async function effective(q: Queryable, model: string) {
     const own = await store.readConfig(q, model);
@@ -210,7 +213,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
     const out = { judged: 0, fired: [] as FiredRule[], resolved: [] as string[] };
     const eff = await effective(db, model);
     if (!eff?.config.enabled) return out;
-    const prod = await store.production(db, model);
+    const prod = await productionOf(db, model);
     if (!prod) return out;
     const baseline = baselineWindow(eff.config, prod);
     const now = clock.now().getTime();
@@ -370,7 +373,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
     async status(model: string): Promise<MonitorStatus> {
       const eff = await effective(db, model);
       if (!eff) throw notFound(`monitor for ${model}`);
-      const prod = await store.production(db, model);
+      const prod = await productionOf(db, model);
       const rules = compiled(eff.config);
       const states = prod ? await store.readStates(db, model, prod.versionId) : new Map();
       const baseline = prod ? baselineWindow(eff.config, prod) : null;
