@@ -16,7 +16,6 @@ import {
   testDriftWindow,
   testMetricWindow,
 } from "../src/engines/monitoring/index.ts";
-import { latencyBucket } from "../src/engines/rollout/latency.ts";
 import { normalCdf, psiFromCounts } from "../src/engines/stats/index.ts";
 
 /*
