@@ -17,6 +17,13 @@ import {
   testMetricWindow,
 } from "../src/engines/monitoring/index.ts";
 import { normalCdf, psiFromCounts } from "../src/engines/stats/index.ts";
+import { systemContext } from "../src/http/context.ts";
+import { manualClock } from "../src/lib/clock.ts";
+import { createMonitoringService } from "../src/modules/monitoring/index.ts";
+import { type Db, openPglite, openPostgres } from "../src/store/db.ts";
+import { migrate } from "../src/store/migrate.ts";
+import { createThrowawayDatabase } from "../src/store/throwaway.ts";
+import { fillSynthetic, HOT, HOT_VERSIONS, rebuildRollups } from "./synthetic-log.ts";
 
 /*
  * The default monitoring rules as statistical procedures (docs/monitoring.md):
@@ -30,7 +37,10 @@ import { normalCdf, psiFromCounts } from "../src/engines/stats/index.ts";
  * the latency histogram, token histograms) from the stated distributions and hands them to
  * the same engine the server runs. `npm run bench:monitor [-- --runs 1000 --traffic 5000,500]`
  *
- * The cost of a monitoring pass against the database is measured by `--pass` (see below).
+ * The cost of a monitoring pass against the database: `--pass postgres:10000000,pglite:1000000`
+ * fills a synthetic 30-day log (bench/synthetic-log.ts), watches its hot model with the default
+ * rules and times a catch-up pass (every day since the baseline) and the daily pass (one new
+ * day per rule), median of 5.
  */
 
 const arg = (name: string) => {
@@ -337,4 +347,114 @@ async function main() {
   );
 }
 
-await main();
+const DAY_MS = 86_400_000;
+
+async function openStore(name: string): Promise<{ db: Db; cleanup(): Promise<void> }> {
+  if (name === "pglite") {
+    const db = await openPglite();
+    await migrate(db);
+    return { db, cleanup: () => db.close() };
+  }
+  const url = process.env.MODELGOV_BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const tmp = await createThrowawayDatabase(url, "modelgov_bench");
+  const db = openPostgres(tmp.url, { max: 4 });
+  await migrate(db);
+  return {
+    db,
+    cleanup: async () => {
+      await db.close();
+      await tmp.drop();
+    },
+  };
+}
+
+async function passCost(spec: string) {
+  const out: Record<string, unknown>[] = [];
+  for (const part of spec.split(",")) {
+    const [storeName, rowsText] = part.split(":") as [string, string];
+    const rows = Number(rowsText);
+    const store = await openStore(storeName);
+    try {
+      const end = new Date(Date.UTC(2026, 11, 1, 3, 0, 0));
+      await fillSynthetic(store.db, {
+        rows,
+        end,
+        onProgress: (n) =>
+          process.stderr.write(`\r${storeName} ${rows.toLocaleString()}: ${n.toLocaleString()} rows`),
+      });
+      await rebuildRollups(store.db);
+      if (storeName === "postgres") await store.db.query("VACUUM ANALYZE");
+      process.stderr.write("\n");
+      const today = Date.UTC(2026, 11, 1);
+      const clock = manualClock(new Date(today - DAY_MS + 2 * 3_600_000));
+      const monitoring = createMonitoringService({
+        db: store.db,
+        clock,
+        gatesFor: async () => [],
+        productionOf: async () => ({
+          modelId: "mdl_hot",
+          versionId: HOT_VERSIONS[0]!,
+          version: "1.0.0",
+          since: new Date(end.getTime() - 29 * DAY_MS),
+        }),
+      });
+      const ctx = systemContext("bench", "bench");
+      await monitoring.setConfig(ctx, HOT, { baseline: { kind: "first-days", days: 7 } });
+      let t0 = performance.now();
+      const first = await monitoring.runModel(ctx, HOT);
+      const catchUpMs = performance.now() - t0;
+      await store.db.query("CREATE TABLE bench_states AS SELECT * FROM monitor_rule_states");
+      clock.advance(DAY_MS);
+      const daily: number[] = [];
+      let judged = 0;
+      for (let r = 0; r < 6; r++) {
+        await store.db.query("DELETE FROM monitor_windows WHERE window_start = $1", [
+          new Date(today - DAY_MS).toISOString(),
+        ]);
+        await store.db.query("DELETE FROM monitor_rule_states");
+        await store.db.query("INSERT INTO monitor_rule_states SELECT * FROM bench_states");
+        t0 = performance.now();
+        judged = (await monitoring.runModel(ctx, HOT)).judged;
+        if (r > 0) daily.push(performance.now() - t0);
+      }
+      daily.sort((a, b) => a - b);
+      out.push({
+        store: storeName,
+        rows,
+        catchUpWindows: first.judged,
+        catchUpMs,
+        dailyWindows: judged,
+        dailyMs: daily[2],
+      });
+    } finally {
+      await store.cleanup();
+    }
+  }
+  const table = new Table({
+    head: ["store", "logged requests", "catch-up pass", "daily pass (one new day, 5 rules)"],
+  });
+  for (const r of out as {
+    store: string;
+    rows: number;
+    catchUpWindows: number;
+    catchUpMs: number;
+    dailyWindows: number;
+    dailyMs: number;
+  }[])
+    table.push([
+      r.store,
+      r.rows.toLocaleString(),
+      `${r.catchUpWindows} windows in ${Math.round(r.catchUpMs)} ms`,
+      `${r.dailyWindows} windows in ${r.dailyMs.toFixed(1)} ms`,
+    ]);
+  console.log(table.toString());
+  await mkdir(new URL("./results/", import.meta.url), { recursive: true });
+  await writeFile(
+    new URL("./results/monitor-pass.json", import.meta.url),
+    `${JSON.stringify({ at: new Date().toISOString(), results: out }, null, 2)}\n`,
+  );
+}
+
+const passArg = arg("pass");
+if (passArg) await passCost(passArg);
+else await main();
