@@ -98,6 +98,15 @@ export const BaselineSchema = z
       .describe("the version's first days in production (from its first move to the production alias)"),
     z
       .object({
+        kind: z.literal("evaluation"),
+        suite: z.string().min(1).max(200).optional().describe("the suite's name; default: any"),
+      })
+      .strict()
+      .describe(
+        "the version's approval-time evaluation: its latest completed run finished before it reached production (metric rules only)",
+      ),
+    z
+      .object({
         kind: z.literal("window"),
         from: z.string().datetime({ offset: true }),
         to: z.string().datetime({ offset: true }),

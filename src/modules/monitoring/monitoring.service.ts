@@ -102,9 +102,23 @@ export function createMonitoringService(deps: MonitoringDeps) {
     return rules;
   }
 
-  function baselineWindow(config: MonitorConfig, prod: store.Production): { from: Date; to: Date } {
+  interface Baseline {
+    from: Date;
+    to: Date;
+    /** The evaluation run that stands for the baseline (kind `evaluation`); null when none exists. */
+    evaluation?: { id: string } | null;
+  }
+
+  async function baselineOf(q: Queryable, config: MonitorConfig, prod: store.Production): Promise<Baseline> {
     if (config.baseline.kind === "window")
       return { from: new Date(config.baseline.from), to: new Date(config.baseline.to) };
+    if (config.baseline.kind === "evaluation") {
+      const run = await store.evaluationRun(q, prod.versionId, prod.since, config.baseline.suite);
+      // Windows are judged from the version's production start; the run's own times are shown.
+      return run
+        ? { from: run.from, to: run.to, evaluation: { id: run.id } }
+        : { from: prod.since, to: prod.since, evaluation: null };
+    }
     const from = prod.since;
     return { from, to: new Date(from.getTime() + config.baseline.days * 24 * HOUR) };
   }
@@ -116,22 +130,39 @@ export function createMonitoringService(deps: MonitoringDeps) {
     rule: MonitorRule,
     from: Date,
     to: Date,
-    baseline: { from: Date; to: Date },
+    baseline: Baseline,
     cache: Map<string, unknown>,
   ): Promise<WindowVerdict> {
+    const none = (reason: string): WindowVerdict => ({
+      status: "insufficient",
+      value: null,
+      baseline: null,
+      threshold: null,
+      n: 0,
+      p: null,
+      reason,
+    });
+    if (baseline.evaluation === null)
+      return none("the version has no completed evaluation from before it reached production");
     if (rule.kind === "metric") {
       const key = "metric-baseline";
       let base = cache.get(key) as MetricSums | undefined;
       if (!base) {
-        base = toSums(
-          (await windowMetrics(q, model, [prod.versionId], baseline.from, baseline.to)).get(prod.versionId)!,
-        );
+        base = baseline.evaluation
+          ? await store.evaluationSums(q, baseline.evaluation.id)
+          : toSums(
+              (await windowMetrics(q, model, [prod.versionId], baseline.from, baseline.to)).get(
+                prod.versionId,
+              )!,
+            );
         cache.set(key, base);
       }
       const cur = toSums((await windowMetrics(q, model, [prod.versionId], from, to)).get(prod.versionId)!);
       return testMetricWindow(rule, cur, base);
     }
     if (rule.kind === "drift") {
+      if (baseline.evaluation)
+        return none("an evaluation baseline has no request features: drift rules need a window baseline");
       if (!deps.readFeatures)
         return {
           status: "insufficient",
@@ -215,7 +246,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
     if (!eff?.config.enabled) return out;
     const prod = await productionOf(db, model);
     if (!prod) return out;
-    const baseline = baselineWindow(eff.config, prod);
+    const baseline = await baselineOf(db, eff.config, prod);
     const now = clock.now().getTime();
     const settle = eff.config.settleMinutes * 60_000;
     const states = await store.readStates(db, model, prod.versionId);
@@ -226,7 +257,10 @@ export function createMonitoringService(deps: MonitoringDeps) {
       // Windows start after the baseline (and the version's production start), on UTC boundaries.
       let start = state.lastWindowEnd
         ? Date.parse(state.lastWindowEnd)
-        : alignUp(Math.max(baseline.to.getTime(), prod.since.getTime()), len);
+        : alignUp(
+            Math.max(baseline.evaluation === undefined ? baseline.to.getTime() : 0, prod.since.getTime()),
+            len,
+          );
       let budget = opts.maxWindows ?? 400;
       while (start + len + settle <= now && budget-- > 0) {
         const from = new Date(start);
@@ -376,7 +410,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
       const prod = await productionOf(db, model);
       const rules = compiled(eff.config);
       const states = prod ? await store.readStates(db, model, prod.versionId) : new Map();
-      const baseline = prod ? baselineWindow(eff.config, prod) : null;
+      const baseline = prod ? await baselineOf(db, eff.config, prod) : null;
       const latest = prod
         ? await store.windows(db, model, { versionId: prod.versionId, limit: 5000, latestFirst: true })
         : [];

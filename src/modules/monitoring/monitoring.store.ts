@@ -1,4 +1,5 @@
-import type { RuleState, WindowVerdict } from "../../engines/monitoring/index.ts";
+import type { MetricSums, RuleState, WindowVerdict } from "../../engines/monitoring/index.ts";
+import { latencyBucket } from "../../engines/rollout/latency.ts";
 import type { Queryable } from "../../store/db.ts";
 import type { MonitorConfig, WindowView } from "./monitoring.schemas.ts";
 
@@ -210,4 +211,65 @@ export async function allStates(
        JOIN aliases a ON a.model_id = m.id AND a.alias = 'production' AND a.version_id = s.version_id
       ORDER BY s.model, s.rule`,
   );
+}
+
+/** The version's latest completed evaluation run that finished by `before` (of a suite, if named). */
+export async function evaluationRun(
+  q: Queryable,
+  versionId: string,
+  before: Date,
+  suite?: string,
+): Promise<{ id: string; from: Date; to: Date } | null> {
+  const rows = await q.query<{ id: string; created_at: Date; finished_at: Date }>(
+    `SELECT id, created_at, finished_at FROM eval_runs
+      WHERE version_id = $1 AND status = 'completed' AND finished_at <= $2 AND ($3::text IS NULL OR suite_name = $3)
+      ORDER BY finished_at DESC LIMIT 1`,
+    [versionId, before.toISOString(), suite ?? null],
+  );
+  const r = rows[0];
+  return r ? { id: r.id, from: new Date(r.created_at), to: new Date(r.finished_at) } : null;
+}
+
+/** An evaluation run's cases as a window's sums: each case a judged request (passed = success). */
+export async function evaluationSums(q: Queryable, runId: string): Promise<MetricSums> {
+  const rows = await q.query<{
+    passed: boolean;
+    score: number;
+    latency_ms: number;
+    cost_usd: number;
+    error: string | null;
+  }>("SELECT passed, score, latency_ms, cost_usd, error FROM eval_case_results WHERE run_id = $1", [runId]);
+  const latency: number[] = [];
+  const s = {
+    requests: rows.length,
+    errors: 0,
+    costUsd: 0,
+    costSumSquares: 0,
+    latencyHistogram: latency,
+    feedbackCount: 0,
+    successes: 0,
+    scoreCount: 0,
+    scoreSum: 0,
+    scoreSumSquares: 0,
+    refusals: 0,
+    validityChecked: 0,
+    valid: 0,
+  };
+  for (const r of rows) {
+    const b = latencyBucket(Number(r.latency_ms));
+    for (let i = latency.length; i <= b; i++) latency.push(0);
+    latency[b] = (latency[b] ?? 0) + 1;
+    s.costUsd += Number(r.cost_usd);
+    s.costSumSquares += Number(r.cost_usd) ** 2;
+    if (r.error) {
+      s.errors += 1;
+      continue;
+    }
+    s.feedbackCount += 1;
+    if (r.passed) s.successes += 1;
+    s.scoreCount += 1;
+    s.scoreSum += Number(r.score);
+    s.scoreSumSquares += Number(r.score) ** 2;
+  }
+  return s satisfies MetricSums;
 }

@@ -128,6 +128,44 @@ for (const target of allStoreTargets()) {
       assert.match(metrics, /modelgov_monitor_rule_state\{model="support",version="1.0.0",rule="decay"\} 0/);
     });
 
+    test("an evaluation baseline: the version's last evaluation before production; live success far below it breaches", async () => {
+      const third = await seedModel(h, "third");
+      Object.assign(ids, third);
+      const versionId = third["third@1.0.0"]!;
+      const since = h.clock.now();
+      const before = new Date(since.getTime() - HOUR).toISOString();
+      await h.db.query(
+        "INSERT INTO eval_suites (hash, name, case_count, content, created_at) VALUES ('sha256:mon', 'mon-suite', 200, '{}', $1)",
+        [before],
+      );
+      await h.db.query(
+        `INSERT INTO eval_runs (id, version_id, suite_hash, suite_name, status, options, total, created_by, created_at, finished_at)
+         VALUES ('evr_mon', $1, 'sha256:mon', 'mon-suite', 'completed', '{}', 200, 'ci', $2, $2)`,
+        [versionId, before],
+      );
+      for (let i = 0; i < 200; i++)
+        await h.db.query(
+          `INSERT INTO eval_case_results (run_id, case_id, passed, score, safety_violation, latency_ms, tokens_in, tokens_out,
+                                          cost_usd, attempts, scorers, attributes, recorded_at)
+           VALUES ('evr_mon', $1, $2, $3, false, 100, 10, 10, 0.001, 1, '[]', '{}', $4)`,
+          [`c${i}`, i % 10 !== 0, i % 10 !== 0 ? 1 : 0, before],
+        );
+      const set = await setConfig("third", {
+        baseline: { kind: "evaluation", suite: "mon-suite" },
+        rules: ["success rate drops >10% from baseline for 2 days", "PSI of input tokens > 0.2 for 2 days"],
+      });
+      assert.equal(set.status, 200, await set.clone().text());
+      for (let d = 0; d < 4; d++) await day("third", 0.6, 200);
+      await h.services.monitoring.runModel(ctx(), "third");
+      const status = await readJson(await h.request("/api/v1/models/third/monitor"));
+      assert.equal(status.baseline.to, before);
+      const [success, drift] = status.rules;
+      assert.equal(success.state, "firing", JSON.stringify(success));
+      assert.equal(success.last.baseline, 0.9, "the run's pass rate: 180 of 200");
+      assert.equal(drift.last.status, "insufficient");
+      assert.match(drift.last.reason, /evaluation baseline has no request features/);
+    });
+
     test("a stable version does not fire, and a window judged twice (two passes, a replay) is stored once", async () => {
       await setConfig("other", {
         baseline: { kind: "first-days", days: 1 },
