@@ -1,4 +1,5 @@
 import { LightAbort } from "../../../../lib/light-abort.ts";
+import { answerOfChoices, requestFeatures } from "../../features/derive.ts";
 import type { RoutableVersion } from "../../routing/snapshot.ts";
 import type { GatewayLogEntry } from "../deps.ts";
 import type { ChatCall } from "./call.ts";
@@ -71,10 +72,16 @@ export async function mirror(
       tokensOut: r.usage.outputTokens,
       costUsd: costOf(v, r.usage),
       agreement: sameAnswer(servedChoices, r.response.choices),
+      // The mirrored answer's own features (the request's are the same).
+      features: () => requestFeatures(call.chat, answerOfChoices(r.response.choices)),
     };
   } catch (err) {
     // The row keeps the served call's upstream time, tokens and cost, as shadow rows always have.
-    outcome = { status: 502, errorClass: (err as { kind?: string }).kind ?? "upstream" };
+    outcome = {
+      status: 502,
+      errorClass: (err as { kind?: string }).kind ?? "upstream",
+      features: () => requestFeatures(call.chat, undefined),
+    };
   }
   deps.log({ ...row, ...outcome, totalMs: elapsedMs(t0) });
 }
