@@ -61,17 +61,22 @@ export function addFeatureCounts(
   }
 }
 
+// Per-row lookups are LATERAL … LIMIT 1 so that they stay index probes: as EXISTS the planner
+// may hash the whole table instead, and a self-join for the parents went quadratic. A
+// per-attribute value's parent is found by a window over (family, attribute), which holds the
+// attribute's own row and its values' rows.
 const UPSERT = `
   WITH d AS (
     SELECT * FROM json_to_recordset($1::json) AS r(model text, hour timestamptz, version_id text,
            feature text, bin text, n int8, cap int, pf text, pb text)
   ), k AS (
     -- known: a bin of its own already (or a feature without a cap, or __other__ itself)
-    SELECT d.*, d.cap IS NULL OR d.bin = '${OTHER_BIN}' OR EXISTS (
-             SELECT 1 FROM request_feature_rollup_hour t
-              WHERE t.model = d.model AND t.hour = d.hour AND t.version_id = d.version_id
-                AND t.feature = d.feature AND t.bin = d.bin) AS known
-      FROM d
+    SELECT d.*, d.cap IS NULL OR d.bin = '${OTHER_BIN}' OR e.hit IS NOT NULL AS known
+      FROM d LEFT JOIN LATERAL (
+             SELECT true AS hit FROM request_feature_rollup_hour t
+              WHERE d.cap IS NOT NULL AND t.model = d.model AND t.hour = d.hour
+                AND t.version_id = d.version_id AND t.feature = d.feature AND t.bin = d.bin
+              LIMIT 1) e ON true
   ), used AS (
     -- the bins a feature with new values has already
     SELECT f.model, f.hour, f.version_id, f.feature,
@@ -85,14 +90,16 @@ const UPSERT = `
                                            ORDER BY k.n DESC, k.bin) + u.used <= k.cap) AS admitted
       FROM k LEFT JOIN used u
         ON u.model = k.model AND u.hour = k.hour AND u.version_id = k.version_id AND u.feature = k.feature
+  ), par AS (
+    SELECT a.*, bool_or(a.admitted) FILTER (WHERE a.pf IS NULL)
+                  OVER (PARTITION BY a.model, a.hour, a.version_id, COALESCE(a.pf, a.feature),
+                                     COALESCE(a.pb, a.bin)) AS parent_admitted
+      FROM adm a
   )
   INSERT INTO request_feature_rollup_hour AS t (model, hour, version_id, feature, bin, n)
-  SELECT a.model, a.hour, a.version_id, a.feature,
-         CASE WHEN a.admitted THEN a.bin ELSE '${OTHER_BIN}' END, sum(a.n)
-    FROM adm a LEFT JOIN adm p
-      ON p.model = a.model AND p.hour = a.hour AND p.version_id = a.version_id
-     AND p.feature = a.pf AND p.bin = a.pb
-   WHERE a.pf IS NULL OR p.admitted
+  SELECT model, hour, version_id, feature, CASE WHEN admitted THEN bin ELSE '${OTHER_BIN}' END, sum(n)
+    FROM par
+   WHERE pf IS NULL OR parent_admitted
    GROUP BY 1, 2, 3, 4, 5
    ORDER BY 1, 2, 3, 4, 5
   ON CONFLICT (model, hour, version_id, feature, bin) DO UPDATE SET n = t.n + EXCLUDED.n`;

@@ -22,7 +22,8 @@ const iso = (t: number) => new Date(t).toISOString();
  * modelgov_feature_values, grouped first (one lookup per distinct value and hour, not per row);
  * a value is its own bin when the hour's roll-up has a row for it (the writers admit a value
  * for a whole hour or not at all: feature-rollup.ts), else `__other__`; a per-attribute value
- * counts only when its attribute is a bin of its own.
+ * counts only when its attribute is a bin of its own. The lookups are LATERAL … LIMIT 1, so
+ * they stay index probes (feature-rollup.ts says why).
  */
 const RAW = `
   WITH v AS (
@@ -35,17 +36,20 @@ const RAW = `
      GROUP BY 1, 2, 3, 4, 5, 6, 7
   )
   SELECT v.vid, v.feature,
-         CASE WHEN v.cap IS NULL OR v.bin = '${OTHER_BIN}' OR EXISTS (
-                SELECT 1 FROM request_feature_rollup_hour t
-                 WHERE t.model = $1 AND t.hour = v.hour AND t.version_id = v.vid
-                   AND t.feature = v.feature AND t.bin = v.bin)
-              THEN v.bin ELSE '${OTHER_BIN}' END AS bin,
+         CASE WHEN v.cap IS NULL OR v.bin = '${OTHER_BIN}' OR own.hit THEN v.bin ELSE '${OTHER_BIN}' END AS bin,
          sum(v.n)::int8 AS n
     FROM v
-   WHERE v.pf IS NULL OR EXISTS (
-           SELECT 1 FROM request_feature_rollup_hour t
-            WHERE t.model = $1 AND t.hour = v.hour AND t.version_id = v.vid
-              AND t.feature = v.pf AND t.bin = v.pb)
+    LEFT JOIN LATERAL (
+           SELECT true AS hit FROM request_feature_rollup_hour t
+            WHERE v.cap IS NOT NULL AND t.model = $1 AND t.hour = v.hour AND t.version_id = v.vid
+              AND t.feature = v.feature AND t.bin = v.bin
+            LIMIT 1) own ON true
+    LEFT JOIN LATERAL (
+           SELECT true AS hit FROM request_feature_rollup_hour t
+            WHERE v.pf IS NOT NULL AND t.model = $1 AND t.hour = v.hour AND t.version_id = v.vid
+              AND t.feature = v.pf AND t.bin = v.pb
+            LIMIT 1) parent ON true
+   WHERE v.pf IS NULL OR parent.hit
    GROUP BY 1, 2, 3`;
 
 const HOURS = `

@@ -19,36 +19,37 @@ import { createPartitionCache } from "./partitions.ts";
 import { insertRequestBatch, type RequestLogEntry, requestLogRow } from "./request-log.ts";
 
 describe("feature bins", () => {
-  test("counts: 0-3 alone, then four bins per doubling, named by their lower bound", () => {
+  test("counts: 0-3 alone, then two bins per doubling, named by their lower bound", () => {
     assert.deepEqual(
-      [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 15, 16, 19, 20, 1023, 1024, 1279, 1280].map(numericBin),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 23, 24, 1023, 1024, 1535, 1536].map(numericBin),
       [
         "0",
         "1",
         "2",
         "3",
         "4",
-        "5",
-        "7",
+        "4",
+        "6",
+        "6",
         "8",
         "8",
-        "10",
-        "14",
+        "12",
+        "12",
         "16",
         "16",
-        "20",
-        "896",
+        "24",
+        "768",
         "1024",
         "1024",
-        "1280",
+        "1536",
       ],
     );
     assert.equal(numericBin(-3), "0");
     assert.equal(numericBin(2.9), "2");
-    assert.equal(numericBin(1e300), "14680064");
-    assert.equal(NUMERIC_BIN_BOUNDS.length, 92);
-    // Four bins per doubling merge exactly into the powers of two.
-    for (let k = 2; k <= 23; k++) assert.ok(NUMERIC_BIN_BOUNDS.includes(2 ** k));
+    assert.equal(numericBin(1e300), "16777216");
+    assert.equal(NUMERIC_BIN_BOUNDS.length, 49);
+    // Two bins per doubling merge exactly into the powers of two.
+    for (let k = 2; k <= 24; k++) assert.ok(NUMERIC_BIN_BOUNDS.includes(2 ** k));
   });
 
   test("values are cut to 64 code points, never inside a surrogate pair", () => {
@@ -114,7 +115,7 @@ for (const target of allStoreTargets()) {
 
     test("the writers' bins (TypeScript) are the raw reads' (modelgov_feature_values), row for row", async () => {
       const xs = [-2, 0, 1, 2, 3, 4, 6, 7, 8, 9, 2.5, 1e13];
-      for (let k = 2; k <= 24; k++) xs.push(2 ** k - 1, 2 ** k, 2 ** k + 1, 1.25 * 2 ** k - 1, 1.75 * 2 ** k);
+      for (let k = 2; k <= 25; k++) xs.push(2 ** k - 1, 2 ** k, 2 ** k + 1, 1.5 * 2 ** k - 1, 1.5 * 2 ** k);
       const got = await db.query<{ x: string; bin: string }>(
         "SELECT x::text AS x, modelgov_count_bin(x) AS bin FROM unnest($1::numeric[]) AS x",
         [xs],
@@ -279,7 +280,7 @@ for (const target of allStoreTargets()) {
         await featureHistograms(db, "caps", ["ver_a"], new Date(t0 - 3_600_000), new Date(t0 + 3 * 3_600_000))
       ).get("ver_a")!;
       assert.ok((whole.label?.[OTHER_BIN] ?? 0) > 0);
-      assert.equal(whole.tokens_in?.["10"], 700);
+      assert.equal(whole.tokens_in?.["8"], 700, "10 tokens: the bin 8-11");
     });
   });
 }

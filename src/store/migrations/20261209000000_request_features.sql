@@ -46,11 +46,11 @@ CREATE TABLE request_feature_rollup_hour (
 );
 CREATE INDEX request_feature_rollup_hour_hour_idx ON request_feature_rollup_hour (hour);
 
--- The bin of a count: the greatest of these lower bounds not above it (0, 1, 2, 3, then four
+-- The bin of a count: the greatest of these lower bounds not above it (0, 1, 2, 3, then two
 -- per doubling); negative counts are 0. NUMERIC_BIN_BOUNDS in features.ts is the same list.
 CREATE FUNCTION modelgov_count_bin(x NUMERIC) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
   SELECT (s.b)[width_bucket(LEAST(GREATEST(floor(x), 0), 1000000000000)::int8, s.b)]::text
-    FROM (SELECT '{0,1,2,3,4,5,6,7,8,10,12,14,16,20,24,28,32,40,48,56,64,80,96,112,128,160,192,224,256,320,384,448,512,640,768,896,1024,1280,1536,1792,2048,2560,3072,3584,4096,5120,6144,7168,8192,10240,12288,14336,16384,20480,24576,28672,32768,40960,49152,57344,65536,81920,98304,114688,131072,163840,196608,229376,262144,327680,393216,458752,524288,655360,786432,917504,1048576,1310720,1572864,1835008,2097152,2621440,3145728,3670016,4194304,5242880,6291456,7340032,8388608,10485760,12582912,14680064}'::int8[] AS b) s
+    FROM (SELECT '{0,1,2,3,4,6,8,12,16,24,32,48,64,96,128,192,256,384,512,768,1024,1536,2048,3072,4096,6144,8192,12288,16384,24576,32768,49152,65536,98304,131072,196608,262144,393216,524288,786432,1048576,1572864,2097152,3145728,4194304,6291456,8388608,12582912,16777216}'::int8[] AS b) s
 $$;
 
 -- The feature bins one served row counts in, before the caps: `cap` is the feature's cap of
@@ -132,12 +132,16 @@ WITH v AS (
            OR row_number() OVER (PARTITION BY v.model, v.hour, v.vid, v.feature, v.bin = '__other__'
                                  ORDER BY v.n DESC, v.bin) <= v.cap AS admitted
     FROM v
+), par AS (
+  -- a per-attribute value's parent: the attribute's own row, in the same (family, attribute) window
+  SELECT r.*, bool_or(r.admitted) FILTER (WHERE r.pf IS NULL)
+                OVER (PARTITION BY r.model, r.hour, r.vid, COALESCE(r.pf, r.feature), COALESCE(r.pb, r.bin))
+                AS parent_admitted
+    FROM ranked r
 )
 INSERT INTO request_feature_rollup_hour (model, hour, version_id, feature, bin, n)
-SELECT a.model, a.hour, a.vid, a.feature, CASE WHEN a.admitted THEN a.bin ELSE '__other__' END, sum(a.n)
-  FROM ranked a
-  LEFT JOIN ranked p ON p.model = a.model AND p.hour = a.hour AND p.vid = a.vid
-                    AND p.feature = a.pf AND p.bin = a.pb
- WHERE a.pf IS NULL OR p.admitted
+SELECT model, hour, vid, feature, CASE WHEN admitted THEN bin ELSE '__other__' END, sum(n)
+  FROM par
+ WHERE pf IS NULL OR parent_admitted
  GROUP BY 1, 2, 3, 4, 5;
 -- End of the feature backfill.
