@@ -6,11 +6,16 @@ import {
   answerOfChoices,
   isRefusal,
   labelOf,
+  requestFacts,
   requestFeatures,
   StreamedAnswer,
   TEXT_LIMIT,
   validity,
 } from "./derive.ts";
+
+/** As the gateway does: the request's facts when the call ends, the features at flush time. */
+const featuresOf = (c: ChatRequest, a: AnswerFacts | undefined) => requestFeatures(requestFacts(c), a);
+const valid = (c: ChatRequest, a: AnswerFacts, refused: boolean) => validity(c.response_format, a, refused);
 
 const text = (t: string, over: Partial<AnswerFacts> = {}): AnswerFacts => ({
   text: t,
@@ -29,7 +34,7 @@ const choices = (message: Json, finish = "stop") => [{ index: 0, message, finish
 
 describe("a request's features", () => {
   test("input: messages, the last user message's script (text parts only), tools and functions offered", () => {
-    const f = requestFeatures(
+    const f = featuresOf(
       chat({
         messages: [
           { role: "system", content: "You answer in the user's language." },
@@ -64,7 +69,7 @@ describe("a request's features", () => {
       finishReason: null,
     });
     assert.equal(
-      requestFeatures(chat({ messages: [{ role: "system", content: "x" }] }), undefined).script,
+      featuresOf(chat({ messages: [{ role: "system", content: "x" }] }), undefined).script,
       "none",
     );
   });
@@ -83,12 +88,12 @@ describe("a request's features", () => {
         "tool_calls",
       ),
     );
-    const f = requestFeatures(chat({ tools: [{ type: "function", function: { name: "a" } }] }), answer);
+    const f = featuresOf(chat({ tools: [{ type: "function", function: { name: "a" } }] }), answer);
     assert.deepEqual(
       [f.toolCalls, f.finishReason, f.refusal, f.label, f.valid],
       [2, "tool_calls", false, null, null],
     );
-    const long = requestFeatures(
+    const long = featuresOf(
       chat(),
       answerOfChoices(choices({ role: "assistant", content: "A long and secret answer about the order." })),
     );
@@ -124,10 +129,10 @@ describe("a request's features", () => {
     assert.equal(isRefusal(text("I can't help with", { toolCalls: 1 })), false);
     // Through the Anthropic adapter a refusal arrives as finish_reason content_filter.
     const viaAnthropic = answerOfChoices(choices({ role: "assistant", content: "" }, "content_filter"));
-    const f = requestFeatures(chat(), viaAnthropic);
+    const f = featuresOf(chat(), viaAnthropic);
     assert.deepEqual([f.refusal, f.finishReason, f.label], [true, "content_filter", null]);
     const openai = answerOfChoices(choices({ role: "assistant", content: null, refusal: "No." }));
-    assert.equal(requestFeatures(chat(), openai).refusal, true);
+    assert.equal(featuresOf(chat(), openai).refusal, true);
   });
 
   test("validity: json_object parses; json_schema parses and satisfies the schema; unasked, refused or tool calls: not checked", () => {
@@ -141,20 +146,20 @@ describe("a request's features", () => {
     const jsonSchema = chat({
       response_format: { type: "json_schema", json_schema: { name: "s", strict: true, schema } },
     });
-    assert.equal(validity(jsonObject, text('{"a": 1}'), false), true);
-    assert.equal(validity(jsonObject, text('{"a": 1'), false), false);
+    assert.equal(valid(jsonObject, text('{"a": 1}'), false), true);
+    assert.equal(valid(jsonObject, text('{"a": 1'), false), false);
     assert.equal(
-      validity(jsonObject, text('```json\n{"a": 1}\n```'), false),
+      valid(jsonObject, text('```json\n{"a": 1}\n```'), false),
       false,
       "a fenced answer is not JSON",
     );
-    assert.equal(validity(jsonSchema, text('{"sentiment": "positive", "score": 0.9}'), false), true);
-    assert.equal(validity(jsonSchema, text('{"sentiment": "meh"}'), false), false, "not in the enum");
-    assert.equal(validity(jsonSchema, text('{"score": 1}'), false), false, "required missing");
-    assert.equal(validity(jsonSchema, text('{"sentiment": "negative", "x": 1}'), false), false, "additional");
-    assert.equal(validity(jsonSchema, text("not json"), false), false);
+    assert.equal(valid(jsonSchema, text('{"sentiment": "positive", "score": 0.9}'), false), true);
+    assert.equal(valid(jsonSchema, text('{"sentiment": "meh"}'), false), false, "not in the enum");
+    assert.equal(valid(jsonSchema, text('{"score": 1}'), false), false, "required missing");
+    assert.equal(valid(jsonSchema, text('{"sentiment": "negative", "x": 1}'), false), false, "additional");
+    assert.equal(valid(jsonSchema, text("not json"), false), false);
     assert.equal(
-      validity(
+      valid(
         chat({ response_format: { type: "json_schema", json_schema: { name: "s" } } }),
         text("[1]"),
         false,
@@ -162,16 +167,12 @@ describe("a request's features", () => {
       true,
       "no schema given: parsing is the check",
     );
-    assert.equal(validity(chat(), text('{"a": 1}'), false), null, "JSON not asked");
-    assert.equal(validity(chat({ response_format: { type: "text" } }), text("{}"), false), null);
-    assert.equal(validity(jsonObject, text("", { toolCalls: 1 }), false), null);
-    assert.equal(
-      validity(jsonObject, text("I can't help with that."), true),
-      null,
-      "a refusal counts as one",
-    );
-    assert.equal(validity(jsonObject, text('{"a"', { complete: false }), false), null);
-    const f = requestFeatures(
+    assert.equal(valid(chat(), text('{"a": 1}'), false), null, "JSON not asked");
+    assert.equal(valid(chat({ response_format: { type: "text" } }), text("{}"), false), null);
+    assert.equal(valid(jsonObject, text("", { toolCalls: 1 }), false), null);
+    assert.equal(valid(jsonObject, text("I can't help with that."), true), null, "a refusal counts as one");
+    assert.equal(valid(jsonObject, text('{"a"', { complete: false }), false), null);
+    const f = featuresOf(
       jsonSchema,
       answerOfChoices(choices({ role: "assistant", content: '{"sentiment": "x"}' })),
     );
@@ -186,12 +187,12 @@ describe("a request's features", () => {
       long: "v".repeat(100),
     };
     for (let i = 0; i < 20; i++) metadata[`k${i}`] = `${i}`;
-    const f = requestFeatures(chat({ metadata }), undefined);
+    const f = featuresOf(chat({ metadata }), undefined);
     assert.equal(Object.keys(f.metadata ?? {}).length, 16);
     assert.equal(f.metadata?.tenant, "acme");
     assert.equal(f.metadata?.long, "v".repeat(64));
     assert.equal("n" in (f.metadata ?? {}), false);
-    assert.equal("metadata" in requestFeatures(chat({ metadata: { n: 1 } }), undefined), false);
+    assert.equal("metadata" in featuresOf(chat({ metadata: { n: 1 } }), undefined), false);
   });
 });
 

@@ -6,8 +6,20 @@ import { SCAN_LIMIT, scriptOf } from "./script.ts";
 /*
  * A request's features (request-log/features.ts) from the canonical (OpenAI-shaped) request
  * and what the answer was: counts, the script, flags and a short label, never the text.
- * The gateway hands the log a function that calls `requestFeatures`, run at flush time.
+ * When the call ends the gateway takes the few facts it needs (`requestFacts`, `AnswerFacts`:
+ * counts and references, no scan), so the request and response objects are not kept alive
+ * while the entry waits in the log's buffer; the log runs `requestFeatures` at flush time.
  */
+
+/** What the features need of a request: taken when the call ends, in O(1) but for text parts. */
+export interface RequestFacts {
+  messages: number;
+  /** The last user message's text (its text parts joined, up to SCAN_LIMIT). */
+  lastUserText: string;
+  toolsOffered: number;
+  responseFormat: unknown;
+  metadata: unknown;
+}
 
 /** What the features need of an answer's first choice, from a plain response or a stream. */
 export interface AnswerFacts {
@@ -118,9 +130,9 @@ export class StreamedAnswer {
   }
 }
 
-/** Whether the request asks for JSON: `response_format` json_object or json_schema. */
-export function asksForJson(chat: ChatRequest): boolean {
-  const t = isObject(chat.response_format) ? chat.response_format.type : undefined;
+/** Whether a `response_format` asks for JSON: json_object or json_schema. */
+export function asksForJson(responseFormat: unknown): boolean {
+  const t = isObject(responseFormat) ? responseFormat.type : undefined;
   return t === "json_object" || t === "json_schema";
 }
 
@@ -143,11 +155,11 @@ export function isRefusal(a: AnswerFacts): boolean {
  * goes (engines/scoring/json-schema.ts: keywords outside it are not checked). Null when JSON
  * was not asked, the answer made tool calls or was a refusal, or its text is not whole.
  */
-export function validity(chat: ChatRequest, a: AnswerFacts, refused: boolean): boolean | null {
-  if (!asksForJson(chat) || refused || a.toolCalls > 0 || !a.complete) return null;
+export function validity(responseFormat: unknown, a: AnswerFacts, refused: boolean): boolean | null {
+  if (!asksForJson(responseFormat) || refused || a.toolCalls > 0 || !a.complete) return null;
   const parsed = parseJsonOutput(a.text, { stripFences: false });
   if (!parsed.ok) return false;
-  const rf = chat.response_format as Json;
+  const rf = responseFormat as Json;
   const schema = rf.type === "json_schema" && isObject(rf.json_schema) ? rf.json_schema.schema : undefined;
   return isObject(schema) ? validateJson(parsed.value, schema).length === 0 : true;
 }
@@ -180,15 +192,27 @@ function lastUserText(messages: readonly Json[]): string {
   return "";
 }
 
-/** The features of a request and its answer (none when no version answered). */
-export function requestFeatures(chat: ChatRequest, answer: AnswerFacts | undefined): RequestFeatures {
-  const metadata = metadataOf(chat.metadata);
-  const input = {
-    messages: Array.isArray(chat.messages) ? chat.messages.length : 0,
-    script: scriptOf(lastUserText(chat.messages ?? [])),
+/** The request's facts the features need (see RequestFacts). */
+export function requestFacts(chat: ChatRequest): RequestFacts {
+  const messages = Array.isArray(chat.messages) ? chat.messages : [];
+  return {
+    messages: messages.length,
+    lastUserText: lastUserText(messages),
     toolsOffered:
       (Array.isArray(chat.tools) ? chat.tools.length : 0) +
       (Array.isArray(chat.functions) ? chat.functions.length : 0),
+    responseFormat: chat.response_format,
+    metadata: chat.metadata,
+  };
+}
+
+/** The features of a request and its answer (none when no version answered). */
+export function requestFeatures(req: RequestFacts, answer: AnswerFacts | undefined): RequestFeatures {
+  const metadata = metadataOf(req.metadata);
+  const input = {
+    messages: req.messages,
+    script: scriptOf(req.lastUserText),
+    toolsOffered: req.toolsOffered,
   };
   const output = answer
     ? (() => {
@@ -196,7 +220,7 @@ export function requestFeatures(chat: ChatRequest, answer: AnswerFacts | undefin
         return {
           toolCalls: answer.toolCalls,
           refusal: refused,
-          valid: validity(chat, answer, refused),
+          valid: validity(req.responseFormat, answer, refused),
           label: refused ? null : labelOf(answer),
           finishReason: answer.finishReason === null ? null : cutValue(answer.finishReason),
         };

@@ -107,5 +107,11 @@ describe("the request's log row", () => {
     const g = (cut.features as () => { label: string | null; refusal: boolean | null })();
     assert.deepEqual([g.label, g.refusal], [null, null]);
     assert.equal(logEntry(start, { status: 200, errorClass: null, path: [] }, 1).features, null);
+    // The facts are taken when the call ends: the entry does not hold the request for them.
+    const later = { model: "m", messages: [{ role: "user", content: "hi" }] };
+    const e = logEntry(start, { status: 200, errorClass: null, servedBy: v, path: [], answer }, 1, later);
+    later.messages.push({ role: "user", content: "Привет, как дела?" });
+    const h = (e.features as () => { messages: number; script: string })();
+    assert.deepEqual([h.messages, h.script], [1, "latin"]);
   });
 });

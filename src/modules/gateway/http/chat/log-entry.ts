@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ChatRequest, Usage } from "../../../../providers/types.ts";
-import { type AnswerFacts, requestFeatures } from "../../features/derive.ts";
+import { type AnswerFacts, requestFacts, requestFeatures } from "../../features/derive.ts";
 import type { FallbackStep } from "../../resilience/fallback.ts";
 import type { RoutableVersion } from "../../routing/snapshot.ts";
 import type { BodyPolicy, GatewayLogEntry } from "../deps.ts";
@@ -57,6 +57,7 @@ export function logEntry(
   chat?: ChatRequest,
 ): GatewayLogEntry {
   const answer = o.status < 400 ? o.answer : undefined;
+  const facts = chat ? requestFacts(chat) : undefined;
   return {
     id: start.id,
     at: start.at,
@@ -79,7 +80,7 @@ export function logEntry(
     fallbackPath: o.path,
     subject: start.subject,
     groups: start.groups,
-    features: chat ? () => requestFeatures(chat, answer) : null,
+    features: facts ? () => requestFeatures(facts, answer) : null,
     ...o.bodies,
   };
 }

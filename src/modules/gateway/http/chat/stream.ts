@@ -21,7 +21,7 @@ export async function stream(call: ChatCall): Promise<Outcome> {
   startSse(res, servedHeaders(call, servedBy, path));
   const keepText = deps.bodies.mode !== "off";
   // The answer's facts for the log's features; its whole text only when a body or JSON needs it.
-  const answer = new StreamedAnswer(keepText || asksForJson(chat));
+  const answer = new StreamedAnswer(keepText || asksForJson(chat.response_format));
   async function* rest(): AsyncIterable<ChatChunk> {
     if (!first.done) {
       answer.add(first.value);
