@@ -9,7 +9,7 @@ import { type FeatureCount, OTHER_BIN } from "./features.ts";
  * Cardinality. A categorical feature keeps at most `cap` distinct bins per model, hour and
  * version (features.ts: 64 values; 16 attributes for `group` and `metadata`); a value first
  * seen when its feature is full is counted in `__other__`, and so is every later request with
- * it that hour. A per-attribute value (`group.region`) is counted only when its attribute is
+ * it that hour. A per-attribute value (`group:region`) is counted only when its attribute is
  * a bin of its own in `group`; otherwise the request counts once in `group`'s `__other__`.
  * New values of one batch are admitted most frequent first (then in bin order) while there
  * is room, as the migration's backfill admits an hour's values.

@@ -63,7 +63,7 @@ const HOURS = `
  * feature, the served requests per bin over [from, to). Features: `tokens_in`, `tokens_out`,
  * `messages`, `tool_calls` (bins named by their lower bound: NUMERIC_BIN_BOUNDS), `script`,
  * `tools_offered`, `refusal`, `valid` (`true` / `false`), `finish_reason`, `label`, `group`
- * and `metadata` (attribute names), `group.<attribute>` and `metadata.<key>` (values). A
+ * and `metadata` (attribute names), `group:<attribute>` and `metadata:<key>` (values). A
  * feature a request lacks is not counted, so each feature has its own total.
  * `raw`: every row read raw (the reference the tests hold the roll-ups to).
  */

@@ -164,7 +164,7 @@ for (const target of allStoreTargets()) {
           xs.map((x) => `${x.feature}|${x.bin}|${x.cap}|${x.pf}`).sort((a, b) => (a < b ? -1 : 1));
         assert.deepEqual(norm(sql), norm(ts));
       }
-      assert.ok(featureCounts(rows[1]!).some((c) => c.feature === `group.${"é".repeat(64)}`));
+      assert.ok(featureCounts(rows[1]!).some((c) => c.feature === `group:${"é".repeat(64)}`));
     });
 
     test("past its cap a feature counts new values in __other__, all of a value's requests or none; reads stay exact", async () => {
@@ -244,8 +244,8 @@ for (const target of allStoreTargets()) {
       // Attributes past the cap: their values are not counted at all; region's always are.
       const perAttribute = await db.query<{ hour: Date; features: number; region: number }>(
         `SELECT hour, count(DISTINCT feature)::int AS features,
-                count(*) FILTER (WHERE feature = 'group.region')::int AS region
-           FROM request_feature_rollup_hour WHERE model = 'caps' AND feature LIKE 'group.%' GROUP BY 1`,
+                count(*) FILTER (WHERE feature = 'group:region')::int AS region
+           FROM request_feature_rollup_hour WHERE model = 'caps' AND feature LIKE 'group:%' GROUP BY 1`,
       );
       assert.equal(perAttribute.length, 2);
       for (const p of perAttribute) {
@@ -274,7 +274,7 @@ for (const target of allStoreTargets()) {
           inWindow,
           "every request once",
         );
-        assert.equal(h["group.region"]?.eu ?? 0, inWindow);
+        assert.equal(h["group:region"]?.eu ?? 0, inWindow);
       }
       const whole = (
         await featureHistograms(db, "caps", ["ver_a"], new Date(t0 - 3_600_000), new Date(t0 + 3 * 3_600_000))

@@ -51,7 +51,7 @@ export interface RequestFeatures {
 /** What a log entry may carry: the features, or how to derive them at flush time (off the hot path). */
 export type FeaturesSource = RequestFeatures | (() => RequestFeatures | null);
 
-/** The feature names of the roll-up; `group.<attribute>` and `metadata.<key>` besides. */
+/** The feature names of the roll-up; `group:<attribute>` and `metadata:<key>` besides. */
 export const FEATURES = {
   tokensIn: "tokens_in",
   tokensOut: "tokens_out",
@@ -132,7 +132,7 @@ export function cutValue(s: string): string {
 /**
  * One count a request adds to the feature roll-up. `cap`: the feature's cap of distinct bins
  * (undefined for the numeric features, bounded by construction). A per-attribute value
- * (`group.region`) names its parent (`group`, `region`): it is counted only when the
+ * (`group:region`) names its parent (`group`, `region`): it is counted only when the
  * attribute itself is a bin of its own in that hour.
  */
 export interface FeatureCount {
@@ -152,7 +152,7 @@ function attributes(family: string, values: unknown, out: FeatureCount[]) {
     const key = cutValue(k);
     out.push({ feature: family, bin: key, cap: FEATURE_ATTRIBUTE_CAP });
     out.push({
-      feature: `${family}.${key}`,
+      feature: `${family}:${key}`,
       bin: cutValue(v),
       cap: FEATURE_BIN_CAP,
       parent: { feature: family, bin: key },

@@ -106,7 +106,7 @@ for (const target of allStoreTargets()) {
         const hf = await featureHistograms(db, "legacy", ["ver_a", "ver_b"], f, t);
         assert.deepEqual(hf, await featureHistograms(db, "legacy", ["ver_a", "ver_b"], f, t, { raw: true }));
         const a = hf.get("ver_a")!;
-        assert.deepEqual(Object.keys(a).sort(), ["group", "group.region", "tokens_in", "tokens_out"]);
+        assert.deepEqual(Object.keys(a).sort(), ["group", "group:region", "tokens_in", "tokens_out"]);
       }
       const deps = await clientTraffic(db, "legacy", new Date("2026-05-31T23:00:00Z"));
       assert.equal(

@@ -267,7 +267,7 @@ for (const target of allStoreTargets()) {
         assert.deepEqual(histograms.get(v), want, `feature histograms of ${v}`);
         assert.equal(histograms.get(v)?.label?.Négatif !== undefined, true);
         assert.ok(
-          Object.keys(want).includes("group.region") && Object.keys(want).includes("metadata.tenant"),
+          Object.keys(want).includes("group:region") && Object.keys(want).includes("metadata:tenant"),
         );
       }
 

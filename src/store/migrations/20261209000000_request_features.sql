@@ -36,7 +36,7 @@ CREATE TABLE request_feature_rollup_hour (
   -- the routed version (served rows only); '' for none
   version_id  TEXT NOT NULL,
   -- tokens_in, tokens_out, messages, tool_calls (counts); script, tools_offered, refusal, valid,
-  -- finish_reason, label; group and metadata (attribute names), group.<attr>, metadata.<key>
+  -- finish_reason, label; group and metadata (attribute names), group:<attr>, metadata:<key>
   feature     TEXT NOT NULL,
   -- a count's bin by its lower bound ('16' holds 16-19), or a value cut to 64 characters, or
   -- '__other__' for the values past the feature's cap of distinct bins that hour
@@ -82,7 +82,7 @@ RETURNS TABLE (feature TEXT, bin TEXT, cap INTEGER, pf TEXT, pb TEXT) LANGUAGE s
    CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(a.attrs) = 'object' THEN a.attrs END) AS e
    CROSS JOIN LATERAL (VALUES
       (a.family, left(e.key, 64), 16, NULL::text, NULL::text),
-      (a.family || '.' || left(e.key, 64), left(e.value #>> '{}', 64), 64, a.family, left(e.key, 64))
+      (a.family || ':' || left(e.key, 64), left(e.value #>> '{}', 64), 64, a.family, left(e.key, 64))
     ) AS x(feature, bin, cap, pf, pb)
    WHERE jsonb_typeof(e.value) = 'string'
 $$;
