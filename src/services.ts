@@ -21,6 +21,11 @@ import {
   routeConfigRoutes,
 } from "./modules/gateway/index.ts";
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
+import {
+  createMonitoringService,
+  monitoringRoutes,
+  registerMonitorMetrics,
+} from "./modules/monitoring/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
 import { createRequestLogWriter } from "./modules/request-log/index.ts";
 import {
@@ -78,7 +83,12 @@ export function createServices({
   });
   const routes = createRouteConfigService({ db, clock });
   const traffic = createTrafficService({ db, clock });
-  const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic });
+  const monitoring = createMonitoringService({
+    db,
+    clock,
+    gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
+  });
+  const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic, monitoring });
   const identity = createIdentityService({
     db,
     clock,
@@ -129,6 +139,7 @@ export function createServices({
   const metrics = createGatewayMetrics({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },
   });
+  registerMonitorMetrics(metrics.registry, monitoring);
   /** Versions outside production that may serve: those with an approval in force. */
   const approvedIds = async (ids: string[]) => {
     const ok = new Set<string>();
@@ -156,6 +167,7 @@ export function createServices({
     shadow,
     experiments,
     biasDrift,
+    monitoring,
     evals,
     evalScorersDir,
     metrics,
@@ -190,6 +202,7 @@ export function createHttpApp(
       shadowRoutes(services.shadow),
       experimentRoutes(services.experiments),
       biasDriftRoutes(services.biasDrift),
+      monitoringRoutes(services.monitoring),
       evalRoutes(services.evals),
     ],
     root: [
