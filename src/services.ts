@@ -27,7 +27,7 @@ import {
   registerMonitorMetrics,
 } from "./modules/monitoring/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
-import { createRequestLogWriter } from "./modules/request-log/index.ts";
+import { createRequestLogWriter, featureHistograms } from "./modules/request-log/index.ts";
 import {
   createRolloutsService,
   createShadowService,
@@ -87,6 +87,9 @@ export function createServices({
     db,
     clock,
     gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
+    // Drift rules read the request log's hourly feature roll-up (and the raw rows of ragged ends).
+    readFeatures: async (q, model, versionId, from, to) =>
+      (await featureHistograms(q, model, [versionId], from, to)).get(versionId) ?? {},
   });
   const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic, monitoring });
   const identity = createIdentityService({
