@@ -20,6 +20,8 @@ import { normalCdf, psiFromCounts } from "../src/engines/stats/index.ts";
 import { systemContext } from "../src/http/context.ts";
 import { manualClock } from "../src/lib/clock.ts";
 import { createMonitoringService } from "../src/modules/monitoring/index.ts";
+import { NUMERIC_BIN_BOUNDS } from "../src/modules/request-log/features.ts";
+import { featureHistograms } from "../src/modules/request-log/index.ts";
 import { type Db, openPglite, openPostgres } from "../src/store/db.ts";
 import { migrate } from "../src/store/migrate.ts";
 import { createThrowawayDatabase } from "../src/store/throwaway.ts";
@@ -122,8 +124,8 @@ const logNormalBins = (edges: readonly number[], median: number, sigma: number) 
   return edges.map((lo, i) => cdf(edges[i + 1] ?? Number.POSITIVE_INFINITY) - cdf(lo));
 };
 
-/** Token bins: edges at 2^(k/2), as the feature roll-up's numeric bins are stable edges. */
-const TOKEN_EDGES = [0, ...Array.from({ length: 36 }, (_, k) => 2 ** (k / 2))];
+/** Token bins: the feature roll-up's own (0, 1, 2, 3, then 2^k and 1.5 x 2^k), named by lower bound. */
+const TOKEN_EDGES = NUMERIC_BIN_BOUNDS;
 /** Latency buckets 0..400 (16 per doubling), as the request log's histogram. */
 const LATENCY_EDGES = Array.from({ length: 401 }, (_, b) => (b === 0 ? 0 : 2 ** (b / 16)));
 
@@ -391,6 +393,8 @@ async function passCost(spec: string) {
         db: store.db,
         clock,
         gatesFor: async () => [],
+        readFeatures: async (q, model, versionId, from, to) =>
+          (await featureHistograms(q, model, [versionId], from, to)).get(versionId) ?? {},
         productionOf: async () => ({
           modelId: "mdl_hot",
           versionId: HOT_VERSIONS[0]!,
