@@ -23,6 +23,7 @@ import {
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
 import { createRequestLogWriter } from "./modules/request-log/index.ts";
+import { createRetrainingService, retrainingRoutes } from "./modules/retraining/index.ts";
 import {
   createRolloutsService,
   createShadowService,
@@ -65,11 +66,26 @@ export function createServices({
   /** Why a webhook receiver URL is refused (main.ts: the webhook egress guard); unset checks nothing. */
   webhookUrlCheck?: (url: string) => string | null;
 }) {
-  const approvals = createApprovalsService({ db, clock });
+  // Retraining tasks follow their candidate through the registry and the approvals, which call
+  // back into it inside their own transactions; `retraining` is built below, before any call.
+  const approvals = createApprovalsService({
+    db,
+    clock,
+    onApproved: (tx, ctx, versionId, requestId) => retraining.onApproved(tx, ctx, versionId, requestId),
+  });
   const productionGate: ProductionGate = openProductionGate
     ? async () => ({ ok: true, requestId: null, unmet: [] })
     : (tx, versionId) => approvals.gate(tx, versionId);
-  const registry = createRegistryService({ db, clock, productionGate });
+  const registry = createRegistryService({
+    db,
+    clock,
+    productionGate,
+    retrainedCandidate: {
+      check: (tx, model, taskId) => retraining.retrainedCandidate.check(tx, model, taskId),
+      registered: (tx, ctx, version) => retraining.retrainedCandidate.registered(tx, ctx, version),
+    },
+    enteredProduction: (tx, ctx, version) => retraining.onEnteredProduction(tx, ctx, version),
+  });
   const cards = createCardsService({
     db,
     clock,
@@ -126,6 +142,12 @@ export function createServices({
     gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
     ...biasDriftOptions,
   });
+  const retraining = createRetrainingService({
+    db,
+    clock,
+    approvalOf: (q, versionId) => approvals.gate(q, versionId),
+    runs: { get: (id) => evals.getRow(id), cases: (id) => evals.cases(id, {}) },
+  });
   const metrics = createGatewayMetrics({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },
   });
@@ -157,6 +179,7 @@ export function createServices({
     experiments,
     biasDrift,
     evals,
+    retraining,
     evalScorersDir,
     metrics,
   };
@@ -191,6 +214,7 @@ export function createHttpApp(
       experimentRoutes(services.experiments),
       biasDriftRoutes(services.biasDrift),
       evalRoutes(services.evals),
+      retrainingRoutes(services.retraining),
     ],
     root: [
       metricsRoutes({
