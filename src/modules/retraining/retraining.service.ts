@@ -15,6 +15,7 @@ import { can } from "../../http/permissions.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
+import { textProblem, unstorableText } from "../../lib/text-guard.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import {
@@ -153,8 +154,10 @@ function decodeCursor(cursor: string): { at: string; id: string } {
       Array.isArray(parts) &&
       parts.length === 2 &&
       typeof parts[0] === "string" &&
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(parts[0]) &&
       !Number.isNaN(Date.parse(parts[0])) &&
-      typeof parts[1] === "string"
+      typeof parts[1] === "string" &&
+      /^rtk_[a-z0-9]{1,90}$/.test(parts[1])
     )
       return { at: parts[0], id: parts[1] };
   } catch {}
@@ -171,6 +174,10 @@ function parseEvidence(value: unknown, rule: string, field: string): Evidence {
     }));
     throw new AppError("invalid_input", `${errors[0]!.field}: ${errors[0]!.reason}`, { errors });
   }
+  // What the store cannot hold (a NUL, a lone surrogate) is refused here: the API's edge checks
+  // request bodies, but monitors call this in-process.
+  const unstorable = unstorableText(parsed.data, field);
+  if (unstorable) throw invalid(unstorable.field, unstorable.reason);
   if (parsed.data.rule !== undefined && parsed.data.rule !== rule)
     throw invalid(`${field}.rule`, `names rule '${parsed.data.rule}', but the report is of rule '${rule}'`);
   if (JSON.stringify(parsed.data).length > MAX_EVIDENCE_BYTES)
@@ -345,6 +352,8 @@ export function createRetrainingService(deps: RetrainingDeps) {
   async function openOrExtend(report: BreachReport, ctx: RequestContext): Promise<Opened> {
     if (typeof report.rule !== "string" || report.rule.length < 1 || report.rule.length > 200)
       throw invalid("rule", "a rule name of 1 to 200 characters");
+    const badRule = textProblem(report.rule);
+    if (badRule) throw invalid("rule", badRule);
     const evidence = parseEvidence(report.evidence, report.rule, "evidence");
     return openOrExtendValid(ctx, { ...report, evidence });
   }

@@ -264,6 +264,11 @@ for (const target of allStoreTargets()) {
         ),
         /versionId: '.*' is not a version of model 'churn'/,
       );
+      await assert.rejects(
+        report("churn", "1.0.0", "success-drop", { ...evidence(), summary: "nul \u0000 here" }),
+        /evidence\.summary: must not contain a NUL character/,
+      );
+      await assert.rejects(report("churn", "1.0.0", "drop\u0000"), /rule: must not contain a NUL character/);
       const api = await post("/retraining", {
         model: "churn",
         version: "1.0.0",
