@@ -5,7 +5,10 @@
  * evidence they send.
  */
 export { type ExportTally, exportLines, openAiLine, type Range, rangesOf, suiteCase } from "./dataset.ts";
+export type { RunInfo, Runs } from "./evaluate.ts";
 export { type Basis, basisOf, type Judged, judgeCandidate } from "./evaluation.ts";
+export type { ApprovalOf } from "./hooks.ts";
+export { NEXT } from "./moves.ts";
 export { retrainingRoutes } from "./retraining.routes.ts";
 export {
   type DatasetFormat,
@@ -31,9 +34,7 @@ export {
 export {
   type BreachReport,
   createRetrainingService,
-  NEXT,
   type OpenOrExtend,
   type RetrainingDeps,
   type RetrainingService,
-  type RunInfo,
 } from "./retraining.service.ts";

@@ -9,14 +9,13 @@
  * transaction; a refused move writes neither. The registry, the approvals and the evals know
  * nothing of this module: services.ts passes the hooks it exports to them.
  */
-import type { CaseResult } from "../../engines/evaluation/index.ts";
 import type { RequestContext } from "../../http/context.ts";
 import { can } from "../../http/permissions.ts";
 import type { Clock } from "../../lib/clock.ts";
-import { AppError, conflict, invalid, notFound } from "../../lib/errors.ts";
+import { AppError, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import { textProblem, unstorableText } from "../../lib/text-guard.ts";
-import type { Db, Queryable, Tx } from "../../store/db.ts";
+import type { Db, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import {
   findVersion,
@@ -24,81 +23,30 @@ import {
   lockModelNoKeyUpdate,
   modelByName,
   productionVersionId,
-  type Version,
 } from "../registry/index.ts";
+import { createDatasetExport } from "./dataset-export.ts";
+import { createEvaluation, type Runs } from "./evaluate.ts";
+import { type ApprovalOf, createHooks } from "./hooks.ts";
+import { createMoves, evidenceView, refuseMove, toView } from "./moves.ts";
 import {
-  failingSliceCounts,
-  failingSlicePage,
-  type SliceCounts,
-  type SliceRow,
-} from "../request-log/index.ts";
-import { exportLines, type Range, rangesOf } from "./dataset.ts";
-import { judgeCandidate } from "./evaluation.ts";
-import {
-  type DatasetQuery,
-  type EvaluateInput,
   type Evidence,
   EvidenceSchema,
-  type EvidenceView,
   MIN_JUSTIFICATION,
   type Opened,
   type OpenInput,
   type TaskDetail,
   type TaskQuery,
-  type TaskState,
   type TaskView,
-  type Verdict,
 } from "./retraining.schemas.ts";
 import * as store from "./retraining.store.ts";
-
-/** Where each state may go. A new candidate may replace one not yet rolled out (a retry). */
-export const NEXT: Record<TaskState, readonly TaskState[]> = {
-  open: ["training", "dismissed"],
-  training: ["candidate_registered", "dismissed"],
-  candidate_registered: ["candidate_registered", "evaluated", "dismissed"],
-  evaluated: ["candidate_registered", "approved", "dismissed"],
-  approved: ["candidate_registered", "rolled_out", "dismissed"],
-  rolled_out: ["closed", "dismissed"],
-  closed: [],
-  dismissed: [],
-};
-
-/** What the audit action of a move to each state is called. */
-const ACTION: Record<TaskState, string> = {
-  open: "retraining.opened",
-  training: "retraining.training",
-  candidate_registered: "retraining.candidate_registered",
-  evaluated: "retraining.evaluated",
-  approved: "retraining.approved",
-  rolled_out: "retraining.rolled_out",
-  closed: "retraining.closed",
-  dismissed: "retraining.dismissed",
-};
-
-/** An evaluation run as this module reads it (the evals module's). */
-export interface RunInfo {
-  id: string;
-  versionId: string;
-  model: string;
-  version: string;
-  suiteHash: string;
-  suiteName: string;
-  status: string;
-}
 
 export interface RetrainingDeps {
   db: Db;
   clock: Clock;
   /** Whether the version has an approval in force now (the approvals module's gate). */
-  approvalOf: (
-    q: Queryable,
-    versionId: string,
-  ) => Promise<{ ok: boolean; requestId: string | null; unmet: { requirement: string; reason: string }[] }>;
+  approvalOf: ApprovalOf;
   /** Evaluation runs and their case results (the evals module's). */
-  runs: {
-    get(id: string): Promise<RunInfo | null>;
-    cases(id: string): Promise<CaseResult[]>;
-  };
+  runs: Runs;
   /** Rows per read of the dataset export (tests make it small to cross pages). */
   slicePage?: number;
 }
@@ -117,32 +65,6 @@ export interface BreachReport {
 
 const EVIDENCE_SHOWN = 100;
 const MAX_EVIDENCE_BYTES = 256 * 1024;
-
-export function toView(t: store.TaskRow): TaskView {
-  return {
-    id: t.id,
-    model: t.model,
-    version: t.version,
-    state: t.state,
-    next: [...NEXT[t.state]],
-    rule: t.rule,
-    metric: t.metric,
-    suiteHash: t.suiteHash,
-    candidate:
-      t.candidateVersionId && t.candidateVersion
-        ? { id: t.candidateVersionId, version: t.candidateVersion }
-        : null,
-    evaluation: t.evaluation,
-    resolution: t.resolution,
-    evidenceCount: t.evidenceCount,
-    openedBy: t.openedBy,
-    openedAt: t.openedAt,
-    updatedAt: t.updatedAt,
-    endedAt: t.endedAt,
-  };
-}
-
-const evidenceView = ({ versionId: _, ...e }: store.EvidenceRow): EvidenceView => e;
 
 const encodeCursor = (t: store.TaskRow) =>
   Buffer.from(JSON.stringify([t.openedAt, t.id])).toString("base64url");
@@ -187,63 +109,11 @@ function parseEvidence(value: unknown, rule: string, field: string): Evidence {
 
 export function createRetrainingService(deps: RetrainingDeps) {
   const { db, clock } = deps;
-  const slicePage = deps.slicePage ?? 500;
-
-  async function taskOrThrow(q: Queryable, id: string, forUpdate = false) {
-    const t = await store.getTask(q, id, forUpdate);
-    if (!t) throw notFound(`retraining task '${id}'`);
-    return t;
-  }
-
-  /** The task, its model's row and then its own locked, in that order (every writer takes them so). */
-  async function lockTask(tx: Tx, id: string) {
-    const t = await taskOrThrow(tx, id);
-    await lockModelNoKeyUpdate(tx, t.modelId);
-    return taskOrThrow(tx, id, true);
-  }
-
-  function refuseMove(t: store.TaskRow, to: TaskState): never {
-    const allowed = NEXT[t.state];
-    throw new AppError(
-      "conflict",
-      `retraining task ${t.id} is ${t.state}: it cannot move to ${to}; ${allowed.length ? `next: ${allowed.join(", ")}` : "it is final"}`,
-      { errors: [{ field: "state", reason: `illegal transition ${t.state} → ${to}` }], details: { allowed } },
-    );
-  }
-
-  /** One move: the task's row, the transition, the audit event; refused when the state does not allow it. */
-  async function move(
-    tx: Tx,
-    ctx: RequestContext,
-    t: store.TaskRow,
-    to: TaskState,
-    opts: {
-      reason: string;
-      change?: Omit<Parameters<typeof store.updateTask>[2], "state" | "at">;
-      after?: Record<string, unknown>;
-    },
-  ): Promise<store.TaskRow> {
-    if (!NEXT[t.state].includes(to)) refuseMove(t, to);
-    const at = clock.now().toISOString();
-    await store.updateTask(tx, t.id, { state: to, at, ...opts.change });
-    await store.insertTransition(tx, {
-      taskId: t.id,
-      from: t.state,
-      to,
-      reason: opts.reason,
-      actor: ctx.actor,
-      at,
-    });
-    await recordAudit(tx, ctx, clock.now(), {
-      action: ACTION[to],
-      subjectType: "retraining_task",
-      subjectId: t.id,
-      before: { state: t.state },
-      after: { state: to, task: t.id, model: t.model, version: t.version, ...opts.after },
-      reason: opts.reason,
-    });
-    return (await store.getTask(tx, t.id))!;
-  }
+  const moves = createMoves(clock);
+  const { taskOrThrow, lockTask, move } = moves;
+  const hooks = createHooks({ moves, approvalOf: deps.approvalOf });
+  const evaluate = createEvaluation({ db, clock, runs: deps.runs, moves });
+  const dataset = createDatasetExport({ db, moves, slicePage: deps.slicePage ?? 500 });
 
   async function addEvidence(
     tx: Tx,
@@ -358,73 +228,6 @@ export function createRetrainingService(deps: RetrainingDeps) {
     return openOrExtendValid(ctx, { ...report, evidence });
   }
 
-  /** A version registered with `retrainedFrom` answers this task: may it? (before the version is written) */
-  async function checkCandidate(tx: Tx, model: { id: string; name: string }, taskId: string) {
-    const field = "body.retrainedFrom.task";
-    const t = await store.getTask(tx, taskId, true);
-    if (!t) throw invalid(field, `retraining task ${taskId} does not exist`);
-    if (t.modelId !== model.id)
-      throw invalid(field, `retraining task ${taskId} is about model '${t.model}', not '${model.name}'`);
-    if (!NEXT[t.state].includes("candidate_registered"))
-      throw new AppError(
-        "conflict",
-        t.state === "open"
-          ? `retraining task ${taskId} is open: start training first (modelgov retraining start-training ${taskId})`
-          : `retraining task ${taskId} is ${t.state}: it takes no candidate now`,
-        { errors: [{ field, reason: `task is ${t.state}` }], details: { allowed: NEXT[t.state] } },
-      );
-  }
-
-  /** The version is written: the task records its candidate; an earlier verdict no longer stands. */
-  async function candidateRegistered(tx: Tx, ctx: RequestContext, v: Version) {
-    const t = await taskOrThrow(tx, v.retrainedFrom!.task, true);
-    const replaced = t.candidateVersion;
-    await move(tx, ctx, t, "candidate_registered", {
-      reason: `${v.model}@${v.version} registered, retrained from ${v.retrainedFrom!.version}${replaced ? ` (replaces ${replaced})` : ""}`,
-      change: { candidateVersionId: v.id, evaluation: null },
-      after: {
-        candidate: { id: v.id, version: v.version },
-        retrainedFrom: v.retrainedFrom!.version,
-        replaced: replaced ?? null,
-      },
-    });
-  }
-
-  /** From evaluated to approved, when the candidate's approval is in force; quietly nothing otherwise. */
-  async function approveIfDue(tx: Tx, ctx: RequestContext, t: store.TaskRow, requestId: string | null) {
-    if (t.state !== "evaluated") return t;
-    return move(tx, ctx, t, "approved", {
-      reason: `${t.model}@${t.candidateVersion} approved${requestId ? ` (approval ${requestId})` : ""}`,
-      after: { candidate: { id: t.candidateVersionId, version: t.candidateVersion }, approval: requestId },
-    });
-  }
-
-  /** The approvals module's hook: a candidate's approval request was just approved. */
-  async function onApproved(tx: Tx, ctx: RequestContext, versionId: string, requestId: string) {
-    for (const id of await store.openTasksWithCandidate(tx, versionId))
-      await approveIfDue(tx, ctx, await taskOrThrow(tx, id, true), requestId);
-  }
-
-  /**
-   * The registry's hook: a version entered production. A task whose approved candidate it is
-   * moves to rolled_out; one still at evaluated whose candidate's approval came first (and is
-   * in force, or it could not be promoted) records the approval, then the roll-out.
-   */
-  async function onEnteredProduction(tx: Tx, ctx: RequestContext, v: Version) {
-    for (const id of await store.openTasksWithCandidate(tx, v.id)) {
-      let t = await taskOrThrow(tx, id, true);
-      if (t.state === "evaluated") {
-        const gate = await deps.approvalOf(tx, v.id);
-        if (gate.ok) t = await approveIfDue(tx, ctx, t, gate.requestId);
-      }
-      if (t.state === "approved")
-        await move(tx, ctx, t, "rolled_out", {
-          reason: `${v.model}@${v.version} is now the production version`,
-          after: { candidate: { id: v.id, version: v.version } },
-        });
-    }
-  }
-
   async function get(id: string): Promise<TaskDetail> {
     const t = await taskOrThrow(db, id);
     return {
@@ -452,108 +255,6 @@ export function createRetrainingService(deps: RetrainingDeps) {
       items: items.map(toView),
       nextCursor: rows.length > q.limit ? encodeCursor(items[items.length - 1]!) : null,
     };
-  }
-
-  /** A run this task may be judged on: completed, of the version expected. */
-  async function runFor(id: string, field: string, versionId: string, what: string): Promise<RunInfo> {
-    const run = await deps.runs.get(id);
-    if (!run) throw invalid(field, `evaluation run ${id} does not exist`);
-    if (run.status !== "completed")
-      throw invalid(field, `evaluation run ${id} is ${run.status}, not completed`);
-    if (run.versionId !== versionId)
-      throw invalid(field, `evaluation run ${id} ran ${run.model}@${run.version}, not ${what}`);
-    return run;
-  }
-
-  /**
-   * Judges the candidate against production from two completed runs on the task's suite:
-   * passed, the task moves to evaluated; not passed, it stays where it is and the verdict
-   * (stored on the task, audited as retraining.evaluation_failed) says why.
-   */
-  async function evaluate(ctx: RequestContext, id: string, input: EvaluateInput) {
-    const before = await taskOrThrow(db, id);
-    if (before.state !== "candidate_registered") refuseMove(before, "evaluated");
-    const production = await productionVersionId(db, before.modelId);
-    if (!production) throw conflict(`'${before.model}' has no production version to compare with`);
-    const prodVersion = (await getVersionById(db, production))!;
-    const cand = await runFor(
-      input.candidateRun,
-      "body.candidateRun",
-      before.candidateVersionId!,
-      `the candidate ${before.model}@${before.candidateVersion}`,
-    );
-    const prod = await runFor(
-      input.productionRun,
-      "body.productionRun",
-      production,
-      `the production version ${before.model}@${prodVersion.version}`,
-    );
-    if (prod.suiteHash !== cand.suiteHash)
-      throw invalid(
-        "body.productionRun",
-        `the runs ran different suites (${cand.suiteName} ${cand.suiteHash.slice(0, 15)}…, ${prod.suiteName} ${prod.suiteHash.slice(0, 15)}…)`,
-      );
-    if (before.suiteHash && cand.suiteHash !== before.suiteHash)
-      throw invalid(
-        "body.candidateRun",
-        `the task's suite is ${before.suiteHash}; run ${cand.id} ran ${cand.suiteHash}`,
-      );
-    const judged = judgeCandidate({
-      metric: before.metric,
-      alpha: input.alpha,
-      candidate: await deps.runs.cases(cand.id),
-      production: await deps.runs.cases(prod.id),
-    });
-    const verdict: Verdict = {
-      passed: judged.passed,
-      metric: before.metric,
-      basis: judged.basis,
-      test: judged.test,
-      direction: judged.direction,
-      alpha: input.alpha,
-      pairs: judged.pairs,
-      unpaired: judged.unpaired,
-      candidate: { run: cand.id, version: cand.version, value: judged.candidateValue },
-      production: { run: prod.id, version: prod.version, value: judged.productionValue },
-      difference: judged.difference,
-      p: judged.p,
-      details: judged.details,
-      suite: { name: cand.suiteName, hash: cand.suiteHash },
-      reasons: judged.reasons,
-      at: clock.now().toISOString(),
-    };
-    return db.transaction(async (tx) => {
-      const t = await lockTask(tx, id);
-      // What was read above still holds: same state, same candidate, same production.
-      if (t.state !== "candidate_registered") refuseMove(t, "evaluated");
-      if (t.candidateVersionId !== before.candidateVersionId)
-        throw conflict(`retraining task ${id}: its candidate changed meanwhile; evaluate again`);
-      if ((await productionVersionId(tx, t.modelId)) !== production)
-        throw conflict(`'${t.model}': the production version changed meanwhile; evaluate again`);
-      const pin = t.suiteHash ? {} : { suiteHash: cand.suiteHash };
-      if (verdict.passed) {
-        const moved = await move(tx, ctx, t, "evaluated", {
-          reason: verdict.reasons.join("; "),
-          change: { ...pin, evaluation: verdict },
-          after: { candidate: { id: t.candidateVersionId, version: t.candidateVersion }, verdict },
-        });
-        return { task: toView(moved), verdict };
-      }
-      await store.updateTask(tx, t.id, {
-        state: t.state,
-        at: clock.now().toISOString(),
-        ...pin,
-        evaluation: verdict,
-      });
-      await recordAudit(tx, ctx, clock.now(), {
-        action: "retraining.evaluation_failed",
-        subjectType: "retraining_task",
-        subjectId: t.id,
-        after: { state: t.state, task: t.id, model: t.model, candidate: t.candidateVersion, verdict },
-        reason: verdict.reasons.join("; "),
-      });
-      return { task: toView((await store.getTask(tx, t.id))!), verdict };
-    });
   }
 
   async function startTraining(
@@ -587,7 +288,7 @@ export function createRetrainingService(deps: RetrainingDeps) {
             details: { unmet: gate.unmet },
           },
         );
-      return toView(await approveIfDue(tx, ctx, t, gate.requestId));
+      return toView(await hooks.approveIfDue(tx, ctx, t, gate.requestId));
     });
   }
 
@@ -648,49 +349,6 @@ export function createRetrainingService(deps: RetrainingDeps) {
     });
   }
 
-  /**
-   * The failing slice of the task's evidence windows. The counts are read first (the route
-   * sends them as headers); the lines are read page by page as the client takes them.
-   */
-  async function dataset(id: string, q: DatasetQuery) {
-    const t = await taskOrThrow(db, id);
-    const evidence: store.EvidenceRow[] = [];
-    for await (const e of store.allEvidence(db, id)) evidence.push(e);
-    const ranges: Range[] = rangesOf(evidence);
-    const filter = { model: t.model, ranges, scoreBelow: q.scoreBelow };
-    const counts: SliceCounts = await failingSliceCounts(db, filter);
-    async function* rows(): AsyncGenerator<SliceRow> {
-      let after: { at: Date; id: string } | null = null;
-      for (;;) {
-        const page = await failingSlicePage(db, filter, after, slicePage);
-        yield* page;
-        const last = page[page.length - 1];
-        if (!last || page.length < slicePage) return;
-        after = { at: last.at, id: last.id };
-      }
-    }
-    const suiteName = `retraining-${t.id.replaceAll("_", "-")}`;
-    const lines = exportLines(rows(), {
-      format: q.format,
-      include: q.format === "suite" ? "corrected" : q.include,
-      suiteName,
-      describe: (x) =>
-        `The failing slice of retraining task ${t.id} (${t.model}, ${t.metric}): ${x.exported} cases, each expecting the answer a reviewer's feedback gave. Left out: ${counts.withoutBody} failing requests whose body the body policy did not keep, ${x.uncorrected} without a correction, ${x.unrepresentable} whose chat a suite cannot hold (tool calls, turns without text). Scored by exact match: edit the scorers (an llm_judge with a rubric, say) for free-text answers.`,
-    });
-    return {
-      task: toView(t),
-      counts,
-      ranges: ranges.map((r) => ({
-        versionId: r.versionId,
-        from: r.from.toISOString(),
-        to: r.to.toISOString(),
-      })),
-      filename: q.format === "suite" ? `${suiteName}.suite.json` : `${suiteName}.jsonl`,
-      contentType: q.format === "suite" ? "application/json" : "application/jsonl",
-      lines,
-    };
-  }
-
   return {
     openOrExtend,
     /** `POST /retraining`: a person or an outside monitor reports a breach by version string. */
@@ -724,11 +382,11 @@ export function createRetrainingService(deps: RetrainingDeps) {
     dismiss,
     dataset,
     /** For the registry (services.ts wires them): a version registered with `retrainedFrom`. */
-    retrainedCandidate: { check: checkCandidate, registered: candidateRegistered },
+    retrainedCandidate: hooks.retrainedCandidate,
     /** For the approvals module: an approval request was approved. */
-    onApproved,
+    onApproved: hooks.onApproved,
     /** For the registry: a version entered production. */
-    onEnteredProduction,
+    onEnteredProduction: hooks.onEnteredProduction,
   };
 }
 
