@@ -15,6 +15,7 @@ import { createEvalInvoker, createEvalWorker } from "./modules/evals/index.ts";
 import { createExperimentWatcher } from "./modules/experiments/index.ts";
 import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
+import { createMonitoringJob } from "./modules/monitoring/index.ts";
 import { createRetentionJob } from "./modules/request-log/index.ts";
 import { createRolloutController } from "./modules/rollouts/index.ts";
 import { createKubeApplier, createTrafficReconciler } from "./modules/traffic/index.ts";
@@ -171,6 +172,8 @@ export async function startServer(config: Config) {
     logger,
     intervalMs: config.biasDriftIntervalMs,
   });
+  // Monitoring: one job across replicas judges the production versions' ended windows.
+  const monitoringJob = createMonitoringJob({ db, monitoring: services.monitoring, logger });
   // Request log retention: one job across replicas makes partitions ahead and drops expired days.
   const retentionJob = createRetentionJob({
     db,
@@ -202,6 +205,7 @@ export async function startServer(config: Config) {
       { name: "webhook dispatcher", start: () => webhooks.start(), stop: () => webhooks.stop() },
       { name: "gateway routing", start: () => gateway.start(), stop: () => gateway.stop() },
       { name: "bias drift job", start: () => biasDriftJob.start(), stop: () => biasDriftJob.stop() },
+      { name: "monitoring job", start: () => monitoringJob.start(), stop: () => monitoringJob.stop() },
       { name: "log retention", start: () => retentionJob.start(), stop: () => retentionJob.stop() },
       { name: "eval worker", start: () => evalWorker.start(), stop: () => evalWorker.stop() },
       {

@@ -21,6 +21,11 @@ import {
   routeConfigRoutes,
 } from "./modules/gateway/index.ts";
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
+import {
+  createMonitoringService,
+  monitoringRoutes,
+  registerMonitorMetrics,
+} from "./modules/monitoring/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
 import { createRequestLogWriter } from "./modules/request-log/index.ts";
 import { createRetrainingService, retrainingRoutes } from "./modules/retraining/index.ts";
@@ -94,7 +99,12 @@ export function createServices({
   });
   const routes = createRouteConfigService({ db, clock });
   const traffic = createTrafficService({ db, clock });
-  const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic });
+  const monitoring = createMonitoringService({
+    db,
+    clock,
+    gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
+  });
+  const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic, monitoring });
   const identity = createIdentityService({
     db,
     clock,
@@ -151,6 +161,7 @@ export function createServices({
   const metrics = createGatewayMetrics({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },
   });
+  registerMonitorMetrics(metrics.registry, monitoring);
   /** Versions outside production that may serve: those with an approval in force. */
   const approvedIds = async (ids: string[]) => {
     const ok = new Set<string>();
@@ -178,6 +189,7 @@ export function createServices({
     shadow,
     experiments,
     biasDrift,
+    monitoring,
     evals,
     retraining,
     evalScorersDir,
@@ -213,6 +225,7 @@ export function createHttpApp(
       shadowRoutes(services.shadow),
       experimentRoutes(services.experiments),
       biasDriftRoutes(services.biasDrift),
+      monitoringRoutes(services.monitoring),
       evalRoutes(services.evals),
       retrainingRoutes(services.retraining),
     ],

@@ -22,6 +22,7 @@ import type {
 } from "../modules/experiments/index.ts";
 import type { RouteConfigSchema } from "../modules/gateway/index.ts";
 import type { Token, TokenCreateSchema } from "../modules/identity/index.ts";
+import type { MonitorConfig, MonitorConfigSchema, MonitorStatus } from "../modules/monitoring/index.ts";
 import type {
   Model,
   ModelCreateSchema,
@@ -353,6 +354,36 @@ export function createClient(opts: ClientOptions) {
         call<{ run: EvalRunView | null }>("GET", `${v(model, version)}/evals/latest`, undefined, {
           suiteHash,
         }),
+    },
+    monitor: {
+      /** The production version watched, its baseline, and each rule's state and last window. */
+      status: (model: string) => call<MonitorStatus>("GET", `/api/v1/models/${enc(model)}/monitor`),
+      history: (model: string, q: { rule?: string; from?: string; to?: string; limit?: number } = {}) =>
+        call<{ model: string; windows: MonitorStatus["rules"][number]["last"][] }>(
+          "GET",
+          `/api/v1/models/${enc(model)}/monitor/history`,
+          undefined,
+          q,
+        ),
+      config: (model: string) =>
+        call<{ model: string; configuredFor: string; config: MonitorConfig }>(
+          "GET",
+          `/api/v1/models/${enc(model)}/monitor/config`,
+        ),
+      setConfig: (model: string, config: Input<typeof MonitorConfigSchema>) =>
+        call<{ model: string; configuredFor: string; config: MonitorConfig }>(
+          "PUT",
+          `/api/v1/models/${enc(model)}/monitor/config`,
+          config,
+        ),
+      removeConfig: (model: string) => call<void>("DELETE", `/api/v1/models/${enc(model)}/monitor/config`),
+      /** Judges the model's ended windows now. */
+      run: (model: string) =>
+        call<{
+          judged: number;
+          fired: { rule: string; summary: string; event: string }[];
+          resolved: string[];
+        }>("POST", `/api/v1/models/${enc(model)}/monitor/run`),
     },
     traffic: {
       /** A containerised model's cluster route and whether it carries the weights modelgov wants. */

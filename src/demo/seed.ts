@@ -147,6 +147,8 @@ async function seed(s: Services): Promise<void> {
   // From now on a customer-support release needs an evaluation that passes these gates; the
   // 1.2.0 request opened above is bound by them too (a signature alone does not approve it).
   await s.approvals.setPolicy(DEMO_CTX, { rules: [DEMO_RULE], gates: [DEMO_GATE] });
+  // The workspace default monitor: the default rules on every model in production.
+  await s.monitoring.setConfig(DEMO_CTX, "*", {});
 }
 
 const PRICE_1 = { inputPer1kUsd: 0.5, outputPer1kUsd: 1.5 };

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { ApprovalPolicySchema } from "../approvals/approvals.schemas.ts";
 import { CardContentSchema, SectionKeySchema } from "../cards/card-sections.ts";
 import { RouteConfigSchema } from "../gateway/routing/route-config.ts";
+import { MonitorConfigSchema } from "../monitoring/monitoring.schemas.ts";
 import {
   Label,
   Metrics,
@@ -71,6 +72,15 @@ export const SpecSchema = z
       .describe(
         "containerised models: the HTTPRoute or VirtualService whose weights follow each model's rollouts (docs/containers.md)",
       ),
+    monitors: z
+      .record(
+        z.string().regex(/^(\*|[a-z0-9][a-z0-9._-]{0,62})$/, "a model name, or * for the workspace default"),
+        MonitorConfigSchema,
+      )
+      .optional()
+      .describe(
+        "monitoring per model (* is the workspace default): baseline and rules in words, e.g. 'success rate drops >10% from baseline for >5 consecutive days' (docs/monitoring.md)",
+      ),
     rollouts: z
       .object({
         plans: z
@@ -129,6 +139,7 @@ export const PlanItemSchema = z
       "update_route",
       "update_traffic_target",
       "update_rollout_plan",
+      "update_monitor",
       "create_model",
       "update_model",
       "register_version",

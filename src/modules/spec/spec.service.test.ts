@@ -211,6 +211,41 @@ for (const target of allStoreTargets()) {
       );
     });
 
+    test("the monitors section sets a model's monitor and the workspace default, idempotently; a rule it cannot read names its path", async () => {
+      const text = `${SPEC}
+monitors:
+  triage:
+    baseline: { kind: first-days, days: 7 }
+    rules:
+      - success rate drops >10% from baseline for >5 consecutive days
+      - PSI of input tokens > 0.2 for 3 days
+  "*":
+    rules: [error rate rises by more than 2 points from baseline for 2 days]
+`;
+      const first = await apply(load(text));
+      assert.deepEqual(
+        first.changes.filter((c) => c.action === "update_monitor").map((c) => c.target),
+        ["triage", "*"],
+      );
+      const cfg = await h.services.monitoring.getConfig("triage");
+      assert.equal(cfg.configuredFor, "triage");
+      assert.equal(cfg.config.rules.length, 2);
+      assert.equal((await h.services.monitoring.getConfig("someone-else")).configuredFor, "*");
+      assert.deepEqual((await apply(load(text))).changes, []);
+      await assert.rejects(
+        apply(load(text.replace("PSI of input tokens > 0.2 for 3 days", "PSI of input tokens is high"))),
+        (err: Error & { errors?: { field: string }[] }) => {
+          assert.equal(err.errors?.[0]?.field, "monitors.triage.rules.1");
+          return true;
+        },
+      );
+      assert.equal(
+        (await h.services.monitoring.getConfig("triage")).config.rules.length,
+        2,
+        "nothing written",
+      );
+    });
+
     test("spec validation names the path of a bad field and of duplicates", () => {
       const bad = SpecSchema.safeParse(parseYaml(SPEC.replace("riskTier: medium", "riskTier: huge")));
       assert.equal(bad.success, false);

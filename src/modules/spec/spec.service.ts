@@ -13,6 +13,7 @@ import { recordAudit } from "../audit/index.ts";
 import { latestRevision } from "../cards/cards.store.ts";
 import { type CardContent, type CardsService, cardHash, parseHfCard } from "../cards/index.ts";
 import type { RouteConfigService } from "../gateway/index.ts";
+import type { MonitoringService } from "../monitoring/index.ts";
 import {
   findVersion,
   type ModelPatch,
@@ -55,6 +56,8 @@ export function createSpecService(deps: {
   routes: RouteConfigService;
   /** Traffic targets of containerised models (`trafficTargets:`). */
   traffic?: TrafficService;
+  /** Monitors (`monitors:`). */
+  monitoring?: Pick<MonitoringService, "configIn" | "setConfig">;
 }) {
   const { db, clock, registry, cards, approvals, routes } = deps;
 
@@ -272,6 +275,23 @@ export function createSpecService(deps: {
         }
       } catch (err) {
         at(`trafficTargets.${name}`, err);
+      }
+    }
+    // Monitors last: a monitor names models the spec may have just created.
+    for (const [name, cfg] of Object.entries(spec.monitors ?? {})) {
+      try {
+        if (!deps.monitoring) throw new AppError("invalid_input", "monitoring is not available here");
+        const current = await deps.monitoring.configIn(tx, name);
+        if (!isDeepStrictEqual(JSON.parse(JSON.stringify(current)), JSON.parse(JSON.stringify(cfg)))) {
+          await deps.monitoring.setConfig(ctx, name, cfg, { tx, field: "" });
+          plan.push({
+            action: "update_monitor",
+            target: name,
+            changes: { monitor: { from: current, to: cfg } },
+          });
+        }
+      } catch (err) {
+        at(`monitors.${name}`, err);
       }
     }
     return plan;
