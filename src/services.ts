@@ -28,7 +28,7 @@ import {
 } from "./modules/monitoring/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
 import { createRequestLogWriter } from "./modules/request-log/index.ts";
-import { createRetrainingService, retrainingRoutes } from "./modules/retraining/index.ts";
+import { createRetrainingService, reportOfFiredRule, retrainingRoutes } from "./modules/retraining/index.ts";
 import {
   createRolloutsService,
   createShadowService,
@@ -103,6 +103,8 @@ export function createServices({
     db,
     clock,
     gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
+    // A rule that fires or keeps breaching opens (or extends) the model's retraining task, in the window's transaction.
+    onFire: (tx, ctx, fired) => retraining.openOrExtend(reportOfFiredRule(fired), ctx, tx).then(() => {}),
   });
   const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic, monitoring });
   const identity = createIdentityService({

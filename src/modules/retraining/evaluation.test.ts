@@ -35,6 +35,13 @@ test("the task's metric decides what of each case is compared, and in which dire
   assert.deepEqual(basisOf("score_mean"), { basis: "score", direction: "higher_is_better" });
   assert.deepEqual(basisOf("latency_p95_ms"), { basis: "latency_ms", direction: "lower_is_better" });
   assert.deepEqual(basisOf("cost_per_request_usd"), { basis: "cost_usd", direction: "lower_is_better" });
+  // As the monitors name them.
+  assert.deepEqual(basisOf("successRate"), { basis: "pass_rate", direction: "higher_is_better" });
+  assert.deepEqual(basisOf("refusalRate"), { basis: "pass_rate", direction: "higher_is_better" });
+  assert.deepEqual(basisOf("meanScore"), { basis: "score", direction: "higher_is_better" });
+  assert.deepEqual(basisOf("latencyP95"), { basis: "latency_ms", direction: "lower_is_better" });
+  assert.deepEqual(basisOf("costPerSuccess"), { basis: "cost_usd", direction: "lower_is_better" });
+  assert.match(basisOf("psi:input_tokens").note ?? "", /no case-level counterpart/);
   const other = basisOf("input_drift_psi");
   assert.equal(other.basis, "pass_rate");
   assert.match(other.note ?? "", /no case-level counterpart: compared on each case's pass\/fail/);

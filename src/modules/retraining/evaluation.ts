@@ -25,7 +25,7 @@ export function basisOf(metric: string): { basis: Basis; direction: Direction; n
   if (/latency|ttft|duration/i.test(metric)) return { basis: "latency_ms", direction: "lower_is_better" };
   if (/cost|price|spend/i.test(metric)) return { basis: "cost_usd", direction: "lower_is_better" };
   if (/score|quality|rating|judge/i.test(metric)) return { basis: "score", direction: "higher_is_better" };
-  if (/success|accuracy|pass|error|correct|resolution/i.test(metric))
+  if (/success|accuracy|pass|error|correct|resolution|refusal|validity/i.test(metric))
     return { basis: "pass_rate", direction: "higher_is_better" };
   return {
     basis: "pass_rate",

@@ -8,6 +8,7 @@ export { type ExportTally, exportLines, openAiLine, type Range, rangesOf, suiteC
 export type { RunInfo, Runs } from "./evaluate.ts";
 export { type Basis, basisOf, type Judged, judgeCandidate } from "./evaluation.ts";
 export type { ApprovalOf } from "./hooks.ts";
+export { reportOfFiredRule } from "./monitor-report.ts";
 export { NEXT } from "./moves.ts";
 export { retrainingRoutes } from "./retraining.routes.ts";
 export {

@@ -24,7 +24,11 @@ export const EvidenceWindowSchema = z
   .looseObject({
     from: Time.describe("the window's start (inclusive)"),
     to: Time.describe("the window's end (exclusive)"),
-    value: z.number().finite().describe("the metric over the window"),
+    value: z
+      .number()
+      .finite()
+      .nullable()
+      .describe("the metric over the window (null: too few observations to measure it)"),
     baseline: z.number().finite().nullable().describe("what it was held to (null: no baseline)"),
     n: z.number().int().min(0).describe("observations in the window"),
     p: z.number().min(0).max(1).nullable().optional().describe("the test's p-value, when a test ran"),

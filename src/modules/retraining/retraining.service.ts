@@ -114,6 +114,8 @@ export function createRetrainingService(deps: RetrainingDeps) {
   const hooks = createHooks({ moves, approvalOf: deps.approvalOf });
   const evaluate = createEvaluation({ db, clock, runs: deps.runs, moves });
   const dataset = createDatasetExport({ db, moves, slicePage: deps.slicePage ?? 500 });
+  /** Runs on the caller's transaction when given one (a monitor's window), else in one of its own. */
+  const inTx = <T>(q: Tx | undefined, fn: (tx: Tx) => Promise<T>) => (q ? fn(q) : db.transaction(fn));
 
   async function addEvidence(
     tx: Tx,
@@ -146,8 +148,9 @@ export function createRetrainingService(deps: RetrainingDeps) {
   async function openOrExtendValid(
     ctx: RequestContext,
     r: { model: string; versionId: string; rule: string; evidence: Evidence },
+    q?: Tx,
   ): Promise<Opened> {
-    return db.transaction(async (tx) => {
+    return inTx(q, async (tx) => {
       const model = await modelByName(tx, r.model);
       if (!model) throw notFound(`model '${r.model}'`);
       const version = await getVersionById(tx, r.versionId);
@@ -218,14 +221,15 @@ export function createRetrainingService(deps: RetrainingDeps) {
    * Opens a task for the model, or adds the evidence to the task open on it (a continuing
    * breach adds evidence, never a second task). The evidence is checked here: monitors call
    * this in-process. Bad input is an invalid_input error naming the field (`evidence.windows.0.to`).
+   * Given a transaction (a monitor's window), it runs in it: the task commits with the verdict.
    */
-  async function openOrExtend(report: BreachReport, ctx: RequestContext): Promise<Opened> {
+  async function openOrExtend(report: BreachReport, ctx: RequestContext, tx?: Tx): Promise<Opened> {
     if (typeof report.rule !== "string" || report.rule.length < 1 || report.rule.length > 200)
       throw invalid("rule", "a rule name of 1 to 200 characters");
     const badRule = textProblem(report.rule);
     if (badRule) throw invalid("rule", badRule);
     const evidence = parseEvidence(report.evidence, report.rule, "evidence");
-    return openOrExtendValid(ctx, { ...report, evidence });
+    return openOrExtendValid(ctx, { ...report, evidence }, tx);
   }
 
   async function get(id: string): Promise<TaskDetail> {
