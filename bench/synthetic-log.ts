@@ -10,7 +10,10 @@ import type { Queryable } from "../src/store/db.ts";
  * (versions ver_hot_a 90% and ver_hot_b 10%, the rest of its traffic an experiment scoped
  * "exp_bench" over the last 7 days), the rest to 20 other models; 30% of requests get feedback
  * a few minutes later. 2% are errors, latencies log-normal-ish, 1,000 distinct subjects; 1 in
- * 200 of the hot model's rows is a mirrored (shadow) call of the row before it.
+ * 200 of the hot model's rows is a mirrored (shadow) call of the row before it. Every row has
+ * features as the gateway derives them (features.ts): mostly Latin one-to-twelve-message
+ * requests, a quarter offered tools, a fifth asking for JSON (2% of those invalid), 1% refusals,
+ * a seventh classifier-like answers with a label; the errors have no output features.
  */
 
 export const HOT = "hot";
@@ -50,17 +53,31 @@ export async function fillSynthetic(db: Queryable, o: SyntheticOptions): Promise
       `INSERT INTO request_log (id, at, token_id, client, model, version_id, version, routed_version_id, route_reason,
                                 split_scope, endpoint, stream, status, error_class, total_ms, upstream_ms, tokens_in,
                                 tokens_out, cost_usd, fallback_path, subject_hash, groups, prompt_hash, response_hash,
-                                shadow_of, agreement)
+                                shadow_of, agreement, features)
        SELECT '${tag}_' || i, at, 'tok_' || (i % 4), 'client-' || (i % 4), model, vid, ver, vid, route,
               CASE WHEN model = '${HOT}' AND at >= $4 THEN '${SCOPE}' END,
               'chat.completions', false, CASE WHEN i % 50 = 0 THEN 502 ELSE 200 END,
-              CASE WHEN i % 50 = 0 THEN 'upstream_5xx' END, ms, ms * 0.9, 420, 96, 0.00123,
+              CASE WHEN i % 50 = 0 THEN 'upstream_5xx' END, ms, ms * 0.9, 200 + (i * 31) % 997,
+              CASE WHEN i % 50 = 0 THEN 0 ELSE 20 + (i * 7) % 300 END, 0.00123,
               jsonb_build_array(jsonb_build_object('versionId', vid, 'version', ver,
                  'outcome', CASE WHEN i % 50 = 0 THEN 'failed' ELSE 'served' END, 'attempts', 1)),
               'sha256:' || md5('u' || (i % 1000)), jsonb_build_object('region', CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END),
               'sha256:' || md5('p' || i), 'sha256:' || md5('r' || i),
               CASE WHEN i % 200 = 7 AND model = '${HOT}' THEN '${tag}_' || (i - 1) END,
-              CASE WHEN i % 200 = 7 AND model = '${HOT}' THEN i % 400 = 7 END
+              CASE WHEN i % 200 = 7 AND model = '${HOT}' THEN i % 400 = 7 END,
+              jsonb_build_object(
+                'messages', 1 + (i % 6) * (1 + i % 2),
+                'script', CASE WHEN i % 20 = 0 THEN 'cyrillic' WHEN i % 33 = 0 THEN 'cjk' WHEN i % 97 = 0 THEN 'none'
+                               ELSE 'latin' END,
+                'toolsOffered', CASE WHEN i % 4 = 1 THEN 2 ELSE 0 END,
+                'toolCalls', CASE WHEN i % 50 = 0 THEN NULL WHEN i % 12 = 1 THEN 1 ELSE 0 END,
+                'refusal', CASE WHEN i % 50 = 0 THEN NULL ELSE i % 101 = 3 END,
+                'valid', CASE WHEN i % 50 <> 0 AND i % 5 = 2 AND i % 12 <> 1 AND i % 101 <> 3 THEN i % 250 <> 2 END,
+                'label', CASE WHEN i % 50 <> 0 AND i % 7 = 3 AND i % 101 <> 3
+                              THEN (ARRAY['positive', 'negative', 'neutral'])[1 + (i / 7) % 3] END,
+                'finishReason', CASE WHEN i % 50 = 0 THEN NULL WHEN i % 12 = 1 THEN 'tool_calls'
+                                     WHEN i % 101 = 3 THEN 'content_filter' WHEN i % 61 = 0 THEN 'length'
+                                     ELSE 'stop' END)
          FROM (
            SELECT i, $1::timestamptz + (i * $3::float8) * interval '1 millisecond' AS at,
                   CASE WHEN i % 10 < 4 THEN '${HOT}' ELSE 'model-' || (i % 20) END AS model,
@@ -86,15 +103,12 @@ export async function fillSynthetic(db: Queryable, o: SyntheticOptions): Promise
   }
 }
 
-/** The migration's backfill statements: the roll-ups of every row in the log. */
-export function backfillSql(): string[] {
-  const sql = readFileSync(
-    new URL("../src/store/migrations/20261208000000_request_log_rollups.sql", import.meta.url),
-    "utf8",
-  );
-  const from = sql.indexOf("-- The roll-ups of the rows already logged");
-  const to = sql.indexOf("-- Running experiments");
-  if (from < 0 || to < 0) throw new Error("the roll-up migration's backfill section moved");
+/** A migration's section between two comment lines, as statements. */
+function section(file: string, fromMark: string, toMark: string): string[] {
+  const sql = readFileSync(new URL(`../src/store/migrations/${file}`, import.meta.url), "utf8");
+  const from = sql.indexOf(fromMark);
+  const to = sql.indexOf(toMark, from);
+  if (from < 0 || to < 0) throw new Error(`${file}: the backfill section moved`);
   return sql
     .slice(from, to)
     .split(/;\s*\n/)
@@ -102,11 +116,33 @@ export function backfillSql(): string[] {
     .filter(Boolean);
 }
 
+/**
+ * The migrations' backfill statements: the roll-ups of every row in the log, then the sums
+ * and the feature roll-up of issue 17 (tokens, refusals, validity; the feature bins).
+ */
+export function backfillSql(): string[] {
+  return [
+    ...section(
+      "20261208000000_request_log_rollups.sql",
+      "-- The roll-ups of the rows already logged",
+      "-- Running experiments",
+    ),
+    ...section(
+      "20261209000000_request_features.sql",
+      "-- The new sums of the rows already logged",
+      "-- End of the feature backfill.",
+    ),
+  ];
+}
+
 /** Empties and rebuilds the roll-ups (and the bench experiment's unit counts) from the raw rows. */
 export async function rebuildRollups(db: Queryable): Promise<void> {
   for (const t of [
     "request_rollup",
     "request_group_rollup",
+    "request_rollup_hour",
+    "request_group_rollup_hour",
+    "request_feature_rollup_hour",
     "client_rollup",
     "split_units",
     "split_unit_counts",

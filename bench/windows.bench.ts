@@ -5,6 +5,7 @@ import Table from "cli-table3";
 import {
   clientTraffic,
   errorCounts,
+  featureHistograms,
   type ReadOptions,
   shadowPairs,
   unitsPerVersion,
@@ -59,6 +60,11 @@ const LOOKS: Look[] = [
     name: "rollout analysis, last 60 min",
     run: (db, now, opts) =>
       windowMetrics(db, HOT, HOT_VERSIONS, new Date(now.getTime() - 3_600_000), now, opts),
+  },
+  {
+    name: "monitor: feature histograms, 7 days to now",
+    run: (db, now, opts) =>
+      featureHistograms(db, HOT, HOT_VERSIONS, new Date(now.getTime() - 7 * DAY), now, opts),
   },
   {
     name: "dependents, 24 h",
@@ -146,7 +152,7 @@ async function main() {
         const rawBytes = await bytes(store.db, "^(request_log|feedback)_p");
         const rollupBytes = await bytes(
           store.db,
-          "^(request_rollup|request_group_rollup|request_rollup_hour|request_group_rollup_hour|client_rollup)$",
+          "^(request_rollup|request_group_rollup|request_rollup_hour|request_group_rollup_hour|request_feature_rollup_hour|client_rollup)$",
         );
         results.push({
           store: storeName,

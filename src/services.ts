@@ -27,7 +27,7 @@ import {
   registerMonitorMetrics,
 } from "./modules/monitoring/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
-import { createRequestLogWriter } from "./modules/request-log/index.ts";
+import { createRequestLogWriter, featureHistograms } from "./modules/request-log/index.ts";
 import { createRetrainingService, reportOfFiredRule, retrainingRoutes } from "./modules/retraining/index.ts";
 import {
   createRolloutsService,
@@ -103,6 +103,9 @@ export function createServices({
     db,
     clock,
     gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
+    // Drift rules read the request log's hourly feature roll-up (and the raw rows of ragged ends).
+    readFeatures: async (q, model, versionId, from, to) =>
+      (await featureHistograms(q, model, [versionId], from, to)).get(versionId) ?? {},
     // A rule that fires or keeps breaching opens (or extends) the model's retraining task, in the window's transaction.
     onFire: (tx, ctx, fired) => retraining.openOrExtend(reportOfFiredRule(fired), ctx, tx).then(() => {}),
   });

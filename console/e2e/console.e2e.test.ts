@@ -15,6 +15,7 @@ import { build } from "vite";
 import { runCli } from "../../src/cli/main.ts";
 import { createClient } from "../../src/client/index.ts";
 import { demoSuite } from "../../src/demo/suite.ts";
+import { DEFAULT_RULES } from "../../src/engines/monitoring/index.ts";
 import { startDemoServer } from "../../src/test-support/demo-server.ts";
 import { checkBrowser } from "../../src/test-support/test-env.ts";
 
@@ -177,6 +178,55 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
       true,
     );
     assert.equal(await demoRun, 0, cliOut.join("\n"));
+    await page.close();
+  });
+
+  test("the monitoring page of a model in production: the version watched, its baseline, every default rule in its words, pending", async () => {
+    const page = await signedIn(rita);
+    await page.goto(`${demo.url}/models/support-assistant`);
+    // The model page's own link (the navigation's has the same name and goes to the overview).
+    await page.locator("header.page-header").getByRole("link", { name: "Monitoring" }).click();
+    await page.getByRole("heading", { name: "Monitoring of support-assistant" }).waitFor();
+    // The demo's workspace default monitor (src/demo/seed.ts) watches the production version,
+    // moved there when the demo was seeded: its 7-day baseline is still being collected.
+    assert.equal(
+      (await page.getByTestId("monitor-version").textContent())?.trim(),
+      "support-assistant@1.1.0",
+    );
+    assert.match((await page.getByTestId("monitor-baseline").textContent()) ?? "", /collecting/);
+    const rules = page.getByTestId("monitor-rule");
+    await rules.first().waitFor();
+    assert.deepEqual(
+      (await page.getByTestId("rule-words").allTextContents()).map((t) => t.trim()),
+      [...DEFAULT_RULES],
+      "every default rule, metric rules first, then drift per feature, in the demo's words",
+    );
+    assert.deepEqual(
+      (await page.getByTestId("rule-state").allTextContents()).map((t) => t.trim()),
+      DEFAULT_RULES.map(() => "pending"),
+    );
+    for (const text of await page.getByTestId("rule-pending").allTextContents())
+      assert.match(
+        text,
+        /^No window judged yet — the first is judged after \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, when the baseline is complete\.$/,
+      );
+    await page.getByRole("heading", { name: "Drift per feature" }).waitFor();
+    for (const feature of ["Input tokens", "Output tokens"])
+      await page.getByRole("heading", { name: new RegExp(`^${feature}`) }).waitFor();
+    await page.getByText("No alert yet").waitFor();
+    await shoot(page, "monitor");
+    // The overview lists every model's monitor, each linking to its page.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Monitoring" }).click();
+    const row = page
+      .getByRole("table", { name: "Monitors" })
+      .getByRole("row")
+      .filter({ hasText: "support-assistant" });
+    await row.waitFor();
+    const cells = (await row.textContent()) ?? "";
+    assert.match(cells, /1\.1\.0/);
+    assert.match(cells, /Success rate: pending/);
+    assert.match(cells, /workspace default/);
+    await shoot(page, "monitoring");
     await page.close();
   });
 

@@ -7,6 +7,7 @@ import { AuditPage } from "./pages/Audit.tsx";
 import { ExperimentPage, ExperimentsPage } from "./pages/Experiments.tsx";
 import { InboxPage } from "./pages/Inbox.tsx";
 import { ModelPage } from "./pages/Model.tsx";
+import { MonitoringPage, MonitorPage } from "./pages/Monitoring.tsx";
 import { NotFoundPage } from "./pages/NotFound.tsx";
 import { RegistryPage } from "./pages/Registry.tsx";
 import { RolloutPage, RolloutsPage } from "./pages/Rollouts.tsx";
@@ -26,9 +27,11 @@ createRoot(document.getElementById("root")!).render(
               <Route path="models/:model/versions/:version" element={<VersionPage />} />
               <Route path="models/:model/rollout" element={<RolloutPage />} />
               <Route path="models/:model/experiment" element={<ExperimentPage />} />
+              <Route path="models/:model/monitor" element={<MonitorPage />} />
               <Route path="inbox" element={<InboxPage />} />
               <Route path="rollouts" element={<RolloutsPage />} />
               <Route path="experiments" element={<ExperimentsPage />} />
+              <Route path="monitoring" element={<MonitoringPage />} />
               <Route path="audit" element={<AuditPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>

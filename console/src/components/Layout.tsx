@@ -18,6 +18,7 @@ export function Layout() {
     { to: "/inbox", label: `Inbox${inbox.data?.length ? ` (${inbox.data.length})` : ""}` },
     { to: "/rollouts", label: "Rollouts" },
     { to: "/experiments", label: "Experiments" },
+    { to: "/monitoring", label: "Monitoring" },
     { to: "/audit", label: "Audit" },
   ];
   return (

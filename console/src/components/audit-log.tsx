@@ -37,6 +37,8 @@ const ACTIONS = [
   "rollout.*",
   "experiment.*",
   "eval.*",
+  "monitor.*",
+  "monitor.rule_fired",
   "route.updated",
   "approval_policy.updated",
   "spec.applied",
@@ -50,6 +52,7 @@ const SUBJECT_TYPES = [
   "approval_policy",
   "registry_policy",
   "spec",
+  "monitor",
   "token",
   "webhook",
 ];

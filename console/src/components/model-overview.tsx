@@ -13,13 +13,16 @@ export interface OverviewRow<T> {
 
 /**
  * Every registered model with its latest item: a model whose read fails keeps its row with
- * the error instead of failing the page. Active items first, then the most recently started.
+ * the error instead of failing the page. Active items first, then the most recently started
+ * (an item with no start, a monitor, keeps the registry's order).
  */
-export function useModelOverview<T extends { startedAt: string }>(
+export function useModelOverview<T extends object>(
   latest: (c: Client, model: string) => Promise<T | null>,
   isActive: (item: T | null) => boolean,
   everyMs: number,
 ) {
+  const startedAt = (item: T | null) =>
+    item && "startedAt" in item && typeof item.startedAt === "string" ? item.startedAt : "";
   return useApi(
     async (c) => {
       const models = await c.models.list({ limit: 200 });
@@ -35,7 +38,7 @@ export function useModelOverview<T extends { startedAt: string }>(
       return rows.sort(
         (a, b) =>
           Number(isActive(b.item)) - Number(isActive(a.item)) ||
-          (b.item?.startedAt ?? "").localeCompare(a.item?.startedAt ?? ""),
+          startedAt(b.item).localeCompare(startedAt(a.item)),
       );
     },
     [],

@@ -35,6 +35,9 @@ export function ModelPage() {
             <Link className="button" to={`${base}/experiment`}>
               Experiment
             </Link>
+            <Link className="button" to={`${base}/monitor`}>
+              Monitoring
+            </Link>
           </>
         }
       />

@@ -111,6 +111,56 @@ describe("gateway end to end with the official SDKs", () => {
     assert.equal(finish, "stop");
   });
 
+  test("the request log keeps each request's features, never its text (OpenAI and Anthropic SDKs)", async () => {
+    const withTools = await openai.chat.completions
+      .create({
+        model: "chat",
+        messages: [{ role: "user", content: "Где мой заказ 7731?" }],
+        tools: [{ type: "function", function: { name: "get_order", parameters: { type: "object" } } }],
+        metadata: { tenant: "acme" },
+      })
+      .withResponse();
+    assert.equal(withTools.data.choices[0]?.finish_reason, "tool_calls");
+    const json = await openai.chat.completions
+      .create({
+        model: "chat",
+        messages: [{ role: "user", content: "order 7731 as JSON" }],
+        response_format: { type: "json_object" },
+      })
+      .withResponse();
+    const claude = await anthropic.messages
+      .create({ model: "chat@claude", max_tokens: 64, messages: [{ role: "user", content: "hi 7731" }] })
+      .withResponse();
+    await server.services.requestLog.flush();
+    const idOf = (r: { response: Response }) => r.response.headers.get("x-modelgov-request-id")!;
+    const rows = await server.services.db.query<{ id: string; features: Record<string, unknown> }>(
+      "SELECT id, features FROM request_log WHERE id = ANY($1::text[])",
+      [[idOf(withTools), idOf(json), idOf(claude)]],
+    );
+    const features = (r: { response: Response }) => rows.find((x) => x.id === idOf(r))?.features;
+    assert.deepEqual(features(withTools), {
+      messages: 1,
+      script: "cyrillic",
+      toolsOffered: 1,
+      toolCalls: 1,
+      refusal: false,
+      valid: null,
+      label: null,
+      finishReason: "tool_calls",
+      metadata: { tenant: "acme" },
+    });
+    assert.deepEqual(
+      [features(json)?.valid, features(json)?.toolsOffered, features(json)?.finishReason],
+      [false, 0, "stop"],
+      "the fake's plain-text answer to a JSON request is not valid",
+    );
+    assert.deepEqual(
+      [features(claude)?.script, features(claude)?.finishReason, features(claude)?.refusal],
+      ["latin", "stop", false],
+    );
+    assert.ok(!JSON.stringify(rows).includes("7731"), "neither the prompts nor the answers are stored");
+  });
+
   test("Anthropic SDK, plain and streaming, served by an OpenAI-protocol version (translated both ways)", async () => {
     const msg = await anthropic.messages.create({
       model: "chat",

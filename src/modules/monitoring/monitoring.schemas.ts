@@ -204,6 +204,12 @@ export const RuleStatusSchema = z
     name: z.string(),
     text: z.string().nullable(),
     kind: z.enum(["metric", "drift", "bias"]),
+    metric: z.enum(METRICS).nullable().describe("what a metric rule watches (null for drift and bias rules)"),
+    feature: z
+      .string()
+      .nullable()
+      .describe("the request feature a drift rule watches (null for metric and bias rules)"),
+    statistic: z.enum(DRIFT_STATISTICS).nullable().describe("a drift rule's statistic"),
     windows: z.number().int(),
     windowHours: z.number().int(),
     state: z.enum(["ok", "breaching", "firing", "pending"]),

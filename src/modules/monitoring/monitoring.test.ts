@@ -160,6 +160,11 @@ for (const target of allStoreTargets()) {
       const status = await readJson(await h.request("/api/v1/models/third/monitor"));
       assert.equal(status.baseline.to, before);
       const [success, drift] = status.rules;
+      // What each rule watches, for the console's titles and units.
+      assert.deepEqual(
+        [success.metric, success.feature, success.statistic, drift.metric, drift.feature, drift.statistic],
+        ["successRate", null, null, null, "tokens_in", "psi"],
+      );
       assert.equal(success.state, "firing", JSON.stringify(success));
       assert.equal(success.last.baseline, 0.9, "the run's pass rate: 180 of 200");
       assert.equal(drift.last.status, "insufficient");

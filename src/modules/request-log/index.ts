@@ -3,6 +3,21 @@
  * it. This module owns the `request_log` and `feedback` tables: their writers (batched,
  * spooled, off the hot path) and every read of them, as named windows.
  */
+export { type FeatureHistograms, featureHistograms } from "./feature-windows.ts";
+export {
+  cutValue,
+  FEATURE_ATTRIBUTE_CAP,
+  FEATURE_BIN_CAP,
+  FEATURE_VALUE_CHARS,
+  FEATURES,
+  type FeaturesSource,
+  NUMERIC_BIN_BOUNDS,
+  NUMERIC_FEATURES,
+  numericBin,
+  OTHER_BIN,
+  type RequestFeatures,
+  type Script,
+} from "./features.ts";
 export { createFeedbackWriter, type FeedbackRecord, type FeedbackWriter } from "./feedback-log.ts";
 export {
   createRequestLogWriter,

@@ -5,6 +5,7 @@ import type { SpoolRow } from "../../lib/spool.ts";
 import { storableJson } from "../../lib/text-guard.ts";
 import type { Db, Queryable } from "../../store/db.ts";
 import type { FallbackStep } from "../gateway/index.ts";
+import { type FeaturesSource, resolveFeatures } from "./features.ts";
 import {
   createPartitionCache,
   isMissingPartition,
@@ -79,6 +80,12 @@ export interface RequestLogEntry {
    * writer counts each scope's distinct subjects per version, exactly, for the SRM check.
    */
   splitScope?: string | null;
+  /**
+   * What the gateway derived from the request and its answer (features.ts), never the text
+   * itself; or a function that derives them, run at flush time, off the hot path. A function
+   * that throws leaves the row without features rather than losing it.
+   */
+  features?: FeaturesSource | null;
 }
 
 const COLUMNS = [
@@ -109,6 +116,7 @@ const COLUMNS = [
   ["sampled_body", "jsonb"],
   ["shadow_of", "text"],
   ["agreement", "boolean"],
+  ["features", "jsonb"],
 ] as const;
 
 const sha256 = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
@@ -149,6 +157,7 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
     sampled_body: e.sampledBody ?? null,
     shadow_of: e.shadowOf ?? null,
     agreement: e.agreement ?? null,
+    features: resolveFeatures(e.features),
   });
 }
 

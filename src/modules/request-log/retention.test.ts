@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import type { Db } from "../../store/db.ts";
 import { allStoreTargets } from "../../test-support/stores.ts";
 import { insertFeedbackBatch } from "./feedback-log.ts";
-import { windowMetrics } from "./index.ts";
+import { featureHistograms, windowMetrics } from "./index.ts";
 import { createPartitionCache } from "./partitions.ts";
 import { insertRequestBatch, requestLogRow } from "./request-log.ts";
 import { applyRetention, checkRetention } from "./retention.ts";
@@ -104,6 +104,13 @@ for (const target of allStoreTargets()) {
       ).get("ver_a")!;
       assert.equal(w.requests, 1);
       assert.equal(w.successes, 1);
+      // And so is its hour's feature roll-up.
+      const hourOfOld = Math.floor(old.getTime() / 3_600_000) * 3_600_000;
+      const features = async (at: number) =>
+        (await featureHistograms(db, "kept", ["ver_a"], new Date(at), new Date(at + 3_600_000))).get(
+          "ver_a",
+        )!;
+      assert.deepEqual((await features(hourOfOld)).tokens_in, { "0": 1 });
       // Row-by-row deletes are still refused; audit untouched.
       await assert.rejects(db.query("DELETE FROM request_log WHERE id = 'req_ret_new'"), /append-only/);
       const [{ n: auditAfter } = { n: -2 }] = await db.query<{ n: number }>(
@@ -128,6 +135,7 @@ for (const target of allStoreTargets()) {
         )
       ).get("ver_a")!;
       assert.equal(gone.requests, 0);
+      assert.deepEqual(await features(hourOfOld), {}, "the feature roll-up's hour is deleted too");
     });
 
     test("a row for a day dropped earlier gets its partition back (a spool replayed late is not lost)", async () => {

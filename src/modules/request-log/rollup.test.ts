@@ -3,8 +3,9 @@ import { after, before, describe, test } from "node:test";
 import type { SpoolRow } from "../../lib/spool.ts";
 import type { Db } from "../../store/db.ts";
 import { allStoreTargets } from "../../test-support/stores.ts";
+import { featureCounts, type RequestFeatures } from "./features.ts";
 import { insertFeedbackBatch } from "./feedback-log.ts";
-import { errorCounts, mirrorWindow, outcomesByGroups, windowMetrics } from "./index.ts";
+import { errorCounts, featureHistograms, mirrorWindow, outcomesByGroups, windowMetrics } from "./index.ts";
 import { createPartitionCache } from "./partitions.ts";
 import { insertRequestBatch, type RequestLogEntry, requestLogRow } from "./request-log.ts";
 import { clientTraffic, unitsPerVersion } from "./traffic.ts";
@@ -29,6 +30,26 @@ const VERSIONS = ["ver_a", "ver_b", "ver_c"];
 interface Scenario {
   requests: SpoolRow[];
   feedback: SpoolRow[];
+}
+
+const SCRIPTS = ["latin", "cyrillic", "cjk", "none"] as const;
+
+/** Random features, some fields absent (null) as a failed call or an old row leaves them. */
+function features(r: () => number): RequestFeatures | null {
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+  if (r() < 0.1) return null;
+  const answered = r() < 0.85;
+  return {
+    messages: 1 + Math.floor(r() * r() * 40),
+    script: pick(SCRIPTS),
+    toolsOffered: pick([0, 0, 1, 3]),
+    toolCalls: answered ? pick([0, 0, 0, 1, 2, 5]) : null,
+    refusal: answered ? r() < 0.1 : null,
+    valid: answered && r() < 0.4 ? r() < 0.8 : null,
+    label: answered && r() < 0.5 ? pick(["positive", "negative", "neutral", "Négatif"]) : null,
+    finishReason: answered ? pick(["stop", "length", "tool_calls", "content_filter"]) : null,
+    ...(r() < 0.3 ? { metadata: { feature: pick(["search", "chat"]), tenant: pick(["a", "b", "c"]) } } : {}),
+  };
 }
 
 function scenario(seed: number, tag: string, n: number): Scenario {
@@ -56,8 +77,8 @@ function scenario(seed: number, tag: string, n: number): Scenario {
       errorClass: null,
       totalMs: r() < 0.05 ? 0.4 : Math.exp(r() * 8),
       upstreamMs: null,
-      tokensIn: 1,
-      tokensOut: 1,
+      tokensIn: Math.floor(r() * r() * 5000),
+      tokensOut: Math.floor(r() * 700),
       costUsd: Math.round(r() * 1000) / 1e5,
       fallbackPath: shadow
         ? []
@@ -68,6 +89,9 @@ function scenario(seed: number, tag: string, n: number): Scenario {
       agreement: shadow ? pick([true, false, null]) : null,
       splitScope: r() < 0.5 ? "exp_1" : null,
     };
+    // Half the entries carry a derivation run at flush time, as the gateway's do.
+    const f = features(r);
+    e.features = r() < 0.5 ? f : () => f;
     requests.push(requestLogRow(e));
     // 0-3 feedback rows, some before the request's time (skew), some much later.
     const k = Math.floor(r() * 4);
@@ -202,6 +226,11 @@ for (const target of allStoreTargets()) {
               >,
               `mirror ${model}/${v}`,
             );
+          assert.deepEqual(
+            await featureHistograms(db, model, VERSIONS, from, to),
+            await featureHistograms(db, model, VERSIONS, from, to, { raw: true }),
+            `feature histograms of ${model} over [${from.toISOString()}, ${to.toISOString()})`,
+          );
         }
       }
       assert.ok(rolled >= 4, "most windows read whole minutes from the roll-ups");
@@ -209,6 +238,38 @@ for (const target of allStoreTargets()) {
       // The windows are not empty: the comparison compared something.
       const all = await windowMetrics(db, "m1", VERSIONS, new Date(T0), new Date(T0 + SPAN));
       assert.ok([...all.values()].every((w) => w.requests > 10 && w.feedbackCount > 0));
+
+      // The new sums and the histograms of the whole span, against the rows as generated.
+      const served = s.requests.filter((q) => q.model === "m1" && q.shadow_of === null);
+      const histograms = await featureHistograms(db, "m1", VERSIONS, new Date(T0), new Date(T0 + SPAN));
+      for (const v of VERSIONS) {
+        const mine = served.filter((q) => q.routed_version_id === v);
+        const f = (q: SpoolRow) => q.features as RequestFeatures | null;
+        const w = all.get(v)!;
+        assert.deepEqual(
+          [w.tokensIn, w.tokensOut, w.refusals, w.validityChecked, w.valid],
+          [
+            mine.reduce((a, q) => a + Number(q.tokens_in), 0),
+            mine.reduce((a, q) => a + Number(q.tokens_out), 0),
+            mine.filter((q) => f(q)?.refusal === true).length,
+            mine.filter((q) => typeof f(q)?.valid === "boolean").length,
+            mine.filter((q) => f(q)?.valid === true).length,
+          ],
+          `tokens, refusals and validity of ${v}`,
+        );
+        assert.ok(w.refusals > 0 && w.validityChecked > w.valid && w.valid > 0, "the sums counted something");
+        const want: Record<string, Record<string, number>> = {};
+        for (const q of mine)
+          for (const c of featureCounts(q)) {
+            want[c.feature] ??= {};
+            want[c.feature]![c.bin] = (want[c.feature]![c.bin] ?? 0) + 1;
+          }
+        assert.deepEqual(histograms.get(v), want, `feature histograms of ${v}`);
+        assert.equal(histograms.get(v)?.label?.Négatif !== undefined, true);
+        assert.ok(
+          Object.keys(want).includes("group:region") && Object.keys(want).includes("metadata:tenant"),
+        );
+      }
 
       // Dependents: per client and served version, from a time on.
       for (const since of [T0, T0 + 90_500]) {

@@ -1,6 +1,8 @@
 import { latencyBucket } from "../../engines/rollout/latency.ts";
 import type { SpoolRow } from "../../lib/spool.ts";
 import type { Queryable } from "../../store/db.ts";
+import { addFeatureCounts, applyFeatureDeltas, type FeatureRow } from "./feature-rollup.ts";
+import { featureCounts, outcomeCounts } from "./features.ts";
 
 /*
  * The roll-ups' write side: what one batch of request-log or feedback rows adds to the
@@ -62,6 +64,11 @@ interface RollupRow {
   score_sq: number;
   compared: number;
   agreed: number;
+  tokens_in: number;
+  tokens_out: number;
+  refusals: number;
+  validity_checked: number;
+  valid: number;
 }
 interface GroupRow {
   model: string;
@@ -105,12 +112,17 @@ export function groupsKey(g: Record<string, string>): string {
 
 const isEmpty = (g: Record<string, string> | null | undefined) => !g || Object.keys(g).length === 0;
 
+/** The hour a minute (ISO string) falls in. */
+export const hourOf = (minute: string) => `${minute.slice(0, 13)}:00:00.000Z`;
+
 /** What one batch adds to the roll-ups. */
 export class RollupDeltas {
   readonly rollups = new Map<string, RollupRow>();
   readonly groups = new Map<string, GroupRow>();
   readonly clients = new Map<string, ClientRow>();
   readonly units: UnitRow[] = [];
+  /** Served requests per feature bin, per model, hour and routed version (feature-rollup.ts). */
+  readonly features = new Map<string, FeatureRow>();
 
   private rollup(model: string, minute: string, versionId: string, shadow: boolean): RollupRow {
     const key = `${model}\u0000${minute}\u0000${versionId}\u0000${shadow}`;
@@ -133,6 +145,11 @@ export class RollupDeltas {
         score_sq: 0,
         compared: 0,
         agreed: 0,
+        tokens_in: 0,
+        tokens_out: 0,
+        refusals: 0,
+        validity_checked: 0,
+        valid: 0,
       };
       this.rollups.set(key, r);
     }
@@ -157,6 +174,12 @@ export class RollupDeltas {
     const b = latencyBucket(Math.fround(Number(row.total_ms)));
     for (let i = r.latency.length; i <= b; i++) r.latency[i] = 0;
     r.latency[b]!++;
+    r.tokens_in += Number(row.tokens_in ?? 0);
+    r.tokens_out += Number(row.tokens_out ?? 0);
+    const o = outcomeCounts(row);
+    if (o.refusal) r.refusals++;
+    if (o.checked) r.validity_checked++;
+    if (o.valid) r.valid++;
     if (shadow) {
       if (row.agreement !== null && row.agreement !== undefined) {
         r.compared++;
@@ -164,6 +187,7 @@ export class RollupDeltas {
       }
       return;
     }
+    addFeatureCounts(this.features, model, hourOf(minute), versionId, featureCounts(row));
     const client = (row.client as string | null) ?? "";
     const servedId = (row.version_id as string | null) ?? "";
     const served = (row.version as string | null) ?? "";
@@ -287,8 +311,6 @@ const nonZero = (r: RollupRow) =>
   r.score_sq !== 0 ||
   r.compared !== 0;
 
-const hourOf = (minute: string) => `${minute.slice(0, 13)}:00:00.000Z`;
-
 /** The minute deltas summed per hour (the hourly tier gets the same sums, coarser). */
 function hourly<T extends { model: string; minute: string }>(
   rows: readonly T[],
@@ -319,17 +341,24 @@ function addRollup(into: RollupRow, r: RollupRow) {
   into.score_sq += r.score_sq;
   into.compared += r.compared;
   into.agreed += r.agreed;
+  into.tokens_in += r.tokens_in;
+  into.tokens_out += r.tokens_out;
+  into.refusals += r.refusals;
+  into.validity_checked += r.validity_checked;
+  into.valid += r.valid;
 }
 
 const upsertRollup = (table: string, time: string) => `
   INSERT INTO ${table} AS t (model, ${time}, version_id, shadow, requests, errors, cost_usd,
-         cost_sq, latency, feedback, successes, scores, score_sum, score_sq, compared, agreed)
+         cost_sq, latency, feedback, successes, scores, score_sum, score_sq, compared, agreed,
+         tokens_in, tokens_out, refusals, validity_checked, valid)
   SELECT model, minute, version_id, shadow, requests, errors, cost_usd, cost_sq, latency, feedback,
-         successes, scores, score_sum, score_sq, compared, agreed
+         successes, scores, score_sum, score_sq, compared, agreed, tokens_in, tokens_out, refusals,
+         validity_checked, valid
     FROM json_to_recordset($1::json) AS r(model text, minute timestamptz, version_id text,
          shadow boolean, requests int, errors int, cost_usd float8, cost_sq float8, latency int[],
          feedback int, successes int, scores int, score_sum float8, score_sq float8, compared int,
-         agreed int)
+         agreed int, tokens_in int8, tokens_out int8, refusals int, validity_checked int, valid int)
    ORDER BY model, minute, version_id, shadow
   ON CONFLICT (model, ${time}, version_id, shadow) DO UPDATE SET
          requests = t.requests + EXCLUDED.requests, errors = t.errors + EXCLUDED.errors,
@@ -338,7 +367,10 @@ const upsertRollup = (table: string, time: string) => `
          feedback = t.feedback + EXCLUDED.feedback, successes = t.successes + EXCLUDED.successes,
          scores = t.scores + EXCLUDED.scores, score_sum = t.score_sum + EXCLUDED.score_sum,
          score_sq = t.score_sq + EXCLUDED.score_sq, compared = t.compared + EXCLUDED.compared,
-         agreed = t.agreed + EXCLUDED.agreed`;
+         agreed = t.agreed + EXCLUDED.agreed, tokens_in = t.tokens_in + EXCLUDED.tokens_in,
+         tokens_out = t.tokens_out + EXCLUDED.tokens_out, refusals = t.refusals + EXCLUDED.refusals,
+         validity_checked = t.validity_checked + EXCLUDED.validity_checked,
+         valid = t.valid + EXCLUDED.valid`;
 
 const upsertGroups = (table: string, time: string) => `
   INSERT INTO ${table} AS t (model, ${time}, version_id, groups, n, successes)
@@ -354,7 +386,8 @@ const GROUP_KEY = (g: GroupRow) => `${g.model}\u0000${g.version_id}\u0000${group
 
 /**
  * Writes the deltas: one upsert per roll-up table (minute, then hour), rows in key order and
- * tables in one order, so two batches never wait on each other in a cycle.
+ * tables in one order, so two batches never wait on each other in a cycle. The feature
+ * roll-up goes last: its caps rely on the hour rows written before it (feature-rollup.ts).
  */
 export async function applyDeltas(q: Queryable, d: RollupDeltas): Promise<void> {
   const rollups = [...d.rollups.values()].filter(nonZero);
@@ -406,4 +439,5 @@ export async function applyDeltas(q: Queryable, d: RollupDeltas): Promise<void> 
               units = t.units + EXCLUDED.units, last_at = GREATEST(t.last_at, EXCLUDED.last_at)`,
       [JSON.stringify(d.units)],
     );
+  if (d.features.size) await applyFeatureDeltas(q, d.features);
 }

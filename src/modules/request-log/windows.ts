@@ -18,7 +18,17 @@ import { FEEDBACK_SKEW_MS, groupsKey } from "./rollup.ts";
  * whatever the history holds, and reads each part of its window once. The p95 comes from the
  * latency histogram (16 buckets per doubling, log-interpolated), as the judge's test does.
  */
-export type WindowMetrics = VersionWindow & { versionId: string };
+export type WindowMetrics = VersionWindow & {
+  versionId: string;
+  /** Tokens in and out, summed over the window's requests. */
+  tokensIn: number;
+  tokensOut: number;
+  /** Requests whose answer was a refusal (features.ts; docs/request-log.md for the heuristic). */
+  refusals: number;
+  /** Requests that asked for JSON and got a text answer; of those, the valid answers. */
+  validityChecked: number;
+  valid: number;
+};
 
 export function emptyWindow(versionId: string): WindowMetrics {
   return {
@@ -35,6 +45,11 @@ export function emptyWindow(versionId: string): WindowMetrics {
     scoreSum: 0,
     scoreSumSquares: 0,
     groups: {},
+    tokensIn: 0,
+    tokensOut: 0,
+    refusals: 0,
+    validityChecked: 0,
+    valid: 0,
   };
 }
 
@@ -51,6 +66,11 @@ interface Sums {
   scoreSq: number;
   compared: number;
   agreed: number;
+  tokensIn: number;
+  tokensOut: number;
+  refusals: number;
+  checked: number;
+  valid: number;
   latency: number[];
   groups: Map<string, { groups: Record<string, string>; n: number; successes: number }>;
 }
@@ -67,6 +87,11 @@ const emptySums = (): Sums => ({
   scoreSq: 0,
   compared: 0,
   agreed: 0,
+  tokensIn: 0,
+  tokensOut: 0,
+  refusals: 0,
+  checked: 0,
+  valid: 0,
   latency: [],
   groups: new Map(),
 });
@@ -145,7 +170,8 @@ function rangeParams(ranges: Range[]): string[] {
 const SERVED = `
   WITH r AS (
     SELECT id, at, COALESCE(routed_version_id, '') AS vid, status,
-           fallback_path->0->>'outcome' AS first_outcome, total_ms, cost_usd, groups
+           fallback_path->0->>'outcome' AS first_outcome, total_ms, cost_usd, groups, tokens_in,
+           tokens_out, features
       FROM request_log
      WHERE model = $1 AND shadow_of IS NULL AND ((at >= $2 AND at < $3) OR (at >= $4 AND at < $5))
        AND ($6::text[] IS NULL OR routed_version_id = ANY($6::text[]))
@@ -156,6 +182,12 @@ const SERVED = `
      WHERE f.at >= $7 AND f.at >= r.at - interval '${FEEDBACK_SKEW_MS} milliseconds'
      ORDER BY f.request_id, f.at DESC, f.id DESC
   )`;
+
+/** Tokens, refusals and JSON validity of the raw rows `r`, as the writers sum them (rollup.ts). */
+const OUTCOMES = `sum(r.tokens_in)::int8 AS tokens_in, sum(r.tokens_out)::int8 AS tokens_out,
+  count(*) FILTER (WHERE r.features->'refusal' = 'true'::jsonb)::int AS refusals,
+  count(*) FILTER (WHERE jsonb_typeof(r.features->'valid') = 'boolean')::int AS checked,
+  count(*) FILTER (WHERE r.features->'valid' = 'true'::jsonb)::int AS valid`;
 
 /** A judged request's groups: those its feedback names, else those the request was logged with. */
 const GROUPS = "CASE WHEN f.groups = '{}'::jsonb THEN COALESCE(r.groups, '{}'::jsonb) ELSE f.groups END";
@@ -173,6 +205,11 @@ interface TotalsRow {
   score_sq: number | null;
   compared: number;
   agreed: number;
+  tokens_in: number | string | null;
+  tokens_out: number | string | null;
+  refusals: number;
+  checked: number;
+  valid: number;
 }
 
 function addTotals(m: SumsByVersion, rows: TotalsRow[]) {
@@ -189,6 +226,11 @@ function addTotals(m: SumsByVersion, rows: TotalsRow[]) {
     s.scoreSq += Number(t.score_sq ?? 0);
     s.compared += Number(t.compared);
     s.agreed += Number(t.agreed);
+    s.tokensIn += Number(t.tokens_in ?? 0);
+    s.tokensOut += Number(t.tokens_out ?? 0);
+    s.refusals += Number(t.refusals);
+    s.checked += Number(t.checked);
+    s.valid += Number(t.valid);
   }
 }
 
@@ -217,7 +259,9 @@ function addGroups(
 const ROLLUP_TOTALS = `sum(requests)::int AS requests, sum(errors)::int AS errors, sum(cost_usd)::float8 AS cost,
   sum(cost_sq)::float8 AS cost_sq, sum(feedback)::int AS feedback, sum(successes)::int AS successes,
   sum(scores)::int AS scores, sum(score_sum)::float8 AS score_sum, sum(score_sq)::float8 AS score_sq,
-  sum(compared)::int AS compared, sum(agreed)::int AS agreed`;
+  sum(compared)::int AS compared, sum(agreed)::int AS agreed, sum(tokens_in)::int8 AS tokens_in,
+  sum(tokens_out)::int8 AS tokens_out, sum(refusals)::int AS refusals,
+  sum(validity_checked)::int AS checked, sum(valid)::int AS valid`;
 
 /**
  * The roll-up rows of the minute ranges ($3..$6) and the hour range ($7, $8) of one model's
@@ -290,7 +334,8 @@ async function rawSums(
   if (shadow) {
     const mirrored = `
       WITH r AS (
-        SELECT COALESCE(version_id, '') AS vid, status, total_ms, cost_usd, agreement
+        SELECT COALESCE(version_id, '') AS vid, status, total_ms, cost_usd, agreement, tokens_in,
+               tokens_out, features
           FROM request_log
          WHERE model = $1 AND shadow_of IS NOT NULL AND ((at >= $2 AND at < $3) OR (at >= $4 AND at < $5))
            AND ($6::text[] IS NULL OR version_id = ANY($6::text[]))
@@ -302,7 +347,8 @@ async function rawSums(
          SELECT vid, count(*)::int AS requests, count(*) FILTER (WHERE status >= 500)::int AS errors,
                 sum(cost_usd)::float8 AS cost, sum(cost_usd * cost_usd)::float8 AS cost_sq,
                 0 AS feedback, 0 AS successes, 0 AS scores, 0 AS score_sum, 0 AS score_sq,
-                count(agreement)::int AS compared, count(*) FILTER (WHERE agreement)::int AS agreed
+                count(agreement)::int AS compared, count(*) FILTER (WHERE agreement)::int AS agreed,
+                ${OUTCOMES}
            FROM r GROUP BY 1`,
         params,
       ),
@@ -326,7 +372,7 @@ async function rawSums(
               sum(r.cost_usd)::float8 AS cost, sum(r.cost_usd * r.cost_usd)::float8 AS cost_sq,
               count(f.success)::int AS feedback, count(*) FILTER (WHERE f.success)::int AS successes,
               count(f.score)::int AS scores, sum(f.score)::float8 AS score_sum,
-              sum(f.score * f.score)::float8 AS score_sq, 0 AS compared, 0 AS agreed
+              sum(f.score * f.score)::float8 AS score_sq, 0 AS compared, 0 AS agreed, ${OUTCOMES}
          FROM r LEFT JOIN f ON f.request_id = r.id
         GROUP BY r.vid`,
       params,
@@ -365,6 +411,11 @@ function merge(a: SumsByVersion, b: SumsByVersion): SumsByVersion {
     t.scoreSq += s.scoreSq;
     t.compared += s.compared;
     t.agreed += s.agreed;
+    t.tokensIn += s.tokensIn;
+    t.tokensOut += s.tokensOut;
+    t.refusals += s.refusals;
+    t.checked += s.checked;
+    t.valid += s.valid;
     for (let i = 0; i < s.latency.length; i++) t.latency[i] = (t.latency[i] ?? 0) + (s.latency[i] ?? 0);
     for (const [k, g] of s.groups) {
       const cur = t.groups.get(k) ?? { groups: g.groups, n: 0, successes: 0 };
@@ -428,6 +479,11 @@ function toWindow(versionId: string, s: Sums | undefined): WindowMetrics {
     scoreSum: s.scoreSum,
     scoreSumSquares: s.scoreSq,
     groups,
+    tokensIn: s.tokensIn,
+    tokensOut: s.tokensOut,
+    refusals: s.refusals,
+    validityChecked: s.checked,
+    valid: s.valid,
   };
 }
 

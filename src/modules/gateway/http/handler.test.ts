@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, test } from "node:test";
+import { systemClock } from "../../../lib/clock.ts";
 import { createLogger } from "../../../lib/logger.ts";
-import type { ChatResponse, ProviderAdapter } from "../../../providers/types.ts";
+import { createSimulatorAdapter } from "../../../providers/simulator/adapter.ts";
+import type { ChatResponse, Json, ProviderAdapter } from "../../../providers/types.ts";
+import { type RequestFeatures, requestLogRow } from "../../request-log/index.ts";
 import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
 import type { BodyPolicy, GatewayDeps, GatewayLogEntry } from "./deps.ts";
 import { createGatewayHandler } from "./handler.ts";
@@ -19,7 +22,7 @@ const version: RoutableVersion = {
   refusal: null,
   price: { inputPer1kUsd: 1, outputPer1kUsd: 2 },
 };
-const snapshot: RoutingSnapshot = {
+const snapshotOf = (v: RoutableVersion): RoutingSnapshot => ({
   position: 1,
   models: new Map([
     [
@@ -30,8 +33,8 @@ const snapshot: RoutingSnapshot = {
         aliases: { production: "1.0.0" },
         shadow: null,
         splitScope: null,
-        versions: new Map([["1.0.0", version]]),
-        byId: new Map([["ver_1", version]]),
+        versions: new Map([["1.0.0", v]]),
+        byId: new Map([["ver_1", v]]),
         split: null,
         fallback: [],
         allowPinning: false,
@@ -40,7 +43,8 @@ const snapshot: RoutingSnapshot = {
       },
     ],
   ]),
-};
+});
+const snapshot = snapshotOf(version);
 const answer: ChatResponse = {
   id: "c1",
   object: "chat.completion",
@@ -60,16 +64,27 @@ const adapter: ProviderAdapter = {
 };
 
 /** A gateway over fakes: a fixed snapshot, a fake adapter, a log that collects entries. */
-function gateway(bodies: BodyPolicy, opts: { rateOk?: boolean; storeDown?: { value: boolean } } = {}) {
+function gateway(
+  bodies: BodyPolicy,
+  opts: {
+    rateOk?: boolean;
+    storeDown?: { value: boolean };
+    /** Another adapter (the real simulator), serving the version with these parameters. */
+    simulator?: { adapter: ProviderAdapter; parameters: Json };
+  } = {},
+) {
   const logged: GatewayLogEntry[] = [];
   const changes: ((s: RoutingSnapshot) => void)[] = [];
+  const routed = opts.simulator
+    ? snapshotOf({ ...version, parameters: opts.simulator.parameters })
+    : snapshot;
   const deps: GatewayDeps = {
-    routing: { current: () => snapshot, onChange: (l) => changes.push(l) },
+    routing: { current: () => routed, onChange: (l) => changes.push(l) },
     authenticate: async (t) => {
       if (opts.storeDown?.value) throw new Error("connection refused");
       return t === "good" ? { tokenId: "tok_1", name: "bot", roles: ["agent"] } : null;
     },
-    adapters: { simulator: adapter } as GatewayDeps["adapters"],
+    adapters: { simulator: opts.simulator?.adapter ?? adapter } as GatewayDeps["adapters"],
     execute: async (chain, attempt, o) => ({
       result: await attempt(chain[0]!, o.signal, 1),
       servedBy: chain[0]!,
@@ -275,5 +290,108 @@ describe("gateway handler with fakes", () => {
     const none = await fetch(`${offUrl}/v1/chat/completions`, { method: "POST", body: "{}" });
     assert.equal(none.status, 401);
     assert.match(JSON.stringify(await none.json()), /send an API token/);
+  });
+});
+
+describe("request features in the log, through the simulator provider", () => {
+  const servers: Server[] = [];
+  after(() => {
+    for (const s of servers) s.close();
+  });
+  const simulator = createSimulatorAdapter({ clock: systemClock, random: () => 0.5 });
+  async function through(parameters: Json, body: Json, headers: Record<string, string> = {}) {
+    const g = gateway({ mode: "off" }, { simulator: { adapter: simulator, parameters } });
+    const s = await serve(g.handler);
+    servers.push(s.server);
+    const res = await fetch(`${s.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer good", "content-type": "application/json", ...headers },
+      body: JSON.stringify({ model: "m", ...body }),
+    });
+    const text = await res.text();
+    const entry = g.logged.at(-1)!;
+    // Derived when the writer turns the entry into its row (at flush time), not on the request's path.
+    assert.equal(typeof entry.features, "function");
+    const row = requestLogRow({ ...entry, at: new Date(entry.at) });
+    assert.ok(!JSON.stringify(row).includes("order 1234"), "the prompt is not stored");
+    return { status: res.status, text, features: row.features as RequestFeatures | null };
+  }
+  const fast = { latencyMs: { p50: 0, p95: 0 }, seed: 3, quality: { success: 1 } };
+  const messages = [
+    { role: "system", content: "You track orders." },
+    { role: "user", content: "Where is order 1234?" },
+  ];
+  const tools = [
+    {
+      type: "function",
+      function: { name: "get_order", parameters: { type: "object", properties: { id: { type: "string" } } } },
+    },
+  ];
+
+  test("tools offered and the tool call the answer made, plain and streamed", async () => {
+    const plain = await through(fast, { messages, tools });
+    assert.equal(plain.status, 200);
+    assert.deepEqual(plain.features, {
+      messages: 2,
+      script: "latin",
+      toolsOffered: 1,
+      toolCalls: 1,
+      refusal: false,
+      valid: null,
+      label: null,
+      finishReason: "tool_calls",
+    });
+    const streamed = await through(
+      fast,
+      { messages, tools, stream: true, metadata: { tenant: "acme", feature: "tracking" } },
+      { "x-modelgov-groups": "region=eu" },
+    );
+    assert.match(streamed.text, /\[DONE\]/);
+    assert.deepEqual(streamed.features, {
+      ...plain.features,
+      metadata: { tenant: "acme", feature: "tracking" },
+    });
+  });
+
+  test("JSON asked: the simulator's text answer is not JSON; a short answer is a label", async () => {
+    for (const stream of [false, true]) {
+      const r = await through(fast, {
+        messages: [{ role: "user", content: "Классифицируй: заказ 1234 опоздал" }],
+        max_tokens: 2, // "SIM-OK A", cut at two tokens
+        response_format: { type: "json_object" },
+        stream,
+      });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.features, {
+        messages: 1,
+        script: "cyrillic",
+        toolsOffered: 0,
+        toolCalls: 0,
+        refusal: false,
+        valid: false,
+        label: "SIM-OK A",
+        finishReason: "length",
+      });
+    }
+    const schema = await through(fast, {
+      messages,
+      response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "object" } } },
+    });
+    assert.deepEqual([schema.features?.valid, schema.features?.label], [false, null]);
+  });
+
+  test("a call no version answered keeps the request's features, none of an answer", async () => {
+    const r = await through({ ...fast, errorRate: 1 }, { messages, tools });
+    assert.equal(r.status, 502);
+    assert.deepEqual(r.features, {
+      messages: 2,
+      script: "latin",
+      toolsOffered: 1,
+      toolCalls: null,
+      refusal: null,
+      valid: null,
+      label: null,
+      finishReason: null,
+    });
   });
 });

@@ -1,4 +1,5 @@
 import type { ChatResponse } from "../../../../providers/types.ts";
+import { answerOfChoices } from "../../features/derive.ts";
 import { sendJson } from "../respond.ts";
 import { type ChatCall, servedHeaders, walkChain } from "./call.ts";
 import { keepBodies, type Outcome } from "./log-entry.ts";
@@ -28,6 +29,7 @@ export async function complete(call: ChatCall): Promise<Outcome & { choices?: Ch
     usage: result.usage,
     upstreamMs: result.upstreamMs,
     bodies: deps.bodies.mode !== "off" ? keepBodies(deps.bodies, chat, response.choices) : undefined,
+    answer: answerOfChoices(response.choices),
     choices: response.choices,
   };
 }

@@ -13,7 +13,7 @@ export async function handleChat(a: ChatArgs): Promise<void> {
   const call = openCall(a);
   const { deps } = call;
   const outcome = a.chat.stream === true ? await stream(call) : await complete(call);
-  const entry = logEntry(call.start, outcome, elapsedMs(call.startedMs));
+  const entry = logEntry(call.start, outcome, elapsedMs(call.startedMs), call.chat);
   deps.log(entry);
   deps.observe?.(entry);
   if (!("choices" in outcome) || !outcome.servedBy) return;

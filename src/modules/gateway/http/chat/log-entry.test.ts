@@ -90,4 +90,28 @@ describe("the request's log row", () => {
       sampledBody: { request: chat, response: "ok" },
     });
   });
+
+  test("features: derived from the request and the answer when the writer asks, not when the entry is built", () => {
+    const answer = { text: "positive", complete: true, toolCalls: 0, refusal: null, finishReason: "stop" };
+    const served = logEntry(start, { status: 200, errorClass: null, servedBy: v, path: [], answer }, 1, chat);
+    assert.equal(typeof served.features, "function");
+    const f = (served.features as () => { label: string | null; script: string; refusal: boolean | null })();
+    assert.deepEqual([f.label, f.script, f.refusal], ["positive", "latin", false]);
+    // A failed call (a stream cut mid-way) has the request's features and none of its partial answer.
+    const cut = logEntry(
+      start,
+      { status: 502, errorClass: "stream", servedBy: v, path: [], answer },
+      1,
+      chat,
+    );
+    const g = (cut.features as () => { label: string | null; refusal: boolean | null })();
+    assert.deepEqual([g.label, g.refusal], [null, null]);
+    assert.equal(logEntry(start, { status: 200, errorClass: null, path: [] }, 1).features, null);
+    // The facts are taken when the call ends: the entry does not hold the request for them.
+    const later = { model: "m", messages: [{ role: "user", content: "hi" }] };
+    const e = logEntry(start, { status: 200, errorClass: null, servedBy: v, path: [], answer }, 1, later);
+    later.messages.push({ role: "user", content: "Привет, как дела?" });
+    const h = (e.features as () => { messages: number; script: string })();
+    assert.deepEqual([h.messages, h.script], [1, "latin"]);
+  });
 });

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ChatRequest, Usage } from "../../../../providers/types.ts";
+import { type AnswerFacts, requestFacts, requestFeatures } from "../../features/derive.ts";
 import type { FallbackStep } from "../../resilience/fallback.ts";
 import type { RoutableVersion } from "../../routing/snapshot.ts";
 import type { BodyPolicy, GatewayLogEntry } from "../deps.ts";
@@ -35,6 +36,8 @@ export interface Outcome {
   usage?: Usage;
   upstreamMs?: number;
   bodies?: KeptBodies;
+  /** What the features need of the answer (a served call only). */
+  answer?: AnswerFacts;
 }
 
 /** Milliseconds since a `performance.now()` reading, to the microsecond. */
@@ -43,8 +46,18 @@ export const elapsedMs = (since: number) => Math.round((performance.now() - sinc
 export const costOf = (v: RoutableVersion, u: Usage) =>
   (u.inputTokens / 1000) * v.price.inputPer1kUsd + (u.outputTokens / 1000) * v.price.outputPer1kUsd;
 
-/** A request's log row, built once when it ended; the writer owns it from then on. */
-export function logEntry(start: EntryStart, o: Outcome, totalMs: number): GatewayLogEntry {
+/**
+ * A request's log row, built once when it ended; the writer owns it from then on. Its features
+ * are derived from `chat` and the answer when the writer flushes it, not now.
+ */
+export function logEntry(
+  start: EntryStart,
+  o: Outcome,
+  totalMs: number,
+  chat?: ChatRequest,
+): GatewayLogEntry {
+  const answer = o.status < 400 ? o.answer : undefined;
+  const facts = chat ? requestFacts(chat) : undefined;
   return {
     id: start.id,
     at: start.at,
@@ -67,6 +80,7 @@ export function logEntry(start: EntryStart, o: Outcome, totalMs: number): Gatewa
     fallbackPath: o.path,
     subject: start.subject,
     groups: start.groups,
+    features: facts ? () => requestFeatures(facts, answer) : null,
     ...o.bodies,
   };
 }

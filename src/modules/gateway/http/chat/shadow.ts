@@ -1,4 +1,5 @@
 import { LightAbort } from "../../../../lib/light-abort.ts";
+import { answerOfChoices, requestFacts, requestFeatures } from "../../features/derive.ts";
 import type { RoutableVersion } from "../../routing/snapshot.ts";
 import type { GatewayLogEntry } from "../deps.ts";
 import type { ChatCall } from "./call.ts";
@@ -23,6 +24,11 @@ export function sameAnswer(a: unknown, b: unknown): boolean {
       JSON.stringify((y.tool_calls ?? []).map((t) => t.function))
   );
 }
+
+/** Derived at flush time, from facts taken now (the request object is not kept for it). */
+const featuresOf =
+  (req: ReturnType<typeof requestFacts>, answer: ReturnType<typeof answerOfChoices> | undefined) => () =>
+    requestFeatures(req, answer);
 
 /** The model's shadow version, when this served answer is one to mirror (its share, drawn at random). */
 export function shadowFor(call: ChatCall, servedBy: RoutableVersion): RoutableVersion | undefined {
@@ -71,10 +77,16 @@ export async function mirror(
       tokensOut: r.usage.outputTokens,
       costUsd: costOf(v, r.usage),
       agreement: sameAnswer(servedChoices, r.response.choices),
+      // The mirrored answer's own features (the request's are the same).
+      features: featuresOf(requestFacts(call.chat), answerOfChoices(r.response.choices)),
     };
   } catch (err) {
     // The row keeps the served call's upstream time, tokens and cost, as shadow rows always have.
-    outcome = { status: 502, errorClass: (err as { kind?: string }).kind ?? "upstream" };
+    outcome = {
+      status: 502,
+      errorClass: (err as { kind?: string }).kind ?? "upstream",
+      features: featuresOf(requestFacts(call.chat), undefined),
+    };
   }
   deps.log({ ...row, ...outcome, totalMs: elapsedMs(t0) });
 }

@@ -1,10 +1,8 @@
 import type { ChatChunk } from "../../../../providers/types.ts";
+import { asksForJson, StreamedAnswer } from "../../features/derive.ts";
 import { startSse, writeSse } from "../respond.ts";
 import { type ChatCall, servedHeaders, walkChain } from "./call.ts";
 import { elapsedMs, keepBodies, type Outcome } from "./log-entry.ts";
-
-const deltaText = (c: ChatChunk) =>
-  (c.choices[0] as { delta?: { content?: string } } | undefined)?.delta?.content ?? "";
 
 /** A streamed answer: fall back only until the first chunk; after that the client owns the stream. */
 export async function stream(call: ChatCall): Promise<Outcome> {
@@ -21,14 +19,18 @@ export async function stream(call: ChatCall): Promise<Outcome> {
   const { s, it, first } = out.result;
   const name = call.target(servedBy).label;
   startSse(res, servedHeaders(call, servedBy, path));
-  let streamedText = "";
   const keepText = deps.bodies.mode !== "off";
+  // The answer's facts for the log's features; its whole text only when a body or JSON needs it.
+  const answer = new StreamedAnswer(keepText || asksForJson(chat.response_format));
   async function* rest(): AsyncIterable<ChatChunk> {
-    if (!first.done) yield { ...first.value, model: name };
+    if (!first.done) {
+      answer.add(first.value);
+      yield { ...first.value, model: name };
+    }
     for (;;) {
       const n = await it.next();
       if (n.done) return;
-      if (keepText) streamedText += deltaText(n.value);
+      answer.add(n.value);
       yield { ...n.value, model: name };
     }
   }
@@ -42,10 +44,17 @@ export async function stream(call: ChatCall): Promise<Outcome> {
     const usage = await s.done;
     const upstreamMs = elapsedMs(upstreamStart);
     res.end();
-    const bodies = keepText
-      ? keepBodies(deps.bodies, chat, `${first.done ? "" : deltaText(first.value)}${streamedText}`)
-      : undefined;
-    return { status: 200, errorClass: null, servedBy, path, usage, upstreamMs, bodies };
+    const bodies = keepText ? keepBodies(deps.bodies, chat, answer.content) : undefined;
+    return {
+      status: 200,
+      errorClass: null,
+      servedBy,
+      path,
+      usage,
+      upstreamMs,
+      bodies,
+      answer: answer.facts(),
+    };
   } catch (err) {
     // Mid-stream failure: too late for another version; end the stream with an error event.
     const message = `stream interrupted: ${(err as Error).message}`;

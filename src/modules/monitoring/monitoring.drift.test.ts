@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { createLogger } from "../../lib/logger.ts";
+import { seedModel } from "../../test-support/rollouts.ts";
+import { allStoreTargets, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
+import type { RequestFeatures } from "../request-log/index.ts";
+import { createMonitoringJob } from "./job.ts";
+
+/*
+ * Drift rules read the features the gateway derives, through the request log's hourly feature
+ * roll-up (services.ts wires `readFeatures` to `featureHistograms`).
+ */
+
+const DAY = 86_400_000;
+
+for (const target of allStoreTargets()) {
+  describe(`drift on the request log's features, on ${target.name}`, { skip: target.skip }, () => {
+    let h: Harness;
+    let ids: Record<string, string> = {};
+    before(async () => {
+      h = await openHarness(target); // 2026-03-01T09:00Z
+      ids = await seedModel(h, "triage");
+    });
+    after(async () => {
+      await h.cleanup();
+    });
+
+    /** A day of requests whose last user message is Cyrillic in `cyrillic` of them, the rest Latin. */
+    async function day(count: number, cyrillic: number, tag: string) {
+      const versionId = ids["triage@1.0.0"]!;
+      for (let i = 0; i < count; i++) {
+        const features: RequestFeatures = {
+          messages: 2,
+          script: i < cyrillic ? "cyrillic" : "latin",
+          toolsOffered: 0,
+          toolCalls: 0,
+          refusal: false,
+          valid: null,
+          label: null,
+          finishReason: "stop",
+        };
+        h.services.requestLog.record({
+          id: `req_drift_${tag}_${i}`,
+          at: new Date(h.clock.now().getTime() + i * 60_000),
+          tokenId: "tok_a",
+          client: "bot",
+          model: "triage",
+          versionId,
+          version: "1.0.0",
+          routeReason: "alias:production",
+          endpoint: "chat.completions",
+          stream: false,
+          status: 200,
+          errorClass: null,
+          totalMs: 100,
+          upstreamMs: 90,
+          tokensIn: 40,
+          tokensOut: 12,
+          costUsd: 0.001,
+          fallbackPath: [
+            { versionId, version: "1.0.0", outcome: "served", attempts: 1, durationMs: 90 },
+          ] as never,
+          features,
+        });
+      }
+      await h.services.requestLog.flush();
+      h.clock.advance(DAY);
+    }
+
+    test("a shift in the users' script fires a PSI rule: the baseline's and each day's histograms come from the feature roll-up", async () => {
+      const set = await h.request("/api/v1/models/triage/monitor/config", {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          baseline: { kind: "first-days", days: 2 },
+          rules: [{ when: "PSI of script > 0.2 for 2 days", name: "language" }],
+          settleMinutes: 60,
+        }),
+      });
+      assert.equal(set.status, 200, await set.clone().text());
+      const job = createMonitoringJob({
+        db: h.db,
+        monitoring: h.services.monitoring,
+        logger: createLogger("silent"),
+        holder: "a",
+      });
+      for (let d = 0; d < 3; d++) await day(400, 40, `base${d}`); // 10% Cyrillic
+      await job.tick();
+      const states: string[] = [];
+      for (let d = 0; d < 3; d++) {
+        await day(400, 240, `shift${d}`); // 60% Cyrillic
+        await job.tick();
+        const status = await readJson(await h.request("/api/v1/models/triage/monitor"));
+        states.push(status.rules[0].state);
+        assert.notEqual(status.rules[0].last?.status, "insufficient", JSON.stringify(status.rules[0].last));
+      }
+      // The first judged day breaches, the second (two days running) fires.
+      assert.deepEqual(states, ["breaching", "firing", "firing"]);
+      const history = await readJson(await h.request("/api/v1/models/triage/monitor/history?rule=language"));
+      const breaches = history.windows.filter((w: { status: string }) => w.status === "breach");
+      assert.ok(breaches.length >= 2);
+      assert.ok(
+        breaches.every((w: { value: number }) => w.value > 0.2),
+        "PSI past the threshold",
+      );
+    });
+  });
+}
