@@ -28,6 +28,7 @@ import {
 } from "./modules/monitoring/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
 import { createRequestLogWriter, featureHistograms } from "./modules/request-log/index.ts";
+import { createRetrainingService, reportOfFiredRule, retrainingRoutes } from "./modules/retraining/index.ts";
 import {
   createRolloutsService,
   createShadowService,
@@ -70,11 +71,26 @@ export function createServices({
   /** Why a webhook receiver URL is refused (main.ts: the webhook egress guard); unset checks nothing. */
   webhookUrlCheck?: (url: string) => string | null;
 }) {
-  const approvals = createApprovalsService({ db, clock });
+  // Retraining tasks follow their candidate through the registry and the approvals, which call
+  // back into it inside their own transactions; `retraining` is built below, before any call.
+  const approvals = createApprovalsService({
+    db,
+    clock,
+    onApproved: (tx, ctx, versionId, requestId) => retraining.onApproved(tx, ctx, versionId, requestId),
+  });
   const productionGate: ProductionGate = openProductionGate
     ? async () => ({ ok: true, requestId: null, unmet: [] })
     : (tx, versionId) => approvals.gate(tx, versionId);
-  const registry = createRegistryService({ db, clock, productionGate });
+  const registry = createRegistryService({
+    db,
+    clock,
+    productionGate,
+    retrainedCandidate: {
+      check: (tx, model, taskId) => retraining.retrainedCandidate.check(tx, model, taskId),
+      registered: (tx, ctx, version) => retraining.retrainedCandidate.registered(tx, ctx, version),
+    },
+    enteredProduction: (tx, ctx, version) => retraining.onEnteredProduction(tx, ctx, version),
+  });
   const cards = createCardsService({
     db,
     clock,
@@ -90,6 +106,8 @@ export function createServices({
     // Drift rules read the request log's hourly feature roll-up (and the raw rows of ragged ends).
     readFeatures: async (q, model, versionId, from, to) =>
       (await featureHistograms(q, model, [versionId], from, to)).get(versionId) ?? {},
+    // A rule that fires or keeps breaching opens (or extends) the model's retraining task, in the window's transaction.
+    onFire: (tx, ctx, fired) => retraining.openOrExtend(reportOfFiredRule(fired), ctx, tx).then(() => {}),
   });
   const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic, monitoring });
   const identity = createIdentityService({
@@ -139,6 +157,12 @@ export function createServices({
     gatesFor: (q, modelId) => approvals.gatesFor(q, modelId),
     ...biasDriftOptions,
   });
+  const retraining = createRetrainingService({
+    db,
+    clock,
+    approvalOf: (q, versionId) => approvals.gate(q, versionId),
+    runs: { get: (id) => evals.getRow(id), cases: (id) => evals.cases(id, {}) },
+  });
   const metrics = createGatewayMetrics({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },
   });
@@ -172,6 +196,7 @@ export function createServices({
     biasDrift,
     monitoring,
     evals,
+    retraining,
     evalScorersDir,
     metrics,
   };
@@ -207,6 +232,7 @@ export function createHttpApp(
       biasDriftRoutes(services.biasDrift),
       monitoringRoutes(services.monitoring),
       evalRoutes(services.evals),
+      retrainingRoutes(services.retraining),
     ],
     root: [
       metricsRoutes({

@@ -15,6 +15,7 @@ import { registerExperimentCommands } from "./commands/experiments.ts";
 import { registerFairnessCommands } from "./commands/fairness.ts";
 import { registerMonitorCommands } from "./commands/monitor.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
+import { registerRetrainingCommands } from "./commands/retraining.ts";
 import { registerRolloutCommands, registerShadowCommands } from "./commands/rollouts.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
@@ -151,6 +152,7 @@ export function buildProgram(cli: CliEnv, fail: (code: number) => void): Command
   registerExperimentCommands(program, ctx);
   registerEvalCommands(program, ctx);
   registerFairnessCommands(program, ctx);
+  registerRetrainingCommands(program, ctx);
   registerDemoCommands(program, ctx);
   registerDbCommands(program, { ...ctx, env: cli.env });
   return program;

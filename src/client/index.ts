@@ -37,6 +37,17 @@ import type {
   VersionQuerySchema,
 } from "../modules/registry/index.ts";
 import type {
+  DatasetQuerySchema,
+  EvaluateSchema,
+  Opened,
+  OpenSchema,
+  StartTrainingSchema,
+  TaskDetail,
+  TaskQuerySchema,
+  TaskView,
+  Verdict,
+} from "../modules/retraining/index.ts";
+import type {
   RolloutApiView,
   RolloutStartSchema,
   RolloutVerdictView,
@@ -114,7 +125,28 @@ export function createClient(opts: ClientOptions) {
     return (/json\s*(;|$)/.test(res.headers.get("content-type") ?? "") ? JSON.parse(text) : text) as T;
   }
 
+  /** A streamed answer: the response itself once it is known to be a success (else the ApiError). */
+  async function stream(path: string, query?: Query): Promise<Response> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== "") qs.set(k, String(v));
+    const headers: Record<string, string> = {};
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    const res = await doFetch(`${base}${path}${qs.size ? `?${qs}` : ""}`, { method: "GET", headers });
+    if (!res.ok) {
+      const text = await res.text();
+      let problem: ApiError["problem"];
+      try {
+        problem = JSON.parse(text);
+      } catch {
+        problem = { detail: text || res.statusText };
+      }
+      throw new ApiError(res.status, problem);
+    }
+    return res;
+  }
+
   const v = (model: string, version: string) => `/api/v1/models/${enc(model)}/versions/${enc(version)}`;
+  const rt = (id: string, action = "") => `/api/v1/retraining/${enc(id)}${action ? `/${action}` : ""}`;
 
   return {
     health: () => call<{ status: string; version: string }>("GET", "/healthz"),
@@ -372,6 +404,42 @@ export function createClient(opts: ClientOptions) {
         call<{ model: string; shadow: null }>("DELETE", `/api/v1/models/${enc(model)}/shadow`),
       report: (model: string, window?: string) =>
         call<ShadowReportView>("GET", `/api/v1/models/${enc(model)}/shadow`, undefined, { window }),
+    },
+    retraining: {
+      /** Tasks newest first; `state: "active"` for every state before closed and dismissed. */
+      list: (q: QueryInput<typeof TaskQuerySchema> = {}) =>
+        call<Page<TaskView>>("GET", "/api/v1/retraining", undefined, q),
+      get: (id: string) => call<TaskDetail>("GET", rt(id)),
+      /** Reports a breach: opens a task, or adds the evidence to the one open on the model. */
+      open: (body: Input<typeof OpenSchema>) => call<Opened>("POST", "/api/v1/retraining", body),
+      startTraining: (id: string, body: Input<typeof StartTrainingSchema> = {}) =>
+        call<TaskView>("POST", rt(id, "start-training"), body),
+      /** Judges the candidate's run against production's; the verdict says why when it does not pass. */
+      evaluate: (id: string, body: Input<typeof EvaluateSchema>) =>
+        call<{ task: TaskView; verdict: Verdict }>("POST", rt(id, "evaluate"), body),
+      markApproved: (id: string) => call<TaskView>("POST", rt(id, "mark-approved")),
+      markRolledOut: (id: string) => call<TaskView>("POST", rt(id, "mark-rolled-out")),
+      close: (id: string, note = "") => call<TaskView>("POST", rt(id, "close"), { note }),
+      dismiss: (id: string, justification: string) =>
+        call<TaskView>("POST", rt(id, "dismiss"), { justification }),
+      /**
+       * The failing slice, streamed: the counts (from the answer's headers), the file name, and
+       * the body to read as it comes (JSON Lines, or one JSON suite document).
+       */
+      dataset: async (id: string, q: QueryInput<typeof DatasetQuerySchema>) => {
+        const res = await stream(rt(id, "dataset"), q);
+        const n = (h: string) => Number(res.headers.get(`x-modelgov-slice-${h}`) ?? 0);
+        return {
+          counts: {
+            failing: n("failing"),
+            exportable: n("exportable"),
+            withoutBody: n("without-body"),
+            corrected: n("corrected"),
+          },
+          filename: /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? null,
+          body: res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() }),
+        };
+      },
     },
     audit: {
       events: (q: QueryInput<typeof AuditQuerySchema> = {}) =>

@@ -19,6 +19,8 @@ export const PERMISSIONS = [
   "rollouts:write",
   "evals:run",
   "evals:accept",
+  "retraining:write",
+  "retraining:dismiss",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -33,16 +35,24 @@ export const ROLE_PERMISSIONS: Record<string, readonly Permission[]> = {
     "approvals:sign",
     "rollouts:write",
     "evals:run",
+    "retraining:write",
   ],
   viewer: READ,
   agent: ["gateway:use"],
 };
 
 /**
- * Stakeholder roles (any role not built in) read and sign approvals for their role, and may
- * accept a flagged group disparity with a justification (engineering, who built the version, may not).
+ * Stakeholder roles (any role not built in) read and sign approvals for their role, may
+ * accept a flagged group disparity with a justification (engineering, who built the version,
+ * may not), and may dismiss a retraining task with one: dismissing accepts a degraded model,
+ * a decision for the people who answer for it, not for those who would do the retraining.
  */
-export const STAKEHOLDER_PERMISSIONS: readonly Permission[] = [...READ, "approvals:sign", "evals:accept"];
+export const STAKEHOLDER_PERMISSIONS: readonly Permission[] = [
+  ...READ,
+  "approvals:sign",
+  "evals:accept",
+  "retraining:dismiss",
+];
 
 export const BUILT_IN_ROLES = Object.keys(ROLE_PERMISSIONS);
 

@@ -93,7 +93,14 @@ export { frequentistLift, type LiftOptions, type LiftResult } from "./lift.ts";
 export { type WelchOptions, type WelchResult, welchTTest, welchTTestFromSummary } from "./means.ts";
 // Multiple comparisons.
 export { type AdjustMethod, adjustPValues, benjaminiHochberg, bonferroni, holm } from "./multiple-testing.ts";
-export { type McNemarInput, type McNemarResult, mcNemarTest } from "./paired.ts";
+export {
+  type McNemarInput,
+  type McNemarResult,
+  mcNemarTest,
+  type PairedTOptions,
+  type PairedTResult,
+  pairedTTest,
+} from "./paired.ts";
 // Planning.
 export {
   powerMeans,

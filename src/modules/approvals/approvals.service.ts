@@ -20,7 +20,21 @@ import { refusedByGates } from "./release-gates.ts";
 
 export type { GateResult } from "./approvals.queries.ts";
 
-export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) {
+/**
+ * Told, inside the signing transaction, that a version's approval request has just been
+ * approved (the retraining module moves a task whose candidate it is); a throw undoes the sign-off.
+ */
+export type OnApproved = (tx: Tx, ctx: RequestContext, versionId: string, requestId: string) => Promise<void>;
+
+export function createApprovalsService({
+  db,
+  clock,
+  onApproved,
+}: {
+  db: Db;
+  clock: Clock;
+  onApproved?: OnApproved;
+}) {
   const reads = createApprovalReads({ db, clock });
   const { rules, gates, requirementsOf, currentFacts, effectiveRequirements, verdictOf, view } = reads;
 
@@ -309,6 +323,7 @@ export function createApprovalsService({ db, clock }: { db: Db; clock: Clock }) 
             subjectType: "approval_request",
             subjectId: r.id,
           });
+          await onApproved?.(tx, ctx, r.versionId, r.id);
         }
         return view(tx, (await store.getRequest(tx, r.id))!);
       });

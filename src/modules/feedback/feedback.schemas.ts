@@ -27,6 +27,14 @@ export const FeedbackSchema = z
       .default({})
       .describe("group attributes for fairness analysis: age_band, region, language, ..."),
     comment: z.string().max(4000).default("").describe("free text"),
+    correction: z
+      .string()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe(
+        "the answer that should have been given; a retraining task's dataset export uses it as the assistant turn",
+      ),
   })
   .strict()
   .refine((f) => f.success !== undefined || f.score !== undefined, {

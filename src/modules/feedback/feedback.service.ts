@@ -37,6 +37,7 @@ export function createFeedbackService({ writer, clock }: { writer: FeedbackWrite
       labels: input.labels,
       groups: input.groups,
       comment: input.comment,
+      correction: input.correction ?? null,
       tokenId: principal.tokenId,
       client: principal.name,
     });

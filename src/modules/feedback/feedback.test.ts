@@ -52,6 +52,7 @@ for (const target of allStoreTargets()) {
         labels: ["helpful", "tone:formal"],
         groups: { age_band: "65+", region: "eu", language: "de" },
         comment: "solved it",
+        correction: "Your invoice is under Billing → History.",
       });
       assert.equal(r.status, 202);
       assert.equal(r.headers["content-type"], "application/json");
@@ -68,6 +69,7 @@ for (const target of allStoreTargets()) {
       assert.deepEqual(row.labels, ["helpful", "tone:formal"]);
       assert.deepEqual(row.groups, { age_band: "65+", region: "eu", language: "de" });
       assert.equal(row.comment, "solved it");
+      assert.equal(row.correction, "Your invoice is under Billing → History.");
       assert.equal(row.token_id, "tok_agent1");
       assert.equal(row.client, "support-bot");
       assert.equal((row.at as Date).toISOString(), "2026-03-01T09:00:00.000Z");
@@ -89,10 +91,10 @@ for (const target of allStoreTargets()) {
       assert.notEqual((later.body as Body).feedbackId, (a.body as Body).feedbackId);
       const got = await rows("req_fb_2");
       assert.deepEqual(
-        got.map((r) => [r.success, r.score]),
+        got.map((r) => [r.success, r.score, r.correction]),
         [
-          [false, null],
-          [null, 2],
+          [false, null, null],
+          [null, 2, null],
         ],
       );
       await writer.stop();
@@ -106,6 +108,7 @@ for (const target of allStoreTargets()) {
         [{ requestId: "req_x", success: "yes" }, "body.success"],
         [{ requestId: "req_x", score: "high" }, "body.score"],
         [{ requestId: "req_x", success: true, labels: "a" }, "body.labels"],
+        [{ requestId: "req_x", success: false, correction: "" }, "body.correction"],
         [{ requestId: "req_x", success: true, groups: { "Age Band": "x" } }, "body.groups.Age Band"],
         [{ requestId: "req_x", success: true, groups: { region: 1 } }, "body.groups.region"],
         [{ requestId: "req x", success: true }, "body.requestId"],

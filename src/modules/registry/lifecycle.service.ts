@@ -16,15 +16,23 @@ export type ProductionGate = (
   versionId: string,
 ) => Promise<{ ok: boolean; requestId: string | null; unmet: { requirement: string; reason: string }[] }>;
 
+/**
+ * Told, inside the transaction, that a version has just entered production (the retraining
+ * module moves a task whose candidate it is); a throw undoes the promotion.
+ */
+export type EnteredProduction = (tx: Tx, ctx: RequestContext, version: Version) => Promise<void>;
+
 /** Status transitions, aliases and retention: the parts of the registry that move over time. */
 export function createLifecycle({
   db,
   clock,
   productionGate,
+  enteredProduction,
 }: {
   db: Db;
   clock: Clock;
   productionGate: ProductionGate;
+  enteredProduction?: EnteredProduction;
 }) {
   async function lockModel(q: Queryable, name: string) {
     const m = await store.findModelRow(q, name, true);
@@ -112,6 +120,7 @@ export function createLifecycle({
       throw conflict(`${model}@${version} is retired`, [{ field: "version", reason: "retired" }]);
     const previousId = await currentAliasTarget(tx, m.id, alias);
     if (previousId === v.id) return v;
+    const previousStatus = v.status;
     if (alias === "production") {
       // Entering production needs an approval in force. A version still in the production
       // pool (kept for rollback) was approved when it entered and may take the alias back.
@@ -173,6 +182,8 @@ export function createLifecycle({
       await applyRetention(tx, ctx, m.id, m.retention);
     }
     v = (await store.getVersionById(tx, v.id))!;
+    if (enteredProduction && alias === "production" && previousStatus !== "production")
+      await enteredProduction(tx, ctx, v);
     return v;
   }
 

@@ -93,3 +93,12 @@ export async function modelRowByName(q: Queryable, name: string): Promise<Record
 export async function modelCount(q: Queryable): Promise<number> {
   return (await q.query<{ n: number }>("SELECT count(*)::int AS n FROM models"))[0]?.n ?? 0;
 }
+
+/** The id of the version the model's production alias points at, or null. */
+export async function productionVersionId(q: Queryable, modelId: string): Promise<string | null> {
+  const rows = await q.query<{ version_id: string | null }>(
+    "SELECT version_id FROM aliases WHERE model_id = $1 AND alias = 'production'",
+    [modelId],
+  );
+  return rows[0]?.version_id ?? null;
+}

@@ -91,6 +91,19 @@ export const ModelPatchSchema = z
   .openapi("ModelPatch");
 export type ModelPatch = z.infer<typeof ModelPatchSchema>;
 
+/** A retraining task's id, as `modelgov retraining list` shows it. */
+export const RetrainingTaskId = z
+  .string()
+  .max(100)
+  .regex(/^rtk_[a-z0-9]{1,90}$/, "a retraining task id (rtk_…)");
+
+export const RetrainedFromSchema = z
+  .object({
+    version: SemverString.describe("the version of the same model it was retrained from"),
+    task: RetrainingTaskId.describe("the retraining task it answers (rtk_…), open on the same model"),
+  })
+  .strict();
+
 export const VersionCreateSchema = z
   .object({
     version: SemverString.describe('the semantic version, e.g. "1.4.0" (quote it in YAML)'),
@@ -154,6 +167,9 @@ export const VersionCreateSchema = z
       .describe("labels to search by: lowercase letters, digits and _ . : / -"),
     card: CardContentSchema.optional().describe(
       "the model card as structured sections (title, metadata, sections, extraSections); see `modelgov cards`",
+    ),
+    retrainedFrom: RetrainedFromSchema.optional().describe(
+      "a retrained candidate: the version it was retrained from and the retraining task it answers; registering it moves the task to candidate_registered (docs/retraining.md)",
     ),
   })
   .strict()
@@ -262,6 +278,10 @@ export const VersionSchema = z
     status: z.enum(STATUSES),
     aliases: z.array(z.string()),
     promotedAt: z.string().nullable(),
+    retrainedFrom: z
+      .object({ version: z.string(), task: z.string() })
+      .nullable()
+      .describe("the version it was retrained from and the retraining task it answers; null for others"),
     createdBy: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -10,7 +10,7 @@ import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { appendRevision } from "../cards/cards.store.ts";
 import { checkContractCompat } from "./contract-compat.ts";
-import { createLifecycle, type ProductionGate } from "./lifecycle.service.ts";
+import { createLifecycle, type EnteredProduction, type ProductionGate } from "./lifecycle.service.ts";
 import { type RegistryPolicy, readPolicy, writePolicy } from "./policy.ts";
 import type {
   Model,
@@ -25,10 +25,26 @@ import type {
 } from "./registry.schemas.ts";
 import * as store from "./registry.store.ts";
 
+/**
+ * What the retraining module does when a version names a task in `retrainedFrom` (main.ts
+ * wires it; the registry imports nothing of that module). Both run in the registration's
+ * transaction, so a refused task leaves no version behind.
+ */
+export interface RetrainedCandidateHooks {
+  /** Before the version is written: throws when this model's version cannot answer the task. */
+  check(tx: Tx, model: { id: string; name: string }, taskId: string): Promise<void>;
+  /** After: the task records its candidate (and its audit event). */
+  registered(tx: Tx, ctx: RequestContext, version: Version): Promise<void>;
+}
+
 export interface RegistryDeps {
   db: Db;
   clock: Clock;
   productionGate: ProductionGate;
+  /** Unset: a version naming `retrainedFrom` is refused (nothing tracks retraining tasks). */
+  retrainedCandidate?: RetrainedCandidateHooks;
+  /** Called in the transaction that moves a version into production (rollout promotion, switch, manual). */
+  enteredProduction?: EnteredProduction;
 }
 
 /** Fields a version is pinned to; their digest is part of the version's identity. */
@@ -182,6 +198,19 @@ export function createRegistryService(deps: RegistryDeps) {
             { previousVersion: previous.version, incompatibleFields: compat.problems.map((p) => p.field) },
           );
       }
+      let retrainedFromVersionId: string | null = null;
+      if (input.retrainedFrom) {
+        const from = existing.find((v) => v.version === input.retrainedFrom!.version);
+        if (!from)
+          throw invalid(
+            "body.retrainedFrom.version",
+            `version ${input.retrainedFrom.version} of '${modelName}' is not registered`,
+          );
+        if (!deps.retrainedCandidate)
+          throw invalid("body.retrainedFrom.task", "this server does not track retraining tasks");
+        await deps.retrainedCandidate.check(tx, { id: model.id, name: model.name }, input.retrainedFrom.task);
+        retrainedFromVersionId = from.id;
+      }
       const at = clock.now().toISOString();
       const endpoint = input.endpoint ?? null;
       const row: store.VersionInsert = {
@@ -206,6 +235,8 @@ export function createRegistryService(deps: RegistryDeps) {
         status: "development",
         createdBy: ctx.actor,
         at,
+        retrainedFromVersionId,
+        retrainingTaskId: input.retrainedFrom ? input.retrainedFrom.task : null,
       };
       await store.insertVersion(tx, row);
       await tx.query(
@@ -220,6 +251,7 @@ export function createRegistryService(deps: RegistryDeps) {
         subjectId: row.id,
         after: version,
       });
+      if (input.retrainedFrom) await deps.retrainedCandidate!.registered(tx, ctx, version);
       if (input.card) {
         const rev = await appendRevision(tx, {
           versionId: row.id,

@@ -40,7 +40,8 @@ const toModelRow = (r: Row): ModelRow => ({
 
 const VERSION_COLS = `v.id, v.model_id, m.name AS model_name, v.version, v.provider, v.provider_model_id, v.endpoint,
   v.parameters, v.artifact_uri, v.artifact_digest, v.contract, v.changelog, v.pinned_digest, v.metrics,
-  v.limitations, v.tags, v.status, v.promoted_at, v.created_by, v.created_at, v.updated_at,
+  v.limitations, v.tags, v.status, v.promoted_at, v.created_by, v.created_at, v.updated_at, v.retraining_task_id,
+  (SELECT f.version FROM model_versions f WHERE f.id = v.retrained_from_version_id) AS retrained_from_version,
   COALESCE((SELECT array_agg(a.alias ORDER BY a.alias) FROM aliases a WHERE a.version_id = v.id), '{}') AS aliases`;
 
 const toVersion = (r: Row): Version => ({
@@ -62,6 +63,9 @@ const toVersion = (r: Row): Version => ({
   status: r.status as Status,
   aliases: r.aliases as string[],
   promotedAt: iso(r.promoted_at),
+  retrainedFrom: r.retraining_task_id
+    ? { version: r.retrained_from_version as string, task: r.retraining_task_id as string }
+    : null,
   createdBy: r.created_by as string,
   createdAt: iso(r.created_at)!,
   updatedAt: iso(r.updated_at)!,
@@ -225,14 +229,17 @@ export interface VersionInsert {
   status: Status;
   createdBy: string;
   at: string;
+  /** A retrained candidate's lineage: the version it was retrained from and the task it answers. */
+  retrainedFromVersionId?: string | null;
+  retrainingTaskId?: string | null;
 }
 
 export async function insertVersion(q: Queryable, v: VersionInsert): Promise<void> {
   await q.query(
     `INSERT INTO model_versions (id, model_id, version, major, minor, patch, prerelease, provider, provider_model_id,
        endpoint, parameters, artifact_uri, artifact_digest, contract, changelog, pinned_digest, metrics, limitations,
-       tags, status, created_by, created_at, updated_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$22)`,
+       tags, status, created_by, created_at, updated_at, retrained_from_version_id, retraining_task_id)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$22,$23,$24)`,
     [
       v.id,
       v.modelId,
@@ -256,6 +263,8 @@ export async function insertVersion(q: Queryable, v: VersionInsert): Promise<voi
       v.status,
       v.createdBy,
       v.at,
+      v.retrainedFromVersionId ?? null,
+      v.retrainingTaskId ?? null,
     ],
   );
 }

@@ -30,6 +30,8 @@ export interface FeedbackRecord {
   labels: string[];
   groups: Record<string, string>;
   comment: string;
+  /** The answer that should have been given, when the caller sent one (absent in older spooled rows). */
+  correction?: string | null;
   tokenId: string;
   client: string;
 }
@@ -43,6 +45,7 @@ const COLUMNS = [
   ["labels", "text[]"],
   ["groups", "jsonb"],
   ["comment", "text"],
+  ["correction", "text"],
   ["token_id", "text"],
   ["client", "text"],
 ] as const;
@@ -56,6 +59,7 @@ const toRow = (f: FeedbackRecord) => ({
   labels: f.labels,
   groups: f.groups,
   comment: f.comment,
+  correction: f.correction ?? null,
   token_id: f.tokenId,
   client: f.client,
 });

@@ -34,6 +34,14 @@ export {
   type RetentionReport,
 } from "./retention.ts";
 export {
+  failingSliceCounts,
+  failingSlicePage,
+  type SliceCounts,
+  type SliceFilter,
+  type SliceRange,
+  type SliceRow,
+} from "./slices.ts";
+export {
   type ClientTraffic,
   clientTraffic,
   modelsWithTraffic,

@@ -18,7 +18,8 @@ import { TrafficTargetSchema } from "../traffic/index.ts";
  * managed by the spec; nothing absent from the spec is ever deleted. Later issues add
  * sections (approvals, rollouts, routes, monitoring).
  */
-export const SpecVersionSchema = VersionCreateSchema.omit({ card: true })
+// A retrained candidate names a live task: it is registered through the API or the CLI, not declared.
+export const SpecVersionSchema = VersionCreateSchema.omit({ card: true, retrainedFrom: true })
   .extend({
     // No defaults here: left out means "not managed by the spec", so apply never resets them.
     metrics: Metrics.optional(),
