@@ -122,7 +122,9 @@ export const BaselineSchema = z
 
 export const MonitorConfigSchema = z
   .object({
-    baseline: BaselineSchema.default({ kind: "first-days", days: 7 }),
+    baseline: BaselineSchema.default({ kind: "first-days", days: 7 }).describe(
+      "what each window is compared with: the version's first days in production (default 7), a fixed window, or its approval-time evaluation",
+    ),
     rules: z
       .array(RuleInputSchema)
       .min(1)
@@ -138,7 +140,10 @@ export const MonitorConfigSchema = z
       .max(7 * 24 * 60)
       .default(60)
       .describe("a window is judged this long after it ends, so late feedback lands first"),
-    enabled: z.boolean().default(true),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("false pauses the monitor: no window is judged while it is off"),
   })
   .strict()
   .openapi("MonitorConfig");
