@@ -79,6 +79,17 @@ test("rules in words: points, ms, hours, at least, group features", () => {
   const g = parseRuleText("Hellinger of group region over 0.1 for 2 days") as DriftRule;
   assert.deepEqual([g.statistic, g.feature], ["hellinger", "group:region"]);
   assert.equal(parseRuleText("success rate drops 5% from baseline").windows, 1, "no duration: one window");
+  const eu = parseRuleText(
+    "success rate for region=eu drops 5 points from baseline for 3 days",
+  ) as MetricRule;
+  assert.deepEqual(
+    [eu.group, eu.change, eu.changeKind, eu.windows],
+    [{ attribute: "region", value: "eu" }, 0.05, "absolute", 3],
+  );
+  assert.throws(
+    () => parseRuleText("error rate for region=eu rises 2 points from baseline"),
+    /success rate only/,
+  );
 });
 
 test("rules in words: what cannot be read is refused with the reason", () => {

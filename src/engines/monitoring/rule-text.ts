@@ -1,6 +1,7 @@
 // Rules in the words teams write them:
 //
 //   success rate drops >10% from baseline for >5 consecutive days
+//   success rate for region=eu drops 5 points from baseline for 3 days
 //   error rate rises by more than 2 points from baseline for 3 days
 //   p95 latency rises >20% from baseline for 2 hours
 //   PSI of input tokens > 0.2 for 3 days
@@ -98,7 +99,7 @@ const wordsOf = (table: Record<string, string>) =>
 
 const DURATION = String.raw`(?:for\s+(?<more>>|more than\s+|over\s+|at least\s+|>=\s*)?(?<count>\d+)\s+(?:consecutive\s+)?(?<unit>days?|hours?|windows?))`;
 const METRIC_RE = new RegExp(
-  String.raw`^(?<metric>${wordsOf(METRIC_WORDS)})\s+(?<dir>drops|falls|decreases|rises|grows|increases)\s+(?:by\s+)?(?:>\s*|more than\s+|over\s+)?(?<x>\d+(?:\.\d+)?)\s*(?<kind>%|percent|points?|pp|ms)\s+(?:from|over|below|above|vs\.?|versus)\s+(?:the\s+)?baseline(?:\s+${DURATION})?$`,
+  String.raw`^(?<metric>${wordsOf(METRIC_WORDS)})(?:\s+(?:for|in|of)\s+(?:group\s+)?(?<attr>[a-z0-9_]+)\s*[=:]\s*(?<val>[^\s]+))?\s+(?<dir>drops|falls|decreases|rises|grows|increases)\s+(?:by\s+)?(?:>\s*|more than\s+|over\s+)?(?<x>\d+(?:\.\d+)?)\s*(?<kind>%|percent|points?|pp|ms)\s+(?:from|over|below|above|vs\.?|versus)\s+(?:the\s+)?baseline(?:\s+${DURATION})?$`,
   "i",
 );
 const DRIFT_RE = new RegExp(
@@ -164,9 +165,22 @@ export function parseRuleText(text: string, name?: string): MonitorRule {
       change = x / 100;
     }
     if (isLatency && direction === "drop") throw new RuleTextError("latency is watched for rises, not drops");
+    if (g.attr && metric !== "successRate")
+      throw new RuleTextError(
+        "a group is watched for its success rate only (e.g. success rate for region=eu drops …)",
+      );
     if (changeKind === "relative" && direction === "drop" && change >= 1)
       throw new RuleTextError("a drop of 100% or more can never be significant; use a smaller change");
-    return { ...base, kind: "metric", metric, direction, change, changeKind, ...duration(g) };
+    return {
+      ...base,
+      kind: "metric",
+      metric,
+      direction,
+      change,
+      changeKind,
+      ...(g.attr ? { group: { attribute: g.attr.toLowerCase(), value: g.val! } } : {}),
+      ...duration(g),
+    };
   }
   const d = DRIFT_RE.exec(t);
   if (d?.groups) {

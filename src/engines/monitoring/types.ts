@@ -34,6 +34,8 @@ export interface MetricRule extends RuleBase {
   change: number;
   /** `relative` (10% of the baseline), `absolute` (10 points of a rate, 200 ms of latency). */
   changeKind: "relative" | "absolute";
+  /** Only the judged requests of one group (success rate only): `{ attribute: "region", value: "eu" }`. */
+  group?: { attribute: string; value: string };
 }
 
 export interface DriftRule extends RuleBase {

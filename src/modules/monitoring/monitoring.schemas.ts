@@ -44,6 +44,11 @@ const MetricRuleSchema = z
       .positive()
       .describe("how far past the baseline breaches: 0.1 (relative) or 0.1 / 200 ms (absolute)"),
     changeKind: z.enum(["relative", "absolute"]).default("relative"),
+    group: z
+      .object({ attribute: z.string().regex(/^[a-z0-9_]{1,64}$/), value: z.string().min(1).max(64) })
+      .strict()
+      .optional()
+      .describe("only one group's judged requests (successRate only)"),
     ...Common,
   })
   .strict();

@@ -82,6 +82,27 @@ export function toSums(w: WindowMetrics): MetricSums {
   };
 }
 
+/** Judged requests of one group as a window's sums (success rate only: the group roll-ups' counts). */
+function groupSums(rows: readonly { n: number; successes: number }[]): MetricSums {
+  const n = rows.reduce((a, r) => a + r.n, 0);
+  const successes = rows.reduce((a, r) => a + r.successes, 0);
+  return {
+    requests: n,
+    errors: 0,
+    costUsd: 0,
+    costSumSquares: 0,
+    latencyHistogram: [],
+    feedbackCount: n,
+    successes,
+    scoreCount: 0,
+    scoreSum: 0,
+    scoreSumSquares: 0,
+    refusals: 0,
+    validityChecked: 0,
+    valid: 0,
+  };
+}
+
 const alignUp = (t: number, len: number) => Math.ceil(t / len) * len;
 
 export function createMonitoringService(deps: MonitoringDeps) {
@@ -145,19 +166,24 @@ export function createMonitoringService(deps: MonitoringDeps) {
     if (baseline.evaluation === null)
       return none("the version has no completed evaluation from before it reached production");
     if (rule.kind === "metric") {
-      const key = "metric-baseline";
+      const group = rule.group;
+      const sumsOf = async (f: Date, t: Date) =>
+        group
+          ? groupSums(
+              (await outcomesByGroups(q, model, f, t)).filter(
+                (o) => o.versionId === prod.versionId && o.groups[group.attribute] === group.value,
+              ),
+            )
+          : toSums((await windowMetrics(q, model, [prod.versionId], f, t)).get(prod.versionId)!);
+      const key = group ? `metric-baseline:${group.attribute}=${group.value}` : "metric-baseline";
       let base = cache.get(key) as MetricSums | undefined;
       if (!base) {
         base = baseline.evaluation
-          ? await store.evaluationSums(q, baseline.evaluation.id)
-          : toSums(
-              (await windowMetrics(q, model, [prod.versionId], baseline.from, baseline.to)).get(
-                prod.versionId,
-              )!,
-            );
+          ? await store.evaluationSums(q, baseline.evaluation.id, group)
+          : await sumsOf(baseline.from, baseline.to);
         cache.set(key, base);
       }
-      const cur = toSums((await windowMetrics(q, model, [prod.versionId], from, to)).get(prod.versionId)!);
+      const cur = await sumsOf(from, to);
       return testMetricWindow(rule, cur, base);
     }
     if (rule.kind === "drift") {

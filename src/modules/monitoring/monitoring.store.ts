@@ -231,7 +231,11 @@ export async function evaluationRun(
 }
 
 /** An evaluation run's cases as a window's sums: each case a judged request (passed = success). */
-export async function evaluationSums(q: Queryable, runId: string): Promise<MetricSums> {
+export async function evaluationSums(
+  q: Queryable,
+  runId: string,
+  group?: { attribute: string; value: string },
+): Promise<MetricSums> {
   const rows = await q.query<{
     passed: boolean;
     score: number;

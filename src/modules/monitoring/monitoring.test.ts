@@ -171,6 +171,31 @@ for (const target of allStoreTargets()) {
       assert.match(drift.last.reason, /evaluation baseline has no request features/);
     });
 
+    test("a group's success rule sees a decay in that group alone, which the whole version's rule does not", async () => {
+      Object.assign(ids, await seedModel(h, "grp"));
+      const set = await setConfig("grp", {
+        baseline: { kind: "first-days", days: 1 },
+        rules: [
+          { when: "success rate for region=eu drops >10% from baseline for 2 days", name: "eu" },
+          { when: "success rate drops >10% from baseline for 2 days", name: "all" },
+        ],
+      });
+      assert.equal(set.status, 200, await set.clone().text());
+      await sendTraffic(h, ids, "grp", "1.0.0", 400, { groups: { "region=eu": 0.8, "region=us": 0.8 } });
+      h.clock.advance(DAY);
+      for (let d = 0; d < 4; d++) {
+        // eu falls to 0.6; us rises to 0.9: the version as a whole moves from 0.80 to 0.75.
+        await sendTraffic(h, ids, "grp", "1.0.0", 400, { groups: { "region=eu": 0.6, "region=us": 0.9 } });
+        h.clock.advance(DAY);
+      }
+      await h.services.monitoring.runModel(ctx(), "grp");
+      const status = await readJson(await h.request("/api/v1/models/grp/monitor"));
+      const byName = Object.fromEntries(status.rules.map((r: { name: string }) => [r.name, r]));
+      assert.equal(byName.eu.state, "firing", JSON.stringify(byName.eu));
+      assert.equal(byName.eu.last.n, 200, "only eu's judged requests");
+      assert.equal(byName.all.state, "ok", JSON.stringify(byName.all.last));
+    });
+
     test("a stable version does not fire, and a window judged twice (two passes, a replay) is stored once", async () => {
       await setConfig("other", {
         baseline: { kind: "first-days", days: 1 },
