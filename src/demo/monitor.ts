@@ -439,7 +439,7 @@ async function closeTheLoop(
     production: verdict.production.value,
     pairs: verdict.pairs,
   };
-  note("evaluated", verdict.reasons.join(" "));
+  note("evaluated", verdict.reasons.join("; "));
   if (!expect(verdict.passed, `evaluation: ${verdict.reasons.join(" ")}`)) return;
 
   await approve(s, CANDIDATE.version, `Release the retrained ${CANDIDATE.version} (task ${taskId})`);
