@@ -155,7 +155,7 @@ const PRICE_1 = { inputPer1kUsd: 0.5, outputPer1kUsd: 1.5 };
 /** 2.0.0's point: cheaper answers. */
 const PRICE_2 = { inputPer1kUsd: 0.25, outputPer1kUsd: 0.75 };
 
-const DEMO_RULE = {
+export const DEMO_RULE = {
   name: "default",
   match: {},
   roles: { engineering: 1 },

@@ -4,6 +4,7 @@ import type { Client } from "../../client/index.ts";
 // The demos load their suites and cards only when run: every other command starts faster.
 const evalDemo = () => import("../../demo/eval.ts");
 const rolloutDemo = () => import("../../demo/rollout.ts");
+const monitorDemo = () => import("../../demo/monitor.ts");
 
 import type { Io } from "../output.ts";
 import { describeComparison, describeRun } from "./evals.ts";
@@ -21,7 +22,9 @@ type Ctx = {
 export function registerDemoCommands(program: Command, ctx: Ctx) {
   const demo = program
     .command("demo")
-    .description("demonstrations on the demo workspace (a server started with the demo)");
+    .description(
+      "demonstrations: rollout and eval on the demo workspace (a server started with the demo); monitor in this process",
+    );
   demo
     .command("rollout")
     .description(
@@ -97,5 +100,36 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
         );
       }
       if (!ok) ctx.fail(1);
+    });
+
+  demo
+    .command("monitor")
+    .description(
+      "weeks of traffic on a fake clock, in this process (no server): success decays and input drifts, the monitor fires on the expected day, the retraining task it opens is carried through to a promoted retrained version",
+    )
+    .option(
+      "--days <n>",
+      "days of traffic (at least 13: a 7-day baseline, the decay from day 10, a 3-day rule)",
+      "14",
+    )
+    .action(async (o) => {
+      const { runMonitorDemo } = await monitorDemo();
+      const days = Number(o.days);
+      if (!Number.isInteger(days) || days < 13 || days > 90) {
+        ctx.io.err("--days: a whole number from 13 to 90");
+        ctx.fail(2);
+        return;
+      }
+      const r = await runMonitorDemo({ days, out: (line) => (ctx.json() ? undefined : ctx.io.out(line)) });
+      if (ctx.json()) {
+        const { tookMs: _took, ...shown } = r;
+        ctx.io.out(JSON.stringify(shown, null, 2));
+      } else
+        ctx.io.out(
+          r.ok
+            ? `\ndemo: the rule fired on day ${r.fired?.day} as expected; task ${r.task?.id} closed with ${r.candidate.version} promoted (${(r.tookMs / 1000).toFixed(1)} s)`
+            : `\ndemo: not as expected:\n  ${r.failures.join("\n  ")}`,
+        );
+      if (!r.ok) ctx.fail(1);
     });
 }

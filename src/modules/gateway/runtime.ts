@@ -125,6 +125,8 @@ export function createGatewayRuntime(opts: {
       readBody(req, { maxBytes: config.gatewayMaxBodyBytes, timeoutMs: config.gatewayBodyTimeoutMs }),
     rateLimit: (key) => buckets.take(key),
     log: (entry) => services.requestLog.record(entry),
+    // Rows carry the runtime's time, so a manual clock (tests, `modelgov demo monitor`) places them.
+    now: () => clock.now(),
     feedback: (principal, body) => services.feedback.handleFeedback(principal, body),
     observe: (entry) => services.metrics.observeRequest(entry),
     bodies: config.gatewayBodies,

@@ -55,6 +55,8 @@ export interface GatewayDeps {
   /** The token's bucket: `limit` is its burst, refilled at `ratePerSec` (MODELGOV_GATEWAY_RATE_*). */
   rateLimit(key: string): { ok: boolean; retryAfterSec: number; limit: number; ratePerSec: number };
   log(entry: GatewayLogEntry): void;
+  /** The time a request-log row is stamped with (the runtime's clock); unset: the system's. */
+  now?(): Date;
   /** The answer to POST /v1/feedback; `headers` carries its content type (problem+json for a refusal). */
   feedback(
     principal: Principal,

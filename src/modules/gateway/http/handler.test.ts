@@ -71,6 +71,8 @@ function gateway(
     storeDown?: { value: boolean };
     /** Another adapter (the real simulator), serving the version with these parameters. */
     simulator?: { adapter: ProviderAdapter; parameters: Json };
+    /** The runtime's clock, when the test sets one. */
+    now?: () => Date;
   } = {},
 ) {
   const logged: GatewayLogEntry[] = [];
@@ -116,6 +118,7 @@ function gateway(
         : { status: 202, headers: { "content-type": "application/json" }, body: {} },
     apiKeyFor: () => undefined,
     bodies,
+    ...(opts.now ? { now: opts.now } : {}),
   };
   const handler = createGatewayHandler(deps, createLogger("silent"));
   const changed = () => {
@@ -149,6 +152,18 @@ describe("gateway handler with fakes", () => {
     const s = await serve(off.handler);
     servers.push(s.server);
     offUrl = s.url;
+  });
+
+  test("a row is stamped with the runtime's clock when it has one (a manual clock places it), else the system's", async () => {
+    const at = new Date("2026-03-02T01:30:00Z");
+    const fixed = gateway({ mode: "off" }, { now: () => at });
+    const s = await serve(fixed.handler);
+    servers.push(s.server);
+    await (await call(s.url)).json();
+    assert.equal(fixed.logged.at(-1)!.at, at.toISOString());
+    const before = Date.now();
+    await (await call(offUrl)).json();
+    assert.ok(Date.parse(off.logged.at(-1)!.at) >= before - 1000);
   });
 
   test("by default no body is kept: no hash, no sample; cost comes from the price table", async () => {

@@ -12,7 +12,7 @@ import type { EntryStart, Outcome } from "./log-entry.ts";
 /** What a chat call uses of the gateway's dependencies. */
 export type ChatDeps = Pick<
   GatewayDeps,
-  "adapters" | "execute" | "translate" | "apiKeyFor" | "bodies" | "log" | "observe"
+  "adapters" | "execute" | "translate" | "apiKeyFor" | "bodies" | "log" | "observe" | "now"
 >;
 
 /** A request the front door accepted: authorised, read, validated and routed. */
@@ -55,7 +55,7 @@ export function openCall(a: ChatArgs): ChatCall {
     startedMs: performance.now(),
     start: {
       id: a.requestId,
-      at: new Date().toISOString(),
+      at: (a.deps.now?.() ?? new Date()).toISOString(),
       tokenId: a.principal.tokenId,
       client: a.principal.name,
       model: resolution.model.name,

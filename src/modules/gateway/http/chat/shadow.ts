@@ -54,7 +54,7 @@ export async function mirror(
   const row: GatewayLogEntry = {
     ...served,
     id: `${requestId}.shadow`,
-    at: new Date().toISOString(),
+    at: (deps.now?.() ?? new Date()).toISOString(),
     versionId: v.id,
     version: v.version,
     routeReason: `shadow ${call.resolution.model.shadow?.share}% of ${requestId}`,
