@@ -242,7 +242,11 @@ export async function evaluationSums(
     latency_ms: number;
     cost_usd: number;
     error: string | null;
-  }>("SELECT passed, score, latency_ms, cost_usd, error FROM eval_case_results WHERE run_id = $1", [runId]);
+  }>(
+    `SELECT passed, score, latency_ms, cost_usd, error FROM eval_case_results
+      WHERE run_id = $1 AND ($2::text IS NULL OR attributes->>$2 = $3)`,
+    [runId, group?.attribute ?? null, group?.value ?? null],
+  );
   const latency: number[] = [];
   const s = {
     requests: rows.length,

@@ -147,19 +147,31 @@ for (const target of allStoreTargets()) {
         await h.db.query(
           `INSERT INTO eval_case_results (run_id, case_id, passed, score, safety_violation, latency_ms, tokens_in, tokens_out,
                                           cost_usd, attempts, scorers, attributes, recorded_at)
-           VALUES ('evr_mon', $1, $2, $3, false, 100, 10, 10, 0.001, 1, '[]', '{}', $4)`,
-          [`c${i}`, i % 10 !== 0, i % 10 !== 0 ? 1 : 0, before],
+           VALUES ('evr_mon', $1, $2, $3, false, 100, 10, 10, 0.001, 1, '[]', $5, $4)`,
+          [
+            `c${i}`,
+            i % 10 !== 0,
+            i % 10 !== 0 ? 1 : 0,
+            before,
+            JSON.stringify({ region: i % 2 ? "eu" : "us" }),
+          ],
         );
       const set = await setConfig("third", {
         baseline: { kind: "evaluation", suite: "mon-suite" },
-        rules: ["success rate drops >10% from baseline for 2 days", "PSI of input tokens > 0.2 for 2 days"],
+        rules: [
+          "success rate drops >10% from baseline for 2 days",
+          "PSI of input tokens > 0.2 for 2 days",
+          { when: "success rate for region=eu drops >10% from baseline for 2 days", name: "eu" },
+        ],
       });
       assert.equal(set.status, 200, await set.clone().text());
       for (let d = 0; d < 4; d++) await day("third", 0.6, 200);
       await h.services.monitoring.runModel(ctx(), "third");
       const status = await readJson(await h.request("/api/v1/models/third/monitor"));
       assert.equal(status.baseline.to, before);
-      const [success, drift] = status.rules;
+      const [success, drift, eu] = status.rules;
+      assert.equal(eu.last.baseline, 1, "eu's cases only (every odd case, all passed)");
+      assert.equal(eu.state, "firing");
       // What each rule watches, for the console's titles and units.
       assert.deepEqual(
         [success.metric, success.feature, success.statistic, drift.metric, drift.feature, drift.statistic],
