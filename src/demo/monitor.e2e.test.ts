@@ -24,7 +24,8 @@ describe("modelgov demo monitor, end to end (in-process store, gateway, monitori
     const lines: string[] = [];
     const r = await runMonitorDemo({ days: 13, requestsPerDay: 160, out: (l) => lines.push(l) });
     t.diagnostic(`the demo took ${r.tookMs} ms`);
-    assert.equal(r.ok, true, r.failures.join("\n"));
+    // On failure, the timeline says what happened day by day.
+    assert.equal(r.ok, true, [...r.failures, "", ...lines.slice(-40)].join("\n"));
     assert.deepEqual(r.failures, []);
     assert.deepEqual(r.fired, { rule: "success-decay", day: 12, expectedDay: 12 });
     // Before the decay nothing fired; the firing window is day 12, judged once it settled on day 13.

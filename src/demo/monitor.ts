@@ -188,7 +188,17 @@ async function scenario(
     expect(sum.errors === 0, `day ${d}: ${sum.errors} requests not served`);
     // The window settles for an hour after midnight (late feedback), then the job judges it.
     s.advanceTo(new Date(DEMO_START.getTime() + (d + 1) * DAY + 65 * 60_000));
-    await s.monitoringJob.tick();
+    const pass = await s.monitoringJob.tick();
+    // A pass that did no work would show later only as a rule that never fired: say why now.
+    if (!pass) expect(false, `day ${d + 1}: the monitoring pass failed (see the log)`);
+    else if (!pass.held) expect(false, `day ${d + 1}: the monitoring job did not hold its lease`);
+    else
+      for (const m of pass.models)
+        if (m.error)
+          expect(
+            false,
+            `day ${d + 1}: monitoring ${m.model} failed: ${String((m.error as Error).message ?? m.error)}`,
+          );
     for (const e of await newEvents()) {
       const after = (e.after ?? {}) as {
         rule?: string;

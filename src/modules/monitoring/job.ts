@@ -26,11 +26,13 @@ export function createMonitoringJob(opts: {
   const lease = createLease({ db: opts.db, name: "monitoring", holder, ttlMs, logger });
   let ticks = 0;
 
-  async function once(): Promise<void> {
+  /** The pass's outcome per model, or a reason it did no work (another replica holds the lease). */
+  async function once(): Promise<PassReport> {
     const fence = await lease.fence();
-    if (!fence) return;
+    if (!fence) return { held: false, models: [] };
     const ctx = systemContext("monitoring", `mon_${(++ticks).toString(36)}`);
-    for (const r of await monitoring.runPass(ctx, { fence })) {
+    const models = await monitoring.runPass(ctx, { fence });
+    for (const r of models) {
       for (const f of r.fired)
         if (f.event === "fired")
           logger.warn(
@@ -43,6 +45,7 @@ export function createMonitoringJob(opts: {
           "monitoring pass failed for a model; retried next tick",
         );
     }
+    return { held: true, models };
   }
 
   const job = periodicJob({
@@ -55,3 +58,8 @@ export function createMonitoringJob(opts: {
 }
 
 export type MonitoringJob = ReturnType<typeof createMonitoringJob>;
+
+export interface PassReport {
+  held: boolean;
+  models: Awaited<ReturnType<MonitoringService["runPass"]>>;
+}
