@@ -20,6 +20,8 @@ import { fillSynthetic, rebuildRollups } from "./synthetic-log.ts";
  * path, and how fast the disk spool takes entries during an outage and replays them. The
  * writes run on an empty log and again after `--existing` rows of history (default 10M on
  * PostgreSQL, 1M on the in-memory embedded store; `--existing 0` skips that).
+ * `--stores postgres` (or pglite) runs one store; `--no-feature-history` leaves the history's
+ * feature roll-up unbuilt (its backfill takes over 20 minutes at 10M rows).
  */
 
 const N = 50_000;
@@ -207,7 +209,7 @@ async function runStore(store: Store) {
         tag: "hist",
         onProgress: (n) => process.stderr.write(`\r${store.name}: ${n.toLocaleString()} rows of history`),
       });
-      await rebuildRollups(store.db);
+      await rebuildRollups(store.db, { features: !process.argv.includes("--no-feature-history") });
       process.stderr.write(` (${Math.round((performance.now() - t0) / 1000)} s)\n`);
       for (const b of [500, 2000]) {
         const w = await writeThroughput(store.db, b, `h${b}${store.name}`);
@@ -255,7 +257,11 @@ async function runStore(store: Store) {
 }
 
 async function main() {
-  await runStore(await openPgliteStore());
+  const only = process.argv.includes("--stores")
+    ? process.argv[process.argv.indexOf("--stores") + 1]!
+    : "pglite,postgres";
+  if (only.includes("pglite")) await runStore(await openPgliteStore());
+  if (!only.includes("postgres")) return;
   const url = await postgresUrl();
   if (url) await runStore(await openPostgresStore(url));
   else console.log("PostgreSQL not reachable: set MODELGOV_BENCH_DATABASE_URL to bench it");
