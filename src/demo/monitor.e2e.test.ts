@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import os from "node:os";
 import { describe, test } from "node:test";
 import { runCli } from "../cli/main.ts";
-import { DEMO_START, expectedFiringDay, type MonitorDemoResult, runMonitorDemo } from "./monitor.ts";
+import { DEMO_START, expectedFiringDay, type MonitorDemoResult } from "./monitor.ts";
 
 const leftovers = () => readdirSync(os.tmpdir()).filter((f) => f.startsWith("modelgov-demo-monitor-")).length;
 
@@ -19,11 +19,32 @@ describe("modelgov demo monitor, end to end (in-process store, gateway, monitori
     assert.equal(expectedFiringDay(DEMO_START, 7, 7, 3), 9);
   });
 
-  test("success decays and input drifts: the rule fires on the expected day and the loop closes with the retrained version promoted", async (t) => {
+  // One run of the whole loop, through the CLI (--json): two would cost the suite's budget.
+  test("success decays and input drifts: the rule fires on the expected day and the loop closes with the retrained version promoted (modelgov demo monitor --json)", async () => {
     const before = leftovers();
-    const lines: string[] = [];
-    const r = await runMonitorDemo({ days: 13, requestsPerDay: 160, out: (l) => lines.push(l) });
-    t.diagnostic(`the demo took ${r.tookMs} ms`);
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(["demo", "monitor", "--json", "--days", "13"], {
+      io: { out: (s) => out.push(s), err: (s) => err.push(s) },
+      env: {},
+    });
+    const r = JSON.parse(out.join("\n")) as Omit<MonitorDemoResult, "tookMs">;
+    const lines = r.timeline.map((e) => `day ${e.day} ${e.at} ${e.event}: ${e.detail}`);
+    assert.equal(code, r.ok ? 0 : 1, err.join("\n"));
+    assert.deepEqual(Object.keys(r).sort(), [
+      "candidate",
+      "dataset",
+      "failures",
+      "fired",
+      "ok",
+      "task",
+      "timeline",
+      "webhook",
+    ]);
+    for (const e of r.timeline) {
+      assert.deepEqual(Object.keys(e), ["day", "at", "event", "detail"]);
+      assert.equal(e.day, Math.floor((Date.parse(e.at) - DEMO_START.getTime()) / 86_400_000));
+    }
     // On failure, the timeline says what happened day by day.
     assert.equal(r.ok, true, [...r.failures, "", ...lines.slice(-40)].join("\n"));
     assert.deepEqual(r.failures, []);
@@ -73,8 +94,12 @@ describe("modelgov demo monitor, end to end (in-process store, gateway, monitori
     assert.equal(traffic.length, 13);
     const success = traffic.map((e) => Number(/success ([\d.]+)%/.exec(e.detail)![1]));
     const tokens = traffic.map((e) => Number(/mean input (\d+) tokens/.exec(e.detail)![1]));
+    // 160 simulated answers a day: a day's rate wanders by about 3 points around its level.
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     assert.ok(
-      success.slice(0, 10).every((x) => x > 75) && success.slice(10).every((x) => x < 72),
+      mean(success.slice(0, 10)) - mean(success.slice(10)) > 12 &&
+        success.slice(0, 10).every((x) => x >= 70) &&
+        success.slice(10).every((x) => x <= 75),
       `${success}`,
     );
     assert.ok(
@@ -105,43 +130,10 @@ describe("modelgov demo monitor, end to end (in-process store, gateway, monitori
       assert.ok(events.includes(e), `${e} in ${events.join(", ")}`);
     assert.ok(r.webhook.delivered.every((d) => d.signatureValid));
     assert.equal(new Set(r.webhook.delivered.map((d) => d.delivery)).size, r.webhook.delivered.length);
-    assert.match(lines.join("\n"), /day 13 {2}2026-03-15 01:05 {2}rule fired: success-decay/);
     assert.equal(leftovers(), before, "the throwaway store is removed");
   });
 
-  test("through the CLI: --json prints the timeline; --days under the minimum is a usage error", async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(["demo", "monitor", "--json", "--days", "13"], {
-      io: { out: (s) => out.push(s), err: (s) => err.push(s) },
-      env: {},
-    });
-    assert.equal(code, 0, `${err.join("\n")}\n${out.join("\n")}`);
-    const r = JSON.parse(out.join("\n"));
-    assert.deepEqual(Object.keys(r).sort(), [
-      "candidate",
-      "dataset",
-      "failures",
-      "fired",
-      "ok",
-      "task",
-      "timeline",
-      "webhook",
-    ]);
-    assert.deepEqual(r.fired, { rule: "success-decay", day: 12, expectedDay: 12 });
-    assert.equal(r.task.state, "closed");
-    assert.equal(r.candidate.rollout.status, "promoted");
-    assert.ok(
-      r.webhook.delivered.some(
-        (d: { event: string; signatureValid: boolean }) =>
-          d.event === "retraining.closed" && d.signatureValid,
-      ),
-    );
-    for (const e of r.timeline) {
-      assert.deepEqual(Object.keys(e), ["day", "at", "event", "detail"]);
-      assert.equal(e.day, Math.floor((Date.parse(e.at) - DEMO_START.getTime()) / 86_400_000));
-    }
-
+  test("--days under the minimum is a usage error", async () => {
     const bad: string[] = [];
     const refused = await runCli(["demo", "monitor", "--days", "5"], {
       io: { out: (s) => bad.push(s), err: (s) => bad.push(s) },

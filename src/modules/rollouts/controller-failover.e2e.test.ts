@@ -103,19 +103,24 @@ test("the rollout controller's lease across two real replicas: renewed while the
     assert.equal((await controllerLease(db))!.epoch, first.epoch + 1, "a takeover raises the epoch");
     assert.ok(logged(b, "leader lease taken"));
     // The new leader acts: its own check of the rollout now waits on the row too.
-    await timeUntil(async () => (await waitingOnRow()) === 2, 5_000, "the new leader to work on the rollout");
+    // Generous: on a loaded 2-core CI machine the new leader's first tick can take seconds.
+    await timeUntil(
+      async () => (await waitingOnRow()) === 2,
+      15_000,
+      "the new leader to work on the rollout",
+    );
 
     process.kill(a.pid, "SIGCONT");
     stopped = undefined;
     await blocker.query("COMMIT");
     await timeUntil(
       () => logged(a, "lease lost mid-work: stale-epoch work refused"),
-      5_000,
+      15_000,
       "the resumed leader's stale work to be refused",
     );
     await timeUntil(
       () => logged(a, "leader lease lost; stepping down"),
-      5_000,
+      15_000,
       "the resumed leader to step down",
     );
     await sleep(1200);
