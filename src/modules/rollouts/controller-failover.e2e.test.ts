@@ -79,7 +79,8 @@ test("the rollout controller's lease across two real replicas: renewed while the
     const waitingOnRow = async () =>
       (
         await db.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+          // Controllers waiting on a rollout row only: other jobs (retention, monitoring) may wait on locks too.
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE OF r%'",
           [tmp.name],
         )
       )[0]!.n;
