@@ -153,14 +153,25 @@ function draw(rand: Rand, requests: number, p: Profile): Day {
   const errors = binomial(rand, requests, p.errorRate);
   const judged = binomial(rand, requests - errors, FEEDBACK_SHARE);
   const latency = multinomial(rand, requests, logNormalBins(LATENCY_EDGES, p.latencyMedianMs, 0.35));
+  // Token counts: binned, and summed as whole numbers spread evenly within each bin (the sum of
+  // a bin's c draws has mean c * mid and variance c * within).
   const hist = (median: number, sigma: number) => {
     const counts = multinomial(rand, requests, logNormalBins(TOKEN_EDGES, median, sigma));
     const h: Record<string, number> = {};
+    let sum = 0;
     counts.forEach((c, i) => {
-      if (c > 0) h[String(TOKEN_EDGES[i])] = c;
+      if (c === 0) return;
+      const lo = TOKEN_EDGES[i]!;
+      const hi = TOKEN_EDGES[i + 1] ?? lo + 1;
+      const mid = (lo + hi - 1) / 2;
+      const within = ((hi - lo) ** 2 - 1) / 12;
+      h[String(lo)] = c;
+      sum += Math.max(lo * c, Math.round(c * mid + Math.sqrt(c * within) * gaussian(rand)));
     });
-    return h;
+    return { h, sum };
   };
+  const tokensIn = hist(p.tokensInMedian, 0.8);
+  const tokensOut = hist(p.tokensOutMedian, 0.6);
   return {
     sums: {
       requests,
@@ -176,8 +187,11 @@ function draw(rand: Rand, requests: number, p: Profile): Day {
       refusals: 0,
       validityChecked: 0,
       valid: 0,
+      tokensIn: tokensIn.sum,
+      tokensOut: tokensOut.sum,
+      tokenHistograms: { in: tokensIn.h, out: tokensOut.h },
     },
-    features: { tokens_in: hist(p.tokensInMedian, 0.8), tokens_out: hist(p.tokensOutMedian, 0.6) },
+    features: { tokens_in: tokensIn.h, tokens_out: tokensOut.h },
   };
 }
 
@@ -188,7 +202,13 @@ function addSums(a: MetricSums, b: MetricSums): MetricSums {
   );
   const out = { ...a, latencyHistogram: latency };
   for (const k of Object.keys(a) as (keyof MetricSums)[])
-    if (k !== "latencyHistogram") (out as Record<string, unknown>)[k] = (a[k] as number) + (b[k] as number);
+    if (k !== "latencyHistogram" && k !== "tokenHistograms")
+      (out as Record<string, unknown>)[k] = (a[k] as number) + (b[k] as number);
+  if (a.tokenHistograms && b.tokenHistograms)
+    out.tokenHistograms = {
+      in: addHist(a.tokenHistograms.in, b.tokenHistograms.in),
+      out: addHist(a.tokenHistograms.out, b.tokenHistograms.out),
+    };
   return out;
 }
 const addHist = (a: Histogram, b: Histogram) => {
@@ -263,8 +283,13 @@ const quantile = (xs: number[], q: number) => {
 /** Clopper-Pearson-free upper bound for zero events: the rule of three. */
 const upper95 = (events: number, n: number) => (events === 0 ? 3 / n : null);
 
+/** Not a default rule: measured beside them (its alarms are not in the defaults' share). */
+const TOKENS_RULE = "output tokens per call rises >30% from baseline for 3 consecutive days";
+
 async function main() {
-  const rules = DEFAULT_RULES.map((t) => parseRuleText(t));
+  const defaults = DEFAULT_RULES.map((t) => parseRuleText(t));
+  const tokensRule = parseRuleText(TOKENS_RULE);
+  const rules = [...defaults, tokensRule];
   const psiMedian = medianForPsi(0.25);
   const results: Record<string, unknown>[] = [];
   const t0 = performance.now();
@@ -277,7 +302,7 @@ async function main() {
       let any = false;
       for (const [name, day] of o.firstFire)
         if (day !== null) {
-          any = true;
+          if (name !== tokensRule.name) any = true;
           perRule.set(name, perRule.get(name)! + 1);
         }
       if (any) anyFired++;
@@ -303,6 +328,8 @@ async function main() {
     };
     const decay = detect({ success: 0.7 }, rules[0]!.name);
     const shift = detect({ tokensInMedian: psiMedian }, rules[3]!.name);
+    // Answers half as long again (the mean moves with the median of a log-normal).
+    const longer = detect({ tokensOutMedian: STABLE.tokensOutMedian * 1.5 }, tokensRule.name);
     results.push({
       requestsPerDay: requests,
       judgedPerDay: Math.round(requests * 0.99 * FEEDBACK_SHARE),
@@ -312,6 +339,7 @@ async function main() {
       falseAlarmsPerRule: Object.fromEntries(perRule),
       decay10Points: decay,
       inputPsi025: { ...shift, tokensInMedian: Math.round(psiMedian) },
+      outputTokensUp50: longer,
     });
   }
   const secs = ((performance.now() - t0) / 1000).toFixed(0);
@@ -321,6 +349,7 @@ async function main() {
       "stable versions with any alarm in 90 days",
       "10-point decay: days to fire (median / p95)",
       "input tokens PSI 0.25: days to fire (median / p95)",
+      "tokens rule: stable alarms; output +50%: days to fire",
     ],
   });
   for (const r of results as {
@@ -330,21 +359,24 @@ async function main() {
     falseAlarmUpper95: number | null;
     decay10Points: { median: number | null; p95: number | null; missed: number };
     inputPsi025: { median: number | null; p95: number | null; missed: number };
+    falseAlarmsPerRule: Record<string, number>;
+    outputTokensUp50: { median: number | null; p95: number | null; missed: number };
   }[])
     table.push([
       r.requestsPerDay.toLocaleString(),
       `${(r.falseAlarmShare * 100).toFixed(1)}% of ${r.stableRuns}${r.falseAlarmUpper95 !== null ? ` (< ${(r.falseAlarmUpper95 * 100).toFixed(1)}% at 95%)` : ""}`,
       `${r.decay10Points.median ?? "–"} / ${r.decay10Points.p95 ?? "–"} days${r.decay10Points.missed ? `, ${r.decay10Points.missed} missed` : ""}`,
       `${r.inputPsi025.median ?? "–"} / ${r.inputPsi025.p95 ?? "–"} days${r.inputPsi025.missed ? `, ${r.inputPsi025.missed} missed` : ""}`,
+      `${(((r.falseAlarmsPerRule[tokensRule.name] ?? 0) / r.stableRuns) * 100).toFixed(1)}%; ${r.outputTokensUp50.median ?? "–"} / ${r.outputTokensUp50.p95 ?? "–"} days${r.outputTokensUp50.missed ? `, ${r.outputTokensUp50.missed} missed` : ""}`,
     ]);
   console.log(table.toString());
   console.log(
-    `default rules:\n${DEFAULT_RULES.map((r) => `  ${r}`).join("\n")}\n(${secs} s, ${os.cpus().length} cores)`,
+    `default rules:\n${DEFAULT_RULES.map((r) => `  ${r}`).join("\n")}\nbeside them: ${TOKENS_RULE}\n(${secs} s, ${os.cpus().length} cores)`,
   );
   await mkdir(new URL("./results/", import.meta.url), { recursive: true });
   await writeFile(
     new URL("./results/monitor.json", import.meta.url),
-    `${JSON.stringify({ at: new Date().toISOString(), rules: DEFAULT_RULES, results }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), rules: DEFAULT_RULES, tokensRule: TOKENS_RULE, results }, null, 2)}\n`,
   );
 }
 

@@ -2,6 +2,8 @@
  * Monitoring rules as statistical procedures, pure: a rule in words or as data, each window's
  * one-sided test against the baseline, and the run of breaching windows that makes it fire.
  */
+
+export { binnedMoments, NUMERIC_BIN_BOUNDS } from "./bins.ts";
 export {
   DEFAULT_RULES,
   featureName,

@@ -31,6 +31,8 @@ const sums = (over: Partial<MetricSums> = {}): MetricSums => ({
   refusals: 0,
   validityChecked: 0,
   valid: 0,
+  tokensIn: 0,
+  tokensOut: 0,
   ...over,
 });
 

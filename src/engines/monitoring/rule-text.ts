@@ -4,13 +4,14 @@
 //   success rate for region=eu drops 5 points from baseline for 3 days
 //   error rate rises by more than 2 points from baseline for 3 days
 //   p95 latency rises >20% from baseline for 2 hours
+//   output tokens per call rises >30% from baseline for 3 days
 //   PSI of input tokens > 0.2 for 3 days
 //   bias gap over the gate for 2 days
 //
 // ">5 days" means more than five: the rule fires on the sixth consecutive breaching day;
 // "5 days" and "at least 5 days" fire on the fifth. "%" is relative to the baseline, "points"
 // (or "pp") is absolute on a rate, "ms" absolute on latency. The window is the unit named:
-// a day (UTC) or an hour.
+// a day (UTC) or an hour; "tokens" absolute on tokens per call.
 
 import {
   type DriftStatistic,
@@ -18,6 +19,7 @@ import {
   type MetricRule,
   type MonitorRule,
   RATE_METRICS,
+  TOKEN_METRICS,
 } from "./types.ts";
 
 export const RULE_DEFAULTS = { alpha: 0.05, minSample: 100 } as const;
@@ -58,6 +60,14 @@ const METRIC_WORDS: Record<string, MetricName> = {
   "median latency": "latencyP50",
   "p95 latency": "latencyP95",
   "latency p95": "latencyP95",
+  "tokens per call": "tokensPerCall",
+  "tokens per request": "tokensPerCall",
+  "input tokens per call": "inputTokensPerCall",
+  "input tokens per request": "inputTokensPerCall",
+  "prompt tokens per call": "inputTokensPerCall",
+  "output tokens per call": "outputTokensPerCall",
+  "output tokens per request": "outputTokensPerCall",
+  "completion tokens per call": "outputTokensPerCall",
 };
 
 const STAT_WORDS: Record<string, DriftStatistic> = {
@@ -99,7 +109,7 @@ const wordsOf = (table: Record<string, string>) =>
 
 const DURATION = String.raw`(?:for\s+(?<more>>|more than\s+|over\s+|at least\s+|>=\s*)?(?<count>\d+)\s+(?:consecutive\s+)?(?<unit>days?|hours?|windows?))`;
 const METRIC_RE = new RegExp(
-  String.raw`^(?<metric>${wordsOf(METRIC_WORDS)})(?:\s+(?:for|in|of)\s+(?:group\s+)?(?<attr>[a-z0-9_]+)\s*[=:]\s*(?<val>[^\s]+))?\s+(?<dir>drops|falls|decreases|rises|grows|increases)\s+(?:by\s+)?(?:>\s*|more than\s+|over\s+)?(?<x>\d+(?:\.\d+)?)\s*(?<kind>%|percent|points?|pp|ms)\s+(?:from|over|below|above|vs\.?|versus)\s+(?:the\s+)?baseline(?:\s+${DURATION})?$`,
+  String.raw`^(?<metric>${wordsOf(METRIC_WORDS)})(?:\s+(?:for|in|of)\s+(?:group\s+)?(?<attr>[a-z0-9_]+)\s*[=:]\s*(?<val>[^\s]+))?\s+(?<dir>drops|falls|decreases|rises|grows|increases)\s+(?:by\s+)?(?:>\s*|more than\s+|over\s+)?(?<x>\d+(?:\.\d+)?)\s*(?<kind>%|percent|points?|pp|ms|tokens?)\s+(?:from|over|below|above|vs\.?|versus)\s+(?:the\s+)?baseline(?:\s+${DURATION})?$`,
   "i",
 );
 const DRIFT_RE = new RegExp(
@@ -147,6 +157,7 @@ export function parseRuleText(text: string, name?: string): MonitorRule {
     const x = Number(g.x);
     const isRate = (RATE_METRICS as readonly string[]).includes(metric);
     const isLatency = metric === "latencyP50" || metric === "latencyP95";
+    const isTokens = (TOKEN_METRICS as readonly string[]).includes(metric);
     let changeKind: MetricRule["changeKind"];
     let change: number;
     if (kind === "%" || kind === "percent") {
@@ -154,6 +165,10 @@ export function parseRuleText(text: string, name?: string): MonitorRule {
       change = x / 100;
     } else if (kind === "ms") {
       if (!isLatency) throw new RuleTextError(`"ms" applies to latency only, not ${g.metric}`);
+      changeKind = "absolute";
+      change = x;
+    } else if (kind === "token" || kind === "tokens") {
+      if (!isTokens) throw new RuleTextError(`"tokens" applies to tokens per call only, not ${g.metric}`);
       changeKind = "absolute";
       change = x;
     } else {

@@ -4,7 +4,15 @@
 export const RATE_METRICS = ["successRate", "errorRate", "refusalRate", "validityRate"] as const;
 export const MEAN_METRICS = ["meanScore", "costPerCall"] as const;
 export const LATENCY_METRICS = ["latencyP50", "latencyP95"] as const;
-export const METRICS = [...RATE_METRICS, ...MEAN_METRICS, "costPerSuccess", ...LATENCY_METRICS] as const;
+/** Mean tokens per call: input, output, and the two together. */
+export const TOKEN_METRICS = ["inputTokensPerCall", "outputTokensPerCall", "tokensPerCall"] as const;
+export const METRICS = [
+  ...RATE_METRICS,
+  ...MEAN_METRICS,
+  "costPerSuccess",
+  ...LATENCY_METRICS,
+  ...TOKEN_METRICS,
+] as const;
 export type MetricName = (typeof METRICS)[number];
 
 export const DRIFT_STATISTICS = ["psi", "jensenShannon", "hellinger", "lInfinity", "ks"] as const;
@@ -34,7 +42,10 @@ export interface MetricRule extends RuleBase {
   change: number;
   /** `relative` (10% of the baseline), `absolute` (10 points of a rate, 200 ms of latency). */
   changeKind: "relative" | "absolute";
-  /** Only the judged requests of one group (success rate only): `{ attribute: "region", value: "eu" }`. */
+  /**
+   * Only the judged requests of one group (success rate only: the group roll-ups hold each
+   * set of groups' judged and successful requests): `{ attribute: "region", value: "eu" }`.
+   */
   group?: { attribute: string; value: string };
 }
 
@@ -69,6 +80,14 @@ export interface MetricSums {
   refusals: number;
   validityChecked: number;
   valid: number;
+  /** Tokens in and out, summed over the requests. */
+  tokensIn: number;
+  tokensOut: number;
+  /**
+   * The requests' token counts binned (the feature roll-up's `tokens_in` and `tokens_out`): the
+   * token metrics' variance comes from them. Absent where features are not recorded.
+   */
+  tokenHistograms?: { in: Histogram; out: Histogram };
 }
 
 /** Bin -> count, for one feature. */

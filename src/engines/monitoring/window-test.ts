@@ -17,6 +17,7 @@ import {
   normalSf,
   psiFromCounts,
 } from "../stats/index.ts";
+import { binnedMoments } from "./bins.ts";
 import type { DriftRule, Histogram, MetricRule, MetricSums, WindowVerdict } from "./types.ts";
 
 const fmt = (x: number) =>
@@ -67,7 +68,37 @@ export function metricEstimate(metric: MetricRule["metric"], s: MetricSums): Est
       return { value: histogramQuantile(s.latencyHistogram, 0.5), n: s.requests, variance: 0 };
     case "latencyP95":
       return { value: histogramQuantile(s.latencyHistogram, 0.95), n: s.requests, variance: 0 };
+    case "inputTokensPerCall":
+    case "outputTokensPerCall":
+    case "tokensPerCall":
+      return tokensEstimate(metric, s);
   }
+}
+
+/**
+ * Mean tokens per call: the mean exact from the sums, the variance from the binned token
+ * histograms (binnedMoments). Input plus output: their covariance is not kept, so the variance
+ * is bounded by (sd_in + sd_out)^2, the most it can be (a conservative test). Without the
+ * histograms the variance is unknown (NaN) and the window cannot be judged.
+ */
+function tokensEstimate(
+  metric: "inputTokensPerCall" | "outputTokensPerCall" | "tokensPerCall",
+  s: MetricSums,
+) {
+  const n = s.requests;
+  const sum =
+    metric === "inputTokensPerCall"
+      ? s.tokensIn
+      : metric === "outputTokensPerCall"
+        ? s.tokensOut
+        : s.tokensIn + s.tokensOut;
+  const value = n > 0 ? sum / n : null;
+  const h = s.tokenHistograms;
+  if (!h) return { value, n, variance: Number.NaN };
+  const sdIn = Math.sqrt(binnedMoments(h.in).variance);
+  const sdOut = Math.sqrt(binnedMoments(h.out).variance);
+  const sd = metric === "inputTokensPerCall" ? sdIn : metric === "outputTokensPerCall" ? sdOut : sdIn + sdOut;
+  return { value, n, variance: sd * sd };
 }
 
 export function thresholdOf(rule: MetricRule, base: number): number {
@@ -109,6 +140,13 @@ export function testMetricWindow(rule: MetricRule, current: MetricSums, baseline
   if (cur.value === null || cur.n < rule.minSample)
     return insufficient(
       `the window has ${cur.n} observations, fewer than ${rule.minSample}`,
+      cur.value,
+      cur.n,
+      base.value,
+    );
+  if (Number.isNaN(cur.variance) || Number.isNaN(base.variance))
+    return insufficient(
+      "the token counts' histograms (request features) are not recorded for this window or the baseline",
       cur.value,
       cur.n,
       base.value,

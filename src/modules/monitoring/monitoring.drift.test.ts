@@ -26,7 +26,7 @@ for (const target of allStoreTargets()) {
     });
 
     /** A day of requests whose last user message is Cyrillic in `cyrillic` of them, the rest Latin. */
-    async function day(count: number, cyrillic: number, tag: string) {
+    async function day(count: number, cyrillic: number, tag: string, tokensOut = (i: number) => 8 + (i % 9)) {
       const versionId = ids["triage@1.0.0"]!;
       for (let i = 0; i < count; i++) {
         const features: RequestFeatures = {
@@ -55,7 +55,7 @@ for (const target of allStoreTargets()) {
           totalMs: 100,
           upstreamMs: 90,
           tokensIn: 40,
-          tokensOut: 12,
+          tokensOut: tokensOut(i),
           costUsd: 0.001,
           fallbackPath: [
             { versionId, version: "1.0.0", outcome: "served", attempts: 1, durationMs: 90 },
@@ -73,7 +73,11 @@ for (const target of allStoreTargets()) {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({
           baseline: { kind: "first-days", days: 2 },
-          rules: [{ when: "PSI of script > 0.2 for 2 days", name: "language" }],
+          rules: [
+            { when: "PSI of script > 0.2 for 2 days", name: "language" },
+            { when: "output tokens per call rises >30% from baseline for 2 days", name: "longer" },
+            { when: "input tokens per call rises >30% from baseline for 2 days", name: "prompts" },
+          ],
           settleMinutes: 60,
         }),
       });
@@ -86,16 +90,30 @@ for (const target of allStoreTargets()) {
       });
       for (let d = 0; d < 3; d++) await day(400, 40, `base${d}`); // 10% Cyrillic
       await job.tick();
-      const states: string[] = [];
+      const states: string[][] = [];
       for (let d = 0; d < 3; d++) {
-        await day(400, 240, `shift${d}`); // 60% Cyrillic
+        // 60% Cyrillic; answers of 16-24 tokens instead of 8-16
+        await day(400, 240, `shift${d}`, (i) => 16 + (i % 9));
         await job.tick();
         const status = await readJson(await h.request("/api/v1/models/triage/monitor"));
-        states.push(status.rules[0].state);
-        assert.notEqual(status.rules[0].last?.status, "insufficient", JSON.stringify(status.rules[0].last));
+        states.push(status.rules.map((r: { state: string }) => r.state));
+        for (const r of status.rules) assert.notEqual(r.last?.status, "insufficient", JSON.stringify(r.last));
       }
-      // The first judged day breaches, the second (two days running) fires.
-      assert.deepEqual(states, ["breaching", "firing", "firing"]);
+      // The first judged day breaches, the second (two days running) fires; input tokens held.
+      assert.deepEqual(states, [
+        ["breaching", "breaching", "ok"],
+        ["firing", "firing", "ok"],
+        ["firing", "firing", "ok"],
+      ]);
+      const longer = await readJson(await h.request("/api/v1/models/triage/monitor/history?rule=longer"));
+      const judged = longer.windows.filter((w: { status: string }) => w.status === "breach");
+      assert.ok(judged.length >= 2);
+      // The means are exact (the roll-ups' sums): 8 + mean(i % 9) over 400 calls, and 16 + that.
+      const spread = Array.from({ length: 400 }, (_, i) => i % 9).reduce((a, b) => a + b, 0) / 400;
+      for (const w of judged) {
+        assert.ok(Math.abs(w.value - (16 + spread)) < 1e-9, `mean output tokens ${w.value}`);
+        assert.ok(Math.abs(w.baseline - (8 + spread)) < 1e-9, `baseline ${w.baseline}`);
+      }
       const history = await readJson(await h.request("/api/v1/models/triage/monitor/history?rule=language"));
       const breaches = history.windows.filter((w: { status: string }) => w.status === "breach");
       assert.ok(breaches.length >= 2);

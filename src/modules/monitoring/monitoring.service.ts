@@ -3,6 +3,7 @@ import {
   type Histogram,
   type MetricSums,
   type MonitorRule,
+  TOKEN_METRICS,
   testDriftWindow,
   testMetricWindow,
   type WindowVerdict,
@@ -79,6 +80,8 @@ export function toSums(w: WindowMetrics): MetricSums {
     refusals: extra.refusals ?? 0,
     validityChecked: extra.validityChecked ?? 0,
     valid: extra.valid ?? 0,
+    tokensIn: w.tokensIn,
+    tokensOut: w.tokensOut,
   };
 }
 
@@ -100,6 +103,8 @@ function groupSums(rows: readonly { n: number; successes: number }[]): MetricSum
     refusals: 0,
     validityChecked: 0,
     valid: 0,
+    tokensIn: 0,
+    tokensOut: 0,
   };
 }
 
@@ -167,15 +172,27 @@ export function createMonitoringService(deps: MonitoringDeps) {
       return none("the version has no completed evaluation from before it reached production");
     if (rule.kind === "metric") {
       const group = rule.group;
-      const sumsOf = async (f: Date, t: Date) =>
-        group
-          ? groupSums(
-              (await outcomesByGroups(q, model, f, t)).filter(
-                (o) => o.versionId === prod.versionId && o.groups[group.attribute] === group.value,
-              ),
-            )
-          : toSums((await windowMetrics(q, model, [prod.versionId], f, t)).get(prod.versionId)!);
-      const key = group ? `metric-baseline:${group.attribute}=${group.value}` : "metric-baseline";
+      const tokens = (TOKEN_METRICS as readonly string[]).includes(rule.metric);
+      const sumsOf = async (f: Date, t: Date): Promise<MetricSums> => {
+        if (group)
+          return groupSums(
+            (await outcomesByGroups(q, model, f, t)).filter(
+              (o) => o.versionId === prod.versionId && o.groups[group.attribute] === group.value,
+            ),
+          );
+        const sums = toSums((await windowMetrics(q, model, [prod.versionId], f, t)).get(prod.versionId)!);
+        // The token metrics' variance comes from the binned token counts (the feature roll-up).
+        if (tokens && deps.readFeatures) {
+          const h = await deps.readFeatures(q, model, prod.versionId, f, t);
+          sums.tokenHistograms = { in: h.tokens_in ?? {}, out: h.tokens_out ?? {} };
+        }
+        return sums;
+      };
+      const key = group
+        ? `metric-baseline:${group.attribute}=${group.value}`
+        : tokens
+          ? "metric-baseline:tokens"
+          : "metric-baseline";
       let base = cache.get(key) as MetricSums | undefined;
       if (!base) {
         base = baseline.evaluation

@@ -1,6 +1,7 @@
 import type { MetricSums, RuleState, WindowVerdict } from "../../engines/monitoring/index.ts";
 import { latencyBucket } from "../../engines/rollout/latency.ts";
 import type { Queryable } from "../../store/db.ts";
+import { numericBin } from "../request-log/index.ts";
 import type { MonitorConfig, WindowView } from "./monitoring.schemas.ts";
 
 export const DEFAULT_MODEL = "*";
@@ -240,14 +241,17 @@ export async function evaluationSums(
     passed: boolean;
     score: number;
     latency_ms: number;
+    tokens_in: number;
+    tokens_out: number;
     cost_usd: number;
     error: string | null;
   }>(
-    `SELECT passed, score, latency_ms, cost_usd, error FROM eval_case_results
+    `SELECT passed, score, latency_ms, tokens_in, tokens_out, cost_usd, error FROM eval_case_results
       WHERE run_id = $1 AND ($2::text IS NULL OR attributes->>$2 = $3)`,
     [runId, group?.attribute ?? null, group?.value ?? null],
   );
   const latency: number[] = [];
+  const tokenHistograms = { in: {} as Record<string, number>, out: {} as Record<string, number> };
   const s = {
     requests: rows.length,
     errors: 0,
@@ -262,8 +266,17 @@ export async function evaluationSums(
     refusals: 0,
     validityChecked: 0,
     valid: 0,
+    tokensIn: 0,
+    tokensOut: 0,
+    tokenHistograms,
   };
   for (const r of rows) {
+    // Every case counts in the token metrics, as every logged request does.
+    s.tokensIn += Number(r.tokens_in);
+    s.tokensOut += Number(r.tokens_out);
+    const bin = { in: numericBin(Number(r.tokens_in)), out: numericBin(Number(r.tokens_out)) };
+    tokenHistograms.in[bin.in] = (tokenHistograms.in[bin.in] ?? 0) + 1;
+    tokenHistograms.out[bin.out] = (tokenHistograms.out[bin.out] ?? 0) + 1;
     const b = latencyBucket(Number(r.latency_ms));
     for (let i = latency.length; i <= b; i++) latency.push(0);
     latency[b] = (latency[b] ?? 0) + 1;

@@ -147,7 +147,7 @@ for (const target of allStoreTargets()) {
         await h.db.query(
           `INSERT INTO eval_case_results (run_id, case_id, passed, score, safety_violation, latency_ms, tokens_in, tokens_out,
                                           cost_usd, attempts, scorers, attributes, recorded_at)
-           VALUES ('evr_mon', $1, $2, $3, false, 100, 10, 10, 0.001, 1, '[]', $5, $4)`,
+           VALUES ('evr_mon', $1, $2, $3, false, 100, 10, 20, 0.001, 1, '[]', $5, $4)`,
           [
             `c${i}`,
             i % 10 !== 0,
@@ -162,6 +162,7 @@ for (const target of allStoreTargets()) {
           "success rate drops >10% from baseline for 2 days",
           "PSI of input tokens > 0.2 for 2 days",
           { when: "success rate for region=eu drops >10% from baseline for 2 days", name: "eu" },
+          { when: "output tokens per call drops >30% from baseline for 2 days", name: "shorter" },
         ],
       });
       assert.equal(set.status, 200, await set.clone().text());
@@ -169,7 +170,9 @@ for (const target of allStoreTargets()) {
       await h.services.monitoring.runModel(ctx(), "third");
       const status = await readJson(await h.request("/api/v1/models/third/monitor"));
       assert.equal(status.baseline.to, before);
-      const [success, drift, eu] = status.rules;
+      const [success, drift, eu, shorter] = status.rules;
+      // The run's cases answered in 20 tokens, live calls in 10: the cases' token counts are the baseline.
+      assert.deepEqual([shorter.last.baseline, shorter.last.value, shorter.state], [20, 10, "firing"]);
       assert.equal(eu.last.baseline, 1, "eu's cases only (every odd case, all passed)");
       assert.equal(eu.state, "firing");
       // What each rule watches, for the console's titles and units.

@@ -1,3 +1,4 @@
+import { NUMERIC_BIN_BOUNDS } from "../../engines/monitoring/bins.ts";
 import type { SpoolRow } from "../../lib/spool.ts";
 
 /*
@@ -74,22 +75,8 @@ export const NUMERIC_FEATURES: readonly string[] = [
   FEATURES.toolCalls,
 ];
 
-/**
- * The numeric bins' lower bounds: 0, 1, 2 and 3 on their own, then two bins per doubling
- * (2^k and 1.5 × 2^k from 4 on: 4, 6, 8, 12, 16, 24, 32, 48, …), the last one open (16,777,216
- * and more). A bin is named by its lower bound ("16" holds 16–23). Two per doubling merge
- * exactly into powers of two; the bounds never change, so PSI and chi-square compare like
- * with like across any two windows. (Four per doubling made the hourly roll-up's write a
- * third dearer for little: most of a batch's feature rows are token bins.)
- */
-export const NUMERIC_BIN_BOUNDS: readonly number[] = (() => {
-  const out = [0, 1, 2, 3];
-  for (let k = 2; k <= 24; k++) {
-    out.push(2 ** k);
-    if (k < 24) out.push(3 * 2 ** (k - 1));
-  }
-  return out;
-})();
+/** The numeric bins' lower bounds (src/engines/monitoring/bins.ts, where they are explained). */
+export { NUMERIC_BIN_BOUNDS };
 
 /** Numbers past this are binned as this (both sides agree on a bigint's range). */
 const NUMERIC_MAX = 1e12;
