@@ -109,6 +109,11 @@ describe("a monitor rule in words", () => {
     assert.equal(unitOf(drift!), "statistic");
     assert.equal(unitOf({ kind: "metric", metric: "latencyP95" }), "ms");
     assert.equal(unitOf({ kind: "metric", metric: "costPerSuccess" }), "usd");
+    assert.equal(unitOf({ kind: "metric", metric: "outputTokensPerCall" }), "tokens");
+    assert.equal(
+      ruleTitle({ kind: "metric", metric: "tokensPerCall", feature: null, name: "t" }),
+      "Tokens per call",
+    );
     assert.equal(unitOf({ kind: "bias", metric: null }), "points");
     assert.equal(ruleTitle({ kind: "bias", metric: null, feature: null, name: "bias-1" }), "Bias gap");
     assert.equal(featureTitle("group:age_band"), "Group age_band");

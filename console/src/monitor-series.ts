@@ -89,7 +89,7 @@ export const WINDOW_TONES: Record<WindowStatus, string> = {
 };
 
 /** How a rule's values are printed: a share, a score, dollars, milliseconds, a statistic, points. */
-export type ValueUnit = "rate" | "score" | "usd" | "ms" | "statistic" | "points";
+export type ValueUnit = "rate" | "score" | "usd" | "ms" | "statistic" | "points" | "tokens";
 
 const METRIC_UNITS: Record<string, ValueUnit> = {
   successRate: "rate",
@@ -101,6 +101,9 @@ const METRIC_UNITS: Record<string, ValueUnit> = {
   costPerSuccess: "usd",
   latencyP50: "ms",
   latencyP95: "ms",
+  inputTokensPerCall: "tokens",
+  outputTokensPerCall: "tokens",
+  tokensPerCall: "tokens",
 };
 
 export function unitOf(rule: Pick<MonitorRuleView, "kind" | "metric">): ValueUnit {
@@ -119,6 +122,9 @@ const METRIC_TITLES: Record<string, string> = {
   costPerSuccess: "Cost per success",
   latencyP50: "p50 latency",
   latencyP95: "p95 latency",
+  inputTokensPerCall: "Input tokens per call",
+  outputTokensPerCall: "Output tokens per call",
+  tokensPerCall: "Tokens per call",
 };
 
 /** The request features in the words the rules use (docs/monitoring.md). */

@@ -39,6 +39,8 @@ export function formatValue(unit: ValueUnit, x: number | null | undefined): stri
       return fmt.ms(x);
     case "points":
       return fmt.points(x);
+    case "tokens":
+      return x == null ? "–" : `${fmt.num(x, 1)} tokens`;
     default:
       return fmt.num(x, 3);
   }
@@ -121,7 +123,9 @@ export function WindowChart({
               width={76}
               domain={
                 axis?.domain ??
-                (unit === "statistic" || unit === "ms" || unit === "usd" ? [0, "auto"] : ["auto", "auto"])
+                (unit === "statistic" || unit === "ms" || unit === "usd" || unit === "tokens"
+                  ? [0, "auto"]
+                  : ["auto", "auto"])
               }
               ticks={axis?.ticks}
               interval={axis ? 0 : undefined}
