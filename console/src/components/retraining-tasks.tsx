@@ -78,23 +78,25 @@ export function ModelRetrainingTasks({ model, everyMs }: { model: string; everyM
 export function ActiveRetrainingTasks({ everyMs }: { everyMs: number }) {
   const state = useApi((c) => c.retraining.list({ state: "active", limit: 100 }), [], everyMs);
   return (
-    <Panel title="Retraining under way">
-      <Async
-        state={state}
-        empty={(d) =>
-          d.items.length === 0 ? (
-            <>No retraining task is open: each model's ended tasks are on its monitoring page.</>
-          ) : null
-        }
-      >
-        {(d) => (
-          <ul className="rt-list" aria-label="Retraining tasks under way">
-            {d.items.map((t) => (
-              <TaskItem key={t.id} t={t} showModel />
-            ))}
-          </ul>
-        )}
-      </Async>
-    </Panel>
+    <div className="rt-overview">
+      <Panel title="Retraining under way">
+        <Async
+          state={state}
+          empty={(d) =>
+            d.items.length === 0 ? (
+              <>No retraining task is open: each model's ended tasks are on its monitoring page.</>
+            ) : null
+          }
+        >
+          {(d) => (
+            <ul className="rt-list" aria-label="Retraining tasks under way">
+              {d.items.map((t) => (
+                <TaskItem key={t.id} t={t} showModel />
+              ))}
+            </ul>
+          )}
+        </Async>
+      </Panel>
+    </div>
   );
 }
