@@ -18,6 +18,7 @@ import { demoSuite } from "../../src/demo/suite.ts";
 import { DEFAULT_RULES } from "../../src/engines/monitoring/index.ts";
 import { startDemoServer } from "../../src/test-support/demo-server.ts";
 import { checkBrowser } from "../../src/test-support/test-env.ts";
+import { type Receiver, startReceiver } from "../../src/test-support/webhook-receiver.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = path.resolve(here, "../../test-results/screenshots");
@@ -35,6 +36,8 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
   let demo: Awaited<ReturnType<typeof startDemoServer>>;
   let browser: Browser;
   let rita: string;
+  /** A loopback webhook receiver: the retraining task's page lists the deliveries to it. */
+  let receiver: Receiver;
 
   before(async () => {
     await build({
@@ -42,7 +45,11 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
       logLevel: "warn",
       build: { outDir: out, emptyOutDir: true },
     });
-    demo = await startDemoServer("console-e2e", { MODELGOV_CONSOLE_DIR: out });
+    receiver = await startReceiver(() => ({ status: 204 }));
+    demo = await startDemoServer("console-e2e", {
+      MODELGOV_CONSOLE_DIR: out,
+      MODELGOV_WEBHOOK_ALLOW_HOSTS: "127.0.0.1",
+    });
     const admin = createClient({ baseUrl: demo.url, token: demo.admin });
     rita = (await admin.tokens.create({ name: "rita", roles: ["engineering"] })).token;
     browser = await chromium.launch({ executablePath: BROWSER.executablePath, args: ["--no-sandbox"] });
@@ -51,6 +58,7 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
   after(async () => {
     await browser?.close();
     await demo?.close();
+    await receiver?.close();
     rmSync(out, { recursive: true, force: true });
   });
 
@@ -249,6 +257,11 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
       breached: true,
     }));
     const summary = "success rate 71.2%, 70.5%, 69.8% vs 84.0% baseline, 3 days in a row";
+    const hook = await admin.webhooks.create({
+      name: "on-call",
+      url: receiver.url,
+      eventTypes: ["retraining.*"],
+    });
     const { task } = await admin.retraining.open({
       model: "support-assistant",
       version: "1.1.0",
@@ -261,6 +274,12 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
         test: { name: "two-proportion z" },
       },
     });
+    // The dispatcher passes every second: the opening is recorded delivered before the page reads it.
+    const opening = async () =>
+      (await admin.webhooks.deliveries(hook.id)).find((d) => d.eventType === "retraining.opened");
+    for (let i = 0; i < 100 && (await opening())?.status !== "delivered"; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal(receiver.accepted.filter((r) => r.event === "retraining.opened").length, 1);
     const page = await signedIn(demo.admin);
     // The model's monitoring page lists it, open, with its summary; it links to the task's page.
     await page.goto(`${demo.url}/models/support-assistant/monitor`);
@@ -287,6 +306,11 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
       (await page.getByTestId("retraining-evidence").textContent()) ?? "",
       /test: two-proportion z/,
     );
+    const delivered = page
+      .getByRole("table", { name: "Webhook deliveries" })
+      .getByRole("row")
+      .filter({ hasText: "retraining.opened" });
+    assert.match((await delivered.textContent()) ?? "", /^retraining\.openedon-calldelivered1204/);
     for (const format of ["openai-jsonl", "suite"])
       assert.equal(
         await page.getByTestId(`dataset-${format}`).getAttribute("href"),

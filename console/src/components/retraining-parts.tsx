@@ -267,6 +267,8 @@ export function DeliveriesPanel({ task }: { task: TaskDetail }) {
       };
     },
     [task.id, task.updatedAt, task.evidenceCount, readable],
+    // A delivery lands a second or more after the move that caused it: the panel follows.
+    readable ? 15_000 : undefined,
   );
   return (
     <Panel title="Webhook deliveries">
