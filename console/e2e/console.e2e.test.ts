@@ -18,6 +18,7 @@ import { demoSuite } from "../../src/demo/suite.ts";
 import { DEFAULT_RULES } from "../../src/engines/monitoring/index.ts";
 import { startDemoServer } from "../../src/test-support/demo-server.ts";
 import { checkBrowser } from "../../src/test-support/test-env.ts";
+import { type Receiver, startReceiver } from "../../src/test-support/webhook-receiver.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = path.resolve(here, "../../test-results/screenshots");
@@ -35,6 +36,8 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
   let demo: Awaited<ReturnType<typeof startDemoServer>>;
   let browser: Browser;
   let rita: string;
+  /** A loopback webhook receiver: the retraining task's page lists the deliveries to it. */
+  let receiver: Receiver;
 
   before(async () => {
     await build({
@@ -42,7 +45,11 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
       logLevel: "warn",
       build: { outDir: out, emptyOutDir: true },
     });
-    demo = await startDemoServer("console-e2e", { MODELGOV_CONSOLE_DIR: out });
+    receiver = await startReceiver(() => ({ status: 204 }));
+    demo = await startDemoServer("console-e2e", {
+      MODELGOV_CONSOLE_DIR: out,
+      MODELGOV_WEBHOOK_ALLOW_HOSTS: "127.0.0.1",
+    });
     const admin = createClient({ baseUrl: demo.url, token: demo.admin });
     rita = (await admin.tokens.create({ name: "rita", roles: ["engineering"] })).token;
     browser = await chromium.launch({ executablePath: BROWSER.executablePath, args: ["--no-sandbox"] });
@@ -51,6 +58,7 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
   after(async () => {
     await browser?.close();
     await demo?.close();
+    await receiver?.close();
     rmSync(out, { recursive: true, force: true });
   });
 
@@ -227,6 +235,129 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
     assert.match(cells, /Success rate: pending/);
     assert.match(cells, /workspace default/);
     await shoot(page, "monitoring");
+    await page.close();
+  });
+
+  test("a retraining task: its state, the evidence's numbers and the dataset links; a dismissal without a justification is refused, with one the task is dismissed", async () => {
+    const admin = createClient({ baseUrl: demo.url, token: demo.admin });
+    // A breach reported over the API, as an outside monitor would: the cheapest way to a task.
+    const day = (d: number) => new Date(Date.UTC(2026, 0, 10 + d)).toISOString();
+    const windows = [
+      [0.712, 812, 0.00002],
+      [0.705, 790, 0.000011],
+      [0.698, 805, 0.0000042],
+    ].map(([value, n, p], i) => ({
+      from: day(i),
+      to: day(i + 1),
+      value: value!,
+      baseline: 0.84,
+      threshold: 0.756,
+      n: n!,
+      p: p!,
+      breached: true,
+    }));
+    const summary = "success rate 71.2%, 70.5%, 69.8% vs 84.0% baseline, 3 days in a row";
+    const hook = await admin.webhooks.create({
+      name: "on-call",
+      url: receiver.url,
+      eventTypes: ["retraining.*"],
+    });
+    const { task } = await admin.retraining.open({
+      model: "support-assistant",
+      version: "1.1.0",
+      rule: "success-drop",
+      evidence: {
+        metric: "successRate",
+        kind: "metric",
+        windows,
+        summary,
+        test: { name: "two-proportion z" },
+      },
+    });
+    // The dispatcher passes every second: the opening is recorded delivered before the page reads it.
+    const opening = async () =>
+      (await admin.webhooks.deliveries(hook.id)).find((d) => d.eventType === "retraining.opened");
+    for (let i = 0; i < 100 && (await opening())?.status !== "delivered"; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal(receiver.accepted.filter((r) => r.event === "retraining.opened").length, 1);
+    const page = await signedIn(demo.admin);
+    // The model's monitoring page lists it, open, with its summary; it links to the task's page.
+    await page.goto(`${demo.url}/models/support-assistant/monitor`);
+    const item = page
+      .getByRole("list", { name: "Retraining tasks of support-assistant" })
+      .getByRole("listitem");
+    await item.first().waitFor();
+    assert.match((await item.first().textContent()) ?? "", new RegExp(`^open.*${task.id}.*3 days in a row`));
+    await item.first().getByRole("link").click();
+    await page.getByRole("heading", { name: "Retraining of support-assistant: Success rate" }).waitFor();
+    assert.equal((await page.getByTestId("retraining-state").textContent())?.trim(), "open");
+    assert.match((await page.locator("[aria-current=step]").textContent()) ?? "", /^open/);
+    const rows = page.getByRole("table", { name: /^Windows of success-drop/ }).getByRole("row");
+    assert.deepEqual(
+      (await rows.allTextContents()).slice(1).map((r) => r.replace(/^.*?(breached)/, "$1")),
+      [
+        "breached69.8%84.0%75.6%8054.2e-6",
+        "breached70.5%84.0%75.6%7901.1e-5",
+        "breached71.2%84.0%75.6%8122.0e-5",
+      ],
+      "newest window first: value, baseline, threshold, n, p",
+    );
+    assert.match(
+      (await page.getByTestId("retraining-evidence").textContent()) ?? "",
+      /test: two-proportion z/,
+    );
+    const delivered = page
+      .getByRole("table", { name: "Webhook deliveries" })
+      .getByRole("row")
+      .filter({ hasText: "retraining.opened" });
+    assert.match((await delivered.textContent()) ?? "", /^retraining\.openedon-calldelivered1204/);
+    for (const format of ["openai-jsonl", "suite"])
+      assert.equal(
+        await page.getByTestId(`dataset-${format}`).getAttribute("href"),
+        `/api/v1/retraining/${task.id}/dataset?format=${format}`,
+      );
+    // The link downloads with the session's token, and says what the slice held.
+    await page.getByTestId("dataset-openai-jsonl").click();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /exported of \d+ failing requests/ })
+      .waitFor();
+
+    await page.getByRole("button", { name: "Dismiss" }).click();
+    const form = page.getByRole("form", { name: "Dismiss" });
+    await form.getByRole("textbox").fill("not needed");
+    await form.getByRole("button", { name: "Dismiss the task" }).click();
+    const refused = form.getByRole("alert");
+    await refused.waitFor();
+    assert.match((await refused.textContent()) ?? "", /at least 20 characters/);
+    assert.equal((await page.getByTestId("retraining-state").textContent())?.trim(), "open");
+    const why = "January promotion traffic: the baseline week had no campaign, the model is fine";
+    await form.getByRole("textbox").fill(why);
+    await form.getByRole("button", { name: "Dismiss the task" }).click();
+    await page.getByTestId("retraining-state").filter({ hasText: "dismissed" }).waitFor();
+    assert.equal(
+      (await page.getByTestId("retraining-resolution").textContent())?.trim(),
+      `Justification: ${why}`,
+    );
+    assert.match(
+      (await page.getByTestId("retraining-move").first().textContent()) ?? "",
+      /^open→todismissed/,
+    );
+    assert.equal((await admin.retraining.get(task.id)).state, "dismissed");
+    await shoot(page, "retraining-task");
+    // An engineer may retrain but not dismiss: the page says so instead of offering it.
+    const other = await admin.retraining.open({
+      model: "support-assistant",
+      version: "1.1.0",
+      rule: "success-drop",
+      evidence: { metric: "successRate", windows, summary },
+    });
+    const ritaPage = await signedIn(rita);
+    await ritaPage.goto(`${demo.url}/retraining/${other.task.id}`);
+    await ritaPage.getByRole("button", { name: "Start training" }).waitFor();
+    assert.equal(await ritaPage.getByRole("button", { name: "Dismiss" }).count(), 0);
+    await ritaPage.getByText("Dismiss: needs retraining:dismiss").waitFor();
+    await ritaPage.close();
     await page.close();
   });
 

@@ -10,6 +10,7 @@ import { ModelPage } from "./pages/Model.tsx";
 import { MonitoringPage, MonitorPage } from "./pages/Monitoring.tsx";
 import { NotFoundPage } from "./pages/NotFound.tsx";
 import { RegistryPage } from "./pages/Registry.tsx";
+import { RetrainingRedirect, RetrainingTaskPage } from "./pages/Retraining.tsx";
 import { RolloutPage, RolloutsPage } from "./pages/Rollouts.tsx";
 import { SignInPage } from "./pages/SignIn.tsx";
 import { VersionPage } from "./pages/Version.tsx";
@@ -28,6 +29,8 @@ createRoot(document.getElementById("root")!).render(
               <Route path="models/:model/rollout" element={<RolloutPage />} />
               <Route path="models/:model/experiment" element={<ExperimentPage />} />
               <Route path="models/:model/monitor" element={<MonitorPage />} />
+              <Route path="models/:model/retraining/:task" element={<RetrainingTaskPage />} />
+              <Route path="retraining/:task" element={<RetrainingRedirect />} />
               <Route path="inbox" element={<InboxPage />} />
               <Route path="rollouts" element={<RolloutsPage />} />
               <Route path="experiments" element={<ExperimentsPage />} />

@@ -1,8 +1,9 @@
 /** A version's pinned facts and its lifecycle: what exactly runs, and how its status moved. */
+import { Link } from "react-router-dom";
 import type { Client } from "../../../src/client/index.ts";
 import { useApi } from "../api.tsx";
 import { KeyValues } from "./key-values.tsx";
-import { Async, Badge, Panel, Time } from "./ui.tsx";
+import { Async, Badge, Panel, Time, VersionLink } from "./ui.tsx";
 
 type Version = Awaited<ReturnType<Client["versions"]["get"]>>;
 
@@ -54,6 +55,17 @@ export function VersionFacts({ v }: { v: Version }) {
             <span className="muted">none</span>
           )}
         </dd>
+        {v.retrainedFrom && (
+          <>
+            <dt>Retrained from</dt>
+            <dd>
+              <VersionLink model={v.model} version={v.retrainedFrom.version} />, for the retraining task{" "}
+              <Link className="mono" to={`/retraining/${encodeURIComponent(v.retrainedFrom.task)}`}>
+                {v.retrainedFrom.task}
+              </Link>
+            </dd>
+          </>
+        )}
         <dt>Registered</dt>
         <dd>
           {v.createdBy}, <Time at={v.createdAt} />

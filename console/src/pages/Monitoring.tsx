@@ -4,8 +4,9 @@ import { useApi } from "../api.tsx";
 import { ModelOverviewTable, useModelOverview } from "../components/model-overview.tsx";
 import { MonitorAlerts } from "../components/monitor-alerts.tsx";
 import { formatValue, WindowChart, WindowTable } from "../components/monitor-charts.tsx";
+import { ActiveRetrainingTasks, ModelRetrainingTasks } from "../components/retraining-tasks.tsx";
 import { noneOrModelMissing, orNone } from "../components/rollout-kit.tsx";
-import { Async, Badge, PageHeader, Panel, Time, VersionLink } from "../components/ui.tsx";
+import { Async, Badge, Empty, PageHeader, Panel, Time, VersionLink } from "../components/ui.tsx";
 import {
   type MonitorRuleView,
   type MonitorStatusView,
@@ -17,6 +18,7 @@ import {
   windowPoints,
 } from "../monitor-series.ts";
 import "./monitoring.css";
+import "./retraining.css";
 import "./rollouts-experiments.css";
 
 const monitorPath = (model: string) => `/models/${encodeURIComponent(model)}/monitor`;
@@ -107,6 +109,7 @@ export function MonitoringPage() {
           </>
         )}
       />
+      <ActiveRetrainingTasks everyMs={EVERY_MS} />
     </>
   );
 }
@@ -125,8 +128,19 @@ export function MonitorPage() {
         }
         sub="The production version, window by window, against its baseline: each rule's state, its windows and their tests. Updates every 30 s."
       />
-      <Async state={state} empty={(d) => (d ? null : <NoMonitorHint model={model} />)}>
-        {(d) => d && <MonitorView status={d} />}
+      <Async state={state}>
+        {(d) =>
+          d ? (
+            <MonitorView status={d} />
+          ) : (
+            <>
+              <Empty>
+                <NoMonitorHint model={model} />
+              </Empty>
+              <ModelRetrainingTasks model={model} everyMs={EVERY_MS} />
+            </>
+          )
+        }
       </Async>
     </>
   );
@@ -181,6 +195,7 @@ function MonitorView({ status: s }: { status: MonitorStatusView }) {
           <p className="small muted">This monitor is switched off: no window is judged while it is.</p>
         )}
       </Panel>
+      <ModelRetrainingTasks model={s.model} everyMs={EVERY_MS} />
       {others.length > 0 && (
         <>
           <h2 className="re-section">Rules</h2>

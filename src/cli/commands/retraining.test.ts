@@ -285,6 +285,7 @@ describe("retraining CLI against the API, in-process", () => {
       },
       resolution: null,
       evidenceCount: 1,
+      summary: "success_rate 70.0% vs 80.0% baseline over 1 h (p = 0.001)",
       openedBy: "monitoring",
       openedAt: "2026-03-01T09:00:00.000Z",
       updatedAt: "2026-03-01T09:00:00.000Z",

@@ -53,6 +53,7 @@ export function toView(t: store.TaskRow): TaskView {
     evaluation: t.evaluation,
     resolution: t.resolution,
     evidenceCount: t.evidenceCount,
+    summary: t.summary,
     openedBy: t.openedBy,
     openedAt: t.openedAt,
     updatedAt: t.updatedAt,

@@ -219,6 +219,10 @@ export const TaskSchema = z
     evaluation: VerdictSchema.nullable().describe("the latest evaluation verdict, passed or not"),
     resolution: z.string().nullable().describe("the justification of a dismissal, or the note of a close"),
     evidenceCount: z.number().int(),
+    summary: z
+      .string()
+      .nullable()
+      .describe("the latest evidence's summary: the breach in the monitor's words, numbers included"),
     openedBy: z.string(),
     openedAt: z.string(),
     updatedAt: z.string(),

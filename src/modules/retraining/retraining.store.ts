@@ -21,6 +21,8 @@ export interface TaskRow {
   evaluation: Verdict | null;
   resolution: string | null;
   evidenceCount: number;
+  /** The latest evidence's summary, in the monitor's words. */
+  summary: string | null;
   openedBy: string;
   openedAt: string;
   updatedAt: string;
@@ -30,6 +32,8 @@ export interface TaskRow {
 const TASK_COLS = `t.id, t.model_id, m.name AS model, t.version_id, v.version, t.state, t.rule, t.metric,
   t.suite_hash, t.candidate_version_id, c.version AS candidate_version, t.evaluation, t.resolution,
   (SELECT count(*)::int FROM retraining_evidence e WHERE e.task_id = t.id) AS evidence_count,
+  (SELECT e.evidence->>'summary' FROM retraining_evidence e WHERE e.task_id = t.id
+    ORDER BY e.added_at DESC, e.id DESC LIMIT 1) AS summary,
   t.opened_by, t.opened_at, t.updated_at, t.ended_at`;
 const TASK_FROM = `retraining_tasks t JOIN models m ON m.id = t.model_id
   JOIN model_versions v ON v.id = t.version_id
@@ -50,6 +54,7 @@ const toTask = (r: Row): TaskRow => ({
   evaluation: (r.evaluation as Verdict | null) ?? null,
   resolution: (r.resolution as string | null) ?? null,
   evidenceCount: Number(r.evidence_count),
+  summary: (r.summary as string | null) ?? null,
   openedBy: r.opened_by as string,
   openedAt: iso(r.opened_at)!,
   updatedAt: iso(r.updated_at)!,

@@ -82,6 +82,17 @@ for (const target of allStoreTargets()) {
       assert.equal(body.after.evidence.rule, "success-drop");
       assert.equal(body.after.evidence.evidence.windows[0].value, 0.78);
       assert.match(body.reason, /success_rate 78\.0% vs 90\.0% baseline/);
+
+      // Tasks carry their latest evidence's summary (the console's lists show it).
+      assert.equal(first.task.summary, evidence().summary);
+      h.clock.advance(60_000);
+      const latest = { ...evidence(2, 2), summary: "success_rate 71.0% vs 90.0% baseline over 2 h" };
+      await report("churn", "1.0.0", "success-drop", latest);
+      const relisted = await readJson(await get("/retraining?model=churn", tokens.viewer));
+      assert.deepEqual(
+        relisted.items.map((t: { summary: string | null }) => t.summary),
+        [latest.summary],
+      );
     });
 
     test("two replicas firing at once open one task; the index refuses a second open task however it is written", async () => {
