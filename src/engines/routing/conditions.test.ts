@@ -55,9 +55,9 @@ test("several keys must all hold; $and, $or and $not combine", () => {
 
 test("first match wins, in order; none gives null", () => {
   const rules = [
-    { test: compileCondition({ "metadata.tier": "free" }), then: "cheap" },
-    { test: compileCondition({ "features.code": true }), then: "coder" },
-    { test: compileCondition({ "params.max_tokens": { $gt: 1000 } }), then: "strong" },
+    { test: compileCondition({ "metadata.tier": "free" }), target: "cheap" },
+    { test: compileCondition({ "features.code": true }), target: "coder" },
+    { test: compileCondition({ "params.max_tokens": { $gt: 1000 } }), target: "strong" },
   ];
   assert.equal(firstMatch(rules, facts()), "coder");
   assert.equal(firstMatch(rules, facts({ features: { code: false } })), "strong");

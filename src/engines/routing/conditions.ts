@@ -182,7 +182,7 @@ export function compileCondition(c: unknown, at = ""): Test {
 }
 
 /** The first rule whose condition holds, in order; `null` when none does. */
-export function firstMatch<T>(rules: readonly { test: Test; then: T }[], facts: RequestFacts): T | null {
-  for (const r of rules) if (r.test(facts)) return r.then;
+export function firstMatch<T>(rules: readonly { test: Test; target: T }[], facts: RequestFacts): T | null {
+  for (const r of rules) if (r.test(facts)) return r.target;
   return null;
 }
