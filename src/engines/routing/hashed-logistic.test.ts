@@ -86,15 +86,15 @@ test("training reaches scipy's optimum of the penalised log-loss: the loss, the 
     assert.equal(report.converged, true, JSON.stringify(report));
     assert.deepEqual(model.classes, ["cheap", "strong", "tax"]);
     assert.ok(Math.abs(report.loss - ref.loss) < 1e-8, `loss ${report.loss} vs ${ref.loss}`);
-    model.bias.forEach((b, k) => assert.ok(Math.abs(b - ref.bias[k]!) < 1e-6, `bias ${b} vs ${ref.bias[k]}`));
+    for (const [k, b] of model.bias.entries())
+      assert.ok(Math.abs(b - ref.bias[k]!) < 1e-6, `bias ${b} vs ${ref.bias[k]}`);
     TESTS.forEach((t, i) => {
       const { probabilities } = predictHashedLogistic(model, t);
-      model.classes.forEach((c, k) =>
+      for (const [k, c] of model.classes.entries())
         assert.ok(
           Math.abs(probabilities[c]! - ref.p[i]![k]!) < 1e-6,
           `${t}: ${c} ${probabilities[c]} vs ${ref.p[i]![k]}`,
-        ),
-      );
+        );
     });
   }
 });
