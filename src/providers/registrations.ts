@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RouterPolicySchema } from "./router/registration.ts";
 import { SimulatorParametersSchema } from "./simulator/registration.ts";
 
 /**
@@ -46,6 +47,13 @@ export const PROVIDERS: Record<string, ProviderRegistration> = {
     description: "Built-in simulator: configurable latency, errors, tokens and per-group quality",
     endpoint: "forbidden",
     parameters: SimulatorParametersSchema,
+  },
+  router: {
+    kind: "router",
+    description:
+      "A routing policy over other models: route by rules, complexity or a trained classifier, cascade, or ensemble (docs/routing.md)",
+    endpoint: "forbidden",
+    parameters: RouterPolicySchema as unknown as z.ZodType<Record<string, unknown>>,
   },
 };
 

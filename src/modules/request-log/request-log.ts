@@ -43,6 +43,11 @@ export interface RequestLogEntry {
   version: string | null;
   /** From routing: `alias:production`, `split:90/10 bucket=4231`, `pinned`. */
   routeReason: string;
+  /**
+   * The version the route chose when it is not the first one tried: a router version, whose
+   * tier's versions did the calling. Unset: the first version of `fallbackPath`.
+   */
+  routedVersionId?: string | null;
   endpoint: "chat.completions" | "messages";
   stream: boolean;
   /** The HTTP status the caller got. */
@@ -136,7 +141,7 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
     model: e.model,
     version_id: e.versionId,
     version: e.version,
-    routed_version_id: e.fallbackPath[0]?.versionId ?? e.versionId,
+    routed_version_id: e.routedVersionId ?? e.fallbackPath[0]?.versionId ?? e.versionId,
     route_reason: e.routeReason,
     split_scope: e.splitScope ?? null,
     endpoint: e.endpoint,

@@ -4,7 +4,8 @@ import { can } from "../../../http/permissions.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { Json } from "../../../providers/types.ts";
 import { RequestLimitError } from "../limits/index.ts";
-import { isRefusal, resolve } from "../routing/resolve.ts";
+import { isRefusal, resolve, throughRouter } from "../routing/resolve.ts";
+import { routerInput } from "../routing/router-input.ts";
 import { chatRequestOf, handleChat, parseGroups } from "./chat/index.ts";
 import type { GatewayDeps, Principal } from "./deps.ts";
 import { GatewayError } from "./gateway-error.ts";
@@ -116,7 +117,11 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     const subject =
       (req.headers["x-modelgov-subject"] as string | undefined) ??
       (typeof chat.user === "string" ? chat.user : undefined);
-    const resolution = resolve(deps.routing.current(), chat.model, subject, requestId);
+    const snapshot = deps.routing.current();
+    const asked = resolve(snapshot, chat.model, subject, requestId);
+    if (isRefusal(asked)) throw new GatewayError(asked.status, asked.detail, { field: "body.model" });
+    // A router version picks a tier from the request; everything else passes through.
+    const resolution = throughRouter(snapshot, asked, () => routerInput(chat), subject, requestId);
     if (isRefusal(resolution))
       throw new GatewayError(resolution.status, resolution.detail, { field: "body.model" });
     const groups = parseGroups(req.headers["x-modelgov-groups"]);

@@ -1,3 +1,4 @@
+import type { RouterInput } from "./router.ts";
 import type { ModelRoute, RoutableVersion, RoutingSnapshot } from "./snapshot.ts";
 import { bucketOf } from "./split.ts";
 
@@ -11,11 +12,17 @@ export interface Resolution {
   reason: string;
   /** The split's identity when the split chose the primary (an experiment's id). */
   splitScope?: string | null;
+  /**
+   * When the model asked for was served through a router version: that model and version
+   * (the request is logged under them, so experiments and rollouts of routing policies count
+   * it), the tier and why; `model` and `chain` are then the tier's.
+   */
+  via?: { model: string; versionId: string; version: string; tier: string; why: string };
 }
 
 export interface RouteRefusal {
-  status: 403 | 404 | 400;
-  code: "not_found" | "forbidden" | "invalid_input";
+  status: 403 | 404 | 400 | 502;
+  code: "not_found" | "forbidden" | "invalid_input" | "upstream_error";
   detail: string;
 }
 
@@ -28,6 +35,13 @@ export function resolve(
   field: string,
   subject: string | undefined,
   fallbackKey: string,
+  /**
+   * A router's tier: pinning a version is the approved router's choice, whatever the tier
+   * model's route says; a bare name is the production alias, never the tier model's live
+   * split (its canary's analysis would not see these requests: they are logged under the
+   * router's model).
+   */
+  internal = false,
 ): Resolution | RouteRefusal {
   const at = field.indexOf("@");
   const name = at < 0 ? field : field.slice(0, at);
@@ -38,7 +52,7 @@ export function resolve(
   let reason: string;
   let splitScope: string | null = null;
   if (selector && SEMVER_LIKE.test(selector)) {
-    if (!model.allowPinning)
+    if (!model.allowPinning && !internal)
       return {
         status: 403,
         code: "forbidden",
@@ -57,7 +71,7 @@ export function resolve(
     if (!v) return { status: 404, code: "not_found", detail: `model '${name}' has no alias '${selector}'` };
     primary = model.versions.get(v);
     reason = `alias:${selector}`;
-  } else if (model.split) {
+  } else if (model.split && !internal) {
     const bucket = bucketOf(subject ?? fallbackKey, name);
     primary = model.split.pick(bucket);
     reason = `split:${model.split.describe} bucket=${bucket}${subject ? "" : " (no subject)"}`;
@@ -77,3 +91,54 @@ export function resolve(
 }
 
 export const isRefusal = (r: Resolution | RouteRefusal): r is RouteRefusal => "status" in r;
+
+/**
+ * A resolution whose primary is a router version, taken through it: the router picks a tier
+ * from the request and the tier's target resolves (its alias or pinned version, a bare name
+ * its production alias, and the tier model's own fallback chain). Routers do not nest. Other
+ * resolutions pass through untouched. `input` is only built when a router needs it.
+ */
+export function throughRouter(
+  snapshot: RoutingSnapshot,
+  outer: Resolution,
+  input: () => RouterInput,
+  subject: string | undefined,
+  fallbackKey: string,
+): Resolution | RouteRefusal {
+  const primary = outer.chain[0]!;
+  const router = primary.router;
+  if (!router) return outer;
+  const label = `${outer.model.name}@${primary.version}`;
+  if (router.policy.strategy !== "route")
+    return {
+      status: 502,
+      code: "upstream_error",
+      detail: `router ${label} is a ${router.policy.strategy}, which this gateway does not serve yet`,
+    };
+  const choice = router.pick(input());
+  const inner = resolve(snapshot, choice.tier.target, subject, fallbackKey, true);
+  if (isRefusal(inner))
+    return {
+      status: 502,
+      code: "upstream_error",
+      detail: `router ${label} chose tier '${choice.tier.name}' (${choice.tier.target}), which cannot serve: ${inner.detail}`,
+    };
+  if (inner.chain[0]!.router)
+    return {
+      status: 502,
+      code: "upstream_error",
+      detail: `router ${label}'s tier '${choice.tier.name}' resolves to another router (${inner.model.name}@${inner.chain[0]!.version}); routers do not nest`,
+    };
+  return {
+    ...inner,
+    reason: `${outer.reason}; router ${primary.version} tier ${choice.tier.name} (${choice.reason}) -> ${inner.model.name}@${inner.chain[0]!.version} ${inner.reason}`,
+    splitScope: outer.splitScope ?? null,
+    via: {
+      model: outer.model.name,
+      versionId: primary.id,
+      version: primary.version,
+      tier: choice.tier.name,
+      why: choice.reason,
+    },
+  };
+}

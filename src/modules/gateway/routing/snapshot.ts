@@ -1,4 +1,5 @@
 import type { Queryable } from "../../../store/db.ts";
+import { type CompiledRouter, compileRouter } from "./router.ts";
 import { compileSplit } from "./split.ts";
 
 /** Everything the gateway needs to route, held in memory: the hot path never queries the database. */
@@ -7,10 +8,12 @@ export interface RoutableVersion {
   model: string;
   version: string;
   status: string;
-  provider: "openai" | "openai-compatible" | "anthropic" | "simulator";
+  provider: "openai" | "openai-compatible" | "anthropic" | "simulator" | "router";
   providerModelId: string;
   endpoint: string | null;
   parameters: Record<string, unknown>;
+  /** A router version's compiled policy (provider `router`); null for a model served by a provider. */
+  router?: CompiledRouter | null;
   /** Why this version may not serve, or null when it may. */
   refusal: string | null;
   price: { inputPer1kUsd: number; outputPer1kUsd: number };
@@ -94,6 +97,14 @@ export async function loadSnapshot(
     for (const v of versions.filter((x) => x.model_id === m.id)) {
       const status = v.status as string;
       const servable = status === "production" || status === "deprecated" || approved.has(v.id as string);
+      let router: CompiledRouter | null = null;
+      let broken: string | null = null;
+      if (v.provider === "router")
+        try {
+          router = compileRouter(v.parameters);
+        } catch (err) {
+          broken = `${route.name}@${v.version}: ${(err as Error).message}`;
+        }
       const rv: RoutableVersion = {
         id: v.id as string,
         model: route.name,
@@ -103,7 +114,8 @@ export async function loadSnapshot(
         providerModelId: v.provider_model_id as string,
         endpoint: (v.endpoint as string | null) ?? null,
         parameters: v.parameters as Record<string, unknown>,
-        refusal: servable ? null : `${route.name}@${v.version} is ${status} without an approval in force`,
+        router,
+        refusal: !servable ? `${route.name}@${v.version} is ${status} without an approval in force` : broken,
         price: prices[v.version as string] ?? { inputPer1kUsd: 0, outputPer1kUsd: 0 },
       };
       route.versions.set(rv.version, rv);

@@ -58,7 +58,10 @@ export function openCall(a: ChatArgs): ChatCall {
       at: (a.deps.now?.() ?? new Date()).toISOString(),
       tokenId: a.principal.tokenId,
       client: a.principal.name,
-      model: resolution.model.name,
+      // Through a router: logged under the router's model and version (its experiments and
+      // rollouts count it); the version that answered is the tier's.
+      model: resolution.via?.model ?? resolution.model.name,
+      routedVersionId: resolution.via?.versionId ?? null,
       routeReason: resolution.reason,
       splitScope: resolution.splitScope ?? null,
       endpoint: a.dialect === "anthropic" ? "messages" : "chat.completions",
@@ -102,6 +105,9 @@ function targetOf(deps: ChatDeps, model: Resolution["model"], v: RoutableVersion
   }
   const hit = t[kind];
   if (hit) return hit;
+  const provider = v.provider;
+  // A router is resolved to one of its tiers (resolveRouter) before anything is called.
+  if (provider === "router") throw new Error(`${v.model}@${v.version} is a router, not a callable version`);
   // A version's own `timeout_ms` (registered with it) overrides the model's total timeout.
   const timeouts =
     typeof v.parameters.timeout_ms === "number"
@@ -110,7 +116,7 @@ function targetOf(deps: ChatDeps, model: Resolution["model"], v: RoutableVersion
   const built: UpstreamTarget = {
     versionId: v.id,
     label: `${v.model}@${v.version}`,
-    provider: v.provider,
+    provider,
     providerModelId: v.providerModelId,
     endpoint: v.endpoint,
     apiKey: deps.apiKeyFor(v),

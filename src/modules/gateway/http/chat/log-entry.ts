@@ -14,6 +14,7 @@ export type EntryStart = Readonly<
     | "tokenId"
     | "client"
     | "model"
+    | "routedVersionId"
     | "routeReason"
     | "splitScope"
     | "endpoint"
@@ -64,6 +65,7 @@ export function logEntry(
     tokenId: start.tokenId,
     client: start.client,
     model: start.model,
+    routedVersionId: start.routedVersionId ?? null,
     versionId: o.servedBy?.id ?? null,
     version: o.servedBy?.version ?? null,
     routeReason: start.routeReason,

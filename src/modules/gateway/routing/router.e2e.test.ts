@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import OpenAI from "openai";
+import { ApiError, type Client, createClient } from "../../../client/index.ts";
+import { loadConfig } from "../../../config.ts";
+import { startServer } from "../../../main.ts";
+import { migratedDataDir } from "../../../test-support/store-templates.ts";
+import { SECTION_KEYS } from "../../cards/card-sections.ts";
+
+/*
+ * A router is a version: registered with a routing policy, approved, set as production, and
+ * then every call to its model is sent to the tier the policy picks. Through the real server
+ * and the official OpenAI SDK, on the simulator.
+ */
+
+const ADMIN = "router-e2e-admin-token-0123456789";
+const CARD = {
+  metadata: {},
+  sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k}.`])),
+  extraSections: [],
+};
+const HARD =
+  "Compare both designs and explain why the first deadlocks; prove the fix correct step by step.\n```go\nmu.Lock()\ndefer mu.Unlock()\n```\nWhat are the trade-offs?";
+
+describe("a router version through the gateway", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "modelgov-router-"));
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let admin: Client;
+  let signer: Client;
+  let openai: OpenAI;
+
+  const approve = async (model: string, version: string) => {
+    const r = await admin.approvals.request(model, version, `ship ${version}`);
+    await signer.approvals.sign(r.id, { role: "engineering", decision: "approve" });
+  };
+  const simulator = (model: string, version: string, output: number) =>
+    admin.versions.register(model, {
+      version,
+      provider: "simulator",
+      providerModelId: `sim-${model}`,
+      parameters: { latencyMs: { p50: 1, p95: 2 }, tokens: { output }, seed: 1 },
+      card: CARD,
+    });
+
+  before(async () => {
+    server = await startServer(
+      loadConfig(
+        { port: 0, dataDir: await migratedDataDir(dir), demo: false },
+        {
+          MODELGOV_ADMIN_TOKEN: ADMIN,
+          MODELGOV_GATEWAY_RATE_PER_SEC: "1000",
+          MODELGOV_GATEWAY_RATE_BURST: "1000",
+          MODELGOV_LOG_LEVEL: "silent",
+        },
+      ),
+    );
+    admin = createClient({ baseUrl: server.url, token: ADMIN });
+    signer = createClient({
+      baseUrl: server.url,
+      token: (await admin.tokens.create({ name: "eve", roles: ["engineering"] })).token,
+    });
+    const agent = (await admin.tokens.create({ name: "bot", roles: ["agent"] })).token;
+    for (const m of ["small", "large", "assistant"])
+      await admin.models.create({ name: m, owner: "ml", riskTier: "low", useCases: ["support"] });
+    await simulator("small", "1.0.0", 20);
+    await simulator("large", "1.0.0", 200);
+    await simulator("large", "2.0.0", 300); // registered, never approved
+    for (const [m, v] of [
+      ["small", "1.0.0"],
+      ["large", "1.0.0"],
+    ] as const) {
+      await approve(m, v);
+      await admin.aliases.set(m, "production", v, "launch");
+    }
+    await admin.versions.register("assistant", {
+      version: "1.0.0",
+      provider: "router",
+      providerModelId: "complexity-v1",
+      parameters: {
+        tiers: [
+          { name: "cheap", target: "small" },
+          { name: "strong", target: "large@1.0.0" },
+        ],
+        classifier: { kind: "complexity", thresholds: [0.5] },
+      },
+      card: CARD,
+    });
+    await approve("assistant", "1.0.0");
+    await admin.aliases.set("assistant", "production", "1.0.0", "launch");
+    await server.gateway.routing.refresh();
+    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: agent, maxRetries: 0 });
+  });
+  after(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a simple question goes to the cheap tier, a hard one to the strong; the log counts both under the router's version", async () => {
+    const easy = await openai.chat.completions
+      .create({ model: "assistant", messages: [{ role: "user", content: "What are your opening hours?" }] })
+      .withResponse();
+    assert.equal(easy.response.headers.get("x-modelgov-model-version"), "small@1.0.0");
+    assert.match(
+      easy.response.headers.get("x-modelgov-route") ?? "",
+      /^alias:production; router 1\.0\.0 tier cheap \(complexity:0\.\d{3}\) -> small@1\.0\.0 alias:production$/,
+    );
+    assert.equal(easy.data.usage?.completion_tokens, 20);
+    const hard = await openai.chat.completions
+      .create({ model: "assistant", messages: [{ role: "user", content: HARD }] })
+      .withResponse();
+    assert.equal(hard.response.headers.get("x-modelgov-model-version"), "large@1.0.0");
+    assert.match(
+      hard.response.headers.get("x-modelgov-route") ?? "",
+      /tier strong .* -> large@1\.0\.0 pinned$/,
+    );
+
+    await server.services.requestLog.flush();
+    const rows = await server.services.db.query<{
+      model: string;
+      routed_version_id: string;
+      version_id: string;
+    }>(
+      `SELECT model, routed_version_id, version_id FROM request_log
+        WHERE id = ANY($1::text[]) ORDER BY tokens_out`,
+      [
+        [
+          easy.response.headers.get("x-modelgov-request-id"),
+          hard.response.headers.get("x-modelgov-request-id"),
+        ],
+      ],
+    );
+    const router = await admin.versions.get("assistant", "1.0.0");
+    assert.deepEqual(
+      rows.map((r) => [r.model, r.routed_version_id]),
+      [
+        ["assistant", router.id],
+        ["assistant", router.id],
+      ],
+      "logged under the router's model and version: its experiments and rollouts count them",
+    );
+    const small = await admin.versions.get("small", "1.0.0");
+    const large = await admin.versions.get("large", "1.0.0");
+    assert.deepEqual(
+      rows.map((r) => r.version_id),
+      [small.id, large.id],
+      "the version that answered is the tier's",
+    );
+  });
+
+  test("a router cannot walk around an approval: a tier on an unapproved version is refused at call time", async () => {
+    await admin.versions.register("assistant", {
+      version: "1.1.0",
+      provider: "router",
+      providerModelId: "complexity-v2",
+      parameters: {
+        tiers: [
+          { name: "cheap", target: "small" },
+          { name: "strong", target: "large@2.0.0" },
+        ],
+        classifier: { kind: "complexity", thresholds: [0.5] },
+      },
+      card: CARD,
+    });
+    await approve("assistant", "1.1.0");
+    await admin.aliases.set("assistant", "canary", "1.1.0", "try it");
+    await server.gateway.routing.refresh();
+    const err = await openai.chat.completions
+      .create({ model: "assistant@canary", messages: [{ role: "user", content: HARD }] })
+      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    assert.ok(err instanceof OpenAI.APIError, String(err));
+    assert.equal(err.status, 502);
+    assert.match(
+      err.message,
+      /router assistant@1\.1\.0 chose tier 'strong' \(large@2\.0\.0\), which cannot serve: large@2\.0\.0 is development without an approval in force/,
+    );
+    // Its cheap tier still serves what the policy sends there.
+    const easy = await openai.chat.completions
+      .create({ model: "assistant@canary", messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    assert.equal(easy.response.headers.get("x-modelgov-model-version"), "small@1.0.0");
+  });
+
+  test("a policy that does not validate is refused at registration, naming the field", async () => {
+    const err = await admin.versions
+      .register("assistant", {
+        version: "1.2.0",
+        provider: "router",
+        providerModelId: "bad",
+        parameters: {
+          tiers: [{ name: "cheap", target: "small" }],
+          classifier: {
+            kind: "rules",
+            rules: [{ when: { "user.tier": "x" }, tier: "cheap" }],
+            default: "strong",
+          },
+        },
+        card: CARD,
+      })
+      .catch((e: unknown) => e);
+    assert.ok(err instanceof ApiError);
+    assert.equal(err.status, 400);
+    const fields = err.problem.errors?.map((e: { field: string }) => e.field) ?? [];
+    assert.ok(fields.includes("parameters.classifier.rules.0.when.user.tier"), JSON.stringify(err.problem));
+    assert.ok(fields.includes("parameters.classifier.default"), JSON.stringify(err.problem));
+  });
+});
