@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { backfillHour } from "../src/modules/request-log/feature-backfill.ts";
+import { backfillHour } from "../src/modules/request-log/index.ts";
 import type { Db, Queryable } from "../src/store/db.ts";
 
 /*
