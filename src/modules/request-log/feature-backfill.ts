@@ -302,19 +302,20 @@ export type FeatureBackfillJob = ReturnType<typeof createFeatureBackfillJob>;
  */
 export function registerFeatureBackfillMetrics(registry: Registry, db: Queryable) {
   const registers = [registry];
-  const rows = new Gauge({
-    name: "modelgov_feature_backfill_rows_done",
-    help: "Requests logged before the features migration whose sums the backfill job has added",
-    registers,
-  });
   new Gauge({
     name: "modelgov_feature_backfill_hours_left",
     help: "Hours of the request log still to backfill into the feature roll-ups (at most; 0 when done)",
     registers,
     async collect() {
-      const s = await featureBackfillStatus(db);
-      this.set(s?.hoursLeft ?? 0);
-      rows.set(s?.rowsDone ?? 0);
+      this.set((await featureBackfillStatus(db))?.hoursLeft ?? 0);
+    },
+  });
+  new Gauge({
+    name: "modelgov_feature_backfill_rows_done",
+    help: "Requests logged before the features migration whose sums the backfill job has added",
+    registers,
+    async collect() {
+      this.set((await featureBackfillStatus(db))?.rowsDone ?? 0);
     },
   });
 }

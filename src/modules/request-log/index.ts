@@ -34,6 +34,7 @@ export { createFeedbackWriter, type FeedbackRecord, type FeedbackWriter } from "
 export {
   createRequestLogWriter,
   type FallbackStep,
+  insertRequestBatch,
   type RequestLogEntry,
   type RequestLogWriter,
   requestLogRow,
