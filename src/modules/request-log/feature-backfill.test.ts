@@ -183,7 +183,13 @@ for (const target of allStoreTargets()) {
     test("a crash between chunks (or inside one) resumes on a fresh job without double counting", async () => {
       const { db, cleanup } = await oldLog(target);
       try {
-        const a = createFeatureBackfillJob({ db, logger: silent, holder: "a", budgetMs: 0, leaseTtlMs: 400 });
+        const a = createFeatureBackfillJob({
+          db,
+          logger: silent,
+          holder: "a",
+          budgetMs: 0,
+          leaseTtlMs: 60_000,
+        });
         assert.deepEqual(await a.tick(), { held: true, hours: 1, rows: 50, done: false });
         // A chunk killed before its COMMIT leaves nothing: not its sums, not the cursor.
         const mid = await featureBackfillStatus(db);
@@ -202,7 +208,10 @@ for (const target of allStoreTargets()) {
         // Process A is gone without releasing its lease (never stopped): B waits out its TTL.
         const b = createFeatureBackfillJob({ db, logger: silent, holder: "b", budgetMs: 60_000 });
         assert.deepEqual(await b.tick(), { held: false, hours: 0, rows: 0, done: false });
-        await new Promise((r) => setTimeout(r, 500));
+        // A's TTL passes (by the database's clock, as the lease reads it).
+        await db.query(
+          "UPDATE controller_leases SET expires_at = now() - interval '1 second' WHERE name = 'request-feature-backfill'",
+        );
         const pass = await b.tick();
         assert.equal(pass?.done, true);
         assert.equal(pass?.hours, 47);
