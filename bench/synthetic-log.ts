@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
-import type { Queryable } from "../src/store/db.ts";
+import { backfillHour } from "../src/modules/request-log/index.ts";
+import type { Db, Queryable } from "../src/store/db.ts";
 
 /*
  * Synthetic gateway traffic written straight into the store with SQL (the writer would take
- * minutes per million rows), then summed into the roll-ups by the migration's own backfill
- * statements, the same rules the writers follow (tested in rollup-migration.test.ts).
+ * minutes per million rows), then summed into the roll-ups by the roll-up migration's own
+ * backfill statements and the feature backfill job's hour statement, the same rules the
+ * writers follow (tested in rollup-migration.test.ts and feature-backfill.test.ts).
  *
  * `rows` requests spread evenly over `days` days ending at `end`; 40% go to the "hot" model
  * (versions ver_hot_a 90% and ver_hot_b 10%, the rest of its traffic an experiment scoped
@@ -28,6 +30,11 @@ export interface SyntheticOptions {
   chunk?: number;
   /** Id prefix, so several fills can share a store. */
   tag?: string;
+  /**
+   * Rows as logged before the features migration: no `features` column written (run it on a
+   * store migrated up to just before 20261209000000_request_features.sql).
+   */
+  legacy?: boolean;
   onProgress?: (done: number) => void;
 }
 
@@ -38,6 +45,22 @@ export async function ensureDays(db: Queryable, from: Date, days: number) {
       await db.query("SELECT modelgov_ensure_day_partition($1, $2::date)", [t, day]);
   }
 }
+
+/** The features each synthetic row has, as the gateway derives them (features.ts). */
+const FEATURES_SQL = `
+  jsonb_build_object(
+    'messages', 1 + (i % 6) * (1 + i % 2),
+    'script', CASE WHEN i % 20 = 0 THEN 'cyrillic' WHEN i % 33 = 0 THEN 'cjk' WHEN i % 97 = 0 THEN 'none'
+                   ELSE 'latin' END,
+    'toolsOffered', CASE WHEN i % 4 = 1 THEN 2 ELSE 0 END,
+    'toolCalls', CASE WHEN i % 50 = 0 THEN NULL WHEN i % 12 = 1 THEN 1 ELSE 0 END,
+    'refusal', CASE WHEN i % 50 = 0 THEN NULL ELSE i % 101 = 3 END,
+    'valid', CASE WHEN i % 50 <> 0 AND i % 5 = 2 AND i % 12 <> 1 AND i % 101 <> 3 THEN i % 250 <> 2 END,
+    'label', CASE WHEN i % 50 <> 0 AND i % 7 = 3 AND i % 101 <> 3
+                  THEN (ARRAY['positive', 'negative', 'neutral'])[1 + (i / 7) % 3] END,
+    'finishReason', CASE WHEN i % 50 = 0 THEN NULL WHEN i % 12 = 1 THEN 'tool_calls'
+                         WHEN i % 101 = 3 THEN 'content_filter' WHEN i % 61 = 0 THEN 'length'
+                         ELSE 'stop' END)`;
 
 export async function fillSynthetic(db: Queryable, o: SyntheticOptions): Promise<void> {
   const days = o.days ?? 30;
@@ -53,7 +76,7 @@ export async function fillSynthetic(db: Queryable, o: SyntheticOptions): Promise
       `INSERT INTO request_log (id, at, token_id, client, model, version_id, version, routed_version_id, route_reason,
                                 split_scope, endpoint, stream, status, error_class, total_ms, upstream_ms, tokens_in,
                                 tokens_out, cost_usd, fallback_path, subject_hash, groups, prompt_hash, response_hash,
-                                shadow_of, agreement, features)
+                                shadow_of, agreement${o.legacy ? "" : ", features"})
        SELECT '${tag}_' || i, at, 'tok_' || (i % 4), 'client-' || (i % 4), model, vid, ver, vid, route,
               CASE WHEN model = '${HOT}' AND at >= $4 THEN '${SCOPE}' END,
               'chat.completions', false, CASE WHEN i % 50 = 0 THEN 502 ELSE 200 END,
@@ -64,22 +87,9 @@ export async function fillSynthetic(db: Queryable, o: SyntheticOptions): Promise
               'sha256:' || md5('u' || (i % 1000)), jsonb_build_object('region', CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END),
               'sha256:' || md5('p' || i), 'sha256:' || md5('r' || i),
               CASE WHEN i % 200 = 7 AND model = '${HOT}' THEN '${tag}_' || (i - 1) END,
-              CASE WHEN i % 200 = 7 AND model = '${HOT}' THEN i % 400 = 7 END,
-              jsonb_build_object(
-                'messages', 1 + (i % 6) * (1 + i % 2),
-                'script', CASE WHEN i % 20 = 0 THEN 'cyrillic' WHEN i % 33 = 0 THEN 'cjk' WHEN i % 97 = 0 THEN 'none'
-                               ELSE 'latin' END,
-                'toolsOffered', CASE WHEN i % 4 = 1 THEN 2 ELSE 0 END,
-                'toolCalls', CASE WHEN i % 50 = 0 THEN NULL WHEN i % 12 = 1 THEN 1 ELSE 0 END,
-                'refusal', CASE WHEN i % 50 = 0 THEN NULL ELSE i % 101 = 3 END,
-                'valid', CASE WHEN i % 50 <> 0 AND i % 5 = 2 AND i % 12 <> 1 AND i % 101 <> 3 THEN i % 250 <> 2 END,
-                'label', CASE WHEN i % 50 <> 0 AND i % 7 = 3 AND i % 101 <> 3
-                              THEN (ARRAY['positive', 'negative', 'neutral'])[1 + (i / 7) % 3] END,
-                'finishReason', CASE WHEN i % 50 = 0 THEN NULL WHEN i % 12 = 1 THEN 'tool_calls'
-                                     WHEN i % 101 = 3 THEN 'content_filter' WHEN i % 61 = 0 THEN 'length'
-                                     ELSE 'stop' END)
-         FROM (
-           SELECT i, $1::timestamptz + (i * $3::float8) * interval '1 millisecond' AS at,
+              CASE WHEN i % 200 = 7 AND model = '${HOT}' THEN i % 400 = 7 END
+              ${o.legacy ? "" : `, ${FEATURES_SQL}`}
+         FROM (           SELECT i, $1::timestamptz + (i * $3::float8) * interval '1 millisecond' AS at,
                   CASE WHEN i % 10 < 4 THEN '${HOT}' ELSE 'model-' || (i % 20) END AS model,
                   CASE WHEN i % 10 < 4 THEN CASE WHEN i % 100 < 4 THEN 'ver_hot_b' ELSE 'ver_hot_a' END
                        ELSE 'ver_' || (i % 20) END AS vid,
@@ -116,33 +126,23 @@ function section(file: string, fromMark: string, toMark: string): string[] {
     .filter(Boolean);
 }
 
-/**
- * The migrations' backfill statements: the roll-ups of every row in the log, then the sums
- * and the feature roll-up of issue 17 (tokens, refusals, validity; the feature bins).
- */
-export function backfillSql(opts: { features?: boolean } = {}): string[] {
-  return [
-    ...section(
-      "20261208000000_request_log_rollups.sql",
-      "-- The roll-ups of the rows already logged",
-      "-- Running experiments",
-    ),
-    ...(opts.features === false
-      ? []
-      : section(
-          "20261209000000_request_features.sql",
-          "-- The new sums of the rows already logged",
-          "-- End of the feature backfill.",
-        )),
-  ];
+/** The roll-up migration's backfill statements: the roll-ups of every row in the log. */
+export function backfillSql(): string[] {
+  return section(
+    "20261208000000_request_log_rollups.sql",
+    "-- The roll-ups of the rows already logged",
+    "-- Running experiments",
+  );
 }
 
-/** Empties and rebuilds the roll-ups (and the bench experiment's unit counts) from the raw rows. */
 /**
- * `features: false` leaves the history's feature roll-up (and its token sums) out: its backfill
- * takes over 20 minutes at 10M rows, and a write benchmark needs the history's rows, not its sums.
+ * Empties and rebuilds the roll-ups (and the bench experiment's unit counts) from the raw rows:
+ * the roll-up migration's backfill, then the feature sums and bins of every row, an hour at a
+ * time, by the feature backfill job's own statement (feature-backfill.ts, with `all`).
+ * `features: false` leaves the latter out (a write benchmark needs the history's rows, not its
+ * feature sums).
  */
-export async function rebuildRollups(db: Queryable, opts: { features?: boolean } = {}): Promise<void> {
+export async function rebuildRollups(db: Db, opts: { features?: boolean } = {}): Promise<void> {
   for (const t of [
     "request_rollup",
     "request_group_rollup",
@@ -154,7 +154,13 @@ export async function rebuildRollups(db: Queryable, opts: { features?: boolean }
     "split_unit_counts",
   ])
     await db.query(`DELETE FROM ${t}`);
-  for (const s of backfillSql(opts)) await db.query(s);
+  for (const s of backfillSql()) await db.query(s);
+  if (opts.features !== false) {
+    const hours = await db.query<{ hour: Date | string }>(
+      "SELECT DISTINCT hour FROM request_rollup_hour ORDER BY hour",
+    );
+    for (const h of hours) await db.transaction((tx) => backfillHour(tx, new Date(h.hour), { all: true }));
+  }
   await db.query(
     `INSERT INTO split_units (scope, version_id, subject, first_at)
      SELECT split_scope, routed_version_id, subject_hash, min(at) FROM request_log

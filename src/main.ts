@@ -16,7 +16,7 @@ import { createExperimentWatcher } from "./modules/experiments/index.ts";
 import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
 import { createMonitoringJob } from "./modules/monitoring/index.ts";
-import { createRetentionJob } from "./modules/request-log/index.ts";
+import { createFeatureBackfillJob, createRetentionJob } from "./modules/request-log/index.ts";
 import { createRolloutController } from "./modules/rollouts/index.ts";
 import { createKubeApplier, createTrafficReconciler } from "./modules/traffic/index.ts";
 import { createWebhookDispatcher, createWebhookEgress } from "./modules/webhooks/index.ts";
@@ -181,6 +181,9 @@ export async function startServer(config: Config) {
     logger,
     policy: { rawDays: config.retentionRawDays, aggregateDays: config.retentionAggregateDays, aheadDays: 3 },
   });
+  // The features migration's backfill: one job across replicas sums the rows logged before it,
+  // an hour per transaction, newest first; a no-op once done (feature-backfill.ts).
+  const featureBackfillJob = createFeatureBackfillJob({ db, logger });
   // Started in this order, stopped in reverse: the request log and feedback writers first
   // (replaying what a previous run spooled) and last to stop (flushing to the database, else
   // the spool), the gateway before the jobs that use its breakers and adapters, the rollout
@@ -207,6 +210,11 @@ export async function startServer(config: Config) {
       { name: "bias drift job", start: () => biasDriftJob.start(), stop: () => biasDriftJob.stop() },
       { name: "monitoring job", start: () => monitoringJob.start(), stop: () => monitoringJob.stop() },
       { name: "log retention", start: () => retentionJob.start(), stop: () => retentionJob.stop() },
+      {
+        name: "feature backfill",
+        start: () => featureBackfillJob.start(),
+        stop: () => featureBackfillJob.stop(),
+      },
       { name: "eval worker", start: () => evalWorker.start(), stop: () => evalWorker.stop() },
       {
         name: "experiment watcher",

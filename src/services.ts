@@ -27,7 +27,12 @@ import {
   registerMonitorMetrics,
 } from "./modules/monitoring/index.ts";
 import { createRegistryService, type ProductionGate, registryRoutes } from "./modules/registry/index.ts";
-import { createRequestLogWriter, featureHistograms } from "./modules/request-log/index.ts";
+import {
+  createRequestLogWriter,
+  featureBackfillPending,
+  featureHistograms,
+  registerFeatureBackfillMetrics,
+} from "./modules/request-log/index.ts";
 import { createRetrainingService, reportOfFiredRule, retrainingRoutes } from "./modules/retraining/index.ts";
 import {
   createRolloutsService,
@@ -106,6 +111,8 @@ export function createServices({
     // Drift rules read the request log's hourly feature roll-up (and the raw rows of ragged ends).
     readFeatures: async (q, model, versionId, from, to) =>
       (await featureHistograms(q, model, [versionId], from, to)).get(versionId) ?? {},
+    // Hours whose pre-migration rows the backfill job has not summed yet: drift windows wait.
+    featuresPending: (q) => featureBackfillPending(q),
     // A rule that fires or keeps breaching opens (or extends) the model's retraining task, in the window's transaction.
     onFire: (tx, ctx, fired) => retraining.openOrExtend(reportOfFiredRule(fired), ctx, tx).then(() => {}),
   });
@@ -167,6 +174,7 @@ export function createServices({
     logs: { request_log: requestLog.stats, feedback: feedbackLog.stats },
   });
   registerMonitorMetrics(metrics.registry, monitoring);
+  registerFeatureBackfillMetrics(metrics.registry, db);
   /** Versions outside production that may serve: those with an approval in force. */
   const approvedIds = async (ids: string[]) => {
     const ok = new Set<string>();

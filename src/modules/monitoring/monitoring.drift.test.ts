@@ -26,8 +26,15 @@ for (const target of allStoreTargets()) {
     });
 
     /** A day of requests whose last user message is Cyrillic in `cyrillic` of them, the rest Latin. */
-    async function day(count: number, cyrillic: number, tag: string, tokensOut = (i: number) => 8 + (i % 9)) {
-      const versionId = ids["triage@1.0.0"]!;
+    async function day(
+      count: number,
+      cyrillic: number,
+      tag: string,
+      opts: { tokensOut?: (i: number) => number; model?: string } = {},
+    ) {
+      const tokensOut = opts.tokensOut ?? ((i: number) => 8 + (i % 9));
+      const model = opts.model ?? "triage";
+      const versionId = ids[`${model}@1.0.0`]!;
       for (let i = 0; i < count; i++) {
         const features: RequestFeatures = {
           messages: 2,
@@ -40,11 +47,11 @@ for (const target of allStoreTargets()) {
           finishReason: "stop",
         };
         h.services.requestLog.record({
-          id: `req_drift_${tag}_${i}`,
+          id: `req_drift_${model}_${tag}_${i}`,
           at: new Date(h.clock.now().getTime() + i * 60_000),
           tokenId: "tok_a",
           client: "bot",
-          model: "triage",
+          model,
           versionId,
           version: "1.0.0",
           routeReason: "alias:production",
@@ -93,7 +100,7 @@ for (const target of allStoreTargets()) {
       const states: string[][] = [];
       for (let d = 0; d < 3; d++) {
         // 60% Cyrillic; answers of 16-24 tokens instead of 8-16
-        await day(400, 240, `shift${d}`, (i) => 16 + (i % 9));
+        await day(400, 240, `shift${d}`, { tokensOut: (i) => 16 + (i % 9) });
         await job.tick();
         const status = await readJson(await h.request("/api/v1/models/triage/monitor"));
         states.push(status.rules.map((r: { state: string }) => r.state));
@@ -121,6 +128,45 @@ for (const target of allStoreTargets()) {
         breaches.every((w: { value: number }) => w.value > 0.2),
         "PSI past the threshold",
       );
+    });
+
+    test("a drift window waits while the features backfill has not summed its hours (or its baseline's), then is judged", async () => {
+      ids = { ...ids, ...(await seedModel(h, "sorter")) };
+      const set = await h.request("/api/v1/models/sorter/monitor/config", {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          baseline: { kind: "first-days", days: 1 },
+          rules: [{ when: "PSI of script > 0.2 for 2 days", name: "language" }],
+          settleMinutes: 60,
+        }),
+      });
+      assert.equal(set.status, 200, await set.clone().text());
+      const job = createMonitoringJob({
+        db: h.db,
+        monitoring: h.services.monitoring,
+        logger: createLogger("silent"),
+        holder: "a",
+      });
+      // As after an upgrade: every hour up to far ahead still to backfill.
+      await h.db.query(
+        "UPDATE request_feature_backfill SET lo = '2026-01-01', next_hour = '2030-01-01', finished_at = NULL",
+      );
+      for (let d = 0; d < 3; d++) await day(200, 20, `wait${d}`, { model: "sorter" });
+      await job.tick();
+      const judged = async () =>
+        (await readJson(await h.request("/api/v1/models/sorter/monitor/history?rule=language"))).windows
+          .length as number;
+      assert.equal(await judged(), 0, "no window judged on half-summed hours");
+      // The backfill has passed the days written (newest first) but not the baseline: still waiting.
+      await h.db.query("UPDATE request_feature_backfill SET next_hour = $1", [
+        new Date(h.clock.now().getTime() - 2 * DAY).toISOString(),
+      ]);
+      await job.tick();
+      assert.equal(await judged(), 0, "the baseline is not summed yet");
+      await h.db.query("UPDATE request_feature_backfill SET finished_at = now()");
+      await job.tick();
+      assert.ok((await judged()) >= 1, "judged once the backfill is done");
     });
   });
 }

@@ -58,6 +58,12 @@ export interface MonitoringDeps {
     from: Date,
     to: Date,
   ) => Promise<Record<string, Histogram>>;
+  /**
+   * The hours whose requests are not all in the feature roll-up yet (the features migration's
+   * backfill, still running), or null: a drift window that overlaps them, or whose baseline
+   * does, is not judged until the backfill has passed it.
+   */
+  featuresPending?: (q: Queryable) => Promise<{ from: Date; to: Date } | null>;
   /** The model's production version and since when (default: the registry's production alias). */
   productionOf?: (q: Queryable, model: string) => Promise<store.Production | null>;
   /** Called in the window's transaction when a rule fires or keeps breaching (opens or extends a retraining task). */
@@ -294,6 +300,9 @@ export function createMonitoringService(deps: MonitoringDeps) {
     const settle = eff.config.settleMinutes * 60_000;
     const states = await store.readStates(db, model, prod.versionId);
     const cache = new Map<string, unknown>();
+    const pending = deps.featuresPending ? await deps.featuresPending(db) : null;
+    const waits = (f: number, t: number) =>
+      pending !== null && f < pending.to.getTime() && t > pending.from.getTime();
     for (const rule of compiled(eff.config)) {
       const len = rule.windowHours * HOUR;
       let state = states.get(rule.name) ?? { streak: 0, firing: false, lastWindowEnd: null, firedAt: null };
@@ -308,6 +317,14 @@ export function createMonitoringService(deps: MonitoringDeps) {
       while (start + len + settle <= now && budget-- > 0) {
         const from = new Date(start);
         const to = new Date(start + len);
+        // A drift window reads the feature roll-up: judged once the backfill has filled it and
+        // its baseline (newest hours first), so a verdict is never taken on half-summed hours.
+        if (
+          rule.kind === "drift" &&
+          (waits(start, start + len) ||
+            (baseline.evaluation === undefined && waits(baseline.from.getTime(), baseline.to.getTime())))
+        )
+          break;
         const result = await db.transaction(async (tx) => {
           if (opts.fence && !(await opts.fence(tx))) return null;
           const verdict = await judge(tx, model, prod, rule, from, to, baseline, cache);

@@ -12,7 +12,8 @@ import { type FeatureCount, OTHER_BIN } from "./features.ts";
  * it that hour. A per-attribute value (`group:region`) is counted only when its attribute is
  * a bin of its own in `group`; otherwise the request counts once in `group`'s `__other__`.
  * New values of one batch are admitted most frequent first (then in bin order) while there
- * is room, as the migration's backfill admits an hour's values.
+ * is room; the features backfill (feature-backfill.ts) adds an hour of old rows through this
+ * same statement, as one batch.
  *
  * So a value is a bin of its own in an hour exactly when a row for it exists: every request
  * with it that hour is counted there, or none is. The raw reads (feature-windows.ts) rely on

@@ -3,6 +3,18 @@
  * it. This module owns the `request_log` and `feedback` tables: their writers (batched,
  * spooled, off the hot path) and every read of them, as named windows.
  */
+export {
+  type BackfillChunk,
+  type BackfillPass,
+  type BackfillStatus,
+  backfillHour,
+  createFeatureBackfillJob,
+  type FeatureBackfillJob,
+  featureBackfillPending,
+  featureBackfillStatus,
+  registerFeatureBackfillMetrics,
+  runBackfillChunk,
+} from "./feature-backfill.ts";
 export { type FeatureHistograms, featureHistograms } from "./feature-windows.ts";
 export {
   cutValue,
@@ -22,6 +34,7 @@ export { createFeedbackWriter, type FeedbackRecord, type FeedbackWriter } from "
 export {
   createRequestLogWriter,
   type FallbackStep,
+  insertRequestBatch,
   type RequestLogEntry,
   type RequestLogWriter,
   requestLogRow,

@@ -215,16 +215,22 @@ export async function insertRequestBatch(
   cache: PartitionCache = createPartitionCache(),
 ): Promise<void> {
   const db = transactional(q);
+  // Features are never stored NULL: NULL marks a row logged before the features migration,
+  // whose sums the backfill job adds (feature-backfill.ts); this batch adds its own below.
+  // `{}` reads as "no features" everywhere, as NULL does.
+  const stored = rows.map((r) =>
+    r.features === null || r.features === undefined ? { ...r, features: {} } : r,
+  );
   await withPartitions(
     cache,
     db,
     "request_log",
-    rows.map((r) => r.at),
+    stored.map((r) => r.at),
     () =>
       db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock_shared($1)", [ROLLUP_LOCK]);
-        const ids = await insertRows(tx, rows, fresh);
-        const inserted = ids === "all" ? rows : rows.filter((r) => ids.has(r.id as string));
+        const ids = await insertRows(tx, stored, fresh);
+        const inserted = ids === "all" ? stored : stored.filter((r) => ids.has(r.id as string));
         if (!inserted.length) return;
         const d = new RollupDeltas();
         for (const r of inserted) d.addRequest(r);

@@ -4,13 +4,20 @@ import { fillSynthetic, HOT, HOT_VERSIONS, rebuildRollups } from "../../../bench
 import type { Db } from "../../store/db.ts";
 import { loadMigrations, migrate } from "../../store/migrate.ts";
 import { allStoreTargets } from "../../test-support/stores.ts";
-import { clientTraffic, featureHistograms, mirrorWindow, windowMetrics } from "./index.ts";
+import {
+  clientTraffic,
+  featureBackfillStatus,
+  featureHistograms,
+  mirrorWindow,
+  runBackfillChunk,
+  windowMetrics,
+} from "./index.ts";
 
 /*
  * An existing deployment's rows, logged before partitions and roll-ups: the migration moves
  * them into day partitions and sums them by the same rules the writers follow, so the
  * windows read from the roll-ups equal the windows read from the raw rows. The features
- * migration then sums their tokens and bins them (they have no features: tokens and groups).
+ * backfill job then sums their tokens and bins them (they have no features: tokens and groups).
  */
 
 const ROLLUPS = "20261208000000_request_log_rollups.sql";
@@ -60,6 +67,15 @@ for (const target of allStoreTargets()) {
         await migrate(db, all),
         all.slice(cut).map((m) => m.name),
       );
+      // The features migration records the hours to backfill; the job sums them, an hour a chunk.
+      const pending = await featureBackfillStatus(db);
+      // From the oldest day kept raw up to the end of the hour the migration ran in.
+      assert.equal(pending?.pending?.from.toISOString(), "2026-05-31T00:00:00.000Z");
+      assert.ok((pending?.pending?.to.getTime() ?? 0) >= Date.now(), "up to the current hour");
+      let chunks = 0;
+      while ((await runBackfillChunk(db)).state === "hour") chunks++;
+      assert.equal(chunks, 2, "the two hours with rows, 2026-06-01T00 then 2026-05-31T23");
+      assert.equal((await featureBackfillStatus(db))?.rowsDone, 400);
       const parts = (await db.query<{ p: string }>("SELECT modelgov_day_partitions('request_log') AS p")).map(
         (r) => r.p,
       );
@@ -120,7 +136,7 @@ for (const target of allStoreTargets()) {
       );
     });
 
-    test("the synthetic log (bench) is filled with features and summed by the migrations' backfills as the writers sum", async () => {
+    test("the synthetic log (bench) is filled with features and summed by the backfills (roll-up migration, feature job) as the writers sum", async () => {
       const end = new Date("2026-09-02T00:00:00.000Z");
       await migrate(db, loadMigrations()); // already done by the test before, if it ran
       await fillSynthetic(db, { rows: 6000, days: 2, end, tag: "syn" });

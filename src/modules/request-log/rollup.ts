@@ -219,6 +219,25 @@ export class RollupDeltas {
       });
   }
 
+  /**
+   * Adds the feature sums of rows already counted in requests (the feature backfill: rows
+   * logged before the features migration).
+   */
+  addFeatureSums(
+    model: string,
+    minute: string,
+    versionId: string,
+    shadow: boolean,
+    s: { tokensIn: number; tokensOut: number; refusals: number; checked: number; valid: number },
+  ): void {
+    const r = this.rollup(model, minute, versionId, shadow);
+    r.tokens_in += s.tokensIn;
+    r.tokens_out += s.tokensOut;
+    r.refusals += s.refusals;
+    r.validity_checked += s.checked;
+    r.valid += s.valid;
+  }
+
   /** Adds (sign 1) or takes back (sign -1) a request's latest feedback. */
   addFeedback(r: RequestFacts, f: LatestFeedback, sign: 1 | -1): void {
     const row = this.rollup(r.model, r.minute, r.versionId, false);
@@ -309,7 +328,11 @@ const nonZero = (r: RollupRow) =>
   r.successes !== 0 ||
   r.score_sum !== 0 ||
   r.score_sq !== 0 ||
-  r.compared !== 0;
+  r.compared !== 0 ||
+  r.tokens_in !== 0 ||
+  r.tokens_out !== 0 ||
+  r.refusals !== 0 ||
+  r.validity_checked !== 0;
 
 /** The minute deltas summed per hour (the hourly tier gets the same sums, coarser). */
 function hourly<T extends { model: string; minute: string }>(
@@ -389,8 +412,19 @@ const GROUP_KEY = (g: GroupRow) => `${g.model}\u0000${g.version_id}\u0000${group
  * tables in one order, so two batches never wait on each other in a cycle. The feature
  * roll-up goes last: its caps rely on the hour rows written before it (feature-rollup.ts).
  */
-export async function applyDeltas(q: Queryable, d: RollupDeltas): Promise<void> {
-  const rollups = [...d.rollups.values()].filter(nonZero);
+export async function applyDeltas(
+  q: Queryable,
+  d: RollupDeltas,
+  opts: {
+    /**
+     * Writes the rows that add nothing too: the feature backfill (feature-backfill.ts) upserts
+     * the hour rows of every version it adds bins to, so that it waits for the writers of that
+     * hour, and they for it, as two batches do (feature-rollup.ts).
+     */
+    keepEmpty?: boolean;
+  } = {},
+): Promise<void> {
+  const rollups = [...d.rollups.values()].filter((r) => opts.keepEmpty || nonZero(r));
   if (rollups.length) {
     await q.query(upsertRollup("request_rollup", "minute"), [JSON.stringify(rollups)]);
     await q.query(upsertRollup("request_rollup_hour", "hour"), [

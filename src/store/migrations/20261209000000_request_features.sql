@@ -87,61 +87,42 @@ RETURNS TABLE (feature TEXT, bin TEXT, cap INTEGER, pf TEXT, pb TEXT) LANGUAGE s
    WHERE jsonb_typeof(e.value) = 'string'
 $$;
 
--- The new sums of the rows already logged (rows that are no longer raw keep 0), by the same
--- rules the writers follow.
-WITH s AS (
-  SELECT model, date_trunc('minute', at) AS minute, shadow_of IS NOT NULL AS shadow,
-         CASE WHEN shadow_of IS NULL THEN COALESCE(routed_version_id, '')
-              ELSE COALESCE(version_id, '') END AS vid,
-         sum(tokens_in) AS tokens_in, sum(tokens_out) AS tokens_out,
-         count(*) FILTER (WHERE features->'refusal' = 'true'::jsonb) AS refusals,
-         count(*) FILTER (WHERE jsonb_typeof(features->'valid') = 'boolean') AS checked,
-         count(*) FILTER (WHERE features->'valid' = 'true'::jsonb) AS valid
-    FROM request_log GROUP BY 1, 2, 3, 4
-)
-UPDATE request_rollup t
-   SET tokens_in = s.tokens_in, tokens_out = s.tokens_out, refusals = s.refusals,
-       validity_checked = s.checked, valid = s.valid
-  FROM s
- WHERE t.model = s.model AND t.minute = s.minute AND t.shadow = s.shadow AND t.version_id = s.vid;
-
-WITH s AS (
-  SELECT model, date_trunc('hour', minute, 'UTC') AS hour, version_id, shadow,
-         sum(tokens_in) AS tokens_in, sum(tokens_out) AS tokens_out, sum(refusals) AS refusals,
-         sum(validity_checked) AS checked, sum(valid) AS valid
-    FROM request_rollup GROUP BY 1, 2, 3, 4
-)
-UPDATE request_rollup_hour t
-   SET tokens_in = s.tokens_in, tokens_out = s.tokens_out, refusals = s.refusals,
-       validity_checked = s.checked, valid = s.valid
-  FROM s
- WHERE t.model = s.model AND t.hour = s.hour AND t.shadow = s.shadow AND t.version_id = s.version_id;
-
--- The feature roll-up of the served rows already logged: each capped feature keeps its most
--- frequent values of the hour (then by value), the rest count in __other__; a per-attribute
--- value counts only when its attribute was kept.
-WITH v AS (
-  SELECT r.model, date_trunc('hour', r.at, 'UTC') AS hour, COALESCE(r.routed_version_id, '') AS vid,
-         x.feature, x.bin, x.cap, x.pf, x.pb, count(*) AS n
-    FROM request_log r
-   CROSS JOIN LATERAL modelgov_feature_values(r.tokens_in, r.tokens_out, r.features, r.groups) AS x
-   WHERE r.shadow_of IS NULL
-   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-), ranked AS (
-  SELECT v.*, v.cap IS NULL OR v.bin = '__other__'
-           OR row_number() OVER (PARTITION BY v.model, v.hour, v.vid, v.feature, v.bin = '__other__'
-                                 ORDER BY v.n DESC, v.bin) <= v.cap AS admitted
-    FROM v
-), par AS (
-  -- a per-attribute value's parent: the attribute's own row, in the same (family, attribute) window
-  SELECT r.*, bool_or(r.admitted) FILTER (WHERE r.pf IS NULL)
-                OVER (PARTITION BY r.model, r.hour, r.vid, COALESCE(r.pf, r.feature), COALESCE(r.pb, r.bin))
-                AS parent_admitted
-    FROM ranked r
-)
-INSERT INTO request_feature_rollup_hour (model, hour, version_id, feature, bin, n)
-SELECT model, hour, vid, feature, CASE WHEN admitted THEN bin ELSE '__other__' END, sum(n)
-  FROM par
- WHERE pf IS NULL OR parent_admitted
- GROUP BY 1, 2, 3, 4, 5;
--- End of the feature backfill.
+-- The rows already logged: not summed here. Their new sums (tokens in the two roll-ups, tokens
+-- and groups in the feature roll-up) are added by a leased background job, one hour per
+-- transaction, newest hour first (src/modules/request-log/feature-backfill.ts). Summing them
+-- here took over 20 minutes at 10M rows, with startup blocked and the roll-ups locked meanwhile.
+--
+-- Which rows are the job's: those with `features IS NULL`. The column is new, so every row
+-- logged before this migration has NULL; from this migration on, the request-log writer stores
+-- `{}` for a row without features (a failed derivation, a spool line written by the previous
+-- release), never NULL, and adds every row it inserts to the sums in the batch's transaction.
+-- So a NULL row has never had its tokens or feature bins counted, and a non-NULL row always
+-- has. `{}` and NULL read the same everywhere (no feature), so nothing else changes. A row
+-- that a replica of the previous release inserts during a rolling upgrade also has NULL and is
+-- counted by the job if its hour is not done yet (otherwise its tokens stay uncounted: a
+-- rolling upgrade's minutes at most). Refusals and validity come from `features` only, so the
+-- old rows add nothing to them.
+--
+-- What is recorded: the range of hours to do, [lo, hi), and the job's cursor: hours in
+-- [next_hour, hi) are done, [lo, next_hour) still to do. `lo` is the first day still kept raw
+-- (days dropped by retention need nothing); `hi` the end of the last hour with roll-up rows,
+-- or of the current hour. The job moves the cursor in the transaction that adds an hour's
+-- sums, so an hour is added once, whatever crashes or replicas race; it skips hours whose day
+-- partition was dropped meanwhile. Monitors read the cursor: a drift window (or its baseline)
+-- that overlaps the hours still to do waits for the job instead of being judged.
+CREATE TABLE request_feature_backfill (
+  id          BOOLEAN PRIMARY KEY DEFAULT true CHECK (id),
+  lo          TIMESTAMPTZ NOT NULL,
+  hi          TIMESTAMPTZ NOT NULL,
+  next_hour   TIMESTAMPTZ NOT NULL,
+  hours_done  INTEGER NOT NULL DEFAULT 0,
+  rows_done   BIGINT NOT NULL DEFAULT 0,
+  recorded_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  finished_at TIMESTAMPTZ
+);
+INSERT INTO request_feature_backfill (lo, hi, next_hour, finished_at)
+SELECT LEAST(COALESCE(b.lo, b.hi), b.hi), b.hi, b.hi, CASE WHEN b.lo IS NULL OR b.lo >= b.hi THEN now() END
+  FROM (SELECT (SELECT min(to_date(right(p, 8), 'YYYYMMDD'))::timestamp AT TIME ZONE 'UTC'
+                  FROM modelgov_day_partitions('request_log') AS p) AS lo,
+               GREATEST(date_trunc('hour', now(), 'UTC') + interval '1 hour',
+                        (SELECT max(hour) + interval '1 hour' FROM request_rollup_hour)) AS hi) b;
