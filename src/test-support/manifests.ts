@@ -2,7 +2,8 @@
 // and @kubernetes-models/argo-rollouts for the Argo kinds), and small lookups the deploy tests share.
 
 import assert from "node:assert/strict";
-import { readdirSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
 import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
@@ -134,8 +135,6 @@ const INTERFACES: Record<string, [string, string]> = {
  * Returns one line per problem: where, then the compiler's message.
  */
 export async function unknownFields(objects: { where: string; object: K8sObject }[]): Promise<string[]> {
-  const ts = (await import("typescript")).default;
-  const file = path.join(root, "src", "__manifests__.ts");
   const used = [...new Set(objects.map(({ object: o }) => `${o.apiVersion}/${o.kind}`))];
   const imports = used.map((k) => {
     const known = INTERFACES[k];
@@ -148,27 +147,41 @@ export async function unknownFields(objects: { where: string; object: K8sObject 
     ({ object: o }, i) =>
       `export const o${i}: ${INTERFACES[`${o.apiVersion}/${o.kind}`]![1]} = ${JSON.stringify(o)};`,
   );
-  const text = [...imports, ...lines].join("\n");
-  const options = {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: [],
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  };
-  const host = ts.createCompilerHost(options);
-  const read = host.getSourceFile.bind(host);
-  const exists = host.fileExists.bind(host);
-  host.getSourceFile = (f, language, ...rest) =>
-    f === file ? ts.createSourceFile(f, text, language) : read(f, language, ...rest);
-  host.fileExists = (f) => f === file || exists(f);
-  const program = ts.createProgram([file], options, host);
-  return ts.getPreEmitDiagnostics(program).map((d) => {
-    const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
-    const at = objects[line - first];
-    const what = at ? `${at.where}: ${at.object.kind}/${at.object.metadata?.name}` : "manifests";
-    return `${what}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
-  });
+  // The compiler itself on a throwaway project (TypeScript 7 has no in-process API): under
+  // node_modules so the packages' types resolve, as they do for the repository's own files.
+  const dir = mkdtempSync(path.join(root, "node_modules", ".modelgov-manifests-"));
+  try {
+    writeFileSync(path.join(dir, "manifests.ts"), `${[...imports, ...lines].join("\n")}\n`);
+    writeFileSync(
+      path.join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+        },
+        files: ["manifests.ts"],
+      }),
+    );
+    const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
+    const run = spawnSync(process.execPath, [tsc, "-p", dir, "--pretty", "false"], { encoding: "utf8" });
+    if (run.status === 0) return [];
+    // `manifests.ts(LINE,COL): error TSNNNN: message`, continuation lines indented.
+    const out: string[] = [];
+    for (const m of run.stdout.matchAll(
+      /^(?:.*?manifests\.ts\((\d+),\d+\)|[^\s].*?): error (TS\d+: .*(?:\n {2,}.*)*)/gm,
+    )) {
+      const at = m[1] ? objects[Number(m[1]) - 1 - first] : undefined;
+      const what = at ? `${at.where}: ${at.object.kind}/${at.object.metadata?.name}` : "manifests";
+      out.push(`${what}: ${m[2]!.replace(/\s*\n\s+/g, " ")}`);
+    }
+    if (out.length === 0) throw new Error(`tsc failed without a diagnostic: ${run.stdout}${run.stderr}`);
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
