@@ -36,6 +36,7 @@ export {
   type FallbackStep,
   insertRequestBatch,
   type RequestLogEntry,
+  type RouteMember,
   type RequestLogWriter,
   requestLogRow,
 } from "./request-log.ts";

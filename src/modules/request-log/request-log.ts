@@ -91,6 +91,23 @@ export interface RequestLogEntry {
    * that throws leaves the row without features rather than losing it.
    */
   features?: FeaturesSource | null;
+  /** What a router version did: the tiers it called, in order, with each one's outcome and cost. */
+  routePath?: readonly RouteMember[] | null;
+}
+
+/** One tier a router called (or could not), as the log keeps it. */
+export interface RouteMember {
+  tier: string;
+  /** The version of the tier's model that answered, or was last tried. */
+  versionId: string | null;
+  version: string | null;
+  outcome: "served" | "escalated" | "outvoted" | "failed" | "refused";
+  /** Why it escalated, failed or was refused; null when served. */
+  reason: string | null;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  upstreamMs: number | null;
 }
 
 const COLUMNS = [
@@ -122,6 +139,7 @@ const COLUMNS = [
   ["shadow_of", "text"],
   ["agreement", "boolean"],
   ["features", "jsonb"],
+  ["route_path", "jsonb"],
 ] as const;
 
 const sha256 = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
@@ -163,6 +181,7 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
     shadow_of: e.shadowOf ?? null,
     agreement: e.agreement ?? null,
     features: resolveFeatures(e.features),
+    route_path: e.routePath ?? null,
   });
 }
 

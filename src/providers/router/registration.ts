@@ -147,12 +147,9 @@ export const RouterPolicySchema = z
           .min(1)
           .max(600_000)
           .optional()
-          .describe("combine the answers in by then; the later ones are abandoned (and still billed)"),
-        maxCostUsd: z
-          .number()
-          .positive()
-          .optional()
-          .describe("refuse the call when the tiers' price for it would exceed this"),
+          .describe(
+            "combine the answers in by then; a later one is recorded as failed (the provider may still bill it: the log cannot count what it never saw)",
+          ),
       })
       .strict()
       .optional()

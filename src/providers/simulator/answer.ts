@@ -70,7 +70,9 @@ export function planAnswer(
   const words =
     outcome.success && reference !== undefined
       ? reference.split(" ")
-      : answerWords(outcome.success, lastUserText(req.messages));
+      : !outcome.success && params.poorAnswer === "refusal"
+        ? ["I'm", "sorry,", "I", "can't", "help", "with", "that."]
+        : answerWords(outcome.success, lastUserText(req.messages));
   const truncated = output < params.tokens.output;
   // A cut-short answer is visibly cut: as many words as tokens allowed, at least one.
   const text = (truncated ? words.slice(0, Math.max(1, output)) : words).join(" ");

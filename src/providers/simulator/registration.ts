@@ -45,6 +45,12 @@ export const SimulatorParametersSchema = z
       .partial()
       .default({ success: 0.9 })
       .describe("how often answers are judged successful, overall and per group"),
+    poorAnswer: z
+      .enum(["wrong", "refusal"])
+      .default("wrong")
+      .describe(
+        "what an unsuccessful answer looks like: wrong (SIM-POOR text) or a refusal (\"I'm sorry, I can't help with that\"), which a cascade router escalates",
+      ),
     seed: z
       .number()
       .int()

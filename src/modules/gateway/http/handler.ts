@@ -4,9 +4,10 @@ import { can } from "../../../http/permissions.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { Json } from "../../../providers/types.ts";
 import { RequestLimitError } from "../limits/index.ts";
-import { isRefusal, resolve, throughRouter } from "../routing/resolve.ts";
+import { isMulti, isRefusal, resolve, throughRouter } from "../routing/resolve.ts";
 import { routerInput } from "../routing/router-input.ts";
 import { chatRequestOf, handleChat, parseGroups } from "./chat/index.ts";
+import { handleMulti } from "./chat/multi.ts";
 import type { GatewayDeps, Principal } from "./deps.ts";
 import { GatewayError } from "./gateway-error.ts";
 import { createPrincipals, tokenOf } from "./principals.ts";
@@ -125,6 +126,12 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     if (isRefusal(resolution))
       throw new GatewayError(resolution.status, resolution.detail, { field: "body.model" });
     const groups = parseGroups(req.headers["x-modelgov-groups"]);
+    if (isMulti(resolution))
+      return handleMulti(
+        { deps, req, res, dialect, chat, principal, requestId, subject, groups, base },
+        resolution,
+        snapshot,
+      );
     await handleChat({
       deps,
       req,

@@ -1,4 +1,4 @@
-import type { RouterInput } from "./router.ts";
+import type { CompiledRouter, RouterInput } from "./router.ts";
 import type { ModelRoute, RoutableVersion, RoutingSnapshot } from "./snapshot.ts";
 import { bucketOf } from "./split.ts";
 
@@ -90,7 +90,21 @@ export function resolve(
   return { model, chain, reason, splitScope };
 }
 
-export const isRefusal = (r: Resolution | RouteRefusal): r is RouteRefusal => "status" in r;
+export const isRefusal = (r: Resolution | RouteRefusal | MultiPlan): r is RouteRefusal => "status" in r;
+
+/** A router version that calls several tiers for one request: a cascade or an ensemble. */
+export interface MultiPlan {
+  strategy: "cascade" | "ensemble";
+  router: CompiledRouter;
+  /** How the request reached the router (`alias:production; cascade 1.0.0`). */
+  reason: string;
+  /** `model@version` of the router. */
+  label: string;
+  splitScope: string | null;
+  via: NonNullable<Resolution["via"]>;
+}
+
+export const isMulti = (r: Resolution | RouteRefusal | MultiPlan): r is MultiPlan => "strategy" in r;
 
 /**
  * A resolution whose primary is a router version, taken through it: the router picks a tier
@@ -104,16 +118,25 @@ export function throughRouter(
   input: () => RouterInput,
   subject: string | undefined,
   fallbackKey: string,
-): Resolution | RouteRefusal {
+): Resolution | RouteRefusal | MultiPlan {
   const primary = outer.chain[0]!;
   const router = primary.router;
   if (!router) return outer;
   const label = `${outer.model.name}@${primary.version}`;
   if (router.policy.strategy !== "route")
     return {
-      status: 502,
-      code: "upstream_error",
-      detail: `router ${label} is a ${router.policy.strategy}, which this gateway does not serve yet`,
+      strategy: router.policy.strategy,
+      router,
+      reason: `${outer.reason}; ${router.policy.strategy} ${primary.version}`,
+      label,
+      splitScope: outer.splitScope ?? null,
+      via: {
+        model: outer.model.name,
+        versionId: primary.id,
+        version: primary.version,
+        tier: "",
+        why: router.policy.strategy,
+      },
     };
   const choice = router.pick(input());
   const inner = resolve(snapshot, choice.tier.target, subject, fallbackKey, true);

@@ -36,14 +36,48 @@ describe("a router version through the gateway", () => {
     const r = await admin.approvals.request(model, version, `ship ${version}`);
     await signer.approvals.sign(r.id, { role: "engineering", decision: "approve" });
   };
-  const simulator = (model: string, version: string, output: number) =>
+  const simulator = (model: string, version: string, output: number, extra: Record<string, unknown> = {}) =>
     admin.versions.register(model, {
       version,
       provider: "simulator",
       providerModelId: `sim-${model}`,
-      parameters: { latencyMs: { p50: 1, p95: 2 }, tokens: { output }, seed: 1 },
+      parameters: {
+        latencyMs: { p50: 1, p95: 2 },
+        tokens: { output },
+        seed: 1,
+        quality: { success: 1 },
+        ...extra,
+      },
       card: CARD,
     });
+  const router = async (version: string, parameters: Record<string, unknown>, alias: string) => {
+    await admin.versions.register("assistant", {
+      version,
+      provider: "router",
+      providerModelId: `policy-${version}`,
+      parameters,
+      card: CARD,
+    });
+    await approve("assistant", version);
+    await admin.aliases.set("assistant", alias, version, "try it");
+    await server.gateway.routing.refresh();
+  };
+  const logged = async (requestId: string | null) => {
+    await server.services.requestLog.flush();
+    const [row] = await server.services.db.query<{
+      version: string;
+      tokens_out: number;
+      route_reason: string;
+      route_path: {
+        tier: string;
+        version: string | null;
+        outcome: string;
+        reason: string | null;
+        tokensOut: number;
+      }[];
+    }>("SELECT version, tokens_out, route_reason, route_path FROM request_log WHERE id = $1", [requestId]);
+    return row!;
+  };
 
   before(async () => {
     server = await startServer(
@@ -63,14 +97,18 @@ describe("a router version through the gateway", () => {
       token: (await admin.tokens.create({ name: "eve", roles: ["engineering"] })).token,
     });
     const agent = (await admin.tokens.create({ name: "bot", roles: ["agent"] })).token;
-    for (const m of ["small", "large", "assistant"])
+    for (const m of ["small", "large", "shy", "poor", "assistant"])
       await admin.models.create({ name: m, owner: "ml", riskTier: "low", useCases: ["support"] });
     await simulator("small", "1.0.0", 20);
     await simulator("large", "1.0.0", 200);
     await simulator("large", "2.0.0", 300); // registered, never approved
+    await simulator("shy", "1.0.0", 7, { quality: { success: 0 }, poorAnswer: "refusal" });
+    await simulator("poor", "1.0.0", 30, { quality: { success: 0 } });
     for (const [m, v] of [
       ["small", "1.0.0"],
       ["large", "1.0.0"],
+      ["shy", "1.0.0"],
+      ["poor", "1.0.0"],
     ] as const) {
       await approve(m, v);
       await admin.aliases.set(m, "production", v, "launch");
@@ -205,5 +243,100 @@ describe("a router version through the gateway", () => {
     const fields = err.problem.errors?.map((e: { field: string }) => e.field) ?? [];
     assert.ok(fields.includes("parameters.classifier.rules.0.when.user.tier"), JSON.stringify(err.problem));
     assert.ok(fields.includes("parameters.classifier.default"), JSON.stringify(err.problem));
+  });
+
+  test("a cascade escalates past a refusal to the next tier; the log keeps both calls, their tokens summed", async () => {
+    await router(
+      "2.0.0",
+      {
+        strategy: "cascade",
+        tiers: [
+          { name: "cheap", target: "shy" },
+          { name: "strong", target: "large" },
+        ],
+      },
+      "cascade",
+    );
+    const r = await openai.chat.completions
+      .create({
+        model: "assistant@cascade",
+        messages: [{ role: "user", content: "Explain the refund rules" }],
+      })
+      .withResponse();
+    assert.equal(r.response.headers.get("x-modelgov-model-version"), "large@1.0.0");
+    assert.match(r.data.choices[0]?.message.content ?? "", /^SIM-OK/);
+    assert.equal(
+      r.response.headers.get("x-modelgov-route"),
+      "alias:cascade; cascade 2.0.0: cheap (shy@1.0.0) escalated: refusal -> strong (large@1.0.0) served",
+    );
+    const row = await logged(r.response.headers.get("x-modelgov-request-id"));
+    assert.equal(row.version, "1.0.0");
+    assert.equal(row.tokens_out, 7 + 200, "both tiers' output tokens");
+    assert.deepEqual(
+      row.route_path.map((m) => [m.tier, m.version, m.outcome, m.reason, m.tokensOut]),
+      [
+        ["cheap", "1.0.0", "escalated", "refusal", 7],
+        ["strong", "1.0.0", "served", null, 200],
+      ],
+    );
+    // A cascade checks an answer before sending it: a stream is refused, naming the field.
+    const streamed = await openai.chat.completions
+      .create({ model: "assistant@cascade", messages: [{ role: "user", content: "hi" }], stream: true })
+      .catch((e: unknown) => e);
+    assert.ok(streamed instanceof OpenAI.APIError);
+    assert.equal(streamed.status, 400);
+    assert.match(streamed.message, /answers plain requests only/);
+  });
+
+  test("an ensemble: the majority's answer wins and the odd one is outvoted; first-valid skips a refusal", async () => {
+    await router(
+      "3.0.0",
+      {
+        strategy: "ensemble",
+        tiers: [
+          { name: "a", target: "small" },
+          { name: "b", target: "poor" },
+          { name: "c", target: "large" },
+        ],
+        combine: { by: "majority" },
+      },
+      "vote",
+    );
+    const r = await openai.chat.completions
+      .create({ model: "assistant@vote", messages: [{ role: "user", content: "Is the store open?" }] })
+      .withResponse();
+    assert.equal(
+      r.response.headers.get("x-modelgov-model-version"),
+      "small@1.0.0",
+      "a and c agree; a is first",
+    );
+    const row = await logged(r.response.headers.get("x-modelgov-request-id"));
+    assert.deepEqual(
+      row.route_path.map((m) => [m.tier, m.outcome]),
+      [
+        ["a", "served"],
+        ["b", "outvoted"],
+        ["c", "outvoted"],
+      ],
+    );
+    assert.equal(row.tokens_out, 20 + 30 + 200);
+    assert.match(row.route_reason, /majority chose a/);
+
+    await router(
+      "4.0.0",
+      {
+        strategy: "ensemble",
+        tiers: [
+          { name: "cheap", target: "shy" },
+          { name: "strong", target: "large" },
+        ],
+        combine: { by: "first-valid" },
+      },
+      "valid",
+    );
+    const v = await openai.chat.completions
+      .create({ model: "assistant@valid", messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    assert.equal(v.response.headers.get("x-modelgov-model-version"), "large@1.0.0");
   });
 });

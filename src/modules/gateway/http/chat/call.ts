@@ -151,6 +151,46 @@ function failureStatus(path: readonly FallbackStep[]): number {
   return 502;
 }
 
+/** A chain that failed everywhere: the answer the caller gets, not yet sent. */
+export interface ChainFailure {
+  failure: { status: number; detail: string; errorClass: string; path: readonly FallbackStep[] };
+}
+
+/** Walks the route's chain (retries, breakers, fallback) with `attempt`; a failure is returned, not sent. */
+export async function tryChain<R>(
+  call: ChatCall,
+  attempt: (v: RoutableVersion, signal: SignalLike, n: number) => Promise<R>,
+): Promise<ExecuteOutcome<R> | ChainFailure> {
+  try {
+    return await call.deps.execute(call.resolution.chain, attempt, {
+      deadlineMs: call.resolution.model.timeouts.totalMs,
+      signal: call.signal,
+    });
+  } catch (err) {
+    const path = err instanceof FallbackError ? err.path : [];
+    const detail = path.length
+      ? `no version of '${call.resolution.model.name}' could serve: ${path.map(describeStep).join("; ")}`
+      : `upstream failure: ${(err as Error).message}`;
+    return {
+      failure: {
+        status: failureStatus(path),
+        detail,
+        errorClass: (err as { kind?: string }).kind ?? "upstream",
+        path,
+      },
+    };
+  }
+}
+
+/** Sends a chain's failure to the caller; the log gets the same path. */
+export function sendFailure(call: ChatCall, f: ChainFailure["failure"], detail = f.detail): Outcome {
+  sendError(call.res, call.dialect, new GatewayError(f.status, detail, { extra: { fallbackPath: f.path } }), {
+    requestId: call.requestId,
+    headers: call.base,
+  });
+  return { status: f.status, errorClass: f.errorClass, path: f.path };
+}
+
 /**
  * Walks the route's chain (retries, breakers, fallback) with `attempt`. When no version could
  * answer, the caller has its error answer and the result is the call's outcome.
@@ -159,26 +199,6 @@ export async function walkChain<R>(
   call: ChatCall,
   attempt: (v: RoutableVersion, signal: SignalLike, n: number) => Promise<R>,
 ): Promise<ExecuteOutcome<R> | Outcome> {
-  try {
-    return await call.deps.execute(call.resolution.chain, attempt, {
-      deadlineMs: call.resolution.model.timeouts.totalMs,
-      signal: call.signal,
-    });
-  } catch (err) {
-    return failed(call, err);
-  }
-}
-
-/** No version could answer: the caller gets the path tried, the log the same. */
-function failed(call: ChatCall, err: unknown): Outcome {
-  const path = err instanceof FallbackError ? err.path : [];
-  const status = failureStatus(path);
-  const detail = path.length
-    ? `no version of '${call.resolution.model.name}' could serve: ${path.map(describeStep).join("; ")}`
-    : `upstream failure: ${(err as Error).message}`;
-  sendError(call.res, call.dialect, new GatewayError(status, detail, { extra: { fallbackPath: path } }), {
-    requestId: call.requestId,
-    headers: call.base,
-  });
-  return { status, errorClass: (err as { kind?: string }).kind ?? "upstream", path };
+  const out = await tryChain(call, attempt);
+  return "failure" in out ? sendFailure(call, out.failure) : out;
 }

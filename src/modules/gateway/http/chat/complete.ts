@@ -1,35 +1,60 @@
-import type { ChatResponse } from "../../../../providers/types.ts";
+import type { ChatResponse, CompletionResult } from "../../../../providers/types.ts";
 import { answerOfChoices } from "../../features/derive.ts";
+import type { FallbackStep } from "../../resilience/fallback.ts";
+import type { RoutableVersion } from "../../routing/snapshot.ts";
 import { sendJson } from "../respond.ts";
-import { type ChatCall, servedHeaders, walkChain } from "./call.ts";
+import { type ChainFailure, type ChatCall, sendFailure, servedHeaders, tryChain } from "./call.ts";
 import { keepBodies, type Outcome } from "./log-entry.ts";
 
-/** A plain (non-streaming) answer: the outcome, and the choices served (for a shadow comparison). */
-export async function complete(call: ChatCall): Promise<Outcome & { choices?: ChatResponse["choices"] }> {
+/** A plain answer a version gave, not yet sent. */
+export interface PlainAnswer {
+  result: CompletionResult;
+  servedBy: RoutableVersion;
+  path: readonly FallbackStep[];
+  /** The response as the caller would see it (`model` is the version's label). */
+  response: ChatResponse;
+}
+
+/** Calls the route's chain for a plain answer without sending it (a cascade checks it first). */
+export async function callPlain(call: ChatCall): Promise<PlainAnswer | ChainFailure> {
   const { deps, chat } = call;
-  const out = await walkChain(call, (v, signal, n) =>
+  const out = await tryChain(call, (v, signal, n) =>
     deps.adapters[v.provider]!.complete(chat, call.target(v), call.context(signal, n)),
   );
-  if ("status" in out) return out;
-  const { result, servedBy, path } = out;
-  const headers = servedHeaders(call, servedBy, path);
-  const label = call.target(servedBy).label;
-  const response = { ...result.response, model: label };
+  if ("failure" in out) return out;
+  const label = call.target(out.servedBy).label;
+  return { ...out, response: { ...out.result.response, model: label } };
+}
+
+/** Sends a plain answer; `headers` replace the served headers when a cascade or ensemble composed them. */
+export function sendPlain(
+  call: ChatCall,
+  a: PlainAnswer,
+  headers: Record<string, string> = servedHeaders(call, a.servedBy, a.path),
+): Outcome & { choices: ChatResponse["choices"] } {
+  const { deps, chat } = call;
+  const label = a.response.model;
   sendJson(
     call.res,
     200,
-    call.dialect === "anthropic" ? deps.translate.toAnthropicResponse(response, label) : response,
+    call.dialect === "anthropic" ? deps.translate.toAnthropicResponse(a.response, label) : a.response,
     headers,
   );
   return {
     status: 200,
     errorClass: null,
-    servedBy,
-    path,
-    usage: result.usage,
-    upstreamMs: result.upstreamMs,
-    bodies: deps.bodies.mode !== "off" ? keepBodies(deps.bodies, chat, response.choices) : undefined,
-    answer: answerOfChoices(response.choices),
-    choices: response.choices,
+    servedBy: a.servedBy,
+    path: a.path,
+    usage: a.result.usage,
+    upstreamMs: a.result.upstreamMs,
+    bodies: deps.bodies.mode !== "off" ? keepBodies(deps.bodies, chat, a.response.choices) : undefined,
+    answer: answerOfChoices(a.response.choices),
+    choices: a.response.choices,
   };
+}
+
+/** A plain (non-streaming) answer: the outcome, and the choices served (for a shadow comparison). */
+export async function complete(call: ChatCall): Promise<Outcome & { choices?: ChatResponse["choices"] }> {
+  const a = await callPlain(call);
+  return "failure" in a ? sendFailure(call, a.failure) : sendPlain(call, a);
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ChatRequest, Usage } from "../../../../providers/types.ts";
+import type { RouteMember } from "../../../request-log/index.ts";
 import { type AnswerFacts, requestFacts, requestFeatures } from "../../features/derive.ts";
 import type { FallbackStep } from "../../resilience/fallback.ts";
 import type { RoutableVersion } from "../../routing/snapshot.ts";
@@ -39,6 +40,10 @@ export interface Outcome {
   bodies?: KeptBodies;
   /** What the features need of the answer (a served call only). */
   answer?: AnswerFacts;
+  /** A router's cascade or ensemble: the cost of every tier it called (else the served version's). */
+  costUsd?: number;
+  /** A router's cascade or ensemble: each tier it called, in order. */
+  routePath?: readonly RouteMember[];
 }
 
 /** Milliseconds since a `performance.now()` reading, to the microsecond. */
@@ -78,11 +83,12 @@ export function logEntry(
     upstreamMs: o.upstreamMs ?? null,
     tokensIn: o.usage?.inputTokens ?? 0,
     tokensOut: o.usage?.outputTokens ?? 0,
-    costUsd: o.servedBy && o.usage ? costOf(o.servedBy, o.usage) : 0,
+    costUsd: o.costUsd ?? (o.servedBy && o.usage ? costOf(o.servedBy, o.usage) : 0),
     fallbackPath: o.path,
     subject: start.subject,
     groups: start.groups,
     features: facts ? () => requestFeatures(facts, answer) : null,
+    routePath: o.routePath ?? null,
     ...o.bodies,
   };
 }
