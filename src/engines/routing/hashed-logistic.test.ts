@@ -113,3 +113,25 @@ test("what cannot be trained is refused with the reason", () => {
   assert.throws(() => trainHashedLogistic(EXAMPLES, { l2: 0 }), /l2 must be positive/);
   assert.throws(() => trainHashedLogistic(EXAMPLES, { buckets: 1 }), /buckets/);
 });
+
+test("FNV-1a over UTF-8 without a buffer: the same as hashing TextEncoder's bytes, for any text", () => {
+  const bytesHash = (s: string) => {
+    let h = 0x811c9dc5;
+    for (const b of new TextEncoder().encode(s)) h = Math.imul(h ^ b, 0x01000193);
+    return h >>> 0;
+  };
+  for (const s of [
+    "",
+    "a",
+    "tax vat",
+    "Größe",
+    "日本語のテキスト",
+    "emoji 😀 ok",
+    "lone \ud800 surrogate",
+    "end \udc00",
+  ])
+    assert.equal(fnv1a32(s), bytesHash(s), s);
+  // A bigram's bucket is the hash of "a b" itself.
+  const v = featurize("alpha beta", 2 ** 18, 2);
+  assert.ok(v.has(fnv1a32("alpha beta") % 2 ** 18));
+});

@@ -44,29 +44,58 @@ export interface TrainingReport {
 export class TrainingError extends Error {}
 
 const WORD = /[\p{L}\p{N}]+/gu;
-const encoder = new TextEncoder();
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** Folds a string's UTF-8 bytes into an FNV-1a state, without encoding it to a buffer. */
+function fold(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // a lone surrogate, as TextEncoder writes it
+    if (c < 0x800) {
+      h = Math.imul(h ^ (0xc0 | (c >> 6)), FNV_PRIME);
+    } else if (c < 0x10000) {
+      h = Math.imul(h ^ (0xe0 | (c >> 12)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((c >> 6) & 0x3f)), FNV_PRIME);
+    } else {
+      h = Math.imul(h ^ (0xf0 | (c >> 18)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((c >> 12) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((c >> 6) & 0x3f)), FNV_PRIME);
+    }
+    h = Math.imul(h ^ (0x80 | (c & 0x3f)), FNV_PRIME);
+  }
+  return h;
+}
 
 /** FNV-1a, 32 bits, of a string's UTF-8 bytes. */
 export function fnv1a32(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of encoder.encode(s)) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fold(FNV_OFFSET, s) >>> 0;
 }
 
 /** The text's hashed n-gram vector: bucket -> value, unit length (empty for a text without words). */
 export function featurize(text: string, buckets: number, ngrams: 1 | 2): Map<number, number> {
   const words = text.toLowerCase().match(WORD) ?? [];
   const counts = new Map<number, number>();
-  const add = (g: string) => {
-    const b = fnv1a32(g) % buckets;
+  const add = (h: number) => {
+    const b = (h >>> 0) % buckets;
     counts.set(b, (counts.get(b) ?? 0) + 1);
   };
+  // A bigram "a b" continues the FNV state of "a" (FNV has no finalisation): no string is built.
   for (let i = 0; i < words.length; i++) {
-    add(words[i]!);
-    if (ngrams === 2 && i + 1 < words.length) add(`${words[i]} ${words[i + 1]}`);
+    const h = fold(FNV_OFFSET, words[i]!);
+    add(h);
+    if (ngrams === 2 && i + 1 < words.length) add(fold(Math.imul(h ^ 0x20, FNV_PRIME), words[i + 1]!));
   }
   let norm = 0;
   for (const [b, c] of counts) {
