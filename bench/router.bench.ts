@@ -2,15 +2,17 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import Table from "cli-table3";
 import { trainHashedLogistic } from "../src/engines/routing/index.ts";
-import { chatRequestOf } from "../src/modules/gateway/http/chat/index.ts";
-import { isRefusal, resolve, throughRouter } from "../src/modules/gateway/routing/resolve.ts";
-import { compileRouter } from "../src/modules/gateway/routing/router.ts";
-import { routerInput } from "../src/modules/gateway/routing/router-input.ts";
-import type {
-  ModelRoute,
-  RoutableVersion,
-  RoutingSnapshot,
-} from "../src/modules/gateway/routing/snapshot.ts";
+import {
+  chatRequestOf,
+  compileRouter,
+  isRefusal,
+  type ModelRoute,
+  type RoutableVersion,
+  type RoutingSnapshot,
+  resolve,
+  routerInput,
+  throughRouter,
+} from "../src/modules/gateway/index.ts";
 import type { ChatRequest } from "../src/providers/types.ts";
 
 /*

@@ -1,14 +1,16 @@
 export { createEgressGuard, type Lookup } from "./egress/index.ts";
-export { sameAnswer } from "./http/chat/index.ts";
+export { chatRequestOf, sameAnswer } from "./http/chat/index.ts";
 export { createGatewayMetrics, type MetricsMode, metricsRoutes } from "./metrics.ts";
 export type { FallbackStep } from "./resilience/fallback.ts";
-export { isRefusal, type Resolution, resolve } from "./routing/resolve.ts";
+export { isRefusal, type Resolution, resolve, throughRouter } from "./routing/resolve.ts";
 export {
   createRouteConfigService,
   type RouteConfig,
   RouteConfigSchema,
   type RouteConfigService,
 } from "./routing/route-config.ts";
+export { type CompiledRouter, compileRouter, type RouterInput } from "./routing/router.ts";
+export { routerInput } from "./routing/router-input.ts";
 export { routeConfigRoutes } from "./routing/routes.ts";
 export {
   DEFAULT_TIMEOUTS,

@@ -36,8 +36,8 @@ export {
   type FallbackStep,
   insertRequestBatch,
   type RequestLogEntry,
-  type RouteMember,
   type RequestLogWriter,
+  type RouteMember,
   requestLogRow,
 } from "./request-log.ts";
 export {

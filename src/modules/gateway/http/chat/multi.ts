@@ -257,7 +257,10 @@ function describeCascade(members: Member[]): string {
 /** The members that answered within `ms`; a late one is recorded as failed (its call goes on, unheard). */
 async function withDeadline(calls: Promise<Member>[], ms: number, tiers: readonly Tier[]): Promise<Member[]> {
   const settled: (Member | undefined)[] = tiers.map(() => undefined);
-  calls.forEach((c, i) => c.then((m) => (settled[i] = m)));
+  for (const [i, c] of calls.entries())
+    void c.then((m) => {
+      settled[i] = m;
+    });
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.all(calls),
