@@ -333,5 +333,56 @@ for (const target of allStoreTargets()) {
       assert.equal(id, (await readJson(first)).id);
       await h.services.evals.cancel(ctx(), id, "test over");
     });
+
+    test("a router version is evaluated as it serves: each case goes to the tier its policy picks", async () => {
+      const router = await h.services.registry.registerVersion(
+        ctx(),
+        "triage",
+        VersionCreateSchema.parse({
+          version: "9.0.0",
+          provider: "router",
+          providerModelId: "by-words",
+          parameters: {
+            tiers: [
+              { name: "cheap", target: "triage@1.0.0" },
+              { name: "slow", target: "triage@3.0.0" },
+            ],
+            classifier: {
+              kind: "rules",
+              rules: [{ when: { "features.tokens_in": { $gt: 10 } }, tier: "slow" }],
+              default: "cheap",
+            },
+          },
+          card: CARD,
+        }),
+      );
+      const v1 = await h.services.registry.getVersion("triage", "1.0.0");
+      const v3 = await h.services.registry.getVersion("triage", "3.0.0");
+      const signal = new AbortController().signal;
+      const short = await invoker.call(router.id, [{ role: "user", content: "hi" }], {
+        requestId: "r1",
+        signal,
+      });
+      assert.deepEqual(short.route, { tier: "cheap", why: "rules:default", versionId: v1.id });
+      const long = await invoker.call(
+        router.id,
+        [{ role: "user", content: "a ticket that runs on well past forty characters of text" }],
+        { requestId: "r2", signal },
+      );
+      assert.deepEqual(long.route, { tier: "slow", why: "rules:0", versionId: v3.id });
+      assert.match(long.text, /^SIM-/);
+      // A whole run on the router version completes, every case answered by a tier.
+      const w = worker();
+      w.start();
+      const started = await h.services.evals.start(
+        ctx("runner"),
+        "triage",
+        "9.0.0",
+        labelSuite("routed", 20),
+      );
+      const run = await finished(started.id);
+      assert.equal(run.status, "completed");
+      assert.equal(run.done, 20);
+    });
   });
 }

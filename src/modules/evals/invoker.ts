@@ -8,7 +8,13 @@ import type { SignalLike } from "../../lib/light-abort.ts";
 import type { Adapters } from "../../providers/index.ts";
 import type { UpstreamTarget } from "../../providers/types.ts";
 import type { Queryable } from "../../store/db.ts";
-import { DEFAULT_TIMEOUTS, type Timeouts } from "../gateway/index.ts";
+import {
+  type CompiledRouter,
+  compileRouter,
+  DEFAULT_TIMEOUTS,
+  routerInput,
+  type Timeouts,
+} from "../gateway/index.ts";
 import type { Message } from "./suite.ts";
 
 export interface InvokeContext {
@@ -28,6 +34,8 @@ export interface InvokeResult {
   /** Upstream milliseconds, as the adapter measured them. */
   upstreamMs: number;
   costUsd: number;
+  /** A router version's case: the tier it chose, and the version of the tier's model that answered. */
+  route?: { tier: string; why: string; versionId: string };
 }
 
 export interface EvalInvoker {
@@ -37,6 +45,8 @@ export interface EvalInvoker {
 interface Target {
   target: UpstreamTarget;
   price: { inputPer1kUsd: number; outputPer1kUsd: number };
+  /** A router version: its compiled policy (the target is then never called itself). */
+  router?: CompiledRouter;
 }
 
 const CACHE_MS = 10_000;
@@ -65,7 +75,9 @@ export function createEvalInvoker(deps: {
     const timeouts: Timeouts = { ...DEFAULT_TIMEOUTS, ...((v.timeouts as Partial<Timeouts> | null) ?? {}) };
     const totalMs = typeof parameters.timeout_ms === "number" ? parameters.timeout_ms : timeouts.totalMs;
     const prices = (v.prices as Record<string, Target["price"]> | null) ?? {};
+    const router = (v.provider as string) === "router" ? compileRouter(parameters) : undefined;
     return {
+      ...(router ? { router } : {}),
       target: {
         versionId,
         label: `${v.name}@${v.version}`,
@@ -90,9 +102,44 @@ export function createEvalInvoker(deps: {
     return value;
   }
 
-  return {
-    async call(versionId, messages, ctx) {
-      const { target, price } = await targetOf(versionId);
+  /**
+   * The version a router's tier names, as the gateway would serve it to the router: the
+   * production alias (or the alias named), or the pinned version.
+   */
+  async function tierVersion(target: string): Promise<string> {
+    const at = target.indexOf("@");
+    const name = at < 0 ? target : target.slice(0, at);
+    const selector = at < 0 ? "production" : target.slice(at + 1);
+    const rows = await deps.db.query<{ id: string }>(
+      /^\d+\.\d+\.\d+/.test(selector)
+        ? `SELECT v.id FROM model_versions v JOIN models m ON m.id = v.model_id
+            WHERE m.name = $1 AND v.version = $2 AND v.status <> 'retired'`
+        : `SELECT a.version_id AS id FROM aliases a JOIN models m ON m.id = a.model_id
+            WHERE m.name = $1 AND a.alias = $2`,
+      [name, selector],
+    );
+    if (!rows[0]) throw new Error(`the router's tier ${target} names no version`);
+    return rows[0].id;
+  }
+
+  async function call(versionId: string, messages: Message[], ctx: InvokeContext): Promise<InvokeResult> {
+    const { target, price, router } = await targetOf(versionId);
+    if (router) {
+      // A router version is evaluated as it serves: the policy picks the tier from the case.
+      if (router.policy.strategy !== "route")
+        throw new Error(
+          `${target.label} is a ${router.policy.strategy}; evaluating one is not supported yet`,
+        );
+      const choice = router.pick(
+        routerInput({ model: target.label, messages: messages.map((m) => ({ ...m })) }),
+      );
+      const tierId = await tierVersion(choice.tier.target);
+      if ((await targetOf(tierId)).router)
+        throw new Error(`${choice.tier.target} is a router; routers do not nest`);
+      const out = await call(tierId, messages, ctx);
+      return { ...out, route: { tier: choice.tier.name, why: choice.reason, versionId: tierId } };
+    }
+    {
       const adapter = deps.adapters[target.provider];
       const out = await adapter.complete(
         { model: target.providerModelId, messages: messages.map((m) => ({ ...m })) },
@@ -128,6 +175,8 @@ export function createEvalInvoker(deps: {
         upstreamMs: out.upstreamMs,
         costUsd: (inputTokens / 1000) * price.inputPer1kUsd + (outputTokens / 1000) * price.outputPer1kUsd,
       };
-    },
-  };
+    }
+  }
+
+  return { call };
 }
