@@ -109,7 +109,9 @@ export const VersionCreateSchema = z
     version: SemverString.describe('the semantic version, e.g. "1.4.0" (quote it in YAML)'),
     provider: z
       .enum(PROVIDER_KINDS)
-      .describe("who serves it: a provider's API, an OpenAI-compatible server, or the built-in simulator"),
+      .describe(
+        "who serves it: a provider's API, an OpenAI-compatible server, the built-in simulator, or a router over other models (docs/routing.md)",
+      ),
     providerModelId: z.string().min(1).max(200).describe("pinned provider model id, e.g. gpt-4o-2024-08-06"),
     endpoint: z
       .string()
