@@ -14,6 +14,7 @@ import {
 import { VersionCreateSchema } from "../src/modules/registry/registry.schemas.ts";
 import { SpecSchema } from "../src/modules/spec/spec.schemas.ts";
 import { PROVIDERS } from "../src/providers/registrations.ts";
+import { RouterPolicySchema } from "../src/providers/router/registration.ts";
 import { SimulatorParametersSchema } from "../src/providers/simulator/registration.ts";
 
 /** docs/reference/: one page per file format and one for the environment, generated from the schemas. */
@@ -194,8 +195,9 @@ export const FORMAT_PAGES: readonly FormatPage[] = [
       "",
       "`parameters` depend on the provider: sampling defaults for `openai`, `openai-compatible` and",
       "`anthropic` (`temperature`, `top_p`, `max_tokens`, `timeout_ms`, `apiKeyEnv`; other keys are",
-      "passed through to the provider), and the simulator's own for `simulator`",
-      "([simulator-parameters.md](simulator-parameters.md)).",
+      "passed through to the provider), the simulator's own for `simulator`",
+      "([simulator-parameters.md](simulator-parameters.md)), and a routing policy for `router`",
+      "([router-parameters.md](router-parameters.md)).",
     ],
     schema: VersionCreateSchema,
     source: "src/modules/registry/registry.schemas.ts (VersionCreateSchema)",
@@ -264,6 +266,39 @@ export const FORMAT_PAGES: readonly FormatPage[] = [
       ].join("\n"),
     },
     check: (v) => strictParse(SimulatorParametersSchema, v, "simulator parameters"),
+  },
+  {
+    file: "router-parameters.md",
+    title: "Router parameters",
+    summary: "`parameters` of a router version (`provider: router`): a routing policy over other models",
+    intro: [
+      "A version registered with `provider: router` is a routing policy instead of a provider",
+      "model (docs/routing.md): its tiers name other models, and the policy picks one per request",
+      "(`route`), tries them in order (`cascade`) or calls them all (`ensemble`). The policy is",
+      "pinned with the version; a new policy is a new version, approved and rolled out like any.",
+    ],
+    schema: RouterPolicySchema,
+    source: "src/providers/router/registration.ts (RouterPolicySchema)",
+    example: {
+      lang: "yaml",
+      text: [
+        "strategy: route",
+        "tiers:",
+        "  - { name: cheap, target: support-small }",
+        "  - { name: strong, target: support-large@2.1.0 }",
+        "  - { name: legal, target: legal-specialist }",
+        "classifier:",
+        "  kind: rules",
+        "  rules:",
+        '    - when: { "metadata.domain": { $in: [legal, compliance] } }',
+        "      tier: legal",
+        '    - when: { $or: [{ "features.tokens_in": { $gt: 2000 } }, { "params.tools": { $exists: true } }] }',
+        "      tier: strong",
+        "  default: cheap",
+        "",
+      ].join("\n"),
+    },
+    check: (v) => strictParse(RouterPolicySchema, v, "router parameters"),
   },
   {
     file: "approval-policy.md",

@@ -104,14 +104,25 @@ export const RouterPolicySchema = z
         "route: a classifier picks one tier; cascade: tiers in order, escalating when a check fails; ensemble: every tier at once, the answers combined",
       ),
     tiers: z
-      .array(z.object({ name: TierName, target: Target }).strict())
+      .array(
+        z
+          .object({
+            name: TierName.describe("the tier's name: what rules, classes and the log call it"),
+            target: Target.describe(
+              "the model it calls: `model` (its production alias), `model@alias` or `model@1.2.0`",
+            ),
+          })
+          .strict(),
+      )
       .min(1)
       .max(8)
       .describe("the tiers, cheapest first: a name and the model they call (never another router)"),
     classifier: z
       .discriminatedUnion("kind", [RulesClassifier, ComplexityClassifier, TrainedClassifier])
       .optional()
-      .describe("how `route` picks the tier"),
+      .describe(
+        "how `route` picks the tier: `{ kind: rules, rules: [{ when, tier }], default }`, `{ kind: complexity, thresholds: [0.5], weights? }` or `{ kind: trained, model, threshold? }` (docs/routing.md)",
+      ),
     escalateWhen: z
       .object({
         refusal: z.boolean().default(true).describe("the answer refuses"),
