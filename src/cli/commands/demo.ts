@@ -5,6 +5,7 @@ import type { Client } from "../../client/index.ts";
 const evalDemo = () => import("../../demo/eval.ts");
 const rolloutDemo = () => import("../../demo/rollout.ts");
 const monitorDemo = () => import("../../demo/monitor.ts");
+const routingDemo = () => import("../../demo/routing.ts");
 
 import type { Io } from "../output.ts";
 import { describeComparison, describeRun } from "./evals.ts";
@@ -128,6 +129,33 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
         ctx.io.out(
           r.ok
             ? `\ndemo: the rule fired on day ${r.fired?.day} as expected; task ${r.task?.id} closed with ${r.candidate.version} promoted (${(r.tookMs / 1000).toFixed(1)} s)`
+            : `\ndemo: not as expected:\n  ${r.failures.join("\n  ")}`,
+        );
+      if (!r.ok) ctx.fail(1);
+    });
+
+  demo
+    .command("routing")
+    .description(
+      "a cheap and a strong simulated model, a suite of tickets of known difficulty, in this process (no server): a trained router calibrated to keep 99% of the strong model's success, and a cascade, served as versions through the gateway; each must reach 95% of strong-only success at no more than 60% of its cost",
+    )
+    .option("--cases <n>", "tickets in the suite: half calibrates, half measures (even, 100 to 10000)", "600")
+    .action(async (o) => {
+      const { runRoutingDemo } = await routingDemo();
+      const cases = Number(o.cases);
+      if (!Number.isInteger(cases) || cases < 100 || cases > 10_000 || cases % 2 !== 0) {
+        ctx.io.err("--cases: an even whole number from 100 to 10000");
+        ctx.fail(2);
+        return;
+      }
+      const r = await runRoutingDemo({ cases, out: (line) => (ctx.json() ? undefined : ctx.io.out(line)) });
+      if (ctx.json()) {
+        const { tookMs: _took, ...shown } = r;
+        ctx.io.out(JSON.stringify(shown, null, 2));
+      } else
+        ctx.io.out(
+          r.ok
+            ? `\ndemo: the router and the cascade each kept at least 95% of the strong model's success at no more than 60% of its cost (${(r.tookMs / 1000).toFixed(1)} s)`
             : `\ndemo: not as expected:\n  ${r.failures.join("\n  ")}`,
         );
       if (!r.ok) ctx.fail(1);
