@@ -168,7 +168,11 @@ export async function unknownFields(objects: { where: string; object: K8sObject 
       }),
     );
     const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
-    const run = spawnSync(process.execPath, [tsc, "-p", dir, "--pretty", "false"], { encoding: "utf8" });
+    const run = spawnSync(process.execPath, [tsc, "-p", dir, "--pretty", "false"], {
+      encoding: "utf8",
+      // The compiler needs nothing of the caller's environment.
+      env: { PATH: "/usr/bin:/bin" },
+    });
     if (run.status === 0) return [];
     // `manifests.ts(LINE,COL): error TSNNNN: message`, continuation lines indented.
     const out: string[] = [];
