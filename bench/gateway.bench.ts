@@ -70,6 +70,8 @@ const MESSAGES = [
   { role: "user", content: "Say hello in one short sentence." },
 ];
 const TARGETS = { 1: 0.3, 50: 5 } as const; // added p50 at 1 connection (ms); throughput ratio at 50
+/** A rules or complexity router in front adds at most this at p50 (ms; issue 18). */
+const ROUTER_ADDED_P50_MS = 0.05;
 const CARD = {
   metadata: {},
   sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k.replaceAll("_", " ")}: benchmark fixture.`])),
@@ -206,7 +208,7 @@ function freePort(): Promise<number> {
 // ------------------------------------------------------------------ the three targets
 
 interface Target {
-  name: "direct" | "bare" | "gateway" | "portkey";
+  name: "direct" | "bare" | "gateway" | "router-rules" | "router-complexity" | "portkey";
   description: string;
   origin: string;
   path: string;
@@ -339,6 +341,42 @@ async function setUpModelgov(url: string, upstreamUrl: string) {
     await signer.approvals.sign(r.id, { role: "engineering", decision: "approve", comment: "bench" });
   }
   await admin.aliases.set("chat", "production", "1.0.0", "bench launch");
+  // Routers in front of chat (issue 18): 1.0.0 by rules (five of them, none holding for the
+  // bench's request, so all are evaluated), 2.0.0 by complexity; both tiers are chat's versions.
+  await admin.models.create({ name: "routed", owner: "bench", riskTier: "low", useCases: ["support"] });
+  const tiers = [
+    { name: "cheap", target: "chat" },
+    { name: "strong", target: "chat@1.1.0" },
+  ];
+  for (const [version, classifier] of [
+    [
+      "1.0.0",
+      {
+        kind: "rules",
+        rules: [
+          { when: { "metadata.tier": "enterprise" }, tier: "strong" },
+          { when: { "features.tokens_in": { $gt: 2000 } }, tier: "strong" },
+          { when: { "params.tools": { $exists: true } }, tier: "strong" },
+          { when: { "features.script": { $in: ["cyrillic", "greek"] } }, tier: "strong" },
+          { when: { "metadata.task": { $regex: "^(legal|medical)" } }, tier: "strong" },
+        ],
+        default: "cheap",
+      },
+    ],
+    ["2.0.0", { kind: "complexity", thresholds: [0.5] }],
+  ] as const) {
+    await admin.versions.register("routed", {
+      version,
+      provider: "router",
+      providerModelId: `bench-router-${version}`,
+      parameters: { tiers, classifier },
+      card: CARD,
+    });
+    const r = await admin.approvals.request("routed", version, `bench router ${version}`);
+    await signer.approvals.sign(r.id, { role: "engineering", decision: "approve", comment: "bench" });
+  }
+  await admin.aliases.set("routed", "production", "1.0.0", "bench launch");
+  await admin.aliases.set("routed", "complexity", "2.0.0", "bench");
   await admin.routes.set("chat", {
     split: [
       { version: "1.0.0", weight: 90 },
@@ -611,6 +649,8 @@ const LABEL: Record<string, string> = {
   direct: "direct",
   bare: "bare node proxy (ref.)",
   gateway: "modelgov gateway",
+  "router-rules": "gateway + rules router",
+  "router-complexity": "gateway + complexity router",
 };
 
 /** autocannon records whole milliseconds: 0 means "under one". */
@@ -694,6 +734,19 @@ async function main() {
       body: chatBody("chat"),
       pid: server.child.proc.pid,
     };
+    // The same gateway with a router version in front of chat.
+    const routerRules: Target = {
+      ...gateway,
+      name: "router-rules",
+      description: "modelgov gateway through a rules router (5 rules) to chat's production",
+      body: chatBody("routed"),
+    };
+    const routerComplexity: Target = {
+      ...gateway,
+      name: "router-complexity",
+      description: "modelgov gateway through a complexity router to chat's production",
+      body: chatBody("routed@complexity"),
+    };
     const route = await waitForSplit(gateway);
     const sticky = await checkStickySplit(gateway);
     console.log(
@@ -737,7 +790,14 @@ async function main() {
 
     const targets = PROFILE
       ? [gateway]
-      : [direct, ...(bareProxy ? [bareProxy] : []), gateway, ...(portkey ? [portkey] : [])];
+      : [
+          direct,
+          ...(bareProxy ? [bareProxy] : []),
+          gateway,
+          routerRules,
+          routerComplexity,
+          ...(portkey ? [portkey] : []),
+        ];
     const loads: Record<string, LoadResult[]> = {};
     let serverLinesWhileMeasured = 0;
     const serverLinesSample: string[] = [];
@@ -925,6 +985,23 @@ async function main() {
           verdict(ratioRounds.length ? median(ratioRounds) >= TARGETS[50] : null),
         ],
         ["gateway / direct throughput @50 conns", `${fmt(gwOverDirect50, 2)}×`, "", ""],
+        ...(["router-rules", "router-complexity"] as const).flatMap((name) => {
+          const added =
+            seq[name] && seq.gateway ? Math.round(seq[name]!.p50Us - seq.gateway.p50Us) / 1000 : null;
+          const thr =
+            at(name, 50) && at("gateway", 50)
+              ? at(name, 50)!.requestsPerSec / at("gateway", 50)!.requestsPerSec
+              : null;
+          return [
+            [
+              `${LABEL[name]}: added p50 over the gateway @1 conn (sequential)`,
+              `${fmt(added, 3)} ms`,
+              `≤ ${ROUTER_ADDED_P50_MS} ms`,
+              verdict(added === null ? null : added <= ROUTER_ADDED_P50_MS),
+            ],
+            [`${LABEL[name]} / gateway throughput @50 conns`, `${fmt(thr, 2)}×`, "", ""],
+          ];
+        }),
         [
           "reference: gateway / bare node proxy throughput @50 conns",
           bare50 && at("gateway", 50) ? `${fmt(at("gateway", 50)!.requestsPerSec / bare50, 2)}×` : "—",
