@@ -371,6 +371,60 @@ for (const target of allStoreTargets()) {
       );
       assert.deepEqual(long.route, { tier: "slow", why: "rules:0", versionId: v3.id });
       assert.match(long.text, /^SIM-/);
+      // A cascade: the refusing tier first, then 1.0.0; an ensemble's majority. The tiers' tokens add up.
+      await register("4.0.0", { ...sim({ success: 0 }), poorAnswer: "refusal" });
+      const routerVersion = (version: string, parameters: Record<string, unknown>) =>
+        h.services.registry.registerVersion(
+          ctx(),
+          "triage",
+          VersionCreateSchema.parse({
+            version,
+            provider: "router",
+            providerModelId: "multi",
+            parameters,
+            card: CARD,
+          }),
+        );
+      const cascade = await routerVersion("9.1.0", {
+        strategy: "cascade",
+        tiers: [
+          { name: "cheap", target: "triage@4.0.0" },
+          { name: "strong", target: "triage@1.0.0" },
+        ],
+      });
+      const c = await invoker.call(cascade.id, [{ role: "user", content: "hi" }], {
+        requestId: "r3",
+        signal,
+      });
+      assert.deepEqual(c.route, {
+        tier: "strong",
+        why: "cascade",
+        versionId: v1.id,
+        tiers: [
+          { tier: "cheap", outcome: "escalated" },
+          { tier: "strong", outcome: "served" },
+        ],
+      });
+      assert.equal(c.tokensOut, 40, "both tiers' 20 output tokens");
+      const ensemble = await routerVersion("9.2.0", {
+        strategy: "ensemble",
+        tiers: [
+          { name: "a", target: "triage@4.0.0" },
+          { name: "b", target: "triage@1.0.0" },
+          { name: "c", target: "triage@1.0.0" },
+        ],
+        combine: { by: "majority" },
+      });
+      const e = await invoker.call(ensemble.id, [{ role: "user", content: "hi" }], {
+        requestId: "r4",
+        signal,
+      });
+      assert.deepEqual(
+        e.route?.tiers?.map((t) => t.outcome),
+        ["outvoted", "served", "outvoted"],
+        "b and c give the same answer; a refuses",
+      );
+      assert.equal(e.tokensOut, 60);
       // A whole run on the router version completes, every case answered by a tier.
       const w = worker();
       w.start();

@@ -9,10 +9,13 @@ import type { Adapters } from "../../providers/index.ts";
 import type { UpstreamTarget } from "../../providers/types.ts";
 import type { Queryable } from "../../store/db.ts";
 import {
+  ballot,
   type CompiledRouter,
   compileRouter,
   DEFAULT_TIMEOUTS,
+  escalatesOnError,
   routerInput,
+  shortfall,
   type Timeouts,
 } from "../gateway/index.ts";
 import type { Message } from "./suite.ts";
@@ -34,8 +37,11 @@ export interface InvokeResult {
   /** Upstream milliseconds, as the adapter measured them. */
   upstreamMs: number;
   costUsd: number;
-  /** A router version's case: the tier it chose, and the version of the tier's model that answered. */
-  route?: { tier: string; why: string; versionId: string };
+  /**
+   * A router version's case: the tier that answered and why, the version of its model, and
+   * every tier called (a cascade's or an ensemble's; the tokens and cost above are their sums).
+   */
+  route?: { tier: string; why: string; versionId: string; tiers?: { tier: string; outcome: string }[] };
 }
 
 export interface EvalInvoker {
@@ -122,23 +128,97 @@ export function createEvalInvoker(deps: {
     return rows[0].id;
   }
 
-  async function call(versionId: string, messages: Message[], ctx: InvokeContext): Promise<InvokeResult> {
-    const { target, price, router } = await targetOf(versionId);
-    if (router) {
-      // A router version is evaluated as it serves: the policy picks the tier from the case.
-      if (router.policy.strategy !== "route")
-        throw new Error(
-          `${target.label} is a ${router.policy.strategy}; evaluating one is not supported yet`,
-        );
-      const choice = router.pick(
-        routerInput({ model: target.label, messages: messages.map((m) => ({ ...m })) }),
-      );
-      const tierId = await tierVersion(choice.tier.target);
-      if ((await targetOf(tierId)).router)
-        throw new Error(`${choice.tier.target} is a router; routers do not nest`);
-      const out = await call(tierId, messages, ctx);
-      return { ...out, route: { tier: choice.tier.name, why: choice.reason, versionId: tierId } };
+  /** One tier's answer: the result and the raw choices (the checks read them), or the error. */
+  async function tierCall(target: string, messages: Message[], ctx: InvokeContext, n: number) {
+    const id = await tierVersion(target);
+    if ((await targetOf(id)).router) throw new Error(`${target} is a router; routers do not nest`);
+    try {
+      const { result, choices } = await invoke(id, messages, { ...ctx, requestId: `${ctx.requestId}.t${n}` });
+      return { id, result, choices };
+    } catch (err) {
+      return { id, error: err as Error };
     }
+  }
+
+  const sum = (rs: InvokeResult[]) => ({
+    tokensIn: rs.reduce((a, r) => a + r.tokensIn, 0),
+    tokensOut: rs.reduce((a, r) => a + r.tokensOut, 0),
+    costUsd: rs.reduce((a, r) => a + r.costUsd, 0),
+    upstreamMs: rs.reduce((a, r) => a + r.upstreamMs, 0),
+  });
+
+  /** A router version's case, as the gateway serves it (a cascade's checks and an ensemble's vote are the same code). */
+  async function routed(router: CompiledRouter, label: string, messages: Message[], ctx: InvokeContext) {
+    const policy = router.policy;
+    if (policy.strategy === "route") {
+      const choice = router.pick(routerInput({ model: label, messages: messages.map((m) => ({ ...m })) }));
+      const got = await tierCall(choice.tier.target, messages, ctx, 1);
+      if ("error" in got) throw got.error!;
+      return { ...got.result!, route: { tier: choice.tier.name, why: choice.reason, versionId: got.id } };
+    }
+    const tiers: { tier: string; outcome: string }[] = [];
+    if (policy.strategy === "cascade") {
+      const spent: InvokeResult[] = [];
+      for (const [i, tier] of router.tiers.entries()) {
+        const last = i === router.tiers.length - 1;
+        const got = await tierCall(tier.target, messages, ctx, i + 1);
+        if ("error" in got) {
+          tiers.push({ tier: tier.name, outcome: "failed" });
+          if (last || !escalatesOnError(policy)) throw got.error!;
+          continue;
+        }
+        spent.push(got.result!);
+        const why = shortfall(policy, undefined, got.choices);
+        if (why && !last) {
+          tiers.push({ tier: tier.name, outcome: "escalated" });
+          continue;
+        }
+        tiers.push({ tier: tier.name, outcome: "served" });
+        return {
+          ...got.result!,
+          ...sum(spent),
+          route: { tier: tier.name, why: "cascade", versionId: got.id, tiers },
+        };
+      }
+    }
+    // Ensemble: every tier, then the majority or the first valid answer.
+    const combine = policy.combine!;
+    const all = await Promise.all(router.tiers.map((t, i) => tierCall(t.target, messages, ctx, i + 1)));
+    const answered = all.flatMap((g, i) => ("error" in g ? [] : [{ ...g, tier: router.tiers[i]!.name, i }]));
+    let chosen: (typeof answered)[number] | undefined;
+    if (combine.by === "first-valid") chosen = answered.find((g) => !shortfall(policy, undefined, g.choices));
+    else {
+      const votes = new Map<string, typeof answered>();
+      for (const g of answered) {
+        const b = ballot(g.choices, combine.field);
+        if (b !== null) votes.set(b, [...(votes.get(b) ?? []), g]);
+      }
+      let best: typeof answered = [];
+      for (const group of votes.values()) if (group.length > best.length) best = group;
+      chosen = best[0];
+    }
+    if (!chosen) throw new Error(`${label}: no answer to combine`);
+    for (const [i, g] of all.entries())
+      tiers.push({
+        tier: router.tiers[i]!.name,
+        outcome: "error" in g ? "failed" : g === all[chosen.i] ? "served" : "outvoted",
+      });
+    return {
+      ...chosen.result!,
+      ...sum(answered.map((g) => g.result!)),
+      route: { tier: chosen.tier, why: combine.by, versionId: chosen.id, tiers },
+    };
+  }
+
+  async function call(versionId: string, messages: Message[], ctx: InvokeContext): Promise<InvokeResult> {
+    const { target, router } = await targetOf(versionId);
+    // A router version is evaluated as it serves: the policy decides which tiers answer.
+    if (router) return routed(router, target.label, messages, ctx);
+    return (await invoke(versionId, messages, ctx)).result;
+  }
+
+  async function invoke(versionId: string, messages: Message[], ctx: InvokeContext) {
+    const { target, price } = await targetOf(versionId);
     {
       const adapter = deps.adapters[target.provider];
       const out = await adapter.complete(
@@ -167,7 +247,7 @@ export function createEvalInvoker(deps: {
         return { name: String(f.name ?? ""), arguments: String(f.arguments ?? "") };
       });
       const { inputTokens, outputTokens } = out.usage;
-      return {
+      const result: InvokeResult = {
         text,
         toolCalls,
         tokensIn: inputTokens,
@@ -175,6 +255,7 @@ export function createEvalInvoker(deps: {
         upstreamMs: out.upstreamMs,
         costUsd: (inputTokens / 1000) * price.inputPer1kUsd + (outputTokens / 1000) * price.outputPer1kUsd,
       };
+      return { result, choices: out.response.choices };
     }
   }
 

@@ -2,6 +2,7 @@ export { createEgressGuard, type Lookup } from "./egress/index.ts";
 export { chatRequestOf, sameAnswer } from "./http/chat/index.ts";
 export { createGatewayMetrics, type MetricsMode, metricsRoutes } from "./metrics.ts";
 export type { FallbackStep } from "./resilience/fallback.ts";
+export { ballot, escalatesOnError, shortfall } from "./routing/checks.ts";
 export { isRefusal, type Resolution, resolve, throughRouter } from "./routing/resolve.ts";
 export {
   createRouteConfigService,

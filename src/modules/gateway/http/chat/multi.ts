@@ -1,7 +1,7 @@
 import type { ChatResponse } from "../../../../providers/types.ts";
 import type { RouteMember } from "../../../request-log/index.ts";
-import { answerOfChoices, asksForJson, isRefusal as refuses, validity } from "../../features/derive.ts";
 import type { FallbackStep } from "../../resilience/fallback.ts";
+import { ballot, escalatesOnError, shortfall } from "../../routing/checks.ts";
 import { isRefusal, type MultiPlan, resolve } from "../../routing/resolve.ts";
 import type { Tier } from "../../routing/router.ts";
 import type { RoutingSnapshot } from "../../routing/snapshot.ts";
@@ -84,51 +84,6 @@ async function callMember(
   };
 }
 
-/** Why a cascade would not keep this answer, or null when it passes the checks. */
-function shortfall(plan: MultiPlan, chat: ChatArgs["chat"], response: ChatResponse): string | null {
-  const checks = plan.router.policy.escalateWhen ?? {
-    refusal: true,
-    invalidJson: true,
-    finishReasons: ["length", "content_filter"],
-    error: true,
-  };
-  const facts = answerOfChoices(response.choices);
-  const refused = refuses(facts);
-  if (checks.refusal && refused) return "refusal";
-  if (
-    checks.invalidJson &&
-    asksForJson(chat.response_format) &&
-    validity(chat.response_format, facts, refused) === false
-  )
-    return "invalid JSON";
-  if (facts.finishReason && checks.finishReasons.includes(facts.finishReason))
-    return `finish_reason ${facts.finishReason}`;
-  return null;
-}
-
-/** A JSON pointer into a value (RFC 6901). */
-function pointer(value: unknown, ptr: string): unknown {
-  let v = value;
-  for (const raw of ptr.split("/").slice(1)) {
-    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return v;
-}
-
-/** What an answer votes for: a field of its JSON, or its text trimmed and lower-cased; null: no vote. */
-function ballot(response: ChatResponse, field: string | undefined): string | null {
-  const text = answerOfChoices(response.choices).text;
-  if (!field) return text.trim().toLowerCase() || null;
-  try {
-    const v = pointer(JSON.parse(text), field);
-    return v === undefined ? null : JSON.stringify(v);
-  } catch {
-    return null;
-  }
-}
-
 /** Sends the chosen answer, logs the request once with every member, and returns nothing. */
 function finish(
   a: Omit<ChatArgs, "resolution">,
@@ -193,7 +148,7 @@ export async function handleMulti(
   const startedMs = performance.now();
   const tiers = plan.router.tiers;
   if (plan.strategy === "cascade") {
-    const errorEscalates = plan.router.policy.escalateWhen?.error ?? true;
+    const errorEscalates = escalatesOnError(plan.router.policy);
     const members: Member[] = [];
     for (const [i, tier] of tiers.entries()) {
       const last = i === tiers.length - 1;
@@ -203,7 +158,7 @@ export async function handleMulti(
         if (m.row.outcome === "failed" && !errorEscalates) break;
         continue;
       }
-      const why = shortfall(plan, a.chat, m.answer.response);
+      const why = shortfall(plan.router.policy, a.chat.response_format, m.answer.response.choices);
       if (why && !last) {
         m.row.outcome = "escalated";
         m.row.reason = why;
@@ -222,11 +177,13 @@ export async function handleMulti(
     : await Promise.all(calls);
   let chosen: Member | undefined;
   if (combine.by === "first-valid") {
-    chosen = members.find((m) => m.answer && !shortfall(plan, a.chat, m.answer.response));
+    chosen = members.find(
+      (m) => m.answer && !shortfall(plan.router.policy, a.chat.response_format, m.answer.response.choices),
+    );
   } else {
     const votes = new Map<string, Member[]>();
     for (const m of members) {
-      const b = m.answer ? ballot(m.answer.response, combine.field) : null;
+      const b = m.answer ? ballot(m.answer.response.choices, combine.field) : null;
       if (b !== null) votes.set(b, [...(votes.get(b) ?? []), m]);
     }
     let best: Member[] = [];
