@@ -1,4 +1,3 @@
-import type { ChatResponse } from "../../../../providers/types.ts";
 import type { RouteMember } from "../../../request-log/index.ts";
 import type { FallbackStep } from "../../resilience/fallback.ts";
 import { ballot, escalatesOnError, shortfall } from "../../routing/checks.ts";
