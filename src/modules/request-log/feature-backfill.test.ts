@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
 import { Registry } from "prom-client";
 import { backfillSql, fillSynthetic, HOT, HOT_VERSIONS } from "../../../bench/synthetic-log.ts";
 import { createLogger } from "../../lib/logger.ts";
 import type { SpoolRow } from "../../lib/spool.ts";
-import type { Db } from "../../store/db.ts";
+import { type Db, openPglite, type PgliteDb } from "../../store/db.ts";
 import { loadMigrations, migrate } from "../../store/migrate.ts";
 import { allStoreTargets, type StoreTarget } from "../../test-support/stores.ts";
 import {
@@ -30,8 +33,27 @@ const END = new Date("2026-10-03T00:00:00.000Z");
 const ROWS = 2400; // over 2 days: 2026-10-01 and 2026-10-02
 const silent = createLogger("silent");
 
-/** A store holding a log written before the features migration, then migrated. */
+/**
+ * A store holding a log written before the features migration, then migrated. On PGlite it is
+ * built once and each test starts from a copy of its data directory (a migration run and the
+ * fill are most of a test's time there).
+ */
 async function oldLog(target: StoreTarget): Promise<{ db: Db; cleanup: () => Promise<void> }> {
+  if (target.name !== "pglite") return buildOldLog(target);
+  pgliteDump ??= (async () => {
+    const { db, cleanup } = await buildOldLog(target);
+    const file = path.join(dumpDir, "old-log.tar.gz");
+    await (db as PgliteDb).dumpTo(file);
+    await cleanup();
+    return file;
+  })();
+  const db = await openPglite(undefined, { fromDump: await pgliteDump });
+  return { db, cleanup: () => db.close() };
+}
+const dumpDir = mkdtempSync(path.join(os.tmpdir(), "modelgov-backfill-test-"));
+let pgliteDump: Promise<string> | undefined;
+
+async function buildOldLog(target: StoreTarget): Promise<{ db: Db; cleanup: () => Promise<void> }> {
   const { db, cleanup } = await target.open();
   const all = loadMigrations();
   const cut = all.findIndex((m) => m.name === FEATURES);
@@ -139,6 +161,7 @@ function liveRow(id: string, at: string, over: Partial<SpoolRow> = {}): SpoolRow
 
 for (const target of allStoreTargets()) {
   describe(`the features backfill job on ${target.name}`, { skip: target.skip }, () => {
+    after(() => rmSync(dumpDir, { recursive: true, force: true }));
     test("a log written before the migration: the job's chunks, newest hour first, make every roll-up read equal the raw read", async () => {
       const { db, cleanup } = await oldLog(target);
       try {
