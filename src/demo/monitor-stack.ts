@@ -31,7 +31,7 @@ export interface Delivery {
  * this process, stamping its request-log rows with the manual clock; a loopback receiver takes
  * the webhooks.
  */
-export async function openMonitorStack(start: Date) {
+export async function openMonitorStack(start: Date, opts: { keepBodies?: boolean } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "modelgov-demo-monitor-"));
   const closers: (() => Promise<unknown>)[] = [() => rm(dir, { recursive: true, force: true })];
   const close = async () => {
@@ -51,10 +51,11 @@ export async function openMonitorStack(start: Date) {
       () => services.feedbackLog.stop(),
     );
 
-    // Whole bodies kept (the export needs them); no rate limit: the clock stands still within a slot.
+    // Whole bodies kept (the retraining export needs them; `keepBodies: false` when nothing
+    // does); no rate limit: the clock stands still within a slot.
     const config = loadConfig(
       {
-        gatewayBodies: { mode: "sample", rate: 1 },
+        gatewayBodies: opts.keepBodies === false ? { mode: "off" } : { mode: "sample", rate: 1 },
         gatewayRateLimitPerSec: 1_000_000,
         gatewayRateLimitBurst: 1_000_000,
       },

@@ -13,10 +13,10 @@ import { DEMO_RULE } from "./seed.ts";
  * it declines what it cannot answer) and support-large (good everywhere, about 16 times the
  * price). A seeded suite of tickets with a known difficulty (30% hard; some hard tickets look
  * simple and some simple ones are long). Half of it trains and calibrates a router, RouteLLM's
- * way: every case through both models; a classifier (hashed n-grams) trained on two thirds of
- * them to tell where the small model failed and the large did not; the cost-quality curve of
- * its probability on the other third, and the cheapest threshold that keeps 99% of
- * always-large's success. The router (1.0.0) and a cascade (2.0.0: small first, large when
+ * way: every case through both models; a classifier (hashed n-grams) that tells where the
+ * small model failed and the large did not, cross-fitted (each half scored by the classifier
+ * trained on the other); the cost-quality curve of its probability, and the cheapest threshold
+ * that keeps 99% of always-large's success. The router (1.0.0) and a cascade (2.0.0: small first, large when
  * small declines) are registered, approved and served as versions of `assistant`; the other
  * half goes through each of them and through each model alone, over the real gateway, and the
  * request log says what each cost. The demo passes when the router and the cascade each reach
@@ -108,7 +108,7 @@ export async function runRoutingDemo(opts: { cases?: number; out?: (line: string
   const cases = suite(n, seeded(20261207));
   const calibration = cases.slice(0, n / 2);
   const held = cases.slice(n / 2);
-  const s = await openMonitorStack(new Date());
+  const s = await openMonitorStack(new Date(), { keepBodies: false });
   try {
     const sv = s.services;
     await sv.approvals.setPolicy(OPERATOR, { rules: [DEMO_RULE] });
@@ -206,7 +206,11 @@ export async function runRoutingDemo(opts: { cases?: number; out?: (line: string
       (u.prompt_tokens / 1000) * p.inputPer1kUsd + (u.completion_tokens / 1000) * p.outputPer1kUsd;
 
     // Every calibration case through both models: what each did, and what it cost.
-    const seen = [];
+    const seen: {
+      text: string;
+      cheap: { success: number; costUsd: number };
+      strong: { success: number; costUsd: number };
+    }[] = [];
     for (const c of calibration) {
       const cheap = await ask("support-small", c);
       const strong = await ask("support-large", c);
@@ -216,24 +220,27 @@ export async function runRoutingDemo(opts: { cases?: number; out?: (line: string
         strong: { success: strong.success ? 1 : 0, costUsd: costOf(strong.usage, LARGE.price) },
       });
     }
-    // Train on two thirds: "strong" where only the large model answered well.
-    const cut = Math.floor((seen.length * 2) / 3);
-    const { model: classifier } = trainHashedLogistic(
-      seen.slice(0, cut).map((x) => ({
-        text: x.text,
-        label: !x.cheap.success && x.strong.success ? "strong" : "cheap",
-      })),
-      { l2: 1 },
-    );
-    // Calibrate on the other third: the classifier's probability of "strong" is the score.
-    const cal = calibrateThreshold(
-      seen
-        .slice(cut)
-        .map((x) => ({ ...x, score: predictHashedLogistic(classifier, x.text).probabilities.strong! })),
-      { target: TARGET, relativeToStrong: true },
-    );
+    // Cross-fitted, so every calibration ticket is scored by a classifier that never saw it:
+    // two halves, each scored by the classifier trained on the other; the curve over all of
+    // them; the router's own classifier trained on all. A label says where only the large model
+    // answered well.
+    const label = (x: (typeof seen)[number]) => ({
+      text: x.text,
+      label: !x.cheap.success && x.strong.success ? "strong" : "cheap",
+    });
+    const half = Math.floor(seen.length / 2);
+    const folds = [seen.slice(0, half), seen.slice(half)];
+    const scored = folds.flatMap((fold, i) => {
+      const { model: other } = trainHashedLogistic(folds[1 - i]!.map(label), { l2: 1 });
+      return fold.map((x) => ({
+        ...x,
+        score: predictHashedLogistic(other, x.text).probabilities.strong ?? 0,
+      }));
+    });
+    const { model: classifier } = trainHashedLogistic(seen.map(label), { l2: 1 });
+    const cal = calibrateThreshold(scored, { target: TARGET, relativeToStrong: true });
     out(
-      `trained on ${cut} tickets, calibrated on ${seen.length - cut}: threshold ${cal.threshold.toFixed(3)} keeps ${(cal.point.successRate * 100).toFixed(1)}% success (always-large ${(cal.strongOnly.successRate * 100).toFixed(1)}%) at ${((cal.point.costPerCaseUsd / cal.strongOnly.costPerCaseUsd) * 100).toFixed(0)}% of its cost, ${(cal.point.strongShare * 100).toFixed(0)}% sent to large`,
+      `trained and calibrated (2-fold) on ${seen.length} tickets: threshold ${cal.threshold.toFixed(3)} keeps ${(cal.point.successRate * 100).toFixed(1)}% success (always-large ${(cal.strongOnly.successRate * 100).toFixed(1)}%) at ${((cal.point.costPerCaseUsd / cal.strongOnly.costPerCaseUsd) * 100).toFixed(0)}% of its cost, ${(cal.point.strongShare * 100).toFixed(0)}% sent to large`,
     );
     const threshold = Number.isFinite(cal.threshold) ? Math.min(1, Math.max(0, cal.threshold)) : 1;
 
