@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs the test suite: finds the test files (Node 20's `node --test` takes no globs), groups
 // them into jobs and runs two jobs at a time, each a Node process with tsx.
-// Usage: node scripts/run-tests.mjs [--typecheck] [path-filter ...]
+// Usage: node scripts/run-tests.mjs [--typecheck] [--cpu] [path-filter ...]
+// --cpu: each job's CPU seconds (user + system, its child processes included, through
+// /usr/bin/time) in the summary, biggest first: what to cut when the suite is over its time.
 //
 // A job is either a shard (several unit and store suites imported one after another into one
 // process, scripts/test-shard.mjs) or one file alone: the end-to-end files (they start servers
@@ -9,7 +11,8 @@
 // would apply to the other files' tests). Starting Node, tsx and the module graph once per
 // shard instead of once per file saves about a second of CPU per file.
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 const JOBS = 2;
@@ -29,7 +32,8 @@ const args = process.argv.slice(2);
 // --typecheck: the type check (tsc for the server and for the console) runs beside the tests, in
 // a lane of its own: it is one thread, and run first it left a core idle for half a minute.
 const typecheck = args.includes("--typecheck");
-const filters = args.filter((a) => a !== "--typecheck");
+const cpuReport = args.includes("--cpu") && existsSync("/usr/bin/time");
+const filters = args.filter((a) => a !== "--typecheck" && a !== "--cpu");
 const files = [...find("src"), ...find("console")]
   .sort((a, b) => a.localeCompare(b))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
@@ -73,6 +77,8 @@ function testEnv() {
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const failedJobs = [];
 const timings = [];
+const cpuSeconds = [];
+const cpuDir = cpuReport ? mkdtempSync(path.join(os.tmpdir(), "modelgov-test-cpu-")) : "";
 const started = Date.now();
 
 /**
@@ -101,11 +107,24 @@ function collect(cmd, cmdArgs, env) {
 
 /** Runs one job of test files; counts its results. */
 async function runJob(job) {
-  const { code, output, seconds } = await collect(
+  const node = [
     process.execPath,
-    ["--import", "tsx", "--test-reporter=spec", "scripts/test-shard.mjs", ...job.files],
-    testEnv(),
-  );
+    "--import",
+    "tsx",
+    "--test-reporter=spec",
+    "scripts/test-shard.mjs",
+    ...job.files,
+  ];
+  const cpuFile = cpuReport
+    ? path.join(cpuDir, `job-${timings.length}-${Math.random().toString(36).slice(2)}`)
+    : null;
+  const { code, output, seconds } = cpuFile
+    ? await collect("/usr/bin/time", ["-f", "%U %S", "-o", cpuFile, ...node], testEnv())
+    : await collect(node[0], node.slice(1), testEnv());
+  if (cpuFile && existsSync(cpuFile)) {
+    const [user, system] = readFileSync(cpuFile, "utf8").trim().split(/\s+/).slice(-2).map(Number);
+    cpuSeconds.push({ files: job.files, cpu: (user ?? 0) + (system ?? 0) });
+  }
   process.stdout.write(`\n── ${job.files.join(" ")} (${seconds.toFixed(1)} s)\n${output}`);
   const counts = {};
   for (const m of output.matchAll(/^ℹ (tests|pass|fail|cancelled|skipped|todo) (\d+)$/gm))
@@ -159,6 +178,15 @@ for (const t of timings.sort((a, b) => b.seconds - a.seconds).slice(0, 8))
   console.log(
     `   ${t.seconds.toFixed(1).padStart(6)} s  ${t.files.length === 1 ? t.files[0] : `${t.files[0]} +${t.files.length - 1}`}`,
   );
+if (cpuReport) {
+  const all = cpuSeconds.reduce((a, c) => a + c.cpu, 0);
+  console.log(`── CPU of the test jobs (type check not included): ${all.toFixed(0)} s`);
+  for (const c of cpuSeconds.sort((a, b) => b.cpu - a.cpu).slice(0, 15))
+    console.log(
+      `   ${c.cpu.toFixed(1).padStart(6)} s  ${c.files.length === 1 ? c.files[0] : `${c.files[0]} +${c.files.length - 1}`}`,
+    );
+  rmSync(cpuDir, { recursive: true, force: true });
+}
 console.log(
   Object.entries(totals)
     .map(([k, v]) => `ℹ ${k} ${v}`)
