@@ -97,18 +97,20 @@ describe("a router version through the gateway", () => {
       token: (await admin.tokens.create({ name: "eve", roles: ["engineering"] })).token,
     });
     const agent = (await admin.tokens.create({ name: "bot", roles: ["agent"] })).token;
-    for (const m of ["small", "large", "shy", "poor", "assistant"])
+    for (const m of ["small", "large", "shy", "poor", "slow", "assistant"])
       await admin.models.create({ name: m, owner: "ml", riskTier: "low", useCases: ["support"] });
     await simulator("small", "1.0.0", 20);
     await simulator("large", "1.0.0", 200);
     await simulator("large", "2.0.0", 300); // registered, never approved
     await simulator("shy", "1.0.0", 7, { quality: { success: 0 }, poorAnswer: "refusal" });
     await simulator("poor", "1.0.0", 30, { quality: { success: 0 } });
+    await simulator("slow", "1.0.0", 20, { latencyMs: { p50: 1500, p95: 1600 } });
     for (const [m, v] of [
       ["small", "1.0.0"],
       ["large", "1.0.0"],
       ["shy", "1.0.0"],
       ["poor", "1.0.0"],
+      ["slow", "1.0.0"],
     ] as const) {
       await approve(m, v);
       await admin.aliases.set(m, "production", v, "launch");
@@ -338,5 +340,68 @@ describe("a router version through the gateway", () => {
       .create({ model: "assistant@valid", messages: [{ role: "user", content: "hi" }] })
       .withResponse();
     assert.equal(v.response.headers.get("x-modelgov-model-version"), "large@1.0.0");
+  });
+
+  test("a cascade escalates on a finish reason and serves the last tier as it is; an ensemble combines what came in time", async () => {
+    await router(
+      "5.0.0",
+      {
+        strategy: "cascade",
+        tiers: [
+          { name: "cheap", target: "small" },
+          { name: "strong", target: "large" },
+        ],
+        escalateWhen: { refusal: false, finishReasons: ["length"] },
+      },
+      "cut",
+    );
+    // max_tokens 5 cuts both tiers' answers short: the first escalates, the last serves as it is.
+    const r = await openai.chat.completions
+      .create({
+        model: "assistant@cut",
+        max_tokens: 5,
+        messages: [{ role: "user", content: "Explain it all" }],
+      })
+      .withResponse();
+    assert.equal(r.response.headers.get("x-modelgov-model-version"), "large@1.0.0");
+    const row = await logged(r.response.headers.get("x-modelgov-request-id"));
+    assert.deepEqual(
+      row.route_path.map((m) => [m.tier, m.outcome, m.reason]),
+      [
+        ["cheap", "escalated", "finish_reason length"],
+        ["strong", "served", "finish_reason length (the last tier: served as it is)"],
+      ],
+    );
+
+    await router(
+      "6.0.0",
+      {
+        strategy: "ensemble",
+        tiers: [
+          { name: "slow", target: "slow" },
+          { name: "a", target: "small" },
+          { name: "b", target: "large" },
+        ],
+        combine: { by: "majority", maxLatencyMs: 400 },
+      },
+      "quick",
+    );
+    const q = await openai.chat.completions
+      .create({ model: "assistant@quick", messages: [{ role: "user", content: "Is it open?" }] })
+      .withResponse();
+    assert.equal(
+      q.response.headers.get("x-modelgov-model-version"),
+      "small@1.0.0",
+      "a and b agree; slow is late",
+    );
+    const quick = await logged(q.response.headers.get("x-modelgov-request-id"));
+    assert.deepEqual(
+      quick.route_path.map((m) => [m.tier, m.outcome, m.reason]),
+      [
+        ["slow", "failed", "no answer within 400 ms"],
+        ["a", "served", null],
+        ["b", "outvoted", "not in the majority"],
+      ],
+    );
   });
 });
