@@ -1,6 +1,7 @@
 import { calibrateThreshold, predictHashedLogistic, trainHashedLogistic } from "../engines/routing/index.ts";
 import type { RequestContext } from "../http/context.ts";
 import { RouteConfigSchema } from "../modules/gateway/index.ts";
+import { mulberry32 } from "../providers/simulator/random.ts";
 import { demoCard } from "./card.ts";
 import { openMonitorStack } from "./monitor-stack.ts";
 import { DEMO_RULE } from "./seed.ts";
@@ -59,15 +60,6 @@ interface Case {
   hard: boolean;
 }
 
-function seeded(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const EASY = [
   "What are your opening hours on {d}?",
   "Where is my order {n}?",
@@ -105,7 +97,7 @@ export async function runRoutingDemo(opts: { cases?: number; out?: (line: string
   const started = performance.now();
   const out = opts.out ?? (() => {});
   const n = opts.cases ?? 600;
-  const cases = suite(n, seeded(20261207));
+  const cases = suite(n, mulberry32(20261207));
   const calibration = cases.slice(0, n / 2);
   const held = cases.slice(n / 2);
   const s = await openMonitorStack(new Date(), { keepBodies: false });
@@ -130,7 +122,12 @@ export async function runRoutingDemo(opts: { cases?: number; out?: (line: string
         riskTier: "medium",
         tags: ["demo"],
       });
-    const version = (name: string, v: string, provider: string, parameters: Record<string, unknown>) =>
+    const version = (
+      name: string,
+      v: string,
+      provider: "simulator" | "router",
+      parameters: Record<string, unknown>,
+    ) =>
       sv.registry.registerVersion(
         OPERATOR,
         name,
@@ -144,7 +141,7 @@ export async function runRoutingDemo(opts: { cases?: number; out?: (line: string
           limitations: [],
           tags: ["demo"],
           card: demoCard(v, 0.9, `${name} ${v}`),
-        } as never,
+        },
         undefined,
         "demo",
       );

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { seededRandom } from "../fairness/random.ts";
 import { normalSf } from "../stats/index.ts";
 import {
   binnedMoments,
@@ -15,14 +16,6 @@ import {
 // Tokens per call: the mean exact from the roll-ups' sums, the variance from the binned token
 // counts (the feature roll-up keeps bins, not values).
 
-function seeded(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const gaussian = (rand: () => number) =>
   Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-300))) * Math.cos(2 * Math.PI * rand());
 /** Whole token counts, log-normal around `median`. */
@@ -74,7 +67,7 @@ test("binned moments: exact on the single-value bins 0-3; on log-normal token co
   assert.ok(Math.abs(m.mean - exact(small).mean) < 1e-12);
   assert.ok(Math.abs(m.variance - exact(small).variance) < 1e-12);
 
-  const rand = seeded(7);
+  const rand = seededRandom(7);
   for (const [median, sigma] of [
     [200, 0.6],
     [400, 0.8],
@@ -115,7 +108,7 @@ test("tokens per call in words: relative and absolute (tokens) changes, input, o
 });
 
 test("output tokens per call: a 50% rise breaches, a stable window does not; the z uses the binned variance", () => {
-  const rand = seeded(11);
+  const rand = seededRandom(11);
   const rule = parseRuleText("output tokens per call rises >30% from baseline for 3 days") as MetricRule;
   const base = window(tokens(rand, 7000, 400, 0.8), tokens(rand, 7000, 200, 0.6));
   const longer = window(tokens(rand, 300, 400, 0.8), tokens(rand, 300, 300, 0.6));
@@ -150,7 +143,7 @@ test("output tokens per call: a 50% rise breaches, a stable window does not; the
 });
 
 test("tokens per call: stable windows of 300 calls breach in under 1% of 2,000; a 50% longer answer is caught in most", () => {
-  const rand = seeded(23);
+  const rand = seededRandom(23);
   const rule = parseRuleText("tokens per call rises >30% from baseline for 3 days") as MetricRule;
   const base = window(tokens(rand, 7000, 400, 0.8), tokens(rand, 7000, 200, 0.6));
   let breaches = 0;

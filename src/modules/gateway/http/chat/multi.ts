@@ -91,7 +91,6 @@ function finish(
   chosen: Member | undefined,
   startedMs: number,
   describe: string,
-  refusal?: { status: number; detail: string },
 ) {
   const route = `${plan.reason}: ${describe}`;
   const path = members.flatMap((m) => m.path);
@@ -115,8 +114,8 @@ function finish(
     outcome = { ...sendPlain(chosen.call, chosen.answer, headers), path, usage, costUsd, routePath };
   } else {
     const failure = {
-      status: refusal?.status ?? 502,
-      detail: refusal?.detail ?? `${plan.label}: ${describe}`,
+      status: 502,
+      detail: `${plan.label}: ${describe}`,
       errorClass: "route",
       path,
     };
