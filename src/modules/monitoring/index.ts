@@ -4,6 +4,7 @@
  */
 export { createMonitoringJob, type MonitoringJob } from "./job.ts";
 export { registerMonitorMetrics } from "./metrics.ts";
+export { toSums } from "./monitoring.judge.ts";
 export { monitoringRoutes } from "./monitoring.routes.ts";
 export {
   compileRules,
@@ -18,5 +19,4 @@ export {
   type FiredRule,
   type MonitoringDeps,
   type MonitoringService,
-  toSums,
 } from "./monitoring.service.ts";
