@@ -3,6 +3,15 @@ import type { SpoolRow } from "../../lib/spool.ts";
 import type { Queryable } from "../../store/db.ts";
 import { addFeatureCounts, applyFeatureDeltas, type FeatureRow } from "./feature-rollup.ts";
 import { featureCounts, outcomeCounts } from "./features.ts";
+import type { LatestFeedback } from "./latest-feedback.ts";
+
+export {
+  type LatestFeedback,
+  latestFeedback,
+  newer,
+  replaceFeedback,
+  toLatest,
+} from "./latest-feedback.ts";
 
 /*
  * The roll-ups' write side: what one batch of request-log or feedback rows adds to the
@@ -28,15 +37,6 @@ export const ROLLUP_LOCK = 7070016;
 
 /** Feedback stamped this long before its request still counts (replicas' clocks differ). */
 export const FEEDBACK_SKEW_MS = 60 * 60 * 1000;
-
-export interface LatestFeedback {
-  id: string;
-  requestId: string;
-  at: number;
-  success: boolean | null;
-  score: number | null;
-  groups: Record<string, string>;
-}
 
 /** What the roll-ups need of a served request to place its feedback. */
 export interface RequestFacts {
@@ -261,65 +261,6 @@ export class RollupDeltas {
     }
   }
 }
-
-/** Newer wins: later time, then the larger id (the raw windows order the same way). */
-export function newer(a: LatestFeedback, b: LatestFeedback | undefined): boolean {
-  return !b || a.at > b.at || (a.at === b.at && a.id > b.id);
-}
-
-const sameAnswer = (a: LatestFeedback, b: LatestFeedback) =>
-  a.success === b.success && a.score === b.score && groupsKey(a.groups) === groupsKey(b.groups);
-
-/** Moves a request's counted feedback from `before` to `after` (either may be absent). */
-export function replaceFeedback(
-  d: RollupDeltas,
-  r: RequestFacts,
-  before: LatestFeedback | undefined,
-  after: LatestFeedback | undefined,
-): void {
-  if (before && after && sameAnswer(before, after)) return;
-  if (before) d.addFeedback(r, before, -1);
-  if (after) d.addFeedback(r, after, 1);
-}
-
-const toLatest = (r: {
-  id: string;
-  request_id: string;
-  at: Date | string;
-  success: boolean | null;
-  score: number | null;
-  groups: Record<string, string> | null;
-}): LatestFeedback => ({
-  id: r.id,
-  requestId: r.request_id,
-  at: new Date(r.at).getTime(),
-  success: r.success,
-  score: r.score === null ? null : Number(r.score),
-  groups: r.groups ?? {},
-});
-
-/**
- * The latest feedback of each request (stamped no earlier than `since`), leaving out the
- * rows whose ids are in `except` (a batch's own, not yet counted).
- */
-export async function latestFeedback(
-  q: Queryable,
-  requestIds: readonly string[],
-  since: Date,
-  except: readonly string[] = [],
-): Promise<Map<string, LatestFeedback>> {
-  if (!requestIds.length) return new Map();
-  const rows = await q.query<Parameters<typeof toLatest>[0]>(
-    `SELECT DISTINCT ON (request_id) id, request_id, at, success, score, groups
-       FROM feedback
-      WHERE request_id = ANY($1::text[]) AND at >= $2 AND NOT (id = ANY($3::text[]))
-      ORDER BY request_id, at DESC, id DESC`,
-    [requestIds, since.toISOString(), except],
-  );
-  return new Map(rows.map((r) => [r.request_id, toLatest(r)]));
-}
-
-export { toLatest };
 
 const nonZero = (r: RollupRow) =>
   r.requests !== 0 ||
