@@ -31,8 +31,12 @@ export interface Delivery {
  * this process, stamping its request-log rows with the manual clock; a loopback receiver takes
  * the webhooks.
  */
-export async function openMonitorStack(start: Date, opts: { keepBodies?: boolean } = {}) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "modelgov-demo-monitor-"));
+export async function openMonitorStack(
+  start: Date,
+  /** `name`: the temp dir's (`modelgov-demo-<name>-…`), so demos running side by side tell theirs apart. */
+  opts: { keepBodies?: boolean; name?: string } = {},
+) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `modelgov-demo-${opts.name ?? "monitor"}-`));
   const closers: (() => Promise<unknown>)[] = [() => rm(dir, { recursive: true, force: true })];
   const close = async () => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => {});

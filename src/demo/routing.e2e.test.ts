@@ -3,11 +3,12 @@ import { test } from "node:test";
 import { runCli } from "../cli/main.ts";
 import type { RoutingDemoResult } from "./routing.ts";
 
-// One run through the CLI (--json) on half the default 600 tickets: the suite's budget.
+// One run through the CLI (--json) of the demo as shipped (600 tickets: fewer make the
+// router's calibration too noisy for the bar to hold every time).
 test("modelgov demo routing --json: a calibrated router and a cascade each keep 95% of strong-only success at no more than 60% of its cost", async () => {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(["demo", "routing", "--json", "--cases", "300"], {
+  const code = await runCli(["demo", "routing", "--json"], {
     io: { out: (s) => out.push(s), err: (s) => err.push(s) },
     env: {},
   });
@@ -24,7 +25,7 @@ test("modelgov demo routing --json: a calibrated router and a cascade each keep 
     "threshold",
   ]);
   assert.equal(r.ok, true);
-  assert.deepEqual(r.cases.calibration + r.cases.test, 300);
+  assert.deepEqual(r.cases.calibration + r.cases.test, 600);
   for (const arm of [r.router, r.cascade]) {
     assert.ok(arm.successRate >= 0.95 * r.strongOnly.successRate, JSON.stringify(arm));
     assert.ok(arm.costPer1k <= 0.6 * r.strongOnly.costPer1k, JSON.stringify(arm));

@@ -137,7 +137,7 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
   demo
     .command("routing")
     .description(
-      "a cheap and a strong simulated model, a suite of tickets of known difficulty, in this process (no server): a trained router calibrated to keep 99% of the strong model's success, and a cascade, served as versions through the gateway; each must reach 95% of strong-only success at no more than 60% of its cost",
+      "a cheap and a strong simulated model, a suite of tickets of known difficulty, in this process (no server): a trained router calibrated to keep 97.5% of the strong model's success, and a cascade, served as versions through the gateway; each must reach 95% of strong-only success at no more than 60% of its cost",
     )
     .option("--cases <n>", "tickets in the suite: half calibrates, half measures (even, 100 to 10000)", "600")
     .action(async (o) => {
