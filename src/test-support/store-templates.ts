@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { openPglite, openPostgres } from "../store/db.ts";
+import { openPglite, openPostgres, type PgliteDb } from "../store/db.ts";
 import { loadMigrations, migrate } from "../store/migrate.ts";
 
 /**
@@ -28,7 +28,7 @@ const PGLITE_PACKAGE = new URL("../../node_modules/@electric-sql/pglite/package.
 /** Hash of what a migrated database is made of: the migrations' names and SQL, and the PGlite version. */
 export function migrationsKey(): string {
   const h = createHash("sha256");
-  h.update(JSON.parse(readFileSync(PGLITE_PACKAGE, "utf8")).version as string);
+  h.update(pgliteVersion());
   for (const m of loadMigrations()) h.update(`\0${m.name}\0${m.sql}`);
   return h.digest("hex").slice(0, 16);
 }
@@ -36,16 +36,39 @@ export function migrationsKey(): string {
 /** A lock held this long is taken to be left by a process that died while building. */
 const STALE_LOCK_MS = 180_000;
 
-let pgliteDump: Promise<string> | undefined;
+const pgliteDumps = new Map<string, Promise<string>>();
 
 /**
  * The path of a tarball holding a fully migrated PGlite data directory (for `openPglite`'s
- * `fromDump`), built on first use. Test processes run side by side: one builds it under a
- * lock file and publishes it by an atomic rename; the others wait for it.
+ * `fromDump`), built on first use.
  */
 export function migratedPgliteDump(): Promise<string> {
-  pgliteDump ??= (async () => {
-    const file = `${CACHE_DIR}pglite-migrated-${migrationsKey()}.tar`;
+  return cachedPgliteDump(`pglite-migrated-${migrationsKey()}`, async () => {
+    const db = await openPglite(undefined, { fromDump: await emptyPgliteDump() });
+    await migrate(db);
+    return db;
+  });
+}
+
+/**
+ * The path of a tarball holding a PGlite data directory just after its initdb (no migration):
+ * what `openPglite()` makes in about five seconds of WebAssembly, opened from here in one.
+ */
+export function emptyPgliteDump(): Promise<string> {
+  return cachedPgliteDump(`pglite-empty-${pgliteVersion()}`, () => openPglite());
+}
+
+const pgliteVersion = () => JSON.parse(readFileSync(PGLITE_PACKAGE, "utf8")).version as string;
+
+/**
+ * A dump named `name` in the cache, built by `build` on first use. Test processes run side by
+ * side: one builds it under a lock file and publishes it by an atomic rename; the others wait.
+ */
+function cachedPgliteDump(name: string, build: () => Promise<PgliteDb>): Promise<string> {
+  let p = pgliteDumps.get(name);
+  if (p) return p;
+  p = (async () => {
+    const file = `${CACHE_DIR}${name}.tar`;
     const lock = `${file}.lock`;
     mkdirSync(CACHE_DIR, { recursive: true });
     for (;;) {
@@ -63,9 +86,8 @@ export function migratedPgliteDump(): Promise<string> {
       }
       try {
         const tmp = `${file}.${process.pid}.tmp`;
-        const db = await openPglite();
+        const db = await build();
         try {
-          await migrate(db);
           await db.dumpTo(tmp);
         } finally {
           await db.close();
@@ -78,10 +100,9 @@ export function migratedPgliteDump(): Promise<string> {
       }
     }
   })();
-  pgliteDump.catch(() => {
-    pgliteDump = undefined;
-  });
-  return pgliteDump;
+  pgliteDumps.set(name, p);
+  p.catch(() => pgliteDumps.delete(name));
+  return p;
 }
 
 /**

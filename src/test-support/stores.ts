@@ -5,7 +5,7 @@ import { createHttpApp, createServices, type Services } from "../services.ts";
 import { type Db, openPglite, openPostgres } from "../store/db.ts";
 import { migrate } from "../store/migrate.ts";
 import { createThrowawayDatabase } from "../store/throwaway.ts";
-import { migratedPgliteDump, migratedPostgresTemplate } from "./store-templates.ts";
+import { emptyPgliteDump, migratedPgliteDump, migratedPostgresTemplate } from "./store-templates.ts";
 import { testDatabaseUrl } from "./test-env.ts";
 
 /**
@@ -52,7 +52,8 @@ export function storeTargets(): StoreTarget[] {
     {
       name: "pglite",
       async open() {
-        const db = await openPglite();
+        // A copy of a database just after its initdb: the initdb itself is seconds of WebAssembly.
+        const db = await openPglite(undefined, { fromDump: await emptyPgliteDump() });
         return { db, cleanup: () => db.close() };
       },
       async openMigrated() {
