@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { calibrateThreshold } from "../../engines/routing/index.ts";
 import { createLogger } from "../../lib/logger.ts";
 import { createAdapters } from "../../providers/index.ts";
+import { runCliAs } from "../../test-support/cli.ts";
 import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
 import { SECTION_KEYS } from "../cards/card-sections.ts";
 import { calibrationCases, createEvalInvoker, createEvalWorker, type EvalWorker } from "../evals/index.ts";
@@ -344,6 +348,64 @@ for (const target of allStoreTargets()) {
       const bad = await post("/api/v1/models/desk/router/train", { suiteHash, as: "10.2.0" });
       assert.equal(bad.status, 400);
       assert.equal((await readJson(bad)).errors[0].field, "tiers");
+    });
+    test("CLI: eval status shows the routing section; router calibrate and train register versions", async () => {
+      const cli = (...argv: string[]) => runCliAs(h.fetch, h.adminToken, argv);
+      const status = await cli("eval", "status", runs["9.0.0"]!);
+      assert.equal(status.code, 0, status.err);
+      assert.match(status.out, /routing \(route, complexity, threshold 0\.3000\):/);
+      assert.match(status.out, /tier strong\s+10 /);
+      assert.match(status.out, /always-strong desk@2\.0\.0/);
+      assert.match(status.out, /the router's threshold 0\.3000: strong 25\.0%/);
+      const dir = mkdtempSync(path.join(os.tmpdir(), "modelgov-router-cli-"));
+      try {
+        const file = path.join(dir, "suite.yaml");
+        writeFileSync(file, JSON.stringify(suite)); // JSON is YAML
+        const cal = await cli(
+          "router",
+          "calibrate",
+          "desk@9.0.0",
+          "--suite",
+          file,
+          "--target",
+          "0.95",
+          "--as",
+          "9.5.0",
+        );
+        assert.equal(cal.code, 0, cal.err);
+        assert.match(cal.out, /registered desk@9\.5\.0 \(development\) from desk@9\.0\.0/);
+        assert.match(cal.out, /target success 95\.0%: threshold /);
+        const tr = await cli(
+          "router",
+          "train",
+          "desk",
+          "--suite",
+          suiteHash,
+          "--tiers",
+          "cheap=desk@1.0.0,strong=desk@2.0.0",
+          "--as",
+          "11.0.0",
+          "--l2",
+          "0.1",
+        );
+        assert.equal(tr.code, 0, tr.err);
+        assert.match(tr.out, /trained on 40 cases \(cheap \d+, strong \d+\)/);
+        const refused = await cli(
+          "router",
+          "calibrate",
+          "desk@9.2.0",
+          "--suite",
+          suiteHash,
+          "--target",
+          "0.9",
+          "--as",
+          "9.6.0",
+        );
+        assert.notEqual(refused.code, 0);
+        assert.match(refused.err, /rules classifier has no threshold/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }
