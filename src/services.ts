@@ -41,6 +41,7 @@ import {
   shadowRoutes,
   storedPlans,
 } from "./modules/rollouts/index.ts";
+import { createRoutersService, routersRoutes } from "./modules/routers/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
 import { createTrafficService, trafficRoutes } from "./modules/traffic/index.ts";
 import { createWebhooksService, webhookRoutes } from "./modules/webhooks/index.ts";
@@ -158,6 +159,7 @@ export function createServices({
     cards,
     ...(evalScorersDir ? { scorersDir: evalScorersDir } : {}),
   });
+  const routers = createRoutersService({ db, clock, registry, evals, cards });
   const biasDrift = createBiasDriftService({
     db,
     clock,
@@ -204,6 +206,7 @@ export function createServices({
     biasDrift,
     monitoring,
     evals,
+    routers,
     retraining,
     evalScorersDir,
     metrics,
@@ -240,6 +243,7 @@ export function createHttpApp(
       biasDriftRoutes(services.biasDrift),
       monitoringRoutes(services.monitoring),
       evalRoutes(services.evals),
+      routersRoutes(services.routers),
       retrainingRoutes(services.retraining),
     ],
     root: [

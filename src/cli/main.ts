@@ -17,6 +17,7 @@ import { registerMonitorCommands } from "./commands/monitor.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
 import { registerRetrainingCommands } from "./commands/retraining.ts";
 import { registerRolloutCommands, registerShadowCommands } from "./commands/rollouts.ts";
+import { registerRouterCommands } from "./commands/router.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerWebhookCommands } from "./commands/webhooks.ts";
@@ -151,6 +152,7 @@ export function buildProgram(cli: CliEnv, fail: (code: number) => void): Command
   registerMonitorCommands(program, ctx);
   registerExperimentCommands(program, ctx);
   registerEvalCommands(program, ctx);
+  registerRouterCommands(program, ctx);
   registerFairnessCommands(program, ctx);
   registerRetrainingCommands(program, ctx);
   registerDemoCommands(program, ctx);

@@ -53,6 +53,7 @@ import type {
   RolloutVerdictView,
   ShadowReportView,
 } from "../modules/rollouts/index.ts";
+import type { CalibrateSchema, CalibrationSummary, TrainSchema } from "../modules/routers/index.ts";
 import type { TrafficTargetSchema, TrafficTargetView } from "../modules/traffic/index.ts";
 import type {
   Delivery,
@@ -354,6 +355,28 @@ export function createClient(opts: ClientOptions) {
         call<{ run: EvalRunView | null }>("GET", `${v(model, version)}/evals/latest`, undefined, {
           suiteHash,
         }),
+    },
+    routers: {
+      /** A new version of a two-tier router with the cheapest threshold meeting a target on a suite. */
+      calibrate: (model: string, version: string, body: Input<typeof CalibrateSchema>) =>
+        call<{ version: Version; calibration: CalibrationSummary }>(
+          "POST",
+          `${v(model, version)}/calibrate`,
+          body,
+        ),
+      /** A new trained router version from the tiers' runs of a suite (optionally calibrated). */
+      train: (model: string, body: Input<typeof TrainSchema>) =>
+        call<{
+          version: Version;
+          training: {
+            cases: number;
+            labels: Record<string, number>;
+            iterations: number;
+            loss: number;
+            converged: boolean;
+          };
+          calibration: CalibrationSummary | null;
+        }>("POST", `/api/v1/models/${enc(model)}/router/train`, body),
     },
     monitor: {
       /** The production version watched, its baseline, and each rule's state and last window. */

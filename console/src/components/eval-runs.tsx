@@ -8,6 +8,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import type { ApprovalRule, EvalRunView } from "../../../src/client/index.ts";
 import { messageOf, useApi, useSession } from "../api.tsx";
 import { FairnessChart, type ReleaseGateView, type RunReport, verdictFor } from "./fairness-chart.tsx";
+import { RoutingPanel } from "./routing-panel.tsx";
 import { Async, Badge, pct, Table, Time } from "./ui.tsx";
 
 /** GET /approvals/policy as the server answers it: the client's type lacks `gates`. */
@@ -234,6 +235,8 @@ function RunDetail({
               sub={`${a.tokensIn} tokens in, ${a.tokensOut} out`}
             />
           </div>
+
+          {run.routing && <RoutingPanel routing={run.routing} />}
 
           <p className="subhead">Release gates</p>
           {g.names.length === 0 ? (

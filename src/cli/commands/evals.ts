@@ -3,6 +3,7 @@ import type { Client, EvalComparisonView, EvalRunView } from "../../client/index
 import { fmtP } from "../../engines/rollout/index.ts";
 import type { Io } from "../output.ts";
 import { intArg } from "../util.ts";
+import { describeRouting } from "./router.ts";
 
 type Ctx = { client: () => Client; io: Io; json: () => boolean; fail: (code: number) => void };
 
@@ -78,6 +79,7 @@ export function describeRun(r: EvalRunView): string[] {
       for (const reason of v.reasons)
         lines.push(`  ${v.failures.some((f) => f.reason === reason) ? "✗" : "✓"} ${reason}`);
   }
+  if (r.routing) lines.push(...describeRouting(r.routing));
   if (r.acceptance)
     lines.push(
       `disparity accepted by ${r.acceptance.by} (${r.acceptance.at}): ${r.acceptance.justification}`,

@@ -55,6 +55,12 @@ export const EvalRunSchema = z
     acceptance: Acceptance,
     error: z.string().nullable(),
     resumed: z.boolean().optional().describe("the same version and suite had an unfinished run: it goes on"),
+    routing: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        "a completed run of a router version: per tier and overall, each tier alone on the suite, the cost-quality curve over the threshold (docs/routing.md)",
+      ),
   })
   .openapi("EvalRun");
 
@@ -78,6 +84,17 @@ const CaseSchema = z
     ),
     attributes: z.record(z.string(), z.string()),
     recordedAt: z.string(),
+    route: z
+      .object({
+        tier: z.string(),
+        why: z.string(),
+        versionId: z.string(),
+        score: z.number().optional(),
+        tiers: z.array(z.object({ tier: z.string(), outcome: z.string() })).optional(),
+      })
+      .nullable()
+      .optional()
+      .describe("a router version's case: the tier that answered, why, and the router's score"),
   })
   .openapi("EvalCase");
 
@@ -106,6 +123,7 @@ const runOut = (r: Awaited<ReturnType<EvalsService["get"]>> & { resumed?: boolea
   ...r,
   options: r.options as unknown as Record<string, unknown>,
   report: r.report as unknown as Record<string, unknown> | null,
+  ...(r.routing ? { routing: r.routing as unknown as Record<string, unknown> } : {}),
 });
 
 export function evalRoutes(svc: EvalsService) {

@@ -17,6 +17,7 @@ import type { CardContent, CardsService } from "../cards/index.ts";
 import { findVersion, getVersionById, lockModelByName, scopeIds } from "../registry/index.ts";
 import * as store from "./evals.store.ts";
 import { buildReport, cardSection, type RunReport, reportHash } from "./report.ts";
+import { type RoutingSection, routingSection } from "./routing.ts";
 import { parseSuiteObject, type Suite } from "./suite.ts";
 
 export interface StartOptions {
@@ -32,6 +33,8 @@ export interface RunView extends Omit<store.RunRow, "report"> {
   /** A fairness gate failed and no reviewer has accepted the disparity yet. */
   needsReview: boolean;
   acceptance: { by: string; justification: string; at: string } | null;
+  /** A completed run of a router version, read one at a time: per tier, the tiers alone, the curve (routing.ts). */
+  routing?: RoutingSection;
 }
 
 export function createEvalsService(deps: {
@@ -230,7 +233,16 @@ export function createEvalsService(deps: {
       return out;
     },
 
-    get: async (id: string) => view(db, await runOrThrow(db, id)),
+    async get(id: string): Promise<RunView> {
+      const r = await runOrThrow(db, id);
+      const out = await view(db, r);
+      if (r.status !== "completed") return out;
+      const v = await getVersionById(db, r.versionId);
+      if (v?.provider !== "router") return out;
+      const cases = await store.caseResults(db, id);
+      const suite = await store.loadSuiteByHash(db, r.suiteHash);
+      return { ...out, routing: await routingSection(db, r, v.parameters, cases, suite) };
+    },
 
     async list(f: { model?: string; version?: string; status?: store.RunStatus; limit: number }) {
       const scope = await scopeIds(db, f);

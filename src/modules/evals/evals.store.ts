@@ -38,8 +38,20 @@ export interface RunRow {
   error: string | null;
 }
 
+/** What a router version did with a case (null for a plain version's case). */
+export interface CaseRoute {
+  tier: string;
+  why: string;
+  versionId: string;
+  /** A two-tier complexity or trained router's score, unrounded. */
+  score?: number;
+  tiers?: { tier: string; outcome: string }[];
+}
+
 /** One case's row: what the engine aggregates, plus what was recorded about the call. */
 export interface CaseRow extends CaseResult {
+  /** A router version's case: the tier that answered, why, and its score. */
+  route?: CaseRoute | null;
   output: string | null;
   outputHash: string | null;
   attempts: number;
@@ -175,8 +187,8 @@ export async function finishRun(
 export async function insertCase(q: Queryable, runId: string, c: CaseRow): Promise<boolean> {
   const rows = await q.query(
     `INSERT INTO eval_case_results (run_id, case_id, passed, score, safety_violation, output, output_hash,
-        latency_ms, tokens_in, tokens_out, cost_usd, attempts, error, scorers, attributes, recorded_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+        latency_ms, tokens_in, tokens_out, cost_usd, attempts, error, scorers, attributes, recorded_at, route)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
      ON CONFLICT (run_id, case_id) DO NOTHING RETURNING case_id`,
     [
       runId,
@@ -195,6 +207,7 @@ export async function insertCase(q: Queryable, runId: string, c: CaseRow): Promi
       JSON.stringify(c.scorers),
       JSON.stringify(c.attributes),
       c.recordedAt,
+      c.route ? JSON.stringify(c.route) : null,
     ],
   );
   return rows.length > 0;
@@ -233,5 +246,6 @@ export async function caseResults(
     scorers: r.scorers as CaseRow["scorers"],
     attributes: r.attributes as Record<string, string>,
     recordedAt: iso(r.recorded_at)!,
+    route: (r.route as CaseRoute | null) ?? null,
   }));
 }

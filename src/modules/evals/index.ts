@@ -7,6 +7,21 @@ export type { CaseRow } from "./evals.store.ts";
 export { createEvalInvoker, type EvalInvoker, type InvokeResult } from "./invoker.ts";
 export { judgeCase, judgePrompt, parseJudgeAnswer } from "./judge.ts";
 export { buildReport, cardSection, type RunReport } from "./report.ts";
+export {
+  type Baseline,
+  calibratable,
+  calibrationCases,
+  type Figures,
+  type JsonPoint,
+  jsonPoint,
+  pointAt,
+  type RoutingSection,
+  resolveTarget,
+  scoreOf,
+  type TierFigures,
+  type TierRun,
+  tierRuns,
+} from "./routing.ts";
 export type { CustomScorer, LlmJudgeScorer, ScorerConfig } from "./suite.schemas.ts";
 export {
   loadSuite,

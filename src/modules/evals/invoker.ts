@@ -41,7 +41,14 @@ export interface InvokeResult {
    * A router version's case: the tier that answered and why, the version of its model, and
    * every tier called (a cascade's or an ensemble's; the tokens and cost above are their sums).
    */
-  route?: { tier: string; why: string; versionId: string; tiers?: { tier: string; outcome: string }[] };
+  route?: {
+    tier: string;
+    why: string;
+    versionId: string;
+    /** A two-tier complexity or trained router's score, unrounded (calibration reads it). */
+    score?: number;
+    tiers?: { tier: string; outcome: string }[];
+  };
 }
 
 export interface EvalInvoker {
@@ -154,7 +161,11 @@ export function createEvalInvoker(deps: {
       const choice = router.pick(routerInput({ model: label, messages: messages.map((m) => ({ ...m })) }));
       const got = await tierCall(choice.tier.target, messages, ctx, 1);
       if ("error" in got) throw got.error!;
-      return { ...got.result!, route: { tier: choice.tier.name, why: choice.reason, versionId: got.id } };
+      const score = choice.score !== undefined ? { score: choice.score } : {};
+      return {
+        ...got.result!,
+        route: { tier: choice.tier.name, why: choice.reason, versionId: got.id, ...score },
+      };
     }
     const tiers: { tier: string; outcome: string }[] = [];
     if (policy.strategy === "cascade") {

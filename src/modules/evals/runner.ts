@@ -209,6 +209,7 @@ async function runCase(
     outputHash: sha256(out.text),
     attempts,
     scorers: verdicts.map(({ kind, score, passed, reason }) => ({ kind, score, passed, reason })),
+    route: out.route ?? null,
     recordedAt: deps.clock.now().toISOString(),
   };
 }

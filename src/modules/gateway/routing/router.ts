@@ -38,6 +38,11 @@ export interface RouteChoice {
   tier: Tier;
   /** `rules:2`, `rules:default`, `complexity:0.73`, `trained:strong p=0.81`. */
   reason: string;
+  /**
+   * What a threshold is compared with, unrounded: the complexity score, or a two-class trained
+   * router's probability of its later tier. Calibration reads it (evaluation cases record it).
+   */
+  score?: number;
 }
 
 export interface CompiledRouter {
@@ -80,7 +85,7 @@ export function compileRouter(parameters: unknown): CompiledRouter {
       const score = complexityScore(complexitySignals(input), weights);
       let band = 0;
       while (band < bounds.length && score >= bounds[band]!) band++;
-      return { tier: tiers[band]!, reason: `complexity:${score.toFixed(3)}` };
+      return { tier: tiers[band]!, reason: `complexity:${score.toFixed(3)}`, score };
     };
   } else {
     const model = c.model;
@@ -96,7 +101,11 @@ export function compileRouter(parameters: unknown): CompiledRouter {
           : p.probabilities[strong!.name]! >= threshold
             ? strong!.name
             : weak!.name;
-      return { tier: byName.get(label)!, reason: `trained:${label} p=${p.probabilities[label]!.toFixed(3)}` };
+      return {
+        tier: byName.get(label)!,
+        reason: `trained:${label} p=${p.probabilities[label]!.toFixed(3)}`,
+        ...(model.classes.length === 2 ? { score: p.probabilities[strong!.name]! } : {}),
+      };
     };
   }
   return { policy, tiers, pick };
