@@ -25,7 +25,8 @@ import type { ChatRequest } from "../src/providers/types.ts";
  *   npm run bench:router [-- --n 200000]
  */
 
-const N = Number(process.argv[process.argv.indexOf("--n") + 1] || 200_000);
+const nAt = process.argv.indexOf("--n");
+const N = nAt > 0 ? Number(process.argv[nAt + 1]) : 200_000; // without --n, argv[0] read as NaN: every row undefined
 
 const version = (model: string, v: string, extra: Partial<RoutableVersion> = {}): RoutableVersion => ({
   id: `ver_${model}_${v}`,

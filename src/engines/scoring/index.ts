@@ -5,6 +5,7 @@
  */
 export { jsonSchema, jsonValid, parseJsonOutput } from "./json.ts";
 export { schemaProblems, validateJson } from "./json-schema.ts";
+export { jsonObjects, parseJudgeAnswer } from "./judge-reply.ts";
 export { extractNumber, numeric } from "./numeric.ts";
 export {
   BUILTIN_SCORERS,

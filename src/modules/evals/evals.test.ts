@@ -425,6 +425,44 @@ for (const target of allStoreTargets()) {
         "b and c give the same answer; a refuses",
       );
       assert.equal(e.tokensOut, 60);
+      // The gateway's LLM classifier and judge, asked as the gateway asks them: a simulator's
+      // reply names no tier (the default serves) and picks no answer (the first valid serves);
+      // either way their tokens are counted with the tiers'.
+      const llm = await routerVersion("9.3.0", {
+        tiers: [
+          { name: "cheap", target: "triage@1.0.0" },
+          { name: "slow", target: "triage@3.0.0" },
+        ],
+        classifier: {
+          kind: "llm",
+          target: "triage@1.0.0",
+          rubric: "Long tickets go slow.",
+          default: "cheap",
+        },
+      });
+      const l = await invoker.call(llm.id, [{ role: "user", content: "hi" }], { requestId: "r5", signal });
+      assert.deepEqual(l.route, {
+        tier: "cheap",
+        why: "llm:default (no tier in the answer)",
+        versionId: v1.id,
+      });
+      assert.equal(l.tokensOut, 40, "the classifier's 20 output tokens and the tier's");
+      const judged = await routerVersion("9.4.0", {
+        strategy: "ensemble",
+        tiers: [
+          { name: "a", target: "triage@4.0.0" },
+          { name: "b", target: "triage@1.0.0" },
+          { name: "c", target: "triage@1.0.0" },
+        ],
+        combine: { by: "judge", judge: "triage@1.0.0" },
+      });
+      const j = await invoker.call(judged.id, [{ role: "user", content: "hi" }], { requestId: "r6", signal });
+      assert.deepEqual(
+        j.route?.tiers?.map((t) => t.outcome),
+        ["outvoted", "served", "outvoted"],
+        "the judge's reply picks nothing: the first valid answer (a refuses)",
+      );
+      assert.equal(j.tokensOut, 80, "three tiers and the judge");
       // A whole run on the router version completes, every case answered by a tier.
       const w = worker();
       w.start();

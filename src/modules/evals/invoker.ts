@@ -9,14 +9,18 @@ import type { Adapters } from "../../providers/index.ts";
 import type { UpstreamTarget } from "../../providers/types.ts";
 import type { Queryable } from "../../store/db.ts";
 import {
-  ballot,
+  type Ask,
   type CompiledRouter,
+  classify,
   compileRouter,
   DEFAULT_TIMEOUTS,
-  escalatesOnError,
+  emptyRow,
   routerInput,
-  shortfall,
+  runCascade,
+  runEnsemble,
+  type Step,
   type Timeouts,
+  within,
 } from "../gateway/index.ts";
 import type { Message } from "./suite.ts";
 
@@ -147,77 +151,130 @@ export function createEvalInvoker(deps: {
     }
   }
 
-  const sum = (rs: InvokeResult[]) => ({
+  const sum = (
+    rs: { tokensIn: number; tokensOut: number; costUsd: number; upstreamMs: number | null }[],
+  ) => ({
     tokensIn: rs.reduce((a, r) => a + r.tokensIn, 0),
     tokensOut: rs.reduce((a, r) => a + r.tokensOut, 0),
     costUsd: rs.reduce((a, r) => a + r.costUsd, 0),
-    upstreamMs: rs.reduce((a, r) => a + r.upstreamMs, 0),
+    upstreamMs: rs.reduce((a, r) => a + (r.upstreamMs ?? 0), 0),
   });
 
-  /** A router version's case, as the gateway serves it (a cascade's checks and an ensemble's vote are the same code). */
+  /** A version's answer as a step of a router's route (its row: tokens, cost, outcome). */
+  function stepOf(
+    tier: string,
+    id: string,
+    got: { result: InvokeResult; choices: unknown },
+    label: string,
+    role?: "classifier" | "judge",
+  ): Step<{ id: string; result: InvokeResult }> {
+    const r = got.result;
+    return {
+      label,
+      choices: got.choices,
+      x: { id, result: r },
+      row: {
+        tier,
+        ...(role ? { role } : {}),
+        versionId: id,
+        version: label.slice(label.lastIndexOf("@") + 1),
+        outcome: "served",
+        reason: null,
+        tokensIn: r.tokensIn,
+        tokensOut: r.tokensOut,
+        costUsd: r.costUsd,
+        upstreamMs: r.upstreamMs,
+      },
+    };
+  }
+
+  /** A router's own call (its classifier, a judge), as the gateway's: the version its target names, within the time. */
+  const ask =
+    (messagesCtx: InvokeContext): Ask =>
+    async (role, target, prompt, limits) => {
+      let id: string;
+      try {
+        id = await tierVersion(target);
+        if ((await targetOf(id)).router) throw new Error(`${target} is a router`);
+      } catch (err) {
+        return { row: emptyRow(role, "refused", (err as Error).message, role) };
+      }
+      const got = await within(
+        invoke(
+          id,
+          prompt,
+          { ...messagesCtx, requestId: `${messagesCtx.requestId}.${role}` },
+          limits.maxTokens,
+        ).catch((err: Error) => err),
+        limits.timeoutMs,
+      );
+      if (got === "late")
+        return { row: emptyRow(role, "failed", `no answer within ${limits.timeoutMs} ms`, role) };
+      if (got instanceof Error) return { row: emptyRow(role, "failed", got.message, role) };
+      return stepOf(role, id, got, (await targetOf(id)).target.label, role);
+    };
+
+  /**
+   * A router version's case, as the gateway serves it: the classifier, the cascade's checks,
+   * judge and cap, the ensemble's combination are routing/strategies.ts, the gateway's code.
+   */
   async function routed(router: CompiledRouter, label: string, messages: Message[], ctx: InvokeContext) {
     const policy = router.policy;
+    const input = routerInput({ model: label, messages: messages.map((m) => ({ ...m })) });
     if (policy.strategy === "route") {
-      const choice = router.pick(routerInput({ model: label, messages: messages.map((m) => ({ ...m })) }));
+      let choice = router.llm ? undefined : router.pick(input);
+      const calls: Step[] = [];
+      if (!choice) {
+        const c = await classify(router, input.text, ask(ctx));
+        // As at the gateway: a classifier that cannot serve refuses the request, as a tier would.
+        if (c.step.row.outcome === "refused") throw new Error(`${label}'s classifier: ${c.step.row.reason}`);
+        calls.push(c.step);
+        choice = c.choice;
+      }
       const got = await tierCall(choice.tier.target, messages, ctx, 1);
       if ("error" in got) throw got.error!;
       const score = choice.score !== undefined ? { score: choice.score } : {};
       return {
         ...got.result!,
+        ...(calls.length ? sum([...calls.map((c) => c.row), got.result!]) : {}),
         route: { tier: choice.tier.name, why: choice.reason, versionId: got.id, ...score },
       };
     }
-    const tiers: { tier: string; outcome: string }[] = [];
-    if (policy.strategy === "cascade") {
-      const spent: InvokeResult[] = [];
-      for (const [i, tier] of router.tiers.entries()) {
-        const last = i === router.tiers.length - 1;
-        const got = await tierCall(tier.target, messages, ctx, i + 1);
-        if ("error" in got) {
-          tiers.push({ tier: tier.name, outcome: "failed" });
-          if (last || !escalatesOnError(policy)) throw got.error!;
-          continue;
-        }
-        spent.push(got.result!);
-        const why = shortfall(policy, undefined, got.choices);
-        if (why && !last) {
-          tiers.push({ tier: tier.name, outcome: "escalated" });
-          continue;
-        }
-        tiers.push({ tier: tier.name, outcome: "served" });
-        return {
-          ...got.result!,
-          ...sum(spent),
-          route: { tier: tier.name, why: "cascade", versionId: got.id, tiers },
-        };
-      }
-    }
-    // Ensemble: every tier, then the majority or the first valid answer.
-    const combine = policy.combine!;
-    const all = await Promise.all(router.tiers.map((t, i) => tierCall(t.target, messages, ctx, i + 1)));
-    const answered = all.flatMap((g, i) => ("error" in g ? [] : [{ ...g, tier: router.tiers[i]!.name, i }]));
-    let chosen: (typeof answered)[number] | undefined;
-    if (combine.by === "first-valid") chosen = answered.find((g) => !shortfall(policy, undefined, g.choices));
-    else {
-      const votes = new Map<string, typeof answered>();
-      for (const g of answered) {
-        const b = ballot(g.choices, combine.field);
-        if (b !== null) votes.set(b, [...(votes.get(b) ?? []), g]);
-      }
-      let best: typeof answered = [];
-      for (const group of votes.values()) if (group.length > best.length) best = group;
-      chosen = best[0];
-    }
-    if (!chosen) throw new Error(`${label}: no answer to combine`);
-    for (const [i, g] of all.entries())
-      tiers.push({
-        tier: router.tiers[i]!.name,
-        outcome: "error" in g ? "failed" : g === all[chosen.i] ? "served" : "outvoted",
-      });
+    const callTier = async (tier: { name: string; target: string }, i: number) => {
+      const got = await tierCall(tier.target, messages, ctx, i + 1);
+      if ("error" in got) return { row: emptyRow(tier.name, "failed", got.error!.message) };
+      return stepOf(
+        tier.name,
+        got.id,
+        got as { result: InvokeResult; choices: unknown },
+        (await targetOf(got.id)).target.label,
+      );
+    };
+    const strategy = {
+      responseFormat: undefined,
+      question: input.text,
+      tokensIn: input.tokensIn,
+      ask: ask(ctx),
+      priceOf: async (tier: { target: string }) => (await targetOf(await tierVersion(tier.target))).price,
+    };
+    const run =
+      policy.strategy === "cascade"
+        ? await runCascade(router, callTier, strategy)
+        : await runEnsemble(router, callTier, strategy);
+    const chosen = run.chosen?.x;
+    if (!chosen) throw new Error(`${label}: ${run.describe}`);
+    const tiers = run.steps
+      .filter((s) => !s.row.role)
+      .map((s) => ({ tier: s.row.tier, outcome: s.row.outcome }));
     return {
-      ...chosen.result!,
-      ...sum(answered.map((g) => g.result!)),
-      route: { tier: chosen.tier, why: combine.by, versionId: chosen.id, tiers },
+      ...chosen.result,
+      ...sum(run.steps.map((s) => s.row)),
+      route: {
+        tier: run.chosen!.row.tier,
+        why: policy.strategy === "cascade" ? "cascade" : policy.combine!.by,
+        versionId: chosen.id,
+        tiers,
+      },
     };
   }
 
@@ -228,12 +285,17 @@ export function createEvalInvoker(deps: {
     return (await invoke(versionId, messages, ctx)).result;
   }
 
-  async function invoke(versionId: string, messages: Message[], ctx: InvokeContext) {
+  async function invoke(versionId: string, messages: Message[], ctx: InvokeContext, maxTokens?: number) {
     const { target, price } = await targetOf(versionId);
     {
       const adapter = deps.adapters[target.provider];
       const out = await adapter.complete(
-        { model: target.providerModelId, messages: messages.map((m) => ({ ...m })) },
+        {
+          model: target.providerModelId,
+          messages: messages.map((m) => ({ ...m })),
+          // A router's classifier or judge: a short answer, as the gateway asks it.
+          ...(maxTokens ? { max_tokens: maxTokens, temperature: 0 } : {}),
+        },
         target,
         {
           signal: ctx.signal,

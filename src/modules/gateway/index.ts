@@ -21,3 +21,12 @@ export {
   type Timeouts,
 } from "./routing/snapshot.ts";
 export { createRoutingState, type RoutingState } from "./routing/state.ts";
+export {
+  type Ask,
+  classify,
+  emptyRow,
+  runCascade,
+  runEnsemble,
+  type Step,
+  within,
+} from "./routing/strategies.ts";

@@ -95,14 +95,20 @@ export interface RequestLogEntry {
   routePath?: readonly RouteMember[] | null;
 }
 
-/** One tier a router called (or could not), as the log keeps it. */
+/**
+ * One tier a router called (or could not, or left out under its cost cap), as the log keeps
+ * it; or, with `role`, one of the router's own calls: its LLM classifier, or a judge.
+ */
 export interface RouteMember {
+  /** The tier's name; a router's own call: its role. */
   tier: string;
+  /** A call the router made for itself, not a tier: its classifier or a judge. */
+  role?: "classifier" | "judge";
   /** The version of the tier's model that answered, or was last tried. */
   versionId: string | null;
   version: string | null;
-  outcome: "served" | "escalated" | "outvoted" | "failed" | "refused";
-  /** Why it escalated, failed or was refused; null when served. */
+  outcome: "served" | "escalated" | "outvoted" | "failed" | "refused" | "skipped";
+  /** Why it escalated, failed, was refused or skipped; a classifier's or judge's verdict; null when served. */
   reason: string | null;
   tokensIn: number;
   tokensOut: number;

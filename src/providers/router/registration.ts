@@ -1,5 +1,14 @@
 import { z } from "zod";
 import { ConditionError, compileCondition } from "../../engines/routing/index.ts";
+import {
+  checkLlmParts,
+  JsonSchemaCheck,
+  JudgePick,
+  LlmClassifier,
+  MaxCostUsd,
+  ScoreJudge,
+} from "./llm-policy.ts";
+import { Target, TierName } from "./names.ts";
 
 /**
  * Parameters of a router version (provider `router`): a routing policy instead of a provider
@@ -9,21 +18,6 @@ import { ConditionError, compileCondition } from "../../engines/routing/index.ts
  * trained parameters in it, are part of the version's pinned digest, so a new policy is a new
  * version: evaluated, approved, canaried and A/B tested like any other (docs/routing.md).
  */
-
-const TierName = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9_-]{0,39}$/,
-    "a tier name: a lowercase letter, then letters, digits, _ or - (at most 40)",
-  );
-
-/** `model`, `model@alias` or `model@1.2.0`: what a client could send as `model`. */
-const Target = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9._-]{0,99}(@[A-Za-z0-9._+-]{1,100})?$/,
-    "a model name, optionally @alias or @version (support-small, support-small@canary, support-large@2.1.0)",
-  );
 
 const ConditionSchema = z.record(z.string(), z.unknown()).superRefine((c, ctx) => {
   try {
@@ -118,10 +112,10 @@ export const RouterPolicySchema = z
       .max(8)
       .describe("the tiers, cheapest first: a name and the model they call (never another router)"),
     classifier: z
-      .discriminatedUnion("kind", [RulesClassifier, ComplexityClassifier, TrainedClassifier])
+      .discriminatedUnion("kind", [RulesClassifier, ComplexityClassifier, TrainedClassifier, LlmClassifier])
       .optional()
       .describe(
-        "how `route` picks the tier: `{ kind: rules, rules: [{ when, tier }], default }`, `{ kind: complexity, thresholds: [0.5], weights? }` or `{ kind: trained, model, threshold? }` (docs/routing.md)",
+        "how `route` picks the tier: `{ kind: rules, rules: [{ when, tier }], default }`, `{ kind: complexity, thresholds: [0.5], weights? }`, `{ kind: trained, model, threshold? }` or `{ kind: llm, target, rubric, default }` (docs/routing.md)",
       ),
     escalateWhen: z
       .object({
@@ -136,6 +130,8 @@ export const RouterPolicySchema = z
           .default(["length", "content_filter"])
           .describe("the answer stopped for one of these reasons"),
         error: z.boolean().default(true).describe("the tier failed (its fallback chain too)"),
+        jsonSchema: JsonSchemaCheck.optional(),
+        judge: ScoreJudge.optional(),
       })
       .strict()
       .optional()
@@ -143,9 +139,9 @@ export const RouterPolicySchema = z
     combine: z
       .object({
         by: z
-          .enum(["majority", "first-valid"])
+          .enum(["majority", "first-valid", "judge"])
           .describe(
-            "majority: the most common answer (by `field`, else the whole text trimmed and lower-cased), ties to the earlier tier; first-valid: the first tier in order whose answer passes the checks",
+            "majority: the most common answer (by `field`, else the whole text trimmed and lower-cased), ties to the earlier tier; first-valid: the first tier in order whose answer passes the checks; judge: a judge model picks the best valid answer (first valid when it fails)",
           ),
         field: z
           .string()
@@ -161,10 +157,12 @@ export const RouterPolicySchema = z
           .describe(
             "combine the answers in by then; a later one is recorded as failed (the provider may still bill it: the log cannot count what it never saw)",
           ),
+        ...JudgePick,
       })
       .strict()
       .optional()
       .describe("ensemble: how the tiers' answers become one"),
+    maxCostUsd: MaxCostUsd,
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -201,11 +199,12 @@ export const RouterPolicySchema = z
     if (p.strategy === "ensemble" && !p.combine)
       ctx.addIssue({
         code: "custom",
-        message: "an ensemble needs combine (majority or first-valid)",
+        message: "an ensemble needs combine (majority, first-valid or judge)",
         path: ["combine"],
       });
     if (p.combine && p.strategy !== "ensemble")
       ctx.addIssue({ code: "custom", message: "combine applies to an ensemble", path: ["combine"] });
+    checkLlmParts(p, ctx);
     if (c?.kind === "rules") {
       for (const [i, r] of c.rules.entries()) known(r.tier, ["classifier", "rules", i, "tier"]);
       known(c.default, ["classifier", "default"]);
@@ -223,6 +222,8 @@ export const RouterPolicySchema = z
             message: "thresholds must ascend",
             path: ["classifier", "thresholds", i],
           });
+    } else if (c?.kind === "llm") {
+      known(c.default, ["classifier", "default"]);
     } else if (c?.kind === "trained") {
       for (const [i, k] of c.model.classes.entries()) known(k, ["classifier", "model", "classes", i]);
       if (c.model.bias.length !== c.model.classes.length)

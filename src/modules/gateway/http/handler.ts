@@ -4,8 +4,9 @@ import { can } from "../../../http/permissions.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { Json } from "../../../providers/types.ts";
 import { RequestLimitError } from "../limits/index.ts";
-import { isMulti, isRefusal, resolve, throughRouter } from "../routing/resolve.ts";
+import { isMulti, isRefusal, needsClassifier, resolve, throughRouter } from "../routing/resolve.ts";
 import { routerInput } from "../routing/router-input.ts";
+import { classifyRoute } from "./chat/classify.ts";
 import { chatRequestOf, handleChat, parseGroups } from "./chat/index.ts";
 import { handleMulti } from "./chat/multi.ts";
 import type { GatewayDeps, Principal } from "./deps.ts";
@@ -122,10 +123,17 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     const asked = resolve(snapshot, chat.model, subject, requestId);
     if (isRefusal(asked)) throw new GatewayError(asked.status, asked.detail, { field: "body.model" });
     // A router version picks a tier from the request; everything else passes through.
-    const resolution = throughRouter(snapshot, asked, () => routerInput(chat), subject, requestId);
+    let resolution = throughRouter(snapshot, asked, () => routerInput(chat), subject, requestId);
+    const groups = parseGroups(req.headers["x-modelgov-groups"]);
+    // An LLM classifier is asked before the tier is known: the one asynchronous router.
+    if (needsClassifier(resolution))
+      resolution = await classifyRoute(
+        { deps, req, res, dialect, chat, principal, requestId, subject, groups, base },
+        resolution,
+        snapshot,
+      );
     if (isRefusal(resolution))
       throw new GatewayError(resolution.status, resolution.detail, { field: "body.model" });
-    const groups = parseGroups(req.headers["x-modelgov-groups"]);
     if (isMulti(resolution))
       return handleMulti(
         { deps, req, res, dialect, chat, principal, requestId, subject, groups, base },

@@ -1,3 +1,4 @@
+import { parseJsonOutput, validateJson } from "../../../engines/scoring/index.ts";
 import type { RouterPolicy } from "../../../providers/router/registration.ts";
 import { answerOfChoices, asksForJson, isRefusal, validity } from "../features/derive.ts";
 
@@ -7,7 +8,7 @@ import { answerOfChoices, asksForJson, isRefusal, validity } from "../features/d
  * invoker), so a router is evaluated as it serves.
  */
 
-const DEFAULT_CHECKS = {
+const DEFAULT_CHECKS: NonNullable<RouterPolicy["escalateWhen"]> = {
   refusal: true,
   invalidJson: true,
   finishReasons: ["length", "content_filter"],
@@ -22,6 +23,12 @@ export function shortfall(policy: RouterPolicy, responseFormat: unknown, choices
   if (checks.refusal && refused) return "refusal";
   if (checks.invalidJson && asksForJson(responseFormat) && validity(responseFormat, facts, refused) === false)
     return "invalid JSON";
+  if (checks.jsonSchema && !refused) {
+    const json = parseJsonOutput(facts.text, {});
+    if (!json.ok) return "not JSON (jsonSchema)";
+    const problems = validateJson(json.value, checks.jsonSchema);
+    if (problems.length) return `JSON schema: ${problems[0]}`;
+  }
   if (facts.finishReason && checks.finishReasons.includes(facts.finishReason))
     return `finish_reason ${facts.finishReason}`;
   return null;

@@ -1,4 +1,5 @@
-import type { CompiledRouter, RouterInput } from "./router.ts";
+import type { RouteMember } from "../../request-log/index.ts";
+import type { CompiledRouter, RouteChoice, RouterInput } from "./router.ts";
 import type { ModelRoute, RoutableVersion, RoutingSnapshot } from "./snapshot.ts";
 import { bucketOf } from "./split.ts";
 
@@ -17,7 +18,15 @@ export interface Resolution {
    * (the request is logged under them, so experiments and rollouts of routing policies count
    * it), the tier and why; `model` and `chain` are then the tier's.
    */
-  via?: { model: string; versionId: string; version: string; tier: string; why: string };
+  via?: {
+    model: string;
+    versionId: string;
+    version: string;
+    tier: string;
+    why: string;
+    /** The router's own calls before the tier (its LLM classifier): logged and counted with it. */
+    calls?: RouteMember[];
+  };
 }
 
 export interface RouteRefusal {
@@ -90,7 +99,8 @@ export function resolve(
   return { model, chain, reason, splitScope };
 }
 
-export const isRefusal = (r: Resolution | RouteRefusal | MultiPlan): r is RouteRefusal => "status" in r;
+type Routed = Resolution | RouteRefusal | MultiPlan | ClassifyPlan;
+export const isRefusal = (r: Routed): r is RouteRefusal => "status" in r;
 
 /** A router version that calls several tiers for one request: a cascade or an ensemble. */
 export interface MultiPlan {
@@ -104,7 +114,17 @@ export interface MultiPlan {
   via: NonNullable<Resolution["via"]>;
 }
 
-export const isMulti = (r: Resolution | RouteRefusal | MultiPlan): r is MultiPlan => "strategy" in r;
+export const isMulti = (r: Routed): r is MultiPlan => "strategy" in r;
+
+/** A route policy whose tier an LLM classifier names: asked off the synchronous path (http/chat/classify.ts). */
+export interface ClassifyPlan {
+  classify: CompiledRouter;
+  outer: Resolution;
+  /** `model@version` of the router. */
+  label: string;
+}
+
+export const needsClassifier = (r: Routed): r is ClassifyPlan => "classify" in r;
 
 /**
  * A resolution whose primary is a router version, taken through it: the router picks a tier
@@ -118,7 +138,7 @@ export function throughRouter(
   input: () => RouterInput,
   subject: string | undefined,
   fallbackKey: string,
-): Resolution | RouteRefusal | MultiPlan {
+): Resolution | RouteRefusal | MultiPlan | ClassifyPlan {
   const primary = outer.chain[0]!;
   const router = primary.router;
   if (!router) return outer;
@@ -138,7 +158,20 @@ export function throughRouter(
         why: router.policy.strategy,
       },
     };
-  const choice = router.pick(input());
+  if (router.llm) return { classify: router, outer, label };
+  return throughTier(snapshot, outer, router.pick(input()), subject, fallbackKey);
+}
+
+/** A route policy's chosen tier, resolved: its alias or pinned version (never another router). */
+export function throughTier(
+  snapshot: RoutingSnapshot,
+  outer: Resolution,
+  choice: RouteChoice,
+  subject: string | undefined,
+  fallbackKey: string,
+): Resolution | RouteRefusal {
+  const primary = outer.chain[0]!;
+  const label = `${outer.model.name}@${primary.version}`;
   const inner = resolve(snapshot, choice.tier.target, subject, fallbackKey, true);
   if (isRefusal(inner))
     return {

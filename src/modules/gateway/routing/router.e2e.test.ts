@@ -7,6 +7,7 @@ import OpenAI from "openai";
 import { ApiError, type Client, createClient } from "../../../client/index.ts";
 import { loadConfig } from "../../../config.ts";
 import { startServer } from "../../../main.ts";
+import { type FakeUpstream, startFakeOpenAI } from "../../../test-support/fake-openai.ts";
 import { migratedDataDir } from "../../../test-support/store-templates.ts";
 import { SECTION_KEYS } from "../../cards/card-sections.ts";
 
@@ -31,6 +32,8 @@ describe("a router version through the gateway", () => {
   let admin: Client;
   let signer: Client;
   let openai: OpenAI;
+  /** The classifier's and judges' model: an OpenAI-compatible fake whose reply each test sets. */
+  let grader: FakeUpstream;
 
   const approve = async (model: string, version: string) => {
     const r = await admin.approvals.request(model, version, `ship ${version}`);
@@ -67,19 +70,26 @@ describe("a router version through the gateway", () => {
     const [row] = await server.services.db.query<{
       version: string;
       tokens_out: number;
+      cost_usd: number;
       route_reason: string;
       route_path: {
         tier: string;
+        role?: string;
         version: string | null;
         outcome: string;
         reason: string | null;
+        tokensIn: number;
         tokensOut: number;
+        costUsd: number;
       }[];
-    }>("SELECT version, tokens_out, route_reason, route_path FROM request_log WHERE id = $1", [requestId]);
+    }>("SELECT version, tokens_out, cost_usd, route_reason, route_path FROM request_log WHERE id = $1", [
+      requestId,
+    ]);
     return row!;
   };
 
   before(async () => {
+    grader = await startFakeOpenAI();
     server = await startServer(
       loadConfig(
         { port: 0, dataDir: await migratedDataDir(dir), demo: false },
@@ -88,6 +98,8 @@ describe("a router version through the gateway", () => {
           MODELGOV_GATEWAY_RATE_PER_SEC: "1000",
           MODELGOV_GATEWAY_RATE_BURST: "1000",
           MODELGOV_LOG_LEVEL: "silent",
+          MODELGOV_EGRESS_ALLOW_HOSTS: "127.0.0.1",
+          GRADER_KEY: "sk-grader",
         },
       ),
     );
@@ -97,7 +109,7 @@ describe("a router version through the gateway", () => {
       token: (await admin.tokens.create({ name: "eve", roles: ["engineering"] })).token,
     });
     const agent = (await admin.tokens.create({ name: "bot", roles: ["agent"] })).token;
-    for (const m of ["small", "large", "shy", "poor", "slow", "assistant"])
+    for (const m of ["small", "large", "shy", "poor", "slow", "assistant", "grader"])
       await admin.models.create({ name: m, owner: "ml", riskTier: "low", useCases: ["support"] });
     await simulator("small", "1.0.0", 20);
     await simulator("large", "1.0.0", 200);
@@ -105,7 +117,17 @@ describe("a router version through the gateway", () => {
     await simulator("shy", "1.0.0", 7, { quality: { success: 0 }, poorAnswer: "refusal" });
     await simulator("poor", "1.0.0", 30, { quality: { success: 0 } });
     await simulator("slow", "1.0.0", 20, { latencyMs: { p50: 1500, p95: 1600 } });
+    for (const version of ["1.0.0", "2.0.0"]) // 2.0.0 is never approved
+      await admin.versions.register("grader", {
+        version,
+        provider: "openai-compatible",
+        providerModelId: "grader-fake",
+        endpoint: grader.url,
+        parameters: { apiKeyEnv: "GRADER_KEY" },
+        card: CARD,
+      });
     for (const [m, v] of [
+      ["grader", "1.0.0"],
       ["small", "1.0.0"],
       ["large", "1.0.0"],
       ["shy", "1.0.0"],
@@ -135,6 +157,7 @@ describe("a router version through the gateway", () => {
   });
   after(async () => {
     await server?.close();
+    await grader?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -403,5 +426,166 @@ describe("a router version through the gateway", () => {
         ["b", "outvoted", "not in the majority"],
       ],
     );
+  });
+  test("an LLM classifier names the tier: its call is in the route's path and the request's cost; a reply naming no tier sends the default", async () => {
+    const prices = (v: Record<string, { inputPer1kUsd: number; outputPer1kUsd: number }>) => ({
+      split: null,
+      fallback: [],
+      allowPinning: false,
+      prices: v,
+    });
+    await admin.routes.set("grader", prices({ "1.0.0": { inputPer1kUsd: 1, outputPer1kUsd: 2 } }));
+    await admin.routes.set("large", prices({ "1.0.0": { inputPer1kUsd: 0.5, outputPer1kUsd: 1 } }));
+    await router(
+      "7.0.0",
+      {
+        tiers: [
+          { name: "cheap", target: "small" },
+          { name: "strong", target: "large" },
+        ],
+        classifier: {
+          kind: "llm",
+          target: "grader",
+          rubric: "Questions about refunds need the strong tier.",
+          default: "cheap",
+        },
+      },
+      "llm",
+    );
+    grader.knobs.reply = '{"tier": "strong"}';
+    const r = await openai.chat.completions
+      .create({ model: "assistant@llm", messages: [{ role: "user", content: "Can I get a refund?" }] })
+      .withResponse();
+    assert.equal(r.response.headers.get("x-modelgov-model-version"), "large@1.0.0");
+    assert.match(
+      r.response.headers.get("x-modelgov-route") ?? "",
+      /^alias:llm; router 7\.0\.0 tier strong \(llm:strong\) -> large@1\.0\.0 alias:production$/,
+    );
+    const row = await logged(r.response.headers.get("x-modelgov-request-id"));
+    assert.deepEqual(
+      row.route_path.map((m) => [m.tier, m.role, m.version, m.outcome, m.reason]),
+      [
+        ["classifier", "classifier", "1.0.0", "served", "tier strong"],
+        ["strong", undefined, "1.0.0", "served", null],
+      ],
+    );
+    const [classifier, strong] = row.route_path;
+    assert.ok(classifier!.tokensIn > 50, "the rubric and the request were sent");
+    const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} vs ${b}`);
+    near(classifier!.costUsd, (classifier!.tokensIn * 1 + classifier!.tokensOut * 2) / 1000);
+    near(strong!.costUsd, (strong!.tokensIn * 0.5 + 200 * 1) / 1000);
+    assert.ok(
+      Math.abs(row.cost_usd - (classifier!.costUsd + strong!.costUsd)) < 1e-9,
+      "both calls are counted",
+    );
+    assert.equal(row.tokens_out, classifier!.tokensOut + 200);
+
+    grader.knobs.reply = "Hard to say, maybe the strong one or the cheap one.";
+    const vague = await openai.chat.completions
+      .create({ model: "assistant@llm", messages: [{ role: "user", content: "Can I get a refund?" }] })
+      .withResponse();
+    assert.equal(vague.response.headers.get("x-modelgov-model-version"), "small@1.0.0");
+    assert.match(
+      vague.response.headers.get("x-modelgov-route") ?? "",
+      /tier cheap \(llm:default \(no tier in the answer\)\)/,
+    );
+
+    // A classifier without an approval in force cannot route, exactly as a tier could not serve.
+    await router(
+      "7.1.0",
+      {
+        tiers: [
+          { name: "cheap", target: "small" },
+          { name: "strong", target: "large" },
+        ],
+        classifier: { kind: "llm", target: "grader@2.0.0", rubric: "x", default: "cheap" },
+      },
+      "llm-unapproved",
+    );
+    const err = await openai.chat.completions
+      .create({ model: "assistant@llm-unapproved", messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    assert.ok(err instanceof OpenAI.APIError, String(err));
+    assert.equal(err.status, 502);
+    assert.match(
+      err.message,
+      /router assistant@7\.1\.0's classifier cannot serve: grader@2\.0\.0: grader@2\.0\.0 is development without an approval in force/,
+    );
+  });
+
+  test("an ensemble's judge picks the answer; a cascade's judge scores the cheap answer below the bar and it escalates", async () => {
+    await router(
+      "8.0.0",
+      {
+        strategy: "ensemble",
+        tiers: [
+          { name: "a", target: "small" },
+          { name: "b", target: "large" },
+        ],
+        combine: { by: "judge", judge: "grader" },
+      },
+      "judged",
+    );
+    grader.knobs.reply = '{"best": 2, "reason": "more detail"}';
+    const r = await openai.chat.completions
+      .create({ model: "assistant@judged", messages: [{ role: "user", content: "Is the store open?" }] })
+      .withResponse();
+    assert.equal(
+      r.response.headers.get("x-modelgov-model-version"),
+      "large@1.0.0",
+      "the judge's pick, not the first",
+    );
+    const row = await logged(r.response.headers.get("x-modelgov-request-id"));
+    assert.deepEqual(
+      row.route_path.map((m) => [m.tier, m.outcome, m.reason]),
+      [
+        ["a", "outvoted", "the judge picked b"],
+        ["b", "served", null],
+        ["judge", "served", "picked b"],
+      ],
+    );
+    assert.match(row.route_reason, /judge chose b/);
+
+    await router(
+      "8.1.0",
+      {
+        strategy: "cascade",
+        tiers: [
+          { name: "cheap", target: "small" },
+          { name: "strong", target: "large" },
+        ],
+        escalateWhen: { judge: { target: "grader", rubric: "Answers the question fully.", below: 0.5 } },
+      },
+      "scored",
+    );
+    grader.knobs.reply = '{"score": 0.2, "reason": "too short"}';
+    const c = await openai.chat.completions
+      .create({
+        model: "assistant@scored",
+        messages: [{ role: "user", content: "Explain the refund rules" }],
+      })
+      .withResponse();
+    assert.equal(c.response.headers.get("x-modelgov-model-version"), "large@1.0.0");
+    assert.equal(
+      c.response.headers.get("x-modelgov-route"),
+      "alias:scored; cascade 8.1.0: cheap (small@1.0.0) escalated: judge score 0.2 below 0.5 -> strong (large@1.0.0) served",
+    );
+    const path = (await logged(c.response.headers.get("x-modelgov-request-id"))).route_path;
+    assert.deepEqual(
+      path.map((m) => [m.tier, m.outcome, m.reason]),
+      [
+        ["cheap", "escalated", "judge score 0.2 below 0.5"],
+        ["judge", "served", "score 0.2: too short"],
+        ["strong", "served", null],
+      ],
+    );
+    grader.knobs.reply = '{"score": 0.9, "reason": "complete"}';
+    const kept = await openai.chat.completions
+      .create({
+        model: "assistant@scored",
+        messages: [{ role: "user", content: "Explain the refund rules" }],
+      })
+      .withResponse();
+    assert.equal(kept.response.headers.get("x-modelgov-model-version"), "small@1.0.0");
   });
 });

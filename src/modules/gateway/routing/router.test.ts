@@ -180,6 +180,52 @@ test("a bad policy is refused naming the field and the reason", () => {
     "combine.field",
     /JSON pointer/,
   );
+  // The parts that call a model: an LLM classifier, judges, a JSON schema, a cost cap.
+  const llm = { kind: "llm", target: "grader@1.0.0", rubric: "Hard ones to strong.", default: "cheap" };
+  refused(
+    { tiers: TIERS, classifier: { ...llm, default: "medium" } },
+    "classifier.default",
+    /no tier named "medium"/,
+  );
+  refused({ tiers: TIERS, classifier: { ...llm, target: "Grader!" } }, "classifier.target", /model name/);
+  refused(
+    { tiers: TIERS, classifier: { ...llm, rubric: "" } },
+    "classifier.rubric",
+    /too_small|at least|>=1/i,
+  );
+  refused(
+    { tiers: TIERS, classifier: { ...llm, maxLatencyMs: 0 } },
+    "classifier.maxLatencyMs",
+    />=1|at least|too small/i,
+  );
+  refused({ strategy: "ensemble", tiers: TIERS, combine: { by: "judge" } }, "combine.judge", /needs a judge/);
+  refused(
+    { strategy: "ensemble", tiers: TIERS, combine: { by: "majority", judge: "grader" } },
+    "combine.judge",
+    /applies to by: judge/,
+  );
+  refused(
+    {
+      strategy: "cascade",
+      tiers: TIERS,
+      escalateWhen: { judge: { target: "grader", rubric: "x", below: 1.5 } },
+    },
+    "escalateWhen.judge.below",
+    /1|too big|<=/,
+  );
+  refused(
+    { strategy: "cascade", tiers: TIERS, escalateWhen: { jsonSchema: { type: "object", oneOf: [] } } },
+    "escalateWhen.jsonSchema",
+    /oneOf/,
+  );
+  refused(
+    { tiers: TIERS, classifier: { kind: "complexity", thresholds: [0.5] }, maxCostUsd: 0.01 },
+    "maxCostUsd",
+    /cascade or an ensemble/,
+  );
+  refused({ strategy: "cascade", tiers: TIERS, maxCostUsd: 0 }, "maxCostUsd", />0|positive|too small/i);
+  const ok = RouterPolicySchema.parse({ tiers: TIERS, classifier: llm });
+  assert.deepEqual(ok.classifier, { ...llm, maxLatencyMs: 2000, maxInputChars: 2000 }, "defaults filled in");
   assert.throws(
     () => compileRouter({ tiers: TIERS }),
     (e: unknown) => e instanceof RouterPolicyError && /classifier/.test(e.message),

@@ -50,6 +50,11 @@ export interface CompiledRouter {
   tiers: Tier[];
   /** The tier of a `route` policy for this request. Cascades and ensembles call `tiers` in order. */
   pick(input: RouterInput): RouteChoice;
+  /**
+   * An LLM classifier: the tier is asked of a model (routing/strategies.ts `classify`), off the
+   * synchronous path the other classifiers take; `pick` then answers the default tier.
+   */
+  llm?: Extract<NonNullable<RouterPolicy["classifier"]>, { kind: "llm" }>;
 }
 
 export class RouterPolicyError extends Error {}
@@ -87,6 +92,9 @@ export function compileRouter(parameters: unknown): CompiledRouter {
       while (band < bounds.length && score >= bounds[band]!) band++;
       return { tier: tiers[band]!, reason: `complexity:${score.toFixed(3)}`, score };
     };
+  } else if (c.kind === "llm") {
+    const fallback = byName.get(c.default)!;
+    pick = () => ({ tier: fallback, reason: "llm:default (not asked)" });
   } else {
     const model = c.model;
     // With a threshold, the two classes in the policy's tier order: the later one (the stronger,
@@ -108,5 +116,5 @@ export function compileRouter(parameters: unknown): CompiledRouter {
       };
     };
   }
-  return { policy, tiers, pick };
+  return { policy, tiers, pick, ...(c?.kind === "llm" ? { llm: c } : {}) };
 }

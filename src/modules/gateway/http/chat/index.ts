@@ -1,4 +1,5 @@
 import { type ChatArgs, openCall } from "./call.ts";
+import { withRouterCalls } from "./classify.ts";
 import { complete } from "./complete.ts";
 import { elapsedMs, logEntry } from "./log-entry.ts";
 import { mirror, shadowFor } from "./shadow.ts";
@@ -13,7 +14,12 @@ export async function handleChat(a: ChatArgs): Promise<void> {
   const call = openCall(a);
   const { deps } = call;
   const outcome = a.chat.stream === true ? await stream(call) : await complete(call);
-  const entry = logEntry(call.start, outcome, elapsedMs(call.startedMs), call.chat);
+  const entry = logEntry(
+    call.start,
+    withRouterCalls(outcome, a.resolution),
+    elapsedMs(call.startedMs),
+    call.chat,
+  );
   deps.log(entry);
   deps.observe?.(entry);
   if (!("choices" in outcome) || !outcome.servedBy) return;

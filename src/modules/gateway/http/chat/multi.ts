@@ -1,25 +1,24 @@
-import type { RouteMember } from "../../../request-log/index.ts";
 import type { FallbackStep } from "../../resilience/fallback.ts";
-import { ballot, escalatesOnError, shortfall } from "../../routing/checks.ts";
 import { isRefusal, type MultiPlan, resolve } from "../../routing/resolve.ts";
 import type { Tier } from "../../routing/router.ts";
+import { routerInput } from "../../routing/router-input.ts";
 import type { RoutingSnapshot } from "../../routing/snapshot.ts";
+import { emptyRow, runCascade, runEnsemble, type Step } from "../../routing/strategies.ts";
 import { GatewayError } from "../gateway-error.ts";
+import { gatewayAsk } from "./ask.ts";
 import { type ChatArgs, type ChatCall, openCall, sendFailure } from "./call.ts";
 import { callPlain, type PlainAnswer, sendPlain } from "./complete.ts";
 import { costOf, elapsedMs, logEntry, type Outcome } from "./log-entry.ts";
 
 /*
- * A router version that calls several tiers for one request. A cascade calls them in order,
- * cheapest first, and escalates while an answer fails the policy's checks (a refusal, JSON
- * asked for and not given, a finish reason such as `length`, or an error). An ensemble calls
- * them all at once and combines the answers (majority over a field or the text; or the first
- * valid in tier order). Both answer plain requests only: an answer is checked or compared
- * before anything is sent. The log keeps one row for the request, under the router's model
- * and version, with every tier called in `route_path` and the cost of them all.
+ * A router version that calls several tiers for one request: a cascade or an ensemble, run by
+ * routing/strategies.ts (the same code evaluations run). Here: how a tier is called, and the
+ * one answer and one log row. Both answer plain requests only: an answer is checked or
+ * compared before anything is sent. The log row, under the router's model and version, keeps
+ * every call in `route_path` (tiers, judges) and the cost of them all.
  */
 
-type Member = { tier: Tier; call?: ChatCall; answer?: PlainAnswer; row: RouteMember; path: FallbackStep[] };
+type Kept = { call?: ChatCall; answer?: PlainAnswer; path: FallbackStep[] };
 
 /** The tier's call, or why it cannot be made (a refused tier is recorded and skipped). */
 function memberCall(a: Omit<ChatArgs, "resolution">, snapshot: RoutingSnapshot, plan: MultiPlan, tier: Tier) {
@@ -34,41 +33,26 @@ function memberCall(a: Omit<ChatArgs, "resolution">, snapshot: RoutingSnapshot, 
   };
 }
 
-const emptyRow = (tier: Tier, outcome: RouteMember["outcome"], reason: string | null): RouteMember => ({
-  tier: tier.name,
-  versionId: null,
-  version: null,
-  outcome,
-  reason,
-  tokensIn: 0,
-  tokensOut: 0,
-  costUsd: 0,
-  upstreamMs: null,
-});
-
-/** Calls one tier quietly: its answer, or why not, as a member of the route's path. */
+/** Calls one tier quietly: its answer, or why not, as a step of the route. */
 async function callMember(
   a: Omit<ChatArgs, "resolution">,
   snapshot: RoutingSnapshot,
   plan: MultiPlan,
   tier: Tier,
-): Promise<Member> {
+): Promise<Step<Kept>> {
   const m = memberCall(a, snapshot, plan, tier);
-  if ("refused" in m) return { tier, row: emptyRow(tier, "refused", m.refused ?? null), path: [] };
+  if ("refused" in m) return { row: emptyRow(tier.name, "refused", m.refused ?? null), x: { path: [] } };
   const got = await callPlain(m.call);
   if ("failure" in got)
     return {
-      tier,
-      call: m.call,
-      row: emptyRow(tier, "failed", got.failure.detail),
-      path: [...got.failure.path],
+      row: emptyRow(tier.name, "failed", got.failure.detail),
+      x: { call: m.call, path: [...got.failure.path] },
     };
   const u = got.result.usage;
   return {
-    tier,
-    call: m.call,
-    answer: got,
-    path: [...got.path],
+    label: got.response.model,
+    choices: got.response.choices,
+    x: { call: m.call, answer: got, path: [...got.path] },
     row: {
       tier: tier.name,
       versionId: got.servedBy.id,
@@ -83,35 +67,37 @@ async function callMember(
   };
 }
 
-/** Sends the chosen answer, logs the request once with every member, and returns nothing. */
+/** Sends the chosen answer, logs the request once with every call, and returns nothing. */
 function finish(
   a: Omit<ChatArgs, "resolution">,
   plan: MultiPlan,
-  members: Member[],
-  chosen: Member | undefined,
+  steps: Step<Kept>[],
+  chosen: Step<Kept> | undefined,
   startedMs: number,
   describe: string,
 ) {
   const route = `${plan.reason}: ${describe}`;
-  const path = members.flatMap((m) => m.path);
-  const usage = members.reduce(
+  const tiers = steps.filter((s) => !s.row.role);
+  const path = tiers.flatMap((m) => m.x?.path ?? []);
+  const usage = steps.reduce(
     (u, m) => ({
       inputTokens: u.inputTokens + m.row.tokensIn,
       outputTokens: u.outputTokens + m.row.tokensOut,
     }),
     { inputTokens: 0, outputTokens: 0 },
   );
-  const costUsd = members.reduce((s, m) => s + m.row.costUsd, 0);
-  const routePath = members.map((m) => m.row);
-  const any = chosen?.call ?? members.find((m) => m.call)?.call;
+  const costUsd = steps.reduce((s, m) => s + m.row.costUsd, 0);
+  const routePath = steps.map((m) => m.row);
+  const any = chosen?.x?.call ?? tiers.find((m) => m.x?.call)?.x?.call;
   let outcome: Outcome;
-  if (chosen?.answer && chosen.call) {
+  const answer = chosen?.x?.answer;
+  if (answer && chosen?.x?.call) {
     const headers = {
       ...a.base,
-      "x-modelgov-model-version": chosen.answer.response.model,
+      "x-modelgov-model-version": answer.response.model,
       "x-modelgov-route": route,
     };
-    outcome = { ...sendPlain(chosen.call, chosen.answer, headers), path, usage, costUsd, routePath };
+    outcome = { ...sendPlain(chosen.x.call, answer, headers), path, usage, costUsd, routePath };
   } else {
     const failure = {
       status: 502,
@@ -125,7 +111,7 @@ function finish(
       throw new GatewayError(failure.status, failure.detail, { field: "body.model", extra: { routePath } });
     }
   }
-  const start = (chosen?.call ?? any)!.start;
+  const start = (chosen?.x?.call ?? any)!.start;
   const entry = logEntry({ ...start, routeReason: route }, outcome, elapsedMs(startedMs), a.chat);
   a.deps.log(entry);
   a.deps.observe?.(entry);
@@ -144,87 +130,23 @@ export async function handleMulti(
       { field: "body.stream" },
     );
   const startedMs = performance.now();
-  const tiers = plan.router.tiers;
-  if (plan.strategy === "cascade") {
-    const errorEscalates = escalatesOnError(plan.router.policy);
-    const members: Member[] = [];
-    for (const [i, tier] of tiers.entries()) {
-      const last = i === tiers.length - 1;
-      const m = await callMember(a, snapshot, plan, tier);
-      members.push(m);
-      if (!m.answer) {
-        if (m.row.outcome === "failed" && !errorEscalates) break;
-        continue;
-      }
-      const why = shortfall(plan.router.policy, a.chat.response_format, m.answer.response.choices);
-      if (why && !last) {
-        m.row.outcome = "escalated";
-        m.row.reason = why;
-        continue;
-      }
-      if (why) m.row.reason = `${why} (the last tier: served as it is)`;
-      return finish(a, plan, members, m, startedMs, describeCascade(members));
-    }
-    return finish(a, plan, members, undefined, startedMs, `no tier answered (${describeCascade(members)})`);
-  }
-  // Ensemble: every tier at once; answers after maxLatencyMs are abandoned (and still billed).
-  const combine = plan.router.policy.combine!;
-  const calls = tiers.map((t) => callMember(a, snapshot, plan, t));
-  const members = combine.maxLatencyMs
-    ? await withDeadline(calls, combine.maxLatencyMs, tiers)
-    : await Promise.all(calls);
-  let chosen: Member | undefined;
-  if (combine.by === "first-valid") {
-    chosen = members.find(
-      (m) => m.answer && !shortfall(plan.router.policy, a.chat.response_format, m.answer.response.choices),
-    );
-  } else {
-    const votes = new Map<string, Member[]>();
-    for (const m of members) {
-      const b = m.answer ? ballot(m.answer.response.choices, combine.field) : null;
-      if (b !== null) votes.set(b, [...(votes.get(b) ?? []), m]);
-    }
-    let best: Member[] = [];
-    for (const group of votes.values()) if (group.length > best.length) best = group; // ties: the earlier tier's (Map keeps first-seen order)
-    chosen = best[0];
-  }
-  for (const m of members)
-    if (m !== chosen && m.answer) {
-      m.row.outcome = "outvoted";
-      m.row.reason = combine.by === "majority" ? "not in the majority" : "a tier before it was valid";
-    }
-  const tally = members.map((m) => `${m.tier.name} ${m.row.outcome}`).join(", ");
-  if (!chosen) return finish(a, plan, members, undefined, startedMs, `no answer to combine (${tally})`);
-  return finish(a, plan, members, chosen, startedMs, `${combine.by} chose ${chosen.tier.name} (${tally})`);
-}
-
-function describeCascade(members: Member[]): string {
-  return members
-    .map((m) => {
-      const who = m.row.version
-        ? `${m.tier.name} (${m.answer?.response.model ?? m.row.version})`
-        : m.tier.name;
-      return m.row.reason ? `${who} ${m.row.outcome}: ${m.row.reason}` : `${who} ${m.row.outcome}`;
-    })
-    .join(" -> ");
-}
-
-/** The members that answered within `ms`; a late one is recorded as failed (its call goes on, unheard). */
-async function withDeadline(calls: Promise<Member>[], ms: number, tiers: readonly Tier[]): Promise<Member[]> {
-  const settled: (Member | undefined)[] = tiers.map(() => undefined);
-  for (const [i, c] of calls.entries())
-    void c.then((m) => {
-      settled[i] = m;
-    });
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(calls),
-    new Promise((r) => {
-      timer = setTimeout(r, ms);
-    }),
-  ]);
-  clearTimeout(timer);
-  return tiers.map(
-    (t, i) => settled[i] ?? { tier: t, row: emptyRow(t, "failed", `no answer within ${ms} ms`), path: [] },
-  );
+  const input = routerInput(a.chat);
+  const maxTokens = Number(a.chat.max_completion_tokens ?? a.chat.max_tokens);
+  const ctx = {
+    responseFormat: a.chat.response_format,
+    question: input.text,
+    tokensIn: input.tokensIn,
+    maxTokens: Number.isFinite(maxTokens) && maxTokens > 0 ? maxTokens : undefined,
+    ask: gatewayAsk(a, snapshot, plan.via, plan.splitScope),
+    priceOf: (tier: Tier) => {
+      const r = resolve(snapshot, tier.target, a.subject, a.requestId, true);
+      return isRefusal(r) ? null : r.chain[0]!.price;
+    },
+  };
+  const call = (tier: Tier) => callMember(a, snapshot, plan, tier);
+  const run =
+    plan.strategy === "cascade"
+      ? await runCascade(plan.router, call, ctx)
+      : await runEnsemble(plan.router, call, ctx);
+  return finish(a, plan, run.steps, run.chosen, startedMs, run.describe);
 }
