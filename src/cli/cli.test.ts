@@ -164,6 +164,13 @@ describe("CLI against the API, in-process", () => {
     assert.match(r.out, /register_version\s+ticket-router@1\.0\.0/);
     assert.equal((await run("card", "validate", "ticket-router", "1.0.0")).code, 0);
     assert.match(r.out, /update_approval_policy/);
+    // Routers are versions too: registered from the same file, their cards complete.
+    assert.match(r.out, /register_version\s+support-answers@1\.0\.0/);
+    assert.match(r.out, /register_version\s+support-answers@1\.1\.0/);
+    assert.equal((await run("card", "validate", "support-answers", "1.1.0")).code, 0);
+    const router = JSON.parse((await run("--json", "versions", "get", "support-answers", "1.1.0")).out);
+    assert.equal(router.provider, "router");
+    assert.equal(router.parameters.strategy, "cascade");
     assert.match((await run("apply", "-f", example)).out, /no changes/);
   });
 
