@@ -88,7 +88,8 @@ export async function openMonitorStack(
       evals: services.evals,
       invoker: createEvalInvoker({ db, adapters: gateway.adapters, apiKeyFor: gateway.apiKeyFor }),
       logger,
-      intervalMs: 20,
+      // A run started here wakes the worker at once (evals.onStart); the look is only a backstop.
+      intervalMs: 1000,
       leaseTtlMs: 60_000,
     });
     await evalWorker.start();
