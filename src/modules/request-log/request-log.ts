@@ -20,6 +20,7 @@ import {
   ROLLUP_LOCK,
   RollupDeltas,
 } from "./rollup.ts";
+import { type RouteStrategy, routeKey } from "./route-key.ts";
 
 const minuteOfRow = (r: SpoolRow) => minuteOf(r.at);
 
@@ -93,11 +94,21 @@ export interface RequestLogEntry {
   features?: FeaturesSource | null;
   /** What a router version did: the tiers it called, in order, with each one's outcome and cost. */
   routePath?: readonly RouteMember[] | null;
+  /**
+   * The router's strategy (`route`, `cascade`, `ensemble`): with `routePath`, the writer derives
+   * the request's path (route-key.ts) when it flushes the entry.
+   */
+  routeStrategy?: RouteStrategy | null;
 }
 
 /** One tier a router called (or could not), as the log keeps it. */
 export interface RouteMember {
   tier: string;
+  /**
+   * What the member was: absent, a tier. A member with another role (a classifier or a judge
+   * the router consulted) is kept in the log but is not on the request's path (route-key.ts).
+   */
+  role?: string;
   /** The version of the tier's model that answered, or was last tried. */
   versionId: string | null;
   version: string | null;
@@ -140,6 +151,7 @@ const COLUMNS = [
   ["agreement", "boolean"],
   ["features", "jsonb"],
   ["route_path", "jsonb"],
+  ["route_key", "text"],
 ] as const;
 
 const sha256 = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
@@ -182,6 +194,7 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
     agreement: e.agreement ?? null,
     features: resolveFeatures(e.features),
     route_path: e.routePath ?? null,
+    route_key: routeKey(e.routeStrategy, e.routePath),
   });
 }
 
@@ -271,6 +284,7 @@ export async function insertRequestBatch(
                   minute: minuteOfRow(r),
                   versionId: (r.routed_version_id as string | null) ?? "",
                   groups: (r.groups as Record<string, string> | null) ?? null,
+                  path: (r.route_key as string | null | undefined) ?? null,
                 },
                 f,
                 1,

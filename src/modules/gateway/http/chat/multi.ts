@@ -111,7 +111,14 @@ function finish(
       "x-modelgov-model-version": chosen.answer.response.model,
       "x-modelgov-route": route,
     };
-    outcome = { ...sendPlain(chosen.call, chosen.answer, headers), path, usage, costUsd, routePath };
+    outcome = {
+      ...sendPlain(chosen.call, chosen.answer, headers),
+      path,
+      usage,
+      costUsd,
+      routePath,
+      routeStrategy: plan.strategy,
+    };
   } else {
     const failure = {
       status: 502,
@@ -119,7 +126,8 @@ function finish(
       errorClass: "route",
       path,
     };
-    if (any) outcome = { ...sendFailure(any, failure), usage, costUsd, routePath };
+    if (any)
+      outcome = { ...sendFailure(any, failure), usage, costUsd, routePath, routeStrategy: plan.strategy };
     else {
       // No tier could even be called: answer from the front door's own error path.
       throw new GatewayError(failure.status, failure.detail, { field: "body.model", extra: { routePath } });
