@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { ExperimentResults } from "../../engines/experiments/index.ts";
 import { SemverString, Slug } from "../registry/index.ts";
+import { RouterPathsSchema } from "../request-log/index.ts";
 
 const METRICS = ["success_rate", "error_rate", "score_mean"] as const;
 
@@ -103,6 +104,12 @@ const LookSchema = z.object({
       }),
     })
     .describe("the engine's ExperimentResults (docs/rollouts-analysis.md)"),
+  paths: z
+    .array(RouterPathsSchema.extend({ arm: z.string() }))
+    .optional()
+    .describe(
+      "arms that are router versions: success and cost per success by path since the start (absent when no arm is a router)",
+    ),
 });
 
 export const ExperimentSchema = z

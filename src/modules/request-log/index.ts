@@ -50,6 +50,13 @@ export {
 } from "./retention.ts";
 export { NO_PATH, type RouteStrategy, routeKey } from "./route-key.ts";
 export {
+  type RouterPath,
+  RouterPathSchema,
+  type RouterPaths,
+  RouterPathsSchema,
+  routerPaths,
+} from "./router-paths.ts";
+export {
   failingSliceCounts,
   failingSlicePage,
   type SliceCounts,
