@@ -145,7 +145,12 @@ export const ResultsResponseSchema = LookSchema.extend({
 
 export const StopSchema = z.object({ reason: z.string().min(1).max(2000).optional() }).strict();
 
-type TypedLook = { at: string; elapsedMs: number; results: ExperimentResults };
+type TypedLook = {
+  at: string;
+  elapsedMs: number;
+  results: ExperimentResults;
+  paths?: z.infer<typeof LookSchema>["paths"];
+};
 
 /** The API's experiment, with the results typed as the engine returns them. */
 export type ExperimentApiView = Omit<z.infer<typeof ExperimentSchema>, "results"> & {
