@@ -20,6 +20,7 @@ export const FIRING_STATUS: MonitorStatusView = {
     to: "2026-03-04T09:00:00.000Z",
     complete: true,
   },
+  paths: null,
   rules: [
     {
       name: "decay",
@@ -118,6 +119,7 @@ export const BREACHING_STATUS: MonitorStatusView = {
     to: "2026-03-04T09:00:00.000Z",
     complete: true,
   },
+  paths: null,
   rules: [
     {
       name: "decay",

@@ -6,6 +6,7 @@
 import { useId, useState } from "react";
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useApi } from "../api.tsx";
+import { RouterPathsTable } from "./router-paths.tsx";
 import { Async, Panel, pct, Table, Time } from "./ui.tsx";
 
 const WINDOWS = [
@@ -40,7 +41,7 @@ export function DependentsPanel({ model }: { model: string }) {
       <Async
         state={deps}
         empty={(d) =>
-          d.dependents.length === 0
+          d.dependents.length === 0 && d.paths.length === 0 && d.calledBy.length === 0
             ? `No client has called ${model} through the gateway in the last ${label}.`
             : null
         }
@@ -120,6 +121,25 @@ export function DependentsPanel({ model }: { model: string }) {
                   </tr>
                 ))}
               </Table>
+              {d.paths.map((r) => (
+                <div key={r.versionId}>
+                  <h3 className="re-sub">
+                    Paths of {r.strategy} router {model}@{r.version}
+                  </h3>
+                  <RouterPathsTable paths={r.paths} label={`Paths of ${model}@${r.version}`} />
+                </div>
+              ))}
+              {d.calledBy.map((r) => (
+                <div key={r.versionId}>
+                  <h3 className="re-sub">
+                    Called by router {r.model}@{r.version} ({r.strategy}) through tier {r.viaTiers.join(", ")}
+                  </h3>
+                  <RouterPathsTable
+                    paths={r.paths}
+                    label={`Paths of ${r.model}@${r.version} through ${model}`}
+                  />
+                </div>
+              ))}
               <p className="small muted">
                 From <Time at={d.since} /> to <Time at={d.until} />.
               </p>

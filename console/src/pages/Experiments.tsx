@@ -16,6 +16,7 @@ import {
 } from "../components/experiment-parts.tsx";
 import { ModelOverviewTable, useModelOverview } from "../components/model-overview.tsx";
 import { Clock, fmt, METRIC_LABELS, noneOrModelMissing, orNone, TONES } from "../components/rollout-kit.tsx";
+import { RouterPathsTable } from "../components/router-paths.tsx";
 import { Async, Badge, Empty, PageHeader, Panel, Time } from "../components/ui.tsx";
 import "./rollouts-experiments.css";
 
@@ -156,7 +157,12 @@ export function ExperimentPage() {
               e={d}
               look={
                 results.data && results.data.experiment === d.id
-                  ? { at: results.data.at, elapsedMs: results.data.elapsedMs, results: results.data.results }
+                  ? {
+                      at: results.data.at,
+                      elapsedMs: results.data.elapsedMs,
+                      results: results.data.results,
+                      ...(results.data.paths ? { paths: results.data.paths } : {}),
+                    }
                   : d.results
               }
               live={status === "running"}
@@ -244,6 +250,11 @@ function ExperimentView({
       <Panel title="Arms">
         <ArmsTable arms={r.arms} control={r.control} />
       </Panel>
+      {look.paths?.map((p) => (
+        <Panel key={p.arm} title={`Success by path: ${p.arm} (${p.strategy} router ${p.version})`}>
+          <RouterPathsTable paths={p.paths} label={`Success and cost per success by path, arm ${p.arm}`} />
+        </Panel>
+      ))}
       <Panel title="Settings">
         <Settings e={e} />
       </Panel>

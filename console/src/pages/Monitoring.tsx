@@ -6,6 +6,7 @@ import { MonitorAlerts } from "../components/monitor-alerts.tsx";
 import { formatValue, WindowChart, WindowTable } from "../components/monitor-charts.tsx";
 import { ActiveRetrainingTasks, ModelRetrainingTasks } from "../components/retraining-tasks.tsx";
 import { noneOrModelMissing, orNone } from "../components/rollout-kit.tsx";
+import { RouterPathsTable } from "../components/router-paths.tsx";
 import { Async, Badge, Empty, PageHeader, Panel, Time, VersionLink } from "../components/ui.tsx";
 import {
   type MonitorRuleView,
@@ -196,6 +197,11 @@ function MonitorView({ status: s }: { status: MonitorStatusView }) {
         )}
       </Panel>
       <ModelRetrainingTasks model={s.model} everyMs={EVERY_MS} />
+      {s.paths && (
+        <Panel title={`Success by path (${s.paths.strategy} router ${s.paths.version}, last 7 days)`}>
+          <RouterPathsTable paths={s.paths.paths} label="Success and cost per success by path" />
+        </Panel>
+      )}
       {others.length > 0 && (
         <>
           <h2 className="re-section">Rules</h2>

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
 import { type Io, printRows } from "../output.ts";
+import { pathTable } from "../path-table.ts";
 
 type Ctx = { client: () => Client; io: Io; json: () => boolean };
 
@@ -25,5 +26,11 @@ export function registerDepsCommand(program: Command, ctx: Ctx) {
       ctx.io.out(
         `${d.model}, last ${d.window} (since ${d.since}): ${t.requests} request(s) from ${t.clients} client(s) over ${t.versions} version(s), ${t.errors} error(s)`,
       );
+      for (const r of d.paths)
+        ctx.io.out(`paths of ${r.strategy} router ${d.model}@${r.version}:\n${pathTable(r.paths)}`);
+      for (const r of d.calledBy)
+        ctx.io.out(
+          `called by router ${r.model}@${r.version} (${r.strategy}) through tier ${r.viaTiers.join(", ")}:\n${pathTable(r.paths)}`,
+        );
     });
 }

@@ -5,6 +5,7 @@ import type { Guardrail } from "../../engines/experiments/index.ts";
 import { fmtDuration, fmtP, num, pct, signedPct, usd } from "../../engines/rollout/index.ts";
 import type { ExperimentApiView, ExperimentResultsView } from "../../modules/experiments/index.ts";
 import type { Io } from "../output.ts";
+import { pathTable } from "../path-table.ts";
 import { collect, intArg } from "../util.ts";
 
 type Ctx = { client: () => Client; io: Io; json: () => boolean };
@@ -79,6 +80,8 @@ export function describeResults(v: ExperimentResultsView): string[] {
     ]);
   }
   lines.push(table.toString());
+  for (const p of v.paths ?? [])
+    lines.push(`success by path, arm ${p.arm} (${p.strategy} router ${p.version}):`, pathTable(p.paths));
   if (r.horizon) lines.push(`reading now: ${r.horizon.note}`);
   if (r.secondary.length > 0) {
     lines.push("secondary metrics (always-valid p, corrected across them):");

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
 import type { Io } from "../output.ts";
+import { pathTable } from "../path-table.ts";
 import { readDataFile } from "../util.ts";
 
 type Ctx = { client: () => Client; io: Io; json: () => boolean };
@@ -36,6 +37,11 @@ export function registerMonitorCommands(program: Command, ctx: Ctx) {
         lines.push(
           `  ${r.state.padEnd(9)} ${r.name}: ${r.text ?? r.kind} (streak ${r.streak}/${r.windows}${r.firedAt ? `, fired ${r.firedAt}` : ""})`,
           ...(r.last ? [`            last: ${windowLine(r.last)}`] : []),
+        );
+      if (s.paths)
+        lines.push(
+          `success by path (${s.paths.strategy} router ${s.paths.version}, ${s.paths.from} → ${s.paths.to}):`,
+          pathTable(s.paths.paths),
         );
       ctx.io.out(lines.join("\n"));
     });

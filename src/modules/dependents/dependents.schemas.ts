@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { RouterPathsSchema } from "../request-log/index.ts";
 import { parseWindow } from "./window.ts";
 
 export const DependentsQuerySchema = z.object({
@@ -37,6 +38,19 @@ export const DependentsSchema = z
       versions: z.number().int(),
     }),
     dependents: z.array(DependentSchema).describe("one row per client × version, busiest first"),
+    paths: z
+      .array(RouterPathsSchema)
+      .describe(
+        "when the model's versions are routers: per router version with traffic in the window, its paths (the tiers each calls) with success and cost per success",
+      ),
+    calledBy: z
+      .array(
+        RouterPathsSchema.extend({
+          model: z.string().describe("the router's model"),
+          viaTiers: z.array(z.string()).describe("its tiers that call this model"),
+        }),
+      )
+      .describe("routers whose tiers call this model: per router version, the paths through those tiers"),
   })
   .openapi("Dependents");
 export type Dependents = z.infer<typeof DependentsSchema>;

@@ -2,8 +2,9 @@ import type { Clock } from "../../lib/clock.ts";
 import { invalid, notFound } from "../../lib/errors.ts";
 import type { Queryable } from "../../store/db.ts";
 import { modelExists } from "../registry/index.ts";
-import { clientTraffic } from "../request-log/index.ts";
+import { clientTraffic, routerPaths } from "../request-log/index.ts";
 import type { Dependent, Dependents } from "./dependents.schemas.ts";
+import { routerCallers } from "./router-dependents.ts";
 import { parseWindow } from "./window.ts";
 
 /**
@@ -41,6 +42,8 @@ export function createDependentsService({ db, clock }: { db: Queryable; clock: C
           versions: new Set(dependents.flatMap((d) => (d.versionId ? [d.versionId] : []))).size,
         },
         dependents,
+        paths: await routerPaths(db, model, null, since, until),
+        calledBy: await routerCallers(db, model, since, until),
       };
     },
   };

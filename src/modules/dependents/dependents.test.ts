@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { runCliAs } from "../../test-support/cli.ts";
+import { seedRouter } from "../../test-support/router-paths.ts";
 import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
 import type { RequestLogEntry } from "../request-log/index.ts";
 import { parseWindow } from "./index.ts";
@@ -156,6 +158,107 @@ for (const target of allStoreTargets()) {
 
     test("the service refuses a window the route would not pass either", async () => {
       await assert.rejects(h.services.dependents.dependents("dep-model", "1y"), /query\.window/);
+    });
+
+    // Last: it moves the clock. One seeded log of two router versions, read by the three views.
+    test("success and cost per success by path: deps (the router's and its tiers'), monitor status, an experiment's arms; API and CLI", async () => {
+      await seedRouter(h);
+      const brief = (x: Record<string, unknown>) => [
+        x.path,
+        x.requests,
+        x.judged,
+        x.successes,
+        x.costPerSuccessUsd,
+      ];
+      const close = (rows: unknown[][]) =>
+        rows.map((row) => row.map((v) => (typeof v === "number" ? Math.round(v * 1e6) / 1e6 : v)));
+
+      const d = await readJson(await h.request("/api/v1/models/assistant/dependents"));
+      assert.deepEqual(
+        d.paths.map((v: { version: string; strategy: string; paths: Record<string, unknown>[] }) => [
+          v.version,
+          v.strategy,
+          close(v.paths.map(brief)),
+        ]),
+        [
+          [
+            "2.0.0",
+            "cascade",
+            [
+              ["cheap", 2, 2, 2, 0.001],
+              ["cheap>strong", 2, 1, 1, 0.011],
+            ],
+          ],
+          [
+            "1.0.0",
+            "route",
+            [
+              ["cheap", 4, 4, 3, 0.001333],
+              ["strong", 2, 2, 2, 0.01],
+            ],
+          ],
+        ],
+        "the superseding answer counts (2 of 2 on the cascade's cheap path); an unjudged request does not",
+      );
+      assert.deepEqual(d.paths[0].paths[1].tiers, [
+        { name: "cheap", target: "tier-small" },
+        { name: "strong", target: "tier-large@1.0.0" },
+      ]);
+      assert.equal(d.paths[1].paths[0].share, 4 / 6);
+      const large = await readJson(await h.request("/api/v1/models/tier-large/dependents"));
+      assert.deepEqual(
+        large.calledBy.map(
+          (c: { model: string; version: string; viaTiers: string[]; paths: { path: string }[] }) => [
+            c.model,
+            c.version,
+            c.viaTiers,
+            c.paths.map((p) => p.path),
+          ],
+        ),
+        [
+          ["assistant", "2.0.0", ["strong"], ["cheap>strong"]],
+          ["assistant", "1.0.0", ["strong"], ["strong"]],
+        ],
+      );
+
+      const status = await readJson(await h.request("/api/v1/models/assistant/monitor"));
+      assert.equal(status.paths.version, "1.0.0", "the production version's paths");
+      assert.deepEqual(close(status.paths.paths.map(brief)), close(d.paths[1].paths.map(brief)));
+      const plain = await readJson(await h.request("/api/v1/models/tier-large/monitor"));
+      assert.equal(plain.paths, null, "a version that is not a router has none");
+
+      const results = await readJson(await h.request("/api/v1/models/assistant/experiment/results"));
+      assert.deepEqual(
+        results.paths.map((a: { arm: string; paths: Record<string, unknown>[] }) => [
+          a.arm,
+          a.paths.map((p) => p.path),
+        ]),
+        [
+          ["control", ["cheap", "strong"]],
+          ["cascade", ["cheap", "cheap>strong"]],
+        ],
+      );
+
+      const cli = (...argv: string[]) => runCliAs(h.fetch, h.adminToken, argv);
+      const deps = await cli("deps", "assistant");
+      assert.equal(deps.code, 0, deps.err);
+      assert.match(deps.out, /paths of cascade router assistant@2\.0\.0:/);
+      assert.match(
+        deps.out,
+        /cheap>strong\s*│\s*cheap=tier-small > strong=tier-large@1\.0\.0\s*│\s*2\s*│\s*50\.0%\s*│\s*100\.0% \(1\/1\)\s*│\s*0\s*│\s*\$0\.011\s*│\s*\$0\.011/,
+      );
+      const called = await cli("deps", "tier-small");
+      assert.match(called.out, /called by router assistant@1\.0\.0 \(route\) through tier cheap:/);
+      const mon = await cli("monitor", "status", "assistant");
+      assert.equal(mon.code, 0, mon.err);
+      assert.match(mon.out, /success by path \(route router 1\.0\.0, /);
+      assert.match(
+        mon.out,
+        /cheap\s*│\s*cheap=tier-small\s*│\s*4\s*│\s*66\.7%\s*│\s*75\.0% \(3\/4\)\s*│\s*0\s*│\s*\$0\.001\s*│\s*\$0\.001333/,
+      );
+      const exp = await cli("experiment", "results", "assistant");
+      assert.equal(exp.code, 0, exp.err);
+      assert.match(exp.out, /success by path, arm cascade \(cascade router 2\.0\.0\):/);
     });
   });
 }

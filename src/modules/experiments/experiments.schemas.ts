@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { ExperimentResults } from "../../engines/experiments/index.ts";
 import { SemverString, Slug } from "../registry/index.ts";
+import { RouterPathsSchema } from "../request-log/index.ts";
 
 const METRICS = ["success_rate", "error_rate", "score_mean"] as const;
 
@@ -103,6 +104,12 @@ const LookSchema = z.object({
       }),
     })
     .describe("the engine's ExperimentResults (docs/rollouts-analysis.md)"),
+  paths: z
+    .array(RouterPathsSchema.extend({ arm: z.string() }))
+    .optional()
+    .describe(
+      "arms that are router versions: success and cost per success by path since the start (absent when no arm is a router)",
+    ),
 });
 
 export const ExperimentSchema = z
@@ -138,7 +145,12 @@ export const ResultsResponseSchema = LookSchema.extend({
 
 export const StopSchema = z.object({ reason: z.string().min(1).max(2000).optional() }).strict();
 
-type TypedLook = { at: string; elapsedMs: number; results: ExperimentResults };
+type TypedLook = {
+  at: string;
+  elapsedMs: number;
+  results: ExperimentResults;
+  paths?: z.infer<typeof LookSchema>["paths"];
+};
 
 /** The API's experiment, with the results typed as the engine returns them. */
 export type ExperimentApiView = Omit<z.infer<typeof ExperimentSchema>, "results"> & {

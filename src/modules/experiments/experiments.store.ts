@@ -1,5 +1,6 @@
 import type { ExperimentMetric, ExperimentResults, Guardrail } from "../../engines/experiments/index.ts";
 import type { Queryable } from "../../store/db.ts";
+import type { RouterPaths } from "../request-log/index.ts";
 
 export type ExperimentStatus = "running" | "stopped" | "completed";
 
@@ -16,7 +17,15 @@ export interface Look {
   at: string;
   elapsedMs: number;
   results: ExperimentResults;
+  /**
+   * Arms that are router versions: success and cost per success by path since the start
+   * (absent in looks recorded before paths were counted).
+   */
+  paths?: ArmPaths[];
 }
+
+/** One router arm's paths (request-log's RouterPaths, with the arm's name). */
+export type ArmPaths = RouterPaths & { arm: string };
 
 export interface ExperimentRow {
   id: string;

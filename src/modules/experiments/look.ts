@@ -7,8 +7,9 @@ import type { RequestContext } from "../../http/context.ts";
 import type { Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import type { RouteConfigService } from "../gateway/index.ts";
-import { unitsPerVersion, windowMetrics } from "../request-log/index.ts";
+import { routerPaths, unitsPerVersion, windowMetrics } from "../request-log/index.ts";
 import {
+  type ArmPaths,
   type ExperimentRow,
   type ExperimentStatus,
   endExperiment,
@@ -83,7 +84,29 @@ export async function takeLook(tx: Tx, e: ExperimentRow, now: Date): Promise<Loo
 /** The results as of `now`, without recording the look (for reads: a GET changes nothing). */
 export async function computeLook(q: Queryable, e: ExperimentRow, now: Date): Promise<Look> {
   const input = await experimentInput(q, e, now);
-  return { at: now.toISOString(), elapsedMs: input.elapsedMs!, results: experimentResults(input) };
+  const look: Look = {
+    at: now.toISOString(),
+    elapsedMs: input.elapsedMs!,
+    results: experimentResults(input),
+  };
+  const paths = await armPaths(q, e, now);
+  return paths.length ? { ...look, paths } : look;
+}
+
+/** The arms that are router versions, with their paths since the start (none: no router arm). */
+async function armPaths(q: Queryable, e: ExperimentRow, now: Date): Promise<ArmPaths[]> {
+  const until = new Date(now.getTime() + 1);
+  const routers = await routerPaths(
+    q,
+    e.model,
+    e.arms.map((a) => a.versionId),
+    e.startedAt,
+    until,
+  );
+  return e.arms.flatMap((a) => {
+    const r = routers.find((x) => x.versionId === a.versionId);
+    return r ? [{ arm: a.name, ...r }] : [];
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   parseRuleText,
   RuleTextError,
 } from "../../engines/monitoring/index.ts";
+import { RouterPathsSchema } from "../request-log/index.ts";
 
 const RuleName = z
   .string()
@@ -241,6 +242,11 @@ export const MonitorStatusSchema = z
       .nullable()
       .describe("the baseline window (null before the version reached production)"),
     rules: z.array(RuleStatusSchema),
+    paths: RouterPathsSchema.extend({ from: z.string(), to: z.string() })
+      .nullable()
+      .describe(
+        "a router version in production: success and cost per success by path over the last 7 days (null for any other version)",
+      ),
   })
   .openapi("MonitorStatus");
 export type MonitorStatus = z.infer<typeof MonitorStatusSchema>;

@@ -6,6 +6,7 @@ import { AppError, invalid, notFound } from "../../lib/errors.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import { baselineOf, createWindowJudge } from "./monitoring.judge.ts";
+import { productionPaths } from "./monitoring.paths.ts";
 import {
   compileRules,
   type MonitorConfig,
@@ -294,6 +295,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
               complete: baseline.to.getTime() <= clock.now().getTime(),
             }
           : null,
+        paths: prod ? await productionPaths(db, model, prod.versionId, clock.now()) : null,
         rules: rules.map((r) => {
           const s = states.get(r.name);
           const last = latest.find((w) => w.rule === r.name) ?? null;

@@ -111,8 +111,9 @@ export async function insertFeedbackBatch(
           model: string;
           routed_version_id: string | null;
           groups: Record<string, string> | null;
+          route_key: string | null;
         }>(
-          `SELECT id, at, model, routed_version_id, groups FROM request_log
+          `SELECT id, at, model, routed_version_id, groups, route_key FROM request_log
             WHERE id = ANY($1::text[]) AND at <= $2 AND shadow_of IS NULL`,
           [requestIds, new Date(latestAt + FEEDBACK_SKEW_MS).toISOString()],
         );
@@ -138,6 +139,7 @@ export async function insertFeedbackBatch(
             minute: minuteOf(r.at),
             versionId: r.routed_version_id ?? "",
             groups: r.groups,
+            path: r.route_key,
           };
           replaceFeedback(d, facts, prior, after);
         }

@@ -31,6 +31,7 @@ export {
   type Script,
 } from "./features.ts";
 export { createFeedbackWriter, type FeedbackRecord, type FeedbackWriter } from "./feedback-log.ts";
+export { type PathCounts, type PathStats, pathCounts, pathStats } from "./path-windows.ts";
 export {
   createRequestLogWriter,
   type FallbackStep,
@@ -47,6 +48,14 @@ export {
   type RetentionPolicy,
   type RetentionReport,
 } from "./retention.ts";
+export { NO_PATH, type RouteStrategy, routeKey } from "./route-key.ts";
+export {
+  type RouterPath,
+  RouterPathSchema,
+  type RouterPaths,
+  RouterPathsSchema,
+  routerPaths,
+} from "./router-paths.ts";
 export {
   failingSliceCounts,
   failingSlicePage,

@@ -20,6 +20,7 @@ import {
   ROLLUP_LOCK,
   RollupDeltas,
 } from "./rollup.ts";
+import { type RouteStrategy, routeKey } from "./route-key.ts";
 
 const minuteOfRow = (r: SpoolRow) => minuteOf(r.at);
 
@@ -93,6 +94,11 @@ export interface RequestLogEntry {
   features?: FeaturesSource | null;
   /** What a router version did: the tiers it called, in order, with each one's outcome and cost. */
   routePath?: readonly RouteMember[] | null;
+  /**
+   * The router's strategy (`route`, `cascade`, `ensemble`): with `routePath`, the writer derives
+   * the request's path (route-key.ts) when it flushes the entry.
+   */
+  routeStrategy?: RouteStrategy | null;
 }
 
 /**
@@ -102,7 +108,11 @@ export interface RequestLogEntry {
 export interface RouteMember {
   /** The tier's name; a router's own call: its role. */
   tier: string;
-  /** A call the router made for itself, not a tier: its classifier or a judge. */
+  /**
+   * What the member was: absent, a tier; `classifier` or `judge`, a call the router made for
+   * itself. Such a member is kept in the log (its tokens and cost count) but is not on the
+   * request's path (route-key.ts); a role this code does not know is treated the same way.
+   */
   role?: "classifier" | "judge";
   /** The version of the tier's model that answered, or was last tried. */
   versionId: string | null;
@@ -146,6 +156,7 @@ const COLUMNS = [
   ["agreement", "boolean"],
   ["features", "jsonb"],
   ["route_path", "jsonb"],
+  ["route_key", "text"],
 ] as const;
 
 const sha256 = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
@@ -188,6 +199,7 @@ export function requestLogRow(e: RequestLogEntry): Record<string, unknown> {
     agreement: e.agreement ?? null,
     features: resolveFeatures(e.features),
     route_path: e.routePath ?? null,
+    route_key: routeKey(e.routeStrategy, e.routePath),
   });
 }
 
@@ -277,6 +289,7 @@ export async function insertRequestBatch(
                   minute: minuteOfRow(r),
                   versionId: (r.routed_version_id as string | null) ?? "",
                   groups: (r.groups as Record<string, string> | null) ?? null,
+                  path: (r.route_key as string | null | undefined) ?? null,
                 },
                 f,
                 1,

@@ -85,6 +85,7 @@ export async function applyRetention(
     "DELETE FROM request_rollup_hour WHERE hour < $1",
     "DELETE FROM request_group_rollup_hour WHERE hour < $1",
     "DELETE FROM request_feature_rollup_hour WHERE hour < $1",
+    "DELETE FROM request_path_rollup_hour WHERE hour < $1",
     "DELETE FROM split_units WHERE first_at < $1",
     "DELETE FROM split_unit_counts WHERE last_at < $1",
   ]) {

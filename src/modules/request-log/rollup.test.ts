@@ -5,7 +5,16 @@ import type { Db } from "../../store/db.ts";
 import { allStoreTargets } from "../../test-support/stores.ts";
 import { featureCounts, type RequestFeatures } from "./features.ts";
 import { insertFeedbackBatch } from "./feedback-log.ts";
-import { errorCounts, featureHistograms, mirrorWindow, outcomesByGroups, windowMetrics } from "./index.ts";
+import {
+  errorCounts,
+  featureHistograms,
+  mirrorWindow,
+  outcomesByGroups,
+  type PathCounts,
+  pathCounts,
+  type RouteMember,
+  windowMetrics,
+} from "./index.ts";
 import { createPartitionCache } from "./partitions.ts";
 import { insertRequestBatch, type RequestLogEntry, requestLogRow } from "./request-log.ts";
 import { clientTraffic, unitsPerVersion } from "./traffic.ts";
@@ -52,8 +61,33 @@ function features(r: () => number): RequestFeatures | null {
   };
 }
 
+const OUTCOMES = ["served", "escalated", "outvoted", "failed", "refused"] as const;
+
+/** A router's members, some of an unknown role (a judge) that is not on the path; or none. */
+function routerMembers(r: () => number): Pick<RequestLogEntry, "routePath" | "routeStrategy"> {
+  if (r() < 0.4) return {};
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+  const routeStrategy = pick(["route", "cascade", "ensemble"] as const);
+  const tiers = routeStrategy === "route" ? [pick(["cheap", "strong"])] : ["cheap", "mid", "strong"];
+  const routePath: RouteMember[] = tiers.map((tier) => ({
+    tier,
+    versionId: `ver_${tier}`,
+    version: "1.0.0",
+    outcome: pick(OUTCOMES),
+    reason: null,
+    tokensIn: 1,
+    tokensOut: 1,
+    costUsd: Math.round(r() * 100) / 1e5,
+    upstreamMs: null,
+  }));
+  if (r() < 0.2) routePath.push({ ...routePath[0]!, tier: "judge", role: "judge", outcome: "served" });
+  return { routePath, routeStrategy };
+}
+
 function scenario(seed: number, tag: string, n: number): Scenario {
   const r = rng(seed);
+  // The router members draw from their own stream, so the other sums see the same rows as before.
+  const rr = rng(seed + 1);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const requests: SpoolRow[] = [];
   const feedback: SpoolRow[] = [];
@@ -88,6 +122,7 @@ function scenario(seed: number, tag: string, n: number): Scenario {
       shadowOf: shadow ? `req_${tag}_x` : null,
       agreement: shadow ? pick([true, false, null]) : null,
       splitScope: r() < 0.5 ? "exp_1" : null,
+      ...(shadow ? {} : routerMembers(rr)),
     };
     // Half the entries carry a derivation run at flush time, as the gateway's do.
     const f = features(r);
@@ -135,6 +170,20 @@ function sameWindow(a: Record<string, unknown>, b: Record<string, unknown>, what
     const y = b[k];
     if (typeof y === "number" && typeof x === "number") close(x, y, `${what}.${k}`);
     else assert.deepEqual(x, y, `${what}.${k}`);
+  }
+}
+
+/** Path counts equal, the costs to rounding (sums in another order). */
+function samePaths(a: Map<string, PathCounts[]>, b: Map<string, PathCounts[]>, what: string) {
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), what);
+  for (const [v, xs] of a) {
+    const ys = b.get(v)!;
+    assert.deepEqual(
+      xs.map((x) => ({ ...x, costUsd: 0 })),
+      ys.map((y) => ({ ...y, costUsd: 0 })),
+      `${what} ${v}`,
+    );
+    for (const [i, x] of xs.entries()) close(x.costUsd, ys[i]!.costUsd, `${what} ${v} ${x.path} cost`);
   }
 }
 
@@ -226,6 +275,11 @@ for (const target of allStoreTargets()) {
               >,
               `mirror ${model}/${v}`,
             );
+          samePaths(
+            await pathCounts(db, model, null, from, to),
+            await pathCounts(db, model, null, from, to, { raw: true }),
+            `paths of ${model} over [${from.toISOString()}, ${to.toISOString()})`,
+          );
           assert.deepEqual(
             await featureHistograms(db, model, VERSIONS, from, to),
             await featureHistograms(db, model, VERSIONS, from, to, { raw: true }),
@@ -270,6 +324,41 @@ for (const target of allStoreTargets()) {
           Object.keys(want).includes("group:region") && Object.keys(want).includes("metadata:tenant"),
         );
       }
+
+      // Paths over the whole span, against the generated rows and their latest feedback.
+      const byPath = await pathCounts(db, "m1", VERSIONS, new Date(T0), new Date(T0 + SPAN));
+      const latest = new Map<string, SpoolRow>();
+      for (const f of s.feedback) {
+        const q = s.requests.find((x) => x.id === f.request_id)!;
+        const cur = latest.get(String(f.request_id));
+        if (Date.parse(String(f.at)) < Date.parse(String(q.at)) - 3_600_000) continue;
+        if (!cur || String(f.at) > String(cur.at) || (f.at === cur.at && String(f.id) > String(cur.id)))
+          latest.set(String(f.request_id), f);
+      }
+      const keys = new Set<string>();
+      for (const v of VERSIONS) {
+        const want = new Map<string, { requests: number; judged: number; successes: number; cost: number }>();
+        for (const q of served.filter((x) => x.routed_version_id === v && x.route_key !== null)) {
+          keys.add(String(q.route_key));
+          const w = want.get(String(q.route_key)) ?? { requests: 0, judged: 0, successes: 0, cost: 0 };
+          const f = latest.get(String(q.id));
+          w.requests++;
+          w.cost += Number(q.cost_usd);
+          if (f && f.success !== null) w.judged++;
+          if (f?.success === true) w.successes++;
+          want.set(String(q.route_key), w);
+        }
+        const got = byPath.get(v)!;
+        assert.deepEqual(
+          got.map((p) => [p.path, p.requests, p.judged, p.successes]).sort(),
+          [...want].map(([k, w]) => [k, w.requests, w.judged, w.successes]).sort(),
+          `paths of ${v}`,
+        );
+        for (const p of got) close(p.costUsd, want.get(p.path)!.cost, `cost of ${v} ${p.path}`);
+      }
+      for (const k of ["cheap", "strong", "cheap>mid>strong", "mid>strong", "(none)"])
+        assert.ok(keys.has(k), `the scenario has the path ${k}`);
+      assert.ok(![...keys].some((k) => k.includes("judge")), "a judge is not on the path");
 
       // Dependents: per client and served version, from a time on.
       for (const since of [T0, T0 + 90_500]) {

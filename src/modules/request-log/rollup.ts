@@ -4,6 +4,7 @@ import type { Queryable } from "../../store/db.ts";
 import { addFeatureCounts, applyFeatureDeltas, type FeatureRow } from "./feature-rollup.ts";
 import { featureCounts, outcomeCounts } from "./features.ts";
 import type { LatestFeedback } from "./latest-feedback.ts";
+import { applyPathDeltas, type PathRow, pathRow } from "./path-rollup.ts";
 
 export {
   type LatestFeedback,
@@ -45,6 +46,8 @@ export interface RequestFacts {
   minute: string;
   versionId: string;
   groups: Record<string, string> | null;
+  /** Its path through a router version (route_key), when one handled it. */
+  path?: string | null;
 }
 
 interface RollupRow {
@@ -123,6 +126,8 @@ export class RollupDeltas {
   readonly units: UnitRow[] = [];
   /** Served requests per feature bin, per model, hour and routed version (feature-rollup.ts). */
   readonly features = new Map<string, FeatureRow>();
+  /** Router requests per model, hour, routed version and path (path-rollup.ts). */
+  readonly paths = new Map<string, PathRow>();
 
   private rollup(model: string, minute: string, versionId: string, shadow: boolean): RollupRow {
     const key = `${model}\u0000${minute}\u0000${versionId}\u0000${shadow}`;
@@ -166,7 +171,8 @@ export class RollupDeltas {
     const status = Number(row.status);
     const first = (row.fallback_path as { outcome?: string }[] | null)?.[0]?.outcome;
     r.requests++;
-    if (status >= 500 || (!shadow && first !== undefined && first !== null && first !== "served")) r.errors++;
+    const error = status >= 500 || (!shadow && first !== undefined && first !== null && first !== "served");
+    if (error) r.errors++;
     const cost = Number(row.cost_usd ?? 0);
     r.cost_usd += cost;
     r.cost_sq += cost * cost;
@@ -188,6 +194,12 @@ export class RollupDeltas {
       return;
     }
     addFeatureCounts(this.features, model, hourOf(minute), versionId, featureCounts(row));
+    if (typeof row.route_key === "string") {
+      const p = pathRow(this.paths, model, hourOf(minute), versionId, row.route_key);
+      p.requests++;
+      if (error) p.errors++;
+      p.cost_usd += cost;
+    }
     const client = (row.client as string | null) ?? "";
     const servedId = (row.version_id as string | null) ?? "";
     const served = (row.version as string | null) ?? "";
@@ -253,6 +265,11 @@ export class RollupDeltas {
       }
       g.n += sign;
       if (f.success) g.successes += sign;
+      if (r.path) {
+        const p = pathRow(this.paths, r.model, hourOf(r.minute), r.versionId, r.path);
+        p.feedback += sign;
+        if (f.success) p.successes += sign;
+      }
     }
     if (f.score !== null) {
       row.scores += sign;
@@ -414,5 +431,6 @@ export async function applyDeltas(
               units = t.units + EXCLUDED.units, last_at = GREATEST(t.last_at, EXCLUDED.last_at)`,
       [JSON.stringify(d.units)],
     );
+  if (d.paths.size) await applyPathDeltas(q, d.paths);
   if (d.features.size) await applyFeatureDeltas(q, d.features);
 }

@@ -72,6 +72,7 @@ describe("a router version through the gateway", () => {
       tokens_out: number;
       cost_usd: number;
       route_reason: string;
+      route_key: string;
       route_path: {
         tier: string;
         role?: string;
@@ -82,7 +83,7 @@ describe("a router version through the gateway", () => {
         tokensOut: number;
         costUsd: number;
       }[];
-    }>("SELECT version, tokens_out, cost_usd, route_reason, route_path FROM request_log WHERE id = $1", [
+    }>("SELECT version, tokens_out, cost_usd, route_reason, route_key, route_path FROM request_log WHERE id = $1", [
       requestId,
     ]);
     return row!;
@@ -185,8 +186,10 @@ describe("a router version through the gateway", () => {
       model: string;
       routed_version_id: string;
       version_id: string;
+      route_key: string;
+      route_path: { tier: string; outcome: string; tokensOut: number }[];
     }>(
-      `SELECT model, routed_version_id, version_id FROM request_log
+      `SELECT model, routed_version_id, version_id, route_key, route_path FROM request_log
         WHERE id = ANY($1::text[]) ORDER BY tokens_out`,
       [
         [
@@ -210,6 +213,14 @@ describe("a router version through the gateway", () => {
       rows.map((r) => r.version_id),
       [small.id, large.id],
       "the version that answered is the tier's",
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.route_key, r.route_path.map((m) => [m.tier, m.outcome, m.tokensOut])]),
+      [
+        ["cheap", [["cheap", "served", 20]]],
+        ["strong", [["strong", "served", 200]]],
+      ],
+      "a route's path is the tier it chose",
     );
   });
 
@@ -304,6 +315,7 @@ describe("a router version through the gateway", () => {
         ["strong", "1.0.0", "served", null, 200],
       ],
     );
+    assert.equal(row.route_key, "cheap>strong", "a cascade's path: the tiers it called, in order");
     // A cascade checks an answer before sending it: a stream is refused, naming the field.
     const streamed = await openai.chat.completions
       .create({ model: "assistant@cascade", messages: [{ role: "user", content: "hi" }], stream: true })
@@ -346,6 +358,7 @@ describe("a router version through the gateway", () => {
     );
     assert.equal(row.tokens_out, 20 + 30 + 200);
     assert.match(row.route_reason, /majority chose a/);
+    assert.equal(row.route_key, "a", "an ensemble's path: the tier whose answer was chosen");
 
     await router(
       "4.0.0",

@@ -62,6 +62,7 @@ export function openCall(a: ChatArgs): ChatCall {
       // rollouts count it); the version that answered is the tier's.
       model: resolution.via?.model ?? resolution.model.name,
       routedVersionId: resolution.via?.versionId ?? null,
+      routeTier: resolution.via?.tier || null,
       routeReason: resolution.reason,
       splitScope: resolution.splitScope ?? null,
       endpoint: a.dialect === "anthropic" ? "messages" : "chat.completions",

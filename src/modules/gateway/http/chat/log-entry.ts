@@ -22,7 +22,10 @@ export type EntryStart = Readonly<
     | "stream"
     | "subject"
     | "groups"
-  >
+  > & {
+    /** Through a `route` router: the tier its policy chose (the log keeps it as the route's path). */
+    routeTier?: string | null;
+  }
 >;
 
 /** What the log keeps of the bodies, as the deployment's body policy asks. */
@@ -44,6 +47,8 @@ export interface Outcome {
   costUsd?: number;
   /** A router's cascade or ensemble: each tier it called, in order. */
   routePath?: readonly RouteMember[];
+  /** A router's cascade or ensemble: which (the writer derives the request's path from both). */
+  routeStrategy?: "cascade" | "ensemble";
 }
 
 /** Milliseconds since a `performance.now()` reading, to the microsecond. */
@@ -88,8 +93,26 @@ export function logEntry(
     subject: start.subject,
     groups: start.groups,
     features: facts ? () => requestFeatures(facts, answer) : null,
-    routePath: o.routePath ?? null,
+    routePath: o.routePath ?? (start.routeTier ? [tierMember(start.routeTier, o)] : null),
+    routeStrategy: o.routeStrategy ?? (start.routeTier ? "route" : null),
     ...o.bodies,
+  };
+}
+
+/** A `route` router's one tier, as a cascade's members are kept: what it answered, or that it failed. */
+function tierMember(tier: string, o: Outcome): RouteMember {
+  const last = o.path[o.path.length - 1];
+  const served = o.status < 400 && o.servedBy !== undefined;
+  return {
+    tier,
+    versionId: o.servedBy?.id ?? last?.versionId ?? null,
+    version: o.servedBy?.version ?? last?.version ?? null,
+    outcome: served ? "served" : "failed",
+    reason: served ? null : o.errorClass,
+    tokensIn: o.usage?.inputTokens ?? 0,
+    tokensOut: o.usage?.outputTokens ?? 0,
+    costUsd: o.servedBy && o.usage ? costOf(o.servedBy, o.usage) : 0,
+    upstreamMs: o.upstreamMs ?? null,
   };
 }
 

@@ -97,7 +97,14 @@ function finish(
       "x-modelgov-model-version": answer.response.model,
       "x-modelgov-route": route,
     };
-    outcome = { ...sendPlain(chosen.x.call, answer, headers), path, usage, costUsd, routePath };
+    outcome = {
+      ...sendPlain(chosen.x.call, answer, headers),
+      path,
+      usage,
+      costUsd,
+      routePath,
+      routeStrategy: plan.strategy,
+    };
   } else {
     const failure = {
       status: 502,
@@ -105,7 +112,8 @@ function finish(
       errorClass: "route",
       path,
     };
-    if (any) outcome = { ...sendFailure(any, failure), usage, costUsd, routePath };
+    if (any)
+      outcome = { ...sendFailure(any, failure), usage, costUsd, routePath, routeStrategy: plan.strategy };
     else {
       // No tier could even be called: answer from the front door's own error path.
       throw new GatewayError(failure.status, failure.detail, { field: "body.model", extra: { routePath } });
