@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { parseWindow } from "./window.ts";
+import { parseWindow } from "../../lib/window.ts";
 
 export const DependentsQuerySchema = z.object({
   window: z

@@ -31,6 +31,7 @@ export {
   type Script,
 } from "./features.ts";
 export { createFeedbackWriter, type FeedbackRecord, type FeedbackWriter } from "./feedback-log.ts";
+export { type JudgedFilter, type JudgedRow, judgedRequestsPage } from "./judged.ts";
 export {
   createRequestLogWriter,
   type FallbackStep,
@@ -47,6 +48,7 @@ export {
   type RetentionPolicy,
   type RetentionReport,
 } from "./retention.ts";
+export { type ChatMessage, sampledMessages } from "./sampled-body.ts";
 export {
   failingSliceCounts,
   failingSlicePage,
