@@ -186,11 +186,9 @@ export function registerRouterCommands(program: Command, ctx: Ctx) {
     )
     .action(async (model: string, o) => {
       if (!o.suite === !o.fromFeedback)
-        throw new InvalidArgumentError(
-          "name a suite (--suite) or train from feedback (--from-feedback), one of the two",
-        );
+        throw new Error("name a suite (--suite) or train from feedback (--from-feedback), one of the two");
       if (!o.fromFeedback && (o.since || o.until || o.minPerLabel !== undefined))
-        throw new InvalidArgumentError("--since, --until and --min-per-label go with --from-feedback");
+        throw new Error("--since, --until and --min-per-label go with --from-feedback");
       const out = await ctx.client().routers.train(model, {
         ...(o.suite
           ? { suiteHash: await suiteHashOf(o.suite) }

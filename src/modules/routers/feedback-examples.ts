@@ -133,9 +133,9 @@ export function describeTally(t: FeedbackTally): string {
   const sources = Object.entries(t.read)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k === "direct" ? "to a tier model directly" : `through a ${k} router`}`);
-  const skipped = Object.entries(t.skipped).map(
-    ([k, n]) => `${n} ${SKIP_REASONS[k as SkipReason].split(":")[0]}`,
-  );
+  const skipped = (Object.keys(SKIP_REASONS) as SkipReason[])
+    .filter((k) => t.skipped[k])
+    .map((k) => `${t.skipped[k]} ${SKIP_REASONS[k]}`);
   return [
     `${plural(read, "request")} of ${t.models.join(", ")} judged by feedback between ${t.window.since} and ${t.window.until}${sources.length ? ` (${sources.join(", ")})` : ""}`,
     `labelled ${Object.entries(t.labels)

@@ -22,16 +22,17 @@
  */
 import type { JudgedRow } from "../request-log/index.ts";
 
+/** Why a judged request has no label, worded to follow its count ("7 answered with success …"). */
 export const SKIP_REASONS = {
-  "no-success": "the latest feedback carries no success (a score or labels only)",
-  "not-answered": "the request was not answered (an error status)",
-  ensemble: "an ensemble router's request: the feedback judges the combined answer, not one tier's",
+  "no-success": "whose latest feedback carries no success (a score or labels only)",
+  "not-answered": "not answered (an error status)",
+  ensemble: "through an ensemble router (the feedback judges the combined answer, not one tier's)",
   "not-a-tier": "answered by a version that is none of the tiers' (another model or version)",
   "cheaper-unknown":
-    "a later tier succeeded where no cheaper tier was tried, or one errored or was refused: whether a cheaper tier would have done is unknown",
-  "last-failed": "the last tier failed: no tier is known to succeed",
-  "no-body": "labelled, but the body policy kept no body (nothing to read the text from)",
-  "no-text": "labelled, but the kept body holds no user text",
+    "answered with success by a later tier where no cheaper tier was tried, or one errored or was refused (whether a cheaper tier would have done is unknown)",
+  "last-failed": "answered by the last tier and failed (no tier is known to succeed)",
+  "no-body": "labelled, but without a kept body (the body policy keeps a sampled share)",
+  "no-text": "labelled, but with no user text in the kept body",
 } as const;
 export type SkipReason = keyof typeof SKIP_REASONS;
 

@@ -235,11 +235,9 @@ export function createRoutersService(deps: {
       extra: {
         window: tally.window,
         read: tally.read,
-        skipped: Object.entries(tally.skipped).map(([reason, n]) => ({
-          reason,
-          requests: n,
-          why: SKIP_REASONS[reason as SkipReason],
-        })),
+        skipped: (Object.keys(SKIP_REASONS) as SkipReason[])
+          .filter((reason) => tally.skipped[reason])
+          .map((reason) => ({ reason, requests: tally.skipped[reason]!, why: SKIP_REASONS[reason] })),
         capped: tally.capped,
       },
     };
