@@ -63,11 +63,9 @@ export async function feedbackExamples(
 ): Promise<{ examples: Example[]; tally: FeedbackTally }> {
   const tiers = await trainingTiers(db, o.tiers);
   const models = [...new Set([o.model, ...tiers.map((t) => t.model)])];
-  const ctx: LabelContext & { routers: Map<string, { strategy: string }>; modelOf: Map<string, string> } = {
-    tiers,
-    routers: new Map(),
-    modelOf: new Map(),
-  };
+  const routers = new Map<string, { strategy: string }>();
+  const modelOf = new Map<string, string>();
+  const ctx: LabelContext = { tiers, routers, modelOf };
   const tally: FeedbackTally = {
     window: { since: o.since.toISOString(), until: o.until.toISOString() },
     models,
@@ -87,11 +85,11 @@ export async function feedbackExamples(
     const unseen = new Set<string>();
     for (const r of page)
       for (const id of [r.routedVersionId, r.versionId, ...(r.routePath ?? []).map((m) => m.versionId)])
-        if (id && !ctx.modelOf.has(id)) unseen.add(id);
+        if (id && !modelOf.has(id)) unseen.add(id);
     for (const v of await versionsByIds(db, [...unseen])) {
-      ctx.modelOf.set(v.id, v.model);
+      modelOf.set(v.id, v.model);
       if (v.provider === "router")
-        ctx.routers.set(v.id, {
+        routers.set(v.id, {
           strategy: String((v.parameters as { strategy?: unknown }).strategy ?? "route"),
         });
     }
@@ -107,7 +105,7 @@ export async function feedbackExamples(
         skip(r.sampledBody ? "no-text" : "no-body");
         continue;
       }
-      const text = routerInput({ model: o.model, messages: messages as never }).text;
+      const text = routerInput({ model: o.model, messages }).text;
       if (!text.trim()) {
         skip("no-text");
         continue;

@@ -13,6 +13,7 @@ import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../..
 import { calibrationCases, createEvalInvoker, createEvalWorker, type EvalWorker } from "../evals/index.ts";
 import { compileRouter, RouteConfigSchema, routerInput } from "../gateway/index.ts";
 import { VersionCreateSchema } from "../registry/registry.schemas.ts";
+import { type JudgedRow, judgedRequestsPage } from "../request-log/index.ts";
 
 for (const target of allStoreTargets()) {
   describe(`router evaluation, calibration and training on ${target.name}`, { skip: target.skip }, () => {
@@ -407,6 +408,21 @@ for (const target of allStoreTargets()) {
       times(3, () => log("route-cheap", EASY, [true], "12", false));
       await h.services.requestLog.flush();
       await h.services.feedbackLog.flush();
+      // Page by page, newest first, as the training reads them: each judged request once, its latest verdict.
+      const read: JudgedRow[] = [];
+      const filter = { models: ["desk"], from: new Date("2026-02-01"), to: new Date("2026-02-28") };
+      for (let before = null; ; ) {
+        const page = await judgedRequestsPage(h.db, filter, before, 10);
+        read.push(...page);
+        if (page.length < 10) break;
+        before = { at: page.at(-1)!.at, id: page.at(-1)!.id };
+      }
+      assert.equal(new Set(read.map((r) => r.id)).size, 49);
+      assert.ok(read.every((r, i) => i === 0 || r.at < read[i - 1]!.at));
+      assert.deepEqual(
+        ["req_fb_11", "req_fb_16", "req_fb_23"].map((id) => read.find((r) => r.id === id)?.success),
+        [true, false, null],
+      );
       const window = (since: string, until: string, extra: Record<string, unknown> = {}) => ({
         fromFeedback: { since: `2026-02-${since}T00:00:00Z`, until: `2026-02-${until}T00:00:00Z`, ...extra },
         tiers: TIERS,
