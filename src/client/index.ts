@@ -364,13 +364,19 @@ export function createClient(opts: ClientOptions) {
           `${v(model, version)}/calibrate`,
           body,
         ),
-      /** A new trained router version from the tiers' runs of a suite (optionally calibrated). */
+      /** A new trained router version from the tiers' runs of a suite (optionally calibrated), or from feedback. */
       train: (model: string, body: Input<typeof TrainSchema>) =>
         call<{
           version: Version;
           training: {
+            source: "suite" | "feedback";
             cases: number;
             labels: Record<string, number>;
+            /** From feedback: the window read, the requests read by source, those skipped and why. */
+            window?: { since: string; until: string };
+            read?: Record<string, number>;
+            skipped?: { reason: string; requests: number; why: string }[];
+            capped?: boolean;
             iterations: number;
             loss: number;
             converged: boolean;

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { Client, EvalRunView } from "../../client/index.ts";
+import { parseWindow } from "../../lib/window.ts";
 import type { CalibrationSummary } from "../../modules/routers/index.ts";
 import type { Io } from "../output.ts";
 import { parseRef } from "./evals.ts";
@@ -87,6 +88,16 @@ export function parseTiers(s: string): { name: string; target: string }[] {
   });
 }
 
+/** `--since 7d` (that long before now) or an ISO time, as an ISO time. */
+const timeArg = (name: string) => (v: string) => {
+  const ms = parseWindow(v);
+  if (ms !== null) return new Date(Date.now() - ms).toISOString();
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t))
+    throw new InvalidArgumentError(`${name}: an ISO time (2026-03-01T00:00:00Z) or how far back (7d, 24h)`);
+  return new Date(t).toISOString();
+};
+
 /** A suite file's hash (what the server knows it by), or a hash given as is. */
 async function suiteHashOf(suite: string): Promise<string> {
   if (/^sha256:[a-f0-9]{64}$/.test(suite)) return suite;
@@ -129,9 +140,29 @@ export function registerRouterCommands(program: Command, ctx: Ctx) {
   router
     .command("train <model>")
     .description(
-      "register a new trained router version: each case of a suite labelled by the cheapest tier that succeeded on it (from each tier's completed run of the suite)",
+      "register a new trained router version: each case of a suite labelled by the cheapest tier that succeeded on it (from each tier's completed run of the suite), or each request of the log by its feedback (--from-feedback)",
     )
-    .requiredOption("--suite <file|hash>", "the suite (its YAML file, or its sha256: hash)")
+    .option("--suite <file|hash>", "the suite (its YAML file, or its sha256: hash)")
+    .option(
+      "--from-feedback",
+      "label the requests of the model and its tiers' models over a window by their latest feedback instead (docs/routing.md)",
+    )
+    .option(
+      "--since <ISO|7d>",
+      "with --from-feedback: the window's start, a time or how far back (default 30d)",
+      timeArg("--since"),
+    )
+    .option("--until <ISO|7d>", "with --from-feedback: the window's end (default now)", timeArg("--until"))
+    .option(
+      "--min-per-label <n>",
+      "with --from-feedback: the fewest labelled examples a tier needs (default 20)",
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new InvalidArgumentError("--min-per-label: a whole number from 1");
+        return n;
+      },
+    )
     .requiredOption("--as <version>", "the new version's number (registered in development)")
     .option(
       "--tiers <name=model,…>",
@@ -144,7 +175,7 @@ export function registerRouterCommands(program: Command, ctx: Ctx) {
     )
     .option(
       "--target <rate>",
-      "also calibrate the threshold to this success rate (two tiers)",
+      "also calibrate the threshold to this success rate (two tiers; a suite only)",
       numberArg("--target"),
     )
     .option("--relative-to-strong", "the target is a share of always-strong's success")
@@ -153,14 +184,21 @@ export function registerRouterCommands(program: Command, ctx: Ctx) {
       "the logistic regression's L2 penalty (default 1; smaller for small suites)",
       Number,
     )
-    .option("--from-feedback", "label from live feedback instead of a suite (not available yet)")
     .action(async (model: string, o) => {
-      if (o.fromFeedback)
-        throw new InvalidArgumentError(
-          "--from-feedback: training from request-log feedback is not available yet; evaluate a suite on each tier and use --suite",
-        );
+      if (!o.suite === !o.fromFeedback)
+        throw new Error("name a suite (--suite) or train from feedback (--from-feedback), one of the two");
+      if (!o.fromFeedback && (o.since || o.until || o.minPerLabel !== undefined))
+        throw new Error("--since, --until and --min-per-label go with --from-feedback");
       const out = await ctx.client().routers.train(model, {
-        suiteHash: await suiteHashOf(o.suite),
+        ...(o.suite
+          ? { suiteHash: await suiteHashOf(o.suite) }
+          : {
+              fromFeedback: {
+                ...(o.since ? { since: o.since } : {}),
+                ...(o.until ? { until: o.until } : {}),
+                ...(o.minPerLabel !== undefined ? { minPerLabel: o.minPerLabel } : {}),
+              },
+            }),
         as: o.as,
         ...(o.tiers ? { tiers: o.tiers } : {}),
         ...(o.from ? { from: o.from } : {}),
@@ -169,15 +207,28 @@ export function registerRouterCommands(program: Command, ctx: Ctx) {
       });
       if (ctx.json()) return ctx.io.out(JSON.stringify(out, null, 2));
       const t = out.training;
+      const labels = Object.entries(t.labels)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ");
+      const fit = `${t.iterations} iterations, ${t.converged ? "converged" : "NOT converged"}`;
       ctx.io.out(
         [
           `registered ${model}@${out.version.version} (development): a trained router`,
-          `trained on ${t.cases} cases (${Object.entries(t.labels)
-            .map(([k, n]) => `${k} ${n}`)
-            .join(", ")}), ${t.iterations} iterations, ${t.converged ? "converged" : "NOT converged"}`,
-          ...(out.calibration
-            ? describeCalibration(out.calibration)
-            : ["no threshold: the most probable tier (--target to calibrate)"]),
+          ...(t.source === "feedback" && t.window
+            ? [
+                `trained on ${t.cases} requests labelled by feedback (${labels}), ${fit}`,
+                `window ${t.window.since} to ${t.window.until}; read ${Object.entries(t.read ?? {})
+                  .map(([k, n]) => `${k} ${n}`)
+                  .join(", ")}`,
+                ...(t.skipped ?? []).map((x) => `  skipped ${x.requests}: ${x.why}`),
+                "no threshold: the most probable tier (calibrate the new version on a suite: modelgov router calibrate)",
+              ]
+            : [
+                `trained on ${t.cases} cases (${labels}), ${fit}`,
+                ...(out.calibration
+                  ? describeCalibration(out.calibration)
+                  : ["no threshold: the most probable tier (--target to calibrate)"]),
+              ]),
         ].join("\n"),
       );
     });

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { parseWindow } from "../../lib/window.ts";
 import { RouterPathsSchema } from "../request-log/index.ts";
-import { parseWindow } from "./window.ts";
 
 export const DependentsQuerySchema = z.object({
   window: z

@@ -1,11 +1,11 @@
 import type { Clock } from "../../lib/clock.ts";
 import { invalid, notFound } from "../../lib/errors.ts";
+import { parseWindow } from "../../lib/window.ts";
 import type { Queryable } from "../../store/db.ts";
 import { modelExists } from "../registry/index.ts";
 import { clientTraffic, routerPaths } from "../request-log/index.ts";
 import type { Dependent, Dependents } from "./dependents.schemas.ts";
 import { routerCallers } from "./router-dependents.ts";
-import { parseWindow } from "./window.ts";
 
 /**
  * Blast radius: who called a model, through which versions, in a time window — read from

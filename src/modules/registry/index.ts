@@ -23,5 +23,5 @@ export {
   type RegistryService,
   type RetrainedCandidateHooks,
 } from "./registry.service.ts";
-export { getVersion as findVersion, getVersionById } from "./registry.store.ts";
+export { getVersion as findVersion, getVersionById, versionsByIds } from "./registry.store.ts";
 export { scopeIds } from "./scope.ts";

@@ -31,6 +31,7 @@ export {
   type Script,
 } from "./features.ts";
 export { createFeedbackWriter, type FeedbackRecord, type FeedbackWriter } from "./feedback-log.ts";
+export { type JudgedFilter, type JudgedRow, judgedRequestsPage } from "./judged.ts";
 export { type PathCounts, type PathStats, pathCounts, pathStats } from "./path-windows.ts";
 export {
   createRequestLogWriter,
@@ -56,6 +57,7 @@ export {
   RouterPathsSchema,
   routerPaths,
 } from "./router-paths.ts";
+export { type ChatMessage, sampledMessages } from "./sampled-body.ts";
 export {
   failingSliceCounts,
   failingSlicePage,

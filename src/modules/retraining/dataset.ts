@@ -3,7 +3,7 @@
  * evaluation suite. Pure: rows in, lines out; the service reads the rows page by page and
  * the route streams the lines, so the slice is never held whole.
  */
-import type { SliceRow } from "../request-log/index.ts";
+import { type ChatMessage, type SliceRow, sampledMessages } from "../request-log/index.ts";
 import type { DatasetFormat } from "./retraining.schemas.ts";
 import type { EvidenceRow } from "./retraining.store.ts";
 
@@ -46,17 +46,10 @@ export function rangesOf(evidence: Iterable<Pick<EvidenceRow, "versionId" | "evi
   return out;
 }
 
-type Msg = Record<string, unknown> & { role?: unknown; content?: unknown };
+type Msg = ChatMessage;
 
 /** The request's chat messages as the gateway kept them (OpenAI-shaped), or null. */
-function requestMessages(row: SliceRow): Msg[] | null {
-  const req = row.sampledBody?.request as { messages?: unknown } | undefined;
-  const messages = req?.messages;
-  if (!Array.isArray(messages) || messages.length === 0) return null;
-  if (!messages.every((m) => typeof m === "object" && m !== null && typeof (m as Msg).role === "string"))
-    return null;
-  return messages as Msg[];
-}
+const requestMessages = (row: SliceRow): Msg[] | null => sampledMessages(row.sampledBody);
 
 /** One OpenAI fine-tuning line: the request's messages, with the correction as the assistant turn. */
 export function openAiLine(row: SliceRow): string | null {

@@ -27,9 +27,29 @@ export const CalibrateSchema = z
   .strict()
   .openapi("RouterCalibrate");
 
+const Time = z.string().datetime({ offset: true });
+
+const FromFeedback = z
+  .object({
+    since: Time.optional().describe("the window's start (default: 30 days before until)"),
+    until: Time.optional().describe("the window's end (default: now)"),
+    minPerLabel: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(20)
+      .describe("the fewest labelled examples a tier needs, else the training is refused"),
+  })
+  .strict()
+  .describe(
+    "label the requests of the router model and its tiers' models over the window by their latest feedback (docs/routing.md: the labelling rules); instead of suiteHash",
+  );
+
 export const TrainSchema = z
   .object({
-    suiteHash: SuiteHash,
+    suiteHash: SuiteHash.optional(),
+    fromFeedback: FromFeedback.optional(),
     as: SemverString.describe("the new router version's number (registered in development)"),
     tiers: z
       .array(z.object({ name: z.string(), target: z.string() }).strict())
@@ -40,11 +60,21 @@ export const TrainSchema = z
     from: SemverString.optional().describe(
       "a router version of the model to start from: tiers, card, contract, tags",
     ),
-    target: Target.optional().describe("also calibrate the threshold to this target (two tiers)"),
+    target: Target.optional().describe(
+      "also calibrate the threshold to this target (two tiers; a suite only: refused with fromFeedback)",
+    ),
     relativeToStrong: z.boolean().default(false),
     l2: z.number().positive().max(1e6).default(1).describe("the L2 penalty of the logistic regression"),
   })
   .strict()
+  .superRefine((b, ctx) => {
+    if ((b.suiteHash === undefined) === (b.fromFeedback === undefined))
+      ctx.addIssue({
+        code: "custom",
+        path: ["suiteHash"],
+        message: "name a suite (suiteHash) or train from feedback (fromFeedback), one of the two",
+      });
+  })
   .openapi("RouterTrain");
 
 const Calibration = z
@@ -81,7 +111,7 @@ export function routersRoutes(svc: RoutersService) {
       path: "/models/{model}/router/train",
       tags,
       summary:
-        "Register a new trained router version: each case of a suite labelled by the cheapest tier that succeeded on it (the tiers' runs of it), optionally calibrated",
+        "Register a new trained router version: each case of a suite labelled by the cheapest tier that succeeded on it (the tiers' runs of it), optionally calibrated; or each request of the log by its feedback",
       request: { params: z.object({ model: Slug }), body: jsonBody(TrainSchema) },
       responses: {
         201: jsonOk(

@@ -1,17 +1,16 @@
 /**
- * Calibrating and training routers from evaluations (issue 18). Both read the suite's per-case
- * results on each tier alone (the tiers' latest completed runs of the suite) and register a NEW
- * router version, in development like any version, so it goes through its card, approvals and a
- * canary before it serves: `calibrate` keeps the policy and moves the threshold to the cheapest
- * point of the cost-quality curve that meets a success target; `train` labels each case by the
- * cheapest tier that succeeded on it, fits the hashed n-gram classifier, and optionally
+ * Calibrating and training routers from data (issue 18). Both register a NEW router version, in
+ * development like any version, so it goes through its card, approvals and a canary before it
+ * serves: `calibrate` reads the suite's per-case results on each tier alone (the tiers' latest
+ * completed runs of the suite), keeps the policy and moves the threshold to the cheapest point
+ * of the cost-quality curve that meets a success target; `train` labels each case of a suite by
+ * the cheapest tier that succeeded on it, or each request of the log by its feedback
+ * (feedback-labels.ts), fits the hashed n-gram classifier, and, from a suite, optionally
  * calibrates its threshold on cross-fitted scores. The version, its card and the audit event
  * are written in one transaction.
  */
 import {
-  type Calibration,
   CalibrationError,
-  type CurvePoint,
   calibrateThreshold,
   predictHashedLogistic,
   TrainingError,
@@ -24,18 +23,24 @@ import { RouterPolicySchema } from "../../providers/router/registration.ts";
 import type { Db } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import type { CardContent, CardsService } from "../cards/index.ts";
-import {
-  calibratable,
-  calibrationCases,
-  type EvalsService,
-  type JsonPoint,
-  jsonPoint,
-  scoreOf,
-  type TierRun,
-  tierRuns,
-} from "../evals/index.ts";
+import { calibratable, calibrationCases, type EvalsService, scoreOf, tierRuns } from "../evals/index.ts";
 import { compileRouter, routerInput } from "../gateway/index.ts";
 import { findVersion, type RegistryService, VersionCreateSchema } from "../registry/index.ts";
+import { appendTo, brief, type CalibrationSummary, calibrationNote, summary } from "./calibration-summary.ts";
+import { checkEnough, describeTally, type Example, feedbackExamples } from "./feedback-examples.ts";
+import { SKIP_REASONS, type SkipReason } from "./feedback-labels.ts";
+
+export const DEFAULT_FEEDBACK_WINDOW_MS = 30 * 86_400_000;
+export const DEFAULT_MIN_PER_LABEL = 20;
+
+/** Why `target` is refused with `fromFeedback` (docs/routing.md says the same). */
+const NO_FEEDBACK_CALIBRATION =
+  "a threshold is calibrated on each example's outcome on both tiers alone, and feedback gives one tier's (a request is answered by one tier, or by a cascade that stops at the first passing answer): train from feedback without a target, then calibrate the new version on a suite (modelgov router calibrate <model@version> --suite <file> --target <rate>)";
+
+const words = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
 
 export interface CalibrateInput {
   suiteHash: string;
@@ -46,7 +51,12 @@ export interface CalibrateInput {
 }
 
 export interface TrainInput {
-  suiteHash: string;
+  /** The suite whose tiers' runs label the cases; or `fromFeedback`. */
+  suiteHash?: string | undefined;
+  /** Label requests of the log over a window by their feedback (ISO times; until defaults to now, since to 30 days before). */
+  fromFeedback?:
+    | { since?: string | undefined; until?: string | undefined; minPerLabel?: number | undefined }
+    | undefined;
   as: string;
   /** The tiers, cheapest first; else those of `from`. */
   tiers?: { name: string; target: string }[];
@@ -57,70 +67,6 @@ export interface TrainInput {
   relativeToStrong?: boolean;
   l2?: number;
 }
-
-export interface CalibrationSummary {
-  suite: string;
-  suiteHash: string;
-  cases: number;
-  target: number;
-  relativeToStrong: boolean;
-  /** The success rate the point had to reach. */
-  required: number;
-  threshold: number;
-  point: JsonPoint;
-  cheapOnly: JsonPoint;
-  strongOnly: JsonPoint;
-  curve: JsonPoint[];
-  /** The tier runs it read. */
-  runs: { tier: string; version: string | null; runId: string }[];
-}
-
-/** A calibration without its curve, for the audit log. */
-const brief = ({ curve, ...rest }: CalibrationSummary) => ({ ...rest, curvePoints: curve.length });
-const clamp01 = (t: number) => Math.min(1, Math.max(0, t));
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-
-function summary(
-  suite: { name: string; hash: string },
-  runs: TierRun[],
-  cal: Calibration,
-  cases: number,
-  opts: { target: number; relativeToStrong?: boolean },
-): CalibrationSummary {
-  return {
-    suite: suite.name,
-    suiteHash: suite.hash,
-    cases,
-    target: opts.target,
-    relativeToStrong: !!opts.relativeToStrong,
-    required: cal.target,
-    threshold: clamp01(cal.threshold),
-    point: jsonPoint(cal.point),
-    cheapOnly: jsonPoint(cal.cheapOnly),
-    strongOnly: jsonPoint(cal.strongOnly),
-    curve: cal.curve.map(jsonPoint),
-    runs: runs.map((r) => ({ tier: r.tier, version: r.version, runId: r.run!.id })),
-  };
-}
-
-/** The card's words for a calibration: the suite, the target and the point chosen. */
-function calibrationNote(s: CalibrationSummary, from: string): string {
-  const p = s.point as CurvePoint & JsonPoint;
-  return [
-    `Threshold ${s.threshold.toFixed(4)} calibrated by modelgov from ${from} on suite **${s.suite}** (\`${s.suiteHash.slice(0, 19)}…\`, ${s.cases} cases run on both tiers alone: ${s.runs.map((r) => `${r.tier} ${r.version} run \`${r.runId}\``).join(", ")}).`,
-    `Target: success ${s.relativeToStrong ? `${pct(s.target)} of always-strong's (${pct(s.required)})` : pct(s.required)}; the chosen point sends ${pct(p.strongShare)} of the cases to the strong tier, success ${pct(p.successRate)} at $${p.costPerCaseUsd.toFixed(6)} a case (always-cheap ${pct(s.cheapOnly.successRate)} at $${s.cheapOnly.costPerCaseUsd.toFixed(6)}, always-strong ${pct(s.strongOnly.successRate)} at $${s.strongOnly.costPerCaseUsd.toFixed(6)}).`,
-    "Measured on the suite's cases themselves: evaluate the new version on a held-out suite before approving it.",
-  ].join(" ");
-}
-
-const appendTo = (
-  card: CardContent,
-  key: "evaluation_data" | "training_data",
-  text: string,
-): CardContent => ({
-  ...card,
-  sections: { ...card.sections, [key]: card.sections[key] ? `${card.sections[key]}\n\n${text}` : text },
-});
 
 export function createRoutersService(deps: {
   db: Db;
@@ -225,6 +171,78 @@ export function createRoutersService(deps: {
     });
   }
 
+  /** A suite's cases, each labelled by the cheapest tier that succeeded on it (the cheapest when none did). */
+  async function fromSuite(
+    model: string,
+    tiers: readonly { name: string; target: string }[],
+    router: ReturnType<typeof compileRouter>,
+    suiteHash: string | undefined,
+  ) {
+    if (!suiteHash)
+      throw invalid("suiteHash", "name a suite (suiteHash) or train from feedback (fromFeedback)");
+    const suite = await suiteOrThrow(suiteHash);
+    const runs = await runsOrThrow(router, suite);
+    const byTier = runs.map((r) => new Map(r.cases.map((c) => [c.caseId, c])));
+    const examples: Example[] = [];
+    for (const c of suite.cases) {
+      const results = byTier.map((m) => m.get(c.id));
+      if (results.some((r) => !r)) continue;
+      const cheapest = results.findIndex((r) => r!.passed);
+      const text = routerInput({ model, messages: c.input.messages.map((m) => ({ ...m })) }).text;
+      examples.push({ id: c.id, text, label: tiers[Math.max(0, cheapest)]!.name });
+    }
+    const ran = runs.map((r) => `${r.tier} ${r.version} run \`${r.run!.id}\``).join(", ");
+    return {
+      source: "suite" as const,
+      examples,
+      suite,
+      runs,
+      field: "suiteHash",
+      describe: `on suite ${suite.name}, ${examples.length} cases run on every tier`,
+      note: (counts: Record<string, number>) =>
+        `Classifier trained by modelgov on suite **${suite.name}** (\`${suite.hash.slice(0, 19)}…\`): ${examples.length} cases run on every tier alone (${ran}), each labelled by the cheapest tier that succeeded (${words(counts)}).`,
+      audit: { suite: suite.name, suiteHash: suite.hash },
+      extra: {},
+    };
+  }
+
+  /** The log's requests over the window that feedback judged, labelled (feedback-labels.ts). */
+  async function fromFeedback(
+    model: string,
+    tiers: readonly { name: string; target: string }[],
+    f: NonNullable<TrainInput["fromFeedback"]>,
+  ) {
+    const until = f.until ? new Date(f.until) : clock.now();
+    const since = f.since ? new Date(f.since) : new Date(until.getTime() - DEFAULT_FEEDBACK_WINDOW_MS);
+    if (!(since < until))
+      throw invalid(
+        "fromFeedback.since",
+        `${since.toISOString()} is not before until (${until.toISOString()})`,
+      );
+    const { examples, tally } = await feedbackExamples(db, { model, tiers, since, until });
+    checkEnough(tally, f.minPerLabel ?? DEFAULT_MIN_PER_LABEL);
+    const read = describeTally(tally);
+    return {
+      source: "feedback" as const,
+      examples,
+      suite: null,
+      runs: null,
+      field: "fromFeedback",
+      describe: read,
+      note: () =>
+        `Classifier trained by modelgov from live feedback: ${read}. Each request labelled by the cheapest tier not known to fail on it (an answer with success feedback: its tier, when every cheaper tier escalated or there is none; with failure: the next tier), ambiguous ones skipped (docs/routing.md). Not calibrated: feedback gives each request's outcome on one tier only; calibrate the new version on a suite.`,
+      audit: { source: "feedback", feedback: tally },
+      extra: {
+        window: tally.window,
+        read: tally.read,
+        skipped: (Object.keys(SKIP_REASONS) as SkipReason[])
+          .filter((reason) => tally.skipped[reason])
+          .map((reason) => ({ reason, requests: tally.skipped[reason]!, why: SKIP_REASONS[reason] })),
+        capped: tally.capped,
+      },
+    };
+  }
+
   return {
     /**
      * A new version of a two-tier complexity or trained router with the cheapest threshold
@@ -271,11 +289,11 @@ export function createRoutersService(deps: {
     },
 
     /**
-     * A new trained router: each case of the suite labelled by the cheapest tier that succeeded
-     * on it (the cheapest when none did), a hashed n-gram logistic regression fitted to the
-     * labels, and, with a target, its threshold calibrated on 2-fold cross-fitted scores (each
-     * half scored by a model trained on the other, so the threshold is not fitted to the
-     * classifier's own training cases).
+     * A new trained router: each example labelled by the tier it should have gone to (from a
+     * suite's runs on each tier alone, or from live feedback in the request log), a hashed
+     * n-gram logistic regression fitted to the labels, and, from a suite with a target, its
+     * threshold calibrated on 2-fold cross-fitted scores (each half scored by a model trained
+     * on the other, so the threshold is not fitted to the classifier's own training cases).
      */
     async train(ctx: RequestContext, model: string, input: TrainInput) {
       const from = input.from ? await routerVersion(model, input.from, "from") : null;
@@ -287,18 +305,11 @@ export function createRoutersService(deps: {
         const i = skeleton.error.issues[0]!;
         throw invalid(["tiers", ...i.path.slice(1).map(String)].join("."), i.message);
       }
-      const router = compileRouter(skeleton.data);
-      const suite = await suiteOrThrow(input.suiteHash);
-      const runs = await runsOrThrow(router, suite);
-      const byTier = runs.map((r) => new Map(r.cases.map((c) => [c.caseId, c])));
-      const examples: { id: string; text: string; label: string }[] = [];
-      for (const c of suite.cases) {
-        const results = byTier.map((m) => m.get(c.id));
-        if (results.some((r) => !r)) continue;
-        const cheapest = results.findIndex((r) => r!.passed);
-        const text = routerInput({ model, messages: c.input.messages.map((m) => ({ ...m })) }).text;
-        examples.push({ id: c.id, text, label: tiers[Math.max(0, cheapest)]!.name });
-      }
+      if (input.fromFeedback && input.target !== undefined) throw invalid("target", NO_FEEDBACK_CALIBRATION);
+      const src = input.fromFeedback
+        ? await fromFeedback(model, tiers, input.fromFeedback)
+        : await fromSuite(model, tiers, compileRouter(skeleton.data), input.suiteHash);
+      const { examples } = src;
       const l2 = input.l2 ?? 1;
       const fit = (xs: typeof examples) => {
         try {
@@ -306,8 +317,8 @@ export function createRoutersService(deps: {
         } catch (e) {
           if (e instanceof TrainingError)
             throw invalid(
-              "suiteHash",
-              `${e.message}: on suite ${suite.name}, ${examples.length} cases run on every tier, labelled ${[...new Set(examples.map((x) => x.label))].join(", ") || "none"}`,
+              src.field,
+              `${e.message}: ${src.describe}, labelled ${[...new Set(examples.map((x) => x.label))].join(", ") || "none"}`,
             );
           throw e;
         }
@@ -315,7 +326,7 @@ export function createRoutersService(deps: {
       const { model: classifier, report } = fit(examples);
       const classifierPolicy: Record<string, unknown> = { kind: "trained", model: classifier };
       let calibration: CalibrationSummary | null = null;
-      if (input.target !== undefined) {
+      if (input.target !== undefined && src.runs) {
         if (tiers.length !== 2 || classifier.classes.length !== 2)
           throw invalid("target", "calibrating a threshold needs two tiers, both labels present");
         const strong = tiers[1]!.name;
@@ -327,15 +338,9 @@ export function createRoutersService(deps: {
           for (const x of fold)
             scores.set(x.id, predictHashedLogistic(other, x.text).probabilities[strong] ?? 0);
         }
-        const cases = calibrationCases(scores, runs[0]!.cases, runs[1]!.cases);
-        const cal = calibrate(cases, {
-          target: input.target,
-          relativeToStrong: input.relativeToStrong ?? false,
-        });
-        calibration = summary(suite, runs, cal, cases.length, {
-          target: input.target,
-          relativeToStrong: input.relativeToStrong ?? false,
-        });
+        const cases = calibrationCases(scores, src.runs[0]!.cases, src.runs[1]!.cases);
+        const opts = { target: input.target, relativeToStrong: input.relativeToStrong ?? false };
+        calibration = summary(src.suite, src.runs, calibrate(cases, opts), cases.length, opts);
         classifierPolicy.threshold = calibration.threshold;
       }
       const parameters = { strategy: "route", tiers, classifier: classifierPolicy };
@@ -343,11 +348,7 @@ export function createRoutersService(deps: {
         tiers.map((t) => [t.name, examples.filter((x) => x.label === t.name).length]),
       );
       const note = [
-        `Classifier trained by modelgov on suite **${suite.name}** (\`${suite.hash.slice(0, 19)}…\`): ${examples.length} cases run on every tier alone (${runs.map((r) => `${r.tier} ${r.version} run \`${r.run!.id}\``).join(", ")}), each labelled by the cheapest tier that succeeded (${Object.entries(
-          counts,
-        )
-          .map(([k, n]) => `${k} ${n}`)
-          .join(", ")}).`,
+        src.note(counts),
         `Hashed word uni- and bigrams, logistic regression, L2 ${l2}; ${report.iterations} iterations, ${report.converged ? "converged" : "NOT converged"}.`,
         calibration
           ? calibrationNote(calibration, "its 2-fold cross-fitted scores")
@@ -375,8 +376,7 @@ export function createRoutersService(deps: {
           action: "router.trained",
           after: {
             ...(from ? { from: `${model}@${from.version}` } : {}),
-            suite: suite.name,
-            suiteHash: suite.hash,
+            ...src.audit,
             cases: examples.length,
             labels: counts,
             training: report,
@@ -386,7 +386,7 @@ export function createRoutersService(deps: {
       );
       return {
         version: created,
-        training: { cases: examples.length, labels: counts, ...report },
+        training: { source: src.source, cases: examples.length, labels: counts, ...src.extra, ...report },
         calibration,
       };
     },

@@ -7,59 +7,13 @@ import { calibrateThreshold } from "../../engines/routing/index.ts";
 import { createLogger } from "../../lib/logger.ts";
 import { createAdapters } from "../../providers/index.ts";
 import { runCliAs } from "../../test-support/cli.ts";
+import { logJudged, routeMember } from "../../test-support/judged-log.ts";
+import { CARD, EASY, HARD, sim, TIERS, ticketSuite } from "../../test-support/router-fixtures.ts";
 import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
-import { SECTION_KEYS } from "../cards/card-sections.ts";
 import { calibrationCases, createEvalInvoker, createEvalWorker, type EvalWorker } from "../evals/index.ts";
 import { compileRouter, RouteConfigSchema, routerInput } from "../gateway/index.ts";
 import { VersionCreateSchema } from "../registry/registry.schemas.ts";
-
-const CARD = {
-  metadata: {},
-  sections: Object.fromEntries(SECTION_KEYS.map((k) => [k, `${k.replaceAll("_", " ")}: test fixture.`])),
-  extraSections: [],
-};
-const EASY = ["Where is my order {n}?", "How do I reset my password?", "Do you ship to Norway?"];
-const HARD = [
-  "Compare the annual and the monthly plan for a team of {n} and explain why one costs less over three years; show the calculation step by step.",
-  "Prove that the discount rules cannot stack above 40% for order {n}, and derive the worst case. Why?",
-];
-const LABELS = ["billing", "technical"];
-
-/** 40 tickets, every fourth hard: the cheap tier fails most hard ones, the strong one few. */
-export function ticketSuite(name: string, n = 40) {
-  return {
-    name,
-    scorers: [{ kind: "label", labels: LABELS }],
-    cases: Array.from({ length: n }, (_, i) => {
-      const hard = i % 4 === 0;
-      const pool = hard ? HARD : EASY;
-      return {
-        id: `t${String(i).padStart(3, "0")}`,
-        input: {
-          messages: [
-            {
-              role: "user",
-              content: pool[(hard ? i / 4 : i) % pool.length]!.replace("{n}", String(100 + i)),
-            },
-          ],
-        },
-        expect: { label: LABELS[i % 2] },
-        attributes: { difficulty: hard ? "hard" : "easy" },
-      };
-    }),
-  };
-}
-
-const sim = (quality: Record<string, unknown>, seed: number) => ({
-  latencyMs: { p50: 0, p95: 0 },
-  tokens: { output: 100 },
-  quality,
-  seed,
-});
-const TIERS = [
-  { name: "cheap", target: "desk@1.0.0" },
-  { name: "strong", target: "desk@2.0.0" },
-];
+import { type JudgedRow, judgedRequestsPage } from "../request-log/index.ts";
 
 for (const target of allStoreTargets()) {
   describe(`router evaluation, calibration and training on ${target.name}`, { skip: target.skip }, () => {
@@ -406,6 +360,160 @@ for (const target of allStoreTargets()) {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    test("train from feedback: route, cascade and direct requests labelled (latest feedback wins), escalated texts routed strong; refusals", async () => {
+      await register("12.0.0", "router", { strategy: "cascade", tiers: TIERS });
+      const id = async (v: string) => (await h.services.registry.getVersion("desk", v)).id;
+      const [cheap, strong, route, cascade] = [
+        await id("1.0.0"),
+        await id("2.0.0"),
+        await id("9.0.0"),
+        await id("12.0.0"),
+      ];
+      const paths = {
+        "cascade-cheap": [routeMember("cheap", cheap, "served")],
+        escalated: [routeMember("cheap", cheap, "escalated"), routeMember("strong", strong, "served")],
+        "cheap-errored": [routeMember("cheap", null, "failed"), routeMember("strong", strong, "served")],
+      };
+      let n = 0;
+      const log = (how: string, pool: string[], verdicts: (boolean | null)[], day = "10", body = true) => {
+        const by = how.endsWith("cheap") ? cheap : strong;
+        logJudged(h, {
+          id: `req_fb_${n}`,
+          at: new Date(Date.parse(`2026-02-${day}T10:00:00Z`) + n * 1000),
+          model: "desk",
+          routedVersionId: how.startsWith("route") ? route : how.startsWith("direct") ? by : cascade,
+          versionId: by,
+          routeReason: `alias:production; router 9.0.0 tier ${how.slice(6)} (complexity:0.5) -> desk pinned`,
+          routePath: paths[how as keyof typeof paths] ?? null,
+          text: body ? pool[n % pool.length]!.replace("{n}", String(500 + n)) : null,
+          verdicts,
+        });
+        n++;
+      };
+      const times = (k: number, f: () => void) => Array.from({ length: k }, f);
+      times(11, () => log("route-cheap", EASY, [true]));
+      log("route-cheap", EASY, [false, true]); // superseded: cheap
+      times(4, () => log("route-cheap", HARD, [false])); // the cheap tier was not enough
+      times(2, () => log("route-cheap", HARD, [true, false])); // superseded: strong
+      times(3, () => log("route-strong", HARD, [true])); // ambiguous
+      times(2, () => log("route-strong", HARD, [false])); // no tier known to succeed
+      log("route-cheap", EASY, [true, null]); // the latest carries a score only
+      times(8, () => log("cascade-cheap", EASY, [true]));
+      times(6, () => log("escalated", HARD, [true]));
+      times(2, () => log("cheap-errored", HARD, [true]));
+      times(4, () => log("direct-cheap", EASY, [true]));
+      times(2, () => log("direct-strong", HARD, [true]));
+      times(3, () => log("route-cheap", EASY, [true], "12", false));
+      await h.services.requestLog.flush();
+      await h.services.feedbackLog.flush();
+      // Page by page, newest first, as the training reads them: each judged request once, its latest verdict.
+      const read: JudgedRow[] = [];
+      const filter = { models: ["desk"], from: new Date("2026-02-01"), to: new Date("2026-02-28") };
+      for (let before = null; ; ) {
+        const page = await judgedRequestsPage(h.db, filter, before, 10);
+        read.push(...page);
+        if (page.length < 10) break;
+        before = { at: page.at(-1)!.at, id: page.at(-1)!.id };
+      }
+      assert.equal(new Set(read.map((r) => r.id)).size, 49);
+      assert.ok(read.every((r, i) => i === 0 || r.at < read[i - 1]!.at));
+      assert.deepEqual(
+        ["req_fb_11", "req_fb_16", "req_fb_23"].map((id) => read.find((r) => r.id === id)?.success),
+        [true, false, null],
+      );
+      const window = (since: string, until: string, extra: Record<string, unknown> = {}) => ({
+        fromFeedback: { since: `2026-02-${since}T00:00:00Z`, until: `2026-02-${until}T00:00:00Z`, ...extra },
+        tiers: TIERS,
+        l2: 0.1,
+      });
+      const res = await post("/api/v1/models/desk/router/train", {
+        ...window("01", "28", { minPerLabel: 5 }),
+        as: "12.1.0",
+      });
+      assert.equal(res.status, 201, JSON.stringify(await res.clone().json()));
+      const { training } = await readJson(res);
+      assert.equal(training.source, "feedback");
+      assert.deepEqual(training.labels, { cheap: 24, strong: 12 });
+      assert.deepEqual(training.read, { route: 27, cascade: 16, ensemble: 0, direct: 6 });
+      const skipped = training.skipped.map((x: { reason: string; requests: number }) => [
+        x.reason,
+        x.requests,
+      ]);
+      assert.deepEqual(Object.fromEntries(skipped), {
+        "cheaper-unknown": 7,
+        "last-failed": 2,
+        "no-success": 1,
+        "no-body": 3,
+      });
+      const v = await h.services.registry.getVersion("desk", "12.1.0");
+      assert.equal(v.status, "development");
+      const router = compileRouter(v.parameters);
+      const tier = (t: string) =>
+        router.pick(routerInput({ model: "desk", messages: [{ role: "user", content: t }] })).tier.name;
+      assert.equal(tier(HARD[0]!.replace("{n}", "7")), "strong");
+      assert.equal(tier(HARD[1]!.replace("{n}", "77")), "strong");
+      assert.equal(tier(EASY[0]!.replace("{n}", "77")), "cheap");
+      const note = (await h.services.cards.get("desk", "12.1.0")).content.sections.training_data!;
+      assert.match(
+        note,
+        /from live feedback: 49 requests of desk judged by feedback between 2026-02-01T00:00:00\.000Z/,
+      );
+      assert.match(
+        note,
+        /labelled cheap 24, strong 12; skipped 1 whose latest .*; 7 answered with success by a later tier .*; 2 answered by the last tier .*; 3 labelled, but without a kept body/,
+      );
+      const [audit] = await h.db.query<{ after: { feedback: { labels: unknown } } }>(
+        "SELECT after FROM audit_events WHERE subject_id = $1 AND action = 'router.trained'",
+        [v.id],
+      );
+      assert.deepEqual(audit!.after.feedback.labels, { cheap: 24, strong: 12 });
+      // Refusals, each naming its field; nothing registered.
+      const problem = async (body: Record<string, unknown>, field: string, reason: RegExp) => {
+        const r = await post("/api/v1/models/desk/router/train", { as: "12.9.0", ...body });
+        assert.equal(r.status, 400);
+        assert.equal(r.headers.get("content-type"), "application/problem+json");
+        const p = await readJson(r);
+        assert.equal(p.errors[0].field, field);
+        assert.match(p.errors[0].reason, reason);
+      };
+      await problem(window("01", "28"), "fromFeedback", /too few labelled examples: strong 12, at least 20/);
+      await problem(
+        window("12", "13", { minPerLabel: 1 }),
+        "fromFeedback",
+        /none of the 3 labelled requests kept its body/,
+      );
+      await problem(window("20", "28"), "fromFeedback", /no request of desk between .* has feedback/);
+      await problem({ ...window("01", "28"), target: 0.9 }, "target", /feedback gives one tier's/);
+      await problem({ ...window("01", "28"), suiteHash }, "body.suiteHash", /one of the two/);
+      assert.equal(await h.services.registry.getVersion("desk", "12.9.0").catch(() => null), null);
+      // The CLI: the counts in words; --suite with --from-feedback refused.
+      const cli = (...argv: string[]) => runCliAs(h.fetch, h.adminToken, argv);
+      const tiers = ["--tiers", "cheap=desk@1.0.0,strong=desk@2.0.0"];
+      const tr = await cli(
+        ...["router", "train", "desk", "--from-feedback", "--since", "2026-02-01T00:00:00Z", ...tiers],
+        ...["--until", "2026-02-28T00:00:00Z", "--min-per-label", "5", "--l2", "0.1", "--as", "12.2.0"],
+      );
+      assert.equal(tr.code, 0, tr.err);
+      assert.match(tr.out, /trained on 36 requests labelled by feedback \(cheap 24, strong 12\)/);
+      assert.match(tr.out, /skipped 2: answered by the last tier and failed/);
+      const both = await cli(
+        "router",
+        "train",
+        "desk",
+        "--from-feedback",
+        "--suite",
+        suiteHash,
+        ...tiers,
+        "--as",
+        "1.9.9",
+      );
+      assert.equal(both.code, 1);
+      assert.match(
+        both.err,
+        /error: name a suite \(--suite\) or train from feedback \(--from-feedback\), one of the two/,
+      );
     });
   });
 }

@@ -1,3 +1,4 @@
+/** How far back, as the CLI and the API take it: `15m`, `24h`, `7d`, `2w`. */
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 export const MAX_WINDOW_MS = 366 * UNIT_MS.d;
 
