@@ -83,9 +83,10 @@ describe("a router version through the gateway", () => {
         tokensOut: number;
         costUsd: number;
       }[];
-    }>("SELECT version, tokens_out, cost_usd, route_reason, route_key, route_path FROM request_log WHERE id = $1", [
-      requestId,
-    ]);
+    }>(
+      "SELECT version, tokens_out, cost_usd, route_reason, route_key, route_path FROM request_log WHERE id = $1",
+      [requestId],
+    );
     return row!;
   };
 
