@@ -35,7 +35,27 @@ export interface SyntheticOptions {
    * store migrated up to just before 20261209000000_request_features.sql).
    */
   legacy?: boolean;
+  /**
+   * UTC hours of the day (0-23) that get rows, spread evenly over them; the other hours stay
+   * empty (default: every hour). A job that walks the log an hour at a time then has fewer hours.
+   */
+  activeHours?: readonly number[];
   onProgress?: (done: number) => void;
+}
+
+/** The SQL for row `i`'s time: evenly over the whole span, or over the active hours of each day. */
+function atSql(o: SyntheticOptions, days: number, start: string, step: string): string {
+  const hours = o.activeHours;
+  if (!hours) return `${start}::timestamptz + (i * ${step}::float8) * interval '1 millisecond'`;
+  if (hours.length === 0 || hours.some((h) => !Number.isInteger(h) || h < 0 || h > 23))
+    throw new Error("activeHours: integers from 0 to 23");
+  const k = hours.length;
+  const slots = days * k;
+  const slot = `((i * ${slots}) / ${o.rows})`;
+  // The step stays in the statement (times zero): PostgreSQL refuses a parameter it cannot type.
+  return `${start}::timestamptz + (${slot} / ${k}) * interval '1 day' + (${step}::float8 * 0) * interval '1 millisecond'
+          + (ARRAY[${hours.join(",")}]::int[])[(${slot} % ${k}) + 1] * interval '1 hour'
+          + (((i * ${slots}) % ${o.rows})::float8 / ${o.rows}) * interval '1 hour'`;
 }
 
 export async function ensureDays(db: Queryable, from: Date, days: number) {
@@ -89,7 +109,7 @@ export async function fillSynthetic(db: Queryable, o: SyntheticOptions): Promise
               CASE WHEN i % 200 = 7 AND model = '${HOT}' THEN '${tag}_' || (i - 1) END,
               CASE WHEN i % 200 = 7 AND model = '${HOT}' THEN i % 400 = 7 END
               ${o.legacy ? "" : `, ${FEATURES_SQL}`}
-         FROM (           SELECT i, $1::timestamptz + (i * $3::float8) * interval '1 millisecond' AS at,
+         FROM (           SELECT i, ${atSql(o, days, "$1", "$3")} AS at,
                   CASE WHEN i % 10 < 4 THEN '${HOT}' ELSE 'model-' || (i % 20) END AS model,
                   CASE WHEN i % 10 < 4 THEN CASE WHEN i % 100 < 4 THEN 'ver_hot_b' ELSE 'ver_hot_a' END
                        ELSE 'ver_' || (i % 20) END AS vid,
@@ -103,7 +123,7 @@ export async function fillSynthetic(db: Queryable, o: SyntheticOptions): Promise
     await db.query(
       `INSERT INTO feedback (id, request_id, at, success, score, groups, token_id, client)
        SELECT 'fbk_${tag}_' || i, '${tag}_' || i,
-              $1::timestamptz + (i * $3::float8 + 60000 + (i % 600) * 1000) * interval '1 millisecond',
+              ${atSql(o, days, "$1", "$3")} + (60000 + (i % 600) * 1000) * interval '1 millisecond',
               (i * 7919) % 100 < 80, NULL, '{}'::jsonb, 'tok_' || (i % 4), 'client-' || (i % 4)
          FROM generate_series($2::bigint, $4::bigint) AS i
         WHERE i % 10 IN (0, 3, 7)`,

@@ -30,7 +30,13 @@ import {
 
 const FEATURES = "20261209000000_request_features.sql";
 const END = new Date("2026-10-03T00:00:00.000Z");
-const ROWS = 2400; // over 2 days: 2026-10-01 and 2026-10-02
+const ROWS = 2520; // over 2 days: 2026-10-01 and 2026-10-02, 140 in each active hour
+/**
+ * The UTC hours that have rows (9 a day: the job's chunks are the hours with rows, so 18 chunks
+ * rather than 48). They hold the ragged windows' ends (05, 13) and the live rows' hours.
+ */
+const ACTIVE_HOURS = [0, 3, 5, 10, 12, 13, 21, 22, 23];
+const HOURS = 2 * ACTIVE_HOURS.length;
 const silent = createLogger("silent");
 
 /**
@@ -59,7 +65,14 @@ async function buildOldLog(target: StoreTarget): Promise<{ db: Db; cleanup: () =
   const cut = all.findIndex((m) => m.name === FEATURES);
   assert.ok(cut > 0);
   await migrate(db, all.slice(0, cut));
-  await fillSynthetic(db, { rows: ROWS, days: 2, end: END, tag: "old", legacy: true });
+  await fillSynthetic(db, {
+    rows: ROWS,
+    days: 2,
+    end: END,
+    tag: "old",
+    legacy: true,
+    activeHours: ACTIVE_HOURS,
+  });
   // What the writers of the previous release had summed: everything but the new columns.
   for (const s of backfillSql()) await db.query(s);
   assert.deepEqual(
@@ -190,7 +203,7 @@ for (const target of allStoreTargets()) {
         assert.equal(pass?.done, true);
         await job.stop();
         const after = await featureBackfillStatus(db);
-        assert.deepEqual([after?.pending, after?.hoursDone, after?.rowsDone], [null, 48, ROWS]);
+        assert.deepEqual([after?.pending, after?.hoursDone, after?.rowsDone], [null, HOURS, ROWS]);
         assert.ok(after?.finishedAt);
         const metrics = await registry.metrics();
         assert.match(metrics, /modelgov_feature_backfill_hours_left 0\n/);
@@ -213,7 +226,7 @@ for (const target of allStoreTargets()) {
           budgetMs: 0,
           leaseTtlMs: 60_000,
         });
-        assert.deepEqual(await a.tick(), { held: true, hours: 1, rows: 50, done: false });
+        assert.deepEqual(await a.tick(), { held: true, hours: 1, rows: ROWS / HOURS, done: false });
         // A chunk killed before its COMMIT leaves nothing: not its sums, not the cursor.
         const mid = await featureBackfillStatus(db);
         await assert.rejects(
@@ -237,7 +250,7 @@ for (const target of allStoreTargets()) {
         );
         const pass = await b.tick();
         assert.equal(pass?.done, true);
-        assert.equal(pass?.hours, 47);
+        assert.equal(pass?.hours, HOURS - 1);
         await b.stop();
         assert.equal((await featureBackfillStatus(db))?.rowsDone, ROWS);
         await assertReadsMatch(db, [WHOLE, RAGGED]);
@@ -322,9 +335,9 @@ for (const target of allStoreTargets()) {
         const job = createFeatureBackfillJob({ db, logger: silent, holder: "a", budgetMs: 60_000 });
         const pass = await job.tick();
         await job.stop();
-        assert.deepEqual([pass?.done, pass?.hours], [true, 23]);
+        assert.deepEqual([pass?.done, pass?.hours], [true, ACTIVE_HOURS.length - 1]);
         const s = await featureBackfillStatus(db);
-        assert.deepEqual([s?.pending, s?.hoursDone, s?.rowsDone], [null, 24, kept]);
+        assert.deepEqual([s?.pending, s?.hoursDone, s?.rowsDone], [null, ACTIVE_HOURS.length, kept]);
         await assertReadsMatch(db, [
           ["2026-10-02T00:00:00Z", "2026-10-03T00:00:00Z"],
           ["2026-10-02T03:17:03Z", "2026-10-02T13:41:00Z"],
