@@ -11,6 +11,7 @@ import type { FakeUpstream } from "../../test-support/fake-server.ts";
 import { routedVersion, timeUntil } from "../../test-support/replicas.ts";
 import { CARD } from "../../test-support/router-fixtures.ts";
 import { allStoreTargets, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
+import { createEvalInvoker } from "../evals/index.ts";
 import { createGatewayRuntime, type GatewayRuntime } from "../gateway/runtime.ts";
 
 const logger = createLogger("silent");
@@ -114,6 +115,16 @@ for (const target of allStoreTargets()) {
         1000,
         `every replica answering ${want}`,
       );
+    /** An evaluation's call of chat@1.2.0 (a fresh invoker: nothing cached). */
+    const evaluate = async () => {
+      const gw = replicas[0]!.gw;
+      const [v] = await h.db.query<{ id: string }>("SELECT id FROM model_versions WHERE version = '1.2.0'");
+      const invoker = createEvalInvoker({ db: h.db, adapters: gw.adapters, apiKeyFor: gw.apiKeyFor });
+      return invoker.call(v!.id, [{ role: "user", content: "hi" }], {
+        requestId: "eval-1",
+        signal: new AbortController().signal,
+      });
+    };
     const auditOf = (id: string) =>
       h.db.query<{ action: string; reason: string; actor: string }>(
         "SELECT action, reason, actor FROM audit_events WHERE subject_id = $1 ORDER BY position",
@@ -200,6 +211,10 @@ for (const target of allStoreTargets()) {
         );
         assert.match(p.detail, /simulator answers garbage/);
       }
+      await assert.rejects(
+        evaluate(),
+        /chat@1\.2\.0 is switched off by kill switch ksw_\w+ \(provider simulator.*not called/,
+      );
       const text = (await h.services.metrics.render()).body;
       assert.match(text, /modelgov_kill_switches_engaged\{scope="provider"\} 1/);
       assert.match(text, /modelgov_kill_switches_engaged\{scope="version"\} 1/);
@@ -220,6 +235,7 @@ for (const target of allStoreTargets()) {
       assert.equal(released.code, 0, released.err);
       assert.match(released.out, new RegExp(`${provider.id}: provider simulator released by admin`));
       await everyReplica("chat@1.2.0");
+      assert.ok((await evaluate()).text.length > 0);
       const version = engaged.find((s) => s.scope === "version")!;
       await admin.killSwitches.release(version.id, "canary fixed");
       const again = await h.request(`/api/v1/kill-switches/${version.id}`, {
