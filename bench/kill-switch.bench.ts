@@ -105,8 +105,8 @@ async function main() {
       head: ["measure (3 replicas, PostgreSQL via PgBouncer)", "p50", "p95", "max", "n"],
     });
     table.push(
-      row("engage answered → all 3 gateways refuse the version", engage.afterAck),
-      row("engage sent → all 3 gateways refuse the version", engage.fromSend),
+      row("engage answered → all 3 gateways fall back past it", engage.afterAck),
+      row("engage sent → all 3 gateways fall back past it", engage.fromSend),
       row("the engage's answer", engage.ack),
       row("release answered → all 3 gateways serve it again", release.afterAck),
       row("release sent → all 3 gateways serve it again", release.fromSend),
