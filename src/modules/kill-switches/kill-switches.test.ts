@@ -272,5 +272,14 @@ for (const target of allStoreTargets()) {
       const text = (await h.services.metrics.render()).body;
       assert.match(text, /modelgov_kill_switches_engaged\{scope="provider"\} 0/);
     });
+
+    test("two engages of one target at once: one switch, the other a 409 naming the field", async () => {
+      const body = { scope: "provider", target: "anthropic", reason: "racing" };
+      const answers = await Promise.all([post(body), post(body)]);
+      assert.deepEqual(answers.map((r) => r.status).sort(), [201, 409]);
+      const lost = await readJson(answers.find((r) => r.status === 409)!);
+      assert.equal(lost.errors[0].field, "body.target");
+      assert.equal((await admin.killSwitches.list({ state: "engaged" })).items.length, 1);
+    });
   });
 }
