@@ -21,6 +21,7 @@ import {
   routeConfigRoutes,
 } from "./modules/gateway/index.ts";
 import { createIdentityService, identityRoutes } from "./modules/identity/index.ts";
+import { createKillSwitchesService, killSwitchRoutes } from "./modules/kill-switches/index.ts";
 import {
   createMonitoringService,
   monitoringRoutes,
@@ -104,6 +105,7 @@ export function createServices({
       approvals.voidRequests(tx, ctx, versionId, `card revised (revision ${revision}) after the request`),
   });
   const routes = createRouteConfigService({ db, clock });
+  const killSwitches = createKillSwitchesService({ db, clock });
   const traffic = createTrafficService({ db, clock });
   const monitoring = createMonitoringService({
     db,
@@ -192,6 +194,7 @@ export function createServices({
     identity,
     approvals,
     routes,
+    killSwitches,
     approvedIds,
     webhooks,
     audit,
@@ -233,6 +236,7 @@ export function createHttpApp(
       identityRoutes(services.identity),
       approvalRoutes(services.approvals, services.registry),
       routeConfigRoutes(services.routes),
+      killSwitchRoutes(services.killSwitches),
       webhookRoutes(services.webhooks),
       auditRoutes(services.audit),
       dependentsRoutes(services.dependents),

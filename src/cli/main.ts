@@ -13,6 +13,7 @@ import { registerDepsCommand } from "./commands/deps.ts";
 import { registerEvalCommands } from "./commands/evals.ts";
 import { registerExperimentCommands } from "./commands/experiments.ts";
 import { registerFairnessCommands } from "./commands/fairness.ts";
+import { registerKillCommands } from "./commands/kill.ts";
 import { registerMonitorCommands } from "./commands/monitor.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
 import { registerRetrainingCommands } from "./commands/retraining.ts";
@@ -149,6 +150,7 @@ export function buildProgram(cli: CliEnv, fail: (code: number) => void): Command
   registerRolloutCommands(program, ctx);
   registerShadowCommands(program, ctx);
   registerTrafficCommands(program, ctx);
+  registerKillCommands(program, ctx);
   registerMonitorCommands(program, ctx);
   registerExperimentCommands(program, ctx);
   registerEvalCommands(program, ctx);

@@ -22,6 +22,7 @@ import type {
 } from "../modules/experiments/index.ts";
 import type { RouteConfigSchema } from "../modules/gateway/index.ts";
 import type { Token, TokenCreateSchema } from "../modules/identity/index.ts";
+import type { EngageSchema, KillSwitch } from "../modules/kill-switches/index.ts";
 import type { MonitorConfig, MonitorConfigSchema, MonitorStatus } from "../modules/monitoring/index.ts";
 import type {
   Model,
@@ -413,6 +414,15 @@ export function createClient(opts: ClientOptions) {
           fired: { rule: string; summary: string; event: string }[];
           resolved: string[];
         }>("POST", `/api/v1/models/${enc(model)}/monitor/run`),
+    },
+    killSwitches: {
+      /** Newest first; `state: "engaged"` for the switches in force. */
+      list: (q: { state?: "engaged" | "released" | "all"; limit?: number } = {}) =>
+        call<{ items: KillSwitch[] }>("GET", "/api/v1/kill-switches", undefined, q),
+      /** Switches a version (`model@1.2.0`) or a provider off on every replica. */
+      engage: (body: Input<typeof EngageSchema>) => call<KillSwitch>("POST", "/api/v1/kill-switches", body),
+      release: (id: string, reason: string) =>
+        call<KillSwitch>("DELETE", `/api/v1/kill-switches/${enc(id)}`, { reason }),
     },
     traffic: {
       /** A containerised model's cluster route and whether it carries the weights modelgov wants. */

@@ -2,7 +2,8 @@
  * What each role may do. Built-in roles: admin (everything), engineering (registry
  * writes, approval requests, signing as engineering), viewer (read-only), agent (gateway
  * only). Any other role is a stakeholder role named by an approval policy (compliance,
- * security, product, operations, executive, ...): it reads and signs as that role.
+ * security, product, operations, executive, ...): it reads and signs as that role. Kill
+ * switches (killswitches:write) are admin's alone: one cuts traffic to every model on a provider.
  */
 export const PERMISSIONS = [
   "registry:read",
@@ -21,6 +22,7 @@ export const PERMISSIONS = [
   "evals:accept",
   "retraining:write",
   "retraining:dismiss",
+  "killswitches:write",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -8,6 +8,7 @@ const UNIQUE_FIELDS: Record<string, string> = {
   models_name_key: "name",
   model_versions_model_id_major_minor_patch_prerelease_key: "version",
   card_revisions_version_id_revision_key: "revision",
+  kill_switches_engaged: "body.target",
 };
 
 /**

@@ -22,6 +22,7 @@ import {
   type Timeouts,
   within,
 } from "../gateway/index.ts";
+import { engagedSwitches, type KillSwitch } from "../kill-switches/index.ts";
 import type { Message } from "./suite.ts";
 
 export interface InvokeContext {
@@ -67,6 +68,8 @@ interface Target {
 }
 
 const CACHE_MS = 10_000;
+/** Engaged kill switches are re-read at most this often: a switch reaches evaluations within a second too. */
+const SWITCHES_MS = 500;
 
 export function createEvalInvoker(deps: {
   db: Queryable;
@@ -75,6 +78,30 @@ export function createEvalInvoker(deps: {
   apiKeyFor: (v: { provider: string; parameters: Record<string, unknown> }) => string | undefined;
 }): EvalInvoker {
   const cache = new Map<string, { at: number; value: Promise<Target> }>();
+  let switches: { at: number; value: Promise<(KillSwitch & { key: string })[]> } | null = null;
+
+  /**
+   * A killed version is not called by evaluations either (docs/kill-switches.md): a switch
+   * pulled because a provider leaks data or burns money means everywhere. The case fails
+   * with the switch's reason, the provider is never reached.
+   */
+  async function refuseKilled(t: UpstreamTarget): Promise<void> {
+    if (!switches || Date.now() - switches.at > SWITCHES_MS) {
+      const value = engagedSwitches(deps.db);
+      value.catch(() => {
+        switches = null;
+      });
+      switches = { at: Date.now(), value };
+    }
+    const sw = (await switches.value).find(
+      (s) =>
+        (s.scope === "version" && s.key === t.versionId) || (s.scope === "provider" && s.key === t.provider),
+    );
+    if (sw)
+      throw new Error(
+        `${t.label} is switched off by kill switch ${sw.id} (${sw.scope} ${sw.target}, engaged by ${sw.engagedBy}: ${sw.reason}); not called`,
+      );
+  }
 
   async function load(versionId: string): Promise<Target> {
     const rows = await deps.db.query<Record<string, unknown>>(
@@ -280,6 +307,7 @@ export function createEvalInvoker(deps: {
 
   async function call(versionId: string, messages: Message[], ctx: InvokeContext): Promise<InvokeResult> {
     const { target, router } = await targetOf(versionId);
+    await refuseKilled(target);
     // A router version is evaluated as it serves: the policy decides which tiers answer.
     if (router) return routed(router, target.label, messages, ctx);
     return (await invoke(versionId, messages, ctx)).result;
@@ -287,6 +315,7 @@ export function createEvalInvoker(deps: {
 
   async function invoke(versionId: string, messages: Message[], ctx: InvokeContext, maxTokens?: number) {
     const { target, price } = await targetOf(versionId);
+    await refuseKilled(target);
     {
       const adapter = deps.adapters[target.provider];
       const out = await adapter.complete(

@@ -72,6 +72,19 @@ export function createGatewayMetrics(
     labelNames: ["model", "version"] as const,
     registers,
   });
+  const killEngaged = new Gauge({
+    name: "modelgov_kill_switches_engaged",
+    help: "Kill switches engaged, by scope (version or provider), as this replica's routing snapshot has them",
+    labelNames: ["scope"] as const,
+    registers,
+  });
+  const killRequests = new Counter({
+    name: "modelgov_kill_switch_requests_total",
+    help: "Gateway requests a kill switch diverted to a fallback version (diverted) or refused with 503 (refused)",
+    labelNames: ["scope", "outcome"] as const,
+    registers,
+  });
+  for (const scope of ["version", "provider"]) killEngaged.set({ scope }, 0);
   new Gauge({
     name: "modelgov_gateway_log_queue_depth",
     help: "Log entries in memory, not yet in the database or the spool",
@@ -165,6 +178,15 @@ export function createGatewayMetrics(
     /** Call on every breaker transition. */
     setBreakerState(labels: { model: string; version: string }, state: BreakerState) {
       breaker.set(labels, BREAKER_VALUE[state]);
+    },
+    /** Call on every routing snapshot: the switches it has engaged. */
+    setKillSwitches(switches: readonly { scope: "version" | "provider" }[]) {
+      killEngaged.set({ scope: "version" }, switches.filter((s) => s.scope === "version").length);
+      killEngaged.set({ scope: "provider" }, switches.filter((s) => s.scope === "provider").length);
+    },
+    /** A request a kill switch diverted or refused. */
+    observeKill(scope: "version" | "provider", outcome: "diverted" | "refused") {
+      killRequests.inc({ scope, outcome });
     },
     /** The exposition text and its content type (text/plain; version=0.0.4). */
     async render(): Promise<{ contentType: string; body: string }> {

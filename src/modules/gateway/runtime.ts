@@ -34,7 +34,7 @@ export interface GatewayServices {
   identity: { authenticate: GatewayDeps["authenticate"] };
   requestLog: { record(entry: RequestLogEntry): void };
   feedback: { handleFeedback: GatewayDeps["feedback"] };
-  metrics: Pick<GatewayMetrics, "observeRequest" | "setBreakerState">;
+  metrics: Pick<GatewayMetrics, "observeRequest" | "setBreakerState" | "setKillSwitches" | "observeKill">;
 }
 
 /** Wires the data plane: routing state, egress guard, adapters, breakers, limits, log, metrics. */
@@ -67,6 +67,7 @@ export function createGatewayRuntime(opts: {
 
   // Breaker settings follow the route config; state changes reach the metrics.
   routing.onChange((s) => {
+    services.metrics.setKillSwitches(s.killSwitches ?? []);
     for (const m of s.models.values())
       for (const v of m.byId.values()) breakers.update(v.id, (m.breaker ?? {}) as never);
   });
@@ -129,6 +130,7 @@ export function createGatewayRuntime(opts: {
     now: () => clock.now(),
     feedback: (principal, body) => services.feedback.handleFeedback(principal, body),
     observe: (entry) => services.metrics.observeRequest(entry),
+    observeKill: (scope, outcome) => services.metrics.observeKill(scope, outcome),
     bodies: config.gatewayBodies,
     apiKeyFor: (v) => {
       const name =

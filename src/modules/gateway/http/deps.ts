@@ -63,6 +63,8 @@ export interface GatewayDeps {
     body: unknown,
   ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
   observe?(entry: GatewayLogEntry): void;
+  /** A request a kill switch diverted past a version (`diverted`) or refused (`refused`). */
+  observeKill?(scope: "version" | "provider", outcome: "diverted" | "refused"): void;
   apiKeyFor(v: RoutableVersion): string | undefined;
   bodies: BodyPolicy;
 }

@@ -19,6 +19,8 @@ export interface GatewayErrorOptions {
   headers?: Record<string, string>;
   /** More members of the problem body (the fallback path of a chain that failed). */
   extra?: Record<string, unknown>;
+  /** The problem code when the status's usual one is wrong (a kill switch's 503 is `unavailable`). */
+  code?: string;
   cause?: unknown;
 }
 
@@ -32,6 +34,7 @@ export class GatewayError extends Error {
   readonly field: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly extra: Readonly<Record<string, unknown>> | undefined;
+  readonly #code: string | undefined;
   constructor(status: number, detail: string, opts: GatewayErrorOptions = {}) {
     super(detail, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "GatewayError";
@@ -39,10 +42,11 @@ export class GatewayError extends Error {
     this.field = opts.field ?? "request";
     this.headers = opts.headers ?? {};
     this.extra = opts.extra;
+    this.#code = opts.code;
   }
 
   /** modelgov's problem code for the status (`internal` for one outside the set). */
   get code(): string {
-    return CODE[this.status] ?? "internal";
+    return this.#code ?? CODE[this.status] ?? "internal";
   }
 }

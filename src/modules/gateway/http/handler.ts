@@ -4,7 +4,14 @@ import { can } from "../../../http/permissions.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { Json } from "../../../providers/types.ts";
 import { RequestLimitError } from "../limits/index.ts";
-import { isMulti, isRefusal, needsClassifier, resolve, throughRouter } from "../routing/resolve.ts";
+import {
+  isMulti,
+  isRefusal,
+  needsClassifier,
+  type RouteRefusal,
+  resolve,
+  throughRouter,
+} from "../routing/resolve.ts";
 import { routerInput } from "../routing/router-input.ts";
 import { classifyRoute } from "./chat/classify.ts";
 import { chatRequestOf, handleChat, parseGroups } from "./chat/index.ts";
@@ -121,7 +128,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       (typeof chat.user === "string" ? chat.user : undefined);
     const snapshot = deps.routing.current();
     const asked = resolve(snapshot, chat.model, subject, requestId);
-    if (isRefusal(asked)) throw new GatewayError(asked.status, asked.detail, { field: "body.model" });
+    if (isRefusal(asked)) throw refused(asked);
     // A router version picks a tier from the request; everything else passes through.
     let resolution = throughRouter(snapshot, asked, () => routerInput(chat), subject, requestId);
     const groups = parseGroups(req.headers["x-modelgov-groups"]);
@@ -132,8 +139,9 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
         resolution,
         snapshot,
       );
-    if (isRefusal(resolution))
-      throw new GatewayError(resolution.status, resolution.detail, { field: "body.model" });
+    if (isRefusal(resolution)) throw refused(resolution);
+    const diverted = asked.killed ?? ("killed" in resolution ? resolution.killed : undefined);
+    if (diverted) deps.observeKill?.(diverted.scope, "diverted");
     if (isMulti(resolution))
       return handleMulti(
         { deps, req, res, dialect, chat, principal, requestId, subject, groups, base },
@@ -152,6 +160,19 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       subject,
       groups,
       base,
+    });
+  }
+
+  /** A routing refusal as the caller's error; a kill switch's names the switch, why and by whom. */
+  function refused(r: RouteRefusal): GatewayError {
+    const sw = r.killSwitch;
+    if (!sw) return new GatewayError(r.status, r.detail, { field: "body.model" });
+    deps.observeKill?.(sw.scope, "refused");
+    return new GatewayError(r.status, r.detail, {
+      field: "body.model",
+      code: r.code,
+      headers: { "x-modelgov-route": `kill-switch ${sw.id}` },
+      extra: { killSwitch: sw },
     });
   }
 

@@ -57,7 +57,7 @@ export const GATEWAY_RESPONSE_HEADERS: readonly GatewayHeader[] = [
     name: "x-modelgov-route",
     format: "text",
     description:
-      "Why that version answered: `pinned`, `alias:<alias>`, or `split:… bucket=<n>` during a rollout or an experiment; then any fallback taken.",
+      "Why that version answered: `pinned`, `alias:<alias>`, or `split:… bucket=<n>` during a rollout or an experiment; `; kill-switch <id> -> <version>` when a kill switch took the chosen version out of service; then any fallback taken. On a 503 a kill switch caused: `kill-switch <id>` (docs/kill-switches.md).",
     example: "alias:production",
   },
   {

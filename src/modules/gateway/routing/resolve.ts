@@ -1,6 +1,6 @@
 import type { RouteMember } from "../../request-log/index.ts";
 import type { CompiledRouter, RouteChoice, RouterInput } from "./router.ts";
-import type { ModelRoute, RoutableVersion, RoutingSnapshot } from "./snapshot.ts";
+import type { KillInfo, ModelRoute, RoutableVersion, RoutingSnapshot } from "./snapshot.ts";
 import { bucketOf } from "./split.ts";
 
 const SEMVER_LIKE = /^\d+\.\d+\.\d+/;
@@ -13,6 +13,8 @@ export interface Resolution {
   reason: string;
   /** The split's identity when the split chose the primary (an experiment's id). */
   splitScope?: string | null;
+  /** The kill switch that took the chosen version out of service: the chain skipped it. */
+  killed?: KillInfo;
   /**
    * When the model asked for was served through a router version: that model and version
    * (the request is logged under them, so experiments and rollouts of routing policies count
@@ -30,9 +32,11 @@ export interface Resolution {
 }
 
 export interface RouteRefusal {
-  status: 403 | 404 | 400 | 502;
-  code: "not_found" | "forbidden" | "invalid_input" | "upstream_error";
+  status: 403 | 404 | 400 | 502 | 503;
+  code: "not_found" | "forbidden" | "invalid_input" | "upstream_error" | "unavailable";
   detail: string;
+  /** Set when a kill switch left nothing to serve: the caller is told which, why and by whom. */
+  killSwitch?: KillInfo;
 }
 
 /**
@@ -95,8 +99,38 @@ export function resolve(
   if (!primary)
     return { status: 404, code: "not_found", detail: `model '${name}' points at a retired version` };
   if (primary.refusal) return { status: 403, code: "forbidden", detail: primary.refusal };
-  const chain = [primary, ...model.fallback.filter((f) => f.id !== primary.id && !f.refusal)];
+  if (primary.killed)
+    return pastKilled(model, primary, primary.killed, reason, !selector && !!model.split && !internal);
+  const chain = [primary, ...model.fallback.filter((f) => f.id !== primary.id && !f.refusal && !f.killed)];
   return { model, chain, reason, splitScope };
+}
+
+/**
+ * The chosen version is switched off: like a tripped breaker, the model's fallback chain
+ * serves. A split's killed arm sends its share to the baseline (the production alias) first;
+ * the request then leaves the split's scope (an experiment must not count a subject its arm
+ * never served). Nothing left: 503 naming the switch.
+ */
+function pastKilled(
+  model: ModelRoute,
+  killed: RoutableVersion,
+  sw: KillInfo,
+  reason: string,
+  fromSplit: boolean,
+): Resolution | RouteRefusal {
+  const baseline = fromSplit ? model.versions.get(model.aliases.production ?? "") : undefined;
+  const chain: RoutableVersion[] = [];
+  for (const v of [baseline, ...model.fallback])
+    if (v && !v.refusal && !v.killed && v.id !== killed.id && !chain.includes(v)) chain.push(v);
+  const what = `kill switch ${sw.id} (${sw.scope} ${sw.target}, engaged by ${sw.engagedBy}: ${sw.reason})`;
+  if (!chain.length)
+    return {
+      status: 503,
+      code: "unavailable",
+      detail: `${model.name}@${killed.version} is switched off by ${what}, and no fallback version can serve`,
+      killSwitch: sw,
+    };
+  return { model, chain, reason: `${reason}; kill-switch ${sw.id} -> ${chain[0]!.version}`, killed: sw };
 }
 
 type Routed = Resolution | RouteRefusal | MultiPlan | ClassifyPlan;
@@ -173,6 +207,11 @@ export function throughTier(
   const primary = outer.chain[0]!;
   const label = `${outer.model.name}@${primary.version}`;
   const inner = resolve(snapshot, choice.tier.target, subject, fallbackKey, true);
+  if (isRefusal(inner) && inner.killSwitch)
+    return {
+      ...inner,
+      detail: `router ${label} chose tier '${choice.tier.name}' (${choice.tier.target}): ${inner.detail}`,
+    };
   if (isRefusal(inner))
     return {
       status: 502,

@@ -1,4 +1,5 @@
 import type { Queryable } from "../../../store/db.ts";
+import { engagedSwitches } from "../../kill-switches/index.ts";
 import { type CompiledRouter, compileRouter } from "./router.ts";
 import { compileSplit } from "./split.ts";
 
@@ -16,7 +17,20 @@ export interface RoutableVersion {
   router?: CompiledRouter | null;
   /** Why this version may not serve, or null when it may. */
   refusal: string | null;
+  /** The kill switch that takes this version out of service (its own, or its provider's), or null. */
+  killed?: KillInfo | null;
   price: { inputPer1kUsd: number; outputPer1kUsd: number };
+}
+
+/** An engaged kill switch, as the gateway tells a caller it refused (docs/kill-switches.md). */
+export interface KillInfo {
+  id: string;
+  scope: "version" | "provider";
+  /** `model@version` or the provider's name. */
+  target: string;
+  reason: string;
+  engagedBy: string;
+  engagedAt: string;
 }
 
 export interface Timeouts {
@@ -46,6 +60,8 @@ export interface RoutingSnapshot {
   /** The audit position the snapshot reflects (the state version replicas agree on). */
   position: number;
   models: Map<string, ModelRoute>;
+  /** The engaged kill switches (the metrics' gauge counts them). */
+  killSwitches?: KillInfo[];
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = { totalMs: 120_000, firstByteMs: 30_000, idleMs: 30_000 };
@@ -75,6 +91,21 @@ export async function loadSnapshot(
     .filter((v) => v.status === "canary" || v.status === "development")
     .map((v) => v.id as string);
   const approved = candidates.length ? await approvedIds(candidates) : new Set<string>();
+  const switches: KillInfo[] = [];
+  const killedVersions = new Map<string, KillInfo>();
+  const killedProviders = new Map<string, KillInfo>();
+  for (const s of await engagedSwitches(q)) {
+    const info = {
+      id: s.id,
+      scope: s.scope,
+      target: s.target,
+      reason: s.reason,
+      engagedBy: s.engagedBy,
+      engagedAt: s.engagedAt,
+    };
+    switches.push(info);
+    (s.scope === "version" ? killedVersions : killedProviders).set(s.key, info);
+  }
 
   const out = new Map<string, ModelRoute>();
   for (const m of models) {
@@ -116,6 +147,7 @@ export async function loadSnapshot(
         parameters: v.parameters as Record<string, unknown>,
         router,
         refusal: !servable ? `${route.name}@${v.version} is ${status} without an approval in force` : broken,
+        killed: killedVersions.get(v.id as string) ?? killedProviders.get(v.provider as string) ?? null,
         price: prices[v.version as string] ?? { inputPer1kUsd: 0, outputPer1kUsd: 0 },
       };
       route.versions.set(rv.version, rv);
@@ -135,12 +167,12 @@ export async function loadSnapshot(
     }
     const shadow = m.shadow as { version: string; share: number } | null;
     const shadowTarget = shadow ? route.versions.get(shadow.version) : undefined;
-    if (shadow && shadowTarget && !shadowTarget.refusal)
+    if (shadow && shadowTarget && !shadowTarget.refusal && !shadowTarget.killed)
       route.shadow = { target: shadowTarget, share: shadow.share };
     route.fallback = ((m.fallback as string[] | null) ?? [])
       .map((v) => route.versions.get(v))
       .filter((v): v is RoutableVersion => !!v);
     out.set(route.name, route);
   }
-  return { position: Number(head[0]?.seq ?? 0), models: out };
+  return { position: Number(head[0]?.seq ?? 0), models: out, killSwitches: switches };
 }
