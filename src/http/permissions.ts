@@ -1,7 +1,7 @@
 /**
- * What each role may do. Built-in roles: admin (everything), engineering (registry
- * writes, approval requests, signing as engineering), viewer (read-only), agent (gateway
- * only). Any other role is a stakeholder role named by an approval policy (compliance,
+ * What each role may do. Built-in roles: admin (everything), engineering (registry and
+ * flag writes, approval requests, signing as engineering), viewer (read-only, flag
+ * evaluation included), agent (the gateway and flag evaluation). Any other role is a stakeholder role named by an approval policy (compliance,
  * security, product, operations, executive, ...): it reads and signs as that role.
  */
 export const PERMISSIONS = [
@@ -21,10 +21,13 @@ export const PERMISSIONS = [
   "evals:accept",
   "retraining:write",
   "retraining:dismiss",
+  "flags:read",
+  "flags:write",
+  "flags:evaluate",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const READ: Permission[] = ["registry:read", "approvals:read", "audit:read"];
+const READ: Permission[] = ["registry:read", "approvals:read", "audit:read", "flags:read", "flags:evaluate"];
 
 export const ROLE_PERMISSIONS: Record<string, readonly Permission[]> = {
   admin: PERMISSIONS,
@@ -36,9 +39,11 @@ export const ROLE_PERMISSIONS: Record<string, readonly Permission[]> = {
     "rollouts:write",
     "evals:run",
     "retraining:write",
+    "flags:write",
   ],
   viewer: READ,
-  agent: ["gateway:use"],
+  // Agents evaluate flags (OFREP) as they call the gateway: the same token serves both.
+  agent: ["gateway:use", "flags:evaluate"],
 };
 
 /**

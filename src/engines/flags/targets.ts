@@ -4,8 +4,6 @@
 // model exists (so `ops@example.com` stays a string); a version-shaped one always is, so a typo
 // in the model's name is refused rather than passed.
 
-import type { FlagDefinition } from "./definition.ts";
-
 export interface ModelTarget {
   variant: string;
   model: string;
@@ -17,7 +15,7 @@ export interface ModelTarget {
 const TARGET = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)@([A-Za-z0-9][A-Za-z0-9.+-]*)$/;
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
-export function modelTargets(def: Pick<FlagDefinition, "variants">): ModelTarget[] {
+export function modelTargets(def: { readonly variants: Readonly<Record<string, unknown>> }): ModelTarget[] {
   const out: ModelTarget[] = [];
   for (const [variant, value] of Object.entries(def.variants)) {
     if (typeof value !== "string") continue;
