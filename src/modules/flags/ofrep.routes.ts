@@ -92,8 +92,7 @@ export function ofrepRoutes(deps: { flags: FlagsService; authenticate: Authentic
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
     c.header("etag", etag);
     const given = c.req.header("if-none-match");
-    if (given?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag))
-      return c.body(null, 304);
+    if (given?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) return c.body(null, 304);
     return c.body(body, 200, { "content-type": "application/json" });
   });
 
