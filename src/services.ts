@@ -118,7 +118,18 @@ export function createServices({
     // A rule that fires or keeps breaching opens (or extends) the model's retraining task, in the window's transaction.
     onFire: (tx, ctx, fired) => retraining.openOrExtend(reportOfFiredRule(fired), ctx, tx).then(() => {}),
   });
-  const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic, monitoring });
+  const spec = createSpecService({
+    db,
+    clock,
+    registry,
+    cards,
+    approvals,
+    routes,
+    traffic,
+    monitoring,
+    // `flags` is built below (it counts into the metrics registry), before any call.
+    flags: { putTx: (...args) => flags.putTx(...args) },
+  });
   const identity = createIdentityService({
     db,
     clock,

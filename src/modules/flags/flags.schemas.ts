@@ -22,7 +22,14 @@ const RuleSchema = z
     ),
     variant: VariantName.optional().describe("the variant the rule gives"),
     rollout: z
-      .array(z.object({ variant: VariantName, weight: z.number().min(0) }).strict())
+      .array(
+        z
+          .object({
+            variant: VariantName.describe("a variant of the flag"),
+            weight: z.number().min(0).describe("its share, relative to the other slices' weights"),
+          })
+          .strict(),
+      )
       .min(1)
       .optional()
       .describe("or a sticky split among variants by relative weight, hashed on the context's targetingKey"),
@@ -37,18 +44,23 @@ const RuleSchema = z
 export const FlagInputSchema = z
   .object({
     key: FlagKey,
-    type: z.enum(FLAG_TYPES),
-    description: z.string().max(2000).default(""),
+    type: z.enum(FLAG_TYPES).describe("the type of every variant's value: boolean, string, number or object"),
+    description: z.string().max(2000).default("").describe("what the flag is for"),
     variants: z
       .record(VariantName, z.unknown())
       .describe(
         "name -> value, each of the flag's type; a string naming `model@1.2.0` or `model@alias` must be servable",
       ),
-    defaultVariant: VariantName,
-    enabled: z.boolean().default(true),
+    defaultVariant: VariantName.describe(
+      "served when no rule holds, and to everyone while disabled or out of schedule",
+    ),
+    enabled: z.boolean().default(true).describe("false serves the default variant to everyone"),
     rules: z.array(RuleSchema).max(200).default([]).describe("in order: the first that holds decides"),
     schedule: z
-      .object({ onAt: Time.optional(), offAt: Time.optional() })
+      .object({
+        onAt: Time.optional().describe("the rules apply from this instant (ISO 8601)"),
+        offAt: Time.optional().describe("the default variant again from this instant (ISO 8601)"),
+      })
       .strict()
       .optional()
       .describe("on from onAt, off from offAt (ISO 8601)"),

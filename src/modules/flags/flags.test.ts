@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { getRequestListener } from "@hono/node-server";
 import { OFREPApi } from "@openfeature/ofrep-core";
@@ -8,6 +11,7 @@ import { OFREPProvider } from "@openfeature/ofrep-provider";
 import { type Client, ErrorCode, OpenFeature } from "@openfeature/server-sdk";
 import { DEMO_FLAG, seedDemo } from "../../demo/seed.ts";
 import { AppError } from "../../lib/errors.ts";
+import { runCliAs } from "../../test-support/cli.ts";
 import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
 import { listAudit } from "../audit/index.ts";
 import { type FlagInput, FlagInputSchema } from "./flags.schemas.ts";
@@ -307,6 +311,61 @@ for (const target of allStoreTargets()) {
       });
       assert.equal(malformed.status, 400);
       assert.equal((await readJson(malformed)).errorCode, "PARSE_ERROR");
+    });
+
+    test("CLI: set from YAML, eval with --context, history, get --as-of, disable, rm", async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "modelgov-flags-"));
+      try {
+        const file = path.join(dir, "flag.yaml");
+        writeFileSync(
+          file,
+          [
+            "key: cli.tier",
+            "type: number",
+            "variants: { low: 1, high: 10 }",
+            "defaultVariant: low",
+            "rules:",
+            "  - when: { seats: { $gte: 100 } }",
+            "    variant: high",
+          ].join("\n"),
+        );
+        const run = (...argv: string[]) => runCliAs(h.fetch, h.adminToken, argv);
+        const set = await run("flags", "set", "-f", file);
+        assert.equal(set.code, 0, set.err);
+        assert.match(set.out, /flag cli\.tier at revision 1 \(enabled\)/);
+        const big = await run(
+          "flags",
+          "eval",
+          "cli.tier",
+          "--context",
+          "seats=250",
+          "--context",
+          "tenant=acme",
+        );
+        assert.equal(
+          big.out,
+          "cli.tier = 10 (variant high, TARGETING_MATCH)",
+          "seats=250 is read as a number",
+        );
+        const small = await run("flags", "eval", "cli.tier", "--context", "seats=3");
+        assert.equal(small.out, "cli.tier = 1 (variant low, DEFAULT)");
+        const at = h.clock.now().toISOString();
+        h.clock.advance(1000);
+        assert.equal((await run("flags", "disable", "cli.tier")).code, 0);
+        const history = await run("--json", "flags", "history", "cli.tier");
+        assert.deepEqual(
+          JSON.parse(history.out).map((r: { change: string }) => r.change),
+          ["disabled", "created"],
+        );
+        const then = await run("flags", "get", "cli.tier", "--as-of", at);
+        assert.equal(JSON.parse(then.out).enabled, true);
+        assert.equal((await run("flags", "rm", "cli.tier")).code, 0);
+        const gone = await run("flags", "get", "cli.tier");
+        assert.notEqual(gone.code, 0);
+        assert.match(gone.err, /not found/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test("Prometheus: evaluations by flag, variant and reason; unknown keys under one label", async () => {
