@@ -34,3 +34,6 @@ CREATE TABLE flag_revisions (
 CREATE INDEX flag_revisions_at_idx ON flag_revisions (key, at);
 CREATE TRIGGER flag_revisions_append_only BEFORE UPDATE OR DELETE ON flag_revisions
   FOR EACH ROW EXECUTE FUNCTION modelgov_no_update();
+-- TRUNCATE fires no row trigger: refused on its own (the audit hardening's rule).
+CREATE TRIGGER flag_revisions_no_truncate BEFORE TRUNCATE ON flag_revisions
+  FOR EACH STATEMENT EXECUTE FUNCTION modelgov_no_truncate();
