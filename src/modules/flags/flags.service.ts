@@ -70,6 +70,24 @@ export function inputOf(f: Flag): FlagInput {
   };
 }
 
+/**
+ * Every stored flag, compiled: what an evaluator holds in memory (OFREP here; the gateway's
+ * routing snapshot can load the same). A stored flag compiled on write; one that no longer
+ * does (an engine change) is left out rather than failing the rest.
+ */
+export async function loadFlagSet(q: Queryable): Promise<FlagSet> {
+  const flags = await listFlags(q);
+  return new FlagSet(
+    flags.flatMap((f) => {
+      try {
+        return [compileFlag(toDefinition(f))];
+      } catch {
+        return [];
+      }
+    }),
+  );
+}
+
 export type PutOutcome = { flag: Flag; change: "created" | "updated" | "unchanged" };
 
 export function createFlagsService(deps: {
@@ -147,17 +165,7 @@ export function createFlagsService(deps: {
     if (cache && cache.position === position) return cache.set;
     loading ??= (async () => {
       try {
-        const flags = await listFlags(db);
-        // A stored flag always compiled on write; one that no longer does (an engine change) is left out, not fatal.
-        const set = new FlagSet(
-          flags.flatMap((f) => {
-            try {
-              return [compileFlag(toDefinition(f))];
-            } catch {
-              return [];
-            }
-          }),
-        );
+        const set = await loadFlagSet(db);
         cache = { position, set };
         return set;
       } finally {
