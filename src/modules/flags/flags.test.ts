@@ -96,6 +96,17 @@ for (const target of allStoreTargets()) {
       assert.equal(again.flag.revision, 5);
     });
 
+    test("two creates racing on one key: one flag, one revision, the other a 409", async () => {
+      const results = await Promise.allSettled([
+        svc().put(ctx(), flag({ key: "race" }), "create"),
+        svc().put(ctx(), flag({ key: "race", defaultVariant: "on" }), "create"),
+      ]);
+      assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+      const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      assert.equal((lost.reason as AppError).code, "conflict");
+      assert.equal((await svc().history("race")).length, 1);
+    });
+
     test("release gate: a variant naming a version the gateway would not serve is refused (422 naming it)", async () => {
       const versions = (v: Record<string, string>) =>
         flag({ key: "assistant", variants: v, defaultVariant: "a" });
