@@ -8,7 +8,8 @@ const UNIQUE_FIELDS: Record<string, string> = {
   models_name_key: "name",
   model_versions_model_id_major_minor_patch_prerelease_key: "version",
   card_revisions_version_id_revision_key: "revision",
-  // Two writers racing on one flag key (a create meets a create): the loser's revision collides.
+  // Two creates racing on one flag key: the loser's row (or revision) collides.
+  flags_pkey: "key",
   flag_revisions_pkey: "key",
 };
 

@@ -129,14 +129,13 @@ export function createFlagsService(deps: {
     tx: Tx,
     ctx: RequestContext,
     input: FlagInput,
-    mode: "create" | "replace" | "upsert",
+    mode: "create" | "upsert",
     opts: { skipReleaseGate?: boolean } = {},
   ): Promise<PutOutcome> {
     compiled(input);
     const before = await findFlag(tx, input.key, true);
     if (before && mode === "create")
       throw conflict(`flag ${input.key} already exists`, [{ field: "key", reason: "already exists" }]);
-    if (!before && mode === "replace") throw notFound(`flag '${input.key}'`);
     if (before && isDeepStrictEqual(inputOf(before), input)) return { flag: before, change: "unchanged" };
     if (!opts.skipReleaseGate) await checkReleaseGate(tx, input, deps.servable);
     const change = before ? "updated" : "created";
@@ -202,7 +201,7 @@ export function createFlagsService(deps: {
     put: (
       ctx: RequestContext,
       input: FlagInput,
-      mode: "create" | "replace" | "upsert",
+      mode: "create" | "upsert",
       opts: { skipReleaseGate?: boolean } = {},
     ) => db.transaction((tx) => putTx(tx, ctx, input, mode, opts)),
 

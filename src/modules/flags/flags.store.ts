@@ -71,7 +71,7 @@ async function nextRevision(q: Queryable, key: string): Promise<number> {
   return Number(rows[0]?.n ?? 0) + 1;
 }
 
-/** Writes the flag (insert or update) and its revision; returns it as stored. */
+/** Writes the flag (an insert when created, else an update of the row the caller locked) and its revision. */
 export async function writeFlag(
   q: Queryable,
   f: FlagInput,
@@ -81,11 +81,14 @@ export async function writeFlag(
 ): Promise<Flag> {
   const revision = await nextRevision(q, f.key);
   const definition = JSON.stringify(bodyOf(f));
+  // A create is a plain INSERT: two creates racing on one key (neither saw the other's row)
+  // meet at the primary key, and the loser gets a 409 instead of overwriting the winner.
   await q.query(
-    `INSERT INTO flags (key, type, description, definition, revision, created_at, created_by, updated_at, updated_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $7)
-     ON CONFLICT (key) DO UPDATE SET type = $2, description = $3, definition = $4, revision = $5,
-       updated_at = $6, updated_by = $7`,
+    change === "created"
+      ? `INSERT INTO flags (key, type, description, definition, revision, created_at, created_by, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $7)`
+      : `UPDATE flags SET type = $2, description = $3, definition = $4, revision = $5, updated_at = $6, updated_by = $7
+         WHERE key = $1`,
     [f.key, f.type, f.description, definition, revision, at.toISOString(), actor],
   );
   await q.query(
