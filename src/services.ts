@@ -13,6 +13,7 @@ import { createDependentsService, dependentsRoutes } from "./modules/dependents/
 import { createEvalsService, evalRoutes } from "./modules/evals/index.ts";
 import { createExperimentsService, experimentRoutes } from "./modules/experiments/index.ts";
 import { createFeedbackService, createFeedbackWriter } from "./modules/feedback/index.ts";
+import { createFlagsService, flagsRoutes, ofrepRoutes, registerFlagMetrics } from "./modules/flags/index.ts";
 import {
   createGatewayMetrics,
   createRouteConfigService,
@@ -119,7 +120,18 @@ export function createServices({
     // A rule that fires or keeps breaching opens (or extends) the model's retraining task, in the window's transaction.
     onFire: (tx, ctx, fired) => retraining.openOrExtend(reportOfFiredRule(fired), ctx, tx).then(() => {}),
   });
-  const spec = createSpecService({ db, clock, registry, cards, approvals, routes, traffic, monitoring });
+  const spec = createSpecService({
+    db,
+    clock,
+    registry,
+    cards,
+    approvals,
+    routes,
+    traffic,
+    monitoring,
+    // `flags` is built below (it counts into the metrics registry), before any call.
+    flags: { putTx: (...args) => flags.putTx(...args) },
+  });
   const identity = createIdentityService({
     db,
     clock,
@@ -179,6 +191,12 @@ export function createServices({
   });
   registerMonitorMetrics(metrics.registry, monitoring);
   registerFeatureBackfillMetrics(metrics.registry, db);
+  const flags = createFlagsService({
+    db,
+    clock,
+    servable: (q, id) => approvals.gate(q, id),
+    onEvaluated: registerFlagMetrics(metrics.registry),
+  });
   /** Versions outside production that may serve: those with an approval in force. */
   const approvedIds = async (ids: string[]) => {
     const ok = new Set<string>();
@@ -213,6 +231,7 @@ export function createServices({
     retraining,
     evalScorersDir,
     metrics,
+    flags,
   };
 }
 
@@ -249,6 +268,7 @@ export function createHttpApp(
       evalRoutes(services.evals),
       routersRoutes(services.routers),
       retrainingRoutes(services.retraining),
+      flagsRoutes(services.flags),
     ],
     root: [
       metricsRoutes({
@@ -256,6 +276,7 @@ export function createHttpApp(
         mode: opts.metrics ?? "public",
         authenticate: (token) => services.identity.authenticate(token),
       }),
+      ofrepRoutes({ flags: services.flags, authenticate: (token) => services.identity.authenticate(token) }),
       // Last: its catch-all answers only page paths (never /api, /v1, probes or /metrics).
       consoleRoutes(opts.consoleDir === undefined ? findConsoleDir() : opts.consoleDir),
     ],

@@ -13,6 +13,7 @@ import { registerDepsCommand } from "./commands/deps.ts";
 import { registerEvalCommands } from "./commands/evals.ts";
 import { registerExperimentCommands } from "./commands/experiments.ts";
 import { registerFairnessCommands } from "./commands/fairness.ts";
+import { registerFlagCommands } from "./commands/flags.ts";
 import { registerKillCommands } from "./commands/kill.ts";
 import { registerMonitorCommands } from "./commands/monitor.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
@@ -146,6 +147,7 @@ export function buildProgram(cli: CliEnv, fail: (code: number) => void): Command
   registerApprovalCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerWebhookCommands(program, ctx);
+  registerFlagCommands(program, ctx);
   registerDepsCommand(program, ctx);
   registerRolloutCommands(program, ctx);
   registerShadowCommands(program, ctx);

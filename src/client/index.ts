@@ -63,6 +63,7 @@ import type {
   WebhookCreated,
   WebhookCreateSchema,
 } from "../modules/webhooks/index.ts";
+import { flagsClient } from "./flags.ts";
 import type {
   AliasMove,
   ApprovalRequestView,
@@ -490,6 +491,7 @@ export function createClient(opts: ClientOptions) {
         call<{ algorithm: "ed25519"; keyId: string; publicKey: string }>("GET", "/api/v1/audit/public-key"),
       checkpoint: () => call<CheckpointOutcome>("POST", "/api/v1/audit/checkpoints"),
     },
+    flags: flagsClient(call),
   };
 }
 

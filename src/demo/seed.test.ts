@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { listAudit } from "../modules/audit/index.ts";
 import { allStoreTargets, type Harness, openHarness } from "../test-support/stores.ts";
-import { seedDemo } from "./seed.ts";
+import { DEMO_FLAG, seedDemo } from "./seed.ts";
 
 for (const target of allStoreTargets()) {
   describe(`demo workspace on ${target.name}`, { skip: target.skip }, () => {
@@ -39,6 +40,11 @@ for (const target of allStoreTargets()) {
         );
         assert.equal(card.source, "demo");
       }
+      // The demo flag, written past the release gate (its canary is unapproved on purpose), says so.
+      const flag = await h.services.flags.get(DEMO_FLAG.key);
+      assert.deepEqual(flag.rules, [{ when: { tenant: "internal" }, variant: "canary" }]);
+      const [created] = await listAudit(h.db, { subjectType: "flag", subjectId: DEMO_FLAG.key });
+      assert.equal(created?.reason, "release gate skipped (demo seed)");
       assert.equal(await seedDemo(h.services), false);
     });
   });

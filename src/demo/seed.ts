@@ -1,5 +1,6 @@
 import type { RequestContext } from "../http/context.ts";
 import { AppError } from "../lib/errors.ts";
+import { FlagInputSchema } from "../modules/flags/index.ts";
 import { RouteConfigSchema } from "../modules/gateway/index.ts";
 import { modelCount } from "../modules/registry/index.ts";
 import type { Services } from "../services.ts";
@@ -149,7 +150,23 @@ async function seed(s: Services): Promise<void> {
   await s.approvals.setPolicy(DEMO_CTX, { rules: [DEMO_RULE], gates: [DEMO_GATE] });
   // The workspace default monitor: the default rules on every model in production.
   await s.monitoring.setConfig(DEMO_CTX, "*", {});
+  await s.flags.put(DEMO_CTX, DEMO_FLAG, "create", { skipReleaseGate: true });
 }
+
+/**
+ * The demo flag (issue 19): OpenFeature's evaluation context `tenant=internal` gets the canary,
+ * everyone else production. The variants name aliases, so the flag follows a promotion. Written
+ * past the release gate: the seed leaves 1.2.0's approval pending on purpose (the approval
+ * inbox demo), so the gateway refuses the canary until it is approved; the audit event says so.
+ */
+export const DEMO_FLAG = FlagInputSchema.parse({
+  key: "support-assistant.version",
+  type: "string",
+  description: "DEMO: the support-assistant version a caller should use. Internal tenants get the canary.",
+  variants: { canary: "support-assistant@canary", production: "support-assistant@production" },
+  defaultVariant: "production",
+  rules: [{ when: { tenant: "internal" }, variant: "canary" }],
+});
 
 const PRICE_1 = { inputPer1kUsd: 0.5, outputPer1kUsd: 1.5 };
 /** 2.0.0's point: cheaper answers. */

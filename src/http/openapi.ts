@@ -27,6 +27,7 @@ export const ProblemSchema = z
       "unauthenticated",
       "forbidden",
       "precondition_failed",
+      "unprocessable",
       "upstream_error",
       "unavailable",
       "internal",

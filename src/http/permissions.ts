@@ -1,9 +1,10 @@
 /**
- * What each role may do. Built-in roles: admin (everything), engineering (registry
- * writes, approval requests, signing as engineering), viewer (read-only), agent (gateway
- * only). Any other role is a stakeholder role named by an approval policy (compliance,
- * security, product, operations, executive, ...): it reads and signs as that role. Kill
- * switches (killswitches:write) are admin's alone: one cuts traffic to every model on a provider.
+ * What each role may do. Built-in roles: admin (everything), engineering (registry and
+ * flag writes, approval requests, signing as engineering), viewer (read-only, flag
+ * evaluation included), agent (the gateway and flag evaluation). Any other role is a
+ * stakeholder role named by an approval policy (compliance, security, product, operations,
+ * executive, ...): it reads and signs as that role. Kill switches (killswitches:write) are
+ * admin's alone: one cuts traffic to every model on a provider.
  */
 export const PERMISSIONS = [
   "registry:read",
@@ -23,10 +24,13 @@ export const PERMISSIONS = [
   "retraining:write",
   "retraining:dismiss",
   "killswitches:write",
+  "flags:read",
+  "flags:write",
+  "flags:evaluate",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const READ: Permission[] = ["registry:read", "approvals:read", "audit:read"];
+const READ: Permission[] = ["registry:read", "approvals:read", "audit:read", "flags:read", "flags:evaluate"];
 
 export const ROLE_PERMISSIONS: Record<string, readonly Permission[]> = {
   admin: PERMISSIONS,
@@ -38,9 +42,11 @@ export const ROLE_PERMISSIONS: Record<string, readonly Permission[]> = {
     "rollouts:write",
     "evals:run",
     "retraining:write",
+    "flags:write",
   ],
   viewer: READ,
-  agent: ["gateway:use"],
+  // Agents evaluate flags (OFREP) as they call the gateway: the same token serves both.
+  agent: ["gateway:use", "flags:evaluate"],
 };
 
 /**

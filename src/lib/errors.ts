@@ -9,6 +9,8 @@ export type ErrorCode =
   | "unauthenticated"
   | "forbidden"
   | "precondition_failed"
+  /** Well-formed, but the change would break a governance rule (a flag variant naming an unservable version). */
+  | "unprocessable"
   | "upstream_error"
   | "unavailable"
   | "internal";

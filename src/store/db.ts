@@ -9,6 +9,9 @@ const UNIQUE_FIELDS: Record<string, string> = {
   model_versions_model_id_major_minor_patch_prerelease_key: "version",
   card_revisions_version_id_revision_key: "revision",
   kill_switches_engaged: "body.target",
+  // Two creates racing on one flag key: the loser's row (or revision) collides.
+  flags_pkey: "key",
+  flag_revisions_pkey: "key",
 };
 
 /**

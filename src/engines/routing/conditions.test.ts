@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConditionError, compileCondition, firstMatch, type RequestFacts } from "./conditions.ts";
+import {
+  CONTEXT_PATHS,
+  ConditionError,
+  compileCondition,
+  firstMatch,
+  type RequestFacts,
+} from "./conditions.ts";
 
 const facts = (over: Partial<RequestFacts> = {}): RequestFacts => ({
   metadata: { tier: "enterprise", region: "eu", tags: ["beta", "legal"] },
@@ -86,4 +92,19 @@ test("a bad condition is refused naming where and why", () => {
   refused({ $or: [{ "metadata.a": 1 }, { "x.y": 1 }] }, "$or.1.x.y", /starts with/);
   refused({ $xor: [] }, "$xor", /unknown combinator/);
   refused([], "", /is an object/);
+});
+
+test("context paths (feature flags): bare attributes or context.-prefixed, nested, any name", () => {
+  const ctx = { tenant: "internal", user: { plan: "pro" }, metadata: { x: 1 } };
+  const holds = (c: unknown) => compileCondition<typeof ctx>(c, "", CONTEXT_PATHS)(ctx);
+  assert.equal(holds({ tenant: "internal" }), true);
+  assert.equal(holds({ "context.tenant": "internal" }), true);
+  assert.equal(holds({ "user.plan": { $in: ["pro"] } }), true);
+  assert.equal(holds({ "context.user.plan": "free" }), false);
+  assert.equal(holds({ "metadata.x": 1 }), true, "a routing root is an ordinary attribute here");
+  assert.throws(
+    () => compileCondition({ tenant: "internal" }),
+    /a path starts with metadata\., params\. or features\./,
+  );
+  assert.throws(() => compileCondition({ "a..b": 1 }, "", CONTEXT_PATHS), /a path names an attribute/);
 });

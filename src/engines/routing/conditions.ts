@@ -11,6 +11,10 @@
 // derives: tokens_in, messages, script, tools_offered, code, maths…). Several keys in one
 // object must all hold. A condition is compiled once (patterns included) and then evaluated
 // on the gateway's hot path without allocating.
+//
+// Feature flags (issue 19) compile the same conditions over an evaluation context with
+// CONTEXT_PATHS: a path is any attribute (`tenant`, `user.plan`), optionally written
+// `context.tenant`.
 
 export type Scalar = string | number | boolean | null;
 
@@ -32,22 +36,53 @@ export class ConditionError extends Error {
   }
 }
 
-export type Test = (facts: RequestFacts) => boolean;
+/** A compiled condition over facts of type F (a request's, unless compiled with other paths). */
+export type Test<F = RequestFacts> = (facts: F) => boolean;
 
-const ROOTS = new Set(["metadata", "params", "features"]);
+/** Which paths a condition may name. */
+export interface PathScheme {
+  /** The names a path must start with; null: any attribute of the facts. */
+  readonly roots: ReadonlySet<string> | null;
+  /** A prefix a path may carry, dropped when reading (`context.` in `context.tenant`). */
+  readonly prefix?: string;
+  /** The roots in words, for the error naming a bad path. */
+  readonly rootsText?: string;
+}
+
+/** A request's paths: `metadata.`, `params.` or `features.` (the routing conditions). */
+export const REQUEST_PATHS: PathScheme = {
+  roots: new Set(["metadata", "params", "features"]),
+  rootsText: "metadata., params. or features.",
+};
+/** An evaluation context's attributes, bare or under `context.` (the feature flags' conditions). */
+export const CONTEXT_PATHS: PathScheme = { roots: null, prefix: "context." };
+
+// Internally a condition reads any object; compileCondition types the result by its scheme.
+type Facts = object;
+type AnyTest = (facts: Facts) => boolean;
+
 const OPERATORS = new Set(["$eq", "$ne", "$in", "$nin", "$gt", "$gte", "$lt", "$lte", "$regex", "$exists"]);
 /** Patterns are compiled once; a pathological one still runs per request, so keep them short. */
 const MAX_PATTERN = 512;
 
-function getter(path: string, at: string): (f: RequestFacts) => unknown {
+function getter(path: string, at: string, scheme: PathScheme): (f: Facts) => unknown {
+  if (scheme.roots === null) {
+    const bare = scheme.prefix && path.startsWith(scheme.prefix) ? path.slice(scheme.prefix.length) : path;
+    const parts = bare.split(".");
+    if (parts.some((p) => p === ""))
+      throw new ConditionError(at, `a path names an attribute (\`tenant\`, \`user.plan\`; got "${path}")`);
+    return walk(parts);
+  }
   const parts = path.split(".");
-  const root = parts[0]!;
-  if (!ROOTS.has(root) || parts.length < 2 || parts.some((p) => p === ""))
-    throw new ConditionError(at, `a path starts with metadata., params. or features. (got "${path}")`);
-  const rest = parts.slice(1);
+  if (!scheme.roots.has(parts[0]!) || parts.length < 2 || parts.some((p) => p === ""))
+    throw new ConditionError(at, `a path starts with ${scheme.rootsText} (got "${path}")`);
+  return walk(parts);
+}
+
+function walk(parts: readonly string[]): (f: Facts) => unknown {
   return (f) => {
-    let v: unknown = f[root as keyof RequestFacts];
-    for (const p of rest) {
+    let v: unknown = f;
+    for (const p of parts) {
       if (v === null || typeof v !== "object") return undefined;
       v = (v as Record<string, unknown>)[p];
     }
@@ -122,8 +157,8 @@ function operand(op: string, x: unknown, at: string): (value: unknown) => boolea
   }
 }
 
-function field(path: string, spec: unknown, at: string): Test {
-  const get = getter(path, at);
+function field(path: string, spec: unknown, at: string, scheme: PathScheme): AnyTest {
+  const get = getter(path, at, scheme);
   if (isScalar(spec)) {
     const test = operand("$eq", spec, at);
     return (f) => test(get(f));
@@ -144,17 +179,22 @@ function field(path: string, spec: unknown, at: string): Test {
   };
 }
 
-/** Compiles a condition, checking every path, operator and operand; throws ConditionError naming where. */
-export function compileCondition(c: unknown, at = ""): Test {
+/**
+ * Compiles a condition, checking every path, operator and operand; throws ConditionError naming
+ * where. Paths are a request's unless `scheme` says otherwise.
+ */
+export function compileCondition(c: unknown, at?: string): Test<RequestFacts>;
+export function compileCondition<F extends object>(c: unknown, at: string, scheme: PathScheme): Test<F>;
+export function compileCondition(c: unknown, at = "", scheme: PathScheme = REQUEST_PATHS): AnyTest {
   if (c === null || typeof c !== "object" || Array.isArray(c))
     throw new ConditionError(at, "a condition is an object (paths and $and, $or, $not)");
-  const tests: Test[] = [];
+  const tests: AnyTest[] = [];
   const join = (k: string) => (at ? `${at}.${k}` : k);
   for (const [key, spec] of Object.entries(c as Record<string, unknown>)) {
     if (key === "$and" || key === "$or") {
       if (!Array.isArray(spec) || spec.length === 0)
         throw new ConditionError(join(key), `${key} takes a non-empty list of conditions`);
-      const parts = spec.map((s, i) => compileCondition(s, `${join(key)}.${i}`));
+      const parts = spec.map((s, i) => compileCondition<Facts>(s, `${join(key)}.${i}`, scheme));
       tests.push(
         key === "$and"
           ? (f) => {
@@ -167,11 +207,11 @@ export function compileCondition(c: unknown, at = ""): Test {
             },
       );
     } else if (key === "$not") {
-      const inner = compileCondition(spec, join(key));
+      const inner = compileCondition<Facts>(spec, join(key), scheme);
       tests.push((f) => !inner(f));
     } else if (key.startsWith("$")) {
       throw new ConditionError(join(key), `unknown combinator ${key} ($and, $or, $not)`);
-    } else tests.push(field(key, spec, join(key)));
+    } else tests.push(field(key, spec, join(key), scheme));
   }
   if (tests.length === 0) return () => true;
   if (tests.length === 1) return tests[0]!;

@@ -21,10 +21,13 @@ export {
   DEFAULT_COMPLEXITY_WEIGHTS,
 } from "./complexity.ts";
 export {
+  CONTEXT_PATHS,
   type Condition,
   ConditionError,
   compileCondition,
   firstMatch,
+  type PathScheme,
+  REQUEST_PATHS,
   type RequestFacts,
   type Test,
 } from "./conditions.ts";

@@ -1,3 +1,4 @@
+export { currentAliasTarget } from "./aliases.store.ts";
 export { type Contract, checkContractCompat } from "./contract-compat.ts";
 export type { EnteredProduction, ProductionGate } from "./lifecycle.service.ts";
 export { allowedTransitions, DEFAULT_RETENTION, TRANSITIONS } from "./lifecycle.ts";

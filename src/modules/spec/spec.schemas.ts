@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ApprovalPolicySchema } from "../approvals/approvals.schemas.ts";
 import { CardContentSchema, SectionKeySchema } from "../cards/card-sections.ts";
+import { FlagInputSchema, FlagKey } from "../flags/flags.schemas.ts";
 import { RouteConfigSchema } from "../gateway/routing/route-config.ts";
 import { MonitorConfigSchema } from "../monitoring/monitoring.schemas.ts";
 import {
@@ -72,6 +73,12 @@ export const SpecSchema = z
       .describe(
         "containerised models: the HTTPRoute or VirtualService whose weights follow each model's rollouts (docs/containers.md)",
       ),
+    flags: z
+      .record(FlagKey, FlagInputSchema.omit({ key: true }))
+      .optional()
+      .describe(
+        "feature flags by key: type, variants, defaultVariant, rules, schedule (docs/flags.md); a flag left out is not touched",
+      ),
     monitors: z
       .record(
         z.string().regex(/^(\*|[a-z0-9][a-z0-9._-]{0,62})$/, "a model name, or * for the workspace default"),
@@ -140,6 +147,8 @@ export const PlanItemSchema = z
       "update_traffic_target",
       "update_rollout_plan",
       "update_monitor",
+      "create_flag",
+      "update_flag",
       "create_model",
       "update_model",
       "register_version",

@@ -211,6 +211,34 @@ for (const target of allStoreTargets()) {
       );
     });
 
+    test("the flags section creates and updates flags, idempotently; the release gate names the spec path", async () => {
+      const flags = (variant: string) =>
+        `${SPEC}flags:\n  triage.version:\n    type: string\n    variants: { stable: "${variant}", next: "v2" }\n    defaultVariant: stable\n    rules:\n      - when: { tenant: internal }\n        variant: next\n`;
+      const text = flags("plain");
+      const plan = await apply(load(text), true);
+      assert.deepEqual(
+        plan.changes.map((c) => `${c.action} ${c.target}`),
+        ["create_flag triage.version"],
+      );
+      await assert.rejects(h.services.flags.get("triage.version"), /not found/, "a dry run writes no flag");
+      await apply(load(text));
+      assert.deepEqual((await apply(load(text))).changes, []);
+      const updated = await apply(load(flags("other")));
+      assert.deepEqual(
+        updated.changes.map((c) => `${c.action} ${c.target}`),
+        ["update_flag triage.version"],
+      );
+      assert.equal((await h.services.flags.get("triage.version")).variants.stable, "other");
+      // 1.0.0 is registered by the spec, in development, unapproved: the gateway would not serve it.
+      await assert.rejects(
+        apply(load(flags("triage@1.0.0"))),
+        (err: Error & { errors?: { field: string }[] }) => {
+          assert.equal(err.errors?.[0]?.field, "flags.triage.version.variants.stable");
+          return true;
+        },
+      );
+    });
+
     test("the monitors section sets a model's monitor and the workspace default, idempotently; a rule it cannot read names its path", async () => {
       const text = `${SPEC}
 monitors:

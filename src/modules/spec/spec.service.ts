@@ -12,6 +12,7 @@ import type { ApprovalsService } from "../approvals/index.ts";
 import { recordAudit } from "../audit/index.ts";
 import { latestRevision } from "../cards/cards.store.ts";
 import { type CardContent, type CardsService, cardHash, parseHfCard } from "../cards/index.ts";
+import type { FlagsService } from "../flags/index.ts";
 import type { RouteConfigService } from "../gateway/index.ts";
 import type { MonitoringService } from "../monitoring/index.ts";
 import {
@@ -58,6 +59,8 @@ export function createSpecService(deps: {
   traffic?: TrafficService;
   /** Monitors (`monitors:`). */
   monitoring?: Pick<MonitoringService, "configIn" | "setConfig">;
+  /** Feature flags (`flags:`). */
+  flags?: Pick<FlagsService, "putTx">;
 }) {
   const { db, clock, registry, cards, approvals, routes } = deps;
 
@@ -275,6 +278,26 @@ export function createSpecService(deps: {
         }
       } catch (err) {
         at(`trafficTargets.${name}`, err);
+      }
+    }
+    // Flags after the models: a variant may name a version the models section just registered.
+    for (const [key, body] of Object.entries(spec.flags ?? {})) {
+      try {
+        if (!deps.flags) throw new AppError("invalid_input", "flags are not available here");
+        const out = await deps.flags.putTx(tx, ctx, { key, ...body }, "upsert");
+        if (out.change !== "unchanged")
+          plan.push({
+            action: out.change === "created" ? "create_flag" : "update_flag",
+            target: key,
+            changes: {
+              revision: {
+                from: out.change === "created" ? null : out.flag.revision - 1,
+                to: out.flag.revision,
+              },
+            },
+          });
+      } catch (err) {
+        at(`flags.${key}`, err);
       }
     }
     // Monitors last: a monitor names models the spec may have just created.

@@ -1,0 +1,155 @@
+import { z } from "@hono/zod-openapi";
+import type { AppEnv } from "../../http/context.ts";
+import { apiRoute, createRouter, jsonBody, jsonOk, ProblemSchema } from "../../http/openapi.ts";
+import { invalid } from "../../lib/errors.ts";
+import {
+  EvaluationContextSchema,
+  FlagInputSchema,
+  FlagKey,
+  FlagRevisionSchema,
+  FlagSchema,
+} from "./flags.schemas.ts";
+import type { FlagsService } from "./flags.service.ts";
+
+const KeyParam = z.object({ key: FlagKey });
+const AsOfQuery = z.object({
+  asOf: z.string().datetime({ offset: true }).optional().describe("the flag as it was at this instant"),
+});
+const ResolutionSchema = z
+  .object({
+    key: z.string(),
+    value: z.unknown().optional(),
+    variant: z.string().optional(),
+    reason: z.enum(["STATIC", "TARGETING_MATCH", "SPLIT", "DEFAULT", "DISABLED", "ERROR"]),
+    errorCode: z.string().optional(),
+    errorDetails: z.string().optional(),
+  })
+  .openapi("FlagResolution");
+const tags = ["flags"];
+const ungated = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ProblemSchema } },
+});
+
+/** Thin handlers: validate (done by the route), one service call, respond. */
+export function flagsRoutes(svc: FlagsService) {
+  const app = createRouter();
+  const ctx = (c: { get(k: "ctx"): AppEnv["Variables"]["ctx"] }) => c.get("ctx");
+
+  app.openapi(
+    apiRoute({
+      method: "get",
+      permission: "flags:read",
+      path: "/flags",
+      tags,
+      responses: { 200: jsonOk(z.object({ items: z.array(FlagSchema) }).openapi("FlagList")) },
+    }),
+    async (c) => c.json({ items: await svc.list() }, 200),
+  );
+  app.openapi(
+    apiRoute({
+      method: "post",
+      permission: "flags:write",
+      path: "/flags",
+      tags,
+      request: { body: jsonBody(FlagInputSchema) },
+      responses: {
+        201: jsonOk(FlagSchema, "Created"),
+        422: ungated("A variant names a version the gateway would not serve"),
+      },
+    }),
+    async (c) => c.json((await svc.put(ctx(c), c.req.valid("json"), "create")).flag, 201),
+  );
+  app.openapi(
+    apiRoute({
+      method: "get",
+      permission: "flags:read",
+      path: "/flags/{key}",
+      tags,
+      request: { params: KeyParam, query: AsOfQuery },
+      responses: { 200: jsonOk(FlagSchema) },
+    }),
+    async (c) => c.json(await svc.get(c.req.valid("param").key, c.req.valid("query").asOf), 200),
+  );
+  app.openapi(
+    apiRoute({
+      method: "put",
+      permission: "flags:write",
+      path: "/flags/{key}",
+      tags,
+      request: { params: KeyParam, body: jsonBody(FlagInputSchema) },
+      responses: {
+        200: jsonOk(FlagSchema, "Updated or unchanged"),
+        201: jsonOk(FlagSchema, "Created"),
+        422: ungated("A variant names a version the gateway would not serve"),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      if (body.key !== c.req.valid("param").key)
+        throw invalid("body.key", "differs from the key in the path");
+      const out = await svc.put(ctx(c), body, "upsert");
+      return c.json(out.flag, out.change === "created" ? 201 : 200);
+    },
+  );
+  app.openapi(
+    apiRoute({
+      method: "delete",
+      permission: "flags:write",
+      path: "/flags/{key}",
+      tags,
+      request: { params: KeyParam },
+      responses: { 204: { description: "Deleted (its history stays)" } },
+    }),
+    async (c) => {
+      await svc.remove(ctx(c), c.req.valid("param").key);
+      return c.body(null, 204);
+    },
+  );
+  for (const action of ["enable", "disable"] as const)
+    app.openapi(
+      apiRoute({
+        method: "post",
+        permission: "flags:write",
+        path: `/flags/{key}/${action}`,
+        tags,
+        request: { params: KeyParam },
+        responses: {
+          200: jsonOk(FlagSchema),
+          422: ungated("Enabling: a variant names a version the gateway would not serve"),
+        },
+      }),
+      async (c) => c.json(await svc.setEnabled(ctx(c), c.req.valid("param").key, action === "enable"), 200),
+    );
+  app.openapi(
+    apiRoute({
+      method: "get",
+      permission: "flags:read",
+      path: "/flags/{key}/history",
+      tags,
+      request: { params: KeyParam },
+      responses: { 200: jsonOk(z.object({ items: z.array(FlagRevisionSchema) }).openapi("FlagHistory")) },
+    }),
+    async (c) => c.json({ items: await svc.history(c.req.valid("param").key) }, 200),
+  );
+  app.openapi(
+    apiRoute({
+      method: "post",
+      permission: "flags:evaluate",
+      path: "/flags/{key}/evaluate",
+      tags,
+      request: {
+        params: KeyParam,
+        body: jsonBody(
+          z.object({ context: EvaluationContextSchema.default({}) }).openapi("FlagEvaluationRequest"),
+        ),
+      },
+      responses: { 200: jsonOk(ResolutionSchema) },
+    }),
+    async (c) => {
+      const r = await svc.evaluate(c.req.valid("param").key, c.req.valid("json").context);
+      return c.json({ ...r, value: r.value as unknown }, 200);
+    },
+  );
+  return app;
+}

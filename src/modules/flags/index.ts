@@ -1,0 +1,19 @@
+/** Feature flags (issue 19): typed flags with targeting, rollouts, schedules and history; OFREP. */
+export { registerFlagMetrics } from "./flags.metrics.ts";
+export { flagsRoutes } from "./flags.routes.ts";
+export {
+  type Flag,
+  type FlagInput,
+  FlagInputSchema,
+  type FlagRevision,
+  FlagSchema,
+} from "./flags.schemas.ts";
+export {
+  createFlagsService,
+  type FlagsService,
+  inputOf,
+  type PutOutcome,
+  toDefinition,
+} from "./flags.service.ts";
+export { ofrepRoutes } from "./ofrep.routes.ts";
+export type { ServableGate } from "./release-gate.ts";
