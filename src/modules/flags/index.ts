@@ -12,8 +12,10 @@ export {
   createFlagsService,
   type FlagsService,
   inputOf,
+  loadFlagSet,
   type PutOutcome,
   toDefinition,
 } from "./flags.service.ts";
+export { findFlag } from "./flags.store.ts";
 export { ofrepRoutes } from "./ofrep.routes.ts";
 export type { ServableGate } from "./release-gate.ts";

@@ -4,6 +4,7 @@ import { can } from "../../../http/permissions.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { Json } from "../../../providers/types.ts";
 import { RequestLimitError } from "../limits/index.ts";
+import { flagContext } from "../routing/flag-context.ts";
 import {
   isMulti,
   isRefusal,
@@ -127,7 +128,9 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       (req.headers["x-modelgov-subject"] as string | undefined) ??
       (typeof chat.user === "string" ? chat.user : undefined);
     const snapshot = deps.routing.current();
-    const asked = resolve(snapshot, chat.model, subject, requestId);
+    const asked = resolve(snapshot, chat.model, subject, requestId, false, () =>
+      flagContext(req.headers, chat, subject),
+    );
     if (isRefusal(asked)) throw refused(asked);
     // A router version picks a tier from the request; everything else passes through.
     let resolution = throughRouter(snapshot, asked, () => routerInput(chat), subject, requestId);

@@ -38,6 +38,13 @@ export const GATEWAY_REQUEST_HEADERS: readonly GatewayHeader[] = [
       "Group attributes of the request, recorded in the request log for fairness and bias drift analysis; the simulator's `quality.byGroup` answers by them (`age_band:65+`). Spaces around names and values are trimmed; a pair without `=` is ignored. Use the same attribute names as in feedback `groups` (lowercase letters, digits and `_`).",
     example: "age_band=65+; language=de",
   },
+  {
+    name: "x-modelgov-context-<name>",
+    format: "any string",
+    description:
+      "An attribute of the evaluation context a model route's flag sees (`x-modelgov-context-tenant: internal` sets `tenant`), over a `metadata` field of the same name; `user` and `targetingKey` (the subject) cannot be set this way. Read only when the route of the model asked for has a flag (docs/flags.md, In the gateway).",
+    example: "internal",
+  },
 ];
 
 export const GATEWAY_RESPONSE_HEADERS: readonly GatewayHeader[] = [
@@ -57,7 +64,7 @@ export const GATEWAY_RESPONSE_HEADERS: readonly GatewayHeader[] = [
     name: "x-modelgov-route",
     format: "text",
     description:
-      "Why that version answered: `pinned`, `alias:<alias>`, or `split:… bucket=<n>` during a rollout or an experiment; `; kill-switch <id> -> <version>` when a kill switch took the chosen version out of service; then any fallback taken. On a 503 a kill switch caused: `kill-switch <id>` (docs/kill-switches.md).",
+      "Why that version answered: `pinned`, `alias:<alias>`, or `split:… bucket=<n>` during a rollout or an experiment; `flag:<key>=<variant> (<reason>); …` when the model's route defers to a flag (`; flag:<key> DISABLED` or an error code when the flag could not decide and the route's split/production served); `; kill-switch <id> -> <version>` when a kill switch took the chosen version out of service; then any fallback taken. On a 503 a kill switch caused: `kill-switch <id>` (docs/kill-switches.md).",
     example: "alias:production",
   },
   {

@@ -1,3 +1,4 @@
+import type { EvaluationContext } from "../../../engines/flags/index.ts";
 import type { RouteMember } from "../../request-log/index.ts";
 import type { CompiledRouter, RouteChoice, RouterInput } from "./router.ts";
 import type { KillInfo, ModelRoute, RoutableVersion, RoutingSnapshot } from "./snapshot.ts";
@@ -39,11 +40,54 @@ export interface RouteRefusal {
   killSwitch?: KillInfo;
 }
 
+const NO_CONTEXT: EvaluationContext = Object.freeze({});
+
 /**
- * Resolves the `model` field of a request: `name` (the live split, else `production`),
- * `name@alias`, or `name@1.2.0` (only where the model's route allows pinning).
+ * Resolves the `model` field of a request: `name` (the route's flag, else the live split,
+ * else `production`), `name@alias`, or `name@1.2.0` (only where the model's route allows pinning).
  */
 export function resolve(
+  snapshot: RoutingSnapshot,
+  field: string,
+  subject: string | undefined,
+  fallbackKey: string,
+  internal = false,
+  /** The request's evaluation context for the route's flag: only built when the route has one. */
+  context?: () => EvaluationContext,
+): Resolution | RouteRefusal {
+  if (internal || field.includes("@")) return resolvePlain(snapshot, field, subject, fallbackKey, internal);
+  const model = snapshot.models.get(field);
+  if (!model?.flag) return resolvePlain(snapshot, field, subject, fallbackKey, internal);
+  const key = model.flag;
+  const r = snapshot.flags
+    ? snapshot.flags.evaluate(key, context ? context() : NO_CONTEXT, Date.now(), "string")
+    : undefined;
+  if (!r || r.reason === "ERROR" || r.reason === "DISABLED") {
+    // The flag cannot decide (missing, mistyped, a rollout without a targeting key) or is off:
+    // the route's normal split/production serves, and the route says why.
+    const plain = resolvePlain(snapshot, field, subject, fallbackKey, internal);
+    if (!isRefusal(plain))
+      plain.reason = `${plain.reason}; flag:${key} ${r ? (r.errorCode ?? r.reason) : "FLAG_NOT_FOUND"}`;
+    return plain;
+  }
+  const value = r.value as string;
+  const served = `flag:${key}=${r.variant} (${r.reason})`;
+  const fail = (detail: string): RouteRefusal => ({
+    status: 502,
+    code: "upstream_error",
+    detail: `${served} names ${value}, which cannot serve: ${detail}`,
+  });
+  if (!value.startsWith(`${model.name}@`)) return fail(`not a version or alias of '${model.name}'`);
+  // The flag's choice is governed like a router's (its variants pass the release gate), so a
+  // pinned version serves whatever the route's pinning policy says.
+  const inner = resolvePlain(snapshot, value, subject, fallbackKey, true);
+  if (isRefusal(inner))
+    return inner.killSwitch ? { ...inner, detail: `${served}: ${inner.detail}` } : fail(inner.detail);
+  inner.reason = `${served}; ${inner.reason}`;
+  return inner;
+}
+
+function resolvePlain(
   snapshot: RoutingSnapshot,
   field: string,
   subject: string | undefined,

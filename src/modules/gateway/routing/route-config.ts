@@ -4,6 +4,7 @@ import type { Clock } from "../../../lib/clock.ts";
 import { invalid, notFound } from "../../../lib/errors.ts";
 import type { Db, Tx } from "../../../store/db.ts";
 import { recordAudit } from "../../audit/index.ts";
+import { findFlag } from "../../flags/index.ts";
 import { lockModel, modelIdByName, SemverString } from "../../registry/index.ts";
 
 export const RouteConfigSchema = z
@@ -41,6 +42,15 @@ export const RouteConfigSchema = z
       .max(10)
       .default([])
       .describe("versions tried in order when the chosen one fails"),
+    flag: z
+      .string()
+      .min(1)
+      .max(128)
+      .nullable()
+      .optional()
+      .describe(
+        "a string flag that decides the version for a request naming the bare model: its variants name `<this model>@<version|alias>` (docs/flags.md, In the gateway); null or absent: the split, else production",
+      ),
     allowPinning: z.boolean().default(false).describe("may callers name a version with model@1.2.3?"),
     timeouts: z
       .object({
@@ -94,6 +104,7 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
             splitScope: r.split ? (r.split_scope ?? null) : null,
             shadow: r.shadow ?? null,
             fallback: r.fallback ?? [],
+            ...(r.flag ? { flag: r.flag } : {}),
             allowPinning: r.allow_pinning,
             timeouts: r.timeouts ?? undefined,
             breaker: r.breaker ?? undefined,
@@ -127,13 +138,15 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
           throw invalid("body.split", "at least one arm needs a weight above 0");
         for (const [i, v] of cfg.fallback.entries()) check(`body.fallback.${i}`, v);
         if (cfg.shadow) check("body.shadow.version", cfg.shadow.version);
+        if (cfg.flag) await checkFlag(tx, model, cfg.flag, check);
         const before = await read(tx, id);
         await tx.query(
-          `INSERT INTO model_routes (model_id, split, fallback, allow_pinning, timeouts, breaker, prices, updated_at, shadow, split_scope)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+          `INSERT INTO model_routes (model_id, split, fallback, allow_pinning, timeouts, breaker, prices, updated_at, shadow, split_scope, flag)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT (model_id) DO UPDATE SET split = EXCLUDED.split, split_scope = EXCLUDED.split_scope, fallback = EXCLUDED.fallback,
              allow_pinning = EXCLUDED.allow_pinning, timeouts = EXCLUDED.timeouts, breaker = EXCLUDED.breaker,
-             prices = EXCLUDED.prices, updated_at = EXCLUDED.updated_at, shadow = EXCLUDED.shadow`,
+             prices = EXCLUDED.prices, updated_at = EXCLUDED.updated_at, shadow = EXCLUDED.shadow,
+             flag = EXCLUDED.flag`,
           [
             id,
             cfg.split ? JSON.stringify(cfg.split) : null,
@@ -145,6 +158,7 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
             clock.now().toISOString(),
             cfg.shadow ? JSON.stringify(cfg.shadow) : null,
             cfg.split ? cfg.splitScope : null,
+            cfg.flag ?? null,
           ],
         );
         await recordAudit(tx, ctx, clock.now(), {
@@ -159,6 +173,30 @@ export function createRouteConfigService({ db, clock }: { db: Db; clock: Clock }
       return q ? run(q) : db.transaction(run);
     },
   };
+}
+
+const SEMVER_LIKE = /^\d+\.\d+\.\d+/;
+
+/**
+ * A route's flag: it exists, is a string flag, and every variant names a version or alias of
+ * this model (never another model's: the flag changes which version of this model serves, so
+ * a route change cannot send its traffic elsewhere). A named version is registered and not
+ * retired; an alias is taken as it stands when a request comes (the gateway refuses a missing one).
+ */
+async function checkFlag(tx: Tx, model: string, key: string, check: (field: string, v: string) => void) {
+  const flag = await findFlag(tx, key);
+  if (!flag) throw invalid("body.flag", `no flag '${key}'`);
+  if (flag.type !== "string") throw invalid("body.flag", `'${key}' is a ${flag.type} flag, not a string one`);
+  for (const [name, value] of Object.entries(flag.variants)) {
+    const at = (value as string).indexOf("@");
+    if (at < 0 || (value as string).slice(0, at) !== model || at === (value as string).length - 1)
+      throw invalid(
+        "body.flag",
+        `variant '${name}' of '${key}' is "${value as string}": a route's flag names ${model}@<version|alias>`,
+      );
+    const selector = (value as string).slice(at + 1);
+    if (SEMVER_LIKE.test(selector)) check("body.flag", selector);
+  }
 }
 
 export type RouteConfigService = ReturnType<typeof createRouteConfigService>;

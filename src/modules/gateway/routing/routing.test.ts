@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { seedDemo } from "../../../demo/seed.ts";
+import { DEMO_FLAG, seedDemo } from "../../../demo/seed.ts";
 import { createLogger } from "../../../lib/logger.ts";
 import { openPostgres } from "../../../store/db.ts";
 import { allStoreTargets, ctx, type Harness, openHarness } from "../../../test-support/stores.ts";
+import { FlagInputSchema } from "../../flags/index.ts";
 import { isRefusal, resolve } from "./resolve.ts";
 import type { RoutingSnapshot } from "./snapshot.ts";
 import { createRoutingState, type RoutingState } from "./state.ts";
@@ -125,6 +126,70 @@ for (const target of allStoreTargets()) {
         /body\.split\.0\.version/,
       );
     });
+
+    test(
+      "a route deferring to a flag: the flag's variant serves per context, and a flag change reaches the gateway by its notification",
+      HANG_GUARD,
+      async () => {
+        const cfg = {
+          shadow: null,
+          splitScope: null,
+          split: null,
+          fallback: [],
+          allowPinning: false,
+          prices: {},
+        };
+        await assert.rejects(
+          h.services.routes.set(ctx(), "support-assistant", { ...cfg, flag: "no-such-flag" }),
+          (e: Error & { field?: string }) => /body\.flag/.test(`${e.field} ${e.message}`),
+        );
+        await h.services.flags.put(
+          ctx(),
+          FlagInputSchema.parse({
+            key: "elsewhere",
+            type: "string",
+            variants: { a: "support-assistant@production", b: "other-model@production" },
+            defaultVariant: "a",
+          }),
+          "create",
+          { skipReleaseGate: true },
+        );
+        await assert.rejects(
+          h.services.routes.set(ctx(), "support-assistant", { ...cfg, flag: "elsewhere" }),
+          /variant 'b' of 'elsewhere' is "other-model@production": a route's flag names support-assistant@<version\|alias>/,
+        );
+        // The first snapshot the state takes in (or holds) where `holds`: waits on the change's notification.
+        const until = (holds: (s: RoutingSnapshot) => boolean) =>
+          new Promise<RoutingSnapshot>((done) => {
+            if (holds(state.current())) done(state.current());
+            state.onChange((snap) => holds(snap) && done(snap));
+          });
+        const route = (s: RoutingSnapshot) => s.models.get("support-assistant")!;
+        // The demo's flag: tenant=internal gets support-assistant@canary, everyone else production.
+        await h.services.routes.set(ctx(), "support-assistant", { ...cfg, flag: DEMO_FLAG.key });
+        assert.equal((await h.services.routes.get("support-assistant")).flag, DEMO_FLAG.key);
+        let s = await until((x) => route(x).flag === DEMO_FLAG.key);
+        const acme = resolve(s, "support-assistant", "u1", "r", false, () => ({ tenant: "acme" }));
+        assert.ok(!isRefusal(acme));
+        assert.equal(acme.reason, `flag:${DEMO_FLAG.key}=production (DEFAULT); alias:production`);
+        assert.equal(acme.chain[0]!.version, "1.1.0");
+        // The demo's canary (1.2.0) has no approval in force: the flag may not send anyone there.
+        const internal = resolve(s, "support-assistant", "u1", "r", false, () => ({ tenant: "internal" }));
+        assert.ok(isRefusal(internal));
+        assert.equal(internal.status, 502);
+        assert.match(
+          internal.detail,
+          /canary \(TARGETING_MATCH\) names support-assistant@canary, which cannot serve/,
+        );
+        await h.services.flags.setEnabled(ctx(), DEMO_FLAG.key, false);
+        s = await until((x) => x.flags?.get(DEMO_FLAG.key)?.definition.enabled === false);
+        const off = resolve(s, "support-assistant", "u1", "r", false, () => ({ tenant: "internal" }));
+        assert.ok(!isRefusal(off));
+        assert.equal(off.reason, `alias:production; flag:${DEMO_FLAG.key} DISABLED`);
+        await h.services.routes.set(ctx(), "support-assistant", cfg);
+        assert.equal(route(await until((x) => route(x).flag === null)).flag, null);
+      },
+    );
 
     // Two replicas: each its own store connection and its own in-memory state.
     test("a change made through one replica reaches another replica's memory by its notification", {

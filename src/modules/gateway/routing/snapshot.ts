@@ -1,4 +1,6 @@
+import type { FlagSet } from "../../../engines/flags/index.ts";
 import type { Queryable } from "../../../store/db.ts";
+import { loadFlagSet } from "../../flags/index.ts";
 import { engagedSwitches } from "../../kill-switches/index.ts";
 import { type CompiledRouter, compileRouter } from "./router.ts";
 import { compileSplit } from "./split.ts";
@@ -51,6 +53,8 @@ export interface ModelRoute {
   /** Shadow mode: plain calls mirrored to `target` with probability share/100. */
   shadow: { target: RoutableVersion; share: number } | null;
   fallback: RoutableVersion[];
+  /** The key of the string flag that decides the version for a bare-name request, or null. */
+  flag?: string | null;
   allowPinning: boolean;
   timeouts: Timeouts;
   breaker: Record<string, unknown> | null;
@@ -62,6 +66,8 @@ export interface RoutingSnapshot {
   models: Map<string, ModelRoute>;
   /** The engaged kill switches (the metrics' gauge counts them). */
   killSwitches?: KillInfo[];
+  /** Every flag, compiled: a route's flag is evaluated from here, never read per request. */
+  flags?: FlagSet;
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = { totalMs: 120_000, firstByteMs: 30_000, idleMs: 30_000 };
@@ -79,7 +85,7 @@ export async function loadSnapshot(
 ): Promise<RoutingSnapshot> {
   const head = await q.query<{ seq: string | number }>("SELECT seq FROM audit_chain_head WHERE id = 'head'");
   const models = await q.query<Row>(
-    `SELECT m.id, m.name, r.split, r.split_scope, r.shadow, r.fallback, r.allow_pinning, r.timeouts, r.breaker, r.prices
+    `SELECT m.id, m.name, r.split, r.split_scope, r.shadow, r.fallback, r.allow_pinning, r.flag, r.timeouts, r.breaker, r.prices
        FROM models m LEFT JOIN model_routes r ON r.model_id = m.id`,
   );
   const versions = await q.query<Row>(
@@ -121,6 +127,7 @@ export async function loadSnapshot(
       splitScope: null,
       shadow: null,
       fallback: [],
+      flag: (m.flag as string | null) ?? null,
       allowPinning: (m.allow_pinning as boolean | null) ?? false,
       timeouts: { ...DEFAULT_TIMEOUTS, ...((m.timeouts as Partial<Timeouts> | null) ?? {}) },
       breaker: (m.breaker as Record<string, unknown> | null) ?? null,
@@ -174,5 +181,6 @@ export async function loadSnapshot(
       .filter((v): v is RoutableVersion => !!v);
     out.set(route.name, route);
   }
-  return { position: Number(head[0]?.seq ?? 0), models: out, killSwitches: switches };
+  const flags = await loadFlagSet(q);
+  return { position: Number(head[0]?.seq ?? 0), models: out, killSwitches: switches, flags };
 }
