@@ -1,10 +1,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import Table from "cli-table3";
+import { compileFlag, FlagSet } from "../src/engines/flags/index.ts";
 import { trainHashedLogistic } from "../src/engines/routing/index.ts";
 import {
   chatRequestOf,
   compileRouter,
+  flagContext,
   isRefusal,
   type ModelRoute,
   type RoutableVersion,
@@ -21,6 +23,9 @@ import type { ChatRequest } from "../src/providers/types.ts";
  * (throughRouter: the classifier, then the tier's own resolution), per request, for a rules
  * policy, a complexity policy and a trained classifier, on short and long prompts. The
  * gateway's whole request (bench:gateway) is not in it: this is the router's own share.
+ * The same for a route that defers to a flag (issue 19): the context built from the request
+ * (metadata, an x-modelgov-context-* header, user) and the flag evaluated, against the same
+ * model without a flag.
  *
  *   npm run bench:router [-- --n 200000]
  */
@@ -111,6 +116,8 @@ const request = (text: string): ChatRequest =>
     undefined as never,
   );
 
+const HEADERS = { "content-type": "application/json", "x-modelgov-context-region": "eu" };
+
 function measure(
   snapshot: RoutingSnapshot,
   chat: ChatRequest,
@@ -119,12 +126,16 @@ function measure(
   let tier = "";
   for (let i = 0; i < N + 10_000; i++) {
     const t0 = performance.now();
-    const asked = resolve(snapshot, "assistant", "user-1", "req");
+    const subject = `user-${i & 1023}`;
+    const asked = resolve(snapshot, "assistant", subject, "req", false, () =>
+      flagContext(HEADERS, chat, subject),
+    );
     if (isRefusal(asked)) throw new Error(asked.detail);
     const r = throughRouter(snapshot, asked, () => routerInput(chat), "user-1", "req");
     const dt = performance.now() - t0;
     if (i >= 10_000) samples[i - 10_000] = dt * 1000;
     if ("via" in r && r.via) tier = r.via.tier;
+    else if (!isRefusal(r) && "reason" in r) tier = r.reason.split(";")[0]!.replace(/ \(.*$/, "");
   }
   const sorted = Float64Array.from(samples).sort();
   return {
@@ -160,6 +171,47 @@ async function main() {
     baseline.p99.toFixed(2),
     baseline.mean.toFixed(2),
   ]);
+  // A route deferring to a flag: internal tenants to the canary, EU traffic pinned, the rest
+  // 90/10 by subject; the request matches none of the first two rules (the rollout hashes).
+  const canary = version("assistant", "1.1.0");
+  const flagged = route("assistant", [plain, canary]);
+  flagged.aliases.canary = "1.1.0";
+  flagged.flag = "assistant.version";
+  const flagRow = measure(
+    {
+      position: 1,
+      models: new Map([["assistant", flagged]]),
+      flags: new FlagSet([
+        compileFlag({
+          key: "assistant.version",
+          type: "string",
+          variants: { canary: "assistant@canary", eu: "assistant@1.0.0", production: "assistant@production" },
+          defaultVariant: "production",
+          enabled: true,
+          rules: [
+            { when: { tenant: "internal" }, variant: "canary" },
+            { when: { region: "eu", tier: "enterprise" }, variant: "eu" },
+            {
+              rollout: [
+                { variant: "production", weight: 90 },
+                { variant: "canary", weight: 10 },
+              ],
+            },
+          ],
+        }),
+      ]),
+    },
+    request(SHORT),
+  );
+  table.push([
+    "route flag (3 rules, 90/10 rollout)",
+    "short",
+    "flag",
+    flagRow.p50.toFixed(2),
+    flagRow.p99.toFixed(2),
+    flagRow.mean.toFixed(2),
+  ]);
+  const flagAdded = { p50: flagRow.p50 - baseline.p50, mean: flagRow.mean - baseline.mean };
   for (const [name, policy] of Object.entries(POLICIES)) {
     const v = version("assistant", "1.0.0", { provider: "router", router: compileRouter(policy) });
     const snap: RoutingSnapshot = {
@@ -188,6 +240,9 @@ async function main() {
   }
   console.log(table.toString());
   console.log(
+    `a route's flag adds ${flagAdded.p50.toFixed(2)} µs p50 (${flagAdded.mean.toFixed(2)} µs mean) over resolve alone (bar: 20 µs)`,
+  );
+  console.log(
     `${N.toLocaleString()} requests per row after 10,000 warm-up; load average ${os
       .loadavg()
       .map((x) => x.toFixed(1))
@@ -196,7 +251,7 @@ async function main() {
   await mkdir(new URL("./results/", import.meta.url), { recursive: true });
   await writeFile(
     new URL("./results/router.json", import.meta.url),
-    `${JSON.stringify({ at: new Date().toISOString(), n: N, baseline, results }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), n: N, baseline, flag: { ...flagRow, added: flagAdded }, results }, null, 2)}\n`,
   );
 }
 

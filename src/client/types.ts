@@ -176,6 +176,8 @@ export interface AsOfView {
 export interface RouteConfigView {
   split: { version: string; weight: number }[] | null;
   fallback: string[];
+  /** The string flag that decides the version for a bare-name request (docs/flags.md). */
+  flag?: string | null;
   allowPinning: boolean;
   timeouts?: { totalMs?: number; firstByteMs?: number; idleMs?: number };
   breaker?: Record<string, number>;

@@ -3,6 +3,7 @@ export { chatRequestOf, sameAnswer } from "./http/chat/index.ts";
 export { createGatewayMetrics, type MetricsMode, metricsRoutes } from "./metrics.ts";
 export type { FallbackStep } from "./resilience/fallback.ts";
 export { ballot, escalatesOnError, shortfall } from "./routing/checks.ts";
+export { CONTEXT_HEADER_PREFIX, flagContext } from "./routing/flag-context.ts";
 export { isRefusal, type Resolution, resolve, throughRouter } from "./routing/resolve.ts";
 export {
   createRouteConfigService,

@@ -4,6 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { allStoreTargets, ctx, type Harness, openHarness } from "../../test-support/stores.ts";
 import { listAudit } from "../audit/index.ts";
+import { FlagInputSchema } from "../flags/index.ts";
 import { specJsonSchema } from "./json-schema.ts";
 import { SpecSchema } from "./spec.schemas.ts";
 
@@ -237,6 +238,41 @@ for (const target of allStoreTargets()) {
           return true;
         },
       );
+    });
+
+    test("a route may defer to a flag: the spec's flags are applied before its routes; the flag's variants must name the model's versions", async () => {
+      const both = `${SPEC}flags:\n  triage.route:\n    type: string\n    variants: { prod: "plain" }\n    defaultVariant: prod\nroutes:\n  triage:\n    flag: triage.route\n`;
+      // The route sees the flag this spec creates (not "no flag"), and refuses its variant.
+      await assert.rejects(
+        apply(load(both)),
+        (err: Error & { errors?: { field: string; message?: string }[] }) => {
+          assert.match(err.errors?.[0]?.field ?? "", /^routes\.triage/);
+          assert.match(err.message, /variant 'prod' of 'triage\.route' is "plain"/);
+          return true;
+        },
+      );
+      // Triage has no servable version for the release gate to let a flag name: set it as the demo seed does.
+      await h.services.flags.put(
+        ctx(),
+        FlagInputSchema.parse({
+          key: "triage.route",
+          type: "string",
+          variants: { prod: "triage@production" },
+          defaultVariant: "prod",
+        }),
+        "create",
+        { skipReleaseGate: true },
+      );
+      const route = `${SPEC}routes:\n  triage:\n    flag: triage.route\n`;
+      const first = await apply(load(route));
+      assert.deepEqual(
+        first.changes.map((c) => `${c.action} ${c.target}`),
+        ["update_route triage"],
+      );
+      assert.equal((await h.services.routes.get("triage")).flag, "triage.route");
+      assert.deepEqual((await apply(load(route))).changes, []);
+      await apply(load(`${SPEC}routes:\n  triage:\n    flag: null\n`));
+      assert.equal((await h.services.routes.get("triage")).flag, undefined);
     });
 
     test("the monitors section sets a model's monitor and the workspace default, idempotently; a rule it cannot read names its path", async () => {

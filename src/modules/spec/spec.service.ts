@@ -251,6 +251,27 @@ export function createSpecService(deps: {
         changes: { plan: { from: current ?? null, to: next } },
       });
     }
+    // Flags after the models (a variant may name a version the models section just registered),
+    // before the routes (a route may defer to a flag this spec creates).
+    for (const [key, body] of Object.entries(spec.flags ?? {})) {
+      try {
+        if (!deps.flags) throw new AppError("invalid_input", "flags are not available here");
+        const out = await deps.flags.putTx(tx, ctx, { key, ...body }, "upsert");
+        if (out.change !== "unchanged")
+          plan.push({
+            action: out.change === "created" ? "create_flag" : "update_flag",
+            target: key,
+            changes: {
+              revision: {
+                from: out.change === "created" ? null : out.flag.revision - 1,
+                to: out.flag.revision,
+              },
+            },
+          });
+      } catch (err) {
+        at(`flags.${key}`, err);
+      }
+    }
     // Routes last: they name versions the models section may have just registered.
     for (const [name, cfg] of Object.entries(spec.routes ?? {})) {
       try {
@@ -278,26 +299,6 @@ export function createSpecService(deps: {
         }
       } catch (err) {
         at(`trafficTargets.${name}`, err);
-      }
-    }
-    // Flags after the models: a variant may name a version the models section just registered.
-    for (const [key, body] of Object.entries(spec.flags ?? {})) {
-      try {
-        if (!deps.flags) throw new AppError("invalid_input", "flags are not available here");
-        const out = await deps.flags.putTx(tx, ctx, { key, ...body }, "upsert");
-        if (out.change !== "unchanged")
-          plan.push({
-            action: out.change === "created" ? "create_flag" : "update_flag",
-            target: key,
-            changes: {
-              revision: {
-                from: out.change === "created" ? null : out.flag.revision - 1,
-                to: out.flag.revision,
-              },
-            },
-          });
-      } catch (err) {
-        at(`flags.${key}`, err);
       }
     }
     // Monitors last: a monitor names models the spec may have just created.

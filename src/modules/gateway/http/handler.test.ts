@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, test } from "node:test";
+import { compileFlag, FlagSet } from "../../../engines/flags/index.ts";
 import { systemClock } from "../../../lib/clock.ts";
 import { createLogger } from "../../../lib/logger.ts";
 import { createSimulatorAdapter } from "../../../providers/simulator/adapter.ts";
@@ -73,13 +74,17 @@ function gateway(
     simulator?: { adapter: ProviderAdapter; parameters: Json };
     /** The runtime's clock, when the test sets one. */
     now?: () => Date;
+    /** Another routing snapshot (a route with a flag). */
+    routed?: RoutingSnapshot;
   } = {},
 ) {
   const logged: GatewayLogEntry[] = [];
   const changes: ((s: RoutingSnapshot) => void)[] = [];
-  const routed = opts.simulator
-    ? snapshotOf({ ...version, parameters: opts.simulator.parameters })
-    : snapshot;
+  const routed = opts.routed
+    ? opts.routed
+    : opts.simulator
+      ? snapshotOf({ ...version, parameters: opts.simulator.parameters })
+      : snapshot;
   const deps: GatewayDeps = {
     routing: { current: () => routed, onChange: (l) => changes.push(l) },
     authenticate: async (t) => {
@@ -306,6 +311,56 @@ describe("gateway handler with fakes", () => {
     assert.equal(none.status, 401);
     assert.match(JSON.stringify(await none.json()), /send an API token/);
   });
+});
+
+test("a route's flag picks the version from the request: the route header and the log's route_reason name flag and variant", async () => {
+  const flagged = snapshotOf(version);
+  flagged.models.get("m")!.flag = "m.version";
+  flagged.flags = new FlagSet([
+    compileFlag({
+      key: "m.version",
+      type: "string",
+      variants: { internal: "m@1.0.0", missing: "m@nightly", everyone: "m@production" },
+      defaultVariant: "everyone",
+      enabled: true,
+      rules: [
+        { when: { tenant: "internal" }, variant: "internal" },
+        { when: { tenant: "beta" }, variant: "missing" },
+      ],
+    }),
+  ]);
+  const g = gateway({ mode: "off" }, { routed: flagged });
+  const { server, url } = await serve(g.handler);
+  try {
+    const ask = (metadata: Record<string, string>, headers: Record<string, string> = {}) =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer good", "content-type": "application/json", ...headers },
+        body: JSON.stringify({ model: "m", metadata, messages: [{ role: "user", content: "hi" }] }),
+      });
+    const internal = await ask({ tenant: "internal" });
+    assert.equal(internal.status, 200);
+    await internal.json();
+    assert.match(
+      internal.headers.get("x-modelgov-route") ?? "",
+      /^flag:m\.version=internal \(TARGETING_MATCH\); pinned/,
+    );
+    assert.equal(g.logged.at(-1)!.routeReason, "flag:m.version=internal (TARGETING_MATCH); pinned");
+    const byHeader = await ask({ tenant: "internal" }, { "x-modelgov-context-tenant": "acme" });
+    await byHeader.json();
+    assert.equal(g.logged.at(-1)!.routeReason, "flag:m.version=everyone (DEFAULT); alias:production");
+    // A variant that cannot serve: a 502 naming the flag and the variant, nothing served or logged as served.
+    const served = g.logged.length;
+    const beta = await ask({ tenant: "beta" });
+    assert.equal(beta.status, 502);
+    assert.match(
+      JSON.stringify(await beta.json()),
+      /flag:m\.version=missing \(TARGETING_MATCH\) names m@nightly, which cannot serve/,
+    );
+    assert.equal(g.logged.length, served);
+  } finally {
+    server.close();
+  }
 });
 
 describe("request features in the log, through the simulator provider", () => {
