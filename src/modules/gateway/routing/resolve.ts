@@ -51,6 +51,7 @@ export function resolve(
   field: string,
   subject: string | undefined,
   fallbackKey: string,
+  /** A router's tier (resolvePlain says how it resolves): the route's flag is not asked. */
   internal = false,
   /** The request's evaluation context for the route's flag: only built when the route has one. */
   context?: () => EvaluationContext,
