@@ -127,9 +127,9 @@ function measure(
   for (let i = 0; i < N + 10_000; i++) {
     const t0 = performance.now();
     const subject = `user-${i & 1023}`;
-    const asked = resolve(snapshot, "assistant", subject, "req", false, () =>
-      flagContext(HEADERS, chat, subject),
-    );
+    const asked = resolve(snapshot, "assistant", subject, "req", false, {
+      context: () => flagContext(HEADERS, chat, subject),
+    });
     if (isRefusal(asked)) throw new Error(asked.detail);
     const r = throughRouter(snapshot, asked, () => routerInput(chat), "user-1", "req");
     const dt = performance.now() - t0;

@@ -361,6 +361,32 @@ test("a route's flag picks the version from the request: the route header and th
   } finally {
     server.close();
   }
+  // The flag's schedule reads the runtime's clock: off since 2000 by the system's, on by a clock in 1999.
+  const scheduled = snapshotOf(version);
+  scheduled.models.get("m")!.flag = "m.version";
+  scheduled.flags = new FlagSet([
+    compileFlag({
+      key: "m.version",
+      type: "string",
+      variants: { pinned: "m@1.0.0" },
+      defaultVariant: "pinned",
+      enabled: true,
+      schedule: { offAt: "2000-01-01T00:00:00Z" },
+    }),
+  ]);
+  for (const [now, reason] of [
+    [undefined, "alias:production; flag:m.version DISABLED"],
+    [new Date("1999-06-01T00:00:00Z"), "flag:m.version=pinned (STATIC); pinned"],
+  ] as const) {
+    const t = gateway({ mode: "off" }, { routed: scheduled, ...(now ? { now: () => now } : {}) });
+    const s = await serve(t.handler);
+    try {
+      await (await call(s.url)).json();
+      assert.equal(t.logged.at(-1)!.routeReason, reason);
+    } finally {
+      s.server.close();
+    }
+  }
 });
 
 describe("request features in the log, through the simulator provider", () => {

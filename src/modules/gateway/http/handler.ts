@@ -128,9 +128,10 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       (req.headers["x-modelgov-subject"] as string | undefined) ??
       (typeof chat.user === "string" ? chat.user : undefined);
     const snapshot = deps.routing.current();
-    const asked = resolve(snapshot, chat.model, subject, requestId, false, () =>
-      flagContext(req.headers, chat, subject),
-    );
+    const asked = resolve(snapshot, chat.model, subject, requestId, false, {
+      context: () => flagContext(req.headers, chat, subject),
+      ...(deps.now ? { now: () => deps.now!().getTime() } : {}),
+    });
     if (isRefusal(asked)) throw refused(asked);
     // A router version picks a tier from the request; everything else passes through.
     let resolution = throughRouter(snapshot, asked, () => routerInput(chat), subject, requestId);

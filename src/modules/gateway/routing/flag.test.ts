@@ -108,9 +108,11 @@ function ask(
 ) {
   const subject = headers["x-modelgov-subject"] ?? (typeof body.user === "string" ? body.user : undefined);
   let built = 0;
-  const r = resolve(s, field, subject, "req_1", false, () => {
-    built++;
-    return flagContext(headers, body, subject);
+  const r = resolve(s, field, subject, "req_1", false, {
+    context: () => {
+      built++;
+      return flagContext(headers, body, subject);
+    },
   });
   return { r, built };
 }
@@ -191,12 +193,28 @@ test("a disabled, missing or failing flag leaves the route's split/production se
   assert.equal(keyless.reason, "alias:production; flag:chat.version TARGETING_KEY_MISSING");
 });
 
+test("a flag's schedule reads the runtime's clock when the gateway has one", () => {
+  const scheduled = snap({ ...FLAG, schedule: { onAt: "2030-01-01T00:00:00Z" } });
+  const at = (iso: string) =>
+    resolve(scheduled, "chat", undefined, "r", false, {
+      context: () => ({ tenant: "internal" }),
+      now: () => Date.parse(iso),
+    });
+  assert.equal(ok(at("2029-12-31T23:59:59Z")).reason, "alias:production; flag:chat.version DISABLED");
+  assert.equal(
+    ok(at("2030-01-01T00:00:00Z")).reason,
+    "flag:chat.version=canary (TARGETING_MATCH); alias:canary",
+  );
+});
+
 test("an explicit model@selector, a router's tier and a route without a flag bypass it: the context is never built", () => {
   const pinned = ask(S, { metadata: { tenant: "internal" } }, {}, "chat@production");
   assert.equal(ok(pinned.r).reason, "alias:production");
   assert.equal(pinned.built, 0);
-  const tier = resolve(S, "chat", "u1", "r", true, () => {
-    throw new Error("a router's tier does not evaluate the flag");
+  const tier = resolve(S, "chat", "u1", "r", true, {
+    context: () => {
+      throw new Error("a router's tier does not evaluate the flag");
+    },
   });
   assert.equal(ok(tier).reason, "alias:production");
   const plain = ask(snap(FLAG, { flag: null }), { metadata: { tenant: "internal" } });

@@ -53,15 +53,23 @@ export function resolve(
   fallbackKey: string,
   /** A router's tier (resolvePlain says how it resolves): the route's flag is not asked. */
   internal = false,
-  /** The request's evaluation context for the route's flag: only built when the route has one. */
-  context?: () => EvaluationContext,
+  /**
+   * For the route's flag: the request's evaluation context (only built when the route has a
+   * flag) and the runtime's clock (a flag's schedule), the system's when absent.
+   */
+  flag: { context?: () => EvaluationContext; now?: () => number } = {},
 ): Resolution | RouteRefusal {
   if (internal || field.includes("@")) return resolvePlain(snapshot, field, subject, fallbackKey, internal);
   const model = snapshot.models.get(field);
   if (!model?.flag) return resolvePlain(snapshot, field, subject, fallbackKey, internal);
   const key = model.flag;
   const r = snapshot.flags
-    ? snapshot.flags.evaluate(key, context ? context() : NO_CONTEXT, Date.now(), "string")
+    ? snapshot.flags.evaluate(
+        key,
+        flag.context ? flag.context() : NO_CONTEXT,
+        flag.now ? flag.now() : Date.now(),
+        "string",
+      )
     : undefined;
   if (!r || r.reason === "ERROR" || r.reason === "DISABLED") {
     // The flag cannot decide (missing, mistyped, a rollout without a targeting key) or is off:

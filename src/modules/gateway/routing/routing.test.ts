@@ -169,12 +169,16 @@ for (const target of allStoreTargets()) {
         await h.services.routes.set(ctx(), "support-assistant", { ...cfg, flag: DEMO_FLAG.key });
         assert.equal((await h.services.routes.get("support-assistant")).flag, DEMO_FLAG.key);
         let s = await until((x) => route(x).flag === DEMO_FLAG.key);
-        const acme = resolve(s, "support-assistant", "u1", "r", false, () => ({ tenant: "acme" }));
+        const acme = resolve(s, "support-assistant", "u1", "r", false, {
+          context: () => ({ tenant: "acme" }),
+        });
         assert.ok(!isRefusal(acme));
         assert.equal(acme.reason, `flag:${DEMO_FLAG.key}=production (DEFAULT); alias:production`);
         assert.equal(acme.chain[0]!.version, "1.1.0");
         // The demo's canary (1.2.0) has no approval in force: the flag may not send anyone there.
-        const internal = resolve(s, "support-assistant", "u1", "r", false, () => ({ tenant: "internal" }));
+        const internal = resolve(s, "support-assistant", "u1", "r", false, {
+          context: () => ({ tenant: "internal" }),
+        });
         assert.ok(isRefusal(internal));
         assert.equal(internal.status, 502);
         assert.match(
@@ -183,7 +187,9 @@ for (const target of allStoreTargets()) {
         );
         await h.services.flags.setEnabled(ctx(), DEMO_FLAG.key, false);
         s = await until((x) => x.flags?.get(DEMO_FLAG.key)?.definition.enabled === false);
-        const off = resolve(s, "support-assistant", "u1", "r", false, () => ({ tenant: "internal" }));
+        const off = resolve(s, "support-assistant", "u1", "r", false, {
+          context: () => ({ tenant: "internal" }),
+        });
         assert.ok(!isRefusal(off));
         assert.equal(off.reason, `alias:production; flag:${DEMO_FLAG.key} DISABLED`);
         await h.services.routes.set(ctx(), "support-assistant", cfg);
