@@ -30,7 +30,7 @@ import {
   listFlags,
   writeFlag,
 } from "./flags.store.ts";
-import { checkReleaseGate, type ServableGate } from "./release-gate.ts";
+import { checkNoRouteUse, checkReleaseGate, checkRouteUse, type ServableGate } from "./release-gate.ts";
 
 export function toDefinition(
   f: Pick<Flag, "key" | "type" | "variants" | "defaultVariant" | "enabled" | "rules" | "schedule">,
@@ -138,6 +138,7 @@ export function createFlagsService(deps: {
       throw conflict(`flag ${input.key} already exists`, [{ field: "key", reason: "already exists" }]);
     if (before && isDeepStrictEqual(inputOf(before), input)) return { flag: before, change: "unchanged" };
     if (!opts.skipReleaseGate) await checkReleaseGate(tx, input, deps.servable);
+    await checkRouteUse(tx, input);
     const change = before ? "updated" : "created";
     const flag = await writeFlag(tx, input, change, ctx.actor, clock.now());
     await audited(
@@ -221,6 +222,7 @@ export function createFlagsService(deps: {
     remove: (ctx: RequestContext, key: string) =>
       db.transaction(async (tx) => {
         const before = await existing(tx, key, true);
+        await checkNoRouteUse(tx, key);
         await deleteFlag(tx, key, ctx.actor, clock.now());
         await audited(tx, ctx, key, "deleted", before, null);
       }),

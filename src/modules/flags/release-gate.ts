@@ -46,3 +46,50 @@ export async function checkReleaseGate(q: Queryable, flag: FlagInput, servable: 
       );
   }
 }
+
+/** The models whose gateway route defers to this flag (model_routes.flag). */
+async function routesUsing(q: Queryable, key: string): Promise<string[]> {
+  const rows = await q.query<{ name: string }>(
+    "SELECT m.name FROM model_routes r JOIN models m ON m.id = r.model_id WHERE r.flag = $1 ORDER BY m.name",
+    [key],
+  );
+  return rows.map((r) => r.name);
+}
+
+/**
+ * A flag a model's route defers to stays a string flag whose every variant names a version or
+ * alias of that model, whatever later writes do (the route's own check runs only when the route
+ * is set): otherwise a flag edit could send the model's traffic to another model.
+ */
+export async function checkRouteUse(q: Queryable, flag: FlagInput): Promise<void> {
+  for (const model of await routesUsing(q, flag.key)) {
+    if (flag.type !== "string")
+      throw new AppError(
+        "unprocessable",
+        `type: the route of ${model} defers to this flag: it stays a string flag`,
+        {
+          errors: [{ field: "type", reason: `the route of ${model} defers to this flag` }],
+        },
+      );
+    for (const [name, value] of Object.entries(flag.variants)) {
+      const v = value as string;
+      const at = v.indexOf("@");
+      if (at < 0 || v.slice(0, at) !== model || at === v.length - 1) {
+        const field = `variants.${name}`;
+        const reason = `the route of ${model} defers to this flag: its variants name ${model}@<version|alias>, not "${v}"`;
+        throw new AppError("unprocessable", `${field}: ${reason}`, { errors: [{ field, reason }] });
+      }
+    }
+  }
+}
+
+/** A flag a model's route defers to is not deleted from under it (the route is changed first). */
+export async function checkNoRouteUse(q: Queryable, key: string): Promise<void> {
+  const models = await routesUsing(q, key);
+  if (models.length)
+    throw new AppError(
+      "conflict",
+      `the route of ${models.join(", ")} defers to flag ${key}: change the route first`,
+      { errors: [{ field: "key", reason: `used by the route of ${models.join(", ")}` }] },
+    );
+}

@@ -192,6 +192,23 @@ for (const target of allStoreTargets()) {
         });
         assert.ok(!isRefusal(off));
         assert.equal(off.reason, `alias:production; flag:${DEMO_FLAG.key} DISABLED`);
+        // While the route defers to it, the flag is not turned to another model, nor deleted.
+        await assert.rejects(
+          h.services.flags.put(
+            ctx(),
+            FlagInputSchema.parse({
+              ...DEMO_FLAG,
+              variants: { ...DEMO_FLAG.variants, production: "other-model@production" },
+            }),
+            "upsert",
+            { skipReleaseGate: true },
+          ),
+          /variants\.production: the route of support-assistant defers to this flag/,
+        );
+        await assert.rejects(
+          h.services.flags.remove(ctx(), DEMO_FLAG.key),
+          /the route of support-assistant defers to flag support-assistant\.version: change the route first/,
+        );
         await h.services.routes.set(ctx(), "support-assistant", cfg);
         assert.equal(route(await until((x) => route(x).flag === null)).flag, null);
       },
