@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ApiError, createClient } from "../client/index.ts";
 import { envDefault, environmentHelp, readEnv } from "../lib/environment.ts";
 import { registerApplyCommand } from "./commands/apply.ts";
@@ -174,6 +174,12 @@ export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (err) {
+    // A usage error a command's action finds itself (two options that exclude each other): commander
+    // prints the ones it finds while parsing, never these.
+    if (err instanceof InvalidArgumentError) {
+      cli.io.err(`error: ${err.message}`);
+      return 2;
+    }
     if (err instanceof CommanderError) {
       if (
         err.code === "commander.helpDisplayed" ||

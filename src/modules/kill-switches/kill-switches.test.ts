@@ -163,6 +163,12 @@ for (const target of allStoreTargets()) {
       assert.equal((await admin.killSwitches.list()).items.length, 0);
     });
 
+    test("the CLI says what is wrong with a usage it cannot take (exit 2)", async () => {
+      const both = await runCliAs(h.fetch, h.adminToken, ["kill", "engage", "--reason", "no target given"]);
+      assert.equal(both.code, 2);
+      assert.match(both.err, /error: give exactly one of --version and --provider/);
+    });
+
     test("a killed provider: every replica falls back past its versions within a second; the route header names the switch", async () => {
       const engaged = await runCliAs(h.fetch, h.adminToken, [
         "kill",
