@@ -1,9 +1,10 @@
 import type { ChatRequest } from "../../../../providers/types.ts";
+import type { RouteMember } from "../../../request-log/index.ts";
 import { isRefusal, type Resolution, resolve } from "../../routing/resolve.ts";
 import type { RoutingSnapshot } from "../../routing/snapshot.ts";
 import { type Ask, emptyRow, within } from "../../routing/strategies.ts";
 import { type ChatArgs, openCall } from "./call.ts";
-import { callPlain } from "./complete.ts";
+import { callPlain, type PlainAnswer } from "./complete.ts";
 import { costOf } from "./log-entry.ts";
 
 /**
@@ -44,22 +45,23 @@ export function gatewayAsk(
     if (got === "late")
       return { row: emptyRow(role, "failed", `no answer within ${limits.timeoutMs} ms`, role) };
     if ("failure" in got) return { row: emptyRow(role, "failed", got.failure.detail, role) };
-    const u = got.result.usage;
-    return {
-      label: got.response.model,
-      choices: got.response.choices,
-      row: {
-        tier: role,
-        role,
-        versionId: got.servedBy.id,
-        version: got.servedBy.version,
-        outcome: "served",
-        reason: null,
-        tokensIn: u.inputTokens,
-        tokensOut: u.outputTokens,
-        costUsd: costOf(got.servedBy, u),
-        upstreamMs: got.result.upstreamMs,
-      },
-    };
+    return { label: got.response.model, choices: got.response.choices, row: servedRow(role, got, role) };
+  };
+}
+
+/** The route member of a call that answered: the version that served it, its tokens and cost. */
+export function servedRow(tier: string, got: PlainAnswer, role?: RouteMember["role"]): RouteMember {
+  const u = got.result.usage;
+  return {
+    tier,
+    ...(role ? { role } : {}),
+    versionId: got.servedBy.id,
+    version: got.servedBy.version,
+    outcome: "served",
+    reason: null,
+    tokensIn: u.inputTokens,
+    tokensOut: u.outputTokens,
+    costUsd: costOf(got.servedBy, u),
+    upstreamMs: got.result.upstreamMs,
   };
 }

@@ -5,10 +5,10 @@ import { routerInput } from "../../routing/router-input.ts";
 import type { RoutingSnapshot } from "../../routing/snapshot.ts";
 import { emptyRow, runCascade, runEnsemble, type Step } from "../../routing/strategies.ts";
 import { GatewayError } from "../gateway-error.ts";
-import { gatewayAsk } from "./ask.ts";
+import { gatewayAsk, servedRow } from "./ask.ts";
 import { type ChatArgs, type ChatCall, openCall, sendFailure } from "./call.ts";
 import { callPlain, type PlainAnswer, sendPlain } from "./complete.ts";
-import { costOf, elapsedMs, logEntry, type Outcome } from "./log-entry.ts";
+import { elapsedMs, logEntry, type Outcome } from "./log-entry.ts";
 
 /*
  * A router version that calls several tiers for one request: a cascade or an ensemble, run by
@@ -48,22 +48,11 @@ async function callMember(
       row: emptyRow(tier.name, "failed", got.failure.detail),
       x: { call: m.call, path: [...got.failure.path] },
     };
-  const u = got.result.usage;
   return {
     label: got.response.model,
     choices: got.response.choices,
     x: { call: m.call, answer: got, path: [...got.path] },
-    row: {
-      tier: tier.name,
-      versionId: got.servedBy.id,
-      version: got.servedBy.version,
-      outcome: "served",
-      reason: null,
-      tokensIn: u.inputTokens,
-      tokensOut: u.outputTokens,
-      costUsd: costOf(got.servedBy, u),
-      upstreamMs: got.result.upstreamMs,
-    },
+    row: servedRow(tier.name, got),
   };
 }
 
