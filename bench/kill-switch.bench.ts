@@ -5,6 +5,7 @@ import Table from "cli-table3";
 import { createClient } from "../src/client/index.ts";
 import { clusterSkip, startReplicaCluster } from "../src/test-support/replica-cluster.ts";
 import { prepareTwoVersions, routedVersion, timeUntil } from "../src/test-support/replicas.ts";
+import { quantile } from "./quantile.ts";
 
 /**
  * Kill switch propagation: three `modelgov serve` replicas as hosts (network namespaces)
@@ -28,10 +29,6 @@ const MODEL = "bench-kill";
 const POLL_MS = 5;
 const SERVER = process.env.BENCH_REPLICAS_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
 
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
-};
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 async function main() {

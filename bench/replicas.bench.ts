@@ -11,6 +11,7 @@ import {
   routedVersion,
   timeUntil,
 } from "../src/test-support/replicas.ts";
+import { quantile } from "./quantile.ts";
 
 /**
  * Three replicas as hosts (network namespaces) behind PgBouncer in transaction mode, on one
@@ -37,10 +38,6 @@ const MODEL = "bench-replicas";
 const POLL_MS = 5;
 const SERVER = process.env.BENCH_REPLICAS_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
 
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
-};
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 async function main() {
