@@ -22,7 +22,6 @@ import type {
 } from "../modules/experiments/index.ts";
 import type { RouteConfigSchema } from "../modules/gateway/index.ts";
 import type { Token, TokenCreateSchema } from "../modules/identity/index.ts";
-import type { EngageSchema, KillSwitch } from "../modules/kill-switches/index.ts";
 import type { MonitorConfig, MonitorConfigSchema, MonitorStatus } from "../modules/monitoring/index.ts";
 import type {
   Model,
@@ -54,7 +53,6 @@ import type {
   RolloutVerdictView,
   ShadowReportView,
 } from "../modules/rollouts/index.ts";
-import type { CalibrateSchema, CalibrationSummary, TrainSchema } from "../modules/routers/index.ts";
 import type { TrafficTargetSchema, TrafficTargetView } from "../modules/traffic/index.ts";
 import type {
   Delivery,
@@ -64,6 +62,7 @@ import type {
   WebhookCreateSchema,
 } from "../modules/webhooks/index.ts";
 import { flagsClient } from "./flags.ts";
+import { killSwitchesClient, routersClient } from "./routing.ts";
 import type {
   AliasMove,
   ApprovalRequestView,
@@ -358,34 +357,7 @@ export function createClient(opts: ClientOptions) {
           suiteHash,
         }),
     },
-    routers: {
-      /** A new version of a two-tier router with the cheapest threshold meeting a target on a suite. */
-      calibrate: (model: string, version: string, body: Input<typeof CalibrateSchema>) =>
-        call<{ version: Version; calibration: CalibrationSummary }>(
-          "POST",
-          `${v(model, version)}/calibrate`,
-          body,
-        ),
-      /** A new trained router version from the tiers' runs of a suite (optionally calibrated), or from feedback. */
-      train: (model: string, body: Input<typeof TrainSchema>) =>
-        call<{
-          version: Version;
-          training: {
-            source: "suite" | "feedback";
-            cases: number;
-            labels: Record<string, number>;
-            /** From feedback: the window read, the requests read by source, those skipped and why. */
-            window?: { since: string; until: string };
-            read?: Record<string, number>;
-            skipped?: { reason: string; requests: number; why: string }[];
-            capped?: boolean;
-            iterations: number;
-            loss: number;
-            converged: boolean;
-          };
-          calibration: CalibrationSummary | null;
-        }>("POST", `/api/v1/models/${enc(model)}/router/train`, body),
-    },
+    routers: routersClient(call),
     monitor: {
       /** The production version watched, its baseline, and each rule's state and last window. */
       status: (model: string) => call<MonitorStatus>("GET", `/api/v1/models/${enc(model)}/monitor`),
@@ -416,15 +388,7 @@ export function createClient(opts: ClientOptions) {
           resolved: string[];
         }>("POST", `/api/v1/models/${enc(model)}/monitor/run`),
     },
-    killSwitches: {
-      /** Newest first; `state: "engaged"` for the switches in force. */
-      list: (q: { state?: "engaged" | "released" | "all"; limit?: number } = {}) =>
-        call<{ items: KillSwitch[] }>("GET", "/api/v1/kill-switches", undefined, q),
-      /** Switches a version (`model@1.2.0`) or a provider off on every replica. */
-      engage: (body: Input<typeof EngageSchema>) => call<KillSwitch>("POST", "/api/v1/kill-switches", body),
-      release: (id: string, reason: string) =>
-        call<KillSwitch>("DELETE", `/api/v1/kill-switches/${enc(id)}`, { reason }),
-    },
+    killSwitches: killSwitchesClient(call),
     traffic: {
       /** A containerised model's cluster route and whether it carries the weights modelgov wants. */
       get: (model: string) => call<TrafficTargetView>("GET", `/api/v1/models/${enc(model)}/traffic-target`),
