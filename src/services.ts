@@ -10,7 +10,7 @@ import { type AuditOptions, auditRoutes, createAuditService } from "./modules/au
 import { biasDriftRoutes, createBiasDriftService } from "./modules/bias-drift/index.ts";
 import { cardRoutes, createCardsService } from "./modules/cards/index.ts";
 import { createDependentsService, dependentsRoutes } from "./modules/dependents/index.ts";
-import { createEvalsService, evalRoutes } from "./modules/evals/index.ts";
+import { createEvalsService, evalRoutes, latestRunFacts } from "./modules/evals/index.ts";
 import { createExperimentsService, experimentRoutes } from "./modules/experiments/index.ts";
 import { createFeedbackService, createFeedbackWriter } from "./modules/feedback/index.ts";
 import { createFlagsService, flagsRoutes, ofrepRoutes, registerFlagMetrics } from "./modules/flags/index.ts";
@@ -85,6 +85,8 @@ export function createServices({
     db,
     clock,
     onApproved: (tx, ctx, versionId, requestId) => retraining.onApproved(tx, ctx, versionId, requestId),
+    // `flags` is built below; these run only on a write, after it is.
+    segmentsChanged: (tx) => flags.holdSegments(tx, "this policy", "body.segments"),
   });
   const productionGate: ProductionGate = openProductionGate
     ? async () => ({ ok: true, requestId: null, unmet: [] })
@@ -98,6 +100,7 @@ export function createServices({
       registered: (tx, ctx, version) => retraining.retrainedCandidate.registered(tx, ctx, version),
     },
     enteredProduction: (tx, ctx, version) => retraining.onEnteredProduction(tx, ctx, version),
+    tagsChanged: (tx, model) => flags.holdSegments(tx, "these tags", "body.tags", model),
   });
   const cards = createCardsService({
     db,
@@ -135,9 +138,18 @@ export function createServices({
   const identity = createIdentityService({
     db,
     clock,
-    declaredRoles: async () => [
-      ...new Set((await approvals.getPolicy()).rules.flatMap((r) => Object.keys(r.roles))),
-    ],
+    declaredRoles: async () => {
+      const p = await approvals.getPolicy();
+      return [
+        ...new Set(
+          [
+            ...p.rules,
+            ...p.flagChanges,
+            ...p.segments.map((s) => ({ roles: s.require.roles ?? {} })),
+          ].flatMap((r) => Object.keys(r.roles)),
+        ),
+      ];
+    },
   });
   const webhooks = createWebhooksService({
     db,
@@ -195,6 +207,11 @@ export function createServices({
     db,
     clock,
     servable: (q, id) => approvals.gate(q, id),
+    segments: {
+      policy: (q) => approvals.getPolicy(q),
+      signedRoles: (q, id) => approvals.signedRoles(q, id),
+      latestRun: (q, id, suite) => latestRunFacts(q, id, suite),
+    },
     onEvaluated: registerFlagMetrics(metrics.registry),
   });
   /** Versions outside production that may serve: those with an approval in force. */

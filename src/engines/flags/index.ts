@@ -19,4 +19,5 @@ export {
   type RolloutSlice,
 } from "./definition.ts";
 export { BUCKETS, bucketOf, type CompiledFlag, compileFlag, errorResolution, FlagSet } from "./evaluate.ts";
+export { type Reach, variantsReaching } from "./segments.ts";
 export { type ModelTarget, modelTargets } from "./targets.ts";

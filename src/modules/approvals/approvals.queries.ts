@@ -190,5 +190,18 @@ export function createApprovalReads({ db, clock }: { db: Db; clock: Clock }) {
       }
       return out;
     },
+
+    /**
+     * Approving sign-offs per role (distinct signers) on the version's latest approved request,
+     * or null without one: what a segment's `require.roles` reads (issue 19).
+     */
+    async signedRoles(q: Queryable, versionId: string): Promise<Record<string, number> | null> {
+      const r = (await store.listRequests(q, { versionId, limit: 50 })).find((x) => x.status === "approved");
+      if (!r) return null;
+      const signers = new Map<string, Set<string>>();
+      for (const s of await store.signoffsOf(q, r.id))
+        if (s.decision === "approve") signers.set(s.role, (signers.get(s.role) ?? new Set()).add(s.signer));
+      return Object.fromEntries([...signers].map(([role, who]) => [role, who.size]));
+    },
   };
 }

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { FAIRNESS_METRICS } from "../../engines/fairness/index.ts";
 import { ATTESTABLE_KINDS, EVIDENCE_KINDS } from "../../engines/policy/approval-policy.ts";
 import { RoleName } from "../identity/identity.schemas.ts";
+import { FlagChangeRuleSchema, SegmentSchema } from "./segments.schemas.ts";
 
 export const ApprovalRuleSchema = z
   .object({
@@ -119,10 +120,12 @@ export const ApprovalPolicySchema = z
   .object({
     rules: z.array(ApprovalRuleSchema).max(100),
     gates: z.array(ReleaseGateSchema).max(100).default([]),
+    segments: z.array(SegmentSchema).max(100).default([]),
+    flagChanges: z.array(FlagChangeRuleSchema).max(100).default([]),
   })
   .strict()
   .superRefine((p, ctx) => {
-    for (const key of ["rules", "gates"] as const) {
+    for (const key of ["rules", "gates", "segments", "flagChanges"] as const) {
       const names = new Set<string>();
       p[key].forEach((r, i) => {
         if (names.has(r.name))
@@ -148,6 +151,18 @@ export const ApprovalPolicyWriteSchema = z
       .max(100)
       .optional()
       .describe("the release gates; left out, the gates in force stay as they are"),
+    segments: z
+      .array(SegmentSchema)
+      .max(100)
+      .optional()
+      .describe(
+        "segments of traffic and what a version a flag sends there must have; left out, those in force stay",
+      ),
+    flagChanges: z
+      .array(FlagChangeRuleSchema)
+      .max(100)
+      .optional()
+      .describe("which flag changes wait for sign-offs; left out, those in force stay"),
   })
   .strict()
   .openapi("ApprovalPolicyWrite");
@@ -162,7 +177,7 @@ export const PolicyWriteQuerySchema = z.object({
 
 export const PolicyChangeSchema = z
   .object({
-    kind: z.enum(["rule", "gate"]),
+    kind: z.enum(["rule", "gate", "segment", "flagChange"]),
     name: z.string(),
     change: z.enum(["added", "removed", "changed"]),
   })

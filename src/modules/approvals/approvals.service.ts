@@ -15,7 +15,7 @@ import type {
   Sign,
 } from "./approvals.schemas.ts";
 import * as store from "./approvals.store.ts";
-import { planPolicyWrite } from "./policy-write.ts";
+import { checkSegmentGates, type PolicyWrite, planPolicyWrite } from "./policy-write.ts";
 import { refusedByGates } from "./release-gates.ts";
 
 export type { GateResult } from "./approvals.queries.ts";
@@ -30,10 +30,13 @@ export function createApprovalsService({
   db,
   clock,
   onApproved,
+  segmentsChanged,
 }: {
   db: Db;
   clock: Clock;
   onApproved?: OnApproved;
+  /** Called in the transaction of a policy write that changes the segments or gates: throws to refuse it. */
+  segmentsChanged?: (tx: Tx) => Promise<void>;
 }) {
   const reads = createApprovalReads({ db, clock });
   const { rules, gates, requirementsOf, currentFacts, effectiveRequirements, verdictOf, view } = reads;
@@ -113,13 +116,16 @@ export function createApprovalsService({
     return e;
   }
 
+  async function policyOf(q: Queryable): Promise<ApprovalPolicy> {
+    return {
+      rules: (await rules(q)) as ApprovalPolicy["rules"],
+      gates: (await gates(q)) as ApprovalPolicy["gates"],
+      ...((await store.readFlagPolicy(q)) as Pick<ApprovalPolicy, "segments" | "flagChanges">),
+    };
+  }
+
   const service = {
-    async getPolicy(): Promise<ApprovalPolicy> {
-      return {
-        rules: (await rules(db)) as ApprovalPolicy["rules"],
-        gates: (await gates(db)) as ApprovalPolicy["gates"],
-      };
-    },
+    getPolicy: (q: Queryable = db) => policyOf(q),
 
     /** The release gates that apply to a model (by its use cases, risk tier and name). */
     async gatesFor(q: Queryable, modelId: string): Promise<ReleaseGate[]> {
@@ -133,16 +139,14 @@ export function createApprovalsService({
      */
     async writePolicy(
       ctx: RequestContext,
-      input: { rules: ApprovalPolicy["rules"]; gates?: ApprovalPolicy["gates"] },
+      input: PolicyWrite,
       opts: { dryRun?: boolean; allowRemovals?: boolean } = {},
     ): Promise<{ dryRun: boolean; changes: PolicyChange[]; policy: ApprovalPolicy }> {
       return db.transaction(async (tx) => {
-        const current = {
-          rules: (await rules(tx)) as ApprovalPolicy["rules"],
-          gates: (await gates(tx)) as ApprovalPolicy["gates"],
-        };
+        const current = await policyOf(tx);
         // A dry run refuses nothing: it shows what the write would do, removals included.
         const { next, changes } = planPolicyWrite(current, input, opts.allowRemovals || opts.dryRun === true);
+        checkSegmentGates(next);
         if (opts.dryRun) return { dryRun: true, changes, policy: next };
         if (changes.length === 0) return { dryRun: false, changes, policy: current };
         const policy = await service.setPolicy(ctx, next, tx);
@@ -150,15 +154,20 @@ export function createApprovalsService({
       });
     },
 
-    async setPolicy(
-      ctx: RequestContext,
-      input: Omit<ApprovalPolicy, "gates"> & { gates?: ApprovalPolicy["gates"] },
-      q?: Tx,
-    ): Promise<ApprovalPolicy> {
-      const policy: ApprovalPolicy = { rules: input.rules, gates: input.gates ?? [] };
+    async setPolicy(ctx: RequestContext, input: PolicyWrite, q?: Tx): Promise<ApprovalPolicy> {
+      const policy: ApprovalPolicy = {
+        rules: input.rules,
+        gates: input.gates ?? [],
+        segments: input.segments ?? [],
+        flagChanges: input.flagChanges ?? [],
+      };
+      checkSegmentGates(policy);
       const run = async (tx: Tx) => {
-        const before = { rules: await rules(tx), gates: await gates(tx) };
-        await store.writeRules(tx, policy.rules, clock.now().toISOString(), policy.gates);
+        const before = await policyOf(tx);
+        await store.writeRules(tx, policy.rules, clock.now().toISOString(), policy.gates, policy);
+        // A segment adopted or changed binds the flags already written (issue 19).
+        if (JSON.stringify([before.segments, before.gates]) !== JSON.stringify([policy.segments, policy.gates]))
+          await segmentsChanged?.(tx);
         await recordAudit(tx, ctx, clock.now(), {
           action: "approval_policy.updated",
           subjectType: "approval_policy",
@@ -334,6 +343,7 @@ export function createApprovalsService({
     list: reads.list,
     inbox: reads.inbox,
     gate: reads.gate,
+    signedRoles: reads.signedRoles,
 
     voidRequests,
 

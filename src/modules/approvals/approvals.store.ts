@@ -89,16 +89,32 @@ export async function readGates(q: Queryable): Promise<unknown[]> {
   return rows[0]?.gates ?? [];
 }
 
+/** The policy's segments and flag-change rules (issue 19). */
+export async function readFlagPolicy(q: Queryable): Promise<{ segments: unknown[]; flagChanges: unknown[] }> {
+  const rows = await q.query<{ segments: unknown[]; flag_changes: unknown[] }>(
+    "SELECT segments, flag_changes FROM approval_policy WHERE id = 'default'",
+  );
+  return { segments: rows[0]?.segments ?? [], flagChanges: rows[0]?.flag_changes ?? [] };
+}
+
 export async function writeRules(
   q: Queryable,
   rules: unknown[],
   at: string,
   gates: unknown[] = [],
+  flagPolicy: { segments: unknown[]; flagChanges: unknown[] } = { segments: [], flagChanges: [] },
 ): Promise<void> {
   await q.query(
-    `INSERT INTO approval_policy (id, rules, gates, updated_at) VALUES ('default', $1, $3, $2)
-     ON CONFLICT (id) DO UPDATE SET rules = EXCLUDED.rules, gates = EXCLUDED.gates, updated_at = EXCLUDED.updated_at`,
-    [JSON.stringify(rules), at, JSON.stringify(gates)],
+    `INSERT INTO approval_policy (id, rules, gates, segments, flag_changes, updated_at) VALUES ('default', $1, $3, $4, $5, $2)
+     ON CONFLICT (id) DO UPDATE SET rules = EXCLUDED.rules, gates = EXCLUDED.gates, segments = EXCLUDED.segments,
+       flag_changes = EXCLUDED.flag_changes, updated_at = EXCLUDED.updated_at`,
+    [
+      JSON.stringify(rules),
+      at,
+      JSON.stringify(gates),
+      JSON.stringify(flagPolicy.segments),
+      JSON.stringify(flagPolicy.flagChanges),
+    ],
   );
 }
 

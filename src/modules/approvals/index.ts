@@ -8,3 +8,9 @@ export {
   type GateResult,
   type OnApproved,
 } from "./approvals.service.ts";
+export {
+  type FlagChangeRule,
+  FlagChangeRuleSchema,
+  type Segment,
+  SegmentSchema,
+} from "./segments.schemas.ts";

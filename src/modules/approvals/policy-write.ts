@@ -3,7 +3,7 @@
 // inside its transaction.
 
 import { isDeepStrictEqual } from "node:util";
-import { AppError } from "../../lib/errors.ts";
+import { AppError, invalid } from "../../lib/errors.ts";
 import type { ApprovalPolicy, PolicyChange } from "./approvals.schemas.ts";
 
 /** Rules or gates compared by name: added, removed, or changed in any field. */
@@ -24,19 +24,29 @@ function diffByName<T extends { name: string }>(
   return out;
 }
 
+/** A write: the rules, and whichever of the other parts it replaces (left out: those in force stay). */
+export type PolicyWrite = { rules: ApprovalPolicy["rules"] } & Partial<Omit<ApprovalPolicy, "rules">>;
+
 /**
  * The policy a write leads to (gates left out keep those in force) and its changes; throws
  * a 412 naming every removed rule or gate unless `allowRemovals`.
  */
 export function planPolicyWrite(
   current: ApprovalPolicy,
-  input: { rules: ApprovalPolicy["rules"]; gates?: ApprovalPolicy["gates"] },
+  input: PolicyWrite,
   allowRemovals: boolean,
 ): { next: ApprovalPolicy; changes: PolicyChange[] } {
-  const next: ApprovalPolicy = { rules: input.rules, gates: input.gates ?? current.gates };
+  const next: ApprovalPolicy = {
+    rules: input.rules,
+    gates: input.gates ?? current.gates,
+    segments: input.segments ?? current.segments,
+    flagChanges: input.flagChanges ?? current.flagChanges,
+  };
   const changes = [
     ...diffByName("rule", current.rules, next.rules),
     ...diffByName("gate", current.gates, next.gates),
+    ...diffByName("segment", current.segments, next.segments),
+    ...diffByName("flagChange", current.flagChanges, next.flagChanges),
   ];
   const removed = changes.filter((c) => c.change === "removed");
   if (removed.length > 0 && !allowRemovals)
@@ -49,4 +59,13 @@ export function planPolicyWrite(
       },
     );
   return { next, changes };
+}
+
+/** A segment names release gates of the policy it is part of (400 naming the one missing). */
+export function checkSegmentGates(p: ApprovalPolicy): void {
+  const gates = new Set(p.gates.map((g) => g.name));
+  for (const [i, s] of p.segments.entries())
+    for (const [j, g] of (s.require.gates ?? []).entries())
+      if (!gates.has(g))
+        throw invalid(`body.segments.${i}.require.gates.${j}`, `no release gate named '${g}'`);
 }

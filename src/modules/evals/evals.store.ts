@@ -1,5 +1,7 @@
 /** SQL for evaluation suites, runs and case results (migration 20261126000000_evals.sql). */
+
 import type { CaseResult } from "../../engines/evaluation/index.ts";
+import type { RunFacts } from "../../engines/policy/gates.ts";
 import type { Queryable } from "../../store/db.ts";
 import type { Suite } from "./suite.ts";
 
@@ -149,6 +151,33 @@ export async function latestCompleted(
     [versionId, suiteHash],
   );
   return rows[0] ? toRun(rows[0]) : null;
+}
+
+/**
+ * What the release gates read of the version's latest completed run (of `suite` when given):
+ * its suite, aggregate and group breakdown, from the stored report; null without one.
+ */
+export async function latestRunFacts(
+  q: Queryable,
+  versionId: string,
+  suite?: string,
+): Promise<{ runId: string; facts: RunFacts } | null> {
+  const rows = await q.query<{ id: string; suite_name: string; report: Record<string, unknown> | null }>(
+    `SELECT id, suite_name, report FROM eval_runs
+      WHERE version_id = $1 AND status = 'completed' AND report IS NOT NULL AND ($2::text IS NULL OR suite_name = $2)
+      ORDER BY finished_at DESC LIMIT 1`,
+    [versionId, suite ?? null],
+  );
+  const r = rows[0];
+  if (!r?.report) return null;
+  return {
+    runId: r.id,
+    facts: {
+      suite: r.suite_name,
+      aggregate: r.report.aggregate as RunFacts["aggregate"],
+      groups: (r.report.groups ?? {}) as RunFacts["groups"],
+    },
+  };
 }
 
 export async function listRuns(

@@ -3,7 +3,7 @@ export { type CustomScoreFn, type CustomScoreInput, loadCustomScorer } from "./c
 export type { EvalCasesQuerySchema, EvalListQuerySchema, EvalStartSchema } from "./evals.routes.ts";
 export { evalRoutes } from "./evals.routes.ts";
 export { createEvalsService, type EvalsService, type RunView } from "./evals.service.ts";
-export type { CaseRow } from "./evals.store.ts";
+export { type CaseRow, latestRunFacts } from "./evals.store.ts";
 export { createEvalInvoker, type EvalInvoker, type InvokeResult } from "./invoker.ts";
 export { judgeCase, judgePrompt, parseJudgeAnswer } from "./judge.ts";
 export { buildReport, cardSection, type RunReport } from "./report.ts";

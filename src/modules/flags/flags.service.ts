@@ -12,11 +12,12 @@ import {
   FlagDefinitionError,
   FlagSet,
   type FlagType,
+  modelTargets,
   type Resolution,
 } from "../../engines/flags/index.ts";
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
-import { conflict, invalid, notFound } from "../../lib/errors.ts";
+import { AppError, conflict, type FieldProblem, invalid, notFound } from "../../lib/errors.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import type { Flag, FlagInput } from "./flags.schemas.ts";
@@ -31,20 +32,8 @@ import {
   writeFlag,
 } from "./flags.store.ts";
 import { checkNoRouteUse, checkReleaseGate, checkRouteUse, type ServableGate } from "./release-gate.ts";
-
-export function toDefinition(
-  f: Pick<Flag, "key" | "type" | "variants" | "defaultVariant" | "enabled" | "rules" | "schedule">,
-): FlagDefinition {
-  return {
-    key: f.key,
-    type: f.type,
-    variants: f.variants as FlagDefinition["variants"],
-    defaultVariant: f.defaultVariant,
-    enabled: f.enabled,
-    rules: f.rules as FlagDefinition["rules"],
-    schedule: f.schedule,
-  };
-}
+import { checkSegments, type SegmentFacts } from "./segment-gate.ts";
+import { toDefinition } from "./to-definition.ts";
 
 /** Compiles a flag as written, turning a definition problem into a 400 naming the field. */
 function compiled(f: FlagInput) {
@@ -88,18 +77,28 @@ export async function loadFlagSet(q: Queryable): Promise<FlagSet> {
   );
 }
 
+export { toDefinition };
+
 export type PutOutcome = { flag: Flag; change: "created" | "updated" | "unchanged" };
 
 export function createFlagsService(deps: {
   db: Db;
   clock: Clock;
   servable: ServableGate;
+  /** The release gate per segment: the policy's segments and what they read. */
+  segments?: SegmentFacts;
   /** Counts each evaluation (the Prometheus counter); nothing when absent. */
   onEvaluated?: (r: Resolution, known: boolean) => void;
 }) {
   const { db, clock } = deps;
   let cache: { position: number; set: FlagSet } | null = null;
   let loading: Promise<FlagSet> | null = null;
+
+  /** The release gate, then the gate per segment (both refuse with 422 naming the field). */
+  async function gated(tx: Tx, input: FlagInput) {
+    await checkReleaseGate(tx, input, deps.servable);
+    if (deps.segments) await checkSegments(tx, input, deps.segments);
+  }
 
   async function audited(
     tx: Tx,
@@ -137,7 +136,7 @@ export function createFlagsService(deps: {
     if (before && mode === "create")
       throw conflict(`flag ${input.key} already exists`, [{ field: "key", reason: "already exists" }]);
     if (before && isDeepStrictEqual(inputOf(before), input)) return { flag: before, change: "unchanged" };
-    if (!opts.skipReleaseGate) await checkReleaseGate(tx, input, deps.servable);
+    if (!opts.skipReleaseGate) await gated(tx, input);
     await checkRouteUse(tx, input);
     const change = before ? "updated" : "created";
     const flag = await writeFlag(tx, input, change, ctx.actor, clock.now());
@@ -180,7 +179,7 @@ export function createFlagsService(deps: {
     return r;
   }
 
-  return {
+  const service = {
     list: () => listFlags(db),
 
     /** The flag now, or as it was at `asOf` (ISO 8601). */
@@ -212,7 +211,7 @@ export function createFlagsService(deps: {
         if (before.enabled === enabled) return before;
         const input = { ...inputOf(before), enabled };
         // Enabling puts the variants back in front of traffic: the gate applies as on any write.
-        if (enabled) await checkReleaseGate(tx, input, deps.servable);
+        if (enabled) await gated(tx, input);
         const change = enabled ? "enabled" : "disabled";
         const flag = await writeFlag(tx, input, change, ctx.actor, clock.now());
         await audited(tx, ctx, key, change, before, flag);
@@ -242,7 +241,37 @@ export function createFlagsService(deps: {
 
     /** The compiled flags as they stand (for an evaluator elsewhere: the gateway). */
     current,
+
+    /**
+     * The flags (all, or those naming `model`) the segment gate refuses as things stand now: a
+     * version's tags, an evaluation run or an approval may have moved since they were written.
+     */
+    async violations(q: Queryable = db, model?: string): Promise<{ key: string; errors: FieldProblem[] }[]> {
+      if (!deps.segments) return [];
+      const out: { key: string; errors: FieldProblem[] }[] = [];
+      for (const f of await listFlags(q)) {
+        if (model && !modelTargets(f).some((t) => t.model === model)) continue;
+        try {
+          await checkSegments(q, inputOf(f), deps.segments);
+        } catch (e) {
+          if (!(e instanceof AppError)) throw e;
+          out.push({ key: f.key, errors: e.errors });
+        }
+      }
+      return out;
+    },
+
+    /** Refuses (409) a change elsewhere that would leave a flag sending a segment where it may not go. */
+    async holdSegments(q: Queryable, what: string, field: string, model?: string): Promise<void> {
+      const bad = await service.violations(q, model);
+      if (!bad.length) return;
+      const reasons = bad.map((b) => `flag ${b.key}: ${b.errors[0]?.field}: ${b.errors[0]?.reason}`);
+      throw new AppError("conflict", `${what} would leave ${reasons.join("; ")}`, {
+        errors: bad.map((b, i) => ({ field, reason: reasons[i]! })),
+      });
+    },
   };
+  return service;
 }
 
 export type FlagsService = ReturnType<typeof createFlagsService>;

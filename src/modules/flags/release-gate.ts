@@ -2,7 +2,7 @@
 // router version included) or an alias (`model@canary`) must be servable as the gateway serves
 // it: production or deprecated, or an approval in force. Checked in the write's transaction.
 
-import { modelTargets } from "../../engines/flags/index.ts";
+import { type ModelTarget, modelTargets } from "../../engines/flags/index.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { Queryable } from "../../store/db.ts";
 import { currentAliasTarget, findVersion, getVersionById, modelIdByName } from "../registry/index.ts";
@@ -11,38 +11,42 @@ import type { FlagInput } from "./flags.schemas.ts";
 /** Whether a version outside production/deprecated has an approval in force (the approvals' gate). */
 export type ServableGate = (q: Queryable, versionId: string) => Promise<{ ok: boolean }>;
 
+type Version = NonNullable<Awaited<ReturnType<typeof getVersionById>>>;
+
+/**
+ * The version a variant names, as the gateway would resolve it now; `null` when the value is not
+ * a model reference after all (`ops@example.com`); a string saying why when it names nothing.
+ */
+export async function resolveTarget(q: Queryable, t: ModelTarget): Promise<Version | string | null> {
+  const named = `${t.model}@${t.ref}`;
+  const modelId = await modelIdByName(q, t.model);
+  // `ops@example.com` is a string, not a model; `typo@1.2.0` is a model that does not exist.
+  if (!modelId) return t.kind === "alias" ? null : `${named}: no model named ${t.model}`;
+  const version =
+    t.kind === "version"
+      ? await findVersion(q, t.model, t.ref)
+      : await currentAliasTarget(q, modelId, t.ref).then((id) => (id ? getVersionById(q, id) : null));
+  if (version) return version;
+  return t.kind === "version"
+    ? `${named}: no such version`
+    : `${named}: the alias ${t.ref} points at no version`;
+}
+
 /** Throws 422 naming the first variant whose model version is not servable. */
 export async function checkReleaseGate(q: Queryable, flag: FlagInput, servable: ServableGate): Promise<void> {
   for (const t of modelTargets(flag)) {
     const field = `variants.${t.variant}`;
-    const named = `${t.model}@${t.ref}`;
     const refuse = (reason: string) => {
       throw new AppError("unprocessable", `${field}: ${reason}`, { errors: [{ field, reason }] });
     };
-    const modelId = await modelIdByName(q, t.model);
-    if (!modelId) {
-      // `ops@example.com` is a string, not a model; `typo@1.2.0` is a model that does not exist.
-      if (t.kind === "alias") continue;
-      refuse(`${named}: no model named ${t.model}`);
-      continue;
-    }
-    const version =
-      t.kind === "version"
-        ? await findVersion(q, t.model, t.ref)
-        : await currentAliasTarget(q, modelId, t.ref).then((id) => (id ? getVersionById(q, id) : null));
-    if (!version) {
-      refuse(
-        t.kind === "version"
-          ? `${named}: no such version`
-          : `${named}: the alias ${t.ref} points at no version`,
-      );
-      continue;
-    }
+    const version = await resolveTarget(q, t);
+    if (version === null) continue;
+    if (typeof version === "string") return refuse(version);
     const status = version.status;
     if (status === "production" || status === "deprecated") continue;
     if (!(await servable(q, version.id)).ok)
       refuse(
-        `${named}${t.kind === "alias" ? ` (${version.version})` : ""} is ${status} without an approval in force: the gateway would not serve it`,
+        `${t.model}@${t.ref}${t.kind === "alias" ? ` (${version.version})` : ""} is ${status} without an approval in force: the gateway would not serve it`,
       );
   }
 }

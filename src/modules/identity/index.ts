@@ -1,5 +1,5 @@
 export { identityRoutes } from "./identity.routes.ts";
-export { type Token, type TokenCreate, TokenCreateSchema } from "./identity.schemas.ts";
+export { RoleName, type Token, type TokenCreate, TokenCreateSchema } from "./identity.schemas.ts";
 export {
   createIdentityService,
   hashToken,

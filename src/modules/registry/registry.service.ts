@@ -45,6 +45,11 @@ export interface RegistryDeps {
   retrainedCandidate?: RetrainedCandidateHooks;
   /** Called in the transaction that moves a version into production (rollout promotion, switch, manual). */
   enteredProduction?: EnteredProduction;
+  /**
+   * Called in the transaction that changes a version's tags: a segment of traffic may require
+   * one (issue 19), so a flag sending the segment there refuses the change by throwing.
+   */
+  tagsChanged?: (tx: Tx, model: string) => Promise<void>;
 }
 
 /** Fields a version is pinned to; their digest is part of the version's identity. */
@@ -287,6 +292,7 @@ export function createRegistryService(deps: RegistryDeps) {
         tags: patch.tags ?? before.tags,
       };
       await store.updateVersionMutable(tx, before.id, { ...next, at: clock.now().toISOString() });
+      if (next.tags.join() !== before.tags.join()) await deps.tagsChanged?.(tx, model);
       await recordAudit(tx, ctx, clock.now(), {
         action: "version.updated",
         subjectType: "model_version",
