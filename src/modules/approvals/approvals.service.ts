@@ -166,7 +166,9 @@ export function createApprovalsService({
         const before = await policyOf(tx);
         await store.writeRules(tx, policy.rules, clock.now().toISOString(), policy.gates, policy);
         // A segment adopted or changed binds the flags already written (issue 19).
-        if (JSON.stringify([before.segments, before.gates]) !== JSON.stringify([policy.segments, policy.gates]))
+        if (
+          JSON.stringify([before.segments, before.gates]) !== JSON.stringify([policy.segments, policy.gates])
+        )
           await segmentsChanged?.(tx);
         await recordAudit(tx, ctx, clock.now(), {
           action: "approval_policy.updated",

@@ -8,7 +8,6 @@ import { isDeepStrictEqual } from "node:util";
 import {
   compileFlag,
   type EvaluationContext,
-  type FlagDefinition,
   FlagDefinitionError,
   FlagSet,
   type FlagType,
@@ -267,7 +266,7 @@ export function createFlagsService(deps: {
       if (!bad.length) return;
       const reasons = bad.map((b) => `flag ${b.key}: ${b.errors[0]?.field}: ${b.errors[0]?.reason}`);
       throw new AppError("conflict", `${what} would leave ${reasons.join("; ")}`, {
-        errors: bad.map((b, i) => ({ field, reason: reasons[i]! })),
+        errors: reasons.map((reason) => ({ field, reason })),
       });
     },
   };
