@@ -13,7 +13,13 @@ import { createDependentsService, dependentsRoutes } from "./modules/dependents/
 import { createEvalsService, evalRoutes, latestRunFacts } from "./modules/evals/index.ts";
 import { createExperimentsService, experimentRoutes } from "./modules/experiments/index.ts";
 import { createFeedbackService, createFeedbackWriter } from "./modules/feedback/index.ts";
-import { createFlagsService, flagsRoutes, ofrepRoutes, registerFlagMetrics } from "./modules/flags/index.ts";
+import {
+  createFlagsService,
+  flagChangeRoutes,
+  flagsRoutes,
+  ofrepRoutes,
+  registerFlagMetrics,
+} from "./modules/flags/index.ts";
 import {
   createGatewayMetrics,
   createRouteConfigService,
@@ -212,6 +218,7 @@ export function createServices({
       signedRoles: (q, id) => approvals.signedRoles(q, id),
       latestRun: (q, id, suite) => latestRunFacts(q, id, suite),
     },
+    policy: (q) => approvals.getPolicy(q),
     onEvaluated: registerFlagMetrics(metrics.registry),
   });
   /** Versions outside production that may serve: those with an approval in force. */
@@ -286,6 +293,7 @@ export function createHttpApp(
       routersRoutes(services.routers),
       retrainingRoutes(services.retraining),
       flagsRoutes(services.flags),
+      flagChangeRoutes(services.flags),
     ],
     root: [
       metricsRoutes({

@@ -4,6 +4,7 @@ import { apiRoute, createRouter, jsonBody, jsonOk, ProblemSchema } from "../../h
 import { invalid } from "../../lib/errors.ts";
 import {
   EvaluationContextSchema,
+  FlagChangeRequestSchema,
   FlagInputSchema,
   FlagKey,
   FlagRevisionSchema,
@@ -12,6 +13,10 @@ import {
 import type { FlagsService } from "./flags.service.ts";
 
 const KeyParam = z.object({ key: FlagKey });
+const ReasonQuery = z.object({
+  reason: z.string().max(2000).optional().describe("why: kept on the audit event (and on a change request)"),
+});
+const pending = jsonOk(FlagChangeRequestSchema, "Held for sign-offs: the approval policy governs this flag");
 const AsOfQuery = z.object({
   asOf: z.string().datetime({ offset: true }).optional().describe("the flag as it was at this instant"),
 });
@@ -26,6 +31,7 @@ const ResolutionSchema = z
   })
   .openapi("FlagResolution");
 const tags = ["flags"];
+const reasonOf = (q: { reason?: string | undefined }) => (q.reason ? { reason: q.reason } : {});
 const ungated = (description: string) => ({
   description,
   content: { "application/problem+json": { schema: ProblemSchema } },
@@ -52,13 +58,17 @@ export function flagsRoutes(svc: FlagsService) {
       permission: "flags:write",
       path: "/flags",
       tags,
-      request: { body: jsonBody(FlagInputSchema) },
+      request: { body: jsonBody(FlagInputSchema), query: ReasonQuery },
       responses: {
         201: jsonOk(FlagSchema, "Created"),
+        202: pending,
         422: ungated("A variant names a version the gateway would not serve"),
       },
     }),
-    async (c) => c.json((await svc.put(ctx(c), c.req.valid("json"), "create")).flag, 201),
+    async (c) => {
+      const out = await svc.put(ctx(c), c.req.valid("json"), "create", reasonOf(c.req.valid("query")));
+      return out.change === "pending" ? c.json(out.request, 202) : c.json(out.flag, 201);
+    },
   );
   app.openapi(
     apiRoute({
@@ -77,10 +87,11 @@ export function flagsRoutes(svc: FlagsService) {
       permission: "flags:write",
       path: "/flags/{key}",
       tags,
-      request: { params: KeyParam, body: jsonBody(FlagInputSchema) },
+      request: { params: KeyParam, body: jsonBody(FlagInputSchema), query: ReasonQuery },
       responses: {
         200: jsonOk(FlagSchema, "Updated or unchanged"),
         201: jsonOk(FlagSchema, "Created"),
+        202: pending,
         422: ungated("A variant names a version the gateway would not serve"),
       },
     }),
@@ -88,7 +99,8 @@ export function flagsRoutes(svc: FlagsService) {
       const body = c.req.valid("json");
       if (body.key !== c.req.valid("param").key)
         throw invalid("body.key", "differs from the key in the path");
-      const out = await svc.put(ctx(c), body, "upsert");
+      const out = await svc.put(ctx(c), body, "upsert", reasonOf(c.req.valid("query")));
+      if (out.change === "pending") return c.json(out.request, 202);
       return c.json(out.flag, out.change === "created" ? 201 : 200);
     },
   );
@@ -98,12 +110,12 @@ export function flagsRoutes(svc: FlagsService) {
       permission: "flags:write",
       path: "/flags/{key}",
       tags,
-      request: { params: KeyParam },
-      responses: { 204: { description: "Deleted (its history stays)" } },
+      request: { params: KeyParam, query: ReasonQuery },
+      responses: { 202: pending, 204: { description: "Deleted (its history stays)" } },
     }),
     async (c) => {
-      await svc.remove(ctx(c), c.req.valid("param").key);
-      return c.body(null, 204);
+      const held = await svc.remove(ctx(c), c.req.valid("param").key, c.req.valid("query").reason);
+      return held ? c.json(held, 202) : c.body(null, 204);
     },
   );
   for (const action of ["enable", "disable"] as const)
@@ -113,13 +125,18 @@ export function flagsRoutes(svc: FlagsService) {
         permission: "flags:write",
         path: `/flags/{key}/${action}`,
         tags,
-        request: { params: KeyParam },
+        request: { params: KeyParam, query: ReasonQuery },
         responses: {
           200: jsonOk(FlagSchema),
+          202: pending,
           422: ungated("Enabling: a variant names a version the gateway would not serve"),
         },
       }),
-      async (c) => c.json(await svc.setEnabled(ctx(c), c.req.valid("param").key, action === "enable"), 200),
+      async (c) => {
+        const p = c.req.valid("param");
+        const out = await svc.setEnabled(ctx(c), p.key, action === "enable", c.req.valid("query").reason);
+        return "pending" in out ? c.json(out.pending, 202) : c.json(out, 200);
+      },
     );
   app.openapi(
     apiRoute({

@@ -102,3 +102,50 @@ export type FlagRevision = z.output<typeof FlagRevisionSchema>;
 export const EvaluationContextSchema = z.record(z.string(), z.unknown()).openapi("EvaluationContext", {
   description: "OpenFeature evaluation context: targetingKey and any attributes",
 });
+
+export const FlagChangeRequestSchema = z
+  .object({
+    id: z.string(),
+    key: z.string(),
+    change: z.enum(FLAG_CHANGES).describe("what the change does to the flag"),
+    baseRevision: z
+      .number()
+      .int()
+      .nullable()
+      .describe("the flag's revision it was proposed against (null: a new flag)"),
+    proposed: FlagInputSchema.nullable().describe("the flag as the change leaves it; null for a delete"),
+    reason: z.string(),
+    requestedBy: z.string(),
+    requirements: z.object({
+      rules: z.array(z.string()).describe("the policy's flagChanges rules that asked for sign-offs"),
+      roles: z.record(z.string(), z.number()),
+      allowSameSignerForMultipleRoles: z.boolean(),
+    }),
+    status: z
+      .enum(["pending", "applied", "rejected", "withdrawn", "superseded", "lapsed"])
+      .describe("superseded: the flag moved after the change was proposed; lapsed: not signed in time"),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+    decidedAt: z.string().nullable(),
+    decidedBy: z.string().nullable(),
+    appliedRevision: z.number().int().nullable(),
+    signoffs: z.array(
+      z.object({
+        signer: z.string(),
+        role: z.string(),
+        decision: z.enum(["approve", "reject"]),
+        comment: z.string(),
+        signedAt: z.string(),
+      }),
+    ),
+  })
+  .openapi("FlagChangeRequest");
+
+export const FlagChangeSignSchema = z
+  .object({
+    role: z.string().min(1).max(50).describe("the role you sign for; your token must hold it"),
+    decision: z.enum(["approve", "reject"]),
+    comment: z.string().max(5000).default(""),
+  })
+  .strict()
+  .openapi("FlagChangeSign");

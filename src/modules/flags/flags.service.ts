@@ -18,7 +18,9 @@ import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { AppError, conflict, type FieldProblem, invalid, notFound } from "../../lib/errors.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
+import type { FlagChangeRule } from "../approvals/index.ts";
 import { recordAudit } from "../audit/index.ts";
+import { type ChangeRequest, type ChangeStatus, createFlagChanges } from "./flag-changes.ts";
 import type { Flag, FlagInput } from "./flags.schemas.ts";
 import {
   deleteFlag,
@@ -30,7 +32,13 @@ import {
   listFlags,
   writeFlag,
 } from "./flags.store.ts";
-import { checkNoRouteUse, checkReleaseGate, checkRouteUse, type ServableGate } from "./release-gate.ts";
+import {
+  checkNoRouteUse,
+  checkReleaseGate,
+  checkRouteUse,
+  routedModels,
+  type ServableGate,
+} from "./release-gate.ts";
 import { checkSegments, type SegmentFacts } from "./segment-gate.ts";
 import { toDefinition } from "./to-definition.ts";
 
@@ -78,7 +86,9 @@ export async function loadFlagSet(q: Queryable): Promise<FlagSet> {
 
 export { toDefinition };
 
-export type PutOutcome = { flag: Flag; change: "created" | "updated" | "unchanged" };
+export type PutOutcome =
+  | { flag: Flag; change: "created" | "updated" | "unchanged" }
+  | { flag: Flag | null; change: "pending"; request: ChangeRequest };
 
 export function createFlagsService(deps: {
   db: Db;
@@ -86,6 +96,8 @@ export function createFlagsService(deps: {
   servable: ServableGate;
   /** The release gate per segment: the policy's segments and what they read. */
   segments?: SegmentFacts;
+  /** The approval policy's flag-change rules (no rules: every change applies at once). */
+  policy?: (q: Queryable) => Promise<{ flagChanges: FlagChangeRule[] }>;
   /** Counts each evaluation (the Prometheus counter); nothing when absent. */
   onEvaluated?: (r: Resolution, known: boolean) => void;
 }) {
@@ -119,6 +131,74 @@ export function createFlagsService(deps: {
   }
 
   /**
+   * A change as it applies: the gates it must pass (a disable never needs them), the revision
+   * and the audit event, in `tx`. The actor of the revision is whoever asked for the change
+   * (the requester of a signed-off change); the audit event's is who made it happen.
+   */
+  async function write(
+    tx: Tx,
+    ctx: RequestContext,
+    change: FlagChange,
+    before: Flag | null,
+    input: FlagInput | null,
+    opts: { skipReleaseGate?: boolean; actor?: string; reason?: string } = {},
+  ): Promise<Flag | null> {
+    const key = (input ?? before)!.key;
+    const actor = opts.actor ?? ctx.actor;
+    if (!input) {
+      await checkNoRouteUse(tx, key);
+      await deleteFlag(tx, key, actor, clock.now());
+      await audited(tx, ctx, key, "deleted", before, null, opts.reason);
+      return null;
+    }
+    if (!opts.skipReleaseGate && change !== "disabled") await gated(tx, input);
+    if (change === "created" || change === "updated") await checkRouteUse(tx, input);
+    const flag = await writeFlag(tx, input, change as Exclude<FlagChange, "deleted">, actor, clock.now());
+    await audited(tx, ctx, key, change, before, flag, opts.reason);
+    return flag;
+  }
+
+  const changes = createFlagChanges({
+    clock,
+    rules: async (q) => (deps.policy ? (await deps.policy(q)).flagChanges : []),
+    routedModels,
+    current: (q, key) => findFlag(q, key, true),
+    async apply(tx, ctx, r, current) {
+      const signers = r.signoffs
+        .filter((x) => x.decision === "approve")
+        .map((x) => `${x.signer} (${x.role})`);
+      const flag = await write(tx, ctx, r.change, current, r.proposed, {
+        actor: r.requestedBy,
+        reason: `change ${r.id} requested by ${r.requestedBy}, signed by ${signers.join(", ")}${r.reason ? `: ${r.reason}` : ""}`,
+      });
+      return { revision: flag?.revision ?? (await flagRevisions(tx, r.key))[0]?.revision ?? null };
+    },
+  });
+
+  /**
+   * Applies a change, or holds it for sign-offs where the policy's flagChanges rules govern it.
+   * Gates are checked before a change is held too: one that could never apply is refused now.
+   */
+  async function decide(
+    tx: Tx,
+    ctx: RequestContext,
+    change: FlagChange,
+    before: Flag | null,
+    input: FlagInput | null,
+    opts: { skipReleaseGate?: boolean; reason?: string } = {},
+  ): Promise<{ flag: Flag | null; pending: ChangeRequest | null }> {
+    const governed = await changes.propose(tx, ctx, change, before, input, opts.reason ?? "", async () => {
+      if (!input) await checkNoRouteUse(tx, before!.key);
+      else {
+        if (!opts.skipReleaseGate && change !== "disabled") await gated(tx, input);
+        if (change === "created" || change === "updated") await checkRouteUse(tx, input);
+      }
+    });
+    if (governed) return { flag: before, pending: governed };
+    return { flag: await write(tx, ctx, change, before, input, opts), pending: null };
+  }
+
+  /**
    * Creates or replaces a flag inside `tx`; an identical flag is left alone (no revision, no
    * event). `skipReleaseGate` is the demo seed's alone (its canary is unapproved on purpose, for
    * the approval inbox demo): the audit event says the gate was skipped.
@@ -128,27 +208,20 @@ export function createFlagsService(deps: {
     ctx: RequestContext,
     input: FlagInput,
     mode: "create" | "upsert",
-    opts: { skipReleaseGate?: boolean } = {},
+    opts: { skipReleaseGate?: boolean; reason?: string } = {},
   ): Promise<PutOutcome> {
     compiled(input);
     const before = await findFlag(tx, input.key, true);
     if (before && mode === "create")
       throw conflict(`flag ${input.key} already exists`, [{ field: "key", reason: "already exists" }]);
     if (before && isDeepStrictEqual(inputOf(before), input)) return { flag: before, change: "unchanged" };
-    if (!opts.skipReleaseGate) await gated(tx, input);
-    await checkRouteUse(tx, input);
     const change = before ? "updated" : "created";
-    const flag = await writeFlag(tx, input, change, ctx.actor, clock.now());
-    await audited(
-      tx,
-      ctx,
-      input.key,
-      change,
-      before,
-      flag,
-      opts.skipReleaseGate ? "release gate skipped (demo seed)" : "",
-    );
-    return { flag, change };
+    const out = await decide(tx, ctx, change, before, input, {
+      ...opts,
+      ...(opts.skipReleaseGate ? { reason: "release gate skipped (demo seed)" } : {}),
+    });
+    if (out.pending) return { flag: before, change: "pending", request: out.pending };
+    return { flag: out.flag!, change };
   }
 
   async function existing(q: Queryable, key: string, forUpdate = false) {
@@ -201,29 +274,44 @@ export function createFlagsService(deps: {
       ctx: RequestContext,
       input: FlagInput,
       mode: "create" | "upsert",
-      opts: { skipReleaseGate?: boolean } = {},
+      opts: { skipReleaseGate?: boolean; reason?: string } = {},
     ) => db.transaction((tx) => putTx(tx, ctx, input, mode, opts)),
 
-    setEnabled: (ctx: RequestContext, key: string, enabled: boolean) =>
-      db.transaction(async (tx) => {
+    /** Enables or disables a flag; a governed change comes back as `pending` instead. */
+    setEnabled: (ctx: RequestContext, key: string, enabled: boolean, reason = "") =>
+      db.transaction(async (tx): Promise<Flag | { pending: ChangeRequest }> => {
         const before = await existing(tx, key, true);
         if (before.enabled === enabled) return before;
-        const input = { ...inputOf(before), enabled };
         // Enabling puts the variants back in front of traffic: the gate applies as on any write.
-        if (enabled) await gated(tx, input);
-        const change = enabled ? "enabled" : "disabled";
-        const flag = await writeFlag(tx, input, change, ctx.actor, clock.now());
-        await audited(tx, ctx, key, change, before, flag);
-        return flag;
+        const out = await decide(
+          tx,
+          ctx,
+          enabled ? "enabled" : "disabled",
+          before,
+          { ...inputOf(before), enabled },
+          { reason },
+        );
+        return out.pending ? { pending: out.pending } : out.flag!;
       }),
 
-    remove: (ctx: RequestContext, key: string) =>
-      db.transaction(async (tx) => {
+    /** Deletes a flag (its history stays); a governed delete comes back as the pending change. */
+    remove: (ctx: RequestContext, key: string, reason = "") =>
+      db.transaction(async (tx): Promise<ChangeRequest | null> => {
         const before = await existing(tx, key, true);
-        await checkNoRouteUse(tx, key);
-        await deleteFlag(tx, key, ctx.actor, clock.now());
-        await audited(tx, ctx, key, "deleted", before, null);
+        return (await decide(tx, ctx, "deleted", before, null, { reason })).pending;
       }),
+
+    /** Flag changes waiting for (or past) their sign-offs. */
+    changes: {
+      list: (f: { key?: string; status?: ChangeStatus; limit?: number }) => changes.list(db, f),
+      get: (id: string) => changes.get(db, id),
+      sign: (
+        ctx: RequestContext,
+        id: string,
+        s: { role: string; decision: "approve" | "reject"; comment: string },
+      ) => db.transaction((tx) => changes.sign(tx, ctx, id, s)),
+      withdraw: (ctx: RequestContext, id: string) => db.transaction((tx) => changes.withdraw(tx, ctx, id)),
+    },
 
     /** One flag for a context (OFREP single); `expected` when the caller says the type it wants. */
     async evaluate(key: string, context: EvaluationContext, expected?: FlagType): Promise<Resolution> {

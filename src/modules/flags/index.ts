@@ -1,4 +1,6 @@
 /** Feature flags (issue 19): typed flags with targeting, rollouts, schedules and history; OFREP. */
+
+export { flagChangeRoutes } from "./flag-changes.routes.ts";
 export { registerFlagMetrics } from "./flags.metrics.ts";
 export { flagsRoutes } from "./flags.routes.ts";
 export {

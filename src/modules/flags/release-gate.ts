@@ -52,7 +52,7 @@ export async function checkReleaseGate(q: Queryable, flag: FlagInput, servable: 
 }
 
 /** The models whose gateway route defers to this flag (model_routes.flag). */
-async function routesUsing(q: Queryable, key: string): Promise<string[]> {
+export async function routedModels(q: Queryable, key: string): Promise<string[]> {
   const rows = await q.query<{ name: string }>(
     "SELECT m.name FROM model_routes r JOIN models m ON m.id = r.model_id WHERE r.flag = $1 ORDER BY m.name",
     [key],
@@ -66,7 +66,7 @@ async function routesUsing(q: Queryable, key: string): Promise<string[]> {
  * is set): otherwise a flag edit could send the model's traffic to another model.
  */
 export async function checkRouteUse(q: Queryable, flag: FlagInput): Promise<void> {
-  for (const model of await routesUsing(q, flag.key)) {
+  for (const model of await routedModels(q, flag.key)) {
     if (flag.type !== "string")
       throw new AppError(
         "unprocessable",
@@ -89,7 +89,7 @@ export async function checkRouteUse(q: Queryable, flag: FlagInput): Promise<void
 
 /** A flag a model's route defers to is not deleted from under it (the route is changed first). */
 export async function checkNoRouteUse(q: Queryable, key: string): Promise<void> {
-  const models = await routesUsing(q, key);
+  const models = await routedModels(q, key);
   if (models.length)
     throw new AppError(
       "conflict",

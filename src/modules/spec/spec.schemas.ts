@@ -149,6 +149,7 @@ export const PlanItemSchema = z
       "update_monitor",
       "create_flag",
       "update_flag",
+      "request_flag_change",
       "create_model",
       "update_model",
       "register_version",

@@ -257,7 +257,14 @@ export function createSpecService(deps: {
       try {
         if (!deps.flags) throw new AppError("invalid_input", "flags are not available here");
         const out = await deps.flags.putTx(tx, ctx, { key, ...body }, "upsert");
-        if (out.change !== "unchanged")
+        // A governed flag's change waits for sign-offs: the apply records the request, not the flag.
+        if (out.change === "pending")
+          plan.push({
+            action: "request_flag_change",
+            target: key,
+            changes: { changeRequest: { from: null, to: out.request.id } },
+          });
+        else if (out.change !== "unchanged")
           plan.push({
             action: out.change === "created" ? "create_flag" : "update_flag",
             target: key,
