@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DEMO_FLAG, seedDemo } from "../../demo/seed.ts";
 import { AppError } from "../../lib/errors.ts";
+import { runCliAs } from "../../test-support/cli.ts";
 import { allStoreTargets, ctx, type Harness, openHarness } from "../../test-support/stores.ts";
 import { FlagChangeRuleSchema } from "../approvals/index.ts";
 import { listAudit } from "../audit/index.ts";
@@ -177,6 +181,55 @@ for (const target of allStoreTargets()) {
       const next = await flags().put(eve, flag("routing", { defaultVariant: "old" }), "upsert");
       assert.equal(next.change, "pending");
       assert.equal(DEMO_FLAG.key, "support-assistant.version");
+    });
+
+    test("through the API and the CLI: a held write answers 202 with the change; signers finish it", async () => {
+      const token = async (name: string, roles: string[]) =>
+        (await h.services.identity.create(ctx(), { name, roles } as never)).token;
+      const as =
+        (t: string) =>
+        (...argv: string[]) =>
+          runCliAs(h.fetch, t, argv);
+      const [asEve, asSam, asCora] = [
+        as(await token("cli-eve", ["engineering"])),
+        as(await token("cli-sam", ["engineering"])),
+        as(await token("cli-cora", ["compliance"])),
+      ];
+      const dir = mkdtempSync(path.join(tmpdir(), "flag-changes-"));
+      const file = path.join(dir, "flag.json");
+      writeFileSync(file, JSON.stringify(flag("cli-flag")));
+      const held = await asEve("flags", "set", "-f", file, "--reason", "new routing flag");
+      assert.equal(held.code, 0, held.err);
+      const id = /change (fcr_[a-f0-9]{20})/.exec(held.out)?.[1];
+      assert.ok(id, held.out);
+      assert.match(held.out, /needs compliance ×1, engineering ×1/);
+      const listed = await asEve("flags", "changes", "--key", "cli-flag", "--status", "pending", "--json");
+      assert.deepEqual(
+        JSON.parse(listed.out).map((r: { id: string }) => r.id),
+        [id],
+      );
+      const self = await asEve("flags", "sign", id, "--role", "engineering");
+      assert.notEqual(self.code, 0);
+      assert.match(self.err, /requester cannot sign/);
+      assert.match(
+        (await asSam("flags", "sign", id, "--role", "engineering")).out,
+        /still needs compliance ×1/,
+      );
+      const done = await asCora("flags", "sign", id, "--role", "compliance", "--comment", "ok");
+      assert.match(done.out, new RegExp(`change ${id} applied: flag cli-flag at revision 1`));
+      assert.equal((await asEve("flags", "get", "cli-flag")).code, 0);
+      const check = await asEve("flags", "check");
+      assert.deepEqual([check.code, check.out], [0, "every flag passes the segment gate"]);
+      // The raw API: a governed delete is 202 with the change request, and the flag stays.
+      const res = await h.fetch("http://modelgov.test/api/v1/flags/cli-flag?reason=cleanup", {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${h.adminToken}` },
+      });
+      assert.equal(res.status, 202);
+      const body = (await res.json()) as { change: string; status: string; reason: string };
+      assert.deepEqual([body.change, body.status, body.reason], ["deleted", "pending", "cleanup"]);
+      assert.equal((await flags().get("cli-flag")).revision, 1);
+      rmSync(dir, { recursive: true, force: true });
     });
   });
 }

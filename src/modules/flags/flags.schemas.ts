@@ -140,6 +140,7 @@ export const FlagChangeRequestSchema = z
     ),
   })
   .openapi("FlagChangeRequest");
+export type FlagChangeRequest = z.output<typeof FlagChangeRequestSchema>;
 
 export const FlagChangeSignSchema = z
   .object({

@@ -5,6 +5,7 @@ export { registerFlagMetrics } from "./flags.metrics.ts";
 export { flagsRoutes } from "./flags.routes.ts";
 export {
   type Flag,
+  type FlagChangeRequest,
   type FlagInput,
   FlagInputSchema,
   type FlagRevision,
