@@ -31,6 +31,13 @@ test("a created flag: every field and rule is added", () => {
   ]);
 });
 
+test("an empty description is not a field added", () => {
+  assert.deepEqual(
+    flagDiff(null, { ...DEMO, description: "" }).map((c) => c.field),
+    ["type", "enabled", "default variant", "variant canary", "variant production", "rule 1"],
+  );
+});
+
 test("an update names only what moved, with before and after", () => {
   const after: FlagShape = {
     ...DEMO,

@@ -35,12 +35,10 @@ const shown = (v: unknown) => ({
 
 /** Every field but the rules as label → value, in the order the page shows a flag. */
 function fields(f: FlagShape): Map<string, { text: string; same: string }> {
-  const m = new Map([
-    ["type", shown(f.type)],
-    ["description", shown(f.description)],
-    ["enabled", shown(f.enabled ? "yes" : "no")],
-    ["default variant", shown(f.defaultVariant)],
-  ]);
+  const m = new Map([["type", shown(f.type)]]);
+  if (f.description) m.set("description", shown(f.description));
+  m.set("enabled", shown(f.enabled ? "yes" : "no"));
+  m.set("default variant", shown(f.defaultVariant));
   for (const [name, value] of Object.entries(f.variants)) m.set(`variant ${name}`, shown(value));
   if (f.schedule?.onAt) m.set("schedule on", shown(f.schedule.onAt));
   if (f.schedule?.offAt) m.set("schedule off", shown(f.schedule.offAt));

@@ -85,7 +85,7 @@ test("a rule in one line, for the history", () => {
         { variant: "production", weight: 3 },
       ],
     }),
-    "when everyone → canary 25% / production 75%",
+    "everyone → canary 25% / production 75%",
   );
 });
 

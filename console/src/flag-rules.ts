@@ -94,7 +94,7 @@ export function percent(share: number): string {
   return `${Number.isInteger(p) ? p.toFixed(0) : p.toFixed(1)}%`;
 }
 
-/** A rule in one line (for the history's diff): `when tenant is "internal" → canary`. */
+/** A rule in one line (for the history's diff): `when tenant is "internal" → canary`, `everyone → on 10% / off 90%`. */
 export function ruleText(rule: {
   when?: unknown;
   variant?: string;
@@ -105,7 +105,8 @@ export function ruleText(rule: {
         .map((s) => `${s.variant} ${percent(s.share)}`)
         .join(" / ")
     : (rule.variant ?? "?");
-  return `when ${conditionText(rule.when)} → ${gives}`;
+  const when = conditionText(rule.when);
+  return `${when === "everyone" ? when : `when ${when}`} → ${gives}`;
 }
 
 export type ScheduleState = "always" | "scheduled" | "on" | "ended";
