@@ -361,6 +361,38 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
     await page.close();
   });
 
+  test("the flags page lists the demo flag; its page shows the rule, the variants and the seed's revision", async () => {
+    const page = await signedIn(rita);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Flags" }).click();
+    await page
+      .getByRole("table", { name: "Flags" })
+      .getByRole("link", { name: "support-assistant.version" })
+      .click();
+    const rule = page.getByTestId("flag-rule");
+    await rule.first().waitFor();
+    assert.deepEqual(
+      (await rule.allTextContents()).map((t) => t.replace(/\s+/g, " ").trim()),
+      ['When tenant is "internal" → canary'],
+    );
+    const variants = (await page.getByTestId("flag-variant").allTextContents()).map((t) =>
+      t.replace(/\s+/g, " "),
+    );
+    assert.equal(variants.length, 2);
+    // Each names an alias of support-assistant, shown with the version it holds now (linked).
+    assert.match(
+      variants[0]!,
+      /^canary ?support-assistant@canary ?support-assistant alias canary → \d+\.\d+\.\d+/,
+    );
+    assert.match(
+      variants[1]!,
+      /^production default ?support-assistant@production ?support-assistant alias production → \d/,
+    );
+    const revision = page.getByTestId("flag-revision").first();
+    await revision.filter({ hasText: "release gate skipped (demo seed)" }).waitFor();
+    await shoot(page, "flag");
+    await page.close();
+  });
+
   test("the audit page shows the chain as verified", async () => {
     const page = await signedIn(demo.admin);
     await page.getByRole("link", { name: "Audit" }).click();

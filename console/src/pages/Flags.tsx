@@ -109,7 +109,7 @@ export function FlagsPage() {
                     <Serving flag={f} />
                   </td>
                   <td className="small">
-                    {schedule === "always" ? <span className="muted">none</span> : schedule}
+                    {schedule === "always" ? <span className="muted">none</span> : SCHEDULE_WORDS[schedule]}
                   </td>
                   <td className="num">{f.rules.length}</td>
                   <td className="small">{Object.keys(f.variants).join(", ")}</td>
