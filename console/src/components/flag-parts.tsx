@@ -9,13 +9,12 @@ import type { Client } from "../../../src/client/index.ts";
 import { type ModelTarget, modelTargets } from "../../../src/engines/flags/targets.ts";
 import { messageOf, useSession } from "../api.tsx";
 import { conditionText, percent, rolloutShares } from "../flag-rules.ts";
+import { type ModelAliases, servedVersion } from "../flag-targets.ts";
 import type { KillSwitchView } from "./kill-switch-banner.tsx";
 import { Badge, Table } from "./ui.tsx";
 
 export type FlagView = Awaited<ReturnType<Client["flags"]["get"]>>;
 type Rule = FlagView["rules"][number];
-/** Each model a variant names, with its aliases (to say which version an alias stands for now). */
-export type ModelAliases = ReadonlyMap<string, Readonly<Record<string, string>> | null>;
 
 const enc = encodeURIComponent;
 const shown = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
@@ -42,12 +41,6 @@ function TargetLink({ t, aliases }: { t: ModelTarget; aliases: ModelAliases }) {
       )}
     </>
   );
-}
-
-/** The version a variant serves now (`model@1.2.0`), for matching a version's kill switch. */
-export function servedVersion(t: ModelTarget, aliases: ModelAliases): string | null {
-  const v = t.kind === "version" ? t.ref : aliases.get(t.model)?.[t.ref];
-  return v ? `${t.model}@${v}` : null;
 }
 
 export function VariantsTable({

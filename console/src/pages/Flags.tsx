@@ -6,18 +6,12 @@ import { useApi } from "../api.tsx";
 import { fromLocalInput, toLocalInput } from "../components/audit-time.ts";
 import { Breadcrumbs } from "../components/breadcrumbs.tsx";
 import { FlagHistory } from "../components/flag-history-panel.tsx";
-import {
-  type FlagView,
-  type ModelAliases,
-  RulesList,
-  servedVersion,
-  TryIt,
-  VariantsTable,
-} from "../components/flag-parts.tsx";
+import { type FlagView, RulesList, TryIt, VariantsTable } from "../components/flag-parts.tsx";
 import { KillSwitchBanner, useEngagedKillSwitches } from "../components/kill-switch-banner.tsx";
 import { orNone } from "../components/rollout-kit.tsx";
 import { Async, Badge, PageHeader, Panel, Table, Time } from "../components/ui.tsx";
 import { scheduleState, servingState } from "../flag-rules.ts";
+import { type ModelAliases, routeModel, servedVersion } from "../flag-targets.ts";
 import "./model-version.css";
 import "./flags.css";
 
@@ -36,13 +30,6 @@ const SERVING_WORDS: Record<string, string> = {
 };
 
 const SCHEDULE_WORDS: Record<string, string> = { scheduled: "not yet on", on: "in force", ended: "ended" };
-
-/** The one model a flag's variants all name, or null: only such a flag can be a route's (docs/flags.md). */
-function routeModel(f: FlagView): string | null {
-  const targets = modelTargets(f);
-  const models = new Set(targets.map((t) => t.model));
-  return models.size === 1 && targets.length === Object.keys(f.variants).length ? [...models][0]! : null;
-}
 
 /**
  * Which flag each model's route defers to: one route read per model a flag could serve (a
