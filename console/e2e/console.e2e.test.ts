@@ -361,7 +361,7 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
     await page.close();
   });
 
-  test("the audit page shows the chain as verified", async () => {
+  test("the audit page shows the chain as verified; the flags page, the demo flag's rule, variants and revision", async (t) => {
     const page = await signedIn(demo.admin);
     await page.getByRole("link", { name: "Audit" }).click();
     const chain = page.getByTestId("chain-status");
@@ -371,6 +371,37 @@ describe("the web console in Chromium", { skip: BROWSER.skip }, () => {
     await page.goto(`${demo.url}/experiments`);
     await page.getByRole("heading", { name: "Experiments" }).waitFor();
     await shoot(page, "experiments");
+    // Signed in already: the flags page costs no second sign-in.
+    const flagsStart = performance.now();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Flags" }).click();
+    await page
+      .getByRole("table", { name: "Flags" })
+      .getByRole("link", { name: "support-assistant.version" })
+      .click();
+    const rule = page.getByTestId("flag-rule");
+    await rule.first().waitFor();
+    assert.deepEqual(
+      (await rule.allTextContents()).map((t) => t.replace(/\s+/g, " ").trim()),
+      ['When tenant is "internal" → canary'],
+    );
+    const variants = (await page.getByTestId("flag-variant").allTextContents()).map((t) =>
+      t.replace(/\s+/g, " "),
+    );
+    assert.equal(variants.length, 2);
+    // Each names an alias of support-assistant, shown with the version it holds now (linked).
+    assert.match(
+      variants[0]!,
+      /^canary ?support-assistant@canary ?support-assistant alias canary → \d+\.\d+\.\d+/,
+    );
+    assert.match(
+      variants[1]!,
+      /^production default ?support-assistant@production ?support-assistant alias production → \d/,
+    );
+    const revision = page.getByTestId("flag-revision").first();
+    await revision.filter({ hasText: "release gate skipped (demo seed)" }).waitFor();
+    // One desktop shot (not shoot's two widths): the suite is over its time budget.
+    await page.screenshot({ path: path.join(SHOTS, "flag-desktop.png"), fullPage: true });
+    t.diagnostic(`flags pages: ${Math.round(performance.now() - flagsStart)} ms`);
     await page.close();
   });
 });

@@ -5,6 +5,7 @@ import { SessionProvider } from "./api.tsx";
 import { Layout } from "./components/Layout.tsx";
 import { AuditPage } from "./pages/Audit.tsx";
 import { ExperimentPage, ExperimentsPage } from "./pages/Experiments.tsx";
+import { FlagPage, FlagsPage } from "./pages/Flags.tsx";
 import { InboxPage } from "./pages/Inbox.tsx";
 import { ModelPage } from "./pages/Model.tsx";
 import { MonitoringPage, MonitorPage } from "./pages/Monitoring.tsx";
@@ -35,6 +36,8 @@ createRoot(document.getElementById("root")!).render(
               <Route path="rollouts" element={<RolloutsPage />} />
               <Route path="experiments" element={<ExperimentsPage />} />
               <Route path="monitoring" element={<MonitoringPage />} />
+              <Route path="flags" element={<FlagsPage />} />
+              <Route path="flags/:key" element={<FlagPage />} />
               <Route path="audit" element={<AuditPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>

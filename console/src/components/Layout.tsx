@@ -19,6 +19,7 @@ export function Layout() {
     { to: "/rollouts", label: "Rollouts" },
     { to: "/experiments", label: "Experiments" },
     { to: "/monitoring", label: "Monitoring" },
+    { to: "/flags", label: "Flags" },
     { to: "/audit", label: "Audit" },
   ];
   return (

@@ -1,6 +1,7 @@
 import { Link, useParams } from "react-router-dom";
 import { useApi } from "../api.tsx";
 import { Breadcrumbs } from "../components/breadcrumbs.tsx";
+import { KillSwitchBanner, useEngagedKillSwitches } from "../components/kill-switch-banner.tsx";
 import { DependentsPanel } from "../components/model-dependents.tsx";
 import {
   AliasHistory,
@@ -21,6 +22,8 @@ export function ModelPage() {
   const model = useApi((c) => orNone(c.models.get(name)), [name]);
   const versions = useVersionsWithHistory(name);
   const base = `/models/${encodeURIComponent(name)}`;
+  const kills = useEngagedKillSwitches();
+  const providers = new Set(versions.data?.versions.map((v) => v.provider));
   return (
     <div className="mv">
       <Breadcrumbs trail={[{ to: "/", label: "Registry" }]} current={name} />
@@ -40,6 +43,11 @@ export function ModelPage() {
             </Link>
           </>
         }
+      />
+      <KillSwitchBanner
+        switches={kills.data}
+        what="this model"
+        relevant={(k) => (k.scope === "version" ? k.target.startsWith(`${name}@`) : providers.has(k.target))}
       />
       <Async
         state={model}
