@@ -191,11 +191,13 @@ export function createServices({
   });
   registerMonitorMetrics(metrics.registry, monitoring);
   registerFeatureBackfillMetrics(metrics.registry, db);
+  /** modelgov_flag_evaluations_total: OFREP and the API through the service, the gateway's route flags. */
+  const countFlagEvaluation = registerFlagMetrics(metrics.registry);
   const flags = createFlagsService({
     db,
     clock,
     servable: (q, id) => approvals.gate(q, id),
-    onEvaluated: registerFlagMetrics(metrics.registry),
+    onEvaluated: countFlagEvaluation,
   });
   /** Versions outside production that may serve: those with an approval in force. */
   const approvedIds = async (ids: string[]) => {
@@ -232,6 +234,7 @@ export function createServices({
     evalScorersDir,
     metrics,
     flags,
+    countFlagEvaluation,
   };
 }
 

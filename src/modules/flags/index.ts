@@ -1,5 +1,5 @@
 /** Feature flags (issue 19): typed flags with targeting, rollouts, schedules and history; OFREP. */
-export { registerFlagMetrics } from "./flags.metrics.ts";
+export { type CountFlagEvaluation, registerFlagMetrics } from "./flags.metrics.ts";
 export { flagsRoutes } from "./flags.routes.ts";
 export {
   type Flag,
