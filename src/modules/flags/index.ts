@@ -17,5 +17,5 @@ export {
   toDefinition,
 } from "./flags.service.ts";
 export { findFlag } from "./flags.store.ts";
-export { ofrepRoutes } from "./ofrep.routes.ts";
+export { bulkAnswer, ofrepRoutes } from "./ofrep.routes.ts";
 export type { ServableGate } from "./release-gate.ts";
