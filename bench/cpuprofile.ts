@@ -26,6 +26,20 @@ const short = (url: string) => {
   return u.startsWith("node:") ? u : path.basename(u);
 };
 
+const CLK_TCK = 100; // getconf CLK_TCK on Linux
+
+/** A process's CPU time so far (user + system, every thread; µs) from /proc, or null. */
+export function cpuUs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
 /** Non-idle sampled time (µs): tells the main thread's profile from the loader worker's. */
 export function busyTime(file: string): number {
   const p = JSON.parse(readFileSync(file, "utf8")) as Profile;

@@ -20,7 +20,7 @@ import { Client as HttpClient } from "undici";
 import { createClient } from "../src/client/index.ts";
 import { SECTION_KEYS } from "../src/modules/cards/index.ts";
 import { createThrowawayDatabase } from "../src/store/throwaway.ts";
-import { busyTime, summarizeCpuProfile } from "./cpuprofile.ts";
+import { busyTime, cpuUs, summarizeCpuProfile } from "./cpuprofile.ts";
 
 /**
  * Gateway overhead and throughput: the same small non-streaming chat request sent
@@ -514,18 +514,6 @@ async function settled(count: () => Promise<number>): Promise<number> {
 }
 
 /** CPU time (user + system, µs) a process has used so far, from /proc; null where there is no /proc. */
-const CLK_TCK = 100; // getconf CLK_TCK on Linux
-function cpuUs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
 async function load(
   t: Target,
   connections: number,

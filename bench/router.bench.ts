@@ -1,8 +1,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import Table from "cli-table3";
+import { Registry } from "prom-client";
 import { compileFlag, FlagSet } from "../src/engines/flags/index.ts";
 import { trainHashedLogistic } from "../src/engines/routing/index.ts";
+import { registerFlagMetrics } from "../src/modules/flags/index.ts";
 import {
   chatRequestOf,
   compileRouter,
@@ -24,8 +26,9 @@ import type { ChatRequest } from "../src/providers/types.ts";
  * policy, a complexity policy and a trained classifier, on short and long prompts. The
  * gateway's whole request (bench:gateway) is not in it: this is the router's own share.
  * The same for a route that defers to a flag (issue 19): the context built from the request
- * (metadata, an x-modelgov-context-* header, user) and the flag evaluated, against the same
- * model without a flag.
+ * (metadata, an x-modelgov-context-* header, user), the flag evaluated and counted
+ * (modelgov_flag_evaluations_total, as the gateway counts it), against the same model without
+ * a flag.
  *
  *   npm run bench:router [-- --n 200000]
  */
@@ -118,6 +121,9 @@ const request = (text: string): ChatRequest =>
 
 const HEADERS = { "content-type": "application/json", "x-modelgov-context-region": "eu" };
 
+/** The gateway's counter of route flag evaluations (the server's is registered by services.ts). */
+const countFlag = registerFlagMetrics(new Registry());
+
 function measure(
   snapshot: RoutingSnapshot,
   chat: ChatRequest,
@@ -129,6 +135,7 @@ function measure(
     const subject = `user-${i & 1023}`;
     const asked = resolve(snapshot, "assistant", subject, "req", false, {
       context: () => flagContext(HEADERS, chat, subject),
+      observe: countFlag,
     });
     if (isRefusal(asked)) throw new Error(asked.detail);
     const r = throughRouter(snapshot, asked, () => routerInput(chat), "user-1", "req");

@@ -209,6 +209,8 @@ export function createServices({
   });
   registerMonitorMetrics(metrics.registry, monitoring);
   registerFeatureBackfillMetrics(metrics.registry, db);
+  /** modelgov_flag_evaluations_total: OFREP and the API through the service, the gateway's route flags. */
+  const countFlagEvaluation = registerFlagMetrics(metrics.registry);
   const flags = createFlagsService({
     db,
     clock,
@@ -219,7 +221,7 @@ export function createServices({
       latestRun: (q, id, suite) => latestRunFacts(q, id, suite),
     },
     policy: (q) => approvals.getPolicy(q),
-    onEvaluated: registerFlagMetrics(metrics.registry),
+    onEvaluated: countFlagEvaluation,
   });
   /** Versions outside production that may serve: those with an approval in force. */
   const approvedIds = async (ids: string[]) => {
@@ -256,6 +258,7 @@ export function createServices({
     evalScorersDir,
     metrics,
     flags,
+    countFlagEvaluation,
   };
 }
 

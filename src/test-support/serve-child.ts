@@ -38,9 +38,23 @@ export function spawnServe(opts: {
   prefix?: string[];
   /** The address to listen on (default 127.0.0.1) and the one `url` names (default the same). */
   host?: { listen: string; reach: string };
+  /** The entry with bin/modelgov.js's interface (default: it; bench/dist-entry.mjs runs the build). */
+  bin?: string;
+  /** Node's own flags before the entry (`--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
 }): Promise<ServeChild> {
   const host = opts.host ?? { listen: "127.0.0.1", reach: "127.0.0.1" };
-  const argv = [process.execPath, BIN, "serve", "--host", host.listen, "--port", "0", ...opts.args];
+  const argv = [
+    process.execPath,
+    ...(opts.nodeArgs ?? []),
+    opts.bin ?? BIN,
+    "serve",
+    "--host",
+    host.listen,
+    "--port",
+    "0",
+    ...opts.args,
+  ];
   const [cmd, ...rest] = [...(opts.prefix ?? []), ...argv];
   const proc = spawn(cmd!, rest, {
     env: opts.env,

@@ -2,7 +2,8 @@
  * Feature flags (issue 19): writes (each with its revision and its audit event in one
  * transaction, the release gate checked inside it), history, and evaluation for OFREP over an
  * in-memory compiled set that reloads when any flag's history moves (one indexed max() per
- * evaluation request, so every replica sees a change at its next request).
+ * evaluation request, so every replica sees a change at its next request; concurrent requests
+ * share one that started after they arrived).
  */
 import { isDeepStrictEqual } from "node:util";
 import {
@@ -16,6 +17,7 @@ import {
 } from "../../engines/flags/index.ts";
 import type { RequestContext } from "../../http/context.ts";
 import type { Clock } from "../../lib/clock.ts";
+import { coalesced } from "../../lib/coalesce.ts";
 import { AppError, conflict, type FieldProblem, invalid, notFound } from "../../lib/errors.ts";
 import type { Db, Queryable, Tx } from "../../store/db.ts";
 import type { FlagChangeRule } from "../approvals/index.ts";
@@ -104,6 +106,10 @@ export function createFlagsService(deps: {
   const { db, clock } = deps;
   let cache: { position: number; set: FlagSet } | null = null;
   let loading: Promise<FlagSet> | null = null;
+  // Under load, N requests at once ask the store once or twice, not N times (the max() was
+  // most of a bulk evaluation's cost on the embedded store), and none gets a position read
+  // before it arrived.
+  const position = coalesced<null, number>(() => flagsPosition(db));
 
   /** The release gate, then the gate per segment (both refuse with 422 naming the field). */
   async function gated(tx: Tx, input: FlagInput) {
@@ -232,12 +238,12 @@ export function createFlagsService(deps: {
 
   /** The compiled flags, reloaded when the flags' history has moved since they were compiled. */
   async function current(): Promise<FlagSet> {
-    const position = await flagsPosition(db);
-    if (cache && cache.position === position) return cache.set;
+    const at = await position(null);
+    if (cache && cache.position === at) return cache.set;
     loading ??= (async () => {
       try {
         const set = await loadFlagSet(db);
-        cache = { position, set };
+        cache = { position: at, set };
         return set;
       } finally {
         loading = null;

@@ -1,7 +1,7 @@
 /** Feature flags (issue 19): typed flags with targeting, rollouts, schedules and history; OFREP. */
 
 export { flagChangeRoutes } from "./flag-changes.routes.ts";
-export { registerFlagMetrics } from "./flags.metrics.ts";
+export { type CountFlagEvaluation, registerFlagMetrics } from "./flags.metrics.ts";
 export { flagsRoutes } from "./flags.routes.ts";
 export {
   type Flag,
@@ -20,5 +20,5 @@ export {
   toDefinition,
 } from "./flags.service.ts";
 export { findFlag } from "./flags.store.ts";
-export { ofrepRoutes } from "./ofrep.routes.ts";
+export { bulkAnswer, ofrepRoutes } from "./ofrep.routes.ts";
 export type { ServableGate } from "./release-gate.ts";

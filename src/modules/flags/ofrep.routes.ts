@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import type { EvaluationContext, Resolution } from "../../engines/flags/index.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { can } from "../../http/permissions.ts";
+import { coalesced } from "../../lib/coalesce.ts";
 import type { FlagsService } from "./flags.service.ts";
 
 type Authenticate = (token: string) => Promise<{ tokenId: string; name: string; roles: string[] } | null>;
@@ -27,6 +28,26 @@ function wire(r: Resolution) {
   return r.reason === "ERROR"
     ? { key: r.key, errorCode: r.errorCode, errorDetails: r.errorDetails }
     : { key: r.key, value: r.value, reason: r.reason, variant: r.variant, metadata: {} };
+}
+
+/**
+ * A resolution's OFREP JSON, built once: a compiled flag answers with resolutions built at
+ * compile time, so a bulk body is a join of strings, not N objects stringified per request.
+ */
+const wired = new WeakMap<Resolution, string>();
+function wireJson(r: Resolution): string {
+  let json = wired.get(r);
+  if (json === undefined) {
+    json = JSON.stringify(wire(r));
+    wired.set(r, json);
+  }
+  return json;
+}
+
+/** The bulk answer for these resolutions: its body and its ETag (a hash of the body: the flags and the context decide it). */
+export function bulkAnswer(resolutions: readonly Resolution[]): { body: string; etag: string } {
+  const body = `{"flags":[${resolutions.map(wireJson).join(",")}]}`;
+  return { body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"` };
 }
 
 /** The request's context, or the OFREP error it is: a body that is not JSON, a context that is not an object. */
@@ -58,10 +79,13 @@ const isError = (c: unknown): c is { errorCode: string; errorDetails: string } =
 
 export function ofrepRoutes(deps: { flags: FlagsService; authenticate: Authenticate }) {
   const app = new Hono<AppEnv>();
+  // An SDK's poll and its flags' evaluations come at once with one token: they share a lookup
+  // that started after they arrived (a revoked token is refused as promptly as before).
+  const authenticate = coalesced(deps.authenticate);
 
   app.use("/ofrep/v1/*", async (c, next) => {
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
-    const principal = match ? await deps.authenticate(match[1]!) : null;
+    const principal = match ? await authenticate(match[1]!) : null;
     if (!principal) {
       c.header("www-authenticate", 'Bearer realm="modelgov"');
       return c.json({ errorDetails: "send an API token: Authorization: Bearer <token>" }, 401);
@@ -88,8 +112,7 @@ export function ofrepRoutes(deps: { flags: FlagsService; authenticate: Authentic
   app.post("/ofrep/v1/evaluate/flags", async (c) => {
     const context = await contextOf(c.req.raw);
     if (isError(context)) return c.json(context, 400);
-    const body = JSON.stringify({ flags: (await deps.flags.evaluateAll(context)).map(wire) });
-    const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+    const { body, etag } = bulkAnswer(await deps.flags.evaluateAll(context));
     c.header("etag", etag);
     const given = c.req.header("if-none-match");
     if (given?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) return c.body(null, 304);

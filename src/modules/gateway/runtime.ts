@@ -35,6 +35,8 @@ export interface GatewayServices {
   requestLog: { record(entry: RequestLogEntry): void };
   feedback: { handleFeedback: GatewayDeps["feedback"] };
   metrics: Pick<GatewayMetrics, "observeRequest" | "setBreakerState" | "setKillSwitches" | "observeKill">;
+  /** Counts a route flag's evaluations with OFREP's and the API's (modelgov_flag_evaluations_total). */
+  countFlagEvaluation?: GatewayDeps["observeFlag"];
 }
 
 /** Wires the data plane: routing state, egress guard, adapters, breakers, limits, log, metrics. */
@@ -131,6 +133,7 @@ export function createGatewayRuntime(opts: {
     feedback: (principal, body) => services.feedback.handleFeedback(principal, body),
     observe: (entry) => services.metrics.observeRequest(entry),
     observeKill: (scope, outcome) => services.metrics.observeKill(scope, outcome),
+    observeFlag: services.countFlagEvaluation,
     bodies: config.gatewayBodies,
     apiKeyFor: (v) => {
       const name =

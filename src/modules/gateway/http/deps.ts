@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { BodyPolicy } from "../../../config.ts";
+import type { Resolution as FlagResolution } from "../../../engines/flags/index.ts";
 import type { SignalLike } from "../../../lib/light-abort.ts";
 import type {
   ChatChunk,
@@ -65,6 +66,8 @@ export interface GatewayDeps {
   observe?(entry: GatewayLogEntry): void;
   /** A request a kill switch diverted past a version (`diverted`) or refused (`refused`). */
   observeKill?(scope: "version" | "provider", outcome: "diverted" | "refused"): void;
+  /** A route's flag evaluated for a request (modelgov_flag_evaluations_total); `known`: the flag is defined. */
+  observeFlag?(r: FlagResolution, known: boolean): void;
   apiKeyFor(v: RoutableVersion): string | undefined;
   bodies: BodyPolicy;
 }

@@ -43,6 +43,9 @@ const nextRequestId = () => `${ID_PREFIX}${(++idCounter).toString(36).padStart(6
  */
 export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
   const principals = createPrincipals(deps);
+  // A route flag's clock and counter, bound once: a request only adds its context's closure.
+  const flagNow = deps.now ? () => deps.now!().getTime() : undefined;
+  const observeFlag = deps.observeFlag?.bind(deps);
 
   /** The caller, allowed to use the gateway within its rate; else the refusal. */
   async function authorise(req: IncomingMessage): Promise<Principal> {
@@ -130,7 +133,8 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     const snapshot = deps.routing.current();
     const asked = resolve(snapshot, chat.model, subject, requestId, false, {
       context: () => flagContext(req.headers, chat, subject),
-      ...(deps.now ? { now: () => deps.now!().getTime() } : {}),
+      now: flagNow,
+      observe: observeFlag,
     });
     if (isRefusal(asked)) throw refused(asked);
     // A router version picks a tier from the request; everything else passes through.

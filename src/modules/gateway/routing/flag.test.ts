@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { Registry } from "prom-client";
 import { compileFlag, type FlagDefinition, FlagSet } from "../../../engines/flags/index.ts";
+import { registerFlagMetrics } from "../../flags/index.ts";
 import { flagContext } from "./flag-context.ts";
 import { isRefusal, type Resolution, resolve } from "./resolve.ts";
 import type { KillInfo, ModelRoute, RoutableVersion, RoutingSnapshot } from "./snapshot.ts";
@@ -233,4 +235,39 @@ test("the context: metadata fields flattened, x-modelgov-context-* headers over 
     { tenant: "acme", region: "eu", user: "u1", targetingKey: "subj" },
   );
   assert.deepEqual(flagContext({}, { metadata: { targetingKey: "spoof", user: "x" } }, undefined), {});
+});
+
+test("each evaluation counts in modelgov_flag_evaluations_total by flag, variant and reason, failures too; a bypassed flag does not", async () => {
+  const registry = new Registry();
+  const count = registerFlagMetrics(registry);
+  const call = (s: RoutingSnapshot, tenant: string, field = "chat") =>
+    resolve(s, field, undefined, "r", false, { context: () => ({ tenant }), observe: count });
+  const counted = async () =>
+    Object.fromEntries(
+      [...(await registry.metrics()).matchAll(/^modelgov_flag_evaluations_total\{(.*)\} (\d+)$/gm)].map(
+        (m) => [m[1]!, Number(m[2])],
+      ),
+    );
+  call(S, "internal");
+  call(S, "acme");
+  call(S, "beta"); // evaluated, then refused: its variant cannot serve
+  call(S, "rollout"); // no targeting key to hash
+  call(snap({ ...FLAG, enabled: false }), "internal");
+  call(snap(null), "internal");
+  call(S, "internal", "chat@production");
+  resolve(S, "chat", "u1", "r", true, { context: () => ({ tenant: "internal" }), observe: count });
+  const canary = 'flag="chat.version",variant="canary",reason="TARGETING_MATCH"';
+  assert.deepEqual(await counted(), {
+    [canary]: 1,
+    'flag="chat.version",variant="production",reason="DEFAULT"': 1,
+    'flag="chat.version",variant="unapproved",reason="TARGETING_MATCH"': 1,
+    'flag="chat.version",variant="(none)",reason="TARGETING_KEY_MISSING"': 1,
+    'flag="chat.version",variant="production",reason="DISABLED"': 1,
+    'flag="(unknown)",variant="(none)",reason="FLAG_NOT_FOUND"': 1,
+  });
+  // Read again: nothing counted twice. A recompiled flag (a new snapshot) adds to the same series.
+  assert.equal((await counted())[canary], 1);
+  call(S, "internal");
+  call(snap(FLAG), "internal");
+  assert.equal((await counted())[canary], 3);
 });

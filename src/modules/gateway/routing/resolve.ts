@@ -1,4 +1,4 @@
-import type { EvaluationContext } from "../../../engines/flags/index.ts";
+import type { EvaluationContext, Resolution as FlagResolution } from "../../../engines/flags/index.ts";
 import type { RouteMember } from "../../request-log/index.ts";
 import type { CompiledRouter, RouteChoice, RouterInput } from "./router.ts";
 import type { KillInfo, ModelRoute, RoutableVersion, RoutingSnapshot } from "./snapshot.ts";
@@ -55,9 +55,14 @@ export function resolve(
   internal = false,
   /**
    * For the route's flag: the request's evaluation context (only built when the route has a
-   * flag) and the runtime's clock (a flag's schedule), the system's when absent.
+   * flag), the runtime's clock (a flag's schedule), the system's when absent, and what counts
+   * the evaluation (modelgov_flag_evaluations_total; `known`: the flag is defined).
    */
-  flag: { context?: () => EvaluationContext; now?: () => number } = {},
+  flag: {
+    context?: () => EvaluationContext;
+    now?: () => number;
+    observe?: (r: FlagResolution, known: boolean) => void;
+  } = {},
 ): Resolution | RouteRefusal {
   if (internal || field.includes("@")) return resolvePlain(snapshot, field, subject, fallbackKey, internal);
   const model = snapshot.models.get(field);
@@ -71,6 +76,7 @@ export function resolve(
         "string",
       )
     : undefined;
+  if (r && flag.observe) flag.observe(r, r.errorCode !== "FLAG_NOT_FOUND");
   if (!r || r.reason === "ERROR" || r.reason === "DISABLED") {
     // The flag cannot decide (missing, mistyped, a rollout without a targeting key) or is off:
     // the route's normal split/production serves, and the route says why.
