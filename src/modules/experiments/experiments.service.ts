@@ -7,7 +7,7 @@ import { recordAudit } from "../audit/index.ts";
 import type { RouteConfigService } from "../gateway/index.ts";
 import { describeSwitch, switchesCovering } from "../kill-switches/index.ts";
 import { lockModel, modelIdByName, versionStatuses } from "../registry/index.ts";
-import { requireServable, type ServableGate } from "../rollouts/serving.ts";
+import { requireNotKilled, requireServable, type ServableGate } from "../rollouts/serving.ts";
 import type { ExperimentCreate } from "./experiments.schemas.ts";
 import {
   type ArmConfig,
@@ -71,6 +71,7 @@ export function createExperimentsService(deps: ExperimentsDeps) {
         "; the gateway would refuse its traffic",
         `${field}.version`,
       );
+      await requireNotKilled(tx, v, `${model}@${a.version}`, `${field}.version`);
       arms.push({ name: a.name, version: a.version, versionId: v.id, weight: a.weight });
     }
     return arms;

@@ -4,7 +4,7 @@ import type { Plan } from "../../engines/rollout/index.ts";
 import { systemContext } from "../../http/context.ts";
 import { createLogger } from "../../lib/logger.ts";
 import { seedModel } from "../../test-support/rollouts.ts";
-import { allStoreTargets, ctx, type Harness, openHarness } from "../../test-support/stores.ts";
+import { allStoreTargets, ctx, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
 import { createExperimentWatcher } from "../experiments/index.ts";
 import { createRolloutController, type RolloutController } from "./controller.ts";
 
@@ -194,6 +194,40 @@ for (const target of allStoreTargets()) {
       const audit = await h.services.audit.events({ action: "experiment.stopped", order: "asc", limit: 5 });
       assert.equal(audit.items.length, 1);
       assert.equal(audit.items[0]!.reason, after.stopReason);
+      await release(sw.id);
+    });
+
+    test("a switched-off version gets no new rollout or experiment arm: 412 naming the field and the switch", async () => {
+      const sw = await engage("provider", "simulator", "simulator down");
+      const post = (path: string, body: unknown) =>
+        h.request(`/api/v1/models/${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const rollout = await post("calm/rollouts", { version: "1.2.0", plan: PLAN });
+      const experiment = await post("calm/experiments", {
+        name: "ab2",
+        arms: [
+          { name: "control", version: "1.0.0", weight: 50 },
+          { name: "b", version: "1.2.0", weight: 50 },
+        ],
+      });
+      for (const [res, field, version] of [
+        [rollout, "body.version", "1.2.0"],
+        [experiment, "body.arms.0.version", "1.0.0"],
+      ] as const) {
+        assert.equal(res.status, 412);
+        assert.equal(res.headers.get("content-type"), "application/problem+json");
+        const p = await readJson(res);
+        assert.equal(p.errors[0].field, field);
+        assert.equal(
+          p.errors[0].reason,
+          `calm@${version} is switched off by kill switch ${sw.id} (provider simulator, engaged by bob: simulator down); release it first`,
+        );
+      }
+      assert.equal((await status("calm")).status, "aborted", "no new rollout");
+      assert.equal((await h.services.routes.get("calm")).split, null);
       await release(sw.id);
     });
   });

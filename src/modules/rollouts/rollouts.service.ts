@@ -20,7 +20,7 @@ import {
   rolloutById,
   rolloutsOf,
 } from "./rollouts.store.ts";
-import { requireServable, type ServableGate } from "./serving.ts";
+import { requireNotKilled, requireServable, type ServableGate } from "./serving.ts";
 import { analyseStep } from "./step-analysis.ts";
 import { rolloutVerdict } from "./verdict.ts";
 
@@ -151,6 +151,7 @@ export function createRolloutsService(deps: RolloutDeps) {
           `${model}@${version}`,
           "; the gateway would refuse its traffic",
         );
+        await requireNotKilled(tx, candidate, `${model}@${version}`, "body.version");
         const now = clock.now();
         const rid = newId("rol");
         const first = plan.steps[0]!;
