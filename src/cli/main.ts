@@ -19,6 +19,7 @@ import { registerMonitorCommands } from "./commands/monitor.ts";
 import { registerRegistryCommands } from "./commands/registry.ts";
 import { registerRetrainingCommands } from "./commands/retraining.ts";
 import { registerRolloutCommands, registerShadowCommands } from "./commands/rollouts.ts";
+import { registerRouteCommands } from "./commands/route.ts";
 import { registerRouterCommands } from "./commands/router.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
@@ -151,6 +152,7 @@ export function buildProgram(cli: CliEnv, fail: (code: number) => void): Command
   registerDepsCommand(program, ctx);
   registerRolloutCommands(program, ctx);
   registerShadowCommands(program, ctx);
+  registerRouteCommands(program, ctx);
   registerTrafficCommands(program, ctx);
   registerKillCommands(program, ctx);
   registerMonitorCommands(program, ctx);

@@ -175,6 +175,10 @@ export interface AsOfView {
 
 export interface RouteConfigView {
   split: { version: string; weight: number }[] | null;
+  /** The split's identity (an experiment's id); null with no split. */
+  splitScope?: string | null;
+  /** Shadow mode: a share of plain calls mirrored to this version. */
+  shadow?: { version: string; share: number } | null;
   fallback: string[];
   /** The string flag that decides the version for a bare-name request (docs/flags.md). */
   flag?: string | null;

@@ -22,7 +22,7 @@ import {
   type Timeouts,
   within,
 } from "../gateway/index.ts";
-import { engagedSwitches, type KillSwitch } from "../kill-switches/index.ts";
+import { describeSwitch, engagedSwitches, type KillSwitch } from "../kill-switches/index.ts";
 import type { Message } from "./suite.ts";
 
 export interface InvokeContext {
@@ -97,10 +97,7 @@ export function createEvalInvoker(deps: {
       (s) =>
         (s.scope === "version" && s.key === t.versionId) || (s.scope === "provider" && s.key === t.provider),
     );
-    if (sw)
-      throw new Error(
-        `${t.label} is switched off by kill switch ${sw.id} (${sw.scope} ${sw.target}, engaged by ${sw.engagedBy}: ${sw.reason}); not called`,
-      );
+    if (sw) throw new Error(`${t.label} is switched off by ${describeSwitch(sw)}; not called`);
   }
 
   async function load(versionId: string): Promise<Target> {

@@ -5,8 +5,9 @@ import { newId } from "../../lib/ids.ts";
 import type { Db, Tx } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
 import type { RouteConfigService } from "../gateway/index.ts";
+import { describeSwitch, switchesCovering } from "../kill-switches/index.ts";
 import { lockModel, modelIdByName, versionStatuses } from "../registry/index.ts";
-import { requireServable, type ServableGate } from "../rollouts/serving.ts";
+import { requireNotKilled, requireServable, type ServableGate } from "../rollouts/serving.ts";
 import type { ExperimentCreate } from "./experiments.schemas.ts";
 import {
   type ArmConfig,
@@ -70,6 +71,7 @@ export function createExperimentsService(deps: ExperimentsDeps) {
         "; the gateway would refuse its traffic",
         `${field}.version`,
       );
+      await requireNotKilled(tx, v, `${model}@${a.version}`, `${field}.version`);
       arms.push({ name: a.name, version: a.version, versionId: v.id, weight: a.weight });
     }
     return arms;
@@ -204,12 +206,28 @@ export function createExperimentsService(deps: ExperimentsDeps) {
 
     running: () => runningExperiments(db),
 
-    /** One look at a running experiment; a breached guardrail stops it at once. Null when it is not running. */
-    async check(ctx: RequestContext, id: string): Promise<{ look: Look; stopped: boolean } | null> {
+    /**
+     * One look at a running experiment; a breached guardrail, or an arm's version switched off
+     * by a kill switch, stops it at once. Null when it is not running.
+     */
+    async check(
+      ctx: RequestContext,
+      id: string,
+    ): Promise<{ look: Look; stopped: boolean; reason?: string } | null> {
       return db.transaction(async (tx) => {
         const e = await experimentById(tx, id, true);
         if (e?.status !== "running") return null;
         const look = await takeLook(tx, e, clock.now());
+        const killed = await killedArm(tx, e);
+        if (killed) {
+          await endWith(tx, ctx, routes, e, look, {
+            status: "stopped",
+            action: "experiment.stopped",
+            reason: killed,
+            at: clock.now(),
+          });
+          return { look, stopped: true, reason: killed };
+        }
         const rec = look.results.recommendation;
         if (rec.decision !== "stopped_by_guardrail") return { look, stopped: false };
         await endWith(tx, ctx, routes, e, look, {
@@ -218,11 +236,26 @@ export function createExperimentsService(deps: ExperimentsDeps) {
           reason: rec.reasons[0] ?? `guardrail breached by ${rec.arm}`,
           at: clock.now(),
         });
-        return { look, stopped: true };
+        return { look, stopped: true, reason: rec.reasons[0] };
       });
     },
   };
   return service;
+}
+
+/**
+ * An arm whose version a kill switch covers (its own or its provider's), in words; null when
+ * none. Its subjects go to the baseline and leave the split's scope, so the arm stops
+ * gathering while the others go on: the look would compare a frozen arm with moving ones.
+ */
+async function killedArm(tx: Tx, e: ExperimentRow): Promise<string | null> {
+  const covering = await switchesCovering(
+    tx,
+    e.arms.map((a) => a.versionId),
+  );
+  const arm = e.arms.find((a) => covering.has(a.versionId));
+  if (!arm) return null;
+  return `arm '${arm.name}' (${e.model}@${arm.version}) is switched off by ${describeSwitch(covering.get(arm.versionId)!)}: the experiment is stopped with the results so far`;
 }
 
 export type ExperimentsService = ReturnType<typeof createExperimentsService>;

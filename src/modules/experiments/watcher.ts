@@ -4,7 +4,7 @@ import type { ExperimentsService } from "./experiments.service.ts";
 
 /**
  * Looks at every running experiment on an interval (default 1 s) so a breached guardrail
- * stops it at once, without anyone asking for results. Every replica may run one: `check`
+ * or an arm switched off by a kill switch stops it at once, without anyone asking for results. Every replica may run one: `check`
  * locks the experiment's row and re-reads its status, so a second replica finds it stopped
  * and does nothing.
  */
@@ -24,10 +24,7 @@ export function createExperimentWatcher(opts: {
       try {
         const out = await experiments.check(ctx, e.id);
         if (out?.stopped)
-          logger.warn(
-            { experiment: e.id, model: e.model, reasons: out.look.results.recommendation.reasons },
-            "experiment stopped by a guardrail",
-          );
+          logger.warn({ experiment: e.id, model: e.model, reason: out.reason }, "experiment stopped");
       } catch (err) {
         logger.warn({ err, experiment: e.id }, "experiment check failed; retried next tick");
       }

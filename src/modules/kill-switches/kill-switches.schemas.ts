@@ -59,3 +59,7 @@ export const KillSwitchQuerySchema = z.object({
 export const KillSwitchIdParam = z.object({
   id: z.string().regex(/^ksw_[a-z0-9]+$/, "must be a kill switch id (ksw_…)"),
 });
+
+/** A switch in words, as every refusal, failed case and decision it causes names it. */
+export const describeSwitch = (sw: Pick<KillSwitch, "id" | "scope" | "target" | "engagedBy" | "reason">) =>
+  `kill switch ${sw.id} (${sw.scope} ${sw.target}, engaged by ${sw.engagedBy}: ${sw.reason})`;

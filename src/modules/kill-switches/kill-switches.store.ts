@@ -93,3 +93,23 @@ export async function listSwitches(
   );
   return rows.map(view);
 }
+
+/**
+ * The engaged switch covering each of these versions: its own version switch if there is
+ * one, else its provider's (the order the gateway's 503 names them in). Versions no switch
+ * covers are absent.
+ */
+export async function switchesCovering(q: Queryable, versionIds: string[]): Promise<Map<string, KillSwitch>> {
+  const out = new Map<string, KillSwitch>();
+  if (!versionIds.length) return out;
+  const rows = await q.query<Row>(
+    `SELECT v.id AS covered, k.* FROM model_versions v
+       JOIN kill_switches k ON k.released_at IS NULL
+        AND ((k.scope = 'version' AND k.target = v.id) OR (k.scope = 'provider' AND k.target = v.provider))
+      WHERE v.id = ANY($1)
+      ORDER BY (k.scope = 'version') DESC, k.engaged_at`,
+    [versionIds],
+  );
+  for (const r of rows) if (!out.has(r.covered as string)) out.set(r.covered as string, view(r));
+  return out;
+}

@@ -105,6 +105,15 @@ for (const target of allStoreTargets()) {
         headers: { authorization: `Bearer ${agent}`, "content-type": "application/json" },
         body: JSON.stringify({ model: "chat", messages: [{ role: "user", content: "hi" }] }),
       });
+    /** The ids `GET /v1/models` lists to the agent. */
+    const listed = async (url: string) =>
+      (
+        (await (
+          await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${agent}` } })
+        ).json()) as {
+          data: { id: string }[];
+        }
+      ).data.map((m) => m.id);
     /** Milliseconds until every replica routes `chat` to `want`; fails past one second. */
     const everyReplica = (want: string) =>
       timeUntil(
@@ -186,6 +195,7 @@ for (const target of allStoreTargets()) {
       const res = await chat(replicas[1]!.url);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get("x-modelgov-route"), `alias:production; kill-switch ${sw.id} -> 1.1.0`);
+      assert.deepEqual(await listed(replicas[1]!.url), ["chat"], "served by its fallback: still listed");
       assert.deepEqual(await auditOf(sw.id), [
         { action: "kill_switch.engaged", reason: "simulator answers garbage", actor: "admin" },
       ]);
@@ -217,6 +227,8 @@ for (const target of allStoreTargets()) {
         );
         assert.match(p.detail, /simulator answers garbage/);
       }
+      // OpenAI clients take /v1/models as what they may call: nothing servable, not listed.
+      for (const r of replicas) assert.deepEqual(await listed(r.url), []);
       await assert.rejects(
         evaluate(),
         /chat@1\.2\.0 is switched off by kill switch ksw_\w+ \(provider simulator.*not called/,

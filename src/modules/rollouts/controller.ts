@@ -10,8 +10,9 @@ export type BreakerStateOf = (versionId: string) => "closed" | "half_open" | "op
 
 /**
  * The rollout controller: one across replicas (a lease row in PostgreSQL). Every tick
- * (default 1 s) it runs the fast path of each active rollout (the candidate's breaker and
- * its error rate over a short window: a breach rolls back at once) and the full analysis of
+ * (default 1 s) it looks for kill switches on each active rollout's versions (a switched-off
+ * candidate rolls back, a switched-off baseline pauses), runs the fast path (the candidate's
+ * breaker and its error rate over a short window: a breach rolls back at once) and the full analysis of
  * those whose interval is due. `kick()` runs a tick now (a breaker just opened).
  */
 export function createRolloutController(opts: {
@@ -49,6 +50,14 @@ export function createRolloutController(opts: {
     const ctx = systemContext("rollout-controller", `ctl_${(++ticks).toString(36)}`);
     for (const r of await rollouts.active()) {
       try {
+        const killed = await rollouts.killCheck(r.id, ctx, fence);
+        if (killed) {
+          logger.warn(
+            { rollout: r.id, model: r.model, killSwitch: killed.killSwitch.id, action: killed.action },
+            "rollout stopped by a kill switch",
+          );
+          if (killed.action === "rollback") continue;
+        }
         const fast = await rollouts.fastCheck(r.id, ctx, opts.breakerState?.(r.candidateVersionId), fence);
         if (fast?.rollback) {
           logger.warn(

@@ -109,3 +109,4 @@ export function createRolloutMoves({
 
   return { setWeight, record, end };
 }
+export type RolloutMoves = ReturnType<typeof createRolloutMoves>;

@@ -9,6 +9,7 @@ import type { RouteConfigService } from "../gateway/index.ts";
 import { lockModel, modelIdByName, type RegistryService, versionStatuses } from "../registry/index.ts";
 import { errorCounts, mirrorWindow } from "../request-log/index.ts";
 import type { TrafficSync } from "../traffic/index.ts";
+import { applyKills } from "./killed.ts";
 import { createRolloutMoves } from "./rollout-moves.ts";
 import {
   activeRollout,
@@ -19,7 +20,7 @@ import {
   rolloutById,
   rolloutsOf,
 } from "./rollouts.store.ts";
-import { requireServable, type ServableGate } from "./serving.ts";
+import { requireNotKilled, requireServable, type ServableGate } from "./serving.ts";
 import { analyseStep } from "./step-analysis.ts";
 import { rolloutVerdict } from "./verdict.ts";
 
@@ -78,7 +79,8 @@ export function createRolloutsService(deps: RolloutDeps) {
     return found;
   }
 
-  const { setWeight, record, end } = createRolloutMoves({ clock, routes, registry });
+  const moves = createRolloutMoves({ clock, routes, registry });
+  const { setWeight, record, end } = moves;
 
   async function view(r: RolloutRow): Promise<RolloutView> {
     return {
@@ -149,6 +151,7 @@ export function createRolloutsService(deps: RolloutDeps) {
           `${model}@${version}`,
           "; the gateway would refuse its traffic",
         );
+        await requireNotKilled(tx, candidate, `${model}@${version}`, "body.version");
         const now = clock.now();
         const rid = newId("rol");
         const first = plan.steps[0]!;
@@ -338,6 +341,16 @@ export function createRolloutsService(deps: RolloutDeps) {
           await record(tx, ctx, r, gate ? "pause" : "hold", r.weight, decision.reasons, analysis);
         }
         return { decision, judgement };
+      });
+    },
+
+    /** A kill switch on the candidate rolls back, on the baseline pauses (killed.ts); first every tick. */
+    async killCheck(rolloutId: string, ctx: RequestContext, fence?: (tx: Tx) => Promise<boolean>) {
+      return db.transaction(async (tx) => {
+        if (fence && !(await fence(tx))) return null;
+        const r = await rolloutById(tx, rolloutId, true);
+        if (!r || (r.status !== "running" && r.status !== "paused")) return null;
+        return applyKills(tx, ctx, r, moves);
       });
     },
 

@@ -1,5 +1,6 @@
 import { AppError } from "../../lib/errors.ts";
 import type { Tx } from "../../store/db.ts";
+import { describeSwitch, switchesCovering } from "../kill-switches/index.ts";
 
 /** Whether a version has an approval in force (the approvals service's gate). */
 export type ServableGate = (
@@ -29,4 +30,20 @@ export async function requireServable(
       field ? { field, reason: `${u.requirement}: ${u.reason}` } : { field: u.requirement, reason: u.reason },
     ),
   });
+}
+
+/**
+ * A version a kill switch covers (its own or its provider's) gets no new rollout or experiment
+ * arm: the controller or the watcher would stop it at the next tick. 412 naming the switch.
+ */
+export async function requireNotKilled(
+  tx: Tx,
+  v: { id: string },
+  label: string,
+  field: string,
+): Promise<void> {
+  const sw = (await switchesCovering(tx, [v.id])).get(v.id);
+  if (!sw) return;
+  const reason = `${label} is switched off by ${describeSwitch(sw)}; release it first`;
+  throw new AppError("precondition_failed", reason, { errors: [{ field, reason }] });
 }

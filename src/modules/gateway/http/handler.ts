@@ -5,6 +5,7 @@ import type { Logger } from "../../../lib/logger.ts";
 import type { Json } from "../../../providers/types.ts";
 import { RequestLimitError } from "../limits/index.ts";
 import { flagContext } from "../routing/flag-context.ts";
+import { listedModels } from "../routing/listing.ts";
 import {
   isMulti,
   isRefusal,
@@ -226,21 +227,14 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-/** The models a gateway token may call: those with a servable production version, and their aliases. */
+/** The models a gateway token may call: the servable aliases (routing/listing.ts). */
 function listModels(deps: GatewayDeps) {
-  const data: Json[] = [];
-  for (const m of deps.routing.current().models.values()) {
-    for (const [alias, version] of Object.entries(m.aliases)) {
-      const v = m.versions.get(version);
-      if (!v || v.refusal) continue;
-      data.push({
-        id: alias === "production" ? m.name : `${m.name}@${alias}`,
-        object: "model",
-        owned_by: "modelgov",
-        created: 0,
-        version: v.version,
-      });
-    }
-  }
+  const data: Json[] = listedModels(deps.routing.current()).map((m) => ({
+    id: m.id,
+    object: "model",
+    owned_by: "modelgov",
+    created: 0,
+    version: m.version,
+  }));
   return { object: "list", data };
 }

@@ -1,57 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import {
+  modelRoute as route,
+  SWITCH as SW,
+  snapshotOf as snap,
+  routableVersion as version,
+} from "../../../test-support/routing-snapshot.ts";
 import { isRefusal, type Resolution, resolve, throughTier } from "./resolve.ts";
-import type { KillInfo, ModelRoute, RoutableVersion, RoutingSnapshot } from "./snapshot.ts";
-import { DEFAULT_TIMEOUTS } from "./snapshot.ts";
 import { compileSplit } from "./split.ts";
 
-const SW: KillInfo = {
-  id: "ksw_1",
-  scope: "version",
-  target: "chat@1.2.0",
-  reason: "leaks the system prompt",
-  engagedBy: "alice",
-  engagedAt: "2026-12-07T18:00:00.000Z",
-};
-
-function version(model: string, v: string, killed: KillInfo | null = null): RoutableVersion {
-  return {
-    id: `ver_${model}_${v}`,
-    model,
-    version: v,
-    status: "production",
-    provider: "simulator",
-    providerModelId: "sim",
-    endpoint: null,
-    parameters: {},
-    refusal: null,
-    killed,
-    price: { inputPer1kUsd: 0, outputPer1kUsd: 0 },
-  };
-}
-
-function route(name: string, vs: RoutableVersion[], o: Partial<ModelRoute> = {}): ModelRoute {
-  return {
-    id: `mdl_${name}`,
-    name,
-    aliases: { production: vs[0]!.version },
-    versions: new Map(vs.map((v) => [v.version, v])),
-    byId: new Map(vs.map((v) => [v.id, v])),
-    split: null,
-    splitScope: null,
-    shadow: null,
-    fallback: [],
-    allowPinning: true,
-    timeouts: DEFAULT_TIMEOUTS,
-    breaker: null,
-    ...o,
-  };
-}
-
-const snap = (...models: ModelRoute[]): RoutingSnapshot => ({
-  position: 1,
-  models: new Map(models.map((m) => [m.name, m])),
-});
 const ok = (r: ReturnType<typeof resolve>): Resolution => {
   assert.ok(!isRefusal(r), JSON.stringify(r));
   return r;

@@ -1,4 +1,5 @@
 import type { EvaluationContext, Resolution as FlagResolution } from "../../../engines/flags/index.ts";
+import { describeSwitch } from "../../kill-switches/index.ts";
 import type { RouteMember } from "../../request-log/index.ts";
 import type { CompiledRouter, RouteChoice, RouterInput } from "./router.ts";
 import type { KillInfo, ModelRoute, RoutableVersion, RoutingSnapshot } from "./snapshot.ts";
@@ -181,7 +182,7 @@ function pastKilled(
   const chain: RoutableVersion[] = [];
   for (const v of [baseline, ...model.fallback])
     if (v && !v.refusal && !v.killed && v.id !== killed.id && !chain.includes(v)) chain.push(v);
-  const what = `kill switch ${sw.id} (${sw.scope} ${sw.target}, engaged by ${sw.engagedBy}: ${sw.reason})`;
+  const what = describeSwitch(sw);
   if (!chain.length)
     return {
       status: 503,

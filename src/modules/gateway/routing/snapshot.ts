@@ -47,7 +47,7 @@ export interface ModelRoute {
   aliases: Record<string, string>;
   versions: Map<string, RoutableVersion>;
   byId: Map<string, RoutableVersion>;
-  split: { pick(bucket: number): RoutableVersion; describe: string } | null;
+  split: { pick(bucket: number): RoutableVersion; describe: string; arms: readonly RoutableVersion[] } | null;
   /** The split's identity (an experiment's id): logged with each request the split routed. */
   splitScope: string | null;
   /** Shadow mode: plain calls mirrored to `target` with probability share/100. */

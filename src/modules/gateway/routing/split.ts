@@ -36,6 +36,8 @@ export interface WeightedArm<T> {
 export function compileSplit<T>(arms: readonly WeightedArm<T>[]): {
   pick(bucket: number): T;
   describe: string;
+  /** The arms with a weight, in order (what a subject may land on: `/v1/models`). */
+  arms: readonly T[];
 } {
   const live = arms.filter((a) => a.weight > 0);
   if (live.length === 0) throw new Error("a split needs at least one arm with weight > 0");
@@ -54,5 +56,6 @@ export function compileSplit<T>(arms: readonly WeightedArm<T>[]): {
       return live[live.length - 1]!.target;
     },
     describe,
+    arms: live.map((a) => a.target),
   };
 }
