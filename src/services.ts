@@ -106,7 +106,7 @@ export function createServices({
       registered: (tx, ctx, version) => retraining.retrainedCandidate.registered(tx, ctx, version),
     },
     enteredProduction: (tx, ctx, version) => retraining.onEnteredProduction(tx, ctx, version),
-    tagsChanged: (tx, model) => flags.holdSegments(tx, "these tags", "body.tags", model),
+    segmentsAffected: (tx, model, what, field) => flags.holdSegments(tx, what, field, model),
   });
   const cards = createCardsService({
     db,

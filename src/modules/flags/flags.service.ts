@@ -340,7 +340,8 @@ export function createFlagsService(deps: {
      * version's tags, an evaluation run or an approval may have moved since they were written.
      */
     async violations(q: Queryable = db, model?: string): Promise<{ key: string; errors: FieldProblem[] }[]> {
-      if (!deps.segments) return [];
+      // Without segments nothing can breach (the common case: one read, on every alias move).
+      if (!deps.segments || !(await deps.segments.policy(q)).segments.length) return [];
       const out: { key: string; errors: FieldProblem[] }[] = [];
       for (const f of await listFlags(q)) {
         if (model && !modelTargets(f).some((t) => t.model === model)) continue;

@@ -92,6 +92,19 @@ for (const target of allStoreTargets()) {
       );
       assert.match(stricter[0]!, /^body\.segments: flag eu-first: .*hosting:eu-sovereign/);
       assert.deepEqual((await approvals.getPolicy()).segments[0]?.require.tags, ["hosting:eu"]);
+      // Around it, by alias: a flag naming `@eu` cannot have the alias moved to an untagged version.
+      await registry.setAlias(ctx(), MODEL, "eu", "1.1.0", "EU build");
+      const byAlias = {
+        ...flag("by-alias", [{ when: EU, variant: "current" }]),
+        variants: { old: `${MODEL}@1.0.0`, current: `${MODEL}@eu` },
+      };
+      assert.equal((await flags.put(ctx(), byAlias, "create")).change, "created");
+      const moved = await refusal(registry.setAlias(ctx(), MODEL, "eu", "1.0.0", "oops"), "conflict");
+      assert.match(
+        moved[0]!,
+        /^alias: flag by-alias: rules\.0: sends segment eu to variant current \(support-assistant@1\.0\.0\)/,
+      );
+      assert.equal((await registry.getModel(MODEL)).aliases.eu, "1.1.0");
       // Around it 3: disable, rewrite, enable — a disabled flag's default reaches every segment, and enabling re-checks.
       const disabled = { ...flag("eu-off", [], "old"), enabled: false };
       await refusal(flags.put(ctx(), disabled, "create"), "unprocessable");

@@ -28,11 +28,14 @@ export function createLifecycle({
   clock,
   productionGate,
   enteredProduction,
+  segmentsAffected,
 }: {
   db: Db;
   clock: Clock;
   productionGate: ProductionGate;
   enteredProduction?: EnteredProduction;
+  /** See RegistryDeps.segmentsAffected: an alias move a flag's segment would not allow throws. */
+  segmentsAffected?: (tx: Tx, model: string, what: string, field: string) => Promise<void>;
 }) {
   async function lockModel(q: Queryable, name: string) {
     const m = await store.findModelRow(q, name, true);
@@ -181,6 +184,7 @@ export function createLifecycle({
       }
       await applyRetention(tx, ctx, m.id, m.retention);
     }
+    await segmentsAffected?.(tx, model, `moving ${alias} to ${version}`, "alias");
     v = (await store.getVersionById(tx, v.id))!;
     if (enteredProduction && alias === "production" && previousStatus !== "production")
       await enteredProduction(tx, ctx, v);

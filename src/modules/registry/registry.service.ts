@@ -46,10 +46,11 @@ export interface RegistryDeps {
   /** Called in the transaction that moves a version into production (rollout promotion, switch, manual). */
   enteredProduction?: EnteredProduction;
   /**
-   * Called in the transaction that changes a version's tags: a segment of traffic may require
-   * one (issue 19), so a flag sending the segment there refuses the change by throwing.
+   * Called in the transaction that changes a version's tags or moves an alias: a segment of
+   * traffic may require a tag (issue 19), so a flag sending the segment there (by version or
+   * by alias) refuses the change by throwing. `what` and `field` word the refusal.
    */
-  tagsChanged?: (tx: Tx, model: string) => Promise<void>;
+  segmentsAffected?: (tx: Tx, model: string, what: string, field: string) => Promise<void>;
 }
 
 /** Fields a version is pinned to; their digest is part of the version's identity. */
@@ -292,7 +293,8 @@ export function createRegistryService(deps: RegistryDeps) {
         tags: patch.tags ?? before.tags,
       };
       await store.updateVersionMutable(tx, before.id, { ...next, at: clock.now().toISOString() });
-      if (next.tags.join() !== before.tags.join()) await deps.tagsChanged?.(tx, model);
+      if (next.tags.join() !== before.tags.join())
+        await deps.segmentsAffected?.(tx, model, "these tags", "body.tags");
       await recordAudit(tx, ctx, clock.now(), {
         action: "version.updated",
         subjectType: "model_version",
