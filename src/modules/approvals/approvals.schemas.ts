@@ -2,33 +2,15 @@ import { z } from "@hono/zod-openapi";
 import { FAIRNESS_METRICS } from "../../engines/fairness/index.ts";
 import { ATTESTABLE_KINDS, EVIDENCE_KINDS } from "../../engines/policy/approval-policy.ts";
 import { RoleName } from "../identity/identity.schemas.ts";
-import { FlagChangeRuleSchema, SegmentSchema } from "./segments.schemas.ts";
+import { FlagChangeRuleSchema, Roles, RuleMatchSchema, SegmentSchema } from "./segments.schemas.ts";
 
 export const ApprovalRuleSchema = z
   .object({
     name: z.string().min(1).max(100).describe("unique among the rules"),
-    match: z
-      .object({
-        models: z.array(z.string().max(63)).optional().describe("model names"),
-        riskTiers: z
-          .array(z.enum(["low", "medium", "high", "critical"]))
-          .optional()
-          .describe("the model's risk tier"),
-        useCases: z.array(z.string().max(100)).optional().describe("any of the model's use cases"),
-      })
-      .strict()
-      .default({})
-      .describe(
-        "which models it applies to: fields AND together, values within a field OR; empty: every model",
-      ),
-    roles: z
-      .record(RoleName, z.number().int().min(1).max(20))
-      .refine((r) => Object.keys(r).length > 0, "name at least one role that must sign")
-      .refine(
-        (r) => !Object.keys(r).some((k) => k === "agent" || k === "viewer"),
-        "agent and viewer cannot sign approvals",
-      )
-      .describe("signatures needed per role, e.g. { engineering: 1, compliance: 1 }"),
+    match: RuleMatchSchema.describe(
+      "which models it applies to: fields AND together, values within a field OR; empty: every model",
+    ),
+    roles: Roles.describe("signatures needed per role, e.g. { engineering: 1, compliance: 1 }"),
     evidence: z
       .array(z.enum(EVIDENCE_KINDS))
       .default(["card"])

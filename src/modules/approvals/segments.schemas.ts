@@ -3,13 +3,27 @@ import { CONTEXT_PATHS, ConditionError, compileCondition } from "../../engines/r
 import { RoleName } from "../identity/index.ts";
 import { Label } from "../registry/index.ts";
 
-const Roles = z
+/** Signatures per role: what approval rules, segments and flag-change rules ask for. */
+export const Roles = z
   .record(RoleName, z.number().int().min(1).max(20))
-  .refine((r) => Object.keys(r).length > 0, "name at least one role")
+  .refine((r) => Object.keys(r).length > 0, "name at least one role that must sign")
   .refine(
     (r) => !Object.keys(r).some((k) => k === "agent" || k === "viewer"),
     "agent and viewer cannot sign approvals",
   );
+
+/** Which models a rule applies to (approval rules, release gates, flag-change rules). */
+export const RuleMatchSchema = z
+  .object({
+    models: z.array(z.string().max(63)).optional().describe("model names"),
+    riskTiers: z
+      .array(z.enum(["low", "medium", "high", "critical"]))
+      .optional()
+      .describe("the model's risk tier"),
+    useCases: z.array(z.string().max(100)).optional().describe("any of the model's use cases"),
+  })
+  .strict()
+  .default({});
 
 /**
  * A segment of traffic and what a version must have before a flag may send it there (issue 19:
@@ -60,20 +74,9 @@ export type Segment = z.infer<typeof SegmentSchema>;
 export const FlagChangeRuleSchema = z
   .object({
     name: z.string().min(1).max(100).describe("unique among the flag-change rules"),
-    match: z
-      .object({
-        models: z.array(z.string().max(63)).optional().describe("model names"),
-        riskTiers: z
-          .array(z.enum(["low", "medium", "high", "critical"]))
-          .optional()
-          .describe("the model's risk tier"),
-        useCases: z.array(z.string().max(100)).optional().describe("any of the model's use cases"),
-      })
-      .strict()
-      .default({})
-      .describe(
-        "the models whose traffic the flag steers (a variant names one, before or after the change, or its route defers to the flag); empty: any model",
-      ),
+    match: RuleMatchSchema.describe(
+      "the models whose traffic the flag steers (a variant names one, before or after the change, or its route defers to the flag); empty: any model",
+    ),
     keys: z
       .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\*?$/, "a flag key, or a prefix ending in *"))
       .min(1)
