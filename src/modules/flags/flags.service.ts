@@ -137,6 +137,16 @@ export function createFlagsService(deps: {
   }
 
   /**
+   * What a change must pass: the gates (a disable never needs them: it only takes variants out
+   * of traffic), a route's hold on its flag (its type and variants; not deleted from under it).
+   */
+  async function checks(tx: Tx, change: FlagChange, key: string, input: FlagInput | null, skipGate = false) {
+    if (!input) return checkNoRouteUse(tx, key);
+    if (!skipGate && change !== "disabled") await gated(tx, input);
+    if (change === "created" || change === "updated") await checkRouteUse(tx, input);
+  }
+
+  /**
    * A change as it applies: the gates it must pass (a disable never needs them), the revision
    * and the audit event, in `tx`. The actor of the revision is whoever asked for the change
    * (the requester of a signed-off change); the audit event's is who made it happen.
@@ -151,14 +161,12 @@ export function createFlagsService(deps: {
   ): Promise<Flag | null> {
     const key = (input ?? before)!.key;
     const actor = opts.actor ?? ctx.actor;
+    await checks(tx, change, key, input, opts.skipReleaseGate);
     if (!input) {
-      await checkNoRouteUse(tx, key);
       await deleteFlag(tx, key, actor, clock.now());
       await audited(tx, ctx, key, "deleted", before, null, opts.reason);
       return null;
     }
-    if (!opts.skipReleaseGate && change !== "disabled") await gated(tx, input);
-    if (change === "created" || change === "updated") await checkRouteUse(tx, input);
     const flag = await writeFlag(tx, input, change as Exclude<FlagChange, "deleted">, actor, clock.now());
     await audited(tx, ctx, key, change, before, flag, opts.reason);
     return flag;
@@ -193,13 +201,10 @@ export function createFlagsService(deps: {
     input: FlagInput | null,
     opts: { skipReleaseGate?: boolean; reason?: string } = {},
   ): Promise<{ flag: Flag | null; pending: ChangeRequest | null }> {
-    const governed = await changes.propose(tx, ctx, change, before, input, opts.reason ?? "", async () => {
-      if (!input) await checkNoRouteUse(tx, before!.key);
-      else {
-        if (!opts.skipReleaseGate && change !== "disabled") await gated(tx, input);
-        if (change === "created" || change === "updated") await checkRouteUse(tx, input);
-      }
-    });
+    const key = (input ?? before)!.key;
+    const governed = await changes.propose(tx, ctx, change, before, input, opts.reason ?? "", () =>
+      checks(tx, change, key, input, opts.skipReleaseGate),
+    );
     if (governed) return { flag: before, pending: governed };
     return { flag: await write(tx, ctx, change, before, input, opts), pending: null };
   }
