@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { SerialisedError, WorkerReply, WorkerRequest } from "./pglite-protocol.ts";
 
@@ -36,7 +38,9 @@ let compiled: Promise<{ pgliteWasmModule: WebAssembly.Module; fsBundle: Uint8Arr
  */
 function engine() {
   compiled ??= (async () => {
-    const dist = new URL("./", import.meta.resolve("@electric-sql/pglite"));
+    // Where the package's entry is (its dist/, beside the .wasm and .data): createRequire, as
+    // import.meta.resolve is synchronous only from Node 20.6.
+    const dist = new URL("./", pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")));
     const [bytes, fsBundle] = await Promise.all([
       readFile(new URL("pglite.wasm", dist)),
       readFile(new URL("pglite.data", dist)),
