@@ -1,3 +1,6 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { SerialisedError, WorkerReply, WorkerRequest } from "./pglite-protocol.ts";
 
@@ -19,6 +22,34 @@ function rebuildError(e: SerialisedError): Error {
   return err;
 }
 
+/** WebAssembly's compile (the project's lib, ES2023 without the DOM, types the namespace but not its values). */
+const wasm = (
+  globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<WebAssembly.Module> } }
+).WebAssembly;
+
+let compiled: Promise<{ pgliteWasmModule: WebAssembly.Module; fsBundle: Uint8Array }> | undefined;
+
+/**
+ * PGlite's engine (its WebAssembly, compiled) and file-system bundle, loaded once per process
+ * and handed to every PGlite thread it starts. A thread left to itself compiles the 9 MB module
+ * again and optimises it again as queries warm it up: about a second of CPU per database
+ * opened, and slow first queries. Threads given one module share its compiled and optimised
+ * code (V8 shares a module's code between the isolates of a process).
+ */
+function engine() {
+  compiled ??= (async () => {
+    // Where the package's entry is (its dist/, beside the .wasm and .data): createRequire, as
+    // import.meta.resolve is synchronous only from Node 20.6.
+    const dist = new URL("./", pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")));
+    const [bytes, fsBundle] = await Promise.all([
+      readFile(new URL("pglite.wasm", dist)),
+      readFile(new URL("pglite.data", dist)),
+    ]);
+    return { pgliteWasmModule: await wasm.compile(bytes), fsBundle: new Uint8Array(fsBundle) };
+  })();
+  return compiled;
+}
+
 /**
  * Starts PGlite on a worker thread and resolves once it is open. The thread keeps the
  * process alive only while a call is in flight, as an in-process database would.
@@ -27,8 +58,12 @@ export async function startPgliteThread(
   dataDir: string | undefined,
   fromDump?: string,
 ): Promise<PgliteThread> {
+  const { pgliteWasmModule, fsBundle } = await engine();
   // A worker gets only the flags given here (the parent's may include --test and the like).
-  const worker = new Worker(WORKER, { workerData: { dataDir, fromDump }, execArgv: [] });
+  const worker = new Worker(WORKER, {
+    workerData: { dataDir, fromDump, pgliteWasmModule, fsBundle },
+    execArgv: [],
+  });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   const notifyHandlers = new Map<number, (payload: string) => void>();
   let nextId = 0;

@@ -18,7 +18,7 @@ import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 
 const port = parentPort;
 if (!port) throw new Error("pglite-worker.mjs runs as a worker thread");
-const { dataDir, fromDump } = workerData;
+const { dataDir, fromDump, pgliteWasmModule, fsBundle } = workerData;
 
 /** The database error's own scalar fields (code, constraint, detail, …) survive the trip. */
 function serialiseError(err) {
@@ -125,6 +125,8 @@ try {
   // initdb (which costs most of the time it takes to open a fresh database).
   const options = {
     extensions: { pg_trgm },
+    // The engine the main thread compiled once for all its PGlite threads (pglite-client.ts).
+    ...(pgliteWasmModule ? { pgliteWasmModule, fsBundle: new Blob([fsBundle]) } : {}),
     ...(fromDump ? { loadDataDir: new Blob([readFileSync(fromDump)]) } : {}),
   };
   const lite = dataDir ? await PGlite.create(dataDir, options) : await PGlite.create(options);

@@ -7,9 +7,10 @@ import { Registry } from "prom-client";
 import { backfillSql, fillSynthetic, HOT, HOT_VERSIONS } from "../../../bench/synthetic-log.ts";
 import { createLogger } from "../../lib/logger.ts";
 import type { SpoolRow } from "../../lib/spool.ts";
-import { type Db, openPglite, type PgliteDb } from "../../store/db.ts";
+import { type Db, openPglite, openPostgres, type PgliteDb } from "../../store/db.ts";
 import { loadMigrations, migrate } from "../../store/migrate.ts";
-import { allStoreTargets, type StoreTarget } from "../../test-support/stores.ts";
+import { createThrowawayDatabase } from "../../store/throwaway.ts";
+import { allStoreTargets, type StoreTarget, testDatabaseUrl } from "../../test-support/stores.ts";
 import {
   createFeatureBackfillJob,
   featureBackfillStatus,
@@ -40,27 +41,54 @@ const HOURS = 2 * ACTIVE_HOURS.length;
 const silent = createLogger("silent");
 
 /**
- * A store holding a log written before the features migration, then migrated. On PGlite it is
- * built once and each test starts from a copy of its data directory (a migration run and the
- * fill are most of a test's time there).
+ * A store holding a log written before the features migration, then migrated. It is built once
+ * per store and each test starts from a copy (a migration run and the fill are most of a test's
+ * time): on PGlite a copy of its data directory, on PostgreSQL a database made from it as a
+ * TEMPLATE.
  */
 async function oldLog(target: StoreTarget): Promise<{ db: Db; cleanup: () => Promise<void> }> {
-  if (target.name !== "pglite") return buildOldLog(target);
+  if (target.name === "postgres") {
+    const url = testDatabaseUrl()!;
+    pgTemplate ??= (async () => {
+      const tmp = await createThrowawayDatabase(url, "modelgov_test_oldlog");
+      const db = openPostgres(tmp.url, { max: 5 });
+      try {
+        await buildOldLog(db);
+      } finally {
+        await db.close(); // a template nobody is connected to
+      }
+      return tmp;
+    })();
+    const copy = await createThrowawayDatabase(url, "modelgov_test", (await pgTemplate).name);
+    const db = openPostgres(copy.url, { max: 5 });
+    return {
+      db,
+      async cleanup() {
+        await db.close();
+        await copy.drop();
+      },
+    };
+  }
   pgliteDump ??= (async () => {
-    const { db, cleanup } = await buildOldLog(target);
-    const file = path.join(dumpDir, "old-log.tar.gz");
-    await (db as PgliteDb).dumpTo(file);
-    await cleanup();
-    return file;
+    const { db, cleanup } = await target.open();
+    try {
+      await buildOldLog(db);
+      const file = path.join(dumpDir, "old-log.tar.gz");
+      await (db as PgliteDb).dumpTo(file);
+      return file;
+    } finally {
+      await cleanup();
+    }
   })();
   const db = await openPglite(undefined, { fromDump: await pgliteDump });
   return { db, cleanup: () => db.close() };
 }
 const dumpDir = mkdtempSync(path.join(os.tmpdir(), "modelgov-backfill-test-"));
 let pgliteDump: Promise<string> | undefined;
+let pgTemplate: Promise<Awaited<ReturnType<typeof createThrowawayDatabase>>> | undefined;
 
-async function buildOldLog(target: StoreTarget): Promise<{ db: Db; cleanup: () => Promise<void> }> {
-  const { db, cleanup } = await target.open();
+/** Writes the old log into an empty database `db` and runs the migrations it lacked. */
+async function buildOldLog(db: Db): Promise<void> {
   const all = loadMigrations();
   const cut = all.findIndex((m) => m.name === FEATURES);
   assert.ok(cut > 0);
@@ -79,7 +107,6 @@ async function buildOldLog(target: StoreTarget): Promise<{ db: Db; cleanup: () =
     await migrate(db, all),
     all.slice(cut).map((m) => m.name),
   );
-  return { db, cleanup };
 }
 
 const WHOLE: [string, string] = ["2026-10-01T00:00:00Z", "2026-10-03T00:00:00Z"];
@@ -174,7 +201,10 @@ function liveRow(id: string, at: string, over: Partial<SpoolRow> = {}): SpoolRow
 
 for (const target of allStoreTargets()) {
   describe(`the features backfill job on ${target.name}`, { skip: target.skip }, () => {
-    after(() => rmSync(dumpDir, { recursive: true, force: true }));
+    after(async () => {
+      rmSync(dumpDir, { recursive: true, force: true });
+      if (target.name === "postgres" && pgTemplate) await (await pgTemplate).drop();
+    });
     test("a log written before the migration: the job's chunks, newest hour first, make every roll-up read equal the raw read", async () => {
       const { db, cleanup } = await oldLog(target);
       try {

@@ -164,6 +164,23 @@ function resolveRef(schema: Schema, ctx: SchemaContext): Schema {
 /** Any small JSON value: for schemas that say nothing (`{}`) and for depth past the limit. */
 const anyJson: fc.Arbitrary<unknown> = fc.jsonValue({ maxDepth: 2 });
 
+const matchingByPattern = new Map<string, fc.Arbitrary<string>>();
+
+/**
+ * fc.stringMatching for a pattern, built once: building one is costly (fast-check tokenizes
+ * its list of dangerous strings against each character class of the pattern), and an
+ * arbitrary holds no state, so every schema naming the pattern shares it and draws the same
+ * values from the same seed as before.
+ */
+function stringMatching(pattern: string): fc.Arbitrary<string> {
+  let arb = matchingByPattern.get(pattern);
+  if (!arb) {
+    arb = fc.stringMatching(new RegExp(pattern, "u"));
+    matchingByPattern.set(pattern, arb);
+  }
+  return arb;
+}
+
 function stringArb(s: Record<string, unknown>): fc.Arbitrary<string> {
   const minLength = typeof s.minLength === "number" ? s.minLength : 0;
   const maxLength = Math.max(minLength, Math.min(typeof s.maxLength === "number" ? s.maxLength : 24, 40));
@@ -188,7 +205,7 @@ function stringArb(s: Record<string, unknown>): fc.Arbitrary<string> {
     // Bounded by the schema's own lengths only: a pattern may need more than the clamp above.
     const max = typeof s.maxLength === "number" ? s.maxLength : Number.POSITIVE_INFINITY;
     try {
-      const matching = fc.stringMatching(new RegExp(s.pattern, "u"));
+      const matching = stringMatching(s.pattern);
       return fc.oneof(
         matching.filter((x) => x.length >= minLength && x.length <= max),
         // When the filter would rarely pass, a plain string stands in (the route says 400).
