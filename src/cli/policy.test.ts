@@ -100,7 +100,7 @@ for (const target of allStoreTargets()) {
       assert.deepEqual(dry, {
         dryRun: true,
         changes: [{ kind: "gate", name: "support-release", change: "removed" }],
-        policy: { rules: [RULE], gates: [] },
+        policy: { rules: [RULE], gates: [], segments: [], flagChanges: [] },
       });
     });
   });
