@@ -47,6 +47,15 @@ for (const target of allStoreTargets()) {
         await migrate(db),
         all.filter((m) => m.name >= MIGRATION).map((m) => m.name),
       );
+      // A replica still on the old code cannot store an old-style secret any more.
+      await assert.rejects(
+        db.query(
+          `INSERT INTO webhook_subscriptions (id, name, url, event_types, secret, created_by, created_at)
+           VALUES ('whk_late', 'late', $1, '{*}', $2, 'bob', now())`,
+          [receiver.url, `whsec_${randomBytes(32).toString("base64url")}`],
+        ),
+        /webhook_subscriptions_standard_secret/,
+      );
 
       const clock = manualClock(new Date("2026-03-01T09:00:00Z"));
       const services = createServices({ db, clock });

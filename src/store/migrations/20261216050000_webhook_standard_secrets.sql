@@ -9,3 +9,7 @@ ALTER TABLE webhook_subscriptions ADD COLUMN legacy_signature BOOLEAN NOT NULL D
 UPDATE webhook_subscriptions
    SET secret = 'whsec_' || replace(encode(convert_to(secret, 'UTF8'), 'base64'), E'\n', ''),
        legacy_signature = true;
+-- Only standard secrets from now on: a replica still on the old code during a rolling upgrade
+-- fails loudly creating a subscription rather than storing a secret the new code misreads.
+ALTER TABLE webhook_subscriptions ADD CONSTRAINT webhook_subscriptions_standard_secret
+  CHECK (secret ~ '^whsec_([A-Za-z0-9+/]{4})+([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$');
