@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
 import type { Checkpoint, VerifyResult } from "../../modules/audit/index.ts";
+import { CliError } from "../errors.ts";
 import { type Io, printRecord, printRows } from "../output.ts";
 import { collect, intArg, readText } from "../util.ts";
 import { registerAsOf } from "./approvals.ts";
@@ -71,8 +72,7 @@ async function verifyExport(ctx: Ctx, text: string, source: string, extra: Check
   const parsed = parseExport(text);
   const notes: string[] = [];
   if (!parsed.header) {
-    ctx.io.err(`error: ${source} is not a modelgov audit export (no header line)`);
-    return ctx.fail(1);
+    throw new CliError(`${source} is not a modelgov audit export (no header line)`);
   }
   for (const b of parsed.badLines) {
     ctx.io.err(`error: ${source} line ${b.line}: ${b.reason}`);
