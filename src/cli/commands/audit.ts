@@ -105,7 +105,7 @@ export function registerAuditCommands(program: Command, ctx: Ctx) {
     .description("audit events, oldest first (--desc: newest first)")
     .option("--subject-type <type>", "model, version, token, ...")
     .option("--subject <id>", "subject id")
-    .option("--actor <name>")
+    .option("--actor <name>", "only events by this actor")
     .option("--action <action>", "an action, or a prefix such as version.*")
     .option("--since <time>", "ISO 8601 time with offset")
     .option("--until <time>", "ISO 8601 time with offset (exclusive)")
