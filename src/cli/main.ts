@@ -24,6 +24,7 @@ import { registerRouterCommands } from "./commands/router.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerWebhookCommands } from "./commands/webhooks.ts";
+import { registerCompletionCommand } from "./completion.ts";
 import { jsonRequested, reportError } from "./errors.ts";
 import type { Io } from "./output.ts";
 
@@ -171,6 +172,7 @@ export function buildProgram(cli: CliEnv, fail: (code: number) => void): Command
   registerRetrainingCommands(program, ctx);
   registerDemoCommands(program, ctx);
   registerDbCommands(program, { ...ctx, env: cli.env });
+  registerCompletionCommand(program, cli.io);
   return program;
 }
 
