@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, test } from "node:test";
 import { runCli } from "./main.ts";
 
@@ -125,5 +128,14 @@ describe("--json errors: one JSON object on stderr, exit codes as without it", (
     const doc = oneDocument(j.err);
     assert.equal(doc.code, "error");
     assert.match(String(doc.detail), /least-privilege roles need a PostgreSQL server/);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "modelgov-errors-")), "export.jsonl");
+    writeFileSync(file, "not an export\n");
+    const verify = await run(["--json", "audit", "verify", "--file", file]);
+    assert.equal(verify.code, 1);
+    assert.deepEqual(oneDocument(verify.err), {
+      code: "error",
+      detail: `${file} is not a modelgov audit export (no header line)`,
+      exitCode: 1,
+    });
   });
 });

@@ -24,6 +24,15 @@ export function jsonRequested(argv: readonly string[]): boolean {
   return (end < 0 ? argv : argv.slice(0, end)).includes("--json");
 }
 
+/**
+ * One error a command reports and goes on (a bad line among good ones): `error: ...`, or under
+ * `--json` one JSON object `{ code: "error", detail, exitCode }`.
+ */
+export function printError(io: Io, json: boolean, detail: string, exitCode = 1): void {
+  if (json) io.err(JSON.stringify({ code: exitCode === 2 ? "usage" : "error", detail, exitCode }));
+  else io.err(`error: ${detail}`);
+}
+
 const isUnreachable = (e: NodeJS.ErrnoException) =>
   e?.code === "ECONNREFUSED" || (e instanceof TypeError && /fetch failed/.test(e.message));
 
@@ -49,9 +58,8 @@ export function reportError(err: unknown, io: Io, json: boolean, serverUrl: () =
     return 2;
   }
   if (err instanceof CliError) {
-    if (json)
-      emit({ code: err.exitCode === 2 ? "usage" : "error", detail: err.message, exitCode: err.exitCode });
-    else for (const p of err.problems) io.err(`error: ${p}`);
+    if (json) printError(io, true, err.message, err.exitCode);
+    else for (const p of err.problems) printError(io, false, p);
     return err.exitCode;
   }
   if (err instanceof ApiError) {
@@ -83,8 +91,6 @@ export function reportError(err: unknown, io: Io, json: boolean, serverUrl: () =
       );
     return 1;
   }
-  const message = e?.message ?? String(err);
-  if (json) emit({ code: "error", detail: message, exitCode: 1 });
-  else io.err(`error: ${message}`);
+  printError(io, json, e?.message ?? String(err));
   return 1;
 }

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
 import type { Checkpoint, VerifyResult } from "../../modules/audit/index.ts";
-import { CliError } from "../errors.ts";
+import { CliError, printError } from "../errors.ts";
 import { type Io, printRecord, printRows } from "../output.ts";
 import { collect, intArg, readText } from "../util.ts";
 import { registerAsOf } from "./approvals.ts";
@@ -75,7 +75,7 @@ async function verifyExport(ctx: Ctx, text: string, source: string, extra: Check
     throw new CliError(`${source} is not a modelgov audit export (no header line)`);
   }
   for (const b of parsed.badLines) {
-    ctx.io.err(`error: ${source} line ${b.line}: ${b.reason}`);
+    printError(ctx.io, ctx.json(), `${source} line ${b.line}: ${b.reason}`);
     ctx.fail(1);
   }
   const keys = keyFiles.map((f) => readText(f));
