@@ -62,17 +62,72 @@ describe("modelgov completion", () => {
     assert.ok(text.includes("complete -o default -F _modelgov modelgov"));
   });
 
-  for (const shell of ["zsh", "fish"] as const)
-    test(`${shell}: a script naming every top-level command, parsed by ${shell}`, async (t) => {
-      const { code, text } = await script(shell);
-      assert.equal(code, 0);
-      for (const c of ["models", "flags", "approvals", "completion"]) assert.ok(text.includes(c), c);
-      if (!has(shell)) return t.skip(`${shell} is not installed here: the script is not parse-checked`);
-      const file = path.join(dir, `modelgov.${shell}`);
-      writeFileSync(file, text);
-      const check = spawnSync(shell, ["-n", file], { encoding: "utf8" });
-      assert.equal(check.status, 0, check.stderr);
-    });
+  /** The script for a shell, saved, parse-checked by the shell (`-n`); null when it is absent. */
+  async function checked(t: { skip(reason: string): void }, shell: "zsh" | "fish") {
+    const { code, text } = await script(shell);
+    assert.equal(code, 0);
+    for (const c of ["models", "flags", "approvals", "completion"]) assert.ok(text.includes(c), c);
+    if (!has(shell)) {
+      t.skip(`${shell} is not installed here: the script is neither parsed nor run`);
+      return null;
+    }
+    const file = path.join(dir, `modelgov.${shell}`);
+    writeFileSync(file, text);
+    const parse = spawnSync(shell, ["-n", file], { encoding: "utf8" });
+    assert.equal(parse.status, 0, parse.stderr);
+    return file;
+  }
+  const lines = (out: string) => out.split("\n").filter(Boolean).sort();
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir };
+
+  test("zsh: parsed by zsh; its _modelgov offers what the path allows", async (t) => {
+    const file = await checked(t, "zsh");
+    if (!file) return;
+    // compadd is the completion system's; a stand-in prints the candidates (zsh filters by prefix).
+    const offered = (...words: string[]) =>
+      lines(
+        execFileSync(
+          "zsh",
+          [
+            "-f",
+            "-c",
+            `compdef() {}; source "$1"; compadd() { shift; print -l -- "$@" }; words=(${words.map((w) => `'${w}'`).join(" ")}); CURRENT=${words.length}; _modelgov`,
+            "zsh",
+            file,
+          ],
+          { encoding: "utf8", env },
+        ),
+      );
+    assert.ok(offered("modelgov", "flags", "s").includes("sign"));
+    assert.ok(!offered("modelgov", "flags", "s").includes("models"));
+    assert.deepEqual(offered("modelgov", "--url", "flags", "approvals", "policy", ""), ["get", "set"]);
+    assert.ok(offered("modelgov", "alias", "set", "m", "--r").includes("--reason"));
+  });
+
+  test("fish: parsed by fish; complete -C answers with commands, descriptions and options", async (t) => {
+    const file = await checked(t, "fish");
+    if (!file) return;
+    const complete = (line: string) =>
+      lines(
+        execFileSync("fish", ["--no-config", "-c", `source $argv[1]; complete -C $argv[2]`, file, line], {
+          encoding: "utf8",
+          env,
+        }),
+      );
+    assert.deepEqual(
+      complete("modelgov flags s").map((l) => l.split("\t")[0]),
+      ["set", "sign"],
+    );
+    assert.match(complete("modelgov fl")[0]!, /^flags\tfeature flags/);
+    assert.deepEqual(
+      complete("modelgov --url flags fl").map((l) => l.split("\t")[0]),
+      ["flags"],
+    );
+    assert.deepEqual(
+      complete("modelgov alias set m --r").map((l) => l.split("\t")[0]),
+      ["--reason"],
+    );
+  });
 
   test("an unknown shell is a usage error", async () => {
     const r = await script("powershell");
