@@ -59,6 +59,17 @@ describe("modelgov completion", () => {
     assert.deepEqual(complete("modelgov", "models", "create", "x", "--risk-tier", "low", "--o"), ["--owner"]);
     // A leaf command with no subcommands offers its options even before a dash.
     assert.ok(complete("modelgov", "models", "list", "").includes("--risk-tier"));
+    // The values an argument or an option names.
+    const shells = complete("modelgov", "completion", "");
+    assert.deepEqual(
+      shells.filter((w) => !w.startsWith("-")),
+      ["bash", "fish", "zsh"],
+    );
+    assert.ok(shells.includes("--json"), "options too");
+    assert.deepEqual(complete("modelgov", "retraining", "dataset", "t1", "--format", ""), [
+      "openai-jsonl",
+      "suite",
+    ]);
     assert.ok(text.includes("complete -o default -F _modelgov modelgov"));
   });
 
@@ -102,6 +113,11 @@ describe("modelgov completion", () => {
     assert.ok(!offered("modelgov", "flags", "s").includes("models"));
     assert.deepEqual(offered("modelgov", "--url", "flags", "approvals", "policy", ""), ["get", "set"]);
     assert.ok(offered("modelgov", "alias", "set", "m", "--r").includes("--reason"));
+    assert.deepEqual(offered("modelgov", "retraining", "dataset", "t1", "--format", ""), [
+      "openai-jsonl",
+      "suite",
+    ]);
+    assert.ok(offered("modelgov", "completion", "").includes("zsh"));
   });
 
   test("fish: parsed by fish; complete -C answers with commands, descriptions and options", async (t) => {
@@ -127,6 +143,9 @@ describe("modelgov completion", () => {
       complete("modelgov alias set m --r").map((l) => l.split("\t")[0]),
       ["--reason"],
     );
+    const first = (line: string) => complete(line).map((l) => l.split("\t")[0]);
+    assert.deepEqual(first("modelgov completion "), ["bash", "fish", "zsh"]);
+    assert.deepEqual(first("modelgov retraining dataset t1 --format "), ["openai-jsonl", "suite"]);
   });
 
   test("an unknown shell is a usage error", async () => {

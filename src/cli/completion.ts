@@ -18,6 +18,8 @@ interface Spec {
   key: string;
   subcommands: { name: string; description: string }[];
   options: Option[];
+  /** The values a command's first argument takes (`completion <shell>`), when it names them. */
+  argChoices: string[];
 }
 
 /** The tree as the scripts need it: per command path, its subcommands and its visible options. */
@@ -28,7 +30,18 @@ function specs(program: Command): Spec[] {
       [c.name(), ...c.aliases()].map((name) => ({ name, description: c.description() })),
     ),
     options: command.options.filter((o) => !o.hidden),
+    argChoices: command.registeredArguments[0]?.argChoices ?? [],
   }));
+}
+
+/** `path|` → the first argument's choices; `path|--option` → the option's. */
+function choiceEntries(all: Spec[]): [string, string[]][] {
+  return all.flatMap((s) => [
+    ...(s.argChoices.length ? [[`${s.key}|`, s.argChoices] as [string, string[]]] : []),
+    ...s.options
+      .filter((o) => o.argChoices?.length)
+      .flatMap((o) => optionWords(o).map((w) => [`${s.key}|${w}`, o.argChoices!] as [string, string[]])),
+  ]);
 }
 
 const optionWords = (o: Option) => [o.long, o.short].filter((x): x is string => !!x);
@@ -38,8 +51,9 @@ const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 const qFish = (s: string) => `'${s.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
 
 /**
- * Three lookup functions by command path (`flags set`), alike in bash and zsh: its subcommands,
- * its options (and `--help`), the options that take a value (whose next word is no command).
+ * Lookup functions by command path (`flags set`), alike in bash and zsh: its subcommands, its
+ * options (and `--help`), the options that take a value (whose next word is no command), and
+ * the values an argument or option names (`_modelgov_choices 'path|--option'`).
  */
 function shTables(all: Spec[]): string {
   const table = (fn: string, words: (s: Spec) => string[]) =>
@@ -54,6 +68,13 @@ function shTables(all: Spec[]): string {
     table("_modelgov_subs", (s) => s.subcommands.map((c) => c.name)),
     table("_modelgov_opts", (s) => [...s.options.flatMap(optionWords), "--help"]),
     table("_modelgov_vals", (s) => s.options.filter(takesValue).flatMap(optionWords)),
+    [
+      "_modelgov_choices() {",
+      '  case "$1" in',
+      ...choiceEntries(all).map(([key, words]) => `    ${q(key)}) echo ${words.map(q).join(" ")} ;;`),
+      "  esac",
+      "}",
+    ].join("\n"),
   ].join("\n");
 }
 
@@ -85,9 +106,13 @@ _modelgov() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" p
   p="$(_modelgov_path "$COMP_CWORD")"
   if ((COMP_CWORD > 1)) && [[ " $(_modelgov_vals "$p") $(_modelgov_vals "") " == *" $prev "* ]]; then
-    COMPREPLY=($(compgen -f -- "$cur"))
+    if [[ -n "$(_modelgov_choices "$p|$prev")" ]]; then
+      COMPREPLY=($(compgen -W "$(_modelgov_choices "$p|$prev")" -- "$cur"))
+    else
+      COMPREPLY=($(compgen -f -- "$cur"))
+    fi
   elif [[ "$cur" == -* || -z "$(_modelgov_subs "$p")" ]]; then
-    COMPREPLY=($(compgen -W "$(_modelgov_opts "$p") $([[ -n "$p" ]] && _modelgov_opts "")" -- "$cur"))
+    COMPREPLY=($(compgen -W "$([[ "$cur" != -* ]] && _modelgov_choices "$p|") $(_modelgov_opts "$p") $([[ -n "$p" ]] && _modelgov_opts "")" -- "$cur"))
   else
     COMPREPLY=($(compgen -W "$(_modelgov_subs "$p")" -- "$cur"))
   fi
@@ -106,9 +131,9 @@ _modelgov() {
   local cur="\${words[CURRENT]}" prev="\${words[CURRENT-1]}" p
   p="$(_modelgov_path "$CURRENT")"
   if ((CURRENT > 2)) && [[ " $(_modelgov_vals "$p") $(_modelgov_vals "") " == *" $prev "* ]]; then
-    _files
+    if [[ -n "$(_modelgov_choices "$p|$prev")" ]]; then compadd -- \${=$(_modelgov_choices "$p|$prev")}; else _files; fi
   elif [[ "$cur" == -* || -z "$(_modelgov_subs "$p")" ]]; then
-    compadd -- \${=$(_modelgov_opts "$p")} \${=$([[ -n "$p" ]] && _modelgov_opts "")}
+    compadd -- \${=$([[ "$cur" != -* ]] && _modelgov_choices "$p|")} \${=$(_modelgov_opts "$p")} \${=$([[ -n "$p" ]] && _modelgov_opts "")}
   else
     compadd -- \${=$(_modelgov_subs "$p")}
   fi
@@ -116,6 +141,10 @@ _modelgov() {
 if [[ $zsh_eval_context[-1] == loadautofunc ]]; then _modelgov "$@"; else compdef _modelgov modelgov; fi
 `;
 }
+
+/** fish: a value the option names (`-x -a`), else a file (`-r -F`), else none. */
+const valueFlags = (o: Option) =>
+  o.argChoices?.length ? ` -x -a ${qFish(o.argChoices.join(" "))}` : takesValue(o) ? " -r -F" : "";
 
 function fish(all: Spec[]): string {
   const table = (fn: string, words: (s: Spec) => string[]) =>
@@ -166,13 +195,14 @@ end`,
   ];
   for (const s of all) {
     const at = `-n ${qFish(`__modelgov_at ${qFish(s.key)}`)}`;
+    if (s.argChoices.length) lines.push(`complete -c modelgov ${at} -a ${qFish(s.argChoices.join(" "))}`);
     for (const c of s.subcommands)
       lines.push(`complete -c modelgov ${at} -a ${qFish(c.name)} -d ${qFish(c.description)}`);
     // The program's options apply under every command: no condition for them.
     for (const o of s.options) {
       const flags = [o.long && `-l ${o.long.slice(2)}`, o.short && `-s ${o.short.slice(1)}`].filter(Boolean);
       lines.push(
-        `complete -c modelgov ${s.key ? `${at} ` : ""}${flags.join(" ")}${takesValue(o) ? " -r -F" : ""} -d ${qFish(o.description)}`,
+        `complete -c modelgov ${s.key ? `${at} ` : ""}${flags.join(" ")}${valueFlags(o)} -d ${qFish(o.description)}`,
       );
     }
   }
