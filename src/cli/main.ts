@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ApiError, createClient } from "../client/index.ts";
+import { Command, Option } from "commander";
+import { createClient } from "../client/index.ts";
 import { envDefault, environmentHelp, readEnv } from "../lib/environment.ts";
 import { registerApplyCommand } from "./commands/apply.ts";
 import { registerApprovalCommands } from "./commands/approvals.ts";
@@ -24,12 +24,16 @@ import { registerRouterCommands } from "./commands/router.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerWebhookCommands } from "./commands/webhooks.ts";
+import { registerCompletionCommand } from "./completion.ts";
+import { jsonRequested, reportError } from "./errors.ts";
 import type { Io } from "./output.ts";
 
 export interface CliEnv {
   io: Io;
   env: NodeJS.ProcessEnv;
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** Commander's own parse errors are left to runCli to print as JSON (`--json`). */
+  jsonErrors?: boolean;
 }
 
 /**
@@ -58,7 +62,12 @@ export function buildProgram(cli: CliEnv, fail: (code: number) => void): Command
     .option("--url <url>", "server URL (default: $MODELGOV_URL or http://127.0.0.1:7070)")
     .addHelpText("after", environmentHelp("cli", "Environment of the CLI"))
     .exitOverride()
-    .configureOutput({ writeOut: (s) => cli.io.out(s.trimEnd()), writeErr: (s) => cli.io.err(s.trimEnd()) });
+    .configureOutput({
+      writeOut: (s) => cli.io.out(s.trimEnd()),
+      writeErr: (s) => cli.io.err(s.trimEnd()),
+      // Under --json, runCli prints commander's parse errors as JSON instead.
+      outputError: (s, write) => (cli.jsonErrors ? undefined : write(s)),
+    });
   const baseUrl = (): string =>
     program.opts().url ?? readEnv(cli.env, "MODELGOV_URL") ?? envDefault("MODELGOV_URL");
   const client = () => {
@@ -163,49 +172,23 @@ export function buildProgram(cli: CliEnv, fail: (code: number) => void): Command
   registerRetrainingCommands(program, ctx);
   registerDemoCommands(program, ctx);
   registerDbCommands(program, { ...ctx, env: cli.env });
+  registerCompletionCommand(program, cli.io);
   return program;
 }
 
 /** Runs one CLI invocation; returns the exit code (0 success, 1 failure, 2 usage error). */
 export async function runCli(argv: string[], cli: CliEnv): Promise<number> {
   let exitCode = 0;
-  const program = buildProgram(cli, (code) => {
+  const json = jsonRequested(argv);
+  const program = buildProgram({ ...cli, jsonErrors: json }, (code) => {
     exitCode = code;
   });
+  const baseUrl = () => program.opts().url ?? readEnv(cli.env, "MODELGOV_URL") ?? envDefault("MODELGOV_URL");
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (err) {
-    // A usage error a command's action finds itself (two options that exclude each other): commander
-    // prints the ones it finds while parsing, never these.
-    if (err instanceof InvalidArgumentError) {
-      cli.io.err(`error: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof CommanderError) {
-      if (
-        err.code === "commander.helpDisplayed" ||
-        err.code === "commander.version" ||
-        err.code === "commander.help"
-      )
-        return 0;
-      return 2;
-    }
-    if (err instanceof ApiError) {
-      const detail = err.problem.detail ?? err.message;
-      cli.io.err(`error: ${detail} (HTTP ${err.status})`);
-      // The detail often is the one field's reason already: say each thing once.
-      for (const e of err.problem.errors ?? [])
-        if (!detail.includes(`${e.field}: ${e.reason}`)) cli.io.err(`  ${e.field}: ${e.reason}`);
-      return 1;
-    }
-    const e = err as NodeJS.ErrnoException;
-    if (e?.code === "ECONNREFUSED" || (e instanceof TypeError && /fetch failed/.test(e.message)))
-      cli.io.err(
-        `error: cannot reach the modelgov server (${program.opts().url ?? readEnv(cli.env, "MODELGOV_URL") ?? envDefault("MODELGOV_URL")}); start it with 'modelgov serve' or set MODELGOV_URL`,
-      );
-    else cli.io.err(`error: ${e?.message ?? String(err)}`);
-    return 1;
+    return reportError(err, cli.io, json, baseUrl);
   }
 }
 

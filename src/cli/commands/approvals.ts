@@ -89,6 +89,7 @@ export function registerAsOf(audit: Command, ctx: Ctx) {
 export function registerApprovalCommands(program: Command, ctx: Ctx) {
   const ap = program.command("approvals").description("request, sign and inspect approvals");
   ap.command("request <model> <version>")
+    .description("ask for sign-off on a version (production needs the approvals the policy asks for)")
     .requiredOption("-s, --summary <text>", "what is being approved and why")
     .option("--evidence <ref>", "repeatable: what signers should look at", collect)
     .option(
@@ -103,8 +104,9 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
     });
   for (const decision of ["approve", "reject"] as const) {
     ap.command(`${decision} <requestId>`)
+      .description(`${decision} a request, signing for one of your roles`)
       .requiredOption("--as <role>", "the role you sign for (your token must hold it)")
-      .option("-m, --comment <text>", "", "")
+      .option("-m, --comment <text>", "why, kept with the signature", "")
       .option("--evidence <ref>", "repeatable: what you looked at", collect)
       .action(async (id, o) => {
         const r = await ctx
@@ -114,17 +116,19 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
         printRequest(ctx.io, r);
       });
   }
-  ap.command("show <requestId>").action(async (id) => {
-    const r = await ctx.client().approvals.get(id);
-    if (ctx.json()) return printRecord(ctx.io, true, r);
-    printRequest(ctx.io, r);
-  });
+  ap.command("show <requestId>")
+    .description("one request: its target, summary, evidence, signatures and what is still missing")
+    .action(async (id) => {
+      const r = await ctx.client().approvals.get(id);
+      if (ctx.json()) return printRecord(ctx.io, true, r);
+      printRequest(ctx.io, r);
+    });
   ap.command("list [target]")
     .description("approval requests, newest first: of a model, or of one version (model@version)")
     // model@version, not --version: the program's own --version flag would take it and print the CLI's version.
     .option("--model <model>", "the model (or give model or model@version as the argument)")
-    .option("--status <status>")
-    .option("--limit <n>", "", intArg)
+    .option("--status <status>", "only requests in this status: pending | approved | rejected | voided")
+    .option("--limit <n>", "at most this many", intArg)
     .action(async (target: string | undefined, o) => {
       const [model, version] = target
         ? (target.split("@") as [string, string | undefined])
@@ -144,41 +148,48 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
         ["id", "target", "requestedBy", "signAs", "signed", "createdAt"],
       );
     });
-  ap.command("requirements <model> <version>").action(async (model, version) =>
-    printRecord(ctx.io, ctx.json(), await ctx.client().approvals.requirements(model, version)),
-  );
+  ap.command("requirements <model> <version>")
+    .description("what the policy asks before this version may reach production, and what is met")
+    .action(async (model, version) =>
+      printRecord(ctx.io, ctx.json(), await ctx.client().approvals.requirements(model, version)),
+    );
   const policy = ap
     .command("policy")
     .description("the approval policy (also settable in modelgov.yaml under approvals:)");
-  policy.command("get").action(async () => {
-    const p = await ctx.client().approvals.policy();
-    if (ctx.json()) return printRecord(ctx.io, true, p);
-    printRows(
-      ctx.io,
-      false,
-      p,
-      p.rules.map((r) => ({ ...r, roles: Object.entries(r.roles).map(([k, n]) => `${n}×${k}`) })),
-      ["name", "match", "roles", "evidence", "signoffTtlDays"],
-    );
-    if (p.rules.length === 0)
-      ctx.io.out("no rules: the default applies (1× engineering, complete card, 90-day sign-offs)");
-    ctx.io.out("");
-    if (p.gates.length === 0) ctx.io.out("no release gates");
-    else
+  policy
+    .command("get")
+    .description(
+      "print the approval policy: sign-off rules (what each matches, the roles and evidence it asks) and release gates",
+    )
+    .action(async () => {
+      const p = await ctx.client().approvals.policy();
+      if (ctx.json()) return printRecord(ctx.io, true, p);
       printRows(
         ctx.io,
         false,
         p,
-        p.gates.map((g) => ({
-          ...g,
-          match: JSON.stringify(g.match ?? {}),
-          require: Object.keys(g)
-            .filter((k) => !["name", "match", "suite", "suites"].includes(k))
-            .join(", "),
-        })),
-        ["name", "match", "require"],
+        p.rules.map((r) => ({ ...r, roles: Object.entries(r.roles).map(([k, n]) => `${n}×${k}`) })),
+        ["name", "match", "roles", "evidence", "signoffTtlDays"],
       );
-  });
+      if (p.rules.length === 0)
+        ctx.io.out("no rules: the default applies (1× engineering, complete card, 90-day sign-offs)");
+      ctx.io.out("");
+      if (p.gates.length === 0) ctx.io.out("no release gates");
+      else
+        printRows(
+          ctx.io,
+          false,
+          p,
+          p.gates.map((g) => ({
+            ...g,
+            match: JSON.stringify(g.match ?? {}),
+            require: Object.keys(g)
+              .filter((k) => !["name", "match", "suite", "suites"].includes(k))
+              .join(", "),
+          })),
+          ["name", "match", "require"],
+        );
+    });
   policy
     .command("set")
     .description(
@@ -212,13 +223,14 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
       "benchmark and fairness evidence, referenced by content hash: reports you attach are attested by you; evaluation runs attach computed evidence",
     );
   ev.command("attach <model> <version>")
+    .description("attach a benchmark or fairness report to a version, by its content hash")
     .requiredOption("--kind <kind>", "benchmark | fairness")
     .option("--file <file>", "the report: its SHA-256 becomes the content hash (and its path the uri)")
     .option("--uri <uri>", "where the report lives")
     .option("--hash <sha256>", "content hash, when not given --file", hashArg)
     .option("--passed", "the evidence passed")
     .option("--failed", "the evidence failed")
-    .option("--summary <text>", "", "")
+    .option("--summary <text>", "what the report found", "")
     .action(async (model, version, o) => {
       if (!!o.passed === !!o.failed) throw new InvalidArgumentError("give exactly one of --passed, --failed");
       const hash = o.file
@@ -234,18 +246,20 @@ export function registerApprovalCommands(program: Command, ctx: Ctx) {
       });
       printRecord(ctx.io, ctx.json(), e);
     });
-  ev.command("list <model> <version>").action(async (model, version) => {
-    const es = await ctx.client().approvals.evidence(model, version);
-    const rows = es.map((e) => ({ ...e, vouchedBy: vouchedBy(e) }));
-    printRows(ctx.io, ctx.json(), es, rows, [
-      "id",
-      "kind",
-      "passed",
-      "vouchedBy",
-      "contentHash",
-      "uri",
-      "attachedBy",
-      "attachedAt",
-    ]);
-  });
+  ev.command("list <model> <version>")
+    .description("the evidence attached to a version, and who vouches for each")
+    .action(async (model, version) => {
+      const es = await ctx.client().approvals.evidence(model, version);
+      const rows = es.map((e) => ({ ...e, vouchedBy: vouchedBy(e) }));
+      printRows(ctx.io, ctx.json(), es, rows, [
+        "id",
+        "kind",
+        "passed",
+        "vouchedBy",
+        "contentHash",
+        "uri",
+        "attachedBy",
+        "attachedAt",
+      ]);
+    });
 }

@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Client } from "../../client/index.ts";
 import type { Checkpoint, VerifyResult } from "../../modules/audit/index.ts";
+import { CliError, printError } from "../errors.ts";
 import { type Io, printRecord, printRows } from "../output.ts";
 import { collect, intArg, readText } from "../util.ts";
 import { registerAsOf } from "./approvals.ts";
@@ -71,11 +72,10 @@ async function verifyExport(ctx: Ctx, text: string, source: string, extra: Check
   const parsed = parseExport(text);
   const notes: string[] = [];
   if (!parsed.header) {
-    ctx.io.err(`error: ${source} is not a modelgov audit export (no header line)`);
-    return ctx.fail(1);
+    throw new CliError(`${source} is not a modelgov audit export (no header line)`);
   }
   for (const b of parsed.badLines) {
-    ctx.io.err(`error: ${source} line ${b.line}: ${b.reason}`);
+    printError(ctx.io, ctx.json(), `${source} line ${b.line}: ${b.reason}`);
     ctx.fail(1);
   }
   const keys = keyFiles.map((f) => readText(f));
@@ -105,7 +105,7 @@ export function registerAuditCommands(program: Command, ctx: Ctx) {
     .description("audit events, oldest first (--desc: newest first)")
     .option("--subject-type <type>", "model, version, token, ...")
     .option("--subject <id>", "subject id")
-    .option("--actor <name>")
+    .option("--actor <name>", "only events by this actor")
     .option("--action <action>", "an action, or a prefix such as version.*")
     .option("--since <time>", "ISO 8601 time with offset")
     .option("--until <time>", "ISO 8601 time with offset (exclusive)")

@@ -19,6 +19,7 @@ export function registerCardCommands(program: Command, ctx: Ctx) {
     .description("model cards: revisions, validation, Hugging Face import/export");
   card
     .command("get <model> <version>")
+    .description("show the version's card (latest revision, or --revision) as Markdown, with its validation")
     .option("--revision <n>", "an archived revision", intArg)
     .action(async (model, version, o) => {
       const c = await ctx.client().cards.get(model, version, o.revision);
@@ -36,6 +37,7 @@ export function registerCardCommands(program: Command, ctx: Ctx) {
     });
   card
     .command("set <model> <version>")
+    .description("write a new card revision from a file (unchanged content keeps the revision)")
     .requiredOption(
       "-f, --file <file>",
       "card content as YAML or JSON (title, metadata, sections, extraSections)",
@@ -52,6 +54,7 @@ export function registerCardCommands(program: Command, ctx: Ctx) {
     });
   card
     .command("import <model> <version>")
+    .description("import a Hugging Face model card (README.md) as a new revision")
     .requiredOption("-f, --file <file>", "a Hugging Face README.md (YAML front matter + Markdown)")
     .action(async (model, version, o) => {
       const c = await ctx.client().cards.importHuggingFace(model, version, readText(o.file));
@@ -65,6 +68,7 @@ export function registerCardCommands(program: Command, ctx: Ctx) {
     });
   card
     .command("export <model> <version>")
+    .description("export the card as a Hugging Face README.md (YAML front matter + Markdown)")
     .option("--revision <n>", "an archived revision", intArg)
     .option("-o, --out <file>", "write to a file instead of stdout")
     .action(async (model, version, o) => {
@@ -81,8 +85,11 @@ export function registerCardCommands(program: Command, ctx: Ctx) {
       else printValidation(ctx.io, v);
       if (!v.complete) ctx.fail(1);
     });
-  card.command("revisions <model> <version>").action(async (model, version) => {
-    const r = await ctx.client().cards.revisions(model, version);
-    printRows(ctx.io, ctx.json(), r, r, ["revision", "source", "createdBy", "createdAt", "contentHash"]);
-  });
+  card
+    .command("revisions <model> <version>")
+    .description("the card's archived revisions: number, source, author, time, content hash")
+    .action(async (model, version) => {
+      const r = await ctx.client().cards.revisions(model, version);
+      printRows(ctx.io, ctx.json(), r, r, ["revision", "source", "createdBy", "createdAt", "contentHash"]);
+    });
 }

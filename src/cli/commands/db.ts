@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
+import { CliError } from "../errors.ts";
 import type { Io } from "../output.ts";
 
 type Ctx = { io: Io; json: () => boolean; fail: (code: number) => void; env: NodeJS.ProcessEnv };
@@ -38,10 +39,9 @@ export function registerDbCommands(program: Command, ctx: Ctx) {
     .action(async (o) => {
       const url = await ownerUrl(ctx.env);
       if (!url) {
-        ctx.io.err(
-          "error: least-privilege roles need a PostgreSQL server: set MODELGOV_MIGRATE_DATABASE_URL (or DATABASE_URL) to the owner's connection (the embedded store runs as one superuser)",
+        throw new CliError(
+          "least-privilege roles need a PostgreSQL server: set MODELGOV_MIGRATE_DATABASE_URL (or DATABASE_URL) to the owner's connection (the embedded store runs as one superuser)",
         );
-        return ctx.fail(1);
       }
       const { openPostgres } = await import("../../store/db.ts");
       const { applyGrants, grantsSql, readSchemaFacts, roleProblems } = await import("../../store/grants.ts");
@@ -49,14 +49,12 @@ export function registerDbCommands(program: Command, ctx: Ctx) {
       try {
         const facts = await readSchemaFacts(conn);
         if (!facts.migrationsOwner) {
-          ctx.io.err("error: this database has no modelgov tables yet: run `modelgov migrate` first");
-          return ctx.fail(1);
+          throw new CliError("this database has no modelgov tables yet: run `modelgov migrate` first");
         }
         const { sql, problems } = o.apply
           ? await applyGrants(conn, o.role)
           : { sql: grantsSql(o.role, facts), problems: await roleProblems(conn, o.role, facts) };
-        for (const p of problems) ctx.io.err(`error: ${p}`);
-        if (problems.length) return ctx.fail(1);
+        if (problems.length) throw new CliError(problems);
         if (!o.apply) return ctx.io.out(sql.trimEnd());
         ctx.io.out(
           `applied: ${o.role} may use ${facts.tables.length} tables in ${facts.database}.${facts.schema} as granted, owns none, and cannot truncate, update or delete the audit log`,

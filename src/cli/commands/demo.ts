@@ -1,4 +1,4 @@
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Client } from "../../client/index.ts";
 
 // The demos load their suites and cards only when run: every other command starts faster.
@@ -114,13 +114,11 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
       "14",
     )
     .action(async (o) => {
-      const { runMonitorDemo } = await monitorDemo();
       const days = Number(o.days);
       if (!Number.isInteger(days) || days < 13 || days > 90) {
-        ctx.io.err("--days: a whole number from 13 to 90");
-        ctx.fail(2);
-        return;
+        throw new InvalidArgumentError("--days: a whole number from 13 to 90");
       }
+      const { runMonitorDemo } = await monitorDemo();
       const r = await runMonitorDemo({ days, out: (line) => (ctx.json() ? undefined : ctx.io.out(line)) });
       if (ctx.json()) {
         const { tookMs: _took, ...shown } = r;
@@ -141,13 +139,11 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
     )
     .option("--cases <n>", "tickets in the suite: half calibrates, half measures (even, 100 to 10000)", "600")
     .action(async (o) => {
-      const { runRoutingDemo } = await routingDemo();
       const cases = Number(o.cases);
       if (!Number.isInteger(cases) || cases < 100 || cases > 10_000 || cases % 2 !== 0) {
-        ctx.io.err("--cases: an even whole number from 100 to 10000");
-        ctx.fail(2);
-        return;
+        throw new InvalidArgumentError("--cases: an even whole number from 100 to 10000");
       }
+      const { runRoutingDemo } = await routingDemo();
       const r = await runRoutingDemo({ cases, out: (line) => (ctx.json() ? undefined : ctx.io.out(line)) });
       if (ctx.json()) {
         const { tookMs: _took, ...shown } = r;

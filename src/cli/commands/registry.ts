@@ -29,11 +29,11 @@ async function pages<T>(
 function filters(cmd: Command) {
   return cmd
     .option("-q, --q <text>", "free text")
-    .option("--use-case <useCase>")
-    .option("--owner <owner>")
-    .option("--tag <tag>")
-    .option("--status <status>")
-    .option("--provider <provider>")
+    .option("--use-case <useCase>", "only those for this use case")
+    .option("--owner <owner>", "only those of this owning team")
+    .option("--tag <tag>", "only those with this tag")
+    .option("--status <status>", "only versions in this status (a model: with a version in it)")
+    .option("--provider <provider>", "only versions served by this provider (a model: with one)")
     .option("--limit <n>", "page size", intArg)
     .option("--cursor <cursor>", "continue from a previous page")
     .option("--all", "follow every page");
@@ -42,7 +42,7 @@ function filters(cmd: Command) {
 export function registerRegistryCommands(program: Command, ctx: Ctx) {
   const models = program.command("models").description("list, show, create and update models");
   filters(models.command("list").description("list and search models"))
-    .option("--risk-tier <tier>")
+    .option("--risk-tier <tier>", "only models of this risk tier: low | medium | high | critical")
     .action(async (o) => {
       const r = await pages(
         (cursor) => ctx.client().models.list({ ...o, all: undefined, cursor: cursor ?? o.cursor }),
@@ -53,12 +53,14 @@ export function registerRegistryCommands(program: Command, ctx: Ctx) {
     });
   models
     .command("get <name>")
+    .description("show one model: owner, risk tier, use cases, aliases, latest version")
     .action(async (name) => printRecord(ctx.io, ctx.json(), modelRow(await ctx.client().models.get(name))));
   models
     .command("create <name>")
-    .requiredOption("--owner <owner>")
+    .description("register a new model (a slug name); its versions come with `versions register`")
+    .requiredOption("--owner <owner>", "the owning team")
     .requiredOption("--risk-tier <tier>", "low | medium | high | critical")
-    .option("--description <text>", "", "")
+    .option("--description <text>", "what the model is for", "")
     .option("--use-case <useCase>", "repeatable", collect)
     .option("--tag <tag>", "repeatable", collect)
     .action(async (name, o) => {
@@ -74,9 +76,10 @@ export function registerRegistryCommands(program: Command, ctx: Ctx) {
     });
   models
     .command("update <name>")
-    .option("--owner <owner>")
-    .option("--risk-tier <tier>")
-    .option("--description <text>")
+    .description("change a model's owner, risk tier, description, use cases or tags")
+    .option("--owner <owner>", "the new owning team")
+    .option("--risk-tier <tier>", "low | medium | high | critical")
+    .option("--description <text>", "what the model is for")
     .option("--use-case <useCase>", "repeatable; replaces the list", collect)
     .option("--tag <tag>", "repeatable; replaces the list", collect)
     .action(async (name, o) => {
@@ -123,11 +126,13 @@ export function registerRegistryCommands(program: Command, ctx: Ctx) {
   );
   versions
     .command("get <model> <version>")
+    .description("show one version: status, provider, metrics, aliases")
     .action(async (model, version) =>
       printRecord(ctx.io, ctx.json(), await ctx.client().versions.get(model, version)),
     );
   versions
     .command("register <model>")
+    .description("register a new version of a model from a YAML or JSON file")
     .requiredOption(
       "-f, --file <file>",
       "version as YAML or JSON (version, provider, providerModelId, ...); fields: docs/reference/version-file.md",
@@ -142,7 +147,7 @@ export function registerRegistryCommands(program: Command, ctx: Ctx) {
   versions
     .command("status <model> <version> <status>")
     .description("move through development → canary → production → deprecated → retired")
-    .option("--reason <text>", "", "")
+    .option("--reason <text>", "why, kept in the version's history and the audit log", "")
     .action(async (model, version, status, o) => {
       const v: Version = await ctx.client().versions.setStatus(model, version, status, o.reason);
       printRecord(ctx.io, ctx.json(), v, ["model", "version", "status", "aliases"]);
@@ -162,36 +167,47 @@ export function registerRegistryCommands(program: Command, ctx: Ctx) {
       });
       printRecord(ctx.io, ctx.json(), v, ["model", "version", "metrics", "limitations", "tags"]);
     });
-  versions.command("history <model> <version>").action(async (model, version) => {
-    const h = await ctx.client().versions.history(model, version);
-    printRows(ctx.io, ctx.json(), h, h, ["at", "from", "to", "actor", "reason"]);
-  });
+  versions
+    .command("history <model> <version>")
+    .description("the version's status changes: when, from, to, by whom, why")
+    .action(async (model, version) => {
+      const h = await ctx.client().versions.history(model, version);
+      printRows(ctx.io, ctx.json(), h, h, ["at", "from", "to", "actor", "reason"]);
+    });
 
   const alias = program.command("alias").description("movable aliases: production, canary, custom");
-  alias.command("list <model>").action(async (model) => {
-    const m = await ctx.client().models.get(model);
-    const rows = Object.entries(m.aliases).map(([a, v]) => ({ alias: a, version: v }));
-    printRows(ctx.io, ctx.json(), m.aliases, rows, ["alias", "version"]);
-  });
+  alias
+    .command("list <model>")
+    .description("the model's aliases and the version each points to")
+    .action(async (model) => {
+      const m = await ctx.client().models.get(model);
+      const rows = Object.entries(m.aliases).map(([a, v]) => ({ alias: a, version: v }));
+      printRows(ctx.io, ctx.json(), m.aliases, rows, ["alias", "version"]);
+    });
   alias
     .command("set <model> <alias> <version>")
-    .option("--reason <text>", "", "")
+    .description("point an alias at a version (production needs the approvals the policy asks for)")
+    .option("--reason <text>", "why, kept in the alias history and the audit log", "")
     .action(async (model, a, version, o) => {
       const v = await ctx.client().aliases.set(model, a, version, o.reason);
       printRecord(ctx.io, ctx.json(), v, ["model", "version", "status", "aliases"]);
     });
   alias
     .command("rm <model> <alias>")
-    .option("--reason <text>", "", "")
+    .description("remove an alias")
+    .option("--reason <text>", "why, kept in the alias history and the audit log", "")
     .action(async (model, a, o) => {
       await ctx.client().aliases.remove(model, a, o.reason);
       if (!ctx.json()) ctx.io.out(`removed alias ${a} of ${model}`);
       else ctx.io.out(JSON.stringify({ removed: a }));
     });
-  alias.command("history <model> [alias]").action(async (model, a) => {
-    const h = await ctx.client().aliases.history(model, a);
-    printRows(ctx.io, ctx.json(), h, h, ["at", "alias", "previousVersion", "version", "actor", "reason"]);
-  });
+  alias
+    .command("history <model> [alias]")
+    .description("the alias moves of a model (or of one alias): when, from, to, by whom, why")
+    .action(async (model, a) => {
+      const h = await ctx.client().aliases.history(model, a);
+      printRows(ctx.io, ctx.json(), h, h, ["at", "alias", "previousVersion", "version", "actor", "reason"]);
+    });
   alias
     .command("at <model> <alias> <time>")
     .description("which version the alias pointed to at a time")
@@ -208,10 +224,10 @@ export function registerRegistryCommands(program: Command, ctx: Ctx) {
   program
     .command("recommend")
     .description("production versions suitable for a use case, best first by a metric")
-    .requiredOption("--use-case <useCase>")
-    .requiredOption("--metric <metric>")
+    .requiredOption("--use-case <useCase>", "the use case the versions must serve")
+    .requiredOption("--metric <metric>", "the metric to rank by (a version's metrics key)")
     .option("--order <order>", "asc | desc (default: asc for latency/cost/error metrics)")
-    .option("--limit <n>", "", intArg)
+    .option("--limit <n>", "at most this many", intArg)
     .action(async (o) => {
       const r = await ctx
         .client()
