@@ -92,6 +92,20 @@ export function schemaProblems(schema: unknown): string[] {
   return "problem" in c ? [c.problem] : [];
 }
 
+/**
+ * Whether the schema has a `pattern` or `patternProperties` anywhere: a regular expression from
+ * whoever wrote it, which can backtrack for seconds on a crafted value. Suites and routes are
+ * written by their users; a schema a gateway client sends with a request is only checked without
+ * them (derive.ts).
+ */
+export function hasPatterns(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.some(hasPatterns);
+  if (!isObject(schema)) return false;
+  return Object.entries(schema).some(
+    ([k, v]) => ((k === "pattern" || k === "patternProperties") && typeof v !== "boolean") || hasPatterns(v),
+  );
+}
+
 /** One failure: the JSON pointer of the value (`(root)` for the whole document) and what is wrong. */
 function describe(e: ErrorObject): string {
   const at = e.instancePath === "" ? "(root)" : e.instancePath;

@@ -193,6 +193,12 @@ describe("a request's features", () => {
     const broken = asks({ type: "object", required: "at" });
     assert.equal(valid(broken, text('{"b": 1}'), false), true);
     assert.equal(valid(broken, text("{"), false), false);
+    // A client's pattern is not run (catastrophic backtracking): parsing is the check.
+    const patterned = asks({ properties: { id: { pattern: "^(a+)+$", type: "string" } }, type: "object" });
+    const started = performance.now();
+    assert.equal(valid(patterned, text(`{"id": "${"a".repeat(27)}!"}`), false), true);
+    assert.ok(performance.now() - started < 500, "the pattern was run");
+    assert.equal(valid(patterned, text('{"id": 5}'), false), true);
   });
 
   test("metadata: string values, at most 16 keys, keys and values cut to 64 characters", () => {

@@ -1,4 +1,5 @@
 import {
+  hasPatterns,
   parseJsonOutput,
   refusalPhrasesIn,
   schemaProblems,
@@ -157,7 +158,8 @@ export function isRefusal(a: AnswerFacts): boolean {
 /**
  * JSON validity of a text answer to a request asking for JSON: it parses as it is (no fence
  * taken off), and for json_schema satisfies the schema (JSON Schema 2020-12 with formats, on Ajv:
- * engines/scoring/json-schema.ts; a schema Ajv refuses leaves parsing as the check). Null when JSON
+ * engines/scoring/json-schema.ts). A schema Ajv refuses, or one with a `pattern` (a client's regular
+ * expression could backtrack for seconds on the event loop), leaves parsing as the check. Null when JSON
  * was not asked, the answer made tool calls or was a refusal, or its text is not whole.
  */
 export function validity(responseFormat: unknown, a: AnswerFacts, refused: boolean): boolean | null {
@@ -166,7 +168,7 @@ export function validity(responseFormat: unknown, a: AnswerFacts, refused: boole
   if (!parsed.ok) return false;
   const rf = responseFormat as Json;
   const schema = rf.type === "json_schema" && isObject(rf.json_schema) ? rf.json_schema.schema : undefined;
-  if (!isObject(schema) || schemaProblems(schema).length > 0) return true;
+  if (!isObject(schema) || hasPatterns(schema) || schemaProblems(schema).length > 0) return true;
   return validateJson(parsed.value, schema).length === 0;
 }
 
