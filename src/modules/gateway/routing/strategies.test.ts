@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { shortfall } from "./checks.ts";
 import { bounded, readPick, readTier } from "./llm-prompts.ts";
 import { compileRouter, type Tier } from "./router.ts";
 import {
@@ -255,6 +256,23 @@ test("a cascade's JSON schema may be a structured-output one: $defs, $ref, anyOf
   assert.match(late.steps[0]!.row.reason ?? "", /^JSON schema: \/due: must match format "date"$/);
   const unsure = await run('{"label": "other", "confidence": 0}');
   assert.equal(unsure.steps[0]!.row.reason, "JSON schema: /confidence: must be > 0");
+});
+
+test("a cascade schema stored before registration checked it, and that does not compile, escalates", () => {
+  const { policy } = compileRouter({ strategy: "cascade", tiers: TIERS });
+  const stored = {
+    ...policy,
+    escalateWhen: {
+      ...policy.escalateWhen!,
+      jsonSchema: { $schema: "http://json-schema.org/draft-07/schema#", type: "object" },
+    },
+  };
+  const answer = [{ message: { role: "assistant", content: "{}" }, finish_reason: "stop" }];
+  assert.match(
+    shortfall(stored, undefined, answer) ?? "",
+    /^JSON schema does not compile: schema\.\$schema: only draft 2020-12/,
+  );
+  assert.equal(shortfall(policy, undefined, answer), null);
 });
 
 test("maxCostUsd: a cascade stops before a tier whose worst case passes the cap; an ensemble leaves such tiers out", async () => {
