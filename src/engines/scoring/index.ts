@@ -4,7 +4,13 @@
  * and custom module scorers need I/O and run in the evals module instead. See docs/evals.md.
  */
 export { jsonSchema, jsonValid, parseJsonOutput } from "./json.ts";
-export { schemaProblems, validateJson } from "./json-schema.ts";
+export {
+  hasPatterns,
+  SCHEMA_CACHE_SIZE,
+  schemaCacheStats,
+  schemaProblems,
+  validateJson,
+} from "./json-schema.ts";
 export { jsonObjects, parseJudgeAnswer } from "./judge-reply.ts";
 export { extractNumber, numeric } from "./numeric.ts";
 export {

@@ -1,78 +1,46 @@
 /**
- * A small JSON Schema validator for the subset suites use: type, properties, required, items,
- * enum, const, minimum/maximum, minLength/maxLength, minItems/maxItems, additionalProperties.
- * Written here rather than added as a dependency; keywords outside the subset are reported by
- * `schemaProblems` so a schema is never silently half-checked.
+ * JSON Schema validation on Ajv (draft 2020-12, with ajv-formats): what evaluation suites'
+ * `json_schema` scorer, a cascade's `escalateWhen.jsonSchema` and the gateway's JSON validity
+ * feature check answers with. A schema is compiled once and kept, keyed by its canonical form
+ * (object key order does not matter), in a bounded cache.
+ *
+ * Ajv runs in strict mode: an unknown keyword or format makes the schema refused (by
+ * `schemaProblems`) rather than silently half-checked. `discriminator` (Pydantic's tagged unions)
+ * is taken as an annotation: the `oneOf` beside it does the checking.
  */
-
-const SUPPORTED = new Set([
-  "type",
-  "properties",
-  "required",
-  "items",
-  "enum",
-  "const",
-  "minimum",
-  "maximum",
-  "minLength",
-  "maxLength",
-  "minItems",
-  "maxItems",
-  "additionalProperties",
-]);
-/** Annotations that do not constrain anything. */
-const IGNORED = new Set(["$schema", "$id", "title", "description", "default", "examples", "$comment"]);
-const TYPES = new Set(["string", "number", "integer", "boolean", "object", "array", "null"]);
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
 
 type Schema = Record<string, unknown>;
+
+/** Schemas kept compiled (a schema that does not compile is kept too, with its problem). */
+export const SCHEMA_CACHE_SIZE = 256;
+
+// ajv-formats is CommonJS: its default export is the plugin function or a namespace holding it.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
+
+function makeAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, logger: false });
+  addFormats(ajv);
+  ajv.addKeyword({ keyword: "discriminator", schemaType: "object" });
+  return ajv;
+}
+
+let ajv: Ajv2020 | undefined;
+type Compiled = { validate: ValidateFunction } | { problem: string };
+const cache = new Map<string, Compiled>();
+let compiles = 0;
+
+/** How many schemas are kept compiled and how many compilations ran since the process started. */
+export function schemaCacheStats(): { entries: number; compiles: number } {
+  return { entries: cache.size, compiles };
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === "object" && !Array.isArray(v);
 
-/** Problems with the schema itself (unsupported keywords, malformed values), each with its schema path. */
-export function schemaProblems(schema: unknown, at = "schema"): string[] {
-  if (!isObject(schema)) return [`${at}: a schema is an object`];
-  const out: string[] = [];
-  for (const [key, value] of Object.entries(schema)) {
-    if (IGNORED.has(key)) continue;
-    if (!SUPPORTED.has(key)) {
-      out.push(`${at}.${key}: keyword not supported (supported: ${[...SUPPORTED].join(", ")})`);
-      continue;
-    }
-    if (key === "type") {
-      const types = Array.isArray(value) ? value : [value];
-      for (const t of types)
-        if (!TYPES.has(t as string)) out.push(`${at}.type: unknown type ${JSON.stringify(t)}`);
-    } else if (key === "properties") {
-      if (!isObject(value)) out.push(`${at}.properties: must be an object`);
-      else
-        for (const [p, s] of Object.entries(value)) out.push(...schemaProblems(s, `${at}.properties.${p}`));
-    } else if (key === "items") out.push(...schemaProblems(value, `${at}.items`));
-    else if (key === "additionalProperties") {
-      if (typeof value !== "boolean") out.push(...schemaProblems(value, `${at}.additionalProperties`));
-    } else if (key === "required") {
-      if (!Array.isArray(value) || !value.every((r) => typeof r === "string"))
-        out.push(`${at}.required: must be a list of property names`);
-    } else if (key === "enum") {
-      if (!Array.isArray(value)) out.push(`${at}.enum: must be a list`);
-    } else if (key !== "const" && (typeof value !== "number" || !Number.isFinite(value)))
-      out.push(`${at}.${key}: must be a number`);
-  }
-  return out;
-}
-
-function typeOf(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  return typeof v;
-}
-
-function hasType(v: unknown, t: string): boolean {
-  if (t === "integer") return Number.isInteger(v);
-  return typeOf(v) === t;
-}
-
-/** Canonical form for enum/const equality (object key order does not matter). */
+/** Canonical JSON (object keys sorted): the cache key, and how enum values are shown. */
 function canon(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canon).join(",")}]`;
   if (isObject(v))
@@ -80,63 +48,84 @@ function canon(v: unknown): string {
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canon(v[k])}`)
       .join(",")}}`;
-  return JSON.stringify(v);
+  return JSON.stringify(v) ?? "null";
+}
+
+function compile(schema: Schema): Compiled {
+  ajv ??= makeAjv();
+  compiles++;
+  try {
+    // Checked against the meta-schema first so the problem names the schema's own path.
+    if (!ajv.validateSchema(schema))
+      return { problem: ajv.errorsText(ajv.errors, { dataVar: "schema", separator: "; " }) };
+    return { validate: ajv.compile(schema) };
+  } catch (e) {
+    const message = (e as Error).message.replace(/^strict mode: /, "");
+    const draft = typeof schema.$schema === "string" && !/2020-12/.test(schema.$schema);
+    return { problem: draft ? `schema.$schema: only draft 2020-12 is supported (${message})` : message };
+  } finally {
+    // Ajv keeps what it compiled by object and by $id; the cache here is the only one kept, so
+    // memory stays bounded and two schemas may share an $id.
+    ajv.removeSchema(schema);
+  }
+}
+
+/** The compiled schema (or why it does not compile), from the cache when seen before. */
+function compiled(schema: unknown): Compiled {
+  if (!isObject(schema)) return { problem: "a schema is an object" };
+  const key = canon(schema);
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key); // re-inserted below: most recently used last
+    cache.set(key, hit);
+    return hit;
+  }
+  const c = compile(schema);
+  cache.set(key, c);
+  if (cache.size > SCHEMA_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  return c;
+}
+
+/** Why the schema does not compile (an unknown keyword or format, a malformed value), or nothing. */
+export function schemaProblems(schema: unknown): string[] {
+  const c = compiled(schema);
+  return "problem" in c ? [c.problem] : [];
 }
 
 /**
- * Validates `value` against `schema`. Returns the failures, each "path: reason" with a JSONPath-like
- * path (`$`, `$.order.items[2].price`); empty when valid. Assumes `schemaProblems(schema)` is empty.
+ * Whether the schema has a `pattern` or `patternProperties` anywhere: a regular expression from
+ * whoever wrote it, which can backtrack for seconds on a crafted value. Suites and routes are
+ * written by their users; a schema a gateway client sends with a request is only checked without
+ * them (derive.ts).
  */
-export function validateJson(value: unknown, schema: Schema, path = "$"): string[] {
-  const out: string[] = [];
-  if (schema.type !== undefined) {
-    const types = (Array.isArray(schema.type) ? schema.type : [schema.type]) as string[];
-    if (!types.some((t) => hasType(value, t)))
-      return [`${path}: expected ${types.join(" or ")}, got ${typeOf(value)}`];
-  }
-  if (Array.isArray(schema.enum) && !schema.enum.some((e) => canon(e) === canon(value)))
-    out.push(`${path}: ${canon(value)} is not one of ${schema.enum.map(canon).join(", ")}`);
-  if ("const" in schema && canon(schema.const) !== canon(value))
-    out.push(`${path}: expected ${canon(schema.const)}`);
-  if (typeof value === "number") {
-    if (typeof schema.minimum === "number" && value < schema.minimum)
-      out.push(`${path}: ${value} is below the minimum ${schema.minimum}`);
-    if (typeof schema.maximum === "number" && value > schema.maximum)
-      out.push(`${path}: ${value} is above the maximum ${schema.maximum}`);
-  }
-  if (typeof value === "string") {
-    const len = [...value].length;
-    if (typeof schema.minLength === "number" && len < schema.minLength)
-      out.push(`${path}: length ${len} is below minLength ${schema.minLength}`);
-    if (typeof schema.maxLength === "number" && len > schema.maxLength)
-      out.push(`${path}: length ${len} is above maxLength ${schema.maxLength}`);
-  }
-  if (Array.isArray(value)) {
-    if (typeof schema.minItems === "number" && value.length < schema.minItems)
-      out.push(`${path}: ${value.length} items, fewer than minItems ${schema.minItems}`);
-    if (typeof schema.maxItems === "number" && value.length > schema.maxItems)
-      out.push(`${path}: ${value.length} items, more than maxItems ${schema.maxItems}`);
-    if (isObject(schema.items)) {
-      const items = schema.items;
-      value.forEach((v, i) => {
-        out.push(...validateJson(v, items, `${path}[${i}]`));
-      });
-    }
-  }
-  if (isObject(value)) {
-    const props = isObject(schema.properties) ? schema.properties : {};
-    if (Array.isArray(schema.required))
-      for (const r of schema.required as string[])
-        if (!(r in value)) out.push(`${path}: missing required property ${JSON.stringify(r)}`);
-    for (const [k, v] of Object.entries(value)) {
-      const sub = props[k];
-      const childPath = /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
-      if (isObject(sub)) out.push(...validateJson(v, sub, childPath));
-      else if (schema.additionalProperties === false)
-        out.push(`${childPath}: property not allowed (additionalProperties is false)`);
-      else if (isObject(schema.additionalProperties))
-        out.push(...validateJson(v, schema.additionalProperties, childPath));
-    }
-  }
-  return out;
+export function hasPatterns(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.some(hasPatterns);
+  if (!isObject(schema)) return false;
+  return Object.entries(schema).some(
+    ([k, v]) => ((k === "pattern" || k === "patternProperties") && typeof v !== "boolean") || hasPatterns(v),
+  );
+}
+
+/** One failure: the JSON pointer of the value (`(root)` for the whole document) and what is wrong. */
+function describe(e: ErrorObject): string {
+  const at = e.instancePath === "" ? "(root)" : e.instancePath;
+  let detail = "";
+  const p = e.params as Record<string, unknown>;
+  if (e.keyword === "additionalProperties") detail = `: ${JSON.stringify(p.additionalProperty)}`;
+  else if (e.keyword === "unevaluatedProperties") detail = `: ${JSON.stringify(p.unevaluatedProperty)}`;
+  else if (e.keyword === "enum" && Array.isArray(p.allowedValues))
+    detail = `: ${p.allowedValues.map(canon).join(", ")}`;
+  else if (e.keyword === "const") detail = ` ${canon(p.allowedValue)}`;
+  return `${at}: ${e.message ?? e.keyword}${detail}`;
+}
+
+/**
+ * Validates `value` against `schema`. Returns the failures, each "pointer: message" (`/items/2/price:
+ * must be number`); empty when valid. Throws RangeError when the schema does not compile (check
+ * with {@link schemaProblems} first).
+ */
+export function validateJson(value: unknown, schema: Schema): string[] {
+  const c = compiled(schema);
+  if ("problem" in c) throw new RangeError(`invalid JSON Schema: ${c.problem}`);
+  return c.validate(value) ? [] : (c.validate.errors ?? []).map(describe);
 }

@@ -441,6 +441,80 @@ describe("headings", () => {
     assert.deepEqual(parseHfCard(renderHfCard(titled)), titled);
   });
 
+  test("setext (underlined) headings are headings: the title and the sections are kept", () => {
+    const card = parseHfCard(
+      [
+        "---",
+        "license: mit",
+        "---",
+        "Sentiment Classifier",
+        "====================",
+        "",
+        "A small classifier.",
+        "",
+        "Intended Use",
+        "------------",
+        "",
+        "Routing support tickets.",
+        "",
+        "```bash",
+        "# not a heading",
+        "pip install x",
+        "```",
+        "",
+        "Training",
+        "Data",
+        "--------",
+        "",
+        "Tickets from 2025.",
+        "",
+        "## Limitations",
+        "",
+        "English only.",
+        "",
+        "How to Get Started",
+        "------------------",
+        "",
+        "~~~",
+        "# not a heading either",
+        "Nor this",
+        "---------",
+        "~~~",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(card.title, "Sentiment Classifier");
+    assert.deepEqual(card.metadata, { license: "mit" });
+    assert.equal(card.sections.model_details, "A small classifier.");
+    assert.equal(
+      card.sections.intended_use,
+      "Routing support tickets.\n\n```bash\n# not a heading\npip install x\n```",
+    );
+    assert.equal(card.sections.training_data, "Tickets from 2025.", "a setext heading over two lines");
+    assert.equal(card.sections.caveats_and_recommendations, "English only.");
+    assert.deepEqual(card.extraSections, [
+      {
+        heading: "How to Get Started",
+        level: 2,
+        body: "~~~\n# not a heading either\nNor this\n---------\n~~~",
+      },
+    ]);
+    const rendered = renderHfCard(card);
+    assert.deepEqual(parseHfCard(rendered), card);
+    assert.equal(renderHfCard(parseHfCard(rendered)), rendered);
+  });
+
+  test("a setext heading in a section's body is pushed down as an ATX heading on export", () => {
+    const card = parseHfCard("## Metrics\n\nF1.\n\n### Per class\n\nsee table\n");
+    const moved = {
+      ...card,
+      sections: { metrics: "Per class\n---------\n\nF1 by class.\n\nDetail\n======\n\nx" },
+    };
+    const rendered = renderHfCard(moved);
+    assert.match(rendered, /^## Metrics\n\n#### Per class\n\nF1 by class\.\n\n### Detail\n\nx\n$/m);
+    assert.equal(parseHfCard(rendered).sections.metrics, "#### Per class\n\nF1 by class.\n\n### Detail\n\nx");
+  });
+
   test("extra sections deeper than ## are written before the standard sections", () => {
     const card = parseHfCard(
       "# T\n\n### Note\n\nn\n\n#### Sub\n\ns\n\n## Metrics\n\nm\n\n## Appendix\n\na\n",
@@ -539,6 +613,8 @@ describe("idempotence on generated cards", () => {
     "#",
     "text\n\n\n\nmore text",
     "   indented first line",
+    "Underlined\n==========\n\ntext",
+    "Also underlined\n---\n\n```\n# fenced\n```",
   ];
 
   test("parse(render(parse(x))) equals parse(x) and render is stable", () => {

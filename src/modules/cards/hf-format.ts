@@ -1,3 +1,4 @@
+import { fromMarkdown } from "mdast-util-from-markdown";
 import { Document, parseDocument, visit } from "yaml";
 import { invalid } from "../../lib/errors.ts";
 import { unstorableText } from "../../lib/text-guard.ts";
@@ -69,44 +70,65 @@ function normaliseHeading(text: string): string {
 interface Heading {
   level: number;
   text: string;
+  /** Lines the heading takes: 1 for ATX (`## Uses`), 2 or more for setext (`Uses` over `----`). */
+  lines: number;
 }
 
-const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$/;
-const OPEN_FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
-const CLOSE_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
-const COMMENT_OPEN = /^ {0,3}<!--/;
+type RootContent = ReturnType<typeof fromMarkdown>["children"][number];
 
-function atx(line: string): Heading | undefined {
-  const m = ATX.exec(line);
-  const text = (m?.[2] ?? "").replace(/(?:^|[ \t]+)#+$/, "").trim();
-  // An empty ATX heading has nothing to key an extra section by; it stays body text.
-  return m && text ? { level: m[1]!.length, text } : undefined;
+const OPEN_FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const CLOSE_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
+
+/** What a code fence or HTML comment running to the end of the text needs to be closed, if anything. */
+function closerOf(node: RootContent | undefined, src: string): string | undefined {
+  const start = node?.position?.start.offset;
+  const end = node?.position?.end.offset;
+  if (start === undefined || end === undefined) return undefined;
+  const raw = src.slice(start, end);
+  if (node!.type === "code") {
+    const open = OPEN_FENCE.exec(raw)?.[1];
+    if (!open) return undefined; // indented code: nothing to close
+    const lines = raw.split("\n");
+    const close = lines.length > 1 ? CLOSE_FENCE.exec(lines.at(-1)!)?.[1] : undefined;
+    const closed = close !== undefined && close[0] === open[0] && close.length >= open.length;
+    return closed ? undefined : open[0]!.repeat(open.length);
+  }
+  if (node!.type === "html" && /^ {0,3}<!--/.test(raw)) {
+    return raw.slice(raw.indexOf("<!--") + 4).includes("-->") ? undefined : "-->";
+  }
+  return undefined;
 }
 
 /**
- * The heading on each line, if any. Lines inside fenced code or a multi-line HTML comment are
- * never headings (CommonMark); `closer` is what an unterminated fence or comment needs.
+ * The heading starting on each line, if any (parsed as CommonMark by mdast-util-from-markdown:
+ * ATX and setext headings at the top level; `#` lines in fenced code or an HTML comment are not
+ * headings); `null` on the further lines a setext heading takes. `closer` is what an unterminated
+ * fence or comment at the end needs.
  */
-function scan(lines: readonly string[]): { headings: (Heading | undefined)[]; closer?: string } {
-  const headings: (Heading | undefined)[] = [];
-  let fence: { char: string; len: number } | undefined;
-  let comment = false;
-  for (const line of lines) {
-    let heading: Heading | undefined;
-    if (fence) {
-      const m = CLOSE_FENCE.exec(line);
-      if (m && m[1]![0] === fence.char && m[1]!.length >= fence.len) fence = undefined;
-    } else if (comment) {
-      comment = !line.includes("-->");
-    } else {
-      const f = OPEN_FENCE.exec(line);
-      if (f && !(f[1]![0] === "`" && f[2]!.includes("`"))) fence = { char: f[1]![0]!, len: f[1]!.length };
-      else if (COMMENT_OPEN.test(line)) comment = !line.slice(line.indexOf("<!--") + 4).includes("-->");
-      else heading = atx(line);
-    }
-    headings.push(heading);
+function scan(lines: readonly string[]): { headings: (Heading | null | undefined)[]; closer?: string } {
+  const src = lines.join("\n");
+  const tree = fromMarkdown(src);
+  const headings: (Heading | null | undefined)[] = lines.map(() => undefined);
+  for (const node of tree.children) {
+    if (node.type !== "heading" || !node.position) continue;
+    const first = node.children[0]?.position?.start.offset;
+    const last = node.children.at(-1)?.position?.end.offset;
+    // An empty heading has nothing to key an extra section by; it stays body text.
+    const text =
+      first === undefined || last === undefined
+        ? ""
+        : src
+            .slice(first, last)
+            .split("\n")
+            .map((l) => l.trim())
+            .join(" ");
+    if (!text) continue;
+    const from = node.position.start.line - 1;
+    const to = node.position.end.line - 1;
+    headings[from] = { level: node.depth, text, lines: to - from + 1 };
+    for (let i = from + 1; i <= to; i++) headings[i] = null;
   }
-  const closer = fence ? fence.char.repeat(fence.len) : comment ? "-->" : undefined;
+  const closer = closerOf(tree.children.at(-1), src);
   return closer ? { headings, closer } : { headings };
 }
 
@@ -118,7 +140,7 @@ function trimBlank(lines: readonly string[]): string {
   return lines.slice(start, end).join("\n");
 }
 
-/** Writes a heading so that `atx` reads back exactly `text` (a trailing `#` needs a closing sequence). */
+/** Writes an ATX heading that reads back as exactly `text` (a trailing `#` needs a closing sequence). */
 function headingLine(level: number, text: string): string {
   return `${"#".repeat(level)} ${text}${text.endsWith("#") ? " #" : ""}`;
 }
@@ -185,8 +207,8 @@ export function parseHfCard(text: string): CardContent {
   const blocks: { level: number; text: string; lines: string[] }[] = [{ level: 0, text: "", lines: [] }];
   lines.forEach((line, i) => {
     const h = headings[i];
-    if (h) blocks.push({ ...h, lines: [] });
-    else blocks.at(-1)!.lines.push(line);
+    if (h) blocks.push({ level: h.level, text: h.text, lines: [] });
+    else if (h === undefined) blocks.at(-1)!.lines.push(line);
   });
   // Closed here so that the block can be exported anywhere without swallowing what follows.
   if (closer) {
@@ -277,9 +299,12 @@ function embed(body: string, minLevel: number): string {
   const { headings, closer } = scan(lines);
   const top = headings.reduce((min, h) => Math.min(min, h?.level ?? 6), 6);
   const shift = Math.max(0, minLevel - top);
-  const out = lines.map((line, i) => {
+  // Shifted headings are written ATX (a setext heading's underline goes); the rest is kept as it is.
+  const out = lines.flatMap((line, i) => {
     const h = headings[i];
-    return h && shift > 0 ? headingLine(Math.min(6, h.level + shift), h.text) : line;
+    if (shift === 0) return [line];
+    if (h) return [headingLine(Math.min(6, h.level + shift), h.text)];
+    return h === null ? [] : [line];
   });
   if (closer) out.push(closer);
   return trimBlank(out);

@@ -313,6 +313,15 @@ for (const target of allStoreTargets()) {
       assert.equal(res.headers.get("content-type"), "application/problem+json");
       const problem = await readJson(res);
       assert.equal(problem.errors[0].field, "cases[1].id");
+      const schemaRes = await post({
+        suite: labelSuite("bad-schema", 2, {
+          scorers: [{ kind: "json_schema", schema: { type: "string", format: "postcode" } }],
+        }),
+      });
+      assert.equal(schemaRes.status, 400);
+      const schemaProblem = (await readJson(schemaRes)).errors[0];
+      assert.equal(schemaProblem.field, "scorers[0].schema");
+      assert.match(schemaProblem.reason, /unknown format "postcode"/);
       const policy = await h.request("/api/v1/approvals/policy", {
         method: "PUT",
         headers: { "content-type": "application/json" },

@@ -1,6 +1,6 @@
 /** The schema of a suite file (YAML) and of one case (inline or a JSONL line). */
 import { z } from "zod";
-import type { BuiltinScorerConfig } from "../../engines/scoring/index.ts";
+import { type BuiltinScorerConfig, schemaProblems } from "../../engines/scoring/index.ts";
 
 const flag = z.boolean().optional();
 const nonNeg = z.number().finite().min(0).optional();
@@ -33,7 +33,12 @@ const BuiltinScorer = z.discriminatedUnion("kind", [
     .object({
       kind: z.literal("json_schema"),
       stripFences: flag,
-      schema: z.record(z.string(), z.unknown()).optional(),
+      schema: z
+        .record(z.string(), z.unknown())
+        .superRefine((schema, ctx) => {
+          for (const message of schemaProblems(schema)) ctx.addIssue({ code: "custom", message });
+        })
+        .optional(),
     })
     .strict(),
   z

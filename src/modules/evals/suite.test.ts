@@ -199,3 +199,40 @@ test("examples/suites/triage.yaml is the demo suite the demo commands send (same
   const doc = await readSuiteDocument(path.join(here, "../../../examples/suites/triage.yaml"));
   assert.equal(parseSuiteObject(doc, { baseDir: "/" }).hash, file.hash);
 });
+
+test("a JSON Schema that does not compile is refused when the suite is written, naming its field", () => {
+  const q = problems(`
+name: s
+scorers: [{ kind: json_schema, schema: { type: object, propertys: {} } }]
+cases:
+  - id: a
+    input: { messages: [{ role: user, content: hi }] }
+  - id: b
+    input: { messages: [{ role: user, content: hi }] }
+    scorers: [json_schema]
+    expect: { schema: { type: object, properties: { at: { type: string, format: when } } } }
+`);
+  assert.ok(q.includes('scorers[0].schema: unknown keyword: "propertys"'), q.join("\n"));
+  const pydanticLike = `
+name: s
+scorers: [json_schema]
+cases:
+  - id: a
+    input: { messages: [{ role: user, content: hi }] }
+    expect:
+      schema:
+        $defs: { Tag: { enum: [a, b], type: string } }
+        properties:
+          n: { exclusiveMinimum: 0, type: integer }
+          at: { format: date-time, type: string }
+          tag: { anyOf: [{ $ref: "#/$defs/Tag" }, { type: "null" }] }
+        required: [n]
+        type: object
+`;
+  assert.equal(parseSuite(pydanticLike, { baseDir }).cases.length, 1);
+  assert.ok(
+    problems(pydanticLike.replace("format: date-time", "format: when")).some((x) =>
+      /^cases\[0\]\.expect: unknown format "when"/.test(x),
+    ),
+  );
+});

@@ -57,7 +57,7 @@ export const JsonSchemaCheck = z
     for (const p of schemaProblems(schema)) ctx.addIssue({ code: "custom", message: p });
   })
   .describe(
-    "escalate when the answer is not JSON meeting this schema (the evals' subset: type, properties, required, items, enum, const, minimum, maximum, minLength, maxLength, pattern, additionalProperties)",
+    "escalate when the answer is not JSON meeting this schema (JSON Schema draft 2020-12 with formats, as the evals' json_schema scorer checks it; unknown keywords and formats are refused)",
   );
 
 export const JudgePick = {

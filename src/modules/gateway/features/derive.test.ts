@@ -179,6 +179,28 @@ describe("a request's features", () => {
     assert.equal(f.valid, false);
   });
 
+  test("validity: a structured-output schema (anyOf with null, formats) is checked; one that does not compile leaves parsing as the check", () => {
+    const asks = (schema: unknown) =>
+      chat({ response_format: { type: "json_schema", json_schema: { name: "s", schema } } });
+    const dated = asks({
+      properties: { at: { anyOf: [{ format: "date-time", type: "string" }, { type: "null" }] } },
+      required: ["at"],
+      type: "object",
+    });
+    assert.equal(valid(dated, text('{"at": "2026-12-07T10:00:00Z"}'), false), true);
+    assert.equal(valid(dated, text('{"at": null}'), false), true);
+    assert.equal(valid(dated, text('{"at": "tomorrow"}'), false), false);
+    const broken = asks({ type: "object", required: "at" });
+    assert.equal(valid(broken, text('{"b": 1}'), false), true);
+    assert.equal(valid(broken, text("{"), false), false);
+    // A client's pattern is not run (catastrophic backtracking): parsing is the check.
+    const patterned = asks({ properties: { id: { pattern: "^(a+)+$", type: "string" } }, type: "object" });
+    const started = performance.now();
+    assert.equal(valid(patterned, text(`{"id": "${"a".repeat(27)}!"}`), false), true);
+    assert.ok(performance.now() - started < 500, "the pattern was run");
+    assert.equal(valid(patterned, text('{"id": 5}'), false), true);
+  });
+
   test("metadata: string values, at most 16 keys, keys and values cut to 64 characters", () => {
     const metadata: Record<string, unknown> = {
       tenant: "acme",

@@ -1,4 +1,10 @@
-import { parseJsonOutput, refusalPhrasesIn, validateJson } from "../../../engines/scoring/index.ts";
+import {
+  hasPatterns,
+  parseJsonOutput,
+  refusalPhrasesIn,
+  schemaProblems,
+  validateJson,
+} from "../../../engines/scoring/index.ts";
 import type { ChatChunk, ChatRequest, Json } from "../../../providers/types.ts";
 import { cutValue, type RequestFeatures } from "../../request-log/index.ts";
 import { SCAN_LIMIT, scriptOf } from "./script.ts";
@@ -151,8 +157,9 @@ export function isRefusal(a: AnswerFacts): boolean {
 
 /**
  * JSON validity of a text answer to a request asking for JSON: it parses as it is (no fence
- * taken off), and for json_schema satisfies the schema as far as the scoring engine's subset
- * goes (engines/scoring/json-schema.ts: keywords outside it are not checked). Null when JSON
+ * taken off), and for json_schema satisfies the schema (JSON Schema 2020-12 with formats, on Ajv:
+ * engines/scoring/json-schema.ts). A schema Ajv refuses, or one with a `pattern` (a client's regular
+ * expression could backtrack for seconds on the event loop), leaves parsing as the check. Null when JSON
  * was not asked, the answer made tool calls or was a refusal, or its text is not whole.
  */
 export function validity(responseFormat: unknown, a: AnswerFacts, refused: boolean): boolean | null {
@@ -161,7 +168,8 @@ export function validity(responseFormat: unknown, a: AnswerFacts, refused: boole
   if (!parsed.ok) return false;
   const rf = responseFormat as Json;
   const schema = rf.type === "json_schema" && isObject(rf.json_schema) ? rf.json_schema.schema : undefined;
-  return isObject(schema) ? validateJson(parsed.value, schema).length === 0 : true;
+  if (!isObject(schema) || hasPatterns(schema) || schemaProblems(schema).length > 0) return true;
+  return validateJson(parsed.value, schema).length === 0;
 }
 
 /** A classifier-like answer: its trimmed text when that is one line of at most 40 characters. */

@@ -1,4 +1,4 @@
-import { parseJsonOutput, validateJson } from "../../../engines/scoring/index.ts";
+import { parseJsonOutput, schemaProblems, validateJson } from "../../../engines/scoring/index.ts";
 import type { RouterPolicy } from "../../../providers/router/registration.ts";
 import { answerOfChoices, asksForJson, isRefusal, validity } from "../features/derive.ts";
 
@@ -26,6 +26,10 @@ export function shortfall(policy: RouterPolicy, responseFormat: unknown, choices
   if (checks.jsonSchema && !refused) {
     const json = parseJsonOutput(facts.text, {});
     if (!json.ok) return "not JSON (jsonSchema)";
+    // Refused at registration; one stored before (a draft-07 `$schema` the old subset ignored)
+    // is a check that cannot be made, and that does not pass.
+    const broken = schemaProblems(checks.jsonSchema)[0];
+    if (broken) return `JSON schema does not compile: ${broken}`;
     const problems = validateJson(json.value, checks.jsonSchema);
     if (problems.length) return `JSON schema: ${problems[0]}`;
   }

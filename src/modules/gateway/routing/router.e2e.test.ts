@@ -280,6 +280,28 @@ describe("a router version through the gateway", () => {
     const fields = err.problem.errors?.map((e: { field: string }) => e.field) ?? [];
     assert.ok(fields.includes("parameters.classifier.rules.0.when.user.tier"), JSON.stringify(err.problem));
     assert.ok(fields.includes("parameters.classifier.default"), JSON.stringify(err.problem));
+    const schemaErr = await admin.versions
+      .register("assistant", {
+        version: "1.2.1",
+        provider: "router",
+        providerModelId: "bad-schema",
+        parameters: {
+          strategy: "cascade",
+          tiers: [
+            { name: "cheap", target: "small" },
+            { name: "strong", target: "large@1.0.0" },
+          ],
+          escalateWhen: { jsonSchema: { type: "object", propertys: {} } },
+        },
+        card: CARD,
+      })
+      .catch((e: unknown) => e);
+    assert.ok(schemaErr instanceof ApiError);
+    assert.equal(schemaErr.status, 400);
+    assert.deepEqual(
+      schemaErr.problem.errors?.map((e: { field: string; reason: string }) => [e.field, e.reason]),
+      [["parameters.escalateWhen.jsonSchema", 'unknown keyword: "propertys"']],
+    );
   });
 
   test("a cascade escalates past a refusal to the next tier; the log keeps both calls, their tokens summed", async () => {

@@ -219,6 +219,11 @@ test("a bad policy is refused naming the field and the reason", () => {
     /oneOf/,
   );
   refused(
+    { strategy: "cascade", tiers: TIERS, escalateWhen: { jsonSchema: { type: "string", format: "zip" } } },
+    "escalateWhen.jsonSchema",
+    /unknown format "zip"/,
+  );
+  refused(
     { tiers: TIERS, classifier: { kind: "complexity", thresholds: [0.5] }, maxCostUsd: 0.01 },
     "maxCostUsd",
     /cascade or an ensemble/,

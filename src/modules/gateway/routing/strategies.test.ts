@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { shortfall } from "./checks.ts";
 import { bounded, readPick, readTier } from "./llm-prompts.ts";
 import { compileRouter, type Tier } from "./router.ts";
 import {
@@ -216,7 +217,10 @@ test("a cascade escalates on an answer that does not meet its JSON schema", asyn
     ctx(asker(null).ask),
   );
   assert.equal(bad.chosen?.row.tier, "strong");
-  assert.match(bad.steps[0]!.row.reason ?? "", /^JSON schema: \$\.label: "maybe" is not one of/);
+  assert.match(
+    bad.steps[0]!.row.reason ?? "",
+    /^JSON schema: \/label: must be equal to one of the allowed values: "refund", "other"$/,
+  );
   const prose = await runCascade(router, tiers({ cheap: "refund", strong: "{}" }).call, ctx(asker(null).ask));
   assert.equal(prose.steps[0]!.row.reason, "not JSON (jsonSchema)");
   const good = await runCascade(
@@ -225,6 +229,50 @@ test("a cascade escalates on an answer that does not meet its JSON schema", asyn
     ctx(asker(null).ask),
   );
   assert.equal(good.chosen?.row.tier, "cheap", "a fenced JSON answer that meets the schema is kept");
+});
+
+test("a cascade's JSON schema may be a structured-output one: $defs, $ref, anyOf with null, formats", async () => {
+  const router = compileRouter({
+    strategy: "cascade",
+    tiers: TIERS,
+    escalateWhen: {
+      jsonSchema: {
+        $defs: { Label: { enum: ["refund", "other"], title: "Label", type: "string" } },
+        properties: {
+          label: { $ref: "#/$defs/Label" },
+          due: { anyOf: [{ format: "date", type: "string" }, { type: "null" }], default: null },
+          confidence: { exclusiveMinimum: 0, maximum: 1, type: "number" },
+        },
+        required: ["label", "confidence"],
+        type: "object",
+      },
+    },
+  });
+  const run = (cheap: string) =>
+    runCascade(router, tiers({ cheap, strong: "{}" }).call, ctx(asker(null).ask));
+  const kept = await run('{"label": "refund", "due": "2026-12-24", "confidence": 0.8}');
+  assert.equal(kept.chosen?.row.tier, "cheap");
+  const late = await run('{"label": "refund", "due": "Christmas", "confidence": 0.8}');
+  assert.match(late.steps[0]!.row.reason ?? "", /^JSON schema: \/due: must match format "date"$/);
+  const unsure = await run('{"label": "other", "confidence": 0}');
+  assert.equal(unsure.steps[0]!.row.reason, "JSON schema: /confidence: must be > 0");
+});
+
+test("a cascade schema stored before registration checked it, and that does not compile, escalates", () => {
+  const { policy } = compileRouter({ strategy: "cascade", tiers: TIERS });
+  const stored = {
+    ...policy,
+    escalateWhen: {
+      ...policy.escalateWhen!,
+      jsonSchema: { $schema: "http://json-schema.org/draft-07/schema#", type: "object" },
+    },
+  };
+  const answer = [{ message: { role: "assistant", content: "{}" }, finish_reason: "stop" }];
+  assert.match(
+    shortfall(stored, undefined, answer) ?? "",
+    /^JSON schema does not compile: schema\.\$schema: only draft 2020-12/,
+  );
+  assert.equal(shortfall(policy, undefined, answer), null);
 });
 
 test("maxCostUsd: a cascade stops before a tier whose worst case passes the cap; an ensemble leaves such tiers out", async () => {
