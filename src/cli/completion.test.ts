@@ -17,7 +17,9 @@ async function script(shell: string) {
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), "modelgov-completion-"));
-const has = (bin: string) => spawnSync(bin, ["-c", "exit 0"]).status === 0;
+/** A fixed PATH: tests do not read the caller's environment (test-env.test.ts). */
+const PATH = "/usr/local/bin:/usr/bin:/bin";
+const has = (bin: string) => spawnSync(bin, ["-c", "exit 0"], { env: { PATH } }).status === 0;
 
 describe("modelgov completion", () => {
   test("bash: sourced in bash, completes commands, subcommands and options from the tree", async () => {
@@ -38,7 +40,7 @@ describe("modelgov completion", () => {
           "bash",
           file,
         ],
-        { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
+        { encoding: "utf8", env: { PATH } },
       );
       return out.split("\n").filter(Boolean).sort();
     };
@@ -84,12 +86,12 @@ describe("modelgov completion", () => {
     }
     const file = path.join(dir, `modelgov.${shell}`);
     writeFileSync(file, text);
-    const parse = spawnSync(shell, ["-n", file], { encoding: "utf8" });
+    const parse = spawnSync(shell, ["-n", file], { encoding: "utf8", env: { PATH } });
     assert.equal(parse.status, 0, parse.stderr);
     return file;
   }
   const lines = (out: string) => out.split("\n").filter(Boolean).sort();
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir };
+  const env = { PATH, HOME: dir };
 
   test("zsh: parsed by zsh; its _modelgov offers what the path allows", async (t) => {
     const file = await checked(t, "zsh");
