@@ -18,6 +18,7 @@ import {
   throughRouter,
 } from "../src/modules/gateway/index.ts";
 import type { ChatRequest } from "../src/providers/types.ts";
+import { routableVersion } from "../src/test-support/routing-snapshot.ts";
 
 /*
  * What a router version adds to a gateway request, in process: building the router's input
@@ -36,19 +37,9 @@ import type { ChatRequest } from "../src/providers/types.ts";
 const nAt = process.argv.indexOf("--n");
 const N = nAt > 0 ? Number(process.argv[nAt + 1]) : 200_000; // without --n, argv[0] read as NaN: every row undefined
 
-const version = (model: string, v: string, extra: Partial<RoutableVersion> = {}): RoutableVersion => ({
-  id: `ver_${model}_${v}`,
-  model,
-  version: v,
-  status: "production",
-  provider: "simulator",
-  providerModelId: "sim",
-  endpoint: null,
-  parameters: {},
-  refusal: null,
-  price: { inputPer1kUsd: 0, outputPer1kUsd: 0 },
-  ...extra,
-});
+/** The shared fixture: a servable production version on the simulator, not switched off. */
+const version = (model: string, v: string, extra: Partial<RoutableVersion> = {}) =>
+  routableVersion(model, v, null, extra);
 const route = (name: string, versions: RoutableVersion[]): ModelRoute => ({
   id: `mdl_${name}`,
   name,
