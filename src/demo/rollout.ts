@@ -57,6 +57,9 @@ export const CANDIDATES: DemoCandidate[] = [
  * demo never takes over a version someone registered (the README's walkthrough makes 1.3.0)
  * and runs again on the same workspace.
  */
+/** How long the demo waits for one rollout by default. */
+export const DEFAULT_TIMEOUT_MS = 180_000;
+
 export const demoVersion = (c: DemoCandidate, stamp: string) => `${c.release}-demo.${stamp}`;
 
 export interface DemoOptions {
@@ -68,7 +71,7 @@ export interface DemoOptions {
   concurrency?: number;
   /** The candidates to roll out, in order (default: both, CANDIDATES). */
   candidates?: readonly DemoCandidate[];
-  /** Give up on a rollout after this long (default 45 s). */
+  /** Give up on a rollout after this long (default 180 s: past a step's 2-minute maximum). */
   timeoutMs?: number;
 }
 
@@ -198,7 +201,11 @@ export async function runRolloutDemo(opts: DemoOptions): Promise<RolloutApiView[
     out(`\n▶ rollout of ${MODEL}@${version} (${c.label}) against ${started.baseline}, plan 'demo'`);
     const t0 = Date.now();
     let final: RolloutApiView | null = null;
-    const traffic = drive(opts, agents, () => final !== null || Date.now() - t0 > (opts.timeoutMs ?? 45_000));
+    const traffic = drive(
+      opts,
+      agents,
+      () => final !== null || Date.now() - t0 > (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    );
     let lastLine = "";
     while (!final) {
       await sleep(500);
@@ -207,7 +214,12 @@ export async function runRolloutDemo(opts: DemoOptions): Promise<RolloutApiView[
       if (line.replace(/^\s+[\d.]+ s/, "") !== lastLine.replace(/^\s+[\d.]+ s/, "")) out(line);
       lastLine = line;
       if (r.status !== "running" && r.status !== "paused") final = r;
-      else if (Date.now() - t0 > (opts.timeoutMs ?? 45_000)) {
+      // The plan pauses a step that runs out of time short of its evidence (traffic too slow to
+      // judge on this machine): a demo has nobody to decide, so it ends the rollout, saying why.
+      else if (r.status === "paused") {
+        out(`  paused: ${r.decisions[0]?.reasons[0] ?? r.pausedReason ?? "for a person to decide"}`);
+        final = await client.rollouts.abort(MODEL, "demo: the rollout paused for a person to decide");
+      } else if (Date.now() - t0 > (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS)) {
         final = await client.rollouts.abort(MODEL, "demo timed out");
       }
     }

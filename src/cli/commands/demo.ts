@@ -32,7 +32,7 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
       "two canaries on the simulator: a candidate worse for one group rolls back by itself, a healthy one promotes",
     )
     .option("--concurrency <n>", "concurrent callers through the gateway", "40")
-    .option("--timeout <seconds>", "give up on a rollout that has not ended after this long", "45")
+    .option("--timeout <seconds>", "give up on a rollout that has not ended after this long", "180")
     .addOption(
       new Option("--only <outcome>", "run only the candidate expected to end so").choices([
         "rolled_back",
@@ -49,7 +49,7 @@ export function registerDemoCommands(program: Command, ctx: Ctx) {
         ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
         out: (line) => (ctx.json() ? undefined : ctx.io.out(line)),
         concurrency: Number(o.concurrency) || 40,
-        timeoutMs: (Number(o.timeout) || 45) * 1000,
+        timeoutMs: (Number(o.timeout) || 180) * 1000,
       });
       const ok = results.every((r, i) => r.status === CANDIDATES[i]!.expect);
       if (ctx.json())

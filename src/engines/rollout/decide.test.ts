@@ -100,6 +100,27 @@ test("a step's maximum sample per arm ends the wait before its maximum duration"
   assert.equal(decide(state({ plan: own }), verdict("insufficient_data"), T0 + 30 * HOUR).action, "paused");
 });
 
+test("a plan that advances on inconclusive at its maximum sample pauses when time runs out short of it", () => {
+  const plan = { ...defaultPlan(), onInconclusive: "advance" as const, maxSamplePerArm: 301 };
+  // 300 candidate requests at the 48 h maximum: the sample the plan advances on is not there.
+  const d = decide(state({ plan }), verdict("inconclusive"), T0 + 48 * HOUR);
+  assert.equal(d.action, "paused");
+  assert.equal(d.weight, 5);
+  assert.match(
+    d.reasons[0]!,
+    /still inconclusive at the maximum of 2 days?|still inconclusive at the maximum of 48 h, short of the 301 requests per arm the plan advances on \(300 candidate, 5,000 baseline\)/,
+  );
+  // At the sample it advances, before the maximum duration too.
+  const enough = { ...plan, maxSamplePerArm: 300 };
+  assert.equal(decide(state({ plan: enough }), verdict("inconclusive"), T0 + 25 * HOUR).action, "advance");
+  // Without a maximum sample, the maximum duration alone still advances it (time-boxed plans).
+  const timeBoxed = { ...defaultPlan(), onInconclusive: "advance" as const };
+  assert.equal(decide(state({ plan: timeBoxed }), verdict("inconclusive"), T0 + 48 * HOUR).action, "advance");
+  // A plan that rolls back on inconclusive still rolls back when time runs out.
+  const strict = { ...plan, onInconclusive: "rollback" as const };
+  assert.equal(decide(state({ plan: strict }), verdict("inconclusive"), T0 + 48 * HOUR).action, "rollback");
+});
+
 test("consecutive failures hold until they reach the limit of 2, then roll back to weight 0", () => {
   const first = decide(state(), verdict("fail"), T0 + HOUR);
   assert.equal(first.action, "hold");

@@ -36,7 +36,8 @@ export function stepMaxDurationMs(step: Step): number {
  *    promotes; any other advances);
  * 5. an inconclusive or insufficient verdict holds for more data until the step's maximum
  *    sample per arm or its maximum duration, then does what `onInconclusive` says; too little
- *    data never advances (it pauses instead).
+ *    data never advances (it pauses instead), nor does a step that runs out of time short of
+ *    the maximum sample the plan sets (that sample is what an advance on inconclusive rests on).
  */
 export function decide(state: RolloutState, judgement: Judgement, now: number): Decision {
   const { plan, stepIndex } = state;
@@ -151,10 +152,23 @@ export function decide(state: RolloutState, judgement: Judgement, now: number): 
     ? `the maximum sample of ${num(maxSample!, 0)} per arm`
     : `the maximum of ${fmtDuration(maxDuration)}`;
   // Too little data never advances a step: with nothing judged, a person decides (or the plan rolls back).
+  // Nor does running out of time short of the sample the plan names: a maximum sample says how much
+  // evidence an advance on inconclusive needs, and slow traffic must not stand in for it.
   const planned = onInconclusiveOf(plan);
-  const action = judgement.verdict === "insufficient_data" && planned === "advance" ? "pause" : planned;
+  const short = planned === "advance" && maxSample !== undefined && !sampled;
+  const action =
+    (judgement.verdict === "insufficient_data" || short) && planned === "advance" ? "pause" : planned;
   const at = `${where()}: still ${what} at ${limit}`;
   if (action === "advance") return goOn(`${what} at ${limit}, and the plan advances on inconclusive`);
+  if (short && judgement.verdict === "inconclusive")
+    return out(
+      "paused",
+      () => [
+        `${at}, short of the ${num(maxSample!, 0)} requests per arm the plan advances on (${num(judgement.samples?.candidate ?? 0, 0)} candidate, ${num(judgement.samples?.baseline ?? 0, 0)} baseline); paused for a person to decide (promote or abort)`,
+        ...judgement.reasons,
+      ],
+      reset,
+    );
   if (action === "rollback")
     return out("rollback", () => [`${at}; the plan rolls back on inconclusive`, ...judgement.reasons], reset);
   return out(

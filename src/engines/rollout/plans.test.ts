@@ -27,6 +27,7 @@ test("the default plan: 5 → 25 → 50 → 100%, 24 h each, 1 min interval, the
 test("the demo plan runs in seconds and is valid; built-in plans are fresh copies", () => {
   const p = demoPlan();
   assert.ok(p.steps.reduce((s, x) => s + x.durationMs, 0) <= 15_000);
+  assert.ok(p.steps.every((s) => s.maxSamplePerArm === 400 && s.maxDurationMs === 120_000));
   assert.equal(p.analysisIntervalMs, 1_000);
   assert.deepEqual(validatePlan(p), []);
   BUILT_IN_PLANS.default!().steps.pop();
@@ -81,25 +82,40 @@ test("validatePlan names every problem's field", () => {
   ]);
 });
 
-/** The arm's window after `requests` at the given rates, two regions with their own success rates. */
-function window(requests: number, errorRate: number, eu: number, us: number): VersionWindow {
-  const half = Math.floor(requests / 2);
-  const eS = Math.round(half * eu);
-  const uS = Math.round(half * us);
+type Rates = { errorRate: number; eu: number; us: number; apac?: number };
+
+/**
+ * The arm's window after `requests` at the given rates: regions with their own success rates,
+ * in equal shares (eu and us; apac too when it has a rate, as `modelgov demo rollout` sends).
+ */
+function window(requests: number, rates: Rates): VersionWindow {
+  const regions = Object.entries({ eu: rates.eu, us: rates.us, apac: rates.apac }).filter(
+    (e): e is [string, number] => e[1] !== undefined,
+  );
+  const each = Math.floor(requests / regions.length);
+  const groups = Object.fromEntries(
+    regions.map(([name, rate]) => [name, { successes: Math.round(each * rate), n: each }]),
+  );
+  const n = each * regions.length;
   return {
-    requests: 2 * half,
-    errors: Math.round(requests * errorRate),
-    feedbackCount: 2 * half,
-    successes: eS + uS,
+    requests: n,
+    errors: Math.round(requests * rates.errorRate),
+    feedbackCount: n,
+    successes: Object.values(groups).reduce((sum, g) => sum + g.successes, 0),
     latencyP95Ms: 250,
     costUsd: requests * 0.001,
     latencyHistogram: Object.assign(Array(latencyBucket(250)).fill(0), { [latencyBucket(250)]: requests }),
-    groups: { region: { eu: { successes: eS, n: half }, us: { successes: uS, n: half } } },
+    groups: { region: groups },
   };
 }
 
 /** Runs the demo plan on a steady `rps` with one analysis a second, until a terminal action. */
-function run(rps: number, candidate: { errorRate: number; eu: number; us: number }, maxSeconds = 60) {
+function run(
+  rps: number,
+  candidate: Rates,
+  maxSeconds = 60,
+  baseline: Rates = { errorRate: 0.005, eu: 0.8, us: 0.8 },
+) {
   const plan = demoPlan();
   let s: RolloutState = { plan, stepIndex: 0, stepStartedAt: 0, consecutiveFailures: 0 };
   const actions: string[] = [];
@@ -109,14 +125,7 @@ function run(rps: number, candidate: { errorRate: number; eu: number; us: number
     const candN = Math.floor((rps * elapsed * step.weight) / 100);
     // At 100% the reference is the baseline's window of the same length from before the step.
     const baseN = step.weight === 100 ? Math.floor(rps * elapsed) : Math.floor(rps * elapsed) - candN;
-    const j = judge(
-      plan,
-      window(baseN, 0.005, 0.8, 0.8),
-      window(candN, candidate.errorRate, candidate.eu, candidate.us),
-      {
-        stepIndex: s.stepIndex,
-      },
-    );
+    const j = judge(plan, window(baseN, baseline), window(candN, candidate), { stepIndex: s.stepIndex });
     const d = decide(s, j, t * 1000);
     actions.push(d.action);
     if (d.action === "promote" || d.action === "rollback" || d.action === "paused")
@@ -141,12 +150,54 @@ test("simulated demo: a candidate worse for one group rolls back by itself at th
 });
 
 test("simulated demo: too little traffic holds the first step, never advances, and pauses at its maximum", () => {
-  const r = run(2, { errorRate: 0.005, eu: 0.8, us: 0.8 }, 30);
+  const r = run(2, { errorRate: 0.005, eu: 0.8, us: 0.8 }, 130);
   assert.equal(r.decision?.action, "paused");
+  assert.equal(r.seconds, 120);
   assert.deepEqual(r.actions.slice(0, 5), ["hold", "hold", "hold", "hold", "hold"]);
   assert.equal(r.actions.includes("advance"), false);
   assert.match(
     r.decision!.reasons[0]!,
-    /too little data to judge at the maximum of 15 s; paused for a person/,
+    /too little data to judge at the maximum of 2 min; paused for a person/,
   );
+});
+
+test("simulated demo: the demo's degraded candidate never advances at any traffic rate; slow traffic pauses it instead", () => {
+  // As `modelgov demo rollout` sends it: three regions, apac at 45% against 92% (baseline 90%).
+  const degraded = { errorRate: 0.002, eu: 0.92, us: 0.92, apac: 0.45 };
+  const baseline = { errorRate: 0.002, eu: 0.9, us: 0.9, apac: 0.9 };
+  const outcomes = [3, 5, 10, 20, 50, 100, 200, 400, 1000].map((rps) => {
+    const r = run(rps, degraded, 300, baseline);
+    assert.equal(r.actions.includes("advance"), false, `${rps} req/s: ${r.decision?.reasons[0]}`);
+    assert.equal(r.actions.includes("promote"), false, `${rps} req/s`);
+    return `${rps}:${r.decision?.action}`;
+  });
+  // Fast enough to gather the gap's evidence within the step's 2 minutes: rolled back by itself.
+  assert.deepEqual(outcomes, [
+    "3:paused",
+    "5:paused",
+    "10:paused",
+    "20:rollback",
+    "50:rollback",
+    "100:rollback",
+    "200:rollback",
+    "400:rollback",
+    "1000:rollback",
+  ]);
+  // What a step of the old plan did (advance on inconclusive at 15 s, whatever the sample): at
+  // 50 req/s the candidate moved on to 25% with the gap still unproven.
+  const oldPlan = demoPlan();
+  oldPlan.steps = oldPlan.steps.map((s) => ({
+    weight: s.weight,
+    durationMs: s.durationMs,
+    maxDurationMs: 15_000,
+  }));
+  let s: RolloutState = { plan: oldPlan, stepIndex: 0, stepStartedAt: 0, consecutiveFailures: 0 };
+  let first = "";
+  for (let t = 1; t <= 20 && !first; t++) {
+    const candN = Math.floor((50 * t * 10) / 100);
+    const d = decide(s, judge(oldPlan, window(50 * t - candN, baseline), window(candN, degraded)), t * 1000);
+    if (d.action !== "hold") first = d.action;
+    s = { plan: oldPlan, ...d.next };
+  }
+  assert.equal(first, "advance");
 });

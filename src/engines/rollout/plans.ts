@@ -31,12 +31,22 @@ export function defaultPlan(): Plan {
 /**
  * The same shape in seconds, for `modelgov demo rollout` on the simulator: 3 s steps analysed
  * every second, small minimum samples, and wider margins that small samples can settle.
+ *
+ * An inconclusive step advances only at 400 requests per arm, not at a time: the demo runs on
+ * machines of any speed, and a slow one must not promote the degraded candidate because its
+ * traffic came slowly. 400 is where the apac gap (45% against 92%, a third of the traffic) has
+ * failed twice in every simulated run (plans.test.ts); a step that reaches 2 minutes short of
+ * it pauses for a person.
  */
 export function demoPlan(): Plan {
   return {
     name: "demo",
-    // A step may wait up to 15 s for its sample when traffic is slow (a loaded machine).
-    steps: [10, 25, 50, 100].map((weight) => ({ weight, durationMs: 3_000, maxDurationMs: 15_000 })),
+    steps: [10, 25, 50, 100].map((weight) => ({
+      weight,
+      durationMs: 3_000,
+      maxSamplePerArm: 400,
+      maxDurationMs: 120_000,
+    })),
     analysisIntervalMs: 1_000,
     minSamplePerArm: 30,
     failureLimit: 2,
