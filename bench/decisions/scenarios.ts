@@ -113,8 +113,17 @@ export function rolloutScenarios(): RolloutScenario[] {
   const out: RolloutScenario[] = [];
   for (const planName of ["default", "demo"]) {
     const plan = BUILT_IN_PLANS[planName]!();
-    for (const rps of RATES)
-      for (const c of rolloutCandidates(plan))
+    const candidates = rolloutCandidates(plan);
+    // What `modelgov demo rollout` rolls out: fine overall, much worse for one large group.
+    if (planName === "demo")
+      candidates.push({
+        id: "demo-degraded",
+        describe: "45% group at 45% success, the rest +2 points (the demo's degraded candidate)",
+        candidate: withSuccess((p, g) => (g === "b" ? 0.45 : p + 0.02)),
+      });
+    // The demo's candidate also at 30 req/s: a busy machine's demo traffic.
+    for (const c of candidates)
+      for (const rps of c.id === "demo-degraded" ? [1, 10, 30, 100, 1000] : RATES)
         out.push({
           kind: "rollout",
           id: c.id,
