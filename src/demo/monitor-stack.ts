@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -10,7 +10,7 @@ import { createEvalInvoker, createEvalWorker } from "../modules/evals/index.ts";
 import { createGatewayRuntime } from "../modules/gateway/runtime.ts";
 import { createMonitoringJob } from "../modules/monitoring/index.ts";
 import { createRolloutController } from "../modules/rollouts/index.ts";
-import { createWebhookDispatcher, verifyWebhookSignature } from "../modules/webhooks/index.ts";
+import { createWebhookDispatcher, verifyWebhook } from "../modules/webhooks/index.ts";
 import { createServices } from "../services.ts";
 import { openPglite } from "../store/db.ts";
 import { migrate } from "../store/migrate.ts";
@@ -125,8 +125,8 @@ export async function openMonitorStack(
         if (ms > 0) clock.advance(ms);
       },
       /** Signature checks use the demo's clock: the dispatcher stamped the deliveries with it. */
-      verify: (secret: string, d: { timestamp: string; body: string; signature: string }) =>
-        verifyWebhookSignature(secret, d.timestamp, d.body, d.signature, 300, clock.now()),
+      verify: (secret: string, d: { headers: IncomingHttpHeaders; body: string }) =>
+        verifyWebhook(secret, d.headers, d.body, 300, clock.now()),
       close,
     };
   } catch (err) {
@@ -139,8 +139,7 @@ export type MonitorStack = Awaited<ReturnType<typeof openMonitorStack>>;
 
 /** A loopback webhook receiver (127.0.0.1, a free port) that answers 204 and keeps what it got. */
 async function startReceiver() {
-  const received: { event: string; delivery: string; timestamp: string; signature: string; body: string }[] =
-    [];
+  const received: { event: string; delivery: string; headers: IncomingHttpHeaders; body: string }[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -148,9 +147,8 @@ async function startReceiver() {
       const h = req.headers;
       received.push({
         event: String(h["x-modelgov-event"] ?? ""),
-        delivery: String(h["x-modelgov-delivery"] ?? ""),
-        timestamp: String(h["x-modelgov-timestamp"] ?? ""),
-        signature: String(h["x-modelgov-signature"] ?? ""),
+        delivery: String(h["webhook-id"] ?? ""),
+        headers: h,
         body: Buffer.concat(chunks).toString("utf8"),
       });
       res.writeHead(204).end();

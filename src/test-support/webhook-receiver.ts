@@ -1,10 +1,13 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
 
 /** One POST the receiver got, with the headers a real receiver would check. */
 export interface Received {
+  /** webhook-id: the delivery's id, the same on every retry. */
   deliveryId: string;
   event: string;
+  /** webhook-timestamp and webhook-signature. */
   timestamp: string;
   signature: string;
   attempt: number;
@@ -41,12 +44,12 @@ export async function startReceiver(respond: (r: Received) => Answer, port = 0):
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const h = req.headers;
-      const deliveryId = String(h["x-modelgov-delivery"] ?? "");
+      const deliveryId = String(h["webhook-id"] ?? "");
       const r: Received = {
         deliveryId,
         event: String(h["x-modelgov-event"] ?? ""),
-        timestamp: String(h["x-modelgov-timestamp"] ?? ""),
-        signature: String(h["x-modelgov-signature"] ?? ""),
+        timestamp: String(h["webhook-timestamp"] ?? ""),
+        signature: String(h["webhook-signature"] ?? ""),
         attempt: Number(h["x-modelgov-attempt"] ?? 0),
         body: Buffer.concat(chunks).toString("utf8"),
         headers: h,
@@ -82,4 +85,22 @@ export async function unusedPort(): Promise<number> {
   const r = await startReceiver(() => ({ status: 200 }));
   await r.close();
   return r.port;
+}
+
+/**
+ * Verifies a delivery with the official `standardwebhooks` library, as a receiver would,
+ * its clock reading `at` (the library reads Date.now() for the timestamp tolerance).
+ * Returns the parsed body; throws the library's WebhookVerificationError when it refuses.
+ */
+export function verifyWithLibrary(secret: string, r: Pick<Received, "body" | "headers">, at: Date): unknown {
+  const headers = Object.fromEntries(
+    Object.entries(r.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
+  );
+  const realNow = Date.now;
+  Date.now = () => at.getTime();
+  try {
+    return new Webhook(secret).verify(r.body, headers);
+  } finally {
+    Date.now = realNow;
+  }
 }

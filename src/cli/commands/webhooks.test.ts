@@ -33,6 +33,13 @@ describe("webhooks CLI against the API, in-process", () => {
     assert.ok(!list.out.includes(secret));
     const j = await run("--json", "webhooks", "list");
     assert.equal(JSON.parse(j.out)[0].url, r.url);
+    assert.equal(JSON.parse(j.out)[0].legacySignature, false);
+    assert.doesNotMatch(list.err, /legacy/);
+    // A subscription from before Standard Webhooks (as the upgrade marks it): the operator is told.
+    await h.db.query("UPDATE webhook_subscriptions SET legacy_signature = true");
+    const legacy = await run("webhooks", "list");
+    assert.match(legacy.err, /1 subscription\(s\) created before Standard Webhooks .*docs\/webhooks\.md/);
+    await h.db.query("UPDATE webhook_subscriptions SET legacy_signature = false");
   });
 
   test("deliveries shows the attempts and last error; disable stops the subscription", async () => {

@@ -5,7 +5,17 @@ import { collect, intArg } from "../util.ts";
 
 type Ctx = { client: () => Client; io: Io; json: () => boolean };
 
-const WEBHOOK_COLS = ["id", "name", "url", "eventTypes", "active", "secretPrefix", "createdAt", "disabledAt"];
+const WEBHOOK_COLS = [
+  "id",
+  "name",
+  "url",
+  "eventTypes",
+  "active",
+  "secretPrefix",
+  "legacySignature",
+  "createdAt",
+  "disabledAt",
+];
 const DELIVERY_COLS = [
   "id",
   "seq",
@@ -45,7 +55,7 @@ export function registerWebhookCommands(program: Command, ctx: Ctx) {
       ctx.io.out("");
       ctx.io.out(`secret: ${w.secret}`);
       ctx.io.out(
-        "store it now; it is not shown again. Verify x-modelgov-signature: sha256=HMAC-SHA256(secret, '<x-modelgov-timestamp>.<body>')",
+        "store it now; it is not shown again. Deliveries are Standard Webhooks: verify them with the standardwebhooks library and this secret (docs/webhooks.md)",
       );
     });
   webhooks
@@ -54,6 +64,11 @@ export function registerWebhookCommands(program: Command, ctx: Ctx) {
     .action(async () => {
       const list = await ctx.client().webhooks.list();
       printRows(ctx.io, ctx.json(), list, list, WEBHOOK_COLS);
+      const legacy = list.filter((w) => w.active && w.legacySignature);
+      if (legacy.length > 0 && !ctx.json())
+        ctx.io.err(
+          `${legacy.length} subscription(s) created before Standard Webhooks also get the legacy x-modelgov-signature headers: move their receivers to webhook-signature (docs/webhooks.md, Upgrading)`,
+        );
     });
   webhooks
     .command("disable <id>")

@@ -9,7 +9,7 @@ import {
   HONOURS_RETRY_AFTER,
   parseRetryAfter,
 } from "./backoff.ts";
-import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from "./signature.ts";
+import { signatureHeaders } from "./signature.ts";
 
 type Row = Record<string, unknown>;
 type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
@@ -194,7 +194,8 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
                 next_attempt_at = $1::timestamptz + make_interval(secs => (r.pos + 1) * $3::float8 / 1000)
            FROM ranked r, webhook_subscriptions s
           WHERE d.id = r.id AND s.id = d.subscription_id
-        RETURNING d.id, d.subscription_id, d.outbox_seq, d.event_type, d.payload, d.attempts, s.url, s.secret`,
+        RETURNING d.id, d.subscription_id, d.outbox_seq, d.event_type, d.payload, d.attempts, s.url, s.secret,
+                  s.legacy_signature`,
         [now, batchSize, attemptTimeoutMs, perSubscription, busy],
       ),
     );
@@ -221,8 +222,14 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
           "x-modelgov-event": d.event_type as string,
           "x-modelgov-delivery": d.id as string,
           "x-modelgov-attempt": String(attempts),
-          [TIMESTAMP_HEADER]: String(timestamp),
-          [SIGNATURE_HEADER]: signWebhook(d.secret as string, timestamp, body),
+          // webhook-id is the delivery's id: the same on every retry of it.
+          ...signatureHeaders(
+            [d.secret as string],
+            d.id as string,
+            timestamp,
+            body,
+            d.legacy_signature === true,
+          ),
         },
         body,
         // A redirect is an answer from the receiver, not a place to send signed events.
@@ -354,10 +361,29 @@ export function createWebhookDispatcher(opts: DispatcherOptions) {
       });
   };
 
+  /**
+   * Tells the operator, once at start, which active subscriptions still get the legacy
+   * headers: their receivers should move to the standard ones (docs/webhooks.md, Upgrading).
+   */
+  async function warnLegacy(): Promise<string[]> {
+    const rows = await db.query<Row>(
+      "SELECT id FROM webhook_subscriptions WHERE active AND legacy_signature ORDER BY created_at, id",
+    );
+    const ids = rows.map((r) => r.id as string);
+    if (ids.length > 0)
+      logger.warn(
+        { subscriptions: ids },
+        "webhook subscriptions created before Standard Webhooks also get the legacy x-modelgov-signature headers; move their receivers to webhook-signature (docs/webhooks.md, Upgrading)",
+      );
+    return ids;
+  }
+
   return {
     runOnce,
+    warnLegacy,
     start() {
       if (timer || running) return;
+      warnLegacy().catch((err) => logger.error({ err }, "webhook legacy check failed"));
       timer = setTimeout(loop, 0);
     },
     /** Stops the loop, aborts attempts in flight (their claims are handed back) and waits for the pass to end. */

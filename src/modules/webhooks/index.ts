@@ -7,7 +7,18 @@ export {
   type WebhookDispatcher,
 } from "./dispatcher.ts";
 export { createWebhookEgress, type WebhookEgress } from "./egress.ts";
-export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhookSignature } from "./signature.ts";
+export {
+  ID_HEADER,
+  LEGACY_SIGNATURE_HEADER,
+  LEGACY_TIMESTAMP_HEADER,
+  SIGNATURE_HEADER,
+  signatureHeaders,
+  signWebhook,
+  standardSecretOf,
+  TIMESTAMP_HEADER,
+  verifyWebhook,
+  webhookKey,
+} from "./signature.ts";
 export { webhookRoutes } from "./webhooks.routes.ts";
 export type {
   Delivery,

@@ -1,45 +1,91 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
+import { Webhook } from "standardwebhooks";
+import { verifyWithLibrary } from "../../test-support/webhook-receiver.ts";
 import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter } from "./backoff.ts";
 import { matchesEventType } from "./dispatcher.ts";
-import { signWebhook, verifyWebhookSignature } from "./signature.ts";
+import { signatureHeaders, signWebhook, standardSecretOf, verifyWebhook, webhookKey } from "./signature.ts";
 
-const SECRET = "whsec_reference";
-const TS = 1764000000;
-const BODY = '{"id":"aud_1","type":"model.created"}';
-const AT = new Date(TS * 1000);
+// The test vector of the Standard Webhooks specification (and of Svix's libraries).
+const SPEC = {
+  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+  ts: 1614265330,
+  body: '{"test": 2432232314}',
+  signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+};
+const at = (s: number) => new Date((SPEC.ts + s) * 1000);
 
-describe("webhook signatures", () => {
-  test("match OpenSSL's HMAC-SHA256 of '<timestamp>.<body>'", () => {
-    // Reference: printf '%s' '1764000000.<body>' | openssl dgst -sha256 -hmac 'whsec_reference'
-    assert.equal(
-      signWebhook(SECRET, TS, BODY),
-      "sha256=bc8d060f08467e9b7950b563fae2f27cd416657f9abe4ca122c12f3747ded63d",
-    );
+describe("webhook signatures (Standard Webhooks)", () => {
+  test("match the specification's test vector", () => {
+    assert.equal(signWebhook(SPEC.secret, SPEC.id, SPEC.ts, SPEC.body), SPEC.signature);
   });
 
-  test("verify accepts the genuine request, alone or beside another signature", () => {
-    const sig = signWebhook(SECRET, TS, BODY);
-    assert.equal(verifyWebhookSignature(SECRET, String(TS), BODY, sig, 300, AT), true);
-    assert.equal(verifyWebhookSignature(SECRET, TS, BODY, `sha256=00ff, ${sig}`, 300, AT), true);
+  test("the official library verifies our headers; ours verifies the library's signatures", () => {
+    const secret = `whsec_${randomBytes(24).toString("base64")}`;
+    const headers = signatureHeaders([secret], "whd_1", SPEC.ts, SPEC.body);
+    assert.deepEqual(Object.keys(headers), ["webhook-id", "webhook-timestamp", "webhook-signature"]);
+    assert.deepEqual(verifyWithLibrary(secret, { headers, body: SPEC.body }, at(0)), { test: 2432232314 });
+    const theirs = new Webhook(secret).sign("whd_1", at(0), SPEC.body);
+    assert.equal(theirs, headers["webhook-signature"]);
+    assert.equal(verifyWebhook(secret, headers, SPEC.body, 300, at(0)), true);
   });
 
-  test("verify rejects a tampered body, a wrong secret, a moved timestamp and junk headers", () => {
-    const sig = signWebhook(SECRET, TS, BODY);
-    assert.equal(verifyWebhookSignature(SECRET, TS, BODY.replace("model", "modex"), sig, 300, AT), false);
-    assert.equal(verifyWebhookSignature("whsec_other", TS, BODY, sig, 300, AT), false);
-    assert.equal(verifyWebhookSignature(SECRET, TS + 1, BODY, sig, 300, AT), false);
-    for (const header of ["", "sha256=", sig.toUpperCase(), sig.replace("sha256", "sha1"), null])
-      assert.equal(verifyWebhookSignature(SECRET, TS, BODY, header, 300, AT), false, String(header));
-    assert.equal(verifyWebhookSignature(SECRET, "17e8", BODY, sig, 300, AT), false);
+  test("several secrets sign a space-separated list; any one verifies", () => {
+    const [a, b] = [
+      `whsec_${randomBytes(32).toString("base64")}`,
+      `whsec_${randomBytes(32).toString("base64")}`,
+    ];
+    const headers = signatureHeaders([a, b], "whd_2", SPEC.ts, SPEC.body);
+    assert.equal(headers["webhook-signature"]!.split(" ").length, 2);
+    for (const s of [a, b]) {
+      assert.ok(verifyWithLibrary(s, { headers, body: SPEC.body }, at(0)));
+      assert.equal(verifyWebhook(s, headers, SPEC.body, 300, at(0)), true);
+    }
+  });
+
+  test("verify rejects a tampered body or id, a wrong secret, a moved timestamp and junk headers", () => {
+    const h = signatureHeaders([SPEC.secret], SPEC.id, SPEC.ts, SPEC.body);
+    const ok = (headers: Record<string, string>, body = SPEC.body, secret = SPEC.secret) =>
+      verifyWebhook(secret, headers, body, 300, at(0));
+    assert.equal(ok(h), true);
+    assert.equal(ok(h, SPEC.body.replace("2432", "2433")), false);
+    assert.equal(ok({ ...h, "webhook-id": "msg_other" }), false);
+    assert.equal(ok(h, SPEC.body, `whsec_${randomBytes(24).toString("base64")}`), false);
+    assert.equal(ok({ ...h, "webhook-timestamp": String(SPEC.ts + 1) }), false);
+    for (const sig of ["", "v1,", SPEC.signature.replace("v1", "v2"), SPEC.signature.toLowerCase()])
+      assert.equal(ok({ ...h, "webhook-signature": sig }), false, sig);
+    assert.equal(ok({ ...h, "webhook-signature": `v1,AAAA ${SPEC.signature}` }), true);
+    assert.equal(ok({ ...h, "webhook-timestamp": "16e8" }), false);
   });
 
   test("verify rejects a replay outside the tolerance, in either direction", () => {
-    const sig = signWebhook(SECRET, TS, BODY);
-    const later = (s: number) => new Date((TS + s) * 1000);
-    assert.equal(verifyWebhookSignature(SECRET, TS, BODY, sig, 300, later(300)), true);
-    assert.equal(verifyWebhookSignature(SECRET, TS, BODY, sig, 300, later(301)), false);
-    assert.equal(verifyWebhookSignature(SECRET, TS, BODY, sig, 300, later(-301)), false);
+    const h = signatureHeaders([SPEC.secret], SPEC.id, SPEC.ts, SPEC.body);
+    assert.equal(verifyWebhook(SPEC.secret, h, SPEC.body, 300, at(300)), true);
+    assert.equal(verifyWebhook(SPEC.secret, h, SPEC.body, 300, at(301)), false);
+    assert.equal(verifyWebhook(SPEC.secret, h, SPEC.body, 300, at(-301)), false);
+  });
+
+  test("a secret must be whsec_ and base64", () => {
+    assert.equal(webhookKey(SPEC.secret).length, 24);
+    for (const bad of ["whsec_", "whsec_a-b_", "whsec_abc", "whsec_ab=c"])
+      assert.throws(() => webhookKey(bad), /base64/, bad);
+  });
+
+  test("a secret from before Standard Webhooks keeps its key, and its legacy header its value", () => {
+    // Reference: printf '%s' '1764000000.<body>' | openssl dgst -sha256 -hmac 'whsec_reference'
+    const body = '{"id":"aud_1","type":"model.created"}';
+    const migrated = standardSecretOf("whsec_reference");
+    assert.equal(webhookKey(migrated).toString("utf8"), "whsec_reference");
+    const h = signatureHeaders([migrated], "whd_3", 1764000000, body, true);
+    assert.equal(h["x-modelgov-timestamp"], "1764000000");
+    assert.equal(
+      h["x-modelgov-signature"],
+      "sha256=bc8d060f08467e9b7950b563fae2f27cd416657f9abe4ca122c12f3747ded63d",
+    );
+    assert.ok(verifyWithLibrary(migrated, { headers: h, body }, new Date(1764000000_000)));
+    assert.equal("x-modelgov-signature" in signatureHeaders([migrated], "whd_3", 1764000000, body), false);
   });
 });
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { allStoreTargets, type Harness, openHarness, readJson } from "../../test-support/stores.ts";
 import { listAudit } from "../audit/index.ts";
+import { webhookKey } from "./signature.ts";
 
 const json = (body: unknown): RequestInit => ({
   method: "POST",
@@ -28,7 +29,10 @@ for (const target of allStoreTargets()) {
       assert.equal(res.status, 201);
       const created = await readJson(res);
       assert.match(created.id, /^whk_/);
-      assert.match(created.secret, /^whsec_[A-Za-z0-9_-]{43}$/);
+      // Standard Webhooks: whsec_ + base64 (not base64url) of 32 random bytes.
+      assert.match(created.secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+      assert.equal(webhookKey(created.secret).length, 32);
+      assert.equal(created.legacySignature, false);
       assert.equal(created.name, "hooks.example.com");
       assert.equal(created.active, true);
       assert.equal(created.secretPrefix, `${created.secret.slice(0, 10)}…`);

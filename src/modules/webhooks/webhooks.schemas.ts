@@ -34,6 +34,11 @@ export const WebhookSchema = z
     eventTypes: z.array(z.string()),
     active: z.boolean(),
     secretPrefix: z.string().describe("the first characters of the signing secret, to recognise it"),
+    legacySignature: z
+      .boolean()
+      .describe(
+        "created before Standard Webhooks: its deliveries also carry the old x-modelgov-timestamp and x-modelgov-signature headers (docs/webhooks.md, Upgrading)",
+      ),
     createdBy: z.string(),
     createdAt: z.string(),
     disabledAt: z.string().nullable(),
@@ -43,7 +48,11 @@ export const WebhookSchema = z
 export type Webhook = z.infer<typeof WebhookSchema>;
 
 export const WebhookCreatedSchema = WebhookSchema.extend({
-  secret: z.string().describe("the HMAC-SHA256 signing secret: shown only in this response"),
+  secret: z
+    .string()
+    .describe(
+      "the Standard Webhooks signing secret (whsec_ + base64 of the key): shown only in this response",
+    ),
 }).openapi("WebhookCreated");
 export type WebhookCreated = z.infer<typeof WebhookCreatedSchema>;
 

@@ -5,6 +5,7 @@ import { conflict, invalid, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import type { Db, Queryable } from "../../store/db.ts";
 import { recordAudit } from "../audit/index.ts";
+import { webhookKey } from "./signature.ts";
 import type { Delivery, DeliveryQuery, Webhook, WebhookCreate, WebhookCreated } from "./webhooks.schemas.ts";
 
 type Row = Record<string, unknown>;
@@ -16,7 +17,9 @@ const toWebhook = (r: Row): Webhook => ({
   url: r.url as string,
   eventTypes: r.event_types as string[],
   active: r.active as boolean,
-  secretPrefix: `${(r.secret as string).slice(0, 10)}…`,
+  // A migrated secret is shown by the text its operator was given (standardSecretOf undone).
+  secretPrefix: `${(r.legacy_signature ? webhookKey(r.secret as string).toString("utf8") : (r.secret as string)).slice(0, 10)}…`,
+  legacySignature: r.legacy_signature === true,
   createdBy: r.created_by as string,
   createdAt: iso(r.created_at)!,
   disabledAt: iso(r.disabled_at),
@@ -66,7 +69,7 @@ export function createWebhooksService({
     async create(ctx: RequestContext, input: WebhookCreate): Promise<WebhookCreated> {
       const refused = checkUrl(input.url);
       if (refused) throw invalid("body.url", `egress refused: ${refused}`);
-      const secret = `whsec_${randomBytes(32).toString("base64url")}`;
+      const secret = `whsec_${randomBytes(32).toString("base64")}`;
       const webhook = await db.transaction(async (tx) => {
         const rows = await tx.query<Row>(
           `INSERT INTO webhook_subscriptions (id, name, url, event_types, secret, created_by, created_at)
