@@ -22,12 +22,18 @@ function rebuildError(e: SerialisedError): Error {
   return err;
 }
 
-/** WebAssembly's compile (the project's lib, ES2023 without the DOM, types the namespace but not its values). */
-const wasm = (
-  globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<WebAssembly.Module> } }
-).WebAssembly;
+/**
+ * A compiled WebAssembly module, opaque here: it only travels to the worker thread. The project's
+ * lib (ES2023, no DOM) has no WebAssembly types; the type check saw them only through test files,
+ * so the package build (which leaves tests out) failed on `WebAssembly.Module`.
+ */
+type WasmModule = object;
 
-let compiled: Promise<{ pgliteWasmModule: WebAssembly.Module; fsBundle: Uint8Array }> | undefined;
+/** WebAssembly's compile, read off the global (see WasmModule). */
+const wasm = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<WasmModule> } })
+  .WebAssembly;
+
+let compiled: Promise<{ pgliteWasmModule: WasmModule; fsBundle: Uint8Array }> | undefined;
 
 /**
  * PGlite's engine (its WebAssembly, compiled) and file-system bundle, loaded once per process
