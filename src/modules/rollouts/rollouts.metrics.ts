@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { StepVerdict } from "../../engines/rollout/types.ts";
+import { scrapeRead } from "../../lib/scrape-read.ts";
 import type { RolloutRow } from "./rollouts.store.ts";
 
 /**
@@ -26,43 +27,42 @@ export function registerRolloutMetrics(
 ): CountRolloutDecision {
   const registers = [registry];
   const labelNames = ["model", "version", "baseline", "mode"] as const;
-  const step = new Gauge({
-    name: "modelgov_rollout_step",
-    help: "Active rollout's current step, 1-based, by model and candidate version",
-    labelNames,
-    registers,
+  const read = scrapeRead(() => rollouts.active());
+  const labelsOf = (r: RolloutRow) => ({
+    model: r.model,
+    version: r.candidate,
+    baseline: r.baseline,
+    mode: r.mode,
   });
-  const steps = new Gauge({
-    name: "modelgov_rollout_steps",
-    help: "Active rollout's number of steps in its plan",
-    labelNames,
-    registers,
-  });
-  const paused = new Gauge({
-    name: "modelgov_rollout_paused",
-    help: "1 while the active rollout is paused (a manual gate, an operator, a kill switch on the baseline)",
-    labelNames,
-    registers,
-  });
-  new Gauge({
-    name: "modelgov_rollout_weight",
-    help: "Active rollout's candidate weight: percent of traffic it serves (blue-green: 0 until the switch)",
-    labelNames,
-    registers,
-    async collect() {
-      // The database down must not fail the whole scrape: the gauges keep their last values.
-      const rows = await rollouts.active().catch(() => null);
-      if (!rows) return;
-      for (const g of [this, step, steps, paused]) g.reset();
-      for (const r of rows) {
-        const labels = { model: r.model, version: r.candidate, baseline: r.baseline, mode: r.mode };
-        this.set(labels, r.weight);
-        step.set(labels, r.stepIndex + 1);
-        steps.set(labels, r.plan.steps.length);
-        paused.set(labels, r.status === "paused" ? 1 : 0);
-      }
-    },
-  });
+  const gauge = (name: string, help: string, value: (r: RolloutRow) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      async collect() {
+        const rows = await read();
+        if (!rows) return;
+        this.reset();
+        for (const r of rows) this.set(labelsOf(r), value(r));
+      },
+    });
+  gauge(
+    "modelgov_rollout_weight",
+    "Active rollout's candidate weight: percent of traffic it serves (blue-green: 0 until the switch)",
+    (r) => r.weight,
+  );
+  gauge(
+    "modelgov_rollout_step",
+    "Active rollout's current step, 1-based, by model and candidate version",
+    (r) => r.stepIndex + 1,
+  );
+  gauge("modelgov_rollout_steps", "Active rollout's number of steps in its plan", (r) => r.plan.steps.length);
+  gauge(
+    "modelgov_rollout_paused",
+    "1 while the active rollout is paused (a manual gate, an operator, a kill switch on the baseline)",
+    (r) => (r.status === "paused" ? 1 : 0),
+  );
   const decisions = new Counter({
     name: "modelgov_rollout_decisions_total",
     help: "Rollout decisions this replica's controller made, by action and by what decided it (the verdict, fast_path or kill_switch)",

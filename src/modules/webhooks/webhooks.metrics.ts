@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
+import { scrapeRead } from "../../lib/scrape-read.ts";
 import type { Queryable } from "../../store/db.ts";
 import type { PassResult } from "./dispatcher.ts";
 
@@ -12,27 +13,29 @@ import type { PassResult } from "./dispatcher.ts";
  */
 export function registerWebhookMetrics(registry: Registry, db: Queryable): (result: PassResult) => void {
   const registers = [registry];
-  const outbox = new Gauge({
-    name: "modelgov_webhook_outbox_pending",
-    help: "Audit events in the outbox not yet fanned out to webhook deliveries",
-    registers,
+  const read = scrapeRead(async () => {
+    const [row] = await db.query<{ outbox: unknown; pending: unknown }>(
+      `SELECT (SELECT count(*) FROM event_outbox WHERE dispatched_at IS NULL) AS outbox,
+              (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') AS pending`,
+    );
+    return { outbox: Number(row?.outbox ?? 0), pending: Number(row?.pending ?? 0) };
   });
   new Gauge({
     name: "modelgov_webhook_deliveries_pending",
     help: "Webhook deliveries waiting to be sent or retried (the queue across replicas)",
     registers,
     async collect() {
-      // The database down must not fail the whole scrape: the gauges keep their last values.
-      const rows = await db
-        .query<{ outbox: unknown; pending: unknown }>(
-          `SELECT (SELECT count(*) FROM event_outbox WHERE dispatched_at IS NULL) AS outbox,
-                  (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') AS pending`,
-        )
-        .catch(() => null);
-      if (!rows) return;
-      const row = rows[0];
-      outbox.set(Number(row?.outbox ?? 0));
-      this.set(Number(row?.pending ?? 0));
+      const q = await read();
+      if (q) this.set(q.pending);
+    },
+  });
+  new Gauge({
+    name: "modelgov_webhook_outbox_pending",
+    help: "Audit events in the outbox not yet fanned out to webhook deliveries",
+    registers,
+    async collect() {
+      const q = await read();
+      if (q) this.set(q.outbox);
     },
   });
   const attempts = new Counter({
