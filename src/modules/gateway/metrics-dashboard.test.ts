@@ -11,6 +11,7 @@ import { migratedDataDir } from "../../test-support/store-templates.ts";
 import { SECTION_KEYS } from "../cards/card-sections.ts";
 
 const DASHBOARD = fileURLToPath(new URL("../../../deploy/grafana/modelgov-dashboard.json", import.meta.url));
+const DOCS = fileURLToPath(new URL("../../../docs/metrics.md", import.meta.url));
 const ADMIN = "metrics-admin-token-0123456789";
 const CARD = {
   metadata: {},
@@ -116,6 +117,19 @@ describe("the Grafana dashboard against a running server's /metrics", () => {
       return types.get(base) !== "histogram";
     });
     assert.deepEqual(missing, [], "metrics the dashboard uses but /metrics does not expose");
+  });
+
+  test("every modelgov metric the server exposes is documented in docs/metrics.md", () => {
+    const documented = new Set(
+      [...readFileSync(DOCS, "utf8").matchAll(/^\| `(modelgov_[a-z0-9_]+)` \| (\w+)/gm)].map((m) => m[1]!),
+    );
+    const exposed = [...scrape.matchAll(/^# TYPE (modelgov_\S+) /gm)].map((m) => m[1]!);
+    assert.ok(exposed.length >= 30, `${exposed.length} exposed`);
+    assert.deepEqual(
+      exposed.filter((n) => !documented.has(n)),
+      [],
+      "exposed but not in the table of docs/metrics.md",
+    );
   });
 
   test("the traffic above shows in the series the dashboard reads", () => {
