@@ -55,9 +55,11 @@ describe("the Grafana dashboard against a running server's /metrics", () => {
   before(async () => {
     const env = {
       MODELGOV_ADMIN_TOKEN: ADMIN,
-      // A burst of 4 and next to no refill: the 5th call of a token is refused with 429.
+      // A burst of 4 and next to no refill: the 5th call of a token is refused with 429;
+      // a body over 4 KiB is refused with 413.
       MODELGOV_GATEWAY_RATE_PER_SEC: "0.001",
       MODELGOV_GATEWAY_RATE_BURST: "4",
+      MODELGOV_GATEWAY_MAX_BODY_BYTES: "4096",
       MODELGOV_LOG_LEVEL: "silent",
     };
     server = await startServer(
@@ -94,6 +96,13 @@ describe("the Grafana dashboard against a running server's /metrics", () => {
     const streamed = await chat(agent, { model: "chat", stream: true });
     assert.match(await streamed.text(), /\[DONE\]/);
     assert.equal((await chat("mgv_no_such_token", { model: "chat" })).status, 401);
+    const malformed = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${agent}`, "content-type": "application/json" },
+      body: "{not json",
+    });
+    assert.equal(malformed.status, 400);
+    assert.equal((await chat(agent, { model: "chat", pad: "x".repeat(5000) })).status, 413);
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await chat(flood, { model: "nope" })).status);
     assert.deepEqual(statuses, [404, 404, 404, 404, 429]);
@@ -154,6 +163,8 @@ describe("the Grafana dashboard against a running server's /metrics", () => {
     assert.equal(refused("unauthenticated", 401), 1);
     assert.equal(refused("not_found", 404), 4);
     assert.equal(refused("rate_limited", 429), 1);
+    assert.equal(refused("invalid", 400), 1);
+    assert.equal(refused("too_large", 413), 1);
     assert.equal(sample(scrape, "modelgov_webhook_deliveries_pending"), 0);
     assert.equal(sample(scrape, 'modelgov_gateway_log_queue_depth{log="request_log"}') !== undefined, true);
   });
