@@ -126,6 +126,7 @@ export async function startServer(config: Config) {
     logger,
     intervalMs: config.webhookIntervalMs,
     fetch: webhookEgress.fetch,
+    onPass: services.countWebhookPass,
   });
   // The data plane: routing state in memory, refreshed on every committed change.
   const gateway = createGatewayRuntime({ services, config, logger, clock: systemClock });
@@ -135,6 +136,7 @@ export async function startServer(config: Config) {
     rollouts: services.rollouts,
     logger,
     leaseTtlMs: config.leaderLeaseTtlMs,
+    onDecision: services.countRolloutDecision,
     breakerState: (versionId) => {
       const s = gateway.breakers.get(versionId).state();
       return s === "CLOSED" ? "closed" : s === "OPEN" ? "open" : "half_open";

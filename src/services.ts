@@ -45,6 +45,7 @@ import { createRetrainingService, reportOfFiredRule, retrainingRoutes } from "./
 import {
   createRolloutsService,
   createShadowService,
+  registerRolloutMetrics,
   rolloutRoutes,
   shadowRoutes,
   storedPlans,
@@ -52,7 +53,7 @@ import {
 import { createRoutersService, routersRoutes } from "./modules/routers/index.ts";
 import { createSpecService, specRoutes } from "./modules/spec/index.ts";
 import { createTrafficService, trafficRoutes } from "./modules/traffic/index.ts";
-import { createWebhooksService, webhookRoutes } from "./modules/webhooks/index.ts";
+import { createWebhooksService, registerWebhookMetrics, webhookRoutes } from "./modules/webhooks/index.ts";
 import type { Db } from "./store/db.ts";
 
 export const VERSION = "0.1.0";
@@ -211,6 +212,9 @@ export function createServices({
   registerFeatureBackfillMetrics(metrics.registry, db);
   /** modelgov_flag_evaluations_total: OFREP and the API through the service, the gateway's route flags. */
   const countFlagEvaluation = registerFlagMetrics(metrics.registry);
+  /** Control plane: the rollout controller's decisions and the webhook dispatcher's passes (main.ts). */
+  const countRolloutDecision = registerRolloutMetrics(metrics.registry, rollouts);
+  const countWebhookPass = registerWebhookMetrics(metrics.registry, db);
   const flags = createFlagsService({
     db,
     clock,
@@ -259,6 +263,8 @@ export function createServices({
     metrics,
     flags,
     countFlagEvaluation,
+    countRolloutDecision,
+    countWebhookPass,
   };
 }
 

@@ -4,7 +4,7 @@ import type { WriterStats } from "../../lib/batch-writer.ts";
 import { createLogger } from "../../lib/logger.ts";
 import { createHttpApp } from "../../services.ts";
 import { type Harness, openHarness, readJson, storeTargets } from "../../test-support/stores.ts";
-import { createGatewayMetrics, type ObservedRequest } from "./metrics.ts";
+import { createGatewayMetrics, type ObservedRequest, REFUSAL_REASONS } from "./metrics.ts";
 
 const req = (over: Partial<ObservedRequest> = {}): ObservedRequest => ({
   model: "support-assistant",
@@ -86,13 +86,110 @@ describe("gateway metrics", () => {
       ),
       1,
     );
-    assert.equal(sample(body, `modelgov_gateway_breaker_state{${l}}`), 2);
-    assert.equal(
-      sample(body, 'modelgov_gateway_breaker_state{model="support-assistant",version="1.3.0"}'),
-      1,
+    // A labelled state set: 1 for the current state, 0 for the others.
+    const state = (version: string, s: string, text: string) =>
+      sample(
+        text,
+        `modelgov_gateway_breaker_state{model="support-assistant",version="${version}",state="${s}"}`,
+      );
+    assert.deepEqual(
+      ["closed", "half_open", "open"].map((s) => state("1.2.0", s, body)),
+      [0, 0, 1],
+    );
+    assert.deepEqual(
+      ["closed", "half_open", "open"].map((s) => state("1.3.0", s, body)),
+      [0, 1, 0],
     );
     m.setBreakerState({ model: "support-assistant", version: "1.2.0" }, "closed");
-    assert.equal(sample((await m.render()).body, `modelgov_gateway_breaker_state{${l}}`), 0);
+    m.knowBreaker({ model: "support-assistant", version: "1.2.0" });
+    m.knowBreaker({ model: "support-assistant", version: "1.4.0" });
+    const after = (await m.render()).body;
+    assert.deepEqual(
+      ["closed", "half_open", "open"].map((s) => state("1.2.0", s, after)),
+      [1, 0, 0],
+    );
+    assert.deepEqual(
+      ["closed", "half_open", "open"].map((s) => state("1.4.0", s, after)),
+      [1, 0, 0],
+      "a routable version shows closed before its breaker first moves",
+    );
+    m.knowBreaker({ model: "support-assistant", version: "1.3.0" });
+    assert.equal(
+      state("1.3.0", "half_open", (await m.render()).body),
+      1,
+      "knowing it does not reset a state",
+    );
+  });
+
+  test("tokens, cost and time to first token per model and version", async () => {
+    const m = createGatewayMetrics({ processMetrics: false });
+    m.observeRequest(req({ tokensIn: 1000, tokensOut: 500, costUsd: 2 }));
+    m.observeRequest(req({ tokensIn: 10, tokensOut: 5, costUsd: 0.25 }), 120);
+    m.observeRequest(req({ version: "1.3.0", tokensIn: 7, tokensOut: 3, costUsd: 0.5 }), 2_000);
+    m.observeRequest(req({ version: null, status: 502, errorClass: "all_failed" }));
+    const body = (await m.render()).body;
+    const l = 'model="support-assistant",version="1.2.0"';
+    assert.equal(sample(body, `modelgov_gateway_tokens_total{${l},type="input"}`), 1010);
+    assert.equal(sample(body, `modelgov_gateway_tokens_total{${l},type="output"}`), 505);
+    assert.equal(sample(body, `modelgov_gateway_cost_usd_total{${l}}`), 2.25);
+    assert.equal(
+      sample(body, 'modelgov_gateway_cost_usd_total{model="support-assistant",version="1.3.0"}'),
+      0.5,
+    );
+    assert.equal(
+      sample(body, 'modelgov_gateway_tokens_total{model="support-assistant",version="none",type="input"}'),
+      undefined,
+      "nothing answered: no token series",
+    );
+    // Only streams report a first token: one observation per version, in seconds.
+    assert.equal(sample(body, `modelgov_gateway_time_to_first_token_seconds_count{${l}}`), 1);
+    assert.equal(sample(body, `modelgov_gateway_time_to_first_token_seconds_sum{${l}}`), 0.12);
+    assert.equal(sample(body, `modelgov_gateway_time_to_first_token_seconds_bucket{le="0.1",${l}}`), 0);
+    assert.equal(sample(body, `modelgov_gateway_time_to_first_token_seconds_bucket{le="0.25",${l}}`), 1);
+    assert.equal(
+      sample(
+        body,
+        'modelgov_gateway_time_to_first_token_seconds_bucket{le="2.5",model="support-assistant",version="1.3.0"}',
+      ),
+      1,
+    );
+  });
+
+  test("refusals by a closed set of reasons, with the status", async () => {
+    const m = createGatewayMetrics({ processMetrics: false });
+    for (const [status, code] of [
+      [401, "unauthenticated"],
+      [401, "unauthenticated"],
+      [403, "forbidden"],
+      [404, "not_found"],
+      [413, "invalid_input"],
+      [408, "invalid_input"],
+      [429, "precondition_failed"],
+      [400, "invalid_input"],
+      [503, "unavailable"],
+      [503, "upstream_error"],
+      [502, "upstream_error"],
+      [500, "internal"],
+    ] as const)
+      m.observeRefusal(status, code);
+    const body = (await m.render()).body;
+    const count = (reason: string, status: number) =>
+      sample(body, `modelgov_gateway_refusals_total{reason="${reason}",status="${status}"}`);
+    assert.equal(count("unauthenticated", 401), 2);
+    assert.equal(count("forbidden", 403), 1);
+    assert.equal(count("not_found", 404), 1);
+    assert.equal(count("too_large", 413), 1);
+    assert.equal(count("timeout", 408), 1);
+    assert.equal(count("rate_limited", 429), 1);
+    assert.equal(count("invalid", 400), 1);
+    assert.equal(count("killed", 503), 1, "a kill switch's 503 (code unavailable)");
+    assert.equal(count("unavailable", 503), 1);
+    assert.equal(count("upstream", 502), 1);
+    assert.equal(count("internal", 500), 1);
+    const reasons = new Set(
+      [...body.matchAll(/^modelgov_gateway_refusals_total\{reason="(\w+)"/gm)].map((x) => x[1]),
+    );
+    for (const r of reasons) assert.ok(REFUSAL_REASONS.includes(r as never), `${r} is in the closed set`);
   });
 
   test("log writer queues are read at scrape time; process metrics are there by default", async () => {
@@ -100,7 +197,7 @@ describe("gateway metrics", () => {
     const m = createGatewayMetrics({
       logs: {
         request_log: () => stats({ buffered, spooledEntries: 1200, written: 9000, dropped: 3 })(),
-        feedback: stats({ written: 12 }),
+        feedback: stats({ written: 12, spooledFiles: 2, dbDown: true, rejected: 4 }),
       },
     });
     let body = (await m.render()).body;
@@ -108,6 +205,11 @@ describe("gateway metrics", () => {
     assert.equal(sample(body, 'modelgov_gateway_log_spooled_entries{log="request_log"}'), 1200);
     assert.equal(sample(body, 'modelgov_gateway_log_dropped_total{log="request_log"}'), 3);
     assert.equal(sample(body, 'modelgov_gateway_log_written_total{log="feedback"}'), 12);
+    assert.equal(sample(body, 'modelgov_gateway_log_spooled_files{log="request_log"}'), 0);
+    assert.equal(sample(body, 'modelgov_gateway_log_spooled_files{log="feedback"}'), 2);
+    assert.equal(sample(body, 'modelgov_gateway_log_db_down{log="feedback"}'), 1);
+    assert.equal(sample(body, 'modelgov_gateway_log_rejected_total{log="feedback"}'), 4);
+    assert.equal(sample(body, 'modelgov_gateway_log_db_down{log="request_log"}'), 0);
     assert.match(body, /^process_cpu_user_seconds_total \d/m);
     assert.match(body, /^nodejs_eventloop_lag_seconds /m);
     buffered = 0;

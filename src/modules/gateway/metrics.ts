@@ -10,8 +10,58 @@ export const DURATION_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60,
 ];
 
+/** Time to first token of a stream: 5 ms to 60 s. */
+export const FIRST_TOKEN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
+
 export type BreakerState = "closed" | "half_open" | "open";
-const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+const BREAKER_STATES: readonly BreakerState[] = ["closed", "half_open", "open"];
+
+/**
+ * Why the gateway refused a request before (or instead of) logging it: a closed set, so a
+ * caller cannot grow the series. `killed`: a kill switch's 503; `unavailable`: any other 503
+ * (the token store down, no tier callable); `upstream`: a 502/504 refusal; `internal`: a bug.
+ */
+export const REFUSAL_REASONS = [
+  "invalid",
+  "unauthenticated",
+  "forbidden",
+  "not_found",
+  "timeout",
+  "too_large",
+  "rate_limited",
+  "killed",
+  "unavailable",
+  "upstream",
+  "internal",
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/** The refusal reason of a status and its problem code (a kill switch's 503 has code `unavailable`). */
+export function refusalReason(status: number, code?: string): RefusalReason {
+  switch (status) {
+    case 400:
+      return "invalid";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 408:
+      return "timeout";
+    case 413:
+      return "too_large";
+    case 429:
+      return "rate_limited";
+    case 503:
+      return code === "unavailable" ? "killed" : "unavailable";
+    case 502:
+    case 504:
+      return "upstream";
+    default:
+      return status >= 400 && status < 500 ? "invalid" : "internal";
+  }
+}
 
 /**
  * What `observeRequest` needs; a `RequestLogEntry` has all of it, so the gateway passes the
@@ -25,6 +75,10 @@ export interface ObservedRequest {
   errorClass: string | null;
   totalMs: number;
   upstreamMs: number | null;
+  /** Tokens and cost of the call (0 when nothing answered). */
+  tokensIn?: number;
+  tokensOut?: number;
+  costUsd?: number;
 }
 
 /**
@@ -66,12 +120,38 @@ export function createGatewayMetrics(
     labelNames: ["model", "version", "error_class"] as const,
     registers,
   });
-  const breaker = new Gauge({
-    name: "modelgov_gateway_breaker_state",
-    help: "Circuit breaker per version: 0 closed, 1 half-open, 2 open",
+  const refusals = new Counter({
+    name: "modelgov_gateway_refusals_total",
+    help: "Gateway requests refused with an error before a model answered (never in the request log), by reason and HTTP status",
+    labelNames: ["reason", "status"] as const,
+    registers,
+  });
+  const tokens = new Counter({
+    name: "modelgov_gateway_tokens_total",
+    help: "Tokens of answered gateway calls, by model, version and type (input or output)",
+    labelNames: ["model", "version", "type"] as const,
+    registers,
+  });
+  const cost = new Counter({
+    name: "modelgov_gateway_cost_usd_total",
+    help: "Cost of gateway calls in US dollars, from each version's price table",
     labelNames: ["model", "version"] as const,
     registers,
   });
+  const firstToken = new Histogram({
+    name: "modelgov_gateway_time_to_first_token_seconds",
+    help: "Streamed calls: time from the call's start to the first chunk from the version that answered",
+    labelNames: ["model", "version"] as const,
+    buckets: FIRST_TOKEN_BUCKETS,
+    registers,
+  });
+  const breaker = new Gauge({
+    name: "modelgov_gateway_breaker_state",
+    help: "Circuit breaker per version: 1 for its current state (closed, half_open, open), 0 for the others",
+    labelNames: ["model", "version", "state"] as const,
+    registers,
+  });
+  const breakerKnown = new Set<string>();
   const killEngaged = new Gauge({
     name: "modelgov_kill_switches_engaged",
     help: "Kill switches engaged, by scope (version or provider), as this replica's routing snapshot has them",
@@ -103,6 +183,34 @@ export function createGatewayMetrics(
       for (const [log, stats] of Object.entries(logs)) this.set({ log }, stats().spooledEntries);
     },
   });
+  new Gauge({
+    name: "modelgov_gateway_log_spooled_files",
+    help: "Spool files on disk waiting to be replayed into the database",
+    labelNames: ["log"] as const,
+    registers,
+    collect() {
+      for (const [log, stats] of Object.entries(logs)) this.set({ log }, stats().spooledFiles);
+    },
+  });
+  new Gauge({
+    name: "modelgov_gateway_log_db_down",
+    help: "1 while the log's last database write failed (batches go to the spool until a replay succeeds)",
+    labelNames: ["log"] as const,
+    registers,
+    collect() {
+      for (const [log, stats] of Object.entries(logs)) this.set({ log }, stats().dbDown ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: "modelgov_gateway_log_rejected_total",
+    help: "Log entries the database refused as invalid (kept in the spool's dead-letter file)",
+    labelNames: ["log"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [log, stats] of Object.entries(logs)) this.inc({ log }, stats().rejected);
+    },
+  });
   new Counter({
     name: "modelgov_gateway_log_dropped_total",
     help: "Log entries lost because the database and the spool both failed",
@@ -130,6 +238,10 @@ export function createGatewayMetrics(
     requests: Map<number, ReturnType<typeof requests.labels>>;
     duration: ReturnType<typeof duration.labels>;
     upstream: ReturnType<typeof upstream.labels>;
+    tokensIn: ReturnType<typeof tokens.labels>;
+    tokensOut: ReturnType<typeof tokens.labels>;
+    cost: ReturnType<typeof cost.labels>;
+    firstToken: ReturnType<typeof firstToken.labels>;
   };
   const series = new Map<string, Map<string, Series>>();
   const seriesOf = (model: string, version: string): Series => {
@@ -144,6 +256,10 @@ export function createGatewayMetrics(
         requests: new Map(),
         duration: duration.labels(model, version),
         upstream: upstream.labels(model, version),
+        tokensIn: tokens.labels(model, version, "input"),
+        tokensOut: tokens.labels(model, version, "output"),
+        cost: cost.labels(model, version),
+        firstToken: firstToken.labels(model, version),
       };
       byVersion.set(version, s);
     }
@@ -159,10 +275,34 @@ export function createGatewayMetrics(
     return code;
   };
 
+  // Refusals by reason and status, each series resolved once (a 429 flood is a hot path too).
+  const refusalSeries = new Map<number, ReturnType<typeof refusals.labels>>();
+  const reasonIndex = new Map<string, number>(REFUSAL_REASONS.map((r, i) => [r, i]));
+
+  function setBreakerState(labels: { model: string; version: string }, state: BreakerState) {
+    breakerKnown.add(`${labels.model}\u0000${labels.version}`);
+    for (const s of BREAKER_STATES)
+      breaker.set({ model: labels.model, version: labels.version, state: s }, s === state ? 1 : 0);
+  }
+
   return {
     registry,
-    /** Call once per answered request (with the entry given to the request log). */
-    observeRequest(r: ObservedRequest) {
+    /** Call once per request refused without a log entry: its status and problem code. */
+    observeRefusal(status: number, code?: string) {
+      const reason = refusalReason(status, code);
+      const key = status * 16 + reasonIndex.get(reason)!;
+      let counter = refusalSeries.get(key);
+      if (!counter) {
+        counter = refusals.labels(reason, String(status));
+        refusalSeries.set(key, counter);
+      }
+      counter.inc();
+    },
+    /**
+     * Call once per answered request (with the entry given to the request log); `firstTokenMs`:
+     * a stream's time to its first chunk.
+     */
+    observeRequest(r: ObservedRequest, firstTokenMs?: number) {
       const version = r.version ?? "none";
       const s = seriesOf(r.model, version);
       let counter = s.requests.get(r.status * 64 + endpointCode(r.endpoint));
@@ -173,11 +313,17 @@ export function createGatewayMetrics(
       counter.inc();
       s.duration.observe(r.totalMs / 1000);
       if (r.upstreamMs !== null) s.upstream.observe(r.upstreamMs / 1000);
+      if (r.tokensIn) s.tokensIn.inc(r.tokensIn);
+      if (r.tokensOut) s.tokensOut.inc(r.tokensOut);
+      if (r.costUsd) s.cost.inc(r.costUsd);
+      if (firstTokenMs !== undefined) s.firstToken.observe(firstTokenMs / 1000);
       if (r.errorClass) errors.inc({ model: r.model, version, error_class: r.errorClass });
     },
-    /** Call on every breaker transition. */
-    setBreakerState(labels: { model: string; version: string }, state: BreakerState) {
-      breaker.set(labels, BREAKER_VALUE[state]);
+    /** Call on every breaker transition: 1 for the new state, 0 for the others. */
+    setBreakerState,
+    /** A version the gateway can route to: shown closed until its breaker first moves. */
+    knowBreaker(labels: { model: string; version: string }) {
+      if (!breakerKnown.has(`${labels.model}\u0000${labels.version}`)) setBreakerState(labels, "closed");
     },
     /** Call on every routing snapshot: the switches it has engaged. */
     setKillSwitches(switches: readonly { scope: "version" | "provider" }[]) {

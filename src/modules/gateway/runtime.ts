@@ -34,7 +34,15 @@ export interface GatewayServices {
   identity: { authenticate: GatewayDeps["authenticate"] };
   requestLog: { record(entry: RequestLogEntry): void };
   feedback: { handleFeedback: GatewayDeps["feedback"] };
-  metrics: Pick<GatewayMetrics, "observeRequest" | "setBreakerState" | "setKillSwitches" | "observeKill">;
+  metrics: Pick<
+    GatewayMetrics,
+    | "observeRequest"
+    | "observeRefusal"
+    | "setBreakerState"
+    | "knowBreaker"
+    | "setKillSwitches"
+    | "observeKill"
+  >;
   /** Counts a route flag's evaluations with OFREP's and the API's (modelgov_flag_evaluations_total). */
   countFlagEvaluation?: GatewayDeps["observeFlag"];
 }
@@ -71,7 +79,10 @@ export function createGatewayRuntime(opts: {
   routing.onChange((s) => {
     services.metrics.setKillSwitches(s.killSwitches ?? []);
     for (const m of s.models.values())
-      for (const v of m.byId.values()) breakers.update(v.id, (m.breaker ?? {}) as never);
+      for (const v of m.byId.values()) {
+        breakers.update(v.id, (m.breaker ?? {}) as never);
+        services.metrics.knowBreaker({ model: v.model, version: v.version });
+      }
   });
   breakers.onStateChange((change) => {
     const id = change.name;
@@ -131,7 +142,8 @@ export function createGatewayRuntime(opts: {
     // Rows carry the runtime's time, so a manual clock (tests, `modelgov demo monitor`) places them.
     now: () => clock.now(),
     feedback: (principal, body) => services.feedback.handleFeedback(principal, body),
-    observe: (entry) => services.metrics.observeRequest(entry),
+    observe: (entry, firstTokenMs) => services.metrics.observeRequest(entry, firstTokenMs),
+    observeRefusal: (status, code) => services.metrics.observeRefusal(status, code),
     observeKill: (scope, outcome) => services.metrics.observeKill(scope, outcome),
     observeFlag: services.countFlagEvaluation,
     bodies: config.gatewayBodies,

@@ -4,6 +4,7 @@ import { systemContext } from "../../http/context.ts";
 import { createLease, LeaseLost } from "../../lib/lease.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Db } from "../../store/db.ts";
+import type { CountRolloutDecision } from "./rollouts.metrics.ts";
 import type { RolloutsService } from "./rollouts.service.ts";
 
 export type BreakerStateOf = (versionId: string) => "closed" | "half_open" | "open" | undefined;
@@ -23,6 +24,8 @@ export function createRolloutController(opts: {
   leaseTtlMs?: number;
   breakerState?: BreakerStateOf;
   holder?: string;
+  /** Each decision made, after its transaction committed (modelgov_rollout_decisions_total). */
+  onDecision?: CountRolloutDecision;
 }) {
   const { rollouts, logger } = opts;
   const tickMs = opts.tickMs ?? 1000;
@@ -52,6 +55,7 @@ export function createRolloutController(opts: {
       try {
         const killed = await rollouts.killCheck(r.id, ctx, fence);
         if (killed) {
+          opts.onDecision?.(killed.action, "kill_switch");
           logger.warn(
             { rollout: r.id, model: r.model, killSwitch: killed.killSwitch.id, action: killed.action },
             "rollout stopped by a kill switch",
@@ -60,6 +64,7 @@ export function createRolloutController(opts: {
         }
         const fast = await rollouts.fastCheck(r.id, ctx, opts.breakerState?.(r.candidateVersionId), fence);
         if (fast?.rollback) {
+          opts.onDecision?.("rollback", "fast_path");
           logger.warn(
             { rollout: r.id, model: r.model, reason: fast.reason },
             "rollout rolled back (fast path)",
@@ -68,6 +73,7 @@ export function createRolloutController(opts: {
         }
         if (r.nextAnalysisAt <= rollouts.now()) {
           const out = await rollouts.analyze(r.id, ctx, fence);
+          if (out) opts.onDecision?.(out.decision.action, out.judgement.verdict);
           if (out && out.decision.action !== "hold")
             logger.info(
               { rollout: r.id, model: r.model, action: out.decision.action, weight: out.decision.weight },

@@ -1,5 +1,6 @@
 export { type BreakerStateOf, createRolloutController, type RolloutController } from "./controller.ts";
 export { PlanBodySchema, PlanSchema } from "./plan.schema.ts";
+export { type CountRolloutDecision, registerRolloutMetrics } from "./rollouts.metrics.ts";
 export type { RolloutStartSchema } from "./rollouts.routes.ts";
 export {
   type RolloutApiView,

@@ -19,6 +19,7 @@ export {
   verifyWebhook,
   webhookKey,
 } from "./signature.ts";
+export { registerWebhookMetrics } from "./webhooks.metrics.ts";
 export { webhookRoutes } from "./webhooks.routes.ts";
 export type {
   Delivery,

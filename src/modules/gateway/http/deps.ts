@@ -63,7 +63,10 @@ export interface GatewayDeps {
     principal: Principal,
     body: unknown,
   ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
-  observe?(entry: GatewayLogEntry): void;
+  /** A logged call, for the metrics; `firstTokenMs`: a stream's time to its first chunk. */
+  observe?(entry: GatewayLogEntry, firstTokenMs?: number): void;
+  /** A request refused with an error and no log entry (modelgov_gateway_refusals_total). */
+  observeRefusal?(status: number, code: string): void;
   /** A request a kill switch diverted past a version (`diverted`) or refused (`refused`). */
   observeKill?(scope: "version" | "provider", outcome: "diverted" | "refused"): void;
   /** A route's flag evaluated for a request (modelgov_flag_evaluations_total); `known`: the flag is defined. */

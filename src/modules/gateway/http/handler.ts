@@ -47,6 +47,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
   // A route flag's clock and counter, bound once: a request only adds its context's closure.
   const flagNow = deps.now ? () => deps.now!().getTime() : undefined;
   const observeFlag = deps.observeFlag?.bind(deps);
+  const observeRefusal = deps.observeRefusal?.bind(deps);
 
   /** The caller, allowed to use the gateway within its rate; else the refusal. */
   async function authorise(req: IncomingMessage): Promise<Principal> {
@@ -194,6 +195,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       await serve(req, res, `${req.method} ${path}`, dialect, requestId, base);
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
+      observeRefusal?.(err.status, err.code);
       sendError(res, dialect, err, { requestId, headers: base });
     }
   }
@@ -204,6 +206,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     handle: (req: IncomingMessage, res: ServerResponse) =>
       handle(req, res).catch((err) => {
         logger.error({ err }, "gateway request failed");
+        observeRefusal?.(500, "internal");
         sendError(
           res,
           "openai",

@@ -21,7 +21,7 @@ export async function handleChat(a: ChatArgs): Promise<void> {
     call.chat,
   );
   deps.log(entry);
-  deps.observe?.(entry);
+  deps.observe?.(entry, outcome.firstTokenMs);
   if (!("choices" in outcome) || !outcome.servedBy) return;
   const shadow = shadowFor(call, outcome.servedBy);
   if (shadow) void mirror(call, shadow, entry, outcome.choices);

@@ -41,6 +41,8 @@ export interface Outcome {
   usage?: Usage;
   upstreamMs?: number;
   bodies?: KeptBodies;
+  /** A stream: milliseconds from the call's start to its first chunk (the metrics' TTFT, not logged). */
+  firstTokenMs?: number;
   /** What the features need of the answer (a served call only). */
   answer?: AnswerFacts;
   /** A router's cascade or ensemble: the cost of every tier it called (else the served version's). */

@@ -17,6 +17,8 @@ export async function stream(call: ChatCall): Promise<Outcome> {
   if ("status" in out) return out;
   const { servedBy, path } = out;
   const { s, it, first } = out.result;
+  // Time to first token: from the call's start (fallbacks included) to the chunk in hand.
+  const firstTokenMs = first.done ? undefined : elapsedMs(call.startedMs);
   const name = call.target(servedBy).label;
   startSse(res, servedHeaders(call, servedBy, path));
   const keepText = deps.bodies.mode !== "off";
@@ -54,6 +56,7 @@ export async function stream(call: ChatCall): Promise<Outcome> {
       upstreamMs,
       bodies,
       answer: answer.facts(),
+      firstTokenMs,
     };
   } catch (err) {
     // Mid-stream failure: too late for another version; end the stream with an error event.
@@ -62,6 +65,12 @@ export async function stream(call: ChatCall): Promise<Outcome> {
       writeSse(res, { type: "error", error: { type: "api_error", message } }, "error");
     else writeSse(res, { error: { type: "upstream_error", message, code: "upstream_error" } });
     res.end();
-    return { status: 502, errorClass: (err as { kind?: string }).kind ?? "stream", servedBy, path };
+    return {
+      status: 502,
+      errorClass: (err as { kind?: string }).kind ?? "stream",
+      servedBy,
+      path,
+      firstTokenMs,
+    };
   }
 }
