@@ -45,10 +45,12 @@ export interface GatewayDeps {
   ): Promise<ExecuteOutcome<R>>;
   translate: {
     fromAnthropicRequest(body: Json): ChatRequest;
-    toAnthropicResponse(resp: ChatResponse, model: string): Json;
+    /** `requestId`: the gateway's, which the answer's message id carries (anthropic/ids.ts). */
+    toAnthropicResponse(resp: ChatResponse, model: string, requestId: string): Json;
     toAnthropicStream(
       chunks: AsyncIterable<ChatChunk>,
       model: string,
+      requestId: string,
     ): AsyncIterable<{ event: string; data: Json }>;
   };
   /** Reads the body within the size and time limits; throws a RequestLimitError (413, 408, 400). */
