@@ -23,11 +23,19 @@ const listen = async (server: Server) => {
 /** A loopback Anthropic upstream: count_tokens answers 1234, a plain Messages call one short answer. */
 function fakeAnthropicUpstream() {
   const seen: { url: string; headers: IncomingHttpHeaders; body: Json }[] = [];
+  const state: { fail?: { status: number; type: string; message: string } } = {};
   const server = createServer(async (req, res) => {
     const parts: Buffer[] = [];
     for await (const c of req) parts.push(c as Buffer);
     const body = JSON.parse(Buffer.concat(parts).toString()) as Json;
     seen.push({ url: req.url ?? "", headers: req.headers, body });
+    const fail = state.fail;
+    if (fail) {
+      state.fail = undefined;
+      res.writeHead(fail.status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ type: "error", error: { type: fail.type, message: fail.message } }));
+      return;
+    }
     const answer =
       req.url === "/v1/messages/count_tokens"
         ? { input_tokens: 1234 }
@@ -46,7 +54,7 @@ function fakeAnthropicUpstream() {
     res.writeHead(answer ? 200 : 404, { "content-type": "application/json" });
     res.end(JSON.stringify(answer ?? { type: "error", error: { type: "not_found_error", message: "no" } }));
   });
-  return { server, seen };
+  return { server, seen, state };
 }
 
 const version = (over: Partial<RoutableVersion> & Pick<RoutableVersion, "id" | "model" | "version">) =>
@@ -259,6 +267,25 @@ describe("/v1/messages through the official Anthropic SDK", () => {
     );
     // The client's own key is the gateway's token: it never reaches the provider.
     assert.ok(!JSON.stringify(got.headers).includes('"good"'));
+  });
+
+  test("the provider's refusal of a count: its 400 is the caller's (its message kept), a failure is a 502", async () => {
+    upstream.state.fail = {
+      status: 400,
+      type: "invalid_request_error",
+      message: "prompt is too long: 250000 tokens",
+    };
+    await assert.rejects(
+      client.messages.countTokens({ model: "claude-chat", ...question }),
+      (err: unknown) =>
+        err instanceof Anthropic.BadRequestError &&
+        /claude-chat@1\.0\.0: token count failed: prompt is too long/.test(err.message),
+    );
+    upstream.state.fail = { status: 529, type: "overloaded_error", message: "Overloaded" };
+    await assert.rejects(
+      client.messages.countTokens({ model: "claude-chat", ...question }),
+      (err: unknown) => err instanceof Anthropic.InternalServerError && err.status === 502,
+    );
   });
 
   test("countTokens resolves the model as a call would: a split's subject counts on the version that serves it", async () => {
