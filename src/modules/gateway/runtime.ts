@@ -29,7 +29,10 @@ export interface GatewayServices {
   identity: { authenticate: GatewayDeps["authenticate"] };
   requestLog: { record(entry: RequestLogEntry): void };
   feedback: { handleFeedback: GatewayDeps["feedback"] };
-  metrics: Pick<GatewayMetrics, "observeRequest" | "setBreakerState" | "setKillSwitches" | "observeKill">;
+  metrics: Pick<
+    GatewayMetrics,
+    "observeRequest" | "setBreakerState" | "setKillSwitches" | "observeKill" | "observeTokenCount"
+  >;
   /** Counts a route flag's evaluations with OFREP's and the API's (modelgov_flag_evaluations_total). */
   countFlagEvaluation?: GatewayDeps["observeFlag"];
 }
@@ -118,6 +121,7 @@ export function createGatewayRuntime(opts: {
     feedback: (principal, body) => services.feedback.handleFeedback(principal, body),
     observe: (entry) => services.metrics.observeRequest(entry),
     observeKill: (scope, outcome) => services.metrics.observeKill(scope, outcome),
+    observeTokenCount: (c) => services.metrics.observeTokenCount(c),
     observeFlag: services.countFlagEvaluation,
     bodies: config.gatewayBodies,
     apiKeyFor: (v) => {

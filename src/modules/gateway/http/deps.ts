@@ -10,6 +10,7 @@ import type {
   ProviderAdapter,
 } from "../../../providers/types.ts";
 import type { RequestLogEntry } from "../log/index.ts";
+import type { ObservedTokenCount } from "../metrics.ts";
 import type { FallbackStep } from "../resilience/fallback.ts";
 import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
 
@@ -68,6 +69,8 @@ export interface GatewayDeps {
   observe?(entry: GatewayLogEntry): void;
   /** A request a kill switch diverted past a version (`diverted`) or refused (`refused`). */
   observeKill?(scope: "version" | "provider", outcome: "diverted" | "refused"): void;
+  /** A token count answered or failed (modelgov_gateway_token_counts_total). */
+  observeTokenCount?(c: ObservedTokenCount): void;
   /** A route's flag evaluated for a request (modelgov_flag_evaluations_total); `known`: the flag is defined. */
   observeFlag?(r: FlagResolution, known: boolean): void;
   apiKeyFor(v: RoutableVersion): string | undefined;

@@ -6,6 +6,7 @@ import { Agent } from "undici";
 import { createLogger } from "../../../../lib/logger.ts";
 import { createAdapters } from "../../../../providers/index.ts";
 import type { Json } from "../../../../providers/types.ts";
+import type { ObservedTokenCount } from "../../metrics.ts";
 import type { ModelRoute, RoutableVersion, RoutingSnapshot } from "../../routing/snapshot.ts";
 import { compileSplit } from "../../routing/split.ts";
 import type { GatewayDeps, GatewayLogEntry } from "../deps.ts";
@@ -90,6 +91,7 @@ describe("/v1/messages through the official Anthropic SDK", () => {
   const upstream = fakeAnthropicUpstream();
   const agent = new Agent();
   const logged: GatewayLogEntry[] = [];
+  const counted: ObservedTokenCount[] = [];
   let gatewayServer: Server;
   let client: Anthropic;
 
@@ -145,6 +147,7 @@ describe("/v1/messages through the official Anthropic SDK", () => {
       },
       rateLimit: () => ({ ok: true, retryAfterSec: 0, limit: 20, ratePerSec: 10 }),
       log: (e) => logged.push(e),
+      observeTokenCount: (c) => counted.push(c),
       feedback: async () => ({ status: 202, body: {} }),
       apiKeyFor: (v) => (v.provider === "anthropic" ? "sk-ant-upstream" : undefined),
       bodies: { mode: "off" },
@@ -240,6 +243,12 @@ describe("/v1/messages through the official Anthropic SDK", () => {
     assert.equal(response.headers.get("x-modelgov-model-version"), "sim-chat@1.0.0");
     assert.deepEqual(await client.messages.countTokens({ model: "sim-chat", ...question }), data);
     assert.equal(logged.length, before, "a count is not a model call: not logged");
+    assert.deepEqual(counted.at(-1), {
+      model: "sim-chat",
+      version: "1.0.0",
+      method: "tiktoken",
+      outcome: "ok",
+    });
   });
 
   test("countTokens on an Anthropic version asks the provider's count endpoint and returns its answer", async () => {
@@ -251,6 +260,12 @@ describe("/v1/messages through the official Anthropic SDK", () => {
       ],
     });
     assert.deepEqual(data, { input_tokens: 1234 });
+    assert.deepEqual(counted.at(-1), {
+      model: "claude-chat",
+      version: "1.0.0",
+      method: "provider",
+      outcome: "ok",
+    });
     const got = upstream.seen.at(-1)!;
     assert.equal(got.url, "/v1/messages/count_tokens");
     assert.deepEqual(got.body, {
@@ -286,6 +301,12 @@ describe("/v1/messages through the official Anthropic SDK", () => {
       client.messages.countTokens({ model: "claude-chat", ...question }),
       (err: unknown) => err instanceof Anthropic.InternalServerError && err.status === 502,
     );
+    assert.deepEqual(counted.at(-1), {
+      model: "claude-chat",
+      version: "1.0.0",
+      method: "provider",
+      outcome: "error",
+    });
   });
 
   test("countTokens resolves the model as a call would: a split's subject counts on the version that serves it", async () => {

@@ -60,32 +60,53 @@ export async function countTokens(a: CountArgs): Promise<void> {
 
   if (isMulti(routed) || needsClassifier(routed)) {
     // A cascade, an ensemble or an LLM-chosen tier is only known by calling: an estimate.
+    const [model, version] = splitLabel(routed.label);
     const encoding = encodingFor("");
-    return send(
-      a,
-      await estimate(chat, encoding),
-      routed.label,
-      `tiktoken ${encoding}; router picks at call time`,
-    );
+    const n = await estimate(chat, encoding);
+    observe(a, model, version, "tiktoken", "ok");
+    return send(a, n, routed.label, `tiktoken ${encoding}; router picks at call time`);
   }
   const v = routed.chain[0]!;
   const target = targetOf(deps, routed.model, v, "plain");
   const adapter = deps.adapters[v.provider];
   if (adapter?.countTokens) {
+    // The client gone, the provider is not kept waiting.
     const abort = new AbortController();
-    const onClose = () => abort.abort();
-    req.on("close", onClose);
+    const onClose = () => {
+      if (!a.res.writableEnded) abort.abort();
+    };
+    a.res.on("close", onClose);
+    let n: number;
     try {
-      const n = await adapter.countTokens(chat, target, { signal: abort.signal, requestId, subject });
-      return send(a, n, target.label, `provider ${v.provider}`);
+      n = await adapter.countTokens(chat, target, { signal: abort.signal, requestId, subject });
     } catch (err) {
+      observe(a, v.model, v.version, "provider", "error");
       throw upstreamRefusal(err, target.label);
     } finally {
-      req.off("close", onClose);
+      a.res.off("close", onClose);
     }
+    observe(a, v.model, v.version, "provider", "ok");
+    return send(a, n, target.label, `provider ${v.provider}`);
   }
   const encoding = encodingFor(v.providerModelId);
-  return send(a, await estimate(chat, encoding), target.label, `tiktoken ${encoding}`);
+  const n = await estimate(chat, encoding);
+  observe(a, v.model, v.version, "tiktoken", "ok");
+  return send(a, n, target.label, `tiktoken ${encoding}`);
+}
+
+const splitLabel = (label: string) => {
+  const at = label.lastIndexOf("@");
+  return [label.slice(0, at), label.slice(at + 1)] as const;
+};
+
+function observe(
+  a: CountArgs,
+  model: string,
+  version: string,
+  method: "provider" | "tiktoken",
+  outcome: "ok" | "error",
+) {
+  a.deps.observeTokenCount?.({ model, version, method, outcome });
 }
 
 async function estimate(chat: Json, encoding: EncodingName): Promise<number> {
@@ -98,11 +119,7 @@ function send(a: CountArgs, inputTokens: number, label: string, method: string) 
     a.res,
     200,
     { input_tokens: inputTokens },
-    {
-      ...a.base,
-      "x-modelgov-model-version": label,
-      "x-modelgov-token-count": method,
-    },
+    { ...a.base, "x-modelgov-model-version": label, "x-modelgov-token-count": method },
   );
 }
 
