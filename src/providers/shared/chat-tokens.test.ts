@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { describe, test } from "node:test";
-import { countChatTokens, encodingFor, isLoaded, tokenizer } from "./chat-tokens.ts";
+import { after, describe, test } from "node:test";
+import { Tiktoken } from "js-tiktoken/lite";
+import cl100k from "js-tiktoken/ranks/cl100k_base";
+import { encodingFor } from "./chat-tokens.ts";
+import { createChatTokenCounter } from "./token-worker.ts";
 
 // OpenAI cookbook, "How to count tokens with tiktoken": the example conversation that
 // num_tokens_from_messages counts as 129 tokens for gpt-3.5-turbo / gpt-4 (cl100k_base) and
@@ -35,43 +38,51 @@ const COOKBOOK_MESSAGES = [
   },
 ];
 
-describe("chat token counting (tiktoken)", () => {
-  test("the rank files load only when a count needs them (not with the gateway), once", async () => {
+describe("chat token counting (tiktoken in a worker)", () => {
+  const counter = createChatTokenCounter();
+  after(() => counter.close());
+
+  test("importing the gateway starts no worker and loads no rank file; the first count does", () => {
     // A fresh process: in this one another suite may have counted already.
     const probe = `
-      await import(${JSON.stringify(new URL("../../modules/gateway/http/handler.ts", import.meta.url).href)});
-      const t = await import(${JSON.stringify(new URL("./chat-tokens.ts", import.meta.url).href)});
-      const before = [t.isLoaded("cl100k_base"), t.isLoaded("o200k_base")];
-      await t.tokenizer("cl100k_base");
-      console.log(JSON.stringify([...before, t.isLoaded("cl100k_base"), t.isLoaded("o200k_base")]));`;
+      const h = await import(${JSON.stringify(new URL("../../modules/gateway/http/handler.ts", import.meta.url).href)});
+      const w = await import(${JSON.stringify(new URL("./token-worker.ts", import.meta.url).href)});
+      const c = w.sharedChatTokenCounter();
+      const before = c.running;
+      const n = await c.count("cl100k_base", [{ role: "user", content: "hi" }]);
+      console.log(JSON.stringify([before, c.running, [...c.asked], n]));
+      await c.close();`;
     const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", probe], {
       encoding: "utf8",
       env: { PATH: process.env.PATH ?? "" },
     });
-    assert.deepEqual(JSON.parse(out.trim().split("\n").at(-1)!), [false, false, true, false]);
-    const a = tokenizer("cl100k_base");
-    assert.equal(isLoaded("cl100k_base"), true);
-    assert.equal(await tokenizer("cl100k_base"), await a);
+    assert.deepEqual(JSON.parse(out.trim().split("\n").at(-1)!), [false, true, ["cl100k_base"], 8]);
   });
 
   test("encodings as the cookbook shows them: 'tiktoken is great!' and 'antidisestablishmentarianism'", async () => {
-    const cl = await tokenizer("cl100k_base");
-    const o = await tokenizer("o200k_base");
+    assert.deepEqual(
+      await counter.lengths("cl100k_base", ["tiktoken is great!", "antidisestablishmentarianism"]),
+      [6, 6],
+    );
+    assert.deepEqual(await counter.lengths("o200k_base", ["antidisestablishmentarianism"]), [6]);
+    // The ids themselves, on this thread, from the same package the worker loads.
+    const cl = new Tiktoken(cl100k);
     assert.deepEqual(cl.encode("tiktoken is great!"), [83, 1609, 5963, 374, 2294, 0]);
     assert.deepEqual(cl.encode("antidisestablishmentarianism"), [519, 85342, 34500, 479, 8997, 2191]);
-    assert.deepEqual(o.encode("antidisestablishmentarianism"), [493, 129901, 376, 160388, 21203, 2367]);
   });
 
   test("the cookbook's example conversation: 129 tokens on cl100k_base, 124 on o200k_base", async () => {
-    assert.equal(countChatTokens(await tokenizer("cl100k_base"), COOKBOOK_MESSAGES), 129);
-    assert.equal(countChatTokens(await tokenizer("o200k_base"), COOKBOOK_MESSAGES), 124);
+    assert.equal(await counter.count("cl100k_base", COOKBOOK_MESSAGES), 129);
+    assert.equal(await counter.count("o200k_base", COOKBOOK_MESSAGES), 124);
   });
 
   test("beyond the cookbook: text parts, tool calls and tool definitions count; images do not", async () => {
-    const enc = await tokenizer("cl100k_base");
-    const n = (s: string) => enc.encode(s).length;
+    const cl = new Tiktoken(cl100k);
+    const n = (s: string) => cl.encode(s).length;
+    const count = (messages: Record<string, unknown>[], tools?: Record<string, unknown>[]) =>
+      counter.count("cl100k_base", messages, tools);
     const user = { role: "user", content: "Weather in Oslo?" };
-    const base = countChatTokens(enc, [user]);
+    const base = await count([user]);
     assert.equal(base, 3 + n("user") + n("Weather in Oslo?") + 3);
     const parts = {
       role: "user",
@@ -80,7 +91,7 @@ describe("chat token counting (tiktoken)", () => {
         { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
       ],
     };
-    assert.equal(countChatTokens(enc, [parts]), base);
+    assert.equal(await count([parts]), base);
     const call = {
       role: "assistant",
       content: null,
@@ -89,7 +100,7 @@ describe("chat token counting (tiktoken)", () => {
       ],
     };
     assert.equal(
-      countChatTokens(enc, [user, call]),
+      await count([user, call]),
       base + 3 + n("assistant") + n("get_weather") + n('{"city":"Oslo"}'),
     );
     const parameters = { type: "object", properties: { city: { type: "string" } } };
@@ -98,9 +109,15 @@ describe("chat token counting (tiktoken)", () => {
       function: { name: "get_weather", description: "Today's weather", parameters },
     };
     assert.equal(
-      countChatTokens(enc, [user], [tool]),
+      await count([user], [tool]),
       base + 7 + n("get_weather") + n("Today's weather") + n(JSON.stringify(parameters)) + 12,
     );
+  });
+
+  test("concurrent counts each get their own answer", async () => {
+    const texts = ["a", "hello world", "antidisestablishmentarianism", "tiktoken is great!"];
+    const got = await Promise.all(texts.map((t) => counter.lengths("cl100k_base", [t])));
+    assert.deepEqual(got, [[1], [2], [6], [6]]);
   });
 
   test("the encoding by model id: o200k_base for GPT-4o onwards, cl100k_base for GPT-4, 3.5 and the rest", () => {

@@ -1,4 +1,3 @@
-import type { Tiktoken } from "js-tiktoken/lite";
 import type { Json } from "../types.ts";
 
 /** The two BPE encodings of OpenAI's chat models: o200k_base (GPT-4o onwards), cl100k_base (GPT-4, 3.5). */
@@ -17,35 +16,6 @@ export function encodingFor(providerModelId: string): EncodingName {
   return O200K.test(providerModelId) ? "o200k_base" : "cl100k_base";
 }
 
-const loaded = new Map<EncodingName, Promise<Tiktoken>>();
-
-/**
- * The encoding's tokenizer, loaded on first use and kept: the rank files are megabytes of
- * JavaScript, so a gateway that never counts never imports them. Building one takes the
- * event loop for a moment (a few hundred ms for cl100k_base, about a second for o200k_base).
- */
-export function tokenizer(name: EncodingName): Promise<Tiktoken> {
-  let t = loaded.get(name);
-  if (!t) {
-    t = (async () => {
-      const [{ Tiktoken }, ranks] = await Promise.all([
-        import("js-tiktoken/lite"),
-        name === "o200k_base"
-          ? import("js-tiktoken/ranks/o200k_base")
-          : import("js-tiktoken/ranks/cl100k_base"),
-      ]);
-      return new Tiktoken(ranks.default);
-    })();
-    // A failed load is not cached: the next count tries again.
-    t.catch(() => loaded.delete(name));
-    loaded.set(name, t);
-  }
-  return t;
-}
-
-/** Whether an encoding is already in memory (for the docs' and tests' claim that counting is lazy). */
-export const isLoaded = (name: EncodingName) => loaded.has(name);
-
 // OpenAI cookbook, "How to count tokens with tiktoken" (num_tokens_from_messages, gpt-4o and
 // gpt-4 family): every message costs 3 tokens of framing, a `name` one more, and every reply
 // is primed with 3 (<|start|>assistant<|message|>).
@@ -57,38 +27,43 @@ const PER_TOOL = 7;
 const TOOLS_END = 12;
 
 /**
- * Input tokens of an OpenAI chat request as the OpenAI cookbook counts them: each message's
- * string fields encoded, plus the chat format's framing. Beyond the cookbook (which counts
- * string fields only): text parts of a content array are counted, images and files are not;
- * a tool call counts its name and arguments; a tool definition counts its name, description
- * and JSON schema as text, plus the cookbook's per-function overhead. An estimate, not a bill.
+ * What an OpenAI chat request's input tokens are, as the OpenAI cookbook counts them: the
+ * texts to encode, and the chat format's framing on top (`overhead`, in tokens). The count is
+ * `overhead` plus the encoded length of each text. Beyond the cookbook (which counts string
+ * fields only): text parts of a content array count, images and files do not; a tool call
+ * counts its name and arguments; a tool definition its name, description and JSON schema as
+ * text, plus the cookbook's per-function overhead. An estimate, not a bill.
  */
-export function countChatTokens(enc: Tiktoken, messages: readonly Json[], tools?: readonly Json[]): number {
-  const n = (s: string) => enc.encode(s).length;
-  let total = 0;
+export function chatTokenTexts(
+  messages: readonly Json[],
+  tools?: readonly Json[],
+): { texts: string[]; overhead: number } {
+  const texts: string[] = [];
+  let overhead = 0;
   for (const m of messages) {
-    total += PER_MESSAGE;
+    overhead += PER_MESSAGE;
     for (const [key, value] of Object.entries(m)) {
       if (typeof value === "string") {
-        total += n(value);
-        if (key === "name") total += PER_NAME;
+        texts.push(value);
+        if (key === "name") overhead += PER_NAME;
       } else if (key === "content" && Array.isArray(value)) {
-        for (const part of value as Json[]) if (typeof part.text === "string") total += n(part.text);
+        for (const part of value as Json[]) if (typeof part.text === "string") texts.push(part.text);
       } else if (key === "tool_calls" && Array.isArray(value)) {
         for (const call of value as Array<{ function?: { name?: string; arguments?: string } }>)
-          total += n(call.function?.name ?? "") + n(call.function?.arguments ?? "");
+          texts.push(call.function?.name ?? "", call.function?.arguments ?? "");
       }
     }
   }
-  total += REPLY_PRIMING;
+  overhead += REPLY_PRIMING;
   if (tools?.length) {
     for (const t of tools) {
       const f = (t.function ?? t) as { name?: unknown; description?: unknown; parameters?: unknown };
-      total += PER_TOOL + n(String(f.name ?? ""));
-      if (typeof f.description === "string") total += n(f.description);
-      if (f.parameters !== undefined) total += n(JSON.stringify(f.parameters));
+      overhead += PER_TOOL;
+      texts.push(String(f.name ?? ""));
+      if (typeof f.description === "string") texts.push(f.description);
+      if (f.parameters !== undefined) texts.push(JSON.stringify(f.parameters));
     }
-    total += TOOLS_END;
+    overhead += TOOLS_END;
   }
-  return total;
+  return { texts, overhead };
 }

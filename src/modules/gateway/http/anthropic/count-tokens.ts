@@ -1,10 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  countChatTokens,
-  type EncodingName,
-  encodingFor,
-  tokenizer,
-} from "../../../../providers/shared/chat-tokens.ts";
+import { type EncodingName, encodingFor } from "../../../../providers/shared/chat-tokens.ts";
+import { sharedChatTokenCounter } from "../../../../providers/shared/token-worker.ts";
 import { type Json, UpstreamError } from "../../../../providers/types.ts";
 import { flagContext } from "../../routing/flag-context.ts";
 import {
@@ -111,7 +107,7 @@ function observe(
 
 async function estimate(chat: Json, encoding: EncodingName): Promise<number> {
   const tools = Array.isArray(chat.tools) ? (chat.tools as Json[]) : undefined;
-  return countChatTokens(await tokenizer(encoding), chat.messages as Json[], tools);
+  return sharedChatTokenCounter().count(encoding, chat.messages as Json[], tools);
 }
 
 function send(a: CountArgs, inputTokens: number, label: string, method: string) {
