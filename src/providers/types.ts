@@ -115,4 +115,6 @@ export interface ProviderAdapter {
   readonly kind: UpstreamTarget["provider"];
   complete(req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Promise<CompletionResult>;
   stream(req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Promise<StreamResult>;
+  /** The request's input tokens as the provider itself counts them, where it has an endpoint for it. */
+  countTokens?(req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Promise<number>;
 }

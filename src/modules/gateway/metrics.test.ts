@@ -231,6 +231,19 @@ describe("gateway metrics", () => {
     assert.equal(sample((await a.render()).body, series), 1);
     assert.equal(sample((await b.render()).body, series), undefined);
   });
+
+  test("token counts are counted apart from requests: by version, method and outcome", async () => {
+    const m = createGatewayMetrics({ processMetrics: false });
+    m.observeTokenCount({ model: "chat", version: "1.0.0", method: "provider", outcome: "ok" });
+    m.observeTokenCount({ model: "chat", version: "1.0.0", method: "provider", outcome: "ok" });
+    m.observeTokenCount({ model: "chat", version: "1.0.0", method: "provider", outcome: "error" });
+    const body = (await m.render()).body;
+    const series = (outcome: string) =>
+      `modelgov_gateway_token_counts_total{model="chat",version="1.0.0",method="provider",outcome="${outcome}"}`;
+    assert.equal(sample(body, series("ok")), 2);
+    assert.equal(sample(body, series("error")), 1);
+    assert.doesNotMatch(body, /modelgov_gateway_requests_total\{/);
+  });
 });
 
 describe("GET /metrics on the main app", () => {

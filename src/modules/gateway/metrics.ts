@@ -81,6 +81,14 @@ export interface ObservedRequest {
   costUsd?: number;
 }
 
+/** A POST /v1/messages/count_tokens: the version counted for, and how. */
+export interface ObservedTokenCount {
+  model: string;
+  version: string;
+  method: "provider" | "tiktoken";
+  outcome: "ok" | "error";
+}
+
 /**
  * The gateway's Prometheus metrics in a registry of their own (not prom-client's global
  * one), so every server and every test counts only what it served. Label values come from
@@ -162,6 +170,12 @@ export function createGatewayMetrics(
     name: "modelgov_kill_switch_requests_total",
     help: "Gateway requests a kill switch diverted to a fallback version (diverted) or refused with 503 (refused)",
     labelNames: ["scope", "outcome"] as const,
+    registers,
+  });
+  const tokenCounts = new Counter({
+    name: "modelgov_gateway_token_counts_total",
+    help: "POST /v1/messages/count_tokens answered: by model, version, how it counted (provider or tiktoken) and outcome (ok or error)",
+    labelNames: ["model", "version", "method", "outcome"] as const,
     registers,
   });
   for (const scope of ["version", "provider"]) killEngaged.set({ scope }, 0);
@@ -333,6 +347,10 @@ export function createGatewayMetrics(
     /** A request a kill switch diverted or refused. */
     observeKill(scope: "version" | "provider", outcome: "diverted" | "refused") {
       killRequests.inc({ scope, outcome });
+    },
+    /** A token count (not a model call: no request-log row, no cost). */
+    observeTokenCount(c: ObservedTokenCount) {
+      tokenCounts.inc({ model: c.model, version: c.version, method: c.method, outcome: c.outcome });
     },
     /** The exposition text and its content type (text/plain; version=0.0.4). */
     async render(): Promise<{ contentType: string; body: string }> {

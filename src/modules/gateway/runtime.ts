@@ -1,15 +1,10 @@
 import type { Config } from "../../config.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
-import {
-  anthropicToOpenAIRequest,
-  createAdapters,
-  openAIToAnthropicResponse,
-  openAIToAnthropicStream,
-} from "../../providers/index.ts";
-import type { Json } from "../../providers/types.ts";
+import { createAdapters } from "../../providers/index.ts";
 import type { Db } from "../../store/db.ts";
 import { createEgressGuard } from "./egress/index.ts";
+import { anthropicDialect } from "./http/anthropic/translate.ts";
 import type { GatewayDeps } from "./http/deps.ts";
 import { createGatewayHandler } from "./http/handler.ts";
 import { createTokenBuckets, readBody } from "./limits/index.ts";
@@ -42,6 +37,7 @@ export interface GatewayServices {
     | "knowBreaker"
     | "setKillSwitches"
     | "observeKill"
+    | "observeTokenCount"
   >;
   /** Counts a route flag's evaluations with OFREP's and the API's (modelgov_flag_evaluations_total). */
   countFlagEvaluation?: GatewayDeps["observeFlag"];
@@ -124,17 +120,7 @@ export function createGatewayRuntime(opts: {
       );
       return { result: out.result, servedBy: out.servedBy, path: out.path };
     },
-    translate: {
-      fromAnthropicRequest: (body) => anthropicToOpenAIRequest(body as never) as never,
-      toAnthropicResponse: (resp, model) => ({
-        ...(openAIToAnthropicResponse(resp as never) as Json),
-        model,
-      }),
-      toAnthropicStream: async function* (chunks, model) {
-        for await (const e of openAIToAnthropicStream(chunks, { model }))
-          yield { event: e.type, data: e as unknown as Json };
-      },
-    },
+    translate: anthropicDialect,
     readBody: (req) =>
       readBody(req, { maxBytes: config.gatewayMaxBodyBytes, timeoutMs: config.gatewayBodyTimeoutMs }),
     rateLimit: (key) => buckets.take(key),
@@ -145,6 +131,7 @@ export function createGatewayRuntime(opts: {
     observe: (entry, firstTokenMs) => services.metrics.observeRequest(entry, firstTokenMs),
     observeRefusal: (status, code) => services.metrics.observeRefusal(status, code),
     observeKill: (scope, outcome) => services.metrics.observeKill(scope, outcome),
+    observeTokenCount: (c) => services.metrics.observeTokenCount(c),
     observeFlag: services.countFlagEvaluation,
     bodies: config.gatewayBodies,
     apiKeyFor: (v) => {

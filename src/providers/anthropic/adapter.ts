@@ -10,7 +10,7 @@ import {
   anthropicToOpenAIStream,
 } from "../translate/index.ts";
 import { type ChatChunk, type ProviderAdapter, UpstreamError, type UpstreamTarget } from "../types.ts";
-import { anthropicBody, anthropicHeaders, messagesUrl } from "./request.ts";
+import { anthropicBody, anthropicHeaders, countTokensBody, countTokensUrl, messagesUrl } from "./request.ts";
 
 /** Anthropic's Messages API behind the canonical (OpenAI) contract, both ways through translate/. */
 export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
@@ -44,6 +44,25 @@ export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
           },
           upstreamMs: clock.now().getTime() - started,
         };
+      } finally {
+        deadlines.dispose();
+      }
+    },
+
+    async countTokens(req, target, ctx) {
+      const deadlines = new Deadlines(target.timeouts, ctx.signal, target.label);
+      try {
+        const json = await postForJson(
+          countTokensUrl(target),
+          anthropicHeaders(target, false),
+          countTokensBody(req, target),
+          deadlines,
+          deps,
+          target.label,
+        );
+        if (typeof json.input_tokens !== "number")
+          throw new UpstreamError("protocol", `${target.label}: not a count_tokens response`, { body: json });
+        return json.input_tokens;
       } finally {
         deadlines.dispose();
       }

@@ -21,6 +21,24 @@ export function messagesUrl(target: UpstreamTarget): string {
   return `${(target.endpoint ?? ANTHROPIC_DEFAULT_ENDPOINT).replace(/\/+$/, "")}/v1/messages`;
 }
 
+export function countTokensUrl(target: UpstreamTarget): string {
+  return `${messagesUrl(target)}/count_tokens`;
+}
+
+/** What Messages' count_tokens reads; it refuses the call-only fields (max_tokens, sampling, stream). */
+const COUNTED = ["model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers"] as const;
+
+/**
+ * The count_tokens body for a canonical request: the very Messages body a call would send
+ * (so the count is of what would be billed), less the fields only a call takes.
+ */
+export function countTokensBody(req: ChatRequest, target: UpstreamTarget): Json {
+  const body = anthropicBody(req, target, false) as unknown as Json;
+  const out: Json = {};
+  for (const k of COUNTED) if (body[k] !== undefined) out[k] = body[k];
+  return out;
+}
+
 export function anthropicHeaders(target: UpstreamTarget, stream: boolean): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": "application/json",

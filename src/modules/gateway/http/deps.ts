@@ -10,6 +10,7 @@ import type {
   ProviderAdapter,
 } from "../../../providers/types.ts";
 import type { RequestLogEntry } from "../log/index.ts";
+import type { ObservedTokenCount } from "../metrics.ts";
 import type { FallbackStep } from "../resilience/fallback.ts";
 import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
 
@@ -45,10 +46,12 @@ export interface GatewayDeps {
   ): Promise<ExecuteOutcome<R>>;
   translate: {
     fromAnthropicRequest(body: Json): ChatRequest;
-    toAnthropicResponse(resp: ChatResponse, model: string): Json;
+    /** `requestId`: the gateway's, which the answer's message id carries (anthropic/ids.ts). */
+    toAnthropicResponse(resp: ChatResponse, model: string, requestId: string): Json;
     toAnthropicStream(
       chunks: AsyncIterable<ChatChunk>,
       model: string,
+      requestId: string,
     ): AsyncIterable<{ event: string; data: Json }>;
   };
   /** Reads the body within the size and time limits; throws a RequestLimitError (413, 408, 400). */
@@ -69,6 +72,8 @@ export interface GatewayDeps {
   observeRefusal?(status: number, code: string): void;
   /** A request a kill switch diverted past a version (`diverted`) or refused (`refused`). */
   observeKill?(scope: "version" | "provider", outcome: "diverted" | "refused"): void;
+  /** A token count answered or failed (modelgov_gateway_token_counts_total). */
+  observeTokenCount?(c: ObservedTokenCount): void;
   /** A route's flag evaluated for a request (modelgov_flag_evaluations_total); `known`: the flag is defined. */
   observeFlag?(r: FlagResolution, known: boolean): void;
   apiKeyFor(v: RoutableVersion): string | undefined;

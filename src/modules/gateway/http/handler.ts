@@ -15,6 +15,8 @@ import {
   throughRouter,
 } from "../routing/resolve.ts";
 import { routerInput } from "../routing/router-input.ts";
+import { countTokens } from "./anthropic/count-tokens.ts";
+import { requireMaxTokens } from "./anthropic/max-tokens.ts";
 import { classifyRoute } from "./chat/classify.ts";
 import { chatRequestOf, handleChat, parseGroups } from "./chat/index.ts";
 import { handleMulti } from "./chat/multi.ts";
@@ -26,6 +28,7 @@ import { type Dialect, sendError, sendJson } from "./respond.ts";
 const ROUTES = new Set([
   "POST /v1/chat/completions",
   "POST /v1/messages",
+  "POST /v1/messages/count_tokens",
   "GET /v1/models",
   "POST /v1/feedback",
 ]);
@@ -37,7 +40,7 @@ let idCounter = 0;
 const nextRequestId = () => `${ID_PREFIX}${(++idCounter).toString(36).padStart(6, "0")}`;
 
 /**
- * The data plane: `/v1/chat/completions`, `/v1/messages`, `/v1/models`, `/v1/feedback`.
+ * The data plane: `/v1/chat/completions`, `/v1/messages` (and its `count_tokens`), `/v1/models`, `/v1/feedback`.
  * A raw node:http handler (no framework on the hot path); returns false for other paths.
  * The front door: route, authorise, limit, read and validate, resolve the model; a refusal
  * anywhere is a GatewayError, rendered in one place. The call itself is `handleChat`'s.
@@ -128,6 +131,9 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       const r = await deps.feedback(principal, body);
       return sendJson(res, r.status, r.body, { ...base, ...r.headers });
     }
+    if (route === "POST /v1/messages/count_tokens")
+      return countTokens({ deps, req, res, body, requestId, base, refused, now: flagNow });
+    if (dialect === "anthropic") requireMaxTokens(body);
     const chat = chatRequestOf(body, dialect, deps.translate);
     const subject =
       (req.headers["x-modelgov-subject"] as string | undefined) ??
@@ -188,7 +194,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?", 1)[0]!;
-    const dialect: Dialect = path === "/v1/messages" ? "anthropic" : "openai";
+    const dialect: Dialect = path.startsWith("/v1/messages") ? "anthropic" : "openai";
     const requestId = nextRequestId();
     const base = { "x-modelgov-request-id": requestId };
     try {

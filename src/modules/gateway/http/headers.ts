@@ -68,6 +68,13 @@ export const GATEWAY_RESPONSE_HEADERS: readonly GatewayHeader[] = [
     example: "alias:production",
   },
   {
+    name: "x-modelgov-token-count",
+    format: "provider <name> | tiktoken <encoding>[; …]",
+    description:
+      "On POST /v1/messages/count_tokens: how `input_tokens` was counted. `provider anthropic`: Anthropic's own count endpoint answered; `tiktoken o200k_base` or `tiktoken cl100k_base`: an estimate over the translated messages (docs/anthropic.md).",
+    example: "tiktoken cl100k_base",
+  },
+  {
     name: "retry-after",
     format: "seconds",
     description: "On 429 (rate limit) and 503: when to try again.",

@@ -98,7 +98,7 @@ export function openCall(a: ChatArgs): ChatCall {
  */
 type Kind = "stream" | "plain" | "plainBeforeFallback";
 const targets = new WeakMap<RoutableVersion, Partial<Record<Kind, UpstreamTarget>>>();
-function targetOf(deps: ChatDeps, model: Resolution["model"], v: RoutableVersion, kind: Kind) {
+export function targetOf(deps: ChatDeps, model: Resolution["model"], v: RoutableVersion, kind: Kind) {
   let t = targets.get(v);
   if (!t) {
     t = {};

@@ -37,7 +37,9 @@ export function sendPlain(
   sendJson(
     call.res,
     200,
-    call.dialect === "anthropic" ? deps.translate.toAnthropicResponse(a.response, label) : a.response,
+    call.dialect === "anthropic"
+      ? deps.translate.toAnthropicResponse(a.response, label, call.requestId)
+      : a.response,
     headers,
   );
   return {

@@ -38,7 +38,8 @@ export async function stream(call: ChatCall): Promise<Outcome> {
   }
   try {
     if (dialect === "anthropic")
-      for await (const e of deps.translate.toAnthropicStream(rest(), name)) writeSse(res, e.data, e.event);
+      for await (const e of deps.translate.toAnthropicStream(rest(), name, call.requestId))
+        writeSse(res, e.data, e.event);
     else {
       for await (const c of rest()) writeSse(res, c);
       writeSse(res, "[DONE]");
