@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { createConfig, lintFromString } from "@redocly/openapi-core";
+import { createLogger } from "../lib/logger.ts";
+import { createGatewayRuntime } from "../modules/gateway/runtime.ts";
 import { type Harness, openHarness, readJson, storeTargets } from "../test-support/stores.ts";
 
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"] as const;
@@ -26,6 +29,17 @@ const GATEWAY = [
   "get /v1/models/{id}",
   "post /v1/feedback",
 ];
+/**
+ * Documented here ahead of their handlers, which land from other branches of issue 20: the
+ * test below fails once one is served, so that it is taken off this list.
+ */
+const PENDING = new Set([
+  "post /v1/completions",
+  "post /v1/responses",
+  "post /v1/embeddings",
+  "post /v1/messages/count_tokens",
+  "get /v1/models/{id}",
+]);
 
 describe("the served OpenAPI document", () => {
   let h: Harness;
@@ -108,5 +122,48 @@ describe("the served OpenAPI document", () => {
     };
     walk(doc, "#");
     assert.deepEqual(found, []);
+  });
+
+  test("the gateway serves every /v1 operation the document describes", async () => {
+    const gateway = createGatewayRuntime({
+      services: h.services,
+      logger: createLogger("silent"),
+      clock: h.clock,
+      config: {
+        egressAllowHosts: [],
+        gatewayBodies: { mode: "hash" },
+        gatewayMaxBodyBytes: 1024 * 1024,
+        gatewayBodyTimeoutMs: 30_000,
+        gatewayRateLimitPerSec: 1000,
+        gatewayRateLimitBurst: 1000,
+        providerKeys: {},
+      },
+    });
+    const server = createServer((req, res) => {
+      if (gateway.handler.handles(req.url)) void gateway.handler.handle(req, res);
+      else res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const answers: string[] = [];
+      for (const { method, path } of operations(doc).filter((o) => o.path.startsWith("/v1/"))) {
+        const res = await fetch(base + path.replace("{id}", "m"), {
+          method: method.toUpperCase(),
+          ...(method === "get" ? {} : { headers: { "content-type": "application/json" }, body: "{}" }),
+        });
+        await res.arrayBuffer();
+        // Without a token a served route asks for one (401); an unknown route is a 404 first.
+        const op = `${method} ${path}`;
+        const expected = PENDING.has(op) ? 404 : 401;
+        answers.push(`${op}: ${res.status === expected ? "as expected" : `${res.status}, not ${expected}`}`);
+      }
+      assert.deepEqual(
+        answers.filter((a) => !a.endsWith("as expected")),
+        [],
+      );
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
