@@ -188,7 +188,9 @@ export const ResponseObject = z
       })
       .optional(),
   })
-  .openapi("Response");
+  .openapi("OpenAIResponse", {
+    description: "A Responses API answer (named apart from the fetch API's Response for generated clients)",
+  });
 
 export const EmbeddingRequest = z
   .object({
