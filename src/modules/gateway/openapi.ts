@@ -35,7 +35,7 @@ const header = (name: string) => {
 const headerRef = (name: string): Ref => ({ $ref: `#/components/headers/${name}` });
 const responseRef = (name: string): Ref => ({ $ref: `#/components/responses/${name}` });
 
-/** The statuses every gateway operation can answer with, each a GatewayError body. */
+/** The error statuses the gateway answers with, each a GatewayError body (a model call: all of them). */
 const ERRORS: [status: number, name: string, description: string][] = [
   [400, "GatewayBadRequest", "Invalid input: the field and the reason"],
   [401, "GatewayUnauthenticated", "No API token, or one unknown, revoked or expired"],
@@ -45,6 +45,7 @@ const ERRORS: [status: number, name: string, description: string][] = [
     "The token's roles do not include gateway use, or the version has no approval in force",
   ],
   [404, "GatewayNotFound", "No such model (or route)"],
+  [408, "GatewayBodyTimeout", "The body did not arrive within MODELGOV_GATEWAY_BODY_TIMEOUT_MS"],
   [413, "GatewayTooLarge", "The body is larger than MODELGOV_GATEWAY_MAX_BODY_BYTES"],
   [429, "GatewayRateLimited", "The token's rate limit is exceeded; retry after Retry-After seconds"],
   [502, "GatewayUpstreamError", "The provider failed and no fallback answered"],
@@ -241,7 +242,10 @@ export function describeGateway(registry: Registry): void {
     tags,
     security,
     request: { body: { required: true, content: { "application/json": { schema: CountTokensRequest } } } },
-    responses: { 200: json(TokenCount, "The count", idHeader), ...errorsOf([400, 404, 413, ...UNROUTED]) },
+    responses: {
+      200: json(TokenCount, "The count", idHeader),
+      ...errorsOf([400, 404, 408, 413, ...UNROUTED]),
+    },
   });
   registry.registerPath({
     method: "get",
@@ -280,7 +284,7 @@ export function describeGateway(registry: Registry): void {
     request: { body: { required: true, content: { "application/json": { schema: feedback } } } },
     responses: {
       202: json(FeedbackAccepted, "Recorded", idHeader),
-      ...errorsOf([400, 413, ...UNROUTED]),
+      ...errorsOf([400, 408, 413, ...UNROUTED]),
     },
   });
 }
