@@ -607,7 +607,7 @@ export function renderIndex(): string {
     ...FORMAT_PAGES.map((p) => `| [${p.file}](${p.file}) | ${p.title}: ${p.summary} |`),
     "| [../roles.md](../roles.md) | roles and the permissions of every API operation |",
     "| [schema/modelgov.schema.json](../../schema/modelgov.schema.json) | the JSON Schema of `modelgov.yaml` |",
-    "| `GET /api/v1/openapi.json` | the API's OpenAPI document, from the running server |",
+    "| `GET /api/v1/openapi.json` | the OpenAPI 3.1 document of the API and the gateway's `/v1` (tag `gateway`), from the running server ([../openapi.md](../openapi.md)) |",
   ]);
 }
 

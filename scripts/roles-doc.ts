@@ -26,11 +26,16 @@ export interface ApiOperation {
   permission: unknown;
 }
 
-/** Every operation of the document, sorted by path then method. */
+/**
+ * Every control-plane operation (/api/...) of the document, sorted by path then method. The
+ * gateway's /v1 paths are left out: they need gateway use (agent or admin) and are served
+ * outside the control plane's permission middleware.
+ */
 export function apiOperations(doc: OpenApiDocument): ApiOperation[] {
   const out: ApiOperation[] = [];
   for (const [path, item] of Object.entries(doc.paths ?? {}))
     for (const method of METHODS) {
+      if (!path.startsWith("/api/")) continue;
       const op = item[method] as Record<string, unknown> | undefined;
       if (op) out.push({ method: method.toUpperCase(), path, permission: op["x-permission"] });
     }

@@ -23,6 +23,7 @@ import {
 import {
   createGatewayMetrics,
   createRouteConfigService,
+  describeGateway,
   type MetricsMode,
   metricsRoutes,
   routeConfigRoutes,
@@ -275,7 +276,7 @@ export function createHttpApp(
   logger: Logger,
   opts: { metrics?: MetricsMode; consoleDir?: string | null; draining?: () => boolean } = {},
 ) {
-  return createApp({
+  const app = createApp({
     ...(opts.draining ? { draining: opts.draining } : {}),
     db: services.db,
     authenticate: (token) => services.identity.authenticate(token),
@@ -315,4 +316,7 @@ export function createHttpApp(
       consoleRoutes(opts.consoleDir === undefined ? findConsoleDir() : opts.consoleDir),
     ],
   });
+  // The gateway's /v1 is served outside Hono (main.ts); its paths join the one document.
+  describeGateway(app.openAPIRegistry);
+  return app;
 }

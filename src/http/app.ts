@@ -132,10 +132,11 @@ export function createApp(deps: AppDeps) {
   app.doc31("/api/v1/openapi.json", {
     openapi: "3.1.0",
     info: {
-      title: "modelgov control-plane API",
+      title: "modelgov API",
       version: deps.version,
       description:
-        "Registry, model cards and governance spec. Errors are application/problem+json (RFC 9457).",
+        "The control plane under /api/v1 (registry, cards, approvals, rollouts, experiments, monitoring, flags ...; errors are application/problem+json, RFC 9457) and the gateway's data plane under /v1 (tag gateway: OpenAI's and Anthropic's wire shapes).",
+      license: { name: "Apache-2.0", url: "https://www.apache.org/licenses/LICENSE-2.0" },
     },
     servers: [{ url: "/" }],
   });

@@ -72,9 +72,13 @@ type RouteInput = Omit<RouteConfig, "responses"> & { responses: RouteConfig["res
 
 /**
  * A route with the permission it needs (enforced by middleware and documented as
- * `x-permission`) and the problem responses every endpoint can give.
+ * `x-permission`) and the problem responses every endpoint can give. Its operationId
+ * (camelCase verb + noun, unique: client generators name methods after it) and summary are
+ * required.
  */
-export function apiRoute<R extends RouteInput>(r: R & { permission: Permission }) {
+export function apiRoute<R extends RouteInput>(
+  r: R & { permission: Permission; operationId: string; summary: string },
+) {
   const { permission, ...rest } = r;
   return createRoute({
     ...rest,

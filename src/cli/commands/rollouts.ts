@@ -200,7 +200,7 @@ export function registerShadowCommands(program: Command, ctx: Ctx) {
       for (const v of r.versions)
         ctx.io.out(
           `  ${v.version}: ${v.mirrored} mirrored, ${v.errors} error(s), agreement ${pct1(v.agreementRate)}` +
-            `${v.agreementCi ? ` (95% ${pct1(v.agreementCi[0])}–${pct1(v.agreementCi[1])}, n = ${v.compared})` : ""}` +
+            `${v.agreementCi ? ` (95% ${pct1(v.agreementCi[0] ?? null)}–${pct1(v.agreementCi[1] ?? null)}, n = ${v.compared})` : ""}` +
             `, p95 ${v.shadowP95Ms ?? "-"} ms vs served ${v.servedP95Ms ?? "-"} ms`,
         );
     });

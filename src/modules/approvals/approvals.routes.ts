@@ -41,6 +41,8 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getApprovalPolicy",
+      summary: "Get the approval policy",
       permission: "approvals:read",
       path: "/approvals/policy",
       tags,
@@ -51,6 +53,8 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "put",
+      operationId: "setApprovalPolicy",
+      summary: "Set the approval policy",
       permission: "policy:admin",
       path: "/approvals/policy",
       tags,
@@ -71,6 +75,8 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getApprovalRequirements",
+      summary: "What the approval policy requires of a version, and what is still missing",
       permission: "approvals:read",
       path: "/models/{model}/versions/{version}/approval-requirements",
       tags,
@@ -83,6 +89,7 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "attachEvidence",
       permission: "registry:write",
       path: "/models/{model}/versions/{version}/evidence",
       tags,
@@ -98,6 +105,8 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listEvidence",
+      summary: "List a version's evidence",
       permission: "approvals:read",
       path: "/models/{model}/versions/{version}/evidence",
       tags,
@@ -110,6 +119,7 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "requestApproval",
       permission: "approvals:request",
       path: "/models/{model}/versions/{version}/approvals",
       tags,
@@ -137,6 +147,7 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listApprovalInbox",
       permission: "approvals:sign",
       path: "/approvals/inbox",
       tags,
@@ -148,6 +159,8 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listApprovals",
+      summary: "List approval requests",
       permission: "approvals:read",
       path: "/approvals",
       tags,
@@ -161,6 +174,8 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getApproval",
+      summary: "Get an approval request with its sign-offs",
       permission: "approvals:read",
       path: "/approvals/{id}",
       tags,
@@ -172,6 +187,7 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "signApproval",
       permission: "approvals:sign",
       path: "/approvals/{id}/signoffs",
       tags,
@@ -184,6 +200,7 @@ export function approvalRoutes(svc: ApprovalsService, registry: RegistryService)
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getModelAsOf",
       permission: "audit:read",
       path: "/models/{model}/as-of",
       tags: ["audit"],

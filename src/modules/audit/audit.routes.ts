@@ -31,6 +31,7 @@ export function auditRoutes(svc: AuditService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listAuditEvents",
       permission: "audit:read",
       path: "/audit/events",
       tags,
@@ -43,6 +44,7 @@ export function auditRoutes(svc: AuditService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "verifyAuditChain",
       permission: "audit:read",
       path: "/audit/verify",
       tags,
@@ -54,6 +56,7 @@ export function auditRoutes(svc: AuditService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "exportAuditLog",
       permission: "audit:read",
       path: "/audit/export",
       tags,
@@ -73,6 +76,7 @@ export function auditRoutes(svc: AuditService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getAuditPublicKey",
       permission: "audit:read",
       path: "/audit/public-key",
       tags,
@@ -84,6 +88,7 @@ export function auditRoutes(svc: AuditService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "createAuditCheckpoint",
       permission: "policy:admin",
       path: "/audit/checkpoints",
       tags,

@@ -12,6 +12,7 @@ export function biasDriftRoutes(svc: BiasDriftService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getBiasDrift",
       permission: "registry:read",
       path: "/models/{model}/bias-drift",
       tags,
@@ -28,6 +29,7 @@ export function biasDriftRoutes(svc: BiasDriftService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "computeBiasDrift",
       permission: "rollouts:write",
       path: "/models/{model}/bias-drift/compute",
       tags,

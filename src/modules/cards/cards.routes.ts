@@ -49,6 +49,8 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getCard",
+      summary: "Get a version's model card (its latest revision)",
       permission: "registry:read",
       path: base,
       tags,
@@ -63,6 +65,7 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "put",
+      operationId: "putCard",
       permission: "registry:write",
       path: base,
       tags,
@@ -78,6 +81,8 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listCardRevisions",
+      summary: "List a card's revisions, newest first",
       permission: "registry:read",
       path: `${base}/revisions`,
       tags,
@@ -89,6 +94,8 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "validateCard",
+      summary: "Validate a version's model card",
       permission: "registry:read",
       path: `${base}/validation`,
       tags,
@@ -100,6 +107,7 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "importCard",
       permission: "registry:write",
       path: `${base}/import`,
       tags,
@@ -121,6 +129,7 @@ export function cardRoutes(svc: CardsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "exportCard",
       permission: "registry:read",
       path: `${base}/export`,
       tags,

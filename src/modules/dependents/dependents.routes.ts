@@ -8,6 +8,7 @@ export function dependentsRoutes(svc: DependentsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listDependents",
       permission: "registry:read",
       path: "/models/{model}/dependents",
       tags: ["gateway"],

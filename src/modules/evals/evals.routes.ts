@@ -131,6 +131,7 @@ export function evalRoutes(svc: EvalsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "startEval",
       permission: "evals:run",
       path: "/models/{model}/versions/{version}/evals",
       tags,
@@ -149,6 +150,7 @@ export function evalRoutes(svc: EvalsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listEvals",
       permission: "registry:read",
       path: "/evals",
       tags,
@@ -164,6 +166,7 @@ export function evalRoutes(svc: EvalsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "compareEvals",
       permission: "registry:read",
       path: "/evals/compare",
       tags,
@@ -186,6 +189,7 @@ export function evalRoutes(svc: EvalsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getEval",
       permission: "registry:read",
       path: "/evals/{id}",
       tags,
@@ -198,6 +202,7 @@ export function evalRoutes(svc: EvalsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listEvalCases",
       permission: "registry:read",
       path: "/evals/{id}/cases",
       tags,
@@ -213,6 +218,7 @@ export function evalRoutes(svc: EvalsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "cancelEval",
       permission: "evals:run",
       path: "/evals/{id}/cancel",
       tags,
@@ -232,6 +238,7 @@ export function evalRoutes(svc: EvalsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "acceptEvalDisparity",
       permission: "evals:accept",
       path: "/evals/{id}/accept-disparity",
       tags,
@@ -263,6 +270,7 @@ export function evalRoutes(svc: EvalsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getLatestEval",
       permission: "registry:read",
       path: "/models/{model}/versions/{version}/evals/latest",
       tags,

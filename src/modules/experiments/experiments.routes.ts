@@ -42,6 +42,7 @@ export function experimentRoutes(svc: ExperimentsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "startExperiment",
       permission: "rollouts:write",
       path: "/models/{model}/experiments",
       tags,
@@ -57,6 +58,7 @@ export function experimentRoutes(svc: ExperimentsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getExperiment",
       permission: "registry:read",
       path: "/models/{model}/experiment",
       tags,
@@ -69,6 +71,7 @@ export function experimentRoutes(svc: ExperimentsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getExperimentResults",
       permission: "registry:read",
       path: "/models/{model}/experiment/results",
       tags,
@@ -86,6 +89,7 @@ export function experimentRoutes(svc: ExperimentsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "stopExperiment",
       permission: "rollouts:write",
       path: "/models/{model}/experiment/stop",
       tags,

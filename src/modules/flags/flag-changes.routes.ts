@@ -20,6 +20,8 @@ export function flagChangeRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listFlagChanges",
+      summary: "List flag changes waiting for (or past) their sign-offs",
       permission: "flags:read",
       path: "/flag-changes",
       tags,
@@ -31,6 +33,8 @@ export function flagChangeRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getFlagChange",
+      summary: "Get a proposed flag change",
       permission: "flags:read",
       path: "/flag-changes/{id}",
       tags,
@@ -42,6 +46,8 @@ export function flagChangeRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "signFlagChange",
+      summary: "Sign a proposed flag change (applied once its sign-offs are complete)",
       permission: "approvals:sign",
       path: "/flag-changes/{id}/sign",
       tags,
@@ -55,6 +61,8 @@ export function flagChangeRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "withdrawFlagChange",
+      summary: "Withdraw a proposed flag change",
       permission: "flags:write",
       path: "/flag-changes/{id}/withdraw",
       tags,
@@ -66,6 +74,8 @@ export function flagChangeRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listFlagViolations",
+      summary: "Flags the segment gate refuses as things stand now",
       permission: "flags:read",
       path: "/flag-violations",
       tags,

@@ -45,6 +45,8 @@ export function flagsRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listFlags",
+      summary: "List feature flags",
       permission: "flags:read",
       path: "/flags",
       tags,
@@ -55,6 +57,8 @@ export function flagsRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "createFlag",
+      summary: "Create a feature flag",
       permission: "flags:write",
       path: "/flags",
       tags,
@@ -73,6 +77,8 @@ export function flagsRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getFlag",
+      summary: "Get a feature flag",
       permission: "flags:read",
       path: "/flags/{key}",
       tags,
@@ -84,6 +90,8 @@ export function flagsRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "put",
+      operationId: "updateFlag",
+      summary: "Replace a feature flag's definition",
       permission: "flags:write",
       path: "/flags/{key}",
       tags,
@@ -107,6 +115,8 @@ export function flagsRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "delete",
+      operationId: "deleteFlag",
+      summary: "Delete a feature flag",
       permission: "flags:write",
       path: "/flags/{key}",
       tags,
@@ -122,6 +132,8 @@ export function flagsRoutes(svc: FlagsService) {
     app.openapi(
       apiRoute({
         method: "post",
+        operationId: action === "enable" ? "enableFlag" : "disableFlag",
+        summary: action === "enable" ? "Enable a feature flag" : "Disable a feature flag",
         permission: "flags:write",
         path: `/flags/{key}/${action}`,
         tags,
@@ -141,6 +153,8 @@ export function flagsRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listFlagHistory",
+      summary: "A flag's changes, oldest first",
       permission: "flags:read",
       path: "/flags/{key}/history",
       tags,
@@ -152,6 +166,8 @@ export function flagsRoutes(svc: FlagsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "evaluateFlag",
+      summary: "Evaluate a flag for a context (what the gateway or an SDK would get, and why)",
       permission: "flags:evaluate",
       path: "/flags/{key}/evaluate",
       tags,

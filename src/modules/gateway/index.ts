@@ -1,6 +1,7 @@
 export { createEgressGuard, type Lookup } from "./egress/index.ts";
 export { chatRequestOf, sameAnswer } from "./http/chat/index.ts";
 export { createGatewayMetrics, type MetricsMode, metricsRoutes } from "./metrics.ts";
+export { describeGateway } from "./openapi.ts";
 export type { FallbackStep } from "./resilience/fallback.ts";
 export { ballot, escalatesOnError, shortfall } from "./routing/checks.ts";
 export { CONTEXT_HEADER_PREFIX, flagContext } from "./routing/flag-context.ts";

@@ -11,6 +11,8 @@ export function identityRoutes(svc: IdentityService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listTokens",
+      summary: "List API tokens (never their secrets)",
       permission: "tokens:admin",
       path: "/tokens",
       tags,
@@ -21,6 +23,7 @@ export function identityRoutes(svc: IdentityService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "createToken",
       permission: "tokens:admin",
       path: "/tokens",
       tags,
@@ -33,6 +36,8 @@ export function identityRoutes(svc: IdentityService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "revokeToken",
+      summary: "Revoke a token",
       permission: "tokens:admin",
       path: "/tokens/{id}/revoke",
       tags,
@@ -44,6 +49,8 @@ export function identityRoutes(svc: IdentityService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getWhoami",
+      summary: "The caller's token: name and roles",
       permission: "registry:read",
       path: "/whoami",
       tags,

@@ -16,6 +16,7 @@ export function killSwitchRoutes(svc: KillSwitchesService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listKillSwitches",
       permission: "registry:read",
       path: "/kill-switches",
       tags,
@@ -28,6 +29,7 @@ export function killSwitchRoutes(svc: KillSwitchesService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "engageKillSwitch",
       permission: "killswitches:write",
       path: "/kill-switches",
       tags,
@@ -41,6 +43,7 @@ export function killSwitchRoutes(svc: KillSwitchesService) {
   app.openapi(
     apiRoute({
       method: "delete",
+      operationId: "releaseKillSwitch",
       permission: "killswitches:write",
       path: "/kill-switches/{id}",
       tags,

@@ -29,6 +29,7 @@ export function monitoringRoutes(svc: MonitoringService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getMonitor",
       permission: "registry:read",
       path: "/models/{model}/monitor",
       tags,
@@ -42,6 +43,7 @@ export function monitoringRoutes(svc: MonitoringService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listMonitorHistory",
       permission: "registry:read",
       path: "/models/{model}/monitor/history",
       tags,
@@ -54,6 +56,7 @@ export function monitoringRoutes(svc: MonitoringService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getMonitorConfig",
       permission: "registry:read",
       path: "/models/{model}/monitor/config",
       tags,
@@ -67,6 +70,7 @@ export function monitoringRoutes(svc: MonitoringService) {
   app.openapi(
     apiRoute({
       method: "put",
+      operationId: "setMonitorConfig",
       permission: "policy:admin",
       path: "/models/{model}/monitor/config",
       tags,
@@ -83,6 +87,7 @@ export function monitoringRoutes(svc: MonitoringService) {
   app.openapi(
     apiRoute({
       method: "delete",
+      operationId: "deleteMonitorConfig",
       permission: "policy:admin",
       path: "/models/{model}/monitor/config",
       tags,
@@ -98,6 +103,7 @@ export function monitoringRoutes(svc: MonitoringService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "runMonitor",
       permission: "rollouts:write",
       path: "/models/{model}/monitor/run",
       tags,

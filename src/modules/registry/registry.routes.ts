@@ -54,6 +54,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listModels",
+      summary: "List models, filtered by text, use case, owner, tag, risk tier, status or provider",
       permission: "registry:read",
       path: "/models",
       tags,
@@ -65,6 +67,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "createModel",
+      summary: "Register a model",
       permission: "registry:write",
       path: "/models",
       tags,
@@ -76,6 +80,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getModel",
+      summary: "Get a model",
       permission: "registry:read",
       path: "/models/{model}",
       tags,
@@ -87,6 +93,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "patch",
+      operationId: "updateModel",
+      summary: "Update a model's owner, risk tier, description or tags",
       permission: "registry:write",
       path: "/models/{model}",
       tags,
@@ -98,6 +106,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listVersions",
+      summary: "List a model's versions",
       permission: "registry:read",
       path: "/models/{model}/versions",
       tags,
@@ -115,6 +125,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "registerVersion",
+      summary: "Register a version of a model",
       permission: "registry:write",
       path: "/models/{model}/versions",
       tags,
@@ -127,6 +139,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getVersion",
+      summary: "Get a version",
       permission: "registry:read",
       path: "/models/{model}/versions/{version}",
       tags,
@@ -138,6 +152,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "patch",
+      operationId: "updateVersion",
+      summary: "Update a version's metadata",
       permission: "registry:write",
       path: "/models/{model}/versions/{version}",
       tags,
@@ -152,6 +168,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "changeVersionStatus",
+      summary: "Move a version through its lifecycle (staging, canary, production, deprecated, retired)",
       permission: "registry:write",
       path: "/models/{model}/versions/{version}/status",
       tags,
@@ -167,6 +185,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listVersionHistory",
+      summary: "A version's status changes, oldest first",
       permission: "registry:read",
       path: "/models/{model}/versions/{version}/history",
       tags,
@@ -191,6 +211,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "searchVersions",
+      summary: "Search versions across models",
       permission: "registry:read",
       path: "/versions",
       tags,
@@ -202,6 +224,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listAliasMoves",
+      summary: "Every move of the model's aliases, oldest first",
       permission: "registry:read",
       path: "/models/{model}/aliases/history",
       tags,
@@ -213,6 +237,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "put",
+      operationId: "setAlias",
+      summary: "Point an alias at a version",
       permission: "registry:write",
       path: "/models/{model}/aliases/{alias}",
       tags,
@@ -228,6 +254,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "delete",
+      operationId: "deleteAlias",
+      summary: "Remove an alias",
       permission: "registry:write",
       path: "/models/{model}/aliases/{alias}",
       tags,
@@ -243,6 +271,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getModelState",
+      summary: "The model as it was at a past time: production, aliases and version statuses",
       permission: "registry:read",
       path: "/models/{model}/state",
       tags,
@@ -254,6 +284,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "recommendVersions",
+      summary: "Recommend versions for a use case, ranked by a metric",
       permission: "registry:read",
       path: "/recommend",
       tags,
@@ -284,6 +316,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getRegistryPolicy",
+      summary: "Get the registry policy",
       permission: "registry:read",
       path: "/registry/policy",
       tags,
@@ -294,6 +328,8 @@ export function registryRoutes(svc: RegistryService) {
   app.openapi(
     apiRoute({
       method: "put",
+      operationId: "setRegistryPolicy",
+      summary: "Set the registry policy",
       permission: "policy:admin",
       path: "/registry/policy",
       tags,

@@ -39,6 +39,7 @@ export function retrainingRoutes(svc: RetrainingService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listRetrainingTasks",
       permission: "registry:read",
       path: "/retraining",
       tags,
@@ -52,6 +53,7 @@ export function retrainingRoutes(svc: RetrainingService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "reportBreach",
       permission: "retraining:write",
       path: "/retraining",
       tags,
@@ -68,6 +70,7 @@ export function retrainingRoutes(svc: RetrainingService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getRetrainingTask",
       permission: "registry:read",
       path: "/retraining/{task}",
       tags,
@@ -80,6 +83,7 @@ export function retrainingRoutes(svc: RetrainingService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "startRetraining",
       permission: "retraining:write",
       path: "/retraining/{task}/start-training",
       tags,
@@ -93,6 +97,7 @@ export function retrainingRoutes(svc: RetrainingService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "evaluateRetraining",
       permission: "retraining:write",
       path: "/retraining/{task}/evaluate",
       tags,
@@ -107,6 +112,7 @@ export function retrainingRoutes(svc: RetrainingService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "markRetrainingApproved",
       permission: "retraining:write",
       path: "/retraining/{task}/mark-approved",
       tags,
@@ -120,6 +126,7 @@ export function retrainingRoutes(svc: RetrainingService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "markRetrainingRolledOut",
       permission: "retraining:write",
       path: "/retraining/{task}/mark-rolled-out",
       tags,
@@ -133,6 +140,7 @@ export function retrainingRoutes(svc: RetrainingService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "closeRetrainingTask",
       permission: "retraining:write",
       path: "/retraining/{task}/close",
       tags,
@@ -146,6 +154,7 @@ export function retrainingRoutes(svc: RetrainingService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "dismissRetrainingTask",
       permission: "retraining:dismiss",
       path: "/retraining/{task}/dismiss",
       tags,
@@ -164,6 +173,7 @@ export function retrainingRoutes(svc: RetrainingService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "exportRetrainingDataset",
       permission: "retraining:write",
       path: "/retraining/{task}/dataset",
       tags,

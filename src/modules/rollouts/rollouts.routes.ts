@@ -134,6 +134,7 @@ export function rolloutRoutes(svc: RolloutsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "startRollout",
       permission: "rollouts:write",
       path: "/models/{model}/rollouts",
       tags,
@@ -153,6 +154,7 @@ export function rolloutRoutes(svc: RolloutsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getRollout",
       permission: "registry:read",
       path: "/models/{model}/rollout",
       tags,
@@ -170,6 +172,7 @@ export function rolloutRoutes(svc: RolloutsService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getRolloutVerdict",
       permission: "registry:read",
       path: "/models/{model}/rollout/verdict",
       tags,
@@ -199,6 +202,8 @@ export function rolloutRoutes(svc: RolloutsService) {
     app.openapi(
       apiRoute({
         method: "post",
+        operationId:
+          action === "pause" ? "pauseRollout" : action === "resume" ? "resumeRollout" : "abortRollout",
         permission: "rollouts:write",
         path: `/models/{model}/rollout/${action}`,
         tags,
@@ -223,6 +228,7 @@ export function rolloutRoutes(svc: RolloutsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "promoteRollout",
       permission: "rollouts:write",
       path: "/models/{model}/rollout/promote",
       tags,
@@ -240,6 +246,7 @@ export function rolloutRoutes(svc: RolloutsService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "rollbackModel",
       permission: "rollouts:write",
       path: "/models/{model}/rollback",
       tags,
@@ -277,7 +284,13 @@ const ShadowReportSchema = z
         compared: z.number().int(),
         agreed: z.number().int(),
         agreementRate: z.number().nullable(),
-        agreementCi: z.tuple([z.number(), z.number()]).nullable(),
+        // An array of two, not a tuple: a tuple's `prefixItems` is JSON Schema 2020-12, which
+        // OpenAPI 3.0 tools and client generators reject.
+        agreementCi: z
+          .array(z.number())
+          .length(2)
+          .nullable()
+          .describe("95% interval of the agreement rate: [low, high]"),
         shadowP95Ms: z.number().nullable(),
         servedP95Ms: z.number().nullable(),
         shadowCostUsd: z.number(),
@@ -293,6 +306,7 @@ export function shadowRoutes(svc: ShadowService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "startShadow",
       permission: "rollouts:write",
       path: "/models/{model}/shadow",
       tags,
@@ -314,6 +328,7 @@ export function shadowRoutes(svc: ShadowService) {
   app.openapi(
     apiRoute({
       method: "delete",
+      operationId: "stopShadow",
       permission: "rollouts:write",
       path: "/models/{model}/shadow",
       tags,
@@ -330,6 +345,7 @@ export function shadowRoutes(svc: ShadowService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getShadowReport",
       permission: "registry:read",
       path: "/models/{model}/shadow",
       tags,

@@ -137,7 +137,9 @@ describe("shadow mode through the real gateway (demo workspace, simulator)", () 
     assert.equal(v.mirrored, 30);
     assert.equal(v.compared + v.errors, 30);
     assert.ok(v.agreementRate !== null && v.agreementRate >= 0 && v.agreementRate <= 1);
-    assert.ok(v.agreementCi && v.agreementCi[0] <= v.agreementRate! && v.agreementRate! <= v.agreementCi[1]);
+    assert.ok(
+      v.agreementCi && v.agreementCi[0]! <= v.agreementRate! && v.agreementRate! <= v.agreementCi[1]!,
+    );
     assert.ok(v.servedP95Ms !== null && v.shadowP95Ms !== null);
     const deps = await admin.dependents("support-assistant", "1h");
     assert.ok(

@@ -88,6 +88,7 @@ export function routersRoutes(svc: RoutersService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "calibrateRouter",
       permission: "registry:write",
       path: "/models/{model}/versions/{version}/calibrate",
       tags,
@@ -107,6 +108,7 @@ export function routersRoutes(svc: RoutersService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "trainRouter",
       permission: "registry:write",
       path: "/models/{model}/router/train",
       tags,

@@ -7,6 +7,7 @@ export function specRoutes(svc: SpecService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "applySpec",
       permission: "policy:admin",
       path: "/apply",
       tags: ["spec"],

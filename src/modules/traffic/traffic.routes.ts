@@ -12,6 +12,7 @@ export function trafficRoutes(svc: TrafficService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getTrafficTarget",
       permission: "registry:read",
       path: "/models/{model}/traffic-target",
       tags,
@@ -24,6 +25,7 @@ export function trafficRoutes(svc: TrafficService) {
   app.openapi(
     apiRoute({
       method: "put",
+      operationId: "setTrafficTarget",
       permission: "registry:write",
       path: "/models/{model}/traffic-target",
       tags,
@@ -37,6 +39,7 @@ export function trafficRoutes(svc: TrafficService) {
   app.openapi(
     apiRoute({
       method: "delete",
+      operationId: "deleteTrafficTarget",
       permission: "registry:write",
       path: "/models/{model}/traffic-target",
       tags,

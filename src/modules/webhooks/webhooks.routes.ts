@@ -18,6 +18,7 @@ export function webhookRoutes(svc: WebhooksService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "createWebhook",
       permission: "webhooks:admin",
       path: "/webhooks",
       tags,
@@ -30,6 +31,8 @@ export function webhookRoutes(svc: WebhooksService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listWebhooks",
+      summary: "List webhook subscriptions",
       permission: "webhooks:admin",
       path: "/webhooks",
       tags,
@@ -40,6 +43,7 @@ export function webhookRoutes(svc: WebhooksService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "disableWebhook",
       permission: "webhooks:admin",
       path: "/webhooks/{id}/disable",
       tags,
@@ -52,6 +56,7 @@ export function webhookRoutes(svc: WebhooksService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "listWebhookDeliveries",
       permission: "webhooks:admin",
       path: "/webhooks/{id}/deliveries",
       tags,
@@ -64,6 +69,7 @@ export function webhookRoutes(svc: WebhooksService) {
   app.openapi(
     apiRoute({
       method: "post",
+      operationId: "retryWebhookDelivery",
       permission: "webhooks:admin",
       path: "/webhooks/{id}/deliveries/{deliveryId}/retry",
       tags,

@@ -36,11 +36,12 @@ export interface Operation {
 // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is read loosely
 type Doc = Record<string, any>;
 
-/** Every operation of an OpenAPI document. */
+/** Every control-plane operation (/api/...) of an OpenAPI document; the gateway's /v1 is not fuzzed here. */
 export function operationsOf(doc: Doc): Operation[] {
   const out: Operation[] = [];
   for (const [path, item] of Object.entries<Doc>(doc.paths ?? {}))
     for (const [method, op] of Object.entries<Doc>(item)) {
+      if (!path.startsWith("/api/")) continue;
       if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
       const content = op.requestBody?.content as Record<string, { schema?: Schema }> | undefined;
       const [contentType, media] = Object.entries(content ?? {})[0] ?? [];

@@ -10,6 +10,8 @@ export function routeConfigRoutes(svc: RouteConfigService) {
   app.openapi(
     apiRoute({
       method: "get",
+      operationId: "getRoute",
+      summary: "Get the model's gateway route",
       permission: "registry:read",
       path: "/models/{model}/route",
       tags: ["gateway"],
@@ -21,6 +23,7 @@ export function routeConfigRoutes(svc: RouteConfigService) {
   app.openapi(
     apiRoute({
       method: "put",
+      operationId: "setRoute",
       permission: "registry:write",
       path: "/models/{model}/route",
       tags: ["gateway"],
