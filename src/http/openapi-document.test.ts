@@ -24,7 +24,6 @@ const GATEWAY = [
   "post /v1/responses",
   "post /v1/embeddings",
   "post /v1/messages",
-  "post /v1/messages/count_tokens",
   "get /v1/models",
   "get /v1/models/{id}",
   "post /v1/feedback",
@@ -37,7 +36,6 @@ const PENDING = new Set([
   "post /v1/completions",
   "post /v1/responses",
   "post /v1/embeddings",
-  "post /v1/messages/count_tokens",
   "get /v1/models/{id}",
 ]);
 
