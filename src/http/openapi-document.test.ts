@@ -24,6 +24,7 @@ const GATEWAY = [
   "post /v1/responses",
   "post /v1/embeddings",
   "post /v1/messages",
+  "post /v1/messages/count_tokens",
   "get /v1/models",
   "get /v1/models/{id}",
   "post /v1/feedback",
