@@ -72,7 +72,8 @@ export function responsesToChatRequest(body: Json): ChatRequest {
   }
   const input = body.input;
   if (typeof input === "string") messages.push({ role: "user", content: input });
-  else if (Array.isArray(input)) input.forEach((item, i) => addItem(messages, item, `input.${i}`));
+  else if (Array.isArray(input))
+    for (const [i, item] of input.entries()) addItem(messages, item, `input.${i}`);
   else fail("input", "required, a string or an array of input items");
   if (messages.length === 0 || (Array.isArray(input) && input.length === 0))
     fail("input", "must not be empty");

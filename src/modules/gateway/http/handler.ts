@@ -220,11 +220,12 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     try {
       await serve(req, res, `${req.method} ${path}`, dialect, requestId, base);
     } catch (err) {
-      if (!(err instanceof GatewayError)) {
-        logger.error({ err, requestId }, "gateway request failed");
-        err = new GatewayError(500, `internal error; the request id is in the server log: ${requestId}`);
-      }
-      sendError(res, dialect, err as GatewayError, { requestId, headers: base });
+      if (!(err instanceof GatewayError)) logger.error({ err, requestId }, "gateway request failed");
+      const answer =
+        err instanceof GatewayError
+          ? err
+          : new GatewayError(500, `internal error; the request id is in the server log: ${requestId}`);
+      sendError(res, dialect, answer, { requestId, headers: base });
     }
   }
 
