@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { manualClock, systemClock } from "../../../lib/clock.ts";
+import { type Clock, manualClock, systemClock } from "../../../lib/clock.ts";
 import { createLogger } from "../../../lib/logger.ts";
 import {
   anthropicToOpenAIRequest,
@@ -12,7 +12,7 @@ import {
 } from "../../../providers/index.ts";
 import { createSimulatorAdapter } from "../../../providers/simulator/adapter.ts";
 import type { Json } from "../../../providers/types.ts";
-import { createTokenBuckets } from "../limits/index.ts";
+import { createTokenBuckets, type TokenBuckets } from "../limits/index.ts";
 import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
 import type { GatewayDeps, GatewayLogEntry } from "./deps.ts";
 import { createGatewayHandler } from "./handler.ts";
@@ -58,6 +58,45 @@ const snapshot: RoutingSnapshot = {
   ]),
 };
 
+/** A loopback gateway over the simulator, with these token buckets; the log collects entries. */
+async function startGateway(buckets: TokenBuckets, logged: GatewayLogEntry[], clock: Clock) {
+  const deps: GatewayDeps = {
+    routing: { current: () => snapshot, onChange: () => {} },
+    authenticate: async (t) => (t === "good" ? { tokenId: "tok_1", name: "bot", roles: ["agent"] } : null),
+    adapters: {
+      simulator: createSimulatorAdapter({ clock: systemClock, random: () => 0.5 }),
+    } as GatewayDeps["adapters"],
+    execute: async (chain, attempt, o) => ({
+      result: await attempt(chain[0]!, o.signal, 1),
+      servedBy: chain[0]!,
+      path: [{ versionId: "ver_1", version: "1.0.0", outcome: "served", attempts: 1, durationMs: 1 }],
+    }),
+    translate: {
+      fromAnthropicRequest: (body) => anthropicToOpenAIRequest(body as never),
+      toAnthropicResponse: (resp, model) => ({ ...(openAIToAnthropicResponse(resp) as Json), model }),
+      toAnthropicStream: async function* (chunks, model) {
+        for await (const e of openAIToAnthropicStream(chunks, { model }))
+          yield { event: e.type, data: e as unknown as Json };
+      },
+    },
+    readBody: async (req) => {
+      const parts: Buffer[] = [];
+      for await (const c of req) parts.push(c as Buffer);
+      return Buffer.concat(parts);
+    },
+    rateLimit: (key) => buckets.take(key),
+    log: (e) => logged.push(e),
+    now: () => clock.now(),
+    feedback: async () => ({ status: 202, body: {} }),
+    apiKeyFor: () => undefined,
+    bodies: { mode: "off" },
+  };
+  const handler = createGatewayHandler(deps, createLogger("silent"));
+  const server = createServer((req, res) => void handler.handle(req, res));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
 const BURST = 100;
 
 describe("OpenAI's other APIs through the official SDKs", () => {
@@ -69,44 +108,10 @@ describe("OpenAI's other APIs through the official SDKs", () => {
   let anthropic: Anthropic;
 
   before(async () => {
-    const buckets = createTokenBuckets({ ratePerSec: 2, burst: BURST, clock });
-    const deps: GatewayDeps = {
-      routing: { current: () => snapshot, onChange: () => {} },
-      authenticate: async (t) => (t === "good" ? { tokenId: "tok_1", name: "bot", roles: ["agent"] } : null),
-      adapters: {
-        simulator: createSimulatorAdapter({ clock: systemClock, random: () => 0.5 }),
-      } as GatewayDeps["adapters"],
-      execute: async (chain, attempt, o) => ({
-        result: await attempt(chain[0]!, o.signal, 1),
-        servedBy: chain[0]!,
-        path: [{ versionId: "ver_1", version: "1.0.0", outcome: "served", attempts: 1, durationMs: 1 }],
-      }),
-      translate: {
-        fromAnthropicRequest: (body) => anthropicToOpenAIRequest(body as never),
-        toAnthropicResponse: (resp, model) => ({ ...(openAIToAnthropicResponse(resp) as Json), model }),
-        toAnthropicStream: async function* (chunks, model) {
-          for await (const e of openAIToAnthropicStream(chunks, { model }))
-            yield { event: e.type, data: e as unknown as Json };
-        },
-      },
-      readBody: async (req) => {
-        const parts: Buffer[] = [];
-        for await (const c of req) parts.push(c as Buffer);
-        return Buffer.concat(parts);
-      },
-      rateLimit: (key) => buckets.take(key),
-      log: (e) => logged.push(e),
-      now: () => clock.now(),
-      feedback: async () => ({ status: 202, body: {} }),
-      apiKeyFor: () => undefined,
-      bodies: { mode: "off" },
-    };
-    const handler = createGatewayHandler(deps, createLogger("silent"));
-    server = createServer((req, res) => void handler.handle(req, res));
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: "good", maxRetries: 0 });
-    anthropic = new Anthropic({ baseURL: url, apiKey: "good", maxRetries: 0 });
+    const g = await startGateway(createTokenBuckets({ ratePerSec: 2, burst: BURST, clock }), logged, clock);
+    server = g.server;
+    openai = new OpenAI({ baseURL: `${g.url}/v1`, apiKey: "good", maxRetries: 0 });
+    anthropic = new Anthropic({ baseURL: g.url, apiKey: "good", maxRetries: 0 });
   });
 
   after(() => new Promise<void>((r) => server.close(() => r())));
@@ -321,4 +326,24 @@ describe("OpenAI's other APIs through the official SDKs", () => {
       (e: unknown) => e instanceof Anthropic.APIError && !!e.requestID?.startsWith("req_"),
     );
   });
+});
+
+test("a 429 carries the rate-limit headers too: nothing remains, and when the bucket is full again", async () => {
+  const clock = manualClock(new Date("2026-12-07T12:00:00Z"));
+  const g = await startGateway(createTokenBuckets({ ratePerSec: 0.5, burst: 1, clock }), [], clock);
+  try {
+    const openai = new OpenAI({ baseURL: `${g.url}/v1`, apiKey: "good", maxRetries: 0 });
+    await openai.models.list();
+    await assert.rejects(openai.models.list(), (e: unknown) => {
+      assert.ok(e instanceof OpenAI.RateLimitError);
+      assert.equal(e.headers?.get("x-ratelimit-remaining-requests"), "0");
+      assert.equal(e.headers?.get("x-ratelimit-limit-requests"), "1");
+      assert.equal(e.headers?.get("x-ratelimit-reset-requests"), "2s");
+      assert.equal(e.headers?.get("retry-after"), "2");
+      assert.ok(e.requestID?.startsWith("req_"));
+      return true;
+    });
+  } finally {
+    await new Promise<void>((r) => g.server.close(() => r()));
+  }
 });
