@@ -47,7 +47,8 @@ const DIALECT_OF: Record<string, Dialect> = {
 };
 
 /**
- * The data plane: `/v1/chat/completions`, `/v1/messages`, `/v1/models`, `/v1/feedback`.
+ * The data plane: `/v1/chat/completions`, `/v1/messages`, `/v1/responses`, `/v1/completions`,
+ * `/v1/models` (and `/v1/models/{id}`), `/v1/feedback`.
  * A raw node:http handler (no framework on the hot path); returns false for other paths.
  * The front door: route, authorise, limit, read and validate, resolve the model; a refusal
  * anywhere is a GatewayError, rendered in one place. The call itself is `handleChat`'s.

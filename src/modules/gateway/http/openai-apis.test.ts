@@ -281,6 +281,17 @@ describe("OpenAI's other APIs through the official SDKs", () => {
       });
   });
 
+  test("a refusal before the token is known carries the request id, and no rate-limit headers", async () => {
+    const stranger = new OpenAI({ baseURL: openai.baseURL, apiKey: "wrong", maxRetries: 0 });
+    await assert.rejects(stranger.responses.create({ model: "chat", input: "hi" }), (e: unknown) => {
+      assert.ok(e instanceof OpenAI.AuthenticationError);
+      assert.ok(e.requestID?.startsWith("req_"));
+      assert.equal(e.headers?.get("request-id"), e.requestID);
+      assert.equal(e.headers?.get("x-ratelimit-remaining-requests"), null);
+      return true;
+    });
+  });
+
   test("x-ratelimit-* headers from the caller's bucket, falling by one per request", async () => {
     const seen: number[] = [];
     for (let i = 0; i < 3; i++) {
