@@ -11,7 +11,7 @@ import {
   openAIToAnthropicStream,
 } from "../../../providers/index.ts";
 import { createSimulatorAdapter } from "../../../providers/simulator/adapter.ts";
-import type { Json } from "../../../providers/types.ts";
+import type { ChatChunk, Json, ProviderAdapter } from "../../../providers/types.ts";
 import { createTokenBuckets, type TokenBuckets } from "../limits/index.ts";
 import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
 import type { GatewayDeps, GatewayLogEntry } from "./deps.ts";
@@ -59,13 +59,16 @@ const snapshot: RoutingSnapshot = {
 };
 
 /** A loopback gateway over the simulator, with these token buckets; the log collects entries. */
-async function startGateway(buckets: TokenBuckets, logged: GatewayLogEntry[], clock: Clock) {
+async function startGateway(
+  buckets: TokenBuckets,
+  logged: GatewayLogEntry[],
+  clock: Clock,
+  adapter: ProviderAdapter = createSimulatorAdapter({ clock: systemClock, random: () => 0.5 }),
+) {
   const deps: GatewayDeps = {
     routing: { current: () => snapshot, onChange: () => {} },
     authenticate: async (t) => (t === "good" ? { tokenId: "tok_1", name: "bot", roles: ["agent"] } : null),
-    adapters: {
-      simulator: createSimulatorAdapter({ clock: systemClock, random: () => 0.5 }),
-    } as GatewayDeps["adapters"],
+    adapters: { simulator: adapter } as GatewayDeps["adapters"],
     execute: async (chain, attempt, o) => ({
       result: await attempt(chain[0]!, o.signal, 1),
       servedBy: chain[0]!,
@@ -354,6 +357,50 @@ test("a 429 carries the rate-limit headers too: nothing remains, and when the bu
       assert.ok(e.requestID?.startsWith("req_"));
       return true;
     });
+  } finally {
+    await new Promise<void>((r) => g.server.close(() => r()));
+  }
+});
+
+test("a stream that breaks after it began ends with an error event the SDK raises; the log says 502", async () => {
+  const clock = manualClock();
+  const logged: GatewayLogEntry[] = [];
+  const breaking: ProviderAdapter = {
+    kind: "simulator",
+    complete: async () => {
+      throw new Error("not used");
+    },
+    stream: async () => ({
+      chunks: (async function* (): AsyncGenerator<ChatChunk> {
+        yield {
+          id: "c",
+          object: "chat.completion.chunk",
+          model: "sim",
+          choices: [{ index: 0, delta: { content: "Half an ans" }, finish_reason: null }],
+        };
+        throw new Error("connection reset");
+      })(),
+      done: Promise.resolve({ inputTokens: 1, outputTokens: 1 }),
+    }),
+  };
+  const g = await startGateway(
+    createTokenBuckets({ ratePerSec: 1, burst: 10, clock }),
+    logged,
+    clock,
+    breaking,
+  );
+  try {
+    const openai = new OpenAI({ baseURL: `${g.url}/v1`, apiKey: "good", maxRetries: 0 });
+    const stream = await openai.responses.create({ model: "chat", input: "hi", stream: true });
+    let text = "";
+    await assert.rejects(
+      (async () => {
+        for await (const e of stream) if (e.type === "response.output_text.delta") text += e.delta;
+      })(),
+      (e: unknown) => e instanceof OpenAI.APIError && /stream interrupted: connection reset/.test(e.message),
+    );
+    assert.equal(text, "Half an ans");
+    assert.deepEqual([logged.at(-1)?.endpoint, logged.at(-1)?.status], ["responses", 502]);
   } finally {
     await new Promise<void>((r) => g.server.close(() => r()));
   }
