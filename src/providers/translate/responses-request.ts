@@ -55,6 +55,8 @@ const isObject = (v: unknown): v is Json => !!v && typeof v === "object" && !Arr
 export function responsesToChatRequest(body: Json): ChatRequest {
   for (const [k, v] of Object.entries(body)) {
     if (v === undefined || v === null || KNOWN.has(k)) continue;
+    // Asking for nothing extra is what the gateway does anyway.
+    if (k === "include" && Array.isArray(v) && v.length === 0) continue;
     fail(k, REFUSED[k] ?? "not supported by the modelgov gateway's /v1/responses");
   }
   if (body.store === true)

@@ -131,9 +131,10 @@ describe("Responses request → chat request", () => {
     );
     // store: false, nulls and truncation "disabled" are what the gateway does anyway.
     assert.equal(
-      chat({ model: "m", input: "x", store: false, truncation: "disabled", top_p: null }).model,
+      chat({ model: "m", input: "x", store: false, truncation: "disabled", top_p: null, include: [] }).model,
       "m",
     );
+    refused({ include: ["reasoning.encrypted_content"] }, "include", /no extra output/);
   });
 });
 
