@@ -203,6 +203,46 @@ describe("gateway end to end with the official SDKs", () => {
     assert.equal(fakeAnthropic.lastBody?.model, "claude-fake");
   });
 
+  test("Responses API and legacy completions over both provider protocols, logged with their endpoint", async () => {
+    const tools: OpenAI.Responses.Tool[] = [
+      { type: "function", name: "get_order", parameters: { type: "object" }, strict: false },
+    ];
+    const ids: string[] = [];
+    for (const model of ["chat", "chat@claude"]) {
+      const plain = await openai.responses.create({ model, input: "hi", instructions: "Be brief." });
+      assert.ok(plain.output_text.length > 0, model);
+      const call = await openai.responses.create({ model, input: "order 7731?", tools });
+      const fc = call.output.find((o) => o.type === "function_call");
+      assert.ok(fc?.type === "function_call" && fc.name === "get_order", model);
+      const after = await openai.responses.create({
+        model,
+        tools,
+        input: [
+          { role: "user", content: "order 7731?" },
+          fc,
+          { type: "function_call_output", call_id: fc.call_id, output: "shipped" },
+        ],
+      });
+      assert.ok(after.output_text.length > 0, model);
+      const helper = openai.responses.stream({ model, input: "stream please" });
+      assert.ok((await helper.finalResponse()).output_text.length > 0, model);
+      const text = await openai.completions.create({ model, prompt: "Say this is a test" });
+      assert.ok(text.choices[0]?.text, model);
+      ids.push(plain._request_id!, text._request_id!);
+    }
+    await server.services.requestLog.flush();
+    const rows = await server.services.db.query<{ id: string; endpoint: string; status: number }>(
+      "SELECT id, endpoint, status FROM request_log WHERE id = ANY($1::text[]) ORDER BY at, id",
+      [ids],
+    );
+    assert.deepEqual(rows.map((r) => [r.endpoint, r.status]).sort(), [
+      ["completions", 200],
+      ["completions", 200],
+      ["responses", 200],
+      ["responses", 200],
+    ]);
+  });
+
   test("an upstream that fails falls back, and the response and the log say which version served", async () => {
     await admin.routes.set("chat", {
       split: null,

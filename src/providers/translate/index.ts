@@ -1,4 +1,6 @@
 export * from "./anthropic-types.ts";
+export { chatToCompletionResponse, chatToCompletionStream, completionsToChatRequest } from "./completions.ts";
+export { TranslateInputError } from "./input-error.ts";
 export * from "./openai-types.ts";
 export {
   anthropicToOpenAIRequest,
@@ -16,4 +18,11 @@ export {
   STOP_REASON_OF,
   stopReasonOf,
 } from "./response.ts";
+export { responsesToChatRequest } from "./responses-request.ts";
+export {
+  chatToResponsesResponse,
+  chatToResponsesStream,
+  type ResponsesEvent,
+  type ResponsesOptions,
+} from "./responses-response.ts";
 export { AnthropicStreamError, anthropicToOpenAIStream, openAIToAnthropicStream } from "./stream.ts";

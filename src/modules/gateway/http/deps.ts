@@ -56,8 +56,18 @@ export interface GatewayDeps {
   };
   /** Reads the body within the size and time limits; throws a RequestLimitError (413, 408, 400). */
   readBody(req: IncomingMessage): Promise<Buffer>;
-  /** The token's bucket: `limit` is its burst, refilled at `ratePerSec` (MODELGOV_GATEWAY_RATE_*). */
-  rateLimit(key: string): { ok: boolean; retryAfterSec: number; limit: number; ratePerSec: number };
+  /**
+   * The token's bucket: `limit` is its burst, refilled at `ratePerSec` (MODELGOV_GATEWAY_RATE_*);
+   * `remaining` and `resetMs` (until full), when given, become the x-ratelimit-* headers.
+   */
+  rateLimit(key: string): {
+    ok: boolean;
+    retryAfterSec: number;
+    limit: number;
+    ratePerSec: number;
+    remaining?: number;
+    resetMs?: number;
+  };
   log(entry: GatewayLogEntry): void;
   /** The time a request-log row is stamped with (the runtime's clock); unset: the system's. */
   now?(): Date;

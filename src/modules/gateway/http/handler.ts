@@ -23,12 +23,15 @@ import { handleMulti } from "./chat/multi.ts";
 import type { GatewayDeps, Principal } from "./deps.ts";
 import { GatewayError } from "./gateway-error.ts";
 import { createPrincipals, tokenOf } from "./principals.ts";
+import { rateLimitHeaders } from "./rate-headers.ts";
 import { type Dialect, sendError, sendJson } from "./respond.ts";
 
 const ROUTES = new Set([
   "POST /v1/chat/completions",
   "POST /v1/messages",
   "POST /v1/messages/count_tokens",
+  "POST /v1/responses",
+  "POST /v1/completions",
   "GET /v1/models",
   "POST /v1/feedback",
 ]);
@@ -39,8 +42,17 @@ const ID_PREFIX = `req_${randomBytes(6).toString("hex")}`;
 let idCounter = 0;
 const nextRequestId = () => `${ID_PREFIX}${(++idCounter).toString(36).padStart(6, "0")}`;
 
+/** The API each path speaks (errors and answers take its shape); any other path is Chat Completions'. */
+const DIALECT_OF: Record<string, Dialect> = {
+  "/v1/messages": "anthropic",
+  "/v1/messages/count_tokens": "anthropic",
+  "/v1/responses": "responses",
+  "/v1/completions": "completions",
+};
+
 /**
- * The data plane: `/v1/chat/completions`, `/v1/messages` (and its `count_tokens`), `/v1/models`, `/v1/feedback`.
+ * The data plane: `/v1/chat/completions`, `/v1/messages` (and its `count_tokens`), `/v1/responses`,
+ * `/v1/completions`, `/v1/models` (and `/v1/models/{id}`), `/v1/feedback`.
  * A raw node:http handler (no framework on the hot path); returns false for other paths.
  * The front door: route, authorise, limit, read and validate, resolve the model; a refusal
  * anywhere is a GatewayError, rendered in one place. The call itself is `handleChat`'s.
@@ -49,11 +61,19 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
   const principals = createPrincipals(deps);
   // A route flag's clock and counter, bound once: a request only adds its context's closure.
   const flagNow = deps.now ? () => deps.now!().getTime() : undefined;
+  const nowMs = flagNow ?? Date.now;
   const observeFlag = deps.observeFlag?.bind(deps);
   const observeRefusal = deps.observeRefusal?.bind(deps);
 
-  /** The caller, allowed to use the gateway within its rate; else the refusal. */
-  async function authorise(req: IncomingMessage): Promise<Principal> {
+  /**
+   * The caller, allowed to use the gateway within its rate; else the refusal. Its bucket's
+   * state goes into `base`, the headers of every answer from here on (a 429's too).
+   */
+  async function authorise(
+    req: IncomingMessage,
+    dialect: Dialect,
+    base: Record<string, string>,
+  ): Promise<Principal> {
     const known = principals.principalOf(req);
     const principal = known instanceof Promise ? await known : known;
     if (!principal)
@@ -72,6 +92,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
         { field: "authorization" },
       );
     const limit = deps.rateLimit(principal.tokenId);
+    rateLimitHeaders(limit, dialect, nowMs, base);
     if (!limit.ok)
       // Say what the limit is and how to change it: a first traffic loop hits it unawares.
       throw new GatewayError(
@@ -123,9 +144,11 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     requestId: string,
     base: Record<string, string>,
   ): Promise<void> {
-    if (!ROUTES.has(route)) throw new GatewayError(404, `no gateway route for ${route}`);
-    const principal = await authorise(req);
+    const modelId = route.startsWith("GET /v1/models/") ? route.slice(15) : undefined;
+    if (!ROUTES.has(route) && !modelId) throw new GatewayError(404, `no gateway route for ${route}`);
+    const principal = await authorise(req, dialect, base);
     if (route === "GET /v1/models") return sendJson(res, 200, listModels(deps), base);
+    if (modelId) return sendJson(res, 200, modelOf(deps, modelId), base);
     const body = await jsonBody(req);
     if (route === "POST /v1/feedback") {
       const r = await deps.feedback(principal, body);
@@ -194,15 +217,25 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?", 1)[0]!;
-    const dialect: Dialect = path.startsWith("/v1/messages") ? "anthropic" : "openai";
+    const dialect = DIALECT_OF[path] ?? "openai";
     const requestId = nextRequestId();
-    const base = { "x-modelgov-request-id": requestId };
+    // The id under the names the SDKs read: `x-request-id` (OpenAI's `_request_id`),
+    // `request-id` (Anthropic's); `x-modelgov-request-id` is the one feedback documents.
+    const base: Record<string, string> = {
+      "x-modelgov-request-id": requestId,
+      "x-request-id": requestId,
+      "request-id": requestId,
+    };
     try {
       await serve(req, res, `${req.method} ${path}`, dialect, requestId, base);
     } catch (err) {
-      if (!(err instanceof GatewayError)) throw err;
-      observeRefusal?.(err.status, err.code);
-      sendError(res, dialect, err, { requestId, headers: base });
+      if (!(err instanceof GatewayError)) logger.error({ err, requestId }, "gateway request failed");
+      const answer =
+        err instanceof GatewayError
+          ? err
+          : new GatewayError(500, `internal error; the request id is in the server log: ${requestId}`);
+      observeRefusal?.(answer.status, answer.code);
+      sendError(res, dialect, answer, { requestId, headers: base });
     }
   }
 
@@ -238,12 +271,32 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
 
 /** The models a gateway token may call: the servable aliases (routing/listing.ts). */
 function listModels(deps: GatewayDeps) {
-  const data: Json[] = listedModels(deps.routing.current()).map((m) => ({
-    id: m.id,
-    object: "model",
-    owned_by: "modelgov",
-    created: 0,
-    version: m.version,
-  }));
+  const data: Json[] = listedModels(deps.routing.current()).map(modelObject);
   return { object: "list", data };
+}
+
+const modelObject = (m: { id: string; version: string }): Json => ({
+  id: m.id,
+  object: "model",
+  owned_by: "modelgov",
+  created: 0,
+  version: m.version,
+});
+
+/** One model /v1/models lists (GET /v1/models/{id}); any other id is a 404. */
+function modelOf(deps: GatewayDeps, encoded: string): Json {
+  let id: string;
+  try {
+    id = decodeURIComponent(encoded);
+  } catch {
+    id = encoded;
+  }
+  const m = listedModels(deps.routing.current()).find((x) => x.id === id);
+  if (!m)
+    throw new GatewayError(
+      404,
+      `the model '${id}' does not exist or cannot be called with this token: GET /v1/models lists those that can`,
+      { field: "model" },
+    );
+  return modelObject(m);
 }

@@ -55,6 +55,57 @@ export const GATEWAY_RESPONSE_HEADERS: readonly GatewayHeader[] = [
     example: "req_3f9a1c0e2b7d000001",
   },
   {
+    name: "x-request-id",
+    format: "req_…",
+    description:
+      "The same id, where the OpenAI SDKs read it (`_request_id` on a result, `requestID` on an error). On every answer, errors and streams included.",
+    example: "req_3f9a1c0e2b7d000001",
+  },
+  {
+    name: "request-id",
+    format: "req_…",
+    description: "The same id, where the Anthropic SDKs read it (`_request_id`, `requestID`).",
+    example: "req_3f9a1c0e2b7d000001",
+  },
+  {
+    name: "x-ratelimit-limit-requests",
+    format: "integer",
+    description:
+      "The calling token's request bucket: its burst (MODELGOV_GATEWAY_RATE_BURST). On every answer after the token was recognised, 429 included.",
+    example: "20",
+  },
+  {
+    name: "x-ratelimit-remaining-requests",
+    format: "integer",
+    description: "Requests the token may still make at once (its bucket after this request, rounded down).",
+    example: "19",
+  },
+  {
+    name: "x-ratelimit-reset-requests",
+    format: "duration (`20ms`, `1.5s`, `6m0s`)",
+    description:
+      "How long until the bucket is full again, refilled at MODELGOV_GATEWAY_RATE_PER_SEC (OpenAI's format).",
+    example: "100ms",
+  },
+  {
+    name: "anthropic-ratelimit-requests-limit",
+    format: "integer",
+    description: "On /v1/messages: the bucket's burst, as the Anthropic API names it.",
+    example: "20",
+  },
+  {
+    name: "anthropic-ratelimit-requests-remaining",
+    format: "integer",
+    description: "On /v1/messages: requests the token may still make at once.",
+    example: "19",
+  },
+  {
+    name: "anthropic-ratelimit-requests-reset",
+    format: "RFC 3339 time",
+    description: "On /v1/messages: when the bucket is full again (rounded up to the second).",
+    example: "2026-12-07T12:00:02Z",
+  },
+  {
     name: "x-modelgov-model-version",
     format: "<model>@<version>",
     description: "The version that answered.",

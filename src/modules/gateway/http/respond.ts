@@ -1,7 +1,11 @@
 import type { ServerResponse } from "node:http";
 import type { GatewayError } from "./gateway-error.ts";
 
-export type Dialect = "openai" | "anthropic";
+/**
+ * The API a request came in on: Chat Completions (`openai`), Messages (`anthropic`), and
+ * OpenAI's Responses and legacy Completions; errors take the OpenAI shape but on Messages.
+ */
+export type Dialect = "openai" | "anthropic" | "responses" | "completions";
 
 const ERROR_TYPE: Record<number, { openai: string; anthropic: string }> = {
   400: { openai: "invalid_request_error", anthropic: "invalid_request_error" },
@@ -32,7 +36,8 @@ export function sendError(
     return;
   }
   const { status, message: detail, code } = err;
-  const type = ERROR_TYPE[status]?.[dialect] ?? "api_error";
+  const shape = dialect === "anthropic" ? "anthropic" : "openai";
+  const type = ERROR_TYPE[status]?.[shape] ?? "api_error";
   const body: Record<string, unknown> = {
     type: dialect === "anthropic" ? "error" : `https://modelgov.dev/problems/${code.replace(/_/g, "-")}`,
     title: detail,
@@ -40,7 +45,8 @@ export function sendError(
     detail,
     code,
     errors: [{ field: err.field, reason: detail }],
-    error: { type, message: detail, code },
+    // `param` is OpenAI's name for the field at fault (the SDKs read it into `error.param`).
+    error: { type, message: detail, code, ...paramOf(err.field) },
     ...(at.requestId ? { requestId: at.requestId, request_id: at.requestId } : {}),
     ...err.extra,
   };
@@ -52,6 +58,11 @@ export function sendError(
     ...err.headers,
   });
   res.end(text);
+}
+
+/** `body.input.0.role` → `input.0.role`; no param for what is not in the body (a header). */
+function paramOf(field: string): { param?: string } {
+  return field.startsWith("body.") ? { param: field.slice(5) } : {};
 }
 
 export function sendJson(

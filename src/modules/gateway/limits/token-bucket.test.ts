@@ -7,18 +7,35 @@ describe("token buckets", () => {
   test("burst, then refill at the rate, with Retry-After rounded up to whole seconds", () => {
     const clock = manualClock();
     const b = createTokenBuckets({ ratePerSec: 2, burst: 3, clock });
-    assert.deepEqual(b.take("tok_a"), { ok: true, retryAfterSec: 0, remaining: 2, limit: 3, ratePerSec: 2 });
+    // resetMs: until full again; one token at 2/s is 500 ms.
+    assert.deepEqual(b.take("tok_a"), {
+      ok: true,
+      retryAfterSec: 0,
+      remaining: 2,
+      resetMs: 500,
+      limit: 3,
+      ratePerSec: 2,
+    });
     assert.equal(b.take("tok_a").remaining, 1);
     assert.equal(b.take("tok_a").remaining, 0);
     // Empty: one token takes 0.5s at 2/s, announced as 1s.
-    assert.deepEqual(b.take("tok_a"), { ok: false, retryAfterSec: 1, remaining: 0, limit: 3, ratePerSec: 2 });
+    assert.deepEqual(b.take("tok_a"), {
+      ok: false,
+      retryAfterSec: 1,
+      remaining: 0,
+      resetMs: 1500,
+      limit: 3,
+      ratePerSec: 2,
+    });
     clock.advance(499);
     assert.equal(b.take("tok_a").ok, false, "0.998 tokens are not one");
     clock.advance(1);
     assert.equal(b.take("tok_a").ok, true, "exactly one token after 500ms");
     assert.equal(b.take("tok_b").remaining, 2, "keys are independent");
     clock.advance(60_000);
-    assert.equal(b.take("tok_a").remaining, 2, "refill stops at burst");
+    const refilled = b.take("tok_a");
+    assert.equal(refilled.remaining, 2, "refill stops at burst");
+    assert.equal(refilled.resetMs, 500);
   });
 
   test("slow rates: Retry-After is the ceiling of the exact wait", () => {
@@ -41,7 +58,7 @@ describe("token buckets", () => {
     const r = b.take("k", 12);
     assert.deepEqual(
       r,
-      { ok: false, retryAfterSec: 1, remaining: 5, limit: 20, ratePerSec: 10 },
+      { ok: false, retryAfterSec: 1, remaining: 5, resetMs: 1500, limit: 20, ratePerSec: 10 },
       "7 tokens at 10/s = 0.7s → 1",
     );
     assert.equal(b.take("k", 5).ok, true, "a refused take costs nothing");

@@ -21,6 +21,8 @@ export interface TakeResult {
   retryAfterSec: number;
   /** Tokens left after this call, floored. */
   remaining: number;
+  /** Milliseconds until the bucket is full again (rounded up): the rate-limit headers' reset. */
+  resetMs: number;
   /** The key's burst, and the rate it refills at. */
   limit: number;
   ratePerSec: number;
@@ -58,6 +60,9 @@ function validate(l: BucketLimits, what: string): BucketLimits {
   if (!(l.burst >= 1) || !Number.isFinite(l.burst)) throw new RangeError(`${what}: burst must be >= 1`);
   return l;
 }
+
+const untilFull = (b: Bucket) =>
+  Math.max(0, Math.ceil(((b.limits.burst - b.tokens) / b.limits.ratePerSec) * 1000 - EPSILON));
 
 export function createTokenBuckets(opts: TokenBucketsOptions): TokenBuckets {
   const defaults = validate({ ratePerSec: opts.ratePerSec, burst: opts.burst }, "token bucket");
@@ -102,6 +107,7 @@ export function createTokenBuckets(opts: TokenBucketsOptions): TokenBuckets {
           ok: true,
           retryAfterSec: 0,
           remaining: Math.floor(b.tokens + EPSILON),
+          resetMs: untilFull(b),
           limit: burst,
           ratePerSec,
         };
@@ -111,6 +117,7 @@ export function createTokenBuckets(opts: TokenBucketsOptions): TokenBuckets {
         ok: false,
         retryAfterSec: Math.max(1, Math.ceil(waitSec - EPSILON)),
         remaining: Math.floor(b.tokens + EPSILON),
+        resetMs: untilFull(b),
         limit: burst,
         ratePerSec,
       };

@@ -42,6 +42,14 @@ export interface ChatCall extends ChatArgs {
   context(signal: SignalLike, attempt?: number): CallContext;
 }
 
+/** The request log's `endpoint`: the API the caller used. */
+const ENDPOINT = {
+  openai: "chat.completions",
+  anthropic: "messages",
+  responses: "responses",
+  completions: "completions",
+} as const satisfies Record<Dialect, EntryStart["endpoint"]>;
+
 export function openCall(a: ChatArgs): ChatCall {
   const { res, chat, resolution } = a;
   const abort = new LightAbort();
@@ -65,7 +73,7 @@ export function openCall(a: ChatArgs): ChatCall {
       routeTier: resolution.via?.tier || null,
       routeReason: resolution.reason,
       splitScope: resolution.splitScope ?? null,
-      endpoint: a.dialect === "anthropic" ? "messages" : "chat.completions",
+      endpoint: ENDPOINT[a.dialect],
       stream: chat.stream === true,
       subject: a.subject ?? null,
       groups: a.groups ?? null,

@@ -1,3 +1,4 @@
+import { chatToCompletionResponse, chatToResponsesResponse } from "../../../../providers/translate/index.ts";
 import type { ChatResponse, CompletionResult } from "../../../../providers/types.ts";
 import { answerOfChoices } from "../../features/derive.ts";
 import type { FallbackStep } from "../../resilience/fallback.ts";
@@ -33,15 +34,7 @@ export function sendPlain(
   headers: Record<string, string> = servedHeaders(call, a.servedBy, a.path),
 ): Outcome & { choices: ChatResponse["choices"] } {
   const { deps, chat } = call;
-  const label = a.response.model;
-  sendJson(
-    call.res,
-    200,
-    call.dialect === "anthropic"
-      ? deps.translate.toAnthropicResponse(a.response, label, call.requestId)
-      : a.response,
-    headers,
-  );
+  sendJson(call.res, 200, answerBody(call, a.response), headers);
   return {
     status: 200,
     errorClass: null,
@@ -53,6 +46,22 @@ export function sendPlain(
     answer: answerOfChoices(a.response.choices),
     choices: a.response.choices,
   };
+}
+
+/** The answer in the caller's dialect; ids derive from the request id (the log's). */
+function answerBody(call: ChatCall, response: ChatResponse) {
+  const label = response.model;
+  const id = call.requestId.replace(/^req_/, "");
+  switch (call.dialect) {
+    case "anthropic":
+      return call.deps.translate.toAnthropicResponse(response, label, call.requestId);
+    case "responses":
+      return chatToResponsesResponse(response, { id, model: label, request: call.chat });
+    case "completions":
+      return chatToCompletionResponse(response, { id, model: label });
+    default:
+      return response;
+  }
 }
 
 /** A plain (non-streaming) answer: the outcome, and the choices served (for a shadow comparison). */

@@ -1,3 +1,8 @@
+import {
+  completionsToChatRequest,
+  responsesToChatRequest,
+  TranslateInputError,
+} from "../../../../providers/translate/index.ts";
 import type { ChatRequest, Json } from "../../../../providers/types.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { GatewayError } from "../gateway-error.ts";
@@ -14,8 +19,10 @@ export function chatRequestOf(
 ): ChatRequest {
   let chat: ChatRequest;
   try {
-    chat = dialect === "anthropic" ? translate.fromAnthropicRequest(body) : (body as ChatRequest);
+    chat = readAs(body, dialect, translate);
   } catch (err) {
+    if (err instanceof TranslateInputError)
+      throw new GatewayError(400, err.message, { field: `body.${err.field}`, cause: err });
     throw new GatewayError(400, `cannot read the request: ${(err as Error).message}`, { field: "body" });
   }
   if (typeof chat.model !== "string" || !chat.model)
@@ -31,6 +38,20 @@ export function chatRequestOf(
   const bad = messageProblem(chat.messages);
   if (bad) throw new GatewayError(400, `${bad.field.slice(5)}: ${bad.reason}`, { field: bad.field });
   return chat;
+}
+
+/** The body as a chat request: Messages through the injected translator, Responses and Completions through theirs. */
+function readAs(body: Json, dialect: Dialect, translate: GatewayDeps["translate"]): ChatRequest {
+  switch (dialect) {
+    case "anthropic":
+      return translate.fromAnthropicRequest(body);
+    case "responses":
+      return responsesToChatRequest(body);
+    case "completions":
+      return completionsToChatRequest(body);
+    default:
+      return body as ChatRequest;
+  }
 }
 
 const MESSAGE_ROLES = new Set(["system", "developer", "user", "assistant", "tool", "function"]);

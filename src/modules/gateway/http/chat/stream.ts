@@ -1,4 +1,5 @@
-import type { ChatChunk } from "../../../../providers/types.ts";
+import { chatToCompletionStream, chatToResponsesStream } from "../../../../providers/translate/index.ts";
+import type { ChatChunk, Json } from "../../../../providers/types.ts";
 import { asksForJson, StreamedAnswer } from "../../features/derive.ts";
 import { startSse, writeSse } from "../respond.ts";
 import { type ChatCall, servedHeaders, walkChain } from "./call.ts";
@@ -36,13 +37,27 @@ export async function stream(call: ChatCall): Promise<Outcome> {
       yield { ...n.value, model: name };
     }
   }
+  const id = call.requestId.replace(/^req_/, "");
   try {
-    if (dialect === "anthropic")
-      for await (const e of deps.translate.toAnthropicStream(rest(), name, call.requestId))
-        writeSse(res, e.data, e.event);
-    else {
-      for await (const c of rest()) writeSse(res, c);
-      writeSse(res, "[DONE]");
+    switch (dialect) {
+      case "anthropic":
+        for await (const e of deps.translate.toAnthropicStream(rest(), name, call.requestId))
+          writeSse(res, e.data, e.event);
+        break;
+      case "responses":
+        for await (const e of chatToResponsesStream(rest(), { id, model: name, request: chat }))
+          writeSse(res, e.data, e.event);
+        break;
+      case "completions": {
+        const includeUsage = (chat.stream_options as Json | undefined)?.include_usage === true;
+        for await (const c of chatToCompletionStream(rest(), { id, model: name, includeUsage }))
+          writeSse(res, c);
+        writeSse(res, "[DONE]");
+        break;
+      }
+      default:
+        for await (const c of rest()) writeSse(res, c);
+        writeSse(res, "[DONE]");
     }
     const usage = await s.done;
     const upstreamMs = elapsedMs(upstreamStart);
@@ -64,6 +79,19 @@ export async function stream(call: ChatCall): Promise<Outcome> {
     const message = `stream interrupted: ${(err as Error).message}`;
     if (dialect === "anthropic")
       writeSse(res, { type: "error", error: { type: "api_error", message } }, "error");
+    else if (dialect === "responses")
+      // The SDKs raise on an event whose data carries `error`.
+      writeSse(
+        res,
+        {
+          type: "error",
+          code: "upstream_error",
+          message,
+          param: null,
+          error: { type: "upstream_error", message },
+        },
+        "error",
+      );
     else writeSse(res, { error: { type: "upstream_error", message, code: "upstream_error" } });
     res.end();
     return {
