@@ -111,8 +111,30 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * An OpenAI embeddings request, as the gateway validated it: `input` always a list (a string
+ * or a token array per item), `model` the provider model id by the time an adapter sees it.
+ */
+export interface EmbeddingRequest {
+  input: Array<string | number[]>;
+  dimensions?: number;
+  /** What the caller asked for; adapters answer floats either way (the gateway encodes). */
+  encoding_format?: "float" | "base64";
+  user?: string;
+}
+
+export interface EmbeddingResult {
+  /** One vector per input item, in input order. */
+  vectors: number[][];
+  /** Input tokens only: an embedding has no output tokens. */
+  usage: Usage;
+  upstreamMs: number;
+}
+
 export interface ProviderAdapter {
   readonly kind: UpstreamTarget["provider"];
   complete(req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Promise<CompletionResult>;
   stream(req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Promise<StreamResult>;
+  /** Embeddings (`POST /v1/embeddings`); absent for a provider that has none (Anthropic). */
+  embed?(req: EmbeddingRequest, target: UpstreamTarget, ctx: CallContext): Promise<EmbeddingResult>;
 }
