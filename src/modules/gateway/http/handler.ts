@@ -19,6 +19,7 @@ import { classifyRoute } from "./chat/classify.ts";
 import { chatRequestOf, handleChat, parseGroups } from "./chat/index.ts";
 import { handleMulti } from "./chat/multi.ts";
 import type { GatewayDeps, Principal } from "./deps.ts";
+import { handleEmbeddings } from "./embeddings/index.ts";
 import { GatewayError } from "./gateway-error.ts";
 import { createPrincipals, tokenOf } from "./principals.ts";
 import { type Dialect, sendError, sendJson } from "./respond.ts";
@@ -28,6 +29,7 @@ const ROUTES = new Set([
   "POST /v1/messages",
   "GET /v1/models",
   "POST /v1/feedback",
+  "POST /v1/embeddings",
 ]);
 
 // Request ids: a random per-process prefix and a counter. Unique across replicas and
@@ -127,6 +129,11 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       const r = await deps.feedback(principal, body);
       return sendJson(res, r.status, r.body, { ...base, ...r.headers });
     }
+    if (route === "POST /v1/embeddings")
+      return handleEmbeddings({
+        ...{ deps, req, res, body, principal, requestId, base, refused },
+        flag: { now: flagNow, observe: observeFlag },
+      });
     const chat = chatRequestOf(body, dialect, deps.translate);
     const subject =
       (req.headers["x-modelgov-subject"] as string | undefined) ??
