@@ -86,6 +86,7 @@ function vectorsOf(json: Json, count: number, label: string): number[][] {
     if (!vector) throw bad(`data[${i}].embedding`);
     out[index] = vector;
   }
-  if (out.some((v) => v === undefined)) throw bad(`${json.data.length} vectors for ${count} inputs`);
+  // A loop, not `some`: `some` skips the holes of a sparse array, which are what it looks for.
+  for (let i = 0; i < count; i++) if (!out[i]) throw bad(`${json.data.length} vectors for ${count} inputs`);
   return out as number[][];
 }
