@@ -178,7 +178,6 @@ async function seedEmbeddings(s: Services): Promise<void> {
       parameters: {
         embedding: { dimensions },
         latencyMs: { p50: 40, p95: 120 },
-        errorRate: 0.001,
         // Vectors depend on the text and this seed only: the same text, the same vector.
         seed: 2000,
       },
