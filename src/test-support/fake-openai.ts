@@ -152,7 +152,7 @@ function embeddingsOf(body: Json): string {
     const seed = typeof item === "string" ? item.length : item.length + 1000;
     const vector = Array.from({ length: dims }, (_, i) => Math.fround(((seed + i) % 7) / 7));
     const b = Buffer.alloc(dims * 4);
-    vector.forEach((x, i) => b.writeFloatLE(x, i * 4));
+    for (const [i, x] of vector.entries()) b.writeFloatLE(x, i * 4);
     return {
       object: "embedding",
       index,
