@@ -39,7 +39,7 @@ let idCounter = 0;
 const nextRequestId = () => `${ID_PREFIX}${(++idCounter).toString(36).padStart(6, "0")}`;
 
 /**
- * The data plane: `/v1/chat/completions`, `/v1/messages`, `/v1/models`, `/v1/feedback`.
+ * The data plane: `/v1/chat/completions`, `/v1/messages`, `/v1/embeddings`, `/v1/models`, `/v1/feedback`.
  * A raw node:http handler (no framework on the hot path); returns false for other paths.
  * The front door: route, authorise, limit, read and validate, resolve the model; a refusal
  * anywhere is a GatewayError, rendered in one place. The call itself is `handleChat`'s.
@@ -131,7 +131,14 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     }
     if (route === "POST /v1/embeddings")
       return handleEmbeddings({
-        ...{ deps, req, res, body, principal, requestId, base, refused },
+        deps,
+        req,
+        res,
+        body,
+        principal,
+        requestId,
+        base,
+        refused,
         flag: { now: flagNow, observe: observeFlag },
       });
     const chat = chatRequestOf(body, dialect, deps.translate);
