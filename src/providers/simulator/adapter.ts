@@ -59,9 +59,9 @@ export function createSimulatorAdapter(deps: SimulatorDeps): ProviderAdapter {
   const plan = (req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Plan => {
     if (!Array.isArray(req.messages) || req.messages.length === 0)
       throw invalidRequest(target, "messages: must be a non-empty array");
-    if (paramsOf(target).embedding)
-      throw invalidRequest(target, "this version is an embedding model: call /v1/embeddings");
     const params = paramsOf(target);
+    if (params.embedding)
+      throw invalidRequest(target, "this version is an embedding model: call /v1/embeddings");
     const rand = drawsFor(params, ctx);
     if (rand() < params.errorRate) throw simulatedError(target);
     const latencyMs = logNormalLatency(params.latencyMs.p50, params.latencyMs.p95, rand);
