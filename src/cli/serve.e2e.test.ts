@@ -83,7 +83,7 @@ describe("modelgov serve (the real binary)", () => {
     const models = await readJson(await fetch(`${first.url}/api/v1/models`));
     assert.deepEqual(
       models.items.map((m: { name: string }) => m.name),
-      ["support-assistant"],
+      ["support-assistant", "support-embeddings"],
     );
     assert.equal(models.items[0].versionCount, 4);
     const card = await readJson(

@@ -42,3 +42,45 @@ export function demoCard(version: string, successRate: number, notes: string): C
     extraSections: [],
   };
 }
+
+/** The demo embedding model's card: complete, so its release is approved like the assistant's. */
+export function demoEmbeddingsCard(version: string, dimensions: number): CardContent {
+  return {
+    title: `Model Card for support-embeddings ${version} (DEMO)`,
+    metadata: {
+      license: "apache-2.0",
+      tags: ["demo", "embeddings", "simulator"],
+      language: ["en", "de", "es"],
+      base_model: "modelgov/simulator",
+      "model-index": [
+        {
+          name: `support-embeddings-${version}`,
+          results: [
+            {
+              task: { type: "feature-extraction", name: "Ticket retrieval" },
+              dataset: { name: "demo-support-tickets", type: "modelgov/demo-support-tickets", split: "test" },
+              metrics: [{ type: "dimensions", value: dimensions, name: "Vector length" }],
+            },
+          ],
+        },
+      ],
+    },
+    sections: {
+      model_details: `DEMO WORKSPACE. An embedding model served by the built-in simulator provider: ${dimensions}-dimensional unit vectors, the same for the same text.`,
+      intended_use:
+        "Embedding support tickets and help-centre articles for retrieval (similar tickets, suggested articles).",
+      out_of_scope_use:
+        "Any decision about a customer; semantic judgements: simulated vectors carry no meaning.",
+      factors: "Ticket language and length.",
+      metrics: "p95 latency, input tokens and cost per 1,000 requests.",
+      evaluation_data: "Not evaluated: the simulator's vectors are hashes of the text, not learned.",
+      training_data:
+        "Not applicable: the simulator has no weights. A real model card names its training data here.",
+      quantitative_analyses: "None: simulated vectors.",
+      ethical_considerations:
+        "A real embedding model may retrieve worse for non-English tickets; measure per language before use.",
+      caveats_and_recommendations: "Demo data only. Replace with your own models before drawing conclusions.",
+    },
+    extraSections: [],
+  };
+}

@@ -40,6 +40,14 @@ for (const target of allStoreTargets()) {
         );
         assert.equal(card.source, "demo");
       }
+      // The embedding model (POST /v1/embeddings): one simulator version, released to production.
+      const emb = await h.services.registry.getModel("support-embeddings");
+      assert.ok(emb.tags.includes("demo"));
+      assert.deepEqual(emb.aliases, { production: "1.0.0" });
+      const [ev] = (await h.services.registry.listVersions({ model: "support-embeddings", limit: 10 })).items;
+      assert.equal(ev?.provider, "simulator");
+      assert.deepEqual(ev?.parameters.embedding, { dimensions: 256 });
+      assert.equal((await h.services.cards.get("support-embeddings", "1.0.0")).validation.complete, true);
       // The demo flag, written past the release gate (its canary is unapproved on purpose), says so.
       const flag = await h.services.flags.get(DEMO_FLAG.key);
       assert.deepEqual(flag.rules, [{ when: { tenant: "internal" }, variant: "canary" }]);

@@ -4,7 +4,7 @@ import { FlagInputSchema } from "../modules/flags/index.ts";
 import { RouteConfigSchema } from "../modules/gateway/index.ts";
 import { modelCount } from "../modules/registry/index.ts";
 import type { Services } from "../services.ts";
-import { demoCard } from "./card.ts";
+import { demoCard, demoEmbeddingsCard } from "./card.ts";
 
 const DEMO_CTX: RequestContext = { actor: "modelgov-demo", requestId: "demo-seed", roles: ["admin"] };
 /** A separate demo identity signs: the author and requester may not (separation of duties). */
@@ -145,6 +145,7 @@ async function seed(s: Services): Promise<void> {
       prices: Object.fromEntries(versions.map((v) => [v.version, v.version === "2.0.0" ? PRICE_2 : PRICE_1])),
     }),
   );
+  await seedEmbeddings(s);
   // From now on a customer-support release needs an evaluation that passes these gates; the
   // 1.2.0 request opened above is bound by them too (a signature alone does not approve it).
   await s.approvals.setPolicy(DEMO_CTX, { rules: [DEMO_RULE], gates: [DEMO_GATE] });
@@ -152,6 +153,56 @@ async function seed(s: Services): Promise<void> {
   await s.monitoring.setConfig(DEMO_CTX, "*", {});
   await s.flags.put(DEMO_CTX, DEMO_FLAG, "create", { skipReleaseGate: true });
 }
+
+/** The demo's embedding model (POST /v1/embeddings), released to production as the assistant's were. */
+async function seedEmbeddings(s: Services): Promise<void> {
+  const name = "support-embeddings";
+  const version = "1.0.0";
+  const dimensions = 256;
+  await s.registry.createModel(DEMO_CTX, {
+    name,
+    owner: "support-platform-team",
+    description:
+      "DEMO: embeds support tickets for retrieval (POST /v1/embeddings). Seeded by modelgov serve; start with --no-demo to skip.",
+    useCases: ["retrieval"],
+    riskTier: "low",
+    tags: [LABEL],
+  });
+  await s.registry.registerVersion(
+    DEMO_CTX,
+    name,
+    {
+      version,
+      provider: "simulator",
+      providerModelId: "sim-embeddings-1.0.0",
+      parameters: {
+        embedding: { dimensions },
+        latencyMs: { p50: 40, p95: 120 },
+        // Vectors depend on the text and this seed only: the same text, the same vector.
+        seed: 2000,
+      },
+      changelog: "First release.",
+      metrics: { latency_p95_ms: 120, dimensions },
+      limitations: ["Simulated model: vectors are hashes of the text and carry no meaning"],
+      tags: [LABEL],
+      card: demoEmbeddingsCard(version, dimensions),
+    },
+    undefined,
+    "demo",
+  );
+  const req = await s.approvals.request(DEMO_CTX, name, version, `Release ${version} to production`);
+  await s.approvals.sign(REVIEWER, req.id, {
+    role: "engineering",
+    decision: "approve",
+    comment: "demo sign-off",
+    evidenceRefs: [],
+  });
+  await s.registry.setAlias(DEMO_CTX, name, "production", version, "demo: initial release");
+  await s.routes.set(DEMO_CTX, name, RouteConfigSchema.parse({ prices: { [version]: EMBEDDING_PRICE } }));
+}
+
+/** Embeddings bill input tokens only (text-embedding-3-small's list price is $0.00002 per 1k). */
+const EMBEDDING_PRICE = { inputPer1kUsd: 0.00002, outputPer1kUsd: 0 };
 
 /**
  * The demo flag (issue 19): OpenFeature's evaluation context `tenant=internal` gets the canary,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { harnesses } from "../test-support/provider-harnesses.ts";
-import type { CallContext, ChatChunk, ChatRequest, Json } from "./types.ts";
+import type { CallContext, ChatChunk, ChatRequest, Json, UpstreamTarget } from "./types.ts";
 import { UpstreamError } from "./types.ts";
 
 /** One contract, every adapter: what the gateway and the resilience layer rely on. */
@@ -248,5 +248,38 @@ for (const h of harnesses()) {
         await delay(20);
         assert.equal(followed(), 0);
       });
+
+    // Embeddings are optional: a provider without them (Anthropic) leaves `embed` out, and the
+    // gateway refuses before calling. Where offered, the gateway relies on the same contract.
+    const embed = adapter.embed?.bind(adapter);
+    const asEmbedding = (t: UpstreamTarget): UpstreamTarget => ({
+      ...t,
+      parameters: { ...t.parameters, embedding: { dimensions: 8 } },
+    });
+    if (!embed)
+      test("no embed: this provider has no embeddings API", () => {
+        assert.equal(adapter.kind, "anthropic");
+      });
+    else {
+      test("embed: one vector per input, in order, of the dimensions asked; input tokens, no output tokens", async () => {
+        const input = ["refund my order", [101, 102, 103], "hello"];
+        const r = await embed({ input, dimensions: 4 }, asEmbedding(h.target()), ctx());
+        assert.equal(r.vectors.length, 3);
+        assert.ok(r.vectors.every((v) => v.length === 4 && v.every(Number.isFinite)));
+        assert.deepEqual(
+          r.vectors[0],
+          (await embed({ input: ["refund my order"], dimensions: 4 }, asEmbedding(h.target()), ctx()))
+            .vectors[0],
+        );
+        assert.ok(r.usage.inputTokens > 0);
+        assert.equal(r.usage.outputTokens, 0);
+        assert.ok(r.upstreamMs >= 0);
+      });
+
+      test("embed: a 503 is retryable, as on chat", async () => {
+        const e = await rejection(embed({ input: ["x"] }, asEmbedding(h.failing(503)!), ctx()));
+        assert.deepEqual([e.kind, e.status, e.retryable], ["http", 503, true]);
+      });
+    }
   });
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RouterPolicySchema } from "./router/registration.ts";
+import { EmbeddingParametersSchema } from "./shared/embedding.ts";
 import { SimulatorParametersSchema } from "./simulator/registration.ts";
 
 /**
@@ -20,8 +21,16 @@ const SamplingParameters = z
     top_p: z.number().min(0).max(1).optional(),
     max_tokens: z.number().int().min(1).optional(),
     timeout_ms: z.number().int().min(1).max(600_000).optional(),
+    embedding: EmbeddingParametersSchema.optional(),
   })
   .catchall(z.unknown());
+
+/** Anthropic's API has no embeddings: a version that claims to be one is refused at registration. */
+const AnthropicParameters = SamplingParameters.refine((p) => p.embedding === undefined, {
+  message:
+    "Anthropic has no embeddings API: register an embedding model on openai, openai-compatible or simulator",
+  path: ["embedding"],
+});
 
 export const PROVIDERS: Record<string, ProviderRegistration> = {
   openai: {
@@ -40,7 +49,7 @@ export const PROVIDERS: Record<string, ProviderRegistration> = {
     kind: "anthropic",
     description: "Anthropic Messages API (endpoint defaults to https://api.anthropic.com)",
     endpoint: "optional",
-    parameters: SamplingParameters,
+    parameters: AnthropicParameters,
   },
   simulator: {
     kind: "simulator",

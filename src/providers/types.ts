@@ -111,10 +111,32 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * An OpenAI embeddings request, as the gateway validated it: `input` always a list (a string
+ * or a token array per item), `model` the provider model id by the time an adapter sees it.
+ */
+export interface EmbeddingRequest {
+  input: Array<string | number[]>;
+  dimensions?: number;
+  /** What the caller asked for; adapters answer floats either way (the gateway encodes). */
+  encoding_format?: "float" | "base64";
+  user?: string;
+}
+
+export interface EmbeddingResult {
+  /** One vector per input item, in input order. */
+  vectors: number[][];
+  /** Input tokens only: an embedding has no output tokens. */
+  usage: Usage;
+  upstreamMs: number;
+}
+
 export interface ProviderAdapter {
   readonly kind: UpstreamTarget["provider"];
   complete(req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Promise<CompletionResult>;
   stream(req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Promise<StreamResult>;
   /** The request's input tokens as the provider itself counts them, where it has an endpoint for it. */
   countTokens?(req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Promise<number>;
+  /** Embeddings (`POST /v1/embeddings`); absent for a provider that has none (Anthropic). */
+  embed?(req: EmbeddingRequest, target: UpstreamTarget, ctx: CallContext): Promise<EmbeddingResult>;
 }

@@ -70,11 +70,12 @@ function answerOf(body: Json, knobs: FakeKnobs, n: number): Answer {
 
 const openAIProtocol: FakeProtocol = {
   defaultReply: "Hello from fake-openai. How can I help you today?",
-  isApiPath: (url) => url.endsWith("/chat/completions"),
+  isApiPath: (url) => url.endsWith("/chat/completions") || url.endsWith("/embeddings"),
   baseUrl: (origin) => `${origin}/v1`,
 
   invalid(body) {
     if (typeof body.model !== "string") return "you must provide a model parameter";
+    if (isEmbeddings(body)) return Array.isArray(body.input) ? undefined : "'$.input' is invalid";
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return "[] is too short - 'messages'";
     }
@@ -87,6 +88,7 @@ const openAIProtocol: FakeProtocol = {
   },
 
   plain(body, knobs, n) {
+    if (isEmbeddings(body)) return embeddingsOf(body);
     const a = answerOf(body, knobs, n);
     const message: Json = { role: "assistant", content: a.content, refusal: null, annotations: [] };
     if (a.call) {
@@ -138,3 +140,33 @@ const openAIProtocol: FakeProtocol = {
     return out;
   },
 };
+
+/** An embeddings request (POST …/embeddings): it has `input`, a chat request `messages`. */
+const isEmbeddings = (body: Json) => body.input !== undefined && body.messages === undefined;
+
+/** One vector per input (`dimensions` long, default 8, each item's own), a token a word or token id. */
+function embeddingsOf(body: Json): string {
+  const input = body.input as Array<string | number[]>;
+  const dims = typeof body.dimensions === "number" ? body.dimensions : 8;
+  const data = input.map((item, index) => {
+    const seed = typeof item === "string" ? item.length : item.length + 1000;
+    const vector = Array.from({ length: dims }, (_, i) => Math.fround(((seed + i) % 7) / 7));
+    const b = Buffer.alloc(dims * 4);
+    for (const [i, x] of vector.entries()) b.writeFloatLE(x, i * 4);
+    return {
+      object: "embedding",
+      index,
+      embedding: body.encoding_format === "base64" ? b.toString("base64") : vector,
+    };
+  });
+  const tokens = input.reduce(
+    (t, item) => t + (typeof item === "string" ? item.split(/\s+/).length : item.length),
+    0,
+  );
+  return JSON.stringify({
+    object: "list",
+    data,
+    model: body.model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}

@@ -49,7 +49,7 @@ export interface RequestLogEntry {
    * tier's versions did the calling. Unset: the first version of `fallbackPath`.
    */
   routedVersionId?: string | null;
-  endpoint: "chat.completions" | "messages" | "responses" | "completions";
+  endpoint: "chat.completions" | "messages" | "responses" | "completions" | "embeddings";
   stream: boolean;
   /** The HTTP status the caller got. */
   status: number;

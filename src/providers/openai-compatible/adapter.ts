@@ -11,6 +11,7 @@ import {
   type UpstreamTarget,
   type Usage,
 } from "../types.ts";
+import { embedOpenAI } from "./embed.ts";
 import { chatCompletionsUrl, openAIBody, openAIHeaders } from "./request.ts";
 
 /** OpenAI and every server speaking its Chat Completions API (the canonical format: no translation). */
@@ -52,6 +53,8 @@ export function createOpenAIAdapter(
         body: () => openAIBody(req, target, true),
         chunks: (events) => chunksOf(events, target),
       }),
+
+    embed: (req, target, ctx) => embedOpenAI(deps, req, target, ctx),
   };
 }
 

@@ -6,6 +6,8 @@ export const MODELGOV_ONLY_PARAMETERS: ReadonlySet<string> = new Set([
   "apiKeyEnv",
   "apiKey",
   "endpoint",
+  // Marks an embedding model (shared/embedding.ts): the gateway's to read, no provider's.
+  "embedding",
 ]);
 
 /** Request fields of which a request sets at most one; a version default for one yields to any. */

@@ -10,6 +10,7 @@ import {
   type UpstreamTarget,
 } from "../types.ts";
 import { chunksOf, type Plan, planAnswer, qualityFor, responseOf } from "./answer.ts";
+import { planEmbedding } from "./embed.ts";
 import { hash32, logNormalLatency, mulberry32 } from "./random.ts";
 import { type SimulatorParameters, SimulatorParametersSchema } from "./registration.ts";
 
@@ -47,26 +48,22 @@ export function createSimulatorAdapter(deps: SimulatorDeps): ProviderAdapter {
     return p;
   };
 
-  const plan = (req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Plan => {
-    if (!Array.isArray(req.messages) || req.messages.length === 0) {
-      const error = { message: "messages: must be a non-empty array", type: "invalid_request_error" };
-      throw new UpstreamError("http", `${target.label}: HTTP 400: ${error.message}`, {
-        status: 400,
-        body: { error },
-      });
-    }
-    const params = paramsOf(target);
+  /** The call's draws: seeded by the version's seed and the request id, so a request replays. */
+  const drawsFor = (params: SimulatorParameters, ctx: CallContext) => {
     const seed = params.seed ?? Math.floor(deps.random() * 2 ** 32);
     // A retry of the same request draws again (a seeded version would otherwise fail it the same way).
     const attempt = ctx.attempt !== undefined && ctx.attempt > 1 ? `:${ctx.attempt}` : "";
-    const rand = mulberry32(hash32(`${seed}:${ctx.requestId}${attempt}`));
-    if (rand() < params.errorRate) {
-      const error = { message: "simulated upstream error", type: "server_error" };
-      throw new UpstreamError("http", `${target.label}: HTTP 503: ${error.message}`, {
-        status: 503,
-        body: { error },
-      });
-    }
+    return mulberry32(hash32(`${seed}:${ctx.requestId}${attempt}`));
+  };
+
+  const plan = (req: ChatRequest, target: UpstreamTarget, ctx: CallContext): Plan => {
+    if (!Array.isArray(req.messages) || req.messages.length === 0)
+      throw invalidRequest(target, "messages: must be a non-empty array");
+    const params = paramsOf(target);
+    if (params.embedding)
+      throw invalidRequest(target, "this version is an embedding model: call /v1/embeddings");
+    const rand = drawsFor(params, ctx);
+    if (rand() < params.errorRate) throw simulatedError(target);
     const latencyMs = logNormalLatency(params.latencyMs.p50, params.latencyMs.p95, rand);
     const quality = qualityFor(params.quality, ctx.groups);
     const outcome = { success: rand() < quality.probability, ...quality, latencyMs: Math.round(latencyMs) };
@@ -80,6 +77,31 @@ export function createSimulatorAdapter(deps: SimulatorDeps): ProviderAdapter {
 
   return {
     kind: "simulator",
+
+    async embed(req, target, ctx) {
+      const started = deps.clock.now().getTime();
+      const deadlines = new Deadlines(target.timeouts, ctx.signal, target.label);
+      try {
+        deadlines.check();
+        const params = paramsOf(target);
+        const planned = planEmbedding(req, params);
+        if ("refusal" in planned) throw invalidRequest(target, planned.refusal);
+        // Latency and errors as on the chat side; the vectors depend on the input alone.
+        const rand = drawsFor(params, ctx);
+        if (rand() < params.errorRate) throw simulatedError(target);
+        await sleep(
+          Math.round(logNormalLatency(params.latencyMs.p50, params.latencyMs.p95, rand)),
+          deadlines,
+        );
+        return {
+          vectors: planned.vectors,
+          usage: { inputTokens: planned.inputTokens, outputTokens: 0 },
+          upstreamMs: deps.clock.now().getTime() - started,
+        };
+      } finally {
+        deadlines.dispose();
+      }
+    },
 
     async complete(req, target, ctx) {
       const started = deps.clock.now().getTime();
@@ -115,6 +137,20 @@ export function createSimulatorAdapter(deps: SimulatorDeps): ProviderAdapter {
       });
     },
   };
+}
+
+/** A request the simulated provider refuses, as an OpenAI server would (HTTP 400). */
+function invalidRequest(target: UpstreamTarget, message: string): UpstreamError {
+  const error = { message, type: "invalid_request_error" };
+  return new UpstreamError("http", `${target.label}: HTTP 400: ${message}`, { status: 400, body: { error } });
+}
+
+function simulatedError(target: UpstreamTarget): UpstreamError {
+  const error = { message: "simulated upstream error", type: "server_error" };
+  return new UpstreamError("http", `${target.label}: HTTP 503: ${error.message}`, {
+    status: 503,
+    body: { error },
+  });
 }
 
 async function* paced(p: Plan, deadlines: Deadlines): AsyncGenerator<ChatChunk> {

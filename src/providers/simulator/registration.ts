@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { MAX_EMBEDDING_DIMENSIONS } from "../shared/embedding.ts";
+
+/** The simulator's vector length when a version's `embedding` names none. */
+export const SIMULATOR_DEFAULT_DIMENSIONS = 256;
 
 /**
  * Parameters of a version served by the built-in simulator: an in-process model for
@@ -56,6 +60,21 @@ export const SimulatorParametersSchema = z
       .int()
       .optional()
       .describe("seeds the draws, with the request id: the same request gets the same answer; unset: random"),
+    embedding: z
+      .object({
+        dimensions: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_EMBEDDING_DIMENSIONS)
+          .default(SIMULATOR_DEFAULT_DIMENSIONS)
+          .describe("the length of the vectors; a request may ask for fewer (a prefix, renormalised)"),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "makes the version an embedding model: deterministic unit vectors from a hash of each input (and seed); chat is refused",
+      ),
   })
   .strict();
 

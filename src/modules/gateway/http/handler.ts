@@ -21,6 +21,7 @@ import { classifyRoute } from "./chat/classify.ts";
 import { chatRequestOf, handleChat, parseGroups } from "./chat/index.ts";
 import { handleMulti } from "./chat/multi.ts";
 import type { GatewayDeps, Principal } from "./deps.ts";
+import { handleEmbeddings } from "./embeddings/index.ts";
 import { GatewayError } from "./gateway-error.ts";
 import { createPrincipals, tokenOf } from "./principals.ts";
 import { rateLimitHeaders } from "./rate-headers.ts";
@@ -34,6 +35,7 @@ const ROUTES = new Set([
   "POST /v1/completions",
   "GET /v1/models",
   "POST /v1/feedback",
+  "POST /v1/embeddings",
 ]);
 
 // Request ids: a random per-process prefix and a counter. Unique across replicas and
@@ -52,7 +54,7 @@ const DIALECT_OF: Record<string, Dialect> = {
 
 /**
  * The data plane: `/v1/chat/completions`, `/v1/messages` (and its `count_tokens`), `/v1/responses`,
- * `/v1/completions`, `/v1/models` (and `/v1/models/{id}`), `/v1/feedback`.
+ * `/v1/completions`, `/v1/embeddings`, `/v1/models` (and `/v1/models/{id}`), `/v1/feedback`.
  * A raw node:http handler (no framework on the hot path); returns false for other paths.
  * The front door: route, authorise, limit, read and validate, resolve the model; a refusal
  * anywhere is a GatewayError, rendered in one place. The call itself is `handleChat`'s.
@@ -156,6 +158,18 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     }
     if (route === "POST /v1/messages/count_tokens")
       return countTokens({ deps, req, res, body, requestId, base, refused, now: flagNow });
+    if (route === "POST /v1/embeddings")
+      return handleEmbeddings({
+        deps,
+        req,
+        res,
+        body,
+        principal,
+        requestId,
+        base,
+        refused,
+        flag: { now: flagNow, observe: observeFlag },
+      });
     if (dialect === "anthropic") requireMaxTokens(body);
     const chat = chatRequestOf(body, dialect, deps.translate);
     const subject =

@@ -1,3 +1,5 @@
+import { isEmbeddingVersion } from "../../../../providers/shared/embedding.ts";
+import { GatewayError } from "../gateway-error.ts";
 import { type ChatArgs, openCall } from "./call.ts";
 import { withRouterCalls } from "./classify.ts";
 import { complete } from "./complete.ts";
@@ -11,7 +13,7 @@ export { sameAnswer } from "./shadow.ts";
 
 /** One routed chat call: answered plain or streamed, then logged once; a plain answer may be mirrored. */
 export async function handleChat(a: ChatArgs): Promise<void> {
-  const call = openCall(a);
+  const call = openCall(chatRoute(a));
   const { deps } = call;
   const outcome = a.chat.stream === true ? await stream(call) : await complete(call);
   const entry = logEntry(
@@ -25,4 +27,21 @@ export async function handleChat(a: ChatArgs): Promise<void> {
   if (!("choices" in outcome) || !outcome.servedBy) return;
   const shadow = shadowFor(call, outcome.servedBy);
   if (shadow) void mirror(call, shadow, entry, outcome.choices);
+}
+
+/** An embedding version serves no chat: refused as the primary (400 naming `body.model`), dropped as a fallback. */
+function chatRoute(a: ChatArgs): ChatArgs {
+  const { chain } = a.resolution;
+  const primary = chain[0];
+  if (primary && isEmbeddingVersion(primary.parameters))
+    throw new GatewayError(
+      400,
+      `model: '${a.chat.model}' resolves to ${primary.model}@${primary.version}, an embedding model; call /v1/embeddings`,
+      { field: "body.model" },
+    );
+  if (!chain.some((v) => isEmbeddingVersion(v.parameters))) return a;
+  return {
+    ...a,
+    resolution: { ...a.resolution, chain: chain.filter((v) => !isEmbeddingVersion(v.parameters)) },
+  };
 }
