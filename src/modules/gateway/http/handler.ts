@@ -15,6 +15,7 @@ import {
   throughRouter,
 } from "../routing/resolve.ts";
 import { routerInput } from "../routing/router-input.ts";
+import type { RequestSpan } from "../tracing/index.ts";
 import { classifyRoute } from "./chat/classify.ts";
 import { chatRequestOf, handleChat, parseGroups } from "./chat/index.ts";
 import { handleMulti } from "./chat/multi.ts";
@@ -23,6 +24,7 @@ import { GatewayError } from "./gateway-error.ts";
 import { createPrincipals, tokenOf } from "./principals.ts";
 import { type Dialect, sendError, sendJson } from "./respond.ts";
 
+const CHAT_PATHS = new Set(["/v1/chat/completions", "/v1/messages"]);
 const ROUTES = new Set([
   "POST /v1/chat/completions",
   "POST /v1/messages",
@@ -118,6 +120,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     dialect: Dialect,
     requestId: string,
     base: Record<string, string>,
+    trace: RequestSpan | undefined,
   ): Promise<void> {
     if (!ROUTES.has(route)) throw new GatewayError(404, `no gateway route for ${route}`);
     const principal = await authorise(req);
@@ -128,6 +131,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       return sendJson(res, r.status, r.body, { ...base, ...r.headers });
     }
     const chat = chatRequestOf(body, dialect, deps.translate);
+    trace?.request(chat);
     const subject =
       (req.headers["x-modelgov-subject"] as string | undefined) ??
       (typeof chat.user === "string" ? chat.user : undefined);
@@ -144,7 +148,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     // An LLM classifier is asked before the tier is known: the one asynchronous router.
     if (needsClassifier(resolution))
       resolution = await classifyRoute(
-        { deps, req, res, dialect, chat, principal, requestId, subject, groups, base },
+        { deps, req, res, dialect, chat, principal, requestId, subject, groups, base, trace },
         resolution,
         snapshot,
       );
@@ -153,7 +157,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     if (diverted) deps.observeKill?.(diverted.scope, "diverted");
     if (isMulti(resolution))
       return handleMulti(
-        { deps, req, res, dialect, chat, principal, requestId, subject, groups, base },
+        { deps, req, res, dialect, chat, principal, requestId, subject, groups, base, trace },
         resolution,
         snapshot,
       );
@@ -169,6 +173,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       subject,
       groups,
       base,
+      trace,
     });
   }
 
@@ -190,11 +195,20 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     const dialect: Dialect = path === "/v1/messages" ? "anthropic" : "openai";
     const requestId = nextRequestId();
     const base = { "x-modelgov-request-id": requestId };
+    // A chat call's server span; tracing off, this check is all a span costs.
+    const trace =
+      deps.tracing && req.method === "POST" && CHAT_PATHS.has(path)
+        ? deps.tracing.startRequest(req.headers, requestId)
+        : undefined;
+    let crashed = false;
     try {
-      await serve(req, res, `${req.method} ${path}`, dialect, requestId, base);
+      await serve(req, res, `${req.method} ${path}`, dialect, requestId, base, trace);
     } catch (err) {
-      if (!(err instanceof GatewayError)) throw err;
-      sendError(res, dialect, err, { requestId, headers: base });
+      crashed = !(err instanceof GatewayError);
+      if (crashed) throw err;
+      sendError(res, dialect, err as GatewayError, { requestId, headers: base });
+    } finally {
+      trace?.end(crashed ? 500 : res.statusCode);
     }
   }
 
