@@ -1,20 +1,15 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { loadConfig } from "../../../config.ts";
-import { systemClock } from "../../../lib/clock.ts";
-import { createLogger } from "../../../lib/logger.ts";
-import { createAdapters } from "../../../providers/index.ts";
+import { startFakeAnthropic } from "../../../test-support/fake-anthropic.ts";
 import { type FakeUpstream, startFakeOpenAI } from "../../../test-support/fake-openai.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "../../../test-support/otlp-receiver.ts";
 import { modelRoute, routableVersion, snapshotOf } from "../../../test-support/routing-snapshot.ts";
 import { hermeticEnv } from "../../../test-support/serve-child.ts";
-import type { GatewayDeps } from "../http/deps.ts";
-import { createGatewayHandler } from "../http/handler.ts";
-import { createBreakerRegistry, executeWithFallback, retryPolicy } from "../resilience/index.ts";
-import type { RoutingSnapshot } from "../routing/snapshot.ts";
+import { startTracedGateway } from "../../../test-support/traced-gateway.ts";
 import { createTracing, type GatewayTracing, tracingSettings } from "./index.ts";
 
 const run = promisify(execFile);
@@ -24,53 +19,6 @@ const TRACEPARENT = `00-${CLIENT_TRACE}-${CLIENT_PARENT}-01`;
 const SERVER = 2;
 const CLIENT = 3;
 const ERROR = 2;
-
-/** A gateway over the real adapters, retries, breakers and fallback; `tracing` as given. */
-async function gatewayOver(snapshot: RoutingSnapshot, tracing: GatewayTracing | undefined) {
-  const breakers = createBreakerRegistry({ clock: systemClock });
-  const retry = retryPolicy({ maxAttempts: 2, baseMs: 1, maxMs: 1 });
-  const deps: GatewayDeps = {
-    routing: { current: () => snapshot, onChange: () => {} },
-    authenticate: async (t) => (t === "good" ? { tokenId: "tok_1", name: "bot", roles: ["agent"] } : null),
-    adapters: createAdapters(),
-    execute: async (chain, attempt, { deadlineMs, signal }) => {
-      const out = await executeWithFallback(
-        chain,
-        (v, ctx) => attempt(v, ctx.signal ?? signal, ctx.attempt),
-        {
-          breakers,
-          retry,
-          signal,
-          deadline: Date.now() + deadlineMs,
-          label: (v) => v.version,
-          clock: systemClock,
-          attemptHonoursSignal: true,
-        },
-      );
-      return { result: out.result, servedBy: out.servedBy, path: out.path };
-    },
-    translate: {
-      fromAnthropicRequest: (b) => b as never,
-      toAnthropicResponse: (r) => r,
-      toAnthropicStream: async function* () {},
-    },
-    readBody: async (req) => {
-      const parts: Buffer[] = [];
-      for await (const c of req) parts.push(c as Buffer);
-      return Buffer.concat(parts);
-    },
-    rateLimit: () => ({ ok: true, retryAfterSec: 0, limit: 20, ratePerSec: 10 }),
-    log: () => {},
-    feedback: async () => ({ status: 202, body: {} }),
-    apiKeyFor: () => "sk-test",
-    bodies: { mode: "off" },
-    ...(tracing ? { tracing } : {}),
-  };
-  const handler = createGatewayHandler(deps, createLogger("silent"));
-  const server = createServer((req, res) => void handler.handle(req, res));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
-}
 
 const chat = (url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   fetch(`${url}/v1/chat/completions`, {
@@ -114,7 +62,7 @@ describe("OpenTelemetry spans of gateway calls, exported over OTLP/HTTP JSON", (
     const v2 = upstreamVersion("m", "2.0.0", backup);
     const sim = routableVersion("sim", "1.0.0", null, { parameters: { seed: 1 } });
     const snapshot = snapshotOf(modelRoute("m", [v1, v2], { fallback: [v2] }), modelRoute("sim", [sim]));
-    const g = await gatewayOver(snapshot, tracing);
+    const g = await startTracedGateway(snapshot, tracing);
     servers.push(g.server);
     url = g.url;
   });
@@ -290,42 +238,52 @@ const order = (s: { attributes: Record<string, unknown> }) =>
   Number(s.attributes["modelgov.attempt"]);
 
 describe("with tracing off", () => {
-  test("nothing is made, and the client's trace context reaches the upstream unchanged", async () => {
+  test("nothing is made, and the client's trace context reaches the upstream unchanged (OpenAI and Anthropic)", async () => {
     const receiver = await startOtlpReceiver();
-    const upstream = await startFakeOpenAI();
+    const openai = await startFakeOpenAI();
+    const anthropic = await startFakeAnthropic();
+    // An endpoint is configured, but the SDK is disabled: no tracer at all.
+    const settings = tracingSettings(
+      loadConfig({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_SDK_DISABLED: "true" }),
+      "1.0.0",
+    );
+    const claude = routableVersion("c", "1.0.0", null, {
+      provider: "anthropic",
+      providerModelId: "claude-test",
+      endpoint: anthropic.url,
+    });
+    const g = await startTracedGateway(
+      snapshotOf(modelRoute("m", [upstreamVersion("m", "1.0.0", openai)]), modelRoute("c", [claude])),
+      await createTracing(settings),
+    );
     try {
-      const v = upstreamVersion("m", "1.0.0", upstream);
-      // An endpoint is configured, but the SDK is disabled: no tracer at all.
-      const settings = tracingSettings(
-        loadConfig({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_SDK_DISABLED: "true" }),
-        "1.0.0",
-      );
-      const g = await gatewayOver(snapshotOf(modelRoute("m", [v])), await createTracing(settings));
-      try {
+      for (const [model, upstream] of [
+        ["m", openai],
+        ["c", anthropic],
+      ] as const) {
         const res = await chat(
-          url(g),
-          { model: "m" },
+          g.url,
+          { model },
           { traceparent: TRACEPARENT, tracestate: "congo=t61rcWkgMzE" },
         );
-        assert.equal(res.status, 200);
-        assert.equal(upstream.lastHeaders?.traceparent, TRACEPARENT);
-        assert.equal(upstream.lastHeaders?.tracestate, "congo=t61rcWkgMzE");
-        // A malformed traceparent is not passed on; no traceparent, none sent.
-        await chat(url(g), { model: "m" }, { traceparent: "00-xyz-01" });
-        assert.equal(upstream.lastHeaders?.traceparent, undefined);
-        await chat(url(g), { model: "m" });
-        assert.equal(upstream.lastHeaders?.traceparent, undefined);
-        assert.equal(receiver.exports.length, 0);
-      } finally {
-        g.server.close();
+        assert.equal(res.status, 200, model);
+        assert.equal(upstream.lastHeaders?.traceparent, TRACEPARENT, model);
+        assert.equal(upstream.lastHeaders?.tracestate, "congo=t61rcWkgMzE", model);
       }
+      // A malformed traceparent is not passed on; no traceparent, none sent.
+      await chat(g.url, { model: "m" }, { traceparent: "00-xyz-01" });
+      assert.equal(openai.lastHeaders?.traceparent, undefined);
+      await chat(g.url, { model: "m" }, { traceparent: `00-${"0".repeat(32)}-${CLIENT_PARENT}-01` });
+      assert.equal(openai.lastHeaders?.traceparent, undefined, "an all-zero trace id is invalid");
+      await chat(g.url, { model: "m" });
+      assert.equal(openai.lastHeaders?.traceparent, undefined);
+      assert.equal(receiver.exports.length, 0);
     } finally {
-      await Promise.all([receiver.close(), upstream.close()]);
+      await g.close();
+      await Promise.all([receiver.close(), openai.close(), anthropic.close()]);
     }
   });
 });
-
-const url = (g: { url: string }) => g.url;
 
 test("off, not one module of the OpenTelemetry SDK is loaded, from the composition root down", async () => {
   // A fresh process: this one loaded the SDK for the tests above. (prom-client loads the API itself.)
