@@ -54,7 +54,21 @@ export function createOtelTracing(s: TracingSettings): GatewayTracing {
       "service.version": s.serviceVersion,
     }),
     sampler: samplerOf(s.sampler, s.samplerArg),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
+    // Given, not left to the SDK's own reading of OTEL_SPAN_* / OTEL_BSP_* (config.ts reads the environment).
+    spanLimits: {
+      attributeCountLimit: 128,
+      attributeValueLengthLimit: 4096,
+      eventCountLimit: 16,
+      linkCountLimit: 0,
+    },
+    spanProcessors: [
+      new BatchSpanProcessor(exporter, {
+        scheduledDelayMillis: 5000,
+        maxExportBatchSize: 512,
+        maxQueueSize: 2048,
+        exportTimeoutMillis: 30_000,
+      }),
+    ],
   });
   const tracer = provider.getTracer("modelgov", s.serviceVersion);
   const propagator = new W3CTraceContextPropagator();
