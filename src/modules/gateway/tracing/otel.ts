@@ -45,6 +45,7 @@ export function createOtelTracing(s: TracingSettings): GatewayTracing {
   const exporter = new OTLPTraceExporter({
     url: s.url,
     headers: s.headers,
+    // CompressionAlgorithm.NONE: the enum lives in a package we do not depend on directly.
     compression: "none" as never,
     timeoutMillis: 10_000,
   });
