@@ -10,6 +10,28 @@ const BodyPolicySchema = z.union([
 ]);
 export type BodyPolicy = z.infer<typeof BodyPolicySchema>;
 
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL");
+
+/** `k=v,k2=v2` (OTLP exporter headers, values URL-encoded) as a record; undefined when malformed. */
+function otlpHeaders(text: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const part of text.split(",")) {
+    if (!part.trim()) continue;
+    const i = part.indexOf("=");
+    const key = part.slice(0, i).trim();
+    if (i <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) return undefined;
+    try {
+      out[key.toLowerCase()] = decodeURIComponent(part.slice(i + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return out;
+}
+
 /**
  * Environment parsed once, validated, frozen. The only place that reads process.env, and only
  * the variables described in lib/environment.ts (docs/reference/environment.md is made from it).
@@ -105,6 +127,30 @@ export const ConfigSchema = z.object({
   kubeconfig: z.string().min(1).optional(),
   /** How often a synced route is re-read to mend drift (MODELGOV_TRAFFIC_RESYNC_MS, default 30 s). */
   trafficResyncMs: z.coerce.number().int().min(1000).max(86_400_000),
+  /** OpenTelemetry (docs/tracing.md): OTLP/HTTP base URL (OTEL_EXPORTER_OTLP_ENDPOINT); traces go to <url>/v1/traces. */
+  otelEndpoint: httpUrl.optional(),
+  /** The full traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), over `otelEndpoint`. Either one turns tracing on. */
+  otelTracesEndpoint: httpUrl.optional(),
+  /** Headers of every export (OTEL_EXPORTER_OTLP_HEADERS: `k=v,k2=v2`, values URL-encoded). */
+  otelHeaders: z.unknown().transform((v, ctx): Record<string, string> => {
+    if (v && typeof v === "object") return v as Record<string, string>;
+    const parsed = typeof v === "string" ? otlpHeaders(v) : undefined;
+    if (parsed) return parsed;
+    ctx.addIssue({ code: "custom", message: "comma-separated key=value pairs, values URL-encoded" });
+    return z.NEVER;
+  }),
+  otelServiceName: z.string().min(1),
+  otelTracesSampler: z.enum([
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+  ]),
+  otelTracesSamplerArg: z.coerce.number().min(0).max(1),
+  /** OTEL_SDK_DISABLED=true: no tracing whatever the endpoints say. */
+  otelSdkDisabled: z.boolean(),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -196,6 +242,14 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
       get("MODELGOV_RETENTION_AGGREGATE_DAYS") || envDefault("MODELGOV_RETENTION_AGGREGATE_DAYS"),
     kubeconfig: get("MODELGOV_KUBECONFIG") || undefined,
     trafficResyncMs: get("MODELGOV_TRAFFIC_RESYNC_MS") || envDefault("MODELGOV_TRAFFIC_RESYNC_MS"),
+    otelEndpoint: get("OTEL_EXPORTER_OTLP_ENDPOINT") || undefined,
+    otelTracesEndpoint: get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") || undefined,
+    otelHeaders: get("OTEL_EXPORTER_OTLP_HEADERS") ?? "",
+    otelServiceName: get("OTEL_SERVICE_NAME") || envDefault("OTEL_SERVICE_NAME"),
+    otelTracesSampler: get("OTEL_TRACES_SAMPLER")?.trim().toLowerCase() || envDefault("OTEL_TRACES_SAMPLER"),
+    otelTracesSamplerArg: get("OTEL_TRACES_SAMPLER_ARG") || envDefault("OTEL_TRACES_SAMPLER_ARG"),
+    // The specification's boolean: only "true" (any case) is true.
+    otelSdkDisabled: (get("OTEL_SDK_DISABLED") ?? "").trim().toLowerCase() === "true",
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.refine((c) => !(c.auditSigningKey && c.auditSigningKeyFile), {

@@ -13,6 +13,7 @@ import { loadSigningKey } from "./modules/audit/index.ts";
 import { createBiasDriftJob } from "./modules/bias-drift/index.ts";
 import { createEvalInvoker, createEvalWorker } from "./modules/evals/index.ts";
 import { createExperimentWatcher } from "./modules/experiments/index.ts";
+import { createTracing, tracingSettings } from "./modules/gateway/index.ts";
 import { serverTimeoutOptions } from "./modules/gateway/limits/index.ts";
 import { createGatewayRuntime } from "./modules/gateway/runtime.ts";
 import { createMonitoringJob } from "./modules/monitoring/index.ts";
@@ -20,7 +21,7 @@ import { createFeatureBackfillJob, createRetentionJob } from "./modules/request-
 import { createRolloutController } from "./modules/rollouts/index.ts";
 import { createKubeApplier, createTrafficReconciler } from "./modules/traffic/index.ts";
 import { createWebhookDispatcher, createWebhookEgress } from "./modules/webhooks/index.ts";
-import { createHttpApp, createServices } from "./services.ts";
+import { createHttpApp, createServices, VERSION } from "./services.ts";
 import { openDb } from "./store/db.ts";
 import { migrateOnStart } from "./store/migrate.ts";
 
@@ -128,8 +129,12 @@ export async function startServer(config: Config) {
     fetch: webhookEgress.fetch,
     onPass: services.countWebhookPass,
   });
+  // OpenTelemetry spans of gateway calls, only with an OTLP endpoint (the SDK is loaded then only).
+  const traces = tracingSettings(config, VERSION);
+  const tracing = await createTracing(traces);
+  if (traces) logger.info({ url: traces.url, sampler: traces.sampler }, "OpenTelemetry traces exported");
   // The data plane: routing state in memory, refreshed on every committed change.
-  const gateway = createGatewayRuntime({ services, config, logger, clock: systemClock });
+  const gateway = createGatewayRuntime({ services, config, logger, clock: systemClock, tracing });
   // Rollouts: one controller across replicas (a lease row); a breaker opening kicks it at once.
   const controller = createRolloutController({
     db,
@@ -275,6 +280,8 @@ export async function startServer(config: Config) {
       const d = await drain.close();
       logger.info({ ms: d.ms, cut: d.cut }, "connections drained");
       await workers.stopAll();
+      // The last spans are exported (the requests that made them have ended).
+      await tracing?.shutdown().catch((err) => logger.warn({ err }, "exporting the last spans failed"));
       await db.close();
     })());
   return { app, services, gateway, controller, port, url: `http://${config.host}:${port}`, close, logger };

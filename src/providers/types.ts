@@ -63,6 +63,14 @@ export interface CallContext {
   reference?: string;
   /** The attempt on this version, 1-based: a retry is a new draw for the simulator, not a replay. */
   attempt?: number;
+  /** W3C trace context sent upstream with the call (the attempt's span, or the client's as it came). */
+  trace?: TraceHeaders;
+}
+
+/** The W3C Trace Context headers of a call: `traceparent`, and `tracestate` when there is one. */
+export interface TraceHeaders {
+  traceparent: string;
+  tracestate?: string;
 }
 
 export interface Usage {

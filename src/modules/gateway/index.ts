@@ -32,3 +32,4 @@ export {
   type Step,
   within,
 } from "./routing/strategies.ts";
+export { createTracing, type GatewayTracing, tracingSettings } from "./tracing/index.ts";

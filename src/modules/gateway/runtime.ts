@@ -12,6 +12,7 @@ import type { RequestLogEntry } from "./log/index.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 import { createBreakerRegistry, executeWithFallback, retryPolicy } from "./resilience/index.ts";
 import { createRoutingState } from "./routing/state.ts";
+import type { GatewayTracing } from "./tracing/index.ts";
 
 const DEFAULT_KEY_ENV: Record<string, string> = {
   openai: "OPENAI_API_KEY",
@@ -58,6 +59,8 @@ export function createGatewayRuntime(opts: {
   >;
   logger: Logger;
   clock: Clock;
+  /** OpenTelemetry spans, when configured (tracing/index.ts); unset, off. */
+  tracing?: GatewayTracing | undefined;
 }) {
   const { services, config, logger, clock } = opts;
   const routing = createRoutingState({ db: services.db, logger, approvedIds: services.approvedIds });
@@ -140,6 +143,7 @@ export function createGatewayRuntime(opts: {
         DEFAULT_KEY_ENV[v.provider];
       return name ? config.providerKeys[name] : undefined;
     },
+    ...(opts.tracing ? { tracing: opts.tracing } : {}),
   };
   const handler = createGatewayHandler(deps, logger);
   return {

@@ -26,7 +26,7 @@ export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
         const body = anthropicBody(req, target, false);
         const json = await postForJson(
           messagesUrl(target),
-          anthropicHeaders(target, false),
+          anthropicHeaders(target, false, ctx.trace),
           body,
           deadlines,
           deps,
@@ -71,7 +71,7 @@ export function createAnthropicAdapter(deps: HttpDeps): ProviderAdapter {
     stream: (req, target, ctx) =>
       streamCall(req, target, ctx, deps, {
         url: () => messagesUrl(target),
-        headers: () => anthropicHeaders(target, true),
+        headers: () => anthropicHeaders(target, true, ctx.trace),
         body: () => anthropicBody(req, target, true),
         chunks: (events) =>
           withStreamErrors(anthropicToOpenAIStream(eventsOf(events, target), { created: created() }), target),

@@ -1,6 +1,7 @@
 import { withVersionDefaults } from "../shared/parameters.ts";
+import { withTrace } from "../shared/trace.ts";
 import { type AnthropicRequest, DEFAULT_MAX_TOKENS, openAIToAnthropicRequest } from "../translate/index.ts";
-import type { ChatRequest, Json, UpstreamTarget } from "../types.ts";
+import type { ChatRequest, Json, TraceHeaders, UpstreamTarget } from "../types.ts";
 
 export const ANTHROPIC_DEFAULT_ENDPOINT = "https://api.anthropic.com";
 export const ANTHROPIC_VERSION = "2023-06-01";
@@ -39,14 +40,18 @@ export function countTokensBody(req: ChatRequest, target: UpstreamTarget): Json 
   return out;
 }
 
-export function anthropicHeaders(target: UpstreamTarget, stream: boolean): Record<string, string> {
+export function anthropicHeaders(
+  target: UpstreamTarget,
+  stream: boolean,
+  trace?: TraceHeaders,
+): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: stream ? "text/event-stream" : "application/json",
     "anthropic-version": ANTHROPIC_VERSION,
   };
   if (target.apiKey) headers["x-api-key"] = target.apiKey;
-  return headers;
+  return trace ? withTrace(headers, trace) : headers;
 }
 
 /**

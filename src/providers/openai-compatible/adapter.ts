@@ -30,7 +30,7 @@ export function createOpenAIAdapter(
         const body = openAIBody(req, target, false);
         const json = await postForJson(
           chatCompletionsUrl(target),
-          openAIHeaders(target, false),
+          openAIHeaders(target, false, ctx.trace),
           body,
           deadlines,
           deps,
@@ -49,7 +49,7 @@ export function createOpenAIAdapter(
     stream: (req, target, ctx) =>
       streamCall(req, target, ctx, deps, {
         url: () => chatCompletionsUrl(target),
-        headers: () => openAIHeaders(target, true),
+        headers: () => openAIHeaders(target, true, ctx.trace),
         body: () => openAIBody(req, target, true),
         chunks: (events) => chunksOf(events, target),
       }),

@@ -1,5 +1,6 @@
 import { withVersionDefaults } from "../shared/parameters.ts";
-import type { ChatRequest, Json, UpstreamTarget } from "../types.ts";
+import { withTrace } from "../shared/trace.ts";
+import type { ChatRequest, Json, TraceHeaders, UpstreamTarget } from "../types.ts";
 
 export const OPENAI_DEFAULT_ENDPOINT = "https://api.openai.com/v1";
 
@@ -7,13 +8,17 @@ export function chatCompletionsUrl(target: UpstreamTarget): string {
   return `${(target.endpoint ?? OPENAI_DEFAULT_ENDPOINT).replace(/\/+$/, "")}/chat/completions`;
 }
 
-export function openAIHeaders(target: UpstreamTarget, stream: boolean): Record<string, string> {
+export function openAIHeaders(
+  target: UpstreamTarget,
+  stream: boolean,
+  trace?: TraceHeaders,
+): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: stream ? "text/event-stream" : "application/json",
   };
   if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
-  return headers;
+  return trace ? withTrace(headers, trace) : headers;
 }
 
 /**

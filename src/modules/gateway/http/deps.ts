@@ -13,6 +13,7 @@ import type { RequestLogEntry } from "../log/index.ts";
 import type { ObservedTokenCount } from "../metrics.ts";
 import type { FallbackStep } from "../resilience/fallback.ts";
 import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
+import type { GatewayTracing } from "../tracing/index.ts";
 
 export interface Principal {
   tokenId: string;
@@ -88,4 +89,6 @@ export interface GatewayDeps {
   observeFlag?(r: FlagResolution, known: boolean): void;
   apiKeyFor(v: RoutableVersion): string | undefined;
   bodies: BodyPolicy;
+  /** OpenTelemetry spans (docs/tracing.md); unset, tracing is off and costs one check per request. */
+  tracing?: GatewayTracing;
 }

@@ -15,6 +15,7 @@ import {
   throughRouter,
 } from "../routing/resolve.ts";
 import { routerInput } from "../routing/router-input.ts";
+import type { RequestSpan } from "../tracing/index.ts";
 import { countTokens } from "./anthropic/count-tokens.ts";
 import { requireMaxTokens } from "./anthropic/max-tokens.ts";
 import { classifyRoute } from "./chat/classify.ts";
@@ -27,6 +28,8 @@ import { createPrincipals, tokenOf } from "./principals.ts";
 import { rateLimitHeaders } from "./rate-headers.ts";
 import { type Dialect, sendError, sendJson } from "./respond.ts";
 
+/** The paths answered by a model call through the chat path: traced (docs/tracing.md). */
+const CHAT_PATHS = new Set(["/v1/chat/completions", "/v1/messages", "/v1/responses", "/v1/completions"]);
 const ROUTES = new Set([
   "POST /v1/chat/completions",
   "POST /v1/messages",
@@ -145,6 +148,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     dialect: Dialect,
     requestId: string,
     base: Record<string, string>,
+    trace: RequestSpan | undefined,
   ): Promise<void> {
     const modelId = route.startsWith("GET /v1/models/") ? route.slice(15) : undefined;
     if (!ROUTES.has(route) && !modelId) throw new GatewayError(404, `no gateway route for ${route}`);
@@ -172,6 +176,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       });
     if (dialect === "anthropic") requireMaxTokens(body);
     const chat = chatRequestOf(body, dialect, deps.translate);
+    trace?.request(chat);
     const subject =
       (req.headers["x-modelgov-subject"] as string | undefined) ??
       (typeof chat.user === "string" ? chat.user : undefined);
@@ -188,7 +193,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     // An LLM classifier is asked before the tier is known: the one asynchronous router.
     if (needsClassifier(resolution))
       resolution = await classifyRoute(
-        { deps, req, res, dialect, chat, principal, requestId, subject, groups, base },
+        { deps, req, res, dialect, chat, principal, requestId, subject, groups, base, trace },
         resolution,
         snapshot,
       );
@@ -197,7 +202,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     if (diverted) deps.observeKill?.(diverted.scope, "diverted");
     if (isMulti(resolution))
       return handleMulti(
-        { deps, req, res, dialect, chat, principal, requestId, subject, groups, base },
+        { deps, req, res, dialect, chat, principal, requestId, subject, groups, base, trace },
         resolution,
         snapshot,
       );
@@ -213,6 +218,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       subject,
       groups,
       base,
+      trace,
     });
   }
 
@@ -240,16 +246,25 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       "x-request-id": requestId,
       "request-id": requestId,
     };
+    // A chat call's server span; tracing off, this check is all a span costs.
+    const trace =
+      deps.tracing && req.method === "POST" && CHAT_PATHS.has(path)
+        ? deps.tracing.startRequest(req.headers, requestId)
+        : undefined;
+    let crashed = false;
     try {
-      await serve(req, res, `${req.method} ${path}`, dialect, requestId, base);
+      await serve(req, res, `${req.method} ${path}`, dialect, requestId, base, trace);
     } catch (err) {
-      if (!(err instanceof GatewayError)) logger.error({ err, requestId }, "gateway request failed");
+      crashed = !(err instanceof GatewayError);
+      if (crashed) logger.error({ err, requestId }, "gateway request failed");
       const answer =
         err instanceof GatewayError
           ? err
           : new GatewayError(500, `internal error; the request id is in the server log: ${requestId}`);
       observeRefusal?.(answer.status, answer.code);
       sendError(res, dialect, answer, { requestId, headers: base });
+    } finally {
+      trace?.end(crashed ? 500 : res.statusCode);
     }
   }
 

@@ -45,6 +45,19 @@ export const GATEWAY_REQUEST_HEADERS: readonly GatewayHeader[] = [
       "An attribute of the evaluation context a model route's flag sees (`x-modelgov-context-tenant: internal` sets `tenant`), over a `metadata` field of the same name; `user` and `targetingKey` (the subject) cannot be set this way. Read only when the route of the model asked for has a flag (docs/flags.md, In the gateway).",
     example: "internal",
   },
+  {
+    name: "traceparent",
+    format: "W3C Trace Context: 00-<trace id>-<parent id>-<flags>",
+    description:
+      "The caller's trace. With tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), the gateway's span for the call is its child, and each upstream attempt gets the attempt span's own `traceparent` in the same trace; off, it reaches the upstream unchanged. A malformed one is ignored (docs/tracing.md).",
+    example: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+  },
+  {
+    name: "tracestate",
+    format: "W3C Trace Context: vendor=value list",
+    description: "Vendor trace state, passed on upstream with the `traceparent`.",
+    example: "congo=t61rcWkgMzE",
+  },
 ];
 
 export const GATEWAY_RESPONSE_HEADERS: readonly GatewayHeader[] = [

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { LightAbort, type SignalLike } from "../../../../lib/light-abort.ts";
-import type { CallContext, ChatRequest, UpstreamTarget } from "../../../../providers/types.ts";
+import type { CallContext, ChatRequest, TraceHeaders, UpstreamTarget } from "../../../../providers/types.ts";
 import { describeStep, FallbackError, type FallbackStep } from "../../resilience/fallback.ts";
 import type { Resolution } from "../../routing/resolve.ts";
 import type { RoutableVersion } from "../../routing/snapshot.ts";
+import { type AnswerFacts, type AttemptSpan, clientTrace, type RequestSpan } from "../../tracing/index.ts";
 import type { ExecuteOutcome, GatewayDeps, Principal } from "../deps.ts";
 import { GatewayError } from "../gateway-error.ts";
 import { type Dialect, sendError } from "../respond.ts";
@@ -29,6 +30,8 @@ export interface ChatArgs {
   groups: Record<string, string> | undefined;
   /** Headers every answer carries (the request id). */
   base: Record<string, string>;
+  /** The request's server span, when tracing is on. */
+  trace?: RequestSpan | undefined;
 }
 
 /** One chat call under way: its arguments and what the complete, stream and shadow paths share. */
@@ -39,7 +42,7 @@ export interface ChatCall extends ChatArgs {
   /** `performance.now()` when the call began. */
   startedMs: number;
   target(v: RoutableVersion): UpstreamTarget;
-  context(signal: SignalLike, attempt?: number): CallContext;
+  context(signal: SignalLike, attempt?: number, trace?: TraceHeaders): CallContext;
 }
 
 /** The request log's `endpoint`: the API the caller used. */
@@ -57,6 +60,8 @@ export function openCall(a: ChatArgs): ChatCall {
     if (!res.writableEnded) abort.abort();
   });
   const lastInChain = resolution.chain[resolution.chain.length - 1];
+  // Tracing off: the client's trace context goes upstream as it came (the gateway is no hop of it).
+  const forward = a.trace ? undefined : clientTrace(a.req.headers);
   return {
     ...a,
     signal: abort.signal,
@@ -85,14 +90,41 @@ export function openCall(a: ChatArgs): ChatCall {
         v,
         chat.stream === true ? "stream" : v === lastInChain ? "plain" : "plainBeforeFallback",
       ),
-    context: (signal, attempt = 1) => ({
+    context: (signal, attempt = 1, trace = forward) => ({
       signal,
       requestId: a.requestId,
       subject: a.subject,
       groups: a.groups,
       attempt,
+      trace,
     }),
   };
+}
+
+/**
+ * One attempt on `v`: with tracing, inside its client span, whose trace context the upstream
+ * gets. A failure ends the span; a success ends it with `facts` of the result, or, without
+ * `facts`, leaves it open to the caller (a stream's ends with the stream).
+ */
+export async function attemptOn<R>(
+  call: ChatCall,
+  v: RoutableVersion,
+  signal: SignalLike,
+  n: number,
+  run: (ctx: CallContext, span: AttemptSpan | undefined) => Promise<R>,
+  facts?: (r: R) => AnswerFacts,
+): Promise<R> {
+  if (!call.trace) return run(call.context(signal, n), undefined);
+  const span = call.trace.attempt(call.target(v), n, call.chat);
+  let r: R;
+  try {
+    r = await run(call.context(signal, n, span.headers), span);
+  } catch (err) {
+    span.fail(err);
+    throw err;
+  }
+  if (facts) span.ok(facts(r));
+  return r;
 }
 
 /**

@@ -3,8 +3,9 @@ import type { ChatResponse, CompletionResult } from "../../../../providers/types
 import { answerOfChoices } from "../../features/derive.ts";
 import type { FallbackStep } from "../../resilience/fallback.ts";
 import type { RoutableVersion } from "../../routing/snapshot.ts";
+import type { AnswerFacts } from "../../tracing/index.ts";
 import { sendJson } from "../respond.ts";
-import { type ChainFailure, type ChatCall, sendFailure, servedHeaders, tryChain } from "./call.ts";
+import { attemptOn, type ChainFailure, type ChatCall, sendFailure, servedHeaders, tryChain } from "./call.ts";
 import { keepBodies, type Outcome } from "./log-entry.ts";
 
 /** A plain answer a version gave, not yet sent. */
@@ -20,7 +21,14 @@ export interface PlainAnswer {
 export async function callPlain(call: ChatCall): Promise<PlainAnswer | ChainFailure> {
   const { deps, chat } = call;
   const out = await tryChain(call, (v, signal, n) =>
-    deps.adapters[v.provider]!.complete(chat, call.target(v), call.context(signal, n)),
+    attemptOn(
+      call,
+      v,
+      signal,
+      n,
+      (ctx) => deps.adapters[v.provider]!.complete(chat, call.target(v), ctx),
+      answerFacts,
+    ),
   );
   if ("failure" in out) return out;
   const label = call.target(out.servedBy).label;
@@ -68,4 +76,11 @@ function answerBody(call: ChatCall, response: ChatResponse) {
 export async function complete(call: ChatCall): Promise<Outcome & { choices?: ChatResponse["choices"] }> {
   const a = await callPlain(call);
   return "failure" in a ? sendFailure(call, a.failure) : sendPlain(call, a);
+}
+
+/** What a traced attempt records of a plain answer (never its content). */
+function answerFacts(r: CompletionResult): AnswerFacts {
+  const reasons: string[] = [];
+  for (const c of r.response.choices) if (typeof c.finish_reason === "string") reasons.push(c.finish_reason);
+  return { id: r.response.id, model: r.response.model, finishReasons: reasons, usage: r.usage };
 }

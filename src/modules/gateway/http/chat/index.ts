@@ -24,6 +24,12 @@ export async function handleChat(a: ChatArgs): Promise<void> {
   );
   deps.log(entry);
   deps.observe?.(entry, outcome.firstTokenMs);
+  a.trace?.answered({
+    version: outcome.servedBy ? call.target(outcome.servedBy).label : undefined,
+    route: a.resolution.reason,
+    usage: outcome.usage,
+    errorClass: outcome.errorClass,
+  });
   if (!("choices" in outcome) || !outcome.servedBy) return;
   const shadow = shadowFor(call, outcome.servedBy);
   if (shadow) void mirror(call, shadow, entry, outcome.choices);

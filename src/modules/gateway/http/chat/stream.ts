@@ -1,25 +1,30 @@
 import { chatToCompletionStream, chatToResponsesStream } from "../../../../providers/translate/index.ts";
 import type { ChatChunk, Json } from "../../../../providers/types.ts";
 import { asksForJson, StreamedAnswer } from "../../features/derive.ts";
+import type { AnswerFacts } from "../../tracing/index.ts";
 import { startSse, writeSse } from "../respond.ts";
-import { type ChatCall, servedHeaders, walkChain } from "./call.ts";
+import { attemptOn, type ChatCall, servedHeaders, walkChain } from "./call.ts";
 import { elapsedMs, keepBodies, type Outcome } from "./log-entry.ts";
 
 /** A streamed answer: fall back only until the first chunk; after that the client owns the stream. */
 export async function stream(call: ChatCall): Promise<Outcome> {
   const { deps, chat, res, dialect } = call;
   const upstreamStart = performance.now();
-  const out = await walkChain(call, async (v, signal, n) => {
-    const s = await deps.adapters[v.provider]!.stream(chat, call.target(v), call.context(signal, n));
-    const it = s.chunks[Symbol.asyncIterator]();
-    const first = await it.next();
-    return { s, it, first };
-  });
+  const out = await walkChain(call, (v, signal, n) =>
+    attemptOn(call, v, signal, n, async (ctx, span) => {
+      const s = await deps.adapters[v.provider]!.stream(chat, call.target(v), ctx);
+      const it = s.chunks[Symbol.asyncIterator]();
+      const first = await it.next();
+      return { s, it, first, span };
+    }),
+  );
   if ("status" in out) return out;
   const { servedBy, path } = out;
-  const { s, it, first } = out.result;
+  const { s, it, first, span } = out.result;
   // Time to first token: from the call's start (fallbacks included) to the chunk in hand.
   const firstTokenMs = first.done ? undefined : elapsedMs(call.startedMs);
+  // Traced: the answer's id, model and finish reasons, for the attempt's span when the stream ends.
+  const seen = span ? streamFacts(first) : undefined;
   const name = call.target(servedBy).label;
   startSse(res, servedHeaders(call, servedBy, path));
   const keepText = deps.bodies.mode !== "off";
@@ -34,6 +39,7 @@ export async function stream(call: ChatCall): Promise<Outcome> {
       const n = await it.next();
       if (n.done) return;
       answer.add(n.value);
+      if (seen) noteFinish(seen, n.value);
       yield { ...n.value, model: name };
     }
   }
@@ -62,6 +68,7 @@ export async function stream(call: ChatCall): Promise<Outcome> {
     const usage = await s.done;
     const upstreamMs = elapsedMs(upstreamStart);
     res.end();
+    if (seen) span!.ok({ ...seen, usage });
     const bodies = keepText ? keepBodies(deps.bodies, chat, answer.content) : undefined;
     return {
       status: 200,
@@ -76,6 +83,7 @@ export async function stream(call: ChatCall): Promise<Outcome> {
     };
   } catch (err) {
     // Mid-stream failure: too late for another version; end the stream with an error event.
+    span?.fail(err);
     const message = `stream interrupted: ${(err as Error).message}`;
     if (dialect === "anthropic")
       writeSse(res, { type: "error", error: { type: "api_error", message } }, "error");
@@ -102,4 +110,17 @@ export async function stream(call: ChatCall): Promise<Outcome> {
       firstTokenMs,
     };
   }
+}
+
+/** A traced stream's facts so far, from its first chunk. */
+function streamFacts(first: IteratorResult<ChatChunk>): AnswerFacts & { finishReasons: string[] } {
+  const facts = { finishReasons: [] as string[] };
+  if (first.done) return facts;
+  noteFinish(facts, first.value);
+  return { ...facts, id: first.value.id, model: first.value.model };
+}
+
+function noteFinish(facts: { finishReasons: string[] }, chunk: ChatChunk) {
+  for (const c of chunk.choices)
+    if (typeof c.finish_reason === "string") facts.finishReasons.push(c.finish_reason);
 }

@@ -1,0 +1,75 @@
+import { createServer, type Server } from "node:http";
+import { systemClock } from "../lib/clock.ts";
+import { createLogger } from "../lib/logger.ts";
+import type { GatewayDeps } from "../modules/gateway/http/deps.ts";
+import { createGatewayHandler } from "../modules/gateway/http/handler.ts";
+import {
+  createBreakerRegistry,
+  executeWithFallback,
+  retryPolicy,
+} from "../modules/gateway/resilience/index.ts";
+import type { RoutingSnapshot } from "../modules/gateway/routing/snapshot.ts";
+import type { GatewayTracing } from "../modules/gateway/tracing/index.ts";
+import { createAdapters } from "../providers/index.ts";
+
+/**
+ * A gateway on 127.0.0.1 over a fixed routing snapshot and the real adapters, retries (two
+ * attempts a version, 1 ms apart), breakers and fallback, with `tracing` as given (undefined:
+ * off). Token `good` is an agent; nothing is logged. For the tracing tests and bench:tracing.
+ */
+export async function startTracedGateway(
+  snapshot: RoutingSnapshot,
+  tracing: GatewayTracing | undefined,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const breakers = createBreakerRegistry({ clock: systemClock });
+  const retry = retryPolicy({ maxAttempts: 2, baseMs: 1, maxMs: 1 });
+  const deps: GatewayDeps = {
+    routing: { current: () => snapshot, onChange: () => {} },
+    authenticate: async (t) => (t === "good" ? { tokenId: "tok_1", name: "bot", roles: ["agent"] } : null),
+    adapters: createAdapters(),
+    execute: async (chain, attempt, { deadlineMs, signal }) => {
+      const out = await executeWithFallback(
+        chain,
+        (v, ctx) => attempt(v, ctx.signal ?? signal, ctx.attempt),
+        {
+          breakers,
+          retry,
+          signal,
+          deadline: Date.now() + deadlineMs,
+          label: (v) => v.version,
+          clock: systemClock,
+          attemptHonoursSignal: true,
+        },
+      );
+      return { result: out.result, servedBy: out.servedBy, path: out.path };
+    },
+    translate: {
+      fromAnthropicRequest: (b) => b as never,
+      toAnthropicResponse: (r) => r,
+      toAnthropicStream: async function* () {},
+    },
+    readBody: async (req) => {
+      const parts: Buffer[] = [];
+      for await (const c of req) parts.push(c as Buffer);
+      return Buffer.concat(parts);
+    },
+    rateLimit: () => ({ ok: true, retryAfterSec: 0, limit: 1e9, ratePerSec: 1e9 }),
+    log: () => {},
+    feedback: async () => ({ status: 202, body: {} }),
+    apiKeyFor: () => "sk-test",
+    bodies: { mode: "off" },
+    ...(tracing ? { tracing } : {}),
+  };
+  const handler = createGatewayHandler(deps, createLogger("silent"));
+  const server = createServer((req, res) => void handler.handle(req, res));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    server,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
