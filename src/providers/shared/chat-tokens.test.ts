@@ -54,7 +54,7 @@ describe("chat token counting (tiktoken in a worker)", () => {
       await c.close();`;
     const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", probe], {
       encoding: "utf8",
-      env: { PATH: process.env.PATH ?? "" },
+      env: {}, // nothing of the caller's: the probe needs no variable (test-env.test.ts)
     });
     assert.deepEqual(JSON.parse(out.trim().split("\n").at(-1)!), [false, true, ["cl100k_base"], 8]);
   });
