@@ -113,7 +113,9 @@ export async function startServer(config: Config) {
     logger.warn({ file }, "created the first admin token; it is in this file, readable only by you");
   } else if (boot.created) logger.info("registered MODELGOV_ADMIN_TOKEN as an admin token");
   if (config.demo && (await seedDemo(services)))
-    logger.info("seeded the demo workspace (models support-assistant and support-embeddings); --no-demo skips it");
+    logger.info(
+      "seeded the demo workspace (models support-assistant and support-embeddings); --no-demo skips it",
+    );
   const app = createHttpApp(services, logger, {
     // From the start of shutdown: readiness answers 503 (drain is created with the server below).
     draining: () => drain.draining(),
