@@ -40,7 +40,7 @@ export async function embedOpenAI(
   try {
     const json = await postForJson(
       embeddingsUrl(target),
-      openAIHeaders(target, false),
+      openAIHeaders(target, false, ctx.trace),
       embeddingsBody(req, target),
       deadlines,
       deps,

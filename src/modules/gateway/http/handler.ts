@@ -15,7 +15,7 @@ import {
   throughRouter,
 } from "../routing/resolve.ts";
 import { routerInput } from "../routing/router-input.ts";
-import type { RequestSpan } from "../tracing/index.ts";
+import type { GenAiOperation, RequestSpan } from "../tracing/index.ts";
 import { countTokens } from "./anthropic/count-tokens.ts";
 import { requireMaxTokens } from "./anthropic/max-tokens.ts";
 import { classifyRoute } from "./chat/classify.ts";
@@ -28,8 +28,14 @@ import { createPrincipals, tokenOf } from "./principals.ts";
 import { rateLimitHeaders } from "./rate-headers.ts";
 import { type Dialect, sendError, sendJson } from "./respond.ts";
 
-/** The paths answered by a model call through the chat path: traced (docs/tracing.md). */
-const CHAT_PATHS = new Set(["/v1/chat/completions", "/v1/messages", "/v1/responses", "/v1/completions"]);
+/** The paths answered by a model call, traced as this GenAI operation (docs/tracing.md). */
+const TRACED: Readonly<Record<string, GenAiOperation>> = {
+  "/v1/chat/completions": "chat",
+  "/v1/messages": "chat",
+  "/v1/responses": "chat",
+  "/v1/completions": "text_completion",
+  "/v1/embeddings": "embeddings",
+};
 const ROUTES = new Set([
   "POST /v1/chat/completions",
   "POST /v1/messages",
@@ -173,6 +179,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
         base,
         refused,
         flag: { now: flagNow, observe: observeFlag },
+        trace,
       });
     if (dialect === "anthropic") requireMaxTokens(body);
     const chat = chatRequestOf(body, dialect, deps.translate);
@@ -248,8 +255,8 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
     };
     // A chat call's server span; tracing off, this check is all a span costs.
     const trace =
-      deps.tracing && req.method === "POST" && CHAT_PATHS.has(path)
-        ? deps.tracing.startRequest(req.headers, requestId)
+      deps.tracing && req.method === "POST" && TRACED[path]
+        ? deps.tracing.startRequest(req.headers, requestId, TRACED[path])
         : undefined;
     let crashed = false;
     try {

@@ -3,7 +3,7 @@ import type { GatewayTracing } from "./tracing.ts";
 
 export { clientTrace } from "./client-trace.ts";
 export { type TracingConfig, type TracingSettings, tracingSettings } from "./settings.ts";
-export type { AnswerFacts, AttemptSpan, GatewayTracing, RequestSpan } from "./tracing.ts";
+export type { AnswerFacts, AttemptSpan, GatewayTracing, GenAiOperation, RequestSpan } from "./tracing.ts";
 
 /**
  * The gateway's tracer, or undefined when tracing is off. The OpenTelemetry SDK is imported

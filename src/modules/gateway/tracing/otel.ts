@@ -25,7 +25,7 @@ import { ANTHROPIC_DEFAULT_ENDPOINT } from "../../../providers/anthropic/request
 import { OPENAI_DEFAULT_ENDPOINT } from "../../../providers/openai-compatible/request.ts";
 import type { ChatRequest, TraceHeaders, UpstreamTarget } from "../../../providers/types.ts";
 import type { TracingSettings } from "./settings.ts";
-import type { AnswerFacts, AttemptSpan, GatewayTracing, RequestSpan } from "./tracing.ts";
+import type { AnswerFacts, AttemptSpan, GatewayTracing, GenAiOperation, RequestSpan } from "./tracing.ts";
 
 /*
  * The OpenTelemetry side of tracing, loaded by index.ts only when an endpoint is configured.
@@ -74,13 +74,17 @@ export function createOtelTracing(s: TracingSettings): GatewayTracing {
   const tracer = provider.getTracer("modelgov", s.serviceVersion);
   const propagator = new W3CTraceContextPropagator();
 
-  function startRequest(headers: IncomingHttpHeaders, requestId: string): RequestSpan {
+  function startRequest(
+    headers: IncomingHttpHeaders,
+    requestId: string,
+    operation: GenAiOperation = "chat",
+  ): RequestSpan {
     const parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
     const span = tracer.startSpan(
-      "chat",
+      operation,
       {
         kind: SpanKind.SERVER,
-        attributes: { "gen_ai.operation.name": "chat", "modelgov.request_id": requestId },
+        attributes: { "gen_ai.operation.name": operation, "modelgov.request_id": requestId },
       },
       parent,
     );
@@ -88,13 +92,13 @@ export function createOtelTracing(s: TracingSettings): GatewayTracing {
     let errorClass: string | null = null;
     return {
       request(chat) {
-        span.updateName(`chat ${chat.model}`);
+        span.updateName(`${operation} ${chat.model}`);
         span.setAttributes({ "gen_ai.request.model": chat.model, ...samplingOf(chat, undefined) });
       },
       attempt(target, n, chat) {
         const a = tracer.startSpan(
-          `chat ${target.providerModelId}`,
-          { kind: SpanKind.CLIENT, attributes: attemptAttributes(target, n, chat, requestId) },
+          `${operation} ${target.providerModelId}`,
+          { kind: SpanKind.CLIENT, attributes: attemptAttributes(operation, target, n, chat, requestId) },
           inside,
         );
         const carrier: Partial<TraceHeaders> = {};
@@ -164,9 +168,15 @@ function errorType(err: unknown): string {
   return typeof e?.name === "string" ? e.name : "_OTHER";
 }
 
-function attemptAttributes(target: UpstreamTarget, n: number, chat: ChatRequest, requestId: string) {
+function attemptAttributes(
+  operation: GenAiOperation,
+  target: UpstreamTarget,
+  n: number,
+  chat: ChatRequest,
+  requestId: string,
+) {
   const a: Attributes = {
-    "gen_ai.operation.name": "chat",
+    "gen_ai.operation.name": operation,
     "gen_ai.provider.name": PROVIDER_NAME[target.provider],
     // The attribute gen_ai.provider.name replaced; backends built on the older conventions read it.
     "gen_ai.system": PROVIDER_NAME[target.provider],

@@ -27,6 +27,22 @@ const chat = (url: string, body: Record<string, unknown>, headers: Record<string
     body: JSON.stringify({ messages: [{ role: "user", content: "a secret prompt" }], ...body }),
   });
 
+const embed = (url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  fetch(`${url}/v1/embeddings`, {
+    method: "POST",
+    headers: { authorization: "Bearer good", "content-type": "application/json", ...headers },
+    body: JSON.stringify({ input: ["a secret text"], encoding_format: "float", ...body }),
+  });
+
+/** An embedding version on a fake OpenAI-compatible upstream. */
+const embeddingVersion = (model: string, fake: FakeUpstream) =>
+  routableVersion(model, "1.0.0", null, {
+    provider: "openai-compatible",
+    providerModelId: `up-${model}`,
+    endpoint: fake.url,
+    parameters: { embedding: { dimensions: 8 } },
+  });
+
 const upstreamVersion = (model: string, v: string, fake: FakeUpstream) =>
   routableVersion(model, v, null, {
     provider: "openai-compatible",
@@ -61,7 +77,11 @@ describe("OpenTelemetry spans of gateway calls, exported over OTLP/HTTP JSON", (
     const v1 = upstreamVersion("m", "1.0.0", primary);
     const v2 = upstreamVersion("m", "2.0.0", backup);
     const sim = routableVersion("sim", "1.0.0", null, { parameters: { seed: 1 } });
-    const snapshot = snapshotOf(modelRoute("m", [v1, v2], { fallback: [v2] }), modelRoute("sim", [sim]));
+    const snapshot = snapshotOf(
+      modelRoute("m", [v1, v2], { fallback: [v2] }),
+      modelRoute("sim", [sim]),
+      modelRoute("emb", [embeddingVersion("emb", primary)]),
+    );
     const g = await startTracedGateway(snapshot, tracing);
     servers.push(g.server);
     url = g.url;
@@ -140,6 +160,28 @@ describe("OpenTelemetry spans of gateway calls, exported over OTLP/HTTP JSON", (
     assert.ok(!JSON.stringify(spans).includes("secret prompt"));
     assert.equal(receiver.exports.at(-1)?.["x-collector-key"], "k1");
     assert.match(String(receiver.exports.at(-1)?.["content-type"]), /application\/json/);
+  });
+
+  test("an embeddings call is traced as the embeddings operation, its upstream given the attempt's context", async () => {
+    primary.reset();
+    const trace = "5b8efff798038103d269b633813fc60c";
+    const res = await embed(url, { model: "emb" }, { traceparent: `00-${trace}-${CLIENT_PARENT}-01` });
+    assert.equal(res.status, 200, await res.clone().text());
+    const spans = await traceOf(trace);
+    const server = spans.find((s) => s.kind === SERVER)!;
+    const attempts = spans.filter((s) => s.kind === CLIENT);
+    assert.equal(server?.name, "embeddings emb", `spans: ${spans.map((s) => s.name).join(", ")}`);
+    assert.equal(server.parentSpanId, CLIENT_PARENT);
+    assert.equal(server.attributes["gen_ai.operation.name"], "embeddings");
+    assert.equal(server.attributes["modelgov.version"], "emb@1.0.0");
+    assert.equal(attempts.length, 1);
+    assert.equal(attempts[0]!.name, "embeddings up-emb");
+    assert.equal(attempts[0]!.parentSpanId, server.spanId);
+    assert.equal(attempts[0]!.attributes["gen_ai.operation.name"], "embeddings");
+    assert.ok((attempts[0]!.attributes["gen_ai.usage.input_tokens"] as number) > 0);
+    const [, traceId, parentId] = parts(primary.lastHeaders?.traceparent);
+    assert.deepEqual([traceId, parentId], [trace, attempts[0]!.spanId]);
+    assert.ok(!JSON.stringify(spans).includes("secret text"));
   });
 
   test("a fallback shows every attempt: the failed ones with error.type, then the one that served", async () => {
@@ -253,7 +295,11 @@ describe("with tracing off", () => {
       endpoint: anthropic.url,
     });
     const g = await startTracedGateway(
-      snapshotOf(modelRoute("m", [upstreamVersion("m", "1.0.0", openai)]), modelRoute("c", [claude])),
+      snapshotOf(
+        modelRoute("m", [upstreamVersion("m", "1.0.0", openai)]),
+        modelRoute("c", [claude]),
+        modelRoute("emb", [embeddingVersion("emb", openai)]),
+      ),
       await createTracing(settings),
     );
     try {
@@ -270,6 +316,10 @@ describe("with tracing off", () => {
         assert.equal(upstream.lastHeaders?.traceparent, TRACEPARENT, model);
         assert.equal(upstream.lastHeaders?.tracestate, "congo=t61rcWkgMzE", model);
       }
+      // An embeddings call forwards it the same way.
+      const e = await embed(g.url, { model: "emb" }, { traceparent: TRACEPARENT });
+      assert.equal(e.status, 200, await e.clone().text());
+      assert.equal(openai.lastHeaders?.traceparent, TRACEPARENT, "embeddings");
       // A malformed traceparent is not passed on; no traceparent, none sent.
       await chat(g.url, { model: "m" }, { traceparent: "00-xyz-01" });
       assert.equal(openai.lastHeaders?.traceparent, undefined);

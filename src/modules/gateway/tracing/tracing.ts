@@ -7,10 +7,13 @@ import type { ChatRequest, TraceHeaders, UpstreamTarget, Usage } from "../../../
  * hot path checks one field; a client's traceparent is still forwarded upstream as it came.
  */
 
-/** The gateway's tracer: one server span per chat request, one client span per upstream attempt. */
+/** The GenAI conventions' `gen_ai.operation.name` of a gateway call: the span names start with it. */
+export type GenAiOperation = "chat" | "text_completion" | "embeddings";
+
+/** The gateway's tracer: one server span per model call, one client span per upstream attempt. */
 export interface GatewayTracing {
-  /** A chat request's server span, a child of the client's `traceparent` when it sent one. */
-  startRequest(headers: IncomingHttpHeaders, requestId: string): RequestSpan;
+  /** A model call's server span (chat unless said), a child of the client's `traceparent` when it sent one. */
+  startRequest(headers: IncomingHttpHeaders, requestId: string, operation?: GenAiOperation): RequestSpan;
   /** Exports the spans ended so far (tests; the exporter batches). */
   flush(): Promise<void>;
   /** Exports what is left and stops: after the server stopped taking requests. */
@@ -27,7 +30,7 @@ export interface AnswerFacts {
 }
 
 export interface RequestSpan {
-  /** The request read: names the span `chat {model}` and records the sampling parameters asked for. */
+  /** The request read: names the span `{operation} {model}` and records the sampling parameters asked for. */
   request(chat: ChatRequest): void;
   /** An upstream attempt's client span (its traceparent goes upstream); attempts run one at a time. */
   attempt(target: UpstreamTarget, n: number, chat: ChatRequest): AttemptSpan;

@@ -16,7 +16,8 @@ import {
 } from "../../../../providers/types.ts";
 import { flagContext } from "../../routing/flag-context.ts";
 import { isRefusal, type Resolution, type RouteRefusal, resolve } from "../../routing/resolve.ts";
-import { openCall, sendFailure, servedHeaders, tryChain } from "../chat/call.ts";
+import type { RequestSpan } from "../../tracing/index.ts";
+import { attemptOn, openCall, sendFailure, servedHeaders, tryChain } from "../chat/call.ts";
 import { elapsedMs, type KeptBodies, logEntry, type Outcome } from "../chat/log-entry.ts";
 import { parseGroups } from "../chat/request.ts";
 import type { BodyPolicy, GatewayDeps, Principal } from "../deps.ts";
@@ -39,6 +40,8 @@ export interface EmbeddingsArgs {
   flag: Parameters<typeof resolve>[5];
   /** A routing refusal as the caller's error (a kill switch's names the switch). */
   refused(r: RouteRefusal): GatewayError;
+  /** The call's server span, when tracing is on. */
+  trace?: RequestSpan | undefined;
 }
 
 /**
@@ -57,13 +60,16 @@ export async function handleEmbeddings(a: EmbeddingsArgs): Promise<void> {
   if (isRefusal(asked)) throw a.refused(asked);
   const resolution = embeddingRoute(asked, ask);
   if (asked.killed) deps.observeKill?.(asked.killed.scope, "diverted");
+  // The chat call's machinery (signal, targets, chain, failure answer, spans) without a chat body.
+  const chat = { model: ask.model, messages: [], stream: false };
+  a.trace?.request(chat);
   const call = openCall({
     deps,
     req,
     res: a.res,
     dialect: "openai",
-    // The chat call's machinery (signal, targets, chain, failure answer) without a chat body.
-    chat: { model: ask.model, messages: [], stream: false },
+    chat,
+    trace: a.trace,
     resolution,
     principal: a.principal,
     requestId: a.requestId,
@@ -72,7 +78,14 @@ export async function handleEmbeddings(a: EmbeddingsArgs): Promise<void> {
     base: a.base,
   });
   const out = await tryChain(call, (v, signal, n) =>
-    embedWith(deps.adapters[v.provider], ask.request, call.target(v), call.context(signal, n)),
+    attemptOn(
+      call,
+      v,
+      signal,
+      n,
+      (ctx) => embedWith(deps.adapters[v.provider], ask.request, call.target(v), ctx),
+      (r) => ({ usage: r.usage }),
+    ),
   );
   let outcome: Outcome;
   if ("failure" in out) outcome = sendFailure(call, out.failure);
@@ -93,6 +106,12 @@ export async function handleEmbeddings(a: EmbeddingsArgs): Promise<void> {
   const entry = logEntry({ ...call.start, endpoint: "embeddings" }, outcome, elapsedMs(call.startedMs));
   deps.log(entry);
   deps.observe?.(entry);
+  a.trace?.answered({
+    version: outcome.servedBy ? call.target(outcome.servedBy).label : undefined,
+    route: resolution.reason,
+    usage: outcome.usage,
+    errorClass: outcome.errorClass,
+  });
 }
 
 /**
