@@ -11,6 +11,7 @@ import {
 import type { RoutingSnapshot } from "../modules/gateway/routing/snapshot.ts";
 import type { GatewayTracing } from "../modules/gateway/tracing/index.ts";
 import { createAdapters } from "../providers/index.ts";
+import { passThroughTranslate, readWholeBody } from "./gateway-fakes.ts";
 
 /**
  * A gateway on 127.0.0.1 over a fixed routing snapshot and the real adapters, retries (two
@@ -43,16 +44,8 @@ export async function startTracedGateway(
       );
       return { result: out.result, servedBy: out.servedBy, path: out.path };
     },
-    translate: {
-      fromAnthropicRequest: (b) => b as never,
-      toAnthropicResponse: (r) => r,
-      toAnthropicStream: async function* () {},
-    },
-    readBody: async (req) => {
-      const parts: Buffer[] = [];
-      for await (const c of req) parts.push(c as Buffer);
-      return Buffer.concat(parts);
-    },
+    translate: passThroughTranslate,
+    readBody: readWholeBody,
     rateLimit: () => ({ ok: true, retryAfterSec: 0, limit: 1e9, ratePerSec: 1e9 }),
     log: () => {},
     feedback: async () => ({ status: 202, body: {} }),

@@ -6,6 +6,7 @@ import { systemClock } from "../../../lib/clock.ts";
 import { createLogger } from "../../../lib/logger.ts";
 import { createSimulatorAdapter } from "../../../providers/simulator/adapter.ts";
 import type { ChatResponse, Json, ProviderAdapter } from "../../../providers/types.ts";
+import { passThroughTranslate, readWholeBody } from "../../../test-support/gateway-fakes.ts";
 import { type RequestFeatures, requestLogRow } from "../../request-log/index.ts";
 import type { RoutableVersion, RoutingSnapshot } from "../routing/snapshot.ts";
 import type { BodyPolicy, GatewayDeps, GatewayLogEntry } from "./deps.ts";
@@ -97,16 +98,8 @@ function gateway(
       servedBy: chain[0]!,
       path: [{ versionId: "ver_1", version: "1.0.0", outcome: "served", attempts: 1, durationMs: 1 }],
     }),
-    translate: {
-      fromAnthropicRequest: (b) => b as never,
-      toAnthropicResponse: (r) => r,
-      toAnthropicStream: async function* () {},
-    },
-    readBody: async (req) => {
-      const parts: Buffer[] = [];
-      for await (const c of req) parts.push(c as Buffer);
-      return Buffer.concat(parts);
-    },
+    translate: passThroughTranslate,
+    readBody: readWholeBody,
     rateLimit: () =>
       opts.rateOk === false
         ? { ok: false, retryAfterSec: 7, limit: 20, ratePerSec: 10 }

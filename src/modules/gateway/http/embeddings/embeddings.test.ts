@@ -6,6 +6,7 @@ import { createLogger } from "../../../../lib/logger.ts";
 import { createSimulatorAdapter } from "../../../../providers/simulator/adapter.ts";
 import { SimulatorParametersSchema } from "../../../../providers/simulator/registration.ts";
 import { UpstreamError } from "../../../../providers/types.ts";
+import { passThroughTranslate, readWholeBody } from "../../../../test-support/gateway-fakes.ts";
 import type { FallbackStep } from "../../resilience/fallback.ts";
 import type { KillInfo, RoutableVersion, RoutingSnapshot } from "../../routing/snapshot.ts";
 import type { BodyPolicy, GatewayDeps, GatewayLogEntry } from "../deps.ts";
@@ -86,16 +87,8 @@ function gateway(snapshot: RoutingSnapshot, bodies: BodyPolicy = { mode: "off" }
       }
       throw new Error("all failed");
     },
-    translate: {
-      fromAnthropicRequest: (b) => b as never,
-      toAnthropicResponse: (r) => r,
-      toAnthropicStream: async function* () {},
-    },
-    readBody: async (req) => {
-      const parts: Buffer[] = [];
-      for await (const c of req) parts.push(c as Buffer);
-      return Buffer.concat(parts);
-    },
+    translate: passThroughTranslate,
+    readBody: readWholeBody,
     rateLimit: () => ({ ok: true, retryAfterSec: 0, limit: 20, ratePerSec: 10 }),
     log: (e) => logged.push(e),
     observeKill: (scope, outcome) => kills.push(`${scope}:${outcome}`),
