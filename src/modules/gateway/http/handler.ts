@@ -4,20 +4,13 @@ import { can } from "../../../http/permissions.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { Json } from "../../../providers/types.ts";
 import { RequestLimitError } from "../limits/index.ts";
-import { flagContext } from "../routing/flag-context.ts";
 import { listedModels } from "../routing/listing.ts";
-import {
-  isMulti,
-  isRefusal,
-  needsClassifier,
-  type RouteRefusal,
-  resolve,
-  throughRouter,
-} from "../routing/resolve.ts";
+import { isMulti, isRefusal, needsClassifier, type RouteRefusal, throughRouter } from "../routing/resolve.ts";
 import { routerInput } from "../routing/router-input.ts";
 import type { GenAiOperation, RequestSpan } from "../tracing/index.ts";
 import { countTokens } from "./anthropic/count-tokens.ts";
 import { requireMaxTokens } from "./anthropic/max-tokens.ts";
+import { askedRoute, type FlagHooks } from "./asked-route.ts";
 import { classifyRoute } from "./chat/classify.ts";
 import { chatRequestOf, handleChat, parseGroups } from "./chat/index.ts";
 import { handleMulti } from "./chat/multi.ts";
@@ -74,6 +67,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
   const flagNow = deps.now ? () => deps.now!().getTime() : undefined;
   const nowMs = flagNow ?? Date.now;
   const observeFlag = deps.observeFlag?.bind(deps);
+  const flagHooks: FlagHooks = { now: flagNow, observe: observeFlag };
   const observeRefusal = deps.observeRefusal?.bind(deps);
 
   /**
@@ -167,7 +161,7 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
       return sendJson(res, r.status, r.body, { ...base, ...r.headers });
     }
     if (route === "POST /v1/messages/count_tokens")
-      return countTokens({ deps, req, res, body, requestId, base, refused, now: flagNow });
+      return countTokens({ deps, req, res, body, requestId, base, refused, flag: { now: flagNow } });
     if (route === "POST /v1/embeddings")
       return handleEmbeddings({
         deps,
@@ -178,21 +172,14 @@ export function createGatewayHandler(deps: GatewayDeps, logger: Logger) {
         requestId,
         base,
         refused,
-        flag: { now: flagNow, observe: observeFlag },
+        flag: flagHooks,
         trace,
       });
     if (dialect === "anthropic") requireMaxTokens(body);
     const chat = chatRequestOf(body, dialect, deps.translate);
     trace?.request(chat);
-    const subject =
-      (req.headers["x-modelgov-subject"] as string | undefined) ??
-      (typeof chat.user === "string" ? chat.user : undefined);
     const snapshot = deps.routing.current();
-    const asked = resolve(snapshot, chat.model, subject, requestId, false, {
-      context: () => flagContext(req.headers, chat, subject),
-      now: flagNow,
-      observe: observeFlag,
-    });
+    const { subject, asked } = askedRoute(snapshot, req, chat, chat.model, requestId, flagHooks);
     if (isRefusal(asked)) throw refused(asked);
     // A router version picks a tier from the request; everything else passes through.
     let resolution = throughRouter(snapshot, asked, () => routerInput(chat), subject, requestId);

@@ -2,16 +2,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type EncodingName, encodingFor } from "../../../../providers/shared/chat-tokens.ts";
 import { sharedChatTokenCounter } from "../../../../providers/shared/token-worker.ts";
 import { type Json, UpstreamError } from "../../../../providers/types.ts";
-import { flagContext } from "../../routing/flag-context.ts";
 import {
   isMulti,
   isRefusal,
   needsClassifier,
   type RouteRefusal,
-  resolve,
   throughRouter,
 } from "../../routing/resolve.ts";
 import { routerInput } from "../../routing/router-input.ts";
+import { askedRoute, type FlagHooks } from "../asked-route.ts";
 import { targetOf } from "../chat/call.ts";
 import { chatRequestOf } from "../chat/index.ts";
 import type { GatewayDeps } from "../deps.ts";
@@ -27,8 +26,8 @@ export interface CountArgs {
   base: Record<string, string>;
   /** The front door's rendering of a routing refusal (a kill switch's names it). */
   refused(r: RouteRefusal): GatewayError;
-  /** The runtime's clock for a route flag's schedule. */
-  now?: () => number;
+  /** The runtime's clock for a route flag's schedule (a count is not an evaluation: nothing counts it). */
+  flag: FlagHooks;
 }
 
 /**
@@ -42,14 +41,8 @@ export async function countTokens(a: CountArgs): Promise<void> {
   // A Messages body without max_tokens, read as a call's would be (the same 400s).
   const chat = chatRequestOf(a.body, "anthropic", deps.translate);
   delete chat.stream;
-  const subject =
-    (req.headers["x-modelgov-subject"] as string | undefined) ??
-    (typeof chat.user === "string" ? chat.user : undefined);
   const snapshot = deps.routing.current();
-  const asked = resolve(snapshot, chat.model, subject, requestId, false, {
-    context: () => flagContext(req.headers, chat, subject),
-    now: a.now,
-  });
+  const { subject, asked } = askedRoute(snapshot, req, chat, chat.model, requestId, a.flag);
   if (isRefusal(asked)) throw a.refused(asked);
   const routed = throughRouter(snapshot, asked, () => routerInput(chat), subject, requestId);
   if (isRefusal(routed)) throw a.refused(routed);

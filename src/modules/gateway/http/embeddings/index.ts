@@ -14,9 +14,9 @@ import {
   UpstreamError,
   type UpstreamTarget,
 } from "../../../../providers/types.ts";
-import { flagContext } from "../../routing/flag-context.ts";
-import { isRefusal, type Resolution, type RouteRefusal, resolve } from "../../routing/resolve.ts";
+import { isRefusal, type Resolution, type RouteRefusal } from "../../routing/resolve.ts";
 import type { RequestSpan } from "../../tracing/index.ts";
+import { askedRoute, type FlagHooks } from "../asked-route.ts";
 import { attemptOn, openCall, sendFailure, servedHeaders, tryChain } from "../chat/call.ts";
 import { elapsedMs, type KeptBodies, logEntry, type Outcome } from "../chat/log-entry.ts";
 import { parseGroups } from "../chat/request.ts";
@@ -37,7 +37,7 @@ export interface EmbeddingsArgs {
   requestId: string;
   base: Record<string, string>;
   /** The route flag's clock and counter, as the chat path evaluates them. */
-  flag: Parameters<typeof resolve>[5];
+  flag: FlagHooks;
   /** A routing refusal as the caller's error (a kill switch's names the switch). */
   refused(r: RouteRefusal): GatewayError;
   /** The call's server span, when tracing is on. */
@@ -52,11 +52,7 @@ export interface EmbeddingsArgs {
 export async function handleEmbeddings(a: EmbeddingsArgs): Promise<void> {
   const { deps, req } = a;
   const ask = embeddingsRequestOf(a.body);
-  const subject = (req.headers["x-modelgov-subject"] as string | undefined) ?? ask.request.user;
-  const asked = resolve(deps.routing.current(), ask.model, subject, a.requestId, false, {
-    ...a.flag,
-    context: () => flagContext(req.headers, a.body, subject),
-  });
+  const { subject, asked } = askedRoute(deps.routing.current(), req, a.body, ask.model, a.requestId, a.flag);
   if (isRefusal(asked)) throw a.refused(asked);
   const resolution = embeddingRoute(asked, ask);
   if (asked.killed) deps.observeKill?.(asked.killed.scope, "diverted");
