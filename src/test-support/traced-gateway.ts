@@ -1,13 +1,10 @@
 import { createServer, type Server } from "node:http";
 import { systemClock } from "../lib/clock.ts";
 import { createLogger } from "../lib/logger.ts";
+import { chainExecutor } from "../modules/gateway/chain-executor.ts";
 import type { GatewayDeps } from "../modules/gateway/http/deps.ts";
 import { createGatewayHandler } from "../modules/gateway/http/handler.ts";
-import {
-  createBreakerRegistry,
-  executeWithFallback,
-  retryPolicy,
-} from "../modules/gateway/resilience/index.ts";
+import { createBreakerRegistry, retryPolicy } from "../modules/gateway/resilience/index.ts";
 import type { RoutingSnapshot } from "../modules/gateway/routing/snapshot.ts";
 import type { GatewayTracing } from "../modules/gateway/tracing/index.ts";
 import { createAdapters } from "../providers/index.ts";
@@ -28,22 +25,7 @@ export async function startTracedGateway(
     routing: { current: () => snapshot, onChange: () => {} },
     authenticate: async (t) => (t === "good" ? { tokenId: "tok_1", name: "bot", roles: ["agent"] } : null),
     adapters: createAdapters(),
-    execute: async (chain, attempt, { deadlineMs, signal }) => {
-      const out = await executeWithFallback(
-        chain,
-        (v, ctx) => attempt(v, ctx.signal ?? signal, ctx.attempt),
-        {
-          breakers,
-          retry,
-          signal,
-          deadline: Date.now() + deadlineMs,
-          label: (v) => v.version,
-          clock: systemClock,
-          attemptHonoursSignal: true,
-        },
-      );
-      return { result: out.result, servedBy: out.servedBy, path: out.path };
-    },
+    execute: chainExecutor({ breakers, retry, clock: systemClock }),
     translate: passThroughTranslate,
     readBody: readWholeBody,
     rateLimit: () => ({ ok: true, retryAfterSec: 0, limit: 1e9, ratePerSec: 1e9 }),

@@ -3,6 +3,7 @@ import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { createAdapters } from "../../providers/index.ts";
 import type { Db } from "../../store/db.ts";
+import { chainExecutor } from "./chain-executor.ts";
 import { createEgressGuard } from "./egress/index.ts";
 import { anthropicDialect } from "./http/anthropic/translate.ts";
 import type { GatewayDeps } from "./http/deps.ts";
@@ -10,7 +11,7 @@ import { createGatewayHandler } from "./http/handler.ts";
 import { createTokenBuckets, readBody } from "./limits/index.ts";
 import type { RequestLogEntry } from "./log/index.ts";
 import type { GatewayMetrics } from "./metrics.ts";
-import { createBreakerRegistry, executeWithFallback, retryPolicy } from "./resilience/index.ts";
+import { createBreakerRegistry, retryPolicy } from "./resilience/index.ts";
 import { createRoutingState } from "./routing/state.ts";
 import type { GatewayTracing } from "./tracing/index.ts";
 
@@ -106,23 +107,7 @@ export function createGatewayRuntime(opts: {
     routing,
     authenticate: (token) => services.identity.authenticate(token),
     adapters,
-    async execute(chain, attempt, { deadlineMs, signal }) {
-      const out = await executeWithFallback(
-        chain,
-        (v, ctx) => attempt(v, ctx.signal ?? signal, ctx.attempt),
-        {
-          breakers,
-          retry,
-          signal,
-          deadline: Date.now() + deadlineMs,
-          label: (v) => v.version,
-          clock,
-          // Every adapter call hands the signal to its transport (Deadlines listens to it).
-          attemptHonoursSignal: true,
-        },
-      );
-      return { result: out.result, servedBy: out.servedBy, path: out.path };
-    },
+    execute: chainExecutor({ breakers, retry, clock }),
     translate: anthropicDialect,
     readBody: (req) =>
       readBody(req, { maxBytes: config.gatewayMaxBodyBytes, timeoutMs: config.gatewayBodyTimeoutMs }),
